@@ -1,0 +1,168 @@
+"""The command line (typer). The console itself is attached by tui/cli.py, so core never
+imports Textual; every other command lives here.
+
+Exit codes: 0 ok, 1 warnings, 2 bad arguments, 3 configuration, 4 database, 5 remote service.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from importlib.metadata import version as _pkg_version
+from typing import Annotated, Any
+
+import typer
+
+from core.config import Settings, explain, load_settings
+from core.errors import DuviError
+from core.eventlog import Event, Level, LogFilter
+
+app = typer.Typer(
+    name="duvi",
+    help="Console and engine for the DUELL <-> Visma.net ERP integration.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class CliState:
+    """Options given before the subcommand; they become init overrides of Settings."""
+
+    overrides: dict[str, Any] = {}  # noqa: RUF012 - one per process, set by the callback
+
+    @classmethod
+    def settings(cls) -> Settings:
+        return load_settings(**cls.overrides)
+
+
+def version() -> str:
+    return _pkg_version("duvi")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"duvi {version()}")
+        raise typer.Exit()
+
+
+ConsoleLauncher = Callable[[Settings], None]
+console_launcher: ConsoleLauncher | None = None  # set by tui/cli.py; core cannot import it
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    readonly: Annotated[
+        bool, typer.Option("--readonly", help="Refuse every changing action.")
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Without a command: open the console."""
+    CliState.overrides = {"read_only": True} if readonly else {}
+    if ctx.invoked_subcommand is None:
+        settings = CliState.settings()
+        if console_launcher is None:
+            typer.echo(ctx.get_help())
+            return
+        console_launcher(settings)
+
+
+@app.command("config")
+def config_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print the effective settings and where each value came from (secrets masked)."""
+    settings = CliState.settings()
+    rows = explain(settings, CliState.overrides)
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        typer.echo(f"{r.name:<{width}}  {r.value}  [{r.source}]")
+
+
+def _level(value: str | None) -> Level | None:
+    if value is None:
+        return None
+    try:
+        return Level.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _format(ev: Event) -> str:
+    where = "/".join(x for x in (ev.department_id, ev.entity) if x)
+    run = f" run {ev.run_id}" if ev.run_id is not None else ""
+    return f"{ev.ts} {ev.level.name:<8} {where or '-'}{run}  {ev.message}"
+
+
+@app.command("log")
+def log_cmd(
+    dept: Annotated[str | None, typer.Option("--dept", "-d", help="Department id.")] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", "-l", help="Lowest level: debug..critical.")
+    ] = None,
+    entity: Annotated[
+        str | None, typer.Option("--entity", "-e", help="zreport, invoice, product...")
+    ] = None,
+    run: Annotated[int | None, typer.Option("--run", help="Sync run id.")] = None,
+    grep: Annotated[str | None, typer.Option("--grep", "-g", help="Full-text search.")] = None,
+    lines: Annotated[int, typer.Option("--lines", "-n", min=1, help="How many events.")] = 50,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new events.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Show the event log, newest last; --follow keeps printing as events arrive."""
+    from core.runtime import Runtime
+
+    flt = LogFilter(dept, _level(level), entity, run, grep)
+    emit = (
+        (lambda e: typer.echo(json.dumps(e.as_dict(), ensure_ascii=False)))
+        if as_json
+        else (lambda e: typer.echo(_format(e)))
+    )
+    with Runtime.open(CliState.settings()) as rt:
+        events = rt.log.page(flt, limit=lines)
+        for ev in reversed(events):
+            emit(ev)
+        if not follow:
+            return
+        last = events[0].id if events else rt.log.last_id()
+        try:
+            while True:
+                new = rt.log.since(flt, last)
+                for ev in new:
+                    emit(ev)
+                if new:
+                    last = new[-1].id
+                    sys.stdout.flush()
+                else:
+                    time.sleep(0.5)  # polling a local file; 2 cheap index probes a second
+        except KeyboardInterrupt:
+            pass
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; DuviErrors become their message, remedy and exit code.
+
+    Usage errors are click's own (message, usage line, exit code 2).
+    """
+    try:
+        app(args=argv, prog_name="duvi", standalone_mode=True)
+    except DuviError as exc:
+        typer.echo(f"duvi: error: {exc}", err=True)
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0

@@ -1,0 +1,260 @@
+"""duvi's settings: one pydantic-settings model, read from (highest first)
+
+    arguments given in code  >  DUVI_* environment  >  .env  >  the TOML config file  >  defaults
+
+The config file is `$XDG_CONFIG_HOME/duvi/config.toml` unless `DUVI_CONFIG` names another.
+Department credentials are not settings: they live in the secrets file (see core/secrets.py).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from core.errors import ConfigError
+
+APP_NAME = "duvi"
+
+
+def config_file_path() -> Path:
+    """Where the TOML config file is read from: `DUVI_CONFIG`, else the XDG config dir."""
+    explicit = os.environ.get("DUVI_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+class Settings(BaseSettings):
+    """Every knob of duvi. Each field's description is what `duvi config` explains."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DUVI_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Data directory: database, secrets, support bundles (DUVI_HOME).",
+    )
+    db_path: Path | None = Field(
+        default=None, description="SQLite database file. Default: <home>/duvi.db."
+    )
+    secrets_file: Path | None = Field(
+        default=None,
+        description="Department credentials, mode 0600. Default: <home>/secrets.json.",
+    )
+    sandbox: bool = Field(
+        default=True,
+        description="Talk to the built-in simulation of DUELL and Visma.net instead of the real "
+        "services. Turn off only with real credentials set up.",
+    )
+    duell_base_url: str = Field(
+        default="https://api.kasseservice.no/v1", description="DUELL API base URL."
+    )
+    visma_base_url: str = Field(
+        default="https://api.finance.visma.net",
+        description="Visma.net ERP API base URL (paths /v1/..., /v2/... follow it).",
+    )
+    connect_base_url: str = Field(
+        default="https://connect.visma.com",
+        description="Visma Connect (token endpoint /connect/token) base URL.",
+    )
+    connect_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for a TCP/TLS connection."
+    )
+    request_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds to wait for one HTTP response."
+    )
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="Extra CA bundle (PEM) for TLS. Certificate checks are always on.",
+    )
+    concurrency: int = Field(
+        default=4, ge=1, le=64, description="Requests in flight at once, per service."
+    )
+    visma_rate_budget: int = Field(
+        default=15000,
+        ge=1,
+        description="Visma.net requests allowed per hour per (client, tenant); pacing keeps "
+        "below it even before the server's rate-limit headers are seen.",
+    )
+    duell_rate_budget: int = Field(
+        default=6000, ge=1, description="DUELL requests allowed per hour."
+    )
+    sync_interval_minutes: int = Field(
+        default=5, ge=1, description="How often `duvi run` looks for new work."
+    )
+    webhook_host: str = Field(
+        default="127.0.0.1", description="Address the webhook receiver listens on."
+    )
+    webhook_port: int = Field(default=8765, ge=1, le=65535, description="Its port.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret the webhook receiver expects in X-Duvi-Webhook-Secret.",
+    )
+    theme: str = Field(
+        default="auto",
+        description="Console theme; 'auto' picks textual-dark on truecolor terminals and "
+        "ansi-dark (the terminal's own 16 colours) elsewhere.",
+    )
+    mouse: bool = Field(default=True, description="Mouse support (off saves bandwidth over SSH).")
+    animations: Literal["none", "basic", "full"] = Field(
+        default="none", description="Console animations; none suits SSH."
+    )
+    read_only: bool = Field(
+        default=False, description="Refuse every changing action (console and command line)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written to the event log."
+    )
+    keymap: dict[str, str] = Field(
+        default_factory=dict,
+        description='Console key overrides: binding id -> keys, e.g. {"run-now" = "r"}.',
+    )
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        self.home = self.home.expanduser()
+        if self.db_path is None:
+            self.db_path = self.home / "duvi.db"
+        if self.secrets_file is None:
+            self.secrets_file = self.home / "secrets.json"
+        return self
+
+    @property
+    def database(self) -> Path:
+        assert self.db_path is not None
+        return self.db_path
+
+    @property
+    def secrets(self) -> Path:
+        assert self.secrets_file is not None
+        return self.secrets_file
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, dotenv_settings, _toml_source(settings_cls)
+
+
+def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
+    path = config_file_path()
+    _check_toml(path)
+    return TomlConfigSettingsSource(settings_cls, toml_file=path)
+
+
+def _check_toml(path: Path) -> None:
+    """Turn an unreadable config file into a message that names the file and the line."""
+    if not path.exists():
+        return
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not valid TOML: {exc}",
+            "fix the line named above, or move the file away to use the defaults",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read config file {path}: {exc}", "check the file's owner and mode"
+        ) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning every validation problem into one clear ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "(settings)"
+            if err["type"] == "extra_forbidden":
+                problems.append(f"unknown setting {field!r}")
+            else:
+                problems.append(f"{field}: {err['msg']}")
+        raise ConfigError(
+            "invalid settings: " + "; ".join(problems),
+            f"check {config_file_path()}, your DUVI_* environment and .env; "
+            "`duvi config --help` lists every setting",
+        ) from None
+
+
+@dataclass(frozen=True)
+class EffectiveValue:
+    name: str
+    value: str
+    source: str
+    description: str
+
+
+_SOURCE_NAMES = ("argument", "environment", ".env", "config file")
+
+
+def explain(settings: Settings, overrides: dict[str, Any] | None = None) -> list[EffectiveValue]:
+    """Each setting's effective value (secrets masked) and the source it came from."""
+    overrides = overrides or {}
+    env = {k: v for k, v in os.environ.items() if k.upper().startswith("DUVI_")}
+    dotenv = _read_dotenv()
+    toml_path = config_file_path()
+    toml_data = tomllib.loads(toml_path.read_text("utf-8")) if toml_path.exists() else {}
+    layers = (
+        overrides,
+        {k[5:].lower(): v for k, v in env.items()},
+        {k[5:].lower(): v for k, v in dotenv.items() if k.upper().startswith("DUVI_")},
+        toml_data,
+    )
+    out = []
+    for name, field in Settings.model_fields.items():
+        source = "default"
+        for label, layer in zip(_SOURCE_NAMES, layers, strict=True):
+            if name in layer:
+                source = label if label != "config file" else f"config file {toml_path}"
+                break
+        if source == "default" and name in ("db_path", "secrets_file"):
+            source = "default (under home)"
+        out.append(
+            EffectiveValue(name, _show(getattr(settings, name)), source, field.description or "")
+        )
+    return out
+
+
+def _read_dotenv() -> dict[str, str]:
+    path = Path(".env")
+    if not path.exists():
+        return {}
+    from dotenv import dotenv_values  # pydantic-settings' own dependency
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "**********"
+    if value is None:
+        return "(not set)"
+    return str(value)

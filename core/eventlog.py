@@ -1,0 +1,302 @@
+"""The event log: what duvi did and why, in the store.
+
+Writes are buffered and committed in batches (a busy sync logs thousands of events; one
+commit per event would make the log the bottleneck and hog the write lock). A buffered
+event reaches the database within `flush_interval` seconds, on `flush()`, or on `close()`.
+
+Reads are keyset-paginated on the event id (never OFFSET, which gets slower the further
+back one pages), newest first, with filters on department, level, entity, run and text.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import Any
+
+from core.store import Store, utcnow
+
+
+class Level(IntEnum):
+    DEBUG = 10
+    INFO = 20
+    WARNING = 30
+    ERROR = 40
+    CRITICAL = 50
+
+    @classmethod
+    def parse(cls, name: str | int) -> Level:
+        if isinstance(name, int):
+            return cls(name)
+        key = name.strip().upper()
+        key = _LEVEL_ALIASES.get(key, key)
+        if key not in cls.__members__:
+            raise ValueError(
+                f"unknown level {name!r}: use one of {', '.join(m.name.lower() for m in cls)}"
+            )
+        return cls[key]
+
+
+_LEVEL_ALIASES = {"WARN": "WARNING", "ERR": "ERROR", "CRIT": "CRITICAL"}
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    department_id: str | None = None
+    min_level: Level | None = None
+    entity: str | None = None
+    run_id: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    ts: str
+    level: Level
+    department_id: str | None
+    entity: str | None
+    run_id: int | None
+    message: str
+    data: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Event:
+        return cls(
+            id=row["id"],
+            ts=row["ts"],
+            level=Level(row["level"]),
+            department_id=row["department_id"],
+            entity=row["entity"],
+            run_id=row["run_id"],
+            message=row["message"],
+            data=json.loads(row["data"]) if row["data"] else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "level": self.level.name}
+
+
+_INSERT = (
+    "INSERT INTO events (ts, level, department_id, entity, run_id, message, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_COLUMNS = "id, ts, level, department_id, entity, run_id, message, data"
+
+
+class EventLog:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        batch_size: int = 2000,
+        flush_interval: float = 0.5,
+        min_level: Level = Level.DEBUG,
+    ) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.min_level = min_level
+        self._buffer: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._flusher: threading.Thread | None = None
+        atexit.register(self.close)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def emit(
+        self,
+        level: Level,
+        message: str,
+        *,
+        department_id: str | None = None,
+        entity: str | None = None,
+        run_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        if level < self.min_level:
+            return
+        row = (
+            utcnow(),
+            int(level),
+            department_id,
+            entity,
+            run_id,
+            message,
+            json.dumps(data, default=str, ensure_ascii=False) if data else None,
+        )
+        with self._lock:
+            self._buffer.append(row)
+            full = len(self._buffer) >= self.batch_size
+        if full:
+            self.flush()
+        elif self._flusher is None:
+            self._start_flusher()
+
+    def emit_many(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Append pre-built rows (ts, level, dept, entity, run, message, data) to the buffer."""
+        for row in rows:
+            with self._lock:
+                self._buffer.append(row)
+                full = len(self._buffer) >= self.batch_size
+            if full:
+                self.flush()
+        if self._flusher is None:
+            self._start_flusher()
+
+    def debug(self, message: str, **kw: Any) -> None:
+        self.emit(Level.DEBUG, message, **kw)
+
+    def info(self, message: str, **kw: Any) -> None:
+        self.emit(Level.INFO, message, **kw)
+
+    def warning(self, message: str, **kw: Any) -> None:
+        self.emit(Level.WARNING, message, **kw)
+
+    def error(self, message: str, **kw: Any) -> None:
+        self.emit(Level.ERROR, message, **kw)
+
+    def flush(self) -> int:
+        """Commit everything buffered in one transaction; returns how many events."""
+        with self._lock:
+            rows, self._buffer = self._buffer, []
+        if not rows:
+            return 0
+        try:
+            with self.store.write():
+                self.store.conn.executemany(_INSERT, rows)
+        except BaseException:
+            with self._lock:  # keep them for the next attempt: never lose an event
+                self._buffer[:0] = rows
+            raise
+        return len(rows)
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._flusher is not None or self._closed:
+                return
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="duvi-eventlog-flush", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_interval)
+            if self._closed:
+                break
+            # On failure the buffer keeps the events and the next tick retries.
+            with contextlib.suppress(Exception):
+                self.flush()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=5)
+        try:
+            self.flush()
+        except Exception:
+            # A closed store at interpreter exit: nothing more can be done here.
+            if self._buffer:
+                raise
+
+    # -- reading --------------------------------------------------------------------------
+
+    def page(
+        self, flt: LogFilter = LogFilter(), *, before_id: int | None = None, limit: int = 100
+    ) -> list[Event]:
+        """Up to `limit` events older than `before_id` (or the newest), newest first."""
+        flt = self._quoted(flt)
+        sql, params = _page_sql(flt, before_id=before_id, limit=limit)
+        return [Event.from_row(r) for r in self.store.query(sql, params)]
+
+    def since(self, flt: LogFilter, after_id: int, *, limit: int = 1000) -> list[Event]:
+        """Events newer than `after_id`, oldest first: what `--follow` prints next."""
+        flt = self._quoted(flt)
+        where, params = _where(flt, levels_inline=True)
+        where.append("id > ?")
+        params.append(after_id)
+        if flt.text:
+            where.append("id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            params.append(flt.text)
+        sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+        return [Event.from_row(r) for r in self.store.query(sql, [*params, limit])]
+
+    def _quoted(self, flt: LogFilter) -> LogFilter:
+        """The text filter as a literal FTS query (user text never is FTS syntax)."""
+        if flt.text is None:
+            return flt
+        quoted = self.store.db.quote_fts(flt.text).strip()
+        return replace(flt, text=quoted or None)
+
+    def last_id(self) -> int:
+        rows = self.store.query("SELECT max(id) AS m FROM events")
+        return rows[0]["m"] or 0
+
+    def count(self) -> int:
+        return self.store.query("SELECT count(*) AS n FROM events")[0]["n"]
+
+
+def _where(flt: LogFilter, *, levels_inline: bool) -> tuple[list[str], list[Any]]:
+    where: list[str] = ["1"]
+    params: list[Any] = []
+    if flt.department_id is not None:
+        where.append("department_id = ?")
+        params.append(flt.department_id)
+    if flt.entity is not None:
+        where.append("entity = ?")
+        params.append(flt.entity)
+    if flt.run_id is not None:
+        where.append("run_id = ?")
+        params.append(flt.run_id)
+    if levels_inline and flt.min_level is not None:
+        where.append("level >= ?")
+        params.append(int(flt.min_level))
+    return where, params
+
+
+def _page_sql(flt: LogFilter, *, before_id: int | None, limit: int) -> tuple[str, list[Any]]:
+    if flt.text:
+        # Driven by the full-text index, which walks matches newest first and stops at `limit`.
+        where, params = _where(flt, levels_inline=True)
+        where = [f"e.{w}" if w != "1" else w for w in where]
+        fts_where = "events_fts MATCH ?"
+        fts_params: list[Any] = [flt.text]
+        if before_id is not None:
+            fts_where += " AND f.rowid < ?"
+            fts_params.append(before_id)
+        cols = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
+        sql = (
+            f"SELECT {cols} FROM events_fts f JOIN events e ON e.id = f.rowid "
+            f"WHERE {fts_where} AND {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT ?"
+        )
+        return sql, [*fts_params, *params, limit]
+
+    where, params = _where(flt, levels_inline=False)
+    if before_id is not None:
+        where.append("id < ?")
+        params.append(before_id)
+    if flt.min_level is None:
+        sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?"
+        return sql, [*params, limit]
+    # "Level X or worse": one index range per level (department, level, id), merged.
+    # A single `level >= ?` range would make SQLite sort every matching row.
+    parts, all_params = [], []
+    for level in (lv for lv in Level if lv >= flt.min_level):
+        parts.append(
+            f"SELECT * FROM (SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} "
+            "AND level = ? ORDER BY id DESC LIMIT ?)"
+        )
+        all_params += [*params, int(level), limit]
+    sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY id DESC LIMIT ?"
+    return sql, [*all_params, limit]

@@ -1,0 +1,191 @@
+"""The store's schema, as an ordered list of migrations.
+
+`PRAGMA user_version` holds how many have been applied. A migration is never edited once
+released: change the schema by appending one. Each runs in its own write transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db["departments"].create(
+        {
+            "id": str,  # DUELL department id, as text
+            "name": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"name"},
+    )
+    db["department_settings"].create(
+        {"department_id": str, "settings": str, "updated_at": str},
+        pk="department_id",
+        foreign_keys=[("department_id", "departments", "id")],
+        not_null={"settings"},
+    )
+    db["vat_mappings"].create(
+        {
+            "department_id": str,
+            "duell_rate": str,  # Decimal as text, e.g. "25" or "11.11"
+            "visma_vat_id": str,
+            "saft_code": str,
+            "updated_at": str,
+        },
+        pk=("department_id", "duell_rate"),
+        foreign_keys=[("department_id", "departments", "id")],
+    )
+    db["account_maps"].create(
+        {
+            "department_id": str,
+            "key": str,  # e.g. "payment:cash", "revenue:25", "rounding"
+            "account": str,
+            "subaccount": str,
+            "updated_at": str,
+        },
+        pk=("department_id", "key"),
+        foreign_keys=[("department_id", "departments", "id")],
+    )
+    db["sync_runs"].create(
+        {
+            "id": int,
+            "department_id": str,
+            "entity": str,
+            "trigger": str,  # manual / schedule / webhook / cli
+            "state": str,  # running / ok / failed / cancelled
+            "started_at": str,
+            "finished_at": str,
+            "counts": str,  # JSON
+            "error": str,
+        },
+        pk="id",
+    )
+    db["sync_runs"].create_index(["department_id", "entity", "id"])
+    db["events"].create(
+        {
+            "id": int,
+            "ts": str,
+            "level": int,
+            "department_id": str,
+            "entity": str,
+            "run_id": int,
+            "message": str,
+            "data": str,  # JSON, optional
+        },
+        pk="id",
+        not_null={"ts", "level", "message"},
+    )
+    # Keyset reads: every filter combination the log screen offers walks one of these
+    # backwards by id (see core/eventlog.py for how the level filter uses them).
+    db["events"].create_index(["department_id", "level", "id"])
+    db["events"].create_index(["level", "id"])
+    db["events"].create_index(["run_id", "id"])
+    db["events"].enable_fts(["message"], fts_version="FTS5", create_triggers=True)
+    db["http_calls"].create(
+        {
+            "id": int,
+            "ts": str,
+            "system": str,  # visma / connect / duell
+            "department_id": str,
+            "run_id": int,
+            "method": str,
+            "path": str,
+            "status": int,
+            "duration_ms": float,
+            "bytes_out": int,
+            "bytes_in": int,
+            "visma_id": str,
+            "trace_id": str,
+            "error": str,
+            "request": str,  # redacted
+            "response": str,  # redacted, truncated
+        },
+        pk="id",
+    )
+    db["http_calls"].create_index(["department_id", "id"])
+    db["ledger"].create(
+        {
+            "key": str,  # DUELL-Z-<dept>-<z>, DUELL-INV-<dept>-<id>, DUELL-STOCK-<dept>-<date>
+            "department_id": str,
+            "kind": str,  # zreport / invoice / stock
+            "source_id": str,
+            "state": str,  # pending / sent / confirmed / failed / attention
+            "visma_number": str,
+            "attempts": int,
+            "payload": str,  # JSON of what was (or will be) sent
+            "last_error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="key",
+        not_null={"department_id", "kind", "state"},
+    )
+    db["ledger"].create_index(["department_id", "state"])
+    db["entity_links"].create(
+        {
+            "department_id": str,
+            "entity": str,  # product / customer
+            "duell_id": str,
+            "visma_id": str,
+            "content_hash": str,
+            "updated_at": str,
+        },
+        pk=("department_id", "entity", "duell_id"),
+    )
+    db["entity_links"].create_index(["department_id", "entity", "visma_id"], unique=True)
+    db["sync_cursors"].create(
+        {"department_id": str, "entity": str, "cursor": str, "updated_at": str},
+        pk=("department_id", "entity"),
+    )
+    db["conflicts"].create(
+        {
+            "id": int,
+            "department_id": str,
+            "entity": str,
+            "source": str,  # which system the incoming record came from
+            "incoming_id": str,
+            "incoming": str,  # JSON
+            "candidates": str,  # JSON list
+            "match_key": str,  # orgnr / phone / email / sku
+            "state": str,  # open / resolved / ignored
+            "resolution": str,  # JSON
+            "created_at": str,
+            "resolved_at": str,
+        },
+        pk="id",
+    )
+    db["conflicts"].create_index(["department_id", "state"])
+    db["audit"].create(
+        {
+            "id": int,
+            "ts": str,
+            "actor": str,
+            "ssh_client": str,
+            "department_id": str,
+            "action": str,
+            "target": str,
+            "before": str,
+            "after": str,
+        },
+        pk="id",
+        not_null={"ts", "actor", "action"},
+    )
+    db["audit"].create_index(["department_id", "id"])
+
+
+def _v2_runner_state(db: sqlite_utils.Database) -> None:
+    """Leases keep two runners off one department; heartbeats let doctor see a live runner."""
+    db["leases"].create(
+        {"name": str, "holder": str, "acquired_at": str, "expires_at": str}, pk="name"
+    )
+    db["heartbeats"].create(
+        {"component": str, "pid": int, "host": str, "ts": str, "info": str}, pk="component"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_runner_state]
+SCHEMA_VERSION = len(MIGRATIONS)

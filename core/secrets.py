@@ -1,0 +1,63 @@
+"""The secrets file: department credentials for DUELL and Visma, mode 0600, never logged.
+
+A JSON object `{department_id: {name: value}}`. Values are handed out as SecretStr so an
+accidental print or log line shows `**********`. The file is refused when other users can
+read it, with the chmod that fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from core.errors import ConfigError
+from core.fsutil import check_private, write_private
+
+
+class SecretsFile:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        if not self.path.exists():
+            return {}
+        check_private(self.path)
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"secrets file {self.path} is not valid JSON ({exc})",
+                "restore it from a backup or delete it and sign in again in setup",
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"secrets file {self.path} must hold a JSON object",
+                "restore it from a backup or delete it and sign in again in setup",
+            )
+        return data
+
+    def get(self, department_id: str, name: str) -> SecretStr | None:
+        value = self._load().get(department_id, {}).get(name)
+        return SecretStr(value) if value is not None else None
+
+    def names(self, department_id: str) -> list[str]:
+        return sorted(self._load().get(department_id, {}))
+
+    def set(self, department_id: str, name: str, value: SecretStr) -> None:
+        data = self._load()
+        data.setdefault(department_id, {})[name] = value.get_secret_value()
+        write_private(self.path, json.dumps(data, indent=2).encode())
+
+    def delete(self, department_id: str, name: str | None = None) -> None:
+        data = self._load()
+        if name is None:
+            data.pop(department_id, None)
+        else:
+            data.get(department_id, {}).pop(name, None)
+        write_private(self.path, json.dumps(data, indent=2).encode())
+
+    def all_values(self) -> list[str]:
+        """Every secret in the file, for scanners that prove none leaked."""
+        return [v for dept in self._load().values() for v in dept.values() if v]

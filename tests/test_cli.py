@@ -1,0 +1,122 @@
+"""The command line as a user runs it: a real `duvi` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from core.config import load_settings
+from core.eventlog import Level
+from core.migrations import SCHEMA_VERSION
+from core.runtime import Runtime
+
+ROOT = Path(__file__).parent.parent
+
+
+def duvi(*args: str, **kw) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        **kw,
+    )
+
+
+def seed_events() -> None:
+    with Runtime.open(load_settings()) as rt:
+        rt.log.info("Z-report 41 posted as batch 1007", department_id="1", entity="zreport")
+        rt.log.error("map VAT rate 15 % to a Visma VAT code", department_id="2", entity="zreport")
+        rt.log.warning("customer 'Ola Nordmann AS' has 3 candidates", department_id="1")
+
+
+def test_version() -> None:
+    r = duvi("--version")
+    assert r.returncode == 0 and r.stdout.startswith("duvi ")
+
+
+def test_config_shows_sources_and_masks_secrets(home: Path) -> None:
+    env = {**os.environ, "DUVI_WEBHOOK_SECRET": "abc-secret-123", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--readonly", "config", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert rows["home"] == {**rows["home"], "value": str(home), "source": "environment"}
+    assert rows["read_only"]["value"] == "True" and rows["read_only"]["source"] == "argument"
+    assert rows["webhook_secret"]["value"] == "**********"
+    assert "abc-secret-123" not in r.stdout
+
+
+def test_log_filters_and_json() -> None:
+    seed_events()
+    r = duvi("log", "--json", "--dept", "1")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [e["department_id"] for e in events] == ["1", "1"]
+    assert events[0]["message"].startswith("Z-report 41")  # oldest first, like tail
+
+    r = duvi("log", "--level", "error")
+    assert "map VAT rate 15 %" in r.stdout and "Z-report 41" not in r.stdout
+    r = duvi("log", "--grep", "nordmann")
+    assert "Ola Nordmann AS" in r.stdout and r.stdout.count("\n") == 1
+
+
+def test_log_follow_prints_new_events() -> None:
+    seed_events()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "log", "--follow", "--json", "-n", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["message"].startswith("customer 'Ola")
+        with Runtime.open(load_settings()) as rt:
+            rt.log.emit(Level.INFO, "arrived while following", department_id="3")
+        followed = json.loads(proc.stdout.readline())  # blocks until duvi prints it
+        assert followed["message"] == "arrived while following"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_bad_arguments_exit_2() -> None:
+    assert duvi("nope").returncode == 2
+    r = duvi("log", "--level", "loud")
+    assert r.returncode == 2 and "unknown level 'loud'" in r.stderr
+
+
+def test_corrupt_config_exits_3_with_the_file_named(tmp_path: Path) -> None:
+    cfg = Path(os.environ["DUVI_CONFIG"])
+    cfg.write_text("theme = [\n")
+    r = duvi("config")
+    assert r.returncode == 3
+    assert str(cfg) in r.stderr and "Traceback" not in r.stderr
+    assert cfg.read_text() == "theme = [\n"
+
+
+def test_newer_database_exits_4_untouched(home: Path) -> None:
+    Runtime.open(load_settings()).close()
+    db = home / "duvi.db"
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = db.read_bytes()
+    r = duvi("log")
+    assert r.returncode == 4
+    assert "upgrade duvi" in r.stderr and "Traceback" not in r.stderr
+    assert db.read_bytes() == before
