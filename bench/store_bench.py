@@ -47,7 +47,7 @@ def bench_api(path: Path, rows: list[tuple]) -> float:
     store = Store(path)
     log = EventLog(store, batch_size=5000, flush_interval=3600)
     t0 = time.perf_counter()
-    for ts, level, dept, entity, run, msg, _ in rows:  # the public, per-event API
+    for _ts, level, dept, entity, run, msg, _ in rows:  # the public, per-event API
         log.emit(Level(level), msg, department_id=dept, entity=entity, run_id=run)
     log.flush()
     elapsed = time.perf_counter() - t0
@@ -84,8 +84,10 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     args = ap.parse_args()
     rows = make_rows(args.events)
-    print(f"machine: {platform.machine()}, {platform.processor() or '?'}, "
-          f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or '?'}, "
+        f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         raw_s = bench_raw(Path(tmp) / "raw.db", rows)
         api_path = Path(tmp) / "api.db"
@@ -99,11 +101,15 @@ def main() -> None:
         flt = LogFilter(department_id="3", min_level=Level.ERROR)
         page = log.page(flt, limit=100)
         assert len(page) == 100
-        print(f"last 100 errors of department 3 : {timed(lambda: log.page(flt, limit=100)):.2f} ms"
-              "  (target <= 5 ms)")
+        print(
+            f"last 100 errors of department 3 : {timed(lambda: log.page(flt, limit=100)):.2f} ms"
+            "  (target <= 5 ms)"
+        )
         nxt = page[-1].id
-        print(f"  next page (keyset)            : "
-              f"{timed(lambda: log.page(flt, before_id=nxt, limit=100)):.2f} ms")
+        print(
+            f"  next page (keyset)            : "
+            f"{timed(lambda: log.page(flt, before_id=nxt, limit=100)):.2f} ms"
+        )
         for q in ("Vipps", "webhook conflict", "#999999"):
             ms = timed(lambda q=q: log.page(LogFilter(text=q), limit=100), repeat=10)
             print(f"full-text {q!r:<20}: {ms:.2f} ms  (target <= 50 ms)")
