@@ -10,15 +10,13 @@ back one pages), newest first, with filters on department, level, entity, run an
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import json
-import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
+from core.batchwriter import BatchWriter
+from core.redact import redactor
 from core.store import Store, utcnow
 
 
@@ -99,15 +97,10 @@ class EventLog:
         min_level: Level = Level.DEBUG,
     ) -> None:
         self.store = store
-        self.batch_size = batch_size
-        self.flush_interval = flush_interval
         self.min_level = min_level
-        self._buffer: list[tuple[Any, ...]] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closed = False
-        self._flusher: threading.Thread | None = None
-        atexit.register(self.close)
+        self._writer = BatchWriter(
+            store, _INSERT, batch_size=batch_size, flush_interval=flush_interval
+        )
 
     # -- writing --------------------------------------------------------------------------
 
@@ -123,33 +116,17 @@ class EventLog:
     ) -> None:
         if level < self.min_level:
             return
-        row = (
-            utcnow(),
-            int(level),
-            department_id,
-            entity,
-            run_id,
-            message,
-            json.dumps(data, default=str, ensure_ascii=False) if data else None,
+        self._writer.add(
+            (
+                utcnow(),
+                int(level),
+                department_id,
+                entity,
+                run_id,
+                redactor.text(message),
+                json.dumps(redactor.data(data), default=str, ensure_ascii=False) if data else None,
+            )
         )
-        with self._lock:
-            self._buffer.append(row)
-            full = len(self._buffer) >= self.batch_size
-        if full:
-            self.flush()
-        elif self._flusher is None:
-            self._start_flusher()
-
-    def emit_many(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Append pre-built rows (ts, level, dept, entity, run, message, data) to the buffer."""
-        for row in rows:
-            with self._lock:
-                self._buffer.append(row)
-                full = len(self._buffer) >= self.batch_size
-            if full:
-                self.flush()
-        if self._flusher is None:
-            self._start_flusher()
 
     def debug(self, message: str, **kw: Any) -> None:
         self.emit(Level.DEBUG, message, **kw)
@@ -165,50 +142,10 @@ class EventLog:
 
     def flush(self) -> int:
         """Commit everything buffered in one transaction; returns how many events."""
-        with self._lock:
-            rows, self._buffer = self._buffer, []
-        if not rows:
-            return 0
-        try:
-            with self.store.write():
-                self.store.conn.executemany(_INSERT, rows)
-        except BaseException:
-            with self._lock:  # keep them for the next attempt: never lose an event
-                self._buffer[:0] = rows
-            raise
-        return len(rows)
-
-    def _start_flusher(self) -> None:
-        with self._lock:
-            if self._flusher is not None or self._closed:
-                return
-            self._flusher = threading.Thread(
-                target=self._flush_loop, name="duvi-eventlog-flush", daemon=True
-            )
-            self._flusher.start()
-
-    def _flush_loop(self) -> None:
-        while not self._closed:
-            self._wake.wait(self.flush_interval)
-            if self._closed:
-                break
-            # On failure the buffer keeps the events and the next tick retries.
-            with contextlib.suppress(Exception):
-                self.flush()
+        return self._writer.flush()
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._wake.set()
-        if self._flusher is not None:
-            self._flusher.join(timeout=5)
-        try:
-            self.flush()
-        except Exception:
-            # A closed store at interpreter exit: nothing more can be done here.
-            if self._buffer:
-                raise
+        self._writer.close()
 
     # -- reading --------------------------------------------------------------------------
 

@@ -141,11 +141,10 @@ def test_background_flush_delivers_without_explicit_flush(tmp_path: Path) -> Non
     with Store(tmp_path / "x.db") as store:
         log = EventLog(store, flush_interval=0.01)
         log.info("soon visible")
-        assert log._flusher is not None
         # wait on the flusher's work, not on the clock: poll the condition with a bound
         for _ in range(500):
             if log.count():
                 break
-            log._wake.wait(0.01)
+            log._writer._wake.wait(0.01)
         assert log.count() == 1
         log.close()

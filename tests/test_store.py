@@ -129,3 +129,25 @@ def test_a_failed_write_rolls_back(tmp_path: Path) -> None:
             db["departments"].insert({"id": "1", "name": "x"})
             raise RuntimeError("boom")
         assert s.db["departments"].count == 0
+
+
+def test_a_lock_held_too_long_is_a_clear_error_and_loses_no_event(tmp_path: Path) -> None:
+    from core.errors import StoreBusyError
+    from core.eventlog import EventLog
+
+    path = tmp_path / "duvi.db"
+    store = Store(path, busy_seconds=0.3)
+    store.conn.execute("PRAGMA busy_timeout = 50")
+    log = EventLog(store, flush_interval=3600)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process mid-write, and stuck
+    log.info("must survive the lock")
+    with pytest.raises(StoreBusyError) as exc:
+        log.flush()
+    assert "stayed locked" in exc.value.message and "duvi doctor" in exc.value.remedy
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    assert log.flush() == 1
+    assert [e.message for e in log.page()] == ["must survive the lock"]
+    log.close()
+    store.close()

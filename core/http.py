@@ -1,0 +1,400 @@
+"""What the DUELL and Visma clients share: one httpx client per service with
+
+- retries with jittered exponential backoff on 429 (honouring Retry-After), 5xx, timeouts and
+  dropped connections, bounded in attempts and in total time;
+- pacing from the service's rate-limit headers, so a long sync slows down before a 429;
+- a concurrency limit;
+- the never-twice rule: a request that is not safe to repeat (a POST that creates something)
+  and may have reached the server is never resent; it fails with OutcomeUnknownError and the
+  transfer ledger finds out what happened by looking the document up;
+- a redacted record of every attempt in the HTTP log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from core.errors import DuviError
+from core.httplog import HttpCall, HttpLog
+from core.redact import redactor
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+_VISMA_ID = re.compile(r"VismaId:\s*([0-9a-fA-F-]{8,})")
+_TRACE_HEADERS = ("x-trace-id", "x-request-id", "x-correlation-id", "request-id")
+
+
+class TransientError(DuviError):
+    """The service kept failing in a passing way (5xx, timeouts, 429) until retries ran out."""
+
+
+class OutcomeUnknownError(DuviError):
+    """A request that must not be repeated may or may not have been carried out by the server."""
+
+    def __init__(self, message: str, remedy: str, response: httpx.Response | None = None) -> None:
+        super().__init__(message, remedy)
+        self.response = response
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.5  # seconds; doubled per attempt, with full jitter
+    max_delay: float = 30.0
+    max_total: float = 300.0  # no call keeps retrying longer than this
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class RateHeaders:
+    """How a service states its rate limit."""
+
+    limit: str | None = "X-RateLimit-Limit"
+    remaining: str = "X-RateLimit-Remaining"
+    reset: str = "X-RateLimit-Reset"
+    reset_is_epoch: bool = False  # Visma: seconds until reset; DUELL: epoch seconds
+
+
+class Pacer:
+    """Keeps a client inside a fixed-window request budget without hitting 429.
+
+    It knows the budget from the server's headers (or, until it has seen them, from the
+    configured budget), counts requests in flight against it, spreads the last `low_water`
+    share of the window evenly over the time left, and waits for the next window when
+    nothing is left.
+    """
+
+    def __init__(self, budget: int, window: float = 3600.0, low_water: float = 0.1) -> None:
+        self.limit = budget
+        self.window = window
+        self.low_water = low_water
+        self.remaining = budget
+        self.reset_at = time.monotonic() + window
+        self.in_flight = 0
+        self.waited = 0.0  # seconds spent waiting for budget, for diagnostics
+        self._last_send = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                if now >= self.reset_at:
+                    self.remaining = self.limit
+                    self.reset_at = now + self.window
+                available = self.remaining - self.in_flight
+                wait = 0.0
+                if available <= 0:
+                    wait = self.reset_at - now + 0.05
+                elif available < self.limit * self.low_water:
+                    wait = self._last_send + (self.reset_at - now) / available - now
+                if wait <= 0:
+                    self.in_flight += 1
+                    self._last_send = now
+                    return
+                self.waited += wait
+                await asyncio.sleep(wait)
+
+    def release(self, headers: Mapping[str, str] | None, names: RateHeaders) -> None:
+        self.in_flight -= 1
+        if headers is None:
+            return
+        remaining = _int(headers.get(names.remaining))
+        reset = _float(headers.get(names.reset))
+        if remaining is None or reset is None:
+            self.remaining -= 1  # no headers: count locally against the configured budget
+            return
+        now = time.monotonic()
+        reset_at = now + (reset - time.time() if names.reset_is_epoch else reset)
+        limit = _int(headers.get(names.limit)) if names.limit else None
+        if limit:
+            self.limit = limit
+        if reset_at > self.reset_at + 1.0:  # a new window began
+            self.remaining, self.reset_at = remaining, reset_at
+        else:  # same window: responses can arrive out of order; trust the lowest count
+            self.remaining = min(self.remaining, remaining)
+            self.reset_at = reset_at
+
+    def exhausted_for(self, seconds: float) -> None:
+        """A 429 told us to wait: nothing more goes out until then."""
+        self.remaining = 0
+        self.reset_at = max(self.reset_at, time.monotonic() + seconds)
+
+
+def _int(v: str | None) -> int | None:
+    try:
+        return int(float(v)) if v is not None else None
+    except ValueError:
+        return None
+
+
+def _float(v: str | None) -> float | None:
+    try:
+        return float(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass
+class CallContext:
+    """Who a call is made for, so the HTTP log can be filtered by department and run."""
+
+    department_id: str | None = None
+    run_id: int | None = None
+
+
+@dataclass
+class ServiceConfig:
+    system: str  # "visma", "connect", "duell": the name in the HTTP log
+    base_url: str
+    connect_timeout: float = 10.0
+    request_timeout: float = 60.0
+    concurrency: int = 4
+    budget_per_hour: int = 15000
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    rate_headers: RateHeaders = field(default_factory=RateHeaders)
+    verify: bool | str = True  # a CA bundle path may replace the default; never False
+
+
+class HttpService:
+    """One client per external system: every request of that system goes through here."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_log: HttpLog | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.config = config
+        self.http_log = http_log
+        self.pacer = pacer or Pacer(config.budget_per_hour)
+        self._sem = asyncio.Semaphore(config.concurrency)
+        self.client = httpx.AsyncClient(
+            base_url=config.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(config.request_timeout, connect=config.connect_timeout),
+            verify=config.verify if config.verify is not False else True,
+            headers={"Accept": "application/json", "User-Agent": "duvi"},
+            follow_redirects=False,
+        )
+        self.stats = {"requests": 0, "retries": 0, "status_429": 0}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        repeatable: bool | None = None,
+        context: CallContext | None = None,
+    ) -> httpx.Response:
+        """Send with retries; returns the final response, whatever its status.
+
+        `repeatable` says whether sending twice is harmless (default: every method but POST).
+        Raises TransientError when retries run out, OutcomeUnknownError when a non-repeatable
+        request may have been carried out.
+        """
+        repeatable = method.upper() != "POST" if repeatable is None else repeatable
+        policy = self.config.retry
+        started = time.monotonic()
+        attempt = 0
+        last_problem = ""
+        while True:
+            attempt += 1
+            response: httpx.Response | None = None
+            await self.pacer.acquire()
+            try:
+                async with self._sem:
+                    response = await self._send_once(
+                        method, path, params, json_body, form, headers, context
+                    )
+            except httpx.TransportError as exc:
+                self.pacer.release(None, self.config.rate_headers)
+                reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                last_problem = _describe(exc)
+                if reached and not repeatable:
+                    raise OutcomeUnknownError(
+                        f"{method} {path}: {last_problem}; the request may have been carried "
+                        f"out by {self.config.system}",
+                        "duvi looks the document up before sending it again",
+                    ) from None
+            else:
+                self.pacer.release(response.headers, self.config.rate_headers)
+                status = response.status_code
+                if status == 429:
+                    self.stats["status_429"] += 1
+                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                    self.pacer.exhausted_for(wait if wait is not None else policy.backoff(attempt))
+                    last_problem = "429 Too Many Requests"
+                elif status in RETRYABLE_STATUS:
+                    last_problem = f"HTTP {status}"
+                    if not repeatable:
+                        raise OutcomeUnknownError(
+                            f"{method} {path}: {self.config.system} answered {status}; the "
+                            "request may have been carried out",
+                            "duvi looks the document up before sending it again",
+                            response,
+                        )
+                else:
+                    return response
+            elapsed = time.monotonic() - started
+            delay = policy.backoff(attempt)
+            if response is not None and response.status_code in (429, 503):
+                ra = retry_after_seconds(response.headers.get("Retry-After"))
+                if ra is not None:
+                    delay = ra
+            if attempt >= policy.max_attempts or elapsed + delay > policy.max_total:
+                raise TransientError(
+                    f"{method} {path}: {self.config.system} kept failing ({last_problem}) "
+                    f"after {attempt} attempts in {elapsed:.0f} s",
+                    f"{self.config.system} may be down or overloaded; duvi will try again "
+                    "on the next run. `duvi doctor` checks the connection",
+                )
+            self.stats["retries"] += 1
+            # 429 waits are kept by the pacer (it holds every request until the window
+            # reopens); other failures back off here.
+            if response is None or response.status_code != 429:
+                await asyncio.sleep(delay)
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        form: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        context: CallContext | None,
+    ) -> httpx.Response:
+        request = self.client.build_request(
+            method, path, params=params, json=json_body, data=form, headers=headers
+        )
+        self.stats["requests"] += 1
+        t0 = time.perf_counter()
+        try:
+            response = await self.client.send(request)
+            await response.aread()
+        except httpx.TransportError as exc:
+            self._record(request, None, t0, context, error=_describe(exc))
+            raise
+        self._record(request, response, t0, context)
+        return response
+
+    def _record(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        t0: float,
+        context: CallContext | None,
+        error: str | None = None,
+    ) -> None:
+        if self.http_log is None:
+            return
+        body_in = response.content if response is not None else b""
+        text_in = body_in.decode("utf-8", "replace")
+        visma_id = None
+        m = _VISMA_ID.search(text_in[:4000])
+        if m:
+            visma_id = m.group(1)
+        trace = None
+        if response is not None:
+            found = (response.headers[h] for h in _TRACE_HEADERS if h in response.headers)
+            trace = next(found, None)
+        self.http_log.record(
+            HttpCall(
+                system=self.config.system,
+                method=request.method,
+                path=redactor.text(str(request.url.copy_with(query=None).path))
+                + (f"?{redactor.form(request.url.query.decode())}" if request.url.query else ""),
+                status=response.status_code if response is not None else None,
+                duration_ms=(time.perf_counter() - t0) * 1000,
+                bytes_out=len(request.content or b""),
+                bytes_in=len(body_in),
+                department_id=context.department_id if context else None,
+                run_id=context.run_id if context else None,
+                visma_id=visma_id,
+                trace_id=trace,
+                error=error,
+                request=_redact_body(request.content, request.headers.get("content-type", "")),
+                response=_redact_body(body_in, response.headers.get("content-type", ""))
+                if response is not None
+                else None,
+            )
+        )
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    kind = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ConnectError: "could not connect",
+        httpx.ReadTimeout: "no response in time",
+        httpx.WriteTimeout: "timed out sending",
+        httpx.PoolTimeout: "no free connection",
+        httpx.RemoteProtocolError: "connection dropped",
+        httpx.ReadError: "connection dropped while reading",
+    }
+    for cls, text in kind.items():
+        if isinstance(exc, cls):
+            return text
+    return type(exc).__name__
+
+
+def _redact_body(body: bytes | None, content_type: str) -> str | None:
+    if not body:
+        return None
+    text = body.decode("utf-8", "replace")
+    if "x-www-form-urlencoded" in content_type:
+        return redactor.form(text)
+    if "json" in content_type:
+        try:
+            return json.dumps(redactor.data(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            pass
+    return redactor.text(text)
+
+
+def service_config(system: str, base_url: str, settings: Any, **overrides: Any) -> ServiceConfig:
+    """A ServiceConfig from the Settings' timeouts, concurrency and CA bundle."""
+    cfg: dict[str, Any] = {
+        "system": system,
+        "base_url": base_url,
+        "connect_timeout": settings.connect_timeout,
+        "request_timeout": settings.request_timeout,
+        "concurrency": settings.concurrency,
+        "verify": str(settings.ca_bundle) if settings.ca_bundle else True,
+    }
+    cfg.update(overrides)
+    return ServiceConfig(**cfg)

@@ -1,0 +1,80 @@
+"""The HTTP log: every outbound call, redacted, batched into the store like the event log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.batchwriter import BatchWriter
+from core.store import Store, utcnow
+
+_INSERT = (
+    "INSERT INTO http_calls (ts, system, department_id, run_id, method, path, status, "
+    "duration_ms, bytes_out, bytes_in, visma_id, trace_id, error, request, response) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+BODY_LIMIT = 16_384  # what the log keeps of a body; enough to read an error, not a whole page
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    system: str
+    method: str
+    path: str
+    status: int | None
+    duration_ms: float
+    bytes_out: int
+    bytes_in: int
+    department_id: str | None = None
+    run_id: int | None = None
+    visma_id: str | None = None
+    trace_id: str | None = None
+    error: str | None = None
+    request: str | None = None  # already redacted
+    response: str | None = None  # already redacted
+
+
+class HttpLog:
+    def __init__(self, store: Store, *, flush_interval: float = 0.5) -> None:
+        self.store = store
+        self._writer = BatchWriter(store, _INSERT, flush_interval=flush_interval)
+
+    def record(self, call: HttpCall) -> None:
+        self._writer.add(
+            (
+                utcnow(),
+                call.system,
+                call.department_id,
+                call.run_id,
+                call.method,
+                call.path,
+                call.status,
+                round(call.duration_ms, 2),
+                call.bytes_out,
+                call.bytes_in,
+                call.visma_id,
+                call.trace_id,
+                call.error,
+                _clip(call.request),
+                _clip(call.response),
+            )
+        )
+
+    def flush(self) -> int:
+        return self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def recent(self, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
+        if before_id is None:
+            return self.store.query("SELECT * FROM http_calls ORDER BY id DESC LIMIT ?", [limit])
+        return self.store.query(
+            "SELECT * FROM http_calls WHERE id < ? ORDER BY id DESC LIMIT ?", [before_id, limit]
+        )
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= BODY_LIMIT:
+        return text
+    return text[:BODY_LIMIT] + f"… [{len(text) - BODY_LIMIT} more characters]"
