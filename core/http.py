@@ -215,7 +215,7 @@ class HttpService:
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        json_body: Any = None,
+        content: bytes | None = None,
         form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         repeatable: bool | None = None,
@@ -239,7 +239,7 @@ class HttpService:
             try:
                 async with self._sem:
                     response = await self._send_once(
-                        method, path, params, json_body, form, headers, context
+                        method, path, params, content, form, headers, context
                     )
             except httpx.TransportError as exc:
                 self.pacer.release(None, self.config.rate_headers)
@@ -294,13 +294,13 @@ class HttpService:
         method: str,
         path: str,
         params: Mapping[str, Any] | None,
-        json_body: Any,
+        content: bytes | None,
         form: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
         context: CallContext | None,
     ) -> httpx.Response:
         request = self.client.build_request(
-            method, path, params=params, json=json_body, data=form, headers=headers
+            method, path, params=params, content=content, data=form, headers=headers
         )
         self.stats["requests"] += 1
         t0 = time.perf_counter()

@@ -1,0 +1,1 @@
+"""Visma.net ERP: the Visma Connect token, the async client, its wire models and errors."""

@@ -1,0 +1,451 @@
+"""The async Visma.net ERP client: every operation duvi uses, one HttpService underneath.
+
+Creates return the new record's number from the `Location` header (201). A create whose
+outcome is in doubt raises OutcomeUnknownError; the transfer ledger resolves it by looking
+the document up (find_invoices_by_external_reference, find_journals_by_reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from core.http import CallContext, HttpService, OutcomeUnknownError
+from core.visma import wire
+from core.visma.auth import TokenProvider
+from core.visma.errors import MalformedResponseError, VismaError, error_from_response
+from core.visma.models import (
+    Account,
+    ActionResult,
+    Branch,
+    CrossReference,
+    CrossReferenceWrite,
+    Customer,
+    CustomerInvoice,
+    CustomerWrite,
+    Dimension,
+    InventoryIssue,
+    InventoryItem,
+    InventorySummary,
+    InventoryWrite,
+    InvoiceWrite,
+    IssueWrite,
+    JournalTransaction,
+    JournalWrite,
+    Subaccount,
+    Vat,
+    VatCategory,
+    VatZone,
+    WebhookFeedback,
+)
+
+M = TypeVar("M", bound=BaseModel)
+MAX_PAGE_SIZE = 5000  # Visma's documented maximum since 2022
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+class VismaClient:
+    def __init__(
+        self,
+        http: HttpService,
+        tokens: TokenProvider,
+        *,
+        page_size: int = 1000,
+        context: CallContext | None = None,
+    ) -> None:
+        self.http = http
+        self.tokens = tokens
+        self.page_size = min(page_size, MAX_PAGE_SIZE)
+        self.context = context or CallContext()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        repeatable: bool | None = None,
+    ) -> httpx.Response:
+        content = wire.dumps(body) if body is not None else None
+        extra = dict(headers or {})
+        if content is not None:
+            extra["Content-Type"] = "application/json"
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        for attempt in (1, 2):
+            token = await self.tokens.token()
+            try:
+                resp = await self.http.request(
+                    method,
+                    path,
+                    params=params,
+                    content=content,
+                    headers={**extra, "Authorization": f"Bearer {token}"},
+                    repeatable=repeatable,
+                    context=self.context,
+                )
+            except OutcomeUnknownError as exc:
+                if exc.response is not None:
+                    err = error_from_response(exc.response)
+                    if err.is_application_error:
+                        # Visma's application answered with a VismaId: it refused the
+                        # document, so nothing was created.
+                        raise err from None
+                raise
+            if resp.status_code == 401 and attempt == 1:
+                self.tokens.invalidate(token)  # expired or revoked: one fresh token, once
+                continue
+            break
+        if resp.status_code >= 400:
+            raise error_from_response(resp)
+        return resp
+
+    def _parse(self, resp: httpx.Response, model: type[M]) -> M:
+        try:
+            return model.model_validate(wire.loads(resp.content))
+        except (ValueError, ValidationError, TypeError, RecursionError) as exc:
+            raise self._malformed(resp, exc) from None
+
+    def _parse_list(self, resp: httpx.Response) -> list[dict[str, Any]]:
+        try:
+            data = wire.loads(resp.content)
+        except (ValueError, RecursionError) as exc:
+            raise self._malformed(resp, exc) from None
+        if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+            raise self._malformed(resp, "expected a JSON array of objects")
+        return data
+
+    def _validate(self, resp: httpx.Response, model: type[M], raw: dict[str, Any]) -> M:
+        try:
+            return model.model_validate(raw)
+        except (ValidationError, TypeError, ValueError) as exc:
+            raise self._malformed(resp, exc) from None
+
+    @staticmethod
+    def _malformed(resp: httpx.Response, why: object) -> MalformedResponseError:
+        text = str(why).splitlines()[0][:200]
+        return MalformedResponseError(
+            f"Visma.net sent a body duvi cannot read on {resp.request.method} "
+            f"{resp.request.url.path}: {text}",
+            "retry later; if it persists, the API changed: report it with `duvi support-bundle`",
+            status=resp.status_code,
+            path=resp.request.url.path,
+        )
+
+    async def _create(self, path: str, body: Any) -> str:
+        """POST a new document; returns its number from the Location header."""
+        resp = await self._call("POST", path, body=body)
+        location = resp.headers.get("Location", "")
+        number = unquote(location.rstrip("/").rsplit("/", 1)[-1]) if location else ""
+        if resp.status_code not in (200, 201) or not number:
+            # It was accepted but we cannot tell which number it got: as good as unknown.
+            raise OutcomeUnknownError(
+                f"POST {path}: Visma answered {resp.status_code} without a Location header",
+                "duvi looks the document up before sending it again",
+                resp,
+            )
+        return number
+
+    async def _pages(
+        self, path: str, params: dict[str, Any], *, rows: Any = None
+    ) -> AsyncIterator[tuple[httpx.Response, list[dict[str, Any]]]]:
+        """Pages of a list endpoint. Stops on a short page or when `totalCount` is reached.
+
+        `rows` counts what the server pages by (journal pages count lines, not batches).
+        """
+        count = rows or (lambda item: 1)
+        page, seen, size = 1, 0, self.page_size
+        while True:
+            resp = await self._call(
+                "GET", path, params={**params, "pageNumber": page, "pageSize": size}
+            )
+            items = self._parse_list(resp)
+            yield resp, items
+            if not items:
+                return
+            seen += sum(count(i) for i in items)
+            meta = items[0].get("metadata") or {}
+            total = meta.get("totalCount") if isinstance(meta, dict) else None
+            max_size = meta.get("maxPageSize") if isinstance(meta, dict) else None
+            effective = min(size, max_size) if isinstance(max_size, int) and max_size > 0 else size
+            if isinstance(total, int) and seen >= total:
+                return
+            if sum(count(i) for i in items) < effective:
+                return
+            page += 1
+
+    async def _list(
+        self, path: str, model: type[M], params: dict[str, Any] | None = None
+    ) -> AsyncIterator[M]:
+        async for resp, items in self._pages(path, params or {}):
+            for raw in items:
+                yield self._validate(resp, model, raw)
+
+    async def _get_list(
+        self, path: str, model: type[M], params: dict[str, Any] | None = None
+    ) -> list[M]:
+        """Unpaged list endpoints (reference data)."""
+        resp = await self._call("GET", path, params=params)
+        return [self._validate(resp, model, raw) for raw in self._parse_list(resp)]
+
+    @staticmethod
+    def _delta(since: str | None, condition: str) -> dict[str, Any]:
+        if since is None:
+            return {}
+        return {"lastModifiedDateTime": since, "lastModifiedDateTimeCondition": condition}
+
+    # -- customers ------------------------------------------------------------------------
+
+    def list_customers(
+        self, *, modified_since: str | None = None, condition: str = ">=", **filters: Any
+    ) -> AsyncIterator[Customer]:
+        return self._list(
+            "/v1/customer", Customer, {**filters, **self._delta(modified_since, condition)}
+        )
+
+    async def get_customer(self, number: str) -> Customer:
+        return self._parse(await self._call("GET", f"/v1/customer/{_seg(number)}"), Customer)
+
+    async def create_customer(self, customer: CustomerWrite) -> str:
+        return await self._create("/v1/customer", wire.body(customer))
+
+    async def update_customer(
+        self, number: str, customer: CustomerWrite, *, etag: str | None = None
+    ) -> None:
+        headers = {"If-Match": etag} if etag else None
+        await self._call(
+            "PUT", f"/v1/customer/{_seg(number)}", body=wire.body(customer), headers=headers
+        )
+
+    # -- inventory ------------------------------------------------------------------------
+
+    def list_items(
+        self,
+        *,
+        modified_since: str | None = None,
+        condition: str = ">=",
+        cost_statistics: bool = False,
+        cross_references: bool = False,
+        **filters: Any,
+    ) -> AsyncIterator[InventoryItem]:
+        params = {**filters, **self._delta(modified_since, condition)}
+        if cost_statistics:
+            params["addCostPriceStatistics"] = "true"
+        if cross_references:
+            params["expandCrossReference"] = "true"
+        return self._list("/v1/inventory", InventoryItem, params)
+
+    async def get_item(self, number: str, *, cost_statistics: bool = False) -> InventoryItem:
+        params = {"addCostPriceStatistics": "true"} if cost_statistics else None
+        resp = await self._call("GET", f"/v1/inventory/{_seg(number)}", params=params)
+        return self._parse(resp, InventoryItem)
+
+    async def create_item(self, item: InventoryWrite) -> str:
+        return await self._create("/v1/inventory", wire.body(item))
+
+    async def update_item(self, number: str, item: InventoryWrite) -> None:
+        await self._call("PUT", f"/v1/inventory/{_seg(number)}", body=wire.body(item))
+
+    async def list_cross_references(self, number: str) -> list[CrossReference]:
+        return await self._get_list(f"/v1/inventory/{_seg(number)}/crossReferences", CrossReference)
+
+    async def add_cross_reference(self, number: str, ref: CrossReferenceWrite) -> None:
+        await self._call(
+            "POST", f"/v1/inventory/{_seg(number)}/crossReferences", body=wire.body(ref)
+        )
+
+    async def inventory_summary(self, number: str) -> list[InventorySummary]:
+        return await self._get_list(f"/v1/inventorysummary/{_seg(number)}", InventorySummary)
+
+    # -- customer invoices ----------------------------------------------------------------
+
+    async def create_invoice(self, invoice: InvoiceWrite) -> str:
+        return await self._create("/v2/customerinvoice", wire.body(invoice))
+
+    async def get_invoice(self, number: str) -> CustomerInvoice:
+        resp = await self._call("GET", f"/v1/customerinvoice/{_seg(number)}")
+        return self._parse(resp, CustomerInvoice)
+
+    def list_invoices(
+        self, *, modified_since: str | None = None, condition: str = ">=", **filters: Any
+    ) -> AsyncIterator[CustomerInvoice]:
+        return self._list(
+            "/v1/customerinvoice",
+            CustomerInvoice,
+            {**filters, **self._delta(modified_since, condition)},
+        )
+
+    async def find_invoices_by_external_reference(self, reference: str) -> list[CustomerInvoice]:
+        return [i async for i in self.list_invoices(externalReference=reference)]
+
+    async def release_invoice(self, number: str) -> ActionResult:
+        resp = await self._call(
+            "POST", f"/v1/customerinvoice/{_seg(number)}/action/release", repeatable=True
+        )
+        return self._parse(resp, ActionResult)
+
+    async def delete_invoice(self, number: str) -> None:
+        await self._call("DELETE", f"/v1/customerinvoice/{_seg(number)}")
+
+    # -- journal transactions (v2) ----------------------------------------------------------
+
+    async def create_journal(self, journal: JournalWrite) -> str:
+        return await self._create("/v2/journaltransaction", wire.body(journal))
+
+    async def get_journal(self, number: str) -> JournalTransaction:
+        resp = await self._call("GET", f"/v2/journaltransaction/{_seg(number)}")
+        return self._parse(resp, JournalTransaction)
+
+    async def list_journals(
+        self,
+        *,
+        period: str | None = None,
+        modified_since: str | None = None,
+        **filters: Any,
+    ) -> AsyncIterator[JournalTransaction]:
+        """Batches of a period (YYYYMM) or changed since a time.
+
+        Visma pages journal lists by *lines*, so one batch can be split over two pages:
+        consecutive parts with the same batch number are stitched back together.
+        """
+        if period is None and modified_since is None:
+            raise ValueError("Visma needs a period or lastModifiedDateTime to list journals")
+        params: dict[str, Any] = {**filters, "periodId": period}
+        if modified_since is not None:
+            params["lastModifiedDateTime"] = modified_since
+        pending: JournalTransaction | None = None
+
+        def lines(item: dict[str, Any]) -> int:
+            return max(1, len(item.get("journalTransactionLines") or []))
+
+        async for resp, items in self._pages("/v2/journaltransaction", params, rows=lines):
+            for raw in items:
+                part = self._validate(resp, JournalTransaction, raw)
+                if pending is not None and part.batch_number == pending.batch_number:
+                    known = {ln.line_number for ln in pending.journal_transaction_lines}
+                    pending.journal_transaction_lines += [
+                        ln for ln in part.journal_transaction_lines if ln.line_number not in known
+                    ]
+                    continue
+                if pending is not None:
+                    yield pending
+                pending = part
+        if pending is not None:
+            yield pending
+
+    async def find_journals_by_reference(
+        self, reference: str, *, period: str
+    ) -> list[JournalTransaction]:
+        """Batches of `period` that carry `reference` in their description or a line's."""
+        found = []
+        async for batch in self.list_journals(period=period):
+            if reference in (batch.description or "") or any(
+                ln.reference_number == reference for ln in batch.journal_transaction_lines
+            ):
+                found.append(batch)
+        return found
+
+    async def release_journal(self, number: str) -> ActionResult:
+        resp = await self._call(
+            "POST", f"/v2/journaltransaction/{_seg(number)}/action/release", repeatable=True
+        )
+        return self._parse(resp, ActionResult)
+
+    # -- reference data -------------------------------------------------------------------
+
+    async def list_vat(self) -> list[Vat]:
+        return await self._get_list("/v1/vat", Vat)
+
+    async def get_vat(self, vat_id: str) -> Vat:
+        return self._parse(await self._call("GET", f"/v1/vat/{_seg(vat_id)}"), Vat)
+
+    async def list_vat_categories(self) -> list[VatCategory]:
+        return await self._get_list("/v1/vatCategory", VatCategory)
+
+    async def get_vat_category(self, category_id: str) -> VatCategory:
+        resp = await self._call("GET", f"/v1/vatCategory/{_seg(category_id)}")
+        return self._parse(resp, VatCategory)
+
+    async def list_vat_zones(self) -> list[VatZone]:
+        return [z async for z in self._list("/v1/vatZone", VatZone)]
+
+    async def list_accounts(self, *, active: bool | None = None) -> list[Account]:
+        params = {"active": str(active).lower()} if active is not None else None
+        return await self._get_list("/v1/account", Account, params)
+
+    async def get_account(self, account: str) -> Account:
+        return self._parse(await self._call("GET", f"/v1/account/{_seg(account)}"), Account)
+
+    async def list_branches(self) -> list[Branch]:
+        return await self._get_list("/v1/branch", Branch)
+
+    async def get_branch(self, number: str) -> Branch:
+        return self._parse(await self._call("GET", f"/v1/branch/{_seg(number)}"), Branch)
+
+    async def list_subaccounts(self) -> list[Subaccount]:
+        return [s async for s in self._list("/v1/subaccount", Subaccount)]
+
+    async def list_dimensions(self) -> list[str]:
+        resp = await self._call("GET", "/v1/dimension")
+        try:
+            data = wire.loads(resp.content)
+        except ValueError as exc:
+            raise self._malformed(resp, exc) from None
+        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+            raise self._malformed(resp, "expected a JSON array of dimension ids")
+        return data
+
+    async def get_dimension(self, dimension_id: str = "SUBACCOUNT") -> Dimension:
+        resp = await self._call(
+            "GET",
+            f"/v1/dimension/{_seg(dimension_id)}",
+            params={"expandSegmentsValues": "true"},
+        )
+        return self._parse(resp, Dimension)
+
+    # -- inventory issues -----------------------------------------------------------------
+
+    async def create_issue(self, issue: IssueWrite) -> str:
+        return await self._create("/v1/inventoryissue", wire.body(issue))
+
+    def list_issues(
+        self, *, modified_since: str | None = None, condition: str = ">=", **filters: Any
+    ) -> AsyncIterator[InventoryIssue]:
+        return self._list(
+            "/v1/inventoryissue",
+            InventoryIssue,
+            {**filters, **self._delta(modified_since, condition)},
+        )
+
+    async def release_issue(self, number: str) -> ActionResult:
+        resp = await self._call(
+            "POST", f"/v1/inventoryissue/{_seg(number)}/action/release", repeatable=True
+        )
+        return self._parse(resp, ActionResult)
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    async def post_feedback(self, feedback: WebhookFeedback) -> None:
+        # The feedback DTO is sent bare (no value wrappers), as the spec's README notes.
+        await self._call(
+            "POST",
+            "/v1/webhooknotificationfeedback",
+            body=feedback.model_dump(by_alias=True, exclude_none=True),
+            repeatable=True,
+        )
+
+
+__all__ = ["VismaClient", "VismaError"]

@@ -1,0 +1,88 @@
+"""The Visma.net wire format: write bodies, JSON with exact money, timestamps.
+
+Write DTOs wrap every value as {"value": X}, nested objects too
+({"mainAddress": {"value": {"addressLine1": {"value": "..."}}}}). Sent bare: arrays (their
+dict items are wrapped the same way), `operation`, `overrideWithClassValues`, subaccount
+segment items {segmentId, segmentValue}, and a few whole objects (see BARE_KEYS). Unset
+fields are omitted: sending null changes data in Visma. Source: the spec's README
+(core/sandbox/specs/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+BARE_KEYS = frozenset(
+    {"operation", "overrideWithClassValues", "rotRutDetails", "packaging", "intrastat"}
+)
+
+
+def is_segment_list(key: str) -> bool:
+    """`subaccount`, `salesSubaccount`, `cogsSubaccount`...: lists of bare segment items."""
+    return key.lower().endswith("subaccount")
+
+
+def wrap(fields: dict[str, Any]) -> dict[str, Any]:
+    """The one function that turns plain fields into a Visma write body."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if key in BARE_KEYS:
+            out[key] = value
+        elif isinstance(value, list):
+            if is_segment_list(key):
+                out[key] = value
+            else:
+                out[key] = [wrap(v) if isinstance(v, dict) else v for v in value]
+        elif isinstance(value, dict):
+            out[key] = {"value": wrap(value)}
+        else:
+            out[key] = {"value": value}
+    return out
+
+
+def body(model: BaseModel) -> dict[str, Any]:
+    """A write model as a Visma write body (camelCase names, unset fields omitted)."""
+    return wrap(model.model_dump(by_alias=True, exclude_none=True, mode="python"))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Money leaves as a JSON number. float() is exact here: every amount is quantised to
+        # at most 4 decimals and 15 significant digits, which a double round-trips.
+        return float(value)
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} to Visma")
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse a Visma response; numbers with a fraction become Decimal, never float."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+def format_datetime(value: datetime) -> str:
+    """Visma wants timestamps without a time zone: yyyy-MM-ddTHH:mm:ss.fff."""
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def format_date(value: date) -> str:
+    """Dates in write bodies: midnight, no time zone."""
+    return f"{value.isoformat()}T00:00:00"
+
+
+def financial_period(value: date) -> str:
+    """Visma's financialPeriod (YYYYMM)."""
+    return f"{value.year:04d}{value.month:02d}"
