@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from core.http import CallContext, HttpService, OutcomeUnknownError
 from core.visma import wire
 from core.visma.auth import TokenProvider
-from core.visma.errors import MalformedResponseError, VismaError, error_from_response
+from core.visma.errors import MalformedResponseError, error_from_response
 from core.visma.models import (
     Account,
     ActionResult,
@@ -67,6 +67,7 @@ class VismaClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.tokens.connect.aclose()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -448,4 +449,33 @@ class VismaClient:
         )
 
 
-__all__ = ["VismaClient", "VismaError"]
+def open_visma(
+    creds: Any,
+    *,
+    visma_url: str,
+    connect_url: str,
+    settings: Any,
+    transport: httpx.AsyncBaseTransport | None = None,
+    http_log: Any = None,
+    context: CallContext | None = None,
+    page_size: int = 1000,
+    retry: Any = None,
+) -> VismaClient:
+    """A VismaClient with its own Visma and Connect services, configured from Settings."""
+    from core.http import HttpService, Pacer, RetryPolicy, service_config
+
+    retry = retry or RetryPolicy()
+    connect = HttpService(
+        service_config("connect", connect_url, settings, retry=retry),
+        transport=transport,
+        http_log=http_log,
+    )
+    visma = HttpService(
+        service_config(
+            "visma", visma_url, settings, retry=retry, budget_per_hour=settings.visma_rate_budget
+        ),
+        transport=transport,
+        http_log=http_log,
+        pacer=Pacer(settings.visma_rate_budget),
+    )
+    return VismaClient(visma, TokenProvider(connect, creds), page_size=page_size, context=context)

@@ -1,0 +1,71 @@
+"""The sandbox as one ASGI app: Visma.net under /visma, Visma Connect under /connect (DUELL
+joins under /duell), wrapped in the fault injector. In-process through httpx.ASGITransport
+for `uv run duvi` and the tests; on loopback with uvicorn for `duvi sandbox serve`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from core.sandbox.common import Clock
+from core.sandbox.connect import ConnectSandbox
+from core.sandbox.faults import FaultMiddleware, Faults
+from core.sandbox.visma_api import VismaSandbox
+from core.sandbox.visma_seed import seed_company
+from core.sandbox.visma_state import Company
+
+IN_PROCESS_BASE = "http://sandbox"
+
+
+@dataclass(frozen=True)
+class SandboxCompany:
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    company: Company
+
+
+class Sandbox:
+    def __init__(
+        self, *, faults: Faults | None = None, rate_limit: int = 15000, rate_window: float = 3600
+    ) -> None:
+        self.clock = Clock()
+        self.faults = faults or Faults()
+        self.connect = ConnectSandbox()
+        self.visma = VismaSandbox(self.connect, rate_limit=rate_limit, window=rate_window)
+        inner = Starlette(
+            routes=[
+                Mount("/visma", routes=self.visma.routes()),
+                Mount("/connect", routes=self.connect.routes()),
+            ]
+        )
+        self.app = FaultMiddleware(inner, self.faults)
+
+    def add_company(
+        self,
+        tenant_id: str,
+        name: str,
+        *,
+        departments: list[str],
+        client_id: str,
+        client_secret: str,
+    ) -> SandboxCompany:
+        company = seed_company(tenant_id, name, self.clock, departments)
+        self.visma.companies[tenant_id] = company
+        known = self.connect.clients.get(client_id, (client_secret, set()))[1]
+        self.connect.register(client_id, client_secret, known | {tenant_id})
+        return SandboxCompany(tenant_id, client_id, client_secret, company)
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=self.app)
+
+    @property
+    def visma_url(self) -> str:
+        return f"{IN_PROCESS_BASE}/visma"
+
+    @property
+    def connect_url(self) -> str:
+        return f"{IN_PROCESS_BASE}/connect"

@@ -1,0 +1,90 @@
+"""Pieces every simulated service shares: a clock, JSON with exact numbers, fixed-window
+rate limits, and value unwrapping."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.responses import Response
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+class Clock:
+    """Visma-style local timestamps (no zone), strictly increasing so delta filters are exact."""
+
+    def __init__(self) -> None:
+        self._last: datetime | None = None
+        self._lock = threading.Lock()
+        self.offset = timedelta()  # doctor tests skew the sandbox clock
+
+    def now(self) -> datetime:
+        with self._lock:
+            now = datetime.now(OSLO).replace(tzinfo=None) + self.offset
+            now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+            if self._last is not None and now <= self._last:
+                now = self._last + timedelta(milliseconds=1)
+            self._last = now
+            return now
+
+    def stamp(self) -> str:
+        return self.now().isoformat(timespec="milliseconds")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)  # amounts are quantised; see core/visma/wire.py
+    raise TypeError(type(value).__name__)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(data, default=_default, ensure_ascii=False).encode()
+    return Response(body, status, headers=headers, media_type="application/json; charset=utf-8")
+
+
+def parse_json(raw: bytes) -> Any:
+    return json.loads(raw, parse_float=Decimal) if raw else None
+
+
+def unwrap(value: Any) -> Any:
+    """{"value": X} -> X, recursively; the sandbox stores plain values."""
+    if isinstance(value, dict):
+        if set(value) == {"value"}:
+            return unwrap(value["value"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+@dataclass
+class FixedWindow:
+    """A fixed-window request budget per key, as Visma's '4-fixed-window' policy."""
+
+    limit: int
+    window: float
+    _windows: dict[Any, tuple[float, int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    rejected: int = 0
+
+    def take(self, key: Any) -> tuple[bool, int, float]:
+        """Count one request; returns (allowed, remaining, seconds until the window resets)."""
+        now = time.monotonic()
+        with self._lock:
+            start, used = self._windows.get(key, (now, 0))
+            if now - start >= self.window:
+                start, used = now, 0
+            reset = max(0.0, start + self.window - now)
+            if used >= self.limit:
+                self.rejected += 1
+                return False, 0, reset
+            used += 1
+            self._windows[key] = (start, used)
+            return True, self.limit - used, reset

@@ -1,0 +1,84 @@
+"""The simulated Visma Connect token endpoint (client credentials, form-encoded)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import parse_qsl
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from core.sandbox.common import json_response
+
+SERVICE_SCOPES = {
+    "vismanet_erp_service_api:read",
+    "vismanet_erp_service_api:create",
+    "vismanet_erp_service_api:update",
+    "vismanet_erp_service_api:delete",
+}
+
+
+@dataclass
+class Grant:
+    client_id: str
+    tenant_id: str
+    expires_at: float
+
+
+@dataclass
+class ConnectSandbox:
+    token_lifetime: int = 3600
+    clients: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # id -> secret, tenants
+    tokens: dict[str, Grant] = field(default_factory=dict)
+    issued: int = 0
+
+    def register(self, client_id: str, secret: str, tenants: set[str]) -> None:
+        self.clients[client_id] = (secret, set(tenants))
+
+    def revoke_all(self) -> None:
+        self.tokens.clear()
+
+    def grant(self, token: str) -> Grant | None:
+        g = self.tokens.get(token)
+        if g is None or time.monotonic() >= g.expires_at:
+            return None
+        return g
+
+    def routes(self) -> list[Route]:
+        return [Route("/connect/token", self.token, methods=["POST"])]
+
+    async def token(self, request: Request) -> Response:
+        # Connect takes application/x-www-form-urlencoded; no multipart parser needed.
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type", "only client_credentials is supported")
+        client_id = str(form.get("client_id", ""))
+        reg = self.clients.get(client_id)
+        if reg is None or not secrets.compare_digest(reg[0], str(form.get("client_secret", ""))):
+            return _oauth_error("invalid_client", "invalid client credentials", 400)
+        scopes = set(str(form.get("scope", "")).split())
+        if not scopes or not scopes <= SERVICE_SCOPES:
+            return _oauth_error(
+                "invalid_scope", f"scope not allowed: {sorted(scopes - SERVICE_SCOPES)}"
+            )
+        tenant = str(form.get("tenant_id", ""))
+        if tenant not in reg[1]:
+            return _oauth_error("invalid_tenant", "the client has no access to this tenant")
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = Grant(client_id, tenant, time.monotonic() + self.token_lifetime)
+        self.issued += 1
+        return json_response(
+            {
+                "access_token": token,
+                "expires_in": self.token_lifetime,
+                "token_type": "Bearer",
+                "scope": " ".join(sorted(scopes)),
+            }
+        )
+
+
+def _oauth_error(code: str, description: str, status: int = 400) -> Response:
+    return json_response({"error": code, "error_description": description}, status)

@@ -1,0 +1,159 @@
+"""Fault injection for the sandbox: errors, 429s, latency, timeouts, dropped connections and
+malformed bodies, at configurable rates, from a seeded random source.
+
+Timeouts and dropped connections come in two kinds: before the request reaches the service
+(safe to resend) and after the service carried it out (the "did it happen?" case that the
+transfer ledger must resolve). In-process (httpx.ASGITransport) they surface as the httpx
+exceptions a real network would raise; served over TCP the connection is really cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+@dataclass
+class Faults:
+    error_rate: float = 0.0  # 500 / 502 / 503
+    rate_429: float = 0.0  # spurious 429 with Retry-After
+    latency: float = 0.0  # seconds added to every request
+    timeout_rate: float = 0.0
+    drop_rate: float = 0.0
+    malformed_rate: float = 0.0  # a 2xx whose JSON body is cut short
+    retry_after: float = 0.05  # seconds in injected 429s
+    seed: int = 0
+    in_process: bool = True
+    injected: dict[str, int] = field(default_factory=dict)
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+
+    def roll(self, rate: float) -> bool:
+        return rate > 0 and self._rng.random() < rate
+
+    def pick(self, options: list[Any]) -> Any:
+        return self._rng.choice(options)
+
+    def count(self, kind: str) -> None:
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (
+                self.error_rate,
+                self.rate_429,
+                self.latency,
+                self.timeout_rate,
+                self.drop_rate,
+                self.malformed_rate,
+            )
+        )
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp, faults: Faults, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.faults = faults
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        f = self.faults
+        if scope["type"] != "http" or not f.active or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        if f.latency:
+            await asyncio.sleep(f.latency)
+        if f.roll(f.rate_429):
+            f.count("429")
+            await _plain(
+                send,
+                429,
+                b'{"message":"Rate limit is exceeded."}',
+                [(b"retry-after", str(f.retry_after).encode())],
+            )
+            return
+        if f.roll(f.error_rate):
+            status = f.pick([500, 502, 503])
+            f.count(str(status))
+            body = b"<html><body>Bad gateway</body></html>" if status == 502 else b""
+            await _plain(send, status, body, [])
+            return
+        cut = None
+        if f.roll(f.timeout_rate):
+            cut = "timeout"
+        elif f.roll(f.drop_rate):
+            cut = "drop"
+        if cut and f.pick([True, False]):  # before the service sees the request
+            f.count(f"{cut}-before")
+            if f.in_process:
+                raise (
+                    httpx.ConnectTimeout("sandbox: injected")
+                    if cut == "timeout"
+                    else (httpx.ConnectError("sandbox: injected"))
+                )
+            await _abort(send)
+            return
+        messages: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, capture)
+        if cut:  # the service carried the request out; the answer is lost
+            f.count(f"{cut}-after")
+            if f.in_process:
+                raise (
+                    httpx.ReadTimeout("sandbox: injected")
+                    if cut == "timeout"
+                    else (httpx.RemoteProtocolError("sandbox: injected"))
+                )
+            await _abort(send)
+            return
+        start = next((m for m in messages if m["type"] == "http.response.start"), None)
+        if start and 200 <= start["status"] < 300 and f.roll(f.malformed_rate):
+            body = b"".join(
+                m.get("body", b"") for m in messages if m["type"] == "http.response.body"
+            )
+            if body:
+                f.count("malformed")
+                cut_body = body[: max(1, len(body) // 2)]
+                headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(cut_body)).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": cut_body})
+                return
+        for m in messages:
+            await send(m)
+
+
+async def _plain(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-length", str(len(body)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Abort(Exception):
+    """Raised after the response started: the server closes the connection mid-response."""
+
+
+async def _abort(send: Send) -> None:
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]}
+    )
+    raise _Abort("sandbox: connection dropped on purpose")

@@ -1,0 +1,716 @@
+"""The simulated Visma.net ERP API (Starlette), on the in-memory companies of visma_state.
+
+Wire behaviour (docs/visma-net-api.md, specs/): value-wrapped write bodies checked against
+the spec, 201 + Location, 204 on PUT, ETag / If-Match -> 412, bare-array lists with
+`metadata` on every item and the page size clamped, lastModifiedDateTime + Condition delta
+filters, a fixed-window rate limit per (client, tenant) with X-RateLimit-* headers and
+429 + Retry-After, errors as {"message": "VismaId: ..."} or the IPP envelope.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from core.sandbox import spec
+from core.sandbox.common import FixedWindow, json_response, parse_json, unwrap
+from core.sandbox.connect import ConnectSandbox
+from core.sandbox.visma_state import (
+    Company,
+    Refused,
+    apply_cross_references,
+    apply_customer,
+    apply_item,
+    build_invoice,
+    build_issue,
+    build_journal,
+    money,
+)
+from core.sandbox.webhooks import WebhookDispatcher
+
+MAX_PAGE_SIZE = 5000
+Handler = Callable[[Request, Company], Awaitable[Response]]
+
+
+class Reply(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def visma_error(status: int, text: str) -> Response:
+    return json_response({"message": f"VismaId: {uuid.uuid4()}. {text}"}, status)
+
+
+def ipp_error(status: int, code: str, text: str) -> Response:
+    return json_response(
+        {
+            "ExceptionType": "IPPException",
+            "ExceptionMessage": text,
+            "ExceptionFaultCode": code,
+            "ExceptionMessageID": f"{code}_{uuid.uuid4()}",
+            "ExceptionDetails": "",
+        },
+        status,
+    )
+
+
+_TIME_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+)
+
+
+def parse_time(value: str) -> datetime:
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    raise Reply(visma_error(400, f"'{value}' is not a valid date/time (yyyy-MM-ddTHH:mm:ss)."))
+
+
+_CONDITIONS = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+def time_filter(
+    request: Request, name: str, *, condition_required: bool = True
+) -> Callable[[dict[str, Any]], bool]:
+    """`<name>` + `<name>Condition` ("mutually inclusive": both or neither)."""
+    value = request.query_params.get(name)
+    cond = request.query_params.get(f"{name}Condition")
+    if value is None and cond is None:
+        return lambda r: True
+    if value is None or (cond is None and condition_required):
+        raise Reply(visma_error(400, f"{name} and {name}Condition must be given together."))
+    op = _CONDITIONS.get(cond or ">=")
+    if op is None:
+        raise Reply(visma_error(400, f"{name}Condition must be one of >, >=, <, <=."))
+    when = parse_time(value)
+    field = "lastModifiedDateTime" if name.startswith("lastModified") else "createdDateTime"
+    return lambda r: bool(r.get(field)) and op(parse_time(r[field]), when)
+
+
+class VismaSandbox:
+    def __init__(
+        self, connect: ConnectSandbox, *, rate_limit: int = 15000, window: float = 3600
+    ) -> None:
+        self.connect = connect
+        self.companies: dict[str, Company] = {}
+        self.customer_tenants: set[str] = (
+            set()
+        )  # contract ("Customer") tenant ids: tokens work, API says 401
+        self.limiter = FixedWindow(rate_limit, window)
+        self.max_page_size = MAX_PAGE_SIZE
+        self.webhooks = WebhookDispatcher()
+        self.requests = 0
+        self.writes = 0
+
+    def set_rate_limit(self, limit: int, window: float) -> None:
+        self.limiter = FixedWindow(limit, window)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            self.requests += 1
+            try:
+                company, key = self._auth(request)
+            except Reply as r:
+                return r.response
+            allowed, remaining, reset = self.limiter.take(key)
+            headers = {
+                "X-RateLimit-Limit": str(self.limiter.limit),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(math.ceil(reset)),
+                "X-RateLimit-Policy": "4-fixed-window",
+            }
+            if not allowed:
+                response = json_response({"message": "Rate limit is exceeded."}, 429)
+                response.headers["Retry-After"] = str(max(1, math.ceil(reset)))
+            else:
+                try:
+                    response = await handler(request, company)
+                except Reply as r:
+                    response = r.response
+                except Refused as r:
+                    response = visma_error(r.status, r.text)
+            for k, v in headers.items():
+                response.headers[k] = v
+            return response
+
+        return endpoint
+
+    def _auth(self, request: Request) -> tuple[Company, tuple[str, str]]:
+        header = request.headers.get("authorization", "")
+        grant = self.connect.grant(header[7:]) if header.startswith("Bearer ") else None
+        if grant is None:
+            raise Reply(
+                json_response({"message": "Authorization has been denied for this request."}, 401)
+            )
+        if grant.tenant_id in self.customer_tenants or grant.tenant_id not in self.companies:
+            raise Reply(
+                visma_error(401, "The tenant is not a company: use the company's tenant id.")
+            )
+        company = self.companies[grant.tenant_id]
+        if not company.licensed:
+            raise Reply(ipp_error(403, "12027", "No license for this company."))
+        return company, (grant.client_id, grant.tenant_id)
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        try:
+            data = parse_json(raw)
+        except ValueError:
+            raise Reply(visma_error(400, "The request body is not valid JSON.")) from None
+        name = spec.request_schema_name(
+            request.method, request.url.path.removeprefix(request.scope.get("root_path", ""))
+        )
+        if name is not None:
+            problems = spec.check_body(name, data if data is not None else {})
+            if problems:
+                raise Reply(visma_error(400, "Error reading the request: " + "; ".join(problems)))
+        self.writes += 1
+        return unwrap(data) if isinstance(data, dict) else {}
+
+    def _page(self, request: Request, records: list[dict[str, Any]]) -> Response:
+        number, size = self._paging(request)
+        chunk = records[(number - 1) * size : number * size]
+        meta = {"totalCount": len(records), "maxPageSize": self.max_page_size}
+        return json_response([{**r, "metadata": meta} for r in chunk])
+
+    def _paging(self, request: Request) -> tuple[int, int]:
+        try:
+            number = int(request.query_params.get("pageNumber", "1"))
+            size = int(request.query_params.get("pageSize", str(self.max_page_size)))
+        except ValueError:
+            raise Reply(visma_error(400, "pageNumber and pageSize must be integers.")) from None
+        if number < 1 or size < 1:
+            raise Reply(visma_error(400, "pageNumber and pageSize must be positive."))
+        return number, min(size, self.max_page_size)  # clamped silently, as Visma does
+
+    @staticmethod
+    def _if_match(request: Request, company: Company, kind: str, number: str) -> None:
+        wanted = request.headers.get("if-match")
+        if wanted and wanted != company.etag(kind, number):
+            raise Reply(visma_error(412, "The record was changed by someone else (ETag mismatch)."))
+
+    @staticmethod
+    def _created(request: Request, path: str, number: str, etag: str) -> Response:
+        base = str(request.base_url).rstrip("/")
+        return Response(
+            status_code=201, headers={"Location": f"{base}{path}/{number}", "ETag": etag}
+        )
+
+    @staticmethod
+    def _found(record: dict[str, Any] | None, what: str, number: str) -> dict[str, Any]:
+        if record is None:
+            raise Reply(visma_error(404, f"{what} '{number}' was not found."))
+        return record
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        e = self._endpoint
+        return [
+            Route("/v1/customer", e(self.list_customers), methods=["GET"]),
+            Route("/v1/customer", e(self.create_customer), methods=["POST"]),
+            Route("/v1/customer/{number}", e(self.get_customer), methods=["GET"]),
+            Route("/v1/customer/{number}", e(self.update_customer), methods=["PUT"]),
+            Route("/v1/inventory", e(self.list_items), methods=["GET"]),
+            Route("/v1/inventory", e(self.create_item), methods=["POST"]),
+            Route("/v1/inventory/{number}", e(self.get_item), methods=["GET"]),
+            Route("/v1/inventory/{number}", e(self.update_item), methods=["PUT"]),
+            Route(
+                "/v1/inventory/{number}/crossReferences", e(self.get_cross_refs), methods=["GET"]
+            ),
+            Route(
+                "/v1/inventory/{number}/crossReferences", e(self.add_cross_ref), methods=["POST"]
+            ),
+            Route("/v1/inventorysummary/{number}", e(self.inventory_summary), methods=["GET"]),
+            Route("/v2/customerinvoice", e(self.create_invoice), methods=["POST"]),
+            Route("/v1/customerinvoice", e(self.list_invoices), methods=["GET"]),
+            Route("/v1/customerinvoice/{number}", e(self.get_invoice), methods=["GET"]),
+            Route("/v1/customerinvoice/{number}", e(self.delete_invoice), methods=["DELETE"]),
+            Route(
+                "/v1/customerinvoice/{number}/action/release",
+                e(self.release_invoice),
+                methods=["POST"],
+            ),
+            Route("/v2/journaltransaction", e(self.create_journal), methods=["POST"]),
+            Route("/v2/journaltransaction", e(self.list_journals), methods=["GET"]),
+            Route("/v2/journaltransaction/{number}", e(self.get_journal), methods=["GET"]),
+            Route("/v2/journaltransaction/{number}", e(self.update_journal), methods=["PUT"]),
+            Route(
+                "/v2/journaltransaction/{number}/action/release",
+                e(self.release_journal),
+                methods=["POST"],
+            ),
+            Route("/v1/vat", e(self.list_vat), methods=["GET"]),
+            Route("/v1/vat/{number}", e(self.get_vat), methods=["GET"]),
+            Route("/v1/vatCategory", e(self.list_vat_categories), methods=["GET"]),
+            Route("/v1/vatCategory/{number}", e(self.get_vat_category), methods=["GET"]),
+            Route("/v1/vatZone", e(self.list_vat_zones), methods=["GET"]),
+            Route("/v1/account", e(self.list_accounts), methods=["GET"]),
+            Route("/v1/account/{number}", e(self.get_account), methods=["GET"]),
+            Route("/v1/branch", e(self.list_branches), methods=["GET"]),
+            Route("/v1/branch/{number}", e(self.get_branch), methods=["GET"]),
+            Route("/v1/subaccount", e(self.list_subaccounts), methods=["GET"]),
+            Route("/v1/dimension", e(self.list_dimensions), methods=["GET"]),
+            Route("/v1/dimension/{number}", e(self.get_dimension), methods=["GET"]),
+            Route("/v1/inventoryissue", e(self.create_issue), methods=["POST"]),
+            Route("/v1/inventoryissue", e(self.list_issues), methods=["GET"]),
+            Route(
+                "/v1/inventoryissue/{number}/action/release",
+                e(self.release_issue),
+                methods=["POST"],
+            ),
+            Route("/v1/webhooknotificationfeedback", e(self.feedback), methods=["POST"]),
+        ]
+
+    # -- customers ----------------------------------------------------------------------------
+
+    async def list_customers(self, request: Request, c: Company) -> Response:
+        q = request.query_params
+        mod = time_filter(request, "lastModifiedDateTime")
+        created = time_filter(request, "createdDateTime")
+        exact = {k: q[k] for k in ("name", "status", "corporateId", "vatRegistrationId") if k in q}
+        email, phone = q.get("email"), q.get("phone")
+        rows = [
+            r
+            for r in c.customers.values()
+            if all(r.get(k) == v for k, v in exact.items())
+            and (email is None or (r.get("mainContact") or {}).get("email") == email)
+            and (phone is None or (r.get("mainContact") or {}).get("phone1") == phone)
+            and mod(r)
+            and created(r)
+        ]
+        return self._page(request, rows)
+
+    async def get_customer(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.customers.get(number), "Customer", number)
+        return json_response(record, headers={"ETag": c.etag("customer", number)})
+
+    async def create_customer(self, request: Request, c: Company) -> Response:
+        fields = await self._body(request)
+        if not fields.get("name"):
+            raise Refused("Customer name is required.")
+        number = str(fields.pop("number", None) or f"{len(c.customers) + 10001}")
+        if number in c.customers:
+            raise Refused(f"Customer '{number}' already exists.")
+        record: dict[str, Any] = {
+            "internalId": c.next_id(),
+            "number": number,
+            "status": "Active",
+            "currencyId": "NOK",
+        }
+        apply_customer(c, record, fields)
+        c.customers[number] = record
+        c.touch("customer", number, record)
+        self.webhooks.notify(
+            c.tenant_id,
+            "customer",
+            number,
+            "Created",
+            enabled=("customer", number) not in c.webhook_off,
+        )
+        return self._created(request, "/v1/customer", number, c.etag("customer", number))
+
+    async def update_customer(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.customers.get(number), "Customer", number)
+        self._if_match(request, c, "customer", number)
+        fields = await self._body(request)
+        fields.pop("number", None)
+        apply_customer(c, record, fields)
+        c.touch("customer", number, record)
+        self.webhooks.notify(
+            c.tenant_id,
+            "customer",
+            number,
+            "Updated",
+            enabled=("customer", number) not in c.webhook_off,
+        )
+        return Response(status_code=204, headers={"ETag": c.etag("customer", number)})
+
+    # -- inventory ----------------------------------------------------------------------------
+
+    def _item_view(
+        self, c: Company, record: dict[str, Any], q: Any, single: bool
+    ) -> dict[str, Any]:
+        out = dict(record)
+        stats = out.pop("costPriceStatistics", None)
+        if q.get("addCostPriceStatistics", "").lower() == "true" and stats is not None:
+            out["costPriceStatistics"] = stats
+        if not single and q.get("expandCrossReference", "").lower() != "true":
+            out.pop("crossReferences", None)
+        return out
+
+    async def list_items(self, request: Request, c: Company) -> Response:
+        q = request.query_params
+        mod = time_filter(request, "lastModifiedDateTime")
+        created = time_filter(request, "createdDateTime")
+        rows = [
+            self._item_view(c, r, q, single=False)
+            for r in c.items.values()
+            if ("inventoryNumber" not in q or r["inventoryNumber"] == q["inventoryNumber"])
+            and ("status" not in q or r.get("status") == q["status"])
+            and (
+                "description" not in q
+                or q["description"].lower() in (r.get("description") or "").lower()
+            )
+            and (
+                "alternateID" not in q
+                or any(
+                    x.get("alternateID") == q["alternateID"] for x in r.get("crossReferences", [])
+                )
+            )
+            and mod(r)
+            and created(r)
+        ]
+        return self._page(request, rows)
+
+    async def get_item(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.items.get(number), "Inventory item", number)
+        return json_response(
+            self._item_view(c, record, request.query_params, single=True),
+            headers={"ETag": c.etag("item", number)},
+        )
+
+    async def create_item(self, request: Request, c: Company) -> Response:
+        fields = await self._body(request)
+        number = fields.pop("inventoryNumber", None)
+        if not number:
+            raise Refused("inventoryNumber is required.")
+        number = str(number)
+        if number in c.items:
+            raise Refused(f"Inventory item '{number}' already exists.")
+        record: dict[str, Any] = {
+            "inventoryId": c.next_id(),
+            "inventoryNumber": number,
+            "status": "Active",
+            "type": "FinishedGoodItem",
+            "stockItem": True,
+            "baseUnit": "STK",
+            "salesUnit": "STK",
+            "crossReferences": [],
+        }
+        apply_item(c, record, fields)
+        c.items[number] = record
+        c.touch("item", number, record)
+        self.webhooks.notify(
+            c.tenant_id, "item", number, "Created", enabled=("item", number) not in c.webhook_off
+        )
+        return self._created(request, "/v1/inventory", number, c.etag("item", number))
+
+    async def update_item(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.items.get(number), "Inventory item", number)
+        self._if_match(request, c, "item", number)
+        fields = await self._body(request)
+        fields.pop("inventoryNumber", None)
+        apply_item(c, record, fields)
+        c.touch("item", number, record)
+        self.webhooks.notify(
+            c.tenant_id, "item", number, "Updated", enabled=("item", number) not in c.webhook_off
+        )
+        return Response(status_code=204, headers={"ETag": c.etag("item", number)})
+
+    async def get_cross_refs(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.items.get(number), "Inventory item", number)
+        return json_response(record.get("crossReferences", []))
+
+    async def add_cross_ref(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.items.get(number), "Inventory item", number)
+        fields = await self._body(request)
+        if not fields.get("alternateType") or not fields.get("alternateID"):
+            raise Refused("alternateType and alternateID are required.")
+        apply_cross_references(record, [{**fields, "operation": "Insert"}])
+        c.touch("item", number, record)
+        return Response(status_code=201, headers={"ETag": c.etag("item", number)})
+
+    async def inventory_summary(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        item = self._found(c.items.get(number), "Inventory item", number)
+        rows = [
+            {
+                "inventory": {"number": number, "description": item.get("description")},
+                "warehouse": {"id": wh, "description": wh},
+                "available": qty,
+                "onHand": qty,
+                "baseUnit": item.get("baseUnit"),
+            }
+            for (nr, wh), qty in sorted(c.stock.items())
+            if nr == number
+        ]
+        return json_response(rows)
+
+    # -- customer invoices --------------------------------------------------------------------
+
+    async def create_invoice(self, request: Request, c: Company) -> Response:
+        fields = await self._body(request)
+        number = str(fields.get("referenceNumber") or f"{len(c.invoices) + 100001:06d}")
+        if number in c.invoices:
+            raise Refused(f"Invoice '{number}' already exists.")
+        record = build_invoice(c, fields, number)
+        c.invoices[number] = record
+        c.touch("invoice", number, record)
+        return self._created(request, "/v1/customerinvoice", number, c.etag("invoice", number))
+
+    async def list_invoices(self, request: Request, c: Company) -> Response:
+        q = request.query_params
+        mod = time_filter(request, "lastModifiedDateTime")
+        rows = [
+            r
+            for r in c.invoices.values()
+            if (
+                "externalReference" not in q or r.get("externalReference") == q["externalReference"]
+            )
+            and ("status" not in q or r.get("status") == q["status"])
+            and ("customer" not in q or r["customer"]["number"] == q["customer"])
+            and ("financialPeriod" not in q or r.get("financialPeriod") == q["financialPeriod"])
+            and mod(r)
+        ]
+        return self._page(request, rows)
+
+    async def get_invoice(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.invoices.get(number), "Invoice", number)
+        return json_response(record, headers={"ETag": c.etag("invoice", number)})
+
+    async def delete_invoice(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.invoices.get(number), "Invoice", number)
+        if record["status"] not in ("Hold", "Balanced"):
+            raise Refused("Only unreleased documents can be deleted.")
+        del c.invoices[number]
+        return Response(status_code=204)
+
+    async def release_invoice(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.invoices.get(number), "Invoice", number)
+        self._if_match(request, c, "invoice", number)
+        if record["status"] not in ("Hold", "Balanced"):
+            raise Refused(f"Invoice '{number}' is already released.")
+        # Assumption: releasing an invoice on hold takes it off hold first (docs: inferred).
+        record.update(status="Open", hold=False)
+        c.touch("invoice", number, record)
+        return json_response({"actionId": str(uuid.uuid4()), "actionResult": "Done"})
+
+    # -- journal transactions -------------------------------------------------------------------
+
+    async def create_journal(self, request: Request, c: Company) -> Response:
+        fields = await self._body(request)
+        number = str(fields.get("batchNumber") or f"{len(c.journals) + 1:06d}")
+        if number in c.journals:
+            raise Refused(f"Batch '{number}' already exists.")
+        record = build_journal(c, fields, number)
+        c.journals[number] = record
+        c.touch("journal", number, record)
+        return self._created(request, "/v2/journaltransaction", number, c.etag("journal", number))
+
+    async def list_journals(self, request: Request, c: Company) -> Response:
+        q = request.query_params
+        if "periodId" not in q and "lastModifiedDateTime" not in q:
+            raise Reply(visma_error(400, "periodId or lastModifiedDateTime is required."))
+        since = parse_time(q["lastModifiedDateTime"]) if "lastModifiedDateTime" in q else None
+        batches = [
+            b
+            for b in c.journals.values()
+            if ("periodId" not in q or b["financialPeriod"] == q["periodId"])
+            and ("status" not in q or b["status"] == q["status"])
+            and ("branch" not in q or b.get("branch") == q["branch"])
+            and ("module" not in q or b["module"] == f"Module{q['module']}")
+            and (since is None or parse_time(b["lastModifiedDateTime"]) >= since)
+        ]
+        # Visma pages journal lists by *lines*: a batch may be split over two pages.
+        lines = [(b, ln) for b in batches for ln in b["journalTransactionLines"]]
+        number, size = self._paging(request)
+        chunk = lines[(number - 1) * size : number * size]
+        meta = {"totalCount": len(lines), "maxPageSize": self.max_page_size}
+        out: list[dict[str, Any]] = []
+        for batch, line in chunk:
+            if out and out[-1]["batchNumber"] == batch["batchNumber"]:
+                out[-1]["journalTransactionLines"].append(line)
+            else:
+                out.append({**batch, "journalTransactionLines": [line], "metadata": meta})
+        return json_response(out)
+
+    async def get_journal(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.journals.get(number), "Journal transaction", number)
+        return json_response(record, headers={"ETag": c.etag("journal", number)})
+
+    async def update_journal(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.journals.get(number), "Journal transaction", number)
+        self._if_match(request, c, "journal", number)
+        if record["status"] not in ("Hold", "Balanced"):
+            raise Refused("A released batch cannot be changed.")
+        fields = await self._body(request)
+        merged = {
+            **{
+                k: record.get(k)
+                for k in ("transactionDate", "financialPeriod", "description", "branch")
+            },
+            **fields,
+        }
+        if "journalTransactionLines" not in fields:
+            merged["journalTransactionLines"] = [
+                {
+                    "accountNumber": ln["accountNumber"],
+                    "debitAmountInCurrency": ln.get("debitAmountInCurrency"),
+                    "creditAmountInCurrency": ln.get("creditAmountInCurrency"),
+                    "referenceNumber": ln.get("referenceNumber"),
+                    "transactionDescription": ln.get("transactionDescription"),
+                }
+                for ln in record["journalTransactionLines"]
+            ]
+        if "hold" not in fields:
+            merged["hold"] = record["hold"]
+        updated = build_journal(c, merged, number)
+        if "journalTransactionLines" not in fields:
+            updated["journalTransactionLines"] = record["journalTransactionLines"]
+        record.update(updated)
+        c.touch("journal", number, record)
+        return Response(status_code=204, headers={"ETag": c.etag("journal", number)})
+
+    async def release_journal(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.journals.get(number), "Journal transaction", number)
+        self._if_match(request, c, "journal", number)
+        if record["status"] not in ("Hold", "Balanced"):
+            raise Refused(f"Batch '{number}' is already released.")
+        # Assumption: releasing a batch on hold takes it off hold first (docs: inferred).
+        record.update(status="Posted", hold=False)
+        c.touch("journal", number, record)
+        return json_response({"actionId": str(uuid.uuid4()), "actionResult": "Done"})
+
+    # -- reference data -------------------------------------------------------------------------
+
+    async def list_vat(self, request: Request, c: Company) -> Response:
+        mod = time_filter(request, "lastModifiedDateTime")
+        return json_response([v for v in c.vat.values() if mod(v)])
+
+    async def get_vat(self, request: Request, c: Company) -> Response:
+        n = request.path_params["number"]
+        return json_response(self._found(c.vat.get(n), "VAT", n))
+
+    async def list_vat_categories(self, request: Request, c: Company) -> Response:
+        mod = time_filter(request, "lastModifiedDateTime")
+        return json_response([v for v in c.vat_categories.values() if mod(v)])
+
+    async def get_vat_category(self, request: Request, c: Company) -> Response:
+        n = request.path_params["number"]
+        return json_response(self._found(c.vat_categories.get(n), "VAT category", n))
+
+    async def list_vat_zones(self, request: Request, c: Company) -> Response:
+        return self._page(request, list(c.vat_zones.values()))
+
+    async def list_accounts(self, request: Request, c: Company) -> Response:
+        active = request.query_params.get("active")
+        mod = time_filter(request, "lastModifiedDateTime")
+        rows = [
+            a
+            for a in c.accounts.values()
+            if (active is None or str(a.get("active", True)).lower() == active.lower()) and mod(a)
+        ]
+        return json_response(rows)
+
+    async def get_account(self, request: Request, c: Company) -> Response:
+        n = request.path_params["number"]
+        return json_response(self._found(c.accounts.get(n), "Account", n))
+
+    async def list_branches(self, request: Request, c: Company) -> Response:
+        return json_response(list(c.branches.values()))
+
+    async def get_branch(self, request: Request, c: Company) -> Response:
+        n = request.path_params["number"]
+        return json_response(self._found(c.branches.get(n), "Branch", n))
+
+    async def list_subaccounts(self, request: Request, c: Company) -> Response:
+        active = request.query_params.get("active")
+        rows = [
+            s
+            for s in c.subaccounts.values()
+            if active is None or str(s.get("active", True)).lower() == active.lower()
+        ]
+        return self._page(request, rows)
+
+    async def list_dimensions(self, request: Request, c: Company) -> Response:
+        return json_response(sorted(c.dimensions))
+
+    async def get_dimension(self, request: Request, c: Company) -> Response:
+        n = request.path_params["number"]
+        dim = self._found(c.dimensions.get(n), "Dimension", n)
+        if request.query_params.get("expandSegmentsValues", "").lower() != "true":
+            dim = {
+                **dim,
+                "segments": [
+                    {k: v for k, v in s.items() if k != "segmentValues"} for s in dim["segments"]
+                ],
+            }
+        return json_response(dim)
+
+    # -- inventory issues -----------------------------------------------------------------------
+
+    async def create_issue(self, request: Request, c: Company) -> Response:
+        fields = await self._body(request)
+        number = f"IS{len(c.issues) + 1:06d}"
+        record = build_issue(c, fields, number)
+        c.issues[number] = record
+        c.touch("issue", number, record)
+        return self._created(request, "/v1/inventoryissue", number, c.etag("issue", number))
+
+    async def list_issues(self, request: Request, c: Company) -> Response:
+        q = request.query_params
+        mod = time_filter(request, "lastModifiedDateTime")
+        rows = [
+            r
+            for r in c.issues.values()
+            if ("status" not in q or r["status"] == q["status"]) and mod(r)
+        ]
+        return self._page(request, rows)
+
+    async def release_issue(self, request: Request, c: Company) -> Response:
+        number = request.path_params["number"]
+        record = self._found(c.issues.get(number), "Inventory issue", number)
+        if record["status"] == "Released":
+            raise Refused(f"Inventory issue '{number}' is already released.")
+        for line in record["issueLines"]:
+            key = (line["inventoryItem"]["number"], line["warehouse"]["id"])
+            sign = -1 if line.get("transactionType", "Issue") == "Issue" else 1
+            c.stock[key] = c.stock.get(key, money(0)) + sign * line["quantity"]
+        record.update(status="Released", hold=False)
+        c.touch("issue", number, record)
+        return json_response({"actionId": str(uuid.uuid4()), "actionResult": "Done"})
+
+    async def feedback(self, request: Request, c: Company) -> Response:
+        raw = await request.body()
+        try:
+            data = parse_json(raw)
+        except ValueError:
+            raise Reply(visma_error(400, "The request body is not valid JSON.")) from None
+        problems = spec.check_body("WebhookNotificationFeedbackDto", data)
+        if problems:
+            raise Reply(visma_error(400, "Error reading the request: " + "; ".join(problems)))
+        c.feedback.append(data)
+        return Response(status_code=201)

@@ -1,0 +1,378 @@
+"""The simulated Visma.net company: its records as the API's read DTOs, and the business rules
+the API enforces (unknown accounts, VAT ids and subaccounts refused; journals must balance)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from core.sandbox.common import Clock
+
+CENT = Decimal("0.01")
+
+
+class Refused(Exception):
+    """A business rule said no; becomes a 400 {"message": "VismaId: ... <text>"}."""
+
+    def __init__(self, text: str, status: int = 400) -> None:
+        super().__init__(text)
+        self.text = text
+        self.status = status
+
+
+@dataclass
+class Company:
+    tenant_id: str
+    name: str
+    clock: Clock
+    licensed: bool = True
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    journals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vat: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vat_categories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vat_zones: dict[str, dict[str, Any]] = field(default_factory=dict)
+    branches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subaccounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stock: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    versions: dict[tuple[str, str], int] = field(default_factory=dict)
+    webhook_off: set[tuple[str, str]] = field(default_factory=set)  # (kind, number)
+    feedback: list[dict[str, Any]] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    # -- versions (ETag / timeStamp) ---------------------------------------------------------
+
+    def touch(self, kind: str, number: str, record: dict[str, Any]) -> None:
+        version = self.versions.get((kind, number), 0) + 1
+        self.versions[(kind, number)] = version
+        stamp = self.clock.stamp()
+        record["lastModifiedDateTime"] = stamp
+        record.setdefault("createdDateTime", stamp)
+        key = "timestamp" if kind in ("item", "issue") else "timeStamp"
+        record[key] = f"0x{version:016X}"
+
+    def etag(self, kind: str, number: str) -> str:
+        return f'"{self.versions.get((kind, number), 0)}"'
+
+    # -- validation helpers ------------------------------------------------------------------
+
+    def require_account(self, number: Any) -> dict[str, Any]:
+        acc = self.accounts.get(str(number))
+        if acc is None:
+            raise Refused(f"Account '{number}' cannot be found in the system.")
+        if not acc.get("active", True):
+            raise Refused(f"Account '{number}' is inactive.")
+        return acc
+
+    def require_vat(self, vat_id: Any) -> dict[str, Any]:
+        vat = self.vat.get(str(vat_id))
+        if vat is None:
+            raise Refused(f"VAT ID '{vat_id}' cannot be found in the system.")
+        return vat
+
+    def require_vat_category(self, category: Any) -> dict[str, Any]:
+        cat = self.vat_categories.get(str(category))
+        if cat is None:
+            raise Refused(f"TaxCategoryID '{category}' cannot be found in the system.")
+        return cat
+
+    def require_branch(self, number: Any) -> dict[str, Any]:
+        branch = self.branches.get(str(number))
+        if branch is None:
+            raise Refused(f"Branch '{number}' cannot be found in the system.")
+        return branch
+
+    def subaccount_ref(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
+        """Check segment values against the SUBACCOUNT dimension; the read-side reference."""
+        dim = self.dimensions.get("SUBACCOUNT", {"segments": []})
+        known = {
+            s["segmentId"]: {v["valueId"]: v for v in s.get("segmentValues", [])}
+            for s in dim["segments"]
+        }
+        out = []
+        for seg in segments:
+            sid, value = seg.get("segmentId"), seg.get("segmentValue")
+            values = known.get(sid)
+            if values is None or value not in values or not values[value].get("active", True):
+                raise Refused(
+                    f"Segment value '{value}' of segment {sid} of Subaccount does not exist."
+                )
+            out.append(
+                {
+                    "segmentId": sid,
+                    "segmentDescription": next(
+                        (s.get("description") for s in dim["segments"] if s["segmentId"] == sid),
+                        None,
+                    ),
+                    "segmentValue": value,
+                    "segmentValueDescription": values[value].get("description"),
+                }
+            )
+        number = "-".join(s["segmentValue"] for s in out)
+        return {"subaccountNumber": number, "active": True, "segments": out}
+
+    def category_rate(self, category: str) -> Decimal:
+        cat = self.require_vat_category(category)
+        for line in cat.get("vatCategoryLines", []):
+            rates = line.get("vatRates") or []
+            if rates:
+                return Decimal(str(rates[-1]["vatRate"]))
+        return Decimal(0)
+
+
+def money(value: Any) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise Refused(f"'{value}' is not an amount.")
+    return Decimal(str(value))
+
+
+# -- record builders: write fields (unwrapped) -> read DTOs ------------------------------------
+
+
+def _contact(company: Company, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    out = dict(old or {"contactId": company.next_id()})
+    out.update({k: v for k, v in new.items()})
+    return out
+
+
+def _address(company: Company, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    out = dict(old or {"addressId": company.next_id()})
+    for k, v in new.items():
+        if k == "countryId":
+            out["country"] = {"id": v, "name": {"NO": "Norway", "SE": "Sweden"}.get(v, v)}
+        else:
+            out[k] = v
+    return out
+
+
+def apply_customer(company: Company, record: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key in ("mainAddress", "invoiceAddress", "deliveryAddress"):
+            record[key] = _address(company, record.get(key), value)
+        elif key in ("mainContact", "invoiceContact", "deliveryContact"):
+            record[key] = _contact(company, record.get(key), value)
+        elif key == "customerClassId":
+            record["customerClass"] = {"id": value, "description": value}
+        elif key == "creditTermsId":
+            record["creditTerms"] = {"id": value, "description": value}
+        elif key == "vatZoneId":
+            zone = company.vat_zones.get(value)
+            if zone is None:
+                raise Refused(f"VAT zone '{value}' cannot be found in the system.")
+            record["vatZone"] = {"id": value, "description": zone.get("description")}
+        elif key in ("overrideWithClassValues", "overrideNumberSeries", "attributeLines"):
+            continue
+        else:
+            record[key] = value
+
+
+def apply_item(company: Company, record: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key == "vatCode":
+            cat = company.require_vat_category(value)
+            record["vatCode"] = {"id": value, "description": cat.get("description")}
+        elif key == "crossReferences":
+            apply_cross_references(record, value)
+        elif key in ("itemClass", "postingClass", "defaultWarehouse"):
+            record[key] = {"id": value, "description": value}
+        elif key == "attributeLines":
+            continue
+        else:
+            record[key] = value
+
+
+def apply_cross_references(record: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    refs = record.setdefault("crossReferences", [])
+    for line in lines:
+        op = line.get("operation", "Insert")
+        key = (line.get("alternateType"), line.get("alternateID"))
+        refs[:] = [r for r in refs if (r["alternateType"], r["alternateID"]) != key]
+        if op != "Delete":
+            ref = {k: v for k, v in line.items() if k != "operation"}
+            if "bAccount" in ref:
+                ref["bAccount"] = {"number": ref["bAccount"], "name": ref["bAccount"]}
+            refs.append(ref)
+
+
+def build_journal(company: Company, fields: dict[str, Any], number: str) -> dict[str, Any]:
+    lines_in = fields.get("journalTransactionLines") or []
+    if not lines_in:
+        raise Refused("A journal transaction needs at least one line.")
+    debit = credit = Decimal(0)
+    lines = []
+    for i, line in enumerate(lines_in, start=1):
+        company.require_account(line.get("accountNumber"))
+        d, c = money(line.get("debitAmountInCurrency")), money(line.get("creditAmountInCurrency"))
+        if d != d.quantize(CENT) or c != c.quantize(CENT):
+            raise Refused(f"Line {i}: amounts have at most two decimals.")
+        debit += d
+        credit += c
+        out: dict[str, Any] = {
+            "lineNumber": line.get("lineNumber", i),
+            "accountNumber": str(line["accountNumber"]),
+            "referenceNumber": line.get("referenceNumber"),
+            "transactionDescription": line.get("transactionDescription"),
+            "debitAmount": d,
+            "debitAmountInCurrency": d,
+            "creditAmount": c,
+            "creditAmountInCurrency": c,
+            "branch": line.get("branch") or fields.get("branch"),
+        }
+        if line.get("subaccount"):
+            out["subaccount"] = company.subaccount_ref(line["subaccount"])
+        if line.get("vatCodeId") is not None:
+            cat = company.require_vat_category(line["vatCodeId"])
+            out["vatCode"] = {"id": str(line["vatCodeId"]), "description": cat.get("description")}
+        if line.get("vatId") is not None:
+            vat = company.require_vat(line["vatId"])
+            out["vat"] = {"id": str(line["vatId"]), "description": vat.get("description")}
+        if out["branch"] is not None:
+            company.require_branch(out["branch"])
+        lines.append({k: v for k, v in out.items() if v is not None})
+    if debit != credit:
+        raise Refused(
+            f"The batch is out of balance: debit total {debit:.2f}, credit total {credit:.2f}."
+        )
+    hold = bool(fields.get("hold", False))
+    date = fields.get("transactionDate") or company.clock.now().date().isoformat()
+    period = fields.get("financialPeriod") or str(date)[:7].replace("-", "")
+    if fields.get("branch") is not None:
+        company.require_branch(fields["branch"])
+    return {
+        "module": "ModuleGL",
+        "batchNumber": number,
+        "status": "Hold" if hold else "Balanced",
+        "hold": hold,
+        "transactionDate": date,
+        "postPeriod": period[4:] + period[:4],
+        "financialPeriod": period,
+        "ledger": fields.get("ledger", "L"),
+        "currencyId": fields.get("currencyId", "NOK"),
+        "description": fields.get("description"),
+        "debitTotal": debit,
+        "debitTotalInCurrency": debit,
+        "creditTotal": credit,
+        "creditTotalInCurrency": credit,
+        "controlTotal": money(fields.get("controlTotalInCurrency")) or debit,
+        "branch": fields.get("branch"),
+        "transactionCode": fields.get("transactionCode"),
+        "journalTransactionLines": lines,
+    }
+
+
+def build_invoice(company: Company, fields: dict[str, Any], number: str) -> dict[str, Any]:
+    cust_no = fields.get("customerNumber")
+    customer = company.customers.get(str(cust_no)) if cust_no is not None else None
+    if customer is None:
+        raise Refused(f"Customer '{cust_no}' cannot be found in the system.")
+    lines, net, vat_total = [], Decimal(0), Decimal(0)
+    for i, line in enumerate(fields.get("invoiceLines") or [], start=1):
+        item_no = line.get("inventoryNumber")
+        if item_no is not None and str(item_no) not in company.items:
+            raise Refused(f"Inventory item '{item_no}' cannot be found in the system.")
+        qty = money(line.get("quantity", 1))
+        price = money(line.get("unitPriceInCurrency"))
+        amount = (
+            money(line["manualAmountInCurrency"])
+            if line.get("manualAmountInCurrency") is not None
+            else qty * price * (1 - money(line.get("discountPercent")) / 100)
+        ).quantize(CENT)
+        rate = Decimal(0)
+        out: dict[str, Any] = {
+            "lineNumber": line.get("lineNumber", i),
+            "inventoryNumber": item_no,
+            "description": line.get("description"),
+            "quantity": qty,
+            "unitPrice": price,
+            "unitPriceInCurrency": price,
+            "amount": amount,
+            "amountInCurrency": amount,
+            "uom": line.get("uom"),
+        }
+        if line.get("vatCodeId") is not None:
+            rate = company.category_rate(str(line["vatCodeId"]))
+            out["vatCode"] = {"id": str(line["vatCodeId"])}
+        if line.get("accountNumber") is not None:
+            acc = company.require_account(line["accountNumber"])
+            out["account"] = {"type": acc.get("type"), "number": acc["accountCD"]}
+        net += amount
+        vat_total += (amount * rate / 100).quantize(CENT)
+        lines.append({k: v for k, v in out.items() if v is not None})
+    hold = bool(fields.get("hold", False))
+    date = fields.get("documentDate") or company.clock.now().isoformat(timespec="seconds")
+    period = fields.get("financialPeriod") or str(date)[:7].replace("-", "")
+    return {
+        "documentType": "Invoice",
+        "referenceNumber": number,
+        "status": "Hold" if hold else "Balanced",
+        "hold": hold,
+        "customer": {"number": customer["number"], "name": customer.get("name")},
+        "documentDate": date,
+        "documentDueDate": fields.get("documentDueDate"),
+        "externalReference": fields.get("externalReference"),
+        "customerRefNumber": fields.get("customerRefNumber"),
+        "invoiceText": fields.get("invoiceText"),
+        "currencyId": fields.get("currencyId", "NOK"),
+        "financialPeriod": period,
+        "postPeriod": period[4:] + period[:4],
+        "detailTotal": net,
+        "vatTotal": vat_total,
+        "amount": net + vat_total,
+        "amountInCurrency": net + vat_total,
+        "balance": net + vat_total,
+        "note": fields.get("note"),
+        "invoiceLines": lines,
+    }
+
+
+def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[str, Any]:
+    lines, qty_total, amount_total = [], Decimal(0), Decimal(0)
+    for i, line in enumerate(fields.get("issueLines") or [], start=1):
+        item_no = str(line.get("inventoryNumber"))
+        item = company.items.get(item_no)
+        if item is None:
+            raise Refused(f"Inventory item '{item_no}' cannot be found in the system.")
+        qty = money(line.get("quantity"))
+        price = money(line.get("unitPrice"))
+        qty_total += qty
+        amount_total += (qty * price).quantize(CENT)
+        out = {
+            "lineNumber": line.get("lineNumber", i),
+            "inventoryItem": {"number": item_no, "description": item.get("description")},
+            "warehouse": {"id": line.get("warehouseId", "MAIN")},
+            "quantity": qty,
+            "unitPrice": price,
+            "extPrice": (qty * price).quantize(CENT),
+            "unitCost": money(line.get("unitCost")),
+            "transactionType": line.get("tranType", "Issue"),
+            "uom": line.get("uom"),
+            "description": line.get("description"),
+        }
+        lines.append({k: v for k, v in out.items() if v is not None})
+    if not lines:
+        raise Refused("An inventory issue needs at least one line.")
+    hold = bool(fields.get("hold", False))
+    return {
+        "referenceNumber": number,
+        "status": "Hold" if hold else "Balanced",
+        "hold": hold,
+        "date": fields.get("date") or company.clock.now().isoformat(timespec="seconds"),
+        "postPeriod": fields.get("postPeriod"),
+        "externalReference": fields.get("externalReference"),
+        "description": fields.get("description"),
+        "totalQuantity": qty_total,
+        "totalAmount": amount_total,
+        "controlQuantity": qty_total,
+        "issueLines": lines,
+    }
