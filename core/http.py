@@ -127,9 +127,10 @@ class Pacer:
             self.reset_at = reset_at
 
     def exhausted_for(self, seconds: float) -> None:
-        """A 429 told us to wait: nothing more goes out until then."""
+        """A 429 told us to wait: nothing more goes out until then. The server's word beats
+        our idea of the window; its next rate-limit headers set the window again."""
         self.remaining = 0
-        self.reset_at = max(self.reset_at, time.monotonic() + seconds)
+        self.reset_at = time.monotonic() + seconds
 
 
 def _int(v: str | None) -> int | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response

@@ -27,6 +27,7 @@ class Faults:
     drop_rate: float = 0.0
     malformed_rate: float = 0.0  # a 2xx whose JSON body is cut short
     retry_after: float = 0.05  # seconds in injected 429s
+    cut_phase: str = "random"  # timeouts/drops: "before" the service, "after" it, or "random"
     seed: int = 0
     in_process: bool = True
     injected: dict[str, int] = field(default_factory=dict)
@@ -94,7 +95,8 @@ class FaultMiddleware:
             cut = "timeout"
         elif f.roll(f.drop_rate):
             cut = "drop"
-        if cut and f.pick([True, False]):  # before the service sees the request
+        before = f.cut_phase == "before" or (f.cut_phase == "random" and f.pick([True, False]))
+        if cut and before:  # the service never sees the request
             f.count(f"{cut}-before")
             if f.in_process:
                 raise (

@@ -101,8 +101,9 @@ def time_filter(
     if op is None:
         raise Reply(visma_error(400, f"{name}Condition must be one of >, >=, <, <=."))
     when = parse_time(value)
-    field = "lastModifiedDateTime" if name.startswith("lastModified") else "createdDateTime"
-    return lambda r: bool(r.get(field)) and op(parse_time(r[field]), when)
+    if name.startswith("lastModified"):
+        return lambda r: bool(r.get(name)) and op(parse_time(r[name]), when)
+    return lambda r: bool(stamp := r.get(name) or r.get("_created")) and op(parse_time(stamp), when)
 
 
 class VismaSandbox:
@@ -354,6 +355,7 @@ class VismaSandbox:
         self, c: Company, record: dict[str, Any], q: Any, single: bool
     ) -> dict[str, Any]:
         out = dict(record)
+        out.pop("_created", None)
         stats = out.pop("costPriceStatistics", None)
         if q.get("addCostPriceStatistics", "").lower() == "true" and stats is not None:
             out["costPriceStatistics"] = stats

@@ -56,7 +56,10 @@ class Company:
         self.versions[(kind, number)] = version
         stamp = self.clock.stamp()
         record["lastModifiedDateTime"] = stamp
-        record.setdefault("createdDateTime", stamp)
+        if kind in ("customer", "invoice"):  # the only read DTOs with createdDateTime
+            record.setdefault("createdDateTime", stamp)
+        elif kind == "item":  # filterable by createdDateTime, but not in the DTO
+            record.setdefault("_created", stamp)
         key = "timestamp" if kind in ("item", "issue") else "timeStamp"
         record[key] = f"0x{version:016X}"
 

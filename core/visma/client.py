@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from core.http import CallContext, HttpService, OutcomeUnknownError
 from core.visma import wire
 from core.visma.auth import TokenProvider
-from core.visma.errors import MalformedResponseError, error_from_response
+from core.visma.errors import MalformedResponseError, VismaError, error_from_response
 from core.visma.models import (
     Account,
     ActionResult,
@@ -250,8 +250,17 @@ class VismaClient:
         return self._list("/v1/inventory", InventoryItem, params)
 
     async def get_item(self, number: str, *, cost_statistics: bool = False) -> InventoryItem:
-        params = {"addCostPriceStatistics": "true"} if cost_statistics else None
-        resp = await self._call("GET", f"/v1/inventory/{_seg(number)}", params=params)
+        if cost_statistics:
+            # The single-item GET takes no addCostPriceStatistics; the list filtered on the
+            # number does.
+            async for item in self.list_items(inventoryNumber=number, cost_statistics=True):
+                return item
+            raise VismaError(
+                f"Visma.net 404 on /v1/inventory: inventory item '{number}' was not found",
+                "the record does not exist in this company (check the number, or the company)",
+                status=404,
+            )
+        resp = await self._call("GET", f"/v1/inventory/{_seg(number)}")
         return self._parse(resp, InventoryItem)
 
     async def create_item(self, item: InventoryWrite) -> str:

@@ -1,0 +1,70 @@
+"""Fixtures: a sandbox with one company, and a Visma client on it through the spec oracle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from pydantic import SecretStr
+
+from core.config import load_settings
+from core.http import RetryPolicy
+from core.sandbox.app import Sandbox, SandboxCompany
+from core.visma.auth import VismaCredentials
+from core.visma.client import VismaClient, open_visma
+from tests.visma_oracle import SpecCheckingTransport
+
+FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.01, max_total=30)
+SECRET = "sandbox-secret-7f3a9c"
+
+
+@dataclass
+class VismaWorld:
+    sandbox: Sandbox
+    company: SandboxCompany
+    oracle: SpecCheckingTransport
+
+    def client(
+        self,
+        *,
+        tenant: str | None = None,
+        secret: str = SECRET,
+        page_size: int = 1000,
+        http_log=None,
+        retry: RetryPolicy = FAST_RETRY,
+        **settings,
+    ) -> VismaClient:
+        creds = VismaCredentials(
+            self.company.client_id, SecretStr(secret), tenant or self.company.tenant_id
+        )
+        return open_visma(
+            creds,
+            visma_url=self.sandbox.visma_url,
+            connect_url=self.sandbox.connect_url,
+            settings=load_settings(**settings),
+            transport=self.oracle,
+            http_log=http_log,
+            page_size=page_size,
+            retry=retry,
+        )
+
+
+@pytest.fixture
+def world() -> VismaWorld:
+    sb = Sandbox()
+    co = sb.add_company(
+        "c0ffee00-0000-4000-8000-000000000001",
+        "Sandbox Handel AS",
+        departments=["1", "2", "3"],
+        client_id="isv_duvi_test",
+        client_secret=SECRET,
+    )
+    return VismaWorld(sb, co, SpecCheckingTransport(sb.transport()))
+
+
+@pytest.fixture
+async def visma(world: VismaWorld) -> AsyncIterator[VismaClient]:
+    client = world.client()
+    yield client
+    await client.aclose()
