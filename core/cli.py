@@ -153,6 +153,51 @@ def log_cmd(
             pass
 
 
+sandbox_app = typer.Typer(help="The built-in simulation of DUELL and Visma.net.")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535)] = 8700,
+    host: Annotated[str, typer.Option("--host", help="A loopback address.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option("--seed", help="The world's seed.")] = 0,
+    rate_limit: Annotated[
+        int, typer.Option("--rate-limit", min=1, help="Visma requests per hour per client.")
+    ] = 15000,
+    error_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of 5xx.")] = 0.0,
+    rate_429: Annotated[float, typer.Option(min=0, max=1, help="Share of spurious 429s.")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of cut connections.")] = 0.0,
+    malformed_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of 2xx bodies cut short.")
+    ] = 0.0,
+    latency: Annotated[float, typer.Option(min=0, help="Seconds added to each request.")] = 0.0,
+    cut_phase: Annotated[
+        str, typer.Option(help="Cut connections 'before' or 'after' the service acts, or 'random'.")
+    ] = "random",
+    fault_paths: Annotated[
+        str, typer.Option(help="Comma-separated path prefixes the faults hit (default: all).")
+    ] = "",
+) -> None:
+    """Serve the sandbox on loopback and print the settings that point duvi at it."""
+    from core.sandbox.faults import Faults
+    from core.sandbox.serve import serve
+
+    if cut_phase not in ("before", "after", "random"):
+        raise typer.BadParameter("use before, after or random", param_hint="--cut-phase")
+    faults = Faults(
+        error_rate=error_rate,
+        rate_429=rate_429,
+        drop_rate=drop_rate,
+        malformed_rate=malformed_rate,
+        latency=latency,
+        cut_phase=cut_phase,
+        seed=seed,
+        only=tuple(p.strip() for p in fault_paths.split(",") if p.strip()),
+    )
+    serve(host, port, seed, faults, rate_limit=rate_limit)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; DuviErrors become their message, remedy and exit code.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from core.visma.errors import VismaError
@@ -274,3 +275,38 @@ async def test_webhook_feedback_goes_bare(visma, world: VismaWorld) -> None:
     assert company.feedback == [
         {"notificationId": "n-1", "description": "applied", "isSuccess": True}
     ]
+
+
+async def test_webhook_notifications_except_for_records_with_the_flag_off(
+    visma, world: VismaWorld
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    received: list[dict] = []
+
+    async def hook(request: Request) -> Response:
+        received.append(await request.json())
+        return Response(status_code=202)
+
+    receiver = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    hooks = world.sandbox.visma.webhooks
+    hooks.url, hooks.transport = "http://receiver/hook", httpx.ASGITransport(app=receiver)
+    company = world.sandbox.visma.companies[world.company.tenant_id]
+    company.webhook_off.add(("item", "SILENT"))
+
+    number = await visma.create_customer(CustomerWrite(name="Varslet AS"))
+    await visma.update_customer(number, CustomerWrite(name="Varslet Holding AS"))
+    await visma.create_item(InventoryWrite(inventory_number="LOUD", vat_code="1"))
+    await visma.create_item(InventoryWrite(inventory_number="SILENT", vat_code="1"))
+    await hooks.drain()
+
+    assert [(n["eventId"], n["action"], n["resourceUri"]) for n in received] == [
+        ("customer_changed", "Created", f"/v1/customer/{number}"),
+        ("customer_changed", "Updated", f"/v1/customer/{number}"),
+        ("inventoryitem_changed", "Created", "/v1/inventory/LOUD"),
+    ]
+    assert all(n["TenantId"] == world.company.tenant_id and n["contextId"] for n in received)
+    assert [n["resourceUri"] for n in hooks.suppressed] == ["/v1/inventory/SILENT"]

@@ -28,6 +28,7 @@ class Faults:
     malformed_rate: float = 0.0  # a 2xx whose JSON body is cut short
     retry_after: float = 0.05  # seconds in injected 429s
     cut_phase: str = "random"  # timeouts/drops: "before" the service, "after" it, or "random"
+    only: tuple[str, ...] = ()  # path prefixes the faults apply to; () = everywhere
     seed: int = 0
     in_process: bool = True
     injected: dict[str, int] = field(default_factory=dict)
@@ -70,7 +71,13 @@ class FaultMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         f = self.faults
-        if scope["type"] != "http" or not f.active or scope["path"].startswith(self.exempt):
+        path = scope["path"]
+        if (
+            scope["type"] != "http"
+            or not f.active
+            or path.startswith(self.exempt)
+            or (f.only and not path.startswith(f.only))
+        ):
             await self.app(scope, receive, send)
             return
         if f.latency:

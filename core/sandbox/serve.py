@@ -1,0 +1,52 @@
+"""`duvi sandbox serve`: the sandbox on a loopback port, for manual and load testing."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import uvicorn
+
+from core.errors import ConfigError
+from core.sandbox.faults import Faults
+from core.sandbox.world import build_sandbox
+
+
+def check_loopback(host: str) -> None:
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except socket.gaierror:
+        raise ConfigError(f"cannot resolve {host!r}", "use 127.0.0.1") from None
+    if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+        raise ConfigError(
+            f"{host} is not a loopback address: the sandbox has fixed, published credentials",
+            "serve it on 127.0.0.1 (reach it from elsewhere through `ssh -L`)",
+        )
+
+
+def environment_lines(host: str, port: int, seed: int) -> list[str]:
+    _, creds = build_sandbox(seed)
+    base = f"http://{host}:{port}"
+    lines = [
+        "# Point duvi at this sandbox as if it were the real services:",
+        "export DUVI_SANDBOX=false",
+        f"export DUVI_VISMA_BASE_URL={base}/visma",
+        f"export DUVI_CONNECT_BASE_URL={base}/connect",
+        f"export DUVI_DUELL_BASE_URL={base}/duell/v1",
+        "# Department credentials (enter them in the console's setup):",
+    ]
+    for c in creds:
+        lines.append(
+            f"#   department {c.department_id} {c.name}: client_id={c.visma_client_id} "
+            f"client_secret={c.visma_client_secret} tenant_id={c.visma_tenant_id}"
+        )
+    return lines
+
+
+def serve(host: str, port: int, seed: int, faults: Faults, *, rate_limit: int = 15000) -> None:
+    check_loopback(host)
+    faults.in_process = False
+    sandbox, _ = build_sandbox(seed, faults=faults, rate_limit=rate_limit)
+    for line in environment_lines(host, port, seed):
+        print(line, flush=True)
+    uvicorn.run(sandbox.app, host=host, port=port, log_level="warning", access_log=False)
