@@ -12,6 +12,7 @@ from starlette.routing import Mount
 
 from core.sandbox.common import Clock
 from core.sandbox.connect import ConnectSandbox
+from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import FaultMiddleware, Faults
 from core.sandbox.visma_api import VismaSandbox
 from core.sandbox.visma_seed import seed_company
@@ -30,16 +31,23 @@ class SandboxCompany:
 
 class Sandbox:
     def __init__(
-        self, *, faults: Faults | None = None, rate_limit: int = 15000, rate_window: float = 3600
+        self,
+        *,
+        faults: Faults | None = None,
+        rate_limit: int = 15000,
+        rate_window: float = 3600,
+        duell: DuellSandbox | None = None,
     ) -> None:
         self.clock = Clock()
         self.faults = faults or Faults()
         self.connect = ConnectSandbox()
         self.visma = VismaSandbox(self.connect, rate_limit=rate_limit, window=rate_window)
+        self.duell = duell or DuellSandbox(DuellState("0", "-"))
         inner = Starlette(
             routes=[
                 Mount("/visma", routes=self.visma.routes()),
                 Mount("/connect", routes=self.connect.routes()),
+                Mount("/duell", routes=self.duell.routes()),
             ]
         )
         self.app = FaultMiddleware(inner, self.faults)
@@ -69,3 +77,7 @@ class Sandbox:
     @property
     def connect_url(self) -> str:
         return f"{IN_PROCESS_BASE}/connect"
+
+    @property
+    def duell_url(self) -> str:
+        return f"{IN_PROCESS_BASE}/duell/v1"

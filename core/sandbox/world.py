@@ -1,17 +1,67 @@
-"""The sandbox's seeded world. For now the Visma side's companies and the per-department
-integration clients; the DUELL side and the generated products, customers and Z-reports
-come with the DUELL sandbox."""
+"""The seeded Norwegian world, deterministic from a seed, that fills both sandboxes:
+DUELL's departments, products, customers (with planted duplicates of every kind), 30 days of
+Z-reports per department with a real payment mix, and invoice bases; on the Visma side the
+companies, the per-department integration clients, and a share of the items and customers
+already present (some with no name, some with the webhook flag off).
+
+Faker's Norwegian locale is `no_NO` (Bokmål) in the Faker release we pin; there is no `nb_NO`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import random
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from faker import Faker
+from stdnum import ean
 
 from core.sandbox.app import Sandbox
+from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import Faults
 
 COMPANY_TENANT = "5c7e1a2b-0d4f-4b8e-9a61-3f2d8c9e0a11"
 SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
 CUSTOMER_TENANT = "0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"  # the contract tenant: a classic mistake
+DUELL_CLIENT_NUMBER = "100234"
+CENT = Decimal("0.01")
+DEPARTMENTS = (
+    ("1", "Oslo sentrum", "Oslo"),
+    ("2", "Bergen Galleriet", "Bergen"),
+    ("3", "Trondheim Solsiden", "Trondheim"),
+)
+VAT_WEIGHTS = ((Decimal(25), 80), (Decimal(15), 10), (Decimal(12), 3), (Decimal(0), 7))
+PAYMENT_MIX = (("bankaxept", 45), ("card", 25), ("vipps", 15), ("cash", 10), ("giftcard", 5))
+GROUPS = (
+    ("10", "Garn"),
+    ("20", "Strikkepinner"),
+    ("30", "Oppskrifter"),
+    ("40", "Gaver"),
+    ("50", "Kaffe og kaker"),
+    ("60", "Kurs"),
+)
+WORDS = (
+    "Merino",
+    "Alpakka",
+    "Ull",
+    "Bomull",
+    "Lin",
+    "Silke",
+    "Tweed",
+    "Mohair",
+    "Sokkegarn",
+    "Babygarn",
+    "Pinnesett",
+    "Rundpinne",
+    "Heklenål",
+    "Mønsterbok",
+    "Gavekurv",
+    "Kopp",
+)
 
 
 @dataclass(frozen=True)
@@ -23,11 +73,319 @@ class DepartmentCredentials:
     visma_tenant_id: str
 
 
-DEPARTMENTS = (
-    ("1", "Oslo sentrum"),
-    ("2", "Bergen Galleriet"),
-    ("3", "Trondheim Solsiden"),
-)
+@dataclass
+class World:
+    seed: int
+    departments: list[dict[str, Any]]
+    products: list[dict[str, Any]]
+    customers: list[dict[str, Any]]
+    zreports: dict[str, list[dict[str, Any]]]
+    invoices: dict[str, list[dict[str, Any]]]
+    visma_items: list[dict[str, Any]]
+    visma_customers: list[dict[str, Any]]
+    webhook_off: list[list[str]]
+    planted: dict[str, list[list[int]]] = field(default_factory=dict)
+
+    def write(self, out: Path) -> list[Path]:
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, value in asdict(self).items():
+            path = out / f"{name}.json"
+            path.write_text(json.dumps(value, default=str, ensure_ascii=False, indent=1), "utf-8")
+            written.append(path)
+        return written
+
+
+def _money(value: float | Decimal) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[Any, int], ...]) -> Any:
+    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
+
+
+def _orgnr(rng: random.Random) -> str:
+    weights = (3, 2, 7, 6, 5, 4, 3, 2)
+    while True:
+        digits = [rng.randint(8, 9)] + [rng.randint(0, 9) for _ in range(7)]
+        check = 11 - sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        if check == 10:
+            continue
+        return "".join(map(str, digits)) + str(0 if check == 11 else check)
+
+
+def _phone_variants(digits: str) -> list[str]:
+    return [
+        digits,
+        f"+47 {digits[:3]} {digits[3:5]} {digits[5:]}",
+        f"0047 {digits}",
+        f"+47{digits}",
+        f"{digits[:3]} {digits[3:5]} {digits[5:]}",
+    ]
+
+
+def generate(
+    seed: int = 0,
+    *,
+    products: int = 3000,
+    customers: int = 1000,
+    days: int = 30,
+    invoices: int = 50,
+    end: date = date(2026, 11, 27),
+) -> World:
+    rng = random.Random(seed)
+    fake = Faker("no_NO")
+    fake.seed_instance(seed)
+    depts = [
+        {
+            "department_id": int(d),
+            "department_name": n,
+            "city": c,
+            "api_token": f"dept-{d}-" + "".join(rng.choices("abcdef0123456789", k=32)),
+        }
+        for d, n, c in DEPARTMENTS
+    ]
+
+    prods: list[dict[str, Any]] = []
+    for pid in range(1, products + 1):
+        rate = _pick(rng, VAT_WEIGHTS)
+        price = _money(
+            rng.choice((19, 29, 49, 59, 79, 89, 99, 129, 149, 199, 249, 349, 499))
+            + rng.choice((0, 0, 0.9))
+        )
+        net = price * 100 / (100 + rate)
+        group = rng.choice(GROUPS)
+        number = f"{group[0]}-{10000 + pid}"
+        if pid > 10 and rng.random() < 0.03:  # DUELL's product_number is not unique
+            number = prods[rng.randrange(len(prods))]["product_number"]
+        prods.append(
+            {
+                "product_id": pid,
+                "product_number": number,
+                "product_name": f"{rng.choice(WORDS)} {fake.color_name().lower()} {pid}",
+                "barcode": (lambda b: b + ean.calc_check_digit(b))(
+                    f"7040{rng.randrange(10**8):08d}"
+                ),
+                "vatrate_percent": float(rate),
+                "price_inc_vat": float(price),
+                "cost_price": float(_money(net * Decimal(rng.uniform(0.35, 0.65)))),
+                "category_id": int(group[0]),
+                "category_name": group[1],
+                "is_deleted": False,
+            }
+        )
+
+    custs, planted = _customers(rng, fake, customers)
+    zreports = {
+        str(d["department_id"]): _zreports(rng, str(d["department_id"]), days, end) for d in depts
+    }
+    invs = _invoices(rng, custs, prods, invoices, end)
+
+    unique_numbers = {}
+    for p in prods:
+        unique_numbers.setdefault(p["product_number"], p)
+    visma_items, webhook_off = [], []
+    for number, p in unique_numbers.items():
+        if rng.random() < 0.6:
+            nameless = rng.random() < 0.03
+            visma_items.append(
+                {
+                    "inventoryNumber": number,
+                    "description": None if nameless else p["product_name"],
+                    "vatRate": p["vatrate_percent"],
+                    "defaultPrice": p["price_inc_vat"],
+                    "barcode": p["barcode"],
+                    "lastCost": p["cost_price"],
+                    "averageCost": round(p["cost_price"] * rng.uniform(0.9, 1.1), 2),
+                }
+            )
+            if rng.random() < 0.05:
+                webhook_off.append(["item", number])
+    visma_customers = []
+    for c in custs:
+        if rng.random() < 0.4:
+            visma_customers.append(
+                {
+                    "number": str(20000 + c["customer_id"]),
+                    "name": c["customer_name"],
+                    "corporateId": c.get("org_number"),
+                    "email": c.get("email"),
+                    "phone": c.get("phone"),
+                }
+            )
+            if rng.random() < 0.05:
+                webhook_off.append(["customer", str(20000 + c["customer_id"])])
+    return World(
+        seed,
+        depts,
+        prods,
+        custs,
+        zreports,
+        invs,
+        visma_items,
+        visma_customers,
+        webhook_off,
+        planted,
+    )
+
+
+def _customers(
+    rng: random.Random, fake: Faker, n: int
+) -> tuple[list[dict[str, Any]], dict[str, list[list[int]]]]:
+    custs: list[dict[str, Any]] = []
+    for cid in range(1, n + 1):
+        company = rng.random() < 0.45
+        name = fake.company() if company else fake.name()
+        digits = f"{rng.choice((4, 9))}{rng.randrange(10**7):07d}"
+        custs.append(
+            {
+                "customer_id": cid,
+                "customer_name": name,
+                "org_number": _orgnr(rng) if company else None,
+                "phone": rng.choice(_phone_variants(digits)),
+                "email": f"{fake.user_name()}{cid}@{fake.free_email_domain()}",
+                "primary_address": fake.street_address(),
+                "primary_zip": fake.postcode(),
+                "city": fake.city(),
+            }
+        )
+    planted: dict[str, list[list[int]]] = {"orgnr": [], "phone": [], "placeholder": [], "email": []}
+    share = max(1, n * 5 // 100)  # at least 5 % of every kind
+    ids = list(range(n))
+    rng.shuffle(ids)
+    pairs = [(ids[2 * i], ids[2 * i + 1]) for i in range(min(len(ids) // 2, 3 * share))]
+    for kind, chunk in zip(
+        ("orgnr", "phone", "email"),
+        (pairs[:share], pairs[share : 2 * share], pairs[2 * share :]),
+        strict=True,
+    ):
+        for a, b in chunk:
+            src, dup = custs[a], custs[b]
+            if kind == "orgnr":
+                src["org_number"] = src["org_number"] or _orgnr(rng)
+                dup["org_number"] = src["org_number"]
+                dup["customer_name"] = src["customer_name"] + rng.choice((" AS", "", " avd. Oslo"))
+            elif kind == "phone":
+                digits = "".join(ch for ch in src["phone"] if ch.isdigit())[-8:]
+                variants = [v for v in _phone_variants(digits) if v != src["phone"]]
+                dup["phone"] = rng.choice(variants)
+            else:
+                dup["email"] = src["email"].upper() if rng.random() < 0.5 else src["email"].title()
+            planted[kind].append([src["customer_id"], dup["customer_id"]])
+    for i in rng.sample(range(n), share * 2):
+        custs[i]["phone"] = "99999999"  # DUELL's "no phone"
+        planted["placeholder"].append([custs[i]["customer_id"]])
+    return custs, planted
+
+
+def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[str, Any]]:
+    out = []
+    z = 1000 + int(dept) * 100
+    for offset in range(days, 0, -1):
+        day = end - timedelta(days=offset - 1)
+        sales = []
+        for rate, weight in VAT_WEIGHTS:
+            if rng.random() < (0.97 if weight > 5 else 0.6):
+                gross = _money(rng.uniform(200, 25000) * weight / 80)
+                returns = (
+                    _money(gross * Decimal(rng.uniform(0, 0.04)))
+                    if rng.random() < 0.3
+                    else Decimal(0)
+                )
+                gross -= returns
+                vat = _money(gross * rate / (100 + rate))
+                sales.append(
+                    {
+                        "vatrate_percent": float(rate),
+                        "amount_inc_vat": float(gross),
+                        "amount_ex_vat": float(gross - vat),
+                        "vat_amount": float(vat),
+                        "returns": float(returns),
+                    }
+                )
+        gift_sold = _money(rng.choice((0, 0, 0, 250, 500, 1000)))
+        total = sum((Decimal(str(s["amount_inc_vat"])) for s in sales), Decimal(0)) + gift_sold
+        payments, left = [], total
+        for ptype, share in PAYMENT_MIX[:-1]:
+            if ptype == "cash":
+                continue
+            amount = _money(total * Decimal(share) / 100 * Decimal(rng.uniform(0.7, 1.3)))
+            amount = min(amount, left)
+            payments.append({"payment_type": ptype, "amount": float(amount)})
+            left -= amount
+        giftcard = min(left, _money(rng.choice((0, 0, 200, 450))))
+        if giftcard:
+            payments.append({"payment_type": "giftcard", "amount": float(giftcard)})
+            left -= giftcard
+        cash = left.quantize(Decimal(1), ROUND_HALF_UP)  # cash is paid in whole kroner
+        payments.append({"payment_type": "cash", "amount": float(cash)})
+        rounding = left - cash
+        closed = datetime.combine(day, time(21, rng.randint(0, 59)))
+        if day.month != (day + timedelta(days=1)).month or rng.random() < 0.05:
+            closed = datetime.combine(day + timedelta(days=1), time(0, rng.randint(5, 40)))
+        net_total = sum((Decimal(str(s["amount_ex_vat"])) for s in sales), Decimal(0))
+        groups, rest = [], total - gift_sold
+        for gid, gname in GROUPS[:-1]:
+            part = _money(rest * Decimal(rng.uniform(0.05, 0.3)))
+            groups.append({"group_id": gid, "name": gname, "amount_inc_vat": float(part)})
+            rest -= part
+        groups.append(
+            {"group_id": GROUPS[-1][0], "name": GROUPS[-1][1], "amount_inc_vat": float(rest)}
+        )
+        out.append(
+            {
+                "department_id": dept,
+                "z_number": z,
+                "register_id": f"{dept}01",
+                "business_date": day.isoformat(),
+                "closed_at": closed.isoformat(),
+                "sales": sales,
+                "returns_inc_vat": float(
+                    sum((Decimal(str(s["returns"])) for s in sales), Decimal(0))
+                ),
+                "payments": payments,
+                "giftcards_sold": float(gift_sold),
+                "round_off_amount": float(rounding),
+                "cost_of_goods": float(_money(net_total * Decimal(rng.uniform(0.45, 0.55)))),
+                "article_groups": groups,
+                "company": {"org_number": "998877665", "name": "Garnbua AS"},
+            }
+        )
+        z += 1
+    return out
+
+
+def _invoices(
+    rng: random.Random, custs: list[dict[str, Any]], prods: list[dict[str, Any]], n: int, end: date
+) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {d: [] for d, _, _ in DEPARTMENTS}
+    for i in range(1, n + 1):
+        dept = DEPARTMENTS[i % len(DEPARTMENTS)][0]
+        cust = rng.choice([c for c in custs[:200] if c.get("org_number")] or custs)
+        lines = []
+        for p in rng.sample(prods, rng.randint(1, 4)):
+            rate = Decimal(str(p["vatrate_percent"]))
+            ex = _money(Decimal(str(p["price_inc_vat"])) * 100 / (100 + rate))
+            lines.append(
+                {
+                    "product_number": p["product_number"],
+                    "description": p["product_name"],
+                    "quantity": rng.randint(1, 10),
+                    "price_ex_vat": float(ex),
+                    "vatrate_percent": float(rate),
+                }
+            )
+        out[dept].append(
+            {
+                "department_id": dept,
+                "invoice_id": 5000 + i,
+                "invoice_date": (end - timedelta(days=rng.randrange(30))).isoformat(),
+                "customer": dict(cust),
+                "reference": f"Ordre {7000 + i}",
+                "lines": lines,
+            }
+        )
+    return out
 
 
 def build_sandbox(
@@ -36,10 +394,27 @@ def build_sandbox(
     faults: Faults | None = None,
     rate_limit: int = 15000,
     rate_window: float = 3600,
+    world: World | None = None,
 ) -> tuple[Sandbox, list[DepartmentCredentials]]:
-    sb = Sandbox(faults=faults, rate_limit=rate_limit, rate_window=rate_window)
+    """Both simulated services, filled with the world of `seed`."""
+    world = world or generate(seed)
+    state = DuellState(
+        client_number=DUELL_CLIENT_NUMBER, client_token=f"duell-api-token-{seed}-sandbox"
+    )
+    state.departments = world.departments
+    state.products = {p["product_id"]: dict(p) for p in world.products}
+    state.customers = {c["customer_id"]: dict(c) for c in world.customers}
+    state.zreports = world.zreports
+    state.invoices = world.invoices
+    rng = random.Random(seed + 1)
+    for d in world.departments:
+        for p in world.products:
+            state.stock[(d["department_id"], p["product_id"])] = rng.randint(0, 40)
+    sb = Sandbox(
+        faults=faults, rate_limit=rate_limit, rate_window=rate_window, duell=DuellSandbox(state)
+    )
     creds = []
-    for dept, name in DEPARTMENTS:
+    for dept, name, _city in DEPARTMENTS:
         client_id = f"isv_duvi_sandbox_dept{dept}"
         secret = f"sandbox-secret-{seed}-{dept}"
         tenant = COMPANY_TENANT if dept != "3" else SECOND_TENANT
@@ -47,7 +422,7 @@ def build_sandbox(
             sb.add_company(
                 tenant,
                 "Garnbua AS" if dept != "3" else "Garnbua Trøndelag AS",
-                departments=[d for d, _ in DEPARTMENTS],
+                departments=[d for d, _, _ in DEPARTMENTS],
                 client_id=client_id,
                 client_secret=secret,
             )
@@ -56,4 +431,57 @@ def build_sandbox(
         sb.connect.clients[client_id][1].add(CUSTOMER_TENANT)
         creds.append(DepartmentCredentials(dept, name, client_id, secret, tenant))
     sb.visma.customer_tenants.add(CUSTOMER_TENANT)
+    _fill_visma(sb, world)
     return sb, creds
+
+
+def _fill_visma(sb: Sandbox, world: World) -> None:
+    company = sb.visma.companies[COMPANY_TENANT]
+    cat_by_rate = {
+        Decimal(str(r["vatCategoryLines"][0]["vatRates"][0]["vatRate"])): cid
+        for cid, r in company.vat_categories.items()
+        if cid in ("1", "2", "3", "4")
+    }
+    for i, item in enumerate(world.visma_items):
+        number = item["inventoryNumber"]
+        cat = cat_by_rate.get(Decimal(str(item["vatRate"])), "1")
+        record: dict[str, Any] = {
+            "inventoryId": 50000 + i,
+            "inventoryNumber": number,
+            "status": "Active",
+            "type": "FinishedGoodItem",
+            "stockItem": True,
+            "baseUnit": "STK",
+            "salesUnit": "STK",
+            "vatCode": {"id": cat, "description": company.vat_categories[cat]["description"]},
+            "defaultPrice": Decimal(str(item["defaultPrice"])),
+            "lastCost": Decimal(str(item["lastCost"])),
+            "costPriceStatistics": {
+                "lastCost": Decimal(str(item["lastCost"])),
+                "averageCost": Decimal(str(item["averageCost"])),
+            },
+            "crossReferences": [{"alternateType": "Barcode", "alternateID": item["barcode"]}],
+        }
+        if item["description"] is not None:
+            record["description"] = item["description"]
+        company.items[number] = record
+        company.touch("item", number, record)
+    for i, cust in enumerate(world.visma_customers):
+        number = cust["number"]
+        record = {
+            "internalId": 80000 + i,
+            "number": number,
+            "name": cust["name"],
+            "status": "Active",
+            "currencyId": "NOK",
+            "mainContact": {
+                "contactId": 90000 + i,
+                "email": cust["email"],
+                "phone1": cust["phone"],
+            },
+        }
+        if cust.get("corporateId"):
+            record["corporateId"] = cust["corporateId"]
+        company.customers[number] = record
+        company.touch("customer", number, record)
+    company.webhook_off |= {(k, n) for k, n in world.webhook_off}

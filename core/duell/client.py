@@ -1,0 +1,563 @@
+"""The async DUELL client. DUELL's warts, handled here once:
+- `getaccesstokens` gives a bearer token for 72 hours (bound to the caller's IP); re-login
+  once on 401/403;
+- every answer is `{status, ...}`, and `status: false` is a failure even with HTTP 200;
+- list pages hold at most 100 rows whatever `length` asks: advance `start` by the rows
+  received and stop on `total_count`;
+- `product_number` is not unique: products are keyed on `product_id`;
+- a blocked host gets an HTML captcha page.
+
+Z-reports and invoice bases have no public DUELL endpoint (docs/duell-api.md A.1). They are
+read from ASSUMED_ZREPORT_PATH and ASSUMED_INVOICE_BASIS_PATH, an assumption the sandbox
+mirrors; a SAF-T Cash Register export (core/saft.py) is the documented way in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from core.duell.errors import BLOCKED_REMEDY, DuellBlockedError, DuellError
+from core.http import CallContext, HttpService
+from core.models import (
+    ArticleGroup,
+    Customer,
+    InvoiceBasis,
+    InvoiceLine,
+    Payment,
+    Product,
+    VatSale,
+    ZReport,
+)
+from core.redact import redactor
+
+PAGE_CAP = 100  # DUELL returns at most this many rows per page
+TOKEN_LIFETIME = 72 * 3600
+ASSUMED_ZREPORT_PATH = "/settlement/zreport/list"  # ASSUMPTION: no public endpoint known
+ASSUMED_INVOICE_BASIS_PATH = "/settlement/invoicebasis/list"  # ASSUMPTION, as above
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class DuellDepartment(_Wire):
+    department_id: int
+    department_name: str
+    api_token: str | None = None
+    city: str | None = None
+
+
+class DuellProduct(_Wire):
+    product_id: int
+    product_number: str
+    product_name: str | None = None
+    barcode: str | None = None
+    vatrate_percent: Decimal
+    price_inc_vat: Decimal = Decimal(0)
+    cost_price: Decimal | None = None
+    category_name: str | None = None
+    is_deleted: bool | int = False
+
+    def to_product(self) -> Product:
+        return Product(
+            product_id=self.product_id,
+            product_number=self.product_number,
+            name=self.product_name or self.product_number,
+            barcode=self.barcode or None,
+            vat_rate=self.vatrate_percent,
+            price_inc_vat=self.price_inc_vat,
+            cost_price=self.cost_price,
+            category=self.category_name,
+        )
+
+
+class DuellCustomer(_Wire):
+    customer_id: int
+    customer_name: str
+    org_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    primary_address: str | None = None
+    primary_zip: str | None = None
+    city: str | None = None
+
+    def to_customer(self) -> Customer:
+        return Customer(
+            customer_id=self.customer_id,
+            name=self.customer_name,
+            org_no=self.org_number or None,
+            phone=self.phone or None,
+            email=self.email or None,
+            address=self.primary_address,
+            zip=self.primary_zip,
+            city=self.city,
+        )
+
+
+class StockRow(_Wire):
+    product_id: int
+    product_number: str
+    stock: Decimal
+
+
+def _token_expiry(token: str) -> float:
+    """Seconds from now until the JWT's `exp`; 72 h when the token is not a readable JWT."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return max(0.0, float(claims["exp"]) - time.time())
+    except (IndexError, ValueError, KeyError, TypeError):
+        return TOKEN_LIFETIME
+
+
+class DuellClient:
+    def __init__(
+        self,
+        http: HttpService,
+        client_number: str,
+        client_token: SecretStr,
+        *,
+        context: CallContext | None = None,
+    ) -> None:
+        self.http = http
+        self.client_number = client_number
+        self.client_token = client_token
+        self.context = context or CallContext()
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+        self.logins = 0
+        redactor.add(client_token.get_secret_value())
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    async def _access_token(self) -> str:
+        async with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                resp = await self.http.request(
+                    "POST",
+                    "/getaccesstokens",
+                    form={
+                        "client_number": self.client_number,
+                        "client_token": self.client_token.get_secret_value(),
+                    },
+                    repeatable=True,
+                    context=self.context,
+                )
+                data = self._envelope(resp)
+                token = data.get("token")
+                if not isinstance(token, str) or len(token) <= 30:  # as DUELL's own plugin
+                    raise DuellError(
+                        "DUELL sent no usable access token",
+                        "check the client number and API token in DUELL Admin -> API-oppsett",
+                        status=resp.status_code,
+                    )
+                redactor.add(token)
+                self._token = token
+                self._expires_at = time.monotonic() + _token_expiry(token) - 300
+                self.logins += 1
+            return self._token
+
+    def _envelope(self, resp: httpx.Response) -> dict[str, Any]:
+        path = resp.request.url.path
+        text = resp.content.lstrip()[:1]
+        if text == b"<":
+            raise DuellBlockedError(
+                f"DUELL answered {path} with an HTML page",
+                BLOCKED_REMEDY,
+                status=resp.status_code,
+                path=path,
+            )
+        if not resp.content.strip():
+            raise DuellError(
+                f"DUELL sent an empty answer to {path} (HTTP {resp.status_code})",
+                "DUELL is temporarily unavailable: duvi tries again on the next run",
+                status=resp.status_code,
+                path=path,
+            )
+        try:
+            data = json.loads(resp.content, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            raise DuellError(
+                f"DUELL sent a body duvi cannot read on {path}",
+                "retry later; if it persists, report it with `duvi support-bundle`",
+                status=resp.status_code,
+                path=path,
+            ) from None
+        if not isinstance(data, dict):
+            raise DuellError(
+                f"DUELL sent a body duvi cannot read on {path}: not an object",
+                "retry later; if it persists, report it with `duvi support-bundle`",
+                status=resp.status_code,
+                path=path,
+            )
+        if data.get("status") is not True:
+            message = str(data.get("message") or f"HTTP {resp.status_code}")
+            validation = data.get("validation_message")
+            detail = f": {validation}" if validation else ""
+            raise DuellError(
+                f"DUELL refused {path}: {message}{detail}",
+                _remedy(resp.status_code, message, validation),
+                status=resp.status_code,
+                validation=str(validation or "") or None,
+                path=path,
+            )
+        return data
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        repeatable: bool | None = None,
+    ) -> dict[str, Any]:
+        content = json.dumps(body, default=_json_default).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        for attempt in (1, 2):
+            token = await self._access_token()
+            resp = await self.http.request(
+                method,
+                path,
+                params=params,
+                content=content,
+                headers={**headers, "Authorization": f"Bearer {token}"},
+                repeatable=repeatable,
+                context=self.context,
+            )
+            if resp.status_code in (401, 403) and attempt == 1 and resp.content[:1] != b"<":
+                self._token = None  # expired, revoked, or bound to another IP: log in again
+                continue
+            return self._envelope(resp)
+        raise AssertionError("unreachable")
+
+    async def _pages(
+        self, path: str, key: str, params: dict[str, Any] | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        start = 0
+        while True:
+            data = await self._call(
+                "GET", path, params={**(params or {}), "start": start, "length": PAGE_CAP}
+            )
+            rows = data.get(key) or []
+            if not isinstance(rows, list):
+                raise DuellError(
+                    f"DUELL sent '{key}' that is not a list on {path}",
+                    "retry later; if it persists, report it",
+                )
+            yield rows
+            start += len(rows)  # by what arrived, never by what was asked
+            total = data.get("total_count")
+            if not rows or (isinstance(total, int) and start >= total):
+                return
+
+    @staticmethod
+    def _parse(model: type[Any], raw: Any, path: str) -> Any:
+        try:
+            return model.model_validate(raw)
+        except (ValidationError, TypeError, ValueError) as exc:
+            raise DuellError(
+                f"DUELL sent a record duvi cannot read on {path}: {str(exc).splitlines()[0]}",
+                "check the record in DUELL Admin; report it if it looks right",
+            ) from None
+
+    # -- departments ------------------------------------------------------------------------
+
+    async def departments(self) -> list[DuellDepartment]:
+        data = await self._call("GET", "/department/list")
+        return [
+            self._parse(DuellDepartment, d, "/department/list")
+            for d in data.get("departments") or []
+        ]
+
+    # -- products --------------------------------------------------------------------------
+
+    async def list_products(self, **filters: Any) -> AsyncIterator[Product]:
+        params = {f"filter[{k}]": v for k, v in filters.items()}
+        params.update(sort_by="product_id", sort_order="ASC")
+        async for rows in self._pages("/product/list", "products", params):
+            for raw in rows:
+                p = self._parse(DuellProduct, raw, "/product/list")
+                if not p.is_deleted:
+                    yield p.to_product()
+
+    async def save_products(
+        self, products: list[dict[str, Any]], *, batch_size: int = 100
+    ) -> list[int]:
+        """Create or update products in batches; returns their product ids, in order.
+
+        An entry with `product_id` updates that product; one without creates a new one."""
+        ids: list[int] = []
+        for i in range(0, len(products), batch_size):
+            data = await self._call(
+                "POST", "/product/save", body={"product_data": products[i : i + batch_size]}
+            )
+            rows = data.get("data") or []
+            ids += [int(r["product_id"]) for r in rows]
+        return ids
+
+    # -- customers -------------------------------------------------------------------------
+
+    async def list_customers(
+        self, *, phone: str | None = None, email: str | None = None
+    ) -> AsyncIterator[Customer]:
+        params: dict[str, Any] = {}
+        if phone:
+            params["filter[customer_phone]"] = phone
+        if email:
+            params["filter[customer_email]"] = email
+        async for rows in self._pages("/customer/list", "customers", params):
+            for raw in rows:
+                yield self._parse(DuellCustomer, raw, "/customer/list").to_customer()
+
+    async def save_customer(self, customer: Customer | dict[str, Any]) -> int:
+        """Create (no customer_id) or update a customer. DUELL takes the fields as a query
+        string on PUT /customer, as its own plugin sends them."""
+        if isinstance(customer, Customer):
+            fields = {
+                "customer_id": customer.customer_id or None,
+                "customer_name": customer.name,
+                "org_number": customer.org_no,
+                "phone": customer.phone,
+                "email": customer.email,
+                "primary_address": customer.address,
+                "primary_zip": customer.zip,
+                "city": customer.city,
+            }
+        else:
+            fields = customer
+        params = {k: v for k, v in fields.items() if v is not None}
+        repeatable = "customer_id" in params  # an update may be repeated; a create may not
+        data = await self._call("PUT", "/customer", params=params, repeatable=repeatable)
+        try:
+            return int(data["customers"])
+        except (KeyError, TypeError, ValueError):
+            raise DuellError(
+                "DUELL saved the customer but sent no customer id",
+                "look the customer up in DUELL before saving again",
+            ) from None
+
+    # -- stock -----------------------------------------------------------------------------
+
+    async def list_stock(self, department_token: str) -> AsyncIterator[StockRow]:
+        async for rows in self._pages(
+            "/all/product/stock", "data", {"department": department_token}
+        ):
+            for raw in rows:
+                for dept in raw.get("department") or []:
+                    yield self._parse(
+                        StockRow,
+                        {
+                            "product_id": raw.get("product_id"),
+                            "product_number": raw.get("product_number"),
+                            "stock": dept.get("stock"),
+                        },
+                        "/all/product/stock",
+                    )
+
+    async def adjust_stock(self, department_token: str, changes: list[tuple[str, Decimal]]) -> None:
+        await self._call(
+            "POST",
+            "/product/adjust-stock",
+            body={
+                "department_token": department_token,
+                "product_data": [{"product_number": n, "quantity": q} for n, q in changes],
+            },
+        )
+
+    # -- Z-reports and invoice bases (assumed endpoints) -----------------------------------
+
+    async def list_zreports(
+        self, department_id: str, *, after_z: int = 0
+    ) -> AsyncIterator[ZReport]:
+        params = {"department_id": department_id, "filter[z_number_from]": after_z + 1}
+        async for rows in self._pages(ASSUMED_ZREPORT_PATH, "zreports", params):
+            for raw in rows:
+                yield _zreport(raw, department_id)
+
+    async def get_zreport(self, department_id: str, z_number: int) -> ZReport:
+        async for z in self.list_zreports(department_id, after_z=z_number - 1):
+            if z.z_number == z_number:
+                return z
+            break
+        raise DuellError(
+            f"DUELL has no Z-report {z_number} for department {department_id}",
+            "check the number in DUELL Admin -> Dagsoppgjør",
+        )
+
+    async def list_invoice_bases(
+        self, department_id: str, *, after_id: int = 0
+    ) -> AsyncIterator[InvoiceBasis]:
+        params = {"department_id": department_id, "filter[invoice_id_from]": after_id + 1}
+        async for rows in self._pages(ASSUMED_INVOICE_BASIS_PATH, "invoices", params):
+            for raw in rows:
+                yield _invoice_basis(raw, department_id)
+
+    async def get_invoice_basis(self, department_id: str, invoice_id: int) -> InvoiceBasis:
+        async for inv in self.list_invoice_bases(department_id, after_id=invoice_id - 1):
+            if inv.invoice_id == invoice_id:
+                return inv
+            break
+        raise DuellError(
+            f"DUELL has no invoice basis {invoice_id} for department {department_id}",
+            "check the id in DUELL Admin",
+        )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)  # quantised amounts: float() is exact, see core/visma/wire.py
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _remedy(status: int, message: str, validation: Any) -> str:
+    if status in (401, 403):
+        return (
+            "check the client number and API token (DUELL Admin -> API-oppsett); the "
+            "token is bound to the IP that fetched it"
+        )
+    if status == 429:
+        return "DUELL's rate limit is used up: duvi waits and tries again by itself"
+    if validation:
+        return "correct the data DUELL names and send again"
+    return "retry later; if it persists, contact DUELL support with the message"
+
+
+def _zreport(raw: Any, department_id: str) -> ZReport:
+    try:
+        return ZReport(
+            department_id=str(raw.get("department_id", department_id)),
+            z_number=int(raw["z_number"]),
+            register_id=str(raw.get("register_id", "1")),
+            business_date=date.fromisoformat(raw["business_date"]),
+            closed_at=datetime.fromisoformat(raw["closed_at"]),
+            sales=[
+                VatSale(
+                    rate=Decimal(str(s["vatrate_percent"])),
+                    gross=Decimal(str(s["amount_inc_vat"])),
+                    net=_dec(s.get("amount_ex_vat")),
+                    vat=_dec(s.get("vat_amount")),
+                )
+                for s in raw.get("sales") or []
+            ],
+            returns_gross=Decimal(str(raw.get("returns_inc_vat", 0))),
+            payments=[
+                Payment(type=str(p["payment_type"]), amount=Decimal(str(p["amount"])))
+                for p in raw.get("payments") or []
+            ],
+            gift_cards_sold=Decimal(str(raw.get("giftcards_sold", 0))),
+            rounding=Decimal(str(raw.get("round_off_amount", 0))),
+            cost_of_goods=Decimal(str(raw.get("cost_of_goods", 0))),
+            article_groups=[
+                ArticleGroup(
+                    group_id=str(g["group_id"]),
+                    name=str(g["name"]),
+                    gross=Decimal(str(g["amount_inc_vat"])),
+                )
+                for g in raw.get("article_groups") or []
+            ],
+            company_ident=(raw.get("company") or {}).get("org_number"),
+            company_name=(raw.get("company") or {}).get("name"),
+        )
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        AttributeError,
+        ValidationError,
+    ) as exc:
+        raise DuellError(
+            f"DUELL sent a Z-report duvi cannot read ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})",
+            "check the Z-report in DUELL Admin; report it if it looks right",
+        ) from None
+
+
+def _invoice_basis(raw: Any, department_id: str) -> InvoiceBasis:
+    try:
+        cust = DuellCustomer.model_validate(raw["customer"]).to_customer()
+        return InvoiceBasis(
+            department_id=str(raw.get("department_id", department_id)),
+            invoice_id=int(raw["invoice_id"]),
+            date=date.fromisoformat(raw["invoice_date"]),
+            customer=cust,
+            reference=raw.get("reference"),
+            lines=[
+                InvoiceLine(
+                    product_number=str(ln["product_number"]),
+                    description=str(ln.get("description") or ln["product_number"]),
+                    quantity=Decimal(str(ln["quantity"])),
+                    unit_price_ex_vat=Decimal(str(ln["price_ex_vat"])),
+                    vat_rate=Decimal(str(ln["vatrate_percent"])),
+                    discount_percent=Decimal(str(ln.get("discount_percent", 0))),
+                )
+                for ln in raw.get("lines") or []
+            ],
+        )
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        AttributeError,
+        ValidationError,
+    ) as exc:
+        raise DuellError(
+            f"DUELL sent an invoice basis duvi cannot read ({type(exc).__name__})",
+            "check the invoice in DUELL Admin; report it if it looks right",
+        ) from None
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def open_duell(
+    client_number: str,
+    client_token: SecretStr,
+    *,
+    base_url: str,
+    settings: Any,
+    transport: httpx.AsyncBaseTransport | None = None,
+    http_log: Any = None,
+    context: CallContext | None = None,
+    retry: Any = None,
+) -> DuellClient:
+    from core.http import Pacer, RateHeaders, RetryPolicy, service_config
+
+    http = HttpService(
+        service_config(
+            "duell",
+            base_url,
+            settings,
+            retry=retry or RetryPolicy(),
+            budget_per_hour=settings.duell_rate_budget,
+            rate_headers=RateHeaders(
+                limit=None,
+                remaining="x-duell-ratelimit-remaining",
+                reset="x-duell-ratelimit-reset",
+                reset_is_epoch=True,
+            ),
+        ),
+        transport=transport,
+        http_log=http_log,
+        pacer=Pacer(settings.duell_rate_budget),
+    )
+    return DuellClient(http, client_number, client_token, context=context)

@@ -1,0 +1,162 @@
+"""Domain models shared by the engine: what a department is and how it is set up, and the
+records that move (products, customers, Z-reports, invoice bases). Money is Decimal."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CENT = Decimal("0.01")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Master(StrEnum):
+    DUELL = "duell"
+    VISMA = "visma"
+
+
+class DepartmentSettings(Model):
+    """One department's choices, as DUELL's Visma setup page offers them."""
+
+    invoices: bool = Field(True, description="Send invoice bases to Visma as draft invoices.")
+    zreports: bool = Field(True, description="Send daily settlements (Z-reports) as open batches.")
+    inventory_change: bool = Field(
+        False, description="Add cost-of-goods lines (beholdningsendring) to each settlement."
+    )
+    automatic_transfer: bool = Field(
+        False, description="Transfer new Z-reports and invoice bases by themselves."
+    )
+    stock_update: bool = Field(False, description="Post each day's sales as an inventory issue.")
+    customer_master: Master = Field(Master.DUELL, description="Which system owns customers.")
+    allow_duplicate_customers: bool = Field(
+        False, description="Create customers without matching (no duplicate check at all)."
+    )
+    product_master: Master = Field(Master.DUELL, description="Which system owns products.")
+    cost_price_field: Literal["average", "last"] = Field(
+        "average", description="Which Visma cost price becomes DUELL's cost price."
+    )
+    barcode_cross_reference: str = Field(
+        "Barcode", description="The Visma cross-reference type that carries the barcode."
+    )
+    visma_tenant_id: str | None = Field(None, description="The Visma company (tenant) id.")
+    visma_company_name: str | None = None
+    several_clients: bool = Field(False, description="The company has several branches.")
+    branch_number: str | None = Field(None, description="The Visma branch the documents go to.")
+    several_departments: bool = Field(
+        False, description="Mark every line with a cost bearer (a subaccount segment value)."
+    )
+    cost_bearer_segment: int | None = Field(None, description="The SUBACCOUNT segment id.")
+    cost_bearer_value: str | None = Field(None, description="The segment value.")
+
+
+class Department(Model):
+    id: str
+    name: str
+    settings: DepartmentSettings = Field(default_factory=DepartmentSettings)
+
+
+class Product(Model):
+    product_id: int
+    product_number: str
+    name: str
+    barcode: str | None = None
+    vat_rate: Decimal
+    price_inc_vat: Decimal
+    cost_price: Decimal | None = None
+    category: str | None = None
+
+
+class Customer(Model):
+    customer_id: int
+    name: str
+    org_no: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    zip: str | None = None
+    city: str | None = None
+
+
+class VatSale(Model):
+    """Sales at one VAT rate, returns netted out. `vat` is what the report states, if it does."""
+
+    rate: Decimal
+    gross: Decimal
+    net: Decimal | None = None
+    vat: Decimal | None = None
+
+
+class Payment(Model):
+    """One payment type's total. Types: cash, bankaxept, card, vipps, giftcard, invoice;
+    anything else DUELL sends is kept as it came (and lands on the fallback account)."""
+
+    type: str
+    amount: Decimal
+
+
+class ArticleGroup(Model):
+    group_id: str
+    name: str
+    gross: Decimal
+
+
+class ZReport(Model):
+    department_id: str
+    z_number: int
+    register_id: str = "1"
+    business_date: date  # "Oppgjøret gjelder"
+    closed_at: datetime  # when the Z-report was taken (may be after midnight)
+    sales: list[VatSale]
+    returns_gross: Decimal = Decimal(0)  # informative: already netted out of `sales`
+    payments: list[Payment]
+    gift_cards_sold: Decimal = Decimal(0)
+    rounding: Decimal = Decimal(0)  # øreavrunding: total - payments
+    cost_of_goods: Decimal = Decimal(0)
+    article_groups: list[ArticleGroup] = []
+    company_ident: str | None = None
+    company_name: str | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((s.gross for s in self.sales), Decimal(0)) + self.gift_cards_sold
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments), Decimal(0))
+
+    def inconsistencies(self) -> list[str]:
+        """What does not add up, in words; [] for a consistent report."""
+        problems = []
+        for s in self.sales:
+            if s.net is not None and s.vat is not None and s.net + s.vat != s.gross:
+                problems.append(f"{s.rate} %: net {s.net} + VAT {s.vat} is not the gross {s.gross}")
+        if self.paid + self.rounding != self.total:
+            problems.append(
+                f"payments {self.paid} + rounding {self.rounding} is not the total {self.total}"
+            )
+        return problems
+
+
+class InvoiceLine(Model):
+    product_number: str
+    description: str
+    quantity: Decimal
+    unit_price_ex_vat: Decimal
+    vat_rate: Decimal
+    discount_percent: Decimal = Decimal(0)
+
+
+class InvoiceBasis(Model):
+    department_id: str
+    invoice_id: int
+    date: date
+    customer: Customer
+    lines: list[InvoiceLine]
+    reference: str | None = None
