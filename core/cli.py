@@ -198,6 +198,25 @@ def sandbox_serve(
     serve(host, port, seed, faults, rate_limit=rate_limit)
 
 
+@sandbox_app.command("world")
+def sandbox_world(
+    out: Annotated[str, typer.Option("--out", help="Directory to write the JSON files to.")],
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    products: Annotated[int, typer.Option(min=0)] = 3000,
+    customers: Annotated[int, typer.Option(min=0)] = 1000,
+    days: Annotated[int, typer.Option(min=1)] = 30,
+    invoices: Annotated[int, typer.Option(min=0)] = 50,
+) -> None:
+    """Write the seeded world (both sides) as JSON files."""
+    from pathlib import Path
+
+    from core.sandbox.world import generate
+
+    world = generate(seed, products=products, customers=customers, days=days, invoices=invoices)
+    for path in world.write(Path(out)):
+        typer.echo(str(path))
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; DuviErrors become their message, remedy and exit code.
 

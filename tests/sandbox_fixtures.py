@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -68,3 +69,43 @@ async def visma(world: VismaWorld) -> AsyncIterator[VismaClient]:
     client = world.client()
     yield client
     await client.aclose()
+
+
+@dataclass
+class DuellWorld:
+    sandbox: Sandbox
+    world: Any
+    creds: list[Any]
+
+    def client(self, *, token: str | None = None, http_log=None):
+        from core.duell.client import open_duell
+        from core.sandbox.world import DUELL_CLIENT_NUMBER
+
+        state = self.sandbox.duell.state
+        return open_duell(
+            DUELL_CLIENT_NUMBER,
+            SecretStr(token or state.client_token),
+            base_url=self.sandbox.duell_url,
+            settings=load_settings(),
+            transport=self.sandbox.transport(),
+            http_log=http_log,
+            retry=FAST_RETRY,
+        )
+
+
+@pytest.fixture(scope="session")
+def seeded_world() -> Any:
+    from core.sandbox.world import generate
+
+    return generate(7)
+
+
+@pytest.fixture
+def duell_world(seeded_world) -> DuellWorld:
+    import copy
+
+    from core.sandbox.world import build_sandbox
+
+    world = copy.deepcopy(seeded_world)
+    sb, creds = build_sandbox(7, world=world)
+    return DuellWorld(sb, world, creds)

@@ -272,7 +272,9 @@ def _customers(
             else:
                 dup["email"] = src["email"].upper() if rng.random() < 0.5 else src["email"].title()
             planted[kind].append([src["customer_id"], dup["customer_id"]])
-    for i in rng.sample(range(n), share * 2):
+    in_pairs = {cid for pairs in planted.values() for pair in pairs for cid in pair}
+    free = [i for i in range(n) if custs[i]["customer_id"] not in in_pairs]
+    for i in rng.sample(free, min(len(free), share * 2)):
         custs[i]["phone"] = "99999999"  # DUELL's "no phone"
         planted["placeholder"].append([custs[i]["customer_id"]])
     return custs, planted
