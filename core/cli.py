@@ -217,6 +217,31 @@ def sandbox_world(
         typer.echo(str(path))
 
 
+@sandbox_app.command("saft")
+def sandbox_saft(
+    dept: Annotated[str, typer.Option("--dept", help="Department id (1, 2 or 3).")],
+    out: Annotated[str, typer.Option("--out", help="The file to write.")],
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Export a sandbox department's Z-reports as a SAF-T Cash Register file."""
+    from pathlib import Path
+
+    from core.duell.client import zreport_from_wire
+    from core.saft import export_zreports
+    from core.sandbox.world import generate
+
+    world = generate(seed)
+    if dept not in world.zreports:
+        raise typer.BadParameter(f"no department {dept!r}", param_hint="--dept")
+    reports = [zreport_from_wire(r, dept) for r in world.zreports[dept]]
+    company = world.zreports[dept][0]["company"]
+    data = export_zreports(
+        reports, company_ident=company["org_number"], company_name=company["name"]
+    )
+    Path(out).write_bytes(data)
+    typer.echo(f"{out}: {len(reports)} Z-reports of department {dept}")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; DuviErrors become their message, remedy and exit code.
 

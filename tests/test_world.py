@@ -13,7 +13,7 @@ from pathlib import Path
 import phonenumbers
 from stdnum.no import orgnr
 
-from core.duell.client import _zreport
+from core.duell.client import zreport_from_wire
 from core.sandbox.world import generate
 
 ROOT = Path(__file__).parent.parent
@@ -41,7 +41,7 @@ def test_every_zreport_adds_up(seeded_world) -> None:
         numbers = [r["z_number"] for r in reports]
         assert numbers == list(range(numbers[0], numbers[0] + 30))
         for raw in reports:
-            z = _zreport(raw, dept)
+            z = zreport_from_wire(raw, dept)
             assert z.inconsistencies() == [], (dept, z.z_number)
             for s in z.sales:  # net + VAT per rate is the gross, VAT as the rate says
                 assert s.net is not None and s.vat is not None

@@ -387,7 +387,7 @@ class DuellClient:
         params = {"department_id": department_id, "filter[z_number_from]": after_z + 1}
         async for rows in self._pages(ASSUMED_ZREPORT_PATH, "zreports", params):
             for raw in rows:
-                yield _zreport(raw, department_id)
+                yield zreport_from_wire(raw, department_id)
 
     async def get_zreport(self, department_id: str, z_number: int) -> ZReport:
         async for z in self.list_zreports(department_id, after_z=z_number - 1):
@@ -439,7 +439,7 @@ def _remedy(status: int, message: str, validation: Any) -> str:
     return "retry later; if it persists, contact DUELL support with the message"
 
 
-def _zreport(raw: Any, department_id: str) -> ZReport:
+def zreport_from_wire(raw: Any, department_id: str) -> ZReport:
     try:
         return ZReport(
             department_id=str(raw.get("department_id", department_id)),

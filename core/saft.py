@@ -1,0 +1,353 @@
+"""SAF-T Cash Register files (Skatteetaten's schema, core/saft_schema/): read Z-reports from a
+DUELL export, and write Z-reports as a file that validates against the XSD.
+
+A Z-report is an <event> whose <eventReport> has reportType "Z report". What the schema has
+no element for travels in <reportOtherCorrs>: cash rounding (type ROUNDING) and gift cards
+sold (GIFTCARD_SOLD). Cost of goods is not a cash-register figure and is not in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import xmlschema
+from lxml import etree
+
+from core.errors import DuviError
+from core.models import ArticleGroup, Payment, VatSale, ZReport
+
+SCHEMA_PATH = (
+    Path(__file__).parent / "saft_schema" / "Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd"
+)
+NS = "urn:StandardAuditFile-Taxation-CashRegister:NO"
+Z_REPORT_EVENT = "13009"
+# SAF-T payment codes (PredefinedBasicID-12) <-> duvi's payment types.
+PAYMENT_CODES = {
+    "cash": "12001",
+    "bankaxept": "12002",
+    "card": "12003",
+    "giftcard": "12005",
+    "invoice": "12006",
+    "creditnote": "12010",
+    "vipps": "12011",
+}
+PAYMENT_TYPES = {code: name for name, code in PAYMENT_CODES.items()}
+STANDARD_VAT_CODES = {
+    Decimal(25): "3",
+    Decimal(15): "31",
+    Decimal("11.11"): "32",
+    Decimal(12): "33",
+    Decimal(0): "5",
+}
+ROUNDING, GIFTCARD_SOLD = "ROUNDING", "GIFTCARD_SOLD"
+CENT = Decimal("0.01")
+
+
+class SaftError(DuviError):
+    """A SAF-T file duvi cannot use; the message names the element and the line."""
+
+
+@cache
+def schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(SCHEMA_PATH))
+
+
+def _parse(data: bytes, source: str) -> etree._ElementTree:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        return etree.ElementTree(etree.fromstring(data, parser=parser))
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else "?"
+        raise SaftError(
+            f"{source} is not well-formed XML (line {line}): {exc.msg}",
+            "export the SAF-T file from DUELL again; the file may be cut short",
+        ) from None
+
+
+def validate(data: bytes, source: str = "the file") -> etree._ElementTree:
+    """Parse and validate against the XSD; the first problem becomes a SaftError."""
+    tree = _parse(data, source)
+    root = tree.getroot()
+    if etree.QName(root).namespace != NS or etree.QName(root).localname != "auditfile":
+        raise SaftError(
+            f"{source} is not a SAF-T Cash Register file (root element "
+            f"<{etree.QName(root).localname}> in namespace {etree.QName(root).namespace!r})",
+            "choose the SAF-T Cash Register export (Kassasystem), not another SAF-T file",
+        )
+    for err in schema().iter_errors(tree):
+        elem = err.elem if isinstance(err.elem, etree._Element) else None
+        where = _element_path(elem) if elem is not None else (err.path or "?")
+        line = err.sourceline if err.sourceline is not None else "?"
+        reason = re.sub(r" for <class '[^']+'>", "", err.reason or "invalid content")
+        raise SaftError(
+            f"{source} does not follow the SAF-T Cash Register schema: "
+            f"element {where} (line {line}): {reason}",
+            "export the file again from DUELL; if it still fails, send it to DUELL "
+            "support with this message",
+        )
+    return tree
+
+
+def _element_path(elem: Any) -> str:
+    names = []
+    while elem is not None:
+        names.append(etree.QName(elem).localname)
+        elem = elem.getparent()
+    return "/" + "/".join(reversed(names))
+
+
+def read_zreports(path_or_bytes: Path | bytes, department_id: str) -> list[ZReport]:
+    """Every Z-report event of the file, as duvi's ZReport."""
+    if isinstance(path_or_bytes, Path):
+        source = str(path_or_bytes)
+        try:
+            data = path_or_bytes.read_bytes()
+        except OSError as exc:
+            raise SaftError(f"cannot read {source}: {exc.strerror}", "check the path") from None
+    else:
+        source, data = "the SAF-T file", path_or_bytes
+    root = validate(data, source).getroot()
+    company = root.find(f"{{{NS}}}company")
+    assert company is not None  # the schema requires it
+    basics = {b.text for b in company.iterfind(f"{{{NS}}}basics/{{{NS}}}basic/{{{NS}}}basicID")}
+    out = []
+    for register in company.iterfind(f"{{{NS}}}location/{{{NS}}}cashregister"):
+        for event in register.iterfind(f"{{{NS}}}event"):
+            event_type = _text(event, "eventType")
+            if event_type not in basics:  # the schema's keyref eventBasicIDRef
+                raise SaftError(
+                    f"{source} does not follow the SAF-T Cash Register schema: element "
+                    f"/auditfile/company/location/cashregister/event/eventType (line "
+                    f"{event.sourceline}): {event_type!r} is not a basicID of <basics>",
+                    "export the file again from DUELL; if it still fails, send it to DUELL "
+                    "support with this message",
+                )
+            report = event.find(f"{{{NS}}}eventReport")
+            if report is None or _text(report, "reportType") != "Z report":
+                continue
+            out.append(_zreport(event, report, department_id, source))
+    return out
+
+
+def _text(el: Any, name: str) -> str | None:
+    child = el.find(f"{{{NS}}}{name}")
+    return child.text.strip() if child is not None and child.text else None
+
+
+def _dec(el: Any, name: str) -> Decimal:
+    value = _text(el, name)
+    try:
+        return Decimal(value) if value is not None else Decimal(0)
+    except InvalidOperation:
+        raise SaftError(
+            f"<{name}> on line {el.sourceline} is not a number: {value!r}",
+            "export the file again from DUELL",
+        ) from None
+
+
+def _zreport(event: Any, report: Any, department_id: str, source: str) -> ZReport:
+    q = f"{{{NS}}}"
+    try:
+        z_number = int(_text(report, "reportID") or "")
+    except ValueError:
+        raise SaftError(
+            f"{source}: the Z-report on line {report.sourceline} has a reportID that "
+            "is not a number",
+            "check the Z-report numbering in DUELL",
+        ) from None
+    sales = []
+    for line in report.iterfind(f"{q}reportCashSalesVat/{q}reportCashSaleVat"):
+        net, vat = _dec(line, "cashSaleAmnt"), _dec(line, "vatAmnt")
+        sales.append(
+            VatSale(rate=_dec(line, "vatPerc").normalize() + 0, gross=net + vat, net=net, vat=vat)
+        )
+    payments = [
+        Payment(
+            type=PAYMENT_TYPES.get(
+                _text(p, "paymentType") or "", _text(p, "paymentType") or "other"
+            ),
+            amount=_dec(p, "paymentAmnt"),
+        )
+        for p in report.iterfind(f"{q}reportPayments/{q}reportPayment")
+    ]
+    other = {
+        (_text(c, "otherCorrType") or ""): _dec(c, "otherCorrAmnt")
+        for c in report.iterfind(f"{q}reportOtherCorrs/{q}reportOtherCorr")
+    }
+    groups = [
+        ArticleGroup(
+            group_id=_text(g, "artGroupID") or "",
+            name=_text(g, "accDesc") or "",
+            gross=_dec(g, "artGroupAmnt"),
+        )
+        for g in report.iterfind(f"{q}reportArtGroups/{q}reportArtGroup")
+        if _dec(g, "artGroupAmnt") or _text(g, "artGroupID") != "-"
+    ]
+    taken = datetime.combine(
+        date.fromisoformat(_text(event, "eventDate") or ""),
+        datetime.strptime((_text(event, "eventTime") or "00:00:00")[:8], "%H:%M:%S").time(),
+    )
+    return ZReport(
+        department_id=department_id,
+        z_number=z_number,
+        register_id=_text(report, "registerID") or "1",
+        business_date=date.fromisoformat(_text(report, "reportDate") or ""),
+        closed_at=taken,
+        sales=sales,
+        returns_gross=_dec(report, "reportReturnAmnt"),
+        payments=payments,
+        gift_cards_sold=other.get(GIFTCARD_SOLD, Decimal(0)),
+        rounding=other.get(ROUNDING, Decimal(0)),
+        article_groups=groups,
+        company_ident=_text(report, "companyIdent"),
+        company_name=_text(report, "companyName"),
+    )
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def export_zreports(
+    reports: Iterable[ZReport],
+    *,
+    company_ident: str,
+    company_name: str,
+    software: str = "duvi sandbox",
+    created: datetime | None = None,
+) -> bytes:
+    """A SAF-T Cash Register file holding `reports` as Z-report events."""
+    reports = list(reports)
+    created = created or datetime.now().replace(microsecond=0)
+    root = etree.Element(f"{{{NS}}}auditfile", nsmap={None: NS})
+
+    def add(parent: Any, name: str, text: Any = None) -> Any:
+        el = etree.SubElement(parent, f"{{{NS}}}{name}")
+        if text is not None:
+            el.text = str(text)
+        return el
+
+    days = sorted(r.business_date for r in reports) or [created.date()]
+    header = add(root, "header")
+    for name, value in (
+        ("fiscalYear", days[0].year),
+        ("startDate", days[0]),
+        ("endDate", days[-1]),
+        ("curCode", "NOK"),
+        ("dateCreated", created.date()),
+        ("timeCreated", created.time().isoformat()),
+        ("softwareDesc", software),
+        ("softwareVersion", "1"),
+        ("softwareCompanyName", "duvi"),
+        ("auditfileVersion", "1.0"),
+    ):
+        add(header, name, value)
+    company = add(root, "company")
+    add(company, "companyIdent", company_ident)
+    add(company, "companyName", company_name)
+    basics = add(company, "basics")
+    basic = add(basics, "basic")
+    for name, value in (
+        ("basicType", "13"),
+        ("basicID", Z_REPORT_EVENT),
+        ("predefinedBasicID", Z_REPORT_EVENT),
+        ("basicDesc", "Z report"),
+    ):
+        add(basic, name, value)
+    location = add(company, "location")
+    by_register: dict[str, list[ZReport]] = {}
+    for r in reports:
+        by_register.setdefault(r.register_id, []).append(r)
+    for register_id, items in by_register.items():
+        register = add(location, "cashregister")
+        add(register, "registerID", register_id)
+        for r in items:
+            _event(register, add, r, company_ident, company_name)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _amount(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def _event(register: Any, add: Any, r: ZReport, company_ident: str, company_name: str) -> None:
+    event = add(register, "event")
+    add(event, "eventID", f"Z{r.z_number}")
+    add(event, "eventType", Z_REPORT_EVENT)
+    add(event, "eventDate", r.closed_at.date().isoformat())
+    add(event, "eventTime", r.closed_at.time().replace(microsecond=0).isoformat())
+    rep = add(event, "eventReport")
+    for name, value in (
+        ("reportID", r.z_number),
+        ("reportType", "Z report"),
+        ("companyIdent", company_ident),
+        ("companyName", company_name),
+        ("reportDate", r.business_date.isoformat()),
+        ("reportTime", r.closed_at.time().replace(microsecond=0).isoformat()),
+        ("registerID", r.register_id),
+    ):
+        add(rep, name, value)
+    sales_total = sum((s.gross for s in r.sales), Decimal(0))
+    add(add(rep, "reportTotalCashSales"), "totalCashSaleAmnt", _amount(sales_total))
+    groups = add(rep, "reportArtGroups")
+    for g in r.article_groups or [ArticleGroup(group_id="-", name="", gross=Decimal(0))]:
+        line = add(groups, "reportArtGroup")
+        add(line, "artGroupID", g.group_id)
+        add(line, "artGroupNum", "1")
+        add(line, "artGroupAmnt", _amount(g.gross))
+        if g.name:
+            add(line, "accDesc", g.name)
+    pays = add(rep, "reportPayments")
+    for p in r.payments:
+        line = add(pays, "reportPayment")
+        add(line, "paymentType", PAYMENT_CODES.get(p.type, p.type))
+        add(line, "paymentNum", "1")
+        add(line, "paymentAmnt", _amount(p.amount))
+    vats = add(rep, "reportCashSalesVat")
+    for s in r.sales:
+        vat = s.vat if s.vat is not None else (s.gross * s.rate / (100 + s.rate)).quantize(CENT)
+        line = add(vats, "reportCashSaleVat")
+        code = STANDARD_VAT_CODES.get(s.rate)
+        if code:
+            add(line, "vatCode", code)
+        add(line, "vatPerc", s.rate.quantize(Decimal("0.001")))
+        add(line, "cashSaleAmnt", _amount(s.gross - vat))
+        add(line, "vatAmnt", _amount(vat))
+    add(rep, "reportOpeningChangeFloat", "0.00")
+    for name in ("reportReceiptNum", "reportOpenCashBoxNum", "reportReceiptCopyNum"):
+        add(rep, name, "0")
+    add(rep, "reportReceiptCopyAmnt", "0.00")
+    add(rep, "reportReceiptProformaNum", "0")
+    add(rep, "reportReceiptProformaAmnt", "0.00")
+    add(rep, "reportReturnNum", "1" if r.returns_gross else "0")
+    add(rep, "reportReturnAmnt", _amount(r.returns_gross))
+    add(rep, "reportDiscountNum", "0")
+    add(rep, "reportDiscountAmnt", "0.00")
+    add(rep, "reportVoidTransNum", "0")
+    add(rep, "reportVoidTransAmnt", "0.00")
+    corr = add(add(rep, "reportCorrLines"), "reportCorrLine")
+    add(corr, "corrLineType", "none")
+    add(corr, "corrLineNum", "0")
+    add(corr, "corrLineAmnt", "0.00")
+    inq = add(add(rep, "reportPriceInquiries"), "reportPriceInquiry")
+    add(inq, "priceInquiryGroup", "none")
+    add(inq, "priceInquiryNum", "0")
+    add(inq, "priceInquiryAmnt", "0.00")
+    others = add(rep, "reportOtherCorrs")
+    for kind, amount in ((ROUNDING, r.rounding), (GIFTCARD_SOLD, r.gift_cards_sold)):
+        line = add(others, "reportOtherCorr")
+        add(line, "otherCorrType", kind)
+        add(line, "otherCorrNum", "1" if amount else "0")
+        add(line, "otherCorrAmnt", _amount(amount))
+    add(rep, "reportReceiptDeliveryNum", "0")
+    add(rep, "reportReceiptDeliveryAmnt", "0.00")
+    add(rep, "reportTrainingNum", "0")
+    add(rep, "reportTrainingAmnt", "0.00")
+    add(rep, "reportGrandTotalSales", _amount(sales_total + r.returns_gross))
+    add(rep, "reportGrandTotalReturn", _amount(r.returns_gross))
+    add(rep, "reportGrandTotalSalesNet", _amount(sales_total))
