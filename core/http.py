@@ -116,7 +116,8 @@ class Pacer:
             self.remaining -= 1  # no headers: count locally against the configured budget
             return
         now = time.monotonic()
-        reset_at = now + (reset - time.time() if names.reset_is_epoch else reset)
+        # An epoch reset has whole-second resolution: the window may end up to 1 s later.
+        reset_at = now + (reset - time.time() + 1.0 if names.reset_is_epoch else reset)
         limit = _int(headers.get(names.limit)) if names.limit else None
         if limit:
             self.limit = limit

@@ -156,3 +156,17 @@ async def test_wrong_credentials_are_status_false(duell_world: DuellWorld) -> No
     finally:
         await duell.aclose()
     assert "Invalid client number or token" in exc.value.message
+
+
+async def test_duell_rate_limit_headers_pace_the_client(duell_world: DuellWorld) -> None:
+    from core.sandbox.common import FixedWindow
+
+    duell_world.sandbox.duell.limiter = FixedWindow(4, 1.0)
+    duell = duell_world.client()
+    try:
+        customers = [c async for c in duell.list_customers()]
+    finally:
+        await duell.aclose()
+    assert len(customers) == 1000  # 10 pages over three windows of 4 requests
+    assert duell_world.sandbox.duell.limiter.rejected <= 1  # at most the first, unpaced burst
+    assert duell.http.pacer.waited > 0

@@ -50,11 +50,15 @@ class DuviApp(App[None]):
 
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
         ov = message.overview
-        text = (
-            f"Store: {ov.database} (schema v{ov.schema_version})\n"
-            f"Departments: {ov.departments}    Events logged: {ov.events}\n\n"
-            "The department tabs, sync status and editors arrive with the console issue."
-        )
+        lines = [
+            f"Store: {ov.database} (schema v{ov.schema_version})    Events logged: {ov.events}",
+            "",
+        ]
+        for d in ov.departments:
+            state = f"set up ({d.company})" if d.set_up else "not set up: run setup"
+            lines.append(f"  {d.id}  {d.name:<22} {state}")
+        lines += ["", "The department tabs, sync status and editors arrive with the console issue."]
+        text = "\n".join(lines)
         self.screen.query_one("#overview", Static).update(text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

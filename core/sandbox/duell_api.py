@@ -113,7 +113,7 @@ class DuellSandbox:
             allowed, remaining, reset = self.limiter.take(self.state.client_number)
             headers = {
                 "x-duell-ratelimit-remaining": str(remaining),
-                "x-duell-ratelimit-reset": str(int(time.time() + reset)),
+                "x-duell-ratelimit-reset": str(math.ceil(time.time() + reset)),
             }
             if not allowed:
                 response = fail("Too many requests", status=429)

@@ -390,6 +390,20 @@ def _invoices(
     return out
 
 
+def sandbox_credentials(seed: int = 0) -> list[DepartmentCredentials]:
+    """The Visma integration client of each sandbox department (as `build_sandbox` registers)."""
+    return [
+        DepartmentCredentials(
+            dept,
+            name,
+            f"isv_duvi_sandbox_dept{dept}",
+            f"sandbox-secret-{seed}-{dept}",
+            COMPANY_TENANT if dept != "3" else SECOND_TENANT,
+        )
+        for dept, name, _city in DEPARTMENTS
+    ]
+
+
 def build_sandbox(
     seed: int = 0,
     *,
@@ -415,23 +429,20 @@ def build_sandbox(
     sb = Sandbox(
         faults=faults, rate_limit=rate_limit, rate_window=rate_window, duell=DuellSandbox(state)
     )
-    creds = []
-    for dept, name, _city in DEPARTMENTS:
-        client_id = f"isv_duvi_sandbox_dept{dept}"
-        secret = f"sandbox-secret-{seed}-{dept}"
-        tenant = COMPANY_TENANT if dept != "3" else SECOND_TENANT
-        if tenant not in sb.visma.companies:
+    creds = sandbox_credentials(seed)
+    for c in creds:
+        if c.visma_tenant_id not in sb.visma.companies:
+            name = "Garnbua AS" if c.visma_tenant_id == COMPANY_TENANT else "Garnbua Trøndelag AS"
             sb.add_company(
-                tenant,
-                "Garnbua AS" if dept != "3" else "Garnbua Trøndelag AS",
+                c.visma_tenant_id,
+                name,
                 departments=[d for d, _, _ in DEPARTMENTS],
-                client_id=client_id,
-                client_secret=secret,
+                client_id=c.visma_client_id,
+                client_secret=c.visma_client_secret,
             )
         else:
-            sb.connect.register(client_id, secret, {tenant})
-        sb.connect.clients[client_id][1].add(CUSTOMER_TENANT)
-        creds.append(DepartmentCredentials(dept, name, client_id, secret, tenant))
+            sb.connect.register(c.visma_client_id, c.visma_client_secret, {c.visma_tenant_id})
+        sb.connect.clients[c.visma_client_id][1].add(CUSTOMER_TENANT)
     sb.visma.customer_tenants.add(CUSTOMER_TENANT)
     _fill_visma(sb, world)
     return sb, creds

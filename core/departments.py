@@ -1,0 +1,216 @@
+"""Departments and their setup in the store: settings, VAT mapping, account map, credentials.
+Every change is audited with its before and after values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import SecretStr
+
+from core.audit import record
+from core.models import Department, DepartmentSettings
+from core.secrets import SecretsFile
+from core.store import Store, utcnow
+
+# The default account map (docs: accounting-no.md C.3/C.4; DUELL's kontoplan suggestions).
+DEFAULT_ACCOUNTS: dict[str, str] = {
+    "payment:cash": "1900",
+    "payment:bankaxept": "1920",
+    "payment:card": "1580",
+    "payment:vipps": "1581",
+    "payment:giftcard": "2901",
+    "payment:invoice": "1500",
+    "payment:fallback": "1579",
+    "revenue:25": "3000",
+    "revenue:15": "3001",
+    "revenue:12": "3002",
+    "revenue:11.11": "3003",
+    "revenue:0": "3100",
+    "vat:25": "2700",
+    "vat:15": "2701",
+    "vat:12": "2703",
+    "vat:11.11": "2702",
+    "giftcard:sold": "2901",
+    "rounding": "7740",
+    "cogs:debit": "4390",
+    "cogs:credit": "1460",
+}
+# SAF-T standard codes per rate (core/saft_schema/Standard_Tax_Codes.csv); 0 % = zero-rated (5).
+SAFT_CODES: dict[Decimal, str] = {
+    Decimal(25): "3",
+    Decimal(15): "31",
+    Decimal("11.11"): "32",
+    Decimal(12): "33",
+    Decimal(0): "5",
+}
+VISMA_CLIENT_ID, VISMA_CLIENT_SECRET = "visma_client_id", "visma_client_secret"
+
+
+def rate_key(rate: Decimal) -> str:
+    """25 -> "25", 11.110 -> "11.11": one spelling per rate in keys and the store."""
+    text = format(rate.normalize(), "f")
+    return text
+
+
+@dataclass(frozen=True)
+class VatMapping:
+    rate: Decimal
+    visma_vat_id: str | None
+    saft_code: str | None
+
+
+class Departments:
+    def __init__(self, store: Store, secrets: SecretsFile) -> None:
+        self.store = store
+        self.secrets = secrets
+
+    def list(self) -> list[Department]:
+        rows = self.store.query(
+            "SELECT d.id, d.name, s.settings FROM departments d "
+            "LEFT JOIN department_settings s ON s.department_id = d.id ORDER BY d.id"
+        )
+        return [self._department(r) for r in rows]
+
+    def get(self, department_id: str) -> Department | None:
+        rows = self.store.query(
+            "SELECT d.id, d.name, s.settings FROM departments d LEFT JOIN department_settings s "
+            "ON s.department_id = d.id WHERE d.id = ?",
+            [department_id],
+        )
+        return self._department(rows[0]) if rows else None
+
+    @staticmethod
+    def _department(row: dict) -> Department:
+        settings = (
+            DepartmentSettings.model_validate_json(row["settings"])
+            if row["settings"]
+            else (DepartmentSettings())
+        )
+        return Department(id=row["id"], name=row["name"], settings=settings)
+
+    def is_set_up(self, department_id: str) -> bool:
+        dept = self.get(department_id)
+        return bool(dept and dept.settings.visma_tenant_id and self.credentials(department_id))
+
+    def add(self, department_id: str, name: str) -> None:
+        now = utcnow()
+        with self.store.write() as db:
+            db["departments"].upsert(
+                {"id": department_id, "name": name, "created_at": now, "updated_at": now}, pk="id"
+            )
+        record(self.store, "department.add", department_id=department_id, after={"name": name})
+
+    def save_settings(self, department_id: str, settings: DepartmentSettings) -> None:
+        before = self.get(department_id)
+        with self.store.write() as db:
+            db["department_settings"].upsert(
+                {
+                    "department_id": department_id,
+                    "settings": settings.model_dump_json(),
+                    "updated_at": utcnow(),
+                },
+                pk="department_id",
+            )
+        record(
+            self.store,
+            "settings.save",
+            department_id=department_id,
+            before=before.settings.model_dump(mode="json") if before else None,
+            after=settings.model_dump(mode="json"),
+        )
+
+    # -- VAT mapping -------------------------------------------------------------------------
+
+    def vat_mappings(self, department_id: str) -> dict[Decimal, VatMapping]:
+        rows = self.store.query(
+            "SELECT * FROM vat_mappings WHERE department_id = ?", [department_id]
+        )
+        return {
+            Decimal(r["duell_rate"]): VatMapping(
+                Decimal(r["duell_rate"]), r["visma_vat_id"], r["saft_code"]
+            )
+            for r in rows
+        }
+
+    def set_vat_mapping(
+        self,
+        department_id: str,
+        rate: Decimal,
+        visma_vat_id: str | None,
+        saft_code: str | None = None,
+    ) -> None:
+        key = rate_key(rate)
+        before = self.vat_mappings(department_id).get(Decimal(key))
+        with self.store.write() as db:
+            if visma_vat_id is None:
+                db["vat_mappings"].delete_where(
+                    "department_id = ? AND duell_rate = ?", [department_id, key]
+                )
+            else:
+                db["vat_mappings"].upsert(
+                    {
+                        "department_id": department_id,
+                        "duell_rate": key,
+                        "visma_vat_id": visma_vat_id,
+                        "saft_code": saft_code or SAFT_CODES.get(Decimal(key)),
+                        "updated_at": utcnow(),
+                    },
+                    pk=("department_id", "duell_rate"),
+                )
+        record(
+            self.store,
+            "vat_mapping.set",
+            department_id=department_id,
+            target=f"{key} %",
+            before=before.visma_vat_id if before else None,
+            after=visma_vat_id,
+        )
+
+    # -- account map -------------------------------------------------------------------------
+
+    def account_map(self, department_id: str) -> dict[str, str]:
+        rows = self.store.query(
+            "SELECT key, account FROM account_maps WHERE department_id = ?", [department_id]
+        )
+        return {**DEFAULT_ACCOUNTS, **{r["key"]: r["account"] for r in rows}}
+
+    def set_account(self, department_id: str, key: str, account: str) -> None:
+        before = self.account_map(department_id).get(key)
+        with self.store.write() as db:
+            db["account_maps"].upsert(
+                {
+                    "department_id": department_id,
+                    "key": key,
+                    "account": account,
+                    "updated_at": utcnow(),
+                },
+                pk=("department_id", "key"),
+            )
+        record(
+            self.store,
+            "account_map.set",
+            department_id=department_id,
+            target=key,
+            before=before,
+            after=account,
+        )
+
+    # -- credentials (secrets file, never the database) --------------------------------------
+
+    def set_credentials(self, department_id: str, client_id: str, secret: SecretStr) -> None:
+        self.secrets.set(department_id, VISMA_CLIENT_ID, SecretStr(client_id))
+        self.secrets.set(department_id, VISMA_CLIENT_SECRET, secret)
+        record(
+            self.store,
+            "credentials.set",
+            department_id=department_id,
+            after={"client_id": client_id, "client_secret": "(set)"},
+        )
+
+    def credentials(self, department_id: str) -> tuple[str, SecretStr] | None:
+        cid = self.secrets.get(department_id, VISMA_CLIENT_ID)
+        secret = self.secrets.get(department_id, VISMA_CLIENT_SECRET)
+        if cid is None or secret is None:
+            return None
+        return cid.get_secret_value(), secret
