@@ -9,7 +9,7 @@ import uvicorn
 
 from core.errors import ConfigError
 from core.sandbox.faults import Faults
-from core.sandbox.world import build_sandbox
+from core.sandbox.world import DUELL_CLIENT_NUMBER, build_sandbox, sandbox_credentials
 
 
 def check_loopback(host: str) -> None:
@@ -25,7 +25,7 @@ def check_loopback(host: str) -> None:
 
 
 def environment_lines(host: str, port: int, seed: int) -> list[str]:
-    _, creds = build_sandbox(seed)
+    creds = sandbox_credentials(seed)
     base = f"http://{host}:{port}"
     lines = [
         "# Point duvi at this sandbox as if it were the real services:",
@@ -33,7 +33,8 @@ def environment_lines(host: str, port: int, seed: int) -> list[str]:
         f"export DUVI_VISMA_BASE_URL={base}/visma",
         f"export DUVI_CONNECT_BASE_URL={base}/connect",
         f"export DUVI_DUELL_BASE_URL={base}/duell/v1",
-        "# Department credentials (enter them in the console's setup):",
+        f"# DUELL: client_number={DUELL_CLIENT_NUMBER} client_token=duell-api-token-{seed}-sandbox",
+        "# Visma integration clients per department (enter them in the console's setup):",
     ]
     for c in creds:
         lines.append(
