@@ -1,0 +1,187 @@
+"""Z-report -> journal: the daily settlement as balanced journal lines. Pure functions on
+Decimal; nothing here talks to a service.
+
+Per DUELL's guide and accounting-no.md C.4:
+- sales per VAT rate, net, credited to the revenue account of the rate with the Visma VAT id;
+  the output VAT per rate credited to its VAT account (the VAT the report states; computed
+  as gross x r / (100 + r) only where it states none);
+- payments debited per type to their accounts; a type nobody mapped goes to the fallback
+  account and is flagged;
+- gift cards sold credited as a liability, without VAT;
+- cash rounding (øreavrunding) on its account, 7740 by default;
+- with inventory change on: cost of goods debited to 4390 and credited to 1460 by default;
+- the cost bearer as a subaccount segment on every line, when the department uses one.
+A journal that does not balance to the øre is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from core.errors import DuviError
+from core.models import DepartmentSettings, ZReport
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+class JournalRefused(DuviError):
+    """The settlement cannot become a journal; the message says why, the remedy what to do."""
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    account: str
+    debit: Decimal
+    credit: Decimal
+    text: str
+    vat_id: str | None = None
+
+
+@dataclass
+class Journal:
+    key: str  # DUELL-Z-<dept>-<z>: written into the description and every line's reference
+    department_id: str
+    business_date: date
+    description: str
+    lines: list[JournalLine]
+    flags: list[str] = field(default_factory=list)  # things doctor should show
+    subaccount: list[tuple[int, str]] = field(default_factory=list)
+    branch: str | None = None
+
+    @property
+    def debit_total(self) -> Decimal:
+        return sum((ln.debit for ln in self.lines), ZERO)
+
+    @property
+    def credit_total(self) -> Decimal:
+        return sum((ln.credit for ln in self.lines), ZERO)
+
+    @property
+    def financial_period(self) -> str:
+        return f"{self.business_date.year:04d}{self.business_date.month:02d}"
+
+
+def zreport_key(department_id: str, z_number: int) -> str:
+    return f"DUELL-Z-{department_id}-{z_number}"
+
+
+def rate_text(rate: Decimal) -> str:
+    return format(rate.normalize(), "f")
+
+
+def vat_of(gross: Decimal, rate: Decimal) -> Decimal:
+    return (gross * rate / (100 + rate)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _line(
+    account: str, amount: Decimal, text: str, vat_id: str | None = None, *, credit: bool
+) -> JournalLine:
+    """A credit (or debit) of `amount`; a negative amount flips to the other side."""
+    amount = amount.quantize(CENT)
+    if (amount >= 0) == credit:
+        return JournalLine(account, ZERO, abs(amount), text, vat_id)
+    return JournalLine(account, abs(amount), ZERO, text, vat_id)
+
+
+def build_journal(
+    z: ZReport, accounts: dict[str, str], vat_ids: dict[Decimal, str], settings: DepartmentSettings
+) -> Journal:
+    """The journal of a Z-report, or JournalRefused with every reason at once."""
+    problems = z.inconsistencies()
+    missing = sorted({s.rate for s in z.sales if s.gross and s.rate not in vat_ids})
+    problems += [f"map VAT rate {rate_text(r)} % to a Visma VAT code" for r in missing]
+    if problems:
+        raise JournalRefused(
+            f"Z-report {z.z_number} of department {z.department_id} cannot be booked: "
+            + "; ".join(problems),
+            "map the VAT rates in the VAT mapping editor"
+            if missing and len(missing) == len(problems)
+            else "check the Z-report in DUELL; duvi never sends a journal that does not add up",
+        )
+    key = zreport_key(z.department_id, z.z_number)
+    lines: list[JournalLine] = []
+    flags: list[str] = []
+
+    def account(name: str) -> str:
+        acc = accounts.get(name)
+        if not acc:
+            raise JournalRefused(
+                f"no account is mapped for {name}", "set it in the account mapping editor"
+            )
+        return acc
+
+    for sale in z.sales:
+        if not sale.gross and not sale.vat:
+            continue
+        vat = sale.vat if sale.vat is not None else vat_of(sale.gross, sale.rate)
+        net = sale.gross - vat
+        rt = rate_text(sale.rate)
+        lines.append(
+            _line(
+                account(f"revenue:{rt}"), net, f"Salg {rt} % mva", vat_ids[sale.rate], credit=True
+            )
+        )
+        if vat:
+            lines.append(_line(account(f"vat:{rt}"), vat, f"Utgående mva {rt} %", credit=True))
+    for pay in z.payments:
+        if not pay.amount:
+            continue
+        name = f"payment:{pay.type}"
+        if name not in accounts:
+            flags.append(
+                f"payment type '{pay.type}' has no account: booked on the fallback "
+                f"account {account('payment:fallback')}"
+            )
+            name = "payment:fallback"
+        lines.append(_line(account(name), pay.amount, f"Betaling {pay.type}", credit=False))
+    if z.gift_cards_sold:
+        lines.append(
+            _line(account("giftcard:sold"), z.gift_cards_sold, "Gavekort solgt", credit=True)
+        )
+    if z.rounding:
+        # rounding = total - payments: positive means less was paid than sold (a cost).
+        lines.append(_line(account("rounding"), z.rounding, "Øreavrunding", credit=False))
+    if settings.inventory_change and z.cost_of_goods:
+        lines.append(
+            _line(account("cogs:debit"), z.cost_of_goods, "Beholdningsendring", credit=False)
+        )
+        lines.append(_line(account("cogs:credit"), z.cost_of_goods, "Varelager", credit=True))
+    journal = Journal(
+        key=key,
+        department_id=z.department_id,
+        business_date=z.business_date,
+        description=f"{key} Dagsoppgjør {z.business_date.isoformat()}",
+        lines=lines,
+        flags=flags,
+    )
+    if settings.several_departments and settings.cost_bearer_segment and settings.cost_bearer_value:
+        journal.subaccount = [(settings.cost_bearer_segment, settings.cost_bearer_value)]
+    if settings.several_clients and settings.branch_number:
+        journal.branch = settings.branch_number
+    if journal.debit_total != journal.credit_total:
+        raise JournalRefused(
+            f"the journal of Z-report {z.z_number} does not balance: debit "
+            f"{journal.debit_total}, credit {journal.credit_total}",
+            "check the account mapping and the Z-report; nothing was sent",
+        )
+    if boundary := month_boundary(z):
+        journal.flags.append(boundary)
+    return journal
+
+
+def month_boundary(z: ZReport) -> str | None:
+    """A Z-report taken after midnight in the next month belongs to its business date's period."""
+    taken = z.closed_at.date()
+    if taken > z.business_date and (taken.year, taken.month) != (
+        z.business_date.year,
+        z.business_date.month,
+    ):
+        return (
+            f"Z-report {z.z_number} was taken {z.closed_at:%Y-%m-%d %H:%M}, in the next "
+            f"month; it is booked on {z.business_date.isoformat()} (period "
+            f"{z.business_date:%Y%m})"
+        )
+    return None
