@@ -153,6 +153,136 @@ def log_cmd(
             pass
 
 
+def _run_async(coro):
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+def _print_outcomes(outcomes: list, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2, default=str))
+        return
+    for o in outcomes:
+        number = f" -> {o.visma_number}" if o.visma_number else ""
+        error = f"  ({o.error})" if o.error else ""
+        typer.echo(f"{o.key:<28} {o.state:<10}{number}{error}")
+
+
+@app.command("sync")
+def sync_cmd(
+    dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
+    entity: Annotated[
+        str, typer.Option("--entity", "-e", help="zreports, invoices or all.")
+    ] = "all",
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Send failed transfers again.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Fetch new Z-reports and invoice bases from DUELL and send them to Visma, exactly once."""
+    from core.audit import record
+    from core.runtime import Runtime
+    from core.service import department_ids, transfer
+    from core.transfers import INVOICE, ZREPORT
+
+    kinds = {"zreports": (ZREPORT,), "invoices": (INVOICE,), "all": (ZREPORT, INVOICE)}.get(entity)
+    if kinds is None:
+        raise typer.BadParameter("use zreports, invoices or all", param_hint="--entity")
+    with Runtime.open(CliState.settings()) as rt:
+        outcomes = []
+        for d in department_ids(rt, dept):
+            record(
+                rt.store,
+                "sync.run",
+                department_id=d,
+                after={"entity": entity, "retry_failed": retry_failed},
+            )
+            outcomes += _run_async(transfer(rt, d, kinds=kinds, retry_failed=retry_failed))
+    _print_outcomes(outcomes, as_json)
+    if any(str(o.state) in ("failed", "attention") for o in outcomes):
+        raise typer.Exit(1)
+
+
+import_app = typer.Typer(help="Bring documents in from files.")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("saft")
+def import_saft_cmd(
+    file: Annotated[str, typer.Argument(help="A SAF-T Cash Register file.")],
+    dept: Annotated[str, typer.Option("--dept", "-d", help="The department it belongs to.")],
+    no_transfer: Annotated[bool, typer.Option("--no-transfer", help="Only register them.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The ledger rows as JSON.")] = False,
+) -> None:
+    """Z-reports from a SAF-T Cash Register file, through the same never-twice path."""
+    from pathlib import Path
+
+    from core.audit import record
+    from core.runtime import Runtime
+    from core.service import import_saft
+
+    with Runtime.open(CliState.settings()) as rt:
+        record(rt.store, "import.saft", department_id=dept, target=file)
+        outcomes = _run_async(import_saft(rt, Path(file), dept, send=not no_transfer))
+    _print_outcomes(outcomes, as_json)
+
+
+@app.command("transfers")
+def transfers_cmd(
+    dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="pending, sent, confirmed, failed, attention.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The transfer ledger: every Z-report and invoice with its state and Visma number."""
+    from core.ledger import Ledger, State
+    from core.runtime import Runtime
+
+    states = None
+    if state is not None:
+        try:
+            states = (State(state),)
+        except ValueError:
+            raise typer.BadParameter(f"unknown state {state!r}", param_hint="--state") from None
+    with Runtime.open(CliState.settings()) as rt:
+        rows = Ledger(rt.store).rows(dept, states=states)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        k: (str(v) if k == "state" else v)
+                        for k, v in r.__dict__.items()
+                        if k != "payload"
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    for r in rows:
+        typer.echo(f"{r.key:<28} {r.state:<10} {r.visma_number or '':<8} {r.last_error or ''}")
+
+
+@app.command("release")
+def release_cmd(
+    key: Annotated[str, typer.Argument(help="The transfer key, e.g. DUELL-Z-1-1100.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: post it in Visma for good.")] = False,
+) -> None:
+    """Release (bokføre) a confirmed batch or invoice in Visma. Asks for --yes."""
+    from core.runtime import Runtime
+    from core.service import release
+
+    if not yes:
+        typer.echo(f"Releasing {key} posts it in Visma for good. Run again with --yes.", err=True)
+        raise typer.Exit(1)
+    with Runtime.open(CliState.settings()) as rt:
+        typer.echo(_run_async(release(rt, key)))
+
+
 sandbox_app = typer.Typer(help="The built-in simulation of DUELL and Visma.net.")
 app.add_typer(sandbox_app, name="sandbox")
 

@@ -109,3 +109,34 @@ def duell_world(seeded_world) -> DuellWorld:
     world = copy.deepcopy(seeded_world)
     sb, creds = build_sandbox(7, world=world)
     return DuellWorld(sb, world, creds)
+
+
+@dataclass
+class Installation:
+    """A duvi installation in sandbox mode on its own in-process sandbox."""
+
+    rt: Any
+    sandbox: Sandbox
+    connections: Any
+
+    @property
+    def company(self):
+        from core.sandbox.world import COMPANY_TENANT
+
+        return self.sandbox.visma.companies[COMPANY_TENANT]
+
+
+@pytest.fixture
+async def installation(duell_world, home):
+    from core.connections import Connections
+    from core.departments import Departments
+    from core.runtime import Runtime
+    from core.sandbox.bootstrap import ensure_sandbox_setup
+    from core.sandbox.world import sandbox_credentials
+
+    rt = Runtime.open(load_settings())
+    ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(7))
+    conns = Connections(rt, sandbox_instance=duell_world.sandbox)
+    yield Installation(rt, duell_world.sandbox, conns)
+    conns.close()
+    rt.close()

@@ -1,0 +1,172 @@
+"""The transfer ledger: never twice, never lost (DESIGN §4).
+
+Every outbound document has a stable key (DUELL-Z-<dept>-<z>, DUELL-INV-<dept>-<id>,
+DUELL-STOCK-<dept>-<date>) written into the document and into this ledger before the POST.
+
+    pending --(about to POST)--> sent --(Visma's number recorded)--> confirmed
+                                  |
+                                  +--(Visma refused it)--> failed --(cause fixed, retry)--> pending
+                                  +--(cannot be sent as is)--> attention
+
+A row in `sent` is in doubt (timeout, dropped connection, crash): before anything is sent
+again, the key is looked up in Visma. A document is confirmed only with Visma's number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from core.store import Store, utcnow
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    ATTENTION = "attention"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    key: str
+    department_id: str
+    kind: str
+    source_id: str
+    state: State
+    visma_number: str | None
+    attempts: int
+    payload: dict[str, Any]
+    last_error: str | None
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> LedgerRow:
+        return cls(
+            r["key"],
+            r["department_id"],
+            r["kind"],
+            r["source_id"],
+            State(r["state"]),
+            r["visma_number"],
+            r["attempts"] or 0,
+            json.loads(r["payload"] or "{}"),
+            r["last_error"],
+            r["created_at"],
+            r["updated_at"],
+        )
+
+
+class Ledger:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, key: str) -> LedgerRow | None:
+        rows = self.store.query("SELECT * FROM ledger WHERE key = ?", [key])
+        return LedgerRow.from_row(rows[0]) if rows else None
+
+    def register(
+        self, key: str, department_id: str, kind: str, source_id: str, payload: dict[str, Any]
+    ) -> bool:
+        """Record a document to send; returns False when the key is already known (it is
+        never overwritten: what was sent stays what was recorded)."""
+        now = utcnow()
+        with self.store.write():
+            cur = self.store.conn.execute(
+                "INSERT OR IGNORE INTO ledger (key, department_id, kind, source_id, state, "
+                "attempts, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                [
+                    key,
+                    department_id,
+                    kind,
+                    source_id,
+                    State.PENDING,
+                    json.dumps(payload, default=str, ensure_ascii=False),
+                    now,
+                    now,
+                ],
+            )
+            return cur.rowcount == 1
+
+    def _set(self, key: str, **fields: Any) -> None:
+        fields["updated_at"] = utcnow()
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with self.store.write():
+            self.store.conn.execute(
+                f"UPDATE ledger SET {cols} WHERE key = ?", [*fields.values(), key]
+            )
+
+    def mark_sent(self, key: str) -> None:
+        """Committed before the POST: from here on, a crash leaves a row in doubt."""
+        with self.store.write():
+            self.store.conn.execute(
+                "UPDATE ledger SET state = ?, attempts = attempts + 1, updated_at = ? "
+                "WHERE key = ?",
+                [State.SENT, utcnow(), key],
+            )
+
+    def confirm(self, key: str, visma_number: str) -> None:
+        self._set(key, state=State.CONFIRMED, visma_number=visma_number, last_error=None)
+
+    def note_doubt(self, key: str, error: str) -> None:
+        """Still `sent`: the next attempt looks the key up before sending."""
+        self._set(key, last_error=error)
+
+    def fail(self, key: str, error: str) -> None:
+        self._set(key, state=State.FAILED, last_error=error)
+
+    def attention(self, key: str, error: str) -> None:
+        self._set(key, state=State.ATTENTION, last_error=error)
+
+    def retry(self, key: str) -> bool:
+        """A failed or held document goes back to pending (its cause is fixed)."""
+        row = self.get(key)
+        if row is None or row.state not in (State.FAILED, State.ATTENTION):
+            return False
+        self._set(key, state=State.PENDING)
+        return True
+
+    def rows(
+        self,
+        department_id: str | None = None,
+        *,
+        kind: str | None = None,
+        states: tuple[State, ...] | None = None,
+    ) -> list[LedgerRow]:
+        sql, params = "SELECT * FROM ledger WHERE 1", []
+        if department_id is not None:
+            sql += " AND department_id = ?"
+            params.append(department_id)
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        if states:
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+            params += list(states)
+        return [
+            LedgerRow.from_row(r)
+            for r in self.store.query(sql + " ORDER BY created_at, key", params)
+        ]
+
+    def cursor(self, department_id: str, entity: str) -> str | None:
+        rows = self.store.query(
+            "SELECT cursor FROM sync_cursors WHERE department_id = ? AND entity = ?",
+            [department_id, entity],
+        )
+        return rows[0]["cursor"] if rows else None
+
+    def set_cursor(self, department_id: str, entity: str, value: str) -> None:
+        with self.store.write() as db:
+            db["sync_cursors"].upsert(
+                {
+                    "department_id": department_id,
+                    "entity": entity,
+                    "cursor": value,
+                    "updated_at": utcnow(),
+                },
+                pk=("department_id", "entity"),
+            )

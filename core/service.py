@@ -1,0 +1,141 @@
+"""What the command line, the runner and the console call: whole operations on departments,
+each opening what it needs and closing it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.departments import Departments
+from core.errors import ConfigError, DuviError
+from core.ledger import Ledger
+from core.runtime import Runtime
+from core.transfers import INVOICE, ZREPORT, Outcome, Settlements
+
+
+def refuse_if_read_only(rt: Runtime, action: str) -> None:
+    if rt.settings.read_only:
+        raise ConfigError(
+            f"read-only mode: {action} is a changing action and was refused",
+            "run without --readonly (and without DUVI_READ_ONLY) to do it",
+        )
+
+
+def department_ids(rt: Runtime, dept: str | None) -> list[str]:
+    depts = Departments(rt.store, rt.secrets)
+    ids = [d.id for d in depts.list() if depts.is_set_up(d.id)]
+    if dept is None:
+        return ids
+    if depts.get(dept) is None:
+        raise ConfigError(
+            f"there is no department {dept!r}",
+            f"known departments: {', '.join(d.id for d in depts.list()) or 'none'}",
+        )
+    return [dept]
+
+
+async def transfer(
+    rt: Runtime,
+    dept_id: str,
+    *,
+    kinds: tuple[str, ...] = (ZREPORT, INVOICE),
+    fetch: bool = True,
+    retry_failed: bool = False,
+    connections: Any = None,
+) -> list[Outcome]:
+    """Fetch new documents from DUELL into the ledger, then send what is pending."""
+    from core.connections import Connections
+
+    refuse_if_read_only(rt, "transferring")
+    conns = connections or Connections(rt)
+    departments = conns.departments
+    dept = departments.get(dept_id)
+    if dept is None:
+        raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+    visma = conns.visma(dept_id)
+    duell = conns.duell(department_id=dept_id) if fetch else None
+    try:
+        s = Settlements(dept, departments, Ledger(rt.store), visma, rt.log, duell)
+        outcomes: list[Outcome] = []
+        if ZREPORT in kinds and dept.settings.zreports:
+            if fetch:
+                await s.fetch_zreports()
+            outcomes += await s.transfer_zreports(retry_failed=retry_failed)
+        if INVOICE in kinds and dept.settings.invoices:
+            if fetch:
+                await s.fetch_invoices()
+            outcomes += await s.transfer_invoices(retry_failed=retry_failed)
+        return outcomes
+    finally:
+        await visma.aclose()
+        if duell is not None:
+            await duell.aclose()
+        if connections is None:
+            conns.close()
+        rt.log.flush()
+
+
+async def import_saft(
+    rt: Runtime, path: Path, dept_id: str, *, send: bool = True, connections: Any = None
+) -> list[Outcome]:
+    """Z-reports from a SAF-T Cash Register file, registered and (unless told not) sent."""
+    from core.saft import read_zreports
+
+    refuse_if_read_only(rt, "importing")
+    reports = read_zreports(path, dept_id)
+    departments = Departments(rt.store, rt.secrets)
+    dept = departments.get(dept_id)
+    if dept is None:
+        raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+    ledger = Ledger(rt.store)
+    from core.accounting import zreport_key
+
+    for z in reports:
+        ledger.register(
+            zreport_key(dept_id, z.z_number),
+            dept_id,
+            ZREPORT,
+            str(z.z_number),
+            z.model_dump(mode="json"),
+        )
+    rt.log.info(
+        f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
+    )
+    if send:
+        await transfer(rt, dept_id, kinds=(ZREPORT,), fetch=False, connections=connections)
+    keys = {zreport_key(dept_id, z.z_number) for z in reports}
+    return [
+        Outcome(r.key, r.state, r.visma_number, r.last_error)
+        for r in ledger.rows(dept_id, kind=ZREPORT)
+        if r.key in keys
+    ]
+
+
+async def release(rt: Runtime, key: str, *, connections: Any = None) -> str:
+    from core.audit import record
+    from core.connections import Connections
+
+    refuse_if_read_only(rt, "releasing")
+    row = Ledger(rt.store).get(key)
+    if row is None:
+        raise DuviError(f"no transfer {key!r}", "list them with `duvi transfers`")
+    conns = connections or Connections(rt)
+    dept = conns.departments.get(row.department_id)
+    assert dept is not None
+    visma = conns.visma(row.department_id)
+    try:
+        result = await Settlements(
+            dept, conns.departments, Ledger(rt.store), visma, rt.log
+        ).release(key)
+    finally:
+        await visma.aclose()
+        if connections is None:
+            conns.close()
+    record(
+        rt.store,
+        "transfer.release",
+        department_id=row.department_id,
+        target=key,
+        after={"visma_number": row.visma_number},
+    )
+    return result

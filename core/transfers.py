@@ -1,0 +1,427 @@
+"""Daily settlements and invoice bases to Visma, exactly once.
+
+Z-reports become v2 journal transactions on hold (an open batch the accountant releases);
+invoice bases become v2 customer invoices on hold (drafts). Each goes through the ledger
+(core/ledger.py): registered with its key before anything is sent, marked `sent` before the
+POST, confirmed only with Visma's number, looked up in Visma after any doubt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from core.accounting import Journal, JournalRefused, build_journal, rate_text
+from core.departments import Departments
+from core.duell.client import DuellClient
+from core.errors import DuviError
+from core.eventlog import EventLog
+from core.failpoints import failpoint
+from core.http import OutcomeUnknownError, TransientError
+from core.ledger import Ledger, LedgerRow, State
+from core.models import Department, InvoiceBasis, ZReport
+from core.visma.client import VismaClient
+from core.visma.errors import VismaError
+from core.visma.models import (
+    CustomerWrite,
+    InvoiceLineWrite,
+    InvoiceWrite,
+    JournalLineWrite,
+    JournalWrite,
+    SegmentWrite,
+)
+from core.visma.wire import format_date
+
+ZREPORT, INVOICE = "zreport", "invoice"
+
+
+def invoice_key(department_id: str, invoice_id: int) -> str:
+    return f"DUELL-INV-{department_id}-{invoice_id}"
+
+
+class PreflightError(DuviError):
+    """What Visma lacks for this department's documents: every problem at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "Visma.net is not ready for this department: " + "; ".join(problems),
+            "create or activate what is missing in Visma, or fix the mapping; nothing was sent",
+        )
+        self.problems = problems
+
+
+@dataclass
+class Outcome:
+    key: str
+    state: State
+    visma_number: str | None = None
+    error: str | None = None
+    flags: list[str] = field(default_factory=list)
+    looked_up: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "state": str(self.state)}
+
+
+def journal_write(j: Journal) -> JournalWrite:
+    segments = [SegmentWrite(segment_id=s, segment_value=v) for s, v in j.subaccount] or None
+    return JournalWrite(
+        hold=True,
+        transaction_date=format_date(j.business_date),
+        financial_period=j.financial_period,
+        description=j.description,
+        branch=j.branch,
+        journal_transaction_lines=[
+            JournalLineWrite(
+                line_number=i,
+                account_number=ln.account,
+                debit_amount_in_currency=ln.debit or None,
+                credit_amount_in_currency=ln.credit or None,
+                vat_id=ln.vat_id,
+                transaction_description=ln.text,
+                reference_number=j.key,
+                subaccount=segments,
+                branch=j.branch,
+            )
+            for i, ln in enumerate(j.lines, start=1)
+        ],
+    )
+
+
+class Settlements:
+    """One department's transfers, with its clients."""
+
+    def __init__(
+        self,
+        dept: Department,
+        departments: Departments,
+        ledger: Ledger,
+        visma: VismaClient,
+        log: EventLog,
+        duell: DuellClient | None = None,
+    ) -> None:
+        self.dept = dept
+        self.departments = departments
+        self.ledger = ledger
+        self.visma = visma
+        self.duell = duell
+        self.log = log
+        self._reference: dict[str, Any] | None = None
+
+    # -- getting documents into the ledger --------------------------------------------------
+
+    async def fetch_zreports(self) -> int:
+        """New Z-reports from DUELL into the ledger (kept locally before anything else)."""
+        assert self.duell is not None
+        cursor = int(self.ledger.cursor(self.dept.id, ZREPORT) or 0)
+        new = 0
+        async for z in self.duell.list_zreports(self.dept.id, after_z=cursor):
+            new += self.register_zreport(z)
+            cursor = max(cursor, z.z_number)
+        self.ledger.set_cursor(self.dept.id, ZREPORT, str(cursor))
+        return new
+
+    def register_zreport(self, z: ZReport) -> bool:
+        from core.accounting import zreport_key
+
+        return self.ledger.register(
+            zreport_key(self.dept.id, z.z_number),
+            self.dept.id,
+            ZREPORT,
+            str(z.z_number),
+            z.model_dump(mode="json"),
+        )
+
+    async def fetch_invoices(self) -> int:
+        assert self.duell is not None
+        cursor = int(self.ledger.cursor(self.dept.id, INVOICE) or 0)
+        new = 0
+        async for inv in self.duell.list_invoice_bases(self.dept.id, after_id=cursor):
+            new += self.ledger.register(
+                invoice_key(self.dept.id, inv.invoice_id),
+                self.dept.id,
+                INVOICE,
+                str(inv.invoice_id),
+                inv.model_dump(mode="json"),
+            )
+            cursor = max(cursor, inv.invoice_id)
+        self.ledger.set_cursor(self.dept.id, INVOICE, str(cursor))
+        return new
+
+    # -- preflight --------------------------------------------------------------------------
+
+    async def reference(self) -> dict[str, Any]:
+        if self._reference is None:
+            accounts = {a.account_cd: a for a in await self.visma.list_accounts()}
+            vat = {v.vat_id: v for v in await self.visma.list_vat()}
+            dim = await self.visma.get_dimension("SUBACCOUNT")
+            segments = {
+                (s.segment_id, v.value_id)
+                for s in dim.segments
+                for v in s.segment_values
+                if v.active is not False
+            }
+            self._reference = {"accounts": accounts, "vat": vat, "segments": segments}
+        return self._reference
+
+    async def preflight(self, journals: list[Journal]) -> None:
+        ref = await self.reference()
+        problems: list[str] = []
+        for acc in sorted({ln.account for j in journals for ln in j.lines}):
+            found = ref["accounts"].get(acc)
+            if found is None:
+                problems.append(f"account {acc} does not exist in Visma")
+            elif found.active is False:
+                problems.append(f"account {acc} is inactive in Visma")
+        for vat_id in sorted({ln.vat_id for j in journals for ln in j.lines if ln.vat_id}):
+            if vat_id not in ref["vat"]:
+                problems.append(f"VAT id {vat_id} does not exist in Visma")
+        for seg in sorted({s for j in journals for s in j.subaccount}):
+            if seg not in ref["segments"]:
+                problems.append(
+                    f"cost bearer {seg[1]} is not a value of SUBACCOUNT segment {seg[0]}"
+                )
+        if problems:
+            raise PreflightError(problems)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _journal(self, row: LedgerRow) -> Journal:
+        z = ZReport.model_validate(row.payload)
+        vat_ids = {
+            rate: m.visma_vat_id
+            for rate, m in self.departments.vat_mappings(self.dept.id).items()
+            if m.visma_vat_id
+        }
+        return build_journal(
+            z, self.departments.account_map(self.dept.id), vat_ids, self.dept.settings
+        )
+
+    async def transfer_zreports(self, *, retry_failed: bool = False) -> list[Outcome]:
+        if retry_failed:
+            for row in self.ledger.rows(
+                self.dept.id, kind=ZREPORT, states=(State.FAILED, State.ATTENTION)
+            ):
+                self.ledger.retry(row.key)
+        rows = self.ledger.rows(self.dept.id, kind=ZREPORT, states=(State.PENDING, State.SENT))
+        outcomes: list[Outcome] = []
+        ready: list[tuple[LedgerRow, Journal]] = []
+        for row in rows:
+            try:
+                ready.append((row, self._journal(row)))
+            except JournalRefused as exc:
+                self.ledger.attention(row.key, str(exc))
+                self.log.error(str(exc), department_id=self.dept.id, entity=ZREPORT)
+                outcomes.append(Outcome(row.key, State.ATTENTION, error=exc.message))
+        if ready:
+            await self.preflight([j for _, j in ready])
+        for row, journal in ready:
+            outcomes.append(await self._send_journal(row, journal))
+        return outcomes
+
+    async def _send_journal(self, row: LedgerRow, journal: Journal) -> Outcome:
+        key = row.key
+        if row.state == State.SENT:  # in doubt: look it up before sending anything
+            found = await self.visma.find_journals_by_reference(
+                key, period=journal.financial_period
+            )
+            if found:
+                number = found[0].batch_number or ""
+                self.ledger.confirm(key, number)
+                self.log.info(
+                    f"{key} was already in Visma as batch {number} (found after doubt)",
+                    department_id=self.dept.id,
+                    entity=ZREPORT,
+                )
+                return Outcome(key, State.CONFIRMED, number, flags=journal.flags, looked_up=True)
+        failpoint("before-sent")
+        self.ledger.mark_sent(key)
+        failpoint("before-post")
+        try:
+            number = await self.visma.create_journal(journal_write(journal))
+        except (OutcomeUnknownError, TransientError) as exc:
+            self.ledger.note_doubt(key, exc.message)
+            self.log.warning(
+                f"{key}: {exc.message}; it is looked up before any resend",
+                department_id=self.dept.id,
+                entity=ZREPORT,
+            )
+            return Outcome(key, State.SENT, error=exc.message, flags=journal.flags)
+        except VismaError as exc:
+            self.ledger.fail(key, str(exc))
+            self.log.error(
+                f"{key} refused by Visma: {exc.message}",
+                department_id=self.dept.id,
+                entity=ZREPORT,
+                data={"visma_id": exc.visma_id},
+            )
+            return Outcome(key, State.FAILED, error=exc.message, flags=journal.flags)
+        failpoint("after-post")
+        self.ledger.confirm(key, number)
+        failpoint("after-commit")
+        for flag in journal.flags:
+            self.log.warning(f"{key}: {flag}", department_id=self.dept.id, entity=ZREPORT)
+        self.log.info(
+            f"{key} posted as batch {number} (on hold)", department_id=self.dept.id, entity=ZREPORT
+        )
+        return Outcome(key, State.CONFIRMED, number, flags=journal.flags)
+
+    # -- invoices ---------------------------------------------------------------------------
+
+    async def transfer_invoices(self, *, retry_failed: bool = False) -> list[Outcome]:
+        if retry_failed:
+            for row in self.ledger.rows(
+                self.dept.id, kind=INVOICE, states=(State.FAILED, State.ATTENTION)
+            ):
+                self.ledger.retry(row.key)
+        outcomes = []
+        mappings = self.departments.vat_mappings(self.dept.id)
+        for row in self.ledger.rows(self.dept.id, kind=INVOICE, states=(State.PENDING, State.SENT)):
+            inv = InvoiceBasis.model_validate(row.payload)
+            missing = sorted(
+                {
+                    ln.vat_rate
+                    for ln in inv.lines
+                    if not (m := mappings.get(ln.vat_rate)) or not m.visma_vat_id
+                }
+            )
+            if missing:
+                text = "; ".join(
+                    f"map VAT rate {rate_text(r)} % to a Visma VAT code" for r in missing
+                )
+                self.ledger.attention(row.key, text)
+                outcomes.append(Outcome(row.key, State.ATTENTION, error=text))
+                continue
+            outcomes.append(await self._send_invoice(row, inv, mappings))
+        return outcomes
+
+    async def _send_invoice(self, row: LedgerRow, inv: InvoiceBasis, mappings: Any) -> Outcome:
+        key = row.key
+        if row.state == State.SENT:
+            found = await self.visma.find_invoices_by_external_reference(key)
+            if found:
+                number = found[0].reference_number or ""
+                self.ledger.confirm(key, number)
+                return Outcome(key, State.CONFIRMED, number, looked_up=True)
+        try:
+            customer = await self._customer_number(inv)
+        except DuviError as exc:
+            self.ledger.attention(key, str(exc))
+            return Outcome(key, State.ATTENTION, error=exc.message)
+        ref = await self.reference()
+        lines = []
+        for ln in inv.lines:
+            vat_id = mappings[ln.vat_rate].visma_vat_id
+            vat = ref["vat"].get(vat_id)
+            lines.append(
+                InvoiceLineWrite(
+                    description=ln.description[:255],
+                    quantity=ln.quantity,
+                    unit_price_in_currency=ln.unit_price_ex_vat,
+                    discount_percent=ln.discount_percent or None,
+                    vat_code_id=vat.vat_category_id if vat else None,
+                )
+            )
+        write = InvoiceWrite(
+            customer_number=customer,
+            hold=True,
+            external_reference=key,
+            document_date=format_date(inv.date),
+            invoice_text=(inv.reference or f"Fakturagrunnlag {inv.invoice_id}")[:255],
+            branch_number=self.dept.settings.branch_number
+            if self.dept.settings.several_clients
+            else None,
+            invoice_lines=lines,
+        )
+        self.ledger.mark_sent(key)
+        failpoint("before-post")
+        try:
+            number = await self.visma.create_invoice(write)
+        except (OutcomeUnknownError, TransientError) as exc:
+            self.ledger.note_doubt(key, exc.message)
+            return Outcome(key, State.SENT, error=exc.message)
+        except VismaError as exc:
+            self.ledger.fail(key, str(exc))
+            return Outcome(key, State.FAILED, error=exc.message)
+        failpoint("after-post")
+        self.ledger.confirm(key, number)
+        self.log.info(
+            f"{key} created as draft invoice {number}", department_id=self.dept.id, entity=INVOICE
+        )
+        return Outcome(key, State.CONFIRMED, number)
+
+    async def _customer_number(self, inv: InvoiceBasis) -> str:
+        """The Visma customer of an invoice basis: linked before, found by org. number or
+        e-mail, or created. Several candidates are a conflict for a person to resolve."""
+        from stdnum.no import orgnr
+
+        link = self.departments.store.query(
+            "SELECT visma_id FROM entity_links WHERE department_id = ? AND entity = 'customer' "
+            "AND duell_id = ?",
+            [self.dept.id, str(inv.customer.customer_id)],
+        )
+        if link:
+            return link[0]["visma_id"]
+        candidates: list[Any] = []
+        if inv.customer.org_no and orgnr.is_valid(inv.customer.org_no):
+            candidates = [
+                c
+                async for c in self.visma.list_customers(
+                    corporateId=orgnr.compact(inv.customer.org_no)
+                )
+            ]
+        if len(candidates) > 1:
+            raise DuviError(
+                f"customer '{inv.customer.name}' has {len(candidates)} candidates "
+                "in Visma with the same org. number",
+                "resolve the duplicate-customer conflict, then retry the invoice",
+            )
+        if candidates:
+            number = candidates[0].number or ""
+        else:
+            number = await self.visma.create_customer(
+                CustomerWrite(
+                    name=inv.customer.name,
+                    corporate_id=orgnr.compact(inv.customer.org_no)
+                    if inv.customer.org_no and orgnr.is_valid(inv.customer.org_no)
+                    else None,
+                )
+            )
+        with self.departments.store.write() as db:
+            db["entity_links"].upsert(
+                {
+                    "department_id": self.dept.id,
+                    "entity": "customer",
+                    "duell_id": str(inv.customer.customer_id),
+                    "visma_id": number,
+                },
+                pk=("department_id", "entity", "duell_id"),
+            )
+        return number
+
+    # -- releasing (bokføre) ------------------------------------------------------------------
+
+    async def release(self, key: str) -> str:
+        row = self.ledger.get(key)
+        if row is None or row.state != State.CONFIRMED or not row.visma_number:
+            raise DuviError(f"{key} is not confirmed in Visma yet", "transfer it first")
+        if row.kind == ZREPORT:
+            result = await self.visma.release_journal(row.visma_number)
+        else:
+            result = await self.visma.release_invoice(row.visma_number)
+        self.log.info(
+            f"{key} released in Visma ({row.visma_number})",
+            department_id=self.dept.id,
+            entity=row.kind,
+        )
+        return json.dumps({"result": result.action_result, "number": row.visma_number})
+
+
+def vat_rates_in_use(rows: list[LedgerRow]) -> set[Decimal]:
+    rates: set[Decimal] = set()
+    for row in rows:
+        if row.kind == ZREPORT:
+            rates |= {Decimal(str(s["rate"])) for s in row.payload.get("sales", [])}
+    return rates
