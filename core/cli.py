@@ -17,7 +17,6 @@ import typer
 
 from core.config import Settings, explain, load_settings
 from core.errors import DuviError
-from core.eventlog import Event, Level, LogFilter
 
 app = typer.Typer(
     name="duvi",
@@ -91,7 +90,9 @@ def config_cmd(
         typer.echo(f"{r.name:<{width}}  {r.value}  [{r.source}]")
 
 
-def _level(value: str | None) -> Level | None:
+def _level(value: str | None) -> Any:
+    from core.eventlog import Level
+
     if value is None:
         return None
     try:
@@ -100,7 +101,7 @@ def _level(value: str | None) -> Level | None:
         raise typer.BadParameter(str(exc)) from None
 
 
-def _format(ev: Event) -> str:
+def _format(ev: Any) -> str:
     where = "/".join(x for x in (ev.department_id, ev.entity) if x)
     run = f" run {ev.run_id}" if ev.run_id is not None else ""
     return f"{ev.ts} {ev.level.name:<8} {where or '-'}{run}  {ev.message}"
@@ -124,6 +125,7 @@ def log_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Show the event log, newest last; --follow keeps printing as events arrive."""
+    from core.eventlog import LogFilter
     from core.runtime import Runtime
 
     flt = LogFilter(dept, _level(level), entity, run, grep)
