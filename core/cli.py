@@ -285,6 +285,42 @@ def release_cmd(
         typer.echo(_run_async(release(rt, key)))
 
 
+@app.command("run")
+def run_cmd(
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
+) -> None:
+    """The automatic transfer scheduler (departments with automatic transfer on)."""
+    import asyncio
+    import signal
+
+    from core.runner import Runner
+    from core.runtime import Runtime
+    from core.service import refuse_if_read_only
+
+    with Runtime.open(CliState.settings()) as rt:
+        refuse_if_read_only(rt, "the automatic transfer")
+        runner = Runner(rt)
+        if once:
+            report = asyncio.run(runner.run_once())
+            for dept, outcomes in report.transferred.items():
+                typer.echo(f"department {dept}: {len(outcomes)} transfers")
+            for dept in report.busy:
+                typer.echo(f"department {dept}: busy (another runner holds it)")
+            for dept, error in report.errors.items():
+                typer.echo(f"department {dept}: {error}", err=True)
+            return
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            typer.echo(f"duvi run: every {rt.settings.sync_interval_minutes} min; ctrl+c stops")
+            await runner.run_forever(stop)
+
+        asyncio.run(main())
+
+
 sandbox_app = typer.Typer(help="The built-in simulation of DUELL and Visma.net.")
 app.add_typer(sandbox_app, name="sandbox")
 

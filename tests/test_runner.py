@@ -1,0 +1,55 @@
+"""The automatic transfer runner and its per-department leases."""
+
+from __future__ import annotations
+
+from core.leases import Leases
+from core.ledger import Ledger, State
+from core.runner import Runner
+from tests.sandbox_fixtures import Installation
+
+
+async def test_a_round_transfers_departments_with_automatic_transfer(
+    installation: Installation,
+) -> None:
+    runner = Runner(installation.rt, holder="runner-a", connections=installation.connections)
+    report = await runner.run_once()
+    assert list(report.transferred) == ["1"]  # the sandbox turns it on for department 1 only
+    assert Ledger(installation.rt.store).rows("2") == []
+    assert installation.rt.store.db["heartbeats"].get("runner")["info"] == '{"holder": "runner-a"}'
+    assert Leases(installation.rt.store).holder_of("department:1") is None  # released
+
+
+async def test_two_runners_never_work_on_one_department_at_once(
+    installation: Installation,
+) -> None:
+    a = Runner(installation.rt, holder="runner-a", connections=installation.connections)
+    b = Runner(installation.rt, holder="runner-b", connections=installation.connections)
+    assert a.leases.acquire("department:1", ttl=600)  # runner A is mid-transfer
+    report = await b.run_once()
+    assert report.busy == ["1"] and report.transferred == {}
+    assert installation.company.journals == {}
+    a.leases.release("department:1")
+    report = await b.run_once()
+    assert len(report.transferred["1"]) > 0
+
+
+async def test_an_expired_lease_blocks_nobody(installation: Installation) -> None:
+    stale = Leases(installation.rt.store, "killed-runner")
+    assert stale.acquire("department:1", ttl=-1)  # a runner that died holding it
+    report = await Runner(installation.rt, connections=installation.connections).run_once()
+    assert "1" in report.transferred
+
+
+async def test_services_down_are_logged_and_the_runner_keeps_going(
+    installation: Installation,
+) -> None:
+    installation.sandbox.faults.error_rate = 1.0
+    runner = Runner(installation.rt, connections=installation.connections)
+    report = await runner.run_once()
+    assert "1" in report.errors and "kept failing" in report.errors["1"]
+    logged = installation.rt.store.query("SELECT message FROM events WHERE entity = 'runner'")
+    assert any("next try in 5 min" in r["message"] for r in logged)
+    installation.sandbox.faults.error_rate = 0.0
+    report = await runner.run_once()  # the next round catches up by itself
+    rows = Ledger(installation.rt.store).rows("1", kind="zreport")
+    assert len(rows) == 30 and {r.state for r in rows} == {State.CONFIRMED}
