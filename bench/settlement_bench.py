@@ -1,0 +1,114 @@
+"""Settlement benchmark.
+
+    uv run python bench/settlement_bench.py
+
+1. journals for 10 departments x 365 days (time per report, pure accounting);
+2. 300 Z-report transfers against the in-process sandbox: requests per report (target: one
+   POST each, plus one lookup only after doubt), with and without 10 % of the POSTs' answers
+   lost after Visma carried them out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import random
+import tempfile
+import time
+from collections import Counter
+from datetime import date
+
+from core.accounting import build_journal
+from core.departments import DEFAULT_ACCOUNTS
+from core.duell.client import zreport_from_wire
+from core.models import DepartmentSettings
+from core.sandbox.bootstrap import SANDBOX_VAT_IDS
+from core.sandbox.world import _zreports, build_sandbox, generate
+
+
+def bench_journals() -> None:
+    rng = random.Random(1)
+    reports = [
+        zreport_from_wire(raw, str(d))
+        for d in range(1, 11)
+        for raw in _zreports(rng, str(d), 365, date(2026, 11, 27))
+    ]
+    settings = DepartmentSettings(
+        inventory_change=True,
+        several_departments=True,
+        cost_bearer_segment=1,
+        cost_bearer_value="01",
+    )
+    t0 = time.perf_counter()
+    lines = 0
+    for z in reports:
+        lines += len(build_journal(z, DEFAULT_ACCOUNTS, SANDBOX_VAT_IDS, settings).lines)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"journals: {len(reports):,} Z-reports (10 departments x 365 days), {lines:,} lines, "
+        f"{elapsed:.2f} s, {elapsed / len(reports) * 1e6:.0f} µs per report"
+    )
+
+
+async def bench_transfers(drop_rate: float) -> None:
+    os.environ["DUVI_HOME"] = tempfile.mkdtemp()
+    from core.config import load_settings
+    from core.connections import Connections
+    from core.departments import Departments
+    from core.ledger import Ledger, State
+    from core.runtime import Runtime
+    from core.sandbox.bootstrap import ensure_sandbox_setup
+    from core.sandbox.world import sandbox_credentials
+    from core.service import transfer
+
+    world = generate(0, products=200, customers=100, days=150, invoices=0)
+    sb, _ = build_sandbox(0, world=world)
+    if drop_rate:
+        sb.faults.only, sb.faults.drop_rate, sb.faults.cut_phase = (
+            "/visma/v2/journaltransaction",
+            drop_rate,
+            "after",
+        )
+    rt = Runtime.open(load_settings())
+    ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(0))
+    conns = Connections(rt, sandbox_instance=sb)
+    calls: Counter[tuple[str, str]] = Counter()
+    inner = sb.app
+
+    async def counting(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/visma/v2/journaltransaction"):
+            calls[(scope["method"], "journal")] += 1
+        await inner(scope, receive, send)
+
+    sb.app = counting
+    t0 = time.perf_counter()
+    rounds = 0
+    while True:
+        rounds += 1
+        for dept in ("1", "2"):
+            await transfer(rt, dept, kinds=("zreport",), connections=conns)
+        if not Ledger(rt.store).rows(states=(State.PENDING, State.SENT)):
+            break
+    elapsed = time.perf_counter() - t0
+    rows = Ledger(rt.store).rows(kind="zreport")
+    batches = sum(len(c.journals) for c in sb.visma.companies.values())
+    posts, lookups = calls[("POST", "journal")], calls[("GET", "journal")]
+    print(
+        f"transfers ({drop_rate:.0%} of answers lost): {len(rows)} Z-reports in {elapsed:.2f} s "
+        f"over {rounds} round(s); POSTs {posts} ({posts / len(rows):.2f} per report), lookups "
+        f"{lookups}; batches in Visma {batches}"
+    )
+    conns.close()
+    rt.close()
+
+
+def main() -> None:
+    print(f"machine: {platform.machine()}, python {platform.python_version()}")
+    bench_journals()
+    asyncio.run(bench_transfers(0.0))
+    asyncio.run(bench_transfers(0.1))
+
+
+if __name__ == "__main__":
+    main()
