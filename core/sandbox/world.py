@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 from faker import Faker
 from stdnum import ean
 
@@ -112,6 +113,15 @@ def _orgnr(rng: random.Random) -> str:
         if check == 10:
             continue
         return "".join(map(str, digits)) + str(0 if check == 11 else check)
+
+
+def _mobile(rng: random.Random) -> str:
+    """A Norwegian mobile number the numbering plan allocates (phonenumbers decides)."""
+    while True:
+        digits = f"{rng.choice((4, 9))}{rng.randrange(10**7):07d}"
+        number = phonenumbers.PhoneNumber(country_code=47, national_number=int(digits))
+        if len(set(digits)) > 1 and phonenumbers.is_valid_number(number):
+            return digits
 
 
 def _phone_variants(digits: str) -> list[str]:
@@ -236,7 +246,7 @@ def _customers(
     for cid in range(1, n + 1):
         company = rng.random() < 0.45
         name = fake.company() if company else fake.name()
-        digits = f"{rng.choice((4, 9))}{rng.randrange(10**7):07d}"
+        digits = _mobile(rng)
         custs.append(
             {
                 "customer_id": cid,
