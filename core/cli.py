@@ -321,6 +321,34 @@ def run_cmd(
         asyncio.run(main())
 
 
+doctor_app = typer.Typer(help="Diagnostics.")
+app.add_typer(doctor_app, name="doctor")
+
+
+@doctor_app.command("duplicates")
+def doctor_duplicates(
+    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Duplicate customer clusters inside Visma and inside DUELL (before choosing a master)."""
+    from core.runtime import Runtime
+    from core.service import duplicate_report
+
+    with Runtime.open(CliState.settings()) as rt:
+        report = _run_async(duplicate_report(rt, dept))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        return
+    for side in ("visma", "duell"):
+        clusters = report[side]
+        typer.echo(f"{side.upper()}: {len(clusters)} duplicate clusters")
+        for c in clusters:
+            members = "; ".join(f"{m['id']} {m['name']}" for m in c["members"])
+            typer.echo(f"  same {c['key']} {c['value']}: {members}")
+    if report["visma"] or report["duell"]:
+        raise typer.Exit(1)
+
+
 sandbox_app = typer.Typer(help="The built-in simulation of DUELL and Visma.net.")
 app.add_typer(sandbox_app, name="sandbox")
 

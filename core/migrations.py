@@ -187,5 +187,17 @@ def _v2_runner_state(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_runner_state]
+def _v3_links_many_to_one(db: sqlite_utils.Database) -> None:
+    """Several DUELL customers (DUELL's own duplicates) may be linked to one Visma customer."""
+    db.execute("DROP INDEX IF EXISTS idx_entity_links_department_id_entity_visma_id")
+    db["entity_links"].create_index(
+        ["department_id", "entity", "visma_id"], index_name="idx_entity_links_visma"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_initial,
+    _v2_runner_state,
+    _v3_links_many_to_one,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -139,3 +139,46 @@ async def release(rt: Runtime, key: str, *, connections: Any = None) -> str:
         after={"visma_number": row.visma_number},
     )
     return result
+
+
+async def duplicate_report(rt: Runtime, dept_id: str, *, connections: Any = None) -> dict[str, Any]:
+    """The duplicate customer clusters inside Visma and inside DUELL, for one department."""
+    from core.connections import Connections
+    from core.matching import duplicate_clusters
+
+    conns = connections or Connections(rt)
+    visma = conns.visma(dept_id)
+    duell = conns.duell(department_id=dept_id)
+    try:
+        visma_records, names = [], {}
+        async for c in visma.list_customers():
+            contact = c.main_contact
+            visma_records.append(
+                (
+                    c.number,
+                    c.corporate_id,
+                    contact.phone1 if contact else None,
+                    contact.email if contact else None,
+                )
+            )
+            names[("visma", c.number)] = c.name
+        duell_records = []
+        async for d in duell.list_customers():
+            duell_records.append((d.customer_id, d.org_no, d.phone, d.email))
+            names[("duell", d.customer_id)] = d.name
+    finally:
+        await visma.aclose()
+        await duell.aclose()
+        if connections is None:
+            conns.close()
+    out: dict[str, Any] = {}
+    for side, records in (("visma", visma_records), ("duell", duell_records)):
+        out[side] = [
+            {
+                "key": c.key,
+                "value": c.value,
+                "members": [{"id": m, "name": names[(side, m)]} for m in c.members],
+            }
+            for c in duplicate_clusters(records)
+        ]
+    return out

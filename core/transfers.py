@@ -25,6 +25,7 @@ from core.models import Department, InvoiceBasis, ZReport
 from core.visma.client import VismaClient
 from core.visma.errors import VismaError
 from core.visma.models import (
+    ContactWrite,
     CustomerWrite,
     InvoiceLineWrite,
     InvoiceWrite,
@@ -109,6 +110,7 @@ class Settlements:
         self.duell = duell
         self.log = log
         self._reference: dict[str, Any] | None = None
+        self._customers: Any = None
 
     # -- getting documents into the ledger --------------------------------------------------
 
@@ -352,54 +354,107 @@ class Settlements:
         )
         return Outcome(key, State.CONFIRMED, number)
 
-    async def _customer_number(self, inv: InvoiceBasis) -> str:
-        """The Visma customer of an invoice basis: linked before, found by org. number or
-        e-mail, or created. Several candidates are a conflict for a person to resolve."""
-        from stdnum.no import orgnr
+    async def _customer_index(self) -> Any:
+        """The company's customers, indexed by matching key (read once per run)."""
+        from core.matching import CustomerIndex, Keys
 
+        if self._customers is None:
+            records = []
+            async for c in self.visma.list_customers():
+                contact = c.main_contact
+                records.append(
+                    (
+                        c.number,
+                        Keys.of(
+                            c.corporate_id,
+                            contact.phone1 if contact else None,
+                            contact.email if contact else None,
+                        ),
+                        c.name,
+                    )
+                )
+            self._customers = (
+                CustomerIndex((n, k) for n, k, _ in records),
+                {n: (k, name) for n, k, name in records},
+            )
+        return self._customers
+
+    async def _customer_number(self, inv: InvoiceBasis) -> str:
+        """The Visma customer of an invoice basis: linked before, matched (org. number, phone,
+        e-mail), or created. Several candidates are a conflict that waits for a person."""
+        from core.conflicts import Conflicts
+        from core.matching import Keys
+
+        duell_id = str(inv.customer.customer_id)
         link = self.departments.store.query(
             "SELECT visma_id FROM entity_links WHERE department_id = ? AND entity = 'customer' "
             "AND duell_id = ?",
-            [self.dept.id, str(inv.customer.customer_id)],
+            [self.dept.id, duell_id],
         )
         if link:
             return link[0]["visma_id"]
-        candidates: list[Any] = []
-        if inv.customer.org_no and orgnr.is_valid(inv.customer.org_no):
-            candidates = [
-                c
-                async for c in self.visma.list_customers(
-                    corporateId=orgnr.compact(inv.customer.org_no)
-                )
-            ]
-        if len(candidates) > 1:
+        conflicts = Conflicts(self.departments.store)
+        decided = conflicts.open_for(self.dept.id, "customer", duell_id)
+        keys = Keys.of(inv.customer.org_no, inv.customer.phone, inv.customer.email)
+        if decided is not None and decided.state == "ignored":
             raise DuviError(
-                f"customer '{inv.customer.name}' has {len(candidates)} candidates "
-                "in Visma with the same org. number",
-                "resolve the duplicate-customer conflict, then retry the invoice",
+                f"the customer conflict of '{inv.customer.name}' was set to ignore",
+                "reopen it in the conflicts screen and link or create the customer",
             )
-        if candidates:
-            number = candidates[0].number or ""
-        else:
-            number = await self.visma.create_customer(
-                CustomerWrite(
-                    name=inv.customer.name,
-                    corporate_id=orgnr.compact(inv.customer.org_no)
-                    if inv.customer.org_no and orgnr.is_valid(inv.customer.org_no)
-                    else None,
+        create = (
+            decided is not None
+            and decided.state == "resolved"
+            and ((decided.resolution or {}).get("action") == "create")
+        )
+        if not create:
+            index, by_number = await self._customer_index()
+            match = index.match(keys, allow_duplicates=self.dept.settings.allow_duplicate_customers)
+            if match.warning:
+                self.log.warning(
+                    f"customer '{inv.customer.name}': {match.warning}",
+                    department_id=self.dept.id,
+                    entity="customer",
                 )
+            if match.conflict:
+                conflicts.raise_conflict(
+                    self.dept.id,
+                    "customer",
+                    "duell",
+                    duell_id,
+                    inv.customer.model_dump(mode="json"),
+                    [{"id": n, "name": by_number[n][1]} for n in match.conflict],
+                    match.key or "",
+                )
+                raise DuviError(
+                    f"customer '{inv.customer.name}' has {len(match.conflict)} candidates in "
+                    f"Visma with the same {match.key}",
+                    "resolve the duplicate-customer conflict, then retry the invoice",
+                )
+            if match.candidate is not None:
+                return self._link(duell_id, str(match.candidate))
+        number = await self.visma.create_customer(
+            CustomerWrite(
+                name=inv.customer.name,
+                corporate_id=keys.orgnr,
+                main_contact=ContactWrite(email=inv.customer.email, phone1=inv.customer.phone)
+                if inv.customer.email or inv.customer.phone
+                else None,
             )
+        )
+        return self._link(duell_id, number)
+
+    def _link(self, duell_id: str, visma_number: str) -> str:
         with self.departments.store.write() as db:
             db["entity_links"].upsert(
                 {
                     "department_id": self.dept.id,
                     "entity": "customer",
-                    "duell_id": str(inv.customer.customer_id),
-                    "visma_id": number,
+                    "duell_id": duell_id,
+                    "visma_id": visma_number,
                 },
                 pk=("department_id", "entity", "duell_id"),
             )
-        return number
+        return visma_number
 
     # -- releasing (bokføre) ------------------------------------------------------------------
 

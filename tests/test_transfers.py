@@ -166,3 +166,75 @@ async def test_read_only_refuses_changes(installation: Installation) -> None:
     with pytest.raises(ConfigError, match="read-only mode"):
         await run(installation)
     assert installation.company.journals == {}
+
+
+async def test_an_ambiguous_customer_becomes_a_conflict_that_a_person_resolves(
+    installation: Installation,
+) -> None:
+    from core.conflicts import Conflicts
+
+    # Plant the case: the first invoice's customer has two namesakes in Visma by org. number.
+    first = installation.sandbox.duell.state.invoices["1"][0]
+    first["customer"]["org_number"] = "123456785"
+    for number in ("X-1", "X-2"):
+        record = {
+            "number": number,
+            "name": f"Ola Nordmann AS ({number})",
+            "corporateId": "123456785",
+            "status": "Active",
+        }
+        installation.company.customers[number] = record
+        installation.company.touch("customer", number, record)
+    outcomes = await run(installation, kinds=(INVOICE,))
+    held = [o for o in outcomes if o.state == State.ATTENTION]
+    assert f"DUELL-INV-1-{first['invoice_id']}" in {o.key for o in held}
+    conflicts = Conflicts(installation.rt.store)
+    open_ = conflicts.list("1")
+    assert len(open_) == len({o.key for o in held})
+    c = next(x for x in open_ if x.incoming_id == str(first["customer"]["customer_id"]))
+    assert c.match_key == "orgnr" and [x["id"] for x in c.candidates] == ["X-1", "X-2"]
+    conflicts.resolve(c.id, "link", candidate=c.candidates[1]["id"])
+    others = [x for x in open_ if x.id != c.id]
+    for other in others:
+        conflicts.resolve(other.id, "create")
+    before = len(installation.company.customers)
+    retried = await run(installation, kinds=(INVOICE,), retry_failed=True)
+    assert {o.state for o in retried} == {State.CONFIRMED}
+    linked = [
+        i
+        for i in installation.company.invoices.values()
+        if i["customer"]["number"] == c.candidates[1]["id"]
+    ]
+    assert linked  # the invoice went to the customer the person chose
+    assert len(installation.company.customers) == before + len({o.incoming_id for o in others})
+    audit = installation.rt.store.query("SELECT action FROM audit WHERE action LIKE 'conflict.%'")
+    assert [a["action"] for a in audit] == ["conflict.link"] + ["conflict.create"] * len(others)
+    assert conflicts.list("1") == []
+
+
+async def test_allow_duplicates_creates_without_matching(installation: Installation) -> None:
+    depts = Departments(installation.rt.store, installation.rt.secrets)
+    dept = depts.get("1")
+    assert dept is not None
+    depts.save_settings("1", dept.settings.model_copy(update={"allow_duplicate_customers": True}))
+    before = len(installation.company.customers)
+    outcomes = await run(installation, kinds=(INVOICE,))
+    assert {o.state for o in outcomes} == {State.CONFIRMED}  # no conflicts: no matching at all
+    distinct = {
+        i["customer"]["customer_id"] for i in installation.sandbox.duell.state.invoices["1"]
+    }
+    assert len(installation.company.customers) == before + len(distinct)
+
+
+async def test_doctor_duplicates_lists_clusters_on_both_sides(installation: Installation) -> None:
+    from core.service import duplicate_report
+
+    report = await duplicate_report(installation.rt, "1", connections=installation.connections)
+    world_planted = installation.sandbox.duell.state.customers
+    assert report["duell"] and report["visma"]
+    kinds = {c["key"] for c in report["duell"]}
+    assert kinds == {"orgnr", "phone", "email"}
+    for cluster in report["duell"]:
+        assert len(cluster["members"]) >= 2
+        assert all(m["id"] in world_planted for m in cluster["members"])
+    assert not any(c["value"] == "+4799999999" for c in report["duell"])

@@ -1,0 +1,146 @@
+"""Duplicate-customer conflicts: an incoming record with several candidates waits for a person.
+A conflict holds the incoming record, every candidate and the key that matched, and blocks
+only that customer. Decisions: link to a candidate, create new, merge (a value per field),
+or ignore; each is audited and takes effect on the next transfer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from core.audit import record
+from core.store import Store, utcnow
+
+Action = Literal["link", "create", "merge", "ignore"]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    id: int
+    department_id: str
+    entity: str
+    source: str
+    incoming_id: str
+    incoming: dict[str, Any]
+    candidates: list[dict[str, Any]]
+    match_key: str
+    state: str
+    resolution: dict[str, Any] | None
+    created_at: str
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> Conflict:
+        return cls(
+            r["id"],
+            r["department_id"],
+            r["entity"],
+            r["source"],
+            r["incoming_id"],
+            json.loads(r["incoming"]),
+            json.loads(r["candidates"]),
+            r["match_key"],
+            r["state"],
+            json.loads(r["resolution"]) if r["resolution"] else None,
+            r["created_at"],
+        )
+
+
+class Conflicts:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def open_for(self, department_id: str, entity: str, incoming_id: str) -> Conflict | None:
+        rows = self.store.query(
+            "SELECT * FROM conflicts WHERE department_id = ? AND entity = ? AND incoming_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [department_id, entity, incoming_id],
+        )
+        return Conflict.from_row(rows[0]) if rows else None
+
+    def raise_conflict(
+        self,
+        department_id: str,
+        entity: str,
+        source: str,
+        incoming_id: str,
+        incoming: dict[str, Any],
+        candidates: list[dict[str, Any]],
+        match_key: str,
+    ) -> Conflict:
+        """Record a conflict once per incoming record (an open one is kept as it is)."""
+        existing = self.open_for(department_id, entity, incoming_id)
+        if existing is not None and existing.state == "open":
+            return existing
+        with self.store.write() as db:
+            db["conflicts"].insert(
+                {
+                    "department_id": department_id,
+                    "entity": entity,
+                    "source": source,
+                    "incoming_id": incoming_id,
+                    "incoming": json.dumps(incoming, default=str),
+                    "candidates": json.dumps(candidates, default=str),
+                    "match_key": match_key,
+                    "state": "open",
+                    "created_at": utcnow(),
+                }
+            )
+        found = self.open_for(department_id, entity, incoming_id)
+        assert found is not None
+        return found
+
+    def list(self, department_id: str | None = None, *, state: str = "open") -> list[Conflict]:
+        sql, params = "SELECT * FROM conflicts WHERE state = ?", [state]
+        if department_id is not None:
+            sql += " AND department_id = ?"
+            params.append(department_id)
+        return [Conflict.from_row(r) for r in self.store.query(sql + " ORDER BY id", params)]
+
+    def resolve(
+        self,
+        conflict_id: int,
+        action: Action,
+        *,
+        candidate: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> Conflict:
+        rows = self.store.query("SELECT * FROM conflicts WHERE id = ?", [conflict_id])
+        if not rows:
+            raise KeyError(conflict_id)
+        c = Conflict.from_row(rows[0])
+        ids = {str(x.get("id")) for x in c.candidates}
+        if action in ("link", "merge") and candidate not in ids:
+            raise ValueError(f"{candidate!r} is not a candidate of conflict {conflict_id}")
+        resolution = {"action": action, "candidate": candidate, "fields": fields or {}}
+        with self.store.write() as db:
+            db["conflicts"].update(
+                conflict_id,
+                {
+                    "state": "ignored" if action == "ignore" else "resolved",
+                    "resolution": json.dumps(resolution),
+                    "resolved_at": utcnow(),
+                },
+            )
+            if action in ("link", "merge"):
+                db["entity_links"].upsert(
+                    {
+                        "department_id": c.department_id,
+                        "entity": c.entity,
+                        "duell_id": c.incoming_id,
+                        "visma_id": candidate,
+                        "updated_at": utcnow(),
+                    },
+                    pk=("department_id", "entity", "duell_id"),
+                )
+        record(
+            self.store,
+            f"conflict.{action}",
+            department_id=c.department_id,
+            target=f"{c.entity} {c.incoming_id}",
+            before={"candidates": sorted(ids)},
+            after=resolution,
+        )
+        return Conflict.from_row(
+            self.store.query("SELECT * FROM conflicts WHERE id = ?", [conflict_id])[0]
+        )
