@@ -175,24 +175,32 @@ def _print_outcomes(outcomes: list, as_json: bool) -> None:
 def sync_cmd(
     dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
     entity: Annotated[
-        str, typer.Option("--entity", "-e", help="zreports, invoices or all.")
+        str,
+        typer.Option("--entity", "-e", help="zreports, invoices, products, customers, or all."),
     ] = "all",
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Send failed transfers again.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Fetch new Z-reports and invoice bases from DUELL and send them to Visma, exactly once."""
+    """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
     from core.audit import record
     from core.runtime import Runtime
-    from core.service import department_ids, transfer
+    from core.service import department_ids, sync_master_data, transfer
     from core.transfers import INVOICE, ZREPORT
 
-    kinds = {"zreports": (ZREPORT,), "invoices": (INVOICE,), "all": (ZREPORT, INVOICE)}.get(entity)
-    if kinds is None:
-        raise typer.BadParameter("use zreports, invoices or all", param_hint="--entity")
+    choices = {
+        "zreports": (ZREPORT,),
+        "invoices": (INVOICE,),
+        "products": ("products",),
+        "customers": ("customers",),
+        "all": ("products", "customers", ZREPORT, INVOICE),
+    }
+    wanted = choices.get(entity)
+    if wanted is None:
+        raise typer.BadParameter(f"use one of {', '.join(choices)}", param_hint="--entity")
+    outcomes, reports = [], {}
     with Runtime.open(CliState.settings()) as rt:
-        outcomes = []
         for d in department_ids(rt, dept):
             record(
                 rt.store,
@@ -200,10 +208,55 @@ def sync_cmd(
                 department_id=d,
                 after={"entity": entity, "retry_failed": retry_failed},
             )
-            outcomes += _run_async(transfer(rt, d, kinds=kinds, retry_failed=retry_failed))
-    _print_outcomes(outcomes, as_json)
-    if any(str(o.state) in ("failed", "attention") for o in outcomes):
+            for master in ("products", "customers"):
+                if master in wanted:
+                    reports[f"{d}/{master}"] = _run_async(sync_master_data(rt, d, master))
+            kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE))
+            if kinds:
+                outcomes += _run_async(transfer(rt, d, kinds=kinds, retry_failed=retry_failed))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "master_data": {k: r.as_dict() for k, r in reports.items()},
+                    "transfers": [o.as_dict() for o in outcomes],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        for name, r in reports.items():
+            typer.echo(
+                f"{name}: {r.created} created, {r.updated} updated, {r.unchanged} "
+                f"unchanged, {r.conflicts} conflicts, {len(r.failed)} failed"
+            )
+        _print_outcomes(outcomes, False)
+    if any(str(o.state) in ("failed", "attention") for o in outcomes) or any(
+        r.failed or r.conflicts for r in reports.values()
+    ):
         raise typer.Exit(1)
+
+
+@app.command("pull")
+def pull_cmd(
+    entity: Annotated[str, typer.Argument(help="products or customers")],
+    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+) -> None:
+    """First-time pull of everything from Visma into DUELL (before switching the master)."""
+    from core.audit import record
+    from core.runtime import Runtime
+    from core.service import sync_master_data
+
+    if entity not in ("products", "customers"):
+        raise typer.BadParameter("use products or customers", param_hint="ENTITY")
+    with Runtime.open(CliState.settings()) as rt:
+        record(rt.store, "pull.first_time", department_id=dept, target=entity)
+        r = _run_async(sync_master_data(rt, dept, entity, first_time=True))
+    typer.echo(
+        f"{entity}: {r.created} created, {r.updated} updated, {r.unchanged} unchanged, "
+        f"{r.conflicts} conflicts"
+    )
 
 
 import_app = typer.Typer(help="Bring documents in from files.")

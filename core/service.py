@@ -182,3 +182,40 @@ async def duplicate_report(rt: Runtime, dept_id: str, *, connections: Any = None
             for c in duplicate_clusters(records)
         ]
     return out
+
+
+async def sync_master_data(
+    rt: Runtime, dept_id: str, entity: str, *, first_time: bool = False, connections: Any = None
+) -> Any:
+    """Products or customers of one department, per its master setting; `first_time` is the
+    explicit first pull from Visma into DUELL, whatever the master."""
+    from core.connections import Connections
+    from core.ledger import Ledger  # noqa: F401 - cursors live beside the ledger
+    from core.sync.customers import CustomerSync
+    from core.sync.products import ProductSync
+
+    refuse_if_read_only(rt, f"syncing {entity}")
+    conns = connections or Connections(rt)
+    dept = conns.departments.get(dept_id)
+    if dept is None:
+        raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+    visma = conns.visma(dept_id)
+    duell = conns.duell(department_id=dept_id)
+    try:
+        cls = ProductSync if entity == "products" else CustomerSync
+        sync = cls(rt.store, dept, conns.departments, visma, duell, rt.log)
+        report = await (sync.pull_from_visma(first_time=True) if first_time else sync.sync())
+        rt.log.info(
+            f"{entity}: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.conflicts} conflicts",
+            department_id=dept_id,
+            entity=entity.rstrip("s"),
+            data=report.as_dict(),
+        )
+        return report
+    finally:
+        await visma.aclose()
+        await duell.aclose()
+        if connections is None:
+            conns.close()
+        rt.log.flush()

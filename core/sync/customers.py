@@ -1,0 +1,235 @@
+"""Customers ("kunder") between DUELL and Visma, per the department's customer master.
+
+Matching follows core/matching.py: org. number, then phone, then e-mail; the placeholder
+phone never matches; "allow duplicate customer data" means no matching at all. A record with
+several candidates becomes a conflict and waits for a person (only that customer is blocked);
+a resolved conflict takes effect on the next sync.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.conflicts import Conflicts
+from core.departments import Departments
+from core.duell.client import DuellClient
+from core.eventlog import EventLog
+from core.matching import CustomerIndex, Keys
+from core.models import Customer, Department, Master
+from core.store import Store
+from core.sync.links import Link, Links, content_hash
+from core.sync.products import SyncReport
+from core.visma.client import VismaClient
+from core.visma.errors import VismaError
+from core.visma.models import AddressWrite, ContactWrite, CustomerWrite
+from core.visma.models import Customer as VismaCustomer
+
+ENTITY = "customer"
+
+
+def _visma_keys(c: VismaCustomer) -> Keys:
+    contact = c.main_contact
+    return Keys.of(
+        c.corporate_id, contact.phone1 if contact else None, contact.email if contact else None
+    )
+
+
+class CustomerSync:
+    def __init__(
+        self,
+        store: Store,
+        dept: Department,
+        departments: Departments,
+        visma: VismaClient,
+        duell: DuellClient,
+        log: EventLog,
+    ) -> None:
+        self.store = store
+        self.dept = dept
+        self.departments = departments
+        self.visma = visma
+        self.duell = duell
+        self.log = log
+        self.links = Links(store, dept.id, ENTITY)
+        self.conflicts = Conflicts(store)
+
+    async def sync(self) -> SyncReport:
+        if self.dept.settings.customer_master == Master.DUELL:
+            return await self.push_to_visma()
+        return await self.pull_from_visma()
+
+    def _decided(self, incoming_id: str) -> str | None:
+        """A person's decision on this record's conflict: 'create', 'ignore', or None."""
+        c = self.conflicts.open_for(self.dept.id, ENTITY, incoming_id)
+        if c is None or c.state == "open":
+            return "open" if c is not None else None
+        return (c.resolution or {}).get("action")
+
+    # -- DUELL -> Visma ------------------------------------------------------------------------
+
+    async def push_to_visma(self) -> SyncReport:
+        report = SyncReport()
+        links = {lk.duell_id: lk for lk in self.links.all()}
+        visma = [c async for c in self.visma.list_customers()]
+        names = {c.number: c.name for c in visma}
+        index = CustomerIndex((c.number, _visma_keys(c)) for c in visma)
+        new_links: list[Link] = []
+        async for d in self.duell.list_customers():
+            fields = self._visma_fields(d)
+            digest = content_hash(fields)
+            did = str(d.customer_id)
+            link = links.get(did)
+            if link is not None and link.content_hash == digest:
+                report.unchanged += 1
+                continue
+            target = link.visma_id if link else None
+            if target is None:
+                decided = self._decided(did)
+                if decided in ("open", "ignore"):
+                    report.conflicts += decided == "open"
+                    continue
+                if decided != "create":
+                    keys = Keys.of(d.org_no, d.phone, d.email)
+                    match = index.match(
+                        keys, allow_duplicates=self.dept.settings.allow_duplicate_customers
+                    )
+                    if match.warning:
+                        self.log.warning(
+                            f"customer {did} '{d.name}': {match.warning}",
+                            department_id=self.dept.id,
+                            entity=ENTITY,
+                        )
+                    if match.conflict:
+                        self.conflicts.raise_conflict(
+                            self.dept.id,
+                            ENTITY,
+                            "duell",
+                            did,
+                            d.model_dump(mode="json"),
+                            [{"id": n, "name": names.get(str(n))} for n in match.conflict],
+                            match.key or "",
+                        )
+                        report.conflicts += 1
+                        continue
+                    target = str(match.candidate) if match.candidate is not None else None
+            try:
+                if target is None:
+                    target = await self.visma.create_customer(self._write(fields, new=True))
+                    report.created += 1
+                else:
+                    await self.visma.update_customer(target, self._write(fields, new=False))
+                    report.updated += 1
+                report.writes += 1
+            except VismaError as exc:
+                report.failed.append(f"{did}: {exc.message}")
+                self.log.error(
+                    f"customer {did} not written to Visma: {exc.message}",
+                    department_id=self.dept.id,
+                    entity=ENTITY,
+                )
+                continue
+            new_links.append(Link(did, target, digest))
+        self.links.save_many(new_links)
+        return report
+
+    @staticmethod
+    def _visma_fields(d: Customer) -> dict[str, Any]:
+        keys = Keys.of(d.org_no, d.phone, d.email)
+        return {
+            "name": d.name,
+            "orgnr": keys.orgnr,
+            "phone": d.phone,
+            "email": d.email,
+            "address": d.address,
+            "zip": d.zip,
+            "city": d.city,
+        }
+
+    @staticmethod
+    def _write(f: dict[str, Any], *, new: bool) -> CustomerWrite:
+        phone = f["phone"] if f["phone"] and Keys.of(None, f["phone"], None).phone else None
+        return CustomerWrite(
+            name=f["name"],
+            corporate_id=f["orgnr"],
+            main_contact=ContactWrite(email=f["email"], phone1=phone)
+            if f["email"] or phone
+            else None,
+            main_address=AddressWrite(
+                address_line1=f["address"],
+                postal_code=f["zip"],
+                city=f["city"],
+                country_id="NO" if new else None,
+            )
+            if f["address"] or f["zip"] or f["city"]
+            else None,
+        )
+
+    # -- Visma -> DUELL ------------------------------------------------------------------------
+
+    async def pull_from_visma(self, *, first_time: bool = False) -> SyncReport:
+        from core.ledger import Ledger
+
+        report = SyncReport()
+        ledger = Ledger(self.store)
+        cursor = None if first_time else ledger.cursor(self.dept.id, "customer:visma")
+        by_visma = {lk.visma_id: lk for lk in self.links.all()}
+        duell = [c async for c in self.duell.list_customers()]
+        index = CustomerIndex(
+            (str(c.customer_id), Keys.of(c.org_no, c.phone, c.email)) for c in duell
+        )
+        names = {str(c.customer_id): c.name for c in duell}
+        newest = cursor
+        new_links: list[Link] = []
+        async for v in self.visma.list_customers(modified_since=cursor):
+            number = v.number or ""
+            newest = max(newest or "", v.last_modified_date_time or "")
+            contact = v.main_contact
+            fields = {
+                "customer_name": v.name,
+                "org_number": v.corporate_id,
+                "phone": contact.phone1 if contact else None,
+                "email": contact.email if contact else None,
+            }
+            digest = content_hash(fields)
+            link = by_visma.get(number)
+            if link is not None and link.content_hash == digest:
+                report.unchanged += 1
+                continue
+            duell_id = link.duell_id if link else None
+            if duell_id is None:
+                decided = self._decided(number)
+                if decided in ("open", "ignore"):
+                    report.conflicts += decided == "open"
+                    continue
+                if decided != "create":
+                    match = index.match(
+                        _visma_keys(v),
+                        allow_duplicates=self.dept.settings.allow_duplicate_customers,
+                    )
+                    if match.conflict:
+                        self.conflicts.raise_conflict(
+                            self.dept.id,
+                            ENTITY,
+                            "visma",
+                            number,
+                            fields,
+                            [{"id": n, "name": names.get(str(n))} for n in match.conflict],
+                            match.key or "",
+                        )
+                        report.conflicts += 1
+                        continue
+                    duell_id = str(match.candidate) if match.candidate is not None else None
+            payload = {k: val for k, val in fields.items() if val}
+            if duell_id:
+                payload["customer_id"] = duell_id
+            saved = await self.duell.save_customer(payload)
+            report.writes += 1
+            if duell_id:
+                report.updated += 1
+            else:
+                report.created += 1
+            new_links.append(Link(str(saved), number, digest))
+        self.links.save_many(new_links)
+        if newest:
+            ledger.set_cursor(self.dept.id, "customer:visma", newest)
+        return report

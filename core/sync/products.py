@@ -1,0 +1,257 @@
+"""Products ("varer") between DUELL and Visma, per the department's product master.
+
+- DUELL master: DUELL products -> Visma inventory items. Matched on item number; a
+  product_number that DUELL uses for several products is a conflict, not a guess.
+- Visma master (and the first-time pull, its own action): Visma items -> DUELL products,
+  read with a lastModifiedDateTime cursor. An item without a name gets its item number; the
+  cost price is Visma's average or last cost, per the setting.
+- The barcode travels in the Visma cross-reference of the configured type; the VAT rate and
+  Visma's VAT category meet through the department's VAT mapping.
+- A linked pair whose content hash is unchanged is not written: a resync with nothing
+  changed makes zero writes. DUELL writes go in batches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from core.conflicts import Conflicts
+from core.departments import Departments
+from core.duell.client import DuellClient
+from core.eventlog import EventLog
+from core.models import Department, Master, Product
+from core.store import Store
+from core.sync.links import Link, Links, content_hash
+from core.visma.client import VismaClient
+from core.visma.errors import VismaError
+from core.visma.models import CrossReferenceLine, InventoryItem, InventoryWrite
+
+ENTITY = "product"
+
+
+@dataclass
+class SyncReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    failed: list[str] = field(default_factory=list)
+    writes: int = 0  # requests that changed something
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class ProductSync:
+    def __init__(
+        self,
+        store: Store,
+        dept: Department,
+        departments: Departments,
+        visma: VismaClient,
+        duell: DuellClient,
+        log: EventLog,
+    ) -> None:
+        self.store = store
+        self.dept = dept
+        self.departments = departments
+        self.visma = visma
+        self.duell = duell
+        self.log = log
+        self.links = Links(store, dept.id, ENTITY)
+        self.conflicts = Conflicts(store)
+
+    async def _vat_maps(self) -> tuple[dict[Decimal, str], dict[str, Decimal]]:
+        """DUELL rate -> Visma VAT category, and back, through the department's VAT mapping."""
+        vat = {v.vat_id: v.vat_category_id for v in await self.visma.list_vat()}
+        to_cat: dict[Decimal, str] = {}
+        for rate, m in self.departments.vat_mappings(self.dept.id).items():
+            if m.visma_vat_id and vat.get(m.visma_vat_id):
+                to_cat[rate] = vat[m.visma_vat_id] or ""
+        return to_cat, {cat: rate for rate, cat in to_cat.items()}
+
+    async def sync(self) -> SyncReport:
+        if self.dept.settings.product_master == Master.DUELL:
+            return await self.push_to_visma()
+        return await self.pull_from_visma()
+
+    # -- DUELL -> Visma ------------------------------------------------------------------------
+
+    async def push_to_visma(self) -> SyncReport:
+        report = SyncReport()
+        to_cat, _ = await self._vat_maps()
+        xref = self.dept.settings.barcode_cross_reference
+        products = [p async for p in self.duell.list_products()]
+        by_number: dict[str, list[Product]] = defaultdict(list)
+        for p in products:
+            by_number[p.product_number].append(p)
+        links = {lk.duell_id: lk for lk in self.links.all()}
+        items = {i.inventory_number: i async for i in self.visma.list_items(cross_references=True)}
+        new_links: list[Link] = []
+        for p in products:
+            fields = self._visma_fields(p, to_cat)
+            digest = content_hash(fields)
+            link = links.get(str(p.product_id))
+            if link is None:
+                if len(by_number[p.product_number]) > 1:
+                    self._conflict(p, by_number[p.product_number], items.get(p.product_number))
+                    report.conflicts += 1
+                    continue
+            elif link.content_hash == digest:
+                report.unchanged += 1
+                continue
+            number = link.visma_id if link else p.product_number
+            try:
+                if number in items:
+                    await self.visma.update_item(number, self._write(fields, items[number], xref))
+                    report.updated += 1
+                else:
+                    await self.visma.create_item(self._write(fields, None, xref))
+                    report.created += 1
+                report.writes += 1
+            except VismaError as exc:
+                report.failed.append(f"{p.product_number}: {exc.message}")
+                self.log.error(
+                    f"product {p.product_number} not written to Visma: {exc.message}",
+                    department_id=self.dept.id,
+                    entity=ENTITY,
+                )
+                continue
+            new_links.append(Link(str(p.product_id), number, digest))
+        self.links.save_many(new_links)
+        return report
+
+    @staticmethod
+    def _visma_fields(p: Product, to_cat: dict[Decimal, str]) -> dict[str, Any]:
+        return {
+            "number": p.product_number,
+            "name": p.name,
+            "price": str(p.price_inc_vat),
+            "category": to_cat.get(p.vat_rate),
+            "barcode": p.barcode,
+        }
+
+    @staticmethod
+    def _write(fields: dict[str, Any], existing: InventoryItem | None, xref: str) -> InventoryWrite:
+        refs = None
+        if fields["barcode"] and (existing is None or existing.barcode(xref) != fields["barcode"]):
+            refs = [CrossReferenceLine(alternate_type=xref, alternate_id=fields["barcode"])]  # type: ignore[arg-type]
+        return InventoryWrite(
+            inventory_number=fields["number"] if existing is None else None,
+            description=fields["name"],
+            default_price=Decimal(fields["price"]),
+            vat_code=fields["category"],
+            cross_references=refs,
+        )
+
+    def _conflict(self, p: Product, same: list[Product], item: InventoryItem | None) -> None:
+        candidates = [
+            {"id": str(o.product_id), "name": o.name, "product_number": o.product_number}
+            for o in same
+        ]
+        self.conflicts.raise_conflict(
+            self.dept.id,
+            ENTITY,
+            "duell",
+            str(p.product_id),
+            p.model_dump(mode="json"),
+            candidates,
+            "product_number",
+        )
+        self.log.warning(
+            f"product number {p.product_number} is used by {len(same)} DUELL "
+            "products: which one is Visma's item is for a person to decide",
+            department_id=self.dept.id,
+            entity=ENTITY,
+        )
+
+    # -- Visma -> DUELL ------------------------------------------------------------------------
+
+    async def pull_from_visma(self, *, first_time: bool = False) -> SyncReport:
+        """Visma items into DUELL. The first-time pull reads everything; later runs only what
+        changed since the cursor."""
+        from core.ledger import Ledger
+
+        report = SyncReport()
+        ledger = Ledger(self.store)
+        cursor = None if first_time else ledger.cursor(self.dept.id, "product:visma")
+        _, from_cat = await self._vat_maps()
+        xref = self.dept.settings.barcode_cross_reference
+        by_visma = {lk.visma_id: lk for lk in self.links.all()}
+        duell_by_number: dict[str, list[Product]] = defaultdict(list)
+        async for p in self.duell.list_products():
+            duell_by_number[p.product_number].append(p)
+        updates: list[dict[str, Any]] = []
+        pending_links: list[tuple[str | None, str, str]] = []  # (duell id or None, visma, hash)
+        newest = cursor
+        async for item in self.visma.list_items(
+            modified_since=cursor, cost_statistics=True, cross_references=True
+        ):
+            number = item.inventory_number or ""
+            newest = max(newest or "", item.last_modified_date_time or "")
+            fields = self._duell_fields(item, from_cat, xref)
+            digest = content_hash(fields)
+            link = by_visma.get(number)
+            if link is not None and link.content_hash == digest:
+                report.unchanged += 1
+                continue
+            duell_id = link.duell_id if link else None
+            if duell_id is None:
+                same = duell_by_number.get(number, [])
+                if len(same) > 1:
+                    self.conflicts.raise_conflict(
+                        self.dept.id,
+                        ENTITY,
+                        "visma",
+                        number,
+                        fields,
+                        [{"id": str(o.product_id), "name": o.name} for o in same],
+                        "product_number",
+                    )
+                    report.conflicts += 1
+                    continue
+                duell_id = str(same[0].product_id) if same else None
+            entry = {k: v for k, v in fields.items() if v is not None}
+            if duell_id:
+                entry["product_id"] = int(duell_id)
+                report.updated += 1
+            else:
+                report.created += 1
+            updates.append(entry)
+            pending_links.append((duell_id, number, digest))
+        if updates:
+            ids = await self.duell.save_products(updates)
+            report.writes += (len(updates) + 99) // 100
+            self.links.save_many(
+                [
+                    Link(str(pid), visma, digest)
+                    for pid, (_, visma, digest) in zip(ids, pending_links, strict=True)
+                ]
+            )
+        if newest:
+            ledger.set_cursor(self.dept.id, "product:visma", newest)
+        return report
+
+    def _duell_fields(
+        self, item: InventoryItem, from_cat: dict[str, Decimal], xref: str
+    ) -> dict[str, Any]:
+        stats = item.cost_price_statistics
+        cost = None
+        if stats is not None:
+            cost = (
+                stats.average_cost
+                if self.dept.settings.cost_price_field == "average"
+                else (stats.last_cost)
+            )
+        rate = from_cat.get(item.vat_code.id) if item.vat_code and item.vat_code.id else None
+        return {
+            "product_number": item.inventory_number,
+            "product_name": item.description or item.inventory_number,  # nameless: its number
+            "price_inc_vat": float(item.default_price) if item.default_price is not None else None,
+            "cost_price": float(cost) if cost is not None else None,
+            "vatrate_percent": float(rate) if rate is not None else None,
+            "barcode": item.barcode(xref),
+        }

@@ -1,0 +1,129 @@
+"""Products and customers between DUELL and Visma, per master, against the sandbox world."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.conflicts import Conflicts
+from core.departments import Departments
+from core.models import Master
+from core.service import sync_master_data
+from tests.sandbox_fixtures import Installation
+
+
+def set_settings(inst: Installation, **changes) -> None:
+    depts = Departments(inst.rt.store, inst.rt.secrets)
+    dept = depts.get("1")
+    assert dept is not None
+    depts.save_settings("1", dept.settings.model_copy(update=changes))
+
+
+async def sync(inst: Installation, entity: str, **kw):
+    return await sync_master_data(inst.rt, "1", entity, connections=inst.connections, **kw)
+
+
+async def test_products_from_duell_create_update_conflict_then_zero_writes(
+    installation: Installation,
+) -> None:
+    state = installation.sandbox.duell.state
+    numbers = [p["product_number"] for p in state.products.values()]
+    shared = {n for n in numbers if numbers.count(n) > 1}
+    report = await sync(installation, "products")
+    assert report.conflicts == sum(numbers.count(n) for n in shared) > 0  # never a guess
+    assert report.created > 0 and report.updated > 0 and not report.failed
+    items = installation.company.items
+    unique = next(p for p in state.products.values() if p["product_number"] not in shared)
+    item = items[unique["product_number"]]
+    assert item["description"] == unique["product_name"]
+    assert any(
+        x["alternateType"] == "Barcode" and x["alternateID"] == unique["barcode"]
+        for x in item["crossReferences"]
+    )
+    writes = installation.sandbox.visma.writes
+    again = await sync(installation, "products")
+    assert again.writes == 0 and installation.sandbox.visma.writes == writes  # nothing changed
+    unique["price_inc_vat"] = 1234.5
+    changed = await sync(installation, "products")
+    assert changed.writes == 1 and items[unique["product_number"]]["defaultPrice"] == Decimal(
+        "1234.5"
+    )
+    conflict = Conflicts(installation.rt.store).list("1")[0]
+    assert conflict.entity == "product" and conflict.match_key == "product_number"
+
+
+async def test_first_pull_from_visma_names_costs_and_barcodes(installation: Installation) -> None:
+    items = installation.company.items
+    nameless = next(n for n, i in items.items() if "description" not in i)
+    set_settings(installation, cost_price_field="last")
+    report = await sync(installation, "products", first_time=True)
+    assert report.writes > 0 and not report.failed
+    state = installation.sandbox.duell.state
+    by_number = {}
+    for p in state.products.values():
+        by_number.setdefault(p["product_number"], []).append(p)
+    pulled = [p for p in by_number[nameless] if p.get("product_name") == nameless]
+    assert pulled  # an item with no name gets its item number as name in DUELL
+    some = next(
+        n
+        for n, ps in by_number.items()
+        if n in items and len(ps) == 1 and "description" in items[n]
+    )
+    pulled_cost = Decimal(str(by_number[some][0]["cost_price"]))
+    assert pulled_cost == Decimal(str(items[some]["costPriceStatistics"]["lastCost"]))
+    assert by_number[some][0]["barcode"] == items[some]["crossReferences"][0]["alternateID"]
+    saves = state.product_saves
+    set_settings(installation, product_master=Master.VISMA, cost_price_field="last")
+    again = await sync(installation, "products")
+    assert again.writes == 0 and state.product_saves == saves  # the cursor and the hashes agree
+
+
+async def test_visma_master_follows_changes_with_average_cost(installation: Installation) -> None:
+    set_settings(installation, product_master=Master.VISMA)
+    await sync(installation, "products", first_time=True)
+    number = next(n for n, i in installation.company.items.items() if "description" in i)
+    item = installation.company.items[number]
+    item["costPriceStatistics"]["averageCost"] = Decimal("77.70")
+    item["description"] = "Nytt navn"
+    installation.company.touch("item", number, item)
+    report = await sync(installation, "products")
+    assert report.updated == 1 and report.writes == 1
+    dp = [
+        p
+        for p in installation.sandbox.duell.state.products.values()
+        if p["product_number"] == number
+    ]
+    assert dp[0]["product_name"] == "Nytt navn"
+    assert Decimal(str(dp[0]["cost_price"])) == Decimal("77.7")
+
+
+async def test_customers_from_duell_match_create_and_rest(installation: Installation) -> None:
+    before = len(installation.company.customers)
+    report = await sync(installation, "customers")
+    assert report.updated > 0 and report.created > 0 and not report.failed
+    assert len(installation.company.customers) == before + report.created
+    writes = installation.sandbox.visma.writes
+    again = await sync(installation, "customers")
+    assert again.writes == 0 and installation.sandbox.visma.writes == writes
+
+
+async def test_customer_master_visma_pulls_into_duell(installation: Installation) -> None:
+    set_settings(installation, customer_master=Master.VISMA)
+    state = installation.sandbox.duell.state
+    before = len(state.customers)
+    report = await sync(installation, "customers")
+    assert report.created + report.updated + report.conflicts + report.unchanged == len(
+        installation.company.customers
+    )
+    assert len(state.customers) == before + report.created
+    saves = state.customer_saves
+    again = await sync(installation, "customers")
+    assert again.writes == 0 and state.customer_saves == saves
+
+
+async def test_allow_duplicates_never_matches(installation: Installation) -> None:
+    set_settings(installation, allow_duplicate_customers=True)
+    duell_count = len(installation.sandbox.duell.state.customers)
+    before = len(installation.company.customers)
+    report = await sync(installation, "customers")
+    assert report.created == duell_count and report.conflicts == 0
+    assert len(installation.company.customers) == before + duell_count
