@@ -107,6 +107,11 @@ class ArticleGroup(Model):
     gross: Decimal
 
 
+class ItemSold(Model):
+    product_number: str
+    quantity: Decimal  # net of returns
+
+
 class ZReport(Model):
     department_id: str
     z_number: int
@@ -120,6 +125,7 @@ class ZReport(Model):
     rounding: Decimal = Decimal(0)  # øreavrunding: total - payments
     cost_of_goods: Decimal = Decimal(0)
     article_groups: list[ArticleGroup] = []
+    items_sold: list[ItemSold] = []  # per product, for the stock update
     company_ident: str | None = None
     company_name: str | None = None
 

@@ -3,7 +3,8 @@ DUELL export, and write Z-reports as a file that validates against the XSD.
 
 A Z-report is an <event> whose <eventReport> has reportType "Z report". What the schema has
 no element for travels in <reportOtherCorrs>: cash rounding (type ROUNDING) and gift cards
-sold (GIFTCARD_SOLD). Cost of goods is not a cash-register figure and is not in the file.
+sold (GIFTCARD_SOLD). Cost of goods and per-item sales (for the stock update) are not part of
+a Z-report event and are not in the file.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from core.departments import Departments
 from core.errors import ConfigError, DuviError
 from core.ledger import Ledger
 from core.runtime import Runtime
-from core.transfers import INVOICE, ZREPORT, Outcome, Settlements
+from core.transfers import INVOICE, STOCK, ZREPORT, Outcome, Settlements
 
 
 def refuse_if_read_only(rt: Runtime, action: str) -> None:
@@ -38,7 +38,7 @@ async def transfer(
     rt: Runtime,
     dept_id: str,
     *,
-    kinds: tuple[str, ...] = (ZREPORT, INVOICE),
+    kinds: tuple[str, ...] = (ZREPORT, INVOICE, STOCK),
     fetch: bool = True,
     retry_failed: bool = False,
     connections: Any = None,
@@ -65,6 +65,9 @@ async def transfer(
             if fetch:
                 await s.fetch_invoices()
             outcomes += await s.transfer_invoices(retry_failed=retry_failed)
+        if STOCK in kinds and dept.settings.stock_update:
+            s.register_stock()
+            outcomes += await s.transfer_stock()
         return outcomes
     finally:
         await visma.aclose()

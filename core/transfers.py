@@ -35,7 +35,11 @@ from core.visma.models import (
 )
 from core.visma.wire import format_date
 
-ZREPORT, INVOICE = "zreport", "invoice"
+ZREPORT, INVOICE, STOCK = "zreport", "invoice", "stock"
+
+
+def stock_key(department_id: str, day: str) -> str:
+    return f"DUELL-STOCK-{department_id}-{day}"
 
 
 def invoice_key(department_id: str, invoice_id: int) -> str:
@@ -455,6 +459,82 @@ class Settlements:
                 pk=("department_id", "entity", "duell_id"),
             )
         return visma_number
+
+    # -- stock ------------------------------------------------------------------------------------
+
+    def register_stock(self) -> int:
+        """One stock document per business date: the items sold on the day's Z-reports."""
+        days: dict[str, dict[str, Decimal]] = {}
+        for row in self.ledger.rows(self.dept.id, kind=ZREPORT):
+            z = ZReport.model_validate(row.payload)
+            day = days.setdefault(z.business_date.isoformat(), {})
+            for item in z.items_sold:
+                day[item.product_number] = day.get(item.product_number, Decimal(0)) + item.quantity
+        new = 0
+        for day, items in sorted(days.items()):
+            if items:
+                new += self.ledger.register(
+                    stock_key(self.dept.id, day),
+                    self.dept.id,
+                    STOCK,
+                    day,
+                    {"date": day, "items": {n: str(q) for n, q in sorted(items.items())}},
+                )
+        return new
+
+    async def transfer_stock(self) -> list[Outcome]:
+        from datetime import date as _date
+
+        from core.visma.models import IssueLineWrite, IssueWrite
+
+        outcomes = []
+        for row in self.ledger.rows(self.dept.id, kind=STOCK, states=(State.PENDING, State.SENT)):
+            key, day = row.key, row.payload["date"]
+            if row.state == State.SENT:
+                found = [i async for i in self.visma.list_issues() if i.external_reference == key]
+                if found:
+                    self.ledger.confirm(key, found[0].reference_number or "")
+                    outcomes.append(
+                        Outcome(key, State.CONFIRMED, found[0].reference_number, looked_up=True)
+                    )
+                    continue
+            write = IssueWrite(
+                hold=False,
+                date=format_date(_date.fromisoformat(day)),
+                external_reference=key,
+                description=f"{key} Salg fra DUELL {day}",
+                issue_lines=[
+                    IssueLineWrite(
+                        inventory_number=n,
+                        quantity=Decimal(q),
+                        warehouse_id="MAIN",
+                        tran_type="Issue",
+                    )
+                    for n, q in row.payload["items"].items()
+                ],
+            )
+            self.ledger.mark_sent(key)
+            try:
+                number = await self.visma.create_issue(write)
+            except (OutcomeUnknownError, TransientError) as exc:
+                self.ledger.note_doubt(key, exc.message)
+                outcomes.append(Outcome(key, State.SENT, error=exc.message))
+                continue
+            except VismaError as exc:
+                self.ledger.fail(key, str(exc))
+                outcomes.append(Outcome(key, State.FAILED, error=exc.message))
+                continue
+            self.ledger.confirm(key, number)
+            try:
+                await self.visma.release_issue(number)
+            except VismaError as exc:
+                self.log.error(
+                    f"{key} is in Visma as {number} but not released: {exc.message}",
+                    department_id=self.dept.id,
+                    entity=STOCK,
+                )
+            outcomes.append(Outcome(key, State.CONFIRMED, number))
+        return outcomes
 
     # -- releasing (bokføre) ------------------------------------------------------------------
 

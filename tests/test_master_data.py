@@ -127,3 +127,27 @@ async def test_allow_duplicates_never_matches(installation: Installation) -> Non
     report = await sync(installation, "customers")
     assert report.created == duell_count and report.conflicts == 0
     assert len(installation.company.customers) == before + duell_count
+
+
+async def test_stock_update_one_released_issue_per_day(installation: Installation) -> None:
+    from collections import Counter
+
+    from core.ledger import Ledger, State
+    from core.service import transfer
+
+    set_settings(installation, stock_update=True)
+    await sync(installation, "products")  # the items must exist in Visma
+    outcomes = await transfer(installation.rt, "1", connections=installation.connections)
+    stock = [o for o in outcomes if o.key.startswith("DUELL-STOCK-1-")]
+    assert len(stock) == 30 and {o.state for o in stock} == {State.CONFIRMED}
+    issues = installation.company.issues.values()
+    refs = Counter(i["externalReference"] for i in issues)
+    assert len(refs) == 30 and set(refs.values()) == {1}
+    assert {i["status"] for i in issues} == {"Released"}
+    day = installation.sandbox.duell.state.zreports["1"][0]
+    issue = next(i for i in issues if i["externalReference"].endswith(day["business_date"]))
+    assert {ln["inventoryItem"]["number"]: ln["quantity"] for ln in issue["issueLines"]} == {
+        s["product_number"]: s["quantity"] for s in day["items_sold"]
+    }
+    assert await transfer(installation.rt, "1", connections=installation.connections) == []
+    assert len(Ledger(installation.rt.store).rows("1", kind="stock")) == 30

@@ -33,6 +33,7 @@ from core.models import (
     Customer,
     InvoiceBasis,
     InvoiceLine,
+    ItemSold,
     Payment,
     Product,
     VatSale,
@@ -471,6 +472,12 @@ def zreport_from_wire(raw: Any, department_id: str) -> ZReport:
                     gross=Decimal(str(g["amount_inc_vat"])),
                 )
                 for g in raw.get("article_groups") or []
+            ],
+            items_sold=[
+                ItemSold(
+                    product_number=str(i["product_number"]), quantity=Decimal(str(i["quantity"]))
+                )
+                for i in raw.get("items_sold") or []
             ],
             company_ident=(raw.get("company") or {}).get("org_number"),
             company_name=(raw.get("company") or {}).get("name"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -189,6 +190,14 @@ def generate(
     zreports = {
         str(d["department_id"]): _zreports(rng, str(d["department_id"]), days, end) for d in depts
     }
+    shared = {n for n, c in Counter(p["product_number"] for p in prods).items() if c > 1}
+    sold_from = [p["product_number"] for p in prods[:200] if p["product_number"] not in shared]
+    for reports in zreports.values():
+        for z in reports:  # what left the shelves: the stock update's input
+            counts: dict[str, int] = {}
+            for number in rng.sample(sold_from, min(len(sold_from), rng.randint(3, 8))):
+                counts[number] = counts.get(number, 0) + rng.randint(1, 5)
+            z["items_sold"] = [{"product_number": n, "quantity": q} for n, q in counts.items()]
     invs = _invoices(rng, custs, prods, invoices, end)
 
     unique_numbers = {}
