@@ -364,18 +364,63 @@ def run_cmd(
             return
 
         async def main() -> None:
+            import uvicorn
+
+            from core.departments import Departments
+            from core.sync.webhooks import receiver_app
+
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            typer.echo(f"duvi run: every {rt.settings.sync_interval_minutes} min; ctrl+c stops")
-            await runner.run_forever(stop)
+            depts = Departments(rt.store, rt.secrets)
+            tenants = {
+                d.settings.visma_tenant_id for d in depts.list() if d.settings.visma_tenant_id
+            }
+            s = rt.settings
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    receiver_app(rt.store, tenants, s.webhook_secret),
+                    host=s.webhook_host,
+                    port=s.webhook_port,
+                    log_level="warning",
+                    access_log=False,
+                )
+            )
+            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            typer.echo(
+                f"duvi run: transfers every {s.sync_interval_minutes} min; webhooks on "
+                f"http://{s.webhook_host}:{s.webhook_port}/webhooks/visma; ctrl+c stops"
+            )
+
+            async def stop_server() -> None:
+                await stop.wait()
+                server.should_exit = True
+
+            await asyncio.gather(server.serve(), runner.run_forever(stop), stop_server())
 
         asyncio.run(main())
 
 
 doctor_app = typer.Typer(help="Diagnostics.")
 app.add_typer(doctor_app, name="doctor")
+
+
+@doctor_app.command("webhooks")
+def doctor_webhooks(
+    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+) -> None:
+    """Records changed in Visma that no webhook announced (their flag is probably off)."""
+    from core.runtime import Runtime
+    from core.sync.webhooks import unannounced_finding
+
+    with Runtime.open(CliState.settings()) as rt:
+        finding = unannounced_finding(rt.store, dept)
+    if finding is None:
+        typer.echo("ok: every change found by polling was announced by a webhook")
+        return
+    typer.echo(f"warn: {finding}")
+    raise typer.Exit(1)
 
 
 @doctor_app.command("duplicates")

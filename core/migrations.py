@@ -195,9 +195,40 @@ def _v3_links_many_to_one(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v4_webhooks(db: sqlite_utils.Database) -> None:
+    """Visma's webhook notifications as received, and changes that came without one."""
+    db["webhook_inbox"].create(
+        {
+            "context_id": str,  # Visma's notification id: duplicates are dropped on it
+            "received_at": str,
+            "tenant_id": str,
+            "event_id": str,
+            "action": str,
+            "resource_uri": str,
+            "state": str,  # pending / applied / failed
+            "processed_at": str,
+            "error": str,
+        },
+        pk="context_id",
+    )
+    db["webhook_inbox"].create_index(["state", "received_at"])
+    db["webhook_inbox"].create_index(["resource_uri", "received_at"])
+    db["unannounced"].create(
+        {
+            "department_id": str,
+            "entity": str,
+            "visma_id": str,
+            "last_modified": str,
+            "found_at": str,
+        },
+        pk=("department_id", "entity", "visma_id"),
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
     _v3_links_many_to_one,
+    _v4_webhooks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

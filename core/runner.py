@@ -14,7 +14,7 @@ from core.departments import Departments
 from core.errors import DuviError
 from core.leases import Leases
 from core.runtime import Runtime
-from core.service import transfer
+from core.service import process_webhooks, sync_master_data, transfer
 from core.transfers import Outcome
 
 
@@ -50,6 +50,9 @@ class Runner:
                 )
                 continue
             try:
+                await process_webhooks(self.rt, dept.id, connections=self.connections)
+                for entity in ("products", "customers"):
+                    await sync_master_data(self.rt, dept.id, entity, connections=self.connections)
                 report.transferred[dept.id] = await transfer(
                     self.rt, dept.id, connections=self.connections
                 )

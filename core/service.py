@@ -193,7 +193,6 @@ async def sync_master_data(
     """Products or customers of one department, per its master setting; `first_time` is the
     explicit first pull from Visma into DUELL, whatever the master."""
     from core.connections import Connections
-    from core.ledger import Ledger  # noqa: F401 - cursors live beside the ledger
     from core.sync.customers import CustomerSync
     from core.sync.products import ProductSync
 
@@ -205,9 +204,28 @@ async def sync_master_data(
     visma = conns.visma(dept_id)
     duell = conns.duell(department_id=dept_id)
     try:
+        from core.ledger import Ledger
+        from core.models import Master
+        from core.store import utcnow
+        from core.sync.webhooks import record_unannounced
+
         cls = ProductSync if entity == "products" else CustomerSync
         sync = cls(rt.store, dept, conns.departments, visma, duell, rt.log)
+        master = (
+            dept.settings.product_master
+            if entity == "products"
+            else (dept.settings.customer_master)
+        )
+        ledger = Ledger(rt.store)
+        polled_key = f"{entity.rstrip('s')}:polled_at"
+        polled_since = ledger.cursor(dept_id, polled_key)
+        started = utcnow()
         report = await (sync.pull_from_visma(first_time=True) if first_time else sync.sync())
+        if master == Master.VISMA and not first_time:
+            # Delta polling is the safety net: what it found that no webhook announced is
+            # remembered for doctor.
+            record_unannounced(rt.store, dept_id, entity.rstrip("s"), polled_since, report.changed)
+        ledger.set_cursor(dept_id, polled_key, started)
         rt.log.info(
             f"{entity}: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.conflicts} conflicts",
@@ -216,6 +234,27 @@ async def sync_master_data(
             data=report.as_dict(),
         )
         return report
+    finally:
+        await visma.aclose()
+        await duell.aclose()
+        if connections is None:
+            conns.close()
+        rt.log.flush()
+
+
+async def process_webhooks(rt: Runtime, dept_id: str, *, connections: Any = None) -> dict[str, int]:
+    """Apply the Visma notifications received for this department's company."""
+    from core.connections import Connections
+    from core.sync.webhooks import process_inbox
+
+    conns = connections or Connections(rt)
+    dept = conns.departments.get(dept_id)
+    if dept is None or not conns.departments.is_set_up(dept_id):
+        return {}
+    visma = conns.visma(dept_id)
+    duell = conns.duell(department_id=dept_id)
+    try:
+        return await process_inbox(rt.store, dept, conns.departments, visma, duell, rt.log)
     finally:
         await visma.aclose()
         await duell.aclose()

@@ -11,7 +11,7 @@ async def test_console_opens_on_the_sandbox_and_quits() -> None:
         await pilot.pause()
         assert app.sub_title == "SANDBOX"
         text = str(app.screen.query_one("#overview").render())
-        assert "schema v3" in text
+        assert "schema v4" in text
         assert "1  Oslo sentrum" in text and "set up (Garnbua AS)" in text
         assert "3  Trondheim Solsiden" in text and "not set up" in text
         await pilot.press("ctrl+q")

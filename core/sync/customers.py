@@ -8,6 +8,7 @@ a resolved conflict takes effect on the next sync.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from core.conflicts import Conflicts
@@ -166,7 +167,9 @@ class CustomerSync:
 
     # -- Visma -> DUELL ------------------------------------------------------------------------
 
-    async def pull_from_visma(self, *, first_time: bool = False) -> SyncReport:
+    async def pull_from_visma(
+        self, *, first_time: bool = False, records: AsyncIterator[VismaCustomer] | None = None
+    ) -> SyncReport:
         from core.ledger import Ledger
 
         report = SyncReport()
@@ -180,7 +183,7 @@ class CustomerSync:
         names = {str(c.customer_id): c.name for c in duell}
         newest = cursor
         new_links: list[Link] = []
-        async for v in self.visma.list_customers(modified_since=cursor):
+        async for v in records or self.visma.list_customers(modified_since=cursor):
             number = v.number or ""
             newest = max(newest or "", v.last_modified_date_time or "")
             contact = v.main_contact
@@ -229,7 +232,8 @@ class CustomerSync:
             else:
                 report.created += 1
             new_links.append(Link(str(saved), number, digest))
+            report.changed.append((number, v.last_modified_date_time or ""))
         self.links.save_many(new_links)
-        if newest:
+        if newest and records is None:
             ledger.set_cursor(self.dept.id, "customer:visma", newest)
         return report

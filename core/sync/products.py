@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -40,6 +41,7 @@ class SyncReport:
     conflicts: int = 0
     failed: list[str] = field(default_factory=list)
     writes: int = 0  # requests that changed something
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (visma id, lastModified)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -170,9 +172,11 @@ class ProductSync:
 
     # -- Visma -> DUELL ------------------------------------------------------------------------
 
-    async def pull_from_visma(self, *, first_time: bool = False) -> SyncReport:
+    async def pull_from_visma(
+        self, *, first_time: bool = False, records: AsyncIterator[InventoryItem] | None = None
+    ) -> SyncReport:
         """Visma items into DUELL. The first-time pull reads everything; later runs only what
-        changed since the cursor."""
+        changed since the cursor; a webhook hands over the records it re-read."""
         from core.ledger import Ledger
 
         report = SyncReport()
@@ -187,9 +191,10 @@ class ProductSync:
         updates: list[dict[str, Any]] = []
         pending_links: list[tuple[str | None, str, str]] = []  # (duell id or None, visma, hash)
         newest = cursor
-        async for item in self.visma.list_items(
+        source = records or self.visma.list_items(
             modified_since=cursor, cost_statistics=True, cross_references=True
-        ):
+        )
+        async for item in source:
             number = item.inventory_number or ""
             newest = max(newest or "", item.last_modified_date_time or "")
             fields = self._duell_fields(item, from_cat, xref)
@@ -222,6 +227,7 @@ class ProductSync:
                 report.created += 1
             updates.append(entry)
             pending_links.append((duell_id, number, digest))
+            report.changed.append((number, item.last_modified_date_time or ""))
         if updates:
             ids = await self.duell.save_products(updates)
             report.writes += (len(updates) + 99) // 100
@@ -231,7 +237,7 @@ class ProductSync:
                     for pid, (_, visma, digest) in zip(ids, pending_links, strict=True)
                 ]
             )
-        if newest:
+        if newest and records is None:
             ledger.set_cursor(self.dept.id, "product:visma", newest)
         return report
 

@@ -253,7 +253,9 @@ class VismaClient:
         if cost_statistics:
             # The single-item GET takes no addCostPriceStatistics; the list filtered on the
             # number does.
-            async for item in self.list_items(inventoryNumber=number, cost_statistics=True):
+            async for item in self.list_items(
+                inventoryNumber=number, cost_statistics=True, cross_references=True
+            ):
                 return item
             raise VismaError(
                 f"Visma.net 404 on /v1/inventory: inventory item '{number}' was not found",

@@ -1,0 +1,228 @@
+"""Changes made in Visma: webhook notifications, with delta polling as the safety net.
+
+The receiver (Starlette, started by `duvi run`, loopback unless configured) checks the tenant
+and an optional shared secret, refuses oversized bodies, and only records the notification:
+duplicates (the same contextId) and any order are harmless. The runner then re-reads each
+resource from Visma, applies it to DUELL per the master setting, and posts notification
+feedback.
+
+Items and customers whose webhook flag is off never notify. Delta polling finds their changes
+anyway; a change that polling found and no notification announced is remembered, and doctor
+says what to do about it (DUELL's own FAQ).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.store import Store, utcnow
+
+SECRET_HEADER = "X-Duvi-Webhook-Secret"
+MAX_BODY = 16 * 1024
+ENTITY_OF_PATH = {"customer": "customer", "inventory": "product"}
+
+
+def receiver_app(
+    store: Store, tenants: Iterable[str], secret: SecretStr | None = None
+) -> Starlette:
+    """The ASGI app that takes Visma's notifications."""
+    allowed = set(tenants)
+
+    async def notify(request: Request) -> Response:
+        if secret is not None:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+                return JSONResponse({"error": "wrong or missing shared secret"}, 401)
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return JSONResponse({"error": "body too large"}, 413)
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return JSONResponse({"error": "body too large"}, 413)
+        try:
+            body = json.loads(raw)
+            context_id = str(body["contextId"])
+            tenant = str(body.get("TenantId") or body.get("tenantId") or "")
+            uri = str(body["resourceUri"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "not a Visma notification"}, 400)
+        if tenant not in allowed:
+            return JSONResponse({"error": "unknown tenant"}, 403)
+        with store.write():
+            cur = store.conn.execute(
+                "INSERT OR IGNORE INTO webhook_inbox (context_id, received_at, tenant_id, "
+                "event_id, action, resource_uri, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                [
+                    context_id,
+                    utcnow(),
+                    tenant,
+                    str(body.get("eventId", "")),
+                    str(body.get("action", "")),
+                    uri,
+                ],
+            )
+        return JSONResponse({"accepted": cur.rowcount == 1, "duplicate": cur.rowcount == 0}, 202)
+
+    return Starlette(routes=[Route("/webhooks/visma", notify, methods=["POST"])])
+
+
+@dataclass(frozen=True)
+class Notification:
+    context_id: str
+    entity: str
+    number: str
+    resource_uri: str
+
+
+def pending(store: Store, tenant_id: str) -> list[Notification]:
+    out = []
+    for r in store.query(
+        "SELECT * FROM webhook_inbox WHERE state = 'pending' AND tenant_id = ? "
+        "ORDER BY received_at",
+        [tenant_id],
+    ):
+        parts = r["resource_uri"].strip("/").split("/")
+        entity = ENTITY_OF_PATH.get(parts[-2]) if len(parts) >= 2 else None
+        if entity is None:
+            mark(store, [r["context_id"]], "failed", "not a customer or inventory resource")
+            continue
+        out.append(Notification(r["context_id"], entity, parts[-1], r["resource_uri"]))
+    return out
+
+
+def mark(store: Store, context_ids: list[str], state: str, error: str | None = None) -> None:
+    with store.write():
+        store.conn.executemany(
+            "UPDATE webhook_inbox SET state = ?, processed_at = ?, error = ? WHERE context_id = ?",
+            [(state, utcnow(), error, c) for c in context_ids],
+        )
+
+
+async def process_inbox(
+    store: Store, dept: Any, departments: Any, visma: Any, duell: Any, log: Any
+) -> dict[str, int]:
+    """Apply the pending notifications of this department's company to DUELL."""
+    from core.models import Master
+    from core.sync.customers import CustomerSync
+    from core.sync.products import ProductSync
+    from core.visma.errors import VismaError
+    from core.visma.models import WebhookFeedback
+
+    notes = pending(store, dept.settings.visma_tenant_id or "")
+    done = {"applied": 0, "ignored": 0, "failed": 0}
+    for entity, master, cls in (
+        ("product", dept.settings.product_master, ProductSync),
+        ("customer", dept.settings.customer_master, CustomerSync),
+    ):
+        batch = [n for n in notes if n.entity == entity]
+        if not batch:
+            continue
+        if master != Master.VISMA:  # DUELL owns this data: Visma's change is not applied
+            mark(store, [n.context_id for n in batch], "ignored", f"{entity} master is DUELL")
+            done["ignored"] += len(batch)
+            continue
+        records, failed = [], []
+        for n in batch:
+            try:
+                if entity == "product":
+                    records.append(await visma.get_item(n.number, cost_statistics=True))
+                else:
+                    records.append(await visma.get_customer(n.number))
+            except VismaError as exc:
+                failed.append((n, exc.message))
+
+        async def feed(items: list[Any] = records) -> AsyncIterator[Any]:
+            for item in items:
+                yield item
+
+        sync = cls(store, dept, departments, visma, duell, log)
+        await sync.pull_from_visma(records=feed())
+        ok = [n for n in batch if n not in {f[0] for f in failed}]
+        mark(store, [n.context_id for n in ok], "applied")
+        for n, error in failed:
+            mark(store, [n.context_id], "failed", error)
+        for n in batch:
+            error = next((e for f, e in failed if f == n), None)
+            try:
+                await visma.post_feedback(
+                    WebhookFeedback(
+                        notification_id=n.context_id,
+                        source="duvi",
+                        is_success=error is None,
+                        description=error or f"applied to DUELL ({entity} {n.number})",
+                    )
+                )
+            except VismaError as exc:
+                log.warning(
+                    f"feedback for notification {n.context_id} not accepted: {exc.message}",
+                    department_id=dept.id,
+                    entity="webhook",
+                )
+        done["applied"] += len(ok)
+        done["failed"] += len(failed)
+    return done
+
+
+def record_unannounced(
+    store: Store,
+    department_id: str,
+    entity: str,
+    polled_since: str | None,
+    changed: list[tuple[str, str]],
+) -> int:
+    """Changes polling found that no notification announced since the previous poll."""
+    path = {"product": "inventory", "customer": "customer"}[entity]
+    since = polled_since or (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    rows = []
+    for number, last_modified in changed:
+        heard = store.query(
+            "SELECT 1 FROM webhook_inbox WHERE resource_uri = ? AND received_at >= ? LIMIT 1",
+            [f"/v1/{path}/{number}", since],
+        )
+        if not heard:
+            rows.append(
+                {
+                    "department_id": department_id,
+                    "entity": entity,
+                    "visma_id": number,
+                    "last_modified": last_modified,
+                    "found_at": utcnow(),
+                }
+            )
+    if rows:
+        with store.write() as db:
+            db["unannounced"].upsert_all(rows, pk=("department_id", "entity", "visma_id"))
+    return len(rows)
+
+
+def unannounced_finding(store: Store, department_id: str) -> str | None:
+    """Doctor's sentence about changes that came without a webhook notification."""
+    rows = store.query(
+        "SELECT entity, visma_id FROM unannounced WHERE department_id = ? "
+        "ORDER BY entity, visma_id",
+        [department_id],
+    )
+    if not rows:
+        return None
+    parts = []
+    for entity, noun in (("product", "items"), ("customer", "customers")):
+        ids = [r["visma_id"] for r in rows if r["entity"] == entity]
+        if ids:
+            shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+            parts.append(
+                f"{len(ids)} {noun} changed in Visma without a webhook notification: "
+                f"the webhook flag is probably off on these {noun}; ask your Visma "
+                f"partner to turn it on for all {noun} and as default for new ones "
+                f"({shown})"
+            )
+    return "\n".join(parts)
