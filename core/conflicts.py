@@ -123,12 +123,19 @@ class Conflicts:
                 },
             )
             if action in ("link", "merge"):
+                if c.entity == "product" and c.source == "duell":
+                    # Several DUELL products share an item number: the chosen one is the item.
+                    duell_id, visma_id = str(candidate), str(c.incoming.get("product_number"))
+                elif c.source == "visma":
+                    duell_id, visma_id = str(candidate), c.incoming_id
+                else:
+                    duell_id, visma_id = c.incoming_id, str(candidate)
                 db["entity_links"].upsert(
                     {
                         "department_id": c.department_id,
                         "entity": c.entity,
-                        "duell_id": c.incoming_id,
-                        "visma_id": candidate,
+                        "duell_id": duell_id,
+                        "visma_id": visma_id,
                         "updated_at": utcnow(),
                     },
                     pk=("department_id", "entity", "duell_id"),

@@ -261,3 +261,29 @@ async def process_webhooks(rt: Runtime, dept_id: str, *, connections: Any = None
         if connections is None:
             conns.close()
         rt.log.flush()
+
+
+async def resolve_conflict(
+    rt: Runtime,
+    conflict_id: int,
+    action: str,
+    *,
+    candidate: str | None = None,
+    fields: dict[str, Any] | None = None,
+    apply_now: bool = False,
+    connections: Any = None,
+) -> Any:
+    """A person's decision on a conflict; audited; applied on the next sync, or at once."""
+    from core.conflicts import Conflicts
+
+    refuse_if_read_only(rt, "resolving a conflict")
+    resolved = Conflicts(rt.store).resolve(
+        conflict_id,
+        action,  # type: ignore[arg-type]
+        candidate=candidate,
+        fields=fields,
+    )
+    if apply_now:
+        entity = "customers" if resolved.entity == "customer" else "products"
+        await sync_master_data(rt, resolved.department_id, entity, connections=connections)
+    return resolved

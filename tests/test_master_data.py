@@ -151,3 +151,83 @@ async def test_stock_update_one_released_issue_per_day(installation: Installatio
     }
     assert await transfer(installation.rt, "1", connections=installation.connections) == []
     assert len(Ledger(installation.rt.store).rows("1", kind="stock")) == 30
+
+
+async def test_each_key_links_instead_of_creating_and_merge_applies_at_once(
+    installation: Installation,
+) -> None:
+    from core.service import resolve_conflict
+
+    company, duell = installation.company, installation.sandbox.duell.state
+    duell.customers.clear()
+    duell.customers.update(
+        {
+            1: {"customer_id": 1, "customer_name": "Org AS", "org_number": "123 456 785"},
+            2: {"customer_id": 2, "customer_name": "Tlf", "phone": "+47 412 34 567"},
+            3: {"customer_id": 3, "customer_name": "Epost", "email": "  KARI@Example.NO "},
+            4: {
+                "customer_id": 4,
+                "customer_name": "Begge",
+                "org_number": "923456783",
+                "phone": "41234567",
+            },
+            5: {"customer_id": 5, "customer_name": "To like", "email": "dup@example.no"},
+        }
+    )
+    company.customers.clear()
+    for number, rec in {
+        "V-ORG": {"name": "Org", "corporateId": "123456785"},
+        "V-TLF": {"name": "Tlf", "mainContact": {"phone1": "41234567"}},
+        "V-EPOST": {"name": "Epost", "mainContact": {"email": "kari@example.no"}},
+        "V-ORG2": {"name": "Begge", "corporateId": "923456783"},
+        "V-DUP1": {"name": "Dup 1", "mainContact": {"email": "dup@example.no"}},
+        "V-DUP2": {"name": "Dup 2", "mainContact": {"email": "DUP@example.no"}},
+    }.items():
+        company.customers[number] = {"number": number, "status": "Active", **rec}
+        company.touch("customer", number, company.customers[number])
+    report = await sync(installation, "customers")
+    assert report.created == 0 and report.conflicts == 1
+    links = {
+        r["duell_id"]: r["visma_id"]
+        for r in installation.rt.store.query(
+            "SELECT duell_id, visma_id FROM entity_links WHERE entity = 'customer'"
+        )
+    }
+    assert links == {"1": "V-ORG", "2": "V-TLF", "3": "V-EPOST", "4": "V-ORG2"}
+    warned = installation.rt.store.query(
+        "SELECT message FROM events WHERE message LIKE ?", ["%orgnr decides%"]
+    )
+    assert warned  # customer 4: org. number -> V-ORG2, phone -> V-TLF; the priority decides
+    conflict = Conflicts(installation.rt.store).list("1")[0]
+    assert conflict.incoming_id == "5" and conflict.match_key == "email"
+    await resolve_conflict(
+        installation.rt,
+        conflict.id,
+        "merge",
+        candidate="V-DUP2",
+        fields={"name": "Duplikat Samlet AS"},
+        apply_now=True,
+        connections=installation.connections,
+    )
+    assert company.customers["V-DUP2"]["name"] == "Duplikat Samlet AS"  # applied at once
+
+
+async def test_a_product_number_conflict_resolved_by_linking_the_right_product(
+    installation: Installation,
+) -> None:
+    from core.service import resolve_conflict
+
+    await sync(installation, "products")
+    conflicts = Conflicts(installation.rt.store)
+    c = next(x for x in conflicts.list("1") if x.entity == "product")
+    chosen = c.candidates[-1]
+    await resolve_conflict(
+        installation.rt,
+        c.id,
+        "link",
+        candidate=chosen["id"],
+        apply_now=True,
+        connections=installation.connections,
+    )
+    item = installation.company.items[c.incoming["product_number"]]
+    assert item["description"] == chosen["name"]  # the chosen DUELL product now is the item

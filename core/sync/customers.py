@@ -66,6 +66,13 @@ class CustomerSync:
             return "open" if c is not None else None
         return (c.resolution or {}).get("action")
 
+    def _merged(self, incoming_id: str) -> dict[str, Any]:
+        """The values a person chose field by field when merging this record, if any."""
+        c = self.conflicts.open_for(self.dept.id, ENTITY, incoming_id)
+        if c is None or c.state != "resolved" or (c.resolution or {}).get("action") != "merge":
+            return {}
+        return dict((c.resolution or {}).get("fields") or {})
+
     # -- DUELL -> Visma ------------------------------------------------------------------------
 
     async def push_to_visma(self) -> SyncReport:
@@ -76,9 +83,9 @@ class CustomerSync:
         index = CustomerIndex((c.number, _visma_keys(c)) for c in visma)
         new_links: list[Link] = []
         async for d in self.duell.list_customers():
-            fields = self._visma_fields(d)
-            digest = content_hash(fields)
             did = str(d.customer_id)
+            fields = {**self._visma_fields(d), **self._merged(did)}
+            digest = content_hash(fields)
             link = links.get(did)
             if link is not None and link.content_hash == digest:
                 report.unchanged += 1
