@@ -186,7 +186,7 @@ def sync_cmd(
     """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
     from core.audit import record
     from core.runtime import Runtime
-    from core.service import department_ids, sync_master_data, transfer
+    from core.service import department_ids, refuse_if_read_only, sync_master_data, transfer
     from core.transfers import INVOICE, ZREPORT
 
     choices = {
@@ -201,6 +201,7 @@ def sync_cmd(
         raise typer.BadParameter(f"use one of {', '.join(choices)}", param_hint="--entity")
     outcomes, reports = [], {}
     with Runtime.open(CliState.settings()) as rt:
+        refuse_if_read_only(rt, "syncing")
         for d in department_ids(rt, dept):
             record(
                 rt.store,
@@ -246,11 +247,12 @@ def pull_cmd(
     """First-time pull of everything from Visma into DUELL (before switching the master)."""
     from core.audit import record
     from core.runtime import Runtime
-    from core.service import sync_master_data
+    from core.service import refuse_if_read_only, sync_master_data
 
     if entity not in ("products", "customers"):
         raise typer.BadParameter("use products or customers", param_hint="ENTITY")
     with Runtime.open(CliState.settings()) as rt:
+        refuse_if_read_only(rt, "pulling")
         record(rt.store, "pull.first_time", department_id=dept, target=entity)
         r = _run_async(sync_master_data(rt, dept, entity, first_time=True))
     typer.echo(
@@ -275,9 +277,10 @@ def import_saft_cmd(
 
     from core.audit import record
     from core.runtime import Runtime
-    from core.service import import_saft
+    from core.service import import_saft, refuse_if_read_only
 
     with Runtime.open(CliState.settings()) as rt:
+        refuse_if_read_only(rt, "importing")
         record(rt.store, "import.saft", department_id=dept, target=file)
         outcomes = _run_async(import_saft(rt, Path(file), dept, send=not no_transfer))
     _print_outcomes(outcomes, as_json)
@@ -479,8 +482,53 @@ def conflicts_resolve(
     typer.echo(f"#{c.id}: {c.state} ({chosen[0]})")
 
 
-doctor_app = typer.Typer(help="Diagnostics.")
+doctor_app = typer.Typer(help="Diagnostics: what is wrong with this department?")
 app.add_typer(doctor_app, name="doctor")
+
+
+def _doctor_checks(rt: Any, dept: str | None, integrity: bool, stale_hours: int) -> list:
+    from core.departments import Departments
+    from core.doctor import run_doctor
+
+    depts = Departments(rt.store, rt.secrets)
+    ids = [d.id for d in depts.list()] if dept is None else [dept]
+    if dept is not None and depts.get(dept) is None:
+        raise typer.BadParameter(f"there is no department {dept!r}", param_hint="--dept")
+    return _run_async(run_doctor(rt, ids, integrity=integrity, stale_hours=stale_hours))
+
+
+@doctor_app.callback(invoke_without_command=True)
+def doctor_cmd(
+    ctx: typer.Context,
+    dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    integrity: Annotated[
+        bool, typer.Option("--integrity", help="Also run PRAGMA integrity_check.")
+    ] = False,
+    stale_hours: Annotated[
+        int, typer.Option(help="Z-reports older than this should be confirmed.")
+    ] = 36,
+) -> None:
+    """Every check with its remedy. Exit 0 ok, 1 warnings, 2 failures."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core.doctor import Status, exit_code
+    from core.runtime import Runtime
+
+    with Runtime.open(CliState.settings()) as rt:
+        checks = _doctor_checks(rt, dept, integrity, stale_hours)
+    if as_json:
+        typer.echo(
+            json.dumps([c.as_dict() for c in checks], indent=2, default=str, ensure_ascii=False)
+        )
+    else:
+        marks = {Status.OK: "ok  ", Status.WARN: "WARN", Status.FAIL: "FAIL"}
+        for c in checks:
+            where = f"[{c.department_id}] " if c.department_id else ""
+            typer.echo(f"{marks[c.status]} {where}{c.title}: {c.found}")
+            if c.status != Status.OK and c.remedy:
+                typer.echo(f"       -> {c.remedy}")
+    raise typer.Exit(exit_code(checks))
 
 
 @doctor_app.command("webhooks")
@@ -522,6 +570,77 @@ def doctor_duplicates(
             typer.echo(f"  same {c['key']} {c['value']}: {members}")
     if report["visma"] or report["duell"]:
         raise typer.Exit(1)
+
+
+def _since(value: str) -> Any:
+    """7d, 12h, 30m -> a timedelta."""
+    from datetime import timedelta
+
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    try:
+        return timedelta(**{units[value[-1]]: float(value[:-1])})
+    except (KeyError, ValueError):
+        raise typer.BadParameter(
+            f"{value!r}: use e.g. 7d, 12h or 30m", param_hint="--since"
+        ) from None
+
+
+@app.command("audit")
+def audit_cmd(
+    dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    since: Annotated[str, typer.Option(help="How far back: 7d, 12h, 30m.")] = "30d",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Who changed what, when, from where (with before and after)."""
+    from datetime import UTC, datetime
+
+    from core.runtime import Runtime
+
+    cutoff = (datetime.now(UTC) - _since(since)).isoformat(timespec="milliseconds")
+    cutoff = cutoff.replace("+00:00", "Z")
+    sql, params = "SELECT * FROM audit WHERE ts >= ?", [cutoff]
+    if dept:
+        sql += " AND department_id = ?"
+        params.append(dept)
+    with Runtime.open(CliState.settings()) as rt:
+        rows = rt.store.query(sql + " ORDER BY id", params)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        origin = f" from {r['ssh_client']}" if r["ssh_client"] else ""
+        change = f" {r['before']} -> {r['after']}" if r["before"] or r["after"] else ""
+        typer.echo(
+            f"{r['ts']} {r['actor']}{origin} [{r['department_id'] or '-'}] "
+            f"{r['action']} {r['target'] or ''}{change}"
+        )
+
+
+@app.command("support-bundle")
+def support_bundle_cmd(
+    dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    since: Annotated[str, typer.Option(help="How much log: 7d, 12h, 30m.")] = "7d",
+    out: Annotated[str | None, typer.Option("--out", help="The archive to write.")] = None,
+) -> None:
+    """One archive for escalation; every secret masked."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from core.bundle import build_bundle
+    from core.runtime import Runtime
+
+    window = _since(since)
+    with Runtime.open(CliState.settings()) as rt:
+        checks = [c.as_dict() for c in _doctor_checks(rt, dept, False, 36)]
+        path = (
+            Path(out)
+            if out
+            else rt.settings.home
+            / "bundles"
+            / (f"duvi-support-{datetime.now():%Y%m%d-%H%M%S}.tar.gz")
+        )
+        build_bundle(rt, path, department_id=dept, since=window, doctor=checks)
+    typer.echo(str(path))
 
 
 sandbox_app = typer.Typer(help="The built-in simulation of DUELL and Visma.net.")

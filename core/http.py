@@ -207,6 +207,7 @@ class HttpService:
             follow_redirects=False,
         )
         self.stats = {"requests": 0, "retries": 0, "status_429": 0}
+        self.last_date: str | None = None  # the service's Date header, for doctor's clock check
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -313,6 +314,7 @@ class HttpService:
             self._record(request, None, t0, context, error=_describe(exc))
             raise
         self._record(request, response, t0, context)
+        self.last_date = response.headers.get("date") or self.last_date
         return response
 
     def _record(

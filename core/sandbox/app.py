@@ -4,7 +4,10 @@ for `uv run duvi` and the tests; on loopback with uvicorn for `duvi sandbox serv
 
 from __future__ import annotations
 
+import email.utils
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -50,7 +53,25 @@ class Sandbox:
                 Mount("/duell", routes=self.duell.routes()),
             ]
         )
-        self.app = FaultMiddleware(inner, self.faults)
+        self.date_skew = 0.0  # seconds the sandbox's Date header is off (doctor's clock check)
+        self.app = FaultMiddleware(self._dated(inner), self.faults)
+
+    def _dated(self, app: Any) -> Any:
+        """Every response carries a Date header, as the real services' do."""
+
+        async def dated(scope: Any, receive: Any, send: Any) -> None:
+            async def send_dated(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    stamp = email.utils.formatdate(time.time() + self.date_skew, usegmt=True)
+                    message = {
+                        **message,
+                        "headers": [*message.get("headers", []), (b"date", stamp.encode())],
+                    }
+                await send(message)
+
+            await app(scope, receive, send_dated)
+
+        return dated
 
     def add_company(
         self,

@@ -1,0 +1,566 @@
+"""Doctor: "what is wrong with this department?" in one run. Each check says ok / warn /
+fail, what it found (with the records concerned) and the remedy in plain words.
+`duvi doctor` exits 0 when all is ok, 1 on warnings, 2 on failures (cron, monitoring)."""
+
+from __future__ import annotations
+
+import email.utils
+import stat
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from core.config import config_file_path
+from core.departments import Departments
+from core.duell.errors import DuellBlockedError
+from core.errors import DuviError
+from core.ledger import Ledger, State
+from core.models import DepartmentSettings, ZReport
+from core.runtime import Runtime
+from core.visma.errors import VismaError
+
+CLOCK_SKEW_LIMIT = 120  # seconds; token lifetimes and date filters tolerate less than this
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass
+class Check:
+    id: str
+    title: str
+    status: Status
+    found: str
+    remedy: str = ""
+    department_id: str | None = None
+    records: list[Any] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "status": str(self.status)}
+
+
+def ok(cid: str, title: str, found: str, dept: str | None = None) -> Check:
+    return Check(cid, title, Status.OK, found, department_id=dept)
+
+
+def exit_code(checks: list[Check]) -> int:
+    statuses = {c.status for c in checks}
+    return 2 if Status.FAIL in statuses else 1 if Status.WARN in statuses else 0
+
+
+# -- local ------------------------------------------------------------------------------------
+
+
+def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
+    checks = []
+    db = rt.settings.database
+    wal = db.with_name(db.name + "-wal")
+    size = db.stat().st_size / 1e6
+    wal_size = wal.stat().st_size / 1e6 if wal.exists() else 0.0
+    checks.append(ok("db.size", "Database size", f"{db}: {size:.1f} MB, WAL {wal_size:.1f} MB"))
+    if integrity:
+        result = rt.store.query("PRAGMA integrity_check")[0]
+        value = next(iter(result.values()))
+        checks.append(
+            ok("db.integrity", "Database integrity", "integrity_check: ok")
+            if value == "ok"
+            else Check(
+                "db.integrity",
+                "Database integrity",
+                Status.FAIL,
+                str(value),
+                "restore the database from a backup; keep this copy for support",
+            )
+        )
+    loose = []
+    for path in (db, rt.settings.secrets, config_file_path()):
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            loose.append(f"{path} ({stat.S_IMODE(path.stat().st_mode):04o})")
+    checks.append(
+        ok("files.modes", "File modes", "database, secrets and config are 0600")
+        if not loose
+        else Check(
+            "files.modes",
+            "File modes",
+            Status.FAIL,
+            "readable by other users: " + ", ".join(loose),
+            "run: chmod 600 " + " ".join(x.split(" (")[0] for x in loose),
+            records=loose,
+        )
+    )
+    beat = rt.store.query("SELECT ts, pid, host FROM heartbeats WHERE component = 'runner'")
+    limit = rt.settings.sync_interval_minutes * 60 * 2
+    if not beat:
+        checks.append(
+            Check(
+                "runner.alive",
+                "Automatic transfer runner",
+                Status.WARN,
+                "no runner has ever run on this database",
+                "start `duvi run` (as a service) for automatic transfers",
+            )
+        )
+    else:
+        ts = datetime.fromisoformat(beat[0]["ts"].replace("Z", "+00:00"))
+        age = (datetime.now(UTC) - ts).total_seconds()
+        if age > limit:
+            checks.append(
+                Check(
+                    "runner.alive",
+                    "Automatic transfer runner",
+                    Status.WARN,
+                    f"last heartbeat {age / 60:.0f} min ago (pid {beat[0]['pid']} on "
+                    f"{beat[0]['host']})",
+                    "check that `duvi run` is running; restart it",
+                )
+            )
+        else:
+            checks.append(
+                ok(
+                    "runner.alive",
+                    "Automatic transfer runner",
+                    f"alive: last round {age:.0f} s ago (pid {beat[0]['pid']})",
+                )
+            )
+    return checks
+
+
+# -- per department ---------------------------------------------------------------------------
+
+
+def _zreports(rows: list[Any]) -> list[ZReport]:
+    out = []
+    for r in rows:
+        try:
+            out.append(ZReport.model_validate(r.payload))
+        except ValueError:
+            continue
+    return out
+
+
+def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[Check]:
+    from core.accounting import month_boundary
+
+    ledger = Ledger(rt.store)
+    rows = ledger.rows(dept_id, kind="zreport")
+    zs = _zreports(rows)
+    checks = []
+    numbers = sorted(z.z_number for z in zs)
+    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers)) if numbers else []
+    checks.append(
+        ok(
+            "zreport.gaps",
+            "Z-report number sequence",
+            f"{len(numbers)} Z-reports, no gaps",
+            dept_id,
+        )
+        if not missing
+        else Check(
+            "zreport.gaps",
+            "Z-report number sequence",
+            Status.FAIL,
+            f"Z number(s) {', '.join(map(str, missing))} missing between "
+            f"{numbers[0]} and {numbers[-1]}: a lost settlement until proven otherwise",
+            "find these Z-reports in DUELL (Dagsoppgjør); if they exist, import them "
+            "(`duvi import saft`), else ask the shop why the number was skipped",
+            dept_id,
+            missing,
+        )
+    )
+    now = datetime.now()
+    by_key = {r.key: r for r in rows}
+    stale = [
+        f"Z {z.z_number} ({z.closed_at:%Y-%m-%d %H:%M})"
+        for z in zs
+        if by_key[f"DUELL-Z-{dept_id}-{z.z_number}"].state != State.CONFIRMED
+        and now - z.closed_at > timedelta(hours=stale_hours)
+    ]
+    checks.append(
+        ok(
+            "zreport.stale",
+            f"Z-reports confirmed within {stale_hours} h",
+            "nothing old is waiting",
+            dept_id,
+        )
+        if not stale
+        else Check(
+            "zreport.stale",
+            f"Z-reports confirmed within {stale_hours} h",
+            Status.WARN,
+            f"{len(stale)} not confirmed: {', '.join(stale[:10])}",
+            "see `duvi transfers --dept` and the checks below for why",
+            dept_id,
+            stale,
+        )
+    )
+    attention = ledger.rows(dept_id, states=(State.FAILED, State.ATTENTION, State.SENT))
+    checks.append(
+        ok("transfers.attention", "Transfers needing attention", "none", dept_id)
+        if not attention
+        else Check(
+            "transfers.attention",
+            "Transfers needing attention",
+            Status.FAIL if any(r.state == State.FAILED for r in attention) else Status.WARN,
+            "; ".join(f"{r.key} {r.state}: {r.last_error or 'in doubt'}" for r in attention[:10]),
+            "fix the cause named, then `duvi sync --retry-failed`; rows 'sent' are "
+            "looked up in Visma before any resend",
+            dept_id,
+            [r.key for r in attention],
+        )
+    )
+    boundary = [m for z in zs if (m := month_boundary(z))]
+    checks.append(
+        ok("zreport.month", "Month boundaries", "no Z-report crossed a month", dept_id)
+        if not boundary
+        else Check(
+            "zreport.month",
+            "Month boundaries",
+            Status.WARN,
+            f"{len(boundary)} Z-report(s) taken after midnight into the next month",
+            "check with the accountant that these belong to the period of their "
+            "business date (as booked)",
+            dept_id,
+            boundary,
+        )
+    )
+    return checks
+
+
+def mapping_checks(
+    rt: Runtime,
+    dept_id: str,
+    settings: DepartmentSettings,
+    visma_vat: set[str] | None,
+    accounts: dict[str, Any] | None,
+) -> list[Check]:
+    depts = Departments(rt.store, rt.secrets)
+    zs = _zreports(Ledger(rt.store).rows(dept_id, kind="zreport"))
+    mappings = depts.vat_mappings(dept_id)
+    rates = sorted({s.rate for z in zs for s in z.sales if s.gross})
+    unmapped = [r for r in rates if not (m := mappings.get(r)) or not m.visma_vat_id]
+    unknown = [
+        f"{r} % -> {mappings[r].visma_vat_id}"
+        for r in rates
+        if r in mappings and visma_vat is not None and mappings[r].visma_vat_id not in visma_vat
+    ]
+    checks = []
+    if unmapped or unknown:
+        found = "; ".join(
+            [f"map VAT rate {format(r.normalize(), 'f')} % to a Visma VAT code" for r in unmapped]
+            + [f"VAT id no longer in Visma: {u}" for u in unknown]
+        )
+        checks.append(
+            Check(
+                "mapping.vat",
+                "VAT mapping",
+                Status.FAIL,
+                found,
+                "complete the VAT mapping (console: VAT mapping editor); transfers of "
+                "this department are blocked until then",
+                dept_id,
+                [str(r) for r in unmapped] + unknown,
+            )
+        )
+    else:
+        checks.append(
+            ok(
+                "mapping.vat",
+                "VAT mapping",
+                f"{len(rates)} rates in use, all mapped to existing VAT ids",
+                dept_id,
+            )
+        )
+    if accounts is not None:
+        amap = depts.account_map(dept_id)
+        bad = sorted(
+            {
+                f"{key} -> {acc}" + (" (inactive)" if acc in accounts else " (missing)")
+                for key, acc in amap.items()
+                if acc not in accounts or accounts[acc].active is False
+            }
+        )
+        checks.append(
+            ok(
+                "mapping.accounts",
+                "Account map",
+                f"{len(amap)} accounts present and active",
+                dept_id,
+            )
+            if not bad
+            else Check(
+                "mapping.accounts",
+                "Account map",
+                Status.FAIL,
+                "; ".join(bad),
+                "create or activate these accounts in Visma, or change the account map",
+                dept_id,
+                bad,
+            )
+        )
+    fallback = sorted(
+        {
+            f"Z {z.z_number}: {p.type}"
+            for z in zs
+            for p in z.payments
+            if p.amount and f"payment:{p.type}" not in depts.account_map(dept_id)
+        }
+    )
+    checks.append(
+        ok("mapping.fallback", "Payment types", "every payment type has an account", dept_id)
+        if not fallback
+        else Check(
+            "mapping.fallback",
+            "Payment types",
+            Status.WARN,
+            f"{len(fallback)} payment(s) booked on the fallback account: "
+            + ", ".join(fallback[:10]),
+            "map these payment types in the account map",
+            dept_id,
+            fallback,
+        )
+    )
+    return checks
+
+
+def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) -> list[Check]:
+    from core.conflicts import Conflicts
+    from core.sync.webhooks import unannounced_finding
+
+    checks = []
+    open_ = Conflicts(rt.store).list(dept_id)
+    checks.append(
+        ok("masterdata.conflicts", "Duplicate conflicts", "none open", dept_id)
+        if not open_
+        else Check(
+            "masterdata.conflicts",
+            "Duplicate conflicts",
+            Status.WARN,
+            f"{len(open_)} open: these records wait for a person",
+            "resolve them (console: conflicts, or `duvi conflicts resolve`)",
+            dept_id,
+            [c.id for c in open_],
+        )
+    )
+    finding = unannounced_finding(rt.store, dept_id)
+    checks.append(
+        ok(
+            "masterdata.webhooks",
+            "Changes without webhook",
+            "every change found by polling was announced",
+            dept_id,
+        )
+        if finding is None
+        else Check(
+            "masterdata.webhooks",
+            "Changes without webhook",
+            Status.WARN,
+            finding,
+            "turn the webhook flag on in Visma (polling keeps them in sync meanwhile)",
+            dept_id,
+        )
+    )
+    if nameless is not None:
+        checks.append(
+            ok("masterdata.nameless", "Items without a name", "none", dept_id)
+            if not nameless
+            else Check(
+                "masterdata.nameless",
+                "Items without a name",
+                Status.WARN,
+                f"{len(nameless)} Visma item(s) have no name; DUELL shows their item "
+                f"number: {', '.join(nameless[:10])}",
+                "give them a description in Visma",
+                dept_id,
+                nameless,
+            )
+        )
+    return checks
+
+
+def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
+    if not date_header:
+        return ok(f"clock.{name}", f"Clock against {name}", "no Date header seen", dept_id)
+    theirs = email.utils.parsedate_to_datetime(date_header).timestamp()
+    skew = time.time() - theirs
+    if abs(skew) > CLOCK_SKEW_LIMIT:
+        return Check(
+            f"clock.{name}",
+            f"Clock against {name}",
+            Status.FAIL,
+            f"this host's clock is {skew:+.0f} s off {name}'s",
+            "turn on time sync (chrony or systemd-timesyncd): tokens and date filters "
+            "break on a skewed clock",
+            dept_id,
+        )
+    return ok(f"clock.{name}", f"Clock against {name}", f"{skew:+.0f} s", dept_id)
+
+
+async def remote_checks(
+    rt: Runtime, dept_id: str, conns: Any
+) -> tuple[list[Check], dict[str, Any]]:
+    """DUELL and Visma reachable and set up right; returns what later checks need."""
+    depts = conns.departments
+    dept = depts.get(dept_id)
+    checks: list[Check] = []
+    facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None}
+    duell = conns.duell(department_id=dept_id)
+    try:
+        await duell.departments()
+        checks.append(ok("duell.login", "DUELL credentials", "logged in", dept_id))
+        remaining = duell.http.pacer.remaining
+        checks.append(ok("duell.rate", "DUELL rate limit", f"{remaining} requests left", dept_id))
+        checks.append(_clock("DUELL", duell.http.last_date, dept_id))
+    except DuellBlockedError as exc:
+        checks.append(
+            Check("duell.firewall", "DUELL firewall", Status.FAIL, exc.message, exc.remedy, dept_id)
+        )
+    except DuviError as exc:
+        checks.append(
+            Check("duell.login", "DUELL credentials", Status.FAIL, exc.message, exc.remedy, dept_id)
+        )
+    finally:
+        await duell.aclose()
+    if dept is None or not depts.is_set_up(dept_id):
+        checks.append(
+            Check(
+                "visma.setup",
+                "Visma setup",
+                Status.WARN,
+                "this department is not set up for Visma",
+                "run the console's setup for it",
+                dept_id,
+            )
+        )
+        return checks, facts
+    visma = conns.visma(dept_id)
+    try:
+        branches = {b.number for b in await visma.list_branches()}
+        checks.append(ok("visma.token", "Visma token and tenant", "the company answers", dept_id))
+        s = dept.settings
+        problems = []
+        if s.several_clients and s.branch_number and s.branch_number not in branches:
+            problems.append(f"branch {s.branch_number} no longer exists")
+        if s.several_departments and s.cost_bearer_value:
+            dim = await visma.get_dimension("SUBACCOUNT")
+            values = {(sg.segment_id, v.value_id) for sg in dim.segments for v in sg.segment_values}
+            if (s.cost_bearer_segment, s.cost_bearer_value) not in values:
+                problems.append(
+                    f"cost bearer {s.cost_bearer_value} is not a value of segment "
+                    f"{s.cost_bearer_segment}"
+                )
+        checks.append(
+            ok(
+                "visma.company",
+                "Company, branch and cost bearer",
+                "what setup saved still exists",
+                dept_id,
+            )
+            if not problems
+            else Check(
+                "visma.company",
+                "Company, branch and cost bearer",
+                Status.FAIL,
+                "; ".join(problems),
+                "choose them again in the console's setup",
+                dept_id,
+                problems,
+            )
+        )
+        facts["vat"] = {v.vat_id for v in await visma.list_vat()}
+        facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
+        facts["nameless"] = [
+            i.inventory_number async for i in visma.list_items() if not i.description
+        ]
+        pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
+        remaining = visma.http.pacer.remaining
+        checks.append(
+            ok(
+                "visma.rate",
+                "Visma rate limit",
+                f"{remaining} requests left for {pending} pending documents",
+                dept_id,
+            )
+            if remaining >= pending * 2
+            else Check(
+                "visma.rate",
+                "Visma rate limit",
+                Status.WARN,
+                f"{remaining} requests left this window for {pending} pending documents",
+                "transfers will wait for the next window by themselves",
+                dept_id,
+            )
+        )
+        checks.append(_clock("Visma", visma.http.last_date, dept_id))
+    except VismaError as exc:
+        cid = "visma.licence" if exc.fault_code == "12027" else "visma.token"
+        checks.append(
+            Check(
+                cid,
+                "Visma token and tenant" if cid == "visma.token" else "Visma licence",
+                Status.FAIL,
+                exc.message,
+                exc.remedy,
+                dept_id,
+            )
+        )
+    except DuviError as exc:
+        checks.append(
+            Check(
+                "visma.token",
+                "Visma token and tenant",
+                Status.FAIL,
+                exc.message,
+                exc.remedy,
+                dept_id,
+            )
+        )
+    finally:
+        await visma.aclose()
+    return checks, facts
+
+
+async def run_doctor(
+    rt: Runtime,
+    dept_ids: list[str],
+    *,
+    connections: Any = None,
+    integrity: bool = False,
+    stale_hours: int = 36,
+) -> list[Check]:
+    from core.connections import Connections
+
+    conns = connections or Connections(rt)
+    checks = local_checks(rt, integrity=integrity)
+    try:
+        for dept_id in dept_ids:
+            dept = conns.departments.get(dept_id)
+            try:
+                remote, facts = await remote_checks(rt, dept_id, conns)
+            except DuviError as exc:  # e.g. a secrets file others can read: say so, go on
+                remote = [
+                    Check(
+                        "department.setup",
+                        "Department setup",
+                        Status.FAIL,
+                        exc.message,
+                        exc.remedy,
+                        dept_id,
+                    )
+                ]
+                facts = {"vat": None, "accounts": None, "nameless": None}
+            checks += remote
+            checks += ledger_checks(rt, dept_id, stale_hours=stale_hours)
+            if dept is not None:
+                checks += mapping_checks(
+                    rt, dept_id, dept.settings, facts["vat"], facts["accounts"]
+                )
+            checks += master_data_checks(rt, dept_id, facts["nameless"])
+    finally:
+        if connections is None:
+            conns.close()
+    return checks
