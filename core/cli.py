@@ -187,7 +187,7 @@ def sync_cmd(
     from core.audit import record
     from core.runtime import Runtime
     from core.service import department_ids, refuse_if_read_only, sync_master_data, transfer
-    from core.transfers import INVOICE, ZREPORT
+    from core.transfers import INVOICE, STOCK, ZREPORT
 
     choices = {
         "zreports": (ZREPORT,),
@@ -212,7 +212,7 @@ def sync_cmd(
             for master in ("products", "customers"):
                 if master in wanted:
                     reports[f"{d}/{master}"] = _run_async(sync_master_data(rt, d, master))
-            kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE))
+            kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE, STOCK))
             if kinds:
                 outcomes += _run_async(transfer(rt, d, kinds=kinds, retry_failed=retry_failed))
     if as_json:
