@@ -194,7 +194,8 @@ def sync_cmd(
         "invoices": (INVOICE,),
         "products": ("products",),
         "customers": ("customers",),
-        "all": ("products", "customers", ZREPORT, INVOICE),
+        "transfers": (ZREPORT, INVOICE, STOCK),
+        "all": ("products", "customers", ZREPORT, INVOICE, STOCK),
     }
     wanted = choices.get(entity)
     if wanted is None:

@@ -34,7 +34,7 @@ KILLS, MAX_RUNS = 50, 90
 
 def sync(env: dict[str, str], failpoints: str = "") -> int:
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "sync"],
+        [sys.executable, "-m", "tui.cli", "sync", "--entity", "transfers"],
         env={**env, "DUVI_FAILPOINTS": failpoints},
         capture_output=True,
         text=True,
