@@ -287,3 +287,27 @@ async def resolve_conflict(
         entity = "customers" if resolved.entity == "customer" else "products"
         await sync_master_data(rt, resolved.department_id, entity, connections=connections)
     return resolved
+
+
+def run_now(settings: Any, dept_id: str) -> str:
+    """The console's "run now": master data and transfers of one department, in a fresh
+    runtime (called from a worker thread). Returns a one-line summary."""
+    import asyncio
+
+    async def go() -> str:
+        with Runtime.open(settings) as rt:
+            refuse_if_read_only(rt, "running a sync")
+            from core.audit import record
+
+            record(rt.store, "sync.run", department_id=dept_id, after={"from": "console"})
+            parts = []
+            for entity in ("products", "customers"):
+                r = await sync_master_data(rt, dept_id, entity)
+                parts.append(f"{entity} {r.created}+{r.updated}")
+            outcomes = await transfer(rt, dept_id)
+            done = sum(1 for o in outcomes if str(o.state) == "confirmed")
+            held = sum(1 for o in outcomes if str(o.state) in ("failed", "attention"))
+            parts.append(f"{done} transferred, {held} need attention")
+            return f"department {dept_id}: " + ", ".join(parts)
+
+    return asyncio.run(go())

@@ -1,18 +1,96 @@
+"""The console driven by Pilot: what it shows, and what changed in the store."""
+
 from __future__ import annotations
 
+from textual.widgets import TabbedContent
+
 from core.config import load_settings
+from core.ledger import Ledger, State
+from core.runtime import Runtime
 from tui.app import DuviApp
+from tui.screens.help import HelpScreen
+from tui.widgets.status_panel import StatusPanel
 
 
-async def test_console_opens_on_the_sandbox_and_quits() -> None:
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:
     app = DuviApp(load_settings())
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert app.sub_title == "SANDBOX"
-        text = str(app.screen.query_one("#overview").render())
-        assert "schema v4" in text
-        assert "1  Oslo sentrum" in text and "set up (Garnbua AS)" in text
-        assert "3  Trondheim Solsiden" in text and "not set up" in text
+        tabs = app.screen.query_one("#departments", TabbedContent)
+        assert tabs.active == "dept-1"
+        assert [str(t.label) for t in tabs.query("Tab")] == [
+            "1 Oslo sentrum",
+            "2 Bergen Galleriet",
+            "3 Trondheim Solsiden",
+        ]
+        panel = app.screen.query_one("#status-1", StatusPanel)
+        assert [panel.get_row_at(i)[0] for i in range(panel.row_count)] == [
+            "Z-reports",
+            "Invoices",
+            "Products",
+            "Customers",
+            "Stock",
+            "Webhooks",
+        ]
+        await pilot.press("3")
+        assert tabs.active == "dept-3"
+        assert "Not set up" in str(app.screen.query_one("#dept-3 .setup-hint").render())
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_rows = app.screen.query_one("#help-table").row_count
+        assert help_rows >= 13  # generated from every binding with an id
+        await pilot.press("escape")
         await pilot.press("ctrl+q")
     assert app.return_code == 0
+
+
+async def test_run_now_transfers_and_the_panel_says_so() -> None:
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)  # the run, then the reload it triggers
+        await settle(app, pilot)
+        panel = app.screen.query_one("#status-1", StatusPanel)
+        assert panel.get_row_at(0)[1] == "✓ ok"  # Z-reports
+    with Runtime.open(load_settings()) as rt:
+        rows = Ledger(rt.store).rows("1", kind="zreport")
+        assert len(rows) == 30 and {r.state for r in rows} == {State.CONFIRMED}
+        audit = rt.store.query("SELECT action FROM audit WHERE action = 'sync.run'")
+        assert audit == [{"action": "sync.run"}]
+
+
+async def test_read_only_refuses_run_now() -> None:
+    app = DuviApp(load_settings(read_only=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "READ-ONLY" in app.sub_title
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert any("Read-only mode" in n.message for n in app._notifications)
+    with Runtime.open(load_settings()) as rt:
+        assert Ledger(rt.store).rows() == []
+
+
+async def test_a_worker_error_is_a_message_not_a_crash(monkeypatch) -> None:
+    import core.service
+
+    def broken(settings, dept):
+        raise RuntimeError("Visma said no")
+
+    monkeypatch.setattr(core.service, "run_now", broken)
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.is_running
+        assert any("Visma said no" in n.message for n in app._notifications)
+        assert "1" not in app.screen.running  # the department is free to run again

@@ -1,0 +1,169 @@
+"""The sync status panel's data: per department and entity, the state, last success, last
+error in short, pending count and next automatic run. Read from the store only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from core.departments import Departments
+from core.runtime import Runtime
+
+ENTITIES = ("zreport", "invoice", "product", "customer", "stock", "webhook")
+LABELS = {
+    "zreport": "Z-reports",
+    "invoice": "Invoices",
+    "product": "Products",
+    "customer": "Customers",
+    "stock": "Stock",
+    "webhook": "Webhooks",
+}
+
+
+@dataclass(frozen=True)
+class EntityStatus:
+    entity: str
+    label: str
+    state: str  # ok / attention / failing / off / idle
+    last_success: str | None
+    last_error: str | None
+    pending: int
+    next_run: str | None
+
+
+@dataclass(frozen=True)
+class DepartmentStatus:
+    id: str
+    name: str
+    set_up: bool
+    company: str | None
+    settings_summary: str
+    rows: list[EntityStatus]
+
+
+def _short(text: str | None, width: int = 60) -> str | None:
+    if not text:
+        return None
+    line = text.splitlines()[0]
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
+    depts = Departments(rt.store, rt.secrets)
+    dept = depts.get(dept_id)
+    assert dept is not None
+    s = dept.settings
+    enabled = {
+        "zreport": s.zreports,
+        "invoice": s.invoices,
+        "product": True,
+        "customer": True,
+        "stock": s.stock_update,
+        "webhook": True,
+    }
+    beat = rt.store.query("SELECT ts FROM heartbeats WHERE component = 'runner'")
+    next_run = None
+    if s.automatic_transfer and beat:
+        last = datetime.fromisoformat(beat[0]["ts"].replace("Z", "+00:00"))
+        nxt = last + timedelta(minutes=rt.settings.sync_interval_minutes)
+        next_run = nxt.astimezone().strftime("%H:%M") if nxt > datetime.now(UTC) else "due"
+    elif s.automatic_transfer:
+        next_run = "runner off"
+    rows = []
+    for entity in ENTITIES:
+        if entity in ("zreport", "invoice", "stock"):
+            counts = {
+                r["state"]: r["n"]
+                for r in rt.store.query(
+                    "SELECT state, count(*) AS n FROM ledger WHERE department_id = ? AND kind = ? "
+                    "GROUP BY state",
+                    [dept_id, entity],
+                )
+            }
+            pending = counts.get("pending", 0) + counts.get("sent", 0)
+            bad = counts.get("failed", 0) + counts.get("attention", 0)
+            last_ok = rt.store.query(
+                "SELECT max(updated_at) AS t FROM ledger WHERE department_id = ? AND kind = ? "
+                "AND state = 'confirmed'",
+                [dept_id, entity],
+            )[0]["t"]
+            err = rt.store.query(
+                "SELECT last_error FROM ledger WHERE department_id = ? AND kind = ? AND state IN "
+                "('failed', 'attention') ORDER BY updated_at DESC LIMIT 1",
+                [dept_id, entity],
+            )
+            last_error = err[0]["last_error"] if err else None
+            state = (
+                "failing"
+                if counts.get("failed")
+                else "attention"
+                if bad
+                else ("ok" if last_ok else "idle")
+            )
+        elif entity == "webhook":
+            pending = rt.store.query(
+                "SELECT count(*) AS n FROM webhook_inbox WHERE state = 'pending' AND tenant_id = ?",
+                [s.visma_tenant_id or ""],
+            )[0]["n"]
+            last_ok = rt.store.query(
+                "SELECT max(processed_at) AS t FROM webhook_inbox WHERE state = 'applied' AND "
+                "tenant_id = ?",
+                [s.visma_tenant_id or ""],
+            )[0]["t"]
+            last_error, state = None, "ok" if last_ok else "idle"
+        else:
+            conflicts = rt.store.query(
+                "SELECT count(*) AS n FROM conflicts WHERE department_id = ? AND entity = ? AND "
+                "state = 'open'",
+                [dept_id, entity],
+            )[0]["n"]
+            pending = conflicts
+            last_ok = rt.store.query(
+                "SELECT max(ts) AS t FROM events WHERE department_id = ? AND entity = ? AND "
+                "level = 20",
+                [dept_id, entity],
+            )[0]["t"]
+            err = rt.store.query(
+                "SELECT message FROM events WHERE department_id = ? AND entity = ? AND "
+                "level >= 40 ORDER BY id DESC LIMIT 1",
+                [dept_id, entity],
+            )
+            last_error = err[0]["message"] if err else None
+            state = "attention" if conflicts else ("ok" if last_ok else "idle")
+        if not enabled[entity]:
+            state = "off"
+        rows.append(
+            EntityStatus(
+                entity,
+                LABELS[entity],
+                state,
+                _when(last_ok),
+                _short(last_error),
+                pending,
+                next_run if enabled[entity] else None,
+            )
+        )
+
+    def onoff(flag: bool) -> str:
+        return "on" if flag else "off"
+
+    summary = (
+        f"Company: {s.visma_company_name or '-'}   Z-reports {onoff(s.zreports)}, invoices "
+        f"{onoff(s.invoices)}, automatic {onoff(s.automatic_transfer)}, stock "
+        f"{onoff(s.stock_update)}   Masters: products {s.product_master}, customers "
+        f"{s.customer_master}"
+    )
+    return DepartmentStatus(
+        dept.id, dept.name, depts.is_set_up(dept.id), s.visma_company_name, summary, rows
+    )
+
+
+def _when(ts: str | None) -> str | None:
+    if not ts:
+        return None
+    dt = datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone()
+    return dt.strftime("%d.%m %H:%M")
+
+
+def all_status(rt: Runtime) -> list[DepartmentStatus]:
+    return [department_status(rt, d.id) for d in Departments(rt.store, rt.secrets).list()]

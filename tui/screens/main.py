@@ -1,0 +1,142 @@
+"""The main screen: a tab per DUELL department with its sync status panel and settings."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from core.status import DepartmentStatus
+from tui.messages import RunFinished, StatusLoaded
+from tui.widgets.status_panel import StatusPanel
+from tui.workers import ShowsWorkerErrors
+
+
+class MainScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [  # noqa: RUF012 - Textual's API
+        *[
+            Binding(str(n), f"jump({n})", f"Dept {n}", show=False, id=f"dept-{n}")
+            for n in range(1, 10)
+        ],
+        Binding("r", "run_now", "Run now", id="run-now"),
+        Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: dict[str, DepartmentStatus] = {}
+        self.running: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield Static("", id="env-badge")
+            yield TabbedContent(id="departments")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_status()
+
+    @work(thread=True, exit_on_error=False, group="status", exclusive=True)
+    def load_status(self) -> None:
+        from core.runtime import Runtime
+        from core.status import all_status
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        if settings.sandbox:
+            from core.overview import load_overview
+
+            load_overview(settings)  # sets the sandbox's departments up on the first start
+        with Runtime.open(settings) as rt:
+            statuses = all_status(rt)
+        self.post_message(StatusLoaded(statuses, settings.sandbox))
+
+    async def on_status_loaded(self, message: StatusLoaded) -> None:
+        badge = self.query_one("#env-badge", Static)
+        if message.sandbox:
+            badge.update("SANDBOX")
+            badge.add_class("sandbox")
+        else:
+            company = next((d.company for d in message.departments if d.company), "Visma.net")
+            badge.update(company or "")
+        tabs = self.query_one("#departments", TabbedContent)
+        for d in message.departments:
+            self.statuses[d.id] = d
+            pane_id = f"dept-{d.id}"
+            if not tabs.query(f"#{pane_id}"):
+                await tabs.add_pane(
+                    TabPane(
+                        f"{d.id} {d.name}",
+                        Static(
+                            "" if d.set_up else "Not set up: open setup to sign in to Visma.",
+                            classes="setup-hint",
+                        ),
+                        StatusPanel(id=f"status-{d.id}"),
+                        Static(d.settings_summary, id=f"summary-{d.id}", classes="summary"),
+                        id=pane_id,
+                    )
+                )
+            self.query_one(f"#status-{d.id}", StatusPanel).show(d, d.id in self.running)
+            self.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
+
+    def current_department(self) -> str | None:
+        active = self.query_one("#departments", TabbedContent).active
+        return active.removeprefix("dept-") if active else None
+
+    def action_jump(self, n: int) -> None:
+        tabs = self.query_one("#departments", TabbedContent)
+        if tabs.query(f"#dept-{n}"):
+            tabs.active = f"dept-{n}"
+
+    def action_refresh(self) -> None:
+        self.load_status()
+
+    def action_run_now(self) -> None:
+        dept = self.current_department()
+        if dept is None:
+            return
+        if self.app.settings.read_only:  # type: ignore[attr-defined]
+            self.notify(
+                "Read-only mode: running a sync is a changing action.",
+                title="Refused",
+                severity="warning",
+            )
+            return
+        if dept in self.running:
+            self.notify(f"Department {dept} is already running.")
+            return
+        self.running.add(dept)
+        if dept in self.statuses:
+            self.query_one(f"#status-{dept}", StatusPanel).show(self.statuses[dept], True)
+        self.notify(f"Running department {dept}…")
+        self.run_department(dept)
+
+    @work(thread=True, exit_on_error=False, group="run")
+    def run_department(self, dept: str) -> None:
+        from core.service import run_now
+
+        try:
+            summary = run_now(self.app.settings, dept)  # type: ignore[attr-defined]
+        finally:
+            self.running.discard(dept)
+        self.post_message(RunFinished(dept, summary))
+
+    @on(RunFinished)
+    def run_finished(self, message: RunFinished) -> None:
+        self.notify(message.summary, title="Done")
+        self.load_status()
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        rows = []
+        for binding in [*self.BINDINGS, *self.app.BINDINGS]:
+            if isinstance(binding, Binding) and binding.id:
+                rows.append(
+                    (binding.key.replace("question_mark", "?"), binding.description, binding.id)
+                )
+        self.app.push_screen(HelpScreen(rows))

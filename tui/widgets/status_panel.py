@@ -1,0 +1,45 @@
+"""The sync status panel: one row per entity of a department."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from core.status import DepartmentStatus
+
+STATE_MARK = {
+    "ok": "✓ ok",
+    "attention": "! attention",
+    "failing": "✗ failing",
+    "off": "- off",
+    "idle": "· idle",
+    "running": "⟳ running",
+}
+
+
+class StatusPanel(DataTable[str]):
+    BINDINGS = [  # noqa: RUF012 - Textual's API
+        Binding("j", "cursor_down", "Down", show=False, id="down"),
+        Binding("k", "cursor_up", "Up", show=False, id="up"),
+        Binding("g", "scroll_top", "Top", show=False, id="top"),
+        Binding("G", "scroll_bottom", "Bottom", show=False, id="bottom"),
+    ]
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        self.add_columns("Entity", "State", "Last success", "Pending", "Next run", "Last error")
+
+    def show(self, status: DepartmentStatus, running: bool = False) -> None:
+        self.clear()
+        for r in status.rows:
+            state = "running" if running and r.state != "off" else r.state
+            self.add_row(
+                r.label,
+                STATE_MARK.get(state, state),
+                r.last_success or "-",
+                str(r.pending),
+                r.next_run or "-",
+                r.last_error or "",
+                key=r.entity,
+            )
