@@ -94,3 +94,102 @@ async def test_a_worker_error_is_a_message_not_a_crash(monkeypatch) -> None:
         assert app.is_running
         assert any("Visma said no" in n.message for n in app._notifications)
         assert "1" not in app.screen.running  # the department is free to run again
+
+
+async def test_resolving_a_conflict_links_and_removes_it() -> None:
+    from core.conflicts import Conflicts
+    from tui.screens.conflicts import ConflictsScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)  # the sandbox's first start sets the departments up
+        with Runtime.open(load_settings()) as rt:
+            Conflicts(rt.store).raise_conflict(
+                "1",
+                "customer",
+                "duell",
+                "77",
+                {"name": "Ola Nordmann AS"},
+                [
+                    {"id": "20001", "name": "Ola Nordmann AS"},
+                    {"id": "20002", "name": "Ola Nordmann"},
+                ],
+                "orgnr",
+            )
+            Conflicts(rt.store).raise_conflict(
+                "1",
+                "customer",
+                "duell",
+                "78",
+                {"name": "Kari Hansen"},
+                [{"id": "20003", "name": "Kari Hansen"}, {"id": "20004", "name": "K. Hansen"}],
+                "phone",
+            )
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConflictsScreen)
+        assert app.screen.query_one("#conflicts").row_count == 2
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"kari")
+        await pilot.pause()
+        assert app.screen.query_one("#filter-input").value == "kari"
+        assert app.screen.query_one("#conflicts").row_count == 1
+        await pilot.press("escape")  # clears the filter
+        assert app.screen.query_one("#conflicts").row_count == 2
+        await pilot.press("l")
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen.query_one("#conflicts").row_count == 1
+    with Runtime.open(load_settings()) as rt:
+        links = rt.store.query("SELECT duell_id, visma_id FROM entity_links")
+        assert links == [{"duell_id": "77", "visma_id": "20001"}]
+        assert [c.incoming_id for c in Conflicts(rt.store).list("1")] == ["78"]
+
+
+async def test_a_resend_of_a_failed_transfer_confirms_it_and_release_is_confirmed() -> None:
+    import asyncio
+
+    from core.departments import Departments
+    from core.service import transfer
+    from tui.screens.transfers import TransfersScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+
+        def fail_then_fix() -> None:
+            with Runtime.open(load_settings()) as rt:
+                depts = Departments(rt.store, rt.secrets)
+                dept = depts.get("2")
+                assert dept is not None
+                depts.save_settings(
+                    "2",
+                    dept.settings.model_copy(
+                        update={"several_clients": True, "branch_number": "9"}
+                    ),
+                )
+                asyncio.run(transfer(rt, "2", kinds=("zreport",)))
+                depts.save_settings("2", dept.settings)
+
+        await asyncio.to_thread(fail_then_fix)
+        await pilot.press("2", "t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TransfersScreen)
+        table = app.screen.query_one("#transfers")
+        assert table.row_count == 30 and table.get_row_at(0)[2] == "failed"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "Total" in str(app.screen.query_one("#preview").render())
+        await pilot.press("s")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert table.get_row_at(0)[2] == "confirmed"
+        await pilot.press("b")
+        await pilot.press("y")
+        await settle(app, pilot)
+    with Runtime.open(load_settings()) as rt:
+        row = Ledger(rt.store).rows("2", kind="zreport")[0]
+        assert row.state == State.CONFIRMED
+        actions = [a["action"] for a in rt.store.query("SELECT action FROM audit ORDER BY id")]
+        assert "transfer.resend" in actions and "transfer.release" in actions

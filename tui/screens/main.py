@@ -22,6 +22,8 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
             for n in range(1, 10)
         ],
         Binding("r", "run_now", "Run now", id="run-now"),
+        Binding("t", "transfers", "Transfers", id="transfers"),
+        Binding("c", "conflicts", "Conflicts", id="conflicts"),
         Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -129,6 +131,20 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
     def run_finished(self, message: RunFinished) -> None:
         self.notify(message.summary, title="Done")
         self.load_status()
+
+    def action_transfers(self) -> None:
+        from tui.screens.transfers import TransfersScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(TransfersScreen(dept))
+
+    def action_conflicts(self) -> None:
+        from tui.screens.conflicts import ConflictsScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(ConflictsScreen(dept))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
