@@ -148,3 +148,102 @@ def resolve(
 
 def money(value: Decimal) -> str:
     return f"{value:,.2f}".replace(",", " ") if value else ""
+
+
+@dataclass(frozen=True)
+class VatRow:
+    rate: Decimal
+    products: int
+    sales: int
+    visma_vat_id: str | None
+    saft_code: str | None
+    status: str  # ok / missing / invalid
+
+
+def vat_editor(settings: Settings, dept_id: str) -> dict[str, Any]:
+    """The DUELL VAT rates in use (how many products and Z-report sales use each), their
+    mapping, and Visma's VAT ids to choose from (read from the company)."""
+    from core.connections import Connections
+    from core.departments import SAFT_CODES, Departments
+    from core.ledger import Ledger
+    from core.models import ZReport
+
+    async def go() -> dict[str, Any]:
+        with Runtime.open(settings) as rt:
+            conns = Connections(rt)
+            try:
+                products: dict[Decimal, int] = {}
+                duell = conns.duell(department_id=dept_id)
+                try:
+                    async for p in duell.list_products():
+                        products[p.vat_rate] = products.get(p.vat_rate, 0) + 1
+                finally:
+                    await duell.aclose()
+                sales: dict[Decimal, int] = {}
+                for row in Ledger(rt.store).rows(dept_id, kind="zreport"):
+                    for s in ZReport.model_validate(row.payload).sales:
+                        sales[s.rate] = sales.get(s.rate, 0) + 1
+                visma_vat: dict[str, str] = {}
+                error = None
+                try:
+                    visma = conns.visma(dept_id)
+                    try:
+                        visma_vat = {
+                            v.vat_id or "": v.description or "" for v in await visma.list_vat()
+                        }
+                    finally:
+                        await visma.aclose()
+                except Exception as exc:
+                    error = str(exc)
+                mappings = Departments(rt.store, rt.secrets).vat_mappings(dept_id)
+                rows = []
+                for rate in sorted(set(products) | set(sales) | set(mappings), reverse=True):
+                    m = mappings.get(rate)
+                    vat_id = m.visma_vat_id if m else None
+                    status = (
+                        "missing"
+                        if not vat_id
+                        else ("invalid" if visma_vat and vat_id not in visma_vat else "ok")
+                    )
+                    rows.append(
+                        VatRow(
+                            rate,
+                            products.get(rate, 0),
+                            sales.get(rate, 0),
+                            vat_id,
+                            (m.saft_code if m else None) or SAFT_CODES.get(rate),
+                            status,
+                        )
+                    )
+                return {"rows": rows, "visma": visma_vat, "error": error}
+            finally:
+                conns.close()
+
+    return asyncio.run(go())
+
+
+def save_vat_mapping(settings: Settings, dept_id: str, mapping: dict[Decimal, str | None]) -> str:
+    """Save the mapping (each change audited); held transfers it blocked go back in the queue."""
+    from core.departments import Departments
+    from core.ledger import Ledger, State
+    from core.service import refuse_if_read_only
+
+    with Runtime.open(settings) as rt:
+        refuse_if_read_only(rt, "saving the VAT mapping")
+        depts = Departments(rt.store, rt.secrets)
+        current = depts.vat_mappings(dept_id)
+        for rate, vat_id in mapping.items():
+            if (current[rate].visma_vat_id if rate in current else None) != vat_id:
+                depts.set_vat_mapping(dept_id, rate, vat_id)
+        ledger = Ledger(rt.store)
+        unblocked = 0
+        for row in ledger.rows(dept_id, states=(State.ATTENTION,)):
+            if "map VAT rate" in (row.last_error or ""):
+                unblocked += ledger.retry(row.key)
+        missing = [r for r, v in mapping.items() if not v]
+        state = (
+            "still blocked: " + ", ".join(f"{format(r.normalize(), 'f')} %" for r in missing)
+            if missing
+            else "complete"
+        )
+        return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again"

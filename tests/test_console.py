@@ -193,3 +193,62 @@ async def test_a_resend_of_a_failed_transfer_confirms_it_and_release_is_confirme
         assert row.state == State.CONFIRMED
         actions = [a["action"] for a in rt.store.query("SELECT action FROM audit ORDER BY id")]
         assert "transfer.resend" in actions and "transfer.release" in actions
+
+
+async def test_completing_the_vat_mapping_unblocks_the_department() -> None:
+    import asyncio
+    from decimal import Decimal
+
+    from core.departments import Departments
+    from core.service import transfer
+    from tui.screens.vat import PickVat, VatScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+
+        def block() -> None:
+            with Runtime.open(load_settings()) as rt:
+                Departments(rt.store, rt.secrets).set_vat_mapping("2", Decimal(15), None)
+                asyncio.run(transfer(rt, "2", kinds=("zreport",)))
+
+        await asyncio.to_thread(block)
+        await pilot.press("2", "v")
+        await settle(app, pilot)
+        assert isinstance(app.screen, VatScreen)
+        table = app.screen.query_one("#vat")
+        rates = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        row = rates.index("15 %")
+        assert table.get_row_at(row)[5] == "missing"
+        assert "blocked" in str(app.screen.query_one("#vat-state").render())
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PickVat)
+        picker = app.screen.query_one("#pick")
+        picker.highlighted = [o.id for o in picker.options].index("31")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert table.get_row_at(row)[3] == "31 *" and table.get_row_at(row)[5] == "ok"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert "mapping complete" in str(app.screen.query_one("#vat-state").render())
+    with Runtime.open(load_settings()) as rt:
+        assert Departments(rt.store, rt.secrets).vat_mappings("2")[Decimal(15)].visma_vat_id == "31"
+        rows = Ledger(rt.store).rows("2", kind="zreport")
+        assert not [r for r in rows if r.state == State.ATTENTION]  # queued again
+        assert [r for r in rows if r.state == State.PENDING]
+
+
+async def test_doctor_screen_shows_checks_with_remedies() -> None:
+    from tui.screens.doctor import DoctorScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DoctorScreen)
+        text = str(app.screen.query_one("#checks").render())
+        assert "Z-report number sequence" in text and "Automatic transfer runner" in text

@@ -24,6 +24,8 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         Binding("r", "run_now", "Run now", id="run-now"),
         Binding("t", "transfers", "Transfers", id="transfers"),
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
+        Binding("v", "vat", "VAT map", id="vat-mapping"),
+        Binding("d", "doctor", "Doctor", id="doctor"),
         Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -145,6 +147,18 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         dept = self.current_department()
         if dept is not None:
             self.app.push_screen(ConflictsScreen(dept))
+
+    def action_vat(self) -> None:
+        from tui.screens.vat import VatScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(VatScreen(dept))
+
+    def action_doctor(self) -> None:
+        from tui.screens.doctor import DoctorScreen
+
+        self.app.push_screen(DoctorScreen(self.current_department()))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

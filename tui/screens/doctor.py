@@ -1,0 +1,72 @@
+"""Doctor: the checks of core/doctor.py with their remedies, for the department in view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tui.workers import ShowsWorkerErrors
+
+MARK = {"ok": "[green]ok  [/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
+
+
+class Checked(Message):
+    def __init__(self, checks: list[Any]) -> None:
+        super().__init__()
+        self.checks = checks
+
+
+class DoctorScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("f5", "run", "Run again", id="doctor-again"),
+    ]
+
+    def __init__(self, department_id: str | None) -> None:
+        super().__init__()
+        self.department_id = department_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield Static(f"Doctor: department {self.department_id or 'all'}", classes="title")
+            with VerticalScroll():
+                yield Static("Checking…", id="checks")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_run()
+
+    def action_run(self) -> None:
+        self.query_one("#checks", Static).update("Checking…")
+        self.check()
+
+    @work(thread=True, exit_on_error=False, group="doctor", exclusive=True)
+    def check(self) -> None:
+        import asyncio
+
+        from core.doctor import run_doctor
+        from core.runtime import Runtime
+
+        with Runtime.open(self.app.settings) as rt:  # type: ignore[attr-defined]
+            ids = [self.department_id] if self.department_id else []
+            checks = asyncio.run(run_doctor(rt, ids))
+        self.post_message(Checked([c.as_dict() for c in checks]))
+
+    @on(Checked)
+    def show(self, message: Checked) -> None:
+        from rich.markup import escape
+
+        lines = []
+        for c in message.checks:
+            lines.append(f"{MARK[c['status']]} {escape(c['title'])}: {escape(c['found'])}")
+            if c["status"] != "ok" and c["remedy"]:
+                lines.append(f"      → {escape(c['remedy'])}")
+        self.query_one("#checks", Static).update("\n".join(lines))

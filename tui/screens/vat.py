@@ -1,0 +1,161 @@
+"""VAT mapping editor: each DUELL VAT rate in use against a Visma VAT id chosen from the
+company's own list, with the SAF-T code and a status. Save (ctrl+s), undo (u), refresh from
+Visma (f5). A complete mapping unblocks the department's transfers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.workers import ShowsWorkerErrors
+
+
+class Loaded(Message):
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+class Saved(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class PickVat(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
+
+    def __init__(self, rate: Decimal, choices: dict[str, str]) -> None:
+        super().__init__()
+        self.rate = rate
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(f"Visma VAT id for {format(self.rate.normalize(), 'f')} %")
+            yield OptionList(
+                *[Option(f"{k:<4} {v}", id=k) for k, v in self.choices.items()],
+                Option("(none: leave unmapped)", id="-"),
+                id="pick",
+            )
+
+    @on(OptionList.OptionSelected)
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(None if event.option.id == "-" else event.option.id)
+
+
+class VatScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("ctrl+s", "save", "Save", id="save-vat"),
+        Binding("u", "undo", "Undo", id="undo-vat"),
+        Binding("f5", "refresh", "⟳ Refresh", id="refresh-vat"),
+    ]
+
+    def __init__(self, department_id: str) -> None:
+        super().__init__()
+        self.department_id = department_id
+        self.data: dict[str, Any] = {"rows": [], "visma": {}}
+        self.edits: dict[Decimal, str | None] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield Static(
+                f"VAT mapping of department {self.department_id}  (Enter: choose)", classes="title"
+            )
+            table: DataTable[str] = DataTable(id="vat", cursor_type="row")
+            table.add_columns("DUELL rate", "Products", "Sales", "Visma VAT id", "SAF-T", "Status")
+            yield table
+            yield Static("", id="vat-state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#vat", DataTable).focus()
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exit_on_error=False, group="vat", exclusive=True)
+    def load(self) -> None:
+        from core.views import vat_editor
+
+        self.post_message(Loaded(vat_editor(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
+
+    @on(Loaded)
+    def loaded(self, message: Loaded) -> None:
+        self.data = message.data
+        self.edits = {}
+        self.render_rows()
+
+    def value(self, row: Any) -> str | None:
+        return self.edits.get(row.rate, row.visma_vat_id)
+
+    def render_rows(self) -> None:
+        table = self.query_one("#vat", DataTable)
+        table.clear()
+        visma = self.data["visma"]
+        for row in self.data["rows"]:
+            vat_id = self.value(row)
+            status = (
+                "missing" if not vat_id else "invalid" if visma and vat_id not in visma else "ok"
+            )
+            mark = " *" if row.rate in self.edits else ""
+            table.add_row(
+                f"{format(row.rate.normalize(), 'f')} %",
+                str(row.products),
+                str(row.sales),
+                (vat_id or "-") + mark,
+                row.saft_code or "-",
+                status,
+            )
+        missing = [r for r in self.data["rows"] if not self.value(r)]
+        note = self.data.get("error") or ""
+        state = (
+            "Transfers: blocked until every rate in use is mapped"
+            if missing
+            else "Transfers: mapping complete"
+        )
+        self.query_one("#vat-state", Static).update(f"{state}\n{note}".strip())
+
+    @on(DataTable.RowSelected, "#vat")
+    def choose(self, event: DataTable.RowSelected) -> None:
+        row = self.data["rows"][event.cursor_row]
+
+        def picked(vat_id: str | None) -> None:
+            self.edits[row.rate] = vat_id
+            self.render_rows()
+
+        self.app.push_screen(PickVat(row.rate, self.data["visma"]), picked)
+
+    def action_undo(self) -> None:
+        self.edits = {}
+        self.render_rows()
+
+    def action_save(self) -> None:
+        if self.app.settings.read_only:  # type: ignore[attr-defined]
+            self.notify("Read-only mode: saving is a changing action.", severity="warning")
+            return
+        mapping = {r.rate: self.value(r) for r in self.data["rows"]}
+        self.save(mapping)
+
+    @work(thread=True, exit_on_error=False, group="vat-save")
+    def save(self, mapping: dict[Decimal, str | None]) -> None:
+        from core.views import save_vat_mapping
+
+        self.post_message(Saved(save_vat_mapping(self.app.settings, self.department_id, mapping)))  # type: ignore[attr-defined]
+
+    @on(Saved)
+    def saved(self, message: Saved) -> None:
+        self.notify(message.text, title="Saved")
+        self.load()
