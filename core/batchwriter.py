@@ -26,7 +26,6 @@ class BatchWriter:
         self._wake = threading.Event()
         self._closed = False
         self._flusher: threading.Thread | None = None
-        atexit.register(self.close)
 
     def add(self, row: Sequence[Any]) -> None:
         with self._lock:
@@ -64,6 +63,7 @@ class BatchWriter:
                 target=self._flush_loop, name="duvi-batch-flush", daemon=True
             )
             self._flusher.start()
+            atexit.register(self.close)  # only writers that wrote something need it
 
     def _flush_loop(self) -> None:
         while not self._closed:

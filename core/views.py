@@ -247,3 +247,34 @@ def save_vat_mapping(settings: Settings, dept_id: str, mapping: dict[Decimal, st
             else "complete"
         )
         return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again"
+
+
+def log_page(
+    settings: Settings, filters: dict[str, Any], *, before_id: int | None = None, limit: int = 100
+) -> list[Any]:
+    """One page of events, newest first (keyset: fast at any depth)."""
+    from core.eventlog import EventLog, LogFilter
+
+    with Runtime.open(settings) as rt:
+        return EventLog(rt.store).page(LogFilter(**filters), before_id=before_id, limit=limit)
+
+
+def log_since(settings: Settings, filters: dict[str, Any], after_id: int) -> list[Any]:
+    from core.eventlog import EventLog, LogFilter
+
+    with Runtime.open(settings) as rt:
+        return EventLog(rt.store).since(LogFilter(**filters), after_id)
+
+
+def http_page(
+    settings: Settings, department_id: str | None, *, before_id: int | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    with Runtime.open(settings) as rt:
+        sql, params = "SELECT * FROM http_calls WHERE 1", []
+        if department_id:
+            sql += " AND department_id = ?"
+            params.append(department_id)
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
+        return rt.store.query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])

@@ -252,3 +252,63 @@ async def test_doctor_screen_shows_checks_with_remedies() -> None:
         assert isinstance(app.screen, DoctorScreen)
         text = str(app.screen.query_one("#checks").render())
         assert "Z-report number sequence" in text and "Automatic transfer runner" in text
+
+
+async def test_log_screen_pages_filters_and_shows_http_calls() -> None:
+    from core.eventlog import Level
+    from tui.screens.log import LogScreen
+
+    with Runtime.open(load_settings()) as rt:
+        for i in range(250):
+            rt.log.emit(
+                Level.ERROR if i % 10 == 0 else Level.INFO,
+                f"event {i} kassaoppgjør",
+                department_id="1",
+                entity="zreport",
+            )
+        rt.log.emit(Level.INFO, "only in department two", department_id="2")
+        rt.log.flush()
+        from core.httplog import HttpCall, HttpLog
+
+        http = HttpLog(rt.store)
+        http.record(
+            HttpCall(
+                "visma",
+                "POST",
+                "/v2/journaltransaction",
+                400,
+                12.5,
+                900,
+                120,
+                department_id="1",
+                visma_id="f948dfa5-1111",
+                response='{"message": "Account 9999 cannot be found"}',
+            )
+        )
+        http.close()
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+        table = app.screen.query_one("#log")
+        assert table.row_count == 100  # a page, never everything
+        newest = table.get_row_at(0)[4]
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert table.row_count == 200
+        await pilot.press("e", "e")  # all -> warning -> error
+        await settle(app, pilot)
+        assert table.row_count == 25 and {table.get_row_at(i)[1] for i in range(25)} == {"ERROR"}
+        await pilot.press("e")
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"event 249", "enter")
+        await settle(app, pilot)
+        assert table.row_count == 1 and "event 249" in table.get_row_at(0)[4]
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert table.row_count == 1 and table.get_row_at(0)[4] == "400"
+        assert "VismaId f948dfa5-1111" in str(app.screen.query_one("#log-detail").render())
+        assert "event 249" in newest

@@ -26,6 +26,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
         Binding("d", "doctor", "Doctor", id="doctor"),
+        Binding("l", "log", "Log", id="log"),
         Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -159,6 +160,11 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         from tui.screens.doctor import DoctorScreen
 
         self.app.push_screen(DoctorScreen(self.current_department()))
+
+    def action_log(self) -> None:
+        from tui.screens.log import LogScreen
+
+        self.app.push_screen(LogScreen(self.current_department()))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

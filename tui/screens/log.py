@@ -1,0 +1,210 @@
+"""The log: events and HTTP calls, read a page at a time from the store (fast at a million
+events), with filters (department, level, text), follow mode and a detail pane that shows the
+redacted request and response."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from tui.workers import ShowsWorkerErrors
+
+LEVELS = (None, "WARNING", "ERROR")
+
+
+class Page(Message):
+    def __init__(self, rows: list[Any], *, append: bool, http: bool) -> None:
+        super().__init__()
+        self.rows = rows
+        self.append = append
+        self.http = http
+
+
+class LogScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "back", "Back", id="back"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("e", "level", "Level", id="level"),
+        Binding("a", "all_departments", "This/all depts", id="all-depts"),
+        Binding("f", "follow", "Follow", id="follow"),
+        Binding("h", "http", "Events/HTTP", id="http"),
+        Binding("n", "older", "Older", id="older"),
+    ]
+
+    def __init__(self, department_id: str | None) -> None:
+        super().__init__()
+        self.department_id = department_id
+        self.only_department = department_id is not None
+        self.level_index = 0
+        self.text: str | None = None
+        self.http = False
+        self.rows: list[Any] = []
+        self.following = False
+        self._timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield Static("", id="log-title", classes="title")
+            yield Input(
+                placeholder="full-text search, Enter applies", id="search-input", classes="hidden"
+            )
+            yield DataTable(id="log", cursor_type="row")
+            yield Static("", id="log-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#log", DataTable).focus()
+        self.reload()
+
+    def filters(self) -> dict[str, Any]:
+        from core.eventlog import Level
+
+        level = LEVELS[self.level_index]
+        return {
+            "department_id": self.department_id if self.only_department else None,
+            "min_level": Level.parse(level) if level else None,
+            "text": self.text,
+        }
+
+    def reload(self) -> None:
+        table = self.query_one("#log", DataTable)
+        table.clear(columns=True)
+        if self.http:
+            table.add_columns("Time", "System", "Method", "Path", "Status", "ms")
+        else:
+            table.add_columns("Time", "Level", "Dept", "Entity", "Message")
+        self.rows = []
+        dept = self.department_id if self.only_department else "all"
+        level = LEVELS[self.level_index] or "all levels"
+        what = "HTTP calls" if self.http else "Events"
+        extra = f", text '{self.text}'" if self.text else ""
+        follow = "  [following]" if self.following else ""
+        self.query_one("#log-title", Static).update(
+            f"{what}: department {dept}, {level}{extra}{follow}"
+        )
+        self.fetch(None, append=False)
+
+    @work(thread=True, exit_on_error=False, group="log", exclusive=True)
+    def fetch(self, before_id: int | None, *, append: bool) -> None:
+        from core import views
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        if self.http:
+            dept = self.department_id if self.only_department else None
+            rows = views.http_page(settings, dept, before_id=before_id)
+        else:
+            rows = views.log_page(settings, self.filters(), before_id=before_id)
+        self.post_message(Page(rows, append=append, http=self.http))
+
+    @on(Page)
+    def page(self, message: Page) -> None:
+        if message.http != self.http:
+            return  # a page of the view we just left
+        table = self.query_one("#log", DataTable)
+        rows = message.rows
+        for r in rows:
+            if self.http:
+                cells = (
+                    r["ts"][11:19],
+                    r["system"],
+                    r["method"],
+                    r["path"][:50],
+                    str(r["status"] or r["error"] or ""),
+                    f"{r['duration_ms'] or 0:.0f}",
+                )
+            else:
+                cells = (
+                    r.ts[11:19],
+                    r.level.name,
+                    r.department_id or "-",
+                    r.entity or "-",
+                    r.message[:200],
+                )
+            table.add_row(*cells)
+        self.rows += rows
+
+    def _last_id(self) -> int | None:
+        if not self.rows:
+            return None
+        last = self.rows[-1]
+        return last["id"] if self.http else last.id
+
+    def action_older(self) -> None:
+        last = self._last_id()
+        if last is not None:
+            self.fetch(last, append=True)
+
+    def action_level(self) -> None:
+        self.level_index = (self.level_index + 1) % len(LEVELS)
+        self.reload()
+
+    def action_all_departments(self) -> None:
+        self.only_department = not self.only_department and self.department_id is not None
+        self.reload()
+
+    def action_http(self) -> None:
+        self.http = not self.http
+        self.reload()
+
+    def action_search(self) -> None:
+        box = self.query_one("#search-input", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Submitted, "#search-input")
+    def searched(self, event: Input.Submitted) -> None:
+        self.text = event.value.strip() or None
+        self.query_one("#log", DataTable).focus()
+        self.reload()
+
+    def action_back(self) -> None:
+        box = self.query_one("#search-input", Input)
+        if box.has_focus:
+            box.add_class("hidden")
+            self.query_one("#log", DataTable).focus()
+        else:
+            self.app.pop_screen()
+
+    def action_follow(self) -> None:
+        self.following = not self.following
+        if self.following:
+            self._timer = self.set_interval(1.0, self.poll)
+        elif self._timer is not None:
+            self._timer.stop()
+        self.reload()
+
+    def poll(self) -> None:
+        if not self.http and self.rows:
+            self.fetch_newer(self.rows[0].id)
+
+    @work(thread=True, exit_on_error=False, group="log-follow", exclusive=True)
+    def fetch_newer(self, after_id: int) -> None:
+        from core import views
+
+        if views.log_since(self.app.settings, self.filters(), after_id):  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.reload)  # newest first: show the new page
+
+    @on(DataTable.RowHighlighted, "#log")
+    def detail(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self.rows):
+            return
+        r = self.rows[event.cursor_row]
+        if self.http:
+            text = (
+                f"{r['method']} {r['path']} -> {r['status']} in {r['duration_ms']} ms"
+                f"{'  VismaId ' + r['visma_id'] if r['visma_id'] else ''}\n"
+                f"request:  {(r['request'] or '')[:400]}\nresponse: {(r['response'] or '')[:600]}"
+            )
+        else:
+            data = json.dumps(r.data, ensure_ascii=False) if r.data else ""
+            text = f"{r.ts} {r.level.name} run {r.run_id or '-'}\n{r.message}\n{data}"
+        self.query_one("#log-detail", Static).update(text)
