@@ -312,3 +312,21 @@ async def test_log_screen_pages_filters_and_shows_http_calls() -> None:
         assert table.row_count == 1 and table.get_row_at(0)[4] == "400"
         assert "VismaId f948dfa5-1111" in str(app.screen.query_one("#log-detail").render())
         assert "event 249" in newest
+
+
+async def test_the_command_palette_jumps_and_opens_screens() -> None:
+    from tui.screens.doctor import DoctorScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"dept 2", "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("#departments").active == "dept-2"
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"doctor", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DoctorScreen)

@@ -8,6 +8,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from core.config import Settings
+from tui.commands import DuviCommands
 from tui.screens.main import MainScreen
 from tui.workers import ShowsWorkerErrors
 
@@ -15,7 +16,11 @@ from tui.workers import ShowsWorkerErrors
 class DuviApp(ShowsWorkerErrors, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "duvi"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit")]  # noqa: RUF012 - Textual API
+    BINDINGS = [  # noqa: RUF012 - Textual API
+        Binding("ctrl+q", "quit", "Quit", id="quit"),
+        Binding("colon", "command_palette", "Commands", show=False, id="palette"),
+    ]
+    COMMANDS = App.COMMANDS | {DuviCommands}
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()

@@ -1,0 +1,49 @@
+"""The command palette (`:` or ctrl+p): jump to a department, run a sync, open a screen.
+Commands come from the main screen's own actions, so the palette and the keys never differ."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class DuviCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from tui.screens.main import MainScreen
+
+        main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            return []
+        out: list[tuple[str, str, Callable[[], object]]] = []
+        for dept_id, status in sorted(main.statuses.items()):
+            out.append(
+                (
+                    f"dept {dept_id} {status.name}",
+                    "jump to the department's tab",
+                    partial(main.action_jump, int(dept_id)),
+                )
+            )
+        screens = [
+            ("run now", "master data and transfers of the department in view", main.action_run_now),
+            ("transfers", "Z-reports, invoices and stock with their state", main.action_transfers),
+            ("conflicts", "duplicate customers and product numbers", main.action_conflicts),
+            ("vat mapping", "DUELL VAT rates against Visma VAT ids", main.action_vat),
+            ("doctor", "what is wrong with this department?", main.action_doctor),
+            ("log", "events and HTTP calls", main.action_log),
+            ("refresh", "read the status again", main.action_refresh),
+            ("help", "every key", main.action_help),
+        ]
+        return out + screens
+
+    async def discover(self) -> Hits:
+        for name, help_text, run in self._commands():
+            yield DiscoveryHit(name, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, run in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=help_text)
