@@ -278,3 +278,23 @@ def http_page(
             sql += " AND id < ?"
             params.append(before_id)
         return rt.store.query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+
+
+def department_settings(settings: Settings, dept_id: str) -> Any:
+    from core.departments import Departments
+
+    with Runtime.open(settings) as rt:
+        dept = Departments(rt.store, rt.secrets).get(dept_id)
+        assert dept is not None
+        return dept.settings
+
+
+def save_settings(settings: Settings, dept_id: str, new: Any) -> str:
+    """Save a department's settings in one transaction; audited with before and after."""
+    from core.departments import Departments
+    from core.service import refuse_if_read_only
+
+    with Runtime.open(settings) as rt:
+        refuse_if_read_only(rt, "saving settings")
+        Departments(rt.store, rt.secrets).save_settings(dept_id, new)
+    return f"settings of department {dept_id} saved"

@@ -330,3 +330,29 @@ async def test_the_command_palette_jumps_and_opens_screens() -> None:
         await pilot.press(*"doctor", "enter")
         await settle(app, pilot)
         assert isinstance(app.screen, DoctorScreen)
+
+
+async def test_settings_are_saved_and_audited() -> None:
+    from core.departments import Departments
+    from tui.screens.settings import SettingsScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        switch = app.screen.query_one("#set-stock_update")
+        assert switch.value is False
+        switch.value = True
+        app.screen.query_one("#set-customer_master").value = "visma"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    with Runtime.open(load_settings()) as rt:
+        dept = Departments(rt.store, rt.secrets).get("1")
+        assert dept is not None and dept.settings.stock_update is True
+        assert dept.settings.customer_master == "visma"
+        audit = rt.store.query(
+            "SELECT after FROM audit WHERE action = 'settings.save' ORDER BY id DESC LIMIT 1"
+        )
+        assert '"stock_update": true' in audit[0]["after"]

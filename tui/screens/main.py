@@ -27,6 +27,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         Binding("v", "vat", "VAT map", id="vat-mapping"),
         Binding("d", "doctor", "Doctor", id="doctor"),
         Binding("l", "log", "Log", id="log"),
+        Binding("s", "settings", "Settings", id="settings"),
         Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -160,6 +161,13 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         from tui.screens.doctor import DoctorScreen
 
         self.app.push_screen(DoctorScreen(self.current_department()))
+
+    def action_settings(self) -> None:
+        from tui.screens.settings import SettingsScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(SettingsScreen(dept))
 
     def action_log(self) -> None:
         from tui.screens.log import LogScreen
