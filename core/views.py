@@ -298,3 +298,84 @@ def save_settings(settings: Settings, dept_id: str, new: Any) -> str:
         refuse_if_read_only(rt, "saving settings")
         Departments(rt.store, rt.secrets).save_settings(dept_id, new)
     return f"settings of department {dept_id} saved"
+
+
+ACCOUNT_LABELS = {
+    "payment:cash": "Kontant",
+    "payment:bankaxept": "BankAxept",
+    "payment:card": "Visa/Mastercard",
+    "payment:vipps": "Vipps",
+    "payment:giftcard": "Gavekort innløst",
+    "payment:invoice": "Faktura/kreditt",
+    "payment:fallback": "Ukjent betalingstype (reserve)",
+    "giftcard:sold": "Gavekort solgt",
+    "rounding": "Øreavrunding",
+    "cogs:debit": "Beholdningsendring (debet)",
+    "cogs:credit": "Varelager (kredit)",
+}
+
+
+def account_editor(settings: Settings, dept_id: str) -> dict[str, Any]:
+    """The department's account map beside Visma's chart of accounts."""
+    from core.connections import Connections
+    from core.departments import Departments
+
+    async def go() -> dict[str, Any]:
+        with Runtime.open(settings) as rt:
+            conns = Connections(rt)
+            amap = Departments(rt.store, rt.secrets).account_map(dept_id)
+            accounts: dict[str, tuple[str, bool]] = {}
+            error = None
+            try:
+                visma = conns.visma(dept_id)
+                try:
+                    accounts = {
+                        a.account_cd or "": (a.description or "", a.active is not False)
+                        for a in await visma.list_accounts()
+                    }
+                finally:
+                    await visma.aclose()
+            except Exception as exc:
+                error = str(exc)
+            finally:
+                conns.close()
+            rows = []
+            for key, acc in amap.items():
+                kind, _, rate = key.partition(":")
+                label = ACCOUNT_LABELS.get(key) or (
+                    f"Salg {rate} %" if kind == "revenue" else f"Utgående mva {rate} %"
+                )
+                desc, active = accounts.get(acc, ("", False))
+                status = (
+                    "ok"
+                    if acc in accounts and active
+                    else ("inactive" if acc in accounts else "missing" if accounts else "?")
+                )
+                rows.append(
+                    {
+                        "key": key,
+                        "label": label,
+                        "account": acc,
+                        "description": desc,
+                        "status": status,
+                    }
+                )
+            return {
+                "rows": rows,
+                "accounts": {k: v[0] for k, v in accounts.items()},
+                "error": error,
+            }
+
+    return asyncio.run(go())
+
+
+def save_accounts(settings: Settings, dept_id: str, changes: dict[str, str]) -> str:
+    from core.departments import Departments
+    from core.service import refuse_if_read_only
+
+    with Runtime.open(settings) as rt:
+        refuse_if_read_only(rt, "saving the account map")
+        depts = Departments(rt.store, rt.secrets)
+        for key, account in changes.items():
+            depts.set_account(dept_id, key, account)
+    return f"account map saved ({len(changes)} change(s))"

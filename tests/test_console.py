@@ -356,3 +356,35 @@ async def test_settings_are_saved_and_audited() -> None:
             "SELECT after FROM audit WHERE action = 'settings.save' ORDER BY id DESC LIMIT 1"
         )
         assert '"stock_update": true' in audit[0]["after"]
+
+
+async def test_account_mapping_editor_validates_against_visma_and_saves() -> None:
+    from core.departments import Departments
+    from tui.screens.accounts import AccountsScreen, PickAccount
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        with Runtime.open(load_settings()) as rt:
+            Departments(rt.store, rt.secrets).set_account("1", "rounding", "7799")
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountsScreen)
+        table = app.screen.query_one("#accounts")
+        labels = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        row = labels.index("Øreavrunding")
+        assert table.get_row_at(row)[1] == "7799" and table.get_row_at(row)[3] == "missing"
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PickAccount)
+        picker = app.screen.query_one("#pick")
+        picker.highlighted = [o.id for o in picker.options].index("7740")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert table.get_row_at(row)[1] == "7740" and table.get_row_at(row)[3] == "ok"
+    with Runtime.open(load_settings()) as rt:
+        assert Departments(rt.store, rt.secrets).account_map("1")["rounding"] == "7740"

@@ -25,6 +25,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         Binding("t", "transfers", "Transfers", id="transfers"),
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
+        Binding("m", "accounts", "Accounts", id="account-mapping"),
         Binding("d", "doctor", "Doctor", id="doctor"),
         Binding("l", "log", "Log", id="log"),
         Binding("s", "settings", "Settings", id="settings"),
@@ -161,6 +162,13 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         from tui.screens.doctor import DoctorScreen
 
         self.app.push_screen(DoctorScreen(self.current_department()))
+
+    def action_accounts(self) -> None:
+        from tui.screens.accounts import AccountsScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(AccountsScreen(dept))
 
     def action_settings(self) -> None:
         from tui.screens.settings import SettingsScreen
