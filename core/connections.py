@@ -42,7 +42,7 @@ class Connections:
         self._sandbox = sandbox_instance  # tests bring their own; else the process's
         self._transport = transport
 
-    def _urls(self) -> tuple[str, str, str, httpx.AsyncBaseTransport | None]:
+    def endpoints(self) -> tuple[str, str, str, httpx.AsyncBaseTransport | None]:
         s = self.rt.settings
         if s.sandbox:
             sb = self._sandbox or sandbox()
@@ -57,7 +57,7 @@ class Connections:
                 f"department {department_id} is not set up for Visma.net",
                 "open the console's setup for this department (sign in, choose the company)",
             )
-        visma_url, connect_url, _, transport = self._urls()
+        visma_url, connect_url, _, transport = self.endpoints()
         return open_visma(
             VismaCredentials(creds[0], creds[1], dept.settings.visma_tenant_id),
             visma_url=visma_url,
@@ -69,7 +69,7 @@ class Connections:
         )
 
     def duell(self, *, department_id: str | None = None, run_id: int | None = None) -> DuellClient:
-        _, _, duell_url, transport = self._urls()
+        _, _, duell_url, transport = self.endpoints()
         if self.rt.settings.sandbox:
             state = (self._sandbox or sandbox()).duell.state
             number, token = state.client_number, SecretStr(state.client_token)

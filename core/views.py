@@ -379,3 +379,91 @@ def save_accounts(settings: Settings, dept_id: str, changes: dict[str, str]) -> 
         for key, account in changes.items():
             depts.set_account(dept_id, key, account)
     return f"account map saved ({len(changes)} change(s))"
+
+
+def setup_check(
+    settings: Settings, dept_id: str, client_id: str, secret: Any, tenant_id: str
+) -> dict[str, Any]:
+    """Sign in with a Visma integration client and read what setup offers: the company's
+    branches and the SUBACCOUNT segment values (cost bearers). Errors come back with their
+    remedy (wrong tenant, bad secret, no licence) instead of being raised."""
+    from core.connections import Connections
+    from core.errors import DuviError
+    from core.http import CallContext
+    from core.visma.auth import VismaCredentials
+    from core.visma.client import open_visma
+
+    async def go() -> dict[str, Any]:
+        with Runtime.open(settings) as rt:
+            conns = Connections(rt)
+            visma_url, connect_url, _, transport = conns.endpoints()
+            client = open_visma(
+                VismaCredentials(client_id, secret, tenant_id),
+                visma_url=visma_url,
+                connect_url=connect_url,
+                settings=settings,
+                transport=transport,
+                http_log=conns.http_log,
+                context=CallContext(dept_id),
+            )
+            try:
+                branches = await client.list_branches()
+                dim = await client.get_dimension("SUBACCOUNT")
+            except DuviError as exc:
+                return {"error": exc.message, "remedy": exc.remedy}
+            finally:
+                await client.aclose()
+                conns.close()
+            main = next(
+                (b for b in branches if b.is_main_branch), branches[0] if branches else None
+            )
+            return {
+                "error": None,
+                "company": main.name if main else tenant_id,
+                "branches": [(b.number or "", b.name or "") for b in branches],
+                "cost_bearers": [
+                    (s.segment_id, v.value_id or "", v.description or "")
+                    for s in dim.segments
+                    for v in s.segment_values
+                    if v.active is not False
+                ],
+            }
+
+    return asyncio.run(go())
+
+
+def setup_save(
+    settings: Settings,
+    dept_id: str,
+    client_id: str,
+    secret: Any,
+    tenant_id: str,
+    company: str,
+    branch: str | None,
+    cost_bearer: tuple[int, str] | None,
+) -> str:
+    """Save what setup chose: credentials to the secrets file, the rest to the settings."""
+    from core.departments import Departments
+    from core.service import refuse_if_read_only
+
+    with Runtime.open(settings) as rt:
+        refuse_if_read_only(rt, "saving the setup")
+        depts = Departments(rt.store, rt.secrets)
+        dept = depts.get(dept_id)
+        assert dept is not None
+        depts.set_credentials(dept_id, client_id, secret)
+        depts.save_settings(
+            dept_id,
+            dept.settings.model_copy(
+                update={
+                    "visma_tenant_id": tenant_id,
+                    "visma_company_name": company,
+                    "several_clients": branch is not None,
+                    "branch_number": branch,
+                    "several_departments": cost_bearer is not None,
+                    "cost_bearer_segment": cost_bearer[0] if cost_bearer else None,
+                    "cost_bearer_value": cost_bearer[1] if cost_bearer else None,
+                }
+            ),
+        )
+    return f"department {dept_id} is set up with {company}"

@@ -388,3 +388,40 @@ async def test_account_mapping_editor_validates_against_visma_and_saves() -> Non
         assert table.get_row_at(row)[1] == "7740" and table.get_row_at(row)[3] == "ok"
     with Runtime.open(load_settings()) as rt:
         assert Departments(rt.store, rt.secrets).account_map("1")["rounding"] == "7740"
+
+
+async def test_setup_signs_in_shows_errors_inline_and_saves() -> None:
+    from core.departments import Departments
+    from core.sandbox.world import sandbox_credentials
+    from tui.screens.setup import SetupScreen
+
+    creds = sandbox_credentials(0)[2]
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        screen = app.screen
+        screen.query_one("#client-id").value = creds.visma_client_id
+        screen.query_one("#client-secret").value = "wrong-secret"
+        screen.query_one("#tenant").value = creds.visma_tenant_id
+        await pilot.press("f5")
+        await settle(app, pilot)
+        text = str(screen.query_one("#setup-result").render())
+        assert "Visma Connect refused" in text and "client id or secret is wrong" in text
+        screen.query_one("#client-secret").value = creds.visma_client_secret
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert "Signed in: Hovedkontor" in str(screen.query_one("#setup-result").render())
+        screen.query_one("#several-depts").value = True
+        screen.query_one("#cost-bearer").value = "1:03"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert screen.query_one("#client-secret").value == ""  # never shown again
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        assert depts.is_set_up("3")
+        dept = depts.get("3")
+        assert dept is not None and dept.settings.cost_bearer_value == "03"
+        assert dept.settings.visma_tenant_id == creds.visma_tenant_id

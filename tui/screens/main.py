@@ -29,6 +29,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         Binding("d", "doctor", "Doctor", id="doctor"),
         Binding("l", "log", "Log", id="log"),
         Binding("s", "settings", "Settings", id="settings"),
+        Binding("e", "setup", "Setup", id="setup"),
         Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -169,6 +170,13 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         dept = self.current_department()
         if dept is not None:
             self.app.push_screen(AccountsScreen(dept))
+
+    def action_setup(self) -> None:
+        from tui.screens.setup import SetupScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(SetupScreen(dept))
 
     def action_settings(self) -> None:
         from tui.screens.settings import SettingsScreen

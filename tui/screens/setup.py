@@ -1,0 +1,178 @@
+"""Setup of a department, DUELL's steps: sign in with the department's Visma integration
+client (the secret is masked and never shown again), ⟳ check it against the company, choose
+the branch when the company has several ("Flere klienter") and the cost bearer when used
+("Flere avdelinger"), save. Errors come inline with their remedy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import SecretStr
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
+
+from tui.workers import ShowsWorkerErrors
+
+
+class Checked(Message):
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__()
+        self.result = result
+
+
+class Saved(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class SetupScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("f5", "check", "⟳ Check", id="setup-check"),
+        Binding("ctrl+s", "save", "Save", id="setup-save"),
+    ]
+
+    def __init__(self, department_id: str) -> None:
+        super().__init__()
+        self.department_id = department_id
+        self.result: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield Static(
+                f"Setup of department {self.department_id}: the Visma integration "
+                "client of this department",
+                classes="title",
+            )
+            yield Input(placeholder="client id (isv_...)", id="client-id")
+            yield Input(placeholder="client secret", password=True, id="client-secret")
+            yield Input(placeholder="company tenant id (not the customer tenant)", id="tenant")
+            yield Button("⟳ Check (F5)", id="check")
+            yield Static("", id="setup-result")
+            yield Checkbox("Flere klienter: the company has several branches", id="several-clients")
+            yield Select([], id="branch", prompt="branch")
+            yield Checkbox("Flere avdelinger: mark lines with a cost bearer", id="several-depts")
+            yield Select([], id="cost-bearer", prompt="cost bearer")
+            yield Button("Save (ctrl+s)", id="save", variant="primary")
+        yield Footer()
+
+    @on(Button.Pressed, "#check")
+    def pressed_check(self) -> None:
+        self.action_check()
+
+    @on(Button.Pressed, "#save")
+    def pressed_save(self) -> None:
+        self.action_save()
+
+    def credentials(self) -> tuple[str, SecretStr, str]:
+        return (
+            self.query_one("#client-id", Input).value.strip(),
+            SecretStr(self.query_one("#client-secret", Input).value.strip()),
+            self.query_one("#tenant", Input).value.strip(),
+        )
+
+    def action_check(self) -> None:
+        cid, secret, tenant = self.credentials()
+        if not (cid and secret.get_secret_value() and tenant):
+            self.query_one("#setup-result", Static).update(
+                "Fill in the client id, the secret and the company's tenant id."
+            )
+            return
+        self.query_one("#setup-result", Static).update("Checking…")
+        self.check(cid, secret, tenant)
+
+    @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
+    def check(self, cid: str, secret: SecretStr, tenant: str) -> None:
+        from core.views import setup_check
+
+        self.post_message(
+            Checked(
+                setup_check(
+                    self.app.settings,
+                    self.department_id,
+                    cid,  # type: ignore[attr-defined]
+                    secret,
+                    tenant,
+                )
+            )
+        )
+
+    @on(Checked)
+    def checked(self, message: Checked) -> None:
+        r = message.result
+        box = self.query_one("#setup-result", Static)
+        if r["error"]:
+            self.result = None
+            box.update(f"[b]{r['error']}[/b]\n→ {r['remedy']}")
+            return
+        self.result = r
+        box.update(f"Signed in: {r['company']} ({len(r['branches'])} branches)")
+        self.query_one("#branch", Select).set_options(
+            [(f"{n} {name}", n) for n, name in r["branches"]]
+        )
+        self.query_one("#cost-bearer", Select).set_options(
+            [(f"{v} {d}", f"{s}:{v}") for s, v, d in r["cost_bearers"]]
+        )
+
+    def action_save(self) -> None:
+        if self.result is None:
+            self.notify("Check the sign-in first (F5).", severity="warning")
+            return
+        if self.app.settings.read_only:  # type: ignore[attr-defined]
+            self.notify("Read-only mode: saving is a changing action.", severity="warning")
+            return
+        branch = cost = None
+        if self.query_one("#several-clients", Checkbox).value:
+            value = self.query_one("#branch", Select).value
+            if value is Select.NULL:
+                self.notify("Choose the branch.", severity="warning")
+                return
+            branch = str(value)
+        if self.query_one("#several-depts", Checkbox).value:
+            value = self.query_one("#cost-bearer", Select).value
+            if value is Select.NULL:
+                self.notify("Choose the cost bearer.", severity="warning")
+                return
+            seg, _, val = str(value).partition(":")
+            cost = (int(seg), val)
+        cid, secret, tenant = self.credentials()
+        self.save(cid, secret, tenant, self.result["company"], branch, cost)
+
+    @work(thread=True, exit_on_error=False, group="setup-save")
+    def save(
+        self,
+        cid: str,
+        secret: SecretStr,
+        tenant: str,
+        company: str,
+        branch: str | None,
+        cost: tuple[int, str] | None,
+    ) -> None:
+        from core.views import setup_save
+
+        self.post_message(
+            Saved(
+                setup_save(
+                    self.app.settings,
+                    self.department_id,
+                    cid,
+                    secret,  # type: ignore[attr-defined]
+                    tenant,
+                    company,
+                    branch,
+                    cost,
+                )
+            )
+        )
+
+    @on(Saved)
+    def saved(self, message: Saved) -> None:
+        self.query_one("#client-secret", Input).value = ""  # never on screen again
+        self.notify(message.text, title="Saved")
