@@ -25,6 +25,7 @@ class DuviApp(ShowsWorkerErrors, App[None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
+        self.animation_level = settings.animations  # "none" suits SSH (and tests)
         self.sub_title = "SANDBOX" if settings.sandbox else "LIVE"
         if settings.read_only:
             self.sub_title += " · READ-ONLY"
