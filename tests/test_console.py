@@ -201,7 +201,8 @@ async def test_completing_the_vat_mapping_unblocks_the_department() -> None:
 
     from core.departments import Departments
     from core.service import transfer
-    from tui.screens.vat import PickVat, VatScreen
+    from tui.screens.pick import PickOne
+    from tui.screens.vat import VatScreen
 
     app = DuviApp(load_settings())
     async with app.run_test(size=(120, 36)) as pilot:
@@ -224,7 +225,7 @@ async def test_completing_the_vat_mapping_unblocks_the_department() -> None:
         table.move_cursor(row=row)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, PickVat)
+        assert isinstance(app.screen, PickOne)
         picker = app.screen.query_one("#pick")
         picker.highlighted = [o.id for o in picker.options].index("31")
         await pilot.press("enter")
@@ -360,7 +361,8 @@ async def test_settings_are_saved_and_audited() -> None:
 
 async def test_account_mapping_editor_validates_against_visma_and_saves() -> None:
     from core.departments import Departments
-    from tui.screens.accounts import AccountsScreen, PickAccount
+    from tui.screens.accounts import AccountsScreen
+    from tui.screens.pick import PickOne
 
     app = DuviApp(load_settings())
     async with app.run_test(size=(120, 36)) as pilot:
@@ -377,7 +379,7 @@ async def test_account_mapping_editor_validates_against_visma_and_saves() -> Non
         table.move_cursor(row=row)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, PickAccount)
+        assert isinstance(app.screen, PickOne)
         picker = app.screen.query_one("#pick")
         picker.highlighted = [o.id for o in picker.options].index("7740")
         await pilot.press("enter")

@@ -11,16 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from core.conflicts import Conflicts
-from core.departments import Departments
-from core.duell.client import DuellClient
-from core.eventlog import EventLog
 from core.matching import CustomerIndex, Keys
-from core.models import Customer, Department, Master
-from core.store import Store
-from core.sync.links import Link, Links, content_hash
+from core.models import Customer, Master
+from core.sync.base import MasterDataSync
+from core.sync.links import Link, content_hash
 from core.sync.products import SyncReport
-from core.visma.client import VismaClient
 from core.visma.errors import VismaError
 from core.visma.models import AddressWrite, ContactWrite, CustomerWrite
 from core.visma.models import Customer as VismaCustomer
@@ -35,29 +30,11 @@ def _visma_keys(c: VismaCustomer) -> Keys:
     )
 
 
-class CustomerSync:
-    def __init__(
-        self,
-        store: Store,
-        dept: Department,
-        departments: Departments,
-        visma: VismaClient,
-        duell: DuellClient,
-        log: EventLog,
-    ) -> None:
-        self.store = store
-        self.dept = dept
-        self.departments = departments
-        self.visma = visma
-        self.duell = duell
-        self.log = log
-        self.links = Links(store, dept.id, ENTITY)
-        self.conflicts = Conflicts(store)
+class CustomerSync(MasterDataSync):
+    ENTITY = ENTITY
 
-    async def sync(self) -> SyncReport:
-        if self.dept.settings.customer_master == Master.DUELL:
-            return await self.push_to_visma()
-        return await self.pull_from_visma()
+    def master(self) -> Master:
+        return self.dept.settings.customer_master
 
     def _decided(self, incoming_id: str) -> str | None:
         """A person's decision on this record's conflict: 'create', 'ignore', or None."""

@@ -19,14 +19,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from core.conflicts import Conflicts
-from core.departments import Departments
-from core.duell.client import DuellClient
-from core.eventlog import EventLog
-from core.models import Department, Master, Product
-from core.store import Store
-from core.sync.links import Link, Links, content_hash
-from core.visma.client import VismaClient
+from core.models import Master, Product
+from core.sync.base import MasterDataSync
+from core.sync.links import Link, content_hash
 from core.visma.errors import VismaError
 from core.visma.models import CrossReferenceLine, InventoryItem, InventoryWrite
 
@@ -47,24 +42,11 @@ class SyncReport:
         return dict(self.__dict__)
 
 
-class ProductSync:
-    def __init__(
-        self,
-        store: Store,
-        dept: Department,
-        departments: Departments,
-        visma: VismaClient,
-        duell: DuellClient,
-        log: EventLog,
-    ) -> None:
-        self.store = store
-        self.dept = dept
-        self.departments = departments
-        self.visma = visma
-        self.duell = duell
-        self.log = log
-        self.links = Links(store, dept.id, ENTITY)
-        self.conflicts = Conflicts(store)
+class ProductSync(MasterDataSync):
+    ENTITY = ENTITY
+
+    def master(self) -> Master:
+        return self.dept.settings.product_master
 
     async def _vat_maps(self) -> tuple[dict[Decimal, str], dict[str, Decimal]]:
         """DUELL rate -> Visma VAT category, and back, through the department's VAT mapping."""
@@ -74,11 +56,6 @@ class ProductSync:
             if m.visma_vat_id and vat.get(m.visma_vat_id):
                 to_cat[rate] = vat[m.visma_vat_id] or ""
         return to_cat, {cat: rate for rate, cat in to_cat.items()}
-
-    async def sync(self) -> SyncReport:
-        if self.dept.settings.product_master == Master.DUELL:
-            return await self.push_to_visma()
-        return await self.pull_from_visma()
 
     # -- DUELL -> Visma ------------------------------------------------------------------------
 

@@ -10,44 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.messages import ActionDone, DataLoaded
+from tui.screens.pick import PickOne
 from tui.workers import ShowsWorkerErrors
-
-
-class Loaded(Message):
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self.data = data
-
-
-class Saved(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-class PickAccount(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
-
-    def __init__(self, label: str, accounts: dict[str, str]) -> None:
-        super().__init__()
-        self.label = label
-        self.accounts = accounts
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm"):
-            yield Static(f"Account for {self.label}")
-            yield OptionList(
-                *[Option(f"{k}  {v}", id=k) for k, v in sorted(self.accounts.items())], id="pick"
-            )
-
-    @on(OptionList.OptionSelected)
-    def picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
 
 
 class AccountsScreen(ShowsWorkerErrors, Screen[None]):
@@ -87,10 +55,10 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
     def load(self) -> None:
         from core.views import account_editor
 
-        self.post_message(Loaded(account_editor(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
+        self.post_message(DataLoaded(account_editor(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
+    @on(DataLoaded)
+    def loaded(self, message: DataLoaded) -> None:
         self.data, self.edits = message.data, {}
         self.render_rows()
 
@@ -126,7 +94,9 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
                 self.edits[row["key"]] = acc
                 self.render_rows()
 
-        self.app.push_screen(PickAccount(row["label"], self.data["accounts"]), picked)
+        self.app.push_screen(
+            PickOne(f"Account for {row['label']}", sorted(self.data["accounts"].items())), picked
+        )
 
     def action_undo(self) -> None:
         self.edits = {}
@@ -143,9 +113,9 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
     def save(self, changes: dict[str, str]) -> None:
         from core.views import save_accounts
 
-        self.post_message(Saved(save_accounts(self.app.settings, self.department_id, changes)))  # type: ignore[attr-defined]
+        self.post_message(ActionDone(save_accounts(self.app.settings, self.department_id, changes)))  # type: ignore[attr-defined]
 
-    @on(Saved)
-    def saved(self, message: Saved) -> None:
+    @on(ActionDone)
+    def saved(self, message: ActionDone) -> None:
         self.notify(message.text, title="Saved")
         self.load()

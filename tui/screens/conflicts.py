@@ -10,24 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
 from tui.workers import ShowsWorkerErrors
-
-
-class Loaded(Message):
-    def __init__(self, conflicts: list[Any]) -> None:
-        super().__init__()
-        self.conflicts = conflicts
-
-
-class Resolved(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
 
 
 def _name(record: dict[str, Any]) -> str:
@@ -75,11 +63,11 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
     def load(self) -> None:
         from core.views import conflicts
 
-        self.post_message(Loaded(conflicts(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
+        self.post_message(DataLoaded(conflicts(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        self.all = message.conflicts
+    @on(DataLoaded)
+    def loaded(self, message: DataLoaded) -> None:
+        self.all = message.data
         self.apply_filter(self.query_one("#filter-input", Input).value)
 
     def apply_filter(self, text: str) -> None:
@@ -181,9 +169,9 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
     def resolve(self, conflict_id: int, action: str, candidate: str | None) -> None:
         from core.views import resolve
 
-        self.post_message(Resolved(resolve(self.app.settings, conflict_id, action, candidate)))  # type: ignore[attr-defined]
+        self.post_message(ActionDone(resolve(self.app.settings, conflict_id, action, candidate)))  # type: ignore[attr-defined]
 
-    @on(Resolved)
-    def resolved(self, message: Resolved) -> None:
+    @on(ActionDone)
+    def resolved(self, message: ActionDone) -> None:
         self.notify(message.text)
         self.load()

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from tui.messages import DataLoaded
 from tui.workers import ShowsWorkerErrors
 
 MARK = {"ok": "[green]ok  [/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
-
-
-class Checked(Message):
-    def __init__(self, checks: list[Any]) -> None:
-        super().__init__()
-        self.checks = checks
 
 
 class DoctorScreen(ShowsWorkerErrors, Screen[None]):
@@ -58,14 +50,14 @@ class DoctorScreen(ShowsWorkerErrors, Screen[None]):
         with Runtime.open(self.app.settings) as rt:  # type: ignore[attr-defined]
             ids = [self.department_id] if self.department_id else []
             checks = asyncio.run(run_doctor(rt, ids))
-        self.post_message(Checked([c.as_dict() for c in checks]))
+        self.post_message(DataLoaded([c.as_dict() for c in checks]))
 
-    @on(Checked)
-    def show(self, message: Checked) -> None:
+    @on(DataLoaded)
+    def show(self, message: DataLoaded) -> None:
         from rich.markup import escape
 
         lines = []
-        for c in message.checks:
+        for c in message.data:
             lines.append(f"{MARK[c['status']]} {escape(c['title'])}: {escape(c['found'])}")
             if c["status"] != "ok" and c["remedy"]:
                 lines.append(f"      → {escape(c['remedy'])}")

@@ -9,10 +9,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
 
+from tui.messages import ActionDone, DataLoaded
 from tui.workers import ShowsWorkerErrors
 
 # (field, label, the guide's words: docs/duell-visma-guide-nb.txt)
@@ -74,18 +74,6 @@ TEXTS = [
 ]
 
 
-class Loaded(Message):
-    def __init__(self, values: Any) -> None:
-        super().__init__()
-        self.values = values
-
-
-class Saved(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
 class SettingsScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
@@ -124,11 +112,11 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
     def load(self) -> None:
         from core.views import department_settings
 
-        self.post_message(Loaded(department_settings(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
+        self.post_message(DataLoaded(department_settings(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        self.values = message.values
+    @on(DataLoaded)
+    def loaded(self, message: DataLoaded) -> None:
+        self.values = message.data
         for name, *_ in TOGGLES:
             value = bool(getattr(self.values, name))
             self.query_one(f"#set-{name}", Checkbox).value = value
@@ -174,8 +162,8 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
     def save(self, new: Any) -> None:
         from core.views import save_settings
 
-        self.post_message(Saved(save_settings(self.app.settings, self.department_id, new)))  # type: ignore[attr-defined]
+        self.post_message(ActionDone(save_settings(self.app.settings, self.department_id, new)))  # type: ignore[attr-defined]
 
-    @on(Saved)
-    def saved(self, message: Saved) -> None:
+    @on(ActionDone)
+    def saved(self, message: ActionDone) -> None:
         self.notify(message.text, title="Saved")

@@ -12,23 +12,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
 
+from tui.messages import ActionDone, DataLoaded
 from tui.workers import ShowsWorkerErrors
-
-
-class Checked(Message):
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__()
-        self.result = result
-
-
-class Saved(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
 
 
 class SetupScreen(ShowsWorkerErrors, Screen[None]):
@@ -93,7 +81,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
         from core.views import setup_check
 
         self.post_message(
-            Checked(
+            DataLoaded(
                 setup_check(
                     self.app.settings,
                     self.department_id,
@@ -104,9 +92,9 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
             )
         )
 
-    @on(Checked)
-    def checked(self, message: Checked) -> None:
-        r = message.result
+    @on(DataLoaded)
+    def checked(self, message: DataLoaded) -> None:
+        r = message.data
         box = self.query_one("#setup-result", Static)
         if r["error"]:
             self.result = None
@@ -158,7 +146,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
         from core.views import setup_save
 
         self.post_message(
-            Saved(
+            ActionDone(
                 setup_save(
                     self.app.settings,
                     self.department_id,
@@ -172,7 +160,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
             )
         )
 
-    @on(Saved)
-    def saved(self, message: Saved) -> None:
+    @on(ActionDone)
+    def saved(self, message: ActionDone) -> None:
         self.query_one("#client-secret", Input).value = ""  # never on screen again
         self.notify(message.text, title="Saved")

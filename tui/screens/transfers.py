@@ -12,26 +12,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from core.views import TransferRow, money
+from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
 from tui.workers import ShowsWorkerErrors
-
-
-class Loaded(Message):
-    def __init__(self, rows: list[TransferRow]) -> None:
-        super().__init__()
-        self.rows = rows
 
 
 class Previewed(Message):
     def __init__(self, preview: dict) -> None:
         super().__init__()
         self.preview = preview
-
-
-class Done(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
 
 
 class TransfersScreen(ShowsWorkerErrors, Screen[None]):
@@ -66,14 +55,14 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
     def load(self) -> None:
         from core.views import transfers
 
-        self.post_message(Loaded(transfers(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
+        self.post_message(DataLoaded(transfers(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
 
-    @on(Loaded)
-    def show(self, message: Loaded) -> None:
-        self.rows = message.rows
+    @on(DataLoaded)
+    def show(self, message: DataLoaded) -> None:
+        self.rows = message.data
         table = self.query_one("#transfers", DataTable)
         table.clear()
-        for r in message.rows:
+        for r in message.data:
             table.add_row(r.key, r.kind, r.state, r.visma_number, r.error, key=r.key)
 
     def selected(self) -> TransferRow | None:
@@ -152,9 +141,9 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
     def run_action(self, what: str, key: str) -> None:
         from core import views
 
-        self.post_message(Done(getattr(views, what)(self.app.settings, key)))  # type: ignore[attr-defined]
+        self.post_message(ActionDone(getattr(views, what)(self.app.settings, key)))  # type: ignore[attr-defined]
 
-    @on(Done)
-    def done(self, message: Done) -> None:
+    @on(ActionDone)
+    def done(self, message: ActionDone) -> None:
         self.notify(message.text)
         self.load()

@@ -11,46 +11,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.messages import ActionDone, DataLoaded
+from tui.screens.pick import PickOne
 from tui.workers import ShowsWorkerErrors
-
-
-class Loaded(Message):
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self.data = data
-
-
-class Saved(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-class PickVat(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
-
-    def __init__(self, rate: Decimal, choices: dict[str, str]) -> None:
-        super().__init__()
-        self.rate = rate
-        self.choices = choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm"):
-            yield Static(f"Visma VAT id for {format(self.rate.normalize(), 'f')} %")
-            yield OptionList(
-                *[Option(f"{k:<4} {v}", id=k) for k, v in self.choices.items()],
-                Option("(none: leave unmapped)", id="-"),
-                id="pick",
-            )
-
-    @on(OptionList.OptionSelected)
-    def picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(None if event.option.id == "-" else event.option.id)
 
 
 class VatScreen(ShowsWorkerErrors, Screen[None]):
@@ -90,10 +56,10 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
     def load(self) -> None:
         from core.views import vat_editor
 
-        self.post_message(Loaded(vat_editor(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
+        self.post_message(DataLoaded(vat_editor(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
+    @on(DataLoaded)
+    def loaded(self, message: DataLoaded) -> None:
         self.data = message.data
         self.edits = {}
         self.render_rows()
@@ -136,7 +102,14 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
             self.edits[row.rate] = vat_id
             self.render_rows()
 
-        self.app.push_screen(PickVat(row.rate, self.data["visma"]), picked)
+        self.app.push_screen(
+            PickOne(
+                f"Visma VAT id for {format(row.rate.normalize(), 'f')} %",
+                list(self.data["visma"].items()),
+                none_label="(none: leave unmapped)",
+            ),
+            picked,
+        )
 
     def action_undo(self) -> None:
         self.edits = {}
@@ -153,9 +126,11 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
     def save(self, mapping: dict[Decimal, str | None]) -> None:
         from core.views import save_vat_mapping
 
-        self.post_message(Saved(save_vat_mapping(self.app.settings, self.department_id, mapping)))  # type: ignore[attr-defined]
+        self.post_message(
+            ActionDone(save_vat_mapping(self.app.settings, self.department_id, mapping))
+        )  # type: ignore[attr-defined]
 
-    @on(Saved)
-    def saved(self, message: Saved) -> None:
+    @on(ActionDone)
+    def saved(self, message: ActionDone) -> None:
         self.notify(message.text, title="Saved")
         self.load()

@@ -1,0 +1,37 @@
+"""Choose one value from a list (a Visma VAT id, an account...)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+NONE = "-"
+
+
+class PickOne(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
+
+    def __init__(
+        self, title: str, choices: list[tuple[str, str]], *, none_label: str | None = None
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.none_label = none_label
+
+    def compose(self) -> ComposeResult:
+        options = [Option(f"{key:<6} {label}", id=key) for key, label in self.choices]
+        if self.none_label:
+            options.append(Option(self.none_label, id=NONE))
+        with Vertical(id="confirm"):
+            yield Static(self.title_text)
+            yield OptionList(*options, id="pick")
+
+    @on(OptionList.OptionSelected)
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(None if event.option.id == NONE else event.option.id)
