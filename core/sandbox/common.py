@@ -38,14 +38,15 @@ class Clock:
         return self.now().isoformat(timespec="milliseconds")
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """The simulated wire's JSON numbers: the one place a Decimal becomes a float."""
     if isinstance(value, Decimal):
         return float(value)  # amounts are quantised; see core/visma/wire.py
     raise TypeError(type(value).__name__)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, default=_default, ensure_ascii=False).encode()
+    body = json.dumps(data, default=json_default, ensure_ascii=False).encode()
     return Response(body, status, headers=headers, media_type="application/json; charset=utf-8")
 
 

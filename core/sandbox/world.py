@@ -23,6 +23,7 @@ from faker import Faker
 from stdnum import ean
 
 from core.sandbox.app import Sandbox
+from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import Faults
 
@@ -93,7 +94,8 @@ class World:
         written = []
         for name, value in asdict(self).items():
             path = out / f"{name}.json"
-            path.write_text(json.dumps(value, default=str, ensure_ascii=False, indent=1), "utf-8")
+            text = json.dumps(value, default=json_default, ensure_ascii=False, indent=1)
+            path.write_text(text, "utf-8")
             written.append(path)
         return written
 
@@ -177,9 +179,9 @@ def generate(
                 "barcode": (lambda b: b + ean.calc_check_digit(b))(
                     f"7040{rng.randrange(10**8):08d}"
                 ),
-                "vatrate_percent": float(rate),
-                "price_inc_vat": float(price),
-                "cost_price": float(_money(net * Decimal(rng.uniform(0.35, 0.65)))),
+                "vatrate_percent": rate,
+                "price_inc_vat": price,
+                "cost_price": (_money(net * Decimal(rng.uniform(0.35, 0.65)))),
                 "category_id": int(group[0]),
                 "category_name": group[1],
                 "is_deleted": False,
@@ -215,7 +217,7 @@ def generate(
                     "defaultPrice": p["price_inc_vat"],
                     "barcode": p["barcode"],
                     "lastCost": p["cost_price"],
-                    "averageCost": round(p["cost_price"] * rng.uniform(0.9, 1.1), 2),
+                    "averageCost": _money(p["cost_price"] * Decimal(rng.uniform(0.9, 1.1))),
                 }
             )
             if rng.random() < 0.05:
@@ -317,11 +319,11 @@ def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[
                 vat = _money(gross * rate / (100 + rate))
                 sales.append(
                     {
-                        "vatrate_percent": float(rate),
-                        "amount_inc_vat": float(gross),
-                        "amount_ex_vat": float(gross - vat),
-                        "vat_amount": float(vat),
-                        "returns": float(returns),
+                        "vatrate_percent": rate,
+                        "amount_inc_vat": gross,
+                        "amount_ex_vat": gross - vat,
+                        "vat_amount": vat,
+                        "returns": returns,
                     }
                 )
         gift_sold = _money(rng.choice((0, 0, 0, 250, 500, 1000)))
@@ -332,14 +334,14 @@ def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[
                 continue
             amount = _money(total * Decimal(share) / 100 * Decimal(rng.uniform(0.7, 1.3)))
             amount = min(amount, left)
-            payments.append({"payment_type": ptype, "amount": float(amount)})
+            payments.append({"payment_type": ptype, "amount": amount})
             left -= amount
         giftcard = min(left, _money(rng.choice((0, 0, 200, 450))))
         if giftcard:
-            payments.append({"payment_type": "giftcard", "amount": float(giftcard)})
+            payments.append({"payment_type": "giftcard", "amount": giftcard})
             left -= giftcard
         cash = left.quantize(Decimal(1), ROUND_HALF_UP)  # cash is paid in whole kroner
-        payments.append({"payment_type": "cash", "amount": float(cash)})
+        payments.append({"payment_type": "cash", "amount": cash})
         rounding = left - cash
         closed = datetime.combine(day, time(21, rng.randint(0, 59)))
         if day.month != (day + timedelta(days=1)).month or rng.random() < 0.05:
@@ -348,11 +350,9 @@ def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[
         groups, rest = [], total - gift_sold
         for gid, gname in GROUPS[:-1]:
             part = _money(rest * Decimal(rng.uniform(0.05, 0.3)))
-            groups.append({"group_id": gid, "name": gname, "amount_inc_vat": float(part)})
+            groups.append({"group_id": gid, "name": gname, "amount_inc_vat": part})
             rest -= part
-        groups.append(
-            {"group_id": GROUPS[-1][0], "name": GROUPS[-1][1], "amount_inc_vat": float(rest)}
-        )
+        groups.append({"group_id": GROUPS[-1][0], "name": GROUPS[-1][1], "amount_inc_vat": rest})
         out.append(
             {
                 "department_id": dept,
@@ -361,13 +361,11 @@ def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[
                 "business_date": day.isoformat(),
                 "closed_at": closed.isoformat(),
                 "sales": sales,
-                "returns_inc_vat": float(
-                    sum((Decimal(str(s["returns"])) for s in sales), Decimal(0))
-                ),
+                "returns_inc_vat": sum((s["returns"] for s in sales), Decimal(0)),
                 "payments": payments,
-                "giftcards_sold": float(gift_sold),
-                "round_off_amount": float(rounding),
-                "cost_of_goods": float(_money(net_total * Decimal(rng.uniform(0.45, 0.55)))),
+                "giftcards_sold": gift_sold,
+                "round_off_amount": rounding,
+                "cost_of_goods": _money(net_total * Decimal(rng.uniform(0.45, 0.55))),
                 "article_groups": groups,
                 "company": {"org_number": "998877665", "name": "Garnbua AS"},
             }
@@ -392,8 +390,8 @@ def _invoices(
                     "product_number": p["product_number"],
                     "description": p["product_name"],
                     "quantity": rng.randint(1, 10),
-                    "price_ex_vat": float(ex),
-                    "vatrate_percent": float(rate),
+                    "price_ex_vat": ex,
+                    "vatrate_percent": rate,
                 }
             )
         out[dept].append(
