@@ -176,7 +176,11 @@ def sync_cmd(
     dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
     entity: Annotated[
         str,
-        typer.Option("--entity", "-e", help="zreports, invoices, products, customers, or all."),
+        typer.Option(
+            "--entity",
+            "-e",
+            help="zreports, invoices, stock, products, customers, webhooks, transfers, or all.",
+        ),
     ] = "all",
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Send failed transfers again.")
@@ -184,59 +188,43 @@ def sync_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
-    from core.audit import record
     from core.runtime import Runtime
-    from core.service import department_ids, refuse_if_read_only, sync_master_data, transfer
-    from core.transfers import INVOICE, STOCK, ZREPORT
+    from core.service import (
+        RUNNABLE,
+        RunResult,
+        department_ids,
+        refuse_if_read_only,
+        run_department,
+    )
 
-    choices = {
-        "zreports": (ZREPORT,),
-        "invoices": (INVOICE,),
-        "products": ("products",),
-        "customers": ("customers",),
-        "transfers": (ZREPORT, INVOICE, STOCK),
-        "all": ("products", "customers", ZREPORT, INVOICE, STOCK),
-    }
-    wanted = choices.get(entity)
-    if wanted is None:
-        raise typer.BadParameter(f"use one of {', '.join(choices)}", param_hint="--entity")
-    outcomes, reports = [], {}
+    if entity not in RUNNABLE:
+        raise typer.BadParameter(f"use one of {', '.join(RUNNABLE)}", param_hint="--entity")
+    total = RunResult()
     with Runtime.open(CliState.settings()) as rt:
         refuse_if_read_only(rt, "syncing")
         for d in department_ids(rt, dept):
-            record(
-                rt.store,
-                "sync.run",
-                department_id=d,
-                after={"entity": entity, "retry_failed": retry_failed},
-            )
-            for master in ("products", "customers"):
-                if master in wanted:
-                    reports[f"{d}/{master}"] = _run_async(sync_master_data(rt, d, master))
-            kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE, STOCK))
-            if kinds:
-                outcomes += _run_async(transfer(rt, d, kinds=kinds, retry_failed=retry_failed))
+            r = _run_async(run_department(rt, d, entity, retry_failed=retry_failed))
+            total.reports.update(r.reports)
+            total.outcomes += r.outcomes
     if as_json:
         typer.echo(
             json.dumps(
                 {
-                    "master_data": {k: r.as_dict() for k, r in reports.items()},
-                    "transfers": [o.as_dict() for o in outcomes],
+                    "master_data": {k: r.as_dict() for k, r in total.reports.items()},
+                    "transfers": [o.as_dict() for o in total.outcomes],
                 },
                 indent=2,
                 default=str,
             )
         )
     else:
-        for name, r in reports.items():
+        for name, r in total.reports.items():
             typer.echo(
                 f"{name}: {r.created} created, {r.updated} updated, {r.unchanged} "
                 f"unchanged, {r.conflicts} conflicts, {len(r.failed)} failed"
             )
-        _print_outcomes(outcomes, False)
-    if any(str(o.state) in ("failed", "attention") for o in outcomes) or any(
-        r.failed or r.conflicts for r in reports.values()
-    ):
+        _print_outcomes(total.outcomes, False)
+    if total.troubled:
         raise typer.Exit(1)
 
 

@@ -14,6 +14,21 @@ def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _alive(holder: str) -> bool:
+    """A holder on this host whose process is gone holds nothing: a killed `duvi sync` must not
+    block the next one for the lease's whole time to live. Other hosts are trusted to expire."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -29,7 +44,7 @@ class Leases:
             row = self.store.conn.execute(
                 "SELECT holder, expires_at FROM leases WHERE name = ?", [name]
             ).fetchone()
-            if row and row[0] != self.holder and row[1] > _iso(now):
+            if row and row[0] != self.holder and row[1] > _iso(now) and _alive(row[0]):
                 return False
             self.store.conn.execute(
                 "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?) "
@@ -47,6 +62,6 @@ class Leases:
 
     def holder_of(self, name: str) -> str | None:
         rows = self.store.query("SELECT holder, expires_at FROM leases WHERE name = ?", [name])
-        if rows and rows[0]["expires_at"] > _iso(datetime.now(UTC)):
+        if rows and rows[0]["expires_at"] > _iso(datetime.now(UTC)) and _alive(rows[0]["holder"]):
             return rows[0]["holder"]
         return None

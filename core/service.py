@@ -3,6 +3,7 @@ each opening what it needs and closing it again."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from core.departments import Departments
 from core.errors import ConfigError, DuviError
 from core.ledger import Ledger
 from core.runtime import Runtime
+from core.status import RUNNABLE
 from core.transfers import INVOICE, STOCK, ZREPORT, Outcome, Settlements
 
 
@@ -289,25 +291,96 @@ async def resolve_conflict(
     return resolved
 
 
-def run_now(settings: Any, dept_id: str) -> str:
-    """The console's "run now": master data and transfers of one department, in a fresh
-    runtime (called from a worker thread). Returns a one-line summary."""
+@dataclass
+class RunResult:
+    reports: dict[str, Any] = field(default_factory=dict)  # "dept/entity" -> sync report
+    outcomes: list[Outcome] = field(default_factory=list)
+    webhooks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def troubled(self) -> bool:
+        return any(str(o.state) in ("failed", "attention") for o in self.outcomes) or any(
+            r.failed or r.conflicts for r in self.reports.values()
+        )
+
+    def summary(self) -> str:
+        parts = [
+            f"{name.split('/')[-1]} {r.created} created, {r.updated} updated"
+            + (f", {r.conflicts} conflicts" if r.conflicts else "")
+            for name, r in self.reports.items()
+        ]
+        if self.webhooks:
+            parts.append(f"{sum(self.webhooks.values())} notifications applied")
+        if self.outcomes:
+            done = sum(1 for o in self.outcomes if str(o.state) == "confirmed")
+            held = sum(1 for o in self.outcomes if str(o.state) in ("failed", "attention"))
+            parts.append(f"{done} transferred, {held} need attention")
+        return ", ".join(parts) or "nothing to do"
+
+
+async def run_department(
+    rt: Runtime,
+    dept_id: str,
+    entity: str = "all",
+    *,
+    retry_failed: bool = False,
+    origin: str = "cli",
+    connections: Any = None,
+) -> RunResult:
+    """A person's "run now" (the command line's `duvi sync`, the console's run keys): audited,
+    and under the department's lease, so that it never works beside the runner or another
+    console on the same department."""
+    from core.audit import record
+    from core.leases import Leases
+
+    wanted = RUNNABLE.get(entity)
+    if wanted is None:
+        raise ConfigError(
+            f"there is nothing called {entity!r} to run", f"use one of {', '.join(RUNNABLE)}"
+        )
+    refuse_if_read_only(rt, "running a sync")
+    leases = Leases(rt.store)
+    lease = f"department:{dept_id}"
+    if not leases.acquire(lease, ttl=900):
+        raise DuviError(
+            f"department {dept_id} is being worked on by {leases.holder_of(lease)}",
+            "wait for that run to finish (the status panel shows it), then run again",
+        )
+    result = RunResult()
+    try:
+        record(
+            rt.store,
+            "sync.run",
+            department_id=dept_id,
+            after={"entity": entity, "retry_failed": retry_failed, "from": origin},
+        )
+        if "webhooks" in wanted:
+            result.webhooks = await process_webhooks(rt, dept_id, connections=connections)
+        for master in ("products", "customers"):
+            if master in wanted:
+                result.reports[f"{dept_id}/{master}"] = await sync_master_data(
+                    rt, dept_id, master, connections=connections
+                )
+        kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE, STOCK))
+        if kinds:
+            result.outcomes = await transfer(
+                rt, dept_id, kinds=kinds, retry_failed=retry_failed, connections=connections
+            )
+    finally:
+        leases.release(lease)
+    return result
+
+
+def run_now(settings: Any, dept_id: str, entity: str = "all", *, retry_failed: bool = False) -> str:
+    """The console's run keys, in a fresh runtime (called from a worker thread). Returns a
+    one-line summary."""
     import asyncio
 
     async def go() -> str:
         with Runtime.open(settings) as rt:
-            refuse_if_read_only(rt, "running a sync")
-            from core.audit import record
-
-            record(rt.store, "sync.run", department_id=dept_id, after={"from": "console"})
-            parts = []
-            for entity in ("products", "customers"):
-                r = await sync_master_data(rt, dept_id, entity)
-                parts.append(f"{entity} {r.created}+{r.updated}")
-            outcomes = await transfer(rt, dept_id)
-            done = sum(1 for o in outcomes if str(o.state) == "confirmed")
-            held = sum(1 for o in outcomes if str(o.state) in ("failed", "attention"))
-            parts.append(f"{done} transferred, {held} need attention")
-            return f"department {dept_id}: " + ", ".join(parts)
+            r = await run_department(
+                rt, dept_id, entity, retry_failed=retry_failed, origin="console"
+            )
+            return f"department {dept_id}: {r.summary()}"
 
     return asyncio.run(go())

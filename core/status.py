@@ -19,6 +19,27 @@ LABELS = {
     "webhook": "Webhooks",
 }
 
+# What a person can ask to run for a department: the status panel's entities, plus "all".
+RUNNABLE = {
+    "products": ("products",),
+    "customers": ("customers",),
+    "zreports": ("zreport",),
+    "invoices": ("invoice",),
+    "stock": ("stock",),
+    "webhooks": ("webhooks",),
+    "transfers": ("zreport", "invoice", "stock"),
+    "all": ("webhooks", "products", "customers", "zreport", "invoice", "stock"),
+}
+# The status panel's row keys, to what they run.
+PANEL_ENTITY = {
+    "zreport": "zreports",
+    "invoice": "invoices",
+    "product": "products",
+    "customer": "customers",
+    "stock": "stock",
+    "webhook": "webhooks",
+}
+
 
 @dataclass(frozen=True)
 class EntityStatus:

@@ -67,6 +67,51 @@ async def test_run_now_transfers_and_the_panel_says_so() -> None:
         assert audit == [{"action": "sync.run"}]
 
 
+async def test_run_row_runs_only_that_entity_and_retry_failed_resends() -> None:
+    import asyncio
+
+    from core.departments import Departments
+    from core.service import transfer
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        panel = app.screen.query_one("#status-1", StatusPanel)
+        panel.focus()
+        await pilot.press("j", "j")  # Z-reports, Invoices, Products
+        await pilot.press("R")
+        assert app.screen.running == {"1": "products"}
+        assert panel.get_row_at(2)[1] == "⟳ running" and panel.get_row_at(0)[1] != "⟳ running"
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert panel.cursor_row == 2  # the reload keeps the row
+
+        def fail_one_department() -> None:
+            with Runtime.open(load_settings()) as rt:
+                depts = Departments(rt.store, rt.secrets)
+                dept = depts.get("1")
+                assert dept is not None
+                broken = dept.settings.model_copy(
+                    update={"several_clients": True, "branch_number": "9"}
+                )
+                depts.save_settings("1", broken)
+                asyncio.run(transfer(rt, "1", kinds=("zreport",)))
+                depts.save_settings("1", dept.settings)
+
+        with Runtime.open(load_settings()) as rt:
+            assert Ledger(rt.store).rows("1") == []  # products ran, transfers did not
+            assert rt.store.query("SELECT count(*) AS n FROM entity_links")[0]["n"] > 0
+        await asyncio.to_thread(fail_one_department)
+        await pilot.press("f")
+        await settle(app, pilot)
+        await settle(app, pilot)
+    with Runtime.open(load_settings()) as rt:
+        rows = Ledger(rt.store).rows("1", kind="zreport")
+        assert len(rows) == 30 and {r.state for r in rows} == {State.CONFIRMED}
+        runs = rt.store.query("SELECT after FROM audit WHERE action = 'sync.run' ORDER BY id")
+        assert '"retry_failed": true' in runs[-1]["after"]
+
+
 async def test_read_only_refuses_run_now() -> None:
     app = DuviApp(load_settings(read_only=True))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -82,7 +127,7 @@ async def test_read_only_refuses_run_now() -> None:
 async def test_a_worker_error_is_a_message_not_a_crash(monkeypatch) -> None:
     import core.service
 
-    def broken(settings, dept):
+    def broken(settings, dept, entity="all", **kw):
         raise RuntimeError("Visma said no")
 
     monkeypatch.setattr(core.service, "run_now", broken)

@@ -53,3 +53,41 @@ async def test_services_down_are_logged_and_the_runner_keeps_going(
     report = await runner.run_once()  # the next round catches up by itself
     rows = Ledger(installation.rt.store).rows("1", kind="zreport")
     assert len(rows) == 30 and {r.state for r in rows} == {State.CONFIRMED}
+
+
+async def test_a_persons_run_waits_for_the_runner_and_says_who_holds_it(
+    installation: Installation,
+) -> None:
+    import pytest
+
+    from core.errors import DuviError
+    from core.service import run_department
+
+    runner = Leases(installation.rt.store, "somehost:1")
+    assert runner.acquire("department:1", ttl=600)
+    with pytest.raises(DuviError, match="being worked on by somehost:1") as refused:
+        await run_department(installation.rt, "1", connections=installation.connections)
+    assert "wait for that run to finish" in refused.value.remedy
+    assert installation.company.journals == {}
+    runner.release("department:1")
+    result = await run_department(
+        installation.rt, "1", "zreports", connections=installation.connections
+    )
+    assert result.outcomes and result.reports == {}  # only what was asked for
+    assert Leases(installation.rt.store).holder_of("department:1") is None
+
+
+async def test_a_killed_holder_on_this_host_blocks_nobody(installation: Installation) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    killed = Leases(installation.rt.store, f"{socket.gethostname()}:{gone}")
+    assert killed.acquire("department:1", ttl=600)  # a `duvi sync` that was SIGKILLed
+    assert Leases(installation.rt.store).acquire("department:1", ttl=600)

@@ -27,6 +27,12 @@ class DuviCommands(Provider):
             )
         screens = [
             ("run now", "master data and transfers of the department in view", main.action_run_now),
+            ("run row", "only the entity under the cursor", main.action_run_row),
+            (
+                "retry failed",
+                "send the department's failed transfers again",
+                main.action_retry_failed,
+            ),
             ("transfers", "Z-reports, invoices and stock with their state", main.action_transfers),
             ("conflicts", "duplicate customers and product numbers", main.action_conflicts),
             ("vat mapping", "DUELL VAT rates against Visma VAT ids", main.action_vat),

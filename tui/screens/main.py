@@ -21,7 +21,9 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
             Binding(str(n), f"jump({n})", f"Dept {n}", show=False, id=f"dept-{n}")
             for n in range(1, 10)
         ],
-        Binding("r", "run_now", "Run now", id="run-now"),
+        Binding("r", "run_now", "Run all", id="run-now"),
+        Binding("R", "run_row", "Run row", id="run-row"),
+        Binding("f", "retry_failed", "Retry failed", id="retry-failed"),
         Binding("t", "transfers", "Transfers", id="transfers"),
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
@@ -37,7 +39,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.statuses: dict[str, DepartmentStatus] = {}
-        self.running: set[str] = set()
+        self.running: dict[str, str] = {}  # department -> what runs there ("all", "zreports"…)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,7 +90,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
                         id=pane_id,
                     )
                 )
-            self.query_one(f"#status-{d.id}", StatusPanel).show(d, d.id in self.running)
+            self.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
             self.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
 
     def current_department(self) -> str | None:
@@ -104,6 +106,22 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         self.load_status()
 
     def action_run_now(self) -> None:
+        self._run("all")
+
+    def action_run_row(self) -> None:
+        from core.status import PANEL_ENTITY
+
+        dept = self.current_department()
+        if dept is None:
+            return
+        panel = self.query_one(f"#status-{dept}", StatusPanel)
+        row = panel.coordinate_to_cell_key(panel.cursor_coordinate).row_key.value
+        self._run(PANEL_ENTITY[row or "zreport"])
+
+    def action_retry_failed(self) -> None:
+        self._run("transfers", retry_failed=True)
+
+    def _run(self, entity: str, *, retry_failed: bool = False) -> None:
         dept = self.current_department()
         if dept is None:
             return
@@ -115,22 +133,28 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
             )
             return
         if dept in self.running:
-            self.notify(f"Department {dept} is already running.")
+            self.notify(f"Department {dept} is already running ({self.running[dept]}).")
             return
-        self.running.add(dept)
+        self.running[dept] = entity
         if dept in self.statuses:
-            self.query_one(f"#status-{dept}", StatusPanel).show(self.statuses[dept], True)
-        self.notify(f"Running department {dept}…")
-        self.run_department(dept)
+            self.query_one(f"#status-{dept}", StatusPanel).show(self.statuses[dept], entity)
+        what = "failed transfers again" if retry_failed else entity
+        self.notify(f"Running {what} of department {dept}…")
+        self.run_department(dept, entity, retry_failed)
 
     @work(thread=True, exit_on_error=False, group="run")
-    def run_department(self, dept: str) -> None:
+    def run_department(self, dept: str, entity: str, retry_failed: bool) -> None:
         from core.service import run_now
 
         try:
-            summary = run_now(self.app.settings, dept)  # type: ignore[attr-defined]
+            summary = run_now(
+                self.app.settings,  # type: ignore[attr-defined]
+                dept,
+                entity,
+                retry_failed=retry_failed,
+            )
         finally:
-            self.running.discard(dept)
+            self.running.pop(dept, None)
         self.post_message(RunFinished(dept, summary))
 
     @on(RunFinished)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from core.status import DepartmentStatus
+from core.status import PANEL_ENTITY, RUNNABLE, DepartmentStatus
 
 STATE_MARK = {
     "ok": "✓ ok",
@@ -30,10 +30,14 @@ class StatusPanel(DataTable[str]):
         self.zebra_stripes = True
         self.add_columns("Entity", "State", "Last success", "Pending", "Next run", "Last error")
 
-    def show(self, status: DepartmentStatus, running: bool = False) -> None:
+    def show(self, status: DepartmentStatus, running: str | None = None) -> None:
+        """`running` is what a run now works on: "all", "transfers" or one entity."""
+        busy = set(RUNNABLE.get(running, ())) if running else set()
+        cursor = self.cursor_row
         self.clear()
         for r in status.rows:
-            state = "running" if running and r.state != "off" else r.state
+            hit = r.entity in busy or PANEL_ENTITY[r.entity] in busy
+            state = "running" if hit and r.state != "off" else r.state
             self.add_row(
                 r.label,
                 STATE_MARK.get(state, state),
@@ -43,3 +47,4 @@ class StatusPanel(DataTable[str]):
                 r.last_error or "",
                 key=r.entity,
             )
+        self.move_cursor(row=cursor)  # a reload keeps the row a person was on
