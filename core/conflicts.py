@@ -46,6 +46,41 @@ class Conflict:
         )
 
 
+@dataclass(frozen=True)
+class FieldRow:
+    """One field of a conflict: the incoming value beside each candidate's."""
+
+    field: str
+    label: str
+    incoming: str
+    candidates: list[str]
+    differs: list[bool]  # per candidate: not the same as the incoming value
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def compare(c: Conflict) -> list[FieldRow]:
+    """The fields a person compares (a customer's vocabulary, or whatever a product conflict
+    holds), with the differences marked: what the conflicts screen shows and a merge picks."""
+    from core.customer_record import FIELDS, LABELS
+
+    keys = list(FIELDS) if c.entity == "customer" else []
+    for rec in (c.incoming, *c.candidates):
+        keys += [k for k in rec if k not in keys and k != "id"]
+    rows = []
+    for k in keys:
+        mine = "" if c.incoming.get(k) is None else str(c.incoming.get(k))
+        theirs = ["" if x.get(k) is None else str(x.get(k)) for x in c.candidates]
+        if not mine and not any(theirs):
+            continue
+        rows.append(
+            FieldRow(k, LABELS.get(k, k), mine, theirs, [not _same(mine, t) for t in theirs])
+        )
+    return rows
+
+
 class Conflicts:
     def __init__(self, store: Store) -> None:
         self.store = store

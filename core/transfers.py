@@ -360,26 +360,14 @@ class Settlements:
 
     async def _customer_index(self) -> Any:
         """The company's customers, indexed by matching key (read once per run)."""
-        from core.matching import CustomerIndex, Keys
+        from core.customer_record import from_visma, visma_keys
+        from core.matching import CustomerIndex
 
         if self._customers is None:
-            records = []
-            async for c in self.visma.list_customers():
-                contact = c.main_contact
-                records.append(
-                    (
-                        c.number,
-                        Keys.of(
-                            c.corporate_id,
-                            contact.phone1 if contact else None,
-                            contact.email if contact else None,
-                        ),
-                        c.name,
-                    )
-                )
+            customers = [c async for c in self.visma.list_customers()]
             self._customers = (
-                CustomerIndex((n, k) for n, k, _ in records),
-                {n: (k, name) for n, k, name in records},
+                CustomerIndex((c.number, visma_keys(c)) for c in customers),
+                {c.number: from_visma(c) for c in customers},
             )
         return self._customers
 
@@ -387,6 +375,7 @@ class Settlements:
         """The Visma customer of an invoice basis: linked before, matched (org. number, phone,
         e-mail), or created. Several candidates are a conflict that waits for a person."""
         from core.conflicts import Conflicts
+        from core.customer_record import from_duell
         from core.matching import Keys
 
         duell_id = str(inv.customer.customer_id)
@@ -425,8 +414,8 @@ class Settlements:
                     "customer",
                     "duell",
                     duell_id,
-                    inv.customer.model_dump(mode="json"),
-                    [{"id": n, "name": by_number[n][1]} for n in match.conflict],
+                    from_duell(inv.customer),
+                    [{"id": n, **by_number[n]} for n in match.conflict],
                     match.key or "",
                 )
                 raise DuviError(

@@ -192,6 +192,55 @@ async def test_resolving_a_conflict_links_and_removes_it() -> None:
         assert [c.incoming_id for c in Conflicts(rt.store).list("1")] == ["78"]
 
 
+async def test_merge_chooses_a_value_per_field_and_shows_the_differences() -> None:
+    from core.conflicts import Conflicts
+    from tui.screens.conflicts import ConflictsScreen
+    from tui.screens.merge import MergeScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        with Runtime.open(load_settings()) as rt:
+            Conflicts(rt.store).raise_conflict(
+                "1",
+                "customer",
+                "duell",
+                "77",
+                {"name": "Ola Nordmann AS", "email": "ola@example.no", "city": "Bergen"},
+                [
+                    {"id": "20001", "name": "Ola Nordmann", "email": "OLA@example.no"},
+                    {"id": "20002", "name": "Ola Nordmann AS", "city": "Oslo"},
+                ],
+                "email",
+            )
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConflictsScreen)
+        compare = app.screen.query_one("#compare")
+        name, email, city = (compare.get_row(f) for f in ("name", "email", "city"))
+        assert str(name[2]).startswith("≠") and not str(name[3]).startswith("≠")
+        assert not str(email[2]).startswith("≠")  # the same address, whatever the case
+        assert str(city[2]).startswith("≠") and str(city[3]).startswith("≠")
+        await pilot.press("M")
+        await pilot.pause()
+        assert isinstance(app.screen, MergeScreen)
+        await pilot.press("l")  # name: the candidate's "Ola Nordmann"
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen.query_one("#conflicts").row_count == 0
+    with Runtime.open(load_settings()) as rt:
+        links = rt.store.query("SELECT duell_id, visma_id FROM entity_links")
+        assert links == [{"duell_id": "77", "visma_id": "20001"}]
+        resolved = Conflicts(rt.store).list("1", state="resolved")[0]
+        assert resolved.resolution == {
+            "action": "merge",
+            "candidate": "20001",
+            "fields": {"name": "Ola Nordmann", "email": "ola@example.no", "city": "Bergen"},
+        }
+
+
 async def test_a_resend_of_a_failed_transfer_confirms_it_and_release_is_confirmed() -> None:
     import asyncio
 

@@ -200,6 +200,13 @@ async def test_each_key_links_instead_of_creating_and_merge_applies_at_once(
     assert warned  # customer 4: org. number -> V-ORG2, phone -> V-TLF; the priority decides
     conflict = Conflicts(installation.rt.store).list("1")[0]
     assert conflict.incoming_id == "5" and conflict.match_key == "email"
+    from core.conflicts import compare
+
+    rows = {r.field: r for r in compare(conflict)}
+    assert set(rows) == {"name", "email"}  # fields empty on every side are left out
+    assert rows["name"].incoming == "To like" and rows["name"].candidates == ["Dup 1", "Dup 2"]
+    assert rows["name"].differs == [True, True]
+    assert rows["email"].differs == [False, False]  # DUP@ and dup@ are the same address
     await resolve_conflict(
         installation.rt,
         conflict.id,

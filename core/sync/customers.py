@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from core.customer_record import from_duell, from_visma, to_duell, visma_keys
 from core.matching import CustomerIndex, Keys
-from core.models import Customer, Master
+from core.models import Master
 from core.sync.base import MasterDataSync
 from core.sync.links import Link, content_hash
 from core.sync.products import SyncReport
@@ -21,13 +22,6 @@ from core.visma.models import AddressWrite, ContactWrite, CustomerWrite
 from core.visma.models import Customer as VismaCustomer
 
 ENTITY = "customer"
-
-
-def _visma_keys(c: VismaCustomer) -> Keys:
-    contact = c.main_contact
-    return Keys.of(
-        c.corporate_id, contact.phone1 if contact else None, contact.email if contact else None
-    )
 
 
 class CustomerSync(MasterDataSync):
@@ -56,12 +50,12 @@ class CustomerSync(MasterDataSync):
         report = SyncReport()
         links = {lk.duell_id: lk for lk in self.links.all()}
         visma = [c async for c in self.visma.list_customers()]
-        names = {c.number: c.name for c in visma}
-        index = CustomerIndex((c.number, _visma_keys(c)) for c in visma)
+        records = {c.number: from_visma(c) for c in visma}
+        index = CustomerIndex((c.number, visma_keys(c)) for c in visma)
         new_links: list[Link] = []
         async for d in self.duell.list_customers():
             did = str(d.customer_id)
-            fields = {**self._visma_fields(d), **self._merged(did)}
+            fields = {**from_duell(d), **self._merged(did)}
             digest = content_hash(fields)
             link = links.get(did)
             if link is not None and link.content_hash == digest:
@@ -90,8 +84,8 @@ class CustomerSync(MasterDataSync):
                             ENTITY,
                             "duell",
                             did,
-                            d.model_dump(mode="json"),
-                            [{"id": n, "name": names.get(str(n))} for n in match.conflict],
+                            from_duell(d),
+                            [{"id": n, **records[str(n)]} for n in match.conflict],
                             match.key or "",
                         )
                         report.conflicts += 1
@@ -116,19 +110,6 @@ class CustomerSync(MasterDataSync):
             new_links.append(Link(did, target, digest))
         self.links.save_many(new_links)
         return report
-
-    @staticmethod
-    def _visma_fields(d: Customer) -> dict[str, Any]:
-        keys = Keys.of(d.org_no, d.phone, d.email)
-        return {
-            "name": d.name,
-            "orgnr": keys.orgnr,
-            "phone": d.phone,
-            "email": d.email,
-            "address": d.address,
-            "zip": d.zip,
-            "city": d.city,
-        }
 
     @staticmethod
     def _write(f: dict[str, Any], *, new: bool) -> CustomerWrite:
@@ -164,19 +145,16 @@ class CustomerSync(MasterDataSync):
         index = CustomerIndex(
             (str(c.customer_id), Keys.of(c.org_no, c.phone, c.email)) for c in duell
         )
-        names = {str(c.customer_id): c.name for c in duell}
+        known = {str(c.customer_id): from_duell(c) for c in duell}
         newest = cursor
         new_links: list[Link] = []
         async for v in records or self.visma.list_customers(modified_since=cursor):
             number = v.number or ""
             newest = max(newest or "", v.last_modified_date_time or "")
-            contact = v.main_contact
-            fields = {
-                "customer_name": v.name,
-                "org_number": v.corporate_id,
-                "phone": contact.phone1 if contact else None,
-                "email": contact.email if contact else None,
-            }
+            incoming = from_visma(v)
+            # DUELL gets what Visma holds (the address stays DUELL's), or what a person chose.
+            chosen = {k: incoming[k] for k in ("name", "orgnr", "phone", "email")}
+            fields = to_duell({**chosen, **self._merged(number)})
             digest = content_hash(fields)
             link = by_visma.get(number)
             if link is not None and link.content_hash == digest:
@@ -190,7 +168,7 @@ class CustomerSync(MasterDataSync):
                     continue
                 if decided != "create":
                     match = index.match(
-                        _visma_keys(v),
+                        visma_keys(v),
                         allow_duplicates=self.dept.settings.allow_duplicate_customers,
                     )
                     if match.conflict:
@@ -199,8 +177,8 @@ class CustomerSync(MasterDataSync):
                             ENTITY,
                             "visma",
                             number,
-                            fields,
-                            [{"id": n, "name": names.get(str(n))} for n in match.conflict],
+                            incoming,
+                            [{"id": n, **known[str(n)]} for n in match.conflict],
                             match.key or "",
                         )
                         report.conflicts += 1

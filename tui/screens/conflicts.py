@@ -1,11 +1,12 @@
-"""Duplicate conflicts of a department: the incoming record beside its candidates, and the
-decisions link / create new / ignore, each confirmed (merge field by field: `duvi conflicts
-resolve --merge`)."""
+"""Duplicate conflicts of a department: the incoming record beside each candidate with the
+differing fields highlighted, and the decisions link / create new / merge (a value per field)
+/ ignore, each confirmed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from core.conflicts import compare
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
 from tui.workers import ShowsWorkerErrors
@@ -30,6 +32,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("l", "decide('link')", "Link", id="link"),
         Binding("n", "decide('create')", "Create new", id="create"),
+        Binding("M", "merge", "Merge", id="merge"),
         Binding("i", "decide('ignore')", "Ignore", id="ignore"),
         Binding("tab", "focus_next", "Next pane", show=False, id="next-pane"),
     ]
@@ -49,10 +52,10 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
             table.add_columns("#", "Entity", "Incoming", "Same", "Candidates")
             yield table
             with Horizontal(id="detail"):
-                yield Static("", id="incoming")
                 candidates: DataTable[str] = DataTable(id="candidates", cursor_type="row")
                 candidates.add_columns("Candidate", "Name")
                 yield candidates
+                yield DataTable(id="compare", cursor_type="none", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -128,31 +131,83 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
 
     def show_detail(self) -> None:
         c = self.current()
-        incoming = self.query_one("#incoming", Static)
         candidates = self.query_one("#candidates", DataTable)
+        table = self.query_one("#compare", DataTable)
         candidates.clear()
+        table.clear(columns=True)
         if c is None:
-            incoming.update("No open conflicts.")
+            table.add_column("No open conflicts.")
             return
-        fields = [f"{k}: {v}" for k, v in c.incoming.items() if v not in (None, "")]
-        incoming.update(f"Incoming ({c.source}) {c.incoming_id}\n" + "\n".join(fields[:10]))
         for x in c.candidates:
             candidates.add_row(str(x.get("id")), _name(x), key=str(x.get("id")))
+        table.add_column("Field")
+        table.add_column(f"Incoming {c.source} {c.incoming_id}")
+        for x in c.candidates:
+            table.add_column(f"{x.get('id')}")
+        for r in compare(c):
+            cells = [
+                # Marked, not only coloured: it must read in 16 colours and under NO_COLOR.
+                Text("≠ " + v, style="bold yellow") if differs else Text("  " + v)
+                for v, differs in zip(r.candidates, r.differs, strict=True)
+            ]
+            table.add_row(Text(r.label), Text("  " + r.incoming), *cells, key=r.field)
+
+    def chosen_candidate(self, c: Any) -> int:
+        row = self.query_one("#candidates", DataTable).cursor_row or 0
+        return min(row, len(c.candidates) - 1)
+
+    def action_merge(self) -> None:
+        from tui.screens.merge import MergeScreen
+
+        c = self.current()
+        if c is None:
+            return
+        if self.refused("merging a conflict"):
+            return
+        if c.entity != "customer" or not c.candidates:
+            self.notify("Merge is for customer conflicts: link or create new.", severity="warning")
+            return
+        index = self.chosen_candidate(c)
+        candidate = str(c.candidates[index].get("id"))
+
+        def merged(fields: dict[str, Any] | None) -> None:
+            if fields is None:
+                return
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.resolve(c.id, "merge", candidate, fields)
+
+            changed = ", ".join(f"{k}={v}" for k, v in fields.items() if v)
+            self.app.push_screen(
+                Confirm(f"Merge {_name(c.incoming)} into {candidate} with {changed}?"), answered
+            )
+
+        self.app.push_screen(
+            MergeScreen(
+                f"Merge {c.source} {c.incoming_id} into {candidate}: choose a value per field",
+                compare(c),
+                index,
+                (f"Incoming {c.incoming_id}", f"Candidate {candidate}"),
+            ),
+            merged,
+        )
+
+    def refused(self, action: str) -> bool:
+        if self.app.settings.read_only:  # type: ignore[attr-defined]
+            self.notify(f"Read-only mode: {action} is a changing action.", severity="warning")
+            return True
+        return False
 
     def action_decide(self, action: str) -> None:
         c = self.current()
         if c is None:
             return
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
-            self.notify(
-                "Read-only mode: resolving a conflict is a changing action.", severity="warning"
-            )
+        if self.refused("resolving a conflict"):
             return
         candidate = None
-        if action == "link":
-            table = self.query_one("#candidates", DataTable)
-            row = table.cursor_row or 0
-            candidate = str(c.candidates[row].get("id")) if c.candidates else None
+        if action == "link" and c.candidates:
+            candidate = str(c.candidates[self.chosen_candidate(c)].get("id"))
         question = {
             "link": f"Link {_name(c.incoming)} to candidate {candidate}?",
             "create": f"Create {_name(c.incoming)} as a new record?",
@@ -166,10 +221,17 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         self.app.push_screen(Confirm(question), answered)
 
     @work(thread=True, exit_on_error=False, group="resolve")
-    def resolve(self, conflict_id: int, action: str, candidate: str | None) -> None:
+    def resolve(
+        self,
+        conflict_id: int,
+        action: str,
+        candidate: str | None,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
         from core.views import resolve
 
-        self.post_message(ActionDone(resolve(self.app.settings, conflict_id, action, candidate)))  # type: ignore[attr-defined]
+        settings = self.app.settings  # type: ignore[attr-defined]
+        self.post_message(ActionDone(resolve(settings, conflict_id, action, candidate, fields)))
 
     @on(ActionDone)
     def resolved(self, message: ActionDone) -> None:
