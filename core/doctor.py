@@ -16,6 +16,7 @@ from core.config import config_file_path
 from core.departments import Departments
 from core.duell.errors import DuellBlockedError
 from core.errors import DuviError
+from core.fsutil import shown
 from core.ledger import Ledger, State
 from core.models import DepartmentSettings, ZReport
 from core.runtime import Runtime
@@ -62,7 +63,9 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
     wal = db.with_name(db.name + "-wal")
     size = db.stat().st_size / 1e6
     wal_size = wal.stat().st_size / 1e6 if wal.exists() else 0.0
-    checks.append(ok("db.size", "Database size", f"{db}: {size:.1f} MB, WAL {wal_size:.1f} MB"))
+    checks.append(
+        ok("db.size", "Database size", f"{shown(db)}: {size:.1f} MB, WAL {wal_size:.1f} MB")
+    )
     if integrity:
         result = rt.store.query("PRAGMA integrity_check")[0]
         value = next(iter(result.values()))

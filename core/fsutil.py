@@ -11,6 +11,14 @@ from core.errors import InsecureFileError
 PRIVATE_MODE = 0o600
 
 
+def shown(path: Path) -> str:
+    """A path as a person reads it: under the home directory as `~/…` (shorter at 80 columns)."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 def ensure_private_file(path: Path) -> None:
     """Create `path` with mode 0600 if it does not exist; refuse it if group/world can read it."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

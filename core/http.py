@@ -18,7 +18,9 @@ import json
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +162,20 @@ def retry_after_seconds(value: str | None) -> float | None:
         except (TypeError, ValueError):
             return None
         return max(0.0, when.timestamp() - time.time())
+
+
+_subject: ContextVar[str | None] = ContextVar("duvi_http_subject", default=None)
+
+
+@contextmanager
+def about(subject: str) -> Iterator[None]:
+    """Calls made inside carry `subject` (a transfer's ledger key) into the HTTP log, so the
+    raw Visma answer to a transfer is one indexed query away."""
+    token = _subject.set(subject)
+    try:
+        yield
+    finally:
+        _subject.reset(token)
 
 
 @dataclass
@@ -351,6 +367,7 @@ class HttpService:
                 run_id=context.run_id if context else None,
                 visma_id=visma_id,
                 trace_id=trace,
+                subject=_subject.get(),
                 error=error,
                 request=_redact_body(request.content, request.headers.get("content-type", "")),
                 response=_redact_body(body_in, response.headers.get("content-type", ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +11,8 @@ from core.store import Store, utcnow
 
 _INSERT = (
     "INSERT INTO http_calls (ts, system, department_id, run_id, method, path, status, "
-    "duration_ms, bytes_out, bytes_in, visma_id, trace_id, error, request, response) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "duration_ms, bytes_out, bytes_in, visma_id, trace_id, error, request, response, subject) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 BODY_LIMIT = 16_384  # what the log keeps of a body; enough to read an error, not a whole page
 
@@ -32,6 +33,7 @@ class HttpCall:
     error: str | None = None
     request: str | None = None  # already redacted
     response: str | None = None  # already redacted
+    subject: str | None = None  # the transfer (ledger key) the call was made for
 
 
 class HttpLog:
@@ -57,6 +59,7 @@ class HttpLog:
                 call.error,
                 _clip(call.request),
                 _clip(call.response),
+                call.subject,
             )
         )
 
@@ -72,6 +75,29 @@ class HttpLog:
         return self.store.query(
             "SELECT * FROM http_calls WHERE id < ? ORDER BY id DESC LIMIT ?", [before_id, limit]
         )
+
+
+def describe(call: dict[str, Any], *, body_limit: int | None = None) -> str:
+    """One logged call as a person reads it: the line, then the redacted bodies (JSON indented)."""
+    head = (
+        f"{call['ts']}  {call['method']} {call['path']} -> {call['status'] or 'no answer'} "
+        f"in {call['duration_ms']} ms"
+        + (f"  VismaId {call['visma_id']}" if call.get("visma_id") else "")
+        + (f"  ({call['error']})" if call.get("error") else "")
+    )
+    parts = [head]
+    for label in ("request", "response"):
+        body = call.get(label)
+        if body:
+            parts.append(f"{label}:\n{_pretty(body)[:body_limit]}")
+    return "\n".join(parts)
+
+
+def _pretty(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
 
 
 def _clip(text: str | None) -> str | None:

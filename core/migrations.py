@@ -225,10 +225,19 @@ def _v4_webhooks(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v5_http_subject(db: sqlite_utils.Database) -> None:
+    """The transfer an HTTP call was made for: the console shows Visma's raw answer to it."""
+    db.execute("ALTER TABLE http_calls ADD COLUMN subject TEXT")
+    db.execute(
+        "CREATE INDEX idx_http_calls_subject ON http_calls (subject, id) WHERE subject IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
     _v3_links_many_to_one,
     _v4_webhooks,
+    _v5_http_subject,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

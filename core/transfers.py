@@ -19,7 +19,7 @@ from core.duell.client import DuellClient
 from core.errors import DuviError
 from core.eventlog import EventLog
 from core.failpoints import failpoint
-from core.http import OutcomeUnknownError, TransientError
+from core.http import OutcomeUnknownError, TransientError, about
 from core.ledger import Ledger, LedgerRow, State
 from core.models import Department, InvoiceBasis, ZReport
 from core.visma.client import VismaClient
@@ -224,7 +224,8 @@ class Settlements:
         if ready:
             await self.preflight([j for _, j in ready])
         for row, journal in ready:
-            outcomes.append(await self._send_journal(row, journal))
+            with about(row.key):
+                outcomes.append(await self._send_journal(row, journal))
         return outcomes
 
     async def _send_journal(self, row: LedgerRow, journal: Journal) -> Outcome:
@@ -300,7 +301,8 @@ class Settlements:
                 self.ledger.attention(row.key, text)
                 outcomes.append(Outcome(row.key, State.ATTENTION, error=text))
                 continue
-            outcomes.append(await self._send_invoice(row, inv, mappings))
+            with about(row.key):
+                outcomes.append(await self._send_invoice(row, inv, mappings))
         return outcomes
 
     async def _send_invoice(self, row: LedgerRow, inv: InvoiceBasis, mappings: Any) -> Outcome:
@@ -472,58 +474,57 @@ class Settlements:
         return new
 
     async def transfer_stock(self) -> list[Outcome]:
+        outcomes = []
+        for row in self.ledger.rows(self.dept.id, kind=STOCK, states=(State.PENDING, State.SENT)):
+            with about(row.key):
+                outcomes.append(await self._send_stock(row))
+        return outcomes
+
+    async def _send_stock(self, row: LedgerRow) -> Outcome:
         from datetime import date as _date
 
         from core.visma.models import IssueLineWrite, IssueWrite
 
-        outcomes = []
-        for row in self.ledger.rows(self.dept.id, kind=STOCK, states=(State.PENDING, State.SENT)):
-            key, day = row.key, row.payload["date"]
-            if row.state == State.SENT:
-                found = [i async for i in self.visma.list_issues() if i.external_reference == key]
-                if found:
-                    self.ledger.confirm(key, found[0].reference_number or "")
-                    outcomes.append(
-                        Outcome(key, State.CONFIRMED, found[0].reference_number, looked_up=True)
-                    )
-                    continue
-            write = IssueWrite(
-                hold=False,
-                date=format_date(_date.fromisoformat(day)),
-                external_reference=key,
-                description=f"{key} Salg fra DUELL {day}",
-                issue_lines=[
-                    IssueLineWrite(
-                        inventory_number=n,
-                        quantity=Decimal(q),
-                        warehouse_id="MAIN",
-                        tran_type="Issue",
-                    )
-                    for n, q in row.payload["items"].items()
-                ],
-            )
-            self.ledger.mark_sent(key)
-            try:
-                number = await self.visma.create_issue(write)
-            except (OutcomeUnknownError, TransientError) as exc:
-                self.ledger.note_doubt(key, exc.message)
-                outcomes.append(Outcome(key, State.SENT, error=exc.message))
-                continue
-            except VismaError as exc:
-                self.ledger.fail(key, str(exc))
-                outcomes.append(Outcome(key, State.FAILED, error=exc.message))
-                continue
-            self.ledger.confirm(key, number)
-            try:
-                await self.visma.release_issue(number)
-            except VismaError as exc:
-                self.log.error(
-                    f"{key} is in Visma as {number} but not released: {exc.message}",
-                    department_id=self.dept.id,
-                    entity=STOCK,
+        key, day = row.key, row.payload["date"]
+        if row.state == State.SENT:
+            found = [i async for i in self.visma.list_issues() if i.external_reference == key]
+            if found:
+                self.ledger.confirm(key, found[0].reference_number or "")
+                return Outcome(key, State.CONFIRMED, found[0].reference_number, looked_up=True)
+        write = IssueWrite(
+            hold=False,
+            date=format_date(_date.fromisoformat(day)),
+            external_reference=key,
+            description=f"{key} Salg fra DUELL {day}",
+            issue_lines=[
+                IssueLineWrite(
+                    inventory_number=n,
+                    quantity=Decimal(q),
+                    warehouse_id="MAIN",
+                    tran_type="Issue",
                 )
-            outcomes.append(Outcome(key, State.CONFIRMED, number))
-        return outcomes
+                for n, q in row.payload["items"].items()
+            ],
+        )
+        self.ledger.mark_sent(key)
+        try:
+            number = await self.visma.create_issue(write)
+        except (OutcomeUnknownError, TransientError) as exc:
+            self.ledger.note_doubt(key, exc.message)
+            return Outcome(key, State.SENT, error=exc.message)
+        except VismaError as exc:
+            self.ledger.fail(key, str(exc))
+            return Outcome(key, State.FAILED, error=exc.message)
+        self.ledger.confirm(key, number)
+        try:
+            await self.visma.release_issue(number)
+        except VismaError as exc:
+            self.log.error(
+                f"{key} is in Visma as {number} but not released: {exc.message}",
+                department_id=self.dept.id,
+                entity=STOCK,
+            )
+        return Outcome(key, State.CONFIRMED, number)
 
     # -- releasing (bokføre) ------------------------------------------------------------------
 
@@ -531,10 +532,11 @@ class Settlements:
         row = self.ledger.get(key)
         if row is None or row.state != State.CONFIRMED or not row.visma_number:
             raise DuviError(f"{key} is not confirmed in Visma yet", "transfer it first")
-        if row.kind == ZREPORT:
-            result = await self.visma.release_journal(row.visma_number)
-        else:
-            result = await self.visma.release_invoice(row.visma_number)
+        with about(key):
+            if row.kind == ZREPORT:
+                result = await self.visma.release_journal(row.visma_number)
+            else:
+                result = await self.visma.release_invoice(row.visma_number)
         self.log.info(
             f"{key} released in Visma ({row.visma_number})",
             department_id=self.dept.id,

@@ -80,6 +80,20 @@ def journal_preview(settings: Settings, key: str) -> dict[str, Any]:
         }
 
 
+def visma_exchanges(settings: Settings, key: str) -> str:
+    """What was said to Visma about one transfer (requests and raw answers, redacted), newest
+    first: the HTTP log's calls made for that ledger key."""
+    from core.httplog import describe
+
+    with Runtime.open(settings) as rt:
+        calls = rt.store.query(
+            "SELECT * FROM http_calls WHERE subject = ? ORDER BY id DESC LIMIT 20", [key]
+        )
+    if not calls:
+        return f"No calls to Visma were logged for {key} (it has not been sent yet)."
+    return "\n\n".join(describe(c) for c in calls)
+
+
 def resend(settings: Settings, key: str) -> str:
     """Send a failed or held transfer again (its cause fixed); audited."""
     from core.audit import record
@@ -381,6 +395,47 @@ def save_accounts(settings: Settings, dept_id: str, changes: dict[str, str]) -> 
     return f"account map saved ({len(changes)} change(s))"
 
 
+async def _probe(
+    rt: Runtime, conns: Any, dept_id: str, client_id: str, secret: Any, tenant_id: str
+) -> dict[str, Any]:
+    """Sign in to one company (tenant) with an integration client and read what setup offers."""
+    from core.errors import DuviError
+    from core.http import CallContext
+    from core.visma.auth import VismaCredentials
+    from core.visma.client import open_visma
+
+    visma_url, connect_url, _, transport = conns.endpoints()
+    client = open_visma(
+        VismaCredentials(client_id, secret, tenant_id),
+        visma_url=visma_url,
+        connect_url=connect_url,
+        settings=rt.settings,
+        transport=transport,
+        http_log=conns.http_log,
+        context=CallContext(dept_id),
+    )
+    try:
+        branches = await client.list_branches()
+        dim = await client.get_dimension("SUBACCOUNT")
+    except DuviError as exc:
+        return {"tenant": tenant_id, "error": exc.message, "remedy": exc.remedy}
+    finally:
+        await client.aclose()
+    main = next((b for b in branches if b.is_main_branch), branches[0] if branches else None)
+    return {
+        "tenant": tenant_id,
+        "error": None,
+        "company": main.name if main else tenant_id,
+        "branches": [(b.number or "", b.name or "") for b in branches],
+        "cost_bearers": [
+            (s.segment_id, v.value_id or "", v.description or "")
+            for s in dim.segments
+            for v in s.segment_values
+            if v.active is not False
+        ],
+    }
+
+
 def setup_check(
     settings: Settings, dept_id: str, client_id: str, secret: Any, tenant_id: str
 ) -> dict[str, Any]:
@@ -388,46 +443,42 @@ def setup_check(
     branches and the SUBACCOUNT segment values (cost bearers). Errors come back with their
     remedy (wrong tenant, bad secret, no licence) instead of being raised."""
     from core.connections import Connections
-    from core.errors import DuviError
-    from core.http import CallContext
-    from core.visma.auth import VismaCredentials
-    from core.visma.client import open_visma
 
     async def go() -> dict[str, Any]:
         with Runtime.open(settings) as rt:
             conns = Connections(rt)
-            visma_url, connect_url, _, transport = conns.endpoints()
-            client = open_visma(
-                VismaCredentials(client_id, secret, tenant_id),
-                visma_url=visma_url,
-                connect_url=connect_url,
-                settings=settings,
-                transport=transport,
-                http_log=conns.http_log,
-                context=CallContext(dept_id),
-            )
             try:
-                branches = await client.list_branches()
-                dim = await client.get_dimension("SUBACCOUNT")
-            except DuviError as exc:
-                return {"error": exc.message, "remedy": exc.remedy}
+                return await _probe(rt, conns, dept_id, client_id, secret, tenant_id)
             finally:
-                await client.aclose()
                 conns.close()
-            main = next(
-                (b for b in branches if b.is_main_branch), branches[0] if branches else None
-            )
-            return {
-                "error": None,
-                "company": main.name if main else tenant_id,
-                "branches": [(b.number or "", b.name or "") for b in branches],
-                "cost_bearers": [
-                    (s.segment_id, v.value_id or "", v.description or "")
-                    for s in dim.segments
-                    for v in s.segment_values
-                    if v.active is not False
-                ],
-            }
+
+    return asyncio.run(go())
+
+
+def setup_companies(
+    settings: Settings, dept_id: str, client_id: str, secret: Any, typed: str = ""
+) -> list[dict[str, Any]]:
+    """The companies this integration client can sign in to. A Visma Connect token is bound to
+    one tenant and the API has no list of them, so the candidates are the companies this
+    installation already knows (the other departments') and the tenant id typed; each is
+    tried, and the ones that answer are listed with their name, the others with why not."""
+    from core.connections import Connections
+    from core.departments import Departments
+
+    async def go() -> list[dict[str, Any]]:
+        with Runtime.open(settings) as rt:
+            known = [
+                d.settings.visma_tenant_id
+                for d in Departments(rt.store, rt.secrets).list()
+                if d.settings.visma_tenant_id
+            ]
+            tenants = list(dict.fromkeys([t for t in (typed.strip(), *known) if t]))
+            conns = Connections(rt)
+            try:
+                probes = [_probe(rt, conns, dept_id, client_id, secret, t) for t in tenants]
+                return list(await asyncio.gather(*probes))
+            finally:
+                conns.close()
 
     return asyncio.run(go())
 

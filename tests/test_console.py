@@ -279,6 +279,16 @@ async def test_a_resend_of_a_failed_transfer_confirms_it_and_release_is_confirme
         await settle(app, pilot)
         await settle(app, pilot)
         assert table.get_row_at(0)[2] == "confirmed"
+        await pilot.press("w")  # what Visma was told and answered about this Z-report
+        await settle(app, pilot)
+        from tui.screens.text import TextScreen
+
+        assert isinstance(app.screen, TextScreen)
+        raw = str(app.screen.query_one("#text-body").render())
+        assert "/v2/journaltransaction -> 201" in raw  # the resend that confirmed it
+        assert "Branch '9' cannot be found" in raw  # the first try, and Visma's refusal
+        assert '\n  "hold": {' in raw  # the bodies, indented
+        await pilot.press("escape")
         await pilot.press("b")
         await pilot.press("y")
         await settle(app, pilot)
@@ -507,9 +517,19 @@ async def test_setup_signs_in_shows_errors_inline_and_saves() -> None:
         text = str(screen.query_one("#setup-result").render())
         assert "Visma Connect refused" in text and "client id or secret is wrong" in text
         screen.query_one("#client-secret").value = creds.visma_client_secret
-        await pilot.press("f5")
+        screen.query_one("#tenant").value = ""
+        await pilot.press("f6")  # the companies the installation knows: this client reaches none
         await settle(app, pilot)
-        assert "Signed in: Hovedkontor" in str(screen.query_one("#setup-result").render())
+        text = str(screen.query_one("#setup-result").render())
+        assert "0 companies answer" in text and "no access to this tenant" in text
+        screen.query_one("#tenant").value = creds.visma_tenant_id  # a new company, typed once
+        await pilot.press("f6")
+        await settle(app, pilot)
+        assert "1 company answers" in str(screen.query_one("#setup-result").render())
+        company = screen.query_one("#company")
+        company.value = creds.visma_tenant_id  # chosen from the list: checks it at once
+        await settle(app, pilot)
+        assert "Signed in: Garnbua Trøndelag AS" in str(screen.query_one("#setup-result").render())
         screen.query_one("#several-depts").value = True
         screen.query_one("#cost-bearer").value = "1:03"
         await pilot.press("ctrl+s")

@@ -1,13 +1,60 @@
-"""SVG snapshots of the console at 80x24 and 120x36, on a fresh sandbox installation (nothing
-has run yet, so nothing on screen depends on the clock). Regenerate with
+"""SVG snapshots of every screen at 80x24 and 120x36, on the sandbox world after one run of
+departments 1 and 2. The clock is frozen (time-machine) and the zone is UTC, so the dates on
+screen are the same on every machine. Regenerate with
 `uv run pytest tests/test_snapshots.py --snapshot-update` and look at the report first."""
 
 from __future__ import annotations
 
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
+import time_machine
 
 from core.config import load_settings
 from tui.app import DuviApp
+
+FROZEN = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
+SIZES = [(80, 24), (120, 36)]
+
+
+@pytest.fixture(scope="session")
+def ran_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory after the first start and one run of departments 1 and 2."""
+    from core.overview import load_overview
+    from core.service import run_now
+
+    home = tmp_path_factory.mktemp("snapshot-world") / "home"
+    with pytest.MonkeyPatch.context() as mp, time_machine.travel(FROZEN, tick=False):
+        mp.setenv("DUVI_HOME", str(home))
+        mp.setattr(time, "perf_counter", lambda: 0.0)  # call durations, as logged: 0 ms
+        settings = load_settings(home=home, sandbox=True)
+        load_overview(settings)
+        for dept in ("1", "2"):
+            run_now(settings, dept)
+    return home
+
+
+@pytest.fixture
+def world(ran_world: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from core.connections import sandbox
+
+    shutil.copytree(ran_world, home)
+    sandbox.cache_clear()  # a fresh sandbox: its rate-limit counters start from zero
+    monkeypatch.setenv("HOME", str(home.parent))  # paths show as ~/home/…, the same everywhere
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    with time_machine.travel(FROZEN, tick=False):
+        yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def app() -> DuviApp:
+    return DuviApp(load_settings(theme="textual-dark", animations="none"))
 
 
 async def settled(pilot) -> None:
@@ -17,30 +64,34 @@ async def settled(pilot) -> None:
     await pilot.pause()
 
 
-def app() -> DuviApp:
-    return DuviApp(load_settings(theme="textual-dark", animations="none"))
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
-def test_main_screen(snap_compare, size) -> None:
-    assert snap_compare(app(), terminal_size=size, run_before=settled)
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
-def test_help(snap_compare, size) -> None:
-    async def open_help(pilot) -> None:
+def keys(*presses: str):
+    async def run_before(pilot) -> None:
         await settled(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+        for key in presses:
+            await pilot.press(key)
+            await settled(pilot)
 
-    assert snap_compare(app(), terminal_size=size, run_before=open_help)
+    return run_before
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
-def test_department_not_set_up(snap_compare, size) -> None:
-    async def third(pilot) -> None:
-        await settled(pilot)
-        await pilot.press("3")
-        await pilot.pause()
+SCREENS = {
+    "main": (),
+    "help": ("question_mark",),
+    "not_set_up": ("3",),
+    "transfers": ("t", "enter"),
+    "visma_raw": ("t", "w"),
+    "conflicts": ("c",),
+    "merge": ("c", "slash", *"customer", "enter", "M"),
+    "vat": ("v",),
+    "accounts": ("m",),
+    "settings": ("s",),
+    "setup": ("3", "e"),
+    "log": ("l",),
+    "doctor": ("d",),
+}
 
-    assert snap_compare(app(), terminal_size=size, run_before=third)
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x36"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, world, screen: str, size: tuple[int, int]) -> None:
+    assert snap_compare(app(), terminal_size=size, run_before=keys(*SCREENS[screen]))

@@ -97,7 +97,8 @@ def seed_company(tenant_id: str, name: str, clock: Clock, departments: list[str]
         }
     c.vat_zones["01"] = {"id": "01", "description": "Innenlands", "defaultVatCategory": "1"}
     c.vat_zones["02"] = {"id": "02", "description": "Eksport", "defaultVatCategory": "4"}
-    for number, bname, main in (("1", "Hovedkontor", True), ("2", "Filial Bergen", False)):
+    # Visma names a company's main branch after the company: setup shows it as the company.
+    for number, bname, main in (("1", name, True), ("2", "Filial Bergen", False)):
         c.branches[number] = {
             "branchId": int(number),
             "number": number,

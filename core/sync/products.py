@@ -127,10 +127,7 @@ class ProductSync(MasterDataSync):
         )
 
     def _conflict(self, p: Product, same: list[Product], item: InventoryItem | None) -> None:
-        candidates = [
-            {"id": str(o.product_id), "name": o.name, "product_number": o.product_number}
-            for o in same
-        ]
+        candidates = [{"id": str(o.product_id), **o.model_dump(mode="json")} for o in same]
         self.conflicts.raise_conflict(
             self.dept.id,
             ENTITY,
@@ -190,7 +187,7 @@ class ProductSync(MasterDataSync):
                         "visma",
                         number,
                         fields,
-                        [{"id": str(o.product_id), "name": o.name} for o in same],
+                        [{"id": str(o.product_id), **o.model_dump(mode="json")} for o in same],
                         "product_number",
                     )
                     report.conflicts += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from core.httplog import describe
 from tui.workers import ShowsWorkerErrors
 
 LEVELS = (None, "WARNING", "ERROR")
@@ -199,12 +201,8 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
             return
         r = self.rows[event.cursor_row]
         if self.http:
-            text = (
-                f"{r['method']} {r['path']} -> {r['status']} in {r['duration_ms']} ms"
-                f"{'  VismaId ' + r['visma_id'] if r['visma_id'] else ''}\n"
-                f"request:  {(r['request'] or '')[:400]}\nresponse: {(r['response'] or '')[:600]}"
-            )
+            text = describe(r, body_limit=600)
         else:
             data = json.dumps(r.data, ensure_ascii=False) if r.data else ""
             text = f"{r.ts} {r.level.name} run {r.run_id or '-'}\n{r.message}\n{data}"
-        self.query_one("#log-detail", Static).update(text)
+        self.query_one("#log-detail", Static).update(Text(text))  # data, never markup

@@ -1,5 +1,6 @@
 """Setup of a department, DUELL's steps: sign in with the department's Visma integration
-client (the secret is masked and never shown again), ⟳ check it against the company, choose
+client (the secret is masked and never shown again), ⟳ list the companies it reaches and
+choose one (or type a new company's tenant id and ⟳ check it), choose
 the branch when the company has several ("Flere klienter") and the cost bearer when used
 ("Flere avdelinger"), save. Errors come inline with their remedy."""
 
@@ -8,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import SecretStr
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
 
@@ -19,9 +22,16 @@ from tui.messages import ActionDone, DataLoaded
 from tui.workers import ShowsWorkerErrors
 
 
+class CompaniesLoaded(Message):
+    def __init__(self, companies: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.companies = companies
+
+
 class SetupScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("f6", "companies", "⟳ Companies", id="setup-companies"),
         Binding("f5", "check", "⟳ Check", id="setup-check"),
         Binding("ctrl+s", "save", "Save", id="setup-save"),
     ]
@@ -33,7 +43,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="body"):
+        with VerticalScroll(id="body"):
             yield Static(
                 f"Setup of department {self.department_id}: the Visma integration "
                 "client of this department",
@@ -41,6 +51,9 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
             )
             yield Input(placeholder="client id (isv_...)", id="client-id")
             yield Input(placeholder="client secret", password=True, id="client-secret")
+            with Horizontal(classes="buttons"):
+                yield Button("⟳ Companies (F6)", id="companies")
+                yield Select([], id="company", prompt="company")
             yield Input(placeholder="company tenant id (not the customer tenant)", id="tenant")
             yield Button("⟳ Check (F5)", id="check")
             yield Static("", id="setup-result")
@@ -53,6 +66,50 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
 
     @on(Button.Pressed, "#check")
     def pressed_check(self) -> None:
+        self.action_check()
+
+    @on(Button.Pressed, "#companies")
+    def pressed_companies(self) -> None:
+        self.action_companies()
+
+    def action_companies(self) -> None:
+        cid, secret, tenant = self.credentials()
+        if not (cid and secret.get_secret_value()):
+            self.query_one("#setup-result", Static).update(
+                "Fill in the client id and the secret first."
+            )
+            return
+        self.query_one("#setup-result", Static).update("Looking for companies…")
+        self.companies(cid, secret, tenant)
+
+    @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
+    def companies(self, cid: str, secret: SecretStr, tenant: str) -> None:
+        from core.views import setup_companies
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        found = setup_companies(settings, self.department_id, cid, secret, tenant)
+        self.post_message(CompaniesLoaded(found))
+
+    @on(CompaniesLoaded)
+    def companies_loaded(self, message: CompaniesLoaded) -> None:
+        reached = [c for c in message.companies if not c["error"]]
+        self.query_one("#company", Select).set_options(
+            [(f"{c['company']} · {c['tenant']}", c["tenant"]) for c in reached]
+        )
+        one = len(reached) == 1
+        lines = [f"{len(reached)} compan{'y answers' if one else 'ies answer'}."]
+        lines += [
+            f"{c['tenant']}: {c['error']} → {c['remedy']}" for c in message.companies if c["error"]
+        ]
+        if not message.companies:
+            lines = ["No company known yet: type the company's tenant id and ⟳ check (F5)."]
+        self.query_one("#setup-result", Static).update(Text("\n".join(lines)))
+
+    @on(Select.Changed, "#company")
+    def company_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL:
+            return
+        self.query_one("#tenant", Input).value = str(event.value)
         self.action_check()
 
     @on(Button.Pressed, "#save")
@@ -98,7 +155,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
         box = self.query_one("#setup-result", Static)
         if r["error"]:
             self.result = None
-            box.update(f"[b]{r['error']}[/b]\n→ {r['remedy']}")
+            box.update(Text.assemble((r["error"], "bold"), f"\n→ {r['remedy']}"))
             return
         self.result = r
         box.update(f"Signed in: {r['company']} ({len(r['branches'])} branches)")

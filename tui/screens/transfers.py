@@ -1,5 +1,5 @@
 """Transfers of a department: Z-reports, invoices and stock with their state; journal preview,
-resend a failed one, release (confirmed)."""
+resend a failed one, release (confirmed), and what Visma answered, raw."""
 
 from __future__ import annotations
 
@@ -23,12 +23,20 @@ class Previewed(Message):
         self.preview = preview
 
 
+class RawLoaded(Message):
+    def __init__(self, key: str, text: str) -> None:
+        super().__init__()
+        self.key = key
+        self.text = text
+
+
 class TransfersScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("enter", "preview", "Preview", id="preview"),
         Binding("s", "resend", "Resend", id="resend"),
         Binding("b", "release", "Release", id="release"),
+        Binding("w", "raw", "Visma raw", id="visma-raw"),
         Binding("j", "cursor_down", "Down", show=False, id="transfers-down"),
         Binding("k", "cursor_up", "Up", show=False, id="transfers-up"),
     ]
@@ -106,6 +114,23 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
         raw = p["raw"]
         lines.append(f"Visma: {raw['state']} {raw['visma_number'] or ''} {raw['last_error'] or ''}")
         self.query_one("#preview", Static).update("\n".join(lines))
+
+    def action_raw(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.raw(row.key)
+
+    @work(thread=True, exit_on_error=False, group="preview", exclusive=True)
+    def raw(self, key: str) -> None:
+        from core.views import visma_exchanges
+
+        self.post_message(RawLoaded(key, visma_exchanges(self.app.settings, key)))  # type: ignore[attr-defined]
+
+    @on(RawLoaded)
+    def show_raw(self, message: RawLoaded) -> None:
+        from tui.screens.text import TextScreen
+
+        self.app.push_screen(TextScreen(f"Visma about {message.key}", message.text))
 
     def action_resend(self) -> None:
         row = self.selected()
