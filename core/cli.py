@@ -10,13 +10,14 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from importlib.metadata import version as _pkg_version
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from core.config import Settings, explain, load_settings
 from core.errors import DuviError
+
+if TYPE_CHECKING:  # the settings stack (pydantic) is imported when first needed
+    from core.config import Settings
 
 app = typer.Typer(
     name="duvi",
@@ -35,11 +36,15 @@ class CliState:
 
     @classmethod
     def settings(cls) -> Settings:
+        from core.config import load_settings
+
         return load_settings(**cls.overrides)
 
 
 def version() -> str:
-    return _pkg_version("duvi")
+    from importlib.metadata import version as package_version
+
+    return package_version("duvi")
 
 
 def _version_callback(value: bool) -> None:
@@ -48,7 +53,9 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-ConsoleLauncher = Callable[[Settings], None]
+# The console gets how to load the settings, not the settings: it paints its first frame
+# first, then loads them (pydantic is a third of the start-up time).
+ConsoleLauncher = Callable[[Callable[[], "Settings"]], None]
 console_launcher: ConsoleLauncher | None = None  # set by tui/cli.py; core cannot import it
 
 
@@ -68,11 +75,10 @@ def root(
     """Without a command: open the console."""
     CliState.overrides = {"read_only": True} if readonly else {}
     if ctx.invoked_subcommand is None:
-        settings = CliState.settings()
         if console_launcher is None:
             typer.echo(ctx.get_help())
             return
-        console_launcher(settings)
+        console_launcher(CliState.settings)
 
 
 @app.command("config")
@@ -81,6 +87,8 @@ def config_cmd(
 ) -> None:
     """Print the effective settings and where each value came from (secrets masked)."""
     settings = CliState.settings()
+    from core.config import explain
+
     rows = explain(settings, CliState.overrides)
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))

@@ -223,13 +223,14 @@ def _page_sql(flt: LogFilter, *, before_id: int | None, limit: int) -> tuple[str
     if before_id is not None:
         where.append("id < ?")
         params.append(before_id)
-    if flt.min_level is None:
+    if flt.min_level is None and flt.department_id is None:
         sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?"
         return sql, [*params, limit]
-    # "Level X or worse": one index range per level (department, level, id), merged.
-    # A single `level >= ?` range would make SQLite sort every matching row.
+    # "Level X or worse" (or a department's every level): one index range per level
+    # (department, level, id), merged. A single range would make SQLite sort every match.
     parts, all_params = [], []
-    for level in (lv for lv in Level if lv >= flt.min_level):
+    lowest = flt.min_level if flt.min_level is not None else min(Level)
+    for level in (lv for lv in Level if lv >= lowest):
         parts.append(
             f"SELECT * FROM (SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} "
             "AND level = ? ORDER BY id DESC LIMIT ?)"

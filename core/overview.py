@@ -29,7 +29,7 @@ class Overview:
 def load_overview(settings: Settings) -> Overview:
     with Runtime.open(settings) as rt:
         depts = Departments(rt.store, rt.secrets)
-        if settings.sandbox:
+        if settings.sandbox and not depts.list():  # the first start (the world is heavy)
             from core.sandbox.bootstrap import ensure_sandbox_setup
             from core.sandbox.world import sandbox_credentials
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from core.departments import Departments
-from core.runtime import Runtime
+if TYPE_CHECKING:  # the console imports this module before its first frame: keep it light
+    from core.runtime import Runtime
 
 ENTITIES = ("zreport", "invoice", "product", "customer", "stock", "webhook")
 LABELS = {
@@ -70,6 +71,8 @@ def _short(text: str | None, width: int = 60) -> str | None:
 
 
 def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
+    from core.departments import Departments
+
     depts = Departments(rt.store, rt.secrets)
     dept = depts.get(dept_id)
     assert dept is not None
@@ -139,11 +142,13 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
                 [dept_id, entity],
             )[0]["n"]
             pending = conflicts
-            last_ok = rt.store.query(
-                "SELECT max(ts) AS t FROM events WHERE department_id = ? AND entity = ? AND "
-                "level = 20",
+            # Newest first along the (department, level, id) index: stops at the first match.
+            found = rt.store.query(
+                "SELECT ts FROM events WHERE department_id = ? AND level = 20 AND entity = ? "
+                "ORDER BY id DESC LIMIT 1",
                 [dept_id, entity],
-            )[0]["t"]
+            )
+            last_ok = found[0]["ts"] if found else None
             err = rt.store.query(
                 "SELECT message FROM events WHERE department_id = ? AND entity = ? AND "
                 "level >= 40 ORDER BY id DESC LIMIT 1",
@@ -187,4 +192,6 @@ def _when(ts: str | None) -> str | None:
 
 
 def all_status(rt: Runtime) -> list[DepartmentStatus]:
+    from core.departments import Departments
+
     return [department_status(rt, d.id) for d in Departments(rt.store, rt.secrets).list()]

@@ -109,6 +109,16 @@ def test_corrupt_config_exits_3_with_the_file_named(tmp_path: Path) -> None:
     assert cfg.read_text() == "theme = [\n"
 
 
+def test_the_console_with_a_corrupt_config_exits_3_and_says_why(tmp_path: Path) -> None:
+    """The console paints first and reads the settings after: a bad config still ends it
+    with the message, the remedy and exit code 3, not a traceback."""
+    cfg = Path(os.environ["DUVI_CONFIG"])
+    cfg.write_text("theme = [\n")
+    r = duvi()
+    assert r.returncode == 3
+    assert f"config file {cfg} is not valid TOML" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_newer_database_exits_4_untouched(home: Path) -> None:
     Runtime.open(load_settings()).close()
     db = home / "duvi.db"

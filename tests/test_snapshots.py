@@ -24,9 +24,11 @@ SIZES = [(80, 24), (120, 36)]
 @pytest.fixture(scope="session")
 def ran_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory after the first start and one run of departments 1 and 2."""
+    from core.connections import sandbox
     from core.overview import load_overview
     from core.service import run_now
 
+    sandbox.cache_clear()  # the seeded world as it starts, whatever ran before in this process
     home = tmp_path_factory.mktemp("snapshot-world") / "home"
     with pytest.MonkeyPatch.context() as mp, time_machine.travel(FROZEN, tick=False):
         mp.setenv("DUVI_HOME", str(home))
@@ -62,6 +64,20 @@ async def settled(pilot) -> None:
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    # Some widgets finish on their next idle (a DataTable sizes its columns, the tabs place
+    # their underline); under load that can come after the screenshot. Wait until two frames
+    # in a row are the same (bounded).
+    from textual.widgets import DataTable
+
+    previous = None
+    for _ in range(50):
+        await pilot.pause()
+        frame = pilot.app.export_screenshot()
+        tables = [t for screen in pilot.app.screen_stack for t in screen.query(DataTable)]
+        busy = any(t._require_update_dimensions or t._updated_cells for t in tables)
+        if frame == previous and not busy:
+            break
+        previous = frame
 
 
 def keys(*presses: str):

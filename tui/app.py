@@ -1,16 +1,39 @@
 """The duvi console: keyboard first, works over SSH at 80x24, in 16 colours, without a mouse.
 Screens never touch httpx or SQLite: they call core from workers and receive messages; one
-handler turns a worker's error into a visible message, never a crash."""
+handler turns a worker's error into a visible message, never a crash.
+
+Start-up paints first and loads second: `duvi` hands over how to load the settings, the main
+screen's skeleton is drawn, then the settings (pydantic) and the status load in a worker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
-from core.config import Settings
-from tui.commands import DuviCommands
+from core.errors import DuviError
 from tui.screens.main import MainScreen
 from tui.workers import ShowsWorkerErrors
+
+if TYPE_CHECKING:
+    from core.config import Settings
+
+
+def _duvi_commands() -> type:
+    """The palette's provider, imported when the palette first opens (not before the first
+    frame: textual.command is a tenth of the start-up)."""
+    from tui.commands import DuviCommands
+
+    return DuviCommands
+
+
+class SettingsReady(Message):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
 
 
 class DuviApp(ShowsWorkerErrors, App[None]):
@@ -20,10 +43,19 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit"),
         Binding("colon", "command_palette", "Commands", show=False, id="palette"),
     ]
-    COMMANDS = App.COMMANDS | {DuviCommands}
+    COMMANDS = App.COMMANDS | {_duvi_commands}
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings | Callable[[], Settings]) -> None:
         super().__init__()
+        self.settings: Settings | None = None
+        self.startup_error: DuviError | None = None
+        self._load = settings if callable(settings) else None
+        if self.console.color_system != "truecolor":
+            self.theme = "ansi-dark"  # the terminal's own 16 colours over plain SSH
+        if not callable(settings):
+            self.apply_settings(settings)
+
+    def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         self.animation_level = settings.animations  # "none" suits SSH (and tests)
         self.sub_title = "SANDBOX" if settings.sandbox else "LIVE"
@@ -31,10 +63,34 @@ class DuviApp(ShowsWorkerErrors, App[None]):
             self.sub_title += " · READ-ONLY"
         if settings.theme != "auto":
             self.theme = settings.theme
-        elif self.console.color_system != "truecolor":
-            self.theme = "ansi-dark"  # the terminal's own 16 colours over plain SSH
         if settings.keymap:
             self.set_keymap(settings.keymap)
+        disable = getattr(self._driver, "_disable_mouse_support", None)
+        if not settings.mouse and disable is not None and self._driver is not None:
+            # Textual decides mouse reporting when it starts; the setting is known only now.
+            disable()
+            self._driver._mouse = False  # and it stays off after a suspend/resume
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
+        if self._load is not None:
+            self.call_after_refresh(self._load_settings)
+
+    def _load_settings(self) -> None:
+        self.run_worker(self._read_settings, thread=True, exit_on_error=False, group="settings")
+
+    def _read_settings(self) -> None:
+        assert self._load is not None
+        try:
+            settings = self._load()
+        except DuviError as exc:
+            self.startup_error = exc  # printed by the launcher once the terminal is back
+            self.call_from_thread(self.exit, return_code=exc.exit_code)
+            return
+        self.post_message(SettingsReady(settings))
+
+    def on_settings_ready(self, message: SettingsReady) -> None:
+        self.apply_settings(message.settings)
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.settings_ready()

@@ -1,23 +1,43 @@
-"""The `duvi` entry point: core's command line with the console attached."""
+"""The `duvi` entry point: core's command line with the console attached.
+
+`duvi` and `duvi --readonly` open the console without building the command line: typer's
+introspection of every command and the settings stack would double the time to the first
+frame. Everything else goes through core's command line."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
-from core import cli
-from core.config import Settings
+if TYPE_CHECKING:
+    from core.config import Settings
+
+CONSOLE_FLAGS = {"--readonly"}
 
 
-def _launch_console(settings: Settings) -> None:
+def _launch_console(load: Callable[[], Settings]) -> None:
     from tui.app import DuviApp
 
-    DuviApp(settings).run(mouse=settings.mouse)
+    app = DuviApp(load)
+    app.run()
+    if app.startup_error is not None:
+        print(f"duvi: error: {app.startup_error}", file=sys.stderr)  # as the command line says it
+    if app.return_code:
+        raise SystemExit(app.return_code)
 
 
-def _register_screenshots() -> None:
+def _load_settings(read_only: bool) -> Settings:
+    from core.config import load_settings
+
+    return load_settings(read_only=True) if read_only else load_settings()
+
+
+def _register_screenshots(cli: object) -> None:
     import typer
 
-    @cli.app.command("screenshots")
+    @cli.app.command("screenshots")  # type: ignore[attr-defined]
     def screenshots(
         out: str = typer.Option("screenshots", "--out", help="Directory for the SVGs."),
     ) -> None:
@@ -32,9 +52,15 @@ def _register_screenshots() -> None:
 
 
 def main() -> None:
+    argv = sys.argv[1:]
+    if set(argv) <= CONSOLE_FLAGS:
+        _launch_console(partial(_load_settings, "--readonly" in argv))
+        return
+    from core import cli
+
     cli.console_launcher = _launch_console
-    _register_screenshots()
-    sys.exit(cli.run(sys.argv[1:]))
+    _register_screenshots(cli)
+    sys.exit(cli.run(argv))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,9 +11,10 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from core.status import DepartmentStatus
+if TYPE_CHECKING:
+    from core.status import DepartmentStatus
+
 from tui.messages import RunFinished, StatusLoaded
-from tui.widgets.status_panel import StatusPanel
 from tui.workers import ShowsWorkerErrors
 
 
@@ -49,7 +52,19 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.app.settings is not None:  # type: ignore[attr-defined]
+            self.settings_ready()  # else the app calls it once the settings are read
+
+    def settings_ready(self) -> None:
+        self.refresh_bindings()
         self.load_status()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Until the settings are read (a moment after the first frame), the keys show dimmed
+        and only help and quit work."""
+        if self.app.settings is not None or action == "help":  # type: ignore[attr-defined]
+            return True
+        return None
 
     @work(thread=True, exit_on_error=False, group="status", exclusive=True)
     def load_status(self) -> None:
@@ -66,6 +81,8 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         self.post_message(StatusLoaded(statuses, settings.sandbox))
 
     async def on_status_loaded(self, message: StatusLoaded) -> None:
+        from tui.widgets.status_panel import StatusPanel  # after the first frame
+
         badge = self.query_one("#env-badge", Static)
         if message.sandbox:
             badge.update("SANDBOX")
@@ -110,6 +127,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
 
     def action_run_row(self) -> None:
         from core.status import PANEL_ENTITY
+        from tui.widgets.status_panel import StatusPanel
 
         dept = self.current_department()
         if dept is None:
@@ -122,6 +140,8 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         self._run("transfers", retry_failed=True)
 
     def _run(self, entity: str, *, retry_failed: bool = False) -> None:
+        from tui.widgets.status_panel import StatusPanel
+
         dept = self.current_department()
         if dept is None:
             return

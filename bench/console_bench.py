@@ -1,0 +1,202 @@
+"""Console benchmark: start-up against an empty Textual app, and a tab switch, a log filter and
+peak memory with a million events in the store.
+
+    uv run python bench/console_bench.py [--events 1000000] [--runs 5]
+
+Start-up is process start to first frame, in a real pseudo-terminal (120x36): the time until
+the screen shows the app's first words. Both apps start in the same run, interleaved, and the
+median of `--runs` is taken. The rest runs the console under Pilot in a child process on a
+sandbox data directory with `--events` events added, and reports that process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import platform
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+EMPTY_APP = (
+    "from textual.app import App\n"
+    "from textual.widgets import Static\n"
+    "class Empty(App):\n"
+    "    def compose(self):\n"
+    "        yield Static('empty app ready')\n"
+    "Empty().run()\n"
+)
+
+
+def first_frame(argv: list[str], marker: bytes, env: dict[str, str], timeout: float = 60) -> float:
+    """Seconds from fork to the first output that, without escape codes, contains `marker`."""
+    t0 = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the app, with the pty as its terminal
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    seen = b""
+    try:
+        while time.perf_counter() - t0 < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            seen += chunk
+            if marker in ANSI.sub(b"", seen):
+                return time.perf_counter() - t0
+        raise RuntimeError(f"{argv} never showed {marker!r}: {ANSI.sub(b'', seen)[-400:]!r}")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def start_up(runs: int) -> dict[str, float]:
+    home = Path(tempfile.mkdtemp(prefix="duvi-bench-start-"))
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+        "DUVI_HOME": str(home / "home"),
+        "DUVI_CONFIG": str(home / "config.toml"),
+    }
+    py = sys.executable
+    duvi = [str(Path(py).with_name("duvi"))]  # the entry point a person runs
+    first_frame(duvi, b"Run all", env)  # the first start sets the sandbox up: not timed
+    empty, ours = [], []
+    for _ in range(runs):
+        empty.append(first_frame([py, "-c", EMPTY_APP], b"empty app ready", env))
+        ours.append(first_frame(duvi, b"Run all", env))
+    e, d = statistics.median(empty), statistics.median(ours)
+    return {"empty_textual_s": e, "duvi_s": d, "ratio": d / e}
+
+
+def add_events(home: Path, n: int) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from store_bench import make_rows
+
+    from core.config import load_settings
+    from core.eventlog import _INSERT
+    from core.overview import load_overview
+    from core.store import Store
+
+    settings = load_settings(home=home, sandbox=True)
+    load_overview(settings)  # the sandbox's first start: departments 1 and 2 set up
+    store = Store(settings.database)
+    rows = make_rows(n)
+    for i in range(0, n, 50_000):
+        with store.write():
+            store.conn.executemany(_INSERT, rows[i : i + 50_000])
+    store.close()
+
+
+async def _measure(home: str) -> dict[str, float]:
+    """Runs in the child: the console under Pilot on the prepared data directory."""
+    import resource
+
+    from core.config import load_settings
+    from tui.app import DuviApp
+
+    app = DuviApp(load_settings(home=Path(home), animations="none"))
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+
+        async def settle() -> None:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        t0 = time.perf_counter()
+        await settle()
+        out["status_load_s"] = time.perf_counter() - t0
+        switches = []
+        for key in ("2", "1", "2", "1", "2"):
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            switches.append(time.perf_counter() - t0)
+        out["tab_switch_ms"] = statistics.median(switches) * 1000
+        await pilot.press("l")
+        t0 = time.perf_counter()
+        await settle()
+        out["log_open_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        await pilot.press("e")  # level filter: warnings and worse
+        await settle()
+        out["log_level_filter_ms"] = (time.perf_counter() - t0) * 1000
+        await pilot.press("slash", *"Vipps", "enter")
+        t0 = time.perf_counter()
+        await settle()
+        out["log_text_filter_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        await pilot.press("n")  # an older page
+        await settle()
+        out["log_older_page_ms"] = (time.perf_counter() - t0) * 1000
+        out["rows_shown"] = app.screen.query_one("#log").row_count
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        import asyncio
+
+        print(json.dumps(asyncio.run(_measure(args.child))))
+        return
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+    s = start_up(args.runs)
+    print(
+        f"start to first frame: duvi {s['duvi_s'] * 1000:.0f} ms, empty Textual app "
+        f"{s['empty_textual_s'] * 1000:.0f} ms: {s['ratio']:.2f}x (target <= 1.3x)"
+    )
+    home = Path(tempfile.mkdtemp(prefix="duvi-bench-1m-")) / "home"
+    t0 = time.perf_counter()
+    add_events(home, args.events)
+    print(f"store with {args.events:,} events built in {time.perf_counter() - t0:.1f} s")
+    env = {**os.environ, "DUVI_HOME": str(home), "DUVI_CONFIG": str(home / "none.toml")}
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", str(home)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    m = json.loads(child.stdout.strip().splitlines()[-1])
+    print(f"status of all departments read in {m['status_load_s'] * 1000:.0f} ms")
+    print(f"tab switch: {m['tab_switch_ms']:.1f} ms (target <= 100 ms)")
+    print(
+        f"log: open {m['log_open_ms']:.0f} ms, level filter {m['log_level_filter_ms']:.0f} ms, "
+        f"full-text filter {m['log_text_filter_ms']:.0f} ms, older page "
+        f"{m['log_older_page_ms']:.0f} ms (target <= 100 ms each); {m['rows_shown']} rows shown"
+    )
+    print(f"peak memory of the console: {m['peak_rss_mb']:.0f} MB (target <= 200 MB)")
+
+
+if __name__ == "__main__":
+    main()
