@@ -104,12 +104,18 @@ def add_events(home: Path, n: int) -> None:
     for i in range(0, n, 50_000):
         with store.write():
             store.conn.executemany(_INSERT, rows[i : i + 50_000])
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a long-running store would be
     store.close()
 
 
 async def _measure(home: str) -> dict[str, float]:
-    """Runs in the child: the console under Pilot on the prepared data directory."""
-    import resource
+    """Runs in the child: the console under Pilot on the prepared data directory. A timing
+    runs from posting the key (as the terminal driver does) until the change is painted: the
+    frame after the screen shows it. Pilot's own waits are not in it."""
+    import asyncio
+    from collections.abc import Callable
+
+    from textual import events
 
     from core.config import load_settings
     from tui.app import DuviApp
@@ -123,34 +129,55 @@ async def _measure(home: str) -> dict[str, float]:
             await app.workers.wait_for_complete()
             await pilot.pause()
 
+        async def timed(key: str, shown: Callable[[], bool]) -> float:
+            t0 = time.perf_counter()
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+            while not shown():
+                await asyncio.sleep(0.0005)
+            painted = asyncio.Event()
+            app.screen.call_after_refresh(painted.set)
+            await painted.wait()
+            return (time.perf_counter() - t0) * 1000
+
         t0 = time.perf_counter()
         await settle()
         out["status_load_s"] = time.perf_counter() - t0
-        switches = []
-        for key in ("2", "1", "2", "1", "2"):
-            t0 = time.perf_counter()
-            await pilot.press(key)
-            await pilot.pause()
-            switches.append(time.perf_counter() - t0)
-        out["tab_switch_ms"] = statistics.median(switches) * 1000
+        tabs = app.screen.query_one("#departments")
+        switches = [
+            await timed(dept, lambda d=dept: tabs.active == f"dept-{d}")
+            for dept in ("2", "1", "2", "1", "2", "1", "2")
+        ]
+        out["tab_switch_ms"] = statistics.median(switches)
         await pilot.press("l")
-        t0 = time.perf_counter()
         await settle()
-        out["log_open_ms"] = (time.perf_counter() - t0) * 1000
-        t0 = time.perf_counter()
-        await pilot.press("e")  # level filter: warnings and worse
+        screen = app.screen
+        table = screen.query_one("#log")
+
+        def page_of(level: int, count: int) -> Callable[[], bool]:
+            return lambda: table.row_count == count and all(r.level >= level for r in screen.rows)
+
+        out["log_level_filter_ms"] = await timed("e", page_of(30, 50))  # warnings and worse
+        out["log_older_page_ms"] = await timed("n", page_of(30, 100))
         await settle()
-        out["log_level_filter_ms"] = (time.perf_counter() - t0) * 1000
-        await pilot.press("slash", *"Vipps", "enter")
-        t0 = time.perf_counter()
+        await pilot.press("e", "e")  # back to every level
         await settle()
-        out["log_text_filter_ms"] = (time.perf_counter() - t0) * 1000
-        t0 = time.perf_counter()
-        await pilot.press("n")  # an older page
+        await pilot.press("slash", *"Vipps")
+        out["log_text_filter_ms"] = await timed(
+            "enter", lambda: table.row_count == 50 and screen.text == "Vipps"
+        )
         await settle()
-        out["log_older_page_ms"] = (time.perf_counter() - t0) * 1000
-        out["rows_shown"] = app.screen.query_one("#log").row_count
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # The worst case: a common word among the rare warnings of one department of ten.
+        out["log_text_and_level_ms"] = await timed("e", page_of(30, 50))
+        await settle()
+        out["rows_shown"] = table.row_count
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report the
+    # peak of the (forked) parent that built a million rows in memory.
+    hwm = next(
+        line
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if line.startswith("VmHWM:")
+    )
+    out["peak_rss_mb"] = int(hwm.split()[1]) / 1024
     return out
 
 
@@ -191,9 +218,10 @@ def main() -> None:
     print(f"status of all departments read in {m['status_load_s'] * 1000:.0f} ms")
     print(f"tab switch: {m['tab_switch_ms']:.1f} ms (target <= 100 ms)")
     print(
-        f"log: open {m['log_open_ms']:.0f} ms, level filter {m['log_level_filter_ms']:.0f} ms, "
+        f"log at {args.events:,} events: level filter {m['log_level_filter_ms']:.0f} ms, "
         f"full-text filter {m['log_text_filter_ms']:.0f} ms, older page "
-        f"{m['log_older_page_ms']:.0f} ms (target <= 100 ms each); {m['rows_shown']} rows shown"
+        f"{m['log_older_page_ms']:.0f} ms (target <= 100 ms each); full text and level "
+        f"together {m['log_text_and_level_ms']:.0f} ms"
     )
     print(f"peak memory of the console: {m['peak_rss_mb']:.0f} MB (target <= 200 MB)")
 

@@ -19,6 +19,7 @@ from tui.app import DuviApp
 
 FROZEN = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 SIZES = [(80, 24), (120, 36)]
+WIDE = (200, 50)  # a big terminal: the main screens must use it, not float in a corner
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +112,8 @@ SCREENS = {
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_screen(snap_compare, world, screen: str, size: tuple[int, int]) -> None:
     assert snap_compare(app(), terminal_size=size, run_before=keys(*SCREENS[screen]))
+
+
+@pytest.mark.parametrize("screen", ["main", "conflicts", "transfers", "log"])
+def test_wide_terminal(snap_compare, world, screen: str) -> None:
+    assert snap_compare(app(), terminal_size=WIDE, run_before=keys(*SCREENS[screen]))

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from core.conflicts import compare
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
+from tui.widgets.field import Field
 from tui.workers import ShowsWorkerErrors
 
 
@@ -47,9 +48,17 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         yield Header()
         with Vertical(id="body"):
             yield Static(f"Conflicts of department {self.department_id}", classes="title")
-            yield Input(placeholder="filter (name, key, id)", id="filter-input", classes="hidden")
+            yield Field(placeholder="filter (name, key, id)", id="filter-input", classes="hidden")
             table: DataTable[str] = DataTable(id="conflicts", cursor_type="row")
-            table.add_columns("#", "Entity", "Incoming", "Same", "Candidates")
+            # Fixed widths: the list reads the same whenever its rows arrive.
+            for label, width in (
+                ("#", 4),
+                ("Entity", 8),
+                ("Incoming", 30),
+                ("Same", 14),
+                ("Candidates", 24),
+            ):
+                table.add_column(label, width=width)
             yield table
             with Horizontal(id="detail"):
                 candidates: DataTable[str] = DataTable(id="candidates", cursor_type="row")
@@ -140,10 +149,11 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
             return
         for x in c.candidates:
             candidates.add_row(str(x.get("id")), _name(x), key=str(x.get("id")))
-        table.add_column("Field")
-        table.add_column(f"Incoming {c.source} {c.incoming_id}")
+        # Fixed widths, like the list: the comparison reads the same however fast it is built.
+        table.add_column("Field", width=14)
+        table.add_column(f"Incoming {c.source} {c.incoming_id}", width=26)
         for x in c.candidates:
-            table.add_column(f"{x.get('id')}")
+            table.add_column(f"{x.get('id')}", width=24)
         for r in compare(c):
             cells = [
                 # Marked, not only coloured: it must read in 16 colours and under NO_COLOR.

@@ -17,9 +17,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from core.httplog import describe
+from tui.widgets.field import Field
 from tui.workers import ShowsWorkerErrors
 
 LEVELS = (None, "WARNING", "ERROR")
+PAGE = 50  # rows per read: two screens full at 200x50; `n` reads the next page
+EVENT_COLUMNS = (("Time", 8), ("Level", 8), ("Dept", 4), ("Entity", 9))
+HTTP_COLUMNS = (("Time", 8), ("System", 7), ("Method", 6), ("Status", 6), ("ms", 6))
 
 
 class Page(Message):
@@ -47,6 +51,8 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         self.only_department = department_id is not None
         self.level_index = 0
         self.text: str | None = None
+        self.focus_table_after_page = False
+        self.shown_columns: bool | None = None  # whose columns the table has: http or events
         self.http = False
         self.rows: list[Any] = []
         self.following = False
@@ -56,7 +62,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         yield Header()
         with Vertical(id="body"):
             yield Static("", id="log-title", classes="title")
-            yield Input(
+            yield Field(
                 placeholder="full-text search, Enter applies", id="search-input", classes="hidden"
             )
             yield DataTable(id="log", cursor_type="row")
@@ -79,11 +85,11 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
 
     def reload(self) -> None:
         table = self.query_one("#log", DataTable)
-        table.clear(columns=True)
-        if self.http:
-            table.add_columns("Time", "System", "Method", "Path", "Status", "ms")
+        if self.shown_columns == self.http:
+            table.clear()  # same columns: keep them (re-creating them re-lays the table out)
         else:
-            table.add_columns("Time", "Level", "Dept", "Entity", "Message")
+            table.clear(columns=True)
+            self._add_columns(table)
         self.rows = []
         dept = self.department_id if self.only_department else "all"
         level = LEVELS[self.level_index] or "all levels"
@@ -95,6 +101,16 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         )
         self.fetch(None, append=False)
 
+    def _add_columns(self, table: DataTable[str]) -> None:
+        # Fixed widths: the table never measures a page of cells. The last column takes what
+        # the terminal has left.
+        columns = HTTP_COLUMNS if self.http else EVENT_COLUMNS
+        rest = max(20, self.size.width - sum(w + 2 for _, w in columns) - 4)
+        for label, width in columns:
+            table.add_column(label, width=width)
+        table.add_column("Path" if self.http else "Message", width=rest)
+        self.shown_columns = self.http
+
     @work(thread=True, exit_on_error=False, group="log", exclusive=True)
     def fetch(self, before_id: int | None, *, append: bool) -> None:
         from core import views
@@ -102,9 +118,9 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         settings = self.app.settings  # type: ignore[attr-defined]
         if self.http:
             dept = self.department_id if self.only_department else None
-            rows = views.http_page(settings, dept, before_id=before_id)
+            rows = views.http_page(settings, dept, before_id=before_id, limit=PAGE)
         else:
-            rows = views.log_page(settings, self.filters(), before_id=before_id)
+            rows = views.log_page(settings, self.filters(), before_id=before_id, limit=PAGE)
         self.post_message(Page(rows, append=append, http=self.http))
 
     @on(Page)
@@ -113,25 +129,34 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
             return  # a page of the view we just left
         table = self.query_one("#log", DataTable)
         rows = message.rows
-        for r in rows:
-            if self.http:
-                cells = (
+        width = table.columns[table.ordered_columns[-1].key].width
+        if self.http:
+            cells = [
+                (
                     r["ts"][11:19],
                     r["system"],
                     r["method"],
-                    r["path"][:50],
-                    str(r["status"] or r["error"] or ""),
+                    str(r["status"] or r["error"] or "")[:6],
                     f"{r['duration_ms'] or 0:.0f}",
+                    r["path"][:width],
                 )
-            else:
-                cells = (
+                for r in rows
+            ]
+        else:
+            cells = [
+                (
                     r.ts[11:19],
                     r.level.name,
                     r.department_id or "-",
                     r.entity or "-",
-                    r.message[:200],
+                    r.message[:width],
                 )
-            table.add_row(*cells)
+                for r in rows
+            ]
+        table.add_rows(cells)
+        if self.focus_table_after_page:
+            self.focus_table_after_page = False
+            self.call_after_refresh(table.focus)
         self.rows += rows
 
     def _last_id(self) -> int | None:
@@ -165,7 +190,9 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
     @on(Input.Submitted, "#search-input")
     def searched(self, event: Input.Submitted) -> None:
         self.text = event.value.strip() or None
-        self.query_one("#log", DataTable).focus()
+        # Focus moves to the table once the results are painted: the footer rebuilds its keys
+        # on a focus change, which costs more than the search itself.
+        self.focus_table_after_page = True
         self.reload()
 
     def action_back(self) -> None:

@@ -55,6 +55,11 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         if self.app.settings is not None:  # type: ignore[attr-defined]
             self.settings_ready()  # else the app calls it once the settings are read
 
+    def on_screen_resume(self) -> None:
+        """Back from another screen (setup, a conflict resolved…): show what changed."""
+        if self.app.settings is not None and self.statuses:  # type: ignore[attr-defined]
+            self.load_status()
+
     def settings_ready(self) -> None:
         self.refresh_bindings()
         self.load_status()

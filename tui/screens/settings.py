@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
 
 from tui.messages import ActionDone, DataLoaded
+from tui.widgets.field import Field
 from tui.workers import ShowsWorkerErrors
 
 # (field, label, the guide's words: docs/duell-visma-guide-nb.txt)
@@ -101,7 +102,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
                         yield Static(f"[b]{label}[/b]  {guide}", classes="guide")
                 for name, label, guide in TEXTS:
                     with Horizontal(classes="setting"):
-                        yield Input(id=f"set-{name}")
+                        yield Field(id=f"set-{name}")
                         yield Static(f"[b]{label}[/b]  {guide}", classes="guide")
         yield Footer()
 

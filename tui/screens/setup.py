@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
 
 from tui.messages import ActionDone, DataLoaded
+from tui.widgets.field import Field
 from tui.workers import ShowsWorkerErrors
 
 
@@ -49,12 +50,12 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
                 "client of this department",
                 classes="title",
             )
-            yield Input(placeholder="client id (isv_...)", id="client-id")
-            yield Input(placeholder="client secret", password=True, id="client-secret")
+            yield Field(placeholder="client id (isv_...)", id="client-id")
+            yield Field(placeholder="client secret", password=True, id="client-secret")
             with Horizontal(classes="buttons"):
                 yield Button("⟳ Companies (F6)", id="companies")
                 yield Select([], id="company", prompt="company")
-            yield Input(placeholder="company tenant id (not the customer tenant)", id="tenant")
+            yield Field(placeholder="company tenant id (not the customer tenant)", id="tenant")
             yield Button("⟳ Check (F5)", id="check")
             yield Static("", id="setup-result")
             yield Checkbox("Flere klienter: the company has several branches", id="several-clients")
@@ -63,6 +64,9 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
             yield Select([], id="cost-bearer", prompt="cost bearer")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#client-id", Input).focus()  # type straight away (not the scroller)
 
     @on(Button.Pressed, "#check")
     def pressed_check(self) -> None:
