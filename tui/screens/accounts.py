@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.pick import PickOne
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 
@@ -42,7 +43,7 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
             table.add_columns("Line", "Account", "Visma description", "Status")
             yield table
             yield Static("", id="accounts-state")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#accounts", DataTable).focus()

@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from core.conflicts import compare
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
 from tui.widgets.field import Field
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 
@@ -65,7 +66,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
                 candidates.add_columns("Candidate", "Name")
                 yield candidates
                 yield DataTable(id="compare", cursor_type="none", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#conflicts", DataTable).focus()  # not the (hidden) filter box

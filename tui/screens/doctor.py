@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tui.messages import DataLoaded
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 MARK = {"ok": "[green]ok  [/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
@@ -31,7 +32,7 @@ class DoctorScreen(ShowsWorkerErrors, Screen[None]):
             yield Static(f"Doctor: department {self.department_id or 'all'}", classes="title")
             with VerticalScroll():
                 yield Static("Checking…", id="checks")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.action_run()

@@ -14,10 +14,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from core.httplog import describe
 from tui.widgets.field import Field
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 LEVELS = (None, "WARNING", "ERROR")
@@ -67,7 +68,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
             )
             yield DataTable(id="log", cursor_type="row")
             yield Static("", id="log-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#log", DataTable).focus()

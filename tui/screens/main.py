@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
     from core.status import DepartmentStatus
 
 from tui.messages import RunFinished, StatusLoaded
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 
@@ -49,7 +50,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         with Vertical(id="body"):
             yield Static("", id="env-badge")
             yield TabbedContent(id="departments")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.app.settings is not None:  # type: ignore[attr-defined]

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.conflicts import FieldRow
+from tui.widgets.footer import KeysFooter
 
 CHOSEN = "● "
 
@@ -47,7 +48,7 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
                 "[b]m[/b] merge   [b]esc[/b] cancel",
                 classes="keys",
             )
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.render_rows()

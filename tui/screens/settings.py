@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, Header, Input, Select, Static
 
 from tui.messages import ActionDone, DataLoaded
 from tui.widgets.field import Field
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 # (field, label, the guide's words: docs/duell-visma-guide-nb.txt)
@@ -104,7 +105,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
                     with Horizontal(classes="setting"):
                         yield Field(id=f"set-{name}")
                         yield Static(f"[b]{label}[/b]  {guide}", classes="guide")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

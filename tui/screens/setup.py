@@ -16,10 +16,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
 from tui.messages import ActionDone, DataLoaded
 from tui.widgets.field import Field
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 
@@ -63,7 +64,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
             yield Checkbox("Flere avdelinger: mark lines with a cost bearer", id="several-depts")
             yield Select([], id="cost-bearer", prompt="cost bearer")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#client-id", Input).focus()  # type straight away (not the scroller)

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from tui.widgets.footer import KeysFooter
 
 
 class TextScreen(ModalScreen[None]):
@@ -28,7 +30,7 @@ class TextScreen(ModalScreen[None]):
         with VerticalScroll(id="text-box"):
             yield Static(Text(self.title_text, style="bold"))
             yield Static(Text(self.text), id="text-body")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#text-box").focus()

@@ -9,11 +9,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from core.views import TransferRow, money
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 
@@ -54,7 +55,7 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
             table.add_columns("Key", "Kind", "State", "Visma", "Error")
             yield table
             yield Static("", id="preview")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.pick import PickOne
+from tui.widgets.footer import KeysFooter
 from tui.workers import ShowsWorkerErrors
 
 
@@ -43,7 +44,7 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
             table.add_columns("DUELL rate", "Products", "Sales", "Visma VAT id", "SAF-T", "Status")
             yield table
             yield Static("", id="vat-state")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#vat", DataTable).focus()
