@@ -4,8 +4,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["tests.sandbox_fixtures"]
+
+# Properties are checked by their examples, not by the clock: on a loaded CI machine the first
+# draw of some strategies (e-mail addresses build their domain list) is slow, which is not a
+# failure of what the property states.
+settings.register_profile("duvi", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("duvi")
 
 
 @pytest.fixture(autouse=True)
