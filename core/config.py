@@ -169,9 +169,13 @@ def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource
 
 
 def _check_toml(path: Path) -> None:
-    """Turn an unreadable config file into a message that names the file and the line."""
+    """Refuse a config file other users can read or write (it steers where secrets and the
+    store live); turn an unreadable one into a message that names the file and the line."""
     if not path.exists():
         return
+    from core.fsutil import check_private
+
+    check_private(path)
     try:
         tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -103,6 +103,7 @@ def test_bad_arguments_exit_2() -> None:
 def test_corrupt_config_exits_3_with_the_file_named(tmp_path: Path) -> None:
     cfg = Path(os.environ["DUVI_CONFIG"])
     cfg.write_text("theme = [\n")
+    cfg.chmod(0o600)
     r = duvi("config")
     assert r.returncode == 3
     assert str(cfg) in r.stderr and "Traceback" not in r.stderr
@@ -114,6 +115,7 @@ def test_the_console_with_a_corrupt_config_exits_3_and_says_why(tmp_path: Path) 
     with the message, the remedy and exit code 3, not a traceback."""
     cfg = Path(os.environ["DUVI_CONFIG"])
     cfg.write_text("theme = [\n")
+    cfg.chmod(0o600)
     r = duvi()
     assert r.returncode == 3
     assert f"config file {cfg} is not valid TOML" in r.stderr and "Traceback" not in r.stderr

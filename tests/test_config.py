@@ -11,7 +11,19 @@ from core.errors import ConfigError
 def write_config(text: str) -> Path:
     path = config_file_path()
     path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
     return path
+
+
+def test_a_config_file_others_can_read_is_refused_with_the_fix(home: Path) -> None:
+    path = write_config('theme = "from-file"\n')
+    path.chmod(0o644)
+    with pytest.raises(ConfigError) as exc:
+        load_settings()
+    assert "readable or writable by other users" in exc.value.message
+    assert exc.value.remedy == f"run: chmod 600 {path}"
+    path.chmod(0o600)
+    assert load_settings().theme == "from-file"
 
 
 def test_defaults_derive_paths_from_home(home: Path) -> None:
