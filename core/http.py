@@ -17,6 +17,7 @@ import email.utils
 import json
 import random
 import re
+import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import DuviError
+from core.errors import ConfigError, DuviError
 from core.httplog import HttpCall, HttpLog
 from core.redact import redactor
 
@@ -196,7 +197,22 @@ class ServiceConfig:
     budget_per_hour: int = 15000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rate_headers: RateHeaders = field(default_factory=RateHeaders)
-    verify: bool | str = True  # a CA bundle path may replace the default; never False
+    ca_bundle: str | None = None  # extra CAs (PEM) trusted beside the system's; never "off"
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Certificates and host names are always checked: there is no setting that turns it off.
+    A CA bundle (a company proxy's CA, say) is trusted in addition to the system's."""
+    context = ssl.create_default_context()
+    if ca_bundle:
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"cannot use the CA bundle {ca_bundle}: {exc}",
+                "point ca_bundle at a readable PEM file, or remove the setting",
+            ) from None
+    return context
 
 
 class HttpService:
@@ -218,7 +234,7 @@ class HttpService:
             base_url=config.base_url,
             transport=transport,
             timeout=httpx.Timeout(config.request_timeout, connect=config.connect_timeout),
-            verify=config.verify if config.verify is not False else True,
+            verify=tls_context(config.ca_bundle),
             headers={"Accept": "application/json", "User-Agent": "duvi"},
             follow_redirects=False,
         )
@@ -262,6 +278,14 @@ class HttpService:
                     )
             except httpx.TransportError as exc:
                 self.pacer.release(None, self.config.rate_headers)
+                refused = _certificate_problem(exc)
+                if refused:  # not transient: trying again cannot make the certificate valid
+                    raise DuviError(
+                        f"{self.config.system}: the TLS certificate of "
+                        f"{self.client.base_url.host} was not accepted ({refused})",
+                        "if a proxy or a company CA signs it, set ca_bundle to that CA's PEM "
+                        "file; certificate checks cannot be turned off",
+                    ) from None
                 reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 last_problem = _describe(exc)
                 if reached and not repeatable:
@@ -377,6 +401,18 @@ class HttpService:
         )
 
 
+def _certificate_problem(exc: BaseException) -> str | None:
+    """Why the peer's certificate was refused, if that is what went wrong."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or "certificate verify failed"
+        if "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return str(seen).split("certificate verify failed:")[-1].strip(" )") or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _describe(exc: httpx.TransportError) -> str:
     kind = {
         httpx.ConnectTimeout: "connection timed out",
@@ -415,7 +451,7 @@ def service_config(system: str, base_url: str, settings: Any, **overrides: Any) 
         "connect_timeout": settings.connect_timeout,
         "request_timeout": settings.request_timeout,
         "concurrency": settings.concurrency,
-        "verify": str(settings.ca_bundle) if settings.ca_bundle else True,
+        "ca_bundle": str(settings.ca_bundle) if settings.ca_bundle else None,
     }
     cfg.update(overrides)
     return ServiceConfig(**cfg)
