@@ -107,13 +107,20 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
         if p.get("error"):
             self.query_one("#preview", Static).update(p["error"])
             return
-        lines = [p["description"], f"{'Account':<8} {'Text':<26} {'Debit':>12} {'Credit':>12} VAT"]
+        amounts = [money(x) for _, _, d, c, _ in p["lines"] for x in (d, c)]
+        w = max(12, *(len(a) for a in [*amounts, money(p["debit"]), money(p["credit"])]))
+        lines = [
+            p["description"],
+            f"{'Account':<8} {'Text':<26} {'Debit':>{w}} {'Credit':>{w}} VAT",
+        ]
         for acc, text, debit, credit, vat in p["lines"]:
-            lines.append(f"{acc:<8} {text[:26]:<26} {money(debit):>12} {money(credit):>12} {vat}")
-        lines.append(f"{'':<8} {'Total':<26} {money(p['debit']):>12} {money(p['credit']):>12}")
+            lines.append(f"{acc:<8} {text[:26]:<26} {money(debit):>{w}} {money(credit):>{w}} {vat}")
+        lines.append(f"{'':<8} {'Total':<26} {money(p['debit']):>{w}} {money(p['credit']):>{w}}")
         lines += [f"! {f}" for f in p["flags"]]
         raw = p["raw"]
-        lines.append(f"Visma: {raw['state']} {raw['visma_number'] or ''} {raw['last_error'] or ''}")
+        error = raw["last_error"] or ""
+        error = error if len(error) <= 400 else error[:400] + "… (the whole answer: w)"
+        lines.append(f"Visma: {raw['state']} {raw['visma_number'] or ''} {error}")
         self.query_one("#preview", Static).update("\n".join(lines))
 
     def action_raw(self) -> None:
