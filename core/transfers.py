@@ -9,6 +9,7 @@ POST, confirmed only with Visma's number, looked up in Visma after any doubt.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -343,10 +344,23 @@ class Settlements:
             else None,
             invoice_lines=lines,
         )
+        posted = await self._post_once(key, lambda: self.visma.create_invoice(write))
+        if isinstance(posted, Outcome):
+            return posted
+        number = posted
+        self.log.info(
+            f"{key} created as draft invoice {number}", department_id=self.dept.id, entity=INVOICE
+        )
+        return Outcome(key, State.CONFIRMED, number)
+
+    async def _post_once(self, key: str, post: Callable[[], Awaitable[str]]) -> Outcome | str:
+        """Send one document the once: marked sent first; an answer lost on the way leaves it
+        sent (looked up before any resend); a refusal fails it; an answer confirms it. Returns
+        Visma's number, or the Outcome that ends this try."""
         self.ledger.mark_sent(key)
         failpoint("before-post")
         try:
-            number = await self.visma.create_invoice(write)
+            number = await post()
         except (OutcomeUnknownError, TransientError) as exc:
             self.ledger.note_doubt(key, exc.message)
             return Outcome(key, State.SENT, error=exc.message)
@@ -355,10 +369,7 @@ class Settlements:
             return Outcome(key, State.FAILED, error=exc.message)
         failpoint("after-post")
         self.ledger.confirm(key, number)
-        self.log.info(
-            f"{key} created as draft invoice {number}", department_id=self.dept.id, entity=INVOICE
-        )
-        return Outcome(key, State.CONFIRMED, number)
+        return number
 
     async def _customer_index(self) -> Any:
         """The company's customers, indexed by matching key (read once per run)."""
@@ -506,16 +517,10 @@ class Settlements:
                 for n, q in row.payload["items"].items()
             ],
         )
-        self.ledger.mark_sent(key)
-        try:
-            number = await self.visma.create_issue(write)
-        except (OutcomeUnknownError, TransientError) as exc:
-            self.ledger.note_doubt(key, exc.message)
-            return Outcome(key, State.SENT, error=exc.message)
-        except VismaError as exc:
-            self.ledger.fail(key, str(exc))
-            return Outcome(key, State.FAILED, error=exc.message)
-        self.ledger.confirm(key, number)
+        posted = await self._post_once(key, lambda: self.visma.create_issue(write))
+        if isinstance(posted, Outcome):
+            return posted
+        number = posted
         try:
             await self.visma.release_issue(number)
         except VismaError as exc:

