@@ -72,6 +72,7 @@ def bad_world(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             )
             ledger.fail("DUELL-Z-1-9002", LONG)
         yield
+    sandbox.cache_clear()  # the emptied sandbox must not reach the tests after this one
     monkeypatch.delenv("TZ")
     time.tzset()
 
