@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         default=None,
         description="Extra CA bundle (PEM) for TLS. Certificate checks are always on.",
     )
+    retry_base_delay: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="Seconds before the first retry of a failed call; doubled per attempt "
+        "(with jitter, up to 30 s, at most 6 attempts).",
+    )
     concurrency: int = Field(
         default=4, ge=1, le=64, description="Requests in flight at once, per service."
     )

@@ -96,7 +96,9 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             records=loose,
         )
     )
-    beat = rt.store.query("SELECT ts, pid, host FROM heartbeats WHERE component = 'runner'")
+    beat = rt.store.query(
+        "SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'"
+    )
     limit = rt.settings.sync_interval_minutes * 60 * 2
     if not beat:
         checks.append(
@@ -130,7 +132,35 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
                     f"alive: last round {age:.0f} s ago (pid {beat[0]['pid']})",
                 )
             )
+        checks.append(_backing_off(beat[0]["info"]))
     return checks
+
+
+def _backing_off(info: str | None) -> Check:
+    """The departments the runner cannot reach a service for, from its last heartbeat."""
+    import json
+
+    try:
+        waiting = json.loads(info or "{}").get("waiting") or {}
+    except (ValueError, AttributeError):
+        waiting = {}
+    title = "Services the runner reaches"
+    if not waiting:
+        return ok("runner.backoff", title, "every department's last round went through")
+    lines = [
+        f"department {d}: {w['error']} ({w['failures']} rounds in a row since {w['since']}); "
+        f"next try {w['next_try']}"
+        for d, w in sorted(waiting.items())
+    ]
+    return Check(
+        "runner.backoff",
+        title,
+        Status.WARN,
+        "; ".join(lines),
+        "the runner tries again by itself, less often while it fails, and catches up when "
+        "the service answers; `duvi doctor --dept N` checks the connection now",
+        records=lines,
+    )
 
 
 # -- per department ---------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 - the never-twice rule: a request that is not safe to repeat (a POST that creates something)
   and may have reached the server is never resent; it fails with OutcomeUnknownError and the
   transfer ledger finds out what happened by looking the document up;
+- a 2xx answer to a repeatable request whose JSON body cannot be decoded (cut off on the way)
+  is retried like a dropped connection; the decoded body is kept for the client (`json_body`);
 - a redacted record of every attempt in the HTTP log.
 """
 
@@ -23,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -34,6 +37,31 @@ from core.redact import redactor
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _VISMA_ID = re.compile(r"VismaId:\s*([0-9a-fA-F-]{8,})")
 _TRACE_HEADERS = ("x-trace-id", "x-request-id", "x-correlation-id", "request-id")
+
+
+_JSON = "duvi.json"  # where a response keeps its decoded body
+UNREADABLE = "a cut-off or unreadable body"
+
+
+def json_body(resp: httpx.Response) -> Any:
+    """The response's JSON, fractions as Decimal (never float), decoded once per response.
+    Raises ValueError (or RecursionError) for a body that is not JSON."""
+    if _JSON not in resp.extensions:
+        resp.extensions[_JSON] = json.loads(resp.content, parse_float=Decimal)
+    return resp.extensions[_JSON]
+
+
+def _unreadable(resp: httpx.Response) -> bool:
+    """A 2xx JSON answer whose body does not decode: it was cut off (or garbled) on the way."""
+    if not (200 <= resp.status_code < 300) or not resp.content.strip():
+        return False
+    if "json" not in resp.headers.get("content-type", ""):
+        return False
+    try:
+        json_body(resp)
+    except (ValueError, RecursionError):
+        return True
+    return False
 
 
 class TransientError(DuviError):
@@ -302,6 +330,8 @@ class HttpService:
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
                     self.pacer.exhausted_for(wait if wait is not None else policy.backoff(attempt))
                     last_problem = "429 Too Many Requests"
+                elif repeatable and _unreadable(response):
+                    last_problem = UNREADABLE
                 elif status in RETRYABLE_STATUS:
                     last_problem = f"HTTP {status}"
                     if not repeatable:
@@ -320,6 +350,8 @@ class HttpService:
                 if ra is not None:
                     delay = ra
             if attempt >= policy.max_attempts or elapsed + delay > policy.max_total:
+                if response is not None and last_problem == UNREADABLE:
+                    return response  # the client's parser says what it could not read
                 raise TransientError(
                     f"{method} {path}: {self.config.system} kept failing ({last_problem}) "
                     f"after {attempt} attempts in {elapsed:.0f} s",
@@ -441,6 +473,10 @@ def _redact_body(body: bytes | None, content_type: str) -> str | None:
         except ValueError:
             pass
     return redactor.text(text)
+
+
+def retry_policy(settings: Any) -> RetryPolicy:
+    return RetryPolicy(base_delay=settings.retry_base_delay)
 
 
 def service_config(system: str, base_url: str, settings: Any, **overrides: Any) -> ServiceConfig:

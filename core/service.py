@@ -9,6 +9,7 @@ from typing import Any
 
 from core.departments import Departments
 from core.errors import ConfigError, DuviError
+from core.http import TransientError
 from core.ledger import Ledger
 from core.runtime import Runtime
 from core.status import RUNNABLE
@@ -296,11 +297,14 @@ class RunResult:
     reports: dict[str, Any] = field(default_factory=dict)  # "dept/entity" -> sync report
     outcomes: list[Outcome] = field(default_factory=list)
     webhooks: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[str, DuviError]] = field(default_factory=list)  # (step, why)
 
     @property
     def troubled(self) -> bool:
-        return any(str(o.state) in ("failed", "attention") for o in self.outcomes) or any(
-            r.failed or r.conflicts for r in self.reports.values()
+        return (
+            bool(self.failures)
+            or any(str(o.state) in ("failed", "attention") for o in self.outcomes)
+            or any(r.failed or r.conflicts for r in self.reports.values())
         )
 
     def summary(self) -> str:
@@ -316,6 +320,82 @@ class RunResult:
             held = sum(1 for o in self.outcomes if str(o.state) in ("failed", "attention"))
             parts.append(f"{done} transferred, {held} need attention")
         return ", ".join(parts) or "nothing to do"
+
+
+class RunError(DuviError):
+    """Steps of a department's run failed; the steps after them still ran."""
+
+    def __init__(self, dept_id: str, result: RunResult) -> None:
+        step, first = result.failures[0]
+        more = len(result.failures) - 1
+        super().__init__(
+            f"department {dept_id}: {step} failed: {first.message}"
+            + (f" (and {more} more: see `duvi log`)" if more else ""),
+            first.remedy,
+        )
+        self.result = result
+        self.unavailable = any(isinstance(e, TransientError) for _, e in result.failures)
+
+
+async def run_steps(
+    rt: Runtime,
+    dept_id: str,
+    wanted: tuple[str, ...],
+    *,
+    retry_failed: bool = False,
+    connections: Any = None,
+) -> RunResult:
+    """One department's run: notifications, master data, then transfers. A step that fails
+    is logged and the next one still runs (a product DUELL cannot read must not hold back
+    the day's Z-report), unless the department is not set up or a service is down, which no
+    later step would get past either. Raises RunError when any step failed."""
+    result = RunResult()
+    steps: list[tuple[str, Any]] = []
+    if "webhooks" in wanted:
+        steps.append(
+            ("notifications", lambda: process_webhooks(rt, dept_id, connections=connections))
+        )
+    for master in ("products", "customers"):
+        if master in wanted:
+            steps.append(
+                (master, lambda m=master: sync_master_data(rt, dept_id, m, connections=connections))
+            )
+    kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE, STOCK))
+    if kinds:
+        steps.append(
+            (
+                "transfers",
+                lambda: transfer(
+                    rt, dept_id, kinds=kinds, retry_failed=retry_failed, connections=connections
+                ),
+            )
+        )
+    for name, run in steps:
+        try:
+            done = await run()
+        except ConfigError:
+            raise
+        except DuviError as exc:
+            result.failures.append((name, exc))
+            rt.log.error(
+                f"department {dept_id}: {name} failed: {exc.message}",
+                department_id=dept_id,
+                entity=name.rstrip("s"),
+                data={"remedy": exc.remedy},
+            )
+            if isinstance(exc, TransientError):
+                break
+            continue
+        if name == "notifications":
+            result.webhooks = done
+        elif name == "transfers":
+            result.outcomes = done
+        else:
+            result.reports[f"{dept_id}/{name}"] = done
+    rt.log.flush()
+    if result.failures:
+        raise RunError(dept_id, result)
+    return result
 
 
 async def run_department(
@@ -346,7 +426,6 @@ async def run_department(
             f"department {dept_id} is being worked on by {leases.holder_of(lease)}",
             "wait for that run to finish (the status panel shows it), then run again",
         )
-    result = RunResult()
     try:
         record(
             rt.store,
@@ -354,21 +433,11 @@ async def run_department(
             department_id=dept_id,
             after={"entity": entity, "retry_failed": retry_failed, "from": origin},
         )
-        if "webhooks" in wanted:
-            result.webhooks = await process_webhooks(rt, dept_id, connections=connections)
-        for master in ("products", "customers"):
-            if master in wanted:
-                result.reports[f"{dept_id}/{master}"] = await sync_master_data(
-                    rt, dept_id, master, connections=connections
-                )
-        kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE, STOCK))
-        if kinds:
-            result.outcomes = await transfer(
-                rt, dept_id, kinds=kinds, retry_failed=retry_failed, connections=connections
-            )
+        return await run_steps(
+            rt, dept_id, wanted, retry_failed=retry_failed, connections=connections
+        )
     finally:
         leases.release(lease)
-    return result
 
 
 def run_now(settings: Any, dept_id: str, entity: str = "all", *, retry_failed: bool = False) -> str:

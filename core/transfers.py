@@ -353,10 +353,13 @@ class Settlements:
         )
         return Outcome(key, State.CONFIRMED, number)
 
-    async def _post_once(self, key: str, post: Callable[[], Awaitable[str]]) -> Outcome | str:
+    async def _post_once(
+        self, key: str, post: Callable[[], Awaitable[str]], *, confirm: bool = True
+    ) -> Outcome | str:
         """Send one document the once: marked sent first; an answer lost on the way leaves it
-        sent (looked up before any resend); a refusal fails it; an answer confirms it. Returns
-        Visma's number, or the Outcome that ends this try."""
+        sent (looked up before any resend); a refusal fails it; an answer confirms it (unless
+        the caller has more to do first). Returns Visma's number, or the Outcome that ends
+        this try."""
         self.ledger.mark_sent(key)
         failpoint("before-post")
         try:
@@ -368,7 +371,8 @@ class Settlements:
             self.ledger.fail(key, str(exc))
             return Outcome(key, State.FAILED, error=exc.message)
         failpoint("after-post")
-        self.ledger.confirm(key, number)
+        if confirm:
+            self.ledger.confirm(key, number)
         return number
 
     async def _customer_index(self) -> Any:
@@ -500,8 +504,12 @@ class Settlements:
         if row.state == State.SENT:
             found = [i async for i in self.visma.list_issues() if i.external_reference == key]
             if found:
-                self.ledger.confirm(key, found[0].reference_number or "")
-                return Outcome(key, State.CONFIRMED, found[0].reference_number, looked_up=True)
+                return await self._release_stock(
+                    key,
+                    found[0].reference_number or "",
+                    released=found[0].status == "Released",
+                    looked_up=True,
+                )
         write = IssueWrite(
             hold=False,
             date=format_date(_date.fromisoformat(day)),
@@ -517,19 +525,38 @@ class Settlements:
                 for n, q in row.payload["items"].items()
             ],
         )
-        posted = await self._post_once(key, lambda: self.visma.create_issue(write))
+        posted = await self._post_once(key, lambda: self.visma.create_issue(write), confirm=False)
         if isinstance(posted, Outcome):
             return posted
-        number = posted
-        try:
-            await self.visma.release_issue(number)
-        except VismaError as exc:
-            self.log.error(
-                f"{key} is in Visma as {number} but not released: {exc.message}",
-                department_id=self.dept.id,
-                entity=STOCK,
-            )
-        return Outcome(key, State.CONFIRMED, number)
+        return await self._release_stock(key, posted)
+
+    async def _release_stock(
+        self, key: str, number: str, *, released: bool = False, looked_up: bool = False
+    ) -> Outcome:
+        """A stock issue changes stock only once released: it is confirmed when it is. Until
+        then it stays `sent`, and the next run finds it by its reference and releases it."""
+        if not released:
+            try:
+                await self.visma.release_issue(number)
+            except (VismaError, TransientError) as exc:
+                # A release whose answer was lost is refused when tried again ("already
+                # released"): Visma's record says which it is.
+                status = [
+                    i.status async for i in self.visma.list_issues() if i.reference_number == number
+                ]
+                if status != ["Released"]:
+                    self.ledger.note_doubt(
+                        key, f"in Visma as {number}, not released: {exc.message}"
+                    )
+                    self.log.error(
+                        f"{key} is in Visma as {number} but not released: {exc.message}; "
+                        "the next run releases it",
+                        department_id=self.dept.id,
+                        entity=STOCK,
+                    )
+                    return Outcome(key, State.SENT, number, error=exc.message)
+        self.ledger.confirm(key, number)
+        return Outcome(key, State.CONFIRMED, number, looked_up=looked_up)
 
     # -- releasing (bokføre) ------------------------------------------------------------------
 

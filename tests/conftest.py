@@ -31,3 +31,20 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def home(isolated_env: Path) -> Path:
     return isolated_env
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reliability-report",
+        metavar="PATH",
+        default=None,
+        help="write the figures of the reliability tests to PATH (markdown)",
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    target = session.config.getoption("--reliability-report")
+    if target:
+        from tests.helpers import reliability
+
+        reliability.write(Path(target), passed=exitstatus == 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from core.leases import Leases
 from core.ledger import Ledger, State
 from core.runner import Runner
@@ -15,7 +17,8 @@ async def test_a_round_transfers_departments_with_automatic_transfer(
     report = await runner.run_once()
     assert list(report.transferred) == ["1"]  # the sandbox turns it on for department 1 only
     assert Ledger(installation.rt.store).rows("2") == []
-    assert installation.rt.store.db["heartbeats"].get("runner")["info"] == '{"holder": "runner-a"}'
+    beat = json.loads(installation.rt.store.db["heartbeats"].get("runner")["info"])
+    assert beat == {"holder": "runner-a", "waiting": {}}
     assert Leases(installation.rt.store).holder_of("department:1") is None  # released
 
 
@@ -40,19 +43,58 @@ async def test_an_expired_lease_blocks_nobody(installation: Installation) -> Non
     assert "1" in report.transferred
 
 
-async def test_services_down_are_logged_and_the_runner_keeps_going(
+async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_up(
     installation: Installation,
 ) -> None:
-    installation.sandbox.faults.error_rate = 1.0
-    runner = Runner(installation.rt, connections=installation.connections)
+    from core.doctor import Status, local_checks
+
+    installation.rt.settings.retry_base_delay = 0.001
+    now = [1000.0]
+    runner = Runner(installation.rt, connections=installation.connections, clock=lambda: now[0])
+    store = installation.rt.store
+
+    def doctor() -> dict[str, object]:
+        return {c.id: c for c in local_checks(installation.rt)}["runner.backoff"]
+
+    def calls() -> int:
+        return store.query("SELECT count(*) AS n FROM http_calls")[0]["n"]
+
+    installation.sandbox.faults.down = True  # every connection refused, as a stopped service
     report = await runner.run_once()
-    assert "1" in report.errors and "kept failing" in report.errors["1"]
-    logged = installation.rt.store.query("SELECT message FROM events WHERE entity = 'runner'")
-    assert any("next try in 5 min" in r["message"] for r in logged)
-    installation.sandbox.faults.error_rate = 0.0
-    report = await runner.run_once()  # the next round catches up by itself
-    rows = Ledger(installation.rt.store).rows("1", kind="zreport")
+    assert "1" in report.errors and "could not connect" in report.errors["1"]
+    logged = [
+        r["message"] for r in store.query("SELECT message FROM events WHERE entity = 'runner'")
+    ]
+    assert any("failed (1 in a row)" in m and "next try in 5 min" in m for m in logged)
+    check = doctor()
+    assert check.status == Status.WARN and "department 1" in check.found
+    assert "1 rounds in a row" in check.found
+
+    before = calls()
+    report = await runner.run_once()  # too soon: it waits instead of hammering
+    assert report.waiting == ["1"] and calls() == before
+
+    now[0] += 5 * 60
+    report = await runner.run_once()  # still down: the wait doubles
+    assert "1" in report.errors
+    logged = [
+        r["message"] for r in store.query("SELECT message FROM events WHERE entity = 'runner'")
+    ]
+    assert any("failed (2 in a row)" in m and "next try in 10 min" in m for m in logged)
+    now[0] += 5 * 60
+    assert (await runner.run_once()).waiting == ["1"]
+
+    installation.sandbox.faults.down = False  # the services are back
+    now[0] += 5 * 60
+    report = await runner.run_once()  # catches up by itself
+    assert report.errors == {} and report.waiting == []
+    rows = Ledger(store).rows("1", kind="zreport")
     assert len(rows) == 30 and {r.state for r in rows} == {State.CONFIRMED}
+    logged = [
+        r["message"] for r in store.query("SELECT message FROM events WHERE entity = 'runner'")
+    ]
+    assert any("answers again after 2 failed rounds" in m for m in logged)
+    assert doctor().status == Status.OK
 
 
 async def test_a_persons_run_waits_for_the_runner_and_says_who_holds_it(

@@ -14,7 +14,7 @@ from core.httplog import HttpLog
 from core.store import Store
 from core.visma.errors import MalformedResponseError, VismaError, error_from_response
 from core.visma.models import CustomerWrite
-from tests.sandbox_fixtures import SECRET, VismaWorld
+from tests.sandbox_fixtures import FAST_RETRY, SECRET, VismaWorld
 
 
 def company(world: VismaWorld):
@@ -238,9 +238,20 @@ async def test_a_service_that_stays_down_is_a_transient_error(visma, world: Vism
 async def test_a_malformed_body_is_a_clear_error(visma, world: VismaWorld) -> None:
     await visma.tokens.token()
     world.sandbox.faults.malformed_rate = 1.0
+    sent = visma.http.stats["requests"]
     with pytest.raises(MalformedResponseError) as exc:
         await visma.list_accounts()
     assert "cannot read" in exc.value.message and "GET /visma/v1/account" in exc.value.message
+    assert visma.http.stats["requests"] - sent == FAST_RETRY.max_attempts  # cut bodies: retried
+
+
+async def test_a_body_cut_short_once_is_read_again(visma, world: VismaWorld) -> None:
+    await visma.tokens.token()
+    world.sandbox.faults.malformed_rate = 0.5
+    world.sandbox.faults.reseed(3)
+    for _ in range(5):
+        assert len(await visma.list_accounts()) > 10
+    assert world.sandbox.faults.injected["malformed"] >= 2
 
 
 async def test_every_call_is_logged_with_secrets_redacted(world: VismaWorld, tmp_path: Path):

@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from core.duell.errors import BLOCKED_REMEDY, DuellBlockedError, DuellError
-from core.http import CallContext, HttpService
+from core.http import CallContext, HttpService, json_body
 from core.models import (
     ArticleGroup,
     Customer,
@@ -42,6 +42,7 @@ from core.models import (
 from core.redact import redactor
 
 PAGE_CAP = 100  # DUELL returns at most this many rows per page
+READ_ATTEMPTS = 3  # a read DUELL refused without a validation message
 TOKEN_LIFETIME = 72 * 3600
 ASSUMED_ZREPORT_PATH = "/settlement/zreport/list"  # ASSUMPTION: no public endpoint known
 ASSUMED_INVOICE_BASIS_PATH = "/settlement/invoicebasis/list"  # ASSUMPTION, as above
@@ -190,7 +191,7 @@ class DuellClient:
                 path=path,
             )
         try:
-            data = json.loads(resp.content, parse_float=Decimal)
+            data = json_body(resp)
         except (ValueError, RecursionError):
             raise DuellError(
                 f"DUELL sent a body duvi cannot read on {path}",
@@ -228,6 +229,30 @@ class DuellClient:
         repeatable: bool | None = None,
     ) -> dict[str, Any]:
         content = json.dumps(body, default=_json_default).encode() if body is not None else None
+        if method != "GET":
+            return await self._call_once(method, path, params, content, repeatable)
+        # DUELL answers its passing troubles with HTTP 200 and `status: false` (no validation
+        # message): a read is tried again, a little later, before the run gives up on it.
+        policy = self.http.config.retry
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                return await self._call_once(method, path, params, content, repeatable)
+            except DuellBlockedError:
+                raise
+            except DuellError as exc:
+                if exc.validation or exc.status in (401, 403) or attempt == READ_ATTEMPTS:
+                    raise
+                await asyncio.sleep(policy.backoff(attempt))
+        raise AssertionError("unreachable")
+
+    async def _call_once(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        repeatable: bool | None,
+    ) -> dict[str, Any]:
         headers = {"Content-Type": "application/json"} if content is not None else {}
         for attempt in (1, 2):
             token = await self._access_token()
@@ -547,14 +572,14 @@ def open_duell(
     context: CallContext | None = None,
     retry: Any = None,
 ) -> DuellClient:
-    from core.http import Pacer, RateHeaders, RetryPolicy, service_config
+    from core.http import Pacer, RateHeaders, retry_policy, service_config
 
     http = HttpService(
         service_config(
             "duell",
             base_url,
             settings,
-            retry=retry or RetryPolicy(),
+            retry=retry or retry_policy(settings),
             budget_per_hour=settings.duell_rate_budget,
             rate_headers=RateHeaders(
                 limit=None,

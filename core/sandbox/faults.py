@@ -1,5 +1,6 @@
-"""Fault injection for the sandbox: errors, 429s, latency, timeouts, dropped connections and
-malformed bodies, at configurable rates, from a seeded random source.
+"""Fault injection for the sandbox: errors, 429s, latency, timeouts, dropped connections,
+malformed bodies and DUELL's HTTP 200 `status: false`, at configurable rates, from a seeded
+random source.
 
 Timeouts and dropped connections come in two kinds: before the request reaches the service
 (safe to resend) and after the service carried it out (the "did it happen?" case that the
@@ -26,8 +27,10 @@ class Faults:
     timeout_rate: float = 0.0
     drop_rate: float = 0.0
     malformed_rate: float = 0.0  # a 2xx whose JSON body is cut short
+    refusal_rate: float = 0.0  # DUELL only: HTTP 200 {"status": false} before the service
     retry_after: float = 0.05  # seconds in injected 429s
     cut_phase: str = "random"  # timeouts/drops: "before" the service, "after" it, or "random"
+    down: bool = False  # the services are stopped: every connection is refused
     only: tuple[str, ...] = ()  # path prefixes the faults apply to; () = everywhere
     seed: int = 0
     in_process: bool = True
@@ -36,6 +39,23 @@ class Faults:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    @classmethod
+    def mixed(cls, rate: float, *, seed: int = 0, retry_after: float = 0.05) -> Faults:
+        """About `rate` of all requests fail, spread evenly over every kind of fault. Five
+        kinds can hit any request (429, 5xx, timeout, drop, and a cut body or DUELL's
+        `status: false` where those apply), each rolled in turn: 1 - (1 - rate) ** (1/5)."""
+        each = 1 - (1 - rate) ** (1 / 5)
+        return cls(
+            error_rate=each,
+            rate_429=each,
+            timeout_rate=each,
+            drop_rate=each,
+            malformed_rate=each,
+            refusal_rate=each,
+            retry_after=retry_after,
+            seed=seed,
+        )
 
     def reseed(self, seed: int) -> None:
         self._rng = random.Random(seed)
@@ -59,6 +79,8 @@ class Faults:
                 self.timeout_rate,
                 self.drop_rate,
                 self.malformed_rate,
+                self.refusal_rate,
+                self.down,
             )
         )
 
@@ -80,6 +102,12 @@ class FaultMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        if f.down:
+            f.count("refused")
+            if f.in_process:
+                raise httpx.ConnectError("sandbox: [Errno 111] Connection refused")
+            await _abort(send)
+            return
         if f.latency:
             await asyncio.sleep(f.latency)
         if f.roll(f.rate_429):
@@ -96,6 +124,15 @@ class FaultMiddleware:
             f.count(str(status))
             body = b"<html><body>Bad gateway</body></html>" if status == 502 else b""
             await _plain(send, status, body, [])
+            return
+        if path.startswith("/duell/") and f.roll(f.refusal_rate):
+            f.count("duell-status-false")
+            await _plain(
+                send,
+                200,
+                b'{"status":false,"message":"Midlertidig feil, pr\xc3\xb8v igjen senere"}',
+                [(b"content-type", b"application/json")],
+            )
             return
         cut = None
         if f.roll(f.timeout_rate):

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from core.customer_record import from_duell, from_visma, to_duell, visma_keys
+from core.http import OutcomeUnknownError
 from core.matching import CustomerIndex, Keys
 from core.models import Master
 from core.sync.base import MasterDataSync
@@ -53,6 +54,21 @@ class CustomerSync(MasterDataSync):
         records = {c.number: from_visma(c) for c in visma}
         index = CustomerIndex((c.number, visma_keys(c)) for c in visma)
         new_links: list[Link] = []
+        try:
+            await self._push(links, records, index, report, new_links)
+        finally:  # what was written stays linked, even when the run stops halfway
+            self.links.save_many(new_links)
+        return report
+
+    async def _push(
+        self,
+        links: dict[str, Link],
+        records: dict[str, dict[str, Any]],
+        index: CustomerIndex,
+        report: SyncReport,
+        new_links: list[Link],
+    ) -> None:
+        linked = {lk.visma_id for lk in links.values()}
         async for d in self.duell.list_customers():
             did = str(d.customer_id)
             fields = {**from_duell(d), **self._merged(did)}
@@ -93,7 +109,7 @@ class CustomerSync(MasterDataSync):
                     target = str(match.candidate) if match.candidate is not None else None
             try:
                 if target is None:
-                    target = await self.visma.create_customer(self._write(fields, new=True))
+                    target = await self._create(fields, records, linked)
                     report.created += 1
                 else:
                     await self.visma.update_customer(target, self._write(fields, new=False))
@@ -108,8 +124,32 @@ class CustomerSync(MasterDataSync):
                 )
                 continue
             new_links.append(Link(did, target, digest))
-        self.links.save_many(new_links)
-        return report
+            linked.add(target)
+
+    async def _create(
+        self, fields: dict[str, Any], records: dict[str, dict[str, Any]], linked: set[str]
+    ) -> str:
+        """Create the customer. Visma numbers customers itself, so when the answer is lost the
+        customer is looked for by name: one that was not there when this sync began, is linked
+        to nobody and holds what was sent is the one just made. Only when there is none is it
+        sent again, so none is ever made twice."""
+        write = self._write(fields, new=True)
+        for _ in range(3):
+            try:
+                return await self.visma.create_customer(write)
+            except OutcomeUnknownError:
+                async for c in self.visma.list_customers(name=fields["name"]):
+                    number = c.number or ""
+                    if number in records or number in linked:
+                        continue
+                    found = from_visma(c)
+                    if all(found[k] == fields[k] for k in ("name", "orgnr", "email")):
+                        records[number] = found
+                        return number
+        raise VismaError(
+            f"Visma's answer to the creation of customer '{fields['name']}' was lost three times",
+            "the next sync looks for it again before sending it",
+        )
 
     @staticmethod
     def _write(f: dict[str, Any], *, new: bool) -> CustomerWrite:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from core.http import OutcomeUnknownError
 from core.models import Master, Product
 from core.sync.base import MasterDataSync
 from core.sync.links import Link, content_hash
@@ -70,6 +71,23 @@ class ProductSync(MasterDataSync):
         links = {lk.duell_id: lk for lk in self.links.all()}
         items = {i.inventory_number: i async for i in self.visma.list_items(cross_references=True)}
         new_links: list[Link] = []
+        try:
+            await self._push(products, by_number, links, items, to_cat, xref, report, new_links)
+        finally:  # what was written stays linked, even when the run stops halfway
+            self.links.save_many(new_links)
+        return report
+
+    async def _push(
+        self,
+        products: list[Product],
+        by_number: dict[str, list[Product]],
+        links: dict[str, Link],
+        items: dict[str | None, InventoryItem],
+        to_cat: dict[Decimal, str],
+        xref: str,
+        report: SyncReport,
+        new_links: list[Link],
+    ) -> None:
         for p in products:
             fields = self._visma_fields(p, to_cat)
             digest = content_hash(fields)
@@ -88,7 +106,7 @@ class ProductSync(MasterDataSync):
                     await self.visma.update_item(number, self._write(fields, items[number], xref))
                     report.updated += 1
                 else:
-                    await self.visma.create_item(self._write(fields, None, xref))
+                    await self._create(number, self._write(fields, None, xref))
                     report.created += 1
                 report.writes += 1
             except VismaError as exc:
@@ -100,8 +118,25 @@ class ProductSync(MasterDataSync):
                 )
                 continue
             new_links.append(Link(str(p.product_id), number, digest))
-        self.links.save_many(new_links)
-        return report
+
+    async def _create(self, number: str, write: InventoryWrite) -> None:
+        """Create the item. When the answer is lost, its item number tells whether Visma made
+        it; only an item that is not there is sent again, so none is ever made twice."""
+        for _ in range(3):
+            try:
+                await self.visma.create_item(write)
+                return
+            except OutcomeUnknownError:
+                try:
+                    await self.visma.get_item(number)
+                    return  # it was made
+                except VismaError as exc:
+                    if exc.status != 404:
+                        raise
+        raise VismaError(
+            f"Visma's answer to the creation of item {number} was lost three times",
+            "the next sync looks the item up again before sending it",
+        )
 
     @staticmethod
     def _visma_fields(p: Product, to_cat: dict[Decimal, str]) -> dict[str, Any]:

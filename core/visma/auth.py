@@ -4,13 +4,12 @@ expire, shared by concurrent requests, dropped and fetched again when the API sa
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from core.http import HttpService
+from core.http import HttpService, json_body
 from core.redact import redactor
 from core.visma.errors import MalformedResponseError, VismaError, error_from_response
 
@@ -72,7 +71,7 @@ class TokenProvider:
                 fault_code=err.fault_code,
             )
         try:
-            data = json.loads(resp.content)
+            data = json_body(resp)
             token = data["access_token"]
             lifetime = float(data.get("expires_in", 3600))
             if not isinstance(token, str) or not token:

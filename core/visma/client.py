@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from core.http import CallContext, HttpService, OutcomeUnknownError
+from core.http import CallContext, HttpService, OutcomeUnknownError, json_body
 from core.visma import wire
 from core.visma.auth import TokenProvider
 from core.visma.errors import MalformedResponseError, VismaError, error_from_response
@@ -116,13 +116,13 @@ class VismaClient:
 
     def _parse(self, resp: httpx.Response, model: type[M]) -> M:
         try:
-            return model.model_validate(wire.loads(resp.content))
+            return model.model_validate(json_body(resp))
         except (ValueError, ValidationError, TypeError, RecursionError) as exc:
             raise self._malformed(resp, exc) from None
 
     def _parse_list(self, resp: httpx.Response) -> list[dict[str, Any]]:
         try:
-            data = wire.loads(resp.content)
+            data = json_body(resp)
         except (ValueError, RecursionError) as exc:
             raise self._malformed(resp, exc) from None
         if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
@@ -413,7 +413,7 @@ class VismaClient:
     async def list_dimensions(self) -> list[str]:
         resp = await self._call("GET", "/v1/dimension")
         try:
-            data = wire.loads(resp.content)
+            data = json_body(resp)
         except ValueError as exc:
             raise self._malformed(resp, exc) from None
         if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
@@ -473,9 +473,9 @@ def open_visma(
     retry: Any = None,
 ) -> VismaClient:
     """A VismaClient with its own Visma and Connect services, configured from Settings."""
-    from core.http import HttpService, Pacer, RetryPolicy, service_config
+    from core.http import HttpService, Pacer, retry_policy, service_config
 
-    retry = retry or RetryPolicy()
+    retry = retry or retry_policy(settings)
     connect = HttpService(
         service_config("connect", connect_url, settings, retry=retry),
         transport=transport,

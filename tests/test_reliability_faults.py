@@ -1,0 +1,117 @@
+"""The seeded world (3 departments, 30 days) run end to end twice: once against a sandbox
+without faults, once with about 20 % of all requests failing at random (500/502/503,
+timeouts and dropped connections before and after the service acted, 429 with Retry-After,
+JSON cut short, DUELL's HTTP 200 `status: false`). Run again and again, as the runner would,
+until a round goes through; then Visma and DUELL must hold exactly what the fault-free run
+left: every batch, invoice, stock issue, item and customer once, nothing missing."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from core.config import load_settings
+from core.connections import Connections
+from core.departments import Departments
+from core.ledger import Ledger
+from core.runtime import Runtime
+from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
+from core.sandbox.faults import Faults
+from core.sandbox.world import build_sandbox, sandbox_credentials
+from core.service import RunError, run_department
+from tests.helpers import reliability
+from tests.helpers.end_state import EndState, differences, end_state
+
+DEPARTMENTS = ("1", "2", "3")
+MAX_ROUNDS = 12
+UNSETTLED = ("pending", "sent", "failed")
+
+
+async def run_world(world: Any, home: Path, faults: Faults | None) -> dict[str, Any]:
+    sandbox, _ = build_sandbox(7, world=copy.deepcopy(world), faults=faults)
+    rt = Runtime.open(load_settings(home=home, retry_base_delay=0.001))
+    depts = Departments(rt.store, rt.secrets)
+    creds = sandbox_credentials(7)
+    ensure_sandbox_setup(depts, creds)
+    set_up(depts, creds[2])  # the third department too, with stock updates on
+    d3 = depts.get("3")
+    assert d3 is not None
+    depts.save_settings("3", d3.settings.model_copy(update={"stock_update": True}))
+    conns = Connections(rt, sandbox_instance=sandbox)
+    failed_steps: Counter[str] = Counter()
+    rounds = 0
+    try:
+        for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 (read after the loop)
+            clean = True
+            for d in DEPARTMENTS:
+                try:
+                    result = await run_department(rt, d, retry_failed=True, connections=conns)
+                except RunError as exc:
+                    clean = False
+                    failed_steps.update(step for step, _ in exc.result.failures)
+                    continue
+                # A document whose answer was lost stays "sent" until the next round looks
+                # it up: a round is through when nothing is left in doubt or waiting.
+                clean = clean and all(str(o.state) not in UNSETTLED for o in result.outcomes)
+            if clean:
+                break
+        ledger = {
+            r.key: (str(r.state), r.visma_number is not None) for r in Ledger(rt.store).rows()
+        }
+        requests = rt.store.query("SELECT count(*) AS n FROM http_calls")[0]["n"]
+    finally:
+        conns.close()
+        rt.close()
+    return {
+        "sandbox": sandbox,
+        "state": end_state(sandbox),
+        "ledger": ledger,
+        "rounds": rounds,
+        "clean": clean,
+        "failed_steps": dict(failed_steps),
+        "requests": requests,
+    }
+
+
+async def test_a_20_percent_fault_run_ends_exactly_like_the_fault_free_one(
+    seeded_world: Any, tmp_path: Path
+) -> None:
+    baseline = await run_world(seeded_world, tmp_path / "clean", None)
+    assert baseline["clean"] and baseline["rounds"] == 1
+    faults = Faults.mixed(0.20, seed=20261128, retry_after=0.01)
+    faulty = await run_world(seeded_world, tmp_path / "faulty", faults)
+
+    assert faulty["clean"], f"no round went through in {MAX_ROUNDS}: {faulty['failed_steps']}"
+    assert sum(faults.injected.values()) > 1000  # faults of every kind really happened
+    assert {"500", "502", "503", "429", "malformed", "duell-status-false"} <= set(faults.injected)
+    assert {"timeout-after", "drop-after", "timeout-before", "drop-before"} <= set(faults.injected)
+
+    a: EndState = baseline["state"]
+    b: EndState = faulty["state"]
+    assert a.duplicates() == [] and b.duplicates() == []
+    diff = differences(a, b)
+    assert diff == [], "\n".join(d[:400] for d in diff)  # every record once, none missing
+    assert faulty["ledger"] == baseline["ledger"]  # duvi's own account of it agrees
+    transferred = sum(1 for s, _ in faulty["ledger"].values() if s == "confirmed")
+    assert transferred > 100
+
+    reliability.record(
+        "Faults: a 20 % fault run against the fault-free end state",
+        "The seeded world (3 departments, 30 days of Z-reports, invoice bases, products, "
+        "customers, stock issues for department 3) run with about 20 % of requests failing, "
+        "round after round until one goes through, then compared record by record with a "
+        "fault-free run (tests/test_reliability_faults.py).",
+        faults_injected=sum(faults.injected.values()),
+        fault_rate=f"{sum(faults.injected.values()) / faulty['requests']:.1%} of requests",
+        faults_by_kind=dict(faults.injected),
+        requests_made=faulty["requests"],
+        requests_fault_free=baseline["requests"],
+        rounds_until_clean=faulty["rounds"],
+        steps_that_failed_and_were_retried=faulty["failed_steps"],
+        transfers_confirmed=transferred,
+        records_compared=b.records(),
+        duplicates=len(b.duplicates()),
+        losses=sum(1 for d in differences(a, b) if d.startswith("only in first")),
+    )
