@@ -96,9 +96,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             records=loose,
         )
     )
-    beat = rt.store.query(
-        "SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'"
-    )
+    beat = rt.store.query("SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'")
     limit = rt.settings.sync_interval_minutes * 60 * 2
     if not beat:
         checks.append(

@@ -54,7 +54,24 @@ class Sandbox:
             ]
         )
         self.date_skew = 0.0  # seconds the sandbox's Date header is off (doctor's clock check)
-        self.app = FaultMiddleware(self._dated(inner), self.faults)
+        self.revoke_every = 0  # every Nth request first revokes all tokens (0: never)
+        self.revoked = 0
+        self._seen = 0
+        self.app = FaultMiddleware(self._dated(self._revoking(inner)), self.faults)
+
+    def _revoking(self, app: Any) -> Any:
+        """Tokens that die in the middle of a run: Visma Connect's and DUELL's, all at once."""
+
+        async def revoking(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and self.revoke_every:
+                self._seen += 1
+                if self._seen % self.revoke_every == 0:
+                    self.connect.revoke_all()
+                    self.duell.revoke_tokens()
+                    self.revoked += 1
+            await app(scope, receive, send)
+
+        return revoking
 
     def _dated(self, app: Any) -> Any:
         """Every response carries a Date header, as the real services' do."""

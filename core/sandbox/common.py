@@ -74,6 +74,7 @@ class FixedWindow:
     _windows: dict[Any, tuple[float, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     rejected: int = 0
+    closed: list[int] = field(default_factory=list)  # requests let through per ended window
 
     def take(self, key: Any) -> tuple[bool, int, float]:
         """Count one request; returns (allowed, remaining, seconds until the window resets)."""
@@ -81,6 +82,7 @@ class FixedWindow:
         with self._lock:
             start, used = self._windows.get(key, (now, 0))
             if now - start >= self.window:
+                self.closed.append(used)
                 start, used = now, 0
             reset = max(0.0, start + self.window - now)
             if used >= self.limit:
