@@ -45,9 +45,12 @@ UNREADABLE = "a cut-off or unreadable body"
 
 def json_body(resp: httpx.Response) -> Any:
     """The response's JSON, fractions as Decimal (never float), decoded once per response.
-    Raises ValueError (or RecursionError) for a body that is not JSON."""
+    Raises ValueError for a body that is not JSON (or nests deeper than Python can follow)."""
     if _JSON not in resp.extensions:
-        resp.extensions[_JSON] = json.loads(resp.content, parse_float=Decimal)
+        try:
+            resp.extensions[_JSON] = json.loads(resp.content, parse_float=Decimal)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply to read") from None
     return resp.extensions[_JSON]
 
 
@@ -59,7 +62,7 @@ def _unreadable(resp: httpx.Response) -> bool:
         return False
     try:
         json_body(resp)
-    except (ValueError, RecursionError):
+    except ValueError:
         return True
     return False
 

@@ -275,6 +275,7 @@ class DuellClient:
         self, path: str, key: str, params: dict[str, Any] | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
         start = 0
+        previous: list[Any] | None = None
         while True:
             data = await self._call(
                 "GET", path, params={**(params or {}), "start": start, "length": PAGE_CAP}
@@ -285,6 +286,13 @@ class DuellClient:
                     f"DUELL sent '{key}' that is not a list on {path}",
                     "retry later; if it persists, report it",
                 )
+            if rows and rows == previous:  # it ignores `start`: paging on would never end
+                raise DuellError(
+                    f"DUELL sent the same page again on {path} (from row {start})",
+                    "retry later; if it persists, report it with `duvi support-bundle`",
+                    path=path,
+                )
+            previous = rows
             yield rows
             start += len(rows)  # by what arrived, never by what was asked
             total = data.get("total_count")
@@ -305,10 +313,13 @@ class DuellClient:
 
     async def departments(self) -> list[DuellDepartment]:
         data = await self._call("GET", "/department/list")
-        return [
-            self._parse(DuellDepartment, d, "/department/list")
-            for d in data.get("departments") or []
-        ]
+        rows = data.get("departments") or []
+        if not isinstance(rows, list):
+            raise DuellError(
+                "DUELL sent 'departments' that is not a list on /department/list",
+                "retry later; if it persists, report it",
+            )
+        return [self._parse(DuellDepartment, d, "/department/list") for d in rows]
 
     # -- products --------------------------------------------------------------------------
 
@@ -332,8 +343,18 @@ class DuellClient:
             data = await self._call(
                 "POST", "/product/save", body={"product_data": products[i : i + batch_size]}
             )
-            rows = data.get("data") or []
-            ids += [int(r["product_id"]) for r in rows]
+            batch = products[i : i + batch_size]
+            try:
+                got = [int(r["product_id"]) for r in data.get("data") or []]
+            except (KeyError, TypeError, ValueError):
+                got = []
+            if len(got) != len(batch):  # a wrong count would link the wrong products
+                raise DuellError(
+                    f"DUELL saved {len(batch)} products but its answer did not give their ids",
+                    "the next sync finds them by product number before saving again",
+                    path="/product/save",
+                )
+            ids += got
         return ids
 
     # -- customers -------------------------------------------------------------------------
@@ -384,7 +405,13 @@ class DuellClient:
             "/all/product/stock", "data", {"department": department_token}
         ):
             for raw in rows:
-                for dept in raw.get("department") or []:
+                depts = raw.get("department") if isinstance(raw, dict) else None
+                if not isinstance(depts, list) or not all(isinstance(d, dict) for d in depts):
+                    raise DuellError(
+                        "DUELL sent a stock row duvi cannot read on /all/product/stock",
+                        "retry later; if it persists, report it with `duvi support-bundle`",
+                    )
+                for dept in depts:
                     yield self._parse(
                         StockRow,
                         {

@@ -7,12 +7,12 @@ Visma Connect {"error", "error_description"}, plain text, and empty bodies.
 
 from __future__ import annotations
 
-import json
 import re
 
 import httpx
 
 from core.errors import DuviError
+from core.http import json_body
 
 _VISMA_ID = re.compile(r"VismaId:\s*([0-9a-fA-F-]{8,})\.?\s*")
 
@@ -63,7 +63,7 @@ def error_from_response(response: httpx.Response) -> VismaError:
     data = None
     if text.startswith(("{", "[")):
         try:
-            data = json.loads(text)
+            data = json_body(response)
         except ValueError:
             data = None
     if isinstance(data, dict):
