@@ -199,6 +199,7 @@ def sync_cmd(
     from core.runtime import Runtime
     from core.service import (
         RUNNABLE,
+        RunError,
         RunResult,
         department_ids,
         refuse_if_read_only,
@@ -211,15 +212,24 @@ def sync_cmd(
     with Runtime.open(CliState.settings()) as rt:
         refuse_if_read_only(rt, "syncing")
         for d in department_ids(rt, dept):
-            r = _run_async(run_department(rt, d, entity, retry_failed=retry_failed))
+            try:
+                r = _run_async(run_department(rt, d, entity, retry_failed=retry_failed))
+            except RunError as exc:  # the other steps ran; say what failed, go on
+                r = exc.result
+                typer.echo(f"error: {exc.message}\n  → {exc.remedy}", err=True)
             total.reports.update(r.reports)
             total.outcomes += r.outcomes
+            total.failures += r.failures
     if as_json:
         typer.echo(
             json.dumps(
                 {
                     "master_data": {k: r.as_dict() for k, r in total.reports.items()},
                     "transfers": [o.as_dict() for o in total.outcomes],
+                    "failed_steps": [
+                        {"step": step, "error": e.message, "remedy": e.remedy}
+                        for step, e in total.failures
+                    ],
                 },
                 indent=2,
                 default=str,
@@ -665,6 +675,8 @@ def sandbox_serve(
     fault_paths: Annotated[
         str, typer.Option(help="Comma-separated path prefixes the faults hit (default: all).")
     ] = "",
+    products: Annotated[int, typer.Option(min=0, help="Products in the world.")] = 3000,
+    customers: Annotated[int, typer.Option(min=0, help="Customers in the world.")] = 1000,
 ) -> None:
     """Serve the sandbox on loopback and print the settings that point duvi at it."""
     from core.sandbox.faults import Faults
@@ -682,7 +694,7 @@ def sandbox_serve(
         seed=seed,
         only=tuple(p.strip() for p in fault_paths.split(",") if p.strip()),
     )
-    serve(host, port, seed, faults, rate_limit=rate_limit)
+    serve(host, port, seed, faults, rate_limit=rate_limit, products=products, customers=customers)
 
 
 @sandbox_app.command("world")

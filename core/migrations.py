@@ -233,11 +233,27 @@ def _v5_http_subject(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v6_create_intents(db: sqlite_utils.Database) -> None:
+    """A record Visma numbers itself is noted before its create is sent, so that a crash
+    between Visma's answer and the link cannot lead to a second create (core/sync/links.py)."""
+    db["create_intents"].create(
+        {
+            "department_id": str,
+            "entity": str,
+            "duell_id": str,
+            "name": str,
+            "started_at": str,
+        },
+        pk=("department_id", "entity", "duell_id"),
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
     _v3_links_many_to_one,
     _v4_webhooks,
     _v5_http_subject,
+    _v6_create_intents,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -108,3 +108,145 @@ async def test_sigkill_at_random_points_never_posts_twice_or_loses(home: Path) -
     )  # held for a person, not lost
     by_ref = Counter(i.external_reference for i in invoices)
     assert set(by_ref.values()) == {1} and set(by_ref) == confirmed
+
+
+TRANSFER_POINTS = ("before-post", "after-post", "before-sent")
+MASTER_KILLS, MASTER_MAX_RUNS = 12, 30
+SMALL = ("--products", "300", "--customers", "300")
+
+
+async def visma_view(visma) -> dict[str, Counter]:
+    """Department 3's company as Visma lists it, in terms two runs can be compared by."""
+    customers = Counter()
+    async for c in visma.list_customers():
+        contact = c.main_contact
+        customers[
+            (
+                c.name,
+                c.corporate_id,
+                contact.email if contact else None,
+                contact.phone1 if contact else None,
+            )
+        ] += 1
+    items = Counter()
+    async for i in visma.list_items():
+        items[(i.inventory_number, i.description, str(i.default_price))] += 1
+    issues = Counter()
+    async for s in visma.list_issues():
+        issues[(s.external_reference, str(s.total_quantity), s.status)] += 1
+    return {"customers": customers, "items": items, "issues": issues}
+
+
+def dept3_client(visma_url: str, connect_url: str, transport=None):
+    creds = sandbox_credentials(0)[2]
+    return open_visma(
+        VismaCredentials(
+            creds.visma_client_id, SecretStr(creds.visma_client_secret), creds.visma_tenant_id
+        ),
+        visma_url=visma_url,
+        connect_url=connect_url,
+        settings=load_settings(),
+        transport=transport,
+        retry=FAST_RETRY,
+    )
+
+
+def set_up_dept3(rt: Runtime) -> None:
+    from core.sandbox.bootstrap import set_up
+
+    depts = Departments(rt.store, rt.secrets)
+    ensure_sandbox_setup(depts, sandbox_credentials(0))
+    set_up(depts, sandbox_credentials(0)[2])
+    d3 = depts.get("3")
+    assert d3 is not None
+    # No matching: the department allows duplicate customer data, so nothing but duvi's own
+    # record of a create in flight can tell a customer it made from one it still has to make.
+    depts.save_settings(
+        "3",
+        d3.settings.model_copy(update={"stock_update": True, "allow_duplicate_customers": True}),
+    )
+
+
+async def test_sigkill_during_master_data_and_stock_never_creates_twice(
+    home: Path, tmp_path: Path
+) -> None:
+    """Customers (numbered by Visma), items and stock issues of department 3, created from
+    nothing, with the process killed after Visma made a record and before duvi linked it
+    (and at the transfer failpoints): the end state is the one a run without kills leaves."""
+    from core.connections import Connections
+    from core.sandbox.world import build_sandbox, generate
+    from core.service import run_department
+
+    # What a run without kills leaves, in-process on the same world.
+    sandbox, _ = build_sandbox(0, world=generate(0, products=300, customers=300))
+    with Runtime.open(load_settings(home=tmp_path / "baseline")) as rt:
+        set_up_dept3(rt)
+        conns = Connections(rt, sandbox_instance=sandbox)
+        await run_department(rt, "3", connections=conns)
+        conns.close()
+    visma = dept3_client(sandbox.visma_url, sandbox.connect_url, sandbox.transport())
+    try:
+        expected = await visma_view(visma)
+    finally:
+        await visma.aclose()
+    assert sum(expected["customers"].values()) > 100 and expected["issues"]
+
+    with served_sandbox(*SMALL) as base:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DUVI_SANDBOX": "false",
+            "DUVI_VISMA_BASE_URL": f"{base}/visma",
+            "DUVI_CONNECT_BASE_URL": f"{base}/connect",
+            "DUVI_DUELL_BASE_URL": f"{base}/duell/v1",
+        }
+        with Runtime.open(load_settings(sandbox=False)) as rt:
+            set_up_dept3(rt)
+            rt.secrets.set(DUELL_SECRETS, "client_number", SecretStr(DUELL_CLIENT_NUMBER))
+            rt.secrets.set(DUELL_SECRETS, "client_token", SecretStr("duell-api-token-0-sandbox"))
+
+        def run(failpoints: str = "") -> int:
+            proc = subprocess.run(
+                [sys.executable, "-m", "tui.cli", "sync", "--dept", "3"],
+                env={**env, "DUVI_FAILPOINTS": failpoints},
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert "Traceback" not in proc.stderr, proc.stderr
+            return proc.returncode
+
+        rng = random.Random(7)
+        kills = Counter()
+        # Master data first (products, then customers, then the transfers): killed right
+        # after Visma made a record, before duvi linked it, until a run gets past it...
+        for point, wanted in (("product-after-create", 3), ("customer-after-create", 5)):
+            for _ in range(MASTER_MAX_RUNS):
+                if (
+                    kills[point] >= wanted
+                    or run(f"{point}={rng.randint(1, 50)}") != -signal.SIGKILL
+                ):
+                    break
+                kills[point] += 1
+        # ...then the stock issues and the other transfers, at their failpoints.
+        for _ in range(MASTER_MAX_RUNS):
+            if sum(kills.values()) >= MASTER_KILLS:
+                break
+            point = rng.choice(TRANSFER_POINTS)
+            if run(f"{point}={rng.randint(1, 3)}") == -signal.SIGKILL:
+                kills[point] += 1
+        assert run() in (0, 1)
+        assert sum(kills.values()) >= MASTER_KILLS
+        assert kills["product-after-create"] == 3 and kills["customer-after-create"] == 5
+
+        visma = dept3_client(f"{base}/visma", f"{base}/connect")
+        try:
+            got = await visma_view(visma)
+        finally:
+            await visma.aclose()
+    for kind in ("customers", "items", "issues"):
+        assert got[kind] == expected[kind], (
+            kind,
+            (got[kind] - expected[kind]),
+            (expected[kind] - got[kind]),
+        )

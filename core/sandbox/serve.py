@@ -44,10 +44,22 @@ def environment_lines(host: str, port: int, seed: int) -> list[str]:
     return lines
 
 
-def serve(host: str, port: int, seed: int, faults: Faults, *, rate_limit: int = 15000) -> None:
+def serve(
+    host: str,
+    port: int,
+    seed: int,
+    faults: Faults,
+    *,
+    rate_limit: int = 15000,
+    products: int = 3000,
+    customers: int = 1000,
+) -> None:
+    from core.sandbox.world import generate
+
     check_loopback(host)
     faults.in_process = False
-    sandbox, _ = build_sandbox(seed, faults=faults, rate_limit=rate_limit)
+    world = generate(seed, products=products, customers=customers)
+    sandbox, _ = build_sandbox(seed, faults=faults, rate_limit=rate_limit, world=world)
     for line in environment_lines(host, port, seed):
         print(line, flush=True)
     uvicorn.run(sandbox.app, host=host, port=port, log_level="warning", access_log=False)

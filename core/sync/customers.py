@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from core.customer_record import from_duell, from_visma, to_duell, visma_keys
+from core.failpoints import failpoint
 from core.http import OutcomeUnknownError
 from core.matching import CustomerIndex, Keys
 from core.models import Master
@@ -69,6 +70,7 @@ class CustomerSync(MasterDataSync):
         new_links: list[Link],
     ) -> None:
         linked = {lk.visma_id for lk in links.values()}
+        interrupted = self.links.intents()  # creates sent by a run that died before linking
         async for d in self.duell.list_customers():
             did = str(d.customer_id)
             fields = {**from_duell(d), **self._merged(did)}
@@ -108,8 +110,12 @@ class CustomerSync(MasterDataSync):
                         continue
                     target = str(match.candidate) if match.candidate is not None else None
             try:
+                if target is None and did in interrupted:
+                    target = await self._made_earlier(fields, records, linked)
                 if target is None:
+                    self.links.intend(did, fields["name"])
                     target = await self._create(fields, records, linked)
+                    failpoint("customer-after-create")
                     report.created += 1
                 else:
                     await self.visma.update_customer(target, self._write(fields, new=False))
@@ -138,22 +144,44 @@ class CustomerSync(MasterDataSync):
             try:
                 return await self.visma.create_customer(write)
             except OutcomeUnknownError:
-                async for c in self.visma.list_customers(name=fields["name"]):
-                    number = c.number or ""
-                    if number in records or number in linked:
-                        continue
-                    found = from_visma(c)
-                    if all(found[k] == fields[k] for k in ("name", "orgnr", "email")):
-                        records[number] = found
-                        return number
+                found = await self._made_earlier(fields, records, linked, new_only=True)
+                if found is not None:
+                    return found
         raise VismaError(
             f"Visma's answer to the creation of customer '{fields['name']}' was lost three times",
             "the next sync looks for it again before sending it",
         )
 
+    async def _made_earlier(
+        self,
+        fields: dict[str, Any],
+        records: dict[str, dict[str, Any]],
+        linked: set[str],
+        *,
+        new_only: bool = False,
+    ) -> str | None:
+        """The customer an earlier create made, if Visma has it: same name, org. number,
+        e-mail and phone, linked to nobody (and, for a create of this run, not there when the
+        run began)."""
+        sent = {**fields, "phone": self._phone(fields)}
+        async for c in self.visma.list_customers(name=fields["name"]):
+            number = c.number or ""
+            if number in linked or (new_only and number in records):
+                continue
+            found = from_visma(c)
+            if all(found[k] == sent[k] for k in ("name", "orgnr", "email", "phone")):
+                records[number] = found
+                return number
+        return None
+
     @staticmethod
-    def _write(f: dict[str, Any], *, new: bool) -> CustomerWrite:
-        phone = f["phone"] if f["phone"] and Keys.of(None, f["phone"], None).phone else None
+    def _phone(f: dict[str, Any]) -> str | None:
+        """The phone as written to Visma: only one that is a phone number."""
+        return f["phone"] if f["phone"] and Keys.of(None, f["phone"], None).phone else None
+
+    @classmethod
+    def _write(cls, f: dict[str, Any], *, new: bool) -> CustomerWrite:
+        phone = cls._phone(f)
         return CustomerWrite(
             name=f["name"],
             corporate_id=f["orgnr"],

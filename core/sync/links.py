@@ -37,11 +37,38 @@ class Links:
         )
         return [Link(r["duell_id"], r["visma_id"], r["content_hash"]) for r in rows]
 
+    def intend(self, duell_id: str, name: str) -> None:
+        """Note a create about to be sent (committed before it goes)."""
+        with self.store.write() as db:
+            db["create_intents"].upsert(
+                {
+                    "department_id": self.department_id,
+                    "entity": self.entity,
+                    "duell_id": duell_id,
+                    "name": name,
+                    "started_at": utcnow(),
+                },
+                pk=("department_id", "entity", "duell_id"),
+            )
+
+    def intents(self) -> set[str]:
+        """DUELL ids whose create was sent by a run that ended before it linked them."""
+        rows = self.store.query(
+            "SELECT duell_id FROM create_intents WHERE department_id = ? AND entity = ?",
+            [self.department_id, self.entity],
+        )
+        return {r["duell_id"] for r in rows}
+
     def save_many(self, links: list[Link]) -> None:
         if not links:
             return
         now = utcnow()
         with self.store.write() as db:
+            db.conn.executemany(
+                "DELETE FROM create_intents WHERE department_id = ? AND entity = ? "
+                "AND duell_id = ?",
+                [(self.department_id, self.entity, lk.duell_id) for lk in links],
+            )
             db["entity_links"].upsert_all(
                 [
                     {
