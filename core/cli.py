@@ -362,6 +362,10 @@ def run_cmd(
 
     with Runtime.open(CliState.settings()) as rt:
         refuse_if_read_only(rt, "the automatic transfer")
+        if not once:
+            from core.sync.webhooks import refuse_open_receiver
+
+            refuse_open_receiver(rt.settings.webhook_host, rt.settings.webhook_secret)
         runner = Runner(rt)
         if once:
             report = asyncio.run(runner.run_once())

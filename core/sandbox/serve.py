@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-
 import uvicorn
 
 from core.errors import ConfigError
+from core.netaddr import is_loopback
 from core.sandbox.faults import Faults
 from core.sandbox.world import DUELL_CLIENT_NUMBER, build_sandbox, sandbox_credentials
 
 
 def check_loopback(host: str) -> None:
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except socket.gaierror:
-        raise ConfigError(f"cannot resolve {host!r}", "use 127.0.0.1") from None
-    if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+    loopback = is_loopback(host)
+    if loopback is None:
+        raise ConfigError(f"cannot resolve {host!r}", "use 127.0.0.1")
+    if not loopback:
         raise ConfigError(
             f"{host} is not a loopback address: the sandbox has fixed, published credentials",
             "serve it on 127.0.0.1 (reach it from elsewhere through `ssh -L`)",

@@ -33,6 +33,21 @@ MAX_BODY = 16 * 1024
 ENTITY_OF_PATH = {"customer": "customer", "inventory": "product"}
 
 
+def refuse_open_receiver(host: str, secret: SecretStr | None) -> None:
+    """The receiver answers only this host unless configured otherwise, and then only with a
+    shared secret: notifications make duvi call Visma, so strangers must not send them."""
+    from core.errors import ConfigError
+    from core.netaddr import is_loopback
+
+    if not is_loopback(host) and not (secret and secret.get_secret_value()):
+        raise ConfigError(
+            f"the webhook receiver would listen on {host}, beyond this host, without a "
+            "shared secret",
+            "set webhook_secret (DUVI_WEBHOOK_SECRET) and give it to the Visma webhook "
+            "subscription, or keep webhook_host at 127.0.0.1 behind a reverse proxy",
+        )
+
+
 def receiver_app(
     store: Store, tenants: Iterable[str], secret: SecretStr | None = None
 ) -> Starlette:
