@@ -24,6 +24,7 @@ from core.sandbox.bootstrap import ensure_sandbox_setup
 from core.sandbox.world import COMPANY_TENANT, DUELL_CLIENT_NUMBER, sandbox_credentials
 from core.visma.auth import VismaCredentials
 from core.visma.client import open_visma
+from tests.helpers import reliability
 from tests.sandbox_fixtures import FAST_RETRY
 from tests.served import served_sandbox
 
@@ -108,6 +109,17 @@ async def test_sigkill_at_random_points_never_posts_twice_or_loses(home: Path) -
     )  # held for a person, not lost
     by_ref = Counter(i.external_reference for i in invoices)
     assert set(by_ref.values()) == {1} and set(by_ref) == confirmed
+    reliability.record(
+        "Crash: SIGKILL during settlement transfers",
+        "A real `duvi sync` against `duvi sandbox serve`, killed at random failpoints (before "
+        "marking sent, before and after the POST, after the commit) and restarted "
+        "(tests/test_crash.py).",
+        kills=dict(kills),
+        batches_posted=sum(posted.values()),
+        invoices_posted=sum(by_ref.values()),
+        duplicates=sum(n - 1 for n in (posted + by_ref).values()),
+        losses=len({r.key for r in z_rows} - set(posted)) + len(confirmed - set(by_ref)),
+    )
 
 
 TRANSFER_POINTS = ("before-post", "after-post", "before-sent")
@@ -244,6 +256,16 @@ async def test_sigkill_during_master_data_and_stock_never_creates_twice(
             got = await visma_view(visma)
         finally:
             await visma.aclose()
+    reliability.record(
+        "Crash: SIGKILL during master data and stock issues",
+        "Department 3 created from nothing (300 products, 300 customers numbered by Visma, "
+        "stock issues), killed right after Visma made a record and before duvi linked it, and "
+        "at the transfer failpoints; compared with a run without kills (tests/test_crash.py).",
+        kills=dict(kills),
+        records_compared=sum(sum(c.values()) for c in got.values()),
+        duplicates=sum(sum((got[k] - expected[k]).values()) for k in got),
+        losses=sum(sum((expected[k] - got[k]).values()) for k in got),
+    )
     for kind in ("customers", "items", "issues"):
         assert got[kind] == expected[kind], (
             kind,
