@@ -47,3 +47,27 @@ def served_sandbox(*args: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def served_env(base: str, **extra: str) -> dict[str, str]:
+    """The environment of a duvi process that talks to the served sandbox at `base`."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DUVI_SANDBOX": "false",
+        "DUVI_VISMA_BASE_URL": f"{base}/visma",
+        "DUVI_CONNECT_BASE_URL": f"{base}/connect",
+        "DUVI_DUELL_BASE_URL": f"{base}/duell/v1",
+        **extra,
+    }
+
+
+def store_duell_secrets(rt) -> None:  # type: ignore[no-untyped-def]
+    """The served sandbox's DUELL account, as setup stores it (seed 0)."""
+    from pydantic import SecretStr
+
+    from core.connections import DUELL_SECRETS
+    from core.sandbox.world import DUELL_CLIENT_NUMBER
+
+    rt.secrets.set(DUELL_SECRETS, "client_number", SecretStr(DUELL_CLIENT_NUMBER))
+    rt.secrets.set(DUELL_SECRETS, "client_token", SecretStr("duell-api-token-0-sandbox"))

@@ -5,7 +5,6 @@ batch per Z-report and one invoice per invoice basis, none missing."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -16,30 +15,30 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from core.config import load_settings
-from core.connections import DUELL_SECRETS
 from core.departments import Departments
 from core.ledger import Ledger, State
 from core.runtime import Runtime
 from core.sandbox.bootstrap import ensure_sandbox_setup
-from core.sandbox.world import COMPANY_TENANT, DUELL_CLIENT_NUMBER, sandbox_credentials
+from core.sandbox.world import COMPANY_TENANT, sandbox_credentials
 from core.visma.auth import VismaCredentials
 from core.visma.client import open_visma
 from tests.helpers import reliability
 from tests.sandbox_fixtures import FAST_RETRY
-from tests.served import served_sandbox
+from tests.served import served_env, served_sandbox, store_duell_secrets
 
-ROOT = Path(__file__).parent.parent
 POINTS = ("before-sent", "before-post", "after-post", "after-commit")
 KILLS, MAX_RUNS = 50, 90
 
 
-def sync(env: dict[str, str], failpoints: str = "") -> int:
+def sync(
+    env: dict[str, str], failpoints: str = "", what: tuple[str, ...] = ("--entity", "transfers")
+) -> int:
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "sync", "--entity", "transfers"],
+        [sys.executable, "-m", "tui.cli", "sync", *what],
         env={**env, "DUVI_FAILPOINTS": failpoints},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc.returncode
@@ -47,18 +46,10 @@ def sync(env: dict[str, str], failpoints: str = "") -> int:
 
 async def test_sigkill_at_random_points_never_posts_twice_or_loses(home: Path) -> None:
     with served_sandbox() as base:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DUVI_SANDBOX": "false",
-            "DUVI_VISMA_BASE_URL": f"{base}/visma",
-            "DUVI_CONNECT_BASE_URL": f"{base}/connect",
-            "DUVI_DUELL_BASE_URL": f"{base}/duell/v1",
-        }
+        env = served_env(base)
         with Runtime.open(load_settings(sandbox=False)) as rt:
             ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(0))
-            rt.secrets.set(DUELL_SECRETS, "client_number", SecretStr(DUELL_CLIENT_NUMBER))
-            rt.secrets.set(DUELL_SECRETS, "client_token", SecretStr("duell-api-token-0-sandbox"))
+            store_duell_secrets(rt)
 
         rng = random.Random(20261128)
         kills = Counter()
@@ -204,29 +195,13 @@ async def test_sigkill_during_master_data_and_stock_never_creates_twice(
     assert sum(expected["customers"].values()) > 100 and expected["issues"]
 
     with served_sandbox(*SMALL) as base:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DUVI_SANDBOX": "false",
-            "DUVI_VISMA_BASE_URL": f"{base}/visma",
-            "DUVI_CONNECT_BASE_URL": f"{base}/connect",
-            "DUVI_DUELL_BASE_URL": f"{base}/duell/v1",
-        }
+        env = served_env(base)
         with Runtime.open(load_settings(sandbox=False)) as rt:
             set_up_dept3(rt)
-            rt.secrets.set(DUELL_SECRETS, "client_number", SecretStr(DUELL_CLIENT_NUMBER))
-            rt.secrets.set(DUELL_SECRETS, "client_token", SecretStr("duell-api-token-0-sandbox"))
+            store_duell_secrets(rt)
 
         def run(failpoints: str = "") -> int:
-            proc = subprocess.run(
-                [sys.executable, "-m", "tui.cli", "sync", "--dept", "3"],
-                env={**env, "DUVI_FAILPOINTS": failpoints},
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            assert "Traceback" not in proc.stderr, proc.stderr
-            return proc.returncode
+            return sync(env, failpoints, ("--dept", "3"))
 
         rng = random.Random(7)
         kills = Counter()

@@ -33,7 +33,7 @@ from core.visma.client import open_visma
 from tests.helpers import reliability
 from tests.sandbox_fixtures import FAST_RETRY
 
-EXAMPLES = 12  # per endpoint; `--hypothesis-seed` or more examples for a deeper search
+EXAMPLES = 10  # per endpoint; `--hypothesis-seed` or more examples for a deeper search
 SETTINGS = load_settings()
 
 # -- what a server might send --------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The soak: on one database, the runner (`duvi run`, automatic transfer on for all three
 departments), two consoles driven by Pilot and `duvi log --follow`, all against one served
-sandbox, for SOAK seconds (45 in CI; DUVI_RELIABILITY_FULL=1: 10 minutes). Then: no
+sandbox, for SOAK seconds (30 in CI; DUVI_RELIABILITY_FULL=1: 10 minutes). Then: no
 "database is locked" reached a person (console notifications and screens, command output,
 the event log), `duvi log --follow` printed every event written meanwhile (counted by id),
 and memory at the start and end of every process is reported."""
@@ -16,19 +16,16 @@ import threading
 import time
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from core.config import load_settings
-from core.connections import DUELL_SECRETS
 from core.departments import Departments
 from core.runtime import Runtime
 from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
-from core.sandbox.world import DUELL_CLIENT_NUMBER, sandbox_credentials
+from core.sandbox.world import sandbox_credentials
 from tests.helpers import reliability
-from tests.served import ROOT, free_port, served_sandbox
+from tests.served import free_port, served_env, served_sandbox, store_duell_secrets
 
 FULL = os.environ.get("DUVI_RELIABILITY_FULL") == "1"
-SOAK = 600.0 if FULL else 45.0
+SOAK = 600.0 if FULL else 30.0
 DRIVER = Path(__file__).parent / "helpers" / "console_driver.py"
 LOCKED = "database is locked"
 
@@ -52,23 +49,13 @@ def test_soak_runner_two_consoles_and_log_follow_on_one_database(home: Path) -> 
         set_up(depts, creds[2])
         for d in depts.list():
             depts.save_settings(d.id, d.settings.model_copy(update={"automatic_transfer": True}))
-        rt.secrets.set(DUELL_SECRETS, "client_number", SecretStr(DUELL_CLIENT_NUMBER))
-        rt.secrets.set(DUELL_SECRETS, "client_token", SecretStr("duell-api-token-0-sandbox"))
+        store_duell_secrets(rt)
         rt.log.info("soak starts", entity="soak")
         rt.log.flush()
         start_id = rt.log.last_id()
 
     with served_sandbox("--products", "600", "--customers", "300") as base:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DUVI_SANDBOX": "false",
-            "DUVI_VISMA_BASE_URL": f"{base}/visma",
-            "DUVI_CONNECT_BASE_URL": f"{base}/connect",
-            "DUVI_DUELL_BASE_URL": f"{base}/duell/v1",
-            "DUVI_SYNC_INTERVAL_MINUTES": "1",
-            "DUVI_WEBHOOK_PORT": str(free_port()),
-        }
+        env = served_env(base, DUVI_SYNC_INTERVAL_MINUTES="1", DUVI_WEBHOOK_PORT=str(free_port()))
 
         def spawn(*args: str) -> subprocess.Popen[str]:
             return subprocess.Popen(
