@@ -139,4 +139,8 @@ def test_soak_runner_two_consoles_and_log_follow_on_one_database(home: Path) -> 
         rss_consoles_kb=", ".join(
             f"{r['rss_start_kb']:,} → {r['rss_end_kb']:,}" for r in console_results
         ),
+        rss_console_each_minute_kb=" → ".join(
+            f"{kb // 1024} MB" for kb in console_results[0]["rss_samples_kb"]
+        ),
+        console_screen_stack_at_end=max(r["screen_stack"] for r in console_results),
     )

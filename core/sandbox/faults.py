@@ -42,10 +42,11 @@ class Faults:
 
     @classmethod
     def mixed(cls, rate: float, *, seed: int = 0, retry_after: float = 0.05) -> Faults:
-        """About `rate` of all requests fail, spread evenly over every kind of fault. Five
-        kinds can hit any request (429, 5xx, timeout, drop, and a cut body or DUELL's
-        `status: false` where those apply), each rolled in turn: 1 - (1 - rate) ** (1/5)."""
-        each = 1 - (1 - rate) ** (1 / 5)
+        """At least `rate` of all requests fail, spread evenly over every kind of fault. Four
+        kinds can hit any request (429, 5xx, timeout, drop), each rolled in turn with
+        1 - (1 - rate) ** (1/4); a cut body (answers with one) and DUELL's `status: false`
+        come on top, at the same odds, where they apply."""
+        each = 1 - (1 - rate) ** (1 / 4)
         return cls(
             error_rate=each,
             rate_429=each,

@@ -23,6 +23,7 @@ def rss_kb() -> int:
     return 0
 
 
+SAMPLE = 60.0
 ROUTES = [
     ("l",),  # the log
     ("escape",),
@@ -58,7 +59,12 @@ async def main(seconds: float, seed: int) -> dict[str, Any]:
         await pilot.pause()
         start_rss = rss_kb()
         end = time.monotonic() + seconds
+        samples = [start_rss]  # every SAMPLE seconds: does memory level off?
+        next_sample = time.monotonic() + SAMPLE
         while time.monotonic() < end:
+            if time.monotonic() >= next_sample:
+                samples.append(rss_kb())
+                next_sample += SAMPLE
             for key in rng.choice(ROUTES):
                 await pilot.press(key)
                 presses += 1
@@ -68,12 +74,15 @@ async def main(seconds: float, seed: int) -> dict[str, Any]:
         await app.workers.wait_for_complete()
         await pilot.pause()
         end_rss = rss_kb()
+        depth = len(app.screen_stack)
     return {
+        "screen_stack": depth,
         "presses": presses,
         "notifications": seen,
         "frames_with_lock_errors": frames_with_lock_errors,
         "rss_start_kb": start_rss,
         "rss_end_kb": end_rss,
+        "rss_samples_kb": samples,
     }
 
 
