@@ -8,6 +8,7 @@ left: every batch, invoice, stock issue, item and customer once, nothing missing
 from __future__ import annotations
 
 import copy
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,13 @@ from core.ledger import Ledger
 from core.runtime import Runtime
 from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
 from core.sandbox.faults import Faults
-from core.sandbox.world import build_sandbox, sandbox_credentials
+from core.sandbox.world import build_sandbox, generate, sandbox_credentials
 from core.service import RunError, run_department
 from tests.helpers import reliability
 from tests.helpers.end_state import EndState, differences, end_state
 
 DEPARTMENTS = ("1", "2", "3")
+FULL = os.environ.get("DUVI_RELIABILITY_FULL") == "1"
 MAX_ROUNDS = 12
 UNSETTLED = ("pending", "sent", "failed")
 
@@ -78,13 +80,16 @@ async def run_world(world: Any, home: Path, faults: Faults | None) -> dict[str, 
 async def test_a_20_percent_fault_run_ends_exactly_like_the_fault_free_one(
     seeded_world: Any, tmp_path: Path
 ) -> None:
-    baseline = await run_world(seeded_world, tmp_path / "clean", None)
+    # CI runs the seeded world's 3 departments and 30 days with a fifth of its products and
+    # customers (the report runs it whole: DUVI_RELIABILITY_FULL=1).
+    world = seeded_world if FULL else generate(7, products=600, customers=300)
+    baseline = await run_world(world, tmp_path / "clean", None)
     assert baseline["clean"] and baseline["rounds"] == 1
     faults = Faults.mixed(0.20, seed=20261128, retry_after=0.01)
-    faulty = await run_world(seeded_world, tmp_path / "faulty", faults)
+    faulty = await run_world(world, tmp_path / "faulty", faults)
 
     assert faulty["clean"], f"no round went through in {MAX_ROUNDS}: {faulty['failed_steps']}"
-    assert sum(faults.injected.values()) > 1000  # faults of every kind really happened
+    assert sum(faults.injected.values()) > 500  # faults of every kind really happened
     assert {"500", "502", "503", "429", "malformed", "duell-status-false"} <= set(faults.injected)
     assert {"timeout-after", "drop-after", "timeout-before", "drop-before"} <= set(faults.injected)
 
@@ -96,6 +101,8 @@ async def test_a_20_percent_fault_run_ends_exactly_like_the_fault_free_one(
     assert faulty["ledger"] == baseline["ledger"]  # duvi's own account of it agrees
     transferred = sum(1 for s, _ in faulty["ledger"].values() if s == "confirmed")
     assert transferred > 100
+    if not FULL:
+        return  # the report keeps the figures of the whole world
 
     reliability.record(
         "Faults: a 20 % fault run against the fault-free end state",
