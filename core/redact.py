@@ -6,7 +6,6 @@ secrets this process knows (registered when read or received), scrubbed from any
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -30,25 +29,52 @@ SECRET_NAMES = frozenset(
 )
 
 
+RECENT_TOKENS = 64  # access tokens live an hour or so; a process sees few at once
+
+
 class Redactor:
+    """Secrets (client secrets, API tokens) are kept for the life of the process; access
+    tokens only while recent, since every new client fetches one: an ever-growing set would
+    make every scrub slower and, compiled into one pattern per addition, fill the `re`
+    module's cache with ever-longer patterns (the soak test's consoles grew ~20 MB a minute)."""
+
     def __init__(self) -> None:
-        self._values: set[str] = set()
+        self._secrets: set[str] = set()
+        self._tokens: dict[str, None] = {}  # insertion-ordered: the oldest goes first
         self._lock = threading.Lock()
-        self._pattern: re.Pattern[str] | None = None
+        self._values: tuple[str, ...] = ()  # longest first, so a secret inside another goes too
 
     def add(self, value: str | None) -> None:
-        """Remember a secret value (a client secret, a received token) to scrub everywhere."""
+        """Remember a secret value (a client secret, an API token) to scrub everywhere."""
         if not value or len(value) < 6:  # too short to scrub without mangling ordinary text
             return
         with self._lock:
-            if value not in self._values:
-                self._values.add(value)
-                alts = sorted(self._values, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(v) for v in alts))
+            if value not in self._secrets:
+                self._secrets.add(value)
+                self._rebuild()
+
+    def add_token(self, value: str | None) -> None:
+        """Remember a received access token; the RECENT_TOKENS newest are kept."""
+        if not value or len(value) < 6:
+            return
+        with self._lock:
+            if value in self._tokens:
+                return
+            self._tokens[value] = None
+            while len(self._tokens) > RECENT_TOKENS:
+                del self._tokens[next(iter(self._tokens))]
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._values = tuple(sorted(self._secrets | set(self._tokens), key=len, reverse=True))
 
     def text(self, text: str) -> str:
-        pattern = self._pattern
-        return pattern.sub(MASK, text) if pattern and text else text
+        if not text:
+            return text
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
 
     def headers(self, headers: Any) -> dict[str, str]:
         return {

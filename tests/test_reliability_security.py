@@ -226,3 +226,21 @@ def _wait_for_port(host: str, port: int, proc: subprocess.Popen[str]) -> None:
                 raise AssertionError(proc.stderr.read() if proc.stderr else "exited") from None
             time.sleep(0.05)
     raise AssertionError("the receiver never listened")
+
+
+def test_the_redactor_keeps_secrets_and_the_recent_tokens() -> None:
+    """Every client fetches a token: the set of scrubbed values must not grow with them (it
+    made the soak's consoles grow), while secrets are scrubbed for the life of the process."""
+    from core.redact import RECENT_TOKENS, Redactor
+
+    r = Redactor()
+    r.add("client-secret-123")
+    r.add("short")  # too short to scrub safely
+    for i in range(RECENT_TOKENS * 3):
+        r.add_token(f"token-{i:04d}-xyz")
+    newest = f"token-{RECENT_TOKENS * 3 - 1:04d}-xyz"
+    assert r.text(f"a client-secret-123 b {newest} c") == "a *** b *** c"
+    assert r.text("token-0000-xyz") == "token-0000-xyz"  # long expired, no longer held
+    assert r.text("short") == "short"
+    r.add("ab-client-secret-123-cd")  # a secret containing another goes whole
+    assert r.text("x ab-client-secret-123-cd y") == "x *** y"

@@ -167,7 +167,7 @@ class DuellClient:
                         "check the client number and API token in DUELL Admin -> API-oppsett",
                         status=resp.status_code,
                     )
-                redactor.add(token)
+                redactor.add_token(token)
                 self._token = token
                 self._expires_at = time.monotonic() + _token_expiry(token) - 300
                 self.logins += 1

@@ -82,7 +82,7 @@ class TokenProvider:
                 "check connect_base_url: it must point at Visma Connect",
                 status=resp.status_code,
             ) from None
-        redactor.add(token)
+        redactor.add_token(token)
         self._token = token
         self._expires_at = time.monotonic() + max(lifetime - self.skew, lifetime / 2)
         self.fetched += 1
