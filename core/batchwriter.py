@@ -81,4 +81,7 @@ class BatchWriter:
         self._wake.set()
         if self._flusher is not None:
             self._flusher.join(timeout=5)
+            # Else the registry keeps the writer, its store and thread for the life of the
+            # process: one set per console run-now or runner round.
+            atexit.unregister(self.close)
         self.flush()

@@ -148,3 +148,26 @@ def test_background_flush_delivers_without_explicit_flush(tmp_path: Path) -> Non
             log._writer._wake.wait(0.01)
         assert log.count() == 1
         log.close()
+
+
+def test_a_closed_log_and_store_are_not_kept_alive(tmp_path: Path) -> None:
+    """The console opens a runtime per run-now and the runner per round: once closed, the
+    writer, its flusher thread and the store (with its SQLite connection) must be freed, or
+    a long-running process grows with every run."""
+    import gc
+    import threading
+    import weakref
+
+    threads = threading.active_count()
+    stores: list[weakref.ref[Store]] = []
+    for i in range(5):
+        store = Store(tmp_path / "duvi.db")
+        log = EventLog(store, flush_interval=0.01)
+        log.info(f"run {i}")  # starts the flusher, as any run does
+        log.close()
+        store.close()
+        stores.append(weakref.ref(store))
+        del store, log
+    gc.collect()
+    assert [ref for ref in stores if ref() is not None] == []
+    assert threading.active_count() == threads
