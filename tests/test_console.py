@@ -542,3 +542,27 @@ async def test_setup_signs_in_shows_errors_inline_and_saves() -> None:
         dept = depts.get("3")
         assert dept is not None and dept.settings.cost_bearer_value == "03"
         assert dept.settings.visma_tenant_id == creds.visma_tenant_id
+
+
+async def test_a_closed_screen_leaves_nothing_behind() -> None:
+    """A support agent opens and closes screens all day: what a closed screen held (its
+    widgets, their rendered lines) must be freed, or the console grows with every visit."""
+    import gc
+
+    from textual._styles_cache import StylesCache
+    from textual.widget import Widget
+    from textual.widgets import Header
+
+    def alive(kind: type) -> int:
+        gc.collect()
+        return sum(isinstance(o, kind) for o in gc.get_objects())
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        for _ in range(6):
+            for key in ("l", "escape", "t", "escape", "d", "escape"):
+                await pilot.press(key)
+                await settle(app, pilot)
+        assert alive(Header) == 1  # the main screen's
+        assert alive(StylesCache) <= alive(Widget)  # none kept for a widget that is gone

@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from core.conflicts import compare
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 
@@ -46,7 +47,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         self.shown: list[Any] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(f"Conflicts of department {self.department_id}", classes="title")
             yield Field(placeholder="filter (name, key, id)", id="filter-input", classes="hidden")

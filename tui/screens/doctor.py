@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from tui.messages import DataLoaded
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 MARK = {"ok": "[green]ok  [/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
@@ -27,7 +28,7 @@ class DoctorScreen(ShowsWorkerErrors, Screen[None]):
         self.department_id = department_id
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(f"Doctor: department {self.department_id or 'all'}", classes="title")
             with VerticalScroll():

@@ -14,11 +14,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from core.httplog import describe
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 LEVELS = (None, "WARNING", "ERROR")
@@ -60,7 +61,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         self._timer: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="body"):
             yield Static("", id="log-title", classes="title")
             yield Field(

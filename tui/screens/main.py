@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
     from core.status import DepartmentStatus
 
 from tui.messages import RunFinished, StatusLoaded
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 
@@ -46,7 +47,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         self.running: dict[str, str] = {}  # department -> what runs there ("all", "zreports"…)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="body"):
             yield Static("", id="env-badge")
             yield TabbedContent(id="departments")

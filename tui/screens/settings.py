@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Header, Input, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static
 
 from tui.messages import ActionDone, DataLoaded
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 # (field, label, the guide's words: docs/duell-visma-guide-nb.txt)
@@ -88,7 +89,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
         self.values: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(f"Settings of department {self.department_id}", classes="title")
             with VerticalScroll(id="settings"):

@@ -16,11 +16,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from tui.messages import ActionDone, DataLoaded
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 
@@ -44,7 +45,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
         self.result: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with VerticalScroll(id="body"):
             yield Static(
                 f"Setup of department {self.department_id}: the Visma integration "

@@ -9,12 +9,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from core.views import TransferRow, money
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.confirm import Confirm
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 
@@ -48,7 +49,7 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
         self.rows: list[TransferRow] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(f"Transfers of department {self.department_id}", classes="title")
             table: DataTable[str] = DataTable(id="transfers", cursor_type="row", zebra_stripes=True)

@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from tui.messages import ActionDone, DataLoaded
 from tui.screens.pick import PickOne
 from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
 from tui.workers import ShowsWorkerErrors
 
 
@@ -35,7 +36,7 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
         self.edits: dict[Decimal, str | None] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(
                 f"VAT mapping of department {self.department_id}  (Enter: choose)", classes="title"
