@@ -170,3 +170,22 @@ async def test_duell_rate_limit_headers_pace_the_client(duell_world: DuellWorld)
     assert len(customers) == 1000  # 10 pages over three windows of 4 requests
     assert duell_world.sandbox.duell.limiter.rejected <= 1  # at most the first, unpaced burst
     assert duell.http.pacer.waited > 0
+
+
+async def test_the_sandbox_forgets_expired_tokens(duell_world) -> None:
+    """`duvi sandbox serve` runs for days; every token it ever issued must not stay."""
+
+    async def sign_in_and_read() -> None:
+        client = duell_world.client()
+        try:
+            await client.departments()
+        finally:
+            await client.aclose()
+
+    tokens = duell_world.sandbox.duell.state
+    for _ in range(3):
+        await sign_in_and_read()
+    assert len(tokens.tokens) == 3
+    tokens.tokens = dict.fromkeys(tokens.tokens, 0.0)  # their 72 hours have passed
+    await sign_in_and_read()
+    assert len(tokens.tokens) == 1

@@ -310,3 +310,23 @@ async def test_webhook_notifications_except_for_records_with_the_flag_off(
     ]
     assert all(n["TenantId"] == world.company.tenant_id and n["contextId"] for n in received)
     assert [n["resourceUri"] for n in hooks.suppressed] == ["/v1/inventory/SILENT"]
+
+
+async def test_the_sandbox_forgets_expired_tokens(world: VismaWorld) -> None:
+    """`duvi sandbox serve` runs for days; every token it ever issued must not stay."""
+
+    async def sign_in_and_read() -> None:
+        client = world.client()
+        try:
+            [c async for c in client.list_customers()]
+        finally:
+            await client.aclose()
+
+    for _ in range(3):
+        await sign_in_and_read()
+    grants = world.sandbox.connect.tokens
+    assert len(grants) == 3
+    for grant in grants.values():
+        grant.expires_at = 0.0  # an hour has passed
+    await sign_in_and_read()
+    assert len(world.sandbox.connect.tokens) == 1

@@ -68,7 +68,10 @@ class ConnectSandbox:
         if tenant not in reg[1]:
             return _oauth_error("invalid_tenant", "the client has no access to this tenant")
         token = secrets.token_urlsafe(32)
-        self.tokens[token] = Grant(client_id, tenant, time.monotonic() + self.token_lifetime)
+        now = time.monotonic()
+        # A served sandbox runs for days: forget the grants that have expired.
+        self.tokens = {t: g for t, g in self.tokens.items() if g.expires_at > now}
+        self.tokens[token] = Grant(client_id, tenant, now + self.token_lifetime)
         self.issued += 1
         return json_response(
             {

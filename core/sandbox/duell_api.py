@@ -139,7 +139,9 @@ class DuellSandbox:
         ):
             return fail("Invalid client number or token")
         token = _jwt(self.state.client_number, self.state.token_lifetime)
-        self.state.tokens[token] = time.time() + self.state.token_lifetime
+        now = time.time()
+        self.state.tokens = {t: exp for t, exp in self.state.tokens.items() if exp > now}
+        self.state.tokens[token] = now + self.state.token_lifetime
         return json_response({"status": True, "token": token})
 
     def revoke_tokens(self) -> None:
