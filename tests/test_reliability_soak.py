@@ -79,6 +79,14 @@ def test_soak_runner_two_consoles_and_log_follow_on_one_database(home: Path) -> 
         consoles = [spawn(str(DRIVER), str(SOAK), str(seed)) for seed in (1, 2)]
         time.sleep(2)  # not timing: lets the processes load before their memory is read
         rss_start = {"runner": rss_kb(runner.pid), "log --follow": rss_kb(follower.pid)}
+        done = threading.Event()
+        runner_samples = [rss_start["runner"]]  # every minute, as the consoles sample theirs
+
+        def sample_runner() -> None:
+            while not done.wait(60):
+                runner_samples.append(rss_kb(runner.pid))
+
+        threading.Thread(target=sample_runner, daemon=True).start()
 
         console_results = []
         for c in consoles:
@@ -87,6 +95,7 @@ def test_soak_runner_two_consoles_and_log_follow_on_one_database(home: Path) -> 
             assert "Traceback" not in err, err[-3000:]
             console_results.append(json.loads(out.strip().splitlines()[-1]))
         rss_end = {"runner": rss_kb(runner.pid), "log --follow": rss_kb(follower.pid)}
+        done.set()
         runner.send_signal(signal.SIGTERM)
         runner_out, runner_err = runner.communicate(timeout=120)
 
@@ -142,5 +151,6 @@ def test_soak_runner_two_consoles_and_log_follow_on_one_database(home: Path) -> 
         rss_console_each_minute_kb=" → ".join(
             f"{kb // 1024} MB" for kb in console_results[0]["rss_samples_kb"]
         ),
+        rss_runner_each_minute_kb=" → ".join(f"{kb // 1024} MB" for kb in runner_samples),
         console_screen_stack_at_end=max(r["screen_stack"] for r in console_results),
     )
