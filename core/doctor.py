@@ -20,6 +20,7 @@ from core.fsutil import shown
 from core.ledger import Ledger, State
 from core.models import DepartmentSettings, ZReport
 from core.runtime import Runtime
+from core.status import runner_waiting
 from core.visma.errors import VismaError
 
 CLOCK_SKEW_LIMIT = 120  # seconds; token lifetimes and date filters tolerate less than this
@@ -136,12 +137,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
 
 def _backing_off(info: str | None) -> Check:
     """The departments the runner cannot reach a service for, from its last heartbeat."""
-    import json
-
-    try:
-        waiting = json.loads(info or "{}").get("waiting") or {}
-    except (ValueError, AttributeError):
-        waiting = {}
+    waiting = runner_waiting(info)
     title = "Services the runner reaches"
     if not waiting:
         return ok("runner.backoff", title, "every department's last round went through")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the console imports this module before its first frame: keep it light
     from core.runtime import Runtime
@@ -61,6 +61,19 @@ class DepartmentStatus:
     company: str | None
     settings_summary: str
     rows: list[EntityStatus]
+    backoff: str | None = None  # the runner cannot reach a service for it: what, and when next
+
+
+def runner_waiting(info: str | None) -> dict[str, dict[str, Any]]:
+    """The departments the runner backs off for, from its heartbeat's info: department ->
+    failures, since, next_try (ISO UTC) and error. Nothing when the info is unreadable."""
+    import json
+
+    try:
+        waiting = json.loads(info or "{}").get("waiting") or {}
+    except (ValueError, AttributeError):
+        return {}
+    return waiting if isinstance(waiting, dict) else {}
 
 
 def _short(text: str | None, width: int = 60) -> str | None:
@@ -85,9 +98,18 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
         "stock": s.stock_update,
         "webhook": True,
     }
-    beat = rt.store.query("SELECT ts FROM heartbeats WHERE component = 'runner'")
-    next_run = None
-    if s.automatic_transfer and beat:
+    beat = rt.store.query("SELECT ts, info FROM heartbeats WHERE component = 'runner'")
+    waiting = runner_waiting(beat[0]["info"]).get(dept_id) if beat else None
+    next_run = backoff = None
+    if s.automatic_transfer and waiting:
+        retry = _hhmm(waiting["next_try"])
+        next_run = f"retry {retry}"
+        backoff = (
+            f"The runner cannot reach the services for this department: {waiting['error']} "
+            f"({waiting['failures']} rounds in a row since {_hhmm(waiting['since'])}). It tries "
+            f"again at {retry} by itself; `duvi doctor --dept {dept_id}` checks it now."
+        )
+    elif s.automatic_transfer and beat:
         last = datetime.fromisoformat(beat[0]["ts"].replace("Z", "+00:00"))
         nxt = last + timedelta(minutes=rt.settings.sync_interval_minutes)
         next_run = nxt.astimezone().strftime("%H:%M") if nxt > datetime.now(UTC) else "due"
@@ -180,7 +202,7 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
         f"{s.customer_master}"
     )
     return DepartmentStatus(
-        dept.id, dept.name, depts.is_set_up(dept.id), s.visma_company_name, summary, rows
+        dept.id, dept.name, depts.is_set_up(dept.id), s.visma_company_name, summary, rows, backoff
     )
 
 
@@ -189,6 +211,10 @@ def _when(ts: str | None) -> str | None:
         return None
     dt = datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone()
     return dt.strftime("%d.%m %H:%M")
+
+
+def _hhmm(ts: str) -> str:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone().strftime("%H:%M")
 
 
 def all_status(rt: Runtime) -> list[DepartmentStatus]:

@@ -566,3 +566,32 @@ async def test_a_closed_screen_leaves_nothing_behind() -> None:
                 await settle(app, pilot)
         assert alive(Header) == 1  # the main screen's
         assert alive(StylesCache) <= alive(Widget)  # none kept for a widget that is gone
+
+
+async def test_the_panel_says_when_the_runner_cannot_reach_the_services() -> None:
+    from core.departments import Departments
+
+    settings = load_settings()
+    app = DuviApp(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        with Runtime.open(settings) as rt:  # meanwhile, `duvi run` on this host backs off
+            depts = Departments(rt.store, rt.secrets)
+            dept = depts.get("1")
+            assert dept is not None
+            depts.save_settings("1", dept.settings.model_copy(update={"automatic_transfer": True}))
+            waiting = {
+                "failures": 3,
+                "since": "2026-11-28T09:00:00+00:00",
+                "next_try": "2026-11-28T09:35:00+00:00",
+                "error": "could not connect to Visma.net",
+            }
+            rt.store.heartbeat("runner", {"holder": "runner@host", "waiting": {"1": waiting}})
+        await pilot.press("f5")
+        await settle(app, pilot)
+        hint = str(app.screen.query_one("#hint-1").render())
+        assert "cannot reach the services" in hint and "could not connect to Visma.net" in hint
+        assert "3 rounds in a row" in hint
+        panel = app.screen.query_one("#status-1", StatusPanel)
+        assert panel.get_row("zreport")[4].startswith("retry ")
+        assert str(app.screen.query_one("#hint-2").render()) == ""  # department 2 is fine

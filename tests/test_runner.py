@@ -47,6 +47,7 @@ async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_
     installation: Installation,
 ) -> None:
     from core.doctor import Status, local_checks
+    from core.status import department_status
 
     installation.rt.settings.retry_base_delay = 0.001
     now = [1000.0]
@@ -69,6 +70,12 @@ async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_
     check = doctor()
     assert check.status == Status.WARN and "department 1" in check.found
     assert "1 rounds in a row" in check.found
+    shown = department_status(installation.rt, "1")  # what the console's panel shows
+    assert shown.backoff and "cannot reach" in shown.backoff
+    assert "could not connect" in shown.backoff
+    assert {r.next_run for r in shown.rows if r.state != "off"} == {
+        f"retry {shown.backoff.split('again at ')[1][:5]}"
+    }
 
     before = calls()
     report = await runner.run_once()  # too soon: it waits instead of hammering
@@ -95,6 +102,7 @@ async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_
     ]
     assert any("answers again after 2 failed rounds" in m for m in logged)
     assert doctor().status == Status.OK
+    assert department_status(installation.rt, "1").backoff is None
 
 
 async def test_a_persons_run_waits_for_the_runner_and_says_who_holds_it(

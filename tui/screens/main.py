@@ -105,15 +105,14 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
                 await tabs.add_pane(
                     TabPane(
                         f"{d.id} {d.name}",
-                        Static(
-                            "" if d.set_up else "Not set up: open setup to sign in to Visma.",
-                            classes="setup-hint",
-                        ),
+                        Static(id=f"hint-{d.id}", classes="setup-hint"),
                         StatusPanel(id=f"status-{d.id}"),
                         Static(d.settings_summary, id=f"summary-{d.id}", classes="summary"),
                         id=pane_id,
                     )
                 )
+            hint = d.backoff or ("" if d.set_up else "Not set up: open setup to sign in to Visma.")
+            self.query_one(f"#hint-{d.id}", Static).update(hint)
             self.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
             self.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
 
