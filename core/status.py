@@ -61,7 +61,7 @@ class DepartmentStatus:
     company: str | None
     settings_summary: str
     rows: list[EntityStatus]
-    backoff: str | None = None  # the runner cannot reach a service for it: what, and when next
+    backoff: str | None = None  # the runner's rounds fail for it: why, since when, next try
 
 
 def runner_waiting(info: str | None) -> dict[str, dict[str, Any]]:
@@ -105,7 +105,7 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
         retry = _hhmm(waiting["next_try"])
         next_run = f"retry {retry}"
         backoff = (
-            f"The runner cannot reach the services for this department: {waiting['error']} "
+            f"The runner's automatic transfer fails for this department: {waiting['error']} "
             f"({waiting['failures']} rounds in a row since {_hhmm(waiting['since'])}). It tries "
             f"again at {retry} by itself; `duvi doctor --dept {dept_id}` checks it now."
         )

@@ -568,7 +568,7 @@ async def test_a_closed_screen_leaves_nothing_behind() -> None:
         assert alive(StylesCache) <= alive(Widget)  # none kept for a widget that is gone
 
 
-async def test_the_panel_says_when_the_runner_cannot_reach_the_services() -> None:
+async def test_the_panel_says_when_the_runners_rounds_fail_for_a_department() -> None:
     from core.departments import Departments
 
     settings = load_settings()
@@ -590,7 +590,7 @@ async def test_the_panel_says_when_the_runner_cannot_reach_the_services() -> Non
         await pilot.press("f5")
         await settle(app, pilot)
         hint = str(app.screen.query_one("#hint-1").render())
-        assert "cannot reach the services" in hint and "could not connect to Visma.net" in hint
+        assert "automatic transfer fails" in hint and "could not connect to Visma.net" in hint
         assert "3 rounds in a row" in hint
         panel = app.screen.query_one("#status-1", StatusPanel)
         assert panel.get_row("zreport")[4].startswith("retry ")

@@ -71,7 +71,7 @@ async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_
     assert check.status == Status.WARN and "department 1" in check.found
     assert "1 rounds in a row" in check.found
     shown = department_status(installation.rt, "1")  # what the console's panel shows
-    assert shown.backoff and "cannot reach" in shown.backoff
+    assert shown.backoff and "automatic transfer fails" in shown.backoff
     assert "could not connect" in shown.backoff
     assert {r.next_run for r in shown.rows if r.state != "off"} == {
         f"retry {shown.backoff.split('again at ')[1][:5]}"
