@@ -1,7 +1,8 @@
 """The transfer ledger: never twice, never lost (DESIGN §4).
 
 Every outbound document has a stable key (DUELL-Z-<dept>-<z>, DUELL-INV-<dept>-<id>,
-DUELL-STOCK-<dept>-<date>) written into the document and into this ledger before the POST.
+DUELL-STOCK-<dept>-<date>, and -2, -3 … for a day's Z-reports that came after its stock issue)
+written into the document and into this ledger before the POST.
 
     pending --(about to POST)--> sent --(Visma's number recorded)--> confirmed
                                   |

@@ -469,23 +469,43 @@ class Settlements:
     # -- stock ------------------------------------------------------------------------------------
 
     def register_stock(self) -> int:
-        """One stock document per business date: the items sold on the day's Z-reports."""
-        days: dict[str, dict[str, Decimal]] = {}
+        """One stock issue per business date: the items sold on the day's Z-reports. A
+        Z-report that arrives after its day's issue was recorded (a second till closing late,
+        a Z-report DUELL lists the next morning) gets a supplementary issue, keyed by the day
+        and -2, -3 …: a recorded issue is never changed, and no sale is left out of stock."""
+        reports: dict[str, list[tuple[str, ZReport]]] = {}
+        created: dict[str, str] = {}
         for row in self.ledger.rows(self.dept.id, kind=ZREPORT):
             z = ZReport.model_validate(row.payload)
-            day = days.setdefault(z.business_date.isoformat(), {})
-            for item in z.items_sold:
-                day[item.product_number] = day.get(item.product_number, Decimal(0)) + item.quantity
+            reports.setdefault(z.business_date.isoformat(), []).append((row.key, z))
+            created[row.key] = row.created_at
+        issued: dict[str, list[LedgerRow]] = {}
+        for row in self.ledger.rows(self.dept.id, kind=STOCK):
+            issued.setdefault(row.payload["date"], []).append(row)
         new = 0
-        for day, items in sorted(days.items()):
-            if items:
-                new += self.ledger.register(
-                    stock_key(self.dept.id, day),
-                    self.dept.id,
-                    STOCK,
-                    day,
-                    {"date": day, "items": {n: str(q) for n, q in sorted(items.items())}},
-                )
+        for day, day_reports in sorted(reports.items()):
+            earlier = issued.get(day, [])
+            covered = {k for row in earlier for k in _covers(row, created)}
+            fresh = [(k, z) for k, z in day_reports if k not in covered]
+            items: dict[str, Decimal] = {}
+            for _, z in fresh:
+                for item in z.items_sold:
+                    n = item.product_number
+                    items[n] = items.get(n, Decimal(0)) + item.quantity
+            if not items:
+                continue
+            key = stock_key(self.dept.id, day)
+            new += self.ledger.register(
+                f"{key}-{len(earlier) + 1}" if earlier else key,
+                self.dept.id,
+                STOCK,
+                day,
+                {
+                    "date": day,
+                    "zreports": sorted(k for k, _ in fresh),
+                    "items": {n: str(q) for n, q in sorted(items.items())},
+                },
+            )
         return new
 
     async def transfer_stock(self) -> list[Outcome]:
@@ -575,6 +595,14 @@ class Settlements:
             entity=row.kind,
         )
         return json.dumps({"result": result.action_result, "number": row.visma_number})
+
+
+def _covers(stock: LedgerRow, zreport_created: dict[str, str]) -> list[str]:
+    """The Z-reports a recorded stock issue holds. Issues recorded before that was noted
+    hold those of their day that were in the ledger when they were recorded."""
+    if "zreports" in stock.payload:
+        return list(stock.payload["zreports"])
+    return [k for k, at in zreport_created.items() if at <= stock.created_at]
 
 
 def vat_rates_in_use(rows: list[LedgerRow]) -> set[Decimal]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from core.conflicts import Conflicts
 from core.departments import Departments
 from core.models import Master
@@ -151,6 +153,54 @@ async def test_stock_update_one_released_issue_per_day(installation: Installatio
     }
     assert await transfer(installation.rt, "1", connections=installation.connections) == []
     assert len(Ledger(installation.rt.store).rows("1", kind="stock")) == 30
+
+
+@pytest.mark.parametrize("recorded_by_older_duvi", [False, True])
+async def test_a_late_z_report_gets_a_supplementary_stock_issue(
+    installation: Installation, recorded_by_older_duvi: bool
+) -> None:
+    """A second till closes after its day's stock issue was sent: its sales must reach stock
+    too, in an issue of its own, and the sent issue is never changed. Issues recorded before
+    duvi noted their Z-reports hold those that were in the ledger when they were recorded."""
+    import copy
+    import json
+
+    from core.ledger import Ledger, State
+    from core.service import transfer
+
+    set_settings(installation, stock_update=True)
+    await sync(installation, "products")
+    await transfer(installation.rt, "1", connections=installation.connections)
+    store = installation.rt.store
+    if recorded_by_older_duvi:
+        for row in Ledger(store).rows("1", kind="stock"):
+            old = {k: v for k, v in row.payload.items() if k != "zreports"}
+            with store.write():
+                store.conn.execute(
+                    "UPDATE ledger SET payload = ? WHERE key = ?", [json.dumps(old), row.key]
+                )
+    company, zreports = installation.company, installation.sandbox.duell.state.zreports["1"]
+    first = zreports[0]
+    sent = {i["externalReference"]: copy.deepcopy(i) for i in company.issues.values()}
+
+    late = copy.deepcopy(first)
+    late.update(z_number=max(z["z_number"] for z in zreports) + 1, register_id="102")
+    product = first["items_sold"][0]["product_number"]
+    late["items_sold"] = [{"product_number": product, "quantity": 7}]
+    zreports.append(late)
+    outcomes = await transfer(installation.rt, "1", connections=installation.connections)
+
+    key = f"DUELL-STOCK-1-{first['business_date']}-2"
+    assert [o.key for o in outcomes if o.key.startswith("DUELL-STOCK")] == [key]
+    issues = {i["externalReference"]: i for i in company.issues.values()}
+    assert issues[key]["status"] == "Released"
+    assert {ln["inventoryItem"]["number"]: ln["quantity"] for ln in issues[key]["issueLines"]} == {
+        product: 7
+    }
+    assert {k: v for k, v in issues.items() if k != key} == sent  # the sent ones unchanged
+    assert await transfer(installation.rt, "1", connections=installation.connections) == []
+    rows = Ledger(store).rows("1", kind="stock")
+    assert len(rows) == 31 and {r.state for r in rows} == {State.CONFIRMED}
 
 
 async def test_each_key_links_instead_of_creating_and_merge_applies_at_once(
