@@ -136,9 +136,10 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
 
 
 def _backing_off(info: str | None) -> Check:
-    """The departments the runner cannot reach a service for, from its last heartbeat."""
+    """The departments whose rounds the runner backs off from (a service down, or a setting
+    it cannot work with), from its last heartbeat."""
     waiting = runner_waiting(info)
-    title = "Services the runner reaches"
+    title = "Departments the runner gets through"
     if not waiting:
         return ok("runner.backoff", title, "every department's last round went through")
     lines = [
