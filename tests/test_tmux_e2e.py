@@ -82,10 +82,17 @@ class Tmux:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.tmux(
-                "list-panes", "-t", "e2e", "-F", "#{pane_dead} #{pane_dead_status}"
+                "list-panes",
+                "-t",
+                "e2e",
+                "-F",
+                "#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}",
             ).split()
-            if state and state[0] == "1":  # dead: the exit status follows
-                return int(state[1])
+            if state and state[0] == "1":  # dead: how it ended follows
+                if state[2] != "signal=":
+                    raise AssertionError(f"duvi was killed by {state[2]}:\n{self.screen()}")
+                if state[1] != "status=":
+                    return int(state[1].removeprefix("status="))
             time.sleep(0.1)
         raise AssertionError(f"duvi did not exit:\n{self.screen()}")
 
