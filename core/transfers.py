@@ -473,20 +473,18 @@ class Settlements:
         Z-report that arrives after its day's issue was recorded (a second till closing late,
         a Z-report DUELL lists the next morning) gets a supplementary issue, keyed by the day
         and -2, -3 …: a recorded issue is never changed, and no sale is left out of stock."""
-        reports: dict[str, list[tuple[str, ZReport]]] = {}
-        created: dict[str, str] = {}
+        reports: dict[str, list[tuple[LedgerRow, ZReport]]] = {}
         for row in self.ledger.rows(self.dept.id, kind=ZREPORT):
             z = ZReport.model_validate(row.payload)
-            reports.setdefault(z.business_date.isoformat(), []).append((row.key, z))
-            created[row.key] = row.created_at
+            reports.setdefault(z.business_date.isoformat(), []).append((row, z))
         issued: dict[str, list[LedgerRow]] = {}
         for row in self.ledger.rows(self.dept.id, kind=STOCK):
             issued.setdefault(row.payload["date"], []).append(row)
         new = 0
         for day, day_reports in sorted(reports.items()):
             earlier = issued.get(day, [])
-            covered = {k for row in earlier for k in _covers(row, created)}
-            fresh = [(k, z) for k, z in day_reports if k not in covered]
+            covered = {k for row in earlier for k in _covers(row, [r for r, _ in day_reports])}
+            fresh = [(r, z) for r, z in day_reports if r.key not in covered]
             items: dict[str, Decimal] = {}
             for _, z in fresh:
                 for item in z.items_sold:
@@ -502,7 +500,7 @@ class Settlements:
                 day,
                 {
                     "date": day,
-                    "zreports": sorted(k for k, _ in fresh),
+                    "zreports": sorted(r.key for r, _ in fresh),
                     "items": {n: str(q) for n, q in sorted(items.items())},
                 },
             )
@@ -597,12 +595,12 @@ class Settlements:
         return json.dumps({"result": result.action_result, "number": row.visma_number})
 
 
-def _covers(stock: LedgerRow, zreport_created: dict[str, str]) -> list[str]:
+def _covers(stock: LedgerRow, day_reports: list[LedgerRow]) -> list[str]:
     """The Z-reports a recorded stock issue holds. Issues recorded before that was noted
     hold those of their day that were in the ledger when they were recorded."""
     if "zreports" in stock.payload:
         return list(stock.payload["zreports"])
-    return [k for k, at in zreport_created.items() if at <= stock.created_at]
+    return [r.key for r in day_reports if r.created_at <= stock.created_at]
 
 
 def vat_rates_in_use(rows: list[LedgerRow]) -> set[Decimal]:
