@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import DuviError
+from core.errors import DataError
 from core.models import DepartmentSettings, ZReport
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 
-class JournalRefused(DuviError):
+class JournalRefused(DataError):
     """The settlement cannot become a journal; the message says why, the remedy what to do."""
 
 

@@ -30,7 +30,9 @@ from typing import Any
 
 import httpx
 
-from core.errors import ConfigError, DuviError
+# TransientError and OutcomeUnknownError live with the rest of the hierarchy; they are named
+# here too because the clients and their callers have always imported them from here.
+from core.errors import CertificateRefused, ConfigError, OutcomeUnknownError, TransientError
 from core.httplog import HttpCall, HttpLog
 from core.redact import redactor
 
@@ -65,18 +67,6 @@ def _unreadable(resp: httpx.Response) -> bool:
     except ValueError:
         return True
     return False
-
-
-class TransientError(DuviError):
-    """The service kept failing in a passing way (5xx, timeouts, 429) until retries ran out."""
-
-
-class OutcomeUnknownError(DuviError):
-    """A request that must not be repeated may or may not have been carried out by the server."""
-
-    def __init__(self, message: str, remedy: str, response: httpx.Response | None = None) -> None:
-        super().__init__(message, remedy)
-        self.response = response
 
 
 @dataclass(frozen=True)
@@ -311,7 +301,7 @@ class HttpService:
                 self.pacer.release(None, self.config.rate_headers)
                 refused = _certificate_problem(exc)
                 if refused:  # not transient: trying again cannot make the certificate valid
-                    raise DuviError(
+                    raise CertificateRefused(
                         f"{self.config.system}: the TLS certificate of "
                         f"{self.client.base_url.host} was not accepted ({refused})",
                         "if a proxy or a company CA signs it, set ca_bundle to that CA's PEM "

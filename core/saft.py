@@ -20,7 +20,7 @@ from typing import Any
 import xmlschema
 from lxml import etree
 
-from core.errors import DuviError
+from core.errors import DataError
 from core.models import ArticleGroup, Payment, VatSale, ZReport
 
 SCHEMA_PATH = (
@@ -50,7 +50,7 @@ ROUNDING, GIFTCARD_SOLD = "ROUNDING", "GIFTCARD_SOLD"
 CENT = Decimal("0.01")
 
 
-class SaftError(DuviError):
+class SaftError(DataError):
     """A SAF-T file duvi cannot use; the message names the element and the line."""
 
 

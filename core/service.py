@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.departments import Departments
-from core.errors import ConfigError, DuviError
+from core.errors import ConfigError, DepartmentBusy, DuviError, exit_code_of
 from core.http import TransientError
 from core.ledger import Ledger
 from core.runtime import Runtime
@@ -336,6 +336,11 @@ class RunError(DuviError):
         self.result = result
         self.unavailable = any(isinstance(e, TransientError) for _, e in result.failures)
 
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        """The first failure's: it is the one the message and the remedy are about."""
+        return exit_code_of(self.result.failures[0][1])
+
 
 async def run_steps(
     rt: Runtime,
@@ -422,7 +427,7 @@ async def run_department(
     leases = Leases(rt.store)
     lease = f"department:{dept_id}"
     if not leases.acquire(lease, ttl=900):
-        raise DuviError(
+        raise DepartmentBusy(
             f"department {dept_id} is being worked on by {leases.holder_of(lease)}",
             "wait for that run to finish (the status panel shows it), then run again",
         )

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from core.duell.errors import BLOCKED_REMEDY, DuellBlockedError, DuellError
+from core.duell.errors import BLOCKED_REMEDY, DuellBlockedError, DuellError, remedy_for
 from core.http import CallContext, HttpService, json_body
 from core.models import (
     ArticleGroup,
@@ -212,7 +212,7 @@ class DuellClient:
             detail = f": {validation}" if validation else ""
             raise DuellError(
                 f"DUELL refused {path}: {message}{detail}",
-                _remedy(resp.status_code, message, validation),
+                remedy_for(resp.status_code, validation),
                 status=resp.status_code,
                 validation=str(validation or "") or None,
                 path=path,
@@ -477,19 +477,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
     raise TypeError(type(value).__name__)
-
-
-def _remedy(status: int, message: str, validation: Any) -> str:
-    if status in (401, 403):
-        return (
-            "check the client number and API token (DUELL Admin -> API-oppsett); the "
-            "token is bound to the IP that fetched it"
-        )
-    if status == 429:
-        return "DUELL's rate limit is used up: duvi waits and tries again by itself"
-    if validation:
-        return "correct the data DUELL names and send again"
-    return "retry later; if it persists, contact DUELL support with the message"
 
 
 def zreport_from_wire(raw: Any, department_id: str) -> ZReport:

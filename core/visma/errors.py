@@ -11,12 +11,14 @@ import re
 
 import httpx
 
-from core.errors import DuviError
+from core.errors import RemoteError
 from core.http import json_body
 
 _VISMA_ID = re.compile(r"VismaId:\s*([0-9a-fA-F-]{8,})\.?\s*")
 
-REMEDIES = {
+# What to do, from what Visma said, as data (Airbyte's default_error_mapping is the model): the
+# fault code first (the most specific), then the status, then words in the message.
+BY_FAULT: dict[str, str] = {
     "12027": "no licence for this company: ask the Visma partner to give the integration "
     "user access to the company, and check that the tenant id is the company's",
     "invalid_client": "the client id or secret is wrong: copy them again from the Visma "
@@ -27,8 +29,24 @@ REMEDIES = {
     "scopes: enable them for the application in the Developer Portal",
 }
 
+BY_STATUS: dict[int, str] = {
+    401: "the token was refused although it is valid: use the Company tenant id, not the "
+    "Customer one (Visma Developer Portal -> the company's tenant id)",
+    403: "the integration client lacks a scope or role for this operation",
+    404: "the record does not exist in this company (check the number, or the company)",
+    412: "the record changed in Visma since duvi read it: read it again and retry",
+    429: "the Visma rate limit is used up: duvi waits for the next window by itself",
+}
+SERVER_FAILED = "Visma had an internal error: retry later; if it persists, give Visma the VismaId"
+_MISSING = "create the missing record in Visma, or fix the mapping that points at it"
+BY_MESSAGE: tuple[tuple[str, str], ...] = (  # (lower-case words, remedy)
+    ("cannot be found", _MISSING),
+    ("does not exist", _MISSING),
+)
+DEFAULT_REMEDY = "correct the data named in the message and send again"
 
-class VismaError(DuviError):
+
+class VismaError(RemoteError):
     def __init__(
         self,
         message: str,
@@ -87,7 +105,7 @@ def error_from_response(response: httpx.Response) -> VismaError:
         message = f"HTTP {status} {response.reason_phrase or ''}".strip() + " with no details"
     return VismaError(
         f"Visma.net {status} on {path}: {message}",
-        _remedy(status, fault, message),
+        remedy_for(status, fault, message),
         status=status,
         visma_id=visma_id,
         fault_code=fault,
@@ -95,24 +113,12 @@ def error_from_response(response: httpx.Response) -> VismaError:
     )
 
 
-def _remedy(status: int, fault: str | None, message: str) -> str:
-    if fault and fault in REMEDIES:
-        return REMEDIES[fault]
-    if status == 401:
-        return (
-            "the token was refused although it is valid: use the Company tenant id, not the "
-            "Customer one (Visma Developer Portal -> the company's tenant id)"
-        )
-    if status == 403:
-        return "the integration client lacks a scope or role for this operation"
-    if status == 404:
-        return "the record does not exist in this company (check the number, or the company)"
-    if status == 412:
-        return "the record changed in Visma since duvi read it: read it again and retry"
-    if status == 429:
-        return "the Visma rate limit is used up: duvi waits for the next window by itself"
+def remedy_for(status: int, fault: str | None, message: str) -> str:
+    if fault and fault in BY_FAULT:
+        return BY_FAULT[fault]
+    if status in BY_STATUS:
+        return BY_STATUS[status]
     if status >= 500:
-        return "Visma had an internal error: retry later; if it persists, give Visma the VismaId"
-    if "cannot be found" in message.lower() or "does not exist" in message.lower():
-        return "create the missing record in Visma, or fix the mapping that points at it"
-    return "correct the data named in the message and send again"
+        return SERVER_FAILED
+    lowered = message.lower()
+    return next((remedy for words, remedy in BY_MESSAGE if words in lowered), DEFAULT_REMEDY)
