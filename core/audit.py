@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.store import Store, utcnow
@@ -43,3 +44,17 @@ def record(
                 "after": json.dumps(after, default=str) if after is not None else None,
             }
         )
+
+
+def entries_since(
+    store: Store, window: timedelta, department_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The audit rows of the last `window` (of one department, if given), oldest first."""
+    cutoff = datetime.now(UTC) - window
+    # the store's timestamp form (store.utcnow), so the text comparison is a time comparison
+    since = cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    sql, params = "SELECT * FROM audit WHERE ts >= ?", [since]
+    if department_id:
+        sql += " AND department_id = ?"
+        params.append(department_id)
+    return store.query(sql + " ORDER BY id", params)

@@ -11,6 +11,8 @@ back one pages), newest first, with filters on department, level, entity, run an
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
@@ -168,6 +170,26 @@ class EventLog:
             params.append(flt.text)
         sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
         return [Event.from_row(r) for r in self.store.query(sql, [*params, limit])]
+
+    def follow(
+        self,
+        flt: LogFilter,
+        after_id: int,
+        *,
+        poll_interval: float = 0.5,
+        wait: Callable[[float], None] = time.sleep,
+    ) -> Iterator[Event]:
+        """Every event newer than `after_id`, oldest first, and then each new one as it is
+        written, for as long as the caller reads (`duvi log --follow`). Between empty reads it
+        waits `poll_interval`: a local file, two cheap index probes a second."""
+        last = after_id
+        while True:
+            new = self.since(flt, last)
+            yield from new
+            if new:
+                last = new[-1].id
+            else:
+                wait(poll_interval)
 
     def _quoted(self, flt: LogFilter) -> LogFilter:
         """The text filter as a literal FTS query (user text never is FTS syntax)."""

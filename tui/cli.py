@@ -12,6 +12,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import typer
+
     from core.config import Settings
 
 CONSOLE_FLAGS = {"--readonly"}
@@ -34,10 +36,10 @@ def _load_settings(read_only: bool) -> Settings:
     return load_settings(read_only=True) if read_only else load_settings()
 
 
-def _register_screenshots(cli: object) -> None:
+def _register_screenshots(app: typer.Typer) -> None:
     import typer
 
-    @cli.app.command("screenshots")  # type: ignore[attr-defined]
+    @app.command("screenshots")
     def screenshots(
         out: str = typer.Option("screenshots", "--out", help="Directory for the SVGs."),
     ) -> None:
@@ -58,9 +60,8 @@ def main() -> None:
         return
     from core import cli
 
-    cli.console_launcher = _launch_console
-    _register_screenshots(cli)
-    sys.exit(cli.run(argv))
+    _register_screenshots(cli.app)
+    sys.exit(cli.run(argv, console=_launch_console))
 
 
 if __name__ == "__main__":

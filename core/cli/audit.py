@@ -1,0 +1,75 @@
+"""`duvi audit` (who changed what) and `duvi support-bundle` (one archive for escalation)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from core.cli.context import settings
+from core.cli.doctor import doctor_checks
+
+
+def parse_since(value: str) -> timedelta:
+    """7d, 12h, 30m -> a timedelta."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    try:
+        return timedelta(**{units[value[-1]]: float(value[:-1])})
+    except (KeyError, ValueError, IndexError):
+        raise typer.BadParameter(
+            f"{value!r}: use e.g. 7d, 12h or 30m", param_hint="--since"
+        ) from None
+
+
+def audit_cmd(
+    ctx: typer.Context,
+    dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    since: Annotated[str, typer.Option(help="How far back: 7d, 12h, 30m.")] = "30d",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Who changed what, when, from where (with before and after)."""
+    from core.audit import entries_since
+    from core.runtime import Runtime
+
+    window = parse_since(since)
+    with Runtime.open(settings(ctx)) as rt:
+        rows = entries_since(rt.store, window, dept)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        origin = f" from {r['ssh_client']}" if r["ssh_client"] else ""
+        change = f" {r['before']} -> {r['after']}" if r["before"] or r["after"] else ""
+        typer.echo(
+            f"{r['ts']} {r['actor']}{origin} [{r['department_id'] or '-'}] "
+            f"{r['action']} {r['target'] or ''}{change}"
+        )
+
+
+def support_bundle_cmd(
+    ctx: typer.Context,
+    dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    since: Annotated[str, typer.Option(help="How much log: 7d, 12h, 30m.")] = "7d",
+    out: Annotated[str | None, typer.Option("--out", help="The archive to write.")] = None,
+) -> None:
+    """One archive for escalation; every secret masked."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from core.bundle import build_bundle
+    from core.runtime import Runtime
+
+    window = parse_since(since)
+    with Runtime.open(settings(ctx)) as rt:
+        checks = [c.as_dict() for c in doctor_checks(rt, dept, False, 36)]
+        path = (
+            Path(out)
+            if out
+            else rt.settings.home
+            / "bundles"
+            / (f"duvi-support-{datetime.now():%Y%m%d-%H%M%S}.tar.gz")
+        )
+        build_bundle(rt, path, department_id=dept, since=window, doctor=checks)
+    typer.echo(str(path))

@@ -1,0 +1,28 @@
+"""`duvi config`: the effective settings and where each value came from."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from core.cli.context import cli_context
+
+
+def config_cmd(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print the effective settings and where each value came from (secrets masked)."""
+    state = cli_context(ctx)
+    settings = state.settings()
+    from core.config import explain
+
+    rows = explain(settings, state.overrides)
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        typer.echo(f"{r.name:<{width}}  {r.value}  [{r.source}]")

@@ -1,0 +1,44 @@
+"""What every command gets through typer's context object (`ctx.obj`): the options given before
+the subcommand, as init overrides of Settings, and how to open the console."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:  # the settings stack (pydantic) is imported when first needed
+    from core.config import Settings
+
+T = TypeVar("T")
+
+# The console gets how to load the settings, not the settings: it paints its first frame
+# first, then loads them (pydantic is a third of the start-up time).
+ConsoleLauncher = Callable[[Callable[[], "Settings"]], None]
+
+
+@dataclass
+class CliContext:
+    console: ConsoleLauncher | None = None  # given by tui/cli.py; core cannot import it
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self) -> Settings:
+        from core.config import load_settings
+
+        return load_settings(**self.overrides)
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    return ctx.ensure_object(CliContext)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """The settings, with the root command's options applied."""
+    return cli_context(ctx).settings()
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)

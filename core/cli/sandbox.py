@@ -1,0 +1,96 @@
+"""`duvi sandbox serve|world|saft`: the built-in simulation of DUELL and Visma.net."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="The built-in simulation of DUELL and Visma.net.")
+
+
+@app.command("serve")
+def sandbox_serve(
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535)] = 8700,
+    host: Annotated[str, typer.Option("--host", help="A loopback address.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option("--seed", help="The world's seed.")] = 0,
+    rate_limit: Annotated[
+        int, typer.Option("--rate-limit", min=1, help="Visma requests per hour per client.")
+    ] = 15000,
+    error_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of 5xx.")] = 0.0,
+    rate_429: Annotated[float, typer.Option(min=0, max=1, help="Share of spurious 429s.")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of cut connections.")] = 0.0,
+    malformed_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of 2xx bodies cut short.")
+    ] = 0.0,
+    latency: Annotated[float, typer.Option(min=0, help="Seconds added to each request.")] = 0.0,
+    cut_phase: Annotated[
+        str, typer.Option(help="Cut connections 'before' or 'after' the service acts, or 'random'.")
+    ] = "random",
+    fault_paths: Annotated[
+        str, typer.Option(help="Comma-separated path prefixes the faults hit (default: all).")
+    ] = "",
+    products: Annotated[int, typer.Option(min=0, help="Products in the world.")] = 3000,
+    customers: Annotated[int, typer.Option(min=0, help="Customers in the world.")] = 1000,
+) -> None:
+    """Serve the sandbox on loopback and print the settings that point duvi at it."""
+    from core.sandbox.faults import Faults
+    from core.sandbox.serve import serve
+
+    if cut_phase not in ("before", "after", "random"):
+        raise typer.BadParameter("use before, after or random", param_hint="--cut-phase")
+    faults = Faults(
+        error_rate=error_rate,
+        rate_429=rate_429,
+        drop_rate=drop_rate,
+        malformed_rate=malformed_rate,
+        latency=latency,
+        cut_phase=cut_phase,
+        seed=seed,
+        only=tuple(p.strip() for p in fault_paths.split(",") if p.strip()),
+    )
+    serve(host, port, seed, faults, rate_limit=rate_limit, products=products, customers=customers)
+
+
+@app.command("world")
+def sandbox_world(
+    out: Annotated[str, typer.Option("--out", help="Directory to write the JSON files to.")],
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    products: Annotated[int, typer.Option(min=0)] = 3000,
+    customers: Annotated[int, typer.Option(min=0)] = 1000,
+    days: Annotated[int, typer.Option(min=1)] = 30,
+    invoices: Annotated[int, typer.Option(min=0)] = 50,
+) -> None:
+    """Write the seeded world (both sides) as JSON files."""
+    from pathlib import Path
+
+    from core.sandbox.world import generate
+
+    world = generate(seed, products=products, customers=customers, days=days, invoices=invoices)
+    for path in world.write(Path(out)):
+        typer.echo(str(path))
+
+
+@app.command("saft")
+def sandbox_saft(
+    dept: Annotated[str, typer.Option("--dept", help="Department id (1, 2 or 3).")],
+    out: Annotated[str, typer.Option("--out", help="The file to write.")],
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Export a sandbox department's Z-reports as a SAF-T Cash Register file."""
+    from pathlib import Path
+
+    from core.duell.client import zreport_from_wire
+    from core.saft import export_zreports
+    from core.sandbox.world import generate
+
+    world = generate(seed)
+    if dept not in world.zreports:
+        raise typer.BadParameter(f"no department {dept!r}", param_hint="--dept")
+    reports = [zreport_from_wire(r, dept) for r in world.zreports[dept]]
+    company = world.zreports[dept][0]["company"]
+    data = export_zreports(
+        reports, company_ident=company["org_number"], company_name=company["name"]
+    )
+    Path(out).write_bytes(data)
+    typer.echo(f"{out}: {len(reports)} Z-reports of department {dept}")

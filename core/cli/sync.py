@@ -1,0 +1,142 @@
+"""`duvi sync`, `duvi pull` and `duvi import saft`: documents and master data moved now.
+
+Each ends with exit 1 when it leaves something for a person (a failed or held document, a
+conflict, a failed step): a script or cron sees it without reading the output."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from core.cli.context import run_async, settings
+
+if TYPE_CHECKING:
+    from core.transfers import Outcome
+
+
+def print_outcomes(outcomes: list[Outcome], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2, default=str))
+        return
+    for o in outcomes:
+        number = f" -> {o.visma_number}" if o.visma_number else ""
+        error = f"  ({o.error})" if o.error else ""
+        typer.echo(f"{o.key:<28} {o.state:<10}{number}{error}")
+
+
+def sync_cmd(
+    ctx: typer.Context,
+    dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
+    entity: Annotated[
+        str,
+        typer.Option(
+            "--entity",
+            "-e",
+            help="zreports, invoices, stock, products, customers, webhooks, transfers, or all.",
+        ),
+    ] = "all",
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Send failed transfers again.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
+    from core.runtime import Runtime
+    from core.service import (
+        RUNNABLE,
+        RunError,
+        RunResult,
+        department_ids,
+        refuse_if_read_only,
+        run_department,
+    )
+
+    if entity not in RUNNABLE:
+        raise typer.BadParameter(f"use one of {', '.join(RUNNABLE)}", param_hint="--entity")
+    total = RunResult()
+    with Runtime.open(settings(ctx)) as rt:
+        refuse_if_read_only(rt, "syncing")
+        for d in department_ids(rt, dept):
+            try:
+                r = run_async(run_department(rt, d, entity, retry_failed=retry_failed))
+            except RunError as exc:  # the other steps ran; say what failed, go on
+                r = exc.result
+                typer.echo(f"error: {exc.message}\n  → {exc.remedy}", err=True)
+            total.reports.update(r.reports)
+            total.outcomes += r.outcomes
+            total.failures += r.failures
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "master_data": {k: r.as_dict() for k, r in total.reports.items()},
+                    "transfers": [o.as_dict() for o in total.outcomes],
+                    "failed_steps": [
+                        {"step": step, "error": e.message, "remedy": e.remedy}
+                        for step, e in total.failures
+                    ],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        for name, r in total.reports.items():
+            typer.echo(
+                f"{name}: {r.created} created, {r.updated} updated, {r.unchanged} "
+                f"unchanged, {r.conflicts} conflicts, {len(r.failed)} failed"
+            )
+        print_outcomes(total.outcomes, False)
+    if total.troubled:
+        raise typer.Exit(1)
+
+
+def pull_cmd(
+    ctx: typer.Context,
+    entity: Annotated[str, typer.Argument(help="products or customers")],
+    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+) -> None:
+    """First-time pull of everything from Visma into DUELL (before switching the master)."""
+    from core.audit import record
+    from core.runtime import Runtime
+    from core.service import refuse_if_read_only, sync_master_data
+
+    if entity not in ("products", "customers"):
+        raise typer.BadParameter("use products or customers", param_hint="ENTITY")
+    with Runtime.open(settings(ctx)) as rt:
+        refuse_if_read_only(rt, "pulling")
+        record(rt.store, "pull.first_time", department_id=dept, target=entity)
+        r = run_async(sync_master_data(rt, dept, entity, first_time=True))
+    typer.echo(
+        f"{entity}: {r.created} created, {r.updated} updated, {r.unchanged} unchanged, "
+        f"{r.conflicts} conflicts"
+    )
+
+
+import_app = typer.Typer(help="Bring documents in from files.")
+
+
+@import_app.command("saft")
+def import_saft_cmd(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="A SAF-T Cash Register file.")],
+    dept: Annotated[str, typer.Option("--dept", "-d", help="The department it belongs to.")],
+    no_transfer: Annotated[bool, typer.Option("--no-transfer", help="Only register them.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The ledger rows as JSON.")] = False,
+) -> None:
+    """Z-reports from a SAF-T Cash Register file, through the same never-twice path."""
+    from pathlib import Path
+
+    from core.audit import record
+    from core.runtime import Runtime
+    from core.service import RunResult, import_saft, refuse_if_read_only
+
+    with Runtime.open(settings(ctx)) as rt:
+        refuse_if_read_only(rt, "importing")
+        record(rt.store, "import.saft", department_id=dept, target=file)
+        outcomes = run_async(import_saft(rt, Path(file), dept, send=not no_transfer))
+    print_outcomes(outcomes, as_json)
+    if RunResult(outcomes=outcomes).troubled:
+        raise typer.Exit(1)
