@@ -7,9 +7,11 @@ import os
 import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from core.config import load_settings
+from core.duell.client import zreport_from_wire
 from core.eventlog import Level
 from core.migrations import SCHEMA_VERSION
 from core.runtime import Runtime
@@ -132,3 +134,66 @@ def test_newer_database_exits_4_untouched(home: Path) -> None:
     assert r.returncode == 4
     assert "upgrade duvi" in r.stderr and "Traceback" not in r.stderr
     assert db.read_bytes() == before
+
+
+def sandbox_installation(*, unmapped_vat: Decimal | None = None) -> None:
+    """The sandbox's first-start setup, as the console does it (the CLI then runs against its
+    own in-process sandbox of the same seed); optionally one VAT rate left without a code."""
+    from core.departments import Departments
+    from core.sandbox.bootstrap import ensure_sandbox_setup
+    from core.sandbox.world import sandbox_credentials
+
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        ensure_sandbox_setup(depts, sandbox_credentials())
+        if unmapped_vat is not None:
+            depts.set_vat_mapping("1", unmapped_vat, None)
+
+
+def test_a_damaged_saft_file_exits_6_with_the_remedy(tmp_path: Path) -> None:
+    bad = tmp_path / "z.xml"
+    bad.write_bytes(b"<AuditFile><company>")
+    r = duvi("import", "saft", str(bad), "-d", "1")
+    assert r.returncode == 6, r.stderr
+    assert "not well-formed XML" in r.stderr and "→" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_import_that_leaves_documents_for_a_person_exits_1(tmp_path: Path) -> None:
+    from core.saft import export_zreports
+    from core.sandbox.world import generate
+
+    sandbox_installation(unmapped_vat=Decimal(15))
+    world = generate(0)
+    company = world.zreports["1"][0]["company"]
+    saft = tmp_path / "dept1.xml"
+    saft.write_bytes(
+        export_zreports(
+            [zreport_from_wire(r, "1") for r in world.zreports["1"]],
+            company_ident=company["org_number"],
+            company_name=company["name"],
+        )
+    )
+    registered = duvi("import", "saft", str(saft), "-d", "1", "--no-transfer")
+    assert registered.returncode == 0, registered.stderr  # pending is not trouble
+    r = duvi("import", "saft", str(saft), "-d", "1")
+    assert r.returncode == 1, r.stderr
+    assert "attention" in r.stdout and "map VAT rate 15 %" in r.stdout
+
+
+def test_sync_that_leaves_documents_for_a_person_exits_1() -> None:
+    sandbox_installation(unmapped_vat=Decimal(15))
+    r = duvi("sync", "-d", "1", "-e", "zreports", "--json")
+    assert r.returncode == 1, r.stderr
+    states = {t["state"] for t in json.loads(r.stdout)["transfers"]}
+    assert "attention" in states
+
+
+def test_a_department_another_run_holds_exits_7_and_names_it() -> None:
+    from core.leases import Leases
+
+    sandbox_installation()
+    with Runtime.open(load_settings()) as rt:
+        assert Leases(rt.store, "somehost:1").acquire("department:1", ttl=600)
+    r = duvi("sync", "-d", "1", "-e", "zreports")
+    assert r.returncode == 7, r.stderr
+    assert "being worked on by somehost:1" in r.stderr and "Traceback" not in r.stderr
