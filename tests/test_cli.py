@@ -10,6 +10,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from core.config import load_settings
 from core.duell.client import zreport_from_wire
 from core.eventlog import Level
@@ -158,6 +160,7 @@ def test_a_damaged_saft_file_exits_6_with_the_remedy(tmp_path: Path) -> None:
     assert "not well-formed XML" in r.stderr and "→" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_import_that_leaves_documents_for_a_person_exits_1(tmp_path: Path) -> None:
     from core.saft import export_zreports
     from core.sandbox.world import generate

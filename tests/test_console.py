@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import TabbedContent
 
 from core.config import load_settings
@@ -51,6 +52,7 @@ async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:
     assert app.return_code == 0
 
 
+@pytest.mark.slow
 async def test_run_now_transfers_and_the_panel_says_so() -> None:
     app = DuviApp(load_settings())
     async with app.run_test(size=(120, 36)) as pilot:
@@ -67,6 +69,7 @@ async def test_run_now_transfers_and_the_panel_says_so() -> None:
         assert audit == [{"action": "sync.run"}]
 
 
+@pytest.mark.slow
 async def test_run_row_runs_only_that_entity_and_retry_failed_resends() -> None:
     import asyncio
 
@@ -544,6 +547,7 @@ async def test_setup_signs_in_shows_errors_inline_and_saves() -> None:
         assert dept.settings.visma_tenant_id == creds.visma_tenant_id
 
 
+@pytest.mark.slow
 async def test_a_closed_screen_leaves_nothing_behind() -> None:
     """A support agent opens and closes screens all day: what a closed screen held (its
     widgets, their rendered lines) must be freed, or the console grows with every visit."""

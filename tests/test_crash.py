@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from core.config import load_settings
@@ -25,6 +26,8 @@ from core.visma.client import open_visma
 from tests.helpers import reliability
 from tests.sandbox_fixtures import FAST_RETRY
 from tests.served import served_env, served_sandbox, store_duell_secrets
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 POINTS = ("before-sent", "before-post", "after-post", "after-commit")
 KILLS, MAX_RUNS = 50, 90

@@ -158,6 +158,7 @@ async def test_wrong_credentials_are_status_false(duell_world: DuellWorld) -> No
     assert "Invalid client number or token" in exc.value.message
 
 
+@pytest.mark.slow
 async def test_duell_rate_limit_headers_pace_the_client(duell_world: DuellWorld) -> None:
     from core.sandbox.common import FixedWindow
 

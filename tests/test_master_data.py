@@ -24,6 +24,7 @@ async def sync(inst: Installation, entity: str, **kw):
     return await sync_master_data(inst.rt, "1", entity, connections=inst.connections, **kw)
 
 
+@pytest.mark.slow
 async def test_products_from_duell_create_update_conflict_then_zero_writes(
     installation: Installation,
 ) -> None:

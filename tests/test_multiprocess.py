@@ -7,9 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.config import load_settings
 from core.eventlog import LogFilter
 from core.runtime import Runtime
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 HAMMER = Path(__file__).parent / "helpers" / "hammer.py"
 ROOT = Path(__file__).parent.parent

@@ -13,6 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from core.config import load_settings
 from core.connections import Connections
 from core.departments import Departments
@@ -24,6 +26,8 @@ from core.sandbox.world import build_sandbox, generate, sandbox_credentials
 from core.service import RunError, run_department
 from tests.helpers import reliability
 from tests.helpers.end_state import EndState, differences, end_state
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 DEPARTMENTS = ("1", "2", "3")
 FULL = os.environ.get("DUVI_RELIABILITY_FULL") == "1"

@@ -33,6 +33,8 @@ from core.visma.client import open_visma
 from tests.helpers import reliability
 from tests.sandbox_fixtures import FAST_RETRY
 
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
+
 EXAMPLES = 10  # per endpoint; `--hypothesis-seed` or more examples for a deeper search
 SETTINGS = load_settings()
 

@@ -9,6 +9,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from core.config import load_settings
 from core.connections import Connections
 from core.departments import Departments
@@ -17,6 +19,8 @@ from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
 from core.sandbox.world import build_sandbox, generate, sandbox_credentials
 from core.service import sync_master_data
 from tests.helpers import reliability
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 FULL = os.environ.get("DUVI_RELIABILITY_FULL") == "1"
 ITEMS, LIMIT, WINDOW = (10_000, 600, 60.0) if FULL else (2_000, 600, 6.0)

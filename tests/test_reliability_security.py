@@ -28,6 +28,8 @@ from tests.helpers import reliability
 from tests.sandbox_fixtures import Installation
 from tests.served import ROOT, free_port
 
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
+
 WEBHOOK_SECRET = f"hook-{uuid.uuid4().hex}"
 
 

@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from core.config import load_settings
 from core.departments import Departments
 from core.runtime import Runtime
@@ -23,6 +25,8 @@ from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
 from core.sandbox.world import sandbox_credentials
 from tests.helpers import reliability
 from tests.served import free_port, served_env, served_sandbox, store_duell_secrets
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 FULL = os.environ.get("DUVI_RELIABILITY_FULL") == "1"
 SOAK = 600.0 if FULL else 30.0

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from core.ledger import Ledger, State
 from core.service import run_department
 from tests.helpers import reliability
 from tests.sandbox_fixtures import Installation
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 
 async def test_tokens_revoked_mid_run_are_renewed_and_nothing_is_sent_twice(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from core.leases import Leases
 from core.ledger import Ledger, State
 from core.runner import Runner
 from tests.sandbox_fixtures import Installation
 
 
+@pytest.mark.slow
 async def test_a_round_transfers_departments_with_automatic_transfer(
     installation: Installation,
 ) -> None:
@@ -22,6 +25,7 @@ async def test_a_round_transfers_departments_with_automatic_transfer(
     assert Leases(installation.rt.store).holder_of("department:1") is None  # released
 
 
+@pytest.mark.slow
 async def test_two_runners_never_work_on_one_department_at_once(
     installation: Installation,
 ) -> None:
@@ -36,6 +40,7 @@ async def test_two_runners_never_work_on_one_department_at_once(
     assert len(report.transferred["1"]) > 0
 
 
+@pytest.mark.slow
 async def test_an_expired_lease_blocks_nobody(installation: Installation) -> None:
     stale = Leases(installation.rt.store, "killed-runner")
     assert stale.acquire("department:1", ttl=-1)  # a runner that died holding it
@@ -43,6 +48,7 @@ async def test_an_expired_lease_blocks_nobody(installation: Installation) -> Non
     assert "1" in report.transferred
 
 
+@pytest.mark.slow
 async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_up(
     installation: Installation,
 ) -> None:

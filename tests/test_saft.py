@@ -47,6 +47,7 @@ def test_round_trip(reports, exported: bytes) -> None:
         assert read.inconsistencies() == []
 
 
+@pytest.mark.slow
 def test_read_from_a_path_and_the_sandbox_command(tmp_path: Path) -> None:
     out = tmp_path / "dept1.xml"
     r = subprocess.run(

@@ -22,9 +22,11 @@ from core.ledger import Ledger
 from core.runtime import Runtime
 from core.sandbox.world import sandbox_credentials
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="needs tmux (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run installs it)"),
+]
 
 
 class Tmux:
