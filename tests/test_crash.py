@@ -39,7 +39,7 @@ POINTS = (
 # `duvi sync --entity` for each kind: one kind per process, so a failpoint's n-th pass is the
 # n-th document of that kind.
 ENTITY = {ZREPORT: "zreports", INVOICE: "invoices", STOCK: "stock"}
-KILLS, MAX_RUNS = 3, 12  # per failpoint and kind
+KILLS, MAX_RUNS = 2, 10  # per failpoint and kind
 SMALL = ("--products", "300", "--customers", "300")
 DEPT1_KEYS = ("DUELL-Z-1-", "DUELL-INV-1-", "DUELL-STOCK-1-")
 MATRIX = "Crash: SIGKILL at every failpoint of every document kind"
