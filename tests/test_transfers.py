@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from core.departments import Departments
-from core.errors import ConfigError
+from core.errors import ConfigError, DuviError
 from core.ledger import Ledger, State
 from core.service import import_saft, release, transfer
-from core.transfers import INVOICE, ZREPORT, PreflightError
+from core.transfers import INVOICE, STOCK, ZREPORT, PreflightError
 from tests.sandbox_fixtures import Installation
 
 
@@ -113,6 +113,61 @@ async def test_a_refused_journal_fails_and_is_retried_after_the_fix(
     retried = await run(installation, kinds=(ZREPORT,), retry_failed=True)
     assert {o.state for o in retried} == {State.CONFIRMED}
     assert {j["branch"] for j in installation.company.journals.values()} == {"2"}
+
+
+def vat_rates(payload: dict) -> set[Decimal]:
+    """The VAT rates a Z-report's or an invoice basis's payload uses."""
+    return {Decimal(str(x["rate"])) for x in payload.get("sales", [])} | {
+        Decimal(str(x["vat_rate"])) for x in payload.get("lines", [])
+    }
+
+
+@pytest.mark.parametrize("kind", [ZREPORT, INVOICE])
+async def test_a_document_in_doubt_is_looked_up_before_it_is_held(
+    installation: Installation, kind: str
+) -> None:
+    """A kill between the POST and the ledger's commit leaves a row `sent`. If its document
+    can no longer be built (its VAT rate unmapped since), it is still looked up first: held
+    instead, a retry would put it back to pending and post it a second time."""
+    posted = next(o for o in await run(installation, kinds=(kind,)) if o.visma_number)
+    store, ledger = installation.rt.store, Ledger(installation.rt.store)
+    with store.write():  # what the kill leaves
+        store.conn.execute(
+            "UPDATE ledger SET state = 'sent', visma_number = NULL WHERE key = ?", [posted.key]
+        )
+    depts = Departments(installation.rt.store, installation.rt.secrets)
+    mapped = depts.vat_mappings("1")
+    row = ledger.get(posted.key)
+    assert row is not None
+    for rate in vat_rates(row.payload):
+        depts.set_vat_mapping("1", rate, None)
+    again = await run(installation, kinds=(kind,))
+    assert [(o.key, o.state, o.visma_number, o.looked_up) for o in again] == [
+        (posted.key, State.CONFIRMED, posted.visma_number, True)
+    ]
+    for rate in vat_rates(row.payload):
+        depts.set_vat_mapping("1", rate, mapped[rate].visma_vat_id)
+    await run(installation, kinds=(kind,), retry_failed=True)
+    company = installation.company
+    refs = (
+        [j["description"].split()[0] for j in company.journals.values()]
+        if kind == ZREPORT
+        else [i["externalReference"] for i in company.invoices.values()]
+    )
+    assert refs.count(posted.key) == 1
+
+
+async def test_a_stock_issue_is_never_released_as_an_invoice(installation: Installation) -> None:
+    """Stock issues are released when they are transferred; `release` refuses them rather
+    than release whatever invoice happens to carry the same number."""
+    draft = next(o for o in await run(installation, kinds=(INVOICE,)) if o.visma_number)
+    assert draft.visma_number is not None
+    ledger, key = Ledger(installation.rt.store), "DUELL-STOCK-1-2026-10-01"
+    ledger.register(key, "1", STOCK, "2026-10-01", {"date": "2026-10-01", "items": {}})
+    ledger.confirm(key, draft.visma_number)  # Visma numbers issues and invoices apart
+    with pytest.raises(DuviError, match="is a stock issue: it was released when"):
+        await release(installation.rt, key, connections=installation.connections)
+    assert installation.company.invoices[draft.visma_number]["status"] == "Hold"
 
 
 async def test_invoice_bases_become_drafts_once(installation: Installation) -> None:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from core.customer_record import from_duell, from_visma, to_duell, visma_keys
-from core.failpoints import failpoint
+from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError
 from core.matching import CustomerIndex, Keys
 from core.models import Master
@@ -115,7 +115,7 @@ class CustomerSync(MasterDataSync):
                 if target is None:
                     self.links.intend(did, fields["name"])
                     target = await self._create(fields, records, linked)
-                    failpoint("customer-after-create")
+                    failpoint(Failpoint.CUSTOMER_AFTER_CREATE)
                     report.created += 1
                 else:
                     await self.visma.update_customer(target, self._write(fields, new=False))

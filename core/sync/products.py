@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from core.failpoints import failpoint
+from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError
 from core.models import Master, Product
 from core.sync.base import MasterDataSync
@@ -108,7 +108,7 @@ class ProductSync(MasterDataSync):
                     report.updated += 1
                 else:
                     await self._create(number, self._write(fields, None, xref))
-                    failpoint("product-after-create")
+                    failpoint(Failpoint.PRODUCT_AFTER_CREATE)
                     report.created += 1
                 report.writes += 1
             except VismaError as exc:

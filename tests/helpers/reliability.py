@@ -12,11 +12,23 @@ from typing import Any
 
 FIGURES: dict[str, dict[str, Any]] = {}  # section -> figure -> value
 NOTES: dict[str, str] = {}  # section -> what was done
+ROWS = "rows"  # a figure that is a table: row -> column -> value (see record_row)
 
 
 def record(section: str, note: str, **figures: Any) -> None:
     NOTES[section] = note
     FIGURES.setdefault(section, {}).update(figures)
+
+
+def record_row(section: str, note: str, row: str, **columns: int) -> None:
+    """One row of a section that is a table (a parametrised test records one row per case);
+    the section's totals are the sums of its rows' columns."""
+    NOTES[section] = note
+    figures = FIGURES.setdefault(section, {})
+    rows = figures.setdefault(ROWS, {})
+    rows[row] = columns
+    for name in columns:
+        figures[name] = sum(r.get(name, 0) for r in rows.values())
 
 
 def write(path: Path, *, passed: bool) -> None:
@@ -51,8 +63,17 @@ def write(path: Path, *, passed: bool) -> None:
     for section in sorted(sections):
         entry = sections[section]
         lines += [f"## {section}", "", entry["note"], "", f"Measured {entry['measured']}.", ""]
+        figures = dict(entry["figures"])
+        if rows := figures.pop(ROWS, None):
+            columns = list(next(iter(rows.values())))
+            lines += ["| " + " | ".join(["", *columns]) + " |", "|---" * (len(columns) + 1) + "|"]
+            lines += [
+                "| " + " | ".join([row, *(_fmt(rows[row].get(c)) for c in columns)]) + " |"
+                for row in sorted(rows)
+            ]
+            lines += ["", "Totals:", ""]
         lines += ["| figure | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(v)} |" for k, v in entry["figures"].items()]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in figures.items()]
         lines.append("")
     path.write_text("\n".join(lines))
 

@@ -1,0 +1,127 @@
+"""Daily settlements, invoice bases and stock issues to Visma, exactly once.
+
+Z-reports become v2 journal transactions on hold (zreports.py), invoice bases v2 customer
+invoices on hold (invoices.py, with their customers from customers.py), each day's sales an
+inventory issue (stock.py). All of them go through one protocol, `post_once` (posting.py):
+registered in the ledger with their key before anything is sent, marked `sent` before the
+POST, confirmed only with Visma's number, looked up in Visma after any doubt.
+"""
+
+from __future__ import annotations
+
+import json
+
+from core.accounting import Journal
+from core.departments import Departments
+from core.duell.client import DuellClient
+from core.errors import DuviError
+from core.eventlog import EventLog
+from core.http import about
+from core.ledger import Ledger, State
+from core.models import Department, ZReport
+from core.transfers.invoices import Invoices, invoice_key
+from core.transfers.posting import Kind, Outcome, PreflightError
+from core.transfers.reference import References, VismaReference
+from core.transfers.stock import StockIssues, stock_key
+from core.transfers.zreports import ZReports, journal_write
+from core.visma.client import VismaClient
+
+ZREPORT, INVOICE, STOCK = Kind.ZREPORT, Kind.INVOICE, Kind.STOCK
+
+__all__ = [
+    "INVOICE",
+    "STOCK",
+    "ZREPORT",
+    "Kind",
+    "Outcome",
+    "PreflightError",
+    "Settlements",
+    "invoice_key",
+    "journal_write",
+    "stock_key",
+]
+
+
+class Settlements:
+    """One department's transfers, with its clients."""
+
+    def __init__(
+        self,
+        dept: Department,
+        departments: Departments,
+        ledger: Ledger,
+        visma: VismaClient,
+        log: EventLog,
+        duell: DuellClient | None = None,
+    ) -> None:
+        self.dept = dept
+        self.departments = departments
+        self.ledger = ledger
+        self.visma = visma
+        self.duell = duell
+        self.log = log
+        self.references = References(visma)
+        self.zreports = ZReports(dept, departments, ledger, visma, log, self.references)
+        self.invoices = Invoices(dept, departments, ledger, visma, log, self.references)
+        self.stock = StockIssues(dept.id, ledger, visma, log)
+
+    def _duell(self) -> DuellClient:
+        assert self.duell is not None, "fetching from DUELL needs the DUELL client"
+        return self.duell
+
+    # -- getting documents into the ledger --------------------------------------------------
+
+    async def fetch_zreports(self) -> int:
+        """New Z-reports from DUELL into the ledger (kept locally before anything else)."""
+        return await self.zreports.fetch(self._duell())
+
+    def register_zreport(self, z: ZReport) -> bool:
+        return self.zreports.register(z)
+
+    async def fetch_invoices(self) -> int:
+        return await self.invoices.fetch(self._duell())
+
+    def register_stock(self) -> int:
+        return self.stock.register()
+
+    # -- preflight --------------------------------------------------------------------------
+
+    async def reference(self) -> VismaReference:
+        return await self.references.get()
+
+    async def preflight(self, journals: list[Journal]) -> None:
+        await self.zreports.preflight(journals)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def transfer_zreports(self, *, retry_failed: bool = False) -> list[Outcome]:
+        return await self.zreports.transfer(retry_failed=retry_failed)
+
+    async def transfer_invoices(self, *, retry_failed: bool = False) -> list[Outcome]:
+        return await self.invoices.transfer(retry_failed=retry_failed)
+
+    async def transfer_stock(self) -> list[Outcome]:
+        return await self.stock.transfer()
+
+    # -- releasing (bokføre) ------------------------------------------------------------------
+
+    async def release(self, key: str) -> str:
+        row = self.ledger.get(key)
+        if row is None or row.state != State.CONFIRMED or not row.visma_number:
+            raise DuviError(f"{key} is not confirmed in Visma yet", "transfer it first")
+        if row.kind == STOCK:
+            raise DuviError(
+                f"{key} is a stock issue: it was released when it was transferred",
+                "nothing to do; batches and invoices are the ones released by hand",
+            )
+        with about(key):
+            if row.kind == ZREPORT:
+                result = await self.visma.release_journal(row.visma_number)
+            else:
+                result = await self.visma.release_invoice(row.visma_number)
+        self.log.info(
+            f"{key} released in Visma ({row.visma_number})",
+            department_id=self.dept.id,
+            entity=row.kind,
+        )
+        return json.dumps({"result": result.action_result, "number": row.visma_number})

@@ -1,0 +1,109 @@
+"""The Visma customer of an invoice basis: linked before, matched (org. number, phone, e-mail),
+or created. Several candidates are a conflict that waits for a person, never a guess."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from core.conflicts import Conflicts
+from core.customer_record import from_duell, from_visma, visma_keys
+from core.errors import DuviError
+from core.eventlog import EventLog
+from core.matching import CustomerIndex, Keys
+from core.models import Customer, Department
+from core.store import Store
+from core.sync.links import Link, Links
+from core.visma.client import VismaClient
+from core.visma.models import ContactWrite, CustomerWrite
+
+
+class InvoiceCustomers:
+    """One department's invoice customers; Visma's customers and the links are read once."""
+
+    def __init__(self, dept: Department, store: Store, visma: VismaClient, log: EventLog) -> None:
+        self.dept = dept
+        self.visma = visma
+        self.log = log
+        self.links = Links(store, dept.id, "customer")
+        self.conflicts = Conflicts(store)
+        self._linked: dict[str, str] | None = None  # DUELL id -> Visma number
+        self._index: tuple[CustomerIndex, dict[Hashable, dict[str, Any]]] | None = None
+
+    async def number(self, customer: Customer) -> str:
+        """The Visma customer number for a DUELL customer (creating it when nothing matches).
+        Raises DuviError when a person has to decide."""
+        duell_id = str(customer.customer_id)
+        if self._linked is None:
+            self._linked = {lk.duell_id: lk.visma_id for lk in self.links.all()}
+        if duell_id in self._linked:
+            return self._linked[duell_id]
+        decided = self.conflicts.open_for(self.dept.id, "customer", duell_id)
+        if decided is not None and decided.state == "ignored":
+            raise DuviError(
+                f"the customer conflict of '{customer.name}' was set to ignore",
+                "reopen it in the conflicts screen and link or create the customer",
+            )
+        keys = Keys.of(customer.org_no, customer.phone, customer.email)
+        create = (
+            decided is not None
+            and decided.state == "resolved"
+            and ((decided.resolution or {}).get("action") == "create")
+        )
+        if not create:
+            matched = await self._match(customer, keys)
+            if matched is not None:
+                return self._link(duell_id, matched)
+        number = await self.visma.create_customer(
+            CustomerWrite(
+                name=customer.name,
+                corporate_id=keys.orgnr,
+                main_contact=ContactWrite(email=customer.email, phone1=customer.phone)
+                if customer.email or customer.phone
+                else None,
+            )
+        )
+        return self._link(duell_id, number)
+
+    async def _match(self, customer: Customer, keys: Keys) -> str | None:
+        """The one Visma customer the keys point at, if any; several are a conflict."""
+        index, by_number = await self._visma_customers()
+        match = index.match(keys, allow_duplicates=self.dept.settings.allow_duplicate_customers)
+        if match.warning:
+            self.log.warning(
+                f"customer '{customer.name}': {match.warning}",
+                department_id=self.dept.id,
+                entity="customer",
+            )
+        if match.conflict:
+            self.conflicts.raise_conflict(
+                self.dept.id,
+                "customer",
+                "duell",
+                str(customer.customer_id),
+                from_duell(customer),
+                [{"id": n, **by_number[n]} for n in match.conflict],
+                match.key or "",
+            )
+            raise DuviError(
+                f"customer '{customer.name}' has {len(match.conflict)} candidates in "
+                f"Visma with the same {match.key}",
+                "resolve the duplicate-customer conflict, then retry the invoice",
+            )
+        return None if match.candidate is None else str(match.candidate)
+
+    async def _visma_customers(self) -> tuple[CustomerIndex, dict[Hashable, dict[str, Any]]]:
+        """The company's customers, indexed by matching key (read once per run)."""
+        if self._index is None:
+            customers = [c async for c in self.visma.list_customers()]
+            self._index = (
+                CustomerIndex((c.number, visma_keys(c)) for c in customers),
+                {c.number: from_visma(c) for c in customers},
+            )
+        return self._index
+
+    def _link(self, duell_id: str, visma_number: str) -> str:
+        self.links.save_many([Link(duell_id, visma_number, None)])
+        assert self._linked is not None
+        self._linked[duell_id] = visma_number
+        return visma_number

@@ -1,0 +1,144 @@
+"""Invoice bases to Visma as v2 customer invoices on hold (drafts), carrying their ledger key
+as the external reference."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.accounting import rate_text
+from core.departments import Departments
+from core.duell.client import DuellClient
+from core.errors import DuviError
+from core.eventlog import EventLog
+from core.ledger import Ledger
+from core.models import Department, InvoiceBasis
+from core.transfers.customers import InvoiceCustomers
+from core.transfers.posting import (
+    Document,
+    Found,
+    Kind,
+    Outcome,
+    post_once,
+    retry_held,
+    to_send,
+)
+from core.transfers.reference import References
+from core.visma.client import VismaClient
+from core.visma.models import InvoiceLineWrite, InvoiceWrite
+from core.visma.wire import format_date
+
+
+def invoice_key(department_id: str, invoice_id: int) -> str:
+    return f"DUELL-INV-{department_id}-{invoice_id}"
+
+
+class InvoiceDocument(Document):
+    kind = Kind.INVOICE
+    posted_as = "draft invoice {}"
+
+    def __init__(
+        self,
+        key: str,
+        inv: InvoiceBasis,
+        dept: Department,
+        vat_ids: dict[Decimal, str],
+        visma: VismaClient,
+        customers: InvoiceCustomers,
+        references: References,
+    ) -> None:
+        super().__init__()
+        self.key, self.inv, self.dept, self.vat_ids = key, inv, dept, vat_ids
+        self.visma, self.customers, self.references = visma, customers, references
+        self.write: InvoiceWrite | None = None
+
+    async def find(self, key: str) -> Found | None:
+        found = await self.visma.find_invoices_by_external_reference(key)
+        return Found(found[0].reference_number or "") if found else None
+
+    async def prepare(self) -> None:
+        """The lines' VAT codes and the customer (linked, matched or created). A VAT rate
+        without a Visma VAT code holds the invoice until it is mapped."""
+        inv, settings = self.inv, self.dept.settings
+        missing = sorted({ln.vat_rate for ln in inv.lines if ln.vat_rate not in self.vat_ids})
+        if missing:
+            raise DuviError(
+                "; ".join(f"map VAT rate {rate_text(r)} % to a Visma VAT code" for r in missing)
+            )
+        customer = await self.customers.number(inv.customer)
+        vat = (await self.references.get()).vat
+        lines = []
+        for ln in inv.lines:
+            category = vat.get(self.vat_ids[ln.vat_rate])
+            lines.append(
+                InvoiceLineWrite(
+                    description=ln.description[:255],
+                    quantity=ln.quantity,
+                    unit_price_in_currency=ln.unit_price_ex_vat,
+                    discount_percent=ln.discount_percent or None,
+                    vat_code_id=category.vat_category_id if category else None,
+                )
+            )
+        self.write = InvoiceWrite(
+            customer_number=customer,
+            hold=True,
+            external_reference=self.key,
+            document_date=format_date(inv.date),
+            invoice_text=(inv.reference or f"Fakturagrunnlag {inv.invoice_id}")[:255],
+            branch_number=settings.branch_number if settings.several_clients else None,
+            invoice_lines=lines,
+        )
+
+    async def post(self) -> str:
+        assert self.write is not None, "prepare() builds the invoice"
+        return await self.visma.create_invoice(self.write)
+
+
+class Invoices:
+    """One department's invoice bases: from DUELL into the ledger, from the ledger to Visma."""
+
+    def __init__(
+        self,
+        dept: Department,
+        departments: Departments,
+        ledger: Ledger,
+        visma: VismaClient,
+        log: EventLog,
+        references: References,
+    ) -> None:
+        self.dept = dept
+        self.departments = departments
+        self.ledger = ledger
+        self.visma = visma
+        self.log = log
+        self.references = references
+        self.customers = InvoiceCustomers(dept, departments.store, visma, log)
+
+    async def fetch(self, duell: DuellClient) -> int:
+        cursor = int(self.ledger.cursor(self.dept.id, Kind.INVOICE) or 0)
+        new = 0
+        async for inv in duell.list_invoice_bases(self.dept.id, after_id=cursor):
+            new += self.ledger.register(
+                invoice_key(self.dept.id, inv.invoice_id),
+                self.dept.id,
+                Kind.INVOICE,
+                str(inv.invoice_id),
+                inv.model_dump(mode="json"),
+            )
+            cursor = max(cursor, inv.invoice_id)
+        self.ledger.set_cursor(self.dept.id, Kind.INVOICE, str(cursor))
+        return new
+
+    async def transfer(self, *, retry_failed: bool = False) -> list[Outcome]:
+        """Every pending invoice basis as a draft."""
+        if retry_failed:
+            retry_held(self.ledger, self.dept.id, Kind.INVOICE)
+        outcomes = []
+        mappings = self.departments.vat_mappings(self.dept.id)
+        vat_ids = {rate: m.visma_vat_id for rate, m in mappings.items() if m.visma_vat_id}
+        for row in to_send(self.ledger, self.dept.id, Kind.INVOICE):
+            inv = InvoiceBasis.model_validate(row.payload)
+            doc = InvoiceDocument(
+                row.key, inv, self.dept, vat_ids, self.visma, self.customers, self.references
+            )
+            outcomes.append(await post_once(self.ledger, self.log, row, doc))
+        return outcomes

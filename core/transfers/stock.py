@@ -1,0 +1,132 @@
+"""Each day's sales to Visma as an inventory issue (with stock update on). An issue changes
+stock only once it is released, so it is confirmed only then: until that, it stays `sent`, and
+the next run finds it by its key and releases it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from core.eventlog import EventLog
+from core.http import TransientError
+from core.ledger import Ledger, LedgerRow
+from core.models import ZReport
+from core.transfers.posting import Document, Found, Kind, Outcome, Unfinished, post_once, to_send
+from core.visma.client import VismaClient
+from core.visma.errors import VismaError
+from core.visma.models import IssueLineWrite, IssueWrite
+from core.visma.wire import format_date
+
+
+def stock_key(department_id: str, day: str) -> str:
+    return f"DUELL-STOCK-{department_id}-{day}"
+
+
+class IssueDocument(Document):
+    kind = Kind.STOCK
+    posted_as = "stock issue {} (released)"
+
+    def __init__(self, visma: VismaClient, row: LedgerRow) -> None:
+        super().__init__()
+        self.visma = visma
+        self.key, self.day, self.items = row.key, row.payload["date"], row.payload["items"]
+
+    async def find(self, key: str) -> Found | None:
+        found = [i async for i in self.visma.list_issues() if i.external_reference == key]
+        if not found:
+            return None
+        return Found(found[0].reference_number or "", finished=found[0].status == "Released")
+
+    async def post(self) -> str:
+        return await self.visma.create_issue(
+            IssueWrite(
+                hold=False,
+                date=format_date(date.fromisoformat(self.day)),
+                external_reference=self.key,
+                description=f"{self.key} Salg fra DUELL {self.day}",
+                issue_lines=[
+                    IssueLineWrite(
+                        inventory_number=n,
+                        quantity=Decimal(q),
+                        warehouse_id="MAIN",
+                        tran_type="Issue",
+                    )
+                    for n, q in self.items.items()
+                ],
+            )
+        )
+
+    async def finish(self, number: str) -> None:
+        """Release it."""
+        try:
+            await self.visma.release_issue(number)
+        except (VismaError, TransientError) as exc:
+            # A release whose answer was lost is refused when tried again ("already
+            # released"): Visma's record says which it is.
+            status = [
+                i.status async for i in self.visma.list_issues() if i.reference_number == number
+            ]
+            if status != ["Released"]:
+                raise Unfinished(f"not released: {exc.message}") from exc
+
+
+class StockIssues:
+    """One department's stock issues: recorded from the Z-reports in the ledger, then sent."""
+
+    def __init__(self, department_id: str, ledger: Ledger, visma: VismaClient, log: EventLog):
+        self.department_id = department_id
+        self.ledger = ledger
+        self.visma = visma
+        self.log = log
+
+    def register(self) -> int:
+        """One stock issue per business date: the items sold on the day's Z-reports. A
+        Z-report that arrives after its day's issue was recorded (a second till closing late,
+        a Z-report DUELL lists the next morning) gets a supplementary issue, keyed by the day
+        and -2, -3 …: a recorded issue is never changed, and no sale is left out of stock."""
+        reports: dict[str, list[tuple[LedgerRow, ZReport]]] = {}
+        for row in self.ledger.rows(self.department_id, kind=Kind.ZREPORT):
+            z = ZReport.model_validate(row.payload)
+            reports.setdefault(z.business_date.isoformat(), []).append((row, z))
+        issued: dict[str, list[LedgerRow]] = {}
+        for row in self.ledger.rows(self.department_id, kind=Kind.STOCK):
+            issued.setdefault(row.payload["date"], []).append(row)
+        new = 0
+        for day, day_reports in sorted(reports.items()):
+            earlier = issued.get(day, [])
+            covered = {k for row in earlier for k in _covers(row, [r for r, _ in day_reports])}
+            fresh = [(r, z) for r, z in day_reports if r.key not in covered]
+            items: dict[str, Decimal] = {}
+            for _, z in fresh:
+                for item in z.items_sold:
+                    n = item.product_number
+                    items[n] = items.get(n, Decimal(0)) + item.quantity
+            if not items:
+                continue
+            key = stock_key(self.department_id, day)
+            new += self.ledger.register(
+                f"{key}-{len(earlier) + 1}" if earlier else key,
+                self.department_id,
+                Kind.STOCK,
+                day,
+                {
+                    "date": day,
+                    "zreports": sorted(r.key for r, _ in fresh),
+                    "items": {n: str(q) for n, q in sorted(items.items())},
+                },
+            )
+        return new
+
+    async def transfer(self) -> list[Outcome]:
+        return [
+            await post_once(self.ledger, self.log, row, IssueDocument(self.visma, row))
+            for row in to_send(self.ledger, self.department_id, Kind.STOCK)
+        ]
+
+
+def _covers(stock: LedgerRow, day_reports: list[LedgerRow]) -> list[str]:
+    """The Z-reports a recorded stock issue holds. Issues recorded before that was noted
+    hold those of their day that were in the ledger when they were recorded."""
+    if "zreports" in stock.payload:
+        return list(stock.payload["zreports"])
+    return [r.key for r in day_reports if r.created_at <= stock.created_at]
