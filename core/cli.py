@@ -196,6 +196,7 @@ def sync_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
+    from core import boot
     from core.runtime import Runtime
     from core.service import (
         RUNNABLE,
@@ -209,11 +210,13 @@ def sync_cmd(
     if entity not in RUNNABLE:
         raise typer.BadParameter(f"use one of {', '.join(RUNNABLE)}", param_hint="--entity")
     total = RunResult()
-    with Runtime.open(CliState.settings()) as rt:
+    with Runtime.open(CliState.settings()) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "syncing")
         for d in department_ids(rt, dept):
             try:
-                r = _run_async(run_department(rt, d, entity, retry_failed=retry_failed))
+                r = _run_async(
+                    run_department(rt, d, entity, retry_failed=retry_failed, connections=conns)
+                )
             except RunError as exc:  # the other steps ran; say what failed, go on
                 r = exc.result
                 typer.echo(f"error: {exc.message}\n  → {exc.remedy}", err=True)
@@ -252,16 +255,17 @@ def pull_cmd(
     dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
 ) -> None:
     """First-time pull of everything from Visma into DUELL (before switching the master)."""
+    from core import boot
     from core.audit import record
     from core.runtime import Runtime
     from core.service import refuse_if_read_only, sync_master_data
 
     if entity not in ("products", "customers"):
         raise typer.BadParameter("use products or customers", param_hint="ENTITY")
-    with Runtime.open(CliState.settings()) as rt:
+    with Runtime.open(CliState.settings()) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "pulling")
         record(rt.store, "pull.first_time", department_id=dept, target=entity)
-        r = _run_async(sync_master_data(rt, dept, entity, first_time=True))
+        r = _run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
     typer.echo(
         f"{entity}: {r.created} created, {r.updated} updated, {r.unchanged} unchanged, "
         f"{r.conflicts} conflicts"
@@ -282,14 +286,17 @@ def import_saft_cmd(
     """Z-reports from a SAF-T Cash Register file, through the same never-twice path."""
     from pathlib import Path
 
+    from core import boot
     from core.audit import record
     from core.runtime import Runtime
     from core.service import import_saft, refuse_if_read_only
 
-    with Runtime.open(CliState.settings()) as rt:
+    with Runtime.open(CliState.settings()) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "importing")
         record(rt.store, "import.saft", department_id=dept, target=file)
-        outcomes = _run_async(import_saft(rt, Path(file), dept, send=not no_transfer))
+        outcomes = _run_async(
+            import_saft(rt, Path(file), dept, send=not no_transfer, connections=conns)
+        )
     _print_outcomes(outcomes, as_json)
 
 
@@ -338,14 +345,15 @@ def release_cmd(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: post it in Visma for good.")] = False,
 ) -> None:
     """Release (bokføre) a confirmed batch or invoice in Visma. Asks for --yes."""
+    from core import boot
     from core.runtime import Runtime
     from core.service import release
 
     if not yes:
         typer.echo(f"Releasing {key} posts it in Visma for good. Run again with --yes.", err=True)
         raise typer.Exit(1)
-    with Runtime.open(CliState.settings()) as rt:
-        typer.echo(_run_async(release(rt, key)))
+    with Runtime.open(CliState.settings()) as rt, boot.connections(rt) as conns:
+        typer.echo(_run_async(release(rt, key, connections=conns)))
 
 
 @app.command("run")
@@ -356,17 +364,18 @@ def run_cmd(
     import asyncio
     import signal
 
+    from core import boot
     from core.runner import Runner
     from core.runtime import Runtime
     from core.service import refuse_if_read_only
 
-    with Runtime.open(CliState.settings()) as rt:
+    with Runtime.open(CliState.settings()) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "the automatic transfer")
         if not once:
             from core.sync.webhooks import refuse_open_receiver
 
             refuse_open_receiver(rt.settings.webhook_host, rt.settings.webhook_secret)
-        runner = Runner(rt)
+        runner = Runner(rt, connections=conns)
         if once:
             report = asyncio.run(runner.run_once())
             for dept, outcomes in report.transferred.items():
@@ -458,6 +467,7 @@ def conflicts_resolve(
     now: Annotated[bool, typer.Option("--now", help="Apply at once (else: next sync).")] = False,
 ) -> None:
     """Decide a conflict: --link X, --create, --merge X --field name=value, or --ignore."""
+    from core import boot
     from core.runtime import Runtime
     from core.service import resolve_conflict
 
@@ -474,7 +484,7 @@ def conflicts_resolve(
         if not eq:
             raise typer.BadParameter(f"{f!r} is not name=value", param_hint="--field")
         fields[name] = value
-    with Runtime.open(CliState.settings()) as rt:
+    with Runtime.open(CliState.settings()) as rt, boot.connections(rt) as conns:
         try:
             c = _run_async(
                 resolve_conflict(
@@ -484,6 +494,7 @@ def conflicts_resolve(
                     candidate=link or merge,
                     fields=fields,
                     apply_now=now,
+                    connections=conns,
                 )
             )
         except KeyError:
@@ -498,6 +509,7 @@ app.add_typer(doctor_app, name="doctor")
 
 
 def _doctor_checks(rt: Any, dept: str | None, integrity: bool, stale_hours: int) -> list:
+    from core import boot
     from core.departments import Departments
     from core.doctor import run_doctor
 
@@ -505,7 +517,10 @@ def _doctor_checks(rt: Any, dept: str | None, integrity: bool, stale_hours: int)
     ids = [d.id for d in depts.list()] if dept is None else [dept]
     if dept is not None and depts.get(dept) is None:
         raise typer.BadParameter(f"there is no department {dept!r}", param_hint="--dept")
-    return _run_async(run_doctor(rt, ids, integrity=integrity, stale_hours=stale_hours))
+    with boot.connections(rt) as conns:
+        return _run_async(
+            run_doctor(rt, ids, connections=conns, integrity=integrity, stale_hours=stale_hours)
+        )
 
 
 @doctor_app.callback(invoke_without_command=True)
@@ -565,11 +580,12 @@ def doctor_duplicates(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Duplicate customer clusters inside Visma and inside DUELL (before choosing a master)."""
+    from core import boot
     from core.runtime import Runtime
     from core.service import duplicate_report
 
-    with Runtime.open(CliState.settings()) as rt:
-        report = _run_async(duplicate_report(rt, dept))
+    with Runtime.open(CliState.settings()) as rt, boot.connections(rt) as conns:
+        report = _run_async(duplicate_report(rt, dept, connections=conns))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         return
