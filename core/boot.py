@@ -45,13 +45,16 @@ def sandbox_endpoints(
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await sb.app(scope, receive, send)  # whatever app the sandbox has now (benches wrap it)
 
-    state = sb.duell.state
+    def duell_account() -> tuple[str, SecretStr]:
+        state = sb.duell.state
+        return state.client_number, SecretStr(state.client_token)
+
     return Endpoints(
         sb.visma_url,
         sb.connect_url,
         sb.duell_url,
         transport or httpx.ASGITransport(app=app),
-        (state.client_number, SecretStr(state.client_token)),
+        duell_account,
     )
 
 

@@ -27,13 +27,14 @@ DUELL_SECRETS = "duell"  # the secrets file's section for the DUELL account
 @dataclass(frozen=True)
 class Endpoints:
     """The three services' base URLs, the transport to reach them by (None: the network), and
-    a DUELL account of their own (a simulator's; None: the one in the secrets file)."""
+    a DUELL account of their own (a simulator's, asked whenever a client is made, as it may
+    change; None: the one in the secrets file)."""
 
     visma_url: str
     connect_url: str
     duell_url: str
     transport: httpx.AsyncBaseTransport | None = None
-    duell_account: tuple[str, SecretStr] | None = None
+    duell_account: Callable[[], tuple[str, SecretStr]] | None = None
 
     @classmethod
     def of(cls, settings: Any) -> Endpoints:
@@ -109,7 +110,7 @@ class Connections:
     def duell(self, *, department_id: str | None = None, run_id: int | None = None) -> DuellClient:
         where = self.where()
         if where.duell_account is not None:
-            number, token = where.duell_account
+            number, token = where.duell_account()
         else:
             n = self.rt.secrets.get(DUELL_SECRETS, "client_number")
             t = self.rt.secrets.get(DUELL_SECRETS, "client_token")
