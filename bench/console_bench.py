@@ -92,13 +92,15 @@ def add_events(home: Path, n: int) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from store_bench import make_rows
 
+    from core.boot import ensure_installation
     from core.config import load_settings
     from core.eventlog import _INSERT
-    from core.overview import load_overview
+    from core.runtime import Runtime
     from core.store import Store
 
     settings = load_settings(home=home, sandbox=True)
-    load_overview(settings)  # the sandbox's first start: departments 1 and 2 set up
+    with Runtime.open(settings) as rt:
+        ensure_installation(rt)  # the sandbox's first start: departments 1 and 2 set up
     store = Store(settings.database)
     rows = make_rows(n)
     for i in range(0, n, 50_000):

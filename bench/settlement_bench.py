@@ -53,12 +53,11 @@ def bench_journals() -> None:
 
 async def bench_transfers(drop_rate: float) -> None:
     os.environ["DUVI_HOME"] = tempfile.mkdtemp()
+    from core.boot import connections, ensure_sandbox_setup
     from core.config import load_settings
-    from core.connections import Connections
     from core.departments import Departments
     from core.ledger import Ledger, State
     from core.runtime import Runtime
-    from core.sandbox.bootstrap import ensure_sandbox_setup
     from core.sandbox.world import sandbox_credentials
     from core.service import transfer
 
@@ -72,7 +71,7 @@ async def bench_transfers(drop_rate: float) -> None:
         )
     rt = Runtime.open(load_settings())
     ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(0))
-    conns = Connections(rt, sandbox_instance=sb)
+    conns = connections(rt, sandbox=sb)
     calls: Counter[tuple[str, str]] = Counter()
     inner = sb.app
 

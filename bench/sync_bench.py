@@ -23,11 +23,10 @@ async def bench_sync() -> None:
     # Measure the sync, not the rate limit: 10,000 items fill most of a 15,000/h budget,
     # and the pacer would (rightly) spread the rest over the hour.
     os.environ["DUVI_VISMA_RATE_BUDGET"] = "1000000"
+    from core.boot import connections, ensure_sandbox_setup
     from core.config import load_settings
-    from core.connections import Connections
     from core.departments import Departments
     from core.runtime import Runtime
-    from core.sandbox.bootstrap import ensure_sandbox_setup
     from core.sandbox.world import build_sandbox, generate, sandbox_credentials
     from core.service import sync_master_data
 
@@ -35,7 +34,7 @@ async def bench_sync() -> None:
     sb, _ = build_sandbox(0, world=world, rate_limit=1_000_000)
     rt = Runtime.open(load_settings())
     ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(0))
-    conns = Connections(rt, sandbox_instance=sb)
+    conns = connections(rt, sandbox=sb)
     visma_requests = sb.visma.requests
     for entity in ("products", "customers"):
         reads_before, writes_before = sb.visma.requests, sb.visma.writes

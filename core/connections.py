@@ -1,13 +1,17 @@
-"""Clients for a department: the real services, or the in-process sandbox in sandbox mode."""
+"""Where the services are and the clients that reach them. The engine is handed its Endpoints
+(core.boot decides between the real services and the sandbox) and never builds a simulator."""
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from core.bearer import HeldToken
 from core.departments import Departments
 from core.duell.client import DuellClient, open_duell
 from core.errors import ConfigError
@@ -20,36 +24,60 @@ from core.visma.client import VismaClient, open_visma
 DUELL_SECRETS = "duell"  # the secrets file's section for the DUELL account
 
 
-@cache
-def sandbox() -> Any:
-    """The process's in-process sandbox (seed 0), built on first use."""
-    from core.sandbox.world import build_sandbox
+@dataclass(frozen=True)
+class Endpoints:
+    """The three services' base URLs, the transport to reach them by (None: the network), and
+    a DUELL account of their own (a simulator's, asked whenever a client is made, as it may
+    change; None: the one in the secrets file)."""
 
-    return build_sandbox(0)[0]
+    visma_url: str
+    connect_url: str
+    duell_url: str
+    transport: httpx.AsyncBaseTransport | None = None
+    duell_account: Callable[[], tuple[str, SecretStr]] | None = None
+
+    @classmethod
+    def of(cls, settings: Any) -> Endpoints:
+        """The real services the settings name."""
+        if settings.sandbox:
+            raise ConfigError(
+                "sandbox mode, but nothing wired the sandbox to this call",
+                "this is a bug in duvi: core.boot.connections(rt) gives the engine its "
+                "endpoints; report it with `duvi support-bundle`",
+            )
+        return cls(settings.visma_base_url, settings.connect_base_url, settings.duell_base_url)
 
 
+@dataclass
 class Connections:
-    def __init__(
-        self,
-        rt: Runtime,
-        *,
-        sandbox_instance: Any = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.rt = rt
-        self.departments = Departments(rt.store, rt.secrets)
-        self.http_log = HttpLog(rt.store)
-        self._sandbox = sandbox_instance  # tests bring their own; else the process's
-        self._transport = transport
+    """The clients of one runtime: one HTTP-log writer for all of them, and every token they
+    obtain kept (per department and service) for the next client, while it is valid. A
+    long-lived holder (the runner) therefore logs in once per token lifetime, not per round."""
 
-    def endpoints(self) -> tuple[str, str, str, httpx.AsyncBaseTransport | None]:
-        s = self.rt.settings
-        if s.sandbox:
-            sb = self._sandbox or sandbox()
-            return sb.visma_url, sb.connect_url, sb.duell_url, self._transport or sb.transport()
-        return s.visma_base_url, s.connect_base_url, s.duell_base_url, self._transport
+    rt: Runtime
+    # None: the real services the settings name; a callable is asked on first use (the
+    # sandbox is built only when a command gets as far as a service).
+    endpoints: Endpoints | Callable[[], Endpoints] | None = None
+    departments: Departments = field(init=False)
+    http_log: HttpLog = field(init=False)
+    tokens: dict[tuple[str | None, ...], HeldToken] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.departments = Departments(self.rt.store, self.rt.secrets)
+        self.http_log = HttpLog(self.rt.store)
+
+    def where(self) -> Endpoints:
+        if self.endpoints is None:
+            self.endpoints = Endpoints.of(self.rt.settings)
+        elif not isinstance(self.endpoints, Endpoints):
+            self.endpoints = self.endpoints()
+        return self.endpoints
+
+    def _held(self, *key: str | None) -> HeldToken:
+        return self.tokens.setdefault(key, HeldToken())
 
     def visma(self, department_id: str, *, run_id: int | None = None) -> VismaClient:
+        """The department's Visma client, with the credentials and company setup saved."""
         dept = self.departments.get(department_id)
         creds = self.departments.credentials(department_id)
         if dept is None or creds is None or not dept.settings.visma_tenant_id:
@@ -57,22 +85,32 @@ class Connections:
                 f"department {department_id} is not set up for Visma.net",
                 "open the console's setup for this department (sign in, choose the company)",
             )
-        visma_url, connect_url, _, transport = self.endpoints()
-        return open_visma(
+        return self.visma_for(
             VismaCredentials(creds[0], creds[1], dept.settings.visma_tenant_id),
-            visma_url=visma_url,
-            connect_url=connect_url,
+            department_id=department_id,
+            run_id=run_id,
+        )
+
+    def visma_for(
+        self, creds: VismaCredentials, *, department_id: str | None, run_id: int | None = None
+    ) -> VismaClient:
+        """A Visma client for these credentials (setup tries them before they are saved)."""
+        where = self.where()
+        return open_visma(
+            creds,
+            visma_url=where.visma_url,
+            connect_url=where.connect_url,
             settings=self.rt.settings,
-            transport=transport,
+            transport=where.transport,
             http_log=self.http_log,
             context=CallContext(department_id, run_id),
+            held=self._held("visma", department_id, creds.client_id, creds.tenant_id),
         )
 
     def duell(self, *, department_id: str | None = None, run_id: int | None = None) -> DuellClient:
-        _, _, duell_url, transport = self.endpoints()
-        if self.rt.settings.sandbox:
-            state = (self._sandbox or sandbox()).duell.state
-            number, token = state.client_number, SecretStr(state.client_token)
+        where = self.where()
+        if where.duell_account is not None:
+            number, token = where.duell_account()
         else:
             n = self.rt.secrets.get(DUELL_SECRETS, "client_number")
             t = self.rt.secrets.get(DUELL_SECRETS, "client_token")
@@ -86,12 +124,29 @@ class Connections:
         return open_duell(
             number,
             token,
-            base_url=duell_url,
+            base_url=where.duell_url,
             settings=self.rt.settings,
-            transport=transport,
+            transport=where.transport,
             http_log=self.http_log,
             context=CallContext(department_id, run_id),
+            held=self._held("duell", department_id, number),
         )
 
     def close(self) -> None:
         self.http_log.close()
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def connections_for(rt: Runtime, given: Connections | None) -> Iterator[Connections]:
+    """The caller's connections (left open), or ones of this call's own (closed after it)."""
+    if given is not None:
+        yield given
+        return
+    with Connections(rt) as own:
+        yield own

@@ -11,20 +11,22 @@ import asyncio
 import signal
 from collections.abc import Callable
 
+from core.connections import Connections
 from core.runner import RoundReport, Runner
 from core.runtime import Runtime
 
 
-async def run_round(rt: Runtime) -> RoundReport:
+async def run_round(rt: Runtime, connections: Connections) -> RoundReport:
     """One round over the departments with automatic transfer on (`duvi run --once`)."""
     from core.service import refuse_if_read_only
 
     refuse_if_read_only(rt, "the automatic transfer")
-    return await Runner(rt).run_once()
+    return await Runner(rt, connections=connections).run_once()
 
 
 async def serve_forever(
     rt: Runtime,
+    connections: Connections,
     *,
     announce: Callable[[str], None] = lambda _: None,
     stop: asyncio.Event | None = None,
@@ -72,7 +74,9 @@ async def serve_forever(
         server.should_exit = True
 
     try:
-        await asyncio.gather(server.serve(), Runner(rt).run_forever(stop), stop_server())
+        await asyncio.gather(
+            server.serve(), Runner(rt, connections=connections).run_forever(stop), stop_server()
+        )
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)

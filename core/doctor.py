@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.config import config_file_path
+from core.connections import Connections, connections_for
 from core.departments import Departments
 from core.duell.errors import DuellBlockedError
 from core.errors import DuviError
@@ -429,16 +430,17 @@ def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
 
 
 async def remote_checks(
-    rt: Runtime, dept_id: str, conns: Any
+    rt: Runtime, dept_id: str, conns: Connections
 ) -> tuple[list[Check], dict[str, Any]]:
     """DUELL and Visma reachable and set up right; returns what later checks need."""
     depts = conns.departments
     dept = depts.get(dept_id)
     checks: list[Check] = []
     facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None}
-    duell = conns.duell(department_id=dept_id)
+    duell = conns.duell(department_id=dept_id)  # not set up: the caller says so
     try:
-        await duell.departments()
+        async with duell:
+            await duell.departments()
         checks.append(ok("duell.login", "DUELL credentials", "logged in", dept_id))
         remaining = duell.http.pacer.remaining
         checks.append(ok("duell.rate", "DUELL rate limit", f"{remaining} requests left", dept_id))
@@ -451,8 +453,6 @@ async def remote_checks(
         checks.append(
             Check("duell.login", "DUELL credentials", Status.FAIL, exc.message, exc.remedy, dept_id)
         )
-    finally:
-        await duell.aclose()
     if dept is None or not depts.is_set_up(dept_id):
         checks.append(
             Check(
@@ -467,63 +467,68 @@ async def remote_checks(
         return checks, facts
     visma = conns.visma(dept_id)
     try:
-        branches = {b.number for b in await visma.list_branches()}
-        checks.append(ok("visma.token", "Visma token and tenant", "the company answers", dept_id))
-        s = dept.settings
-        problems = []
-        if s.several_clients and s.branch_number and s.branch_number not in branches:
-            problems.append(f"branch {s.branch_number} no longer exists")
-        if s.several_departments and s.cost_bearer_value:
-            dim = await visma.get_dimension("SUBACCOUNT")
-            values = {(sg.segment_id, v.value_id) for sg in dim.segments for v in sg.segment_values}
-            if (s.cost_bearer_segment, s.cost_bearer_value) not in values:
-                problems.append(
-                    f"cost bearer {s.cost_bearer_value} is not a value of segment "
-                    f"{s.cost_bearer_segment}"
+        async with visma:
+            branches = {b.number for b in await visma.list_branches()}
+            checks.append(
+                ok("visma.token", "Visma token and tenant", "the company answers", dept_id)
+            )
+            s = dept.settings
+            problems = []
+            if s.several_clients and s.branch_number and s.branch_number not in branches:
+                problems.append(f"branch {s.branch_number} no longer exists")
+            if s.several_departments and s.cost_bearer_value:
+                dim = await visma.get_dimension("SUBACCOUNT")
+                values = {
+                    (sg.segment_id, v.value_id) for sg in dim.segments for v in sg.segment_values
+                }
+                if (s.cost_bearer_segment, s.cost_bearer_value) not in values:
+                    problems.append(
+                        f"cost bearer {s.cost_bearer_value} is not a value of segment "
+                        f"{s.cost_bearer_segment}"
+                    )
+            checks.append(
+                ok(
+                    "visma.company",
+                    "Company, branch and cost bearer",
+                    "what setup saved still exists",
+                    dept_id,
                 )
-        checks.append(
-            ok(
-                "visma.company",
-                "Company, branch and cost bearer",
-                "what setup saved still exists",
-                dept_id,
+                if not problems
+                else Check(
+                    "visma.company",
+                    "Company, branch and cost bearer",
+                    Status.FAIL,
+                    "; ".join(problems),
+                    "choose them again in the console's setup",
+                    dept_id,
+                    problems,
+                )
             )
-            if not problems
-            else Check(
-                "visma.company",
-                "Company, branch and cost bearer",
-                Status.FAIL,
-                "; ".join(problems),
-                "choose them again in the console's setup",
-                dept_id,
-                problems,
+            facts["vat"] = {v.vat_id for v in await visma.list_vat()}
+            facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
+            facts["nameless"] = [
+                i.inventory_number async for i in visma.list_items() if not i.description
+            ]
+            pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
+            remaining = visma.http.pacer.remaining
+            checks.append(
+                ok(
+                    "visma.rate",
+                    "Visma rate limit",
+                    f"{remaining} requests left for {pending} pending documents",
+                    dept_id,
+                )
+                if remaining >= pending * 2
+                else Check(
+                    "visma.rate",
+                    "Visma rate limit",
+                    Status.WARN,
+                    f"{remaining} requests left this window for {pending} pending documents",
+                    "transfers will wait for the next window by themselves",
+                    dept_id,
+                )
             )
-        )
-        facts["vat"] = {v.vat_id for v in await visma.list_vat()}
-        facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
-        facts["nameless"] = [
-            i.inventory_number async for i in visma.list_items() if not i.description
-        ]
-        pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
-        remaining = visma.http.pacer.remaining
-        checks.append(
-            ok(
-                "visma.rate",
-                "Visma rate limit",
-                f"{remaining} requests left for {pending} pending documents",
-                dept_id,
-            )
-            if remaining >= pending * 2
-            else Check(
-                "visma.rate",
-                "Visma rate limit",
-                Status.WARN,
-                f"{remaining} requests left this window for {pending} pending documents",
-                "transfers will wait for the next window by themselves",
-                dept_id,
-            )
-        )
-        checks.append(_clock("Visma", visma.http.last_date, dept_id))
+            checks.append(_clock("Visma", visma.http.last_date, dept_id))
     except VismaError as exc:
         cid = "visma.licence" if exc.fault_code == "12027" else "visma.token"
         checks.append(
@@ -547,8 +552,6 @@ async def remote_checks(
                 dept_id,
             )
         )
-    finally:
-        await visma.aclose()
     return checks, facts
 
 
@@ -556,15 +559,12 @@ async def run_doctor(
     rt: Runtime,
     dept_ids: list[str],
     *,
-    connections: Any = None,
+    connections: Connections | None = None,
     integrity: bool = False,
     stale_hours: int = 36,
 ) -> list[Check]:
-    from core.connections import Connections
-
-    conns = connections or Connections(rt)
     checks = local_checks(rt, integrity=integrity)
-    try:
+    with connections_for(rt, connections) as conns:
         for dept_id in dept_ids:
             dept = conns.departments.get(dept_id)
             try:
@@ -588,7 +588,4 @@ async def run_doctor(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]
                 )
             checks += master_data_checks(rt, dept_id, facts["nameless"])
-    finally:
-        if connections is None:
-            conns.close()
     return checks

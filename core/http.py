@@ -42,6 +42,8 @@ _TRACE_HEADERS = ("x-trace-id", "x-request-id", "x-correlation-id", "request-id"
 
 
 _JSON = "duvi.json"  # where a response keeps its decoded body
+_T0 = "duvi.t0"  # where a request keeps when it went out
+_CONTEXT = "duvi.context"  # and whom it was made for
 UNREADABLE = "a cut-off or unreadable body"
 
 
@@ -246,6 +248,7 @@ class HttpService:
         transport: httpx.AsyncBaseTransport | None = None,
         http_log: HttpLog | None = None,
         pacer: Pacer | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.config = config
         self.http_log = http_log
@@ -258,6 +261,10 @@ class HttpService:
             verify=tls_context(config.ca_bundle),
             headers={"Accept": "application/json", "User-Agent": "duvi"},
             follow_redirects=False,
+            auth=auth,
+            # Every request on the wire is counted and logged, also the one an auth flow sends
+            # again after a 401 (inside a single `send`).
+            event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
         self.stats = {"requests": 0, "retries": 0, "status_429": 0}
         self.last_date: str | None = None  # the service's Date header, for doctor's clock check
@@ -315,6 +322,9 @@ class HttpService:
                         f"out by {self.config.system}",
                         "duvi looks the document up before sending it again",
                     ) from None
+            except BaseException:  # e.g. an auth flow that could not get a token
+                self.pacer.release(None, self.config.rate_headers)
+                raise
             else:
                 self.pacer.release(response.headers, self.config.rate_headers)
                 status = response.status_code
@@ -370,17 +380,26 @@ class HttpService:
         request = self.client.build_request(
             method, path, params=params, content=content, data=form, headers=headers
         )
-        self.stats["requests"] += 1
-        t0 = time.perf_counter()
+        request.extensions[_CONTEXT] = context
         try:
             response = await self.client.send(request)
             await response.aread()
         except httpx.TransportError as exc:
+            t0 = request.extensions.get(_T0, time.perf_counter())
             self._record(request, None, t0, context, error=_describe(exc))
             raise
-        self._record(request, response, t0, context)
-        self.last_date = response.headers.get("date") or self.last_date
         return response
+
+    async def _on_request(self, request: httpx.Request) -> None:
+        self.stats["requests"] += 1
+        request.extensions[_T0] = time.perf_counter()
+
+    async def _on_response(self, response: httpx.Response) -> None:
+        await response.aread()
+        request = response.request
+        t0 = request.extensions.get(_T0, time.perf_counter())
+        self._record(request, response, t0, request.extensions.get(_CONTEXT))
+        self.last_date = response.headers.get("date") or self.last_date
 
     def _record(
         self,

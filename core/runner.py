@@ -5,7 +5,11 @@ department's lease so that two runners never work on it at once.
 A department whose service is down is not hammered: its next try waits twice as long after
 every failed round (up to MAX_BACKOFF rounds' worth), which the log and the heartbeat (and so
 `duvi doctor`) say. The first round that gets through catches up on everything it missed,
-since every step works from what is pending, not from what happened in the last interval."""
+since every step works from what is pending, not from what happened in the last interval.
+
+The runner keeps its Connections for its whole life, and with them every department's
+tokens: a round logs in to DUELL (72 h tokens) and Visma Connect only when the token the
+last round used has run out."""
 
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from core.connections import Connections
 from core.departments import Departments
 from core.errors import DuviError
 from core.leases import Leases
@@ -51,7 +55,7 @@ class Runner:
         rt: Runtime,
         *,
         holder: str | None = None,
-        connections: Any = None,
+        connections: Connections,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rt = rt

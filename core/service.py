@@ -1,17 +1,22 @@
-"""What the command line, the runner and the console call: whole operations on departments,
-each opening what it needs and closing it again."""
+"""What the command line, the runner and the console call: whole operations on departments.
+Each works in a department session (core/session.py): the caller's, when it runs several
+steps in one (run_steps), or one of its own, on the caller's Connections."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from core.connections import Connections
 from core.departments import Departments
 from core.errors import ConfigError, DepartmentBusy, DuviError, exit_code_of
 from core.http import TransientError
 from core.ledger import Ledger
 from core.runtime import Runtime
+from core.session import DepartmentSession, department_session
 from core.status import RUNNABLE
 from core.transfers import INVOICE, STOCK, ZREPORT, Outcome, Settlements
 
@@ -44,45 +49,36 @@ async def transfer(
     kinds: tuple[str, ...] = (ZREPORT, INVOICE, STOCK),
     fetch: bool = True,
     retry_failed: bool = False,
-    connections: Any = None,
+    connections: Connections | None = None,
+    session: DepartmentSession | None = None,
 ) -> list[Outcome]:
     """Fetch new documents from DUELL into the ledger, then send what is pending."""
-    from core.connections import Connections
-
     refuse_if_read_only(rt, "transferring")
-    conns = connections or Connections(rt)
-    departments = conns.departments
-    dept = departments.get(dept_id)
-    if dept is None:
-        raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
-    visma = conns.visma(dept_id)
-    duell = conns.duell(department_id=dept_id) if fetch else None
-    try:
-        s = Settlements(dept, departments, Ledger(rt.store), visma, rt.log, duell)
+    async with department_session(rt, dept_id, connections, within=session) as s:
+        dept = s.dept
+        st = Settlements(dept, s.departments, s.ledger, s.visma, rt.log, s.duell if fetch else None)
         outcomes: list[Outcome] = []
         if ZREPORT in kinds and dept.settings.zreports:
             if fetch:
-                await s.fetch_zreports()
-            outcomes += await s.transfer_zreports(retry_failed=retry_failed)
+                await st.fetch_zreports()
+            outcomes += await st.transfer_zreports(retry_failed=retry_failed)
         if INVOICE in kinds and dept.settings.invoices:
             if fetch:
-                await s.fetch_invoices()
-            outcomes += await s.transfer_invoices(retry_failed=retry_failed)
+                await st.fetch_invoices()
+            outcomes += await st.transfer_invoices(retry_failed=retry_failed)
         if STOCK in kinds and dept.settings.stock_update:
-            s.register_stock()
-            outcomes += await s.transfer_stock()
+            st.register_stock()
+            outcomes += await st.transfer_stock()
         return outcomes
-    finally:
-        await visma.aclose()
-        if duell is not None:
-            await duell.aclose()
-        if connections is None:
-            conns.close()
-        rt.log.flush()
 
 
 async def import_saft(
-    rt: Runtime, path: Path, dept_id: str, *, send: bool = True, connections: Any = None
+    rt: Runtime,
+    path: Path,
+    dept_id: str,
+    *,
+    send: bool = True,
+    connections: Connections | None = None,
 ) -> list[Outcome]:
     """Z-reports from a SAF-T Cash Register file, registered and (unless told not) sent."""
     from core.saft import read_zreports
@@ -117,26 +113,15 @@ async def import_saft(
     ]
 
 
-async def release(rt: Runtime, key: str, *, connections: Any = None) -> str:
+async def release(rt: Runtime, key: str, *, connections: Connections | None = None) -> str:
     from core.audit import record
-    from core.connections import Connections
 
     refuse_if_read_only(rt, "releasing")
     row = Ledger(rt.store).get(key)
     if row is None:
         raise DuviError(f"no transfer {key!r}", "list them with `duvi transfers`")
-    conns = connections or Connections(rt)
-    dept = conns.departments.get(row.department_id)
-    assert dept is not None
-    visma = conns.visma(row.department_id)
-    try:
-        result = await Settlements(
-            dept, conns.departments, Ledger(rt.store), visma, rt.log
-        ).release(key)
-    finally:
-        await visma.aclose()
-        if connections is None:
-            conns.close()
+    async with department_session(rt, row.department_id, connections) as s:
+        result = await Settlements(s.dept, s.departments, s.ledger, s.visma, rt.log).release(key)
     record(
         rt.store,
         "transfer.release",
@@ -147,17 +132,19 @@ async def release(rt: Runtime, key: str, *, connections: Any = None) -> str:
     return result
 
 
-async def duplicate_report(rt: Runtime, dept_id: str, *, connections: Any = None) -> dict[str, Any]:
+async def duplicate_report(
+    rt: Runtime,
+    dept_id: str,
+    *,
+    connections: Connections | None = None,
+    session: DepartmentSession | None = None,
+) -> dict[str, Any]:
     """The duplicate customer clusters inside Visma and inside DUELL, for one department."""
-    from core.connections import Connections
     from core.matching import duplicate_clusters
 
-    conns = connections or Connections(rt)
-    visma = conns.visma(dept_id)
-    duell = conns.duell(department_id=dept_id)
-    try:
+    async with department_session(rt, dept_id, connections, within=session) as s:
         visma_records, names = [], {}
-        async for c in visma.list_customers():
+        async for c in s.visma.list_customers():
             contact = c.main_contact
             visma_records.append(
                 (
@@ -169,14 +156,9 @@ async def duplicate_report(rt: Runtime, dept_id: str, *, connections: Any = None
             )
             names[("visma", c.number)] = c.name
         duell_records = []
-        async for d in duell.list_customers():
+        async for d in s.duell.list_customers():
             duell_records.append((d.customer_id, d.org_no, d.phone, d.email))
             names[("duell", d.customer_id)] = d.name
-    finally:
-        await visma.aclose()
-        await duell.aclose()
-        if connections is None:
-            conns.close()
     out: dict[str, Any] = {}
     for side, records in (("visma", visma_records), ("duell", duell_records)):
         out[side] = [
@@ -191,44 +173,41 @@ async def duplicate_report(rt: Runtime, dept_id: str, *, connections: Any = None
 
 
 async def sync_master_data(
-    rt: Runtime, dept_id: str, entity: str, *, first_time: bool = False, connections: Any = None
+    rt: Runtime,
+    dept_id: str,
+    entity: str,
+    *,
+    first_time: bool = False,
+    connections: Connections | None = None,
+    session: DepartmentSession | None = None,
 ) -> Any:
     """Products or customers of one department, per its master setting; `first_time` is the
     explicit first pull from Visma into DUELL, whatever the master."""
-    from core.connections import Connections
+    from core.models import Master
+    from core.store import utcnow
     from core.sync.customers import CustomerSync
     from core.sync.products import ProductSync
+    from core.sync.webhooks import record_unannounced
 
     refuse_if_read_only(rt, f"syncing {entity}")
-    conns = connections or Connections(rt)
-    dept = conns.departments.get(dept_id)
-    if dept is None:
-        raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
-    visma = conns.visma(dept_id)
-    duell = conns.duell(department_id=dept_id)
-    try:
-        from core.ledger import Ledger
-        from core.models import Master
-        from core.store import utcnow
-        from core.sync.webhooks import record_unannounced
-
+    async with department_session(rt, dept_id, connections, within=session) as s:
+        dept = s.dept
         cls = ProductSync if entity == "products" else CustomerSync
-        sync = cls(rt.store, dept, conns.departments, visma, duell, rt.log)
+        sync = cls(rt.store, dept, s.departments, s.visma, s.duell, rt.log)
         master = (
             dept.settings.product_master
             if entity == "products"
             else (dept.settings.customer_master)
         )
-        ledger = Ledger(rt.store)
         polled_key = f"{entity.rstrip('s')}:polled_at"
-        polled_since = ledger.cursor(dept_id, polled_key)
+        polled_since = s.ledger.cursor(dept_id, polled_key)
         started = utcnow()
         report = await (sync.pull_from_visma(first_time=True) if first_time else sync.sync())
         if master == Master.VISMA and not first_time:
             # Delta polling is the safety net: what it found that no webhook announced is
             # remembered for doctor.
             record_unannounced(rt.store, dept_id, entity.rstrip("s"), polled_since, report.changed)
-        ledger.set_cursor(dept_id, polled_key, started)
+        s.ledger.set_cursor(dept_id, polled_key, started)
         rt.log.info(
             f"{entity}: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.conflicts} conflicts",
@@ -237,33 +216,22 @@ async def sync_master_data(
             data=report.as_dict(),
         )
         return report
-    finally:
-        await visma.aclose()
-        await duell.aclose()
-        if connections is None:
-            conns.close()
-        rt.log.flush()
 
 
-async def process_webhooks(rt: Runtime, dept_id: str, *, connections: Any = None) -> dict[str, int]:
+async def process_webhooks(
+    rt: Runtime,
+    dept_id: str,
+    *,
+    connections: Connections | None = None,
+    session: DepartmentSession | None = None,
+) -> dict[str, int]:
     """Apply the Visma notifications received for this department's company."""
-    from core.connections import Connections
     from core.sync.webhooks import process_inbox
 
-    conns = connections or Connections(rt)
-    dept = conns.departments.get(dept_id)
-    if dept is None or not conns.departments.is_set_up(dept_id):
-        return {}
-    visma = conns.visma(dept_id)
-    duell = conns.duell(department_id=dept_id)
-    try:
-        return await process_inbox(rt.store, dept, conns.departments, visma, duell, rt.log)
-    finally:
-        await visma.aclose()
-        await duell.aclose()
-        if connections is None:
-            conns.close()
-        rt.log.flush()
+    async with department_session(rt, dept_id, connections, within=session) as s:
+        if not s.departments.is_set_up(dept_id):
+            return {}
+        return await process_inbox(rt.store, s.dept, s.departments, s.visma, s.duell, rt.log)
 
 
 async def resolve_conflict(
@@ -274,7 +242,7 @@ async def resolve_conflict(
     candidate: str | None = None,
     fields: dict[str, Any] | None = None,
     apply_now: bool = False,
-    connections: Any = None,
+    connections: Connections | None = None,
 ) -> Any:
     """A person's decision on a conflict; audited; applied on the next sync, or at once."""
     from core.conflicts import Conflicts
@@ -348,31 +316,35 @@ async def run_steps(
     wanted: tuple[str, ...],
     *,
     retry_failed: bool = False,
-    connections: Any = None,
+    connections: Connections | None = None,
 ) -> RunResult:
-    """One department's run: notifications, master data, then transfers. A step that fails
-    is logged and the next one still runs (a product DUELL cannot read must not hold back
-    the day's Z-report), unless the department is not set up or a service is down, which no
-    later step would get past either. Raises RunError when any step failed."""
+    """One department's run: notifications, master data, then transfers, all in one session
+    (one Visma token, one DUELL login, one HTTP-log writer). A step that fails is logged and
+    the next one still runs (a product DUELL cannot read must not hold back the day's
+    Z-report), unless the department is not set up or a service is down, which no later step
+    would get past either. Raises RunError when any step failed."""
+    async with department_session(rt, dept_id, connections) as s:
+        result = await _run_in(s, wanted, retry_failed)
+    if result.failures:
+        raise RunError(dept_id, result)
+    return result
+
+
+async def _run_in(s: DepartmentSession, wanted: tuple[str, ...], retry_failed: bool) -> RunResult:
+    rt, dept_id = s.rt, s.dept.id
     result = RunResult()
-    steps: list[tuple[str, Any]] = []
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
     if "webhooks" in wanted:
-        steps.append(
-            ("notifications", lambda: process_webhooks(rt, dept_id, connections=connections))
-        )
+        steps.append(("notifications", lambda: process_webhooks(rt, dept_id, session=s)))
     for master in ("products", "customers"):
         if master in wanted:
-            steps.append(
-                (master, lambda m=master: sync_master_data(rt, dept_id, m, connections=connections))
-            )
+            steps.append((master, partial(sync_master_data, rt, dept_id, master, session=s)))
     kinds = tuple(k for k in wanted if k in (ZREPORT, INVOICE, STOCK))
     if kinds:
         steps.append(
             (
                 "transfers",
-                lambda: transfer(
-                    rt, dept_id, kinds=kinds, retry_failed=retry_failed, connections=connections
-                ),
+                lambda: transfer(rt, dept_id, kinds=kinds, retry_failed=retry_failed, session=s),
             )
         )
     for name, run in steps:
@@ -398,8 +370,6 @@ async def run_steps(
         else:
             result.reports[f"{dept_id}/{name}"] = done
     rt.log.flush()
-    if result.failures:
-        raise RunError(dept_id, result)
     return result
 
 
@@ -410,7 +380,7 @@ async def run_department(
     *,
     retry_failed: bool = False,
     origin: str = "cli",
-    connections: Any = None,
+    connections: Connections | None = None,
 ) -> RunResult:
     """A person's "run now" (the command line's `duvi sync`, the console's run keys): audited,
     and under the department's lease, so that it never works beside the runner or another
@@ -443,18 +413,3 @@ async def run_department(
         )
     finally:
         leases.release(lease)
-
-
-def run_now(settings: Any, dept_id: str, entity: str = "all", *, retry_failed: bool = False) -> str:
-    """The console's run keys, in a fresh runtime (called from a worker thread). Returns a
-    one-line summary."""
-    import asyncio
-
-    async def go() -> str:
-        with Runtime.open(settings) as rt:
-            r = await run_department(
-                rt, dept_id, entity, retry_failed=retry_failed, origin="console"
-            )
-            return f"department {dept_id}: {r.summary()}"
-
-    return asyncio.run(go())

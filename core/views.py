@@ -1,15 +1,20 @@
 """What the console's screens show and do, as plain functions of the settings: each opens its
-own runtime, so a worker thread can call it (screens never touch SQLite or httpx)."""
+own runtime, so a worker thread can call it (screens never touch SQLite or httpx). What
+reaches DUELL or Visma goes through core.boot's Connections (the sandbox in sandbox mode),
+imported where used: the first frame needs no clients."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from core.runtime import Runtime
+
+if TYPE_CHECKING:
+    from core.connections import Connections
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ def visma_exchanges(settings: Settings, key: str) -> str:
 
 def resend(settings: Settings, key: str) -> str:
     """Send a failed or held transfer again (its cause fixed); audited."""
+    from core import boot
     from core.audit import record
     from core.ledger import Ledger
     from core.service import refuse_if_read_only, transfer
@@ -115,7 +121,10 @@ def resend(settings: Settings, key: str) -> str:
                 before=str(row.state),
             )
             ledger.retry(key)
-            await transfer(rt, row.department_id, kinds=(row.kind,), fetch=False)
+            with boot.connections(rt) as conns:
+                await transfer(
+                    rt, row.department_id, kinds=(row.kind,), fetch=False, connections=conns
+                )
             after = ledger.get(key)
             assert after is not None
             return f"{key}: {after.state}" + (
@@ -126,11 +135,12 @@ def resend(settings: Settings, key: str) -> str:
 
 
 def release(settings: Settings, key: str) -> str:
+    from core import boot
     from core.service import release as release_key
 
     async def go() -> str:
-        with Runtime.open(settings) as rt:
-            await release_key(rt, key)
+        with Runtime.open(settings) as rt, boot.connections(rt) as conns:
+            await release_key(rt, key, connections=conns)
             return f"{key} released in Visma"
 
     return asyncio.run(go())
@@ -177,61 +187,50 @@ class VatRow:
 def vat_editor(settings: Settings, dept_id: str) -> dict[str, Any]:
     """The DUELL VAT rates in use (how many products and Z-report sales use each), their
     mapping, and Visma's VAT ids to choose from (read from the company)."""
-    from core.connections import Connections
-    from core.departments import SAFT_CODES, Departments
-    from core.ledger import Ledger
+    from core import boot
+    from core.departments import SAFT_CODES
     from core.models import ZReport
+    from core.session import department_session
 
     async def go() -> dict[str, Any]:
-        with Runtime.open(settings) as rt:
-            conns = Connections(rt)
-            try:
+        with Runtime.open(settings) as rt, boot.connections(rt) as conns:
+            async with department_session(rt, dept_id, conns) as s:
                 products: dict[Decimal, int] = {}
-                duell = conns.duell(department_id=dept_id)
-                try:
-                    async for p in duell.list_products():
-                        products[p.vat_rate] = products.get(p.vat_rate, 0) + 1
-                finally:
-                    await duell.aclose()
+                async for p in s.duell.list_products():
+                    products[p.vat_rate] = products.get(p.vat_rate, 0) + 1
                 sales: dict[Decimal, int] = {}
-                for row in Ledger(rt.store).rows(dept_id, kind="zreport"):
-                    for s in ZReport.model_validate(row.payload).sales:
-                        sales[s.rate] = sales.get(s.rate, 0) + 1
+                for row in s.ledger.rows(dept_id, kind="zreport"):
+                    for sale in ZReport.model_validate(row.payload).sales:
+                        sales[sale.rate] = sales.get(sale.rate, 0) + 1
                 visma_vat: dict[str, str] = {}
                 error = None
                 try:
-                    visma = conns.visma(dept_id)
-                    try:
-                        visma_vat = {
-                            v.vat_id or "": v.description or "" for v in await visma.list_vat()
-                        }
-                    finally:
-                        await visma.aclose()
+                    visma_vat = {
+                        v.vat_id or "": v.description or "" for v in await s.visma.list_vat()
+                    }
                 except Exception as exc:
                     error = str(exc)
-                mappings = Departments(rt.store, rt.secrets).vat_mappings(dept_id)
-                rows = []
-                for rate in sorted(set(products) | set(sales) | set(mappings), reverse=True):
-                    m = mappings.get(rate)
-                    vat_id = m.visma_vat_id if m else None
-                    status = (
-                        "missing"
-                        if not vat_id
-                        else ("invalid" if visma_vat and vat_id not in visma_vat else "ok")
+                mappings = s.departments.vat_mappings(dept_id)
+            rows = []
+            for rate in sorted(set(products) | set(sales) | set(mappings), reverse=True):
+                m = mappings.get(rate)
+                vat_id = m.visma_vat_id if m else None
+                status = (
+                    "missing"
+                    if not vat_id
+                    else ("invalid" if visma_vat and vat_id not in visma_vat else "ok")
+                )
+                rows.append(
+                    VatRow(
+                        rate,
+                        products.get(rate, 0),
+                        sales.get(rate, 0),
+                        vat_id,
+                        (m.saft_code if m else None) or SAFT_CODES.get(rate),
+                        status,
                     )
-                    rows.append(
-                        VatRow(
-                            rate,
-                            products.get(rate, 0),
-                            sales.get(rate, 0),
-                            vat_id,
-                            (m.saft_code if m else None) or SAFT_CODES.get(rate),
-                            status,
-                        )
-                    )
-                return {"rows": rows, "visma": visma_vat, "error": error}
-            finally:
-                conns.close()
+                )
+            return {"rows": rows, "visma": visma_vat, "error": error}
 
     return asyncio.run(go())
 
@@ -331,28 +330,21 @@ ACCOUNT_LABELS = {
 
 def account_editor(settings: Settings, dept_id: str) -> dict[str, Any]:
     """The department's account map beside Visma's chart of accounts."""
-    from core.connections import Connections
-    from core.departments import Departments
+    from core import boot
 
     async def go() -> dict[str, Any]:
-        with Runtime.open(settings) as rt:
-            conns = Connections(rt)
-            amap = Departments(rt.store, rt.secrets).account_map(dept_id)
+        with Runtime.open(settings) as rt, boot.connections(rt) as conns:
+            amap = conns.departments.account_map(dept_id)
             accounts: dict[str, tuple[str, bool]] = {}
             error = None
             try:
-                visma = conns.visma(dept_id)
-                try:
+                async with conns.visma(dept_id) as visma:
                     accounts = {
                         a.account_cd or "": (a.description or "", a.active is not False)
                         for a in await visma.list_accounts()
                     }
-                finally:
-                    await visma.aclose()
             except Exception as exc:
                 error = str(exc)
-            finally:
-                conns.close()
             rows = []
             for key, acc in amap.items():
                 kind, _, rate = key.partition(":")
@@ -396,31 +388,19 @@ def save_accounts(settings: Settings, dept_id: str, changes: dict[str, str]) -> 
 
 
 async def _probe(
-    rt: Runtime, conns: Any, dept_id: str, client_id: str, secret: Any, tenant_id: str
+    conns: Connections, dept_id: str, client_id: str, secret: Any, tenant_id: str
 ) -> dict[str, Any]:
     """Sign in to one company (tenant) with an integration client and read what setup offers."""
     from core.errors import DuviError
-    from core.http import CallContext
     from core.visma.auth import VismaCredentials
-    from core.visma.client import open_visma
 
-    visma_url, connect_url, _, transport = conns.endpoints()
-    client = open_visma(
-        VismaCredentials(client_id, secret, tenant_id),
-        visma_url=visma_url,
-        connect_url=connect_url,
-        settings=rt.settings,
-        transport=transport,
-        http_log=conns.http_log,
-        context=CallContext(dept_id),
-    )
+    creds = VismaCredentials(client_id, secret, tenant_id)
     try:
-        branches = await client.list_branches()
-        dim = await client.get_dimension("SUBACCOUNT")
+        async with conns.visma_for(creds, department_id=dept_id) as client:
+            branches = await client.list_branches()
+            dim = await client.get_dimension("SUBACCOUNT")
     except DuviError as exc:
         return {"tenant": tenant_id, "error": exc.message, "remedy": exc.remedy}
-    finally:
-        await client.aclose()
     main = next((b for b in branches if b.is_main_branch), branches[0] if branches else None)
     return {
         "tenant": tenant_id,
@@ -442,15 +422,11 @@ def setup_check(
     """Sign in with a Visma integration client and read what setup offers: the company's
     branches and the SUBACCOUNT segment values (cost bearers). Errors come back with their
     remedy (wrong tenant, bad secret, no licence) instead of being raised."""
-    from core.connections import Connections
+    from core import boot
 
     async def go() -> dict[str, Any]:
-        with Runtime.open(settings) as rt:
-            conns = Connections(rt)
-            try:
-                return await _probe(rt, conns, dept_id, client_id, secret, tenant_id)
-            finally:
-                conns.close()
+        with Runtime.open(settings) as rt, boot.connections(rt) as conns:
+            return await _probe(conns, dept_id, client_id, secret, tenant_id)
 
     return asyncio.run(go())
 
@@ -462,7 +438,7 @@ def setup_companies(
     one tenant and the API has no list of them, so the candidates are the companies this
     installation already knows (the other departments') and the tenant id typed; each is
     tried, and the ones that answer are listed with their name, the others with why not."""
-    from core.connections import Connections
+    from core import boot
     from core.departments import Departments
 
     async def go() -> list[dict[str, Any]]:
@@ -473,12 +449,9 @@ def setup_companies(
                 if d.settings.visma_tenant_id
             ]
             tenants = list(dict.fromkeys([t for t in (typed.strip(), *known) if t]))
-            conns = Connections(rt)
-            try:
-                probes = [_probe(rt, conns, dept_id, client_id, secret, t) for t in tenants]
+            with boot.connections(rt) as conns:
+                probes = [_probe(conns, dept_id, client_id, secret, t) for t in tenants]
                 return list(await asyncio.gather(*probes))
-            finally:
-                conns.close()
 
     return asyncio.run(go())
 
@@ -518,3 +491,33 @@ def setup_save(
             ),
         )
     return f"department {dept_id} is set up with {company}"
+
+
+def run_now(
+    settings: Settings, dept_id: str, entity: str = "all", *, retry_failed: bool = False
+) -> str:
+    """The console's run keys, in a fresh runtime (called from a worker thread). Returns a
+    one-line summary."""
+    from core import boot
+    from core.service import run_department
+
+    async def go() -> str:
+        with Runtime.open(settings) as rt, boot.connections(rt) as conns:
+            r = await run_department(
+                rt, dept_id, entity, retry_failed=retry_failed, origin="console", connections=conns
+            )
+            return f"department {dept_id}: {r.summary()}"
+
+    return asyncio.run(go())
+
+
+def doctor(settings: Settings, dept_id: str | None) -> list[Any]:
+    """The doctor's checks, for one department or none (the local ones only)."""
+    from core import boot
+    from core.doctor import run_doctor
+
+    async def go() -> list[Any]:
+        with Runtime.open(settings) as rt, boot.connections(rt) as conns:
+            return await run_doctor(rt, [dept_id] if dept_id else [], connections=conns)
+
+    return asyncio.run(go())

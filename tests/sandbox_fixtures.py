@@ -117,7 +117,7 @@ class Installation:
 
     rt: Any
     sandbox: Sandbox
-    connections: Any
+    connections: Any  # core.connections.Connections on `sandbox`
 
     @property
     def company(self):
@@ -128,15 +128,14 @@ class Installation:
 
 @pytest.fixture
 async def installation(duell_world, home):
-    from core.connections import Connections
+    from core.boot import connections, ensure_sandbox_setup
     from core.departments import Departments
     from core.runtime import Runtime
-    from core.sandbox.bootstrap import ensure_sandbox_setup
     from core.sandbox.world import sandbox_credentials
 
     rt = Runtime.open(load_settings())
     ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(7))
-    conns = Connections(rt, sandbox_instance=duell_world.sandbox)
+    conns = connections(rt, sandbox=duell_world.sandbox)
     yield Installation(rt, duell_world.sandbox, conns)
     conns.close()
     rt.close()

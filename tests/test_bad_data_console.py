@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from core.boot import ensure_installation
 from core.config import load_settings
 from core.conflicts import Conflicts
 from core.eventlog import EventLog
 from core.ledger import Ledger
-from core.overview import load_overview
 from core.runtime import Runtime
 from tests.test_snapshots import app, keys
 
@@ -41,7 +41,7 @@ def zreport(z: int, gross: str) -> dict:
 
 @pytest.fixture
 def bad_world(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from core.connections import sandbox
+    from core.boot import sandbox
 
     sandbox.cache_clear()
     monkeypatch.setenv("HOME", str(home.parent))
@@ -49,7 +49,8 @@ def bad_world(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
     with time_machine.travel(FROZEN, tick=False):
         settings = load_settings()
-        load_overview(settings)
+        with Runtime.open(settings) as rt:
+            ensure_installation(rt)
         sandbox().duell.state.products.clear()  # a department (client) with no products
         with Runtime.open(settings) as rt:
             log = EventLog(rt.store)

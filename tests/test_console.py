@@ -13,6 +13,17 @@ from tui.screens.help import HelpScreen
 from tui.widgets.status_panel import StatusPanel
 
 
+def transfer_now(rt, dept: str) -> None:
+    """Z-reports of `dept` sent now, as a run would, on the process's sandbox."""
+    import asyncio
+
+    from core.boot import connections
+    from core.service import transfer
+
+    with connections(rt) as conns:
+        asyncio.run(transfer(rt, dept, kinds=("zreport",), connections=conns))
+
+
 async def settle(app, pilot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
@@ -74,7 +85,6 @@ async def test_run_row_runs_only_that_entity_and_retry_failed_resends() -> None:
     import asyncio
 
     from core.departments import Departments
-    from core.service import transfer
 
     app = DuviApp(load_settings())
     async with app.run_test(size=(120, 36)) as pilot:
@@ -98,7 +108,7 @@ async def test_run_row_runs_only_that_entity_and_retry_failed_resends() -> None:
                     update={"several_clients": True, "branch_number": "9"}
                 )
                 depts.save_settings("1", broken)
-                asyncio.run(transfer(rt, "1", kinds=("zreport",)))
+                transfer_now(rt, "1")
                 depts.save_settings("1", dept.settings)
 
         with Runtime.open(load_settings()) as rt:
@@ -129,12 +139,12 @@ async def test_read_only_refuses_run_now() -> None:
 
 
 async def test_a_worker_error_is_a_message_not_a_crash(monkeypatch) -> None:
-    import core.service
+    import core.views
 
     def broken(settings, dept, entity="all", **kw):
         raise RuntimeError("Visma said no")
 
-    monkeypatch.setattr(core.service, "run_now", broken)
+    monkeypatch.setattr(core.views, "run_now", broken)
     app = DuviApp(load_settings())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -249,7 +259,6 @@ async def test_a_resend_of_a_failed_transfer_confirms_it_and_release_is_confirme
     import asyncio
 
     from core.departments import Departments
-    from core.service import transfer
     from tui.screens.transfers import TransfersScreen
 
     app = DuviApp(load_settings())
@@ -267,7 +276,7 @@ async def test_a_resend_of_a_failed_transfer_confirms_it_and_release_is_confirme
                         update={"several_clients": True, "branch_number": "9"}
                     ),
                 )
-                asyncio.run(transfer(rt, "2", kinds=("zreport",)))
+                transfer_now(rt, "2")
                 depts.save_settings("2", dept.settings)
 
         await asyncio.to_thread(fail_then_fix)
@@ -308,7 +317,6 @@ async def test_completing_the_vat_mapping_unblocks_the_department() -> None:
     from decimal import Decimal
 
     from core.departments import Departments
-    from core.service import transfer
     from tui.screens.pick import PickOne
     from tui.screens.vat import VatScreen
 
@@ -319,7 +327,7 @@ async def test_completing_the_vat_mapping_unblocks_the_department() -> None:
         def block() -> None:
             with Runtime.open(load_settings()) as rt:
                 Departments(rt.store, rt.secrets).set_vat_mapping("2", Decimal(15), None)
-                asyncio.run(transfer(rt, "2", kinds=("zreport",)))
+                transfer_now(rt, "2")
 
         await asyncio.to_thread(block)
         await pilot.press("2", "v")

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from core.boot import ensure_sandbox_setup
 from core.config import load_settings
 from core.departments import Departments
 from core.failpoints import Failpoint
 from core.ledger import Ledger, LedgerRow, State
 from core.runtime import Runtime
-from core.sandbox.bootstrap import ensure_sandbox_setup
 from core.sandbox.world import COMPANY_TENANT, sandbox_credentials
 from core.transfers import INVOICE, STOCK, ZREPORT, Kind
 from core.visma.auth import VismaCredentials
@@ -225,7 +225,7 @@ def dept3_client(visma_url: str, connect_url: str, transport=None):
 
 
 def set_up_dept3(rt: Runtime) -> None:
-    from core.sandbox.bootstrap import set_up
+    from core.boot import set_up
 
     depts = Departments(rt.store, rt.secrets)
     ensure_sandbox_setup(depts, sandbox_credentials(0))
@@ -246,7 +246,7 @@ async def test_sigkill_during_master_data_and_stock_never_creates_twice(
     """Customers (numbered by Visma), items and stock issues of department 3, created from
     nothing, with the process killed after Visma made a record and before duvi linked it
     (and at the transfer failpoints): the end state is the one a run without kills leaves."""
-    from core.connections import Connections
+    from core.boot import connections
     from core.sandbox.world import build_sandbox, generate
     from core.service import run_department
 
@@ -254,7 +254,7 @@ async def test_sigkill_during_master_data_and_stock_never_creates_twice(
     sandbox, _ = build_sandbox(0, world=generate(0, products=300, customers=300))
     with Runtime.open(load_settings(home=tmp_path / "baseline")) as rt:
         set_up_dept3(rt)
-        conns = Connections(rt, sandbox_instance=sandbox)
+        conns = connections(rt, sandbox=sandbox)
         await run_department(rt, "3", connections=conns)
         conns.close()
     visma = dept3_client(sandbox.visma_url, sandbox.connect_url, sandbox.transport())

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from core.boot import ensure_sandbox_setup
 from core.config import load_settings
 from core.departments import DEFAULT_ACCOUNTS, Departments
 from core.models import DepartmentSettings, Master
 from core.runtime import Runtime
-from core.sandbox.bootstrap import ensure_sandbox_setup
 from core.sandbox.world import COMPANY_TENANT, sandbox_credentials
 
 

@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 
+from core.boot import connections, ensure_sandbox_setup, set_up
 from core.config import load_settings
-from core.connections import Connections
 from core.departments import Departments
 from core.ledger import Ledger
 from core.runtime import Runtime
-from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
 from core.sandbox.faults import Faults
 from core.sandbox.world import build_sandbox, generate, sandbox_credentials
 from core.service import RunError, run_department
@@ -45,7 +44,7 @@ async def run_world(world: Any, home: Path, faults: Faults | None) -> dict[str, 
     d3 = depts.get("3")
     assert d3 is not None
     depts.save_settings("3", d3.settings.model_copy(update={"stock_update": True}))
-    conns = Connections(rt, sandbox_instance=sandbox)
+    conns = connections(rt, sandbox=sandbox)
     failed_steps: Counter[str] = Counter()
     rounds = 0
     try:

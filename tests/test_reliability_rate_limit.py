@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from core.boot import connections, ensure_sandbox_setup, set_up
 from core.config import load_settings
-from core.connections import Connections
 from core.departments import Departments
 from core.runtime import Runtime
-from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
 from core.sandbox.world import build_sandbox, generate, sandbox_credentials
 from core.service import sync_master_data
 from tests.helpers import reliability
@@ -35,7 +34,7 @@ async def test_a_long_sync_stays_inside_the_rate_limit_and_uses_the_budget(tmp_p
     creds = sandbox_credentials(11)
     ensure_sandbox_setup(depts, creds)
     set_up(depts, creds[2])  # department 3: its own company, no items in Visma yet
-    conns = Connections(rt, sandbox_instance=sandbox)
+    conns = connections(rt, sandbox=sandbox)
     t0 = time.monotonic()
     try:
         report = await sync_master_data(rt, "3", "products", connections=conns)

@@ -43,6 +43,12 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def expire_held_tokens(installation: Installation) -> None:
+    """The connections keep tokens across runs while they are valid; these have run out."""
+    for held in installation.connections.tokens.values():
+        held.expires_at = 0
+
+
 async def test_no_secret_or_token_reaches_any_artefact(
     installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -75,11 +81,13 @@ async def test_no_secret_or_token_reaches_any_artefact(
             messages.append(f"{exc.message} {exc.remedy} {exc!r}")
     sandbox.faults.error_rate = sandbox.faults.drop_rate = 0.0
     sandbox.connect.register(client_id, "the-secret-was-rotated", tenants)  # a refusal
+    expire_held_tokens(installation)  # so that the next run asks for one (and is refused)
     try:
         await run_department(rt, "1", connections=installation.connections)
     except DuviError as exc:
         messages.append(f"{exc.message} {exc.remedy} {exc!r}")
     sandbox.connect.register(client_id, visma_secret, tenants)
+    expire_held_tokens(installation)  # doctor logs in afresh: live tokens to scan for
     assert messages  # errors really happened
     rt.log.error(f"a careless message with {visma_secret} and {duell_token}")  # scrubbed
     rt.log.flush()

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from core.boot import ensure_sandbox_setup, set_up
 from core.config import load_settings
 from core.departments import Departments
 from core.runtime import Runtime
-from core.sandbox.bootstrap import ensure_sandbox_setup, set_up
 from core.sandbox.world import sandbox_credentials
 from tests.helpers import reliability
 from tests.served import free_port, served_env, served_sandbox, store_duell_secrets

@@ -25,9 +25,9 @@ WIDE = (200, 50)  # a big terminal: the main screens must use it, not float in a
 @pytest.fixture(scope="session")
 def ran_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory after the first start and one run of departments 1 and 2."""
-    from core.connections import sandbox
-    from core.overview import load_overview
-    from core.service import run_now
+    from core.boot import ensure_installation, sandbox
+    from core.runtime import Runtime
+    from core.views import run_now
 
     sandbox.cache_clear()  # the seeded world as it starts, whatever ran before in this process
     home = tmp_path_factory.mktemp("snapshot-world") / "home"
@@ -35,7 +35,8 @@ def ran_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("DUVI_HOME", str(home))
         mp.setattr(time, "perf_counter", lambda: 0.0)  # call durations, as logged: 0 ms
         settings = load_settings(home=home, sandbox=True)
-        load_overview(settings)
+        with Runtime.open(settings) as rt:
+            ensure_installation(rt)
         for dept in ("1", "2"):
             run_now(settings, dept)
     return home
@@ -43,7 +44,7 @@ def ran_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def world(ran_world: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from core.connections import sandbox
+    from core.boot import sandbox
 
     shutil.copytree(ran_world, home)
     sandbox.cache_clear()  # a fresh sandbox: its rate-limit counters start from zero

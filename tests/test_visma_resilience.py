@@ -55,7 +55,7 @@ async def test_revoked_token_is_refreshed_once(visma, world: VismaWorld) -> None
     world.sandbox.connect.revoke_all()  # the token dies mid-run
     await visma.create_customer(CustomerWrite(name="etter"))
     assert visma.tokens.fetched == 2
-    visma.tokens._expires_at = 0  # reached its expiry: renewed before use, no 401 needed
+    visma.tokens.held.expires_at = 0  # reached its expiry: renewed before use, no 401 needed
     before = world.sandbox.visma.requests
     await visma.get_customer("10001")
     assert visma.tokens.fetched == 3 and world.sandbox.visma.requests == before + 1
@@ -278,7 +278,7 @@ async def test_every_call_is_logged_with_secrets_redacted(world: VismaWorld, tmp
     assert all(r["duration_ms"] is not None for r in rows)
     store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("duvi.db*"))
-    token = client.tokens._token
+    token = client.tokens.held.value
     assert SECRET.encode() not in raw and token is not None and token.encode() not in raw
 
 

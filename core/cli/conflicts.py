@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from core import boot
 from core.cli.context import run_async, settings
 
 app = typer.Typer(help="Duplicate-customer and product-number conflicts.")
@@ -68,7 +69,7 @@ def conflicts_resolve(
         if not eq:
             raise typer.BadParameter(f"{f!r} is not name=value", param_hint="--field")
         fields[name] = value
-    with Runtime.open(settings(ctx)) as rt:
+    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
         try:
             c = run_async(
                 resolve_conflict(
@@ -78,6 +79,7 @@ def conflicts_resolve(
                     candidate=link or merge,
                     fields=fields,
                     apply_now=now,
+                    connections=conns,
                 )
             )
         except KeyError:

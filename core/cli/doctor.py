@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from core import boot
 from core.cli.context import run_async, settings
 
 if TYPE_CHECKING:
@@ -25,7 +26,10 @@ def doctor_checks(rt: Runtime, dept: str | None, integrity: bool, stale_hours: i
     ids = [d.id for d in depts.list()] if dept is None else [dept]
     if dept is not None and depts.get(dept) is None:
         raise typer.BadParameter(f"there is no department {dept!r}", param_hint="--dept")
-    return run_async(run_doctor(rt, ids, integrity=integrity, stale_hours=stale_hours))
+    with boot.connections(rt) as conns:
+        return run_async(
+            run_doctor(rt, ids, connections=conns, integrity=integrity, stale_hours=stale_hours)
+        )
 
 
 @app.callback(invoke_without_command=True)
@@ -90,8 +94,8 @@ def doctor_duplicates(
     from core.runtime import Runtime
     from core.service import duplicate_report
 
-    with Runtime.open(settings(ctx)) as rt:
-        report = run_async(duplicate_report(rt, dept))
+    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+        report = run_async(duplicate_report(rt, dept, connections=conns))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         return

@@ -14,14 +14,14 @@ def run_cmd(
     once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
 ) -> None:
     """The automatic transfer scheduler (departments with automatic transfer on)."""
-    from core import daemon
+    from core import boot, daemon
     from core.runtime import Runtime
 
-    with Runtime.open(settings(ctx)) as rt:
+    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
         if not once:
-            run_async(daemon.serve_forever(rt, announce=typer.echo))
+            run_async(daemon.serve_forever(rt, conns, announce=typer.echo))
             return
-        report = run_async(daemon.run_round(rt))
+        report = run_async(daemon.run_round(rt, conns))
     for dept, outcomes in report.transferred.items():
         typer.echo(f"department {dept}: {len(outcomes)} transfers")
     for dept in report.busy:

@@ -43,6 +43,7 @@ def sync_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
+    from core import boot
     from core.runtime import Runtime
     from core.service import (
         RUNNABLE,
@@ -56,11 +57,13 @@ def sync_cmd(
     if entity not in RUNNABLE:
         raise typer.BadParameter(f"use one of {', '.join(RUNNABLE)}", param_hint="--entity")
     total = RunResult()
-    with Runtime.open(settings(ctx)) as rt:
+    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "syncing")
         for d in department_ids(rt, dept):
             try:
-                r = run_async(run_department(rt, d, entity, retry_failed=retry_failed))
+                r = run_async(
+                    run_department(rt, d, entity, retry_failed=retry_failed, connections=conns)
+                )
             except RunError as exc:  # the other steps ran; say what failed, go on
                 r = exc.result
                 typer.echo(f"error: {exc.message}\n  → {exc.remedy}", err=True)
@@ -99,16 +102,17 @@ def pull_cmd(
     dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
 ) -> None:
     """First-time pull of everything from Visma into DUELL (before switching the master)."""
+    from core import boot
     from core.audit import record
     from core.runtime import Runtime
     from core.service import refuse_if_read_only, sync_master_data
 
     if entity not in ("products", "customers"):
         raise typer.BadParameter("use products or customers", param_hint="ENTITY")
-    with Runtime.open(settings(ctx)) as rt:
+    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "pulling")
         record(rt.store, "pull.first_time", department_id=dept, target=entity)
-        r = run_async(sync_master_data(rt, dept, entity, first_time=True))
+        r = run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
     typer.echo(
         f"{entity}: {r.created} created, {r.updated} updated, {r.unchanged} unchanged, "
         f"{r.conflicts} conflicts"
@@ -129,14 +133,17 @@ def import_saft_cmd(
     """Z-reports from a SAF-T Cash Register file, through the same never-twice path."""
     from pathlib import Path
 
+    from core import boot
     from core.audit import record
     from core.runtime import Runtime
     from core.service import RunResult, import_saft, refuse_if_read_only
 
-    with Runtime.open(settings(ctx)) as rt:
+    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "importing")
         record(rt.store, "import.saft", department_id=dept, target=file)
-        outcomes = run_async(import_saft(rt, Path(file), dept, send=not no_transfer))
+        outcomes = run_async(
+            import_saft(rt, Path(file), dept, send=not no_transfer, connections=conns)
+        )
     print_outcomes(outcomes, as_json)
     if RunResult(outcomes=outcomes).troubled:
         raise typer.Exit(1)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from core import boot
 from core.cli.context import run_async, settings
 
 
@@ -61,5 +62,5 @@ def release_cmd(
     if not yes:
         typer.echo(f"Releasing {key} posts it in Visma for good. Run again with --yes.", err=True)
         raise typer.Exit(1)
-    with Runtime.open(settings(ctx)) as rt:
-        typer.echo(run_async(release(rt, key)))
+    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+        typer.echo(run_async(release(rt, key, connections=conns)))

@@ -1,6 +1,6 @@
 """The async DUELL client. DUELL's warts, handled here once:
 - `getaccesstokens` gives a bearer token for 72 hours (bound to the caller's IP); re-login
-  once on 401/403;
+  once on 401/403 (an httpx auth flow, DuellLogin);
 - every answer is `{status, ...}`, and `status: false` is a failure even with HTTP 200;
 - list pages hold at most 100 rows whatever `length` asks: advance `start` by the rows
   received and stop on `total_count`;
@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from core.bearer import BearerAuth, HeldToken
 from core.duell.errors import BLOCKED_REMEDY, DuellBlockedError, DuellError, remedy_for
 from core.http import CallContext, HttpService, json_body
 from core.models import (
@@ -122,102 +123,132 @@ def _token_expiry(token: str) -> float:
         return TOKEN_LIFETIME
 
 
+def envelope(resp: httpx.Response) -> dict[str, Any]:
+    """The answer's object; DUELL's HTML firewall page, an empty or unreadable body and
+    `status: false` (even with HTTP 200) are DuellErrors."""
+    path = resp.request.url.path
+    text = resp.content.lstrip()[:1]
+    if text == b"<":
+        raise DuellBlockedError(
+            f"DUELL answered {path} with an HTML page",
+            BLOCKED_REMEDY,
+            status=resp.status_code,
+            path=path,
+        )
+    if not resp.content.strip():
+        raise DuellError(
+            f"DUELL sent an empty answer to {path} (HTTP {resp.status_code})",
+            "DUELL is temporarily unavailable: duvi tries again on the next run",
+            status=resp.status_code,
+            path=path,
+        )
+    try:
+        data = json_body(resp)
+    except (ValueError, RecursionError):
+        raise DuellError(
+            f"DUELL sent a body duvi cannot read on {path}",
+            "retry later; if it persists, report it with `duvi support-bundle`",
+            status=resp.status_code,
+            path=path,
+        ) from None
+    if not isinstance(data, dict):
+        raise DuellError(
+            f"DUELL sent a body duvi cannot read on {path}: not an object",
+            "retry later; if it persists, report it with `duvi support-bundle`",
+            status=resp.status_code,
+            path=path,
+        )
+    if data.get("status") is not True:
+        message = str(data.get("message") or f"HTTP {resp.status_code}")
+        validation = data.get("validation_message")
+        detail = f": {validation}" if validation else ""
+        raise DuellError(
+            f"DUELL refused {path}: {message}{detail}",
+            remedy_for(resp.status_code, validation),
+            status=resp.status_code,
+            validation=str(validation or "") or None,
+            path=path,
+        )
+    return data
+
+
+class DuellLogin(BearerAuth):
+    """DUELL's auth flow: a `getaccesstokens` login (its own HttpService, so that a login
+    never waits for a connection slot held by the request that needs it), a bearer token for
+    its lifetime, and one new login when DUELL refuses it (401/403, but not its firewall's
+    HTML page, which no login gets past)."""
+
+    def __init__(
+        self,
+        service: HttpService,
+        client_number: str,
+        client_token: SecretStr,
+        *,
+        held: HeldToken | None = None,
+        context: CallContext | None = None,
+    ) -> None:
+        super().__init__(held)
+        self.service = service
+        self.client_number = client_number
+        self.client_token = client_token
+        self.context = context
+        self.logins = 0
+        redactor.add(client_token.get_secret_value())
+
+    def refused(self, response: httpx.Response) -> bool:
+        return response.status_code in (401, 403) and response.content.lstrip()[:1] != b"<"
+
+    async def fetch(self) -> tuple[str, float]:
+        resp = await self.service.request(
+            "POST",
+            "/getaccesstokens",
+            form={
+                "client_number": self.client_number,
+                "client_token": self.client_token.get_secret_value(),
+            },
+            repeatable=True,
+            context=self.context,
+        )
+        data = envelope(resp)
+        token = data.get("token")
+        if not isinstance(token, str) or len(token) <= 30:  # as DUELL's own plugin
+            raise DuellError(
+                "DUELL sent no usable access token",
+                "check the client number and API token in DUELL Admin -> API-oppsett",
+                status=resp.status_code,
+            )
+        redactor.add_token(token)
+        self.logins += 1
+        return token, _token_expiry(token) - 300
+
+
 class DuellClient:
     def __init__(
         self,
         http: HttpService,
-        client_number: str,
-        client_token: SecretStr,
+        login: DuellLogin,
         *,
         context: CallContext | None = None,
     ) -> None:
-        self.http = http
-        self.client_number = client_number
-        self.client_token = client_token
+        self.http = http  # authenticated by `login` (its auth flow)
+        self.login = login
         self.context = context or CallContext()
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = asyncio.Lock()
-        self.logins = 0
-        redactor.add(client_token.get_secret_value())
+
+    @property
+    def logins(self) -> int:
+        return self.login.logins
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.login.service.aclose()
+
+    async def __aenter__(self) -> DuellClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # -- plumbing -----------------------------------------------------------------------------
-
-    async def _access_token(self) -> str:
-        async with self._lock:
-            if self._token is None or time.monotonic() >= self._expires_at:
-                resp = await self.http.request(
-                    "POST",
-                    "/getaccesstokens",
-                    form={
-                        "client_number": self.client_number,
-                        "client_token": self.client_token.get_secret_value(),
-                    },
-                    repeatable=True,
-                    context=self.context,
-                )
-                data = self._envelope(resp)
-                token = data.get("token")
-                if not isinstance(token, str) or len(token) <= 30:  # as DUELL's own plugin
-                    raise DuellError(
-                        "DUELL sent no usable access token",
-                        "check the client number and API token in DUELL Admin -> API-oppsett",
-                        status=resp.status_code,
-                    )
-                redactor.add_token(token)
-                self._token = token
-                self._expires_at = time.monotonic() + _token_expiry(token) - 300
-                self.logins += 1
-            return self._token
-
-    def _envelope(self, resp: httpx.Response) -> dict[str, Any]:
-        path = resp.request.url.path
-        text = resp.content.lstrip()[:1]
-        if text == b"<":
-            raise DuellBlockedError(
-                f"DUELL answered {path} with an HTML page",
-                BLOCKED_REMEDY,
-                status=resp.status_code,
-                path=path,
-            )
-        if not resp.content.strip():
-            raise DuellError(
-                f"DUELL sent an empty answer to {path} (HTTP {resp.status_code})",
-                "DUELL is temporarily unavailable: duvi tries again on the next run",
-                status=resp.status_code,
-                path=path,
-            )
-        try:
-            data = json_body(resp)
-        except (ValueError, RecursionError):
-            raise DuellError(
-                f"DUELL sent a body duvi cannot read on {path}",
-                "retry later; if it persists, report it with `duvi support-bundle`",
-                status=resp.status_code,
-                path=path,
-            ) from None
-        if not isinstance(data, dict):
-            raise DuellError(
-                f"DUELL sent a body duvi cannot read on {path}: not an object",
-                "retry later; if it persists, report it with `duvi support-bundle`",
-                status=resp.status_code,
-                path=path,
-            )
-        if data.get("status") is not True:
-            message = str(data.get("message") or f"HTTP {resp.status_code}")
-            validation = data.get("validation_message")
-            detail = f": {validation}" if validation else ""
-            raise DuellError(
-                f"DUELL refused {path}: {message}{detail}",
-                remedy_for(resp.status_code, validation),
-                status=resp.status_code,
-                validation=str(validation or "") or None,
-                path=path,
-            )
-        return data
 
     async def _call(
         self,
@@ -254,22 +285,16 @@ class DuellClient:
         repeatable: bool | None,
     ) -> dict[str, Any]:
         headers = {"Content-Type": "application/json"} if content is not None else {}
-        for attempt in (1, 2):
-            token = await self._access_token()
-            resp = await self.http.request(
-                method,
-                path,
-                params=params,
-                content=content,
-                headers={**headers, "Authorization": f"Bearer {token}"},
-                repeatable=repeatable,
-                context=self.context,
-            )
-            if resp.status_code in (401, 403) and attempt == 1 and resp.content[:1] != b"<":
-                self._token = None  # expired, revoked, or bound to another IP: log in again
-                continue
-            return self._envelope(resp)
-        raise AssertionError("unreachable")
+        resp = await self.http.request(
+            method,
+            path,
+            params=params,
+            content=content,
+            headers=headers,
+            repeatable=repeatable,
+            context=self.context,
+        )
+        return envelope(resp)
 
     async def _pages(
         self, path: str, key: str, params: dict[str, Any] | None = None
@@ -585,25 +610,27 @@ def open_duell(
     http_log: Any = None,
     context: CallContext | None = None,
     retry: Any = None,
+    held: HeldToken | None = None,
 ) -> DuellClient:
+    """A DuellClient configured from Settings. `held` keeps the token (72 h) beyond this
+    client, so the runner's next round logs in only when it is about to expire."""
     from core.http import Pacer, RateHeaders, retry_policy, service_config
 
-    http = HttpService(
-        service_config(
-            "duell",
-            base_url,
-            settings,
-            retry=retry or retry_policy(settings),
-            budget_per_hour=settings.duell_rate_budget,
-            rate_headers=RateHeaders(
-                limit=None,
-                remaining="x-duell-ratelimit-remaining",
-                reset="x-duell-ratelimit-reset",
-                reset_is_epoch=True,
-            ),
+    config = service_config(
+        "duell",
+        base_url,
+        settings,
+        retry=retry or retry_policy(settings),
+        budget_per_hour=settings.duell_rate_budget,
+        rate_headers=RateHeaders(
+            limit=None,
+            remaining="x-duell-ratelimit-remaining",
+            reset="x-duell-ratelimit-reset",
+            reset_is_epoch=True,
         ),
-        transport=transport,
-        http_log=http_log,
-        pacer=Pacer(settings.duell_rate_budget),
     )
-    return DuellClient(http, client_number, client_token, context=context)
+    pacer = Pacer(settings.duell_rate_budget)  # one budget for the logins and the rest
+    service = HttpService(config, transport=transport, http_log=http_log, pacer=pacer)
+    login = DuellLogin(service, client_number, client_token, held=held, context=context)
+    http = HttpService(config, transport=transport, http_log=http_log, pacer=pacer, auth=login)
+    return DuellClient(http, login, context=context)

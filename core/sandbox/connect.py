@@ -33,7 +33,7 @@ class ConnectSandbox:
     token_lifetime: int = 3600
     clients: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # id -> secret, tenants
     tokens: dict[str, Grant] = field(default_factory=dict)
-    issued: int = 0
+    issued: int = 0  # tokens handed out (tests count a run's token requests)
 
     def register(self, client_id: str, secret: str, tenants: set[str]) -> None:
         self.clients[client_id] = (secret, set(tenants))

@@ -79,6 +79,7 @@ class DuellSandbox:
         self.state = state
         self.limiter = FixedWindow(rate_limit, window)
         self.requests = 0
+        self.logins = 0  # access tokens handed out (tests count a run's logins)
         self._next_product = max(state.products, default=0) + 1
         self._next_customer = max(state.customers, default=0) + 1
 
@@ -142,6 +143,7 @@ class DuellSandbox:
         now = time.time()
         self.state.tokens = {t: exp for t, exp in self.state.tokens.items() if exp > now}
         self.state.tokens[token] = now + self.state.token_lifetime
+        self.logins += 1
         return json_response({"status": True, "token": token})
 
     def revoke_tokens(self) -> None:

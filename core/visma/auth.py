@@ -1,15 +1,15 @@
-"""Visma Connect client-credentials tokens: fetched once, cached until shortly before they
-expire, shared by concurrent requests, dropped and fetched again when the API says 401."""
+"""Visma Connect client-credentials tokens: fetched once, kept until shortly before they
+expire, shared by concurrent requests, dropped and fetched again when the API says 401
+(an httpx auth flow, core/bearer.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from core.http import HttpService, json_body
+from core.bearer import BearerAuth, HeldToken
+from core.http import CallContext, HttpService, json_body
 from core.redact import redactor
 from core.visma.errors import MalformedResponseError, VismaError, error_from_response
 
@@ -29,30 +29,29 @@ class VismaCredentials:
     scopes: tuple[str, ...] = SCOPES
 
 
-class TokenProvider:
-    def __init__(self, connect: HttpService, creds: VismaCredentials, *, skew: float = 60) -> None:
+class TokenProvider(BearerAuth):
+    """The Visma API's auth flow: a client-credentials token from Visma Connect on every
+    request, fetched once per lifetime (shared by concurrent requests), renewed once on a
+    401."""
+
+    def __init__(
+        self,
+        connect: HttpService,
+        creds: VismaCredentials,
+        *,
+        skew: float = 60,
+        held: HeldToken | None = None,
+        context: CallContext | None = None,
+    ) -> None:
+        super().__init__(held)
         self.connect = connect
         self.creds = creds
         self.skew = skew
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = asyncio.Lock()
+        self.context = context
         self.fetched = 0  # how many tokens this provider obtained (tests and doctor read it)
         redactor.add(creds.client_secret.get_secret_value())
 
-    async def token(self) -> str:
-        async with self._lock:
-            if self._token is None or time.monotonic() >= self._expires_at:
-                await self._fetch()
-            assert self._token is not None
-            return self._token
-
-    def invalidate(self, token: str) -> None:
-        """Forget `token` (the API refused it); a newer one fetched meanwhile is kept."""
-        if self._token == token:
-            self._token = None
-
-    async def _fetch(self) -> None:
+    async def fetch(self) -> tuple[str, float]:
         form = {
             "grant_type": "client_credentials",
             "client_id": self.creds.client_id,
@@ -61,7 +60,9 @@ class TokenProvider:
             "tenant_id": self.creds.tenant_id,
         }
         # Asking for a token twice is harmless, so it may be retried like a GET.
-        resp = await self.connect.request("POST", "/connect/token", form=form, repeatable=True)
+        resp = await self.connect.request(
+            "POST", "/connect/token", form=form, repeatable=True, context=self.context
+        )
         if resp.status_code >= 400:
             err = error_from_response(resp)
             raise VismaError(
@@ -83,6 +84,5 @@ class TokenProvider:
                 status=resp.status_code,
             ) from None
         redactor.add_token(token)
-        self._token = token
-        self._expires_at = time.monotonic() + max(lifetime - self.skew, lifetime / 2)
         self.fetched += 1
+        return token, max(lifetime - self.skew, lifetime / 2)

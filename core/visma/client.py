@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from core.bearer import HeldToken
 from core.http import CallContext, HttpService, OutcomeUnknownError, json_body
 from core.visma import wire
 from core.visma.auth import TokenProvider
@@ -69,6 +70,12 @@ class VismaClient:
         await self.http.aclose()
         await self.tokens.connect.aclose()
 
+    async def __aenter__(self) -> VismaClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     # -- plumbing ---------------------------------------------------------------------------
 
     async def _call(
@@ -86,30 +93,24 @@ class VismaClient:
         if content is not None:
             extra["Content-Type"] = "application/json"
         params = {k: v for k, v in (params or {}).items() if v is not None}
-        for attempt in (1, 2):
-            token = await self.tokens.token()
-            try:
-                resp = await self.http.request(
-                    method,
-                    path,
-                    params=params,
-                    content=content,
-                    headers={**extra, "Authorization": f"Bearer {token}"},
-                    repeatable=repeatable,
-                    context=self.context,
-                )
-            except OutcomeUnknownError as exc:
-                if exc.response is not None:
-                    err = error_from_response(exc.response)
-                    if err.is_application_error:
-                        # Visma's application answered with a VismaId: it refused the
-                        # document, so nothing was created.
-                        raise err from None
-                raise
-            if resp.status_code == 401 and attempt == 1:
-                self.tokens.invalidate(token)  # expired or revoked: one fresh token, once
-                continue
-            break
+        try:
+            resp = await self.http.request(
+                method,
+                path,
+                params=params,
+                content=content,
+                headers=extra,
+                repeatable=repeatable,
+                context=self.context,
+            )
+        except OutcomeUnknownError as exc:
+            if exc.response is not None:
+                err = error_from_response(exc.response)
+                if err.is_application_error:
+                    # Visma's application answered with a VismaId: it refused the
+                    # document, so nothing was created.
+                    raise err from None
+            raise
         if resp.status_code >= 400:
             raise error_from_response(resp)
         return resp
@@ -471,8 +472,10 @@ def open_visma(
     context: CallContext | None = None,
     page_size: int = 1000,
     retry: Any = None,
+    held: HeldToken | None = None,
 ) -> VismaClient:
-    """A VismaClient with its own Visma and Connect services, configured from Settings."""
+    """A VismaClient with its own Visma and Connect services, configured from Settings.
+    `held` keeps the token beyond this client (the runner's next round reuses it)."""
     from core.http import HttpService, Pacer, retry_policy, service_config
 
     retry = retry or retry_policy(settings)
@@ -481,6 +484,7 @@ def open_visma(
         transport=transport,
         http_log=http_log,
     )
+    tokens = TokenProvider(connect, creds, held=held, context=context)
     visma = HttpService(
         service_config(
             "visma", visma_url, settings, retry=retry, budget_per_hour=settings.visma_rate_budget
@@ -488,5 +492,6 @@ def open_visma(
         transport=transport,
         http_log=http_log,
         pacer=Pacer(settings.visma_rate_budget),
+        auth=tokens,
     )
-    return VismaClient(visma, TokenProvider(connect, creds), page_size=page_size, context=context)
+    return VismaClient(visma, tokens, page_size=page_size, context=context)

@@ -44,14 +44,9 @@ class DoctorScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="doctor", exclusive=True)
     def check(self) -> None:
-        import asyncio
+        from core.views import doctor
 
-        from core.doctor import run_doctor
-        from core.runtime import Runtime
-
-        with Runtime.open(self.app.settings) as rt:  # type: ignore[attr-defined]
-            ids = [self.department_id] if self.department_id else []
-            checks = asyncio.run(run_doctor(rt, ids))
+        checks = doctor(self.app.settings, self.department_id)  # type: ignore[attr-defined]
         self.post_message(DataLoaded([c.as_dict() for c in checks]))
 
     @on(DataLoaded)

@@ -75,15 +75,13 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="status", exclusive=True)
     def load_status(self) -> None:
+        from core.boot import ensure_installation
         from core.runtime import Runtime
         from core.status import all_status
 
         settings = self.app.settings  # type: ignore[attr-defined]
-        if settings.sandbox:
-            from core.overview import load_overview
-
-            load_overview(settings)  # sets the sandbox's departments up on the first start
         with Runtime.open(settings) as rt:
+            ensure_installation(rt)  # sets the sandbox's departments up on the first start
             statuses = all_status(rt)
         self.post_message(StatusLoaded(statuses, settings.sandbox))
 
@@ -170,7 +168,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="run")
     def run_department(self, dept: str, entity: str, retry_failed: bool) -> None:
-        from core.service import run_now
+        from core.views import run_now
 
         try:
             summary = run_now(

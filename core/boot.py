@@ -1,0 +1,129 @@
+"""The composition root: turns the settings into where the engine's clients connect (the
+real services, or the in-process sandbox in sandbox mode), and sets up a sandbox
+installation on its first start. The one module of the engine's side that imports the
+sandbox (an import-linter contract); the engine is handed Connections and never builds a
+simulator itself. The clients are imported where used: the console's first start needs
+none."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from core.config import Settings
+from core.departments import Departments
+from core.models import DepartmentSettings
+from core.runtime import Runtime
+
+if TYPE_CHECKING:
+    import httpx
+
+    from core.connections import Connections, Endpoints
+    from core.sandbox.app import Sandbox
+    from core.sandbox.world import DepartmentCredentials
+
+
+@cache
+def sandbox() -> Sandbox:
+    """The process's in-process sandbox (seed 0), built on first use (the world is heavy)."""
+    from core.sandbox.world import build_sandbox
+
+    return build_sandbox(0)[0]
+
+
+def sandbox_endpoints(
+    sb: Sandbox, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Endpoints:
+    """Endpoints into `sb` (in process, unless `transport` says otherwise), with its DUELL
+    account."""
+    import httpx
+
+    from core.connections import Endpoints
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await sb.app(scope, receive, send)  # whatever app the sandbox has now (benches wrap it)
+
+    def duell_account() -> tuple[str, SecretStr]:
+        state = sb.duell.state
+        return state.client_number, SecretStr(state.client_token)
+
+    return Endpoints(
+        sb.visma_url,
+        sb.connect_url,
+        sb.duell_url,
+        transport or httpx.ASGITransport(app=app),
+        duell_account,
+    )
+
+
+def endpoints(settings: Settings) -> Endpoints:
+    """The sandbox's in sandbox mode, else the real services the settings name."""
+    from core.connections import Endpoints
+
+    return sandbox_endpoints(sandbox()) if settings.sandbox else Endpoints.of(settings)
+
+
+def connections(rt: Runtime, *, sandbox: Sandbox | None = None) -> Connections:
+    """The Connections the engine works with in this runtime; `sandbox` (tests, benches)
+    puts a sandbox of the caller's in place of the process's. Close them (a context
+    manager) when done."""
+    from core.connections import Connections
+
+    if sandbox is not None:
+        return Connections(rt, sandbox_endpoints(sandbox))
+    settings = rt.settings
+    return Connections(rt, lambda: endpoints(settings))
+
+
+def ensure_installation(rt: Runtime) -> bool:
+    """The first start in sandbox mode: the sandbox's departments, the first two set up.
+    Does nothing outside sandbox mode or once there are departments; returns whether it
+    did something."""
+    if not rt.settings.sandbox:
+        return False
+    departments = Departments(rt.store, rt.secrets)
+    if departments.list():  # asked before the world is built (it is heavy)
+        return False
+    from core.sandbox.world import sandbox_credentials
+
+    return ensure_sandbox_setup(departments, sandbox_credentials())
+
+
+def ensure_sandbox_setup(departments: Departments, creds: list[DepartmentCredentials]) -> bool:
+    """Add the sandbox departments once, the first ones set up; returns whether it did."""
+    from core.sandbox.bootstrap import SET_UP_AT_FIRST_START
+
+    if departments.list():
+        return False
+    for i, c in enumerate(creds):
+        departments.add(c.department_id, c.name)
+        if i < SET_UP_AT_FIRST_START:
+            set_up(departments, c, automatic_transfer=i == 0)
+    return True
+
+
+def set_up(
+    departments: Departments, c: DepartmentCredentials, *, automatic_transfer: bool = False
+) -> None:
+    """What the console's setup does for a sandbox department: credentials, company, VAT."""
+    from core.sandbox.bootstrap import department_setup
+
+    chosen = department_setup(c)
+    departments.set_credentials(
+        c.department_id, c.visma_client_id, SecretStr(c.visma_client_secret)
+    )
+    departments.save_settings(
+        c.department_id,
+        DepartmentSettings(
+            visma_tenant_id=c.visma_tenant_id,
+            visma_company_name=chosen.company_name,
+            several_departments=True,
+            cost_bearer_segment=chosen.cost_bearer_segment,
+            cost_bearer_value=chosen.cost_bearer_value,
+            automatic_transfer=automatic_transfer,
+        ),
+    )
+    for rate, vat_id in chosen.vat_ids.items():
+        departments.set_vat_mapping(c.department_id, rate, vat_id)

@@ -1,0 +1,95 @@
+"""One department's session: what every step of a run (notifications, products, customers,
+transfers) works with. One Visma client and one DUELL client, each opened when a step first
+needs it, so a run makes one Visma Connect token request and one DUELL login (none when the
+connections still hold a valid token), and every call goes to one HTTP-log writer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from core.connections import Connections, connections_for
+from core.departments import Departments
+from core.duell.client import DuellClient
+from core.errors import ConfigError
+from core.eventlog import EventLog
+from core.httplog import HttpLog
+from core.ledger import Ledger
+from core.models import Department
+from core.runtime import Runtime
+from core.visma.client import VismaClient
+
+
+@dataclass
+class DepartmentSession:
+    rt: Runtime
+    dept: Department
+    connections: Connections
+    ledger: Ledger
+    run_id: int | None = None
+    _visma: VismaClient | None = None
+    _duell: DuellClient | None = None
+
+    @property
+    def departments(self) -> Departments:
+        return self.connections.departments
+
+    @property
+    def log(self) -> EventLog:
+        return self.rt.log
+
+    @property
+    def http_log(self) -> HttpLog:
+        return self.connections.http_log
+
+    @property
+    def visma(self) -> VismaClient:
+        """Raises ConfigError when the department is not set up for Visma."""
+        if self._visma is None:
+            self._visma = self.connections.visma(self.dept.id, run_id=self.run_id)
+        return self._visma
+
+    @property
+    def duell(self) -> DuellClient:
+        if self._duell is None:
+            self._duell = self.connections.duell(department_id=self.dept.id, run_id=self.run_id)
+        return self._duell
+
+    async def aclose(self) -> None:
+        visma, duell, self._visma, self._duell = self._visma, self._duell, None, None
+        try:
+            if visma is not None:
+                await visma.aclose()
+        finally:
+            if duell is not None:
+                await duell.aclose()
+
+
+@asynccontextmanager
+async def department_session(
+    rt: Runtime,
+    dept_id: str,
+    connections: Connections | None = None,
+    *,
+    within: DepartmentSession | None = None,
+    run_id: int | None = None,
+) -> AsyncIterator[DepartmentSession]:
+    """The session `within` when a caller already holds one (left open for it); else a new one
+    on `connections` (the caller's, or the real services' of the settings), closed on exit.
+    Raises ConfigError for a department that does not exist."""
+    if within is not None:
+        if within.dept.id != dept_id:
+            raise ValueError(f"a session of department {within.dept.id} used for {dept_id}")
+        yield within
+        return
+    with connections_for(rt, connections) as conns:
+        dept = conns.departments.get(dept_id)
+        if dept is None:
+            raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+        session = DepartmentSession(rt, dept, conns, Ledger(rt.store), run_id)
+        try:
+            yield session
+        finally:
+            await session.aclose()
+            rt.log.flush()
