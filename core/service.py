@@ -12,7 +12,7 @@ from typing import Any
 
 from core.connections import Connections
 from core.departments import Departments
-from core.errors import ConfigError, DepartmentBusy, DuviError, exit_code_of
+from core.errors import ConfigError, DataError, DepartmentBusy, DuviError, exit_code_of
 from core.http import TransientError
 from core.ledger import Ledger
 from core.runtime import Runtime
@@ -119,7 +119,7 @@ async def release(rt: Runtime, key: str, *, connections: Connections | None = No
     refuse_if_read_only(rt, "releasing")
     row = Ledger(rt.store).get(key)
     if row is None:
-        raise DuviError(f"no transfer {key!r}", "list them with `duvi transfers`")
+        raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
     async with department_session(rt, row.department_id, connections) as s:
         result = await Settlements(s.dept, s.departments, s.ledger, s.visma, rt.log).release(key)
     record(

@@ -141,8 +141,8 @@ def test_newer_database_exits_4_untouched(home: Path) -> None:
 def sandbox_installation(*, unmapped_vat: Decimal | None = None) -> None:
     """The sandbox's first-start setup, as the console does it (the CLI then runs against its
     own in-process sandbox of the same seed); optionally one VAT rate left without a code."""
+    from core.boot import ensure_sandbox_setup
     from core.departments import Departments
-    from core.sandbox.bootstrap import ensure_sandbox_setup
     from core.sandbox.world import sandbox_credentials
 
     with Runtime.open(load_settings()) as rt:

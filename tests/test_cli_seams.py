@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core import daemon
+from core import boot, daemon
 from core.audit import entries_since, record
 from core.config import load_settings
 from core.errors import ConfigError
@@ -79,8 +79,8 @@ async def test_serve_forever_stops_on_sigterm_and_gives_the_signal_back(home: Pa
         signal.raise_signal(signal.SIGTERM)  # as `kill` would; duvi's handler must take it
 
     before = signal.getsignal(signal.SIGTERM)
-    with Runtime.open(load_settings(webhook_port=port)) as rt:
-        await asyncio.wait_for(daemon.serve_forever(rt, announce=announce), timeout=60)
+    with Runtime.open(load_settings(webhook_port=port)) as rt, boot.connections(rt) as conns:
+        await asyncio.wait_for(daemon.serve_forever(rt, conns, announce=announce), timeout=60)
     assert said == [
         f"duvi run: transfers every 5 min; webhooks on http://127.0.0.1:{port}/webhooks/visma;"
         " ctrl+c stops"
@@ -97,16 +97,20 @@ async def test_serve_forever_stops_on_sigterm_and_gives_the_signal_back(home: Pa
 )
 async def test_serve_forever_refuses_before_serving(home: Path, settings, refusal: str) -> None:
     said: list[str] = []
-    with Runtime.open(load_settings(**settings)) as rt, pytest.raises(ConfigError, match=refusal):
-        await daemon.serve_forever(rt, announce=said.append, stop=asyncio.Event())
+    with (
+        Runtime.open(load_settings(**settings)) as rt,
+        boot.connections(rt) as conns,
+        pytest.raises(ConfigError, match=refusal),
+    ):
+        await daemon.serve_forever(rt, conns, announce=said.append, stop=asyncio.Event())
     assert said == []
 
 
 async def test_a_stop_event_ends_it_without_touching_signals(home: Path) -> None:
     stop = asyncio.Event()
     before = signal.getsignal(signal.SIGINT)
-    with Runtime.open(load_settings(webhook_port=free_port())) as rt:
+    with Runtime.open(load_settings(webhook_port=free_port())) as rt, boot.connections(rt) as conns:
         await asyncio.wait_for(
-            daemon.serve_forever(rt, announce=lambda _: stop.set(), stop=stop), timeout=60
+            daemon.serve_forever(rt, conns, announce=lambda _: stop.set(), stop=stop), timeout=60
         )
     assert signal.getsignal(signal.SIGINT) == before

@@ -30,17 +30,6 @@ from core.visma.errors import remedy_for as visma_remedy
 
 ROOT = Path(__file__).parent.parent
 
-# Raised as bare DuviErrors (or based on it) in files this change did not own; each is a data
-# error and is re-based on DataError when the branches meet. Remove an entry when its site is
-# fixed: the tests below fail while a listed site no longer exists, so the list stays exact.
-AWAITING_REBASE_CLASSES = {"core.transfers.PreflightError"}
-AWAITING_REBASE_RAISES = {
-    ("core/service.py", "no transfer"),
-    ("core/transfers.py", "was set to ignore"),
-    ("core/transfers.py", "candidates in"),
-    ("core/transfers.py", "is not confirmed in Visma yet"),
-}
-
 
 def all_error_classes() -> list[type[DuviError]]:
     """Every DuviError subclass in core, after importing every core module."""
@@ -84,7 +73,7 @@ def test_every_error_class_states_an_exit_code_the_readme_lists() -> None:
         code = stated_by.__dict__["exit_code"]
         if isinstance(code, int):  # else a property, as RunError's (tested below)
             assert code in documented, name(cls)
-    assert sorted(missing) == sorted(AWAITING_REBASE_CLASSES)
+    assert missing == []
 
 
 def test_each_family_exits_with_its_own_code() -> None:
@@ -151,15 +140,7 @@ def bare_raises() -> set[tuple[str, str]]:
 
 def test_nothing_raises_the_bare_base() -> None:
     """A bare DuviError has no class to say what kind of error it is (exit 70, a bug)."""
-    sites = bare_raises()
-    awaiting = {
-        (f, words)
-        for f, words in AWAITING_REBASE_RAISES
-        for g, msg in sites
-        if f == g and words in msg
-    }
-    assert awaiting == AWAITING_REBASE_RAISES  # every listed one still exists
-    assert len(sites) == len(AWAITING_REBASE_RAISES), sorted(sites)
+    assert sorted(bare_raises()) == []
 
 
 @pytest.mark.parametrize(

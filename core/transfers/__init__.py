@@ -14,7 +14,7 @@ import json
 from core.accounting import Journal
 from core.departments import Departments
 from core.duell.client import DuellClient
-from core.errors import DuviError
+from core.errors import DataError
 from core.eventlog import EventLog
 from core.http import about
 from core.ledger import Ledger, State
@@ -108,9 +108,9 @@ class Settlements:
     async def release(self, key: str) -> str:
         row = self.ledger.get(key)
         if row is None or row.state != State.CONFIRMED or not row.visma_number:
-            raise DuviError(f"{key} is not confirmed in Visma yet", "transfer it first")
+            raise DataError(f"{key} is not confirmed in Visma yet", "transfer it first")
         if row.kind == STOCK:
-            raise DuviError(
+            raise DataError(
                 f"{key} is a stock issue: it was released when it was transferred",
                 "nothing to do; batches and invoices are the ones released by hand",
             )

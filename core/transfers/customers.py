@@ -8,7 +8,7 @@ from typing import Any
 
 from core.conflicts import Conflicts
 from core.customer_record import from_duell, from_visma, visma_keys
-from core.errors import DuviError
+from core.errors import DataError
 from core.eventlog import EventLog
 from core.matching import CustomerIndex, Keys
 from core.models import Customer, Department
@@ -32,7 +32,7 @@ class InvoiceCustomers:
 
     async def number(self, customer: Customer) -> str:
         """The Visma customer number for a DUELL customer (creating it when nothing matches).
-        Raises DuviError when a person has to decide."""
+        Raises DataError when a person has to decide."""
         duell_id = str(customer.customer_id)
         if self._linked is None:
             self._linked = {lk.duell_id: lk.visma_id for lk in self.links.all()}
@@ -40,7 +40,7 @@ class InvoiceCustomers:
             return self._linked[duell_id]
         decided = self.conflicts.open_for(self.dept.id, "customer", duell_id)
         if decided is not None and decided.state == "ignored":
-            raise DuviError(
+            raise DataError(
                 f"the customer conflict of '{customer.name}' was set to ignore",
                 "reopen it in the conflicts screen and link or create the customer",
             )
@@ -85,7 +85,7 @@ class InvoiceCustomers:
                 [{"id": n, **by_number[n]} for n in match.conflict],
                 match.key or "",
             )
-            raise DuviError(
+            raise DataError(
                 f"customer '{customer.name}' has {len(match.conflict)} candidates in "
                 f"Visma with the same {match.key}",
                 "resolve the duplicate-customer conflict, then retry the invoice",

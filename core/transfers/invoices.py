@@ -8,7 +8,7 @@ from decimal import Decimal
 from core.accounting import rate_text
 from core.departments import Departments
 from core.duell.client import DuellClient
-from core.errors import DuviError
+from core.errors import DataError
 from core.eventlog import EventLog
 from core.ledger import Ledger
 from core.models import Department, InvoiceBasis
@@ -61,7 +61,7 @@ class InvoiceDocument(Document):
         inv, settings = self.inv, self.dept.settings
         missing = sorted({ln.vat_rate for ln in inv.lines if ln.vat_rate not in self.vat_ids})
         if missing:
-            raise DuviError(
+            raise DataError(
                 "; ".join(f"map VAT rate {rate_text(r)} % to a Visma VAT code" for r in missing)
             )
         customer = await self.customers.number(inv.customer)

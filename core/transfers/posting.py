@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from core.errors import DuviError
+from core.errors import DataError, DuviError
 from core.eventlog import EventLog
 from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError, TransientError, about
@@ -34,7 +34,7 @@ class Kind(StrEnum):
     STOCK = "stock"
 
 
-class PreflightError(DuviError):
+class PreflightError(DataError):
     """What Visma lacks for this department's documents: every problem at once."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -66,7 +66,7 @@ class Found:
     finished: bool = True  # False: in Visma, but not yet what makes it count (see finish)
 
 
-class Unfinished(DuviError):
+class Unfinished(DataError):
     """The document is in Visma but does not count yet (a stock issue not released)."""
 
 
