@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import distributions, version
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from core.config import Settings, config_file_path, dotenv_path, explain
 from core.departments import Departments
@@ -90,29 +90,27 @@ def build_bundle(
         "ledger_attention.json": attention,
         "versions.json": versions,
     }
+    archive = io.BytesIO()  # the rows are in memory already; packed, they are smaller
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
 
-    def pack(fh: BinaryIO) -> None:
-        with tarfile.open(fileobj=fh, mode="w:gz") as tar:
+        def add(name: str, text: str) -> None:
+            data = redactor.text(text).encode()
+            info = tarfile.TarInfo(f"duvi-support/{name}")
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+            tar.addfile(info, io.BytesIO(data))
 
-            def add(name: str, text: str) -> None:
-                data = redactor.text(text).encode()
-                info = tarfile.TarInfo(f"duvi-support/{name}")
-                info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
-                tar.addfile(info, io.BytesIO(data))
-
-            for name, value in members.items():
-                add(name, json.dumps(value, indent=2, default=str, ensure_ascii=False))
-            add(
-                "events.jsonl",
-                "\n".join(json.dumps(e, default=str, ensure_ascii=False) for e in events),
-            )
-            add(
-                "http_calls.jsonl",
-                "\n".join(json.dumps(c, default=str, ensure_ascii=False) for c in calls),
-            )
-
+        for name, value in members.items():
+            add(name, json.dumps(value, indent=2, default=str, ensure_ascii=False))
+        add(
+            "events.jsonl",
+            "\n".join(json.dumps(e, default=str, ensure_ascii=False) for e in events),
+        )
+        add(
+            "http_calls.jsonl",
+            "\n".join(json.dumps(c, default=str, ensure_ascii=False) for c in calls),
+        )
     try:
-        write_new_private(out, pack)
+        write_new_private(out, archive.getvalue())
     except FileExistsError:  # appeared since bundle_target looked
         raise _exists(out) from None
     except OSError as exc:

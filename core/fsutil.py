@@ -6,9 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 from core.errors import InsecureFileError
 
@@ -60,8 +58,8 @@ def write_private(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def write_new_private(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Create `path` (0600, never there before) from what `write` puts in a file object.
+def write_new_private(path: Path, data: bytes) -> None:
+    """Create `path` with `data`, 0600 from its first byte; refused if `path` exists.
 
     Written to a temp file beside it, then hard-linked into place: link(2) fails when `path`
     exists, even as a dangling symlink, so no existing file is ever overwritten or followed,
@@ -69,7 +67,7 @@ def write_new_private(path: Path, write: Callable[[BinaryIO], None]) -> None:
     tmp, fd = _private_temp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
-            write(fh)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         try:

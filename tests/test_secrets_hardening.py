@@ -227,21 +227,20 @@ def test_the_bundle_is_never_visible_before_it_is_complete_nor_readable_by_other
     rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "b.tar.gz"
-    seen: list[tuple[bool, list[int]]] = []  # at each member: out there? modes of the files
+    there_while_packing: list[bool] = []
     add = tarfile.TarFile.addfile
 
     def watching(self: tarfile.TarFile, *args: Any, **kw: Any) -> None:
-        seen.append((os.path.lexists(out), [mode(p) for p in tmp_path.iterdir() if p.is_file()]))
+        there_while_packing.append(os.path.lexists(out))
         add(self, *args, **kw)
 
-    old_umask = os.umask(0o022)
+    old_umask = os.umask(0)  # the mode must not depend on the umask
     monkeypatch.setattr(tarfile.TarFile, "addfile", watching)
     try:
         assert bundle(rt, out) == out
     finally:
         os.umask(old_umask)
-    assert seen and not any(there for there, _ in seen)
-    assert all(m == 0o600 for _, modes in seen for m in modes)
+    assert there_while_packing and not any(there_while_packing)
     assert mode(out) == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     with tarfile.open(out) as tar:
@@ -265,17 +264,20 @@ def test_the_bundle_never_overwrites_nor_follows_a_symlink(rt: Runtime, tmp_path
     assert not (tmp_path / "created-through-the-link").exists()
 
 
-def test_a_file_appearing_at_the_target_meanwhile_is_kept(tmp_path: Path) -> None:
-    out = tmp_path / "b.bin"
-
-    def write(fh: Any) -> None:
-        fh.write(b"bundle")
-        out.write_text("someone else's")  # between the check and the link
-
-    with pytest.raises(FileExistsError):
-        write_new_private(out, write)
-    assert out.read_text() == "someone else's"
-    assert list(tmp_path.iterdir()) == [out]  # no temp file left
+def test_a_new_private_file_is_linked_into_place_never_over_anything(tmp_path: Path) -> None:
+    """The last guard, for a file that appears after the bundle's target was checked."""
+    existing = tmp_path / "existing"
+    existing.write_text("someone else's")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "through-the-link")
+    for path in (existing, dangling):
+        with pytest.raises(FileExistsError):
+            write_new_private(path, b"bundle")
+    assert existing.read_text() == "someone else's"
+    assert not (tmp_path / "through-the-link").exists()
+    write_new_private(tmp_path / "new", b"bundle")
+    assert (tmp_path / "new").read_bytes() == b"bundle" and mode(tmp_path / "new") == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "existing", "new"]
 
 
 @pytest.mark.parametrize(
