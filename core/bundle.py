@@ -162,8 +162,12 @@ def _same_place(a: Path, b: Path) -> bool:
 
 
 def _exists(out: Path) -> ConfigError:
-    what = "a directory" if out.is_dir() else "there"
+    if out.is_dir() and not out.is_symlink():
+        return ConfigError(
+            f"--out {out} is a directory; a support bundle never overwrites a file",
+            f"name a new file in it, e.g. --out {out / 'duvi-support.tar.gz'}",
+        )
     return ConfigError(
-        f"--out {out} is already {what}; a support bundle never overwrites a file",
+        f"--out {out} is already there; a support bundle never overwrites a file",
         "name a new file, or leave out --out for one under <home>/bundles",
     )
