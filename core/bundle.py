@@ -1,12 +1,17 @@
 """`duvi support-bundle`: one archive for escalation. Settings and department setup with every
 secret masked, doctor's results, the recent log and HTTP calls (already redacted when they
 were written), the ledger rows needing attention, and the versions of duvi and its
-dependencies. Every member is scrubbed once more for every known secret before it is packed."""
+dependencies. Every member is scrubbed once more for every known secret before it is packed.
+
+The archive is a new file, 0600 from its first byte: written to a temp file beside it and linked
+into place, never over an existing file or through a symlink, and never at the database's, the
+secrets' or the config's path (an `--out` typo must not destroy the ledger)."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import platform
 import tarfile
 import time
@@ -15,8 +20,10 @@ from importlib.metadata import distributions, version
 from pathlib import Path
 from typing import Any
 
-from core.config import explain
+from core.config import Settings, config_file_path, dotenv_path, explain
 from core.departments import Departments
+from core.errors import ConfigError
+from core.fsutil import write_new_private
 from core.ledger import Ledger, State
 from core.redact import redactor
 from core.runtime import Runtime
@@ -28,12 +35,14 @@ def _iso(dt: datetime) -> str:
 
 def build_bundle(
     rt: Runtime,
-    out: Path,
+    out: Path | None,
     *,
     department_id: str | None,
     since: timedelta,
     doctor: list[dict[str, Any]],
 ) -> Path:
+    """Write the bundle to `out` (None: a new file under <home>/bundles) and return its path."""
+    out = bundle_target(rt.settings, out)
     for secret in rt.secrets.all_values():
         redactor.add(secret)
     if rt.settings.webhook_secret:
@@ -81,8 +90,8 @@ def build_bundle(
         "ledger_attention.json": attention,
         "versions.json": versions,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(out, "w:gz") as tar:
+    archive = io.BytesIO()  # the rows are in memory already; packed, they are smaller
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
 
         def add(name: str, text: str) -> None:
             data = redactor.text(text).encode()
@@ -100,5 +109,65 @@ def build_bundle(
             "http_calls.jsonl",
             "\n".join(json.dumps(c, default=str, ensure_ascii=False) for c in calls),
         )
-    out.chmod(0o600)
+    try:
+        write_new_private(out, archive.getvalue())
+    except FileExistsError:  # appeared since bundle_target looked
+        raise _exists(out) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the support bundle {out}: {exc.strerror}",
+            "choose a directory you can write with --out",
+        ) from None
     return out
+
+
+def bundle_target(settings: Settings, out: Path | None) -> Path:
+    """Where the bundle goes, refused (ConfigError, exit 3) when that would replace a file."""
+    if out is None:
+        directory = settings.home / "bundles"
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return directory / f"duvi-support-{datetime.now():%Y%m%d-%H%M%S}.tar.gz"
+    protected = {
+        "database": [settings.database]
+        + [settings.database.with_name(settings.database.name + x) for x in _SQLITE_SIDECARS],
+        "secrets file": [settings.secrets],
+        "config file": [config_file_path(), dotenv_path()],
+    }
+    for what, paths in protected.items():
+        if any(_same_place(out, p) for p in paths):
+            raise ConfigError(
+                f"--out {out} is duvi's {what}; a support bundle never replaces it",
+                "name a new file, or leave out --out for one under <home>/bundles",
+            )
+    if os.path.lexists(out):
+        raise _exists(out)
+    if not out.parent.is_dir():
+        raise ConfigError(
+            f"--out {out}: the directory {out.parent} does not exist",
+            "create it first, or leave out --out for a file under <home>/bundles",
+        )
+    return out
+
+
+_SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _same_place(a: Path, b: Path) -> bool:
+    """Whether two paths name the same directory entry (their directories resolved, so a
+    symlinked or relative directory does not hide it; the entry itself is not followed)."""
+    try:
+        return a.parent.resolve() / a.name == b.parent.resolve() / b.name
+    except OSError:  # a loop of symlinks: not the same as a path of ours
+        return False
+
+
+def _exists(out: Path) -> ConfigError:
+    if out.is_dir() and not out.is_symlink():
+        return ConfigError(
+            f"--out {out} is a directory; a support bundle never overwrites a file",
+            f"name a new file in it, e.g. --out {out / 'duvi-support.tar.gz'}",
+        )
+    return ConfigError(
+        f"--out {out} is already there; a support bundle never overwrites a file",
+        "name a new file, or leave out --out for one under <home>/bundles",
+    )

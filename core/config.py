@@ -2,22 +2,28 @@
 
     arguments given in code  >  DUVI_* environment  >  .env  >  the TOML config file  >  defaults
 
-The config file is `$XDG_CONFIG_HOME/duvi/config.toml` unless `DUVI_CONFIG` names another.
+The config file is `$XDG_CONFIG_HOME/duvi/config.toml` unless `DUVI_CONFIG` names another; the
+`.env` is the one beside it, never the working directory's.
 Department credentials are not settings: they live in the secrets file (see core/secrets.py).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -36,6 +42,12 @@ def config_file_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 
+def dotenv_path() -> Path:
+    """The `.env` read: beside the config file. Never the working directory's, where any
+    `.env` left behind could redirect the services, and the credentials sent to them."""
+    return config_file_path().parent / ".env"
+
+
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
@@ -45,8 +57,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="DUVI_",
-        env_file=".env",
-        env_file_encoding="utf-8",
         extra="forbid",
         validate_default=True,
     )
@@ -138,6 +148,12 @@ class Settings(BaseSettings):
         description='Console key overrides: binding id -> keys, e.g. {"run-now" = "r"}.',
     )
 
+    @field_validator("duell_base_url", "visma_base_url", "connect_base_url")
+    @classmethod
+    def _https_unless_loopback(cls, url: str) -> str:
+        check_service_url(url)
+        return url
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         self.home = self.home.expanduser()
@@ -166,7 +182,25 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, dotenv_settings, _toml_source(settings_cls)
+        return _sources(settings_cls, init_settings, env_settings)
+
+
+def _sources(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """The sources in precedence order; `explain()` reads the same ones, so it cannot drift."""
+    return init_settings, env_settings, _dotenv_source(settings_cls), _toml_source(settings_cls)
+
+
+def _dotenv_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
+    path = dotenv_path()
+    if path.exists():
+        from core.fsutil import check_private
+
+        check_private(path)  # it can hold the webhook secret and steer URLs, like config.toml
+    return DotEnvSettingsSource(settings_cls, env_file=path, env_file_encoding="utf-8")
 
 
 def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
@@ -196,6 +230,38 @@ def _check_toml(path: Path) -> None:
         ) from None
 
 
+LOOPBACK_NAMES = ("localhost",)
+
+
+def check_service_url(url: str) -> None:
+    """Refuse a service URL that would send credentials in cleartext: https:// always, plain
+    http:// only to this host (the served sandbox on 127.0.0.0/8, ::1 or localhost)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ValueError(f"{url!r} is not a URL ({exc}); write it as https://host/path") from None
+    if not host:
+        raise ValueError(f"{url!r} has no host; write it as https://host/path")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and _is_loopback(host):
+        return
+    raise ValueError(
+        f"{url!r} must start with https:// (plain http:// is allowed only to 127.0.0.1, ::1 "
+        "or localhost, the served sandbox): credentials would otherwise travel in cleartext"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: resolving it here would trust whatever DNS answers
+        return False
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings, turning every validation problem into one clear ConfigError."""
     try:
@@ -207,10 +273,10 @@ def load_settings(**overrides: Any) -> Settings:
             if err["type"] == "extra_forbidden":
                 problems.append(f"unknown setting {field!r}")
             else:
-                problems.append(f"{field}: {err['msg']}")
+                problems.append(f"{field}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError(
             "invalid settings: " + "; ".join(problems),
-            f"check {config_file_path()}, your DUVI_* environment and .env; "
+            f"check {config_file_path()}, your DUVI_* environment and {dotenv_path()}; "
             "`duvi config --help` lists every setting",
         ) from None
 
@@ -223,44 +289,30 @@ class EffectiveValue:
     description: str
 
 
-_SOURCE_NAMES = ("argument", "environment", ".env", "config file")
-
-
 def explain(settings: Settings, overrides: dict[str, Any] | None = None) -> list[EffectiveValue]:
-    """Each setting's effective value (secrets masked) and the source it came from."""
-    overrides = overrides or {}
-    env = {k: v for k, v in os.environ.items() if k.upper().startswith("DUVI_")}
-    dotenv = _read_dotenv()
-    toml_path = config_file_path()
-    toml_data = tomllib.loads(toml_path.read_text("utf-8")) if toml_path.exists() else {}
-    layers = (
-        overrides,
-        {k[5:].lower(): v for k, v in env.items()},
-        {k[5:].lower(): v for k, v in dotenv.items() if k.upper().startswith("DUVI_")},
-        toml_data,
+    """Each setting's effective value (secrets masked) and the source it came from, read from
+    the very sources `Settings` is built from, in the same order."""
+    sources = _sources(
+        Settings,
+        InitSettingsSource(Settings, init_kwargs=dict(overrides or {})),
+        EnvSettingsSource(Settings),
     )
+    labels = (
+        "argument",
+        "environment",
+        f".env {dotenv_path()}",
+        f"config file {config_file_path()}",
+    )
+    layers = [(label, source()) for label, source in zip(labels, sources, strict=True)]
     out = []
     for name, field in Settings.model_fields.items():
-        source = "default"
-        for label, layer in zip(_SOURCE_NAMES, layers, strict=True):
-            if name in layer:
-                source = label if label != "config file" else f"config file {toml_path}"
-                break
+        source = next((label for label, values in layers if name in values), "default")
         if source == "default" and name in ("db_path", "secrets_file"):
             source = "default (under home)"
         out.append(
             EffectiveValue(name, _show(getattr(settings, name)), source, field.description or "")
         )
     return out
-
-
-def _read_dotenv() -> dict[str, str]:
-    path = Path(".env")
-    if not path.exists():
-        return {}
-    from dotenv import dotenv_values  # pydantic-settings' own dependency
-
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
 def _show(value: Any) -> str:

@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from core.config import config_file_path
@@ -98,6 +99,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             records=loose,
         )
     )
+    checks.append(home_mode_check(rt.settings.home))
     beat = rt.store.query("SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'")
     limit = rt.settings.sync_interval_minutes * 60 * 2
     if not beat:
@@ -134,6 +136,21 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             )
         checks.append(_backing_off(beat[0]["info"]))
     return checks
+
+
+def home_mode_check(home: Path) -> Check:
+    """A home others can write lets them swap the database or the secrets file under duvi
+    (a rename needs only the directory's write permission), whatever those files' modes."""
+    mode = stat.S_IMODE(home.stat().st_mode)
+    if mode & 0o022:
+        return Check(
+            "files.home",
+            "Data directory",
+            Status.FAIL,
+            f"{home} can be written by other users (mode {mode:04o})",
+            f"run: chmod go-w {home}",
+        )
+    return ok("files.home", "Data directory", f"{shown(home)} is writable by its owner only")
 
 
 def _backing_off(info: str | None) -> Check:

@@ -1,7 +1,9 @@
-"""Private files: created 0600, refused when other users could read them."""
+"""Private files: created 0600, refused when other users could read them, written through a
+fresh temp file that is never a planted file or symlink."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -43,14 +45,65 @@ def check_private(path: Path) -> None:
 def write_private(path: Path, data: bytes) -> None:
     """Atomically replace `path` with `data`, the new file 0600 from its first byte."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, PRIVATE_MODE)
+    tmp, fd = _private_temp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # rename never follows a symlink at `path`: it replaces the link
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+def write_new_private(path: Path, data: bytes) -> None:
+    """Create `path` with `data`, 0600 from its first byte; refused if `path` exists.
+
+    Written to a temp file beside it, then hard-linked into place: link(2) fails when `path`
+    exists, even as a dangling symlink, so no existing file is ever overwritten or followed,
+    and no reader sees a half-written file."""
+    tmp, fd = _private_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP):
+                raise
+            # A filesystem without hard links (a FAT stick): check, then rename; the window
+            # between the two is the price of writing there.
+            if os.path.lexists(path):
+                raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+            os.rename(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _private_temp(path: Path) -> tuple[Path, int]:
+    """A new temp file beside `path`, opened for writing with mode 0600. O_EXCL and O_NOFOLLOW:
+    a file or symlink planted at its name is refused rather than written through; the random
+    name makes planting one a guess."""
+    tmp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
+    flags = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_WRONLY | os.O_CLOEXEC
+    return tmp, os.open(tmp, flags, PRIVATE_MODE)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename or link in `directory` survive a power cut. Best effort: some filesystems
+    cannot sync a directory, and the rename itself has happened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import config_file_path, explain, load_settings
+from core.config import config_file_path, dotenv_path, explain, load_settings
 from core.errors import ConfigError
 
 
@@ -36,7 +36,8 @@ def test_defaults_derive_paths_from_home(home: Path) -> None:
 
 def test_precedence_init_env_dotenv_file_default(monkeypatch: pytest.MonkeyPatch) -> None:
     write_config('theme = "from-file"\nconcurrency = 7\nmouse = false\nrequest_timeout = 11\n')
-    Path(".env").write_text("DUVI_THEME=from-dotenv\nDUVI_CONCURRENCY=6\n")
+    dotenv_path().write_text("DUVI_THEME=from-dotenv\nDUVI_CONCURRENCY=6\n")
+    dotenv_path().chmod(0o600)
     monkeypatch.setenv("DUVI_THEME", "from-env")
 
     s = load_settings(theme="from-init")
@@ -50,7 +51,7 @@ def test_precedence_init_env_dotenv_file_default(monkeypatch: pytest.MonkeyPatch
 
     sources = {r.name: r.source for r in explain(s)}
     assert sources["theme"] == "environment"
-    assert sources["concurrency"] == ".env"
+    assert sources["concurrency"] == f".env {dotenv_path()}"
     assert sources["mouse"].startswith("config file")
     assert sources["connect_timeout"] == "default"
     assert sources["db_path"] == "default (under home)"

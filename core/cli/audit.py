@@ -55,21 +55,14 @@ def support_bundle_cmd(
     out: Annotated[str | None, typer.Option("--out", help="The archive to write.")] = None,
 ) -> None:
     """One archive for escalation; every secret masked."""
-    from datetime import datetime
     from pathlib import Path
 
-    from core.bundle import build_bundle
+    from core.bundle import build_bundle, bundle_target
     from core.runtime import Runtime
 
     window = parse_since(since)
     with Runtime.open(settings(ctx)) as rt:
+        target = None if out is None else bundle_target(rt.settings, Path(out))  # before doctor
         checks = [c.as_dict() for c in doctor_checks(rt, dept, False, 36)]
-        path = (
-            Path(out)
-            if out
-            else rt.settings.home
-            / "bundles"
-            / (f"duvi-support-{datetime.now():%Y%m%d-%H%M%S}.tar.gz")
-        )
-        build_bundle(rt, path, department_id=dept, since=window, doctor=checks)
+        path = build_bundle(rt, target, department_id=dept, since=window, doctor=checks)
     typer.echo(str(path))
