@@ -182,7 +182,7 @@ class Store:
         import socket
 
         with self.write() as db:
-            db["heartbeats"].upsert(
+            db.table("heartbeats").upsert(
                 {
                     "component": component,
                     "pid": os.getpid(),

@@ -103,7 +103,9 @@ def time_filter(
     when = parse_time(value)
     if name.startswith("lastModified"):
         return lambda r: bool(r.get(name)) and op(parse_time(r[name]), when)
-    return lambda r: bool(stamp := r.get(name) or r.get("_created")) and op(parse_time(stamp), when)
+    return lambda r: (
+        op(parse_time(stamp), when) if (stamp := r.get(name) or r.get("_created")) else False
+    )
 
 
 class VismaSandbox:

@@ -202,7 +202,7 @@ def generate(
             z["items_sold"] = [{"product_number": n, "quantity": q} for n, q in counts.items()]
     invs = _invoices(rng, custs, prods, invoices, end)
 
-    unique_numbers = {}
+    unique_numbers: dict[str, dict[str, Any]] = {}
     for p in prods:
         unique_numbers.setdefault(p["product_number"], p)
     visma_items, webhook_off = [], []
