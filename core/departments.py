@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -81,7 +82,7 @@ class Departments:
         return self._department(rows[0]) if rows else None
 
     @staticmethod
-    def _department(row: dict) -> Department:
+    def _department(row: dict[str, Any]) -> Department:
         settings = (
             DepartmentSettings.model_validate_json(row["settings"])
             if row["settings"]
