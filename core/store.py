@@ -16,7 +16,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,7 +131,9 @@ class Store:
                 time.sleep(delay * (0.5 + random.random()))  # jitter: writers don't collide again
                 delay = min(delay * 2, 0.5)
 
-    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    def query(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[dict[str, Any]]:
         """Read rows as dicts. Reads in WAL never wait for a writer."""
         with self._lock:
             cur = self._retry(lambda: self.conn.execute(sql, params))

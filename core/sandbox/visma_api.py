@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -354,7 +354,7 @@ class VismaSandbox:
     # -- inventory ----------------------------------------------------------------------------
 
     def _item_view(
-        self, c: Company, record: dict[str, Any], q: Any, single: bool
+        self, c: Company, record: dict[str, Any], q: Mapping[str, str], single: bool
     ) -> dict[str, Any]:
         out = dict(record)
         out.pop("_created", None)
