@@ -108,7 +108,7 @@ class Conflicts:
         if existing is not None and existing.state == "open":
             return existing
         with self.store.write() as db:
-            db["conflicts"].insert(
+            db.table("conflicts").insert(
                 {
                     "department_id": department_id,
                     "entity": entity,
@@ -149,7 +149,7 @@ class Conflicts:
             raise ValueError(f"{candidate!r} is not a candidate of conflict {conflict_id}")
         resolution = {"action": action, "candidate": candidate, "fields": fields or {}}
         with self.store.write() as db:
-            db["conflicts"].update(
+            db.table("conflicts").update(
                 conflict_id,
                 {
                     "state": "ignored" if action == "ignore" else "resolved",
@@ -165,7 +165,7 @@ class Conflicts:
                     duell_id, visma_id = str(candidate), c.incoming_id
                 else:
                     duell_id, visma_id = c.incoming_id, str(candidate)
-                db["entity_links"].upsert(
+                db.table("entity_links").upsert(
                     {
                         "department_id": c.department_id,
                         "entity": c.entity,

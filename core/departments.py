@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -81,7 +82,7 @@ class Departments:
         return self._department(rows[0]) if rows else None
 
     @staticmethod
-    def _department(row: dict) -> Department:
+    def _department(row: dict[str, Any]) -> Department:
         settings = (
             DepartmentSettings.model_validate_json(row["settings"])
             if row["settings"]
@@ -96,7 +97,7 @@ class Departments:
     def add(self, department_id: str, name: str) -> None:
         now = utcnow()
         with self.store.write() as db:
-            db["departments"].upsert(
+            db.table("departments").upsert(
                 {"id": department_id, "name": name, "created_at": now, "updated_at": now}, pk="id"
             )
         record(self.store, "department.add", department_id=department_id, after={"name": name})
@@ -104,7 +105,7 @@ class Departments:
     def save_settings(self, department_id: str, settings: DepartmentSettings) -> None:
         before = self.get(department_id)
         with self.store.write() as db:
-            db["department_settings"].upsert(
+            db.table("department_settings").upsert(
                 {
                     "department_id": department_id,
                     "settings": settings.model_dump_json(),
@@ -144,11 +145,11 @@ class Departments:
         before = self.vat_mappings(department_id).get(Decimal(key))
         with self.store.write() as db:
             if visma_vat_id is None:
-                db["vat_mappings"].delete_where(
+                db.table("vat_mappings").delete_where(
                     "department_id = ? AND duell_rate = ?", [department_id, key]
                 )
             else:
-                db["vat_mappings"].upsert(
+                db.table("vat_mappings").upsert(
                     {
                         "department_id": department_id,
                         "duell_rate": key,
@@ -178,7 +179,7 @@ class Departments:
     def set_account(self, department_id: str, key: str, account: str) -> None:
         before = self.account_map(department_id).get(key)
         with self.store.write() as db:
-            db["account_maps"].upsert(
+            db.table("account_maps").upsert(
                 {
                     "department_id": department_id,
                     "key": key,

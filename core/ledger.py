@@ -162,7 +162,7 @@ class Ledger:
 
     def set_cursor(self, department_id: str, entity: str, value: str) -> None:
         with self.store.write() as db:
-            db["sync_cursors"].upsert(
+            db.table("sync_cursors").upsert(
                 {
                     "department_id": department_id,
                     "entity": entity,

@@ -12,7 +12,7 @@ import sqlite_utils
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:
-    db["departments"].create(
+    db.table("departments").create(
         {
             "id": str,  # DUELL department id, as text
             "name": str,
@@ -22,13 +22,13 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"name"},
     )
-    db["department_settings"].create(
+    db.table("department_settings").create(
         {"department_id": str, "settings": str, "updated_at": str},
         pk="department_id",
         foreign_keys=[("department_id", "departments", "id")],
         not_null={"settings"},
     )
-    db["vat_mappings"].create(
+    db.table("vat_mappings").create(
         {
             "department_id": str,
             "duell_rate": str,  # Decimal as text, e.g. "25" or "11.11"
@@ -39,7 +39,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         pk=("department_id", "duell_rate"),
         foreign_keys=[("department_id", "departments", "id")],
     )
-    db["account_maps"].create(
+    db.table("account_maps").create(
         {
             "department_id": str,
             "key": str,  # e.g. "payment:cash", "revenue:25", "rounding"
@@ -50,7 +50,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         pk=("department_id", "key"),
         foreign_keys=[("department_id", "departments", "id")],
     )
-    db["sync_runs"].create(
+    db.table("sync_runs").create(
         {
             "id": int,
             "department_id": str,
@@ -64,8 +64,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["sync_runs"].create_index(["department_id", "entity", "id"])
-    db["events"].create(
+    db.table("sync_runs").create_index(["department_id", "entity", "id"])
+    db.table("events").create(
         {
             "id": int,
             "ts": str,
@@ -81,11 +81,11 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     )
     # Keyset reads: every filter combination the log screen offers walks one of these
     # backwards by id (see core/eventlog.py for how the level filter uses them).
-    db["events"].create_index(["department_id", "level", "id"])
-    db["events"].create_index(["level", "id"])
-    db["events"].create_index(["run_id", "id"])
-    db["events"].enable_fts(["message"], fts_version="FTS5", create_triggers=True)
-    db["http_calls"].create(
+    db.table("events").create_index(["department_id", "level", "id"])
+    db.table("events").create_index(["level", "id"])
+    db.table("events").create_index(["run_id", "id"])
+    db.table("events").enable_fts(["message"], fts_version="FTS5", create_triggers=True)
+    db.table("http_calls").create(
         {
             "id": int,
             "ts": str,
@@ -106,8 +106,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["http_calls"].create_index(["department_id", "id"])
-    db["ledger"].create(
+    db.table("http_calls").create_index(["department_id", "id"])
+    db.table("ledger").create(
         {
             "key": str,  # DUELL-Z-<dept>-<z>, DUELL-INV-<dept>-<id>, DUELL-STOCK-<dept>-<date>
             "department_id": str,
@@ -124,8 +124,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         pk="key",
         not_null={"department_id", "kind", "state"},
     )
-    db["ledger"].create_index(["department_id", "state"])
-    db["entity_links"].create(
+    db.table("ledger").create_index(["department_id", "state"])
+    db.table("entity_links").create(
         {
             "department_id": str,
             "entity": str,  # product / customer
@@ -136,12 +136,12 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         },
         pk=("department_id", "entity", "duell_id"),
     )
-    db["entity_links"].create_index(["department_id", "entity", "visma_id"], unique=True)
-    db["sync_cursors"].create(
+    db.table("entity_links").create_index(["department_id", "entity", "visma_id"], unique=True)
+    db.table("sync_cursors").create(
         {"department_id": str, "entity": str, "cursor": str, "updated_at": str},
         pk=("department_id", "entity"),
     )
-    db["conflicts"].create(
+    db.table("conflicts").create(
         {
             "id": int,
             "department_id": str,
@@ -158,8 +158,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["conflicts"].create_index(["department_id", "state"])
-    db["audit"].create(
+    db.table("conflicts").create_index(["department_id", "state"])
+    db.table("audit").create(
         {
             "id": int,
             "ts": str,
@@ -174,15 +174,15 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"ts", "actor", "action"},
     )
-    db["audit"].create_index(["department_id", "id"])
+    db.table("audit").create_index(["department_id", "id"])
 
 
 def _v2_runner_state(db: sqlite_utils.Database) -> None:
     """Leases keep two runners off one department; heartbeats let doctor see a live runner."""
-    db["leases"].create(
+    db.table("leases").create(
         {"name": str, "holder": str, "acquired_at": str, "expires_at": str}, pk="name"
     )
-    db["heartbeats"].create(
+    db.table("heartbeats").create(
         {"component": str, "pid": int, "host": str, "ts": str, "info": str}, pk="component"
     )
 
@@ -190,14 +190,14 @@ def _v2_runner_state(db: sqlite_utils.Database) -> None:
 def _v3_links_many_to_one(db: sqlite_utils.Database) -> None:
     """Several DUELL customers (DUELL's own duplicates) may be linked to one Visma customer."""
     db.execute("DROP INDEX IF EXISTS idx_entity_links_department_id_entity_visma_id")
-    db["entity_links"].create_index(
+    db.table("entity_links").create_index(
         ["department_id", "entity", "visma_id"], index_name="idx_entity_links_visma"
     )
 
 
 def _v4_webhooks(db: sqlite_utils.Database) -> None:
     """Visma's webhook notifications as received, and changes that came without one."""
-    db["webhook_inbox"].create(
+    db.table("webhook_inbox").create(
         {
             "context_id": str,  # Visma's notification id: duplicates are dropped on it
             "received_at": str,
@@ -211,9 +211,9 @@ def _v4_webhooks(db: sqlite_utils.Database) -> None:
         },
         pk="context_id",
     )
-    db["webhook_inbox"].create_index(["state", "received_at"])
-    db["webhook_inbox"].create_index(["resource_uri", "received_at"])
-    db["unannounced"].create(
+    db.table("webhook_inbox").create_index(["state", "received_at"])
+    db.table("webhook_inbox").create_index(["resource_uri", "received_at"])
+    db.table("unannounced").create(
         {
             "department_id": str,
             "entity": str,
@@ -236,7 +236,7 @@ def _v5_http_subject(db: sqlite_utils.Database) -> None:
 def _v6_create_intents(db: sqlite_utils.Database) -> None:
     """A record Visma numbers itself is noted before its create is sent, so that a crash
     between Visma's answer and the link cannot lead to a second create (core/sync/links.py)."""
-    db["create_intents"].create(
+    db.table("create_intents").create(
         {
             "department_id": str,
             "entity": str,

@@ -7,6 +7,7 @@ secrets this process knows (registered when read or received), scrubbed from any
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -76,7 +77,7 @@ class Redactor:
                 text = text.replace(value, MASK)
         return text
 
-    def headers(self, headers: Any) -> dict[str, str]:
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {
             k: (MASK if k.lower() in SECRET_NAMES else self.text(v)) for k, v in headers.items()
         }

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import xmlschema
 from lxml import etree
@@ -95,7 +94,7 @@ def validate(data: bytes, source: str = "the file") -> etree._ElementTree:
     return tree
 
 
-def _element_path(elem: Any) -> str:
+def _element_path(elem: etree._Element | None) -> str:
     names = []
     while elem is not None:
         names.append(etree.QName(elem).localname)
@@ -136,12 +135,12 @@ def read_zreports(path_or_bytes: Path | bytes, department_id: str) -> list[ZRepo
     return out
 
 
-def _text(el: Any, name: str) -> str | None:
+def _text(el: etree._Element, name: str) -> str | None:
     child = el.find(f"{{{NS}}}{name}")
     return child.text.strip() if child is not None and child.text else None
 
 
-def _dec(el: Any, name: str) -> Decimal:
+def _dec(el: etree._Element, name: str) -> Decimal:
     value = _text(el, name)
     try:
         return Decimal(value) if value is not None else Decimal(0)
@@ -152,7 +151,9 @@ def _dec(el: Any, name: str) -> Decimal:
         ) from None
 
 
-def _zreport(event: Any, report: Any, department_id: str, source: str) -> ZReport:
+def _zreport(
+    event: etree._Element, report: etree._Element, department_id: str, source: str
+) -> ZReport:
     q = f"{{{NS}}}"
     try:
         z_number = int(_text(report, "reportID") or "")
@@ -225,16 +226,11 @@ def export_zreports(
     """A SAF-T Cash Register file holding `reports` as Z-report events."""
     reports = list(reports)
     created = created or datetime.now().replace(microsecond=0)
-    root = etree.Element(f"{{{NS}}}auditfile", nsmap={None: NS})
-
-    def add(parent: Any, name: str, text: Any = None) -> Any:
-        el = etree.SubElement(parent, f"{{{NS}}}{name}")
-        if text is not None:
-            el.text = str(text)
-        return el
+    # lxml takes None as the default namespace's prefix; lxml-stubs types the keys as str only.
+    root = etree.Element(f"{{{NS}}}auditfile", nsmap={None: NS})  # type: ignore[dict-item]
 
     days = sorted(r.business_date for r in reports) or [created.date()]
-    header = add(root, "header")
+    header = _add(root, "header")
     for name, value in (
         ("fiscalYear", days[0].year),
         ("startDate", days[0]),
@@ -247,42 +243,49 @@ def export_zreports(
         ("softwareCompanyName", "duvi"),
         ("auditfileVersion", "1.0"),
     ):
-        add(header, name, value)
-    company = add(root, "company")
-    add(company, "companyIdent", company_ident)
-    add(company, "companyName", company_name)
-    basics = add(company, "basics")
-    basic = add(basics, "basic")
+        _add(header, name, value)
+    company = _add(root, "company")
+    _add(company, "companyIdent", company_ident)
+    _add(company, "companyName", company_name)
+    basics = _add(company, "basics")
+    basic = _add(basics, "basic")
     for name, value in (
         ("basicType", "13"),
         ("basicID", Z_REPORT_EVENT),
         ("predefinedBasicID", Z_REPORT_EVENT),
         ("basicDesc", "Z report"),
     ):
-        add(basic, name, value)
-    location = add(company, "location")
+        _add(basic, name, value)
+    location = _add(company, "location")
     by_register: dict[str, list[ZReport]] = {}
     for r in reports:
         by_register.setdefault(r.register_id, []).append(r)
     for register_id, items in by_register.items():
-        register = add(location, "cashregister")
-        add(register, "registerID", register_id)
+        register = _add(location, "cashregister")
+        _add(register, "registerID", register_id)
         for r in items:
-            _event(register, add, r, company_ident, company_name)
+            _event(register, r, company_ident, company_name)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _add(parent: etree._Element, name: str, text: object = None) -> etree._Element:
+    el = etree.SubElement(parent, f"{{{NS}}}{name}")
+    if text is not None:
+        el.text = str(text)
+    return el
 
 
 def _amount(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def _event(register: Any, add: Any, r: ZReport, company_ident: str, company_name: str) -> None:
-    event = add(register, "event")
-    add(event, "eventID", f"Z{r.z_number}")
-    add(event, "eventType", Z_REPORT_EVENT)
-    add(event, "eventDate", r.closed_at.date().isoformat())
-    add(event, "eventTime", r.closed_at.time().replace(microsecond=0).isoformat())
-    rep = add(event, "eventReport")
+def _event(register: etree._Element, r: ZReport, company_ident: str, company_name: str) -> None:
+    event = _add(register, "event")
+    _add(event, "eventID", f"Z{r.z_number}")
+    _add(event, "eventType", Z_REPORT_EVENT)
+    _add(event, "eventDate", r.closed_at.date().isoformat())
+    _add(event, "eventTime", r.closed_at.time().replace(microsecond=0).isoformat())
+    rep = _add(event, "eventReport")
     for name, value in (
         ("reportID", r.z_number),
         ("reportType", "Z report"),
@@ -292,63 +295,63 @@ def _event(register: Any, add: Any, r: ZReport, company_ident: str, company_name
         ("reportTime", r.closed_at.time().replace(microsecond=0).isoformat()),
         ("registerID", r.register_id),
     ):
-        add(rep, name, value)
+        _add(rep, name, value)
     sales_total = sum((s.gross for s in r.sales), Decimal(0))
-    add(add(rep, "reportTotalCashSales"), "totalCashSaleAmnt", _amount(sales_total))
-    groups = add(rep, "reportArtGroups")
+    _add(_add(rep, "reportTotalCashSales"), "totalCashSaleAmnt", _amount(sales_total))
+    groups = _add(rep, "reportArtGroups")
     for g in r.article_groups or [ArticleGroup(group_id="-", name="", gross=Decimal(0))]:
-        line = add(groups, "reportArtGroup")
-        add(line, "artGroupID", g.group_id)
-        add(line, "artGroupNum", "1")
-        add(line, "artGroupAmnt", _amount(g.gross))
+        line = _add(groups, "reportArtGroup")
+        _add(line, "artGroupID", g.group_id)
+        _add(line, "artGroupNum", "1")
+        _add(line, "artGroupAmnt", _amount(g.gross))
         if g.name:
-            add(line, "accDesc", g.name)
-    pays = add(rep, "reportPayments")
+            _add(line, "accDesc", g.name)
+    pays = _add(rep, "reportPayments")
     for p in r.payments:
-        line = add(pays, "reportPayment")
-        add(line, "paymentType", PAYMENT_CODES.get(p.type, p.type))
-        add(line, "paymentNum", "1")
-        add(line, "paymentAmnt", _amount(p.amount))
-    vats = add(rep, "reportCashSalesVat")
+        line = _add(pays, "reportPayment")
+        _add(line, "paymentType", PAYMENT_CODES.get(p.type, p.type))
+        _add(line, "paymentNum", "1")
+        _add(line, "paymentAmnt", _amount(p.amount))
+    vats = _add(rep, "reportCashSalesVat")
     for s in r.sales:
         vat = s.vat if s.vat is not None else (s.gross * s.rate / (100 + s.rate)).quantize(CENT)
-        line = add(vats, "reportCashSaleVat")
+        line = _add(vats, "reportCashSaleVat")
         code = STANDARD_VAT_CODES.get(s.rate)
         if code:
-            add(line, "vatCode", code)
-        add(line, "vatPerc", s.rate.quantize(Decimal("0.001")))
-        add(line, "cashSaleAmnt", _amount(s.gross - vat))
-        add(line, "vatAmnt", _amount(vat))
-    add(rep, "reportOpeningChangeFloat", "0.00")
+            _add(line, "vatCode", code)
+        _add(line, "vatPerc", s.rate.quantize(Decimal("0.001")))
+        _add(line, "cashSaleAmnt", _amount(s.gross - vat))
+        _add(line, "vatAmnt", _amount(vat))
+    _add(rep, "reportOpeningChangeFloat", "0.00")
     for name in ("reportReceiptNum", "reportOpenCashBoxNum", "reportReceiptCopyNum"):
-        add(rep, name, "0")
-    add(rep, "reportReceiptCopyAmnt", "0.00")
-    add(rep, "reportReceiptProformaNum", "0")
-    add(rep, "reportReceiptProformaAmnt", "0.00")
-    add(rep, "reportReturnNum", "1" if r.returns_gross else "0")
-    add(rep, "reportReturnAmnt", _amount(r.returns_gross))
-    add(rep, "reportDiscountNum", "0")
-    add(rep, "reportDiscountAmnt", "0.00")
-    add(rep, "reportVoidTransNum", "0")
-    add(rep, "reportVoidTransAmnt", "0.00")
-    corr = add(add(rep, "reportCorrLines"), "reportCorrLine")
-    add(corr, "corrLineType", "none")
-    add(corr, "corrLineNum", "0")
-    add(corr, "corrLineAmnt", "0.00")
-    inq = add(add(rep, "reportPriceInquiries"), "reportPriceInquiry")
-    add(inq, "priceInquiryGroup", "none")
-    add(inq, "priceInquiryNum", "0")
-    add(inq, "priceInquiryAmnt", "0.00")
-    others = add(rep, "reportOtherCorrs")
+        _add(rep, name, "0")
+    _add(rep, "reportReceiptCopyAmnt", "0.00")
+    _add(rep, "reportReceiptProformaNum", "0")
+    _add(rep, "reportReceiptProformaAmnt", "0.00")
+    _add(rep, "reportReturnNum", "1" if r.returns_gross else "0")
+    _add(rep, "reportReturnAmnt", _amount(r.returns_gross))
+    _add(rep, "reportDiscountNum", "0")
+    _add(rep, "reportDiscountAmnt", "0.00")
+    _add(rep, "reportVoidTransNum", "0")
+    _add(rep, "reportVoidTransAmnt", "0.00")
+    corr = _add(_add(rep, "reportCorrLines"), "reportCorrLine")
+    _add(corr, "corrLineType", "none")
+    _add(corr, "corrLineNum", "0")
+    _add(corr, "corrLineAmnt", "0.00")
+    inq = _add(_add(rep, "reportPriceInquiries"), "reportPriceInquiry")
+    _add(inq, "priceInquiryGroup", "none")
+    _add(inq, "priceInquiryNum", "0")
+    _add(inq, "priceInquiryAmnt", "0.00")
+    others = _add(rep, "reportOtherCorrs")
     for kind, amount in ((ROUNDING, r.rounding), (GIFTCARD_SOLD, r.gift_cards_sold)):
-        line = add(others, "reportOtherCorr")
-        add(line, "otherCorrType", kind)
-        add(line, "otherCorrNum", "1" if amount else "0")
-        add(line, "otherCorrAmnt", _amount(amount))
-    add(rep, "reportReceiptDeliveryNum", "0")
-    add(rep, "reportReceiptDeliveryAmnt", "0.00")
-    add(rep, "reportTrainingNum", "0")
-    add(rep, "reportTrainingAmnt", "0.00")
-    add(rep, "reportGrandTotalSales", _amount(sales_total + r.returns_gross))
-    add(rep, "reportGrandTotalReturn", _amount(r.returns_gross))
-    add(rep, "reportGrandTotalSalesNet", _amount(sales_total))
+        line = _add(others, "reportOtherCorr")
+        _add(line, "otherCorrType", kind)
+        _add(line, "otherCorrNum", "1" if amount else "0")
+        _add(line, "otherCorrAmnt", _amount(amount))
+    _add(rep, "reportReceiptDeliveryNum", "0")
+    _add(rep, "reportReceiptDeliveryAmnt", "0.00")
+    _add(rep, "reportTrainingNum", "0")
+    _add(rep, "reportTrainingAmnt", "0.00")
+    _add(rep, "reportGrandTotalSales", _amount(sales_total + r.returns_gross))
+    _add(rep, "reportGrandTotalReturn", _amount(r.returns_gross))
+    _add(rep, "reportGrandTotalSalesNet", _amount(sales_total))

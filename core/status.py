@@ -5,19 +5,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the console imports this module before its first frame: keep it light
     from core.runtime import Runtime
 
-ENTITIES = ("zreport", "invoice", "product", "customer", "stock", "webhook")
-LABELS = {
-    "zreport": "Z-reports",
-    "invoice": "Invoices",
-    "product": "Products",
-    "customer": "Customers",
-    "stock": "Stock",
-    "webhook": "Webhooks",
+
+class Entity(StrEnum):
+    """What the status panel shows a row for. The value is the store's name (ledger kind,
+    conflict and event entity); the plural is what `duvi sync --entity` runs."""
+
+    ZREPORT = "zreport"
+    INVOICE = "invoice"
+    PRODUCT = "product"
+    CUSTOMER = "customer"
+    STOCK = "stock"
+    WEBHOOK = "webhook"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def plural(self) -> str:
+        return "stock" if self is Entity.STOCK else f"{self.value}s"
+
+    @classmethod
+    def from_plural(cls, name: str) -> Entity:
+        """The entity a plural names ("products", "stock"); a ValueError for any other name."""
+        for entity in cls:
+            if entity.plural == name:
+                return entity
+        raise ValueError(f"{name!r} is not the plural of an entity")
+
+
+_LABELS = {
+    Entity.ZREPORT: "Z-reports",
+    Entity.INVOICE: "Invoices",
+    Entity.PRODUCT: "Products",
+    Entity.CUSTOMER: "Customers",
+    Entity.STOCK: "Stock",
+    Entity.WEBHOOK: "Webhooks",
 }
 
 # What a person can ask to run for a department: the status panel's entities, plus "all".
@@ -32,19 +61,12 @@ RUNNABLE = {
     "all": ("webhooks", "products", "customers", "zreport", "invoice", "stock"),
 }
 # The status panel's row keys, to what they run.
-PANEL_ENTITY = {
-    "zreport": "zreports",
-    "invoice": "invoices",
-    "product": "products",
-    "customer": "customers",
-    "stock": "stock",
-    "webhook": "webhooks",
-}
+PANEL_ENTITY: dict[str, str] = {e: e.plural for e in Entity}
 
 
 @dataclass(frozen=True)
 class EntityStatus:
-    entity: str
+    entity: Entity
     label: str
     state: str  # ok / attention / failing / off / idle
     last_success: str | None
@@ -116,7 +138,7 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
     elif s.automatic_transfer:
         next_run = "runner off"
     rows = []
-    for entity in ENTITIES:
+    for entity in Entity:
         if entity in ("zreport", "invoice", "stock"):
             counts = {
                 r["state"]: r["n"]
@@ -183,7 +205,7 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
         rows.append(
             EntityStatus(
                 entity,
-                LABELS[entity],
+                entity.label,
                 state,
                 _when(last_ok),
                 _short(last_error),

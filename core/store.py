@@ -16,17 +16,19 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from core.errors import SchemaTooNewError, StoreBusyError, StoreError
 from core.fsutil import ensure_private_file
 from core.migrations import MIGRATIONS, SCHEMA_VERSION
+
+T = TypeVar("T")  # what a retried operation returns
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -111,7 +113,7 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
 
-    def _retry(self, op: Any) -> Any:
+    def _retry(self, op: Callable[[], T]) -> T:
         deadline = time.monotonic() + self.busy_seconds
         delay = 0.01
         while True:
@@ -129,7 +131,9 @@ class Store:
                 time.sleep(delay * (0.5 + random.random()))  # jitter: writers don't collide again
                 delay = min(delay * 2, 0.5)
 
-    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    def query(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[dict[str, Any]]:
         """Read rows as dicts. Reads in WAL never wait for a writer."""
         with self._lock:
             cur = self._retry(lambda: self.conn.execute(sql, params))
@@ -182,7 +186,7 @@ class Store:
         import socket
 
         with self.write() as db:
-            db["heartbeats"].upsert(
+            db.table("heartbeats").upsert(
                 {
                     "component": component,
                     "pid": os.getpid(),

@@ -7,11 +7,11 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.sandbox.common import Clock
 from core.sandbox.connect import ConnectSandbox
@@ -59,10 +59,10 @@ class Sandbox:
         self._seen = 0
         self.app = FaultMiddleware(self._dated(self._revoking(inner)), self.faults)
 
-    def _revoking(self, app: Any) -> Any:
+    def _revoking(self, app: ASGIApp) -> ASGIApp:
         """Tokens that die in the middle of a run: Visma Connect's and DUELL's, all at once."""
 
-        async def revoking(scope: Any, receive: Any, send: Any) -> None:
+        async def revoking(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and self.revoke_every:
                 self._seen += 1
                 if self._seen % self.revoke_every == 0:
@@ -73,11 +73,11 @@ class Sandbox:
 
         return revoking
 
-    def _dated(self, app: Any) -> Any:
+    def _dated(self, app: ASGIApp) -> ASGIApp:
         """Every response carries a Date header, as the real services' do."""
 
-        async def dated(scope: Any, receive: Any, send: Any) -> None:
-            async def send_dated(message: Any) -> None:
+        async def dated(scope: Scope, receive: Receive, send: Send) -> None:
+            async def send_dated(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     stamp = email.utils.formatdate(time.time() + self.date_skew, usegmt=True)
                     message = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -71,12 +72,12 @@ class FixedWindow:
 
     limit: int
     window: float
-    _windows: dict[Any, tuple[float, int]] = field(default_factory=dict)
+    _windows: dict[Hashable, tuple[float, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     rejected: int = 0
     closed: list[int] = field(default_factory=list)  # requests let through per ended window
 
-    def take(self, key: Any) -> tuple[bool, int, float]:
+    def take(self, key: Hashable) -> tuple[bool, int, float]:
         """Count one request; returns (allowed, remaining, seconds until the window resets)."""
         now = time.monotonic()
         with self._lock:

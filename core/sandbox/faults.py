@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+T = TypeVar("T")  # what a seeded pick returns
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Faults:
     def roll(self, rate: float) -> bool:
         return rate > 0 and self._rng.random() < rate
 
-    def pick(self, options: list[Any]) -> Any:
+    def pick(self, options: list[T]) -> T:
         return self._rng.choice(options)
 
     def count(self, kind: str) -> None:

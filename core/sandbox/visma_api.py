@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -103,7 +103,9 @@ def time_filter(
     when = parse_time(value)
     if name.startswith("lastModified"):
         return lambda r: bool(r.get(name)) and op(parse_time(r[name]), when)
-    return lambda r: bool(stamp := r.get(name) or r.get("_created")) and op(parse_time(stamp), when)
+    return lambda r: (
+        op(parse_time(stamp), when) if (stamp := r.get(name) or r.get("_created")) else False
+    )
 
 
 class VismaSandbox:
@@ -352,7 +354,7 @@ class VismaSandbox:
     # -- inventory ----------------------------------------------------------------------------
 
     def _item_view(
-        self, c: Company, record: dict[str, Any], q: Any, single: bool
+        self, c: Company, record: dict[str, Any], q: Mapping[str, str], single: bool
     ) -> dict[str, Any]:
         out = dict(record)
         out.pop("_created", None)

@@ -44,7 +44,7 @@ class Company:
     versions: dict[tuple[str, str], int] = field(default_factory=dict)
     webhook_off: set[tuple[str, str]] = field(default_factory=set)  # (kind, number)
     feedback: list[dict[str, Any]] = field(default_factory=list)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -132,7 +132,7 @@ class Company:
         return Decimal(0)
 
 
-def money(value: Any) -> Decimal:
+def money(value: object) -> Decimal:
     if value is None:
         return Decimal(0)
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import phonenumbers
 from faker import Faker
@@ -104,7 +104,10 @@ def _money(value: float | Decimal) -> Decimal:
     return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[Any, int], ...]) -> Any:
+T = TypeVar("T")
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[T, int], ...]) -> T:
     return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
 
 
@@ -202,7 +205,7 @@ def generate(
             z["items_sold"] = [{"product_number": n, "quantity": q} for n, q in counts.items()]
     invs = _invoices(rng, custs, prods, invoices, end)
 
-    unique_numbers = {}
+    unique_numbers: dict[str, dict[str, Any]] = {}
     for p in prods:
         unique_numbers.setdefault(p["product_number"], p)
     visma_items, webhook_off = [], []

@@ -3,7 +3,8 @@ department, and the choice of direction by the department's master setting."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from core.conflicts import Conflicts
 from core.departments import Departments
@@ -15,7 +16,23 @@ from core.sync.links import Links
 from core.visma.client import VismaClient
 
 
-class MasterDataSync:
+class SyncOutcome(Protocol):
+    """What the run and its log read from a product or customer sync's report."""
+
+    created: int
+    updated: int
+    unchanged: int
+    conflicts: int
+    changed: list[tuple[str, str]]  # (visma id, lastModified)
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+# The Visma record a webhook hands to the pull (an inventory item, a customer).
+RecordT = TypeVar("RecordT")
+
+
+class MasterDataSync(Generic[RecordT]):
     ENTITY: ClassVar[str]
 
     def __init__(
@@ -39,13 +56,15 @@ class MasterDataSync:
     def master(self) -> Master:
         raise NotImplementedError
 
-    async def sync(self) -> object:
+    async def sync(self) -> SyncOutcome:
         if self.master() == Master.DUELL:
             return await self.push_to_visma()
         return await self.pull_from_visma()
 
-    async def push_to_visma(self) -> object:
+    async def push_to_visma(self) -> SyncOutcome:
         raise NotImplementedError
 
-    async def pull_from_visma(self, *, first_time: bool = False, records: object = None) -> object:
+    async def pull_from_visma(
+        self, *, first_time: bool = False, records: AsyncIterator[RecordT] | None = None
+    ) -> SyncOutcome:
         raise NotImplementedError

@@ -40,7 +40,7 @@ class Links:
     def intend(self, duell_id: str, name: str) -> None:
         """Note a create about to be sent (committed before it goes)."""
         with self.store.write() as db:
-            db["create_intents"].upsert(
+            db.table("create_intents").upsert(
                 {
                     "department_id": self.department_id,
                     "entity": self.entity,
@@ -69,7 +69,7 @@ class Links:
                 "AND duell_id = ?",
                 [(self.department_id, self.entity, lk.duell_id) for lk in links],
             )
-            db["entity_links"].upsert_all(
+            db.table("entity_links").upsert_all(
                 [
                     {
                         "department_id": self.department_id,
