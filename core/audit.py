@@ -32,7 +32,7 @@ def record(
 ) -> None:
     actor, ssh_client = current_actor()
     with store.write() as db:
-        db["audit"].insert(
+        db.table("audit").insert(
             {
                 "ts": utcnow(),
                 "actor": actor,

@@ -63,7 +63,7 @@ class BearerAuth(httpx.Auth):
 
     async def async_auth_flow(
         self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response, None]:
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         token = await self.token()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request

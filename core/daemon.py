@@ -8,8 +8,9 @@ departments, never in the middle of a transfer) and the server together."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from core.connections import Connections
 from core.runner import RoundReport, Runner
@@ -54,7 +55,15 @@ async def serve_forever(
         for d in Departments(rt.store, rt.secrets).list()
         if d.settings.visma_tenant_id
     }
-    server = uvicorn.Server(
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # duvi's own handlers stop the server and the scheduler together; uvicorn's would
+            # replace them while serving and raise the signal again afterwards.
+            yield
+
+    server = Server(
         uvicorn.Config(
             receiver_app(rt.store, tenants, s.webhook_secret),
             host=s.webhook_host,
@@ -63,7 +72,6 @@ async def serve_forever(
             access_log=False,
         )
     )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     announce(
         f"duvi run: transfers every {s.sync_interval_minutes} min; webhooks on "
         f"http://{s.webhook_host}:{s.webhook_port}/webhooks/visma; ctrl+c stops"

@@ -4,7 +4,7 @@ steps in one (run_steps), or one of its own, on the caller's Connections."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -143,7 +143,8 @@ async def duplicate_report(
     from core.matching import duplicate_clusters
 
     async with department_session(rt, dept_id, connections, within=session) as s:
-        visma_records, names = [], {}
+        visma_records: list[tuple[Hashable, str | None, str | None, str | None]] = []
+        names: dict[tuple[str, Hashable], str | None] = {}
         async for c in s.visma.list_customers():
             contact = c.main_contact
             visma_records.append(

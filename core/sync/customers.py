@@ -52,7 +52,7 @@ class CustomerSync(MasterDataSync):
         report = SyncReport()
         links = {lk.duell_id: lk for lk in self.links.all()}
         visma = [c async for c in self.visma.list_customers()]
-        records = {c.number: from_visma(c) for c in visma}
+        records = {c.number: from_visma(c) for c in visma if c.number}  # Visma numbers each
         index = CustomerIndex((c.number, visma_keys(c)) for c in visma)
         new_links: list[Link] = []
         try:

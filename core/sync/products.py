@@ -154,7 +154,7 @@ class ProductSync(MasterDataSync):
     def _write(fields: dict[str, Any], existing: InventoryItem | None, xref: str) -> InventoryWrite:
         refs = None
         if fields["barcode"] and (existing is None or existing.barcode(xref) != fields["barcode"]):
-            refs = [CrossReferenceLine(alternate_type=xref, alternate_id=fields["barcode"])]  # type: ignore[arg-type]
+            refs = [CrossReferenceLine(alternate_type=xref, alternate_id=fields["barcode"])]
         return InventoryWrite(
             inventory_number=fields["number"] if existing is None else None,
             description=fields["name"],

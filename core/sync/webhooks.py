@@ -167,14 +167,14 @@ async def process_inbox(
         for n, error in failed:
             mark(store, [n.context_id], "failed", error)
         for n in batch:
-            error = next((e for f, e in failed if f == n), None)
+            why = next((e for f, e in failed if f == n), None)
             try:
                 await visma.post_feedback(
                     WebhookFeedback(
                         notification_id=n.context_id,
                         source="duvi",
-                        is_success=error is None,
-                        description=error or f"applied to DUELL ({entity} {n.number})",
+                        is_success=why is None,
+                        description=why or f"applied to DUELL ({entity} {n.number})",
                     )
                 )
             except VismaError as exc:
@@ -216,7 +216,7 @@ def record_unannounced(
             )
     if rows:
         with store.write() as db:
-            db["unannounced"].upsert_all(rows, pk=("department_id", "entity", "visma_id"))
+            db.table("unannounced").upsert_all(rows, pk=("department_id", "entity", "visma_id"))
     return len(rows)
 
 
