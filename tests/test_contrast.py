@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.screen_contrast import check_paths, check_svg
-from tui.screens.main import MainScreen
 
 ROOT = Path(__file__).resolve().parent.parent
 PICTURES = sorted((ROOT / "tests" / "__snapshots__").rglob("*.svg")) + sorted(
@@ -36,17 +35,35 @@ def test_the_checker_sees_black_on_black(tmp_path: Path) -> None:
     svg = tmp_path / "black.svg"
     svg.write_text(
         "<style>.terminal-r1 { fill: #000000 }</style>"
-        '<rect fill="#000000" x="0" y="1.5" width="100" height="24.65" shape-rendering="crispEdges"/>'
+        '<rect fill="#000000" x="0" y="1.5" width="100" height="24.65" '
+        'shape-rendering="crispEdges"/>'
         '<text class="terminal-r1" x="0" y="20" textLength="100">Doctor: department 1</text>'
     )
     assert [p["text"] for p in check_svg(svg, 3.0)] == ["Doctor: department 1"]
 
 
-def test_screens_take_textual_screen_css() -> None:
+def test_every_screen_takes_textual_screen_css() -> None:
     """The root cause of issue 16: a DOMNode mixin listed first hid Screen's CSS (its
     background and foreground) from every screen. Textual reads CSS types from the first
     DOMNode base only."""
+    import importlib
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import tui.screens
     from tui.app import DuviApp
 
-    assert "Screen" in MainScreen._css_type_names
+    for module in pkgutil.iter_modules(tui.screens.__path__):
+        importlib.import_module(f"tui.screens.{module.name}")
+    screens: list[type] = []
+    todo: list[type] = [Screen]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.__module__.startswith("tui."):
+            screens.append(cls)
+    assert len(screens) >= 10
+    for cls in screens:
+        assert "Screen" in cls._css_type_names, cls
     assert "App" in DuviApp._css_type_names
