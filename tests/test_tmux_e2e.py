@@ -5,6 +5,7 @@ one conflict, and quitting. Then the store is asked what happened."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -32,12 +33,14 @@ pytestmark = [
 class Tmux:
     """One tmux server of our own (its own socket), one session, a fixed size."""
 
-    def __init__(self, command: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, command: str, env: dict[str, str], size: tuple[int, int] = (120, 36)
+    ) -> None:
         self.socket = f"duvi-e2e-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        self.tmux(
-            "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", f"env {exports} {command}"
-        )
+        # env -i: only what we name reaches duvi (no COLORTERM or NO_COLOR of the test's own)
+        x, y = (str(n) for n in size)
+        self.tmux("new-session", "-d", "-s", "e2e", "-x", x, "-y", y, f"env -i {exports} {command}")
         self.tmux("set-window-option", "-t", "e2e", "remain-on-exit", "on")
         self.seen: list[str] = []
 
@@ -67,6 +70,18 @@ class Tmux:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{key} changed nothing on screen:\n{self.screen()}")
             time.sleep(0.05)
+
+    def colours(self) -> str:
+        """The pane with its colour escapes, as a terminal shows it."""
+        return self.tmux("capture-pane", "-t", "e2e", "-p", "-e")
+
+    def wait_gone(self, text: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while text in (screen := self.screen()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text} stayed on screen:\n{screen}")
+            time.sleep(0.1)
+        return screen
 
     def wait_for(self, *texts: str, timeout: float = 60) -> str:
         """Poll the pane until every text is on it: the app runs in another process, so its
@@ -110,6 +125,8 @@ def test_setup_sync_resolve_and_quit_in_tmux(home: Path, tmp_path: Path) -> None
         "DUVI_CONFIG": os.environ["DUVI_CONFIG"],
         "TERM": "xterm-256color",
         "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "LANG": "C.UTF-8",
     }
     assert not home.exists()  # an empty data directory
     t = Tmux(str(duvi), env)
@@ -157,3 +174,113 @@ def test_setup_sync_resolve_and_quit_in_tmux(home: Path, tmp_path: Path) -> None
         assert Ledger(rt.store).rows("3")  # the sync fetched department 3's documents
         resolved = Conflicts(rt.store).list("3", state="resolved")
         assert len(resolved) == 1 and resolved[0].resolution["action"] == "link"
+
+
+# The four colour modes a support agent meets: a local truecolor terminal, SSH (TERM passes,
+# COLORTERM does not: 256 colours), an old TERM (16 colours) and NO_COLOR.
+COLOUR_MODES = {
+    "truecolor": {"TERM": "xterm-256color", "COLORTERM": "truecolor"},
+    "256": {"TERM": "xterm-256color"},
+    "16": {"TERM": "xterm"},
+    "no_color": {"TERM": "xterm-256color", "NO_COLOR": "1"},
+}
+# Each main screen, opened from the main screen: (name, keys, texts it shows once filled in,
+# text it shows until then). A screen whose keys are empty is captured on the screen before.
+SCREENS: list[tuple[str, tuple[str, ...], tuple[str, ...], str | None]] = [
+    ("main", (), ("Oslo sentrum", "Z-reports", "Company: Garnbua"), None),
+    ("transfers", ("t",), ("Transfers of department 1", "DUELL-"), None),
+    ("preview", ("Enter",), ("Transfers of department 1", "Dagsoppgjør"), None),
+    ("conflicts", ("c",), ("Conflicts of department 1", "Field"), None),
+    ("vat", ("v",), ("VAT mapping of department 1", "25 %"), None),
+    ("accounts", ("m",), ("Account map of department 1",), None),
+    ("settings", ("s",), ("Settings of department 1", "Faktura"), None),
+    ("log", ("l",), ("Events: department 1", "INFO"), None),
+    ("doctor", ("d",), ("Doctor: department 1", "Database size"), "Checking"),
+    ("help", ("?",), ("duvi: keys",), None),
+    ("setup", ("3", "e"), ("Setup of department 3", "client id"), None),
+]
+
+
+@pytest.fixture(scope="module")
+def synced_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory after the console's first start and one run of department 1 (the CLI
+    cannot make the sandbox departments on a fresh directory yet: issue 16, item 9)."""
+    base = tmp_path_factory.mktemp("colours")
+    home = base / "home"
+    env = {
+        "DUVI_HOME": str(home),
+        "DUVI_CONFIG": str(base / "config.toml"),
+        "TERM": "xterm-256color",
+        "PATH": os.environ["PATH"],
+        "HOME": str(base),
+        "LANG": "C.UTF-8",
+    }
+    t = Tmux(str(Path(sys.executable).with_name("duvi")), env)
+    try:
+        t.wait_for("Oslo sentrum", "Run all")
+        t.keys("r")
+        t.wait_for("Done", "transferred", timeout=180)
+        t.keys("C-q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+    return base
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("mode", list(COLOUR_MODES))
+def test_every_screen_is_readable_in_every_colour_mode(
+    synced_home: Path, tmp_path: Path, mode: str, size: tuple[int, int]
+) -> None:
+    """Each main screen, captured with its colours as tmux holds them, passes the contrast
+    check (tests/helpers/screen_contrast.py): no text in (nearly) its own background colour."""
+    from tests.helpers.screen_contrast import check_paths
+
+    base = tmp_path / "data"
+    shutil.copytree(synced_home, base)
+    env = {
+        "DUVI_HOME": str(base / "home"),
+        "DUVI_CONFIG": str(base / "config.toml"),
+        "PATH": os.environ["PATH"],
+        "HOME": str(base),
+        "LANG": "C.UTF-8",
+        **COLOUR_MODES[mode],
+    }
+    t = Tmux(str(Path(sys.executable).with_name("duvi")), env, size)
+    captures: list[Path] = []
+    try:
+        t.wait_for("Run all")
+        for i, (name, keys, shown, gone) in enumerate(SCREENS):
+            if i > 1 and name != "preview":
+                # back to the main screen; waiting for it keeps Esc apart from the next key
+                # (Esc and a key in one burst read as alt+key)
+                t.keys("Escape")
+                t.wait_gone(SCREENS[i - 1][2][0])
+                t.wait_for("Oslo sentrum", "Run all")
+            for key in keys:
+                t.keys(key)
+            t.wait_for(*shown)
+            if gone:
+                t.wait_gone(gone)
+            capture = tmp_path / f"{mode}-{name}.ans"
+            capture.write_text(t.colours())
+            captures.append(capture)
+        t.keys("C-q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+    problems = check_paths(captures)
+    assert not problems, "\n".join(
+        f"{Path(p['file']).name}:{p['row']}: {p['fg']} on {p['bg']} ({p['ratio']}): {p['text']}"
+        for p in problems
+    )
+    # The mode reached the console: each draws in its own colour depth, NO_COLOR in none.
+    sgr = " ".join(c.read_text() for c in captures)
+    colour = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|[34]8;[25])[;m]")
+    if mode == "no_color":
+        assert not colour.search(sgr), "NO_COLOR: colours on screen"
+        assert "\x1b[7m" in sgr or ";7m" in sgr or ";7;" in sgr  # emphasis by reverse video
+    elif mode == "truecolor":
+        assert "38;2;" in sgr
+    else:
+        assert "38;2;" not in sgr

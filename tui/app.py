@@ -7,6 +7,7 @@ screen's skeleton is drawn, then the settings (pydantic) and the status load in 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,10 @@ class DuviApp(ShowsWorkerErrors, App[None]):
     COMMANDS = App.COMMANDS | {_duvi_commands}
 
     def __init__(self, settings: Settings | Callable[[], Settings]) -> None:
-        super().__init__()
+        # NO_COLOR: the terminal's own colours for all text. Textual reads (and removes)
+        # NO_COLOR in App.__init__ and then drops every colour only for an ANSI app; for any
+        # other it keeps a grey scale of the theme's colours, which is not the terminal's.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.settings: Settings | None = None
         self.startup_error: DuviError | None = None
         self._load = settings if callable(settings) else None

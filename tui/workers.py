@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from textual.dom import DOMNode
+from typing import TYPE_CHECKING
+
 from textual.worker import Worker, WorkerState
 
 from core.errors import DuviError
 
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
 
-class ShowsWorkerErrors(DOMNode):
+    _Mixin = DOMNode
+else:
+    _Mixin = object
+
+
+class ShowsWorkerErrors(_Mixin):
+    """A plain mixin at run time, never a DOMNode: Textual takes a node's CSS types from its
+    first DOMNode base only, so a DOMNode mixin listed before Screen (or App) hid Screen's and
+    App's default CSS (background, foreground and their :ansi rules) from every screen, and
+    every text without a colour of its own was drawn black on black."""
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
             return

@@ -16,6 +16,7 @@ from tui.messages import ActionDone, DataLoaded
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
+from tui.widgets.tick import Tick
 from tui.workers import ShowsWorkerErrors
 
 # (field, label, the guide's words: docs/duell-visma-guide-nb.txt)
@@ -96,7 +97,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
                 for name, label, guide in TOGGLES:
                     with Horizontal(classes="setting"):
                         # A checkbox shows its state in any palette, 16 colours included.
-                        yield Checkbox(label, id=f"set-{name}")
+                        yield Tick(label, id=f"set-{name}")
                         yield Static(guide, id=f"guide-{name}", classes="guide")
                 for name, label, guide, options in CHOICES:
                     with Horizontal(classes="setting"):

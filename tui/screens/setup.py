@@ -22,6 +22,7 @@ from tui.messages import ActionDone, DataLoaded
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
+from tui.widgets.tick import Tick
 from tui.workers import ShowsWorkerErrors
 
 
@@ -60,9 +61,9 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
             yield Field(placeholder="company tenant id (not the customer tenant)", id="tenant")
             yield Button("⟳ Check (F5)", id="check")
             yield Static("", id="setup-result")
-            yield Checkbox("Flere klienter: the company has several branches", id="several-clients")
+            yield Tick("Flere klienter: the company has several branches", id="several-clients")
             yield Select([], id="branch", prompt="branch")
-            yield Checkbox("Flere avdelinger: mark lines with a cost bearer", id="several-depts")
+            yield Tick("Flere avdelinger: mark lines with a cost bearer", id="several-depts")
             yield Select([], id="cost-bearer", prompt="cost bearer")
             yield Button("Save (ctrl+s)", id="save", variant="primary")
         yield KeysFooter()
