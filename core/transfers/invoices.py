@@ -34,7 +34,8 @@ def invoice_key(department_id: str, invoice_id: int) -> str:
 
 class InvoiceDocument(Document):
     kind = Kind.INVOICE
-    posted_as = "draft invoice {}"
+    made = "draft invoice {}"
+    posted = "created as draft invoice {}"
 
     def __init__(
         self,

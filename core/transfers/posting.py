@@ -74,7 +74,10 @@ class Document(ABC):
     """One document on its way to Visma: what `post_once` needs to know of its kind."""
 
     kind: ClassVar[Kind]
-    posted_as: ClassVar[str]  # what Visma made, for the log: "batch {} (on hold)"
+    # For the log, with Visma's number: what Visma holds ("batch {}"), and what a POST did
+    # ("posted as batch {} (on hold)").
+    made: ClassVar[str]
+    posted: ClassVar[str]
     flags: list[str]  # what the log should warn about once it is posted
 
     def __init__(self) -> None:
@@ -167,20 +170,25 @@ async def _count(
     # kill between its POST and its release is after-post's: Visma holds an unreleased issue
     # the ledger calls sent, and the restart finds it by its key and releases it.
     failpoint(Failpoint.AFTER_COMMIT)
-    posted = doc.posted_as.format(number)
     if looked_up:
-        log.info(f"{key} was already in Visma as {posted} (found after doubt)", **where)
+        made = doc.made.format(number)
+        log.info(f"{key} was already in Visma as {made} (found after doubt)", **where)
     else:
         for flag in doc.flags:
             log.warning(f"{key}: {flag}", **where)
-        log.info(f"{key} posted as {posted}", **where)
+        log.info(f"{key} {doc.posted.format(number)}", **where)
     return Outcome(key, State.CONFIRMED, number, flags=doc.flags, looked_up=looked_up)
 
 
 def hold(ledger: Ledger, log: EventLog, row: LedgerRow, kind: Kind, why: DuviError) -> Outcome:
     """A document that cannot be sent as it is waits for a person (nothing was sent)."""
     ledger.attention(row.key, str(why))
-    log.error(f"{row.key}: {why}", department_id=row.department_id, entity=kind)
+    log.error(
+        f"{row.key}: {why.message}",
+        department_id=row.department_id,
+        entity=kind,
+        data={"remedy": why.remedy} if why.remedy else None,
+    )
     return Outcome(row.key, State.ATTENTION, error=why.message)
 
 

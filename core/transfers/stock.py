@@ -24,7 +24,8 @@ def stock_key(department_id: str, day: str) -> str:
 
 class IssueDocument(Document):
     kind = Kind.STOCK
-    posted_as = "stock issue {} (released)"
+    made = "stock issue {}"
+    posted = "posted as stock issue {} and released"
 
     def __init__(self, visma: VismaClient, row: LedgerRow) -> None:
         super().__init__()

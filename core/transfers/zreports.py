@@ -71,7 +71,8 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
 
 class JournalDocument(Document):
     kind = Kind.ZREPORT
-    posted_as = "batch {} (on hold)"
+    made = "batch {}"
+    posted = "posted as batch {} (on hold)"
 
     def __init__(self, visma: VismaClient, z: ZReport, built: Journal | JournalRefused) -> None:
         """`built`: the Z-report's journal, or why it cannot be one (which holds it, once a
