@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import partial
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,10 +35,10 @@ def _load_settings(read_only: bool) -> Settings:
     return load_settings(read_only=True) if read_only else load_settings()
 
 
-def _register_screenshots(cli: object) -> None:
+def _register_screenshots(cli: ModuleType) -> None:
     import typer
 
-    @cli.app.command("screenshots")  # type: ignore[attr-defined]
+    @cli.app.command("screenshots")
     def screenshots(
         out: str = typer.Option("screenshots", "--out", help="Directory for the SVGs."),
     ) -> None:
