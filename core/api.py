@@ -17,6 +17,8 @@ mode (the seeded departments) happens in one place: when the runtime opens.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import contextvars
 import threading
 from collections.abc import Callable, Coroutine
@@ -80,6 +82,7 @@ class ConsoleApi:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._closed = False
+        self._calls: set[concurrent.futures.Future[Any]] = set()  # engine calls under way
 
     # -- what it holds ----------------------------------------------------------------------
 
@@ -139,8 +142,16 @@ class ConsoleApi:
         alive, and with it the screen that started the worker."""
         rt = self.rt
         loop = self._event_loop()
-        future = contextvars.Context().run(asyncio.run_coroutine_threadsafe, work(rt), loop)
-        return future.result()
+        with self._lock:
+            if self._closed:  # closed between the two: the loop would never run it
+                raise ConsoleClosedError("the console has closed its engine handle")
+            future = contextvars.Context().run(asyncio.run_coroutine_threadsafe, work(rt), loop)
+            self._calls.add(future)
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self._calls.discard(future)
 
     def close(self) -> None:
         """Cancel what still runs on the loop (the ledger makes an interrupted transfer safe:
@@ -151,9 +162,13 @@ class ConsoleApi:
                 return
             self._closed = True
             loop, thread, rt = self._loop, self._loop_thread, self._runtime
+            calls = list(self._calls)
         if loop is not None and thread is not None:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(CLOSE_GRACE_S)
+        for call in calls:  # a worker still waiting is told, never left waiting for good
+            with contextlib.suppress(concurrent.futures.InvalidStateError):  # it finished
+                call.set_exception(ConsoleClosedError("the console closed during this call"))
         if rt is not None:
             rt.close()
 

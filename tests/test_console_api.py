@@ -160,3 +160,31 @@ def test_a_preview_is_a_read_model_not_a_dict() -> None:
         assert sum(ln.debit for ln in preview.lines) == preview.debit
     finally:
         api.close()
+
+
+def test_closing_the_handle_ends_an_engine_call_still_under_way() -> None:
+    """The console quits while a call runs on the loop: the call is cancelled (its `finally`
+    blocks run), and the worker waiting for it is told instead of waiting for good."""
+    from concurrent.futures import CancelledError
+
+    from core.api import ConsoleClosedError
+
+    api = ConsoleApi(load_settings())
+    started, cleaned_up = threading.Event(), threading.Event()
+
+    async def forever(rt: Runtime) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned_up.set()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(api._call, forever)
+        assert started.wait(60)
+        api.close()
+        with pytest.raises((CancelledError, ConsoleClosedError)):
+            waiting.result(timeout=60)
+    assert cleaned_up.is_set() and engine_threads() == []
+    with pytest.raises(ConsoleClosedError):
+        api.status()
