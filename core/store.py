@@ -154,7 +154,8 @@ class Store:
 
     @property
     def version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+        with self._lock:  # the console's worker threads share one Store
+            return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     def migrate(self, target: int = SCHEMA_VERSION) -> None:
         """Apply the migrations this database lacks, each in its own transaction.

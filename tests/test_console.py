@@ -139,12 +139,12 @@ async def test_read_only_refuses_run_now() -> None:
 
 
 async def test_a_worker_error_is_a_message_not_a_crash(monkeypatch) -> None:
-    import core.views
+    import core.service
 
-    def broken(settings, dept, entity="all", **kw):
+    async def broken(rt, dept, entity="all", **kw):
         raise RuntimeError("Visma said no")
 
-    monkeypatch.setattr(core.views, "run_now", broken)
+    monkeypatch.setattr(core.service, "run_department", broken)
     app = DuviApp(load_settings())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)

@@ -38,3 +38,24 @@ def test_import_contracts_hold() -> None:
         timeout=120,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_console_paints_before_it_opens_the_engine() -> None:
+    """What `duvi` imports before its first frame (tui.cli, then tui.app and the main screen)
+    holds no store, HTTP, pydantic or engine handle: those load in a worker once the frame is
+    painted (the start-up target: at most 1.3x an empty Textual app)."""
+    code = (
+        "import sys, tui.cli, tui.app\n"
+        "heavy = ('sqlite3', 'sqlite_utils', 'httpx', 'pydantic', 'core.api', 'core.runtime')\n"
+        "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('core.'))))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert r.returncode == 0, r.stderr
+    heavy, engine = r.stdout.splitlines()
+    assert heavy == "", f"loaded before the first frame: {heavy}"
+    # Only what the console may import (the import-linter contract), and only what is light.
+    assert set(engine.split(",")) <= {"core.errors", "core.readmodels", "core.status"}
+    assert "core.readmodels" in engine  # the check looked at the right process

@@ -25,9 +25,8 @@ WIDE = (200, 50)  # a big terminal: the main screens must use it, not float in a
 @pytest.fixture(scope="session")
 def ran_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory after the first start and one run of departments 1 and 2."""
-    from core.boot import ensure_installation, sandbox
-    from core.runtime import Runtime
-    from core.views import run_now
+    from core.api import ConsoleApi
+    from core.boot import sandbox
 
     sandbox.cache_clear()  # the seeded world as it starts, whatever ran before in this process
     home = tmp_path_factory.mktemp("snapshot-world") / "home"
@@ -35,10 +34,12 @@ def ran_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("DUVI_HOME", str(home))
         mp.setattr(time, "perf_counter", lambda: 0.0)  # call durations, as logged: 0 ms
         settings = load_settings(home=home, sandbox=True)
-        with Runtime.open(settings) as rt:
-            ensure_installation(rt)
-        for dept in ("1", "2"):
-            run_now(settings, dept)
+        api = ConsoleApi(settings)  # the console's own path: first start, then run now
+        try:
+            for dept in ("1", "2"):
+                api.run(dept)
+        finally:
+            api.close()
     return home
 
 

@@ -1,6 +1,7 @@
 """The duvi console: keyboard first, works over SSH at 80x24, in 16 colours, without a mouse.
-Screens never touch httpx or SQLite: they call core from workers and receive messages; one
-handler turns a worker's error into a visible message, never a crash.
+Screens never touch httpx or SQLite: their workers call the app's one engine handle
+(`core.api.ConsoleApi`, opened once, closed when the app ends) and post typed messages back;
+one handler turns a worker's error into a visible message, never a crash.
 
 Start-up paints first and loads second: `duvi` hands over how to load the settings, the main
 screen's skeleton is drawn, then the settings (pydantic) and the status load in a worker."""
@@ -20,6 +21,7 @@ from tui.screens.main import MainScreen
 from tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
+    from core.api import ConsoleApi
     from core.config import Settings
 
 
@@ -52,6 +54,7 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         # other it keeps a grey scale of the theme's colours, which is not the terminal's.
         super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.settings: Settings | None = None
+        self.api: ConsoleApi | None = None  # the engine handle, once the settings are read
         self.startup_error: DuviError | None = None
         self._load = settings if callable(settings) else None
         if self.console.color_system != "truecolor":
@@ -60,7 +63,10 @@ class DuviApp(ShowsWorkerErrors, App[None]):
             self.apply_settings(settings)
 
     def apply_settings(self, settings: Settings) -> None:
+        from core.api import ConsoleApi  # light: it opens the store on first use, in a worker
+
         self.settings = settings
+        self.api = ConsoleApi(settings)
         self.animation_level = settings.animations  # "none" suits SSH (and tests)
         self.sub_title = "SANDBOX" if settings.sandbox else "LIVE"
         if settings.read_only:
@@ -98,3 +104,7 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.settings_ready()
+
+    def on_unmount(self) -> None:
+        if self.api is not None:
+            self.api.close()

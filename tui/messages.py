@@ -1,40 +1,119 @@
-"""Messages the workers post back to their screens. A worker posts to its own screen, so two
-screens using the same message type never hear each other."""
+"""Messages the workers post back to their screens: one per result, each carrying the engine's
+frozen read models (`core.readmodels`). A worker posts to its own screen, so two screens using
+the same message type never hear each other. Screen state changes only in their handlers."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from core.status import DepartmentStatus
+from core.readmodels import (
+    AccountEditor,
+    ConflictCase,
+    DepartmentStatus,
+    DoctorCheck,
+    HttpCallRow,
+    JournalPreview,
+    LogEntry,
+    NoPreview,
+    SetupProbe,
+    TransferRow,
+    VatEditor,
+)
+
+if TYPE_CHECKING:
+    from core.readmodels import DepartmentSettings
 
 
+@dataclass
 class StatusLoaded(Message):
-    def __init__(self, departments: list[DepartmentStatus], sandbox: bool) -> None:
-        super().__init__()
-        self.departments = departments
-        self.sandbox = sandbox
+    departments: list[DepartmentStatus]
+    sandbox: bool
 
 
+@dataclass
 class RunFinished(Message):
-    def __init__(self, department_id: str, summary: str) -> None:
-        super().__init__()
-        self.department_id = department_id
-        self.summary = summary
+    """A department's run ended: its summary, or None when it failed (the worker's error is
+    shown by the one error handler)."""
+
+    department_id: str
+    summary: str | None
 
 
-class DataLoaded(Message):
-    """What a screen reads from core: rows, a preview, check results..."""
-
-    def __init__(self, data: Any) -> None:
-        super().__init__()
-        self.data = data
+@dataclass
+class TransfersLoaded(Message):
+    rows: list[TransferRow]
 
 
+@dataclass
+class PreviewLoaded(Message):
+    preview: JournalPreview | NoPreview
+
+
+@dataclass
+class ExchangesLoaded(Message):
+    """What Visma was told and answered about one transfer, as text."""
+
+    key: str
+    text: str
+
+
+@dataclass
+class ConflictsLoaded(Message):
+    conflicts: list[ConflictCase]
+
+
+@dataclass
+class VatLoaded(Message):
+    editor: VatEditor
+
+
+@dataclass
+class AccountsLoaded(Message):
+    editor: AccountEditor
+
+
+@dataclass
+class SettingsLoaded(Message):
+    values: DepartmentSettings
+
+
+@dataclass
+class CompaniesLoaded(Message):
+    companies: list[SetupProbe]
+
+
+@dataclass
+class SignInChecked(Message):
+    probe: SetupProbe
+
+
+@dataclass
+class ChecksLoaded(Message):
+    checks: list[DoctorCheck]
+
+
+@dataclass
+class EventsLoaded(Message):
+    rows: list[LogEntry]
+    append: bool  # an older page, below what is shown
+
+
+@dataclass
+class HttpCallsLoaded(Message):
+    rows: list[HttpCallRow]
+    append: bool
+
+
+@dataclass
+class NewerEvents(Message):
+    """Follow mode: events came that the log shows first."""
+
+
+@dataclass
 class ActionDone(Message):
     """A changing action finished; `text` says what it did."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+    text: str

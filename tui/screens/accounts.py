@@ -4,23 +4,21 @@ inactive). Enter chooses, ctrl+s saves (audited), u undoes, f5 re-reads Visma.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tui.messages import ActionDone, DataLoaded
+from core.readmodels import AccountEditor
+from tui.messages import AccountsLoaded, ActionDone
+from tui.screens.base import DuviScreen
 from tui.screens.pick import PickOne
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.workers import ShowsWorkerErrors
 
 
-class AccountsScreen(ShowsWorkerErrors, Screen[None]):
+class AccountsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("ctrl+s", "save", "Save", id="save-accounts"),
@@ -31,7 +29,7 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
     def __init__(self, department_id: str) -> None:
         super().__init__()
         self.department_id = department_id
-        self.data: dict[str, Any] = {"rows": [], "accounts": {}}
+        self.data = AccountEditor((), {}, None)
         self.edits: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -55,49 +53,45 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="accounts", exclusive=True)
     def load(self) -> None:
-        from core.views import account_editor
+        self.post_message(AccountsLoaded(self.api.account_editor(self.department_id)))
 
-        self.post_message(DataLoaded(account_editor(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
-
-    @on(DataLoaded)
-    def loaded(self, message: DataLoaded) -> None:
-        self.data, self.edits = message.data, {}
+    @on(AccountsLoaded)
+    def loaded(self, message: AccountsLoaded) -> None:
+        self.data, self.edits = message.editor, {}
         self.render_rows()
 
     def render_rows(self) -> None:
         table = self.query_one("#accounts", DataTable)
         table.clear()
-        accounts = self.data["accounts"]
-        for row in self.data["rows"]:
-            acc = self.edits.get(row["key"], row["account"])
+        accounts = self.data.accounts
+        for row in self.data.rows:
+            acc = self.edits.get(row.key, row.account)
             status = (
-                row["status"]
-                if row["key"] not in self.edits
+                row.status
+                if row.key not in self.edits
                 else ("ok" if acc in accounts else "missing")
             )
-            mark = " *" if row["key"] in self.edits else ""
-            table.add_row(row["label"], acc + mark, accounts.get(acc, ""), status)
-        bad = [r for r in self.data["rows"] if r["status"] != "ok" and r["key"] not in self.edits]
+            mark = " *" if row.key in self.edits else ""
+            table.add_row(row.label, acc + mark, accounts.get(acc, ""), status)
+        bad = [r for r in self.data.rows if r.status != "ok" and r.key not in self.edits]
         text = (
             f"{len(bad)} line(s) point at accounts Visma lacks or has closed"
             if bad
             else ("every account exists and is active in Visma")
         )
-        self.query_one("#accounts-state", Static).update(
-            f"{text}\n{self.data.get('error') or ''}".strip()
-        )
+        self.query_one("#accounts-state", Static).update(f"{text}\n{self.data.error or ''}".strip())
 
     @on(DataTable.RowSelected, "#accounts")
     def choose(self, event: DataTable.RowSelected) -> None:
-        row = self.data["rows"][event.cursor_row]
+        row = self.data.rows[event.cursor_row]
 
         def picked(acc: str | None) -> None:
             if acc:
-                self.edits[row["key"]] = acc
+                self.edits[row.key] = acc
                 self.render_rows()
 
         self.app.push_screen(
-            PickOne(f"Account for {row['label']}", sorted(self.data["accounts"].items())), picked
+            PickOne(f"Account for {row.label}", sorted(self.data.accounts.items())), picked
         )
 
     def action_undo(self) -> None:
@@ -105,7 +99,7 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
         self.render_rows()
 
     def action_save(self) -> None:
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify("Read-only mode: saving is a changing action.", severity="warning")
             return
         if self.edits:
@@ -113,9 +107,7 @@ class AccountsScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="accounts-save")
     def save(self, changes: dict[str, str]) -> None:
-        from core.views import save_accounts
-
-        self.post_message(ActionDone(save_accounts(self.app.settings, self.department_id, changes)))  # type: ignore[attr-defined]
+        self.post_message(ActionDone(self.api.save_accounts(self.department_id, changes)))
 
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:

@@ -4,6 +4,7 @@ differing fields highlighted, and the decisions link / create new / merge (a val
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
@@ -11,25 +12,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from core.conflicts import compare
-from tui.messages import ActionDone, DataLoaded
+from core.readmodels import ConflictCase
+from tui.messages import ActionDone, ConflictsLoaded
+from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.workers import ShowsWorkerErrors
 
 
-def _name(record: dict[str, Any]) -> str:
+def _name(record: Mapping[str, object]) -> str:
     return str(
         record.get("name") or record.get("customer_name") or record.get("product_name") or ""
     )
 
 
-class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
+class ConflictsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Back", id="back"),
         Binding("slash", "filter", "Filter", id="filter"),
@@ -43,8 +43,8 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
     def __init__(self, department_id: str) -> None:
         super().__init__()
         self.department_id = department_id
-        self.all: list[Any] = []
-        self.shown: list[Any] = []
+        self.all: list[ConflictCase] = []
+        self.shown: list[ConflictCase] = []
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -75,13 +75,11 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="conflicts", exclusive=True)
     def load(self) -> None:
-        from core.views import conflicts
+        self.post_message(ConflictsLoaded(self.api.conflicts(self.department_id)))
 
-        self.post_message(DataLoaded(conflicts(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
-
-    @on(DataLoaded)
-    def loaded(self, message: DataLoaded) -> None:
-        self.all = message.data
+    @on(ConflictsLoaded)
+    def loaded(self, message: ConflictsLoaded) -> None:
+        self.all = message.conflicts
         self.apply_filter(self.query_one("#filter-input", Input).value)
 
     def apply_filter(self, text: str) -> None:
@@ -131,7 +129,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         else:
             self.app.pop_screen()
 
-    def current(self) -> Any | None:
+    def current(self) -> ConflictCase | None:
         table = self.query_one("#conflicts", DataTable)
         row = table.cursor_row
         return self.shown[row] if self.shown and row is not None and row < len(self.shown) else None
@@ -156,7 +154,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         table.add_column(f"Incoming {c.source} {c.incoming_id}", width=26)
         for x in c.candidates:
             table.add_column(f"{x.get('id')}", width=24)
-        for r in compare(c):
+        for r in c.fields:
             cells = [
                 # Marked, not only coloured: it must read in 16 colours and under NO_COLOR.
                 Text("≠ " + v, style="bold yellow") if differs else Text("  " + v)
@@ -164,7 +162,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
             ]
             table.add_row(Text(r.label), Text("  " + r.incoming), *cells, key=r.field)
 
-    def chosen_candidate(self, c: Any) -> int:
+    def chosen_candidate(self, c: ConflictCase) -> int:
         row = self.query_one("#candidates", DataTable).cursor_row or 0
         return min(row, len(c.candidates) - 1)
 
@@ -198,7 +196,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         self.app.push_screen(
             MergeScreen(
                 f"Merge {c.source} {c.incoming_id} into {candidate}: choose a value per field",
-                compare(c),
+                list(c.fields),
                 index,
                 (f"Incoming {c.incoming_id}", f"Candidate {candidate}"),
             ),
@@ -206,7 +204,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         )
 
     def refused(self, action: str) -> bool:
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify(f"Read-only mode: {action} is a changing action.", severity="warning")
             return True
         return False
@@ -240,10 +238,7 @@ class ConflictsScreen(ShowsWorkerErrors, Screen[None]):
         candidate: str | None,
         fields: dict[str, Any] | None = None,
     ) -> None:
-        from core.views import resolve
-
-        settings = self.app.settings  # type: ignore[attr-defined]
-        self.post_message(ActionDone(resolve(settings, conflict_id, action, candidate, fields)))
+        self.post_message(ActionDone(self.api.resolve(conflict_id, action, candidate, fields)))
 
     @on(ActionDone)
     def resolved(self, message: ActionDone) -> None:

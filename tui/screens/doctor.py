@@ -6,18 +6,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.messages import DataLoaded
+from tui.messages import ChecksLoaded
+from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.workers import ShowsWorkerErrors
 
 MARK = {"ok": "[green]ok  [/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
 
 
-class DoctorScreen(ShowsWorkerErrors, Screen[None]):
+class DoctorScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("f5", "run", "Run again", id="doctor-again"),
@@ -44,18 +43,15 @@ class DoctorScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="doctor", exclusive=True)
     def check(self) -> None:
-        from core.views import doctor
+        self.post_message(ChecksLoaded(self.api.doctor(self.department_id)))
 
-        checks = doctor(self.app.settings, self.department_id)  # type: ignore[attr-defined]
-        self.post_message(DataLoaded([c.as_dict() for c in checks]))
-
-    @on(DataLoaded)
-    def show(self, message: DataLoaded) -> None:
+    @on(ChecksLoaded)
+    def show(self, message: ChecksLoaded) -> None:
         from rich.markup import escape
 
         lines = []
-        for c in message.data:
-            lines.append(f"{MARK[c['status']]} {escape(c['title'])}: {escape(c['found'])}")
-            if c["status"] != "ok" and c["remedy"]:
-                lines.append(f"      → {escape(c['remedy'])}")
+        for c in message.checks:
+            lines.append(f"{MARK[c.status]} {escape(c.title)}: {escape(c.found)}")
+            if c.status != "ok" and c.remedy:
+                lines.append(f"      → {escape(c.remedy)}")
         self.query_one("#checks", Static).update("\n".join(lines))

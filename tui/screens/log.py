@@ -12,15 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from core.httplog import describe
+from core.readmodels import HttpCallRow, LogEntry, LogQuery
+from tui.messages import EventsLoaded, HttpCallsLoaded, NewerEvents
+from tui.screens.base import DuviScreen
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.workers import ShowsWorkerErrors
 
 LEVELS = (None, "WARNING", "ERROR")
 PAGE = 50  # rows per read: two screens full at 200x50; `n` reads the next page
@@ -28,15 +27,7 @@ EVENT_COLUMNS = (("Time", 8), ("Level", 8), ("Dept", 4), ("Entity", 9))
 HTTP_COLUMNS = (("Time", 8), ("System", 7), ("Method", 6), ("Status", 6), ("ms", 6))
 
 
-class Page(Message):
-    def __init__(self, rows: list[Any], *, append: bool, http: bool) -> None:
-        super().__init__()
-        self.rows = rows
-        self.append = append
-        self.http = http
-
-
-class LogScreen(ShowsWorkerErrors, Screen[None]):
+class LogScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Back", id="back"),
         Binding("slash", "search", "Search", id="search"),
@@ -56,7 +47,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         self.focus_table_after_page = False
         self.shown_columns: bool | None = None  # whose columns the table has: http or events
         self.http = False
-        self.rows: list[Any] = []
+        self.rows: list[LogEntry | HttpCallRow] = []
         self.following = False
         self._timer: Any = None
 
@@ -75,15 +66,11 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         self.query_one("#log", DataTable).focus()
         self.reload()
 
-    def filters(self) -> dict[str, Any]:
-        from core.eventlog import Level
+    def shown_department(self) -> str | None:
+        return self.department_id if self.only_department else None
 
-        level = LEVELS[self.level_index]
-        return {
-            "department_id": self.department_id if self.only_department else None,
-            "min_level": Level.parse(level) if level else None,
-            "text": self.text,
-        }
+    def log_query(self) -> LogQuery:
+        return LogQuery(self.shown_department(), LEVELS[self.level_index], self.text)
 
     def reload(self) -> None:
         table = self.query_one("#log", DataTable)
@@ -113,59 +100,74 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         table.add_column("Path" if self.http else "Message", width=rest)
         self.shown_columns = self.http
 
-    @work(thread=True, exit_on_error=False, group="log", exclusive=True)
     def fetch(self, before_id: int | None, *, append: bool) -> None:
-        from core import views
-
-        settings = self.app.settings  # type: ignore[attr-defined]
         if self.http:
-            dept = self.department_id if self.only_department else None
-            rows = views.http_page(settings, dept, before_id=before_id, limit=PAGE)
+            self.fetch_http(self.shown_department(), before_id, append=append)
         else:
-            rows = views.log_page(settings, self.filters(), before_id=before_id, limit=PAGE)
-        self.post_message(Page(rows, append=append, http=self.http))
+            self.fetch_events(self.log_query(), before_id, append=append)
 
-    @on(Page)
-    def page(self, message: Page) -> None:
-        if message.http != self.http:
+    @work(thread=True, exit_on_error=False, group="log", exclusive=True)
+    def fetch_events(self, query: LogQuery, before_id: int | None, *, append: bool) -> None:
+        rows = self.api.log_page(query, before_id=before_id, limit=PAGE)
+        self.post_message(EventsLoaded(rows, append))
+
+    @work(thread=True, exit_on_error=False, group="log", exclusive=True)
+    def fetch_http(self, department_id: str | None, before_id: int | None, *, append: bool) -> None:
+        rows = self.api.http_page(department_id, before_id=before_id, limit=PAGE)
+        self.post_message(HttpCallsLoaded(rows, append))
+
+    @on(EventsLoaded)
+    def events_page(self, message: EventsLoaded) -> None:
+        if self.http:
             return  # a page of the view we just left
-        table = self.query_one("#log", DataTable)
-        rows = message.rows
-        width = table.columns[table.ordered_columns[-1].key].width
-        if self.http:
-            cells = [
-                (
-                    r["ts"][11:19],
-                    r["system"],
-                    r["method"],
-                    str(r["status"] or r["error"] or "")[:6],
-                    f"{r['duration_ms'] or 0:.0f}",
-                    r["path"][:width],
-                )
-                for r in rows
-            ]
-        else:
-            cells = [
+        width = self._message_width()
+        self._add_page(
+            [
                 (
                     r.ts[11:19],
-                    r.level.name,
+                    r.level_name,
                     r.department_id or "-",
                     r.entity or "-",
                     r.message[:width],
                 )
-                for r in rows
+                for r in message.rows
             ]
+        )
+        self.rows += message.rows
+
+    @on(HttpCallsLoaded)
+    def http_page(self, message: HttpCallsLoaded) -> None:
+        if not self.http:
+            return  # a page of the view we just left
+        width = self._message_width()
+        self._add_page(
+            [
+                (
+                    r.ts[11:19],
+                    r.system,
+                    r.method,
+                    r.status[:6],
+                    f"{r.duration_ms:.0f}",
+                    r.path[:width],
+                )
+                for r in message.rows
+            ]
+        )
+        self.rows += message.rows
+
+    def _message_width(self) -> int:
+        table = self.query_one("#log", DataTable)
+        return table.columns[table.ordered_columns[-1].key].width
+
+    def _add_page(self, cells: list[tuple[str, ...]]) -> None:
+        table = self.query_one("#log", DataTable)
         table.add_rows(cells)
         if self.focus_table_after_page:
             self.focus_table_after_page = False
             self.call_after_refresh(table.focus)
-        self.rows += rows
 
     def _last_id(self) -> int | None:
-        if not self.rows:
-            return None
-        last = self.rows[-1]
-        return last["id"] if self.http else last.id
+        return self.rows[-1].id if self.rows else None
 
     def action_older(self) -> None:
         last = self._last_id()
@@ -215,23 +217,26 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
 
     def poll(self) -> None:
         if not self.http and self.rows:
-            self.fetch_newer(self.rows[0].id)
+            self.fetch_newer(self.log_query(), self.rows[0].id)
 
     @work(thread=True, exit_on_error=False, group="log-follow", exclusive=True)
-    def fetch_newer(self, after_id: int) -> None:
-        from core import views
+    def fetch_newer(self, query: LogQuery, after_id: int) -> None:
+        if self.api.log_has_newer(query, after_id):
+            self.post_message(NewerEvents())
 
-        if views.log_since(self.app.settings, self.filters(), after_id):  # type: ignore[attr-defined]
-            self.app.call_from_thread(self.reload)  # newest first: show the new page
+    @on(NewerEvents)
+    def newer_events(self) -> None:
+        if self.following and not self.http:
+            self.reload()  # newest first: show the new page
 
     @on(DataTable.RowHighlighted, "#log")
     def detail(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= len(self.rows):
             return
         r = self.rows[event.cursor_row]
-        if self.http:
-            text = describe(r, body_limit=600)
+        if isinstance(r, HttpCallRow):
+            text = r.detail
         else:
             data = json.dumps(r.data, ensure_ascii=False) if r.data else ""
-            text = f"{r.ts} {r.level.name} run {r.run_id or '-'}\n{r.message}\n{data}"
+            text = f"{r.ts} {r.level_name} run {r.run_id or '-'}\n{r.message}\n{data}"
         self.query_one("#log-detail", Static).update(Text(text))  # data, never markup

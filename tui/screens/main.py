@@ -8,19 +8,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
-    from core.status import DepartmentStatus
+    from core.readmodels import DepartmentStatus
 
 from tui.messages import RunFinished, StatusLoaded
+from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.workers import ShowsWorkerErrors
 
 
-class MainScreen(ShowsWorkerErrors, Screen[None]):
+class MainScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012 - Textual's API
         *[
             Binding(str(n), f"jump({n})", f"Dept {n}", show=False, id=f"dept-{n}")
@@ -44,7 +43,8 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.statuses: dict[str, DepartmentStatus] = {}
-        self.running: dict[str, str] = {}  # department -> what runs there ("all", "zreports"…)
+        # department -> what runs there ("all", "zreports"…); changed on the UI thread only
+        self.running: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -54,12 +54,12 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        if self.app.settings is not None:  # type: ignore[attr-defined]
+        if self.duvi.settings is not None:
             self.settings_ready()  # else the app calls it once the settings are read
 
     def on_screen_resume(self) -> None:
         """Back from another screen (setup, a conflict resolved…): show what changed."""
-        if self.app.settings is not None and self.statuses:  # type: ignore[attr-defined]
+        if self.duvi.settings is not None and self.statuses:
             self.load_status()
 
     def settings_ready(self) -> None:
@@ -69,21 +69,13 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Until the settings are read (a moment after the first frame), the keys show dimmed
         and only help and quit work."""
-        if self.app.settings is not None or action == "help":  # type: ignore[attr-defined]
+        if self.duvi.settings is not None or action == "help":
             return True
         return None
 
     @work(thread=True, exit_on_error=False, group="status", exclusive=True)
     def load_status(self) -> None:
-        from core.boot import ensure_installation
-        from core.runtime import Runtime
-        from core.status import all_status
-
-        settings = self.app.settings  # type: ignore[attr-defined]
-        with Runtime.open(settings) as rt:
-            ensure_installation(rt)  # sets the sandbox's departments up on the first start
-            statuses = all_status(rt)
-        self.post_message(StatusLoaded(statuses, settings.sandbox))
+        self.post_message(StatusLoaded(self.api.status(), self.settings.sandbox))
 
     async def on_status_loaded(self, message: StatusLoaded) -> None:
         from tui.widgets.status_panel import StatusPanel  # after the first frame
@@ -130,7 +122,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         self._run("all")
 
     def action_run_row(self) -> None:
-        from core.status import PANEL_ENTITY
+        from core.readmodels import PANEL_ENTITY
         from tui.widgets.status_panel import StatusPanel
 
         dept = self.current_department()
@@ -149,7 +141,7 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
         dept = self.current_department()
         if dept is None:
             return
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify(
                 "Read-only mode: running a sync is a changing action.",
                 title="Refused",
@@ -168,22 +160,18 @@ class MainScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="run")
     def run_department(self, dept: str, entity: str, retry_failed: bool) -> None:
-        from core.views import run_now
-
         try:
-            summary = run_now(
-                self.app.settings,  # type: ignore[attr-defined]
-                dept,
-                entity,
-                retry_failed=retry_failed,
-            )
-        finally:
-            self.running.pop(dept, None)
+            summary = self.api.run(dept, entity, retry_failed=retry_failed)
+        except BaseException:
+            self.post_message(RunFinished(dept, None))  # the department is free again
+            raise  # and the one worker-error handler shows why
         self.post_message(RunFinished(dept, summary))
 
     @on(RunFinished)
     def run_finished(self, message: RunFinished) -> None:
-        self.notify(message.summary, title="Done")
+        self.running.pop(message.department_id, None)
+        if message.summary is not None:
+            self.notify(message.summary, title="Done")
         self.load_status()
 
     def action_transfers(self) -> None:

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from core.conflicts import FieldRow
+from core.readmodels import FieldDiff
 from tui.widgets.footer import KeysFooter
 
 CHOSEN = "● "
@@ -28,7 +28,7 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
         Binding("escape", "dismiss(None)", "Cancel", id="merge-cancel"),
     ]
 
-    def __init__(self, title: str, rows: list[FieldRow], candidate: int, names: tuple[str, str]):
+    def __init__(self, title: str, rows: list[FieldDiff], candidate: int, names: tuple[str, str]):
         super().__init__()
         self.title_text = title
         self.rows = rows

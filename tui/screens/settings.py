@@ -3,21 +3,23 @@ of DUELL's own guide that says what it does. Saved in one transaction (ctrl+s), 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Checkbox, Input, Select, Static
 
-from tui.messages import ActionDone, DataLoaded
+from tui.messages import ActionDone, SettingsLoaded
+from tui.screens.base import DuviScreen
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 from tui.widgets.tick import Tick
-from tui.workers import ShowsWorkerErrors
+
+if TYPE_CHECKING:
+    from core.readmodels import DepartmentSettings
 
 # (field, label, the guide's words: docs/duell-visma-guide-nb.txt)
 TOGGLES = [
@@ -78,7 +80,7 @@ TEXTS = [
 ]
 
 
-class SettingsScreen(ShowsWorkerErrors, Screen[None]):
+class SettingsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("ctrl+s", "save", "Save", id="save-settings"),
@@ -87,7 +89,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
     def __init__(self, department_id: str) -> None:
         super().__init__()
         self.department_id = department_id
-        self.values: Any = None
+        self.values: DepartmentSettings | None = None
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -114,13 +116,11 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="settings", exclusive=True)
     def load(self) -> None:
-        from core.views import department_settings
+        self.post_message(SettingsLoaded(self.api.department_settings(self.department_id)))
 
-        self.post_message(DataLoaded(department_settings(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
-
-    @on(DataLoaded)
-    def loaded(self, message: DataLoaded) -> None:
-        self.values = message.data
+    @on(SettingsLoaded)
+    def loaded(self, message: SettingsLoaded) -> None:
+        self.values = message.values
         for name, *_ in TOGGLES:
             value = bool(getattr(self.values, name))
             self.query_one(f"#set-{name}", Checkbox).value = value
@@ -143,7 +143,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
     def action_save(self) -> None:
         if self.values is None:
             return
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify("Read-only mode: saving is a changing action.", severity="warning")
             return
         changes: dict[str, Any] = {}
@@ -163,10 +163,8 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
         self.save(new)
 
     @work(thread=True, exit_on_error=False, group="settings-save")
-    def save(self, new: Any) -> None:
-        from core.views import save_settings
-
-        self.post_message(ActionDone(save_settings(self.app.settings, self.department_id, new)))  # type: ignore[attr-defined]
+    def save(self, new: DepartmentSettings) -> None:
+        self.post_message(ActionDone(self.api.save_settings(self.department_id, new)))
 
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:

@@ -6,33 +6,24 @@ the branch when the company has several ("Flere klienter") and the cost bearer w
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import SecretStr
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from tui.messages import ActionDone, DataLoaded
+from core.readmodels import SetupProbe
+from tui.messages import ActionDone, CompaniesLoaded, SignInChecked
+from tui.screens.base import DuviScreen
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 from tui.widgets.tick import Tick
-from tui.workers import ShowsWorkerErrors
 
 
-class CompaniesLoaded(Message):
-    def __init__(self, companies: list[dict[str, Any]]) -> None:
-        super().__init__()
-        self.companies = companies
-
-
-class SetupScreen(ShowsWorkerErrors, Screen[None]):
+class SetupScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("f6", "companies", "⟳ Companies", id="setup-companies"),
@@ -43,7 +34,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
     def __init__(self, department_id: str) -> None:
         super().__init__()
         self.department_id = department_id
-        self.result: dict[str, Any] | None = None
+        self.result: SetupProbe | None = None
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -91,23 +82,18 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
     def companies(self, cid: str, secret: SecretStr, tenant: str) -> None:
-        from core.views import setup_companies
-
-        settings = self.app.settings  # type: ignore[attr-defined]
-        found = setup_companies(settings, self.department_id, cid, secret, tenant)
+        found = self.api.setup_companies(self.department_id, cid, secret, tenant)
         self.post_message(CompaniesLoaded(found))
 
     @on(CompaniesLoaded)
     def companies_loaded(self, message: CompaniesLoaded) -> None:
-        reached = [c for c in message.companies if not c["error"]]
+        reached = [c for c in message.companies if not c.error]
         self.query_one("#company", Select).set_options(
-            [(f"{c['company']} · {c['tenant']}", c["tenant"]) for c in reached]
+            [(f"{c.company} · {c.tenant}", c.tenant) for c in reached]
         )
         one = len(reached) == 1
         lines = [f"{len(reached)} compan{'y answers' if one else 'ies answer'}."]
-        lines += [
-            f"{c['tenant']}: {c['error']} → {c['remedy']}" for c in message.companies if c["error"]
-        ]
+        lines += [f"{c.tenant}: {c.error} → {c.remedy}" for c in message.companies if c.error]
         if not message.companies:
             lines = ["No company known yet: type the company's tenant id and ⟳ check (F5)."]
         self.query_one("#setup-result", Static).update(Text("\n".join(lines)))
@@ -142,42 +128,32 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
     def check(self, cid: str, secret: SecretStr, tenant: str) -> None:
-        from core.views import setup_check
-
         self.post_message(
-            DataLoaded(
-                setup_check(
-                    self.app.settings,
-                    self.department_id,
-                    cid,  # type: ignore[attr-defined]
-                    secret,
-                    tenant,
-                )
-            )
+            SignInChecked(self.api.setup_check(self.department_id, cid, secret, tenant))
         )
 
-    @on(DataLoaded)
-    def checked(self, message: DataLoaded) -> None:
-        r = message.data
+    @on(SignInChecked)
+    def checked(self, message: SignInChecked) -> None:
+        r = message.probe
         box = self.query_one("#setup-result", Static)
-        if r["error"]:
+        if r.error:
             self.result = None
-            box.update(Text.assemble((r["error"], "bold"), f"\n→ {r['remedy']}"))
+            box.update(Text.assemble((r.error, "bold"), f"\n→ {r.remedy}"))
             return
         self.result = r
-        box.update(f"Signed in: {r['company']} ({len(r['branches'])} branches)")
+        box.update(f"Signed in: {r.company} ({len(r.branches)} branches)")
         self.query_one("#branch", Select).set_options(
-            [(f"{n} {name}", n) for n, name in r["branches"]]
+            [(f"{n} {name}", n) for n, name in r.branches]
         )
         self.query_one("#cost-bearer", Select).set_options(
-            [(f"{v} {d}", f"{s}:{v}") for s, v, d in r["cost_bearers"]]
+            [(f"{v} {d}", f"{s}:{v}") for s, v, d in r.cost_bearers]
         )
 
     def action_save(self) -> None:
         if self.result is None:
             self.notify("Check the sign-in first (F5).", severity="warning")
             return
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify("Read-only mode: saving is a changing action.", severity="warning")
             return
         branch = cost = None
@@ -195,7 +171,7 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
             seg, _, val = str(value).partition(":")
             cost = (int(seg), val)
         cid, secret, tenant = self.credentials()
-        self.save(cid, secret, tenant, self.result["company"], branch, cost)
+        self.save(cid, secret, tenant, self.result.company, branch, cost)
 
     @work(thread=True, exit_on_error=False, group="setup-save")
     def save(
@@ -207,20 +183,9 @@ class SetupScreen(ShowsWorkerErrors, Screen[None]):
         branch: str | None,
         cost: tuple[int, str] | None,
     ) -> None:
-        from core.views import setup_save
-
         self.post_message(
             ActionDone(
-                setup_save(
-                    self.app.settings,
-                    self.department_id,
-                    cid,
-                    secret,  # type: ignore[attr-defined]
-                    tenant,
-                    company,
-                    branch,
-                    cost,
-                )
+                self.api.setup_save(self.department_id, cid, secret, tenant, company, branch, cost)
             )
         )
 

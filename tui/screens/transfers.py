@@ -3,36 +3,28 @@ resend a failed one, release (confirmed), and what Visma answered, raw."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from core.views import TransferRow, money
-from tui.messages import ActionDone, DataLoaded
+from core.readmodels import NoPreview, TransferRow
+from tui.messages import ActionDone, ExchangesLoaded, PreviewLoaded, TransfersLoaded
+from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.workers import ShowsWorkerErrors
 
 
-class Previewed(Message):
-    def __init__(self, preview: dict) -> None:
-        super().__init__()
-        self.preview = preview
+def money(value: Decimal) -> str:
+    """An amount as the preview shows it: 1 234.50, blank for zero."""
+    return f"{value:,.2f}".replace(",", " ") if value else ""
 
 
-class RawLoaded(Message):
-    def __init__(self, key: str, text: str) -> None:
-        super().__init__()
-        self.key = key
-        self.text = text
-
-
-class TransfersScreen(ShowsWorkerErrors, Screen[None]):
+class TransfersScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("enter", "preview", "Preview", id="preview"),
@@ -63,16 +55,14 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
     def load(self) -> None:
-        from core.views import transfers
+        self.post_message(TransfersLoaded(self.api.transfers(self.department_id)))
 
-        self.post_message(DataLoaded(transfers(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
-
-    @on(DataLoaded)
-    def show(self, message: DataLoaded) -> None:
-        self.rows = message.data
+    @on(TransfersLoaded)
+    def show(self, message: TransfersLoaded) -> None:
+        self.rows = message.rows
         table = self.query_one("#transfers", DataTable)
         table.clear()
-        for r in message.data:
+        for r in message.rows:
             table.add_row(r.key, r.kind, r.state, r.visma_number, r.error, key=r.key)
 
     def selected(self) -> TransferRow | None:
@@ -98,30 +88,30 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="preview", exclusive=True)
     def preview(self, key: str) -> None:
-        from core.views import journal_preview
+        self.post_message(PreviewLoaded(self.api.journal_preview(key)))
 
-        self.post_message(Previewed(journal_preview(self.app.settings, key)))  # type: ignore[attr-defined]
-
-    @on(Previewed)
-    def show_preview(self, message: Previewed) -> None:
+    @on(PreviewLoaded)
+    def show_preview(self, message: PreviewLoaded) -> None:
         p = message.preview
-        if p.get("error"):
-            self.query_one("#preview", Static).update(p["error"])
+        if isinstance(p, NoPreview):
+            self.query_one("#preview", Static).update(p.text)
             return
-        amounts = [money(x) for _, _, d, c, _ in p["lines"] for x in (d, c)]
-        w = max(12, *(len(a) for a in [*amounts, money(p["debit"]), money(p["credit"])]))
+        amounts = [money(x) for ln in p.lines for x in (ln.debit, ln.credit)]
+        w = max(12, *(len(a) for a in [*amounts, money(p.debit), money(p.credit)]))
         lines = [
-            p["description"],
+            p.description,
             f"{'Account':<8} {'Text':<26} {'Debit':>{w}} {'Credit':>{w}} VAT",
         ]
-        for acc, text, debit, credit, vat in p["lines"]:
-            lines.append(f"{acc:<8} {text[:26]:<26} {money(debit):>{w}} {money(credit):>{w}} {vat}")
-        lines.append(f"{'':<8} {'Total':<26} {money(p['debit']):>{w}} {money(p['credit']):>{w}}")
-        lines += [f"! {f}" for f in p["flags"]]
-        raw = p["raw"]
-        error = raw["last_error"] or ""
+        for ln in p.lines:
+            lines.append(
+                f"{ln.account:<8} {ln.text[:26]:<26} {money(ln.debit):>{w}} "
+                f"{money(ln.credit):>{w}} {ln.vat_id}"
+            )
+        lines.append(f"{'':<8} {'Total':<26} {money(p.debit):>{w}} {money(p.credit):>{w}}")
+        lines += [f"! {f}" for f in p.flags]
+        error = p.last_error or ""
         error = error if len(error) <= 400 else error[:400] + "… (the whole answer: w)"
-        lines.append(f"Visma: {raw['state']} {raw['visma_number'] or ''} {error}")
+        lines.append(f"Visma: {p.state} {p.visma_number or ''} {error}")
         self.query_one("#preview", Static).update("\n".join(lines))
 
     def action_raw(self) -> None:
@@ -131,12 +121,10 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="preview", exclusive=True)
     def raw(self, key: str) -> None:
-        from core.views import visma_exchanges
+        self.post_message(ExchangesLoaded(key, self.api.visma_exchanges(key)))
 
-        self.post_message(RawLoaded(key, visma_exchanges(self.app.settings, key)))  # type: ignore[attr-defined]
-
-    @on(RawLoaded)
-    def show_raw(self, message: RawLoaded) -> None:
+    @on(ExchangesLoaded)
+    def show_raw(self, message: ExchangesLoaded) -> None:
         from tui.screens.text import TextScreen
 
         self.app.push_screen(TextScreen(f"Visma about {message.key}", message.text))
@@ -148,23 +136,23 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
         if row.state not in ("failed", "attention"):
             self.notify(f"{row.key} is {row.state}: only failed or held transfers are resent.")
             return
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify("Read-only mode: resending is a changing action.", severity="warning")
             return
-        self.run_action("resend", row.key)
+        self.resend(row.key)
 
     def action_release(self) -> None:
         row = self.selected()
         if row is None or row.state != "confirmed":
             self.notify("Only a confirmed transfer can be released.")
             return
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify("Read-only mode: releasing is a changing action.", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_action("release", row.key)
+                self.release(row.key)
 
         self.app.push_screen(
             Confirm(f"Release {row.key} ({row.visma_number}) in Visma? This posts it for good."),
@@ -172,10 +160,12 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
         )
 
     @work(thread=True, exit_on_error=False, group="transfer-action")
-    def run_action(self, what: str, key: str) -> None:
-        from core import views
+    def resend(self, key: str) -> None:
+        self.post_message(ActionDone(self.api.resend(key)))
 
-        self.post_message(ActionDone(getattr(views, what)(self.app.settings, key)))  # type: ignore[attr-defined]
+    @work(thread=True, exit_on_error=False, group="transfer-action")
+    def release(self, key: str) -> None:
+        self.post_message(ActionDone(self.api.release(key)))
 
     @on(ActionDone)
     def done(self, message: ActionDone) -> None:

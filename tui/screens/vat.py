@@ -5,23 +5,22 @@ Visma (f5). A complete mapping unblocks the department's transfers."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tui.messages import ActionDone, DataLoaded
+from core.readmodels import VatEditor, VatRow
+from tui.messages import ActionDone, VatLoaded
+from tui.screens.base import DuviScreen
 from tui.screens.pick import PickOne
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.workers import ShowsWorkerErrors
 
 
-class VatScreen(ShowsWorkerErrors, Screen[None]):
+class VatScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("ctrl+s", "save", "Save", id="save-vat"),
@@ -32,7 +31,7 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
     def __init__(self, department_id: str) -> None:
         super().__init__()
         self.department_id = department_id
-        self.data: dict[str, Any] = {"rows": [], "visma": {}}
+        self.data = VatEditor((), {}, None)
         self.edits: dict[Decimal, str | None] = {}
 
     def compose(self) -> ComposeResult:
@@ -56,24 +55,22 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="vat", exclusive=True)
     def load(self) -> None:
-        from core.views import vat_editor
+        self.post_message(VatLoaded(self.api.vat_editor(self.department_id)))
 
-        self.post_message(DataLoaded(vat_editor(self.app.settings, self.department_id)))  # type: ignore[attr-defined]
-
-    @on(DataLoaded)
-    def loaded(self, message: DataLoaded) -> None:
-        self.data = message.data
+    @on(VatLoaded)
+    def loaded(self, message: VatLoaded) -> None:
+        self.data = message.editor
         self.edits = {}
         self.render_rows()
 
-    def value(self, row: Any) -> str | None:
+    def value(self, row: VatRow) -> str | None:
         return self.edits.get(row.rate, row.visma_vat_id)
 
     def render_rows(self) -> None:
         table = self.query_one("#vat", DataTable)
         table.clear()
-        visma = self.data["visma"]
-        for row in self.data["rows"]:
+        visma = self.data.visma
+        for row in self.data.rows:
             vat_id = self.value(row)
             status = (
                 "missing" if not vat_id else "invalid" if visma and vat_id not in visma else "ok"
@@ -87,8 +84,8 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
                 row.saft_code or "-",
                 status,
             )
-        missing = [r for r in self.data["rows"] if not self.value(r)]
-        note = self.data.get("error") or ""
+        missing = [r for r in self.data.rows if not self.value(r)]
+        note = self.data.error or ""
         state = (
             "Transfers: blocked until every rate in use is mapped"
             if missing
@@ -98,7 +95,7 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
 
     @on(DataTable.RowSelected, "#vat")
     def choose(self, event: DataTable.RowSelected) -> None:
-        row = self.data["rows"][event.cursor_row]
+        row = self.data.rows[event.cursor_row]
 
         def picked(vat_id: str | None) -> None:
             self.edits[row.rate] = vat_id
@@ -107,7 +104,7 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
         self.app.push_screen(
             PickOne(
                 f"Visma VAT id for {format(row.rate.normalize(), 'f')} %",
-                list(self.data["visma"].items()),
+                list(self.data.visma.items()),
                 none_label="(none: leave unmapped)",
             ),
             picked,
@@ -118,19 +115,15 @@ class VatScreen(ShowsWorkerErrors, Screen[None]):
         self.render_rows()
 
     def action_save(self) -> None:
-        if self.app.settings.read_only:  # type: ignore[attr-defined]
+        if self.settings.read_only:
             self.notify("Read-only mode: saving is a changing action.", severity="warning")
             return
-        mapping = {r.rate: self.value(r) for r in self.data["rows"]}
+        mapping = {r.rate: self.value(r) for r in self.data.rows}
         self.save(mapping)
 
     @work(thread=True, exit_on_error=False, group="vat-save")
     def save(self, mapping: dict[Decimal, str | None]) -> None:
-        from core.views import save_vat_mapping
-
-        self.post_message(
-            ActionDone(save_vat_mapping(self.app.settings, self.department_id, mapping))
-        )  # type: ignore[attr-defined]
+        self.post_message(ActionDone(self.api.save_vat_mapping(self.department_id, mapping)))
 
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:

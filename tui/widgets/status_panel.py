@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from core.status import PANEL_ENTITY, RUNNABLE, DepartmentStatus
+from core.readmodels import PANEL_ENTITY, RUNNABLE, DepartmentStatus
 
 STATE_MARK = {
     "ok": "✓ ok",

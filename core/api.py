@@ -1,0 +1,697 @@
+"""The console's one handle on the engine.
+
+A `ConsoleApi` is created once per console and held by the app (as harlequin holds its
+database connection). It owns:
+- one `Runtime` (the store connection, the event log, the secrets file), opened on first use
+  and shared by every worker thread: `Store` serialises its calls on a lock, and no engine code
+  awaits inside a write transaction, so coroutines on the loop below never interleave inside
+  one either;
+- one event loop on a thread of its own, on which every async engine call runs
+  (`asyncio.run_coroutine_threadsafe`): no call starts a loop or opens a store of its own.
+
+Its methods are blocking and meant for the console's worker threads. They return the frozen
+read models of `core.readmodels`, never dicts or engine objects. The first start in sandbox
+mode (the seeded departments) happens in one place: when the runtime opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import threading
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from core.readmodels import (
+    AccountEditor,
+    AccountRow,
+    ConflictCase,
+    DepartmentStatus,
+    DoctorCheck,
+    FieldDiff,
+    HttpCallRow,
+    JournalLine,
+    JournalPreview,
+    LogEntry,
+    LogQuery,
+    NoPreview,
+    SetupProbe,
+    TransferRow,
+    VatEditor,
+    VatRow,
+)
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from core.config import Settings
+    from core.connections import Connections
+    from core.models import DepartmentSettings
+    from core.runtime import Runtime
+
+T = TypeVar("T")
+CLOSE_GRACE_S = 10.0  # how long close() lets cancelled engine calls run their cleanup
+
+ACCOUNT_LABELS = {
+    "payment:cash": "Kontant",
+    "payment:bankaxept": "BankAxept",
+    "payment:card": "Visa/Mastercard",
+    "payment:vipps": "Vipps",
+    "payment:giftcard": "Gavekort innløst",
+    "payment:invoice": "Faktura/kreditt",
+    "payment:fallback": "Ukjent betalingstype (reserve)",
+    "giftcard:sold": "Gavekort solgt",
+    "rounding": "Øreavrunding",
+    "cogs:debit": "Beholdningsendring (debet)",
+    "cogs:credit": "Varelager (kredit)",
+}
+
+
+class ConsoleClosedError(RuntimeError):
+    """An engine call after the console closed its handle (a worker that outlived the app)."""
+
+
+class ConsoleApi:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._runtime: Runtime | None = None
+        self._connections: Connections | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._closed = False
+        self._calls: set[concurrent.futures.Future[Any]] = set()  # engine calls under way
+
+    # -- what it holds ----------------------------------------------------------------------
+
+    @property
+    def rt(self) -> Runtime:
+        """The console's runtime, opened once (by whichever worker needs it first)."""
+        with self._lock:
+            if self._closed:
+                raise ConsoleClosedError("the console has closed its engine handle")
+            if self._runtime is None:
+                from core import boot
+                from core.runtime import Runtime
+
+                rt = Runtime.open(self.settings)
+                try:
+                    boot.ensure_installation(rt)  # the sandbox's departments, on the first start
+                    self._connections = boot.connections(rt)
+                except BaseException:
+                    rt.close()
+                    raise
+                self._runtime = rt
+            return self._runtime
+
+    @property
+    def conns(self) -> Connections:
+        """The console's clients: one HTTP-log writer, and every token obtained kept for the
+        next call while it is valid (a department's DUELL login lives 72 h)."""
+        self.rt  # noqa: B018 - opens the runtime and the connections together
+        assert self._connections is not None
+        return self._connections
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._closed:
+                raise ConsoleClosedError("the console has closed its engine handle")
+            if self._loop is None:
+                # Made in an empty context: the loop keeps a handle (its self-pipe reader)
+                # with the context it was made in, which would otherwise be this worker's.
+                loop = contextvars.Context().run(asyncio.new_event_loop)
+                thread = threading.Thread(
+                    target=_serve, args=(loop,), name="duvi-console-engine", daemon=True
+                )
+                thread.start()
+                self._loop, self._loop_thread = loop, thread
+            return self._loop
+
+    def _call(self, work: Callable[[Runtime], Coroutine[Any, Any, T]]) -> T:
+        """Run an async engine call on the console's loop and wait for its result here.
+
+        The call is scheduled from an empty context: the loop outlives every screen, and a
+        task (or a timer it leaves behind) would otherwise keep the calling worker's context
+        alive, and with it the screen that started the worker."""
+        rt = self.rt
+        loop = self._event_loop()
+        with self._lock:
+            if self._closed:  # closed between the two: the loop would never run it
+                raise ConsoleClosedError("the console has closed its engine handle")
+            future = contextvars.Context().run(asyncio.run_coroutine_threadsafe, work(rt), loop)
+            self._calls.add(future)
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self._calls.discard(future)
+
+    def close(self) -> None:
+        """Cancel what still runs on the loop (the ledger makes an interrupted transfer safe:
+        a row left `sent` is looked up before anything is sent again), stop the loop, then
+        close the runtime (the event log's buffered events are written)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            loop, thread, rt, conns = (
+                self._loop,
+                self._loop_thread,
+                self._runtime,
+                self._connections,
+            )
+            calls = list(self._calls)
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(CLOSE_GRACE_S)
+        for call in calls:  # a worker still waiting is told, never left waiting for good
+            with contextlib.suppress(concurrent.futures.InvalidStateError):  # it finished
+                call.set_exception(ConsoleClosedError("the console closed during this call"))
+        if conns is not None:
+            conns.close()
+        if rt is not None:
+            rt.close()
+
+    # -- the main screen ----------------------------------------------------------------------
+
+    def status(self) -> list[DepartmentStatus]:
+        from core.status import all_status
+
+        return all_status(self.rt)
+
+    def run(self, dept_id: str, entity: str = "all", *, retry_failed: bool = False) -> str:
+        """A person's "run now" of one department (audited, under its lease): a summary line."""
+        from core.service import run_department
+
+        async def go(rt: Runtime) -> str:
+            r = await run_department(
+                rt,
+                dept_id,
+                entity,
+                retry_failed=retry_failed,
+                origin="console",
+                connections=self.conns,
+            )
+            return f"department {dept_id}: {r.summary()}"
+
+        return self._call(go)
+
+    # -- transfers ----------------------------------------------------------------------------
+
+    def transfers(self, dept_id: str) -> list[TransferRow]:
+        from core.ledger import Ledger
+
+        return [
+            TransferRow(
+                r.key,
+                r.kind,
+                str(r.state),
+                r.visma_number or "",
+                r.last_error.splitlines()[0] if r.last_error else "",
+            )
+            for r in Ledger(self.rt.store).rows(dept_id)
+        ]
+
+    def journal_preview(self, key: str) -> JournalPreview | NoPreview:
+        """The journal a Z-report becomes: lines, debit and credit totals, VAT ids, flags."""
+        from core.accounting import JournalRefused, build_journal
+        from core.departments import Departments
+        from core.ledger import Ledger
+        from core.models import ZReport
+
+        rt = self.rt
+        row = Ledger(rt.store).get(key)
+        if row is None or row.kind != "zreport":
+            return NoPreview("only Z-reports have a journal preview")
+        depts = Departments(rt.store, rt.secrets)
+        dept = depts.get(row.department_id)
+        if dept is None:
+            return NoPreview(f"department {row.department_id} is no longer known")
+        vat_ids = {
+            r: m.visma_vat_id for r, m in depts.vat_mappings(dept.id).items() if m.visma_vat_id
+        }
+        try:
+            j = build_journal(
+                ZReport.model_validate(row.payload),
+                depts.account_map(dept.id),
+                vat_ids,
+                dept.settings,
+            )
+        except JournalRefused as exc:
+            return NoPreview(f"{exc.message}\n→ {exc.remedy}")
+        return JournalPreview(
+            key=key,
+            description=j.description,
+            lines=tuple(
+                JournalLine(ln.account, ln.text, ln.debit, ln.credit, ln.vat_id or "")
+                for ln in j.lines
+            ),
+            debit=j.debit_total,
+            credit=j.credit_total,
+            flags=tuple(j.flags),
+            state=str(row.state),
+            visma_number=row.visma_number,
+            last_error=row.last_error,
+        )
+
+    def visma_exchanges(self, key: str) -> str:
+        """What was said to Visma about one transfer (requests and raw answers, redacted),
+        newest first: the HTTP log's calls made for that ledger key."""
+        from core.httplog import describe
+
+        calls = self.rt.store.query(
+            "SELECT * FROM http_calls WHERE subject = ? ORDER BY id DESC LIMIT 20", [key]
+        )
+        if not calls:
+            return f"No calls to Visma were logged for {key} (it has not been sent yet)."
+        return "\n\n".join(describe(c) for c in calls)
+
+    def resend(self, key: str) -> str:
+        """Send a failed or held transfer again (its cause fixed); audited."""
+        from core.audit import record
+        from core.ledger import Ledger
+        from core.service import refuse_if_read_only, transfer
+
+        async def go(rt: Runtime) -> str:
+            refuse_if_read_only(rt, "resending")
+            ledger = Ledger(rt.store)
+            row = ledger.get(key)
+            if row is None:
+                return f"no transfer {key}"
+            record(
+                rt.store,
+                "transfer.resend",
+                department_id=row.department_id,
+                target=key,
+                before=str(row.state),
+            )
+            ledger.retry(key)
+            await transfer(
+                rt, row.department_id, kinds=(row.kind,), fetch=False, connections=self.conns
+            )
+            after = ledger.get(key)
+            assert after is not None
+            return f"{key}: {after.state}" + (
+                f" ({after.visma_number})" if after.visma_number else f": {after.last_error}"
+            )
+
+        return self._call(go)
+
+    def release(self, key: str) -> str:
+        """Release (bokføre) a confirmed transfer in Visma; audited."""
+        from core.service import release
+
+        async def go(rt: Runtime) -> str:
+            await release(rt, key, connections=self.conns)
+            return f"{key} released in Visma"
+
+        return self._call(go)
+
+    # -- conflicts ----------------------------------------------------------------------------
+
+    def conflicts(self, dept_id: str | None) -> list[ConflictCase]:
+        """The open conflicts, each with its field-by-field comparison."""
+        from core.conflicts import Conflicts, compare
+
+        return [
+            ConflictCase(
+                id=c.id,
+                entity=c.entity,
+                source=c.source,
+                incoming_id=c.incoming_id,
+                incoming=c.incoming,
+                candidates=tuple(c.candidates),
+                match_key=c.match_key,
+                fields=tuple(
+                    FieldDiff(r.field, r.label, r.incoming, tuple(r.candidates), tuple(r.differs))
+                    for r in compare(c)
+                ),
+            )
+            for c in Conflicts(self.rt.store).list(dept_id)
+        ]
+
+    def resolve(
+        self,
+        conflict_id: int,
+        action: str,
+        candidate: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> str:
+        """A person's decision on a conflict (audited; applied on the next sync)."""
+        from core.service import resolve_conflict
+
+        async def go(rt: Runtime) -> str:
+            c = await resolve_conflict(
+                rt,
+                conflict_id,
+                action,
+                candidate=candidate,
+                fields=fields,
+                connections=self.conns,
+            )
+            return f"conflict #{c.id}: {action}" + (f" {candidate}" if candidate else "")
+
+        return self._call(go)
+
+    # -- VAT and accounts ---------------------------------------------------------------------
+
+    def vat_editor(self, dept_id: str) -> VatEditor:
+        """The DUELL VAT rates in use (how many products and Z-report sales use each), their
+        mapping, and Visma's VAT ids to choose from (read from the company)."""
+        from core.departments import SAFT_CODES, Departments
+        from core.models import ZReport
+        from core.session import department_session
+
+        async def go(rt: Runtime) -> VatEditor:
+            async with department_session(rt, dept_id, self.conns) as session:
+                products: dict[Decimal, int] = {}
+                async for p in session.duell.list_products():
+                    products[p.vat_rate] = products.get(p.vat_rate, 0) + 1
+                sales: dict[Decimal, int] = {}
+                for row in session.ledger.rows(dept_id, kind="zreport"):
+                    for sale in ZReport.model_validate(row.payload).sales:
+                        sales[sale.rate] = sales.get(sale.rate, 0) + 1
+                visma_vat: dict[str, str] = {}
+                error = None
+                try:
+                    visma_vat = {
+                        v.vat_id or "": v.description or "" for v in await session.visma.list_vat()
+                    }
+                except Exception as exc:  # shown beside the editor: the mapping still edits
+                    error = str(exc)
+            mappings = Departments(rt.store, rt.secrets).vat_mappings(dept_id)
+            rows = []
+            for rate in sorted(set(products) | set(sales) | set(mappings), reverse=True):
+                m = mappings.get(rate)
+                vat_id = m.visma_vat_id if m else None
+                status = (
+                    "missing"
+                    if not vat_id
+                    else ("invalid" if visma_vat and vat_id not in visma_vat else "ok")
+                )
+                rows.append(
+                    VatRow(
+                        rate,
+                        products.get(rate, 0),
+                        sales.get(rate, 0),
+                        vat_id,
+                        (m.saft_code if m else None) or SAFT_CODES.get(rate),
+                        status,
+                    )
+                )
+            return VatEditor(tuple(rows), visma_vat, error)
+
+        return self._call(go)
+
+    def save_vat_mapping(self, dept_id: str, mapping: dict[Decimal, str | None]) -> str:
+        """Save the mapping (each change audited); held transfers it blocked go back in the
+        queue."""
+        from core.departments import Departments
+        from core.ledger import Ledger, State
+        from core.service import refuse_if_read_only
+
+        rt = self.rt
+        refuse_if_read_only(rt, "saving the VAT mapping")
+        depts = Departments(rt.store, rt.secrets)
+        current = depts.vat_mappings(dept_id)
+        for rate, vat_id in mapping.items():
+            if (current[rate].visma_vat_id if rate in current else None) != vat_id:
+                depts.set_vat_mapping(dept_id, rate, vat_id)
+        ledger = Ledger(rt.store)
+        unblocked = 0
+        for row in ledger.rows(dept_id, states=(State.ATTENTION,)):
+            if "map VAT rate" in (row.last_error or ""):
+                unblocked += ledger.retry(row.key)
+        missing = [r for r, v in mapping.items() if not v]
+        state = (
+            "still blocked: " + ", ".join(f"{format(r.normalize(), 'f')} %" for r in missing)
+            if missing
+            else "complete"
+        )
+        return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again"
+
+    def account_editor(self, dept_id: str) -> AccountEditor:
+        """The department's account map beside Visma's chart of accounts."""
+        from core.departments import Departments
+        from core.session import department_session
+
+        async def go(rt: Runtime) -> AccountEditor:
+            amap = Departments(rt.store, rt.secrets).account_map(dept_id)
+            accounts: dict[str, tuple[str, bool]] = {}
+            error = None
+            try:
+                async with department_session(rt, dept_id, self.conns) as session:
+                    accounts = {
+                        a.account_cd or "": (a.description or "", a.active is not False)
+                        for a in await session.visma.list_accounts()
+                    }
+            except Exception as exc:  # shown beside the editor: the map still edits
+                error = str(exc)
+            rows = []
+            for key, acc in amap.items():
+                kind, _, rate = key.partition(":")
+                label = ACCOUNT_LABELS.get(key) or (
+                    f"Salg {rate} %" if kind == "revenue" else f"Utgående mva {rate} %"
+                )
+                desc, active = accounts.get(acc, ("", False))
+                status = (
+                    "ok"
+                    if acc in accounts and active
+                    else ("inactive" if acc in accounts else "missing" if accounts else "?")
+                )
+                rows.append(AccountRow(key, label, acc, desc, status))
+            return AccountEditor(tuple(rows), {k: v[0] for k, v in accounts.items()}, error)
+
+        return self._call(go)
+
+    def save_accounts(self, dept_id: str, changes: dict[str, str]) -> str:
+        from core.departments import Departments
+        from core.service import refuse_if_read_only
+
+        rt = self.rt
+        refuse_if_read_only(rt, "saving the account map")
+        depts = Departments(rt.store, rt.secrets)
+        for key, account in changes.items():
+            depts.set_account(dept_id, key, account)
+        return f"account map saved ({len(changes)} change(s))"
+
+    # -- a department's settings and setup ----------------------------------------------------
+
+    def department_settings(self, dept_id: str) -> DepartmentSettings:
+        from core.departments import Departments
+        from core.errors import ConfigError
+
+        dept = Departments(self.rt.store, self.rt.secrets).get(dept_id)
+        if dept is None:
+            raise ConfigError(f"there is no department {dept_id!r}", "press f5 to refresh")
+        return dept.settings
+
+    def save_settings(self, dept_id: str, new: DepartmentSettings) -> str:
+        """Save a department's settings in one transaction; audited with before and after."""
+        from core.departments import Departments
+        from core.service import refuse_if_read_only
+
+        rt = self.rt
+        refuse_if_read_only(rt, "saving settings")
+        Departments(rt.store, rt.secrets).save_settings(dept_id, new)
+        return f"settings of department {dept_id} saved"
+
+    def setup_check(
+        self, dept_id: str, client_id: str, secret: SecretStr, tenant_id: str
+    ) -> SetupProbe:
+        """Sign in with a Visma integration client and read what setup offers: the company's
+        branches and the SUBACCOUNT segment values (cost bearers). Errors come back with their
+        remedy (wrong tenant, bad secret, no licence) instead of being raised."""
+
+        async def go(rt: Runtime) -> SetupProbe:
+            return await _probe(self.conns, dept_id, client_id, secret, tenant_id)
+
+        return self._call(go)
+
+    def setup_companies(
+        self, dept_id: str, client_id: str, secret: SecretStr, typed: str = ""
+    ) -> list[SetupProbe]:
+        """The companies this integration client can sign in to. A Visma Connect token is
+        bound to one tenant and the API has no list of them, so the candidates are the
+        companies this installation already knows (the other departments') and the tenant id
+        typed; each is tried, and the ones that answer are listed with their name, the others
+        with why not."""
+        from core.departments import Departments
+
+        async def go(rt: Runtime) -> list[SetupProbe]:
+            known = [
+                d.settings.visma_tenant_id
+                for d in Departments(rt.store, rt.secrets).list()
+                if d.settings.visma_tenant_id
+            ]
+            tenants = list(dict.fromkeys([t for t in (typed.strip(), *known) if t]))
+            probes = [_probe(self.conns, dept_id, client_id, secret, t) for t in tenants]
+            return list(await asyncio.gather(*probes))
+
+        return self._call(go)
+
+    def setup_save(
+        self,
+        dept_id: str,
+        client_id: str,
+        secret: SecretStr,
+        tenant_id: str,
+        company: str,
+        branch: str | None,
+        cost_bearer: tuple[int, str] | None,
+    ) -> str:
+        """Save what setup chose: credentials to the secrets file, the rest to the settings."""
+        from core.departments import Departments
+        from core.errors import ConfigError
+        from core.service import refuse_if_read_only
+
+        rt = self.rt
+        refuse_if_read_only(rt, "saving the setup")
+        depts = Departments(rt.store, rt.secrets)
+        dept = depts.get(dept_id)
+        if dept is None:
+            raise ConfigError(f"there is no department {dept_id!r}", "press f5 to refresh")
+        depts.set_credentials(dept_id, client_id, secret)
+        depts.save_settings(
+            dept_id,
+            dept.settings.model_copy(
+                update={
+                    "visma_tenant_id": tenant_id,
+                    "visma_company_name": company,
+                    "several_clients": branch is not None,
+                    "branch_number": branch,
+                    "several_departments": cost_bearer is not None,
+                    "cost_bearer_segment": cost_bearer[0] if cost_bearer else None,
+                    "cost_bearer_value": cost_bearer[1] if cost_bearer else None,
+                }
+            ),
+        )
+        return f"department {dept_id} is set up with {company}"
+
+    # -- doctor and the log -------------------------------------------------------------------
+
+    def doctor(self, dept_id: str | None) -> list[DoctorCheck]:
+        """Every check with its remedy: of one department, or the local ones only."""
+        from core.doctor import run_doctor
+
+        async def go(rt: Runtime) -> list[DoctorCheck]:
+            checks = await run_doctor(rt, [dept_id] if dept_id else [], connections=self.conns)
+            return [
+                DoctorCheck(c.id, c.title, str(c.status), c.found, c.remedy, c.department_id)
+                for c in checks
+            ]
+
+        return self._call(go)
+
+    def log_page(
+        self, query: LogQuery, *, before_id: int | None = None, limit: int = 100
+    ) -> list[LogEntry]:
+        """One page of events, newest first (keyset: fast at any depth)."""
+        rt = self.rt
+        return [
+            LogEntry(
+                e.id,
+                e.ts,
+                int(e.level),
+                e.level.name,
+                e.department_id,
+                e.entity,
+                e.run_id,
+                e.message,
+                e.data,
+            )
+            for e in rt.log.page(_log_filter(query), before_id=before_id, limit=limit)
+        ]
+
+    def log_has_newer(self, query: LogQuery, after_id: int) -> bool:
+        """Whether events matching the query came after `after_id` (follow mode's poll)."""
+        return bool(self.rt.log.since(_log_filter(query), after_id))
+
+    def http_page(
+        self, department_id: str | None, *, before_id: int | None = None, limit: int = 100
+    ) -> list[HttpCallRow]:
+        """One page of logged HTTP calls, newest first, each with its redacted bodies."""
+        from core.httplog import describe
+
+        sql, params = "SELECT * FROM http_calls WHERE 1", list[str | int]()
+        if department_id:
+            sql += " AND department_id = ?"
+            params.append(department_id)
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
+        rows = self.rt.store.query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+        return [
+            HttpCallRow(
+                r["id"],
+                r["ts"],
+                r["system"],
+                r["method"],
+                str(r["status"] or r["error"] or ""),
+                float(r["duration_ms"] or 0),
+                r["path"],
+                describe(r, body_limit=600),
+            )
+            for r in rows
+        ]
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    """The loop thread: runs until close() stops it, then lets cancelled calls clean up (their
+    `finally` blocks close HTTP clients and release leases) before the loop closes."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def _log_filter(query: LogQuery) -> Any:
+    from core.eventlog import Level, LogFilter
+
+    return LogFilter(
+        department_id=query.department_id,
+        min_level=Level.parse(query.min_level) if query.min_level else None,
+        text=query.text,
+    )
+
+
+async def _probe(
+    conns: Connections,
+    dept_id: str,
+    client_id: str,
+    secret: SecretStr,
+    tenant_id: str,
+) -> SetupProbe:
+    """Sign in to one company (tenant) with an integration client and read what setup offers."""
+    from core.errors import DuviError
+    from core.visma.auth import VismaCredentials
+
+    creds = VismaCredentials(client_id, secret, tenant_id)
+    try:
+        async with conns.visma_for(creds, department_id=dept_id) as client:
+            branches = await client.list_branches()
+            dim = await client.get_dimension("SUBACCOUNT")
+    except DuviError as exc:
+        return SetupProbe(tenant_id, error=exc.message, remedy=exc.remedy)
+    main = next((b for b in branches if b.is_main_branch), branches[0] if branches else None)
+    return SetupProbe(
+        tenant_id,
+        company=(main.name or tenant_id) if main else tenant_id,
+        branches=tuple((b.number or "", b.name or "") for b in branches),
+        cost_bearers=tuple(
+            (s.segment_id, v.value_id or "", v.description or "")
+            for s in dim.segments
+            for v in s.segment_values
+            if v.active is not False and s.segment_id is not None
+        ),
+    )
