@@ -148,6 +148,10 @@ class ConsoleApi:
         finally:
             with self._lock:
                 self._calls.discard(future)
+            # What the call said to the services is readable at once (`w` on a transfer),
+            # not half a second later when the writer's timer would write it.
+            if self._connections is not None:
+                self._connections.http_log.flush()
 
     def close(self) -> None:
         """Cancel what still runs on the loop (the ledger makes an interrupted transfer safe:
