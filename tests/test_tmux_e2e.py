@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -38,9 +39,14 @@ class Tmux:
     ) -> None:
         self.socket = f"duvi-e2e-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        # The pane's shell waits on duvi and writes how it ended: tmux itself was seen to mark
+        # the pane dead and then never reap duvi (a zombie with no exit status) under load.
+        self.status_file = Path(tempfile.mkdtemp(prefix="duvi-e2e-")) / "status"
+        done = shlex.quote(str(self.status_file))
         # env -i: only what we name reaches duvi (no COLORTERM or NO_COLOR of the test's own)
         x, y = (str(n) for n in size)
-        self.tmux("new-session", "-d", "-s", "e2e", "-x", x, "-y", y, f"env -i {exports} {command}")
+        pane = f"env -i {exports} {command}; echo $? > {done}.tmp && mv {done}.tmp {done}"
+        self.tmux("new-session", "-d", "-s", "e2e", "-x", x, "-y", y, pane)
         self.tmux("set-window-option", "-t", "e2e", "remain-on-exit", "on")
         self.seen: list[str] = []
 
@@ -96,22 +102,16 @@ class Tmux:
             time.sleep(0.1)
 
     def exit_status(self, timeout: float = 30) -> int:
+        """duvi's exit status, as the pane's shell saw it (128 + N: killed by signal N)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.tmux(
-                "list-panes",
-                "-t",
-                "e2e",
-                "-F",
-                "#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}",
-            ).split()
-            if state and state[0] == "1":  # dead: how it ended follows
-                if state[2] != "signal=":
-                    raise AssertionError(f"duvi was killed by {state[2]}:\n{self.screen()}")
-                if state[1] != "status=":
-                    return int(state[1].removeprefix("status="))
+        while not self.status_file.exists():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"duvi did not exit:\n{self.screen()}")
             time.sleep(0.1)
-        raise AssertionError(f"duvi did not exit:\n{self.screen()}")
+        status = int(self.status_file.read_text())
+        if status > 128:
+            raise AssertionError(f"duvi was killed by signal {status - 128}:\n{self.screen()}")
+        return status
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
