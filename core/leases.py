@@ -193,14 +193,19 @@ class Leases:
                     return
 
         beat = asyncio.create_task(heartbeat())
+        taken_back = False  # the heartbeat's cancel of the worker, once undone
         try:
             yield lease
         except asyncio.CancelledError:
-            if lost and worker is not None and worker.uncancel() == 0:
-                raise lost[0] from None
+            if lost and worker is not None:
+                taken_back = True
+                if worker.uncancel() == 0:  # nobody else cancelled it: say why it stopped
+                    raise lost[0] from None
             raise
         finally:
             beat.cancel()
             with suppress(asyncio.CancelledError):
                 await beat
+            if lost and not taken_back and worker is not None and worker.cancelling():
+                worker.uncancel()  # the block ended (LeaseLost) before that cancel arrived
             self.release(lease)

@@ -143,7 +143,7 @@ def test_import_saft_beside_a_running_sync_is_refused_and_each_z_is_posted_once(
     first = start_sync(env)
     wait_for("Z-report sent", first, sending)
     second = duvi(env, "import", "saft", str(saft), "-d", "1")
-    out, err = first.communicate(timeout=120)
+    _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
 
     assert second.returncode == 7, second.stdout + second.stderr
@@ -178,7 +178,7 @@ def test_an_expired_lease_of_a_live_holder_is_renewed_and_never_taken(
         return bool(row["expires_at"] > datetime.now(UTC).isoformat())
 
     wait_for("renewal of the lease", first, renewed)
-    out, err = first.communicate(timeout=120)
+    _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     found = batches_per_zreport(base)
     assert found and set(found.values()) == {1}, {k: n for k, n in found.items() if n > 1}
