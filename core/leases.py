@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from pathlib import Path
 
 from core.errors import DepartmentBusy, StoreError
 from core.store import Store
@@ -49,6 +50,22 @@ def _liveness(holder: str) -> Liveness:
     except PermissionError:
         return Liveness.ALIVE
     return Liveness.ALIVE
+
+
+def _started(holder: str) -> datetime | None:
+    """When the holder's process started (Linux /proc), None where that cannot be read."""
+    pid = holder.rpartition(":")[2]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        ticks = int(stat.rpartition(")")[2].split()[19])  # field 22, starttime
+        return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def _iso(dt: datetime) -> str:
@@ -95,14 +112,21 @@ class Leases:
         self.holder = holder or holder_id()
         self.clock = clock
 
-    def _held(self, holder: str, expires_at: str) -> bool:
+    def _held(self, holder: str, expires_at: str, acquired_at: str) -> bool:
         """Whether a lease row still keeps others out ('' is a released lease)."""
         if not holder:
             return False
         alive = _liveness(holder)
+        if alive is Liveness.GONE:
+            return False
+        if expires_at > _iso(self.clock()):
+            return True
         if alive is Liveness.ELSEWHERE:
-            return expires_at > _iso(self.clock())
-        return alive is Liveness.ALIVE
+            return False
+        # Expired, and its process id runs: unless that process started well after the lease
+        # was taken (the id was reused after the holder died), it is the holder, stalled.
+        started = _started(holder)
+        return started is None or _iso(started - timedelta(seconds=5)) <= acquired_at
 
     def acquire(self, name: str, ttl: float) -> Lease | None:
         """The lease, with a new generation; None while another worker holds it (this holder's
@@ -110,9 +134,14 @@ class Leases:
         now = self.clock()
         with self.store.write():
             row = self.store.conn.execute(
-                "SELECT holder, expires_at, generation FROM leases WHERE name = ?", [name]
+                "SELECT holder, expires_at, generation, acquired_at FROM leases WHERE name = ?",
+                [name],
             ).fetchone()
-            if row and self._held(row[0], row[1]) and (row[0] != self.holder or row[1] > _iso(now)):
+            if (
+                row
+                and self._held(row[0], row[1], row[3])
+                and (row[0] != self.holder or row[1] > _iso(now))
+            ):
                 return None
             generation = (row[2] if row else 0) + 1
             self.store.conn.execute(
@@ -160,8 +189,10 @@ class Leases:
             self.store.conn.execute(sql, params)
 
     def holder_of(self, name: str) -> str | None:
-        rows = self.store.query("SELECT holder, expires_at FROM leases WHERE name = ?", [name])
-        if rows and self._held(rows[0]["holder"], rows[0]["expires_at"]):
+        rows = self.store.query(
+            "SELECT holder, expires_at, acquired_at FROM leases WHERE name = ?", [name]
+        )
+        if rows and self._held(rows[0]["holder"], rows[0]["expires_at"], rows[0]["acquired_at"]):
             return str(rows[0]["holder"])
         return None
 

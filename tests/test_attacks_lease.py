@@ -226,6 +226,34 @@ def test_a_live_holder_on_this_host_is_never_taken_whatever_the_clock(home: Path
         assert ahead.acquire(LEASE, ttl=900)
 
 
+def test_an_expired_lease_whose_process_id_was_reused_is_free(home: Path) -> None:
+    """A holder killed long ago whose process id now belongs to a newer process: that process
+    started after the lease was taken, so it is not the holder."""
+    newer = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        host = socket.gethostname()
+        with Runtime.open(load_settings()) as rt:
+            for acquired, free in ((timedelta(hours=2), True), (timedelta(0), False)):
+                at = datetime.now(UTC) - acquired
+                with rt.store.write():
+                    rt.store.conn.execute(
+                        "INSERT OR REPLACE INTO leases (name, holder, acquired_at, expires_at, "
+                        "generation) VALUES (?, ?, ?, ?, 1)",
+                        [
+                            LEASE,
+                            f"{host}:{newer.pid}",
+                            at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                            "2000-01-01T00:00:00.000Z",  # expired: the holder stalled or died
+                        ],
+                    )
+                got = Leases(rt.store).acquire(LEASE, ttl=900)
+                assert (got is not None) is free, (acquired, got)
+    finally:
+        newer.communicate(b"")
+
+
 def test_a_second_worker_in_the_same_process_is_refused(home: Path) -> None:
     """The console runs its actions in worker threads of one process: one holder name."""
     with Runtime.open(load_settings()) as rt:
