@@ -204,7 +204,7 @@ class Leases:
         lease = self.acquire(name, ttl)
         if lease is None:
             raise DepartmentBusy(
-                f"{_what(name)} is being worked on by {self.holder_of(name)}",
+                f"{_what(name)} is being worked on by {self.holder_of(name) or 'another run'}",
                 "wait for that run to finish (the status panel shows it), then run again",
             )
         worker = asyncio.current_task()
