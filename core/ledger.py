@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.leases import Lease, Leases
 from core.store import Store, utcnow
 
 
@@ -62,9 +63,18 @@ class LedgerRow:
         )
 
 
+OPEN = (State.PENDING, State.SENT)  # what a worker may still move; the rest waits for a person
+
+
 class Ledger:
-    def __init__(self, store: Store) -> None:
+    """`fence`: the department lease of the worker using this ledger. Every transition of a row
+    is compare-and-set (from the state the worker read) and, with a fence, succeeds only while
+    that lease is the department's current generation; a worker that lost it gets LeaseLost
+    and stops. Marking a row sent (the step before a POST) needs the fence."""
+
+    def __init__(self, store: Store, fence: Lease | None = None) -> None:
         self.store = store
+        self.fence = fence
 
     def get(self, key: str) -> LedgerRow | None:
         rows = self.store.query("SELECT * FROM ledger WHERE key = ?", [key])
@@ -93,43 +103,55 @@ class Ledger:
             )
             return cur.rowcount == 1
 
-    def _set(self, key: str, **fields: Any) -> None:
+    def _move(self, key: str, where: str, params: list[Any], **fields: Any) -> bool:
+        """One compare-and-set transition, under the fence; False when the row was not as
+        expected (another worker moved it)."""
         fields["updated_at"] = utcnow()
         cols = ", ".join(f"{k} = ?" for k in fields)
         with self.store.write():
-            self.store.conn.execute(
-                f"UPDATE ledger SET {cols} WHERE key = ?", [*fields.values(), key]
+            if self.fence is not None:
+                Leases(self.store, self.fence.holder).check(self.fence)
+            cur = self.store.conn.execute(
+                f"UPDATE ledger SET {cols} WHERE key = ? AND {where}",
+                [*fields.values(), key, *params],
             )
+            return cur.rowcount == 1
 
-    def mark_sent(self, key: str) -> None:
-        """Committed before the POST: from here on, a crash leaves a row in doubt."""
-        with self.store.write():
-            self.store.conn.execute(
-                "UPDATE ledger SET state = ?, attempts = attempts + 1, updated_at = ? "
-                "WHERE key = ?",
-                [State.SENT, utcnow(), key],
-            )
+    def _set(self, key: str, **fields: Any) -> bool:
+        return self._move(key, "state IN (?, ?)", list(OPEN), **fields)
 
-    def confirm(self, key: str, visma_number: str) -> None:
-        self._set(key, state=State.CONFIRMED, visma_number=visma_number, last_error=None)
+    def mark_sent(self, row: LedgerRow) -> bool:
+        """Committed before the POST: from here on, a crash leaves a row in doubt. Only from
+        the state and attempt count `row` was read with: of two workers that read it alike,
+        one gets False and must not POST."""
+        if self.fence is None:
+            raise RuntimeError(f"{row.key}: sending needs the department's lease (a fence)")
+        return self._move(
+            row.key,
+            "state = ? AND COALESCE(attempts, 0) = ?",
+            [row.state, row.attempts],
+            state=State.SENT,
+            attempts=row.attempts + 1,
+        )
 
-    def note_doubt(self, key: str, error: str) -> None:
+    def confirm(self, key: str, visma_number: str) -> bool:
+        return self._set(key, state=State.CONFIRMED, visma_number=visma_number, last_error=None)
+
+    def note_doubt(self, key: str, error: str) -> bool:
         """Still `sent`: the next attempt looks the key up before sending."""
-        self._set(key, last_error=error)
+        return self._set(key, last_error=error)
 
-    def fail(self, key: str, error: str) -> None:
-        self._set(key, state=State.FAILED, last_error=error)
+    def fail(self, key: str, error: str) -> bool:
+        return self._set(key, state=State.FAILED, last_error=error)
 
-    def attention(self, key: str, error: str) -> None:
-        self._set(key, state=State.ATTENTION, last_error=error)
+    def attention(self, key: str, error: str) -> bool:
+        return self._set(key, state=State.ATTENTION, last_error=error)
 
     def retry(self, key: str) -> bool:
         """A failed or held document goes back to pending (its cause is fixed)."""
-        row = self.get(key)
-        if row is None or row.state not in (State.FAILED, State.ATTENTION):
-            return False
-        self._set(key, state=State.PENDING)
-        return True
+        return self._move(
+            key, "state IN (?, ?)", [State.FAILED, State.ATTENTION], state=State.PENDING
+        )
 
     def rows(
         self,

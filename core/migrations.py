@@ -248,6 +248,12 @@ def _v6_create_intents(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v7_lease_generation(db: sqlite_utils.Database) -> None:
+    """A lease's generation, bumped on every acquire: the fence each ledger transition shows
+    (core/leases.py). Released leases keep their row (holder '') so it only ever grows."""
+    db.execute("ALTER TABLE leases ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -255,5 +261,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_webhooks,
     _v5_http_subject,
     _v6_create_intents,
+    _v7_lease_generation,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

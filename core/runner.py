@@ -1,6 +1,7 @@
 """`duvi run`: the automatic transfer scheduler. Every `sync_interval_minutes` it runs each
 department with automatic transfer on (notifications, master data, transfers), holding that
-department's lease so that two runners never work on it at once.
+department's lease (renewed while it works, see core/leases.py) so that two runners never work
+on it at once.
 
 A department whose service is down is not hammered: its next try waits twice as long after
 every failed round (up to MAX_BACKOFF rounds' worth), which the log and the heartbeat (and so
@@ -22,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from core.connections import Connections
 from core.departments import Departments
-from core.errors import DuviError
-from core.leases import Leases
+from core.errors import DepartmentBusy, DuviError
+from core.leases import LeaseLost, Leases
 from core.runtime import Runtime
 from core.service import RunError, run_steps
 from core.status import RUNNABLE
@@ -88,19 +89,14 @@ class Runner:
             if waiting is not None and self.clock() < waiting.next_try:
                 report.waiting.append(dept.id)
                 continue
-            lease = f"department:{dept.id}"
-            if not self.leases.acquire(lease, ttl=max(self.interval * 2, 600)):
-                report.busy.append(dept.id)
-                self.rt.log.info(
-                    f"department {dept.id} is being worked on by "
-                    f"{self.leases.holder_of(lease)}; skipped this round",
-                    department_id=dept.id,
-                    entity="runner",
-                )
-                continue
             try:
                 result = await run_steps(
-                    self.rt, dept.id, RUNNABLE["all"], connections=self.connections
+                    self.rt,
+                    dept.id,
+                    RUNNABLE["all"],
+                    connections=self.connections,
+                    leases=self.leases,
+                    ttl=max(self.interval * 2, 600),
                 )
                 report.transferred[dept.id] = result.outcomes
                 self._recovered(dept.id)
@@ -111,11 +107,16 @@ class Runner:
                     self._back_off(dept.id, exc)
                 else:  # the service answered: the failed records wait, the rest went on
                     self._recovered(dept.id)
+            except LeaseLost as exc:  # another worker has it now: not a service to back off from
+                report.errors[dept.id] = str(exc)
+            except DepartmentBusy as exc:
+                report.busy.append(dept.id)
+                self.rt.log.info(
+                    f"{exc.message}; skipped this round", department_id=dept.id, entity="runner"
+                )
             except DuviError as exc:
                 report.errors[dept.id] = str(exc)
                 self._back_off(dept.id, exc)
-            finally:
-                self.leases.release(lease)
         self._beat()
         self.rt.log.flush()
         return report

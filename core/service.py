@@ -1,6 +1,8 @@
 """What the command line, the runner and the console call: whole operations on departments.
 Each works in a department session (core/session.py): the caller's, when it runs several
-steps in one (run_steps), or one of its own, on the caller's Connections."""
+steps in one (run_steps), or one of its own, on the caller's Connections. Every operation that
+sends or changes master data holds the department's lease in its session (here, not in its
+callers, so that every caller gets it): a busy department raises DepartmentBusy (exit 7)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from typing import Any
 
 from core.connections import Connections
 from core.departments import Departments
-from core.errors import ConfigError, DataError, DepartmentBusy, DuviError, exit_code_of
+from core.errors import ConfigError, DataError, DuviError, exit_code_of
 from core.http import TransientError
+from core.leases import LEASE_TTL, LeaseLost, Leases
 from core.ledger import Ledger
 from core.runtime import Runtime
 from core.session import DepartmentSession, department_session
@@ -54,7 +57,7 @@ async def transfer(
 ) -> list[Outcome]:
     """Fetch new documents from DUELL into the ledger, then send what is pending."""
     refuse_if_read_only(rt, "transferring")
-    async with department_session(rt, dept_id, connections, within=session) as s:
+    async with department_session(rt, dept_id, connections, within=session, lease=True) as s:
         dept = s.dept
         st = Settlements(dept, s.departments, s.ledger, s.visma, rt.log, s.duell if fetch else None)
         outcomes: list[Outcome] = []
@@ -92,19 +95,25 @@ async def import_saft(
     ledger = Ledger(rt.store)
     from core.accounting import zreport_key
 
-    for z in reports:
-        ledger.register(
-            zreport_key(dept_id, z.z_number),
-            dept_id,
-            ZREPORT,
-            str(z.z_number),
-            z.model_dump(mode="json"),
+    def register() -> None:
+        for z in reports:
+            ledger.register(
+                zreport_key(dept_id, z.z_number),
+                dept_id,
+                ZREPORT,
+                str(z.z_number),
+                z.model_dump(mode="json"),
+            )
+        rt.log.info(
+            f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
         )
-    rt.log.info(
-        f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
-    )
-    if send:
-        await transfer(rt, dept_id, kinds=(ZREPORT,), fetch=False, connections=connections)
+
+    if send:  # under the lease from before the first row: beside a running sync, refused
+        async with department_session(rt, dept_id, connections, lease=True) as s:
+            register()
+            await transfer(rt, dept_id, kinds=(ZREPORT,), fetch=False, session=s)
+    else:  # registering alone sends nothing: the worker that holds the lease sends them
+        register()
     keys = {zreport_key(dept_id, z.z_number) for z in reports}
     return [
         Outcome(r.key, r.state, r.visma_number, r.last_error)
@@ -120,7 +129,7 @@ async def release(rt: Runtime, key: str, *, connections: Connections | None = No
     row = Ledger(rt.store).get(key)
     if row is None:
         raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
-    async with department_session(rt, row.department_id, connections) as s:
+    async with department_session(rt, row.department_id, connections, lease=True) as s:
         result = await Settlements(s.dept, s.departments, s.ledger, s.visma, rt.log).release(key)
     record(
         rt.store,
@@ -191,7 +200,7 @@ async def sync_master_data(
     from core.sync.webhooks import record_unannounced
 
     refuse_if_read_only(rt, f"syncing {entity}")
-    async with department_session(rt, dept_id, connections, within=session) as s:
+    async with department_session(rt, dept_id, connections, within=session, lease=True) as s:
         dept = s.dept
         cls = ProductSync if entity == "products" else CustomerSync
         sync = cls(rt.store, dept, s.departments, s.visma, s.duell, rt.log)
@@ -229,7 +238,7 @@ async def process_webhooks(
     """Apply the Visma notifications received for this department's company."""
     from core.sync.webhooks import process_inbox
 
-    async with department_session(rt, dept_id, connections, within=session) as s:
+    async with department_session(rt, dept_id, connections, within=session, lease=True) as s:
         if not s.departments.is_set_up(dept_id):
             return {}
         return await process_inbox(rt.store, s.dept, s.departments, s.visma, s.duell, rt.log)
@@ -249,15 +258,26 @@ async def resolve_conflict(
     from core.conflicts import Conflicts
 
     refuse_if_read_only(rt, "resolving a conflict")
-    resolved = Conflicts(rt.store).resolve(
-        conflict_id,
-        action,  # type: ignore[arg-type]
-        candidate=candidate,
-        fields=fields,
-    )
-    if apply_now:
+
+    def decide() -> Any:
+        return Conflicts(rt.store).resolve(
+            conflict_id,
+            action,  # type: ignore[arg-type]
+            candidate=candidate,
+            fields=fields,
+        )
+
+    if not apply_now:
+        return decide()
+    rows = rt.store.query("SELECT department_id FROM conflicts WHERE id = ?", [conflict_id])
+    if not rows:
+        raise KeyError(conflict_id)
+    dept_id = rows[0]["department_id"]
+    # Decided and applied under the lease: when busy, neither is done.
+    async with department_session(rt, dept_id, connections, lease=True) as s:
+        resolved = decide()
         entity = "customers" if resolved.entity == "customer" else "products"
-        await sync_master_data(rt, resolved.department_id, entity, connections=connections)
+        await sync_master_data(rt, dept_id, entity, session=s)
     return resolved
 
 
@@ -318,13 +338,17 @@ async def run_steps(
     *,
     retry_failed: bool = False,
     connections: Connections | None = None,
+    leases: Leases | None = None,
+    ttl: float = LEASE_TTL,
 ) -> RunResult:
     """One department's run: notifications, master data, then transfers, all in one session
-    (one Visma token, one DUELL login, one HTTP-log writer). A step that fails is logged and
+    (one Visma token, one DUELL login, one HTTP-log writer) under the department's lease
+    (`leases`: a named holder's, such as a runner's). A step that fails is logged and
     the next one still runs (a product DUELL cannot read must not hold back the day's
-    Z-report), unless the department is not set up or a service is down, which no later step
-    would get past either. Raises RunError when any step failed."""
-    async with department_session(rt, dept_id, connections) as s:
+    Z-report), unless the department is not set up, a service is down or the lease was lost,
+    which no later step would get past either. Raises RunError when any step failed, and
+    DepartmentBusy when another worker holds the department."""
+    async with department_session(rt, dept_id, connections, lease=leases or True, ttl=ttl) as s:
         result = await _run_in(s, wanted, retry_failed)
     if result.failures:
         raise RunError(dept_id, result)
@@ -351,7 +375,7 @@ async def _run_in(s: DepartmentSession, wanted: tuple[str, ...], retry_failed: b
     for name, run in steps:
         try:
             done = await run()
-        except ConfigError:
+        except (ConfigError, LeaseLost):
             raise
         except DuviError as exc:
             result.failures.append((name, exc))
@@ -387,7 +411,6 @@ async def run_department(
     and under the department's lease, so that it never works beside the runner or another
     console on the same department."""
     from core.audit import record
-    from core.leases import Leases
 
     wanted = RUNNABLE.get(entity)
     if wanted is None:
@@ -395,22 +418,14 @@ async def run_department(
             f"there is nothing called {entity!r} to run", f"use one of {', '.join(RUNNABLE)}"
         )
     refuse_if_read_only(rt, "running a sync")
-    leases = Leases(rt.store)
-    lease = f"department:{dept_id}"
-    if not leases.acquire(lease, ttl=900):
-        raise DepartmentBusy(
-            f"department {dept_id} is being worked on by {leases.holder_of(lease)}",
-            "wait for that run to finish (the status panel shows it), then run again",
-        )
-    try:
-        record(
+    async with department_session(rt, dept_id, connections, lease=True) as s:
+        record(  # once the lease is held: a refused run is not audited as run
             rt.store,
             "sync.run",
             department_id=dept_id,
             after={"entity": entity, "retry_failed": retry_failed, "from": origin},
         )
-        return await run_steps(
-            rt, dept_id, wanted, retry_failed=retry_failed, connections=connections
-        )
-    finally:
-        leases.release(lease)
+        result = await _run_in(s, wanted, retry_failed)
+    if result.failures:
+        raise RunError(dept_id, result)
+    return result

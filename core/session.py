@@ -1,12 +1,15 @@
 """One department's session: what every step of a run (notifications, products, customers,
 transfers) works with. One Visma client and one DUELL client, each opened when a step first
 needs it, so a run makes one Visma Connect token request and one DUELL login (none when the
-connections still hold a valid token), and every call goes to one HTTP-log writer."""
+connections still hold a valid token), and every call goes to one HTTP-log writer.
+
+A session that sends or changes anything holds the department's lease for its whole life
+(renewed while it works), and its ledger carries the lease as its fence (core/leases.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from core.connections import Connections, connections_for
@@ -15,6 +18,7 @@ from core.duell.client import DuellClient
 from core.errors import ConfigError
 from core.eventlog import EventLog
 from core.httplog import HttpLog
+from core.leases import LEASE_TTL, Lease, Leases
 from core.ledger import Ledger
 from core.models import Department
 from core.runtime import Runtime
@@ -28,6 +32,7 @@ class DepartmentSession:
     connections: Connections
     ledger: Ledger
     run_id: int | None = None
+    lease: Lease | None = None  # held for the session's life when it changes anything
     _visma: VismaClient | None = None
     _duell: DuellClient | None = None
 
@@ -74,22 +79,33 @@ async def department_session(
     *,
     within: DepartmentSession | None = None,
     run_id: int | None = None,
+    lease: Leases | bool = False,
+    ttl: float = LEASE_TTL,
 ) -> AsyncIterator[DepartmentSession]:
     """The session `within` when a caller already holds one (left open for it); else a new one
     on `connections` (the caller's, or the real services' of the settings), closed on exit.
-    Raises ConfigError for a department that does not exist."""
+    `lease` (True, or the Leases of a named holder such as a runner): hold the department's
+    lease, with time to live `ttl`, renewed while the session lasts; DepartmentBusy when
+    another worker holds it. Raises ConfigError for a department that does not exist."""
     if within is not None:
         if within.dept.id != dept_id:
             raise ValueError(f"a session of department {within.dept.id} used for {dept_id}")
+        if lease and within.lease is None:
+            raise ValueError(f"a changing step in a session of {dept_id} without its lease")
         yield within
         return
     with connections_for(rt, connections) as conns:
         dept = conns.departments.get(dept_id)
         if dept is None:
             raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
-        session = DepartmentSession(rt, dept, conns, Ledger(rt.store), run_id)
-        try:
-            yield session
-        finally:
-            await session.aclose()
-            rt.log.flush()
+        async with AsyncExitStack() as stack:
+            held = None
+            if lease:
+                leases = lease if isinstance(lease, Leases) else Leases(rt.store)
+                held = await stack.enter_async_context(leases.hold(f"department:{dept_id}", ttl))
+            session = DepartmentSession(rt, dept, conns, Ledger(rt.store, held), run_id, held)
+            try:
+                yield session
+            finally:
+                await session.aclose()
+                rt.log.flush()

@@ -117,7 +117,8 @@ async def post_once(ledger: Ledger, log: EventLog, row: LedgerRow, doc: Document
         except DuviError as exc:
             return hold(ledger, log, row, doc.kind, exc)
         failpoint(Failpoint.BEFORE_SENT)
-        ledger.mark_sent(key)
+        if not ledger.mark_sent(row):  # another worker moved it since it was read
+            return _moved(ledger, row)
         failpoint(Failpoint.BEFORE_POST)
         try:
             number = await doc.post()
@@ -201,3 +202,9 @@ def retry_held(ledger: Ledger, department_id: str, kind: Kind) -> None:
 def to_send(ledger: Ledger, department_id: str, kind: Kind) -> list[LedgerRow]:
     """Pending documents, and sent ones in doubt (post_once looks those up first)."""
     return ledger.rows(department_id, kind=kind, states=(State.PENDING, State.SENT))
+
+
+def _moved(ledger: Ledger, row: LedgerRow) -> Outcome:
+    """The row is no longer as this run read it: nothing is sent; say where it is now."""
+    now = ledger.get(row.key) or row
+    return Outcome(row.key, now.state, now.visma_number, error=now.last_error)
