@@ -238,3 +238,51 @@ async def test_an_undocumented_filter_is_refused(world) -> None:  # type: ignore
         assert [i async for i in client.list_issues()] == []
     finally:
         await client.aclose()
+
+
+async def test_a_gateway_answer_after_visma_acted_is_outcome_unknown(world) -> None:  # type: ignore[no-untyped-def]
+    """The sandbox's gateway fault: Visma makes the customer, the answer is a 52x."""
+    from core.http import OutcomeUnknownError
+    from core.visma.models import CustomerWrite
+
+    client = world.client()
+    try:
+        await client.tokens.token()
+        world.sandbox.faults.gateway_rate = 1.0
+        with pytest.raises(OutcomeUnknownError, match=r"answered 52[024]"):
+            await client.create_customer(CustomerWrite(name="Kanskje AS"))
+    finally:
+        await client.aclose()
+    assert [
+        c["name"] for c in world.sandbox.visma.companies[world.company.tenant_id].customers.values()
+    ] == ["Kanskje AS"]
+    assert sum(world.sandbox.faults.injected.values()) == 1
+
+
+@pytest.mark.parametrize("status", [408, 499, 500, 501, 507, 520, 522, 524, 599])
+async def test_every_5xx_408_and_499_on_a_post_is_outcome_unknown(status: int) -> None:
+    """Such an answer does not say whether the POST was carried out: it is never resent
+    (a look-up decides); the same answer to a GET is retried."""
+    import httpx
+
+    from core.http import HttpService, OutcomeUnknownError, ServiceConfig, TransientError
+
+    seen: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:  # a remote service, not duvi's code
+        seen.append(request.method)
+        return httpx.Response(status, text="<html>gateway</html>")
+
+    service = HttpService(
+        ServiceConfig("visma", "https://visma.test", retry=FAST_RETRY),
+        transport=httpx.MockTransport(server),
+    )
+    try:
+        with pytest.raises(OutcomeUnknownError):
+            await service.request("POST", "/v2/journaltransaction", content=b"{}")
+        assert seen == ["POST"]
+        with pytest.raises(TransientError):
+            await service.request("GET", "/v2/journaltransaction")
+        assert seen.count("GET") == FAST_RETRY.max_attempts
+    finally:
+        await service.aclose()
