@@ -162,8 +162,10 @@ async def post_once(ledger: Ledger, log: EventLog, row: LedgerRow, doc: Document
     number), still sent (in doubt: looked up before any resend), failed (Visma refused it) or
     held (attention: it cannot be sent as it is)."""
     key = row.key
+    # Before any POST, first or not: Visma may have it. Outside `about(key)`: the listing it
+    # may read serves every key of its span, not this one's HTTP log.
+    found = await doc.find(key)
     with about(key):
-        found = await doc.find(key)  # before any POST, first or not: Visma may have it
         if found is not None:
             return await _count(ledger, log, row, doc, found, looked_up=True)
         try:
