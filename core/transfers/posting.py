@@ -96,7 +96,6 @@ class Known:
         self._spans: dict[str, dict[str, Found]] = {}
         self._floor: str | None = None
         self._posted: set[str] = set()  # sent in this run: its span is read again
-        self.reads = 0
 
     def expect(self, spans: Iterable[str]) -> None:
         """The spans this run asks about: an onwards listing starts at the earliest, so one
@@ -109,7 +108,6 @@ class Known:
         if held is None or key in self._posted:
             start = min(span, self._floor) if self.onwards and self._floor else span
             held = self._spans[start] = await self._read(start)
-            self.reads += 1
             self._posted.discard(key)
         return held.get(key)
 
