@@ -4,8 +4,10 @@
 
 1. journals for 10 departments x 365 days (time per report, pure accounting);
 2. 300 Z-report transfers against the in-process sandbox: requests per report (target: one
-   POST each, plus one lookup only after doubt), with and without 10 % of the POSTs' answers
-   lost after Visma carried them out.
+   POST each) and look-ups (journal listing pages: every key is looked up in Visma before any
+   POST, from one listing per department, period and run, so they grow with the pages, not
+   the reports), with and without 10 % of the POSTs' answers lost after Visma carried them
+   out.
 """
 
 from __future__ import annotations
@@ -95,8 +97,8 @@ async def bench_transfers(drop_rate: float) -> None:
     posts, lookups = calls[("POST", "journal")], calls[("GET", "journal")]
     print(
         f"transfers ({drop_rate:.0%} of answers lost): {len(rows)} Z-reports in {elapsed:.2f} s "
-        f"over {rounds} round(s); POSTs {posts} ({posts / len(rows):.2f} per report), lookups "
-        f"{lookups}; batches in Visma {batches}"
+        f"over {rounds} round(s); POSTs {posts} ({posts / len(rows):.2f} per report), look-ups "
+        f"{lookups} (listing pages); batches in Visma {batches}"
     )
     conns.close()
     rt.close()

@@ -1,7 +1,7 @@
 """What the DUELL and Visma clients share: one httpx client per service with
 
-- retries with jittered exponential backoff on 429 (honouring Retry-After), 5xx, timeouts and
-  dropped connections, bounded in attempts and in total time;
+- retries with jittered exponential backoff on 429 (honouring Retry-After), any 5xx, 408, 499,
+  timeouts and dropped connections, bounded in attempts and in total time;
 - pacing from the service's rate-limit headers, so a long sync slows down before a 429;
 - a concurrency limit;
 - the never-twice rule: a request that is not safe to repeat (a POST that creates something)
@@ -36,7 +36,14 @@ from core.errors import CertificateRefused, ConfigError, OutcomeUnknownError, Tr
 from core.httplog import HttpCall, HttpLog
 from core.redact import redactor
 
-RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+def outcome_unknown(status: int) -> bool:
+    """An answer that does not say whether the request was carried out: any 5xx (also a
+    gateway's 520/522/524, sent after the origin may have acted), 408 and 499 (a proxy that
+    gave up on the origin). A repeatable request is retried; a POST is in doubt."""
+    return status >= 500 or status in (408, 499)
+
+
 _VISMA_ID = re.compile(r"VismaId:\s*([0-9a-fA-F-]{8,})")
 _TRACE_HEADERS = ("x-trace-id", "x-request-id", "x-correlation-id", "request-id")
 
@@ -335,7 +342,7 @@ class HttpService:
                     last_problem = "429 Too Many Requests"
                 elif repeatable and _unreadable(response):
                     last_problem = UNREADABLE
-                elif status in RETRYABLE_STATUS:
+                elif outcome_unknown(status):
                     last_problem = f"HTTP {status}"
                     if not repeatable:
                         raise OutcomeUnknownError(

@@ -23,6 +23,12 @@ def sandbox_serve(
     malformed_rate: Annotated[
         float, typer.Option(min=0, max=1, help="Share of 2xx bodies cut short.")
     ] = 0.0,
+    gateway_rate: Annotated[
+        float,
+        typer.Option(
+            min=0, max=1, help="Share of answers replaced by a gateway's 520/522/524 after acting."
+        ),
+    ] = 0.0,
     latency: Annotated[float, typer.Option(min=0, help="Seconds added to each request.")] = 0.0,
     cut_phase: Annotated[
         str, typer.Option(help="Cut connections 'before' or 'after' the service acts, or 'random'.")
@@ -44,6 +50,7 @@ def sandbox_serve(
         rate_429=rate_429,
         drop_rate=drop_rate,
         malformed_rate=malformed_rate,
+        gateway_rate=gateway_rate,
         latency=latency,
         cut_phase=cut_phase,
         seed=seed,

@@ -2,6 +2,10 @@
 malformed bodies and DUELL's HTTP 200 `status: false`, at configurable rates, from a seeded
 random source.
 
+A gateway fault (`gateway_rate`) lets the service act, then answers 520, 522 or 524 in its
+place, as a CDN in front of an origin does when the origin's answer is late or garbled: the
+request happened, the status says nothing about it.
+
 Timeouts and dropped connections come in two kinds: before the request reaches the service
 (safe to resend) and after the service carried it out (the "did it happen?" case that the
 transfer ledger must resolve). In-process (httpx.ASGITransport) they surface as the httpx
@@ -30,6 +34,7 @@ class Faults:
     drop_rate: float = 0.0
     malformed_rate: float = 0.0  # a 2xx whose JSON body is cut short
     refusal_rate: float = 0.0  # DUELL only: HTTP 200 {"status": false} before the service
+    gateway_rate: float = 0.0  # a gateway's 520/522/524 in place of the service's answer
     retry_after: float = 0.05  # seconds in injected 429s
     cut_phase: str = "random"  # timeouts/drops: "before" the service, "after" it, or "random"
     down: bool = False  # the services are stopped: every connection is refused
@@ -83,6 +88,7 @@ class Faults:
                 self.drop_rate,
                 self.malformed_rate,
                 self.refusal_rate,
+                self.gateway_rate,
                 self.down,
             )
         )
@@ -169,6 +175,11 @@ class FaultMiddleware:
                 )
             await _abort(send)
             return
+        if f.roll(f.gateway_rate):  # the service acted; its answer is replaced on the way
+            status = f.pick([520, 522, 524])
+            f.count(f"gateway-{status}")
+            await _plain(send, status, _GATEWAY_PAGE % status, [(b"content-type", b"text/html")])
+            return
         start = next((m for m in messages if m["type"] == "http.response.start"), None)
         if start and 200 <= start["status"] < 300 and f.roll(f.malformed_rate):
             body = b"".join(
@@ -184,6 +195,12 @@ class FaultMiddleware:
                 return
         for m in messages:
             await send(m)
+
+
+_GATEWAY_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Error %d</title></head>"
+    b"<body>Web server is returning an unknown error</body></html>"
+)
 
 
 async def _plain(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

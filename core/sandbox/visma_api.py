@@ -108,6 +108,41 @@ def time_filter(
     )
 
 
+_PAGING = frozenset({"pageNumber", "pageSize"})
+
+
+def only_filters(request: Request, *names: str) -> None:
+    """Refuse a query parameter this list does not filter on. Each name is one the API
+    documents for the endpoint (specs/; tests check it); what Visma does with one it does not
+    know is not documented (inferred: ignored, which returns an unfiltered list). Refusing it
+    keeps the sandbox at least as strict: a client that relies on a filter Visma lacks fails
+    here, not in production."""
+    unknown = sorted(set(request.query_params) - _PAGING - set(names))
+    if unknown:
+        raise Reply(visma_error(400, f"Unknown filter(s) for this list: {', '.join(unknown)}."))
+
+
+# The filters each document list implements: all documented for it (specs/), none more.
+JOURNAL_FILTERS = ("periodId", "lastModifiedDateTime", "module", "status", "branch")
+INVOICE_FILTERS = (
+    "externalReference",
+    "status",
+    "customer",
+    "financialPeriod",
+    "documentDate",
+    "documentDateCondition",
+    "lastModifiedDateTime",
+    "lastModifiedDateTimeCondition",
+)
+ISSUE_FILTERS = (
+    "status",
+    "date",
+    "dateCondition",
+    "lastModifiedDateTime",
+    "lastModifiedDateTimeCondition",
+)
+
+
 class VismaSandbox:
     def __init__(
         self, connect: ConnectSandbox, *, rate_limit: int = 15000, window: float = 3600
@@ -481,7 +516,11 @@ class VismaSandbox:
 
     async def list_invoices(self, request: Request, c: Company) -> Response:
         q = request.query_params
+        only_filters(request, *INVOICE_FILTERS)
         mod = time_filter(request, "lastModifiedDateTime")
+        # documentDate + documentDateCondition: a pair like lastModifiedDateTime's (inferred:
+        # the docs name the pairing for the modified, created and dunning-letter times).
+        dated = time_filter(request, "documentDate")
         rows = [
             r
             for r in c.invoices.values()
@@ -492,6 +531,7 @@ class VismaSandbox:
             and ("customer" not in q or r["customer"]["number"] == q["customer"])
             and ("financialPeriod" not in q or r.get("financialPeriod") == q["financialPeriod"])
             and mod(r)
+            and dated(r)
         ]
         return self._page(request, rows)
 
@@ -533,6 +573,7 @@ class VismaSandbox:
 
     async def list_journals(self, request: Request, c: Company) -> Response:
         q = request.query_params
+        only_filters(request, *JOURNAL_FILTERS)
         if "periodId" not in q and "lastModifiedDateTime" not in q:
             raise Reply(visma_error(400, "periodId or lastModifiedDateTime is required."))
         since = parse_time(q["lastModifiedDateTime"]) if "lastModifiedDateTime" in q else None
@@ -686,11 +727,13 @@ class VismaSandbox:
 
     async def list_issues(self, request: Request, c: Company) -> Response:
         q = request.query_params
+        only_filters(request, *ISSUE_FILTERS)
         mod = time_filter(request, "lastModifiedDateTime")
+        dated = time_filter(request, "date")  # date + dateCondition, paired (inferred, as above)
         rows = [
             r
             for r in c.issues.values()
-            if ("status" not in q or r["status"] == q["status"]) and mod(r)
+            if ("status" not in q or r["status"] == q["status"]) and mod(r) and dated(r)
         ]
         return self._page(request, rows)
 

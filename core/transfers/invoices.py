@@ -3,6 +3,7 @@ as the external reference."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from core.accounting import rate_text
@@ -17,7 +18,9 @@ from core.transfers.posting import (
     Document,
     Found,
     Kind,
+    Known,
     Outcome,
+    month_of,
     post_once,
     retry_held,
     to_send,
@@ -30,6 +33,17 @@ from core.visma.wire import format_date
 
 def invoice_key(department_id: str, invoice_id: int) -> str:
     return f"DUELL-INV-{department_id}-{invoice_id}"
+
+
+async def invoice_keys(visma: VismaClient, since: str) -> dict[str, Found]:
+    """The external references of the invoices dated `since` or later. The list filters on
+    documentDate (one bound) and on the exact externalReference; one listing from the
+    earliest month of a run serves all its invoices, where exact look-ups cost one each."""
+    keys: dict[str, Found] = {}
+    async for inv in visma.list_invoices(dated_from=date.fromisoformat(since)):
+        if inv.external_reference:
+            keys.setdefault(inv.external_reference, Found(inv.reference_number or ""))
+    return keys
 
 
 class InvoiceDocument(Document):
@@ -46,15 +60,12 @@ class InvoiceDocument(Document):
         visma: VismaClient,
         customers: InvoiceCustomers,
         references: References,
+        known: Known,
     ) -> None:
-        super().__init__()
+        super().__init__(known, month_of(inv.date))
         self.key, self.inv, self.dept, self.vat_ids = key, inv, dept, vat_ids
         self.visma, self.customers, self.references = visma, customers, references
         self.write: InvoiceWrite | None = None
-
-    async def find(self, key: str) -> Found | None:
-        found = await self.visma.find_invoices_by_external_reference(key)
-        return Found(found[0].reference_number or "") if found else None
 
     async def prepare(self) -> None:
         """The lines' VAT codes and the customer (linked, matched or created). A VAT rate
@@ -113,6 +124,7 @@ class Invoices:
         self.log = log
         self.references = references
         self.customers = InvoiceCustomers(dept, departments.store, visma, log)
+        self.known = Known(lambda since: invoice_keys(visma, since), onwards=True)
 
     async def fetch(self, duell: DuellClient) -> int:
         cursor = int(self.ledger.cursor(self.dept.id, Kind.INVOICE) or 0)
@@ -136,10 +148,19 @@ class Invoices:
         outcomes = []
         mappings = self.departments.vat_mappings(self.dept.id)
         vat_ids = {rate: m.visma_vat_id for rate, m in mappings.items() if m.visma_vat_id}
-        for row in to_send(self.ledger, self.dept.id, Kind.INVOICE):
-            inv = InvoiceBasis.model_validate(row.payload)
+        rows = to_send(self.ledger, self.dept.id, Kind.INVOICE)
+        bases = [InvoiceBasis.model_validate(row.payload) for row in rows]
+        self.known.expect(month_of(inv.date) for inv in bases)
+        for row, inv in zip(rows, bases, strict=True):
             doc = InvoiceDocument(
-                row.key, inv, self.dept, vat_ids, self.visma, self.customers, self.references
+                row.key,
+                inv,
+                self.dept,
+                vat_ids,
+                self.visma,
+                self.customers,
+                self.references,
+                self.known,
             )
             outcomes.append(await post_once(self.ledger, self.log, row, doc))
         return outcomes

@@ -5,16 +5,23 @@ description and lines, an invoice's or stock issue's external reference) and goe
 
     pending --(sent committed)--> sent --POST--> confirmed (with Visma's number)
 
-A row left `sent` (a timeout, a dropped connection, a crash) is in doubt: its key is looked up
-in Visma before anything is sent again. A refusal fails the row; a document that cannot be sent
-as it is waits for a person (`attention`). `post_once` is the only place that does this; the
-kinds (zreports.py, invoices.py, stock.py) say how to find, send and finish theirs.
+Visma, not the ledger, is the last word on what was sent: before any POST (a first one, a
+resend of a row in doubt, a retry of a failed one) the key is looked up in Visma, and a
+document Visma holds is confirmed with Visma's number, never sent again. So a lost, replaced,
+older or new database resends nothing Visma already has. The look-up is cheap: each kind reads
+its keys a span at a time (a journal period; the invoices or stock issues dated from a month
+on) into a key set, once per run (`Known`), so a month costs pages, not a request per document.
+A refusal fails the row; a document that cannot be sent as it is waits for a person
+(`attention`). `post_once` is the only place that does this; the kinds (zreports.py,
+invoices.py, stock.py) say how to list, send and finish theirs.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -70,6 +77,50 @@ class Unfinished(DataError):
     """The document is in Visma but does not count yet (a stock issue not released)."""
 
 
+def month_of(day: date) -> str:
+    """The span an invoice's or stock issue's key is listed in: its month's first day."""
+    return day.replace(day=1).isoformat()
+
+
+class Known:
+    """The keys Visma holds for one document kind, read a span at a time and each span once
+    per run. A span is a journal period ("202611"), or for lists that filter only on "dated
+    from" (invoices, stock issues) the first day of a month ("2026-11-01"), whose listing then
+    holds every later month too (`onwards`)."""
+
+    def __init__(
+        self, read: Callable[[str], Awaitable[dict[str, Found]]], *, onwards: bool = False
+    ) -> None:
+        self._read = read
+        self.onwards = onwards
+        self._spans: dict[str, dict[str, Found]] = {}
+        self._floor: str | None = None
+        self._posted: set[str] = set()  # sent in this run: its span is read again
+
+    def expect(self, spans: Iterable[str]) -> None:
+        """The spans this run asks about: an onwards listing starts at the earliest, so one
+        listing serves them all."""
+        if self.onwards:
+            self._floor = min([*spans, *([self._floor] if self._floor else [])], default=None)
+
+    async def find(self, key: str, span: str) -> Found | None:
+        held = self._holding(span)
+        if held is None or key in self._posted:
+            start = min(span, self._floor) if self.onwards and self._floor else span
+            held = self._spans[start] = await self._read(start)
+            self._posted.discard(key)
+        return held.get(key)
+
+    def posted(self, key: str) -> None:
+        """`key` was (or may have been) sent after its span was read."""
+        self._posted.add(key)
+
+    def _holding(self, span: str) -> dict[str, Found] | None:
+        if not self.onwards:
+            return self._spans.get(span)
+        return next((held for start, held in self._spans.items() if start <= span), None)
+
+
 class Document(ABC):
     """One document on its way to Visma: what `post_once` needs to know of its kind."""
 
@@ -80,12 +131,13 @@ class Document(ABC):
     posted: ClassVar[str]
     flags: list[str]  # what the log should warn about once it is posted
 
-    def __init__(self) -> None:
+    def __init__(self, known: Known, span: str) -> None:
         self.flags = []
+        self.known, self.span = known, span
 
-    @abstractmethod
     async def find(self, key: str) -> Found | None:
-        """Visma's record carrying `key`, if there is one."""
+        """Visma's record carrying `key`, if there is one (from the run's key set)."""
+        return await self.known.find(key, self.span)
 
     async def prepare(self) -> None:
         """What must exist before the POST (an invoice's customer). Runs only when the document
@@ -103,15 +155,17 @@ class Document(ABC):
 
 
 async def post_once(ledger: Ledger, log: EventLog, row: LedgerRow, doc: Document) -> Outcome:
-    """Send one document the once. Returns how this try ended: confirmed (with Visma's
+    """Send one document the once: looked up in Visma first (whatever the ledger says), sent
+    only when Visma does not hold it. Returns how this try ended: confirmed (with Visma's
     number), still sent (in doubt: looked up before any resend), failed (Visma refused it) or
     held (attention: it cannot be sent as it is)."""
     key = row.key
+    # Before any POST, first or not: Visma may have it. Outside `about(key)`: the listing it
+    # may read serves every key of its span, not this one's HTTP log.
+    found = await doc.find(key)
     with about(key):
-        if row.state == State.SENT:  # in doubt: look it up before sending anything
-            found = await doc.find(key)
-            if found is not None:
-                return await _count(ledger, log, row, doc, found, looked_up=True)
+        if found is not None:
+            return await _count(ledger, log, row, doc, found, looked_up=True)
         try:
             await doc.prepare()
         except DuviError as exc:
@@ -120,6 +174,7 @@ async def post_once(ledger: Ledger, log: EventLog, row: LedgerRow, doc: Document
         if not ledger.mark_sent(row):  # another worker moved it since it was read
             return _moved(ledger, row)
         failpoint(Failpoint.BEFORE_POST)
+        doc.known.posted(key)
         try:
             number = await doc.post()
         except (OutcomeUnknownError, TransientError) as exc:
@@ -173,7 +228,8 @@ async def _count(
     failpoint(Failpoint.AFTER_COMMIT)
     if looked_up:
         made = doc.made.format(number)
-        log.info(f"{key} was already in Visma as {made} (found after doubt)", **where)
+        why = "found after doubt" if row.attempts else "found before sending: not sent again"
+        log.info(f"{key} was already in Visma as {made} ({why})", **where)
     else:
         for flag in doc.flags:
             log.warning(f"{key}: {flag}", **where)

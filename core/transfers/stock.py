@@ -11,7 +11,17 @@ from core.eventlog import EventLog
 from core.http import TransientError
 from core.ledger import Ledger, LedgerRow
 from core.models import ZReport
-from core.transfers.posting import Document, Found, Kind, Outcome, Unfinished, post_once, to_send
+from core.transfers.posting import (
+    Document,
+    Found,
+    Kind,
+    Known,
+    Outcome,
+    Unfinished,
+    month_of,
+    post_once,
+    to_send,
+)
 from core.visma.client import VismaClient
 from core.visma.errors import VismaError
 from core.visma.models import IssueLineWrite, IssueWrite
@@ -22,21 +32,29 @@ def stock_key(department_id: str, day: str) -> str:
     return f"DUELL-STOCK-{department_id}-{day}"
 
 
+async def issue_keys(visma: VismaClient, since: str) -> dict[str, Found]:
+    """The external references of the stock issues dated `since` or later (the list has no
+    reference filter: `date` + `dateCondition` is its only narrowing one), and whether each
+    is released (only a released issue counts)."""
+    keys: dict[str, Found] = {}
+    async for issue in visma.list_issues(dated_from=date.fromisoformat(since)):
+        if issue.external_reference:
+            keys.setdefault(
+                issue.external_reference,
+                Found(issue.reference_number or "", finished=issue.status == "Released"),
+            )
+    return keys
+
+
 class IssueDocument(Document):
     kind = Kind.STOCK
     made = "stock issue {}"
     posted = "posted as stock issue {} and released"
 
-    def __init__(self, visma: VismaClient, row: LedgerRow) -> None:
-        super().__init__()
-        self.visma = visma
+    def __init__(self, visma: VismaClient, row: LedgerRow, known: Known) -> None:
         self.key, self.day, self.items = row.key, row.payload["date"], row.payload["items"]
-
-    async def find(self, key: str) -> Found | None:
-        found = [i async for i in self.visma.list_issues() if i.external_reference == key]
-        if not found:
-            return None
-        return Found(found[0].reference_number or "", finished=found[0].status == "Released")
+        super().__init__(known, month_of(date.fromisoformat(self.day)))
+        self.visma = visma
 
     async def post(self) -> str:
         return await self.visma.create_issue(
@@ -64,8 +82,11 @@ class IssueDocument(Document):
         except (VismaError, TransientError) as exc:
             # A release whose answer was lost is refused when tried again ("already
             # released"): Visma's record says which it is.
+            day = date.fromisoformat(self.day)
             status = [
-                i.status async for i in self.visma.list_issues() if i.reference_number == number
+                i.status
+                async for i in self.visma.list_issues(dated_from=day)
+                if i.reference_number == number
             ]
             if status != ["Released"]:
                 raise Unfinished(f"not released: {exc.message}") from exc
@@ -79,6 +100,7 @@ class StockIssues:
         self.ledger = ledger
         self.visma = visma
         self.log = log
+        self.known = Known(lambda since: issue_keys(visma, since), onwards=True)
 
     def register(self) -> int:
         """One stock issue per business date: the items sold on the day's Z-reports. A
@@ -119,9 +141,11 @@ class StockIssues:
         return new
 
     async def transfer(self) -> list[Outcome]:
+        rows = to_send(self.ledger, self.department_id, Kind.STOCK)
+        self.known.expect(month_of(date.fromisoformat(row.payload["date"])) for row in rows)
         return [
-            await post_once(self.ledger, self.log, row, IssueDocument(self.visma, row))
-            for row in to_send(self.ledger, self.department_id, Kind.STOCK)
+            await post_once(self.ledger, self.log, row, IssueDocument(self.visma, row, self.known))
+            for row in rows
         ]
 
 

@@ -14,6 +14,7 @@ from core.transfers.posting import (
     Document,
     Found,
     Kind,
+    Known,
     Outcome,
     PreflightError,
     post_once,
@@ -21,7 +22,7 @@ from core.transfers.posting import (
     to_send,
 )
 from core.transfers.reference import References, VismaReference
-from core.visma.client import VismaClient
+from core.visma.client import VismaClient, journal_references
 from core.visma.models import JournalLineWrite, JournalWrite, SegmentWrite
 from core.visma.wire import format_date
 
@@ -69,24 +70,35 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
     return problems
 
 
+def period(z: ZReport) -> str:
+    """A Z-report's journal's financial period (Journal.financial_period)."""
+    return f"{z.business_date:%Y%m}"
+
+
+async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
+    """The Z-report keys of a period's GL batches (a key is in the description and lines)."""
+    keys: dict[str, Found] = {}
+    async for batch in visma.list_journals(period=period, module="GL"):
+        for ref in journal_references(batch):
+            keys.setdefault(ref, Found(batch.batch_number or ""))
+    return keys
+
+
 class JournalDocument(Document):
     kind = Kind.ZREPORT
     made = "batch {}"
     posted = "posted as batch {} (on hold)"
 
-    def __init__(self, visma: VismaClient, z: ZReport, built: Journal | JournalRefused) -> None:
-        """`built`: the Z-report's journal, or why it cannot be one (which holds it, once a
-        row in doubt has been looked up)."""
-        super().__init__()
+    def __init__(
+        self, visma: VismaClient, known: Known, z: ZReport, built: Journal | JournalRefused
+    ) -> None:
+        """`built`: the Z-report's journal, or why it cannot be one (which holds it, once it
+        has been looked up in Visma)."""
+        super().__init__(known, period(z))
         self.visma = visma
-        self.period = f"{z.business_date:%Y%m}"  # a journal's financial period
         self.built = built
         if isinstance(built, Journal):
             self.flags = built.flags
-
-    async def find(self, key: str) -> Found | None:
-        found = await self.visma.find_journals_by_reference(key, period=self.period)
-        return Found(found[0].batch_number or "") if found else None
 
     async def prepare(self) -> None:
         if isinstance(self.built, JournalRefused):
@@ -115,6 +127,7 @@ class ZReports:
         self.visma = visma
         self.log = log
         self.references = references
+        self.known = Known(lambda span: journal_keys(visma, span))
 
     async def fetch(self, duell: DuellClient) -> int:
         """New Z-reports from DUELL into the ledger (kept locally before anything else)."""
@@ -155,15 +168,20 @@ class ZReports:
 
     async def transfer(self, *, retry_failed: bool = False) -> list[Outcome]:
         """Every pending Z-report as a journal; none is sent unless preflight passes for all
-        that can be built (one that cannot waits for a person, the others go on)."""
+        that can be built and Visma does not hold yet (one that cannot be built waits for a
+        person, the others go on)."""
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.ZREPORT)
         rows = to_send(self.ledger, self.dept.id, Kind.ZREPORT)
         docs = []
         for row in rows:
             z = ZReport.model_validate(row.payload)
-            docs.append(JournalDocument(self.visma, z, self._journal(z)))
-        journals = [d.built for d in docs if isinstance(d.built, Journal)]
+            docs.append(JournalDocument(self.visma, self.known, z, self._journal(z)))
+        journals = [
+            d.built
+            for row, d in zip(rows, docs, strict=True)
+            if isinstance(d.built, Journal) and await d.find(row.key) is None
+        ]
         if journals:
             await self.preflight(journals)
         return [

@@ -2,12 +2,14 @@
 
 Creates return the new record's number from the `Location` header (201). A create whose
 outcome is in doubt raises OutcomeUnknownError; the transfer ledger resolves it by looking
-the document up (find_invoices_by_external_reference, find_journals_by_reference).
+the document up (find_invoices_by_external_reference, find_journals_by_reference, and the
+dated lists the transfers read their keys from).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
@@ -50,6 +52,14 @@ MAX_PAGE_SIZE = 5000  # Visma's documented maximum since 2022
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
+
+
+def journal_references(batch: JournalTransaction) -> set[str]:
+    """The references a batch carries: its description's first word and its lines'
+    references (duvi writes a Z-report's key into both)."""
+    refs = {ln.reference_number for ln in batch.journal_transaction_lines if ln.reference_number}
+    first = (batch.description or "").split(maxsplit=1)
+    return refs | set(first[:1])
 
 
 class VismaClient:
@@ -293,13 +303,18 @@ class VismaClient:
         return self._parse(resp, CustomerInvoice)
 
     def list_invoices(
-        self, *, modified_since: str | None = None, condition: str = ">=", **filters: Any
+        self,
+        *,
+        modified_since: str | None = None,
+        condition: str = ">=",
+        dated_from: date | None = None,
+        **filters: Any,
     ) -> AsyncIterator[CustomerInvoice]:
-        return self._list(
-            "/v1/customerinvoice",
-            CustomerInvoice,
-            {**filters, **self._delta(modified_since, condition)},
-        )
+        """`dated_from`: invoices whose document date is that day or later."""
+        params = {**filters, **self._delta(modified_since, condition)}
+        if dated_from is not None:
+            params |= {"documentDate": dated_from.isoformat(), "documentDateCondition": ">="}
+        return self._list("/v1/customerinvoice", CustomerInvoice, params)
 
     async def find_invoices_by_external_reference(self, reference: str) -> list[CustomerInvoice]:
         return [i async for i in self.list_invoices(externalReference=reference)]
@@ -327,16 +342,18 @@ class VismaClient:
         *,
         period: str | None = None,
         modified_since: str | None = None,
+        module: str | None = None,
         **filters: Any,
     ) -> AsyncIterator[JournalTransaction]:
-        """Batches of a period (YYYYMM) or changed since a time.
+        """Batches of a period (YYYYMM) or changed since a time; `module` ("GL", "AR", ...)
+        leaves out the batches other modules made (an invoice's or a stock issue's release).
 
         Visma pages journal lists by *lines*, so one batch can be split over two pages:
         consecutive parts with the same batch number are stitched back together.
         """
         if period is None and modified_since is None:
             raise ValueError("Visma needs a period or lastModifiedDateTime to list journals")
-        params: dict[str, Any] = {**filters, "periodId": period}
+        params: dict[str, Any] = {**filters, "periodId": period, "module": module}
         if modified_since is not None:
             params["lastModifiedDateTime"] = modified_since
         pending: JournalTransaction | None = None
@@ -362,14 +379,13 @@ class VismaClient:
     async def find_journals_by_reference(
         self, reference: str, *, period: str
     ) -> list[JournalTransaction]:
-        """Batches of `period` that carry `reference` in their description or a line's."""
-        found = []
-        async for batch in self.list_journals(period=period):
-            if reference in (batch.description or "") or any(
-                ln.reference_number == reference for ln in batch.journal_transaction_lines
-            ):
-                found.append(batch)
-        return found
+        """GL batches of `period` that carry `reference` (exactly: DUELL-Z-1-110 is not
+        DUELL-Z-1-1100) as their description's first word or a line's reference."""
+        return [
+            batch
+            async for batch in self.list_journals(period=period, module="GL")
+            if reference in journal_references(batch)
+        ]
 
     async def release_journal(self, number: str) -> ActionResult:
         resp = await self._call(
@@ -435,13 +451,18 @@ class VismaClient:
         return await self._create("/v1/inventoryissue", wire.body(issue))
 
     def list_issues(
-        self, *, modified_since: str | None = None, condition: str = ">=", **filters: Any
+        self,
+        *,
+        modified_since: str | None = None,
+        condition: str = ">=",
+        dated_from: date | None = None,
+        **filters: Any,
     ) -> AsyncIterator[InventoryIssue]:
-        return self._list(
-            "/v1/inventoryissue",
-            InventoryIssue,
-            {**filters, **self._delta(modified_since, condition)},
-        )
+        """`dated_from`: issues dated that day or later (the list has no reference filter)."""
+        params = {**filters, **self._delta(modified_since, condition)}
+        if dated_from is not None:
+            params |= {"date": dated_from.isoformat(), "dateCondition": ">="}
+        return self._list("/v1/inventoryissue", InventoryIssue, params)
 
     async def release_issue(self, number: str) -> ActionResult:
         resp = await self._call(
