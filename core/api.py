@@ -275,29 +275,10 @@ class ConsoleApi:
 
     def resend(self, key: str) -> str:
         """Send a failed or held transfer again (its cause fixed); audited."""
-        from core.audit import record
-        from core.ledger import Ledger
-        from core.service import refuse_if_read_only, transfer
+        from core.service import resend
 
         async def go(rt: Runtime) -> str:
-            refuse_if_read_only(rt, "resending")
-            ledger = Ledger(rt.store)
-            row = ledger.get(key)
-            if row is None:
-                return f"no transfer {key}"
-            record(
-                rt.store,
-                "transfer.resend",
-                department_id=row.department_id,
-                target=key,
-                before=str(row.state),
-            )
-            ledger.retry(key)
-            await transfer(
-                rt, row.department_id, kinds=(row.kind,), fetch=False, connections=self.conns
-            )
-            after = ledger.get(key)
-            assert after is not None
+            after = await resend(rt, key, connections=self.conns)
             return f"{key}: {after.state}" + (
                 f" ({after.visma_number})" if after.visma_number else f": {after.last_error}"
             )

@@ -17,7 +17,7 @@ from core.departments import Departments
 from core.errors import ConfigError, DataError, DuviError, exit_code_of
 from core.http import TransientError
 from core.leases import LEASE_TTL, LeaseLost, Leases
-from core.ledger import Ledger
+from core.ledger import Ledger, LedgerRow
 from core.runtime import Runtime
 from core.session import DepartmentSession, department_session
 from core.status import RUNNABLE
@@ -139,6 +139,30 @@ async def release(rt: Runtime, key: str, *, connections: Connections | None = No
         after={"visma_number": row.visma_number},
     )
     return result
+
+
+async def resend(rt: Runtime, key: str, *, connections: Connections | None = None) -> LedgerRow:
+    """Send one failed or held transfer again (its cause fixed): under its department's lease,
+    and audited only once the lease is held (a refused resend is not audited as done)."""
+    from core.audit import record
+
+    refuse_if_read_only(rt, "resending")
+    row = Ledger(rt.store).get(key)
+    if row is None:
+        raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
+    async with department_session(rt, row.department_id, connections, lease=True) as s:
+        record(
+            rt.store,
+            "transfer.resend",
+            department_id=row.department_id,
+            target=key,
+            before=str(row.state),
+        )
+        s.ledger.retry(key)
+        await transfer(rt, row.department_id, kinds=(row.kind,), fetch=False, session=s)
+        after = s.ledger.get(key)
+    assert after is not None  # rows are never deleted
+    return after
 
 
 async def duplicate_report(

@@ -381,3 +381,25 @@ async def test_every_changing_engine_function_refuses_a_busy_department(
         ):
             with pytest.raises(DepartmentBusy, match="somehost:1"):
                 await call
+
+
+async def test_a_refused_resend_is_neither_audited_nor_retried(home: Path) -> None:
+    """The console's resend (`s` on a transfer) takes the lease before it writes its audit
+    entry or puts the row back in the queue: a busy department gets neither."""
+    from core.service import resend
+
+    set_up()
+    hold_department_elsewhere()
+    with Runtime.open(load_settings(sandbox=False)) as rt:
+        Ledger(rt.store).register("DUELL-Z-1-6", "1", "zreport", "6", {})
+        with rt.store.write():
+            rt.store.conn.execute(
+                "UPDATE ledger SET state = 'failed', last_error = 'x' WHERE key = ?",
+                ["DUELL-Z-1-6"],
+            )
+        with pytest.raises(DepartmentBusy, match="somehost:1"):
+            await resend(rt, "DUELL-Z-1-6")
+        row = Ledger(rt.store).get("DUELL-Z-1-6")
+        assert row is not None and str(row.state) == "failed"
+        audited = rt.store.query("SELECT action FROM audit WHERE target = 'DUELL-Z-1-6'")
+        assert audited == []
