@@ -248,6 +248,27 @@ def _v6_create_intents(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v7_installation(db: sqlite_utils.Database) -> None:
+    """What the database is: the sandbox's or a live installation's, and the services and
+    Visma tenants it was set up with, so that a run with other settings is refused before it
+    fetches the wrong world into the ledger (core/runtime.py). One row, written on first use."""
+    db.execute(
+        """CREATE TABLE installation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            mode TEXT NOT NULL CHECK (mode IN ('sandbox', 'live')),
+            visma_base_url TEXT,
+            connect_base_url TEXT,
+            duell_base_url TEXT,
+            recorded_at TEXT NOT NULL,
+            urls_recorded_at TEXT
+        )"""
+    )
+    db.table("installation_tenants").create(
+        {"department_id": str, "visma_tenant_id": str, "recorded_at": str},
+        pk=("department_id", "visma_tenant_id"),
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -255,5 +276,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_webhooks,
     _v5_http_subject,
     _v6_create_intents,
+    _v7_installation,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
