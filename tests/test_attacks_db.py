@@ -26,9 +26,9 @@ from core.connections import DUELL_SECRETS
 from core.departments import Departments
 from core.errors import EXIT_CONFIG, EXIT_STORE, ConfigError
 from core.ledger import Ledger
-from core.runtime import Runtime, installation
+from core.runtime import Runtime
 from core.sandbox.world import DUELL_CLIENT_NUMBER, sandbox_credentials
-from core.store import StorageError, Store, file_error
+from core.store import Store
 from tests.served import ROOT, served_env, served_sandbox
 
 SEED = 5  # "the real services": not the in-process sandbox's seed 0
@@ -116,6 +116,8 @@ def test_a_database_from_before_the_record_with_a_duell_account_is_live(home: Pa
     """A database an older duvi wrote has no `installation` row: departments with a DUELL
     account are a live installation (the sandbox never stores one), so sandbox mode is
     refused; without one it is the sandbox's."""
+    from core.runtime import installation
+
     live_home(SEED)
     with Store(load_settings().database) as store, store.write():
         store.conn.execute("DELETE FROM installation")
@@ -138,6 +140,7 @@ def test_the_sandbox_database_is_not_used_for_the_real_services(home: Path) -> N
 def test_service_urls_are_recorded_and_bind_once_data_came_from_them(home: Path) -> None:
     """Before any data, a changed URL (a typo fixed in setup) is taken; after, refused."""
     from core import boot
+    from core.runtime import installation
 
     def open_with(port: int) -> Runtime:
         urls = {
@@ -267,6 +270,8 @@ def test_a_home_that_cannot_be_made_is_a_store_error(
     "message", ["disk I/O error", "database or disk is full", "unable to open database file"]
 )
 def test_a_full_or_failing_disk_is_said_so_without_the_move_away_remedy(message: str) -> None:
+    from core.store import StorageError, file_error
+
     error = file_error(Path("/x/duvi.db"), sqlite3.OperationalError(message))
     assert isinstance(error, StorageError) and message in error.message
     assert "DUVI_HOME" not in str(error) and "kept" in error.remedy
