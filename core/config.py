@@ -159,7 +159,9 @@ class Settings(BaseSettings):
     def _not_empty(cls, value: Any) -> Any:
         """`DUVI_HOME=` is a mistake, not the working directory (a new, empty ledger there)."""
         if isinstance(value, str) and not value.strip():
-            raise ValueError("is empty: unset it to use the default, or name a path")
+            raise ValueError(
+                "is empty (set to nothing): unset it to use the default, or name a path"
+            )
         return value
 
     @field_validator("duell_base_url", "visma_base_url", "connect_base_url")
