@@ -70,6 +70,7 @@ def first_frame(argv: list[str], marker: bytes, env: dict[str, str], timeout: fl
 
 def start_up(runs: int) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="duvi-bench-start-"))
+    (home / "config.toml").touch(mode=0o600)  # DUVI_CONFIG must name a file
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -207,6 +208,7 @@ def main() -> None:
     t0 = time.perf_counter()
     add_events(home, args.events)
     print(f"store with {args.events:,} events built in {time.perf_counter() - t0:.1f} s")
+    (home / "none.toml").touch(mode=0o600)  # an empty config: DUVI_CONFIG must name a file
     env = {**os.environ, "DUVI_HOME": str(home), "DUVI_CONFIG": str(home / "none.toml")}
     child = subprocess.run(
         [sys.executable, __file__, "--child", str(home)],

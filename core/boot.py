@@ -1,9 +1,9 @@
 """The composition root: turns the settings into where the engine's clients connect (the
-real services, or the in-process sandbox in sandbox mode), and sets up a sandbox
-installation on its first start. The one module of the engine's side that imports the
-sandbox (an import-linter contract); the engine is handed Connections and never builds a
-simulator itself. The clients are imported where used: the console's first start needs
-none."""
+real services, or the in-process sandbox in sandbox mode), checks that they are the ones
+the database was set up with, and sets up a sandbox installation on its first start. The
+one module of the engine's side that imports the sandbox (an import-linter contract); the
+engine is handed Connections and never builds a simulator itself. The clients are imported
+where used: the console's first start needs none."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from core.config import Settings
 from core.departments import Departments
 from core.models import DepartmentSettings
-from core.runtime import Runtime
+from core.runtime import Runtime, check_services
 
 if TYPE_CHECKING:
     import httpx
@@ -74,6 +74,9 @@ def connections(rt: Runtime, *, sandbox: Sandbox | None = None) -> Connections:
     if sandbox is not None:
         return Connections(rt, sandbox_endpoints(sandbox))
     settings = rt.settings
+    # Before any request: these services must be the ones the database's data came from
+    # (recorded on first use); Runtime.open has checked the mode.
+    check_services(rt.store, settings)
     return Connections(rt, lambda: endpoints(settings))
 
 

@@ -37,9 +37,15 @@ APP_NAME = "duvi"
 def config_file_path() -> Path:
     """Where the TOML config file is read from: `DUVI_CONFIG`, else the XDG config dir."""
     explicit = os.environ.get("DUVI_CONFIG")
-    if explicit:
-        return Path(explicit).expanduser()
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    if explicit is None:
+        return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    if not explicit.strip():
+        raise ConfigError(
+            "DUVI_CONFIG is set but empty",
+            "name the config file, or unset DUVI_CONFIG to use "
+            f"{Path(platformdirs.user_config_dir(APP_NAME)) / 'config.toml'}",
+        )
+    return Path(explicit).expanduser()
 
 
 def dotenv_path() -> Path:
@@ -148,6 +154,16 @@ class Settings(BaseSettings):
         description='Console key overrides: binding id -> keys, e.g. {"run-now" = "r"}.',
     )
 
+    @field_validator("home", "db_path", "secrets_file", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        """`DUVI_HOME=` is a mistake, not the working directory (a new, empty ledger there)."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(
+                "is empty (set to nothing): unset it to use the default, or name a path"
+            )
+        return value
+
     @field_validator("duell_base_url", "visma_base_url", "connect_base_url")
     @classmethod
     def _https_unless_loopback(cls, url: str) -> str:
@@ -211,8 +227,15 @@ def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource
 
 def _check_toml(path: Path) -> None:
     """Refuse a config file other users can read or write (it steers where secrets and the
-    store live); turn an unreadable one into a message that names the file and the line."""
+    store live); turn an unreadable one into a message that names the file and the line.
+    One that DUVI_CONFIG names must exist: silently running on the defaults (sandbox mode,
+    another home) is how a live database met the simulator's data (finding D3)."""
     if not path.exists():
+        if os.environ.get("DUVI_CONFIG") is not None:
+            raise ConfigError(
+                f"config file {path} (named by DUVI_CONFIG) does not exist",
+                "correct DUVI_CONFIG, or unset it to use the default config file; nothing ran",
+            )
         return
     from core.fsutil import check_private
 

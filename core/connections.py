@@ -17,7 +17,7 @@ from core.duell.client import DuellClient, open_duell
 from core.errors import ConfigError
 from core.http import CallContext
 from core.httplog import HttpLog
-from core.runtime import Runtime
+from core.runtime import Runtime, check_services
 from core.visma.auth import VismaCredentials
 from core.visma.client import VismaClient, open_visma
 
@@ -68,6 +68,7 @@ class Connections:
 
     def where(self) -> Endpoints:
         if self.endpoints is None:
+            check_services(self.rt.store, self.rt.settings)  # as boot.connections does
             self.endpoints = Endpoints.of(self.rt.settings)
         elif not isinstance(self.endpoints, Endpoints):
             self.endpoints = self.endpoints()

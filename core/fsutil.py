@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import InsecureFileError
@@ -64,12 +65,22 @@ def write_new_private(path: Path, data: bytes) -> None:
     Written to a temp file beside it, then hard-linked into place: link(2) fails when `path`
     exists, even as a dangling symlink, so no existing file is ever overwritten or followed,
     and no reader sees a half-written file."""
-    tmp, fd = _private_temp(path)
-    try:
+
+    def fill(tmp: Path, fd: int) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+
+    write_new_private_with(path, fill)
+
+
+def write_new_private_with(path: Path, fill: Callable[[Path, int], None]) -> None:
+    """`write_new_private`, the content written by `fill(temp_path, fd)`: the temp file is
+    new, empty and 0600; `fill` owns (closes) `fd`, or writes through the path instead (an
+    SQLite backup or a new database)."""
+    tmp, fd = _private_temp(path)
+    try:
+        fill(tmp, fd)
+        _fsync_file(tmp)
         try:
             os.link(tmp, path, follow_symlinks=False)
         except OSError as exc:
@@ -83,6 +94,14 @@ def write_new_private(path: Path, data: bytes) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _private_temp(path: Path) -> tuple[Path, int]:

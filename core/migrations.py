@@ -254,6 +254,27 @@ def _v7_lease_generation(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE leases ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
 
 
+def _v8_installation(db: sqlite_utils.Database) -> None:
+    """What the database is: the sandbox's or a live installation's, and the services and
+    Visma tenants it was set up with, so that a run with other settings is refused before it
+    fetches the wrong world into the ledger (core/runtime.py). One row, written on first use."""
+    db.execute(
+        """CREATE TABLE installation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            mode TEXT NOT NULL CHECK (mode IN ('sandbox', 'live')),
+            visma_base_url TEXT,
+            connect_base_url TEXT,
+            duell_base_url TEXT,
+            recorded_at TEXT NOT NULL,
+            urls_recorded_at TEXT
+        )"""
+    )
+    db.table("installation_tenants").create(
+        {"department_id": str, "visma_tenant_id": str, "recorded_at": str},
+        pk=("department_id", "visma_tenant_id"),
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -262,5 +283,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v5_http_subject,
     _v6_create_intents,
     _v7_lease_generation,
+    _v8_installation,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ Concurrency rules (why "database is locked" never reaches a user):
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import threading
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from core.errors import SchemaTooNewError, StoreBusyError, StoreError
-from core.fsutil import ensure_private_file
+from core.fsutil import check_private, write_new_private_with
 from core.migrations import MIGRATIONS, SCHEMA_VERSION
 
 T = TypeVar("T")  # what a retried operation returns
@@ -50,7 +51,7 @@ class Store:
         self.path = Path(path)
         self.busy_seconds = busy_seconds
         self._lock = threading.RLock()
-        ensure_private_file(self.path)
+        _create_if_missing(self.path)
         try:
             conn = sqlite3.connect(
                 self.path,
@@ -58,22 +59,22 @@ class Store:
                 isolation_level=None,  # we issue BEGIN IMMEDIATE ourselves
                 check_same_thread=False,
             )
-            self._prepare(conn)
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
-                raise StoreBusyError(
-                    f"database {self.path} stayed locked while opening it",
-                    "another duvi process holds it; try again, or see `duvi doctor`",
-                ) from None
-            raise StoreError(
-                f"{self.path} is not a duvi database ({exc})",
-                "point DUVI_HOME (or db_path) at another directory; this file was left as it is",
-            ) from None
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        self._refuse_newer()
-        if migrate:
-            self.migrate()
+            raise open_error(self.path, exc) from None
+        try:
+            self._prepare(conn)
+            self.conn = conn
+            self.db = sqlite_utils.Database(conn)
+            self._refuse_newer()
+            self._refuse_foreign()
+            if migrate:
+                self.migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise open_error(self.path, exc) from None
+        except BaseException:
+            conn.close()
+            raise
 
     @staticmethod
     def _prepare(conn: sqlite3.Connection) -> None:
@@ -96,11 +97,19 @@ class Store:
             self._begin_immediate()
             try:
                 yield self.db
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise file_error(self.path, exc) or exc from None
                 raise
             self._commit()
+
+    def _rollback(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.DatabaseError:
+            pass  # a full disk or a damaged file can refuse the rollback too: SQLite undoes it
 
     def _begin_immediate(self) -> None:
         self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
@@ -109,8 +118,7 @@ class Store:
         try:
             self._retry(lambda: self.conn.execute("COMMIT"))
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
 
     def _retry(self, op: Callable[[], T]) -> T:
@@ -119,9 +127,9 @@ class Store:
         while True:
             try:
                 return op()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
-                    raise
+            except sqlite3.DatabaseError as exc:
+                if not (isinstance(exc, sqlite3.OperationalError) and _is_busy(exc)):
+                    raise file_error(self.path, exc) or exc from None
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
                         f"database {self.path} stayed locked for {self.busy_seconds:.0f} s",
@@ -172,6 +180,15 @@ class Store:
                 MIGRATIONS[current](self.db)
                 self.conn.execute(f"PRAGMA user_version = {current + 1}")
 
+    def _refuse_foreign(self) -> None:
+        """An SQLite file of something else: never migrate duvi's tables into it."""
+        if self.version == 0 and self.conn.execute("SELECT 1 FROM sqlite_master").fetchone():
+            raise NotDuviDatabaseError(
+                f"{self.path} is an SQLite database, but not duvi's (it has tables and no duvi "
+                "schema version)",
+                "point DUVI_HOME (or db_path) at duvi's own database; this file was left as it is",
+            )
+
     def _refuse_newer(self) -> None:
         if self.version > SCHEMA_VERSION:
             raise SchemaTooNewError(
@@ -197,3 +214,118 @@ class Store:
                 },
                 pk="component",
             )
+
+
+# -- what is wrong with the file ----------------------------------------------------------
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+DAMAGED_REMEDY = (
+    "stop duvi and restore the database from a backup (`duvi backup --out FILE` makes them; "
+    "README: restoring), or rescue what SQLite can: `sqlite3 {path} .recover | sqlite3 NEW.db`. "
+    "Do not simply start a new database: that is safe only because duvi looks each document up "
+    "in Visma before posting it; the file was left as it is"
+)
+
+
+class DamagedDatabaseError(StoreError):
+    """duvi's database file is an SQLite file, but damaged (malformed pages, a torn header)."""
+
+
+class NotDuviDatabaseError(StoreError):
+    """The file is not an SQLite database, or another program's."""
+
+
+class EmptyDatabaseError(StoreError):
+    """A 0-byte file where the database should be: a truncated database, not a new one."""
+
+
+class StorageError(StoreError):
+    """The disk or filesystem refused: full, read-only, failing, or not ours."""
+
+
+def _create_if_missing(path: Path) -> None:
+    """A new database is made beside `path` and linked into place, already in WAL mode: so
+    the file at `path` is never 0 bytes by our doing, and a 0-byte file there is a truncated
+    database, refused (not silently a new, empty ledger)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.path.lexists(path):
+            if path.is_file() and path.stat().st_size == 0:
+                raise EmptyDatabaseError(
+                    f"database {path} is empty (0 bytes): it was truncated, or a file was put "
+                    "in its place",
+                    "restore it from a backup (README: restoring); if this is a new "
+                    "installation that never ran, delete the empty file; it was left as it is",
+                )
+            check_private(path)
+            return
+        write_new_private_with(path, _new_database)
+    except FileExistsError:
+        check_private(path)  # another process made it first: theirs is as good
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create or read database {path}: {exc.strerror or exc}",
+            "check that the directory exists, is writable by this user and on a mounted, "
+            "writable filesystem with free space (df -h); nothing was changed",
+        ) from None
+
+
+def _new_database(tmp: Path, fd: int) -> None:
+    os.close(fd)
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")  # writes the header: the file is not empty
+    finally:
+        conn.close()
+
+
+def file_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError | None:
+    """What a person can do about an SQLite error that is about the file, not the query; None
+    for the others (a bug, a constraint), which stay as they are."""
+    text = str(exc).lower()
+    if any(s in text for s in ("disk i/o error", "unable to open", "readonly", "read-only")):
+        return StorageError(
+            f"cannot use database {path}: {exc} (a read-only or failing filesystem, or a file "
+            "of another user)",
+            "check that the filesystem is mounted writable, the disk healthy (dmesg) and the "
+            "file and its directory owned by this user; do not start a new database elsewhere: "
+            "this one is kept as it is",
+        )
+    if "full" in text:
+        return StorageError(
+            f"database {path}: {exc}",
+            "free space on its filesystem (df -h) and run again; what was written before is "
+            "kept, the unfinished change was undone",
+        )
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        if _header(path) != SQLITE_MAGIC:
+            return NotDuviDatabaseError(
+                f"{path} is not a duvi database: not an SQLite file ({exc})",
+                "if DUVI_HOME (or db_path) names the wrong file, correct it; if this was duvi's "
+                "database and something was written over it, " + DAMAGED_REMEDY.format(path=path),
+            )
+        return DamagedDatabaseError(
+            f"database {path} is damaged ({exc})", DAMAGED_REMEDY.format(path=path)
+        )
+    return None
+
+
+def open_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+        return StoreBusyError(
+            f"database {path} stayed locked while opening it",
+            "another duvi process holds it; try again, or see `duvi doctor`",
+        )
+    return file_error(path, exc) or NotDuviDatabaseError(
+        f"{path} is not a duvi database ({exc})",
+        "if DUVI_HOME (or db_path) names the wrong file, correct it; this file was left as it is",
+    )
+
+
+def _header(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(SQLITE_MAGIC))
+    except OSError:
+        return b""

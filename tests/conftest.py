@@ -16,14 +16,18 @@ settings.load_profile("duvi")
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own DUVI_HOME, config file location and working directory."""
     for key in list(os.environ):
         if key.startswith("DUVI_"):
             monkeypatch.delenv(key)
     home = tmp_path / "home"
     monkeypatch.setenv("DUVI_HOME", str(home))
-    monkeypatch.setenv("DUVI_CONFIG", str(tmp_path / "config.toml"))
+    config = tmp_path_factory.mktemp("config") / "config.toml"  # beside tmp_path, not in it
+    config.touch(mode=0o600)  # a DUVI_CONFIG naming a missing file is refused (finding D3)
+    monkeypatch.setenv("DUVI_CONFIG", str(config))
     monkeypatch.chdir(tmp_path)
     return home
 

@@ -53,6 +53,7 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A config directory that is not the working directory (conftest makes them one)."""
     directory = tmp_path / "etc"
     directory.mkdir(mode=0o700)
+    (directory / "config.toml").touch(mode=0o600)  # DUVI_CONFIG must name a file
     monkeypatch.setenv("DUVI_CONFIG", str(directory / "config.toml"))
     return directory
 

@@ -207,6 +207,7 @@ def synced_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cannot make the sandbox departments on a fresh directory yet: issue 16, item 9)."""
     base = tmp_path_factory.mktemp("colours")
     home = base / "home"
+    (base / "config.toml").touch(mode=0o600)  # DUVI_CONFIG must name a file
     env = {
         "DUVI_HOME": str(home),
         "DUVI_CONFIG": str(base / "config.toml"),

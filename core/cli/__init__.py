@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli import audit, conflicts, doctor, log, sandbox, scheduler, sync, transfers
+from core.cli import audit, backup, conflicts, doctor, log, sandbox, scheduler, sync, transfers
 from core.cli import config as config_commands
 from core.cli.context import CliContext, ConsoleLauncher, cli_context
 from core.errors import DuviError, exit_code_of
@@ -74,6 +74,7 @@ app.add_typer(conflicts.app, name="conflicts")
 app.add_typer(doctor.app, name="doctor")
 app.command("audit")(audit.audit_cmd)
 app.command("support-bundle")(audit.support_bundle_cmd)
+app.command("backup")(backup.backup_cmd)
 app.add_typer(sandbox.app, name="sandbox")
 
 
