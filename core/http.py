@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,9 @@ import httpx
 from core.errors import CertificateRefused, ConfigError, OutcomeUnknownError, TransientError
 from core.httplog import HttpCall, HttpLog
 from core.redact import redactor
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 
 def outcome_unknown(status: int) -> bool:
@@ -494,11 +497,13 @@ def _redact_body(body: bytes | None, content_type: str) -> str | None:
     return redactor.text(text)
 
 
-def retry_policy(settings: Any) -> RetryPolicy:
+def retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(base_delay=settings.retry_base_delay)
 
 
-def service_config(system: str, base_url: str, settings: Any, **overrides: Any) -> ServiceConfig:
+def service_config(
+    system: str, base_url: str, settings: Settings, **overrides: Any
+) -> ServiceConfig:
     """A ServiceConfig from the Settings' timeouts, concurrency and CA bundle."""
     cfg: dict[str, Any] = {
         "system": system,

@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
@@ -41,6 +41,11 @@ from core.models import (
     ZReport,
 )
 from core.redact import redactor
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from core.http import RetryPolicy
+    from core.httplog import HttpLog
 
 PAGE_CAP = 100  # DUELL returns at most this many rows per page
 READ_ATTEMPTS = 3  # a read DUELL refused without a validation message
@@ -605,11 +610,11 @@ def open_duell(
     client_token: SecretStr,
     *,
     base_url: str,
-    settings: Any,
+    settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
-    http_log: Any = None,
+    http_log: HttpLog | None = None,
     context: CallContext | None = None,
-    retry: Any = None,
+    retry: RetryPolicy | None = None,
     held: HeldToken | None = None,
 ) -> DuellClient:
     """A DuellClient configured from Settings. `held` keeps the token (72 h) beyond this

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, unquote
 
 import httpx
@@ -19,8 +19,14 @@ from pydantic import BaseModel, ValidationError
 from core.bearer import HeldToken
 from core.http import CallContext, HttpService, OutcomeUnknownError, json_body
 from core.visma import wire
-from core.visma.auth import TokenProvider
+from core.visma.auth import TokenProvider, VismaCredentials
 from core.visma.errors import MalformedResponseError, VismaError, error_from_response
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from core.http import RetryPolicy
+    from core.httplog import HttpLog
+
 from core.visma.models import (
     Account,
     ActionResult,
@@ -483,16 +489,16 @@ class VismaClient:
 
 
 def open_visma(
-    creds: Any,
+    creds: VismaCredentials,
     *,
     visma_url: str,
     connect_url: str,
-    settings: Any,
+    settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
-    http_log: Any = None,
+    http_log: HttpLog | None = None,
     context: CallContext | None = None,
     page_size: int = 1000,
-    retry: Any = None,
+    retry: RetryPolicy | None = None,
     held: HeldToken | None = None,
 ) -> VismaClient:
     """A VismaClient with its own Visma and Connect services, configured from Settings.
