@@ -71,20 +71,24 @@ class LoseCustomerCreate:
 
 
 @asynccontextmanager
-async def installation_at(home: Path, seeded_world: Any) -> AsyncIterator[Installation]:
-    """A sandbox installation (department 1) with only the two customers sharing an e-mail."""
+async def installation_at(
+    home: Path, world: Any, customers: dict[int, Any] | None = None
+) -> AsyncIterator[Installation]:
+    """A sandbox installation on `world` (departments 1 and 2 set up, 1 on automatic
+    transfer); given `customers`, DUELL has only those and Visma none."""
     from core.boot import connections, ensure_sandbox_setup
     from core.departments import Departments
     from core.sandbox.world import build_sandbox, sandbox_credentials
 
-    sandbox, _ = build_sandbox(7, world=copy.deepcopy(seeded_world))
-    sandbox.duell.state.customers.clear()
-    sandbox.duell.state.customers.update(copy.deepcopy(TWO_SHARING))
+    sandbox, _ = build_sandbox(7, world=copy.deepcopy(world))
     rt = Runtime.open(load_settings(home=home, retry_base_delay=0.001))
     ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(7))
     conns = connections(rt, sandbox=sandbox)
     inst = Installation(rt, sandbox, conns)
-    inst.company.customers.clear()
+    if customers is not None:
+        sandbox.duell.state.customers.clear()
+        sandbox.duell.state.customers.update(copy.deepcopy(customers))
+        inst.company.customers.clear()
     try:
         yield inst
     finally:
@@ -143,10 +147,10 @@ async def two_syncs(inst: Installation, lose: LoseCustomerCreate | None = None) 
 async def test_a_lost_customer_create_ends_as_without_the_fault(
     tmp_path: Path, seeded_world: Any, nth: int, how: str
 ) -> None:
-    async with installation_at(tmp_path / "clean", seeded_world) as inst:
+    async with installation_at(tmp_path / "clean", seeded_world, TWO_SHARING) as inst:
         await two_syncs(inst)
         expected = customer_outcome(inst)
-    async with installation_at(tmp_path / "faulty", seeded_world) as inst:
+    async with installation_at(tmp_path / "faulty", seeded_world, TWO_SHARING) as inst:
         sandbox: Sandbox = inst.sandbox
         lose = LoseCustomerCreate(sandbox.app, nth, how)
         await two_syncs(inst, lose)
@@ -157,3 +161,45 @@ async def test_a_lost_customer_create_ends_as_without_the_fault(
     assert got == expected
     # Without a person, the second DUELL customer never lands on the first one's record.
     assert expected["per_duell_customer"]["2"][0] == "conflict"
+
+
+# -- C3: one department's trouble never stops the others --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_world() -> Any:
+    from core.sandbox.world import generate
+
+    return generate(7, products=40, customers=20)
+
+
+async def test_a_broken_settings_row_of_one_department_does_not_stop_another(
+    tmp_path: Path, small_world: Any
+) -> None:
+    async with installation_at(tmp_path / "home", small_world) as installation:
+        await _broken_row_round(installation)
+
+
+async def _broken_row_round(installation: Installation) -> None:
+    from core.departments import Departments
+    from core.runner import Runner
+
+    store = installation.rt.store
+    depts = Departments(store, installation.rt.secrets)
+    two = depts.get("2")
+    assert two is not None
+    depts.save_settings("2", two.settings.model_copy(update={"automatic_transfer": True}))
+    with store.write():  # department 1's row damaged (the red team's repro: '{bad')
+        store.conn.execute(
+            "UPDATE department_settings SET settings = '{bad' WHERE department_id = '1'"
+        )
+    runner = Runner(installation.rt, connections=installation.connections)
+    report = await runner.run_once()
+    assert "ValidationError" in report.errors["1"]
+    assert len(report.transferred["2"]) > 0  # department 2's transfers went on in this round
+    assert "1" in runner.backoff  # the broken one backs off
+    logged = store.query(
+        "SELECT message, data FROM events WHERE entity = 'runner' AND department_id = '1'"
+    )
+    assert any("failed (1 in a row)" in r["message"] for r in logged)
+    assert any("Traceback" in json.loads(r["data"])["traceback"] for r in logged)
