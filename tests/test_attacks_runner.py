@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -203,3 +204,134 @@ async def _broken_row_round(installation: Installation) -> None:
     )
     assert any("failed (1 in a row)" in r["message"] for r in logged)
     assert any("Traceback" in json.loads(r["data"])["traceback"] for r in logged)
+
+
+# -- C1/C2/C5: a bounded webhook receiver -----------------------------------------------------
+
+TENANT = "5c7e1a2b-0d4f-4b8e-9a61-3f2d8c9e0a11"
+
+
+@asynccontextmanager
+async def served_receiver(tmp_path: Path) -> AsyncIterator[int]:
+    """The webhook receiver under uvicorn with `duvi run`'s own bounds, on a free port."""
+    import asyncio
+
+    import uvicorn
+
+    from core.daemon import receiver_config
+    from core.store import Store
+    from core.sync.webhooks import receiver_app
+
+    store = Store(tmp_path / "duvi.db")
+    server = uvicorn.Server(receiver_config(receiver_app(store, [TENANT]), "127.0.0.1", 0))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)  # waits on the server's own flag, not on a timer
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+        store.close()
+
+
+def _post_raw(port: int, head: bytes, body: Any) -> bytes:
+    """Sends a request (the body from an iterable of byte strings) while reading the answer,
+    as a client that keeps sending after the server answered; returns the answer's bytes."""
+    import socket
+    import threading
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    answer = bytearray()
+
+    def read() -> None:
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer.extend(chunk)
+                if b"\r\n\r\n" in answer:
+                    return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        sock.sendall(head)
+        for part in body:
+            if not reader.is_alive():
+                break  # answered: the rest would never be read
+            sock.sendall(part)
+    except OSError:
+        pass  # the server closed the connection after answering
+    reader.join(timeout=30)
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+    return bytes(answer)
+
+
+def _vm(name: str) -> int:
+    """A line of /proc/self/status, in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    raise AssertionError(name)
+
+
+async def test_a_5_mib_chunked_body_is_refused_without_being_read(tmp_path: Path) -> None:
+    import asyncio
+
+    mib = 1 << 20
+    chunk = b" " * 65536
+    frames = itertools.chain(
+        (b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(5 * mib // len(chunk))),
+        [b"0\r\n\r\n"],
+    )
+    head = (
+        b"POST /webhooks/visma HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    async with served_receiver(tmp_path) as port:
+        Path("/proc/self/clear_refs").write_text("5")  # the peak RSS starts from here
+        before = _vm("VmRSS")
+        answer = await asyncio.to_thread(_post_raw, port, head, frames)
+        grew = _vm("VmHWM") - before
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
+    assert grew < 3 * 1024, f"the process's peak RSS grew by {grew} KiB"
+
+
+async def test_deeply_nested_json_is_a_400_not_a_traceback(tmp_path: Path) -> None:
+    import httpx
+
+    async with served_receiver(tmp_path) as port, httpx.AsyncClient() as c:
+        url = f"http://127.0.0.1:{port}/webhooks/visma"
+        # 10,000 levels open (10 KB: within the size limit); and the red team's 5,000 closed.
+        for body in (
+            b"[" * 10_000,
+            b"[" * 5000 + b"]" * 5000,
+            b'{"a":' * 2500 + b"1" + b"}" * 2500,
+        ):
+            r = await c.post(url, content=body)
+            assert r.status_code == 400, (body[:10], r.status_code)
+        # The receiver still takes a real notification afterwards.
+        note = {"contextId": "c-1", "TenantId": TENANT, "resourceUri": "/v1/customer/1"}
+        assert (await c.post(url, json=note)).status_code == 202
+
+
+def test_a_flood_is_logged_once_per_minute() -> None:
+    import logging
+
+    from core.daemon import OncePerMinute
+
+    now = [0.0]
+    flt = OncePerMinute(clock=lambda: now[0])
+
+    def record() -> logging.LogRecord:
+        return logging.LogRecord(
+            "uvicorn.error", logging.WARNING, "", 0, "Exceeded concurrency limit.", (), None
+        )
+
+    passed = [flt.filter(record()) for _ in range(1000)]
+    assert passed.count(True) == 1
+    now[0] = 61.0
+    late = record()
+    assert flt.filter(late) and "999 more like it" in late.getMessage()
