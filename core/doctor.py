@@ -100,6 +100,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
         )
     )
     checks.append(home_mode_check(rt.settings.home))
+    checks.append(growth_check(rt))
     beat = rt.store.query("SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'")
     limit = rt.settings.sync_interval_minutes * 60 * 2
     if not beat:
@@ -136,6 +137,59 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             )
         checks.append(_backing_off(beat[0]["info"]))
     return checks
+
+
+def growth_check(rt: Runtime, *, days: int = 7) -> Check:
+    """The database's growth per day, from the event log's and the HTTP log's rows of the last
+    `days` days and their average size, and where retention levels it off."""
+    import shutil
+
+    s, store = rt.settings, rt.store
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    since = since.replace("+00:00", "Z")
+    per_day: dict[str, float] = {}
+    level: float = 0.0
+    for table, size_sql, keep in (
+        ("events", "length(message) * 2 + coalesce(length(data), 0)", s.retention_event_days),
+        (
+            "http_calls",
+            "length(path) + coalesce(length(request), 0) + coalesce(length(response), 0)",
+            s.retention_http_days,
+        ),
+    ):
+        row = store.query(
+            f"SELECT count(*) AS n, min(ts) AS first FROM {table} WHERE ts >= ?", [since]
+        )[0]
+        if not row["n"]:
+            per_day[table] = 0.0
+            continue
+        first = datetime.fromisoformat(row["first"].replace("Z", "+00:00"))
+        span = max((datetime.now(UTC) - first).total_seconds() / 86400, 1.0)
+        avg = store.query(
+            f"SELECT avg({size_sql}) + 100 AS b FROM "  # ~100 bytes of row and index overhead
+            f"(SELECT * FROM {table} ORDER BY id DESC LIMIT 1000)"
+        )[0]["b"]
+        rows = row["n"] / span
+        per_day[table] = rows
+        per_day[f"{table}_bytes"] = rows * float(avg or 0)
+        level += rows * float(avg or 0) * keep
+    mb_day = (per_day.get("events_bytes", 0.0) + per_day.get("http_calls_bytes", 0.0)) / 1e6
+    found = (
+        f"about {per_day['events']:.0f} events and {per_day['http_calls']:.0f} HTTP calls a day "
+        f"(last {days} days): about {mb_day:.1f} MB a day; retention ({s.retention_event_days} "
+        f"days of events, {s.retention_http_days} of HTTP calls) levels the logs off near "
+        f"{level / 1e6:.0f} MB"
+    )
+    free = shutil.disk_usage(s.database.parent).free
+    if level > free / 2:
+        return Check(
+            "db.growth",
+            "Database growth",
+            Status.WARN,
+            f"{found}, and the disk has {free / 1e6:.0f} MB free",
+            "free disk space, or lower retention_event_days / retention_http_days",
+        )
+    return ok("db.growth", "Database growth", found)
 
 
 def home_mode_check(home: Path) -> Check:

@@ -106,7 +106,37 @@ class Runner:
                 )
         self._beat()
         self.rt.log.flush()
+        self._prune()
         return report
+
+    def _prune(self) -> dict[str, int]:
+        """Retention, a little every round: events and handled notifications older than
+        `retention_event_days`, HTTP calls older than `retention_http_days`, in small batches
+        (no VACUUM: freed pages are reused; given auto_vacuum=incremental, a few are returned
+        to the file system). The ledger and the audit trail are never pruned; heartbeats are
+        one row per component."""
+        from core.eventlog import prune_events
+        from core.httplog import prune_http_calls
+        from core.sync.webhooks import prune_inbox
+
+        s, store = self.rt.settings, self.rt.store
+        removed: dict[str, int] = {}
+        try:
+            removed = {
+                "events": prune_events(store, s.retention_event_days),
+                "http_calls": prune_http_calls(store, s.retention_http_days),
+                "webhook_inbox": prune_inbox(store, s.retention_event_days),
+            }
+            if sum(removed.values()) and store.query("PRAGMA auto_vacuum")[0]["auto_vacuum"] == 2:
+                with store.write():
+                    store.conn.execute("PRAGMA incremental_vacuum(256)")
+        except Exception as exc:  # retention can wait a round; transfers cannot
+            self.rt.log.error(
+                f"pruning old log rows failed: {type(exc).__name__}: {exc}; tried again next round",
+                entity="runner",
+                data={"traceback": traceback.format_exc()},
+            )
+        return removed
 
     async def _department(self, depts: Departments, dept_id: str, report: RoundReport) -> None:
         """One department's turn in a round, under its lease."""

@@ -335,3 +335,65 @@ def test_a_flood_is_logged_once_per_minute() -> None:
     now[0] = 61.0
     late = record()
     assert flt.filter(late) and "999 more like it" in late.getMessage()
+
+
+# -- C6: retention ------------------------------------------------------------------------------
+
+
+async def test_retention_prunes_old_events_and_http_calls_but_never_ledger_or_audit(
+    tmp_path: Path,
+) -> None:
+    from core.audit import record
+    from core.doctor import growth_check
+    from core.eventlog import days_ago
+    from core.httplog import HttpCall, HttpLog
+    from core.ledger import Ledger
+    from core.runner import Runner
+
+    rt = Runtime.open(load_settings(home=tmp_path / "home"))
+    store = rt.store
+    http_log = HttpLog(store)
+    try:
+        for i in range(1200):  # more than one batch of old rows
+            rt.log.info(f"old event {i}")
+            http_log.record(HttpCall("visma", "GET", "/v1/x", 200, 1.0, 0, 10, response="x" * 500))
+        rt.log.flush()
+        http_log.flush()
+        Ledger(store).register("DUELL-Z-1-1", "1", "zreport", "1", {"z": 1})
+        record(store, "transfer.release", department_id="1", target="DUELL-Z-1-1")
+        with store.write():  # all of it from long ago
+            store.conn.execute("UPDATE events SET ts = ?", [days_ago(100)])
+            store.conn.execute("UPDATE http_calls SET ts = ?", [days_ago(20)])
+            store.conn.execute(
+                "UPDATE ledger SET created_at = ?, updated_at = ?", [days_ago(400)] * 2
+            )
+            store.conn.execute("UPDATE audit SET ts = ?", [days_ago(400)])
+        rt.log.info("a recent event")
+        http_log.record(HttpCall("visma", "GET", "/v1/y", 200, 1.0, 0, 10))
+        rt.log.flush()
+        http_log.flush()
+
+        def count(table: str) -> int:
+            return store.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+
+        await Runner(rt, connections=None).run_once()  # type: ignore[arg-type]  # no departments
+        # The round's own events are recent; every old event and HTTP call is gone.
+        assert (
+            store.query("SELECT count(*) AS n FROM events WHERE message LIKE 'old event%'")[0]["n"]
+            == 0
+        )
+        assert (
+            store.query("SELECT count(*) AS n FROM events WHERE message = 'a recent event'")[0]["n"]
+            == 1
+        )
+        assert count("http_calls") == 1
+        assert count("ledger") == 1 and count("audit") == 1  # kept for ever
+        assert (
+            store.query("SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH 'old'")[0]["n"]
+            == 0
+        )
+        check = growth_check(rt)
+        assert check.id == "db.growth" and "events" in check.found and "MB a day" in check.found
+    finally:
+        http_log.close()
+        rt.close()

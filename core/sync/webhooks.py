@@ -112,6 +112,20 @@ async def _bounded_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
+def prune_inbox(store: Store, keep_days: int, *, batch: int = 500) -> int:
+    """Handled notifications older than `keep_days` (pending ones wait, whatever their age);
+    Visma does not resend a notification that old, so its duplicate check needs it no more."""
+    from core.eventlog import days_ago
+
+    with store.write():
+        cur = store.conn.execute(
+            "DELETE FROM webhook_inbox WHERE rowid IN (SELECT rowid FROM webhook_inbox "
+            "WHERE state IN ('applied', 'failed') AND received_at < ? LIMIT ?)",
+            [days_ago(keep_days), batch],
+        )
+    return cur.rowcount
+
+
 @dataclass(frozen=True)
 class Notification:
     context_id: str
