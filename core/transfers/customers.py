@@ -95,7 +95,8 @@ class InvoiceCustomers:
             )
             raise DataError(
                 f"customer '{customer.name}' matches Visma customer {match.conflict[0]} by "
-                f"{match.key}, which is DUELL customer {match.held_by}'s"
+                f"{match.key}, which is DUELL customer {match.held_by}'s: a person decides "
+                "between the candidates"
                 if match.held_by is not None
                 else f"customer '{customer.name}' has {len(match.conflict)} candidates in "
                 f"Visma with the same {match.key}",
