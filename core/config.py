@@ -126,6 +126,17 @@ class Settings(BaseSettings):
     sync_interval_minutes: int = Field(
         default=5, ge=1, description="How often `duvi run` looks for new work."
     )
+    retention_event_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days the event log (and handled webhook notifications) are kept; the "
+        "ledger and the audit trail are kept for ever.",
+    )
+    retention_http_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days the HTTP log (every call with its redacted bodies) is kept.",
+    )
     webhook_host: str = Field(
         default="127.0.0.1", description="Address the webhook receiver listens on."
     )

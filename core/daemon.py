@@ -3,18 +3,108 @@ served together in one process until SIGINT or SIGTERM; or one round of the sche
 
 The receiver is a uvicorn server on the settings' webhook host and port. uvicorn's own signal
 handlers are off: the first signal sets one stop event that ends the scheduler (between
-departments, never in the middle of a transfer) and the server together."""
+departments, never in the middle of a transfer) and the server together.
+
+The receiver is bounded, so that a flood or slow senders cannot take the runner down: at most
+RECEIVER_CONNECTIONS connections at once (beyond, 503), small headers, a short keep-alive, and
+no connection lives longer than CONNECTION_DEADLINE (uvicorn has no header or body timeout of
+its own). A flood's warnings (uvicorn's "Exceeded concurrency limit", asyncio's "out of system
+resource" when descriptors run out) are logged once per minute with a count, not per
+connection."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
+import time
+import weakref
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from core.connections import Connections
 from core.runner import RoundReport, Runner
 from core.runtime import Runtime
+
+if TYPE_CHECKING:
+    import uvicorn
+
+RECEIVER_CONNECTIONS = 64  # a Visma webhook sends one small notification at a time
+KEEP_ALIVE = 5  # seconds an idle connection stays open
+MAX_HEADERS = 16 * 1024  # bytes of a request's head (h11's incomplete event)
+CONNECTION_DEADLINE = 30.0  # seconds: headers and body have long arrived by then
+FLOOD_LOGGERS = ("uvicorn.error", "asyncio")
+
+
+class OncePerMinute(logging.Filter):
+    """Lets a warning through once per minute per message; says how many it held back."""
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.window, self.clock = window, clock
+        self.seen: dict[str, tuple[float, int]] = {}  # message -> (window start, held back)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = f"{record.name}:{record.msg}"
+        now = self.clock()
+        start, held = self.seen.get(key, (-self.window, 0))
+        if now - start < self.window:
+            self.seen[key] = (start, held + 1)
+            return False
+        self.seen[key] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} (and {held} more like it in the last minute)"
+        record.exc_info = None  # one line: a flood's tracebacks are all the same
+        return True
+
+
+def receiver_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """The webhook receiver's uvicorn settings, with its bounds."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        limit_concurrency=RECEIVER_CONNECTIONS,
+        timeout_keep_alive=KEEP_ALIVE,
+        h11_max_incomplete_event_size=MAX_HEADERS,
+        backlog=RECEIVER_CONNECTIONS * 2,
+    )
+
+
+@contextlib.contextmanager
+def quiet_floods() -> Iterator[OncePerMinute]:
+    """A flood's warnings once per minute while the receiver serves."""
+    flt = OncePerMinute()
+    loggers = [logging.getLogger(n) for n in FLOOD_LOGGERS]
+    for lg in loggers:
+        lg.addFilter(flt)
+    try:
+        yield flt
+    finally:
+        for lg in loggers:
+            lg.removeFilter(flt)
+
+
+async def reap_slow_connections(
+    server: uvicorn.Server, stop: asyncio.Event, deadline: float = CONNECTION_DEADLINE
+) -> None:
+    """Closes connections older than `deadline`: a sender that trickles its headers or body
+    must not hold a descriptor or a slot for ever."""
+    born: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+    while not stop.is_set():
+        now = time.monotonic()
+        for conn in list(server.server_state.connections):
+            first = born.setdefault(conn, now)
+            transport = getattr(conn, "transport", None)
+            if now - first > deadline and transport is not None and not transport.is_closing():
+                transport.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=min(deadline / 3, 5.0))
 
 
 async def run_round(rt: Runtime, connections: Connections) -> RoundReport:
@@ -36,7 +126,6 @@ async def serve_forever(
     (given none: until SIGINT or SIGTERM). `announce` is told once what is being served."""
     import uvicorn
 
-    from core.departments import Departments
     from core.service import refuse_if_read_only
     from core.sync.webhooks import receiver_app, refuse_open_receiver
 
@@ -50,11 +139,7 @@ async def serve_forever(
         signals = (signal.SIGINT, signal.SIGTERM)
         for sig in signals:
             loop.add_signal_handler(sig, stop.set)
-    tenants = {
-        d.settings.visma_tenant_id
-        for d in Departments(rt.store, rt.secrets).list()
-        if d.settings.visma_tenant_id
-    }
+    tenants = _tenants(rt)
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -64,12 +149,8 @@ async def serve_forever(
             yield
 
     server = Server(
-        uvicorn.Config(
-            receiver_app(rt.store, tenants, s.webhook_secret),
-            host=s.webhook_host,
-            port=s.webhook_port,
-            log_level="warning",
-            access_log=False,
+        receiver_config(
+            receiver_app(rt.store, tenants, s.webhook_secret), s.webhook_host, s.webhook_port
         )
     )
     announce(
@@ -82,9 +163,30 @@ async def serve_forever(
         server.should_exit = True
 
     try:
-        await asyncio.gather(
-            server.serve(), Runner(rt, connections=connections).run_forever(stop), stop_server()
-        )
+        with quiet_floods():
+            await asyncio.gather(
+                server.serve(),
+                Runner(rt, connections=connections).run_forever(stop),
+                stop_server(),
+                reap_slow_connections(server, stop),
+            )
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+
+
+def _tenants(rt: Runtime) -> set[str]:
+    """The Visma tenants notifications are taken for; a department whose settings cannot be
+    read is left out (the runner reports it), never the end of `duvi run`."""
+    from core.departments import Departments
+
+    depts = Departments(rt.store, rt.secrets)
+    tenants = set()
+    for row in rt.store.query("SELECT id FROM departments ORDER BY id"):
+        try:
+            dept = depts.get(row["id"])
+        except Exception:  # the runner reports it, with its traceback
+            continue
+        if dept is not None and dept.settings.visma_tenant_id:
+            tenants.add(dept.settings.visma_tenant_id)
+    return tenants

@@ -100,6 +100,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
         )
     )
     checks.append(home_mode_check(rt.settings.home))
+    checks.append(growth_check(rt))
     beat = rt.store.query("SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'")
     limit = rt.settings.sync_interval_minutes * 60 * 2
     if not beat:
@@ -136,6 +137,78 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             )
         checks.append(_backing_off(beat[0]["info"]))
     return checks
+
+
+def growth_check(rt: Runtime, *, days: int = 7) -> Check:
+    """The database's growth per day, from the event log's and the HTTP log's rows of the last
+    `days` days and their average size, and where retention levels it off."""
+    import shutil
+
+    s, store = rt.settings, rt.store
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    since = since.replace("+00:00", "Z")
+    per_day: dict[str, float] = {}
+    level: float = 0.0
+    for table, size_sql, keep in (
+        ("events", "length(message) * 2 + coalesce(length(data), 0)", s.retention_event_days),
+        # bodies are kept clipped to 16 KiB each; their sizes are columns, read without them
+        ("http_calls", "min(bytes_out, 16384) + min(bytes_in, 16384)", s.retention_http_days),
+    ):
+        first_id = _first_id_since(store, table, since)
+        last = store.query(f"SELECT max(id) AS id, min(ts) AS first FROM {table}")[0]
+        if first_id is None or last["id"] is None:
+            per_day[table] = 0.0
+            continue
+        oldest = store.query(
+            f"SELECT ts FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", [first_id]
+        )
+        first = datetime.fromisoformat(oldest[0]["ts"].replace("Z", "+00:00"))
+        span = max((datetime.now(UTC) - first).total_seconds() / 86400, 1.0)
+        avg = store.query(  # the newest rows, by rowid: no scan of the table
+            f"SELECT avg({size_sql}) + 100 AS b FROM "  # ~100 bytes of row and index overhead
+            f"(SELECT * FROM {table} ORDER BY id DESC LIMIT 200)"
+        )[0]["b"]
+        rows = (last["id"] - first_id + 1) / span
+        per_day[table] = rows
+        per_day[f"{table}_bytes"] = rows * float(avg or 0)
+        level += rows * float(avg or 0) * keep
+    mb_day = (per_day.get("events_bytes", 0.0) + per_day.get("http_calls_bytes", 0.0)) / 1e6
+    found = (
+        f"about {per_day['events']:.0f} events and {per_day['http_calls']:.0f} HTTP calls a day "
+        f"(last {days} days): about {mb_day:.1f} MB a day; retention ({s.retention_event_days} "
+        f"days of events, {s.retention_http_days} of HTTP calls) levels the logs off near "
+        f"{level / 1e6:.0f} MB"
+    )
+    free = shutil.disk_usage(s.database.parent).free
+    if level > free / 2:
+        return Check(
+            "db.growth",
+            "Database growth",
+            Status.WARN,
+            f"{found}, and the disk has {free / 1e6:.0f} MB free",
+            "free disk space, or lower retention_event_days / retention_http_days",
+        )
+    return ok("db.growth", "Database growth", found)
+
+
+def _first_id_since(store: Any, table: str, since: str) -> int | None:
+    """The first row at or after `since`, by binary search on the id (ids grow with time): a
+    few lookups by rowid instead of a scan of a log that may hold millions of rows."""
+    bounds = store.query(f"SELECT min(id) AS lo, max(id) AS hi FROM {table}")[0]
+    lo, hi = bounds["lo"], bounds["hi"]
+    if lo is None:
+        return None
+    last = store.query(f"SELECT ts FROM {table} WHERE id = ?", [hi])
+    if not last or last[0]["ts"] < since:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = store.query(f"SELECT ts FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", [mid])
+        if row[0]["ts"] < since:
+            lo = mid + 1
+        else:
+            hi = mid
+    return int(lo)
 
 
 def home_mode_check(home: Path) -> Check:

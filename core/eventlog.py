@@ -260,3 +260,38 @@ def _page_sql(flt: LogFilter, *, before_id: int | None, limit: int) -> tuple[str
         all_params += [*params, int(level), limit]
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY id DESC LIMIT ?"
     return sql, [*all_params, limit]
+
+
+def prune_oldest(
+    store: Store, table: str, ts_column: str, before: str, *, batch: int = 500, max_rows: int = 5000
+) -> int:
+    """Deletes `table`'s rows older than `before`, oldest first, `batch` rows per short write
+    transaction and at most `max_rows` per call: called once per round, it keeps up with any
+    log's growth without ever holding the write lock for long (and without VACUUM). Rows are
+    taken in id order, which is time order, so each batch reads only the table's first rows."""
+    removed = 0
+    while removed < max_rows:
+        take = min(batch, max_rows - removed)
+        with store.write():
+            cur = store.conn.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM (SELECT id, {ts_column} "
+                f"FROM {table} ORDER BY id LIMIT ?) WHERE {ts_column} < ?)",
+                [take, before],
+            )
+        removed += cur.rowcount
+        if cur.rowcount < take:  # the oldest rows left are within the retention
+            break
+    return removed
+
+
+def prune_events(store: Store, keep_days: int, **kw: int) -> int:
+    """The events older than `keep_days` (the audit trail is another table, kept for ever)."""
+    return prune_oldest(store, "events", "ts", days_ago(keep_days), **kw)
+
+
+def days_ago(days: int) -> str:
+    """A store timestamp `days` ago (timestamps sort as text)."""
+    from datetime import UTC, datetime, timedelta
+
+    then = datetime.now(UTC) - timedelta(days=days)
+    return then.isoformat(timespec="milliseconds").replace("+00:00", "Z")

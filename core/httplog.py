@@ -104,3 +104,10 @@ def _clip(text: str | None) -> str | None:
     if text is None or len(text) <= BODY_LIMIT:
         return text
     return text[:BODY_LIMIT] + f"… [{len(text) - BODY_LIMIT} more characters]"
+
+
+def prune_http_calls(store: Store, keep_days: int, **kw: int) -> int:
+    """The HTTP calls (and their bodies) older than `keep_days`."""
+    from core.eventlog import days_ago, prune_oldest
+
+    return prune_oldest(store, "http_calls", "ts", days_ago(keep_days), **kw)

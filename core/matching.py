@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -102,26 +102,57 @@ class Match:
     key: str | None = None  # which key decided (or found several)
     conflict: list[Hashable] = field(default_factory=list)  # several candidates
     warning: str | None = None  # keys that point at different customers
+    held_by: Hashable | None = None  # the one candidate belongs to another record already
+    waiting: bool = False  # a key is held by a create whose outcome is not known yet
 
     @property
     def is_new(self) -> bool:
-        return self.candidate is None and not self.conflict
+        return self.candidate is None and not self.conflict and not self.waiting
 
 
 class CustomerIndex:
-    """The records to match against, indexed by each key."""
+    """The records to match against, indexed by each key, with the record each one is linked
+    to already (its owner). A run adds the records it creates, so what it matches does not
+    depend on whether a create's answer came back in this run or the next: a record linked to
+    another owner is never taken without a person deciding (a conflict), and the keys of a
+    create whose outcome is unknown hold every record that shares them until it is known."""
 
-    def __init__(self, records: Iterable[tuple[Hashable, Keys]]) -> None:
+    def __init__(
+        self,
+        records: Iterable[tuple[Hashable, Keys]],
+        owners: Mapping[Hashable, Hashable] | None = None,
+    ) -> None:
         self.by: dict[str, dict[str, list[Hashable]]] = {k: defaultdict(list) for k in PRIORITY}
+        self.owners: dict[Hashable, Hashable] = dict(owners or {})
+        self.held: dict[str, set[str]] = {k: set() for k in PRIORITY}
         for rid, keys in records:
-            for k in PRIORITY:
-                value = getattr(keys, k)
-                if value:
-                    self.by[k][value].append(rid)
+            self.add(rid, keys)
 
-    def match(self, keys: Keys, *, allow_duplicates: bool = False) -> Match:
+    def add(self, rid: Hashable, keys: Keys, owner: Hashable | None = None) -> None:
+        """A record to match against (one this run created, with the record it was made for)."""
+        for k in PRIORITY:
+            value = getattr(keys, k)
+            if value and rid not in self.by[k][value]:
+                self.by[k][value].append(rid)
+        if owner is not None:
+            self.owners[rid] = owner
+
+    def hold(self, keys: Keys) -> None:
+        """A create whose outcome is unknown: what shares its keys waits until it is known."""
+        for k in PRIORITY:
+            value = getattr(keys, k)
+            if value:
+                self.held[k].add(value)
+
+    def match(
+        self, keys: Keys, *, allow_duplicates: bool = False, owner: Hashable | None = None
+    ) -> Match:
+        """The one record `keys` point at. Given the `owner` asking, a candidate linked to
+        another owner is a conflict, never a match."""
         if allow_duplicates:  # DUELL's "allow duplicate customer data": no matching at all
             return Match()
+        if any(getattr(keys, k) in self.held[k] for k in PRIORITY if getattr(keys, k)):
+            return Match(waiting=True)
         found: dict[str, list[Hashable]] = {}
         for k in PRIORITY:
             value = getattr(keys, k)
@@ -142,6 +173,9 @@ class CustomerIndex:
                         + ", ".join(f"{o} at {c}" for o, c in others.items())
                         + f": {k} decides"
                     )
+                held_by = self.owners.get(cands[0])
+                if owner is not None and held_by is not None and held_by != owner:
+                    return Match(key=k, conflict=[cands[0]], held_by=held_by, warning=warning)
                 return Match(candidate=cands[0], key=k, warning=warning)
         return Match()
 

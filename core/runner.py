@@ -8,6 +8,11 @@ every failed round (up to MAX_BACKOFF rounds' worth), which the log and the hear
 `duvi doctor`) say. The first round that gets through catches up on everything it missed,
 since every step works from what is pending, not from what happened in the last interval.
 
+Whatever goes wrong in one department (any exception, not only duvi's own: a settings row that
+cannot be read, a full disk, too many open files) is logged with its traceback and that
+department backs off; the round goes on with the others, and a round that fails as a whole is
+logged and the next one still comes.
+
 The runner keeps its Connections for its whole life, and with them every department's
 tokens: a round logs in to DUELL (72 h tokens) and Visma Connect only when the token the
 last round used has run out."""
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -82,46 +88,92 @@ class Runner:
         report = RoundReport()
         self._beat()
         depts = Departments(self.rt.store, self.rt.secrets)
-        for dept in depts.list():
-            if not dept.settings.automatic_transfer or not depts.is_set_up(dept.id):
-                continue
-            waiting = self.backoff.get(dept.id)
+        ids = [r["id"] for r in self.rt.store.query("SELECT id FROM departments ORDER BY id")]
+        for dept_id in ids:
+            waiting = self.backoff.get(dept_id)
             if waiting is not None and self.clock() < waiting.next_try:
-                report.waiting.append(dept.id)
+                report.waiting.append(dept_id)
                 continue
             try:
-                result = await run_steps(
-                    self.rt,
-                    dept.id,
-                    RUNNABLE["all"],
-                    connections=self.connections,
-                    leases=self.leases,
-                    ttl=max(self.interval * 2, 600),
+                await self._department(depts, dept_id, report)
+            except Exception as exc:  # one department's trouble never stops the others
+                report.errors[dept_id] = f"{type(exc).__name__}: {exc}"
+                self._back_off(
+                    dept_id,
+                    f"{type(exc).__name__}: {exc}",
+                    "the traceback is in the event's data (`duvi log --json`); fix the "
+                    "cause, the department is tried again after its back-off",
+                    tb=traceback.format_exc(),
                 )
-                report.transferred[dept.id] = result.outcomes
-                self._recovered(dept.id)
-            except RunError as exc:
-                report.transferred[dept.id] = exc.result.outcomes
-                report.errors[dept.id] = str(exc)
-                if exc.unavailable:
-                    self._back_off(dept.id, exc)
-                else:  # the service answered: the failed records wait, the rest went on
-                    self._recovered(dept.id)
-            except LeaseLost as exc:  # another worker has it now: not a service to back off from
-                report.errors[dept.id] = str(exc)
-            except DepartmentBusy as exc:
-                report.busy.append(dept.id)
-                self.rt.log.info(
-                    f"{exc.message}; skipped this round", department_id=dept.id, entity="runner"
-                )
-            except DuviError as exc:
-                report.errors[dept.id] = str(exc)
-                self._back_off(dept.id, exc)
         self._beat()
         self.rt.log.flush()
+        self._prune()
         return report
 
-    def _back_off(self, dept_id: str, exc: DuviError) -> None:
+    def _prune(self) -> dict[str, int]:
+        """Retention, a little every round: events and handled notifications older than
+        `retention_event_days`, HTTP calls older than `retention_http_days`, in small batches
+        (no VACUUM: freed pages are reused; given auto_vacuum=incremental, a few are returned
+        to the file system). The ledger and the audit trail are never pruned; heartbeats are
+        one row per component."""
+        from core.eventlog import prune_events
+        from core.httplog import prune_http_calls
+        from core.sync.webhooks import prune_inbox
+
+        s, store = self.rt.settings, self.rt.store
+        removed: dict[str, int] = {}
+        try:
+            removed = {
+                "events": prune_events(store, s.retention_event_days),
+                "http_calls": prune_http_calls(store, s.retention_http_days),
+                "webhook_inbox": prune_inbox(store, s.retention_event_days),
+            }
+            if sum(removed.values()) and store.query("PRAGMA auto_vacuum")[0]["auto_vacuum"] == 2:
+                with store.write():
+                    store.conn.execute("PRAGMA incremental_vacuum(256)")
+        except Exception as exc:  # retention can wait a round; transfers cannot
+            self.rt.log.error(
+                f"pruning old log rows failed: {type(exc).__name__}: {exc}; tried again next round",
+                entity="runner",
+                data={"traceback": traceback.format_exc()},
+            )
+        return removed
+
+    async def _department(self, depts: Departments, dept_id: str, report: RoundReport) -> None:
+        """One department's turn in a round, under its lease."""
+        dept = depts.get(dept_id)  # settings are read here, inside the department's guard
+        if dept is None or not dept.settings.automatic_transfer or not depts.is_set_up(dept.id):
+            return
+        try:  # run_steps holds the department's lease (renewed while it works)
+            result = await run_steps(
+                self.rt,
+                dept.id,
+                RUNNABLE["all"],
+                connections=self.connections,
+                leases=self.leases,
+                ttl=max(self.interval * 2, 600),
+            )
+            report.transferred[dept.id] = result.outcomes
+            self._recovered(dept.id)
+        except RunError as exc:
+            report.transferred[dept.id] = exc.result.outcomes
+            report.errors[dept.id] = str(exc)
+            if exc.unavailable:
+                self._back_off(dept.id, exc.message, exc.remedy)
+            else:  # the service answered: the failed records wait, the rest went on
+                self._recovered(dept.id)
+        except LeaseLost as exc:  # another worker has it now: not a service to back off from
+            report.errors[dept.id] = str(exc)
+        except DepartmentBusy as exc:
+            report.busy.append(dept.id)
+            self.rt.log.info(
+                f"{exc.message}; skipped this round", department_id=dept.id, entity="runner"
+            )
+        except DuviError as exc:
+            report.errors[dept.id] = str(exc)
+            self._back_off(dept.id, exc.message, exc.remedy)
+
+    def _back_off(self, dept_id: str, message: str, remedy: str, *, tb: str | None = None) -> None:
         now = datetime.now(UTC)
         before = self.backoff.get(dept_id)
         failures = (before.failures if before else 0) + 1
@@ -132,14 +184,21 @@ class Runner:
             before.since if before else now.isoformat(timespec="seconds"),
             self.clock() + delay,
             at.isoformat(timespec="seconds"),
-            exc.message,
+            message,
         )
+        data: dict[str, object] = {
+            "remedy": remedy,
+            "failures": failures,
+            "next_try": at.isoformat(),
+        }
+        if tb is not None:
+            data["traceback"] = tb
         self.rt.log.error(
             f"automatic transfer of department {dept_id} failed ({failures} in a row): "
-            f"{exc.message}; next try in {delay // 60:.0f} min, at {at:%H:%M} UTC",
+            f"{message}; next try in {delay // 60:.0f} min, at {at:%H:%M} UTC",
             department_id=dept_id,
             entity="runner",
-            data={"remedy": exc.remedy, "failures": failures, "next_try": at.isoformat()},
+            data=data,
         )
 
     def _recovered(self, dept_id: str) -> None:
@@ -154,6 +213,15 @@ class Runner:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.run_once()
+            try:
+                await self.run_once()
+            except Exception as exc:  # the runner stays up: the next round may get through
+                with contextlib.suppress(Exception):
+                    self.rt.log.error(
+                        f"the round failed: {type(exc).__name__}: {exc}; next round in "
+                        f"{self.interval // 60:.0f} min",
+                        entity="runner",
+                        data={"traceback": traceback.format_exc()},
+                    )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)

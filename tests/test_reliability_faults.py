@@ -3,11 +3,13 @@ without faults, once with about 20 % of all requests failing at random (500/502/
 timeouts and dropped connections before and after the service acted, 429 with Retry-After,
 JSON cut short, DUELL's HTTP 200 `status: false`). Run again and again, as the runner would,
 until a round goes through; then Visma and DUELL must hold exactly what the fault-free run
-left: every batch, invoice, stock issue, item and customer once, nothing missing."""
+left: every batch, invoice, stock issue, item and customer once, nothing missing, and each
+DUELL customer linked to the same Visma customer (or waiting in the same conflict)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 
 from core.boot import connections, ensure_sandbox_setup, set_up
 from core.config import load_settings
+from core.conflicts import Conflicts
 from core.departments import Departments
 from core.ledger import Ledger
 from core.runtime import Runtime
@@ -24,7 +27,7 @@ from core.sandbox.faults import Faults
 from core.sandbox.world import build_sandbox, generate, sandbox_credentials
 from core.service import RunError, run_department
 from tests.helpers import reliability
-from tests.helpers.end_state import EndState, differences, end_state
+from tests.helpers.end_state import EndState, _canon, differences, end_state
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -66,6 +69,7 @@ async def run_world(world: Any, home: Path, faults: Faults | None) -> dict[str, 
             r.key: (str(r.state), r.visma_number is not None) for r in Ledger(rt.store).rows()
         }
         requests = rt.store.query("SELECT count(*) AS n FROM http_calls")[0]["n"]
+        customers = customer_links(rt, depts, sandbox)
     finally:
         conns.close()
         rt.close()
@@ -77,7 +81,36 @@ async def run_world(world: Any, home: Path, faults: Faults | None) -> dict[str, 
         "clean": clean,
         "failed_steps": dict(failed_steps),
         "requests": requests,
+        "customers": customers,
     }
+
+
+def customer_links(rt: Runtime, depts: Departments, sandbox: Any) -> dict[str, Any]:
+    """Per department, which DUELL customer is linked to which Visma customer and which wait
+    in a conflict (with their candidates), all by content: what Visma numbers a customer
+    differs between two runs that did the same thing. And the Visma records that more than one
+    DUELL customer is linked to (none without a person deciding)."""
+    duell = {str(n): _canon(c) for n, c in sandbox.duell.state.customers.items()}
+    links: Counter[tuple[str, str, str]] = Counter()
+    waiting: Counter[tuple[str, str, str]] = Counter()
+    shared = []
+    for d in DEPARTMENTS:
+        dept = depts.get(d)
+        assert dept is not None
+        visma = sandbox.visma.companies[dept.settings.visma_tenant_id].customers
+        rows = rt.store.query(
+            "SELECT duell_id, visma_id FROM entity_links WHERE department_id = ? "
+            "AND entity = 'customer'",
+            [d],
+        )
+        links.update((d, duell[r["duell_id"]], _canon(visma[r["visma_id"]])) for r in rows)
+        per_record = Counter(r["visma_id"] for r in rows)
+        shared += [f"{d}/{v}" for v, n in per_record.items() if n > 1]
+        for c in Conflicts(rt.store).list(d):
+            if c.entity == "customer":
+                candidates = sorted(_canon(visma[str(x["id"])]) for x in c.candidates)
+                waiting[(d, duell[c.incoming_id], json.dumps(candidates))] += 1
+    return {"links": links, "conflicts": waiting, "shared": shared}
 
 
 async def test_a_20_percent_fault_run_ends_exactly_like_the_fault_free_one(
@@ -102,6 +135,12 @@ async def test_a_20_percent_fault_run_ends_exactly_like_the_fault_free_one(
     diff = differences(a, b)
     assert diff == [], "\n".join(d[:400] for d in diff)  # every record once, none missing
     assert faulty["ledger"] == baseline["ledger"]  # duvi's own account of it agrees
+    # Customers record for record: the same DUELL customer on the same Visma customer (by
+    # content), the same conflicts, and no Visma customer shared by two DUELL customers.
+    assert baseline["customers"]["shared"] == [] == faulty["customers"]["shared"]
+    assert faulty["customers"]["links"] == baseline["customers"]["links"]
+    assert faulty["customers"]["conflicts"] == baseline["customers"]["conflicts"]
+    assert sum(baseline["customers"]["links"].values()) > 100
     transferred = sum(1 for s, _ in faulty["ledger"].values() if s == "confirmed")
     assert transferred > 100
     if not FULL:

@@ -15,7 +15,7 @@ from core.customer_record import from_duell, from_visma, to_duell, visma_keys
 from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError
 from core.matching import CustomerIndex, Keys
-from core.models import Master
+from core.models import Customer, Master
 from core.sync.base import MasterDataSync
 from core.sync.links import Link, content_hash
 from core.sync.products import SyncReport
@@ -24,6 +24,10 @@ from core.visma.models import AddressWrite, ContactWrite, CustomerWrite
 from core.visma.models import Customer as VismaCustomer
 
 ENTITY = "customer"
+
+
+class CreateLost(VismaError):
+    """A create whose answer never came back and that a lookup did not find: it may exist."""
 
 
 class CustomerSync(MasterDataSync):
@@ -53,13 +57,43 @@ class CustomerSync(MasterDataSync):
         links = {lk.duell_id: lk for lk in self.links.all()}
         visma = [c async for c in self.visma.list_customers()]
         records = {c.number: from_visma(c) for c in visma if c.number}  # Visma numbers each
-        index = CustomerIndex((c.number, visma_keys(c)) for c in visma)
+        index = CustomerIndex(
+            ((c.number, visma_keys(c)) for c in visma),
+            owners={lk.visma_id: lk.duell_id for lk in links.values()},
+        )
         new_links: list[Link] = []
         try:
             await self._push(links, records, index, report, new_links)
         finally:  # what was written stays linked, even when the run stops halfway
             self.links.save_many(new_links)
         return report
+
+    def _claim_interrupted(
+        self,
+        duell: list[Customer],
+        links: dict[str, Link],
+        records: dict[str, dict[str, Any]],
+        index: CustomerIndex,
+    ) -> dict[str, str]:
+        """The customers that creates sent by an earlier run made (answer lost, or the run
+        died before linking), found in this run's listing by what was sent, and given to their
+        DUELL customers before anything is matched, so no other DUELL customer can take them."""
+        interrupted = self.links.intents() - set(links)
+        linked = {lk.visma_id for lk in links.values()}
+        claimed: dict[str, str] = {}
+        for d in duell:
+            did = str(d.customer_id)
+            if did not in interrupted:
+                continue
+            sent = self._sent({**from_duell(d), **self._merged(did)})
+            for number, found in records.items():
+                if number in linked or number in claimed.values():
+                    continue
+                if all(found[k] == sent[k] for k in ("name", "orgnr", "email", "phone")):
+                    claimed[did] = number
+                    index.owners[number] = did
+                    break
+        return claimed
 
     async def _push(
         self,
@@ -70,8 +104,10 @@ class CustomerSync(MasterDataSync):
         new_links: list[Link],
     ) -> None:
         linked = {lk.visma_id for lk in links.values()}
-        interrupted = self.links.intents()  # creates sent by a run that died before linking
-        async for d in self.duell.list_customers():
+        duell = [d async for d in self.duell.list_customers()]
+        claimed = self._claim_interrupted(duell, links, records, index)
+        linked |= set(claimed.values())
+        for d in duell:
             did = str(d.customer_id)
             fields = {**from_duell(d), **self._merged(did)}
             digest = content_hash(fields)
@@ -79,7 +115,7 @@ class CustomerSync(MasterDataSync):
             if link is not None and link.content_hash == digest:
                 report.unchanged += 1
                 continue
-            target = link.visma_id if link else None
+            target = link.visma_id if link else claimed.get(did)
             if target is None:
                 decided = self._decided(did)
                 if decided in ("open", "ignore"):
@@ -88,7 +124,9 @@ class CustomerSync(MasterDataSync):
                 if decided != "create":
                     keys = Keys.of(d.org_no, d.phone, d.email)
                     match = index.match(
-                        keys, allow_duplicates=self.dept.settings.allow_duplicate_customers
+                        keys,
+                        allow_duplicates=self.dept.settings.allow_duplicate_customers,
+                        owner=did,
                     )
                     if match.warning:
                         self.log.warning(
@@ -96,7 +134,23 @@ class CustomerSync(MasterDataSync):
                             department_id=self.dept.id,
                             entity=ENTITY,
                         )
+                    if match.waiting:
+                        self.log.info(
+                            f"customer {did} '{d.name}' waits: it shares a key with a customer "
+                            "whose creation Visma has not confirmed yet; the next sync matches it",
+                            department_id=self.dept.id,
+                            entity=ENTITY,
+                        )
+                        continue
                     if match.conflict:
+                        if match.held_by is not None:
+                            self.log.warning(
+                                f"customer {did} '{d.name}': its {match.key} matches Visma "
+                                f"customer {match.conflict[0]}, which is DUELL customer "
+                                f"{match.held_by}'s; a person decides",
+                                department_id=self.dept.id,
+                                entity=ENTITY,
+                            )
                         self.conflicts.raise_conflict(
                             self.dept.id,
                             ENTITY,
@@ -110,12 +164,18 @@ class CustomerSync(MasterDataSync):
                         continue
                     target = str(match.candidate) if match.candidate is not None else None
             try:
-                if target is None and did in interrupted:
-                    target = await self._made_earlier(fields, records, linked)
                 if target is None:
                     self.links.intend(did, fields["name"])
-                    target = await self._create(fields, records, linked)
+                    try:
+                        target = await self._create(fields, records, linked)
+                    except CreateLost:
+                        # Visma may hold it: what shares its keys waits for the next sync,
+                        # which finds it (or sends it) before matching anything.
+                        index.hold(self._keys(fields))
+                        raise
                     failpoint(Failpoint.CUSTOMER_AFTER_CREATE)
+                    records[target] = self._sent(fields)
+                    index.add(target, self._keys(fields))
                     report.created += 1
                 else:
                     await self.visma.update_customer(target, self._write(fields, new=False))
@@ -129,6 +189,7 @@ class CustomerSync(MasterDataSync):
                     entity=ENTITY,
                 )
                 continue
+            index.owners.setdefault(target, did)
             new_links.append(Link(did, target, digest))
             linked.add(target)
 
@@ -147,7 +208,7 @@ class CustomerSync(MasterDataSync):
                 found = await self._made_earlier(fields, records, linked, new_only=True)
                 if found is not None:
                     return found
-        raise VismaError(
+        raise CreateLost(
             f"Visma's answer to the creation of customer '{fields['name']}' was lost three times",
             "the next sync looks for it again before sending it",
         )
@@ -163,7 +224,7 @@ class CustomerSync(MasterDataSync):
         """The customer an earlier create made, if Visma has it: same name, org. number,
         e-mail and phone, linked to nobody (and, for a create of this run, not there when the
         run began)."""
-        sent = {**fields, "phone": self._phone(fields)}
+        sent = self._sent(fields)
         async for c in self.visma.list_customers(name=fields["name"]):
             number = c.number or ""
             if number in linked or (new_only and number in records):
@@ -173,6 +234,16 @@ class CustomerSync(MasterDataSync):
                 records[number] = found
                 return number
         return None
+
+    @classmethod
+    def _sent(cls, f: dict[str, Any]) -> dict[str, Any]:
+        """The fields as Visma holds them once written (the phone only when it is one)."""
+        return {**f, "phone": cls._phone(f)}
+
+    @classmethod
+    def _keys(cls, f: dict[str, Any]) -> Keys:
+        """The matching keys of the customer as written to Visma."""
+        return Keys.of(f["orgnr"], cls._phone(f), f["email"])
 
     @staticmethod
     def _phone(f: dict[str, Any]) -> str | None:

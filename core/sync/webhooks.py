@@ -1,7 +1,9 @@
 """Changes made in Visma: webhook notifications, with delta polling as the safety net.
 
 The receiver (Starlette, started by `duvi run`, loopback unless configured) checks the tenant
-and an optional shared secret, refuses oversized bodies, and only records the notification:
+and an optional shared secret, refuses oversized bodies (counted while they are read, so a
+chunked body of any size costs at most MAX_BODY of memory), slow bodies and deeply nested
+JSON, and only records the notification:
 duplicates (the same contextId) and any order are harmless. The runner then re-reads each
 resource from Visma, applies it to DUELL per the master setting, and posts notification
 feedback.
@@ -13,6 +15,7 @@ says what to do about it (DUELL's own FAQ).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import AsyncIterator, Iterable
@@ -29,7 +32,8 @@ from starlette.routing import Route
 from core.store import Store, utcnow
 
 SECRET_HEADER = "X-Duvi-Webhook-Secret"
-MAX_BODY = 16 * 1024
+MAX_BODY = 16 * 1024  # a Visma notification is a few hundred bytes
+BODY_TIMEOUT = 10.0  # seconds to receive a whole body: a slow sender must not hold a slot
 ENTITY_OF_PATH = {"customer": "customer", "inventory": "product"}
 
 
@@ -61,15 +65,19 @@ def receiver_app(
                 return JSONResponse({"error": "wrong or missing shared secret"}, 401)
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
             return JSONResponse({"error": "body too large"}, 413)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                raw = await _bounded_body(request)
+        except TimeoutError:
+            return JSONResponse({"error": "body too slow"}, 408)
+        if raw is None:
             return JSONResponse({"error": "body too large"}, 413)
         try:
             body = json.loads(raw)
             context_id = str(body["contextId"])
             tenant = str(body.get("TenantId") or body.get("tenantId") or "")
             uri = str(body["resourceUri"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # nesting: RecursionError
             return JSONResponse({"error": "not a Visma notification"}, 400)
         if tenant not in allowed:
             return JSONResponse({"error": "unknown tenant"}, 403)
@@ -89,6 +97,33 @@ def receiver_app(
         return JSONResponse({"accepted": cur.rowcount == 1, "duplicate": cur.rowcount == 0}, 202)
 
     return Starlette(routes=[Route("/webhooks/visma", notify, methods=["POST"])])
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, read chunk by chunk and counted as it comes: None as soon as it passes
+    MAX_BODY (the rest is never read), whatever Content-Length said or did not say."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def prune_inbox(store: Store, keep_days: int, *, batch: int = 500) -> int:
+    """Handled notifications older than `keep_days` (pending ones wait, whatever their age);
+    Visma does not resend a notification that old, so its duplicate check needs it no more."""
+    from core.eventlog import days_ago
+
+    with store.write():
+        cur = store.conn.execute(
+            "DELETE FROM webhook_inbox WHERE rowid IN (SELECT rowid FROM webhook_inbox "
+            "WHERE state IN ('applied', 'failed') AND received_at < ? LIMIT ?)",
+            [days_ago(keep_days), batch],
+        )
+    return cur.rowcount
 
 
 @dataclass(frozen=True)

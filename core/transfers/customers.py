@@ -63,12 +63,20 @@ class InvoiceCustomers:
                 else None,
             )
         )
+        if self._index is not None:  # a later invoice's customer must see the one just made
+            index, by_number = self._index
+            index.add(number, keys, owner=duell_id)
+            by_number[number] = from_duell(customer)
         return self._link(duell_id, number)
 
     async def _match(self, customer: Customer, keys: Keys) -> str | None:
         """The one Visma customer the keys point at, if any; several are a conflict."""
         index, by_number = await self._visma_customers()
-        match = index.match(keys, allow_duplicates=self.dept.settings.allow_duplicate_customers)
+        match = index.match(
+            keys,
+            allow_duplicates=self.dept.settings.allow_duplicate_customers,
+            owner=str(customer.customer_id),
+        )
         if match.warning:
             self.log.warning(
                 f"customer '{customer.name}': {match.warning}",
@@ -86,7 +94,11 @@ class InvoiceCustomers:
                 match.key or "",
             )
             raise DataError(
-                f"customer '{customer.name}' has {len(match.conflict)} candidates in "
+                f"customer '{customer.name}' matches Visma customer {match.conflict[0]} by "
+                f"{match.key}, which is DUELL customer {match.held_by}'s: a person decides "
+                "between the candidates"
+                if match.held_by is not None
+                else f"customer '{customer.name}' has {len(match.conflict)} candidates in "
                 f"Visma with the same {match.key}",
                 "resolve the duplicate-customer conflict, then retry the invoice",
             )
@@ -97,7 +109,10 @@ class InvoiceCustomers:
         if self._index is None:
             customers = [c async for c in self.visma.list_customers()]
             self._index = (
-                CustomerIndex((c.number, visma_keys(c)) for c in customers),
+                CustomerIndex(
+                    ((c.number, visma_keys(c)) for c in customers),
+                    {lk.visma_id: lk.duell_id for lk in self.links.all()},
+                ),
                 {c.number: from_visma(c) for c in customers},
             )
         return self._index
@@ -106,4 +121,6 @@ class InvoiceCustomers:
         self.links.save_many([Link(duell_id, visma_number, None)])
         assert self._linked is not None
         self._linked[duell_id] = visma_number
+        if self._index is not None:
+            self._index[0].owners.setdefault(visma_number, duell_id)
         return visma_number
