@@ -100,11 +100,13 @@ class Departments:
             db.table("departments").upsert(
                 {"id": department_id, "name": name, "created_at": now, "updated_at": now}, pk="id"
             )
-        record(self.store, "department.add", department_id=department_id, after={"name": name})
+            record(self.store, "department.add", department_id=department_id, after={"name": name})
 
     def save_settings(self, department_id: str, settings: DepartmentSettings) -> None:
-        before = self.get(department_id)
+        # The before, the change and its audit entry in one transaction: two saves at once
+        # are audited in the order they were made, each with the value it replaced.
         with self.store.write() as db:
+            before = self.get(department_id)
             db.table("department_settings").upsert(
                 {
                     "department_id": department_id,
@@ -113,13 +115,13 @@ class Departments:
                 },
                 pk="department_id",
             )
-        record(
-            self.store,
-            "settings.save",
-            department_id=department_id,
-            before=before.settings.model_dump(mode="json") if before else None,
-            after=settings.model_dump(mode="json"),
-        )
+            record(
+                self.store,
+                "settings.save",
+                department_id=department_id,
+                before=before.settings.model_dump(mode="json") if before else None,
+                after=settings.model_dump(mode="json"),
+            )
 
     # -- VAT mapping -------------------------------------------------------------------------
 
@@ -142,8 +144,8 @@ class Departments:
         saft_code: str | None = None,
     ) -> None:
         key = rate_key(rate)
-        before = self.vat_mappings(department_id).get(Decimal(key))
-        with self.store.write() as db:
+        with self.store.write() as db:  # before, change and audit entry together
+            before = self.vat_mappings(department_id).get(Decimal(key))
             if visma_vat_id is None:
                 db.table("vat_mappings").delete_where(
                     "department_id = ? AND duell_rate = ?", [department_id, key]
@@ -159,14 +161,14 @@ class Departments:
                     },
                     pk=("department_id", "duell_rate"),
                 )
-        record(
-            self.store,
-            "vat_mapping.set",
-            department_id=department_id,
-            target=f"{key} %",
-            before=before.visma_vat_id if before else None,
-            after=visma_vat_id,
-        )
+            record(
+                self.store,
+                "vat_mapping.set",
+                department_id=department_id,
+                target=f"{key} %",
+                before=before.visma_vat_id if before else None,
+                after=visma_vat_id,
+            )
 
     # -- account map -------------------------------------------------------------------------
 
@@ -177,8 +179,8 @@ class Departments:
         return {**DEFAULT_ACCOUNTS, **{r["key"]: r["account"] for r in rows}}
 
     def set_account(self, department_id: str, key: str, account: str) -> None:
-        before = self.account_map(department_id).get(key)
-        with self.store.write() as db:
+        with self.store.write() as db:  # before, change and audit entry together
+            before = self.account_map(department_id).get(key)
             db.table("account_maps").upsert(
                 {
                     "department_id": department_id,
@@ -188,14 +190,14 @@ class Departments:
                 },
                 pk=("department_id", "key"),
             )
-        record(
-            self.store,
-            "account_map.set",
-            department_id=department_id,
-            target=key,
-            before=before,
-            after=account,
-        )
+            record(
+                self.store,
+                "account_map.set",
+                department_id=department_id,
+                target=key,
+                before=before,
+                after=account,
+            )
 
     # -- credentials (secrets file, never the database) --------------------------------------
 
