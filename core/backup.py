@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ConfigError, StoreError
+from core.errors import ConfigError, StoreError, write_failed
 from core.fsutil import write_new_private_with
 from core.store import Store, open_error
 
@@ -63,11 +63,15 @@ def backup(database: Path, out: Path) -> Backup:
                 f"{out} already exists", "name a new file: a backup never replaces one"
             ) from None
         except sqlite3.DatabaseError as exc:
+            if "full" in str(exc).lower():  # the copy's disk, not the database's: say which
+                exc_full = OSError(errno.ENOSPC, str(exc))
+                raise write_failed(exc_full, f"the backup {out}", "") from None
             raise open_error(database, exc) from None
         except OSError as exc:
-            raise ConfigError(
-                f"cannot write the backup to {out}: {exc.strerror or exc}",
-                "name a file in an existing directory this user can write, with free space",
+            raise write_failed(
+                exc,
+                f"the backup {out}",
+                "name a file in an existing directory this user can write",
             ) from None
     return Backup(out, out.stat().st_size, version, counted[0])
 

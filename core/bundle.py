@@ -5,7 +5,8 @@ dependencies. Every member is scrubbed once more for every known secret before i
 
 The archive is a new file, 0600 from its first byte: written to a temp file beside it and linked
 into place, never over an existing file or through a symlink, and never at the database's, the
-secrets' or the config's path (an `--out` typo must not destroy the ledger)."""
+secrets' or the config's path (an `--out` typo must not destroy the ledger). An `--out` that
+is a directory gets a new file in it, named by the UTC time (issue 16, item 9)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from core.config import Settings, config_file_path, dotenv_path, explain
 from core.departments import Departments
-from core.errors import ConfigError
+from core.errors import ConfigError, write_failed
 from core.fsutil import write_new_private
 from core.ledger import Ledger, State
 from core.redact import redactor
@@ -114,19 +115,28 @@ def build_bundle(
     except FileExistsError:  # appeared since bundle_target looked
         raise _exists(out) from None
     except OSError as exc:
-        raise ConfigError(
-            f"cannot write the support bundle {out}: {exc.strerror}",
-            "choose a directory you can write with --out",
+        raise write_failed(
+            exc, f"the support bundle {out}", "choose a directory you can write with --out"
         ) from None
     return out
 
 
+def bundle_name() -> str:
+    """A new bundle's file name: its UTC time, so bundles sort and never collide by the clock's
+    zone (two within one second: the second is refused, never written over the first)."""
+    return f"duvi-support-{datetime.now(UTC):%Y%m%d-%H%M%SZ}.tar.gz"
+
+
 def bundle_target(settings: Settings, out: Path | None) -> Path:
-    """Where the bundle goes, refused (ConfigError, exit 3) when that would replace a file."""
+    """Where the bundle goes, refused (ConfigError, exit 3) when that would replace a file.
+    `out` names the new file, or an existing directory (not a symlink to one) to put a new,
+    named file in; None: <home>/bundles."""
     if out is None:
         directory = settings.home / "bundles"
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return directory / f"duvi-support-{datetime.now():%Y%m%d-%H%M%S}.tar.gz"
+        return directory / bundle_name()
+    if out.is_dir() and not out.is_symlink():
+        out = out / bundle_name()
     protected = {
         "database": [settings.database]
         + [settings.database.with_name(settings.database.name + x) for x in _SQLITE_SIDECARS],
@@ -162,11 +172,6 @@ def _same_place(a: Path, b: Path) -> bool:
 
 
 def _exists(out: Path) -> ConfigError:
-    if out.is_dir() and not out.is_symlink():
-        return ConfigError(
-            f"--out {out} is a directory; a support bundle never overwrites a file",
-            f"name a new file in it, e.g. --out {out / 'duvi-support.tar.gz'}",
-        )
     return ConfigError(
         f"--out {out} is already there; a support bundle never overwrites a file",
         "name a new file, or leave out --out for one under <home>/bundles",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.exceptions import SettingsError
 
 from core.errors import ConfigError
 
@@ -129,12 +131,14 @@ class Settings(BaseSettings):
     retention_event_days: int = Field(
         default=90,
         ge=1,
+        le=36500,  # a century; more overflows a date (OverflowError, not a message)
         description="Days the event log (and handled webhook notifications) are kept; the "
         "ledger and the audit trail are kept for ever.",
     )
     retention_http_days: int = Field(
         default=14,
         ge=1,
+        le=36500,  # a century; more overflows a date (OverflowError, not a message)
         description="Days the HTTP log (every call with its redacted bodies) is kept.",
     )
     webhook_host: str = Field(
@@ -296,10 +300,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_EXAMPLES = {"keymap": """, e.g. DUVI_KEYMAP='{"run-now": "r"}'"""}
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings, turning every validation problem into one clear ConfigError."""
     try:
         return Settings(**overrides)
+    except SettingsError as exc:  # a value that is not even JSON, before validation
+        found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
+        field, source = found.groups() if found else ("(settings)", "")
+        where = f"DUVI_{field.upper()}" if source.startswith(("Env", "DotEnv")) else field
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        raise ConfigError(
+            f"invalid settings: {where} is not valid JSON{cause}",
+            f"write it as JSON{_EXAMPLES.get(field, '')}, or unset it; check your DUVI_* "
+            f"environment and {dotenv_path()}",
+        ) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -18,6 +18,7 @@ purpose) which of these it is. tests/test_errors.py walks the hierarchy to keep 
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:  # the console imports this module: no httpx at start-up
@@ -78,6 +79,10 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer duvi; we refuse to touch it."""
 
 
+class StorageError(StoreError):
+    """The disk or filesystem refused: full, read-only, failing, or not ours."""
+
+
 class StoreBusyError(StoreError):
     """Another process held the write lock for longer than we are willing to wait."""
 
@@ -115,3 +120,27 @@ class BusyError(DuviError):
 
 class DepartmentBusy(BusyError):
     """Another run (the runner, a console, a `duvi sync`) holds the department's lease."""
+
+
+def write_failed(exc: OSError, what: str, remedy: str) -> DuviError:
+    """What a person can do when writing `what` (e.g. "the backup /x/y.db") failed with `exc`.
+
+    A full disk or a read-only filesystem is the disk's trouble (StorageError, exit 4): free
+    space, or remount; never "use another directory" (moving duvi's home away is what loses a
+    ledger, finding D6). Anything else (a missing directory, a directory, no permission) is
+    the path given: ConfigError (exit 3) with `remedy`."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        full = (
+            "this user's disk quota is used up" if exc.errno == errno.EDQUOT else "the disk is full"
+        )
+        return StorageError(
+            f"cannot write {what}: {full} ({exc.strerror})",
+            "free space on its filesystem (df -h) and run again; nothing was written",
+        )
+    if exc.errno == errno.EROFS:
+        return StorageError(
+            f"cannot write {what}: its filesystem is mounted read-only",
+            "remount it writable (a disk error can make the system remount it read-only: see "
+            "dmesg) and run again; nothing was written",
+        )
+    return ConfigError(f"cannot write {what}: {exc.strerror or exc}", remedy)

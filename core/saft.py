@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -151,6 +151,55 @@ def _dec(el: etree._Element, name: str) -> Decimal:
         ) from None
 
 
+# xs:date and xs:time may carry a timezone (2026-11-10+01:00, 21:36:00Z). A cash register's
+# dates and times are its own local calendar and clock (SAF-T Cash Register: "local time"),
+# which is what duvi books by; the zone is dropped, never converted: converting would move a
+# Z-report taken just after midnight to another business day. Inferred: the SAF-T
+# documentation does not say what a zone on these elements means.
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+_TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _bad_value(el: etree._Element, name: str, value: str | None, source: str) -> SaftError:
+    return SaftError(
+        f"{source}: element {_element_path(el)}/{name} (line {el.sourceline}) holds "
+        f"{value!r}, which duvi cannot read as a {'date' if 'Date' in name else 'time'}",
+        "export the file again from DUELL; if it still fails, send it to DUELL support "
+        "with this message",
+    )
+
+
+def _date(el: etree._Element, name: str, source: str) -> datetime:
+    """An xs:date as the midnight that starts it (see _DATE for a timezone)."""
+    value = _text(el, name)
+    found = _DATE.fullmatch(value or "")
+    try:
+        if found is None:
+            raise ValueError(value)
+        year, month, day = (int(g) for g in found.groups())
+        return datetime(year, month, day)
+    except ValueError:  # a valid xs:date Python cannot hold (year 0, 10000, negative)
+        raise _bad_value(el, name, value, source) from None
+
+
+def _time_of_day(el: etree._Element, name: str, source: str) -> timedelta:
+    """An xs:time as the time since midnight; absent: midnight. 24:00:00 is a valid xs:time
+    (XML Schema 1.0: the end of the day, the same instant as 00:00:00 of the next) and is read
+    as that instant: a Z-report taken "at 24:00" on the 10th closed the 10th, so its closing
+    time is the 11th at 00:00 while its business date stays reportDate's (the 10th); read as
+    00:00:00 it would be the start of the day it closed."""
+    value = _text(el, name)
+    if value is None:
+        return timedelta(0)
+    found = _TIME.fullmatch(value)
+    if found is None:
+        raise _bad_value(el, name, value, source)
+    h, m, sec = (int(g) for g in found.groups())
+    if (h, m, sec) == (24, 0, 0) or (h < 24 and m < 60 and sec < 60):
+        return timedelta(hours=h, minutes=m, seconds=sec)
+    raise _bad_value(el, name, value, source)
+
+
 def _zreport(
     event: etree._Element, report: etree._Element, department_id: str, source: str
 ) -> ZReport:
@@ -191,15 +240,12 @@ def _zreport(
         for g in report.iterfind(f"{q}reportArtGroups/{q}reportArtGroup")
         if _dec(g, "artGroupAmnt") or _text(g, "artGroupID") != "-"
     ]
-    taken = datetime.combine(
-        date.fromisoformat(_text(event, "eventDate") or ""),
-        datetime.strptime((_text(event, "eventTime") or "00:00:00")[:8], "%H:%M:%S").time(),
-    )
+    taken = _date(event, "eventDate", source) + _time_of_day(event, "eventTime", source)
     return ZReport(
         department_id=department_id,
         z_number=z_number,
         register_id=_text(report, "registerID") or "1",
-        business_date=date.fromisoformat(_text(report, "reportDate") or ""),
+        business_date=_date(report, "reportDate", source).date(),
         closed_at=taken,
         sales=sales,
         returns_gross=_dec(report, "reportReturnAmnt"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from core.errors import ConfigError
+from core.errors import ConfigError, write_failed
 from core.fsutil import check_private, write_private
 
 
@@ -48,7 +48,7 @@ class SecretsFile:
     def set(self, department_id: str, name: str, value: SecretStr) -> None:
         data = self._load()
         data.setdefault(department_id, {})[name] = value.get_secret_value()
-        write_private(self.path, json.dumps(data, indent=2).encode())
+        self._write(data)
 
     def delete(self, department_id: str, name: str | None = None) -> None:
         data = self._load()
@@ -56,7 +56,18 @@ class SecretsFile:
             data.pop(department_id, None)
         else:
             data.get(department_id, {}).pop(name, None)
-        write_private(self.path, json.dumps(data, indent=2).encode())
+        self._write(data)
+
+    def _write(self, data: dict[str, dict[str, str]]) -> None:
+        try:
+            write_private(self.path, json.dumps(data, indent=2).encode())
+        except OSError as exc:  # the file as it was is kept: written beside it, then renamed
+            raise write_failed(
+                exc,
+                f"the secrets file {self.path}",
+                "check that its directory exists and this user can write it; the file was "
+                "left as it was",
+            ) from None
 
     def all_values(self) -> list[str]:
         """Every secret in the file, for scanners that prove none leaked."""

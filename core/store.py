@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from core.errors import SchemaTooNewError, StoreBusyError, StoreError
+from core.errors import SchemaTooNewError, StorageError, StoreBusyError, StoreError
 from core.fsutil import check_private, write_new_private_with
 from core.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -238,10 +238,6 @@ class NotDuviDatabaseError(StoreError):
 
 class EmptyDatabaseError(StoreError):
     """A 0-byte file where the database should be: a truncated database, not a new one."""
-
-
-class StorageError(StoreError):
-    """The disk or filesystem refused: full, read-only, failing, or not ours."""
 
 
 def _create_if_missing(path: Path) -> None:

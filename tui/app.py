@@ -93,6 +93,7 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         assert self._load is not None
         try:
             settings = self._load()
+            refuse_unknown_bindings(settings.keymap)
         except DuviError as exc:
             self.startup_error = exc  # printed by the launcher once the terminal is back
             self.call_from_thread(self.exit, return_code=exc.exit_code)
@@ -108,3 +109,46 @@ class DuviApp(ShowsWorkerErrors, App[None]):
     def on_unmount(self) -> None:
         if self.api is not None:
             self.api.close()
+
+
+def binding_ids() -> set[str]:
+    """Every binding id the console's app, screens and widgets declare: what `keymap` can name."""
+    import importlib
+    import pkgutil
+
+    from textual.dom import DOMNode
+
+    import tui.screens
+    import tui.widgets
+
+    for package in (tui.screens, tui.widgets):  # a screen not opened yet is not imported yet
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    ids: set[str] = set()
+    classes: list[type] = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        ids |= {b.id for b in vars(cls).get("BINDINGS", ()) if isinstance(b, Binding) and b.id}
+    return ids
+
+
+def refuse_unknown_bindings(keymap: dict[str, str]) -> None:
+    """Textual ignores a keymap entry whose id no binding has: a typo would silently leave the
+    key as it was. Refused at start, like any other bad setting (exit 3)."""
+    if not keymap:
+        return
+    from core.errors import ConfigError
+
+    known = binding_ids()
+    unknown = sorted(set(keymap) - known)
+    if unknown:
+        from difflib import get_close_matches
+
+        guesses = [g for u in unknown for g in get_close_matches(u, known, n=1)]
+        raise ConfigError(
+            f"invalid settings: keymap names {', '.join(map(repr, unknown))}, which no "
+            "console binding has",
+            (f"did you mean {', '.join(map(repr, guesses))}? " if guesses else "")
+            + "correct the id or remove it from keymap (DUVI_KEYMAP or config.toml)",
+        )

@@ -45,11 +45,25 @@ def _register_screenshots(app: typer.Typer) -> None:
     ) -> None:
         """SVG screenshots of every main screen at 120x36, from the sandbox."""
         import asyncio
+        import os
         from pathlib import Path
 
+        from core.errors import ConfigError, write_failed
         from tui.screenshots import take
 
-        for path in asyncio.run(take(Path(out))):
+        target = Path(out)
+        if not out or (os.path.lexists(target) and not target.is_dir()):
+            raise ConfigError(
+                f"--out {out!r} is not a directory", "name a directory (it is made if missing)"
+            )
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            paths = asyncio.run(take(target))
+        except OSError as exc:
+            raise write_failed(
+                exc, f"screenshots to {out}", "name a directory this user can write"
+            ) from None
+        for path in paths:
             typer.echo(str(path))
 
 

@@ -10,17 +10,31 @@ import typer
 
 from core.cli.context import settings
 from core.cli.doctor import doctor_checks
+from core.errors import ConfigError
+
+# How far back --since can reach: a century covers any installation's history; further is
+# beyond what a date can hold (year 1) and would be an OverflowError, not a message.
+MAX_SINCE = timedelta(days=36500)
 
 
 def parse_since(value: str) -> timedelta:
-    """7d, 12h, 30m -> a timedelta."""
+    """7d, 12h, 30m -> a timedelta, positive and at most MAX_SINCE."""
     units = {"d": "days", "h": "hours", "m": "minutes"}
+    usage = f"{value!r}: use e.g. 7d, 12h or 30m"
     try:
-        return timedelta(**{units[value[-1]]: float(value[:-1])})
+        amount = float(value[:-1])
+        unit = units[value[-1]]
     except (KeyError, ValueError, IndexError):
+        raise typer.BadParameter(usage, param_hint="--since") from None
+    if not 0 <= amount < float("inf") or amount * _SECONDS[unit] > MAX_SINCE.total_seconds():
         raise typer.BadParameter(
-            f"{value!r}: use e.g. 7d, 12h or 30m", param_hint="--since"
-        ) from None
+            f"{usage}, from 0 up to {MAX_SINCE.days}d (a century: everything duvi has)",
+            param_hint="--since",
+        )
+    return timedelta(**{unit: amount})
+
+
+_SECONDS = {"days": 86400, "hours": 3600, "minutes": 60}
 
 
 def audit_cmd(
@@ -52,7 +66,10 @@ def support_bundle_cmd(
     ctx: typer.Context,
     dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
     since: Annotated[str, typer.Option(help="How much log: 7d, 12h, 30m.")] = "7d",
-    out: Annotated[str | None, typer.Option("--out", help="The archive to write.")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="The new archive, or a directory to write a new one in."),
+    ] = None,
 ) -> None:
     """One archive for escalation; every secret masked."""
     from pathlib import Path
@@ -61,6 +78,8 @@ def support_bundle_cmd(
     from core.runtime import Runtime
 
     window = parse_since(since)
+    if out is not None and not out.strip():  # Path("") is the working directory
+        raise ConfigError("--out is empty", "name a new file or a directory, or leave out --out")
     with Runtime.open(settings(ctx)) as rt:
         target = None if out is None else bundle_target(rt.settings, Path(out))  # before doctor
         checks = [c.as_dict() for c in doctor_checks(rt, dept, False, 36)]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from core import boot
-from core.cli.context import run_async, settings
+from core.cli.context import run_async, settings, stored_int
 
 app = typer.Typer(help="Duplicate-customer and product-number conflicts.")
 
@@ -42,7 +42,13 @@ def conflicts_list(
 @app.command("resolve")
 def conflicts_resolve(
     ctx: typer.Context,
-    conflict_id: Annotated[int, typer.Argument(help="The conflict number (#).")],
+    conflict_id: Annotated[
+        int,
+        typer.Argument(
+            help="The conflict number (#).",
+            callback=stored_int("no conflict has that number; see `duvi conflicts list`"),
+        ),
+    ],
     link: Annotated[str | None, typer.Option(help="Link to this candidate.")] = None,
     merge: Annotated[str | None, typer.Option(help="Merge into this candidate.")] = None,
     field: Annotated[

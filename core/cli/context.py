@@ -15,6 +15,10 @@ if TYPE_CHECKING:  # the settings stack (pydantic) is imported when first needed
 
 T = TypeVar("T")
 
+# SQLite's INTEGER is 64-bit: a run id, a conflict number or a count beyond it names nothing
+# duvi stores, and SQLite itself would refuse it (OverflowError, not a message).
+SQLITE_INT_MAX = 2**63 - 1
+
 # The console gets how to load the settings, not the settings: it paints its first frame
 # first, then loads them (pydantic is a third of the start-up time).
 ConsoleLauncher = Callable[[Callable[[], "Settings"]], None]
@@ -42,3 +46,16 @@ def settings(ctx: typer.Context) -> Settings:
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def stored_int(nothing: str) -> Callable[[int | None], int | None]:
+    """A typer callback for an integer option that goes to the store: one beyond SQLite's
+    INTEGER is a usage error (exit 2) saying `nothing` (what such a number means and what
+    to do), not an OverflowError."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and not -SQLITE_INT_MAX - 1 <= value <= SQLITE_INT_MAX:
+            raise typer.BadParameter(f"{value} is out of range: {nothing}")
+        return value
+
+    return check

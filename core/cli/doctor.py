@@ -41,7 +41,12 @@ def doctor_cmd(
         bool, typer.Option("--integrity", help="Also run PRAGMA integrity_check.")
     ] = False,
     stale_hours: Annotated[
-        int, typer.Option(help="Z-reports older than this should be confirmed.")
+        int,
+        typer.Option(
+            min=1,
+            max=876_000,
+            help="Z-reports older than this should be confirmed (a century at most).",
+        ),
     ] = 36,
 ) -> None:
     """Every check with its remedy. Exit 0 ok, 1 warnings, 2 failures."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import settings
+from core.cli.context import SQLITE_INT_MAX, settings, stored_int
 
 if TYPE_CHECKING:
     from core.eventlog import Event, Level
@@ -39,9 +39,25 @@ def log_cmd(
     entity: Annotated[
         str | None, typer.Option("--entity", "-e", help="zreport, invoice, product...")
     ] = None,
-    run: Annotated[int | None, typer.Option("--run", help="Sync run id.")] = None,
+    run: Annotated[
+        int | None,
+        typer.Option(
+            "--run",
+            help="Sync run id.",
+            callback=stored_int("no run has an id that large; `duvi log` shows the run ids"),
+        ),
+    ] = None,
     grep: Annotated[str | None, typer.Option("--grep", "-g", help="Full-text search.")] = None,
-    lines: Annotated[int, typer.Option("--lines", "-n", min=1, help="How many events.")] = 50,
+    lines: Annotated[
+        int,
+        typer.Option(
+            "--lines",
+            "-n",
+            min=1,
+            help="How many events.",
+            callback=stored_int(f"give at most {SQLITE_INT_MAX}"),
+        ),
+    ] = 50,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new events.")
     ] = False,

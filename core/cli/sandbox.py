@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from core.errors import ConfigError, write_failed
+
 app = typer.Typer(help="The built-in simulation of DUELL and Visma.net.")
 
 
@@ -74,7 +76,13 @@ def sandbox_world(
     from core.sandbox.world import generate
 
     world = generate(seed, products=products, customers=customers, days=days, invoices=invoices)
-    for path in world.write(Path(out)):
+    try:
+        written = world.write(Path(out))
+    except OSError as exc:
+        raise write_failed(
+            exc, f"the world to {out!r}", "name a directory (new, or one of yours) to write into"
+        ) from None
+    for path in written:
         typer.echo(str(path))
 
 
@@ -99,5 +107,12 @@ def sandbox_saft(
     data = export_zreports(
         reports, company_ident=company["org_number"], company_name=company["name"]
     )
-    Path(out).write_bytes(data)
+    if not out.strip():  # Path("") is the working directory
+        raise ConfigError("--out is empty", "name the file to write")
+    try:
+        Path(out).write_bytes(data)
+    except OSError as exc:
+        raise write_failed(
+            exc, f"the SAF-T file {out!r}", "name a file in an existing directory you can write"
+        ) from None
     typer.echo(f"{out}: {len(reports)} Z-reports of department {dept}")

@@ -1,0 +1,257 @@
+"""Issue 20, item 7: every bad input a one-line error with its exit code (findings C3-C5, U2,
+U5, U6 of ../shared/docs/findings/2026-12-red.md): huge numbers and dates, bad `--out` paths,
+DUVI_KEYMAP, SAF-T dates with a timezone and 24:00:00, a full or read-only disk, corrupt
+ledger and department rows, refused actions in the audit trail, `release` on a stock key.
+
+The command line runs in-process (`core.cli.run`, as tests/test_attacks_db.py does): an
+exception that escapes it is the traceback a person would have seen, and fails the test."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from core.cli import run as cli
+from core.config import load_settings
+from core.errors import EXIT_CONFIG, EXIT_DATA, EXIT_USAGE
+from core.runtime import Runtime
+from tests.served import ROOT
+from tests.test_attacks_db import refused
+
+HUGE = str(10**23)
+
+
+def duvi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real `duvi` (for what runs before core's command line: the console, screenshots)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """A bad option: click's usage error, exit 2, and no traceback (nothing escapes `run`)."""
+    code = cli(list(argv))
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and "Traceback" not in err, err
+    return " ".join(err.replace("│", " ").split())  # the box's lines, joined
+
+
+def make_home() -> None:
+    Runtime.open(load_settings()).close()
+
+
+# -- 1. huge numbers and dates ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (("log", "-n", HUGE), "give at most 9223372036854775807"),
+        (("log", "--run", HUGE), "no run has an id that large"),
+        (("conflicts", "resolve", HUGE, "--ignore"), "see `duvi conflicts list`"),
+        (("audit", "--since", "1e308d"), "from 0 up to 36500d"),
+        (("audit", "--since", "99999999999d"), "from 0 up to 36500d"),
+        (("audit", "--since", "infd"), "from 0 up to 36500d"),
+        (("audit", "--since", "1000000d"), "from 0 up to 36500d"),
+        (("audit", "--since", "-5d"), "from 0 up to 36500d"),
+        (("support-bundle", "--since", "infd"), "from 0 up to 36500d"),
+        (("doctor", "--stale-hours", HUGE), "--stale-hours"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else None,
+)
+def test_huge_numbers_and_dates_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], says: str
+) -> None:
+    """C5: OverflowError tracebacks (SQLite's 64-bit INTEGER, timedelta, the year 1)."""
+    make_home()
+    assert says in usage_error(capsys, *argv)
+
+
+def test_the_limits_themselves_still_work(capsys: pytest.CaptureFixture[str]) -> None:
+    make_home()
+    assert cli(["log", "-n", str(2**63 - 1), "--run", str(2**63 - 1)]) == 0
+    assert cli(["audit", "--since", "36500d"]) == 0
+
+
+def test_a_retention_beyond_a_date_is_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DUVI_RETENTION_EVENT_DAYS", "99999999999")
+    code, err = refused(capsys, "config")
+    assert code == EXIT_CONFIG and "retention_event_days" in err
+
+
+# -- 2. --out paths --------------------------------------------------------------------------
+
+
+def test_support_bundle_into_a_directory_writes_a_new_named_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16, item 9: `--out DIR` was IsADirectoryError, then refused; now a new archive in
+    it, named by its UTC time, 0600; a file path as before."""
+    make_home()
+    target = tmp_path / "escalation"
+    target.mkdir()
+    assert cli(["support-bundle", "--out", str(target)]) == 0
+    written = Path(capsys.readouterr().out.strip())
+    assert written.parent == target
+    assert re.fullmatch(r"duvi-support-\d{8}-\d{6}Z\.tar\.gz", written.name), written.name
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    with tarfile.open(written) as tar:
+        assert "duvi-support/doctor.json" in tar.getnames()
+    named = tmp_path / "b.tar.gz"
+    assert cli(["support-bundle", "--out", str(named)]) == 0 and named.is_file()
+
+
+def test_bad_out_paths_are_one_line_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """C5: IsADirectoryError / FileNotFoundError / PermissionError tracebacks. /sys refuses new
+    files even to root: the unwritable directory."""
+    make_home()
+    existing = tmp_path / "existing"
+    existing.write_text("keep me")
+    cases = {
+        "support-bundle": [tmp_path / "missing" / "b.tgz", Path("/sys/b.tgz"), existing],
+        "backup": [tmp_path / "missing" / "b.db", Path("/sys/b.db"), tmp_path, existing],
+    }
+    for command, outs in cases.items():
+        for out in outs:
+            code, err = refused(capsys, command, "--out", str(out))
+            assert code == EXIT_CONFIG and "→" in err, (command, out, err)
+    code, err = refused(capsys, "support-bundle", "--out", "")
+    assert code == EXIT_CONFIG and "--out is empty" in err
+    assert existing.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "home"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "unwritable", "empty"])
+def test_sandbox_saft_to_a_bad_path_is_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    out = {
+        "missing": str(tmp_path / "missing" / "z.xml"),
+        "directory": str(tmp_path),
+        "unwritable": "/sys/z.xml",
+        "empty": "",
+    }[kind]
+    code, err = refused(capsys, "sandbox", "saft", "--dept", "1", "--out", out)
+    assert code == EXIT_CONFIG, err
+
+
+def test_sandbox_world_over_a_file_is_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    existing = tmp_path / "world"
+    existing.write_text("keep me")
+    small = ("--products", "5", "--customers", "5", "--days", "1", "--invoices", "0")
+    code, err = refused(capsys, "sandbox", "world", "--out", str(existing), *small)
+    assert code == EXIT_CONFIG and "cannot write the world" in err
+    assert existing.read_text() == "keep me"
+
+
+def test_screenshots_to_a_file_is_exit_3(tmp_path: Path) -> None:
+    existing = tmp_path / "shots"
+    existing.write_text("keep me")
+    r = duvi("screenshots", "--out", str(existing))
+    assert r.returncode == EXIT_CONFIG and "is not a directory" in r.stderr, r.stderr
+    assert existing.read_text() == "keep me"
+
+
+# -- 3. DUVI_KEYMAP --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["notjson", "[1]", '{"run-now": 5}'])
+def test_a_keymap_that_is_not_a_json_object_is_exit_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """C5: `DUVI_KEYMAP=notjson duvi transfers` was a pydantic_settings.SettingsError
+    traceback (load_settings caught only ValidationError)."""
+    monkeypatch.setenv("DUVI_KEYMAP", value)
+    code, err = refused(capsys, "transfers")
+    assert code == EXIT_CONFIG and "keymap" in err.lower()
+
+
+@pytest.mark.slow  # 2 s: the console, started twice
+def test_the_console_refuses_a_bad_keymap_at_start() -> None:
+    r = duvi(env={"DUVI_KEYMAP": '{"run_now": "x"}'})  # a typo Textual would ignore
+    assert r.returncode == EXIT_CONFIG, r.stderr
+    assert "keymap names 'run_now'" in r.stderr and "did you mean 'run-now'" in r.stderr
+    r = duvi(env={"DUVI_KEYMAP": "notjson"})
+    assert r.returncode == EXIT_CONFIG and "DUVI_KEYMAP is not valid JSON" in r.stderr
+
+
+def test_a_keymap_of_known_ids_is_accepted() -> None:
+    from tui.app import binding_ids, refuse_unknown_bindings
+
+    assert {"run-now", "quit", "transfers", "release"} <= binding_ids()
+    refuse_unknown_bindings({"run-now": "x", "quit": "ctrl+x"})
+
+
+# -- 4. SAF-T dates and times ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_zreport() -> bytes:
+    from core.duell.client import zreport_from_wire
+    from core.saft import export_zreports
+    from core.sandbox.world import generate
+
+    world = generate(0, products=10, customers=10, days=1, invoices=0)
+    report = zreport_from_wire(world.zreports["1"][0], "1")
+    data = export_zreports([report], company_ident="998877665", company_name="Garnbua AS")
+    assert b"<reportDate>2026-11-27</reportDate>" in data  # what the cases below replace
+    assert b"<eventDate>2026-11-27</eventDate><eventTime>21:40:00</eventTime>" in data.replace(
+        b"\n", b""
+    ).replace(b" ", b"")
+    return data
+
+
+@pytest.mark.parametrize("zone", ["+01:00", "Z", "-14:00"])
+def test_a_saft_date_with_a_timezone_is_its_date(one_zreport: bytes, zone: str) -> None:
+    """C5: `<reportDate>2026-10-29+14:00</reportDate>` (a valid xs:date) was ValueError."""
+    from core.saft import read_zreports
+
+    data = one_zreport.replace(b"2026-11-27<", f"2026-11-27{zone}<".encode())
+    data = data.replace(b"21:40:00<", f"21:40:00{zone}<".encode())
+    (z,) = read_zreports(data, "1")
+    assert str(z.business_date) == "2026-11-27" and str(z.closed_at) == "2026-11-27 21:40:00"
+
+
+def test_a_saft_time_of_24_00_is_the_end_of_its_day(one_zreport: bytes) -> None:
+    """C5: `<eventTime>24:00:00</eventTime>` (a valid xs:time) was ValueError. The end of the
+    27th is the 28th at 00:00; the business date stays reportDate's."""
+    from core.saft import read_zreports
+
+    (z,) = read_zreports(one_zreport.replace(b">21:40:00<", b">24:00:00<"), "1")
+    assert str(z.closed_at) == "2026-11-28 00:00:00" and str(z.business_date) == "2026-11-27"
+
+
+@pytest.mark.parametrize("value", ["10000-01-01", "-0001-01-01"])
+def test_a_valid_xs_date_python_cannot_hold_is_a_data_error(
+    one_zreport: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """Valid xs:dates (the schema passes them) beyond Python's years: a one-line DataError
+    naming the file, the element and the value."""
+    make_home()
+    bad = tmp_path / "z.xml"
+    bad.write_bytes(
+        one_zreport.replace(b">2026-11-27</reportDate>", f">{value}</reportDate>".encode())
+    )
+    code, err = refused(capsys, "import", "saft", str(bad), "-d", "1", "--no-transfer")
+    assert code == EXIT_DATA, err
+    assert str(bad) in err and "eventReport/reportDate" in err and repr(value) in err
