@@ -280,19 +280,28 @@ def file_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError | None:
     """What a person can do about an SQLite error that is about the file, not the query; None
     for the others (a bug, a constraint), which stay as they are."""
     text = str(exc).lower()
-    if any(s in text for s in ("disk i/o error", "unable to open", "readonly", "read-only")):
+    fs_trouble = ("disk i/o error", "unable to open", "readonly", "read-only")
+    if any(s in text for s in fs_trouble) and _filesystem(path) == "read-only":
+        return StorageError(
+            f"cannot use database {path}: its filesystem is mounted read-only ({exc})",
+            "remount it writable (a disk error can make the system remount it read-only: see "
+            "dmesg) and run again; do not start a new database elsewhere: this one is kept as "
+            "it is",
+        )
+    if "full" in text or (any(s in text for s in fs_trouble) and _filesystem(path) == "full"):
+        # A nearly full disk fails SQLite's -wal or -shm with "disk I/O error", not "full".
+        return StorageError(
+            f"database {path}: the disk is full ({exc})",
+            "free space on its filesystem (df -h) and run again; what was written before is "
+            "kept, the unfinished change was undone",
+        )
+    if any(s in text for s in fs_trouble):
         return StorageError(
             f"cannot use database {path}: {exc} (a read-only or failing filesystem, or a file "
             "of another user)",
             "check that the filesystem is mounted writable, the disk healthy (dmesg) and the "
             "file and its directory owned by this user; do not start a new database elsewhere: "
             "this one is kept as it is",
-        )
-    if "full" in text:
-        return StorageError(
-            f"database {path}: {exc}",
-            "free space on its filesystem (df -h) and run again; what was written before is "
-            "kept, the unfinished change was undone",
         )
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         if _header(path) != SQLITE_MAGIC:
@@ -304,6 +313,24 @@ def file_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError | None:
         return DamagedDatabaseError(
             f"database {path} is damaged ({exc})", DAMAGED_REMEDY.format(path=path)
         )
+    return None
+
+
+# Below this much free space a "disk I/O error" is the full disk (SQLite grows its -wal and
+# -shm files in 32 KiB steps and more); a failing disk with room left is said as failing.
+NEARLY_FULL = 1 << 20
+
+
+def _filesystem(path: Path) -> str | None:
+    """ "read-only" or "full" when the filesystem holding `path` is; None otherwise or unknown."""
+    try:
+        fs = os.statvfs(path.parent)
+    except OSError:
+        return None
+    if fs.f_flag & os.ST_RDONLY:
+        return "read-only"
+    if fs.f_bavail * fs.f_frsize < NEARLY_FULL or fs.f_favail == 0:
+        return "full"
     return None
 
 

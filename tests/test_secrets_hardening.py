@@ -257,7 +257,9 @@ def test_the_bundle_never_overwrites_nor_follows_a_symlink(rt: Runtime, tmp_path
     link.symlink_to(victim)
     dangling = tmp_path / "dangling.tar.gz"
     dangling.symlink_to(tmp_path / "created-through-the-link")
-    for out in (existing, link, dangling, tmp_path):
+    to_a_directory = tmp_path / "dirlink"  # a directory is written into; a link to one is not
+    to_a_directory.symlink_to(tmp_path)
+    for out in (existing, link, dangling, to_a_directory):
         with pytest.raises(ConfigError) as exc:
             bundle(rt, out)
         assert exc.value.exit_code == EXIT_CONFIG and "never overwrites" in exc.value.message
