@@ -66,17 +66,25 @@ def build_bundle(
                 "credentials": {"set": depts.credentials(d.id) is not None},
             }
         )
+    setup += [
+        {"id": b.department_id, "unreadable": b.problem}
+        for b in depts.unreadable()
+        if not department_id or b.department_id == department_id
+    ]
     where, params = "ts >= ?", [cutoff]
     if department_id:
         where += " AND department_id = ?"
         params.append(department_id)
     events = rt.store.query(f"SELECT * FROM events WHERE {where} ORDER BY id", params)
     calls = rt.store.query(f"SELECT * FROM http_calls WHERE {where} ORDER BY id", params)
+    ledger = Ledger(rt.store)
     attention = [
         {k: (str(v) if k == "state" else v) for k, v in r.__dict__.items()}
-        for r in Ledger(rt.store).rows(
-            department_id, states=(State.FAILED, State.ATTENTION, State.SENT)
-        )
+        for r in ledger.rows(department_id, states=(State.FAILED, State.ATTENTION, State.SENT))
+    ]
+    attention += [  # a row duvi cannot read is what support most needs to see
+        {"key": b.key, "department_id": b.department_id, "state": "unreadable", "error": b.problem}
+        for b in ledger.unreadable(department_id)
     ]
     versions = {
         "duvi": version("duvi"),

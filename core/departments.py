@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from core.audit import record
+from core.errors import StoreError
 from core.models import Department, DepartmentSettings
 from core.secrets import SecretsFile
 from core.store import Store, utcnow
@@ -61,19 +62,60 @@ class VatMapping:
     saft_code: str | None
 
 
+class UnreadableDepartment(StoreError):
+    """A department whose stored settings duvi cannot read (the row was edited or damaged)."""
+
+    def __init__(self, department_id: str, problem: str) -> None:
+        self.department_id, self.problem = department_id, problem
+        super().__init__(
+            f"the settings of department {department_id} cannot be read: {problem}",
+            "duvi leaves this department alone and works on with the others; correct the row "
+            "with sqlite3 (`SELECT settings FROM department_settings WHERE department_id = "
+            f"'{department_id}'`) or restore the database from a backup (README: restoring)",
+        )
+
+
+# `list` is a method of Departments: inside the class the builtin is shadowed.
+_Rows = list[dict[str, Any]]
+_Unreadable = list[UnreadableDepartment]
+
+
 class Departments:
     def __init__(self, store: Store, secrets: SecretsFile) -> None:
         self.store = store
         self.secrets = secrets
 
     def list(self) -> list[Department]:
-        rows = self.store.query(
+        """Every department duvi can read. One whose stored settings cannot be read is left
+        out (never the end of every department's work: finding C3); `unreadable()` names it
+        and `get()` of it says so."""
+        out = []
+        for row in self._rows():
+            try:
+                out.append(self._department(row))
+            except UnreadableDepartment:
+                continue
+        return out
+
+    def unreadable(self) -> _Unreadable:
+        """The departments `list()` leaves out, each with what is wrong."""
+        found = []
+        for row in self._rows():
+            try:
+                self._department(row)
+            except UnreadableDepartment as bad:
+                found.append(bad)
+        return found
+
+    def _rows(self) -> _Rows:
+        return self.store.query(
             "SELECT d.id, d.name, s.settings FROM departments d "
             "LEFT JOIN department_settings s ON s.department_id = d.id ORDER BY d.id"
         )
-        return [self._department(r) for r in rows]
 
     def get(self, department_id: str) -> Department | None:
+        """The department; UnreadableDepartment (one line, exit 4) if its settings cannot be
+        read."""
         rows = self.store.query(
             "SELECT d.id, d.name, s.settings FROM departments d LEFT JOIN department_settings s "
             "ON s.department_id = d.id WHERE d.id = ?",
@@ -83,12 +125,19 @@ class Departments:
 
     @staticmethod
     def _department(row: dict[str, Any]) -> Department:
-        settings = (
-            DepartmentSettings.model_validate_json(row["settings"])
-            if row["settings"]
-            else (DepartmentSettings())
-        )
-        return Department(id=row["id"], name=row["name"], settings=settings)
+        try:
+            settings = (
+                DepartmentSettings.model_validate_json(row["settings"])
+                if row["settings"]
+                else (DepartmentSettings())
+            )
+            return Department(id=row["id"], name=row["name"], settings=settings)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise UnreadableDepartment(
+                row["id"], f"{where + ': ' if where else ''}{first['msg']}"
+            ) from None
 
     def is_set_up(self, department_id: str) -> bool:
         dept = self.get(department_id)

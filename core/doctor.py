@@ -100,6 +100,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
         )
     )
     checks.append(home_mode_check(rt.settings.home))
+    checks += unreadable_rows_check(rt)
     checks.append(growth_check(rt))
     beat = rt.store.query("SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'")
     limit = rt.settings.sync_interval_minutes * 60 * 2
@@ -137,6 +138,33 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             )
         checks.append(_backing_off(beat[0]["info"]))
     return checks
+
+
+def unreadable_rows_check(rt: Runtime) -> list[Check]:
+    """Ledger rows and department settings duvi cannot read (edited or damaged): each is left
+    alone while the rest works on. Shown only when there are any (a row of its own, not an
+    "ok" line on every doctor screen)."""
+    from core.ledger import UNREADABLE_REMEDY
+
+    rows = Ledger(rt.store).unreadable()
+    depts = Departments(rt.store, rt.secrets).unreadable()
+    if not rows and not depts:
+        return []
+    found = [f"department {d.department_id}: its settings ({d.problem})" for d in depts]
+    found += [f"ledger row {r.key}: {r.problem}" for r in rows]
+    remedy = (depts[0] if depts else rows[0]).remedy
+    if rows and depts:
+        remedy = UNREADABLE_REMEDY.format(key=rows[0].key) + "; the same for the settings"
+    return [
+        Check(
+            "db.rows",
+            "Stored rows readable",
+            Status.FAIL,
+            f"{len(found)} cannot be read and are left alone: " + "; ".join(found),
+            remedy,
+            records=[*(d.department_id for d in depts), *(r.key for r in rows)],
+        )
+    ]
 
 
 def growth_check(rt: Runtime, *, days: int = 7) -> Check:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.errors import StoreError
 from core.leases import Lease, Leases
 from core.store import Store, utcnow
 
@@ -48,19 +49,61 @@ class LedgerRow:
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> LedgerRow:
+        """The row as duvi reads it; UnreadableRow when a column holds what duvi never writes
+        (the file was edited or damaged)."""
+        try:
+            state = State(r["state"])
+        except ValueError:
+            raise UnreadableRow(r, f"unknown state {r['state']!r}") from None
+        try:
+            payload = json.loads(r["payload"] or "{}")
+        except ValueError as exc:
+            raise UnreadableRow(r, f"its payload is not JSON ({exc})") from None
+        if not isinstance(payload, dict):
+            raise UnreadableRow(r, "its payload is not a JSON object")
+        if r["source_id"] is None:
+            raise UnreadableRow(r, "its source_id is NULL")
+        if state == State.CONFIRMED and not r["visma_number"]:
+            raise UnreadableRow(r, "it is confirmed without Visma's number")
         return cls(
             r["key"],
             r["department_id"],
             r["kind"],
             r["source_id"],
-            State(r["state"]),
+            state,
             r["visma_number"],
             r["attempts"] or 0,
-            json.loads(r["payload"] or "{}"),
+            payload,
             r["last_error"],
             r["created_at"],
             r["updated_at"],
         )
+
+
+class UnreadableRow(StoreError):
+    """A ledger row duvi cannot read. It is never sent; every other row works on: `rows()`
+    leaves it out, `unreadable()` and doctor name it, `get()` of its key says so."""
+
+    def __init__(self, row: dict[str, Any], problem: str) -> None:
+        self.key, self.department_id, self.problem = row["key"], row["department_id"], problem
+        super().__init__(
+            f"ledger row {self.key} cannot be read: {problem}",
+            UNREADABLE_REMEDY.format(key=self.key),
+        )
+
+
+UNREADABLE_REMEDY = (
+    "duvi leaves it alone (never sends it) and works on with the other rows; correct the row "
+    "with sqlite3 (`SELECT * FROM ledger WHERE key = '{key}'`) or restore the database from a "
+    "backup (README: restoring)"
+)
+# What from_row refuses, found by SQLite (a scan in C, no payload parsed in Python); each
+# candidate is then read by from_row, which has the last word.
+_SUSPECT = (
+    "SELECT * FROM ledger WHERE (state NOT IN ({states}) OR source_id IS NULL "
+    "OR (state = 'confirmed' AND COALESCE(visma_number, '') = '') OR (payload IS NOT NULL AND "
+    "CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object' ELSE 1 END))"
+)
 
 
 OPEN = (State.PENDING, State.SENT)  # what a worker may still move; the rest waits for a person
@@ -77,8 +120,24 @@ class Ledger:
         self.fence = fence
 
     def get(self, key: str) -> LedgerRow | None:
+        """The row of `key`; UnreadableRow (one line, exit 4) when it cannot be read."""
         rows = self.store.query("SELECT * FROM ledger WHERE key = ?", [key])
         return LedgerRow.from_row(rows[0]) if rows else None
+
+    def unreadable(self, department_id: str | None = None) -> list[UnreadableRow]:
+        """The rows `rows()` leaves out, each with what is wrong with it."""
+        sql = _SUSPECT.format(states=", ".join(f"'{s}'" for s in State))
+        params: list[Any] = []
+        if department_id is not None:
+            sql += " AND department_id = ?"
+            params.append(department_id)
+        found = []
+        for r in self.store.query(sql + " ORDER BY key", params):
+            try:
+                LedgerRow.from_row(r)
+            except UnreadableRow as bad:
+                found.append(bad)
+        return found
 
     def register(
         self, key: str, department_id: str, kind: str, source_id: str, payload: dict[str, Any]
@@ -170,10 +229,13 @@ class Ledger:
         if states:
             sql += f" AND state IN ({', '.join('?' * len(states))})"
             params += list(states)
-        return [
-            LedgerRow.from_row(r)
-            for r in self.store.query(sql + " ORDER BY created_at, key", params)
-        ]
+        out = []
+        for r in self.store.query(sql + " ORDER BY created_at, key", params):
+            try:
+                out.append(LedgerRow.from_row(r))
+            except UnreadableRow:
+                continue  # one damaged row never stops the others; unreadable() names it
+        return out
 
     def cursor(self, department_id: str, entity: str) -> str | None:
         rows = self.store.query(

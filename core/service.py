@@ -36,6 +36,8 @@ def department_ids(rt: Runtime, dept: str | None) -> list[str]:
     depts = Departments(rt.store, rt.secrets)
     ids = [d.id for d in depts.list() if depts.is_set_up(d.id)]
     if dept is None:
+        for bad in depts.unreadable():  # skipped, never the end of the others' work
+            rt.log.warning(f"{bad.message}; skipped", department_id=bad.department_id)
         return ids
     if depts.get(dept) is None:
         raise ConfigError(

@@ -339,3 +339,90 @@ def test_a_full_or_read_only_disk_is_exit_4_and_says_so(tmp_path: Path) -> None:
             name,
             err,
         )
+
+
+# -- 6. a corrupt ledger row, a corrupt department -------------------------------------------
+
+
+def corrupt(home: Path, *statements: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(home / "duvi.db")
+    with conn:
+        for sql in statements:
+            conn.execute(sql)
+    conn.close()
+
+
+def raw_ledger(home: Path) -> list[tuple[object, ...]]:
+    import sqlite3
+
+    conn = sqlite3.connect(home / "duvi.db")
+    try:
+        return conn.execute("SELECT * FROM ledger ORDER BY key").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow  # 8 s: a sandbox installation and six commands on it
+def test_a_corrupt_row_is_reported_and_the_rest_works(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """C3: one corrupt ledger row (payload '{not json', state 'bogus') broke `transfers`,
+    `doctor` and `support-bundle`; one corrupt settings row of department 2 stopped `sync -d 1`
+    and `doctor` too (Departments.list() raised). Now each bad row is named (transfers lists
+    it as unreadable, doctor's finding gives the key and the remedy, the bundle carries it),
+    never sent or moved, and everything else works; the bad department, addressed, is one
+    line (exit 4)."""
+    import json
+
+    from tests.test_cli import sandbox_installation
+
+    sandbox_installation()
+    assert cli(["sync", "-d", "1", "-e", "zreports"]) == 0
+    capsys.readouterr()
+    corrupt(
+        home,
+        "UPDATE department_settings SET settings = '{bad' WHERE department_id = '2'",
+        "UPDATE ledger SET payload = '{not json' WHERE key = 'DUELL-Z-1-1100'",
+        "UPDATE ledger SET state = 'bogus' WHERE key = 'DUELL-Z-1-1101'",
+        "UPDATE ledger SET visma_number = NULL WHERE key = 'DUELL-Z-1-1102'",  # confirmed
+    )
+    before = raw_ledger(home)
+    bad_keys = ["DUELL-Z-1-1100", "DUELL-Z-1-1101", "DUELL-Z-1-1102"]
+
+    assert cli(["transfers"]) == 1  # listed; the unreadable ones need a person
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "3 ledger row(s) cannot be read" in err
+    assert "DUELL-Z-1-1103" in out and "confirmed" in out
+    for key in bad_keys:
+        assert re.search(rf"{key}\s+unreadable", out), out
+    assert "unknown state 'bogus'" in out and "confirmed without Visma's number" in out
+
+    assert cli(["transfers", "--json"]) == 1
+    listed = {r["key"]: r["state"] for r in json.loads(capsys.readouterr().out)}
+    assert {k: listed[k] for k in bad_keys} == dict.fromkeys(bad_keys, "unreadable")
+
+    assert cli(["doctor", "--json"]) == 2  # a failure: the finding
+    (finding,) = [c for c in json.loads(capsys.readouterr().out) if c["id"] == "db.rows"]
+    assert finding["records"] == ["2", *bad_keys]
+    assert "department 2: its settings" in finding["found"] and "sqlite3" in finding["remedy"]
+
+    bundle = tmp_path / "b.tar.gz"
+    assert cli(["support-bundle", "--out", str(bundle)]) == 0
+    with tarfile.open(bundle) as tar:
+        member = tar.extractfile("duvi-support/ledger_attention.json")
+        assert member is not None
+        unreadable = [r["key"] for r in json.loads(member.read()) if r["state"] == "unreadable"]
+    assert unreadable == bad_keys
+    capsys.readouterr()
+
+    assert cli(["sync", "-d", "1", "-e", "zreports"]) == 0  # department 1 works on
+    assert cli(["sync", "-e", "zreports"]) == 0  # all: department 2 skipped, with a warning
+    capsys.readouterr()
+    assert cli(["log", "--level", "warning", "--grep", "skipped"]) == 0
+    assert "the settings of department 2 cannot be read" in capsys.readouterr().out
+    for argv in (["sync", "-d", "2", "-e", "zreports"], ["doctor", "-d", "2"]):
+        code, err = refused(capsys, *argv)
+        assert code == 4 and "the settings of department 2 cannot be read" in err, err
+    assert raw_ledger(home) == before  # never sent, never moved

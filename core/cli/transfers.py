@@ -30,24 +30,32 @@ def transfers_cmd(
         except ValueError:
             raise typer.BadParameter(f"unknown state {state!r}", param_hint="--state") from None
     with Runtime.open(settings(ctx)) as rt:
-        rows = Ledger(rt.store).rows(dept, states=states)
+        ledger = Ledger(rt.store)
+        rows = ledger.rows(dept, states=states)
+        bad = ledger.unreadable(dept) if states is None else []  # listed, never hidden
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        k: (str(v) if k == "state" else v)
-                        for k, v in r.__dict__.items()
-                        if k != "payload"
-                    }
-                    for r in rows
-                ],
-                indent=2,
-            )
-        )
-        return
-    for r in rows:
-        typer.echo(f"{r.key:<28} {r.state:<10} {r.visma_number or '':<8} {r.last_error or ''}")
+        listed = [
+            {k: (str(v) if k == "state" else v) for k, v in r.__dict__.items() if k != "payload"}
+            for r in rows
+        ]
+        listed += [
+            {
+                "key": b.key,
+                "department_id": b.department_id,
+                "state": "unreadable",
+                "last_error": b.message,
+            }
+            for b in bad
+        ]
+        typer.echo(json.dumps(listed, indent=2))
+    else:
+        for r in rows:
+            typer.echo(f"{r.key:<28} {r.state:<10} {r.visma_number or '':<8} {r.last_error or ''}")
+        for b in bad:
+            typer.echo(f"{b.key:<28} {'unreadable':<10} {'':<8} {b.problem}")
+    if bad:
+        typer.echo(f"{len(bad)} ledger row(s) cannot be read → {bad[0].remedy}", err=True)
+        raise typer.Exit(1)
 
 
 def release_cmd(
