@@ -86,26 +86,37 @@ async def import_saft(
     connections: Connections | None = None,
 ) -> list[Outcome]:
     """Z-reports from a SAF-T Cash Register file, registered and (unless told not) sent."""
+    from core.audit import record
     from core.saft import read_zreports
 
     refuse_if_read_only(rt, "importing")
-    reports = read_zreports(path, dept_id)
+    path = path.absolute()  # the audit trail names the file, wherever it was typed from
     departments = Departments(rt.store, rt.secrets)
     dept = departments.get(dept_id)
     if dept is None:
         raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+    reports = read_zreports(path, dept_id)
     ledger = Ledger(rt.store)
     from core.accounting import zreport_key
 
     def register() -> None:
+        new = 0
         for z in reports:
-            ledger.register(
+            new += ledger.register(
                 zreport_key(dept_id, z.z_number),
                 dept_id,
                 ZREPORT,
                 str(z.z_number),
                 z.model_dump(mode="json"),
             )
+        # Audited once done (a refused import, busy or of a bad file, is not an import).
+        record(
+            rt.store,
+            "import.saft",
+            department_id=dept_id,
+            target=str(path),
+            after={"zreports": len(reports), "new": new, "send": send},
+        )
         rt.log.info(
             f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
         )
@@ -219,6 +230,7 @@ async def sync_master_data(
 ) -> Any:
     """Products or customers of one department, per its master setting; `first_time` is the
     explicit first pull from Visma into DUELL, whatever the master."""
+    from core.audit import record
     from core.models import Master
     from core.store import utcnow
     from core.sync.customers import CustomerSync
@@ -227,6 +239,8 @@ async def sync_master_data(
 
     refuse_if_read_only(rt, f"syncing {entity}")
     async with department_session(rt, dept_id, connections, within=session, lease=True) as s:
+        if first_time:  # once the lease is held: a refused pull is not audited as done
+            record(rt.store, "pull.first_time", department_id=dept_id, target=entity)
         dept = s.dept
         cls = ProductSync if entity == "products" else CustomerSync
         sync = cls(rt.store, dept, s.departments, s.visma, s.duell, rt.log)

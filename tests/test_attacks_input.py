@@ -426,3 +426,82 @@ def test_a_corrupt_row_is_reported_and_the_rest_works(
         code, err = refused(capsys, *argv)
         assert code == 4 and "the settings of department 2 cannot be read" in err, err
     assert raw_ledger(home) == before  # never sent, never moved
+
+
+# -- 7. refused actions are not audited as done ----------------------------------------------
+
+
+def audited(action: str) -> list[dict[str, object]]:
+    from datetime import timedelta
+
+    from core.audit import entries_since
+
+    with Runtime.open(load_settings()) as rt:
+        return [r for r in entries_since(rt.store, timedelta(days=1)) if r["action"] == action]
+
+
+def test_refused_pulls_and_imports_are_not_audited(
+    one_zreport: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """U6: `duvi pull products -d 999` (no such department) was audited as pull.first_time,
+    `duvi import saft /nonexistent.xml -d 1` as import.saft, and so was either beside a run
+    holding the department (refused, busy). The import is audited once done, with the file's
+    absolute path (it was the path as typed)."""
+    from core.leases import Leases
+    from tests.test_cli import sandbox_installation
+
+    sandbox_installation()
+    saft = tmp_path / "z.xml"
+    saft.write_bytes(one_zreport)
+    assert refused(capsys, "pull", "products", "-d", "999")[0] == EXIT_CONFIG
+    assert refused(capsys, "import", "saft", str(tmp_path / "none.xml"), "-d", "1")[0] == 6
+    assert refused(capsys, "import", "saft", "z.xml", "-d", "999")[0] == EXIT_CONFIG
+    with Runtime.open(load_settings()) as rt:
+        leases = Leases(rt.store, "somehost:1")
+        assert leases.acquire("department:1", ttl=600)
+        assert refused(capsys, "pull", "products", "-d", "1")[0] == 7
+        assert refused(capsys, "import", "saft", "z.xml", "-d", "1")[0] == 7
+        assert audited("pull.first_time") == audited("import.saft") == []
+        leases.release("department:1")
+    assert cli(["import", "saft", "z.xml", "-d", "1", "--no-transfer"]) == 0
+    (entry,) = audited("import.saft")
+    assert entry["target"] == str(saft) and entry["department_id"] == "1"
+
+
+# -- 8. release knows stock keys -------------------------------------------------------------
+
+
+def test_release_refuses_a_stock_issue_and_an_unknown_kind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """U5: `duvi release DUELL-STOCK-1-… --yes` called the invoice release endpoint with the
+    issue's number (an unrelated invoice of that number would have been released for good).
+    Stock issues are released when transferred (a stock row is confirmed only then): refused,
+    as is a kind duvi does not release; neither reaches Visma. Already fixed for stock before
+    this change (tests/test_transfers.py); the unknown kind fell through to the invoice."""
+    from core.ledger import Ledger
+    from tests.test_cli import sandbox_installation
+
+    sandbox_installation()
+    with Runtime.open(load_settings()) as rt:
+        ledger = Ledger(rt.store)
+        for key, kind in (("DUELL-STOCK-1-2026-11-27", "stock"), ("DUELL-X-1-1", "voucher")):
+            ledger.register(key, "1", kind, "1", {"date": "2026-11-27"})
+            with rt.store.write():
+                rt.store.conn.execute(
+                    "UPDATE ledger SET state = 'confirmed', visma_number = 'IS000001' "
+                    "WHERE key = ?",
+                    [key],
+                )
+        calls = rt.store.query("SELECT count(*) AS n FROM http_calls")[0]["n"]
+    code, err = refused(capsys, "release", "DUELL-STOCK-1-2026-11-27", "--yes")
+    assert code == EXIT_DATA and "is a stock issue: it was released when" in err
+    code, err = refused(capsys, "release", "DUELL-X-1-1", "--yes")
+    assert code == EXIT_DATA and "a 'voucher' transfer, which duvi does not release" in err
+    code, err = refused(capsys, "release", "NOPE", "--yes")
+    assert code == EXIT_DATA and "no transfer 'NOPE'" in err
+    with Runtime.open(load_settings()) as rt:
+        released = rt.store.query(
+            "SELECT count(*) AS n FROM http_calls WHERE id > ? AND path LIKE '%/release'", [calls]
+        )
+    assert released[0]["n"] == 0

@@ -103,7 +103,6 @@ def pull_cmd(
 ) -> None:
     """First-time pull of everything from Visma into DUELL (before switching the master)."""
     from core import boot
-    from core.audit import record
     from core.runtime import Runtime
     from core.service import refuse_if_read_only, sync_master_data
 
@@ -111,7 +110,6 @@ def pull_cmd(
         raise typer.BadParameter("use products or customers", param_hint="ENTITY")
     with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "pulling")
-        record(rt.store, "pull.first_time", department_id=dept, target=entity)
         r = run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
     typer.echo(
         f"{entity}: {r.created} created, {r.updated} updated, {r.unchanged} unchanged, "
@@ -134,13 +132,11 @@ def import_saft_cmd(
     from pathlib import Path
 
     from core import boot
-    from core.audit import record
     from core.runtime import Runtime
     from core.service import RunResult, import_saft, refuse_if_read_only
 
     with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "importing")
-        record(rt.store, "import.saft", department_id=dept, target=file)
         outcomes = run_async(
             import_saft(rt, Path(file), dept, send=not no_transfer, connections=conns)
         )

@@ -114,6 +114,11 @@ class Settlements:
                 f"{key} is a stock issue: it was released when it was transferred",
                 "nothing to do; batches and invoices are the ones released by hand",
             )
+        if row.kind not in (ZREPORT, INVOICE):  # never guess an endpoint: a release is for good
+            raise DataError(
+                f"{key} is a {row.kind!r} transfer, which duvi does not release",
+                "batches (Z-reports) and invoices are the ones released by hand",
+            )
         with about(key):
             if row.kind == ZREPORT:
                 result = await self.visma.release_journal(row.visma_number)
