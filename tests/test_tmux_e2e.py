@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shlex
 import shutil
 import subprocess
@@ -101,13 +102,25 @@ class Tmux:
                 raise AssertionError(f"never saw {texts} on screen:\n{screen}")
             time.sleep(0.1)
 
-    def exit_status(self, timeout: float = 30) -> int:
-        """duvi's exit status, as the pane's shell saw it (128 + N: killed by signal N)."""
-        deadline = time.monotonic() + timeout
-        while not self.status_file.exists():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"duvi did not exit:\n{self.screen()}")
-            time.sleep(0.1)
+    def exit_status(self, hung: float = 600) -> int:
+        """duvi's exit status, as the pane's shell saw it (128 + N: killed by signal N).
+
+        Waits on the pane's shell process itself (a pidfd turns readable when it ends, which
+        is after duvi ended and the status was written), not on the clock: under load quitting
+        took longer than the 30 s this once allowed (issue 20). `hung` only ends a test whose
+        duvi never exits."""
+        pid = int(self.tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}"))
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            pass  # ended already
+        else:
+            try:
+                ended, _, _ = select.select([fd], [], [], hung)
+            finally:
+                os.close(fd)
+            if not ended:
+                raise AssertionError(f"duvi did not exit in {hung:.0f} s:\n{self.screen()}")
         status = int(self.status_file.read_text())
         if status > 128:
             raise AssertionError(f"duvi was killed by signal {status - 128}:\n{self.screen()}")
