@@ -31,9 +31,14 @@ class SecretsFile:
                 f"secrets file {self.path} is not valid JSON ({exc})",
                 "restore it from a backup or delete it and sign in again in setup",
             ) from None
-        if not isinstance(data, dict):
+        shaped = isinstance(data, dict) and all(
+            isinstance(names, dict) and all(isinstance(v, str) for v in names.values())
+            for names in data.values()
+        )
+        if not shaped:  # a string where a department's names should be: AttributeError once
             raise ConfigError(
-                f"secrets file {self.path} must hold a JSON object",
+                f"secrets file {self.path} must hold a JSON object of departments, each an "
+                'object of names and text values ({"1": {"client_token": "..."}})',
                 "restore it from a backup or delete it and sign in again in setup",
             )
         return data

@@ -505,3 +505,23 @@ def test_release_refuses_a_stock_issue_and_an_unknown_kind(
             "SELECT count(*) AS n FROM http_calls WHERE id > ? AND path LIKE '%/release'", [calls]
         )
     assert released[0]["n"] == 0
+
+
+# -- also from C5 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ['{"1": "x"}', '{"1": {"client_token": 5}}', "[]"])
+def test_a_secrets_file_of_the_wrong_shape_is_exit_3(
+    home: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    """C5: secrets.json `{"1": "x"}` was AttributeError: 'str' object has no attribute 'get'."""
+    from core.departments import Departments
+
+    with Runtime.open(load_settings()) as rt:
+        Departments(rt.store, rt.secrets).add("1", "Oslo")
+    secrets = load_settings().secrets
+    secrets.write_text(content)
+    secrets.chmod(0o600)
+    code, err = refused(capsys, "sync", "-d", "1", "-e", "zreports")
+    assert code == EXIT_CONFIG and f"secrets file {secrets} must hold" in err
+    assert secrets.read_text() == content
