@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -140,6 +141,7 @@ async def serve_forever(
         for sig in signals:
             loop.add_signal_handler(sig, stop.set)
     tenants = _tenants(rt)
+    sock = _listen(s.webhook_host, s.webhook_port, RECEIVER_CONNECTIONS * 2)
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -165,14 +167,32 @@ async def serve_forever(
     try:
         with quiet_floods():
             await asyncio.gather(
-                server.serve(),
+                server.serve(sockets=[sock]),
                 Runner(rt, connections=connections).run_forever(stop),
                 stop_server(),
                 reap_slow_connections(server, stop),
             )
     finally:
+        sock.close()
         for sig in signals:
             loop.remove_signal_handler(sig)
+
+
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    """The receiver's socket, bound before anything starts: a port in use (a second `duvi
+    run`) is one line, exit 3; uvicorn's own bind ends in SystemExit(3) inside a task, a
+    60-line traceback (finding C5)."""
+    from core.errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=backlog)
+    except OSError as exc:
+        raise ConfigError(
+            f"the webhook receiver cannot listen on {host}:{port}: {exc.strerror or exc}",
+            "another `duvi run` may be running (see `duvi doctor`); stop it, or set "
+            "webhook_port (DUVI_WEBHOOK_PORT) to a free port",
+        ) from None
 
 
 def _tenants(rt: Runtime) -> set[str]:

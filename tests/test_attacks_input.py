@@ -525,3 +525,18 @@ def test_a_secrets_file_of_the_wrong_shape_is_exit_3(
     code, err = refused(capsys, "sync", "-d", "1", "-e", "zreports")
     assert code == EXIT_CONFIG and f"secrets file {secrets} must hold" in err
     assert secrets.read_text() == content
+
+
+def test_a_second_runner_on_the_same_port_is_one_line_exit_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """C5: a second `duvi run` on the same webhook_port was "Task exception was never
+    retrieved … SystemExit: 3", a 60-line traceback."""
+    import socket
+
+    make_home()
+    with socket.create_server(("127.0.0.1", 0)) as taken:  # the first runner's port
+        monkeypatch.setenv("DUVI_WEBHOOK_PORT", str(taken.getsockname()[1]))
+        code, err = refused(capsys, "run")
+    assert code == EXIT_CONFIG and "cannot listen on 127.0.0.1:" in err
+    assert "another `duvi run`" in err
