@@ -91,11 +91,11 @@ async def import_saft(
 
     refuse_if_read_only(rt, "importing")
     path = path.absolute()  # the audit trail names the file, wherever it was typed from
+    reports = read_zreports(path, dept_id)
     departments = Departments(rt.store, rt.secrets)
     dept = departments.get(dept_id)
     if dept is None:
         raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
-    reports = read_zreports(path, dept_id)
     ledger = Ledger(rt.store)
     from core.accounting import zreport_key
 
