@@ -159,7 +159,7 @@ class Runner:
             report.transferred[dept.id] = exc.result.outcomes
             report.errors[dept.id] = str(exc)
             if exc.unavailable:
-                self._back_off(dept.id, exc.message, exc.remedy)
+                self._back_off(dept.id, exc.message, exc.remedy, run_id=exc.result.run_id)
             else:  # the service answered: the failed records wait, the rest went on
                 self._recovered(dept.id)
         except LeaseLost as exc:  # another worker has it now: not a service to back off from
@@ -173,7 +173,15 @@ class Runner:
             report.errors[dept.id] = str(exc)
             self._back_off(dept.id, exc.message, exc.remedy)
 
-    def _back_off(self, dept_id: str, message: str, remedy: str, *, tb: str | None = None) -> None:
+    def _back_off(
+        self,
+        dept_id: str,
+        message: str,
+        remedy: str,
+        *,
+        tb: str | None = None,
+        run_id: int | None = None,
+    ) -> None:
         now = datetime.now(UTC)
         before = self.backoff.get(dept_id)
         failures = (before.failures if before else 0) + 1
@@ -198,6 +206,7 @@ class Runner:
             f"{message}; next try in {delay // 60:.0f} min, at {at:%H:%M} UTC",
             department_id=dept_id,
             entity="runner",
+            run_id=run_id,
             data=data,
         )
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli.context import settings
+from core.cli.context import runtime
 from core.cli.doctor import doctor_checks
 
 
@@ -31,10 +31,9 @@ def audit_cmd(
 ) -> None:
     """Who changed what, when, from where (with before and after)."""
     from core.audit import entries_since
-    from core.runtime import Runtime
 
     window = parse_since(since)
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         rows = entries_since(rt.store, window, dept)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -58,10 +57,9 @@ def support_bundle_cmd(
     from pathlib import Path
 
     from core.bundle import build_bundle, bundle_target
-    from core.runtime import Runtime
 
     window = parse_since(since)
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         target = None if out is None else bundle_target(rt.settings, Path(out))  # before doctor
         checks = [c.as_dict() for c in doctor_checks(rt, dept, False, 36)]
         path = build_bundle(rt, target, department_id=dept, since=window, doctor=checks)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from core import boot
-from core.cli.context import run_async, settings
+from core.cli.context import run_async, runtime
 
 app = typer.Typer(help="Duplicate-customer and product-number conflicts.")
 
@@ -21,9 +21,8 @@ def conflicts_list(
 ) -> None:
     """The open conflicts: the incoming record, its candidates and the key that matched."""
     from core.conflicts import Conflicts
-    from core.runtime import Runtime
 
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         items = Conflicts(rt.store).list(dept)
     if as_json:
         typer.echo(
@@ -53,7 +52,6 @@ def conflicts_resolve(
     now: Annotated[bool, typer.Option("--now", help="Apply at once (else: next sync).")] = False,
 ) -> None:
     """Decide a conflict: --link X, --create, --merge X --field name=value, or --ignore."""
-    from core.runtime import Runtime
     from core.service import resolve_conflict
 
     chosen = [
@@ -69,7 +67,7 @@ def conflicts_resolve(
         if not eq:
             raise typer.BadParameter(f"{f!r} is not name=value", param_hint="--field")
         fields[name] = value
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         try:
             c = run_async(
                 resolve_conflict(

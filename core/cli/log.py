@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import settings
+from core.cli.context import runtime
 
 if TYPE_CHECKING:
     from core.eventlog import Event, Level
@@ -49,14 +49,13 @@ def log_cmd(
 ) -> None:
     """Show the event log, newest last; --follow keeps printing as events arrive."""
     from core.eventlog import LogFilter
-    from core.runtime import Runtime
 
     flt = LogFilter(dept, _level(level), entity, run, grep)
 
     def emit(ev: Event) -> None:  # typer.echo flushes: a follower sees each line at once
         typer.echo(json.dumps(ev.as_dict(), ensure_ascii=False) if as_json else _format(ev))
 
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         events = rt.log.page(flt, limit=lines)
         for ev in reversed(events):
             emit(ev)
