@@ -66,6 +66,27 @@ class LogFilter:
     text: str | None = None
 
 
+def event_entities() -> tuple[str, ...]:
+    """What the engine records in an event's entity: the status panel's entities, and the
+    steps and parts that are none of them."""
+    from core.status import Entity
+
+    return (*(e.value for e in Entity), "notification", "transfer", "runner")
+
+
+def entity_named(name: str) -> str:
+    """The events' entity a person means ("products" or "product"); UsageError, with the
+    entities there are, for a name the engine never logs under."""
+    from core.errors import UsageError
+
+    known = event_entities()
+    key = name.strip().lower()
+    for entity in known:
+        if key in (entity, f"{entity}s"):
+            return entity
+    raise UsageError(f"there is no entity {name!r} in the log (the entities: {', '.join(known)})")
+
+
 @dataclass(frozen=True)
 class Event:
     id: int

@@ -15,6 +15,7 @@ from typing import Any
 from core.connections import Connections
 from core.departments import Departments
 from core.errors import ConfigError, DataError, DuviError, exit_code_of
+from core.eventlog import Level, LogFilter
 from core.http import TransientError
 from core.leases import LEASE_TTL, LeaseLost, Leases
 from core.ledger import Ledger, LedgerRow
@@ -34,15 +35,41 @@ def refuse_if_read_only(rt: Runtime, action: str) -> None:
 
 def department_ids(rt: Runtime, dept: str | None) -> list[str]:
     depts = Departments(rt.store, rt.secrets)
-    ids = [d.id for d in depts.list() if depts.is_set_up(d.id)]
     if dept is None:
-        return ids
-    if depts.get(dept) is None:
-        raise ConfigError(
-            f"there is no department {dept!r}",
-            f"known departments: {', '.join(d.id for d in depts.list()) or 'none'}",
-        )
+        return [d.id for d in depts.list() if depts.is_set_up(d.id)]
+    require_department(rt, dept)
     return [dept]
+
+
+def require_department(rt: Runtime, dept: str) -> None:
+    """ConfigError (one line, the known departments in it) when `dept` does not exist."""
+    depts = Departments(rt.store, rt.secrets)
+    if depts.get(dept) is None:
+        known = ", ".join(d.id for d in depts.list()) or "none"
+        raise ConfigError(f"there is no department {dept!r} (the departments: {known})")
+
+
+def log_filter(
+    rt: Runtime,
+    dept: str | None = None,
+    level: Level | None = None,
+    entity: str | None = None,
+    run: int | None = None,
+    text: str | None = None,
+) -> LogFilter:
+    """The event log's filter from what a person typed, each part checked: a department, an
+    entity or a run that does not exist is said so (ConfigError, UsageError), never answered
+    with an empty log."""
+    from core.errors import UsageError
+    from core.eventlog import entity_named
+
+    if dept is not None:
+        require_department(rt, dept)
+    if run is not None and not rt.log.run_exists(run):
+        last = rt.store.query("SELECT max(id) AS m FROM sync_runs")[0]["m"]
+        runs = f"runs 1 to {last}" if last else "no run yet"
+        raise UsageError(f"there is no run {run} (the log has {runs})")
+    return LogFilter(dept, level, entity_named(entity) if entity else None, run, text)
 
 
 async def transfer(

@@ -39,7 +39,9 @@ def log_cmd(
     entity: Annotated[
         str | None, typer.Option("--entity", "-e", help="zreport, invoice, product...")
     ] = None,
-    run: Annotated[int | None, typer.Option("--run", help="Sync run id.")] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", help="One run's events (the id `run N` shows).")
+    ] = None,
     grep: Annotated[str | None, typer.Option("--grep", "-g", help="Full-text search.")] = None,
     lines: Annotated[int, typer.Option("--lines", "-n", min=1, help="How many events.")] = 50,
     follow: Annotated[
@@ -48,14 +50,15 @@ def log_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Show the event log, newest last; --follow keeps printing as events arrive."""
-    from core.eventlog import LogFilter
+    from core.service import log_filter
 
-    flt = LogFilter(dept, _level(level), entity, run, grep)
+    min_level = _level(level)
 
     def emit(ev: Event) -> None:  # typer.echo flushes: a follower sees each line at once
         typer.echo(json.dumps(ev.as_dict(), ensure_ascii=False) if as_json else _format(ev))
 
     with runtime(ctx) as rt:
+        flt = log_filter(rt, dept, min_level, entity, run, grep)
         events = rt.log.page(flt, limit=lines)
         for ev in reversed(events):
             emit(ev)
