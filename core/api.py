@@ -645,6 +645,7 @@ def _log_filter(query: LogQuery) -> Any:
     return LogFilter(
         department_id=query.department_id,
         min_level=Level.parse(query.min_level) if query.min_level else None,
+        run_id=query.run_id,
         text=query.text,
     )
 
