@@ -72,9 +72,7 @@ class LogScreen(DuviScreen):
         return self.department_id if self.only_department else None
 
     def log_query(self) -> LogQuery:
-        return LogQuery(
-            self.shown_department(), LEVELS[self.level_index], self.text, self.run_id
-        )
+        return LogQuery(self.shown_department(), LEVELS[self.level_index], self.text, self.run_id)
 
     def reload(self) -> None:
         table = self.query_one("#log", DataTable)
