@@ -66,8 +66,8 @@ def log_filter(
     if dept is not None:
         require_department(rt, dept)
     if run is not None and not rt.log.run_exists(run):
-        last = rt.store.query("SELECT max(id) AS m FROM sync_runs")[0]["m"]
-        runs = f"runs 1 to {last}" if last else "no run yet"
+        span = rt.store.query("SELECT min(id) AS a, max(id) AS b FROM sync_runs")[0]
+        runs = f"runs {span['a']} to {span['b']}" if span["b"] else "no run yet"
         raise UsageError(f"there is no run {run} (the log has {runs})")
     return LogFilter(dept, level, entity_named(entity) if entity else None, run, text)
 
