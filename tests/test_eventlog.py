@@ -254,6 +254,7 @@ def test_a_repeated_warning_is_logged_once_per_state(log: EventLog) -> None:
     assert warned(log)[5:] == ["dept 2 a"]
 
 
+@pytest.mark.slow  # three syncs of the world's 2,800 products: 19 s on a shared machine
 async def test_a_second_sync_logs_no_repeated_product_warnings(installation) -> None:
     """The sandbox world's products that share a number: the first sync warns about each, the
     second about none, a changed one is warned about again."""
