@@ -11,7 +11,8 @@ database connection). It owns:
 
 Its methods are blocking and meant for the console's worker threads. They return the frozen
 read models of `core.readmodels`, never dicts or engine objects. The first start in sandbox
-mode (the seeded departments) happens in one place: when the runtime opens.
+mode (the seeded departments) happens in one place: core.boot.open_runtime, which every
+entry point (this one and each command) opens its runtime with.
 """
 
 from __future__ import annotations
@@ -95,11 +96,9 @@ class ConsoleApi:
                 raise ConsoleClosedError("the console has closed its engine handle")
             if self._runtime is None:
                 from core import boot
-                from core.runtime import Runtime
 
-                rt = Runtime.open(self.settings)
+                rt = boot.open_runtime(self.settings)  # sandbox: its departments on first use
                 try:
-                    boot.ensure_installation(rt)  # the sandbox's departments, on the first start
                     self._connections = boot.connections(rt)
                 except BaseException:
                     rt.close()
@@ -646,6 +645,7 @@ def _log_filter(query: LogQuery) -> Any:
     return LogFilter(
         department_id=query.department_id,
         min_level=Level.parse(query.min_level) if query.min_level else None,
+        run_id=query.run_id,
         text=query.text,
     )
 

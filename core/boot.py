@@ -80,6 +80,19 @@ def connections(rt: Runtime, *, sandbox: Sandbox | None = None) -> Connections:
     return Connections(rt, lambda: endpoints(settings))
 
 
+def open_runtime(settings: Settings) -> Runtime:
+    """The runtime every entry point opens (each command of the command line, the console,
+    `duvi run`): the store, checked against the settings, with the sandbox's departments
+    created on the first use in sandbox mode, whichever command comes first."""
+    rt = Runtime.open(settings)
+    try:
+        ensure_installation(rt)
+    except BaseException:
+        rt.close()
+        raise
+    return rt
+
+
 def ensure_installation(rt: Runtime) -> bool:
     """The first start in sandbox mode: the sandbox's departments, the first two set up.
     Does nothing outside sandbox mode or once there are departments; returns whether it

@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from core.audit import record
+from core.audit import current_actor, record
+from core.errors import UsageError
 from core.store import Store, utcnow
 
 Action = Literal["link", "create", "merge", "ignore"]
@@ -28,6 +29,8 @@ class Conflict:
     state: str
     resolution: dict[str, Any] | None
     created_at: str
+    resolved_at: str | None = None
+    resolved_by: str | None = None  # who decided (the audit trail has the rest)
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> Conflict:
@@ -43,6 +46,8 @@ class Conflict:
             r["state"],
             json.loads(r["resolution"]) if r["resolution"] else None,
             r["created_at"],
+            r.get("resolved_at"),
+            r.get("resolved_by"),
         )
 
 
@@ -79,6 +84,16 @@ def compare(c: Conflict) -> list[FieldRow]:
             FieldRow(k, LABELS.get(k, k), mine, theirs, [not _same(mine, t) for t in theirs])
         )
     return rows
+
+
+def merge_fields(c: Conflict) -> tuple[str, ...]:
+    """The fields a merge can choose a value for: a customer's vocabulary, or what a product
+    conflict shows."""
+    from core.customer_record import FIELDS
+
+    if c.entity == "customer":
+        return FIELDS
+    return tuple(r.field for r in compare(c))
 
 
 class Conflicts:
@@ -125,8 +140,14 @@ class Conflicts:
         assert found is not None
         return found
 
-    def list(self, department_id: str | None = None, *, state: str = "open") -> list[Conflict]:
-        sql, params = "SELECT * FROM conflicts WHERE state = ?", [state]
+    def list(
+        self, department_id: str | None = None, *, state: str | None = "open"
+    ) -> list[Conflict]:
+        """The conflicts in `state` (None: every one, decided ones too), oldest first."""
+        sql, params = "SELECT * FROM conflicts WHERE 1", []
+        if state is not None:
+            sql += " AND state = ?"
+            params.append(state)
         if department_id is not None:
             sql += " AND department_id = ?"
             params.append(department_id)
@@ -147,6 +168,12 @@ class Conflicts:
         ids = {str(x.get("id")) for x in c.candidates}
         if action in ("link", "merge") and candidate not in ids:
             raise ValueError(f"{candidate!r} is not a candidate of conflict {conflict_id}")
+        unknown = sorted(set(fields or {}) - set(merge_fields(c)))
+        if action == "merge" and unknown:
+            raise UsageError(
+                f"conflict #{conflict_id} has no field {', '.join(map(repr, unknown))} to merge "
+                f"(the fields: {', '.join(merge_fields(c))})"
+            )
         resolution = {"action": action, "candidate": candidate, "fields": fields or {}}
         with self.store.write() as db:
             db.table("conflicts").update(
@@ -155,6 +182,7 @@ class Conflicts:
                     "state": "ignored" if action == "ignore" else "resolved",
                     "resolution": json.dumps(resolution),
                     "resolved_at": utcnow(),
+                    "resolved_by": current_actor()[0],
                 },
             )
             if action in ("link", "merge"):

@@ -3,6 +3,7 @@
 Exit codes are part of the command line's contract (README lists them), so they live here,
 next to the errors that cause them. The hierarchy is by what a person (or a script) does next:
 
+- UsageError (2): an argument naming nothing there is;
 - ConfigError (3): fix the settings, a file's mode, or run without --readonly;
 - StoreError (4): the database itself (newer schema, not duvi's, locked too long);
 - RemoteError (5): DUELL or Visma.net failed or refused; TransientError and
@@ -56,6 +57,13 @@ class DuviError(Exception):
 def exit_code_of(error: DuviError) -> int:
     """The exit code the command line ends with for `error`."""
     return getattr(error, "exit_code", EXIT_INTERNAL)
+
+
+class UsageError(DuviError):
+    """An argument that names nothing there is (an entity the log never records): exit 2,
+    like click's own bad arguments, said in one line with what there is."""
+
+    exit_code = EXIT_USAGE
 
 
 class ConfigError(DuviError):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
@@ -20,6 +22,16 @@ from typing import Any
 from core.batchwriter import BatchWriter
 from core.redact import redactor
 from core.store import Store, utcnow
+
+# The run the current task works for: every event emitted inside `EventLog.run` carries its id,
+# whichever module emits it (a context variable, so that two departments running at once on one
+# event loop, each in its own task, never mix their ids).
+_RUN: ContextVar[int | None] = ContextVar("duvi_run_id", default=None)
+
+
+def current_run() -> int | None:
+    """The id of the run this task works for, if any."""
+    return _RUN.get()
 
 
 class Level(IntEnum):
@@ -52,6 +64,27 @@ class LogFilter:
     entity: str | None = None
     run_id: int | None = None
     text: str | None = None
+
+
+def event_entities() -> tuple[str, ...]:
+    """What the engine records in an event's entity: the status panel's entities, and the
+    steps and parts that are none of them."""
+    from core.status import Entity
+
+    return (*(e.value for e in Entity), "notification", "transfer", "runner")
+
+
+def entity_named(name: str) -> str:
+    """The events' entity a person means ("products" or "product"); UsageError, with the
+    entities there are, for a name the engine never logs under."""
+    from core.errors import UsageError
+
+    known = event_entities()
+    key = name.strip().lower()
+    for entity in known:
+        if key in (entity, f"{entity}s"):
+            return entity
+    raise UsageError(f"there is no entity {name!r} in the log (the entities: {', '.join(known)})")
 
 
 @dataclass(frozen=True)
@@ -124,7 +157,7 @@ class EventLog:
                 int(level),
                 department_id,
                 entity,
-                run_id,
+                run_id if run_id is not None else _RUN.get(),
                 redactor.text(message),
                 json.dumps(redactor.data(data), default=str, ensure_ascii=False) if data else None,
             )
@@ -141,6 +174,67 @@ class EventLog:
 
     def error(self, message: str, **kw: Any) -> None:
         self.emit(Level.ERROR, message, **kw)
+
+    @contextmanager
+    def run(self, department_id: str, what: str, *, origin: str | None = None) -> Iterator[int]:
+        """A run of one department (a sync, a runner's turn, an import, a pull, a resolve
+        applied at once...): a `sync_runs` row, and its id on every event emitted inside (see
+        `duvi log --run`). Inside another run it is that run: one run per top-level action."""
+        outer = _RUN.get()
+        if outer is not None:
+            yield outer
+            return
+        with self.store.write():
+            cur = self.store.conn.execute(
+                "INSERT INTO sync_runs (department_id, entity, trigger, state, started_at) "
+                "VALUES (?, ?, ?, 'running', ?)",
+                [department_id, what, origin, utcnow()],
+            )
+        run_id = cur.lastrowid
+        assert run_id is not None
+        token = _RUN.set(run_id)
+        try:
+            yield run_id
+        except BaseException as exc:
+            _RUN.reset(token)
+            state = "failed" if isinstance(exc, Exception) else "cancelled"
+            with suppress(Exception):  # the run's own error is the one to see
+                self._finish_run(run_id, state, f"{type(exc).__name__}: {exc}")
+            raise
+        _RUN.reset(token)
+        self._finish_run(run_id, "ok", None)
+
+    def _finish_run(self, run_id: int, state: str, error: str | None) -> None:
+        with self.store.write():
+            self.store.conn.execute(
+                "UPDATE sync_runs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+                [state, utcnow(), error, run_id],
+            )
+
+    def run_exists(self, run_id: int) -> bool:
+        return bool(self.store.query("SELECT 1 FROM sync_runs WHERE id = ?", [run_id]))
+
+    @contextmanager
+    def warnings_once(self, department_id: str, entity: str, kind: str) -> Iterator[WarnOnce]:
+        """One full pass over what can raise warnings of `kind` (every product of a
+        department, say): inside it, `warn(key, fingerprint, message)` logs a warning only
+        when its key is new or its fingerprint changed since it was last logged. A pass that
+        ends normally forgets the keys it did not warn about (the cause went away), so a
+        warning that comes back after it was resolved is logged again. A pass cut short
+        forgets nothing: what it did not reach may still stand."""
+        found = self.store.query(
+            "SELECT key, fingerprint FROM warning_states "
+            "WHERE department_id = ? AND entity = ? AND kind = ?",
+            [department_id, entity, kind],
+        )
+        once = WarnOnce(self, department_id, entity, {r["key"]: r["fingerprint"] for r in found})
+        try:
+            yield once
+        except BaseException:
+            with suppress(Exception):  # the pass's own error is the one to see
+                once.save(complete=False, kind=kind)
+            raise
+        once.save(complete=True, kind=kind)
 
     def flush(self) -> int:
         """Commit everything buffered in one transaction; returns how many events."""
@@ -204,6 +298,52 @@ class EventLog:
 
     def count(self) -> int:
         return self.store.query("SELECT count(*) AS n FROM events")[0]["n"]
+
+
+class WarnOnce:
+    """The warnings of one pass (EventLog.warnings_once): each logged once per state."""
+
+    def __init__(
+        self, log: EventLog, department_id: str, entity: str, known: dict[str, str]
+    ) -> None:
+        self.log, self.department_id, self.entity = log, department_id, entity
+        self.known = known  # key -> fingerprint, as last logged
+        self.seen: set[str] = set()
+        self.changed: dict[str, str] = {}
+        self.logged = self.repeated = 0
+
+    def warn(
+        self, key: str, fingerprint: str, message: str, *, data: dict[str, Any] | None = None
+    ) -> bool:
+        """Log `message` unless this key's warning with this fingerprint was logged before;
+        returns whether it was logged."""
+        self.seen.add(key)
+        if self.known.get(key) == fingerprint or self.changed.get(key) == fingerprint:
+            self.repeated += 1
+            return False
+        self.changed[key] = fingerprint
+        self.logged += 1
+        self.log.warning(message, department_id=self.department_id, entity=self.entity, data=data)
+        return True
+
+    def save(self, *, complete: bool, kind: str) -> None:
+        gone = [k for k in self.known if k not in self.seen] if complete else []
+        if not self.changed and not gone:
+            return  # the common case, a pass with nothing new: no write
+        where = [self.department_id, self.entity, kind]
+        now = utcnow()
+        with self.log.store.write():
+            self.log.store.conn.executemany(
+                "INSERT OR REPLACE INTO warning_states "
+                "(department_id, entity, kind, key, fingerprint, logged_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(*where, k, fp, now) for k, fp in self.changed.items()],
+            )
+            self.log.store.conn.executemany(
+                "DELETE FROM warning_states "
+                "WHERE department_id = ? AND entity = ? AND kind = ? AND key = ?",
+                [(*where, k) for k in gone],
+            )
 
 
 def _where(flt: LogFilter, *, levels_inline: bool) -> tuple[list[str], list[Any]]:

@@ -275,6 +275,24 @@ def _v8_installation(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v9_warning_states(db: sqlite_utils.Database) -> None:
+    """A warning repeated by every run (a product number DUELL uses twice) is logged once per
+    state: its fingerprint is kept until it changes or goes away (core/eventlog.py). And who
+    decided a conflict, shown by `duvi conflicts list --all`."""
+    db.table("warning_states").create(
+        {
+            "department_id": str,
+            "entity": str,
+            "kind": str,
+            "key": str,
+            "fingerprint": str,
+            "logged_at": str,
+        },
+        pk=("department_id", "entity", "kind", "key"),
+    )
+    db.execute("ALTER TABLE conflicts ADD COLUMN resolved_by TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -284,5 +302,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v6_create_intents,
     _v7_lease_generation,
     _v8_installation,
+    _v9_warning_states,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -167,6 +167,7 @@ class LogQuery:
     department_id: str | None = None
     min_level: str | None = None  # "WARNING", "ERROR"; None: every level
     text: str | None = None  # full-text search
+    run_id: int | None = None  # one run's events
 
 
 @dataclass(frozen=True)

@@ -111,12 +111,12 @@ class Runner:
         return report
 
     def _prune(self) -> dict[str, int]:
-        """Retention, a little every round: events and handled notifications older than
+        """Retention, a little every round: events, runs and handled notifications older than
         `retention_event_days`, HTTP calls older than `retention_http_days`, in small batches
         (no VACUUM: freed pages are reused; given auto_vacuum=incremental, a few are returned
         to the file system). The ledger and the audit trail are never pruned; heartbeats are
         one row per component."""
-        from core.eventlog import prune_events
+        from core.eventlog import days_ago, prune_events, prune_oldest
         from core.httplog import prune_http_calls
         from core.sync.webhooks import prune_inbox
 
@@ -125,6 +125,10 @@ class Runner:
         try:
             removed = {
                 "events": prune_events(store, s.retention_event_days),
+                # A run's row goes with its events (`duvi log --run` needs both).
+                "sync_runs": prune_oldest(
+                    store, "sync_runs", "started_at", days_ago(s.retention_event_days)
+                ),
                 "http_calls": prune_http_calls(store, s.retention_http_days),
                 "webhook_inbox": prune_inbox(store, s.retention_event_days),
             }
@@ -159,7 +163,7 @@ class Runner:
             report.transferred[dept.id] = exc.result.outcomes
             report.errors[dept.id] = str(exc)
             if exc.unavailable:
-                self._back_off(dept.id, exc.message, exc.remedy)
+                self._back_off(dept.id, exc.message, exc.remedy, run_id=exc.result.run_id)
             else:  # the service answered: the failed records wait, the rest went on
                 self._recovered(dept.id)
         except LeaseLost as exc:  # another worker has it now: not a service to back off from
@@ -173,7 +177,15 @@ class Runner:
             report.errors[dept.id] = str(exc)
             self._back_off(dept.id, exc.message, exc.remedy)
 
-    def _back_off(self, dept_id: str, message: str, remedy: str, *, tb: str | None = None) -> None:
+    def _back_off(
+        self,
+        dept_id: str,
+        message: str,
+        remedy: str,
+        *,
+        tb: str | None = None,
+        run_id: int | None = None,
+    ) -> None:
         now = datetime.now(UTC)
         before = self.backoff.get(dept_id)
         failures = (before.failures if before else 0) + 1
@@ -198,6 +210,7 @@ class Runner:
             f"{message}; next try in {delay // 60:.0f} min, at {at:%H:%M} UTC",
             department_id=dept_id,
             entity="runner",
+            run_id=run_id,
             data=data,
         )
 

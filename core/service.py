@@ -15,6 +15,7 @@ from typing import Any
 from core.connections import Connections
 from core.departments import Departments
 from core.errors import ConfigError, DataError, DuviError, exit_code_of
+from core.eventlog import Level, LogFilter
 from core.http import TransientError
 from core.leases import LEASE_TTL, LeaseLost, Leases
 from core.ledger import Ledger, LedgerRow
@@ -34,17 +35,43 @@ def refuse_if_read_only(rt: Runtime, action: str) -> None:
 
 def department_ids(rt: Runtime, dept: str | None) -> list[str]:
     depts = Departments(rt.store, rt.secrets)
-    ids = [d.id for d in depts.list() if depts.is_set_up(d.id)]
     if dept is None:
         for bad in depts.unreadable():  # skipped, never the end of the others' work
             rt.log.warning(f"{bad.message}; skipped", department_id=bad.department_id)
-        return ids
-    if depts.get(dept) is None:
-        raise ConfigError(
-            f"there is no department {dept!r}",
-            f"known departments: {', '.join(d.id for d in depts.list()) or 'none'}",
-        )
+        return [d.id for d in depts.list() if depts.is_set_up(d.id)]
+    require_department(rt, dept)
     return [dept]
+
+
+def require_department(rt: Runtime, dept: str) -> None:
+    """ConfigError (one line, the known departments in it) when `dept` does not exist."""
+    depts = Departments(rt.store, rt.secrets)
+    if depts.get(dept) is None:
+        known = ", ".join(d.id for d in depts.list()) or "none"
+        raise ConfigError(f"there is no department {dept!r} (the departments: {known})")
+
+
+def log_filter(
+    rt: Runtime,
+    dept: str | None = None,
+    level: Level | None = None,
+    entity: str | None = None,
+    run: int | None = None,
+    text: str | None = None,
+) -> LogFilter:
+    """The event log's filter from what a person typed, each part checked: a department, an
+    entity or a run that does not exist is said so (ConfigError, UsageError), never answered
+    with an empty log."""
+    from core.errors import UsageError
+    from core.eventlog import entity_named
+
+    if dept is not None:
+        require_department(rt, dept)
+    if run is not None and not rt.log.run_exists(run):
+        span = rt.store.query("SELECT min(id) AS a, max(id) AS b FROM sync_runs")[0]
+        runs = f"runs {span['a']} to {span['b']}" if span["b"] else "no run yet"
+        raise UsageError(f"there is no run {run} (the log has {runs})")
+    return LogFilter(dept, level, entity_named(entity) if entity else None, run, text)
 
 
 async def transfer(
@@ -59,7 +86,9 @@ async def transfer(
 ) -> list[Outcome]:
     """Fetch new documents from DUELL into the ledger, then send what is pending."""
     refuse_if_read_only(rt, "transferring")
-    async with department_session(rt, dept_id, connections, within=session, lease=True) as s:
+    async with department_session(
+        rt, dept_id, connections, within=session, lease=True, what="transfers"
+    ) as s:
         dept = s.dept
         st = Settlements(dept, s.departments, s.ledger, s.visma, rt.log, s.duell if fetch else None)
         outcomes: list[Outcome] = []
@@ -122,11 +151,14 @@ async def import_saft(
         )
 
     if send:  # under the lease from before the first row: beside a running sync, refused
-        async with department_session(rt, dept_id, connections, lease=True) as s:
+        async with department_session(
+            rt, dept_id, connections, lease=True, what="import saft"
+        ) as s:
             register()
             await transfer(rt, dept_id, kinds=(ZREPORT,), fetch=False, session=s)
     else:  # registering alone sends nothing: the worker that holds the lease sends them
-        register()
+        with rt.log.run(dept_id, "import saft"):
+            register()
     keys = {zreport_key(dept_id, z.z_number) for z in reports}
     return [
         Outcome(r.key, r.state, r.visma_number, r.last_error)
@@ -142,7 +174,9 @@ async def release(rt: Runtime, key: str, *, connections: Connections | None = No
     row = Ledger(rt.store).get(key)
     if row is None:
         raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
-    async with department_session(rt, row.department_id, connections, lease=True) as s:
+    async with department_session(
+        rt, row.department_id, connections, lease=True, what="release"
+    ) as s:
         result = await Settlements(s.dept, s.departments, s.ledger, s.visma, rt.log).release(key)
     record(
         rt.store,
@@ -163,7 +197,9 @@ async def resend(rt: Runtime, key: str, *, connections: Connections | None = Non
     row = Ledger(rt.store).get(key)
     if row is None:
         raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
-    async with department_session(rt, row.department_id, connections, lease=True) as s:
+    async with department_session(
+        rt, row.department_id, connections, lease=True, what="resend"
+    ) as s:
         record(
             rt.store,
             "transfer.resend",
@@ -238,7 +274,10 @@ async def sync_master_data(
     from core.sync.webhooks import record_unannounced
 
     refuse_if_read_only(rt, f"syncing {entity}")
-    async with department_session(rt, dept_id, connections, within=session, lease=True) as s:
+    what = f"pull {entity}" if first_time else entity
+    async with department_session(
+        rt, dept_id, connections, within=session, lease=True, what=what
+    ) as s:
         if first_time:  # once the lease is held: a refused pull is not audited as done
             record(rt.store, "pull.first_time", department_id=dept_id, target=entity)
         dept = s.dept
@@ -278,7 +317,9 @@ async def process_webhooks(
     """Apply the Visma notifications received for this department's company."""
     from core.sync.webhooks import process_inbox
 
-    async with department_session(rt, dept_id, connections, within=session, lease=True) as s:
+    async with department_session(
+        rt, dept_id, connections, within=session, lease=True, what="webhooks"
+    ) as s:
         if not s.departments.is_set_up(dept_id):
             return {}
         return await process_inbox(rt.store, s.dept, s.departments, s.visma, s.duell, rt.log)
@@ -314,7 +355,9 @@ async def resolve_conflict(
         raise KeyError(conflict_id)
     dept_id = rows[0]["department_id"]
     # Decided and applied under the lease: when busy, neither is done.
-    async with department_session(rt, dept_id, connections, lease=True) as s:
+    async with department_session(
+        rt, dept_id, connections, lease=True, what=f"resolve conflict {conflict_id}"
+    ) as s:
         resolved = decide()
         entity = "customers" if resolved.entity == "customer" else "products"
         await sync_master_data(rt, dept_id, entity, session=s)
@@ -327,6 +370,7 @@ class RunResult:
     outcomes: list[Outcome] = field(default_factory=list)
     webhooks: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, DuviError]] = field(default_factory=list)  # (step, why)
+    run_id: int | None = None  # the run's (`duvi log --run`)
 
     @property
     def troubled(self) -> bool:
@@ -380,6 +424,7 @@ async def run_steps(
     connections: Connections | None = None,
     leases: Leases | None = None,
     ttl: float = LEASE_TTL,
+    origin: str = "schedule",
 ) -> RunResult:
     """One department's run: notifications, master data, then transfers, all in one session
     (one Visma token, one DUELL login, one HTTP-log writer) under the department's lease
@@ -388,7 +433,9 @@ async def run_steps(
     Z-report), unless the department is not set up, a service is down or the lease was lost,
     which no later step would get past either. Raises RunError when any step failed, and
     DepartmentBusy when another worker holds the department."""
-    async with department_session(rt, dept_id, connections, lease=leases or True, ttl=ttl) as s:
+    async with department_session(
+        rt, dept_id, connections, lease=leases or True, ttl=ttl, what="all", origin=origin
+    ) as s:
         result = await _run_in(s, wanted, retry_failed)
     if result.failures:
         raise RunError(dept_id, result)
@@ -397,7 +444,7 @@ async def run_steps(
 
 async def _run_in(s: DepartmentSession, wanted: tuple[str, ...], retry_failed: bool) -> RunResult:
     rt, dept_id = s.rt, s.dept.id
-    result = RunResult()
+    result = RunResult(run_id=s.run_id)
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
     if "webhooks" in wanted:
         steps.append(("notifications", lambda: process_webhooks(rt, dept_id, session=s)))
@@ -458,7 +505,9 @@ async def run_department(
             f"there is nothing called {entity!r} to run", f"use one of {', '.join(RUNNABLE)}"
         )
     refuse_if_read_only(rt, "running a sync")
-    async with department_session(rt, dept_id, connections, lease=True) as s:
+    async with department_session(
+        rt, dept_id, connections, lease=True, what=entity, origin=origin
+    ) as s:
         record(  # once the lease is held: a refused run is not audited as run
             rt.store,
             "sync.run",

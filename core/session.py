@@ -16,7 +16,7 @@ from core.connections import Connections, connections_for
 from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import ConfigError
-from core.eventlog import EventLog
+from core.eventlog import EventLog, current_run
 from core.httplog import HttpLog
 from core.leases import LEASE_TTL, Lease, Leases
 from core.ledger import Ledger
@@ -78,15 +78,19 @@ async def department_session(
     connections: Connections | None = None,
     *,
     within: DepartmentSession | None = None,
-    run_id: int | None = None,
     lease: Leases | bool = False,
     ttl: float = LEASE_TTL,
+    what: str = "run",
+    origin: str | None = None,
 ) -> AsyncIterator[DepartmentSession]:
     """The session `within` when a caller already holds one (left open for it); else a new one
     on `connections` (the caller's, or the real services' of the settings), closed on exit.
     `lease` (True, or the Leases of a named holder such as a runner): hold the department's
     lease, with time to live `ttl`, renewed while the session lasts; DepartmentBusy when
-    another worker holds it. Raises ConfigError for a department that does not exist."""
+    another worker holds it. Raises ConfigError for a department that does not exist.
+
+    A session that holds the lease is a run (`what`, started by `origin`: cli, console,
+    schedule): every event and HTTP call made in it carries the run's id."""
     if within is not None:
         if within.dept.id != dept_id:
             raise ValueError(f"a session of department {within.dept.id} used for {dept_id}")
@@ -100,9 +104,14 @@ async def department_session(
             raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
         async with AsyncExitStack() as stack:
             held = None
+            run_id: int | None
             if lease:
                 leases = lease if isinstance(lease, Leases) else Leases(rt.store)
                 held = await stack.enter_async_context(leases.hold(f"department:{dept_id}", ttl))
+                # Once the lease is held: a refused run is no run.
+                run_id = stack.enter_context(rt.log.run(dept_id, what, origin=origin))
+            else:
+                run_id = current_run()
             session = DepartmentSession(rt, dept, conns, Ledger(rt.store, held), run_id, held)
             try:
                 yield session

@@ -357,6 +357,8 @@ async def test_retention_prunes_old_events_and_http_calls_but_never_ledger_or_au
         for i in range(1200):  # more than one batch of old rows
             rt.log.info(f"old event {i}")
             http_log.record(HttpCall("visma", "GET", "/v1/x", 200, 1.0, 0, 10, response="x" * 500))
+        with rt.log.run("1", "all"):
+            rt.log.info("old event of a run")
         rt.log.flush()
         http_log.flush()
         Ledger(store).register("DUELL-Z-1-1", "1", "zreport", "1", {"z": 1})
@@ -368,6 +370,7 @@ async def test_retention_prunes_old_events_and_http_calls_but_never_ledger_or_au
                 "UPDATE ledger SET created_at = ?, updated_at = ?", [days_ago(400)] * 2
             )
             store.conn.execute("UPDATE audit SET ts = ?", [days_ago(400)])
+            store.conn.execute("UPDATE sync_runs SET started_at = ?", [days_ago(100)])
         rt.log.info("a recent event")
         http_log.record(HttpCall("visma", "GET", "/v1/y", 200, 1.0, 0, 10))
         rt.log.flush()
@@ -387,6 +390,7 @@ async def test_retention_prunes_old_events_and_http_calls_but_never_ledger_or_au
             == 1
         )
         assert count("http_calls") == 1
+        assert count("sync_runs") == 0  # a run goes with its events
         assert count("ledger") == 1 and count("audit") == 1  # kept for ever
         assert (
             store.query("SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH 'old'")[0]["n"]

@@ -411,7 +411,7 @@ async def test_log_screen_pages_filters_and_shows_http_calls() -> None:
         assert isinstance(app.screen, LogScreen)
         table = app.screen.query_one("#log")
         assert table.row_count == 50  # a page, never everything
-        newest = table.get_row_at(0)[4]
+        newest = table.get_row_at(0)[5]
         await pilot.press("n")
         await settle(app, pilot)
         assert table.row_count == 100
@@ -423,12 +423,46 @@ async def test_log_screen_pages_filters_and_shows_http_calls() -> None:
         await pilot.pause()
         await pilot.press(*"event 249", "enter")
         await settle(app, pilot)
-        assert table.row_count == 1 and "event 249" in table.get_row_at(0)[4]
+        assert table.row_count == 1 and "event 249" in table.get_row_at(0)[5]
         await pilot.press("h")
         await settle(app, pilot)
         assert table.row_count == 1 and table.get_row_at(0)[3] == "400"
         assert "VismaId f948dfa5-1111" in str(app.screen.query_one("#log-detail").render())
         assert "event 249" in newest
+
+
+async def test_log_screen_shows_each_event_s_run_and_filters_on_it() -> None:
+    from tui.screens.log import LogScreen
+
+    with Runtime.open(load_settings()) as rt:
+        runs = []
+        for n in range(2):
+            with rt.log.run("1", "all") as run_id:
+                runs.append(run_id)
+                for i in range(3):
+                    rt.log.info(f"run {n} step {i}", department_id="1", entity="zreport")
+        rt.log.info("no run", department_id="1")
+        rt.log.flush()
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+        table = app.screen.query_one("#log")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert [(r[4], r[5]) for r in rows[:2]] == [("-", "no run"), (str(runs[1]), "run 1 step 2")]
+        await pilot.press("down", "r")  # the highlighted event's run
+        await settle(app, pilot)
+        assert [table.get_row_at(i)[5] for i in range(table.row_count)] == [
+            "run 1 step 2",
+            "run 1 step 1",
+            "run 1 step 0",
+        ]
+        assert f"run {runs[1]}" in str(app.screen.query_one("#log-title").render())
+        await pilot.press("r")  # every run again
+        await settle(app, pilot)
+        assert table.row_count == 7
 
 
 async def test_the_command_palette_jumps_and_opens_screens() -> None:

@@ -171,3 +171,122 @@ def test_a_closed_log_and_store_are_not_kept_alive(tmp_path: Path) -> None:
     gc.collect()
     assert [ref for ref in stores if ref() is not None] == []
     assert threading.active_count() == threads
+
+
+# -- runs: every event of a run carries its id ------------------------------------------------
+
+
+async def test_each_task_s_run_marks_its_own_events(log: EventLog) -> None:
+    """Two departments' runs at once on one event loop (the console's): each event carries the
+    id of the run whose task emitted it, whichever code emits it; a run inside a run is that
+    run; outside any run, no id."""
+    import asyncio
+
+    async def department(dept: str, gate: asyncio.Event, other: asyncio.Event) -> int:
+        with log.run(dept, "all", origin="console") as run_id:
+            log.info("first", department_id=dept)
+            gate.set()
+            await other.wait()  # the other run has started (and set its id) meanwhile
+            with log.run(dept, "transfers") as inner:
+                assert inner == run_id
+                log.info("second", department_id=dept)
+        return run_id
+
+    a, b = asyncio.Event(), asyncio.Event()
+    one, two = await asyncio.gather(department("1", a, b), department("2", b, a))
+    log.info("outside")
+    log.flush()
+    assert one != two
+    events = {(e.department_id, e.message): e.run_id for e in log.page(limit=10)}
+    assert events == {
+        ("1", "first"): one,
+        ("1", "second"): one,
+        ("2", "first"): two,
+        ("2", "second"): two,
+        (None, "outside"): None,
+    }
+    assert [e.message for e in log.page(LogFilter(run_id=one))] == ["second", "first"]
+    runs = log.store.query("SELECT id, department_id, entity, trigger, state FROM sync_runs")
+    assert runs == [
+        {"id": one, "department_id": "1", "entity": "all", "trigger": "console", "state": "ok"},
+        {"id": two, "department_id": "2", "entity": "all", "trigger": "console", "state": "ok"},
+    ]
+
+
+def test_a_run_that_fails_is_recorded_as_failed(log: EventLog) -> None:
+    with pytest.raises(RuntimeError), log.run("1", "import saft") as run_id:
+        raise RuntimeError("disk full")
+    row = log.store.query("SELECT state, error FROM sync_runs WHERE id = ?", [run_id])[0]
+    assert row == {"state": "failed", "error": "RuntimeError: disk full"}
+    assert log.run_exists(run_id) and not log.run_exists(run_id + 1)
+
+
+# -- a repeated warning is logged once per state ------------------------------------------------
+
+
+def warned(log: EventLog) -> list[str]:
+    log.flush()
+    return [e.message for e in reversed(log.page(LogFilter(min_level=Level.WARNING)))]
+
+
+def test_a_repeated_warning_is_logged_once_per_state(log: EventLog) -> None:
+    def sweep(*found: tuple[str, str]) -> None:
+        with log.warnings_once("1", "product", "shared number") as once:
+            for key, fingerprint in found:
+                once.warn(key, fingerprint, f"{key} {fingerprint}")
+
+    sweep(("a", "x"), ("b", "y"))
+    assert warned(log) == ["a x", "b y"]
+    sweep(("a", "x"), ("b", "y"))  # the same state: nothing new
+    assert warned(log) == ["a x", "b y"]
+    sweep(("a", "x2"), ("b", "y"))  # a changed
+    assert warned(log)[2:] == ["a x2"]
+    sweep(("a", "x2"))  # b was resolved: forgotten
+    sweep(("a", "x2"), ("b", "y"))  # and it came back: logged again
+    assert warned(log)[3:] == ["b y"]
+    with pytest.raises(RuntimeError), log.warnings_once("1", "product", "shared number") as once:
+        once.warn("c", "z", "c z")
+        raise RuntimeError("the pass stopped halfway")
+    sweep(("a", "x2"), ("b", "y"), ("c", "z"))  # a cut pass forgot nothing, kept what it logged
+    assert warned(log)[4:] == ["c z"]
+    with log.warnings_once("2", "product", "shared number") as once:  # another department's
+        once.warn("a", "x2", "dept 2 a")
+    assert warned(log)[5:] == ["dept 2 a"]
+
+
+@pytest.mark.slow  # three syncs of the world's 2,800 products: 19 s on a shared machine
+async def test_a_second_sync_logs_no_repeated_product_warnings(installation) -> None:
+    """The sandbox world's products that share a number: the first sync warns about each, the
+    second about none, a changed one is warned about again."""
+    from core.service import sync_master_data
+
+    def product_warnings() -> list[str]:
+        installation.rt.log.flush()
+        return [
+            e.message
+            for e in installation.rt.log.page(LogFilter(min_level=Level.WARNING), limit=10_000)
+            if e.message.startswith("product number")
+        ]
+
+    async def sync() -> None:
+        await sync_master_data(
+            installation.rt, "1", "products", connections=installation.connections
+        )
+
+    await sync()
+    first = len(product_warnings())
+    assert first > 10
+    await sync()
+    assert len(product_warnings()) == first  # the second sync: none repeated
+    products = installation.sandbox.duell.state.products
+    shared = next(
+        p
+        for p in products.values()
+        if sum(o["product_number"] == p["product_number"] for o in products.values()) == 2
+    )
+    new_id = max(products) + 1
+    products[new_id] = {**shared, "product_id": new_id}  # a third product with that number
+    await sync()
+    again = product_warnings()[: len(product_warnings()) - first]  # newest first
+    assert len(again) == 3  # the group's three products, now three of them
+    assert all(f"product number {shared['product_number']} is used by 3" in m for m in again)

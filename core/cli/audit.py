@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli.context import settings
+from core.cli.context import runtime
 from core.cli.doctor import doctor_checks
 from core.errors import ConfigError
 
@@ -45,10 +45,9 @@ def audit_cmd(
 ) -> None:
     """Who changed what, when, from where (with before and after)."""
     from core.audit import entries_since
-    from core.runtime import Runtime
 
     window = parse_since(since)
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         rows = entries_since(rt.store, window, dept)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -75,12 +74,11 @@ def support_bundle_cmd(
     from pathlib import Path
 
     from core.bundle import build_bundle, bundle_target
-    from core.runtime import Runtime
 
     window = parse_since(since)
     if out is not None and not out.strip():  # Path("") is the working directory
         raise ConfigError("--out is empty", "name a new file or a directory, or leave out --out")
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         target = None if out is None else bundle_target(rt.settings, Path(out))  # before doctor
         checks = [c.as_dict() for c in doctor_checks(rt, dept, False, 36)]
         path = build_bundle(rt, target, department_id=dept, since=window, doctor=checks)

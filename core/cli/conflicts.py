@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core import boot
-from core.cli.context import run_async, settings, stored_int
+from core.cli.context import run_async, runtime, stored_int
+
+if TYPE_CHECKING:
+    from core.conflicts import Conflict
 
 app = typer.Typer(help="Duplicate-customer and product-number conflicts.")
 
@@ -17,14 +20,16 @@ app = typer.Typer(help="Duplicate-customer and product-number conflicts.")
 def conflicts_list(
     ctx: typer.Context,
     dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Decided ones too: how, when and by whom.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The open conflicts: the incoming record, its candidates and the key that matched."""
     from core.conflicts import Conflicts
-    from core.runtime import Runtime
 
-    with Runtime.open(settings(ctx)) as rt:
-        items = Conflicts(rt.store).list(dept)
+    with runtime(ctx) as rt:
+        items = Conflicts(rt.store).list(dept, state=None if every else "open")
     if as_json:
         typer.echo(
             json.dumps([c.__dict__ for c in items], indent=2, default=str, ensure_ascii=False)
@@ -35,8 +40,20 @@ def conflicts_list(
         cands = "; ".join(f"{x.get('id')} {x.get('name') or ''}".strip() for x in c.candidates)
         typer.echo(
             f"#{c.id} dept {c.department_id} {c.entity} {c.incoming_id} '{name}': "
-            f"same {c.match_key} as {cands}"
+            f"same {c.match_key} as {cands}{_decided(c)}"
         )
+
+
+def _decided(c: Conflict) -> str:
+    """How, when and by whom a conflict was decided; nothing for an open one."""
+    if c.state == "open":
+        return ""
+    how = (c.resolution or {}).get("action", "?")
+    chosen = (c.resolution or {}).get("candidate")
+    fields = (c.resolution or {}).get("fields") or {}
+    what = how + (f" {chosen}" if chosen else "")
+    what += "".join(f" {k}={v}" for k, v in fields.items())
+    return f"  [{c.state}: {what}, {c.resolved_at or '?'} by {c.resolved_by or '?'}]"
 
 
 @app.command("resolve")
@@ -59,7 +76,6 @@ def conflicts_resolve(
     now: Annotated[bool, typer.Option("--now", help="Apply at once (else: next sync).")] = False,
 ) -> None:
     """Decide a conflict: --link X, --create, --merge X --field name=value, or --ignore."""
-    from core.runtime import Runtime
     from core.service import resolve_conflict
 
     chosen = [
@@ -75,7 +91,7 @@ def conflicts_resolve(
         if not eq:
             raise typer.BadParameter(f"{f!r} is not name=value", param_hint="--field")
         fields[name] = value
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         try:
             c = run_async(
                 resolve_conflict(

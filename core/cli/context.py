@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:  # the settings stack (pydantic) is imported when first needed
     from core.config import Settings
+    from core.runtime import Runtime
 
 T = TypeVar("T")
 
@@ -42,6 +43,14 @@ def cli_context(ctx: typer.Context) -> CliContext:
 def settings(ctx: typer.Context) -> Settings:
     """The settings, with the root command's options applied."""
     return cli_context(ctx).settings()
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    """The runtime a command works with (close it: a context manager), opened the one way
+    every entry point opens it (core.boot.open_runtime)."""
+    from core.boot import open_runtime
+
+    return open_runtime(settings(ctx))
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

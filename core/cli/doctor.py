@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core import boot
-from core.cli.context import run_async, settings
+from core.cli.context import run_async, runtime
 
 if TYPE_CHECKING:
     from core.doctor import Check
@@ -53,9 +53,8 @@ def doctor_cmd(
     if ctx.invoked_subcommand is not None:
         return
     from core.doctor import Status, exit_code
-    from core.runtime import Runtime
 
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         checks = doctor_checks(rt, dept, integrity, stale_hours)
     if as_json:
         typer.echo(
@@ -77,10 +76,9 @@ def doctor_webhooks(
     dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
 ) -> None:
     """Records changed in Visma that no webhook announced (their flag is probably off)."""
-    from core.runtime import Runtime
     from core.sync.webhooks import unannounced_finding
 
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         finding = unannounced_finding(rt.store, dept)
     if finding is None:
         typer.echo("ok: every change found by polling was announced by a webhook")
@@ -96,10 +94,9 @@ def doctor_duplicates(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Duplicate customer clusters inside Visma and inside DUELL (before choosing a master)."""
-    from core.runtime import Runtime
     from core.service import duplicate_report
 
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         report = run_async(duplicate_report(rt, dept, connections=conns))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import SQLITE_INT_MAX, settings, stored_int
+from core.cli.context import SQLITE_INT_MAX, runtime, stored_int
 
 if TYPE_CHECKING:
     from core.eventlog import Event, Level
@@ -43,7 +43,7 @@ def log_cmd(
         int | None,
         typer.Option(
             "--run",
-            help="Sync run id.",
+            help="One run's events (the id `run N` shows).",
             callback=stored_int("no run has an id that large; `duvi log` shows the run ids"),
         ),
     ] = None,
@@ -64,15 +64,15 @@ def log_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Show the event log, newest last; --follow keeps printing as events arrive."""
-    from core.eventlog import LogFilter
-    from core.runtime import Runtime
+    from core.service import log_filter
 
-    flt = LogFilter(dept, _level(level), entity, run, grep)
+    min_level = _level(level)
 
     def emit(ev: Event) -> None:  # typer.echo flushes: a follower sees each line at once
         typer.echo(json.dumps(ev.as_dict(), ensure_ascii=False) if as_json else _format(ev))
 
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
+        flt = log_filter(rt, dept, min_level, entity, run, grep)
         events = rt.log.page(flt, limit=lines)
         for ev in reversed(events):
             emit(ev)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli.context import run_async, settings
+from core.cli.context import run_async, runtime
 
 
 def run_cmd(
@@ -15,9 +15,8 @@ def run_cmd(
 ) -> None:
     """The automatic transfer scheduler (departments with automatic transfer on)."""
     from core import boot, daemon
-    from core.runtime import Runtime
 
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         if not once:
             run_async(daemon.serve_forever(rt, conns, announce=typer.echo))
             return

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import run_async, settings
+from core.cli.context import run_async, runtime
 
 if TYPE_CHECKING:
     from core.transfers import Outcome
@@ -44,7 +44,6 @@ def sync_cmd(
 ) -> None:
     """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
     from core import boot
-    from core.runtime import Runtime
     from core.service import (
         RUNNABLE,
         RunError,
@@ -57,7 +56,7 @@ def sync_cmd(
     if entity not in RUNNABLE:
         raise typer.BadParameter(f"use one of {', '.join(RUNNABLE)}", param_hint="--entity")
     total = RunResult()
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "syncing")
         for d in department_ids(rt, dept):
             try:
@@ -103,12 +102,11 @@ def pull_cmd(
 ) -> None:
     """First-time pull of everything from Visma into DUELL (before switching the master)."""
     from core import boot
-    from core.runtime import Runtime
     from core.service import refuse_if_read_only, sync_master_data
 
     if entity not in ("products", "customers"):
         raise typer.BadParameter("use products or customers", param_hint="ENTITY")
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "pulling")
         r = run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
     typer.echo(
@@ -132,10 +130,9 @@ def import_saft_cmd(
     from pathlib import Path
 
     from core import boot
-    from core.runtime import Runtime
     from core.service import RunResult, import_saft, refuse_if_read_only
 
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "importing")
         outcomes = run_async(
             import_saft(rt, Path(file), dept, send=not no_transfer, connections=conns)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from core import boot
-from core.cli.context import run_async, settings
+from core.cli.context import run_async, runtime
 
 
 def transfers_cmd(
@@ -21,7 +21,6 @@ def transfers_cmd(
 ) -> None:
     """The transfer ledger: every Z-report and invoice with its state and Visma number."""
     from core.ledger import Ledger, State
-    from core.runtime import Runtime
 
     states = None
     if state is not None:
@@ -29,7 +28,7 @@ def transfers_cmd(
             states = (State(state),)
         except ValueError:
             raise typer.BadParameter(f"unknown state {state!r}", param_hint="--state") from None
-    with Runtime.open(settings(ctx)) as rt:
+    with runtime(ctx) as rt:
         ledger = Ledger(rt.store)
         rows = ledger.rows(dept, states=states)
         bad = ledger.unreadable(dept) if states is None else []  # listed, never hidden
@@ -64,11 +63,10 @@ def release_cmd(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: post it in Visma for good.")] = False,
 ) -> None:
     """Release (bokføre) a confirmed batch or invoice in Visma. Asks for --yes."""
-    from core.runtime import Runtime
     from core.service import release
 
     if not yes:
         typer.echo(f"Releasing {key} posts it in Visma for good. Run again with --yes.", err=True)
         raise typer.Exit(1)
-    with Runtime.open(settings(ctx)) as rt, boot.connections(rt) as conns:
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
         typer.echo(run_async(release(rt, key, connections=conns)))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from core.eventlog import WarnOnce
 from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError
 from core.models import Master, Product
@@ -28,6 +29,7 @@ from core.visma.errors import VismaError
 from core.visma.models import CrossReferenceLine, InventoryItem, InventoryWrite
 
 ENTITY = "product"
+SHARED_NUMBER = "shared product number"  # the kind of warning, logged once per state
 
 
 @dataclass
@@ -73,7 +75,11 @@ class ProductSync(MasterDataSync):
         items = {i.inventory_number: i async for i in self.visma.list_items(cross_references=True)}
         new_links: list[Link] = []
         try:
-            await self._push(products, by_number, links, items, to_cat, xref, report, new_links)
+            # Every DUELL product passes: a shared number's warning is logged once per state.
+            with self.log.warnings_once(self.dept.id, ENTITY, SHARED_NUMBER) as once:
+                await self._push(
+                    products, by_number, links, items, to_cat, xref, report, new_links, once
+                )
         finally:  # what was written stays linked, even when the run stops halfway
             self.links.save_many(new_links)
         return report
@@ -88,6 +94,7 @@ class ProductSync(MasterDataSync):
         xref: str,
         report: SyncReport,
         new_links: list[Link],
+        once: WarnOnce,
     ) -> None:
         for p in products:
             fields = self._visma_fields(p, to_cat)
@@ -95,7 +102,7 @@ class ProductSync(MasterDataSync):
             link = links.get(str(p.product_id))
             if link is None:
                 if len(by_number[p.product_number]) > 1:
-                    self._conflict(p, by_number[p.product_number], items.get(p.product_number))
+                    self._conflict(p, by_number[p.product_number], once)
                     report.conflicts += 1
                     continue
             elif link.content_hash == digest:
@@ -163,7 +170,7 @@ class ProductSync(MasterDataSync):
             cross_references=refs,
         )
 
-    def _conflict(self, p: Product, same: list[Product], item: InventoryItem | None) -> None:
+    def _conflict(self, p: Product, same: list[Product], once: WarnOnce) -> None:
         candidates = [{"id": str(o.product_id), **o.model_dump(mode="json")} for o in same]
         self.conflicts.raise_conflict(
             self.dept.id,
@@ -174,11 +181,13 @@ class ProductSync(MasterDataSync):
             candidates,
             "product_number",
         )
-        self.log.warning(
+        # The same products sharing the same number: the same warning as last time.
+        fingerprint = f"{p.product_number}:{','.join(sorted(str(o.product_id) for o in same))}"
+        once.warn(
+            str(p.product_id),
+            fingerprint,
             f"product number {p.product_number} is used by {len(same)} DUELL "
             "products: which one is Visma's item is for a person to decide",
-            department_id=self.dept.id,
-            entity=ENTITY,
         )
 
     # -- Visma -> DUELL ------------------------------------------------------------------------

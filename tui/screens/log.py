@@ -1,5 +1,5 @@
 """The log: events and HTTP calls, read a page at a time from the store (fast at a million
-events), with filters (department, level, text), follow mode and a detail pane that shows the
+events), with filters (department, level, text, run), follow mode and a detail pane that shows the
 redacted request and response."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tui.widgets.header import ScreenHeader
 
 LEVELS = (None, "WARNING", "ERROR")
 PAGE = 50  # rows per read: two screens full at 200x50; `n` reads the next page
-EVENT_COLUMNS = (("Time", 8), ("Level", 8), ("Dept", 4), ("Entity", 9))
+EVENT_COLUMNS = (("Time", 8), ("Level", 8), ("Dept", 4), ("Entity", 9), ("Run", 5))
 HTTP_COLUMNS = (("Time", 8), ("System", 7), ("Method", 6), ("Status", 6), ("ms", 6))
 
 
@@ -36,6 +36,7 @@ class LogScreen(DuviScreen):
         Binding("f", "follow", "Follow", id="follow"),
         Binding("h", "http", "Events/HTTP", id="http"),
         Binding("n", "older", "Older", id="older"),
+        Binding("r", "run", "This run/all", id="run"),
     ]
 
     def __init__(self, department_id: str | None) -> None:
@@ -44,6 +45,7 @@ class LogScreen(DuviScreen):
         self.only_department = department_id is not None
         self.level_index = 0
         self.text: str | None = None
+        self.run_id: int | None = None  # only this run's events (`r` on a row)
         self.focus_table_after_page = False
         self.shown_columns: bool | None = None  # whose columns the table has: http or events
         self.http = False
@@ -70,7 +72,7 @@ class LogScreen(DuviScreen):
         return self.department_id if self.only_department else None
 
     def log_query(self) -> LogQuery:
-        return LogQuery(self.shown_department(), LEVELS[self.level_index], self.text)
+        return LogQuery(self.shown_department(), LEVELS[self.level_index], self.text, self.run_id)
 
     def reload(self) -> None:
         table = self.query_one("#log", DataTable)
@@ -84,6 +86,7 @@ class LogScreen(DuviScreen):
         level = LEVELS[self.level_index] or "all levels"
         what = "HTTP calls" if self.http else "Events"
         extra = f", text '{self.text}'" if self.text else ""
+        extra += f", run {self.run_id}" if self.run_id is not None and not self.http else ""
         follow = "  [following]" if self.following else ""
         self.query_one("#log-title", Static).update(
             f"{what}: department {dept}, {level}{extra}{follow}"
@@ -128,6 +131,7 @@ class LogScreen(DuviScreen):
                     r.level_name,
                     r.department_id or "-",
                     r.entity or "-",
+                    str(r.run_id) if r.run_id is not None else "-",
                     r.message[:width],
                 )
                 for r in message.rows
@@ -173,6 +177,19 @@ class LogScreen(DuviScreen):
         last = self._last_id()
         if last is not None:
             self.fetch(last, append=True)
+
+    def action_run(self) -> None:
+        """Only the highlighted event's run, or every run again."""
+        if self.run_id is not None:
+            self.run_id = None
+        else:
+            row = self.query_one("#log", DataTable).cursor_row
+            entry = self.rows[row] if 0 <= row < len(self.rows) else None
+            if not isinstance(entry, LogEntry) or entry.run_id is None:
+                self.notify("This event belongs to no run.", severity="warning")
+                return
+            self.run_id = entry.run_id
+        self.reload()
 
     def action_level(self) -> None:
         self.level_index = (self.level_index + 1) % len(LEVELS)
