@@ -268,7 +268,8 @@ class SetupScreen(DuviScreen):
                 select.value = chosen
 
     def action_save(self) -> None:
-        if self.result is None:
+        # A saved setup may be saved again unchecked: the save signs in itself.
+        if self.result is None and not self.secret_saved:
             self.notify("Check the sign-in first (F5).", severity="warning")
             return
         if self.settings.read_only:
