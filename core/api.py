@@ -489,11 +489,11 @@ class ConsoleApi:
 
     def sandbox_credentials(self, dept_id: str) -> SandboxCredentials:
         """Sandbox mode: the department's own integration client in the sandbox, for setup."""
+        from pydantic import SecretStr
+
         from core import boot
 
         c = boot.sandbox_department_credentials(self.settings, dept_id)
-        from pydantic import SecretStr
-
         return SandboxCredentials(
             c.visma_client_id, SecretStr(c.visma_client_secret), c.visma_tenant_id
         )

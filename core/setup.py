@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from core.audit import record
+from core.connections import DUELL_SECRETS
 from core.departments import Departments
 from core.errors import ConfigError, DuviError
 from core.readmodels import SavedSetup, SetupChoice, SetupProbe
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from core.runtime import Runtime
     from core.vat import VismaVat
     from core.visma.client import VismaClient
-
-DUELL_SECRETS = "duell"  # core.connections.DUELL_SECRETS (the secrets file's DUELL section)
 
 
 def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
