@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -105,7 +106,7 @@ async def test_sandbox_credentials_and_a_chosen_branch_and_cost_bearer_imply_the
         )
 
 
-async def test_unticking_a_box_clears_its_choice() -> None:
+async def test_unticking_a_box_clears_its_choice_and_a_box_alone_is_refused() -> None:
     app = DuviApp(load_settings())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -118,6 +119,14 @@ async def test_unticking_a_box_clears_its_choice() -> None:
         screen.query_one("#several-clients", Checkbox).value = False
         await pilot.pause()
         assert screen.query_one("#branch", Select).value is Select.NULL  # shown, not hidden
+        screen.query_one("#several-clients", Checkbox).value = True  # a box without a branch
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        said = [n.message for n in app._notifications]
+        assert "Flere klienter is ticked: choose the branch." in said  # refused, with why
+    with store() as rt:
+        assert not Departments(rt.store, rt.secrets).is_set_up("3")  # nothing saved
 
 
 async def test_the_vat_editor_refuses_a_vat_id_of_another_rate_and_keeps_its_cursor() -> None:
@@ -173,5 +182,27 @@ def test_the_engine_refuses_a_mismatch_whatever_the_screen_shows() -> None:
             "SELECT 1 FROM audit WHERE action = 'vat_mapping.set' AND target = '25 %'"
             " AND after = '\"31\"'"
         )
+    finally:
+        api.close()
+
+
+def test_the_engine_refuses_a_flag_without_its_choice_and_a_choice_without_its_flag() -> None:
+    from pydantic import SecretStr
+
+    from core.api import ConsoleApi
+    from core.readmodels import SetupChoice
+
+    c = sandbox_credentials(0)[2]
+    base = SetupChoice(c.visma_client_id, c.visma_tenant_id, SecretStr(c.visma_client_secret))
+    api = ConsoleApi(load_settings())
+    try:
+        for choice, said in (
+            (replace(base, several_clients=True), "Flere klienter is on but no branch"),
+            (replace(base, branch="2", several_clients=False), "it would not be used"),
+            (replace(base, several_departments=True), "Flere avdelinger is on but no cost"),
+        ):
+            with pytest.raises(ConfigError, match=said):
+                api.setup_save("3", choice)
+        assert not Departments(api.rt.store, api.rt.secrets).is_set_up("3")
     finally:
         api.close()
