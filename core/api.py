@@ -39,6 +39,9 @@ from core.readmodels import (
     LogEntry,
     LogQuery,
     NoPreview,
+    SandboxCredentials,
+    SavedSetup,
+    SetupChoice,
     SetupProbe,
     TransferRow,
     VatEditor,
@@ -348,6 +351,7 @@ class ConsoleApi:
         from core.departments import SAFT_CODES, Departments
         from core.models import ZReport
         from core.session import department_session
+        from core.vat import VismaVat, read_visma_vat, suggested, vat_status
 
         async def go(rt: Runtime) -> VatEditor:
             async with department_session(rt, dept_id, self.conns) as session:
@@ -358,12 +362,10 @@ class ConsoleApi:
                 for row in session.ledger.rows(dept_id, kind="zreport"):
                     for sale in ZReport.model_validate(row.payload).sales:
                         sales[sale.rate] = sales.get(sale.rate, 0) + 1
-                visma_vat: dict[str, str] = {}
+                codes: dict[str, VismaVat] = {}
                 error = None
                 try:
-                    visma_vat = {
-                        v.vat_id or "": v.description or "" for v in await session.visma.list_vat()
-                    }
+                    codes = await read_visma_vat(session.visma)
                 except Exception as exc:  # shown beside the editor: the mapping still edits
                     error = str(exc)
             mappings = Departments(rt.store, rt.secrets).vat_mappings(dept_id)
@@ -372,9 +374,7 @@ class ConsoleApi:
                 m = mappings.get(rate)
                 vat_id = m.visma_vat_id if m else None
                 status = (
-                    "missing"
-                    if not vat_id
-                    else ("invalid" if visma_vat and vat_id not in visma_vat else "ok")
+                    "missing" if not vat_id else vat_status(rate, vat_id, codes) if codes else "ok"
                 )
                 rows.append(
                     VatRow(
@@ -384,38 +384,35 @@ class ConsoleApi:
                         vat_id,
                         (m.saft_code if m else None) or SAFT_CODES.get(rate),
                         status,
+                        suggested(rate, codes),
                     )
                 )
-            return VatEditor(tuple(rows), visma_vat, error)
+            return VatEditor(
+                tuple(rows),
+                {c.vat_id: c.description for c in codes.values()},
+                error,
+                {c.vat_id: c.rate_text() for c in codes.values()},
+            )
 
         return self._call(go)
 
     def save_vat_mapping(self, dept_id: str, mapping: dict[Decimal, str | None]) -> str:
-        """Save the mapping (each change audited); held transfers it blocked go back in the
-        queue."""
-        from core.departments import Departments
-        from core.ledger import Ledger, State
+        """Save the mapping once Visma's VAT ids confirm each rate (a rate mapped to an id of
+        another rate is refused); each change audited; held transfers it blocked go back in
+        the queue."""
         from core.service import refuse_if_read_only
+        from core.session import department_session
+        from core.vat import VismaVat, read_visma_vat, save_mapping
 
-        rt = self.rt
-        refuse_if_read_only(rt, "saving the VAT mapping")
-        depts = Departments(rt.store, rt.secrets)
-        current = depts.vat_mappings(dept_id)
-        for rate, vat_id in mapping.items():
-            if (current[rate].visma_vat_id if rate in current else None) != vat_id:
-                depts.set_vat_mapping(dept_id, rate, vat_id)
-        ledger = Ledger(rt.store)
-        unblocked = 0
-        for row in ledger.rows(dept_id, states=(State.ATTENTION,)):
-            if "map VAT rate" in (row.last_error or ""):
-                unblocked += ledger.retry(row.key)
-        missing = [r for r, v in mapping.items() if not v]
-        state = (
-            "still blocked: " + ", ".join(f"{format(r.normalize(), 'f')} %" for r in missing)
-            if missing
-            else "complete"
-        )
-        return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again"
+        async def go(rt: Runtime) -> str:
+            refuse_if_read_only(rt, "saving the VAT mapping")
+            codes: dict[str, VismaVat] = {}
+            if any(mapping.values()):
+                async with department_session(rt, dept_id, self.conns) as session:
+                    codes = await read_visma_vat(session.visma)
+            return save_mapping(rt, dept_id, mapping, codes)
+
+        return self._call(go)
 
     def account_editor(self, dept_id: str) -> AccountEditor:
         """The department's account map beside Visma's chart of accounts."""
@@ -483,20 +480,39 @@ class ConsoleApi:
         Departments(rt.store, rt.secrets).save_settings(dept_id, new)
         return f"settings of department {dept_id} saved"
 
+    def saved_setup(self, dept_id: str) -> SavedSetup:
+        """What setup saved for the department (secrets only as "saved")."""
+        from core.setup import saved_setup
+
+        return saved_setup(self.rt, dept_id)
+
+    def sandbox_credentials(self, dept_id: str) -> SandboxCredentials:
+        """Sandbox mode: the department's own integration client in the sandbox, for setup."""
+        from pydantic import SecretStr
+
+        from core import boot
+
+        c = boot.sandbox_department_credentials(self.settings, dept_id)
+        return SandboxCredentials(
+            c.visma_client_id, SecretStr(c.visma_client_secret), c.visma_tenant_id
+        )
+
     def setup_check(
-        self, dept_id: str, client_id: str, secret: SecretStr, tenant_id: str
+        self, dept_id: str, client_id: str, secret: SecretStr | None, tenant_id: str
     ) -> SetupProbe:
-        """Sign in with a Visma integration client and read what setup offers: the company's
-        branches and the SUBACCOUNT segment values (cost bearers). Errors come back with their
-        remedy (wrong tenant, bad secret, no licence) instead of being raised."""
+        """Sign in with a Visma integration client (None: the saved secret) and read what
+        setup offers: the company's branches and the SUBACCOUNT segment values (cost
+        bearers). Errors come back with their remedy (wrong tenant, bad secret, no licence)
+        instead of being raised."""
+        from core.setup import probe
 
         async def go(rt: Runtime) -> SetupProbe:
-            return await _probe(self.conns, dept_id, client_id, secret, tenant_id)
+            return await probe(self.conns, dept_id, client_id, secret, tenant_id)
 
         return self._call(go)
 
     def setup_companies(
-        self, dept_id: str, client_id: str, secret: SecretStr, typed: str = ""
+        self, dept_id: str, client_id: str, secret: SecretStr | None, typed: str = ""
     ) -> list[SetupProbe]:
         """The companies this integration client can sign in to. A Visma Connect token is
         bound to one tenant and the API has no list of them, so the candidates are the
@@ -504,6 +520,7 @@ class ConsoleApi:
         typed; each is tried, and the ones that answer are listed with their name, the others
         with why not."""
         from core.departments import Departments
+        from core.setup import probe
 
         async def go(rt: Runtime) -> list[SetupProbe]:
             known = [
@@ -512,48 +529,20 @@ class ConsoleApi:
                 if d.settings.visma_tenant_id
             ]
             tenants = list(dict.fromkeys([t for t in (typed.strip(), *known) if t]))
-            probes = [_probe(self.conns, dept_id, client_id, secret, t) for t in tenants]
+            probes = [probe(self.conns, dept_id, client_id, secret, t) for t in tenants]
             return list(await asyncio.gather(*probes))
 
         return self._call(go)
 
-    def setup_save(
-        self,
-        dept_id: str,
-        client_id: str,
-        secret: SecretStr,
-        tenant_id: str,
-        company: str,
-        branch: str | None,
-        cost_bearer: tuple[int, str] | None,
-    ) -> str:
-        """Save what setup chose: credentials to the secrets file, the rest to the settings."""
-        from core.departments import Departments
-        from core.errors import ConfigError
-        from core.service import refuse_if_read_only
+    def setup_save(self, dept_id: str, choice: SetupChoice) -> str:
+        """Check what setup chose against Visma and save it (core.setup, as `duvi departments
+        setup` does): credentials to the secrets file, the rest to the settings; audited."""
+        from core.setup import set_up_department
 
-        rt = self.rt
-        refuse_if_read_only(rt, "saving the setup")
-        depts = Departments(rt.store, rt.secrets)
-        dept = depts.get(dept_id)
-        if dept is None:
-            raise ConfigError(f"there is no department {dept_id!r}", "press f5 to refresh")
-        depts.set_credentials(dept_id, client_id, secret)
-        depts.save_settings(
-            dept_id,
-            dept.settings.model_copy(
-                update={
-                    "visma_tenant_id": tenant_id,
-                    "visma_company_name": company,
-                    "several_clients": branch is not None,
-                    "branch_number": branch,
-                    "several_departments": cost_bearer is not None,
-                    "cost_bearer_segment": cost_bearer[0] if cost_bearer else None,
-                    "cost_bearer_value": cost_bearer[1] if cost_bearer else None,
-                }
-            ),
-        )
-        return f"department {dept_id} is set up with {company}"
+        async def go(rt: Runtime) -> str:
+            return await set_up_department(rt, self.conns, dept_id, choice, origin="console")
+
+        return self._call(go)
 
     # -- doctor and the log -------------------------------------------------------------------
 
@@ -647,36 +636,4 @@ def _log_filter(query: LogQuery) -> Any:
         min_level=Level.parse(query.min_level) if query.min_level else None,
         run_id=query.run_id,
         text=query.text,
-    )
-
-
-async def _probe(
-    conns: Connections,
-    dept_id: str,
-    client_id: str,
-    secret: SecretStr,
-    tenant_id: str,
-) -> SetupProbe:
-    """Sign in to one company (tenant) with an integration client and read what setup offers."""
-    from core.errors import DuviError
-    from core.visma.auth import VismaCredentials
-
-    creds = VismaCredentials(client_id, secret, tenant_id)
-    try:
-        async with conns.visma_for(creds, department_id=dept_id) as client:
-            branches = await client.list_branches()
-            dim = await client.get_dimension("SUBACCOUNT")
-    except DuviError as exc:
-        return SetupProbe(tenant_id, error=exc.message, remedy=exc.remedy)
-    main = next((b for b in branches if b.is_main_branch), branches[0] if branches else None)
-    return SetupProbe(
-        tenant_id,
-        company=(main.name or tenant_id) if main else tenant_id,
-        branches=tuple((b.number or "", b.name or "") for b in branches),
-        cost_bearers=tuple(
-            (s.segment_id, v.value_id or "", v.description or "")
-            for s in dim.segments
-            for v in s.segment_values
-            if v.active is not False and s.segment_id is not None
-        ),
     )

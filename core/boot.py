@@ -143,3 +143,20 @@ def set_up(
     )
     for rate, vat_id in chosen.vat_ids.items():
         departments.set_vat_mapping(c.department_id, rate, vat_id)
+
+
+def sandbox_department_credentials(settings: Settings, dept_id: str) -> DepartmentCredentials:
+    """A sandbox department's own Visma integration client, as setup needs it (README: the
+    sandbox needs no credentials of a person's). Sandbox mode only."""
+    from core.errors import ConfigError
+    from core.sandbox.world import sandbox_credentials
+
+    if not settings.sandbox:
+        raise ConfigError(
+            "the sandbox's credentials are for sandbox mode only",
+            "enter the department's own integration client from the Visma Developer Portal",
+        )
+    found = next((c for c in sandbox_credentials() if c.department_id == dept_id), None)
+    if found is None:
+        raise ConfigError(f"the sandbox has no department {dept_id!r}", "choose 1, 2 or 3")
+    return found

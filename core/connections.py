@@ -122,6 +122,18 @@ class Connections:
                     "API-oppsett in the console's setup",
                 )
             number, token = n.get_secret_value(), t
+        return self.duell_for(number, token, department_id=department_id, run_id=run_id)
+
+    def duell_for(
+        self,
+        number: str,
+        token: SecretStr,
+        *,
+        department_id: str | None = None,
+        run_id: int | None = None,
+    ) -> DuellClient:
+        """A DUELL client for this account (setup tries it before it is saved)."""
+        where = self.where()
         return open_duell(
             number,
             token,

@@ -23,6 +23,7 @@ from core.ledger import Ledger, State
 from core.models import DepartmentSettings, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
+from core.vat import VismaVat, mismatch, read_visma_vat
 from core.visma.errors import VismaError
 
 CLOCK_SKEW_LIMIT = 120  # seconds; token lifetimes and date filters tolerate less than this
@@ -382,7 +383,7 @@ def mapping_checks(
     rt: Runtime,
     dept_id: str,
     settings: DepartmentSettings,
-    visma_vat: set[str] | None,
+    visma_vat: dict[str, VismaVat] | None,
     accounts: dict[str, Any] | None,
 ) -> list[Check]:
     depts = Departments(rt.store, rt.secrets)
@@ -395,11 +396,21 @@ def mapping_checks(
         for r in rates
         if r in mappings and visma_vat is not None and mappings[r].visma_vat_id not in visma_vat
     ]
+    # Every mapped rate, in use or not: a wrong one is booked the day a sale uses it.
+    wrong = [
+        problem
+        for r, m in sorted(mappings.items())
+        if m.visma_vat_id
+        and visma_vat is not None
+        and m.visma_vat_id in visma_vat
+        and (problem := mismatch(r, m.visma_vat_id, visma_vat))
+    ]
     checks = []
-    if unmapped or unknown:
+    if unmapped or unknown or wrong:
         found = "; ".join(
             [f"map VAT rate {format(r.normalize(), 'f')} % to a Visma VAT code" for r in unmapped]
             + [f"VAT id no longer in Visma: {u}" for u in unknown]
+            + wrong
         )
         checks.append(
             Check(
@@ -408,9 +419,12 @@ def mapping_checks(
                 Status.FAIL,
                 found,
                 "complete the VAT mapping (console: VAT mapping editor); transfers of "
-                "this department are blocked until then",
+                "this department are blocked until then"
+                if unmapped or unknown
+                else "map each rate to a Visma VAT id of the same rate (console: VAT mapping "
+                "editor, v): documents would be booked with the wrong VAT",
                 dept_id,
-                [str(r) for r in unmapped] + unknown,
+                [str(r) for r in unmapped] + unknown + wrong,
             )
         )
     else:
@@ -592,6 +606,18 @@ async def remote_checks(
             )
             s = dept.settings
             problems = []
+            # A choice without its flag is not used, a flag without its choice cannot be:
+            # what older setups saved silently (finding D2).
+            if s.several_clients and not s.branch_number:
+                problems.append("Flere klienter is on but no branch is chosen")
+            if s.branch_number and not s.several_clients:
+                problems.append(f"branch {s.branch_number} is saved but Flere klienter is off")
+            if s.several_departments and not s.cost_bearer_value:
+                problems.append("Flere avdelinger is on but no cost bearer is chosen")
+            if s.cost_bearer_value and not s.several_departments:
+                problems.append(
+                    f"cost bearer {s.cost_bearer_value} is saved but Flere avdelinger is off"
+                )
             if s.several_clients and s.branch_number and s.branch_number not in branches:
                 problems.append(f"branch {s.branch_number} no longer exists")
             if s.several_departments and s.cost_bearer_value:
@@ -622,7 +648,7 @@ async def remote_checks(
                     problems,
                 )
             )
-            facts["vat"] = {v.vat_id for v in await visma.list_vat()}
+            facts["vat"] = await read_visma_vat(visma)
             facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
             facts["nameless"] = [
                 i.inventory_number async for i in visma.list_items() if not i.description

@@ -6,13 +6,15 @@ this module before its first frame, so pydantic's models are named for the type 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.status import PANEL_ENTITY, RUNNABLE, DepartmentStatus, EntityStatus
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     # A department's settings, as the settings screen edits them (re-exported for the console).
     from core.models import DepartmentSettings  # noqa: F401
 
@@ -32,6 +34,9 @@ __all__ = [
     "LogEntry",
     "LogQuery",
     "NoPreview",
+    "SandboxCredentials",
+    "SavedSetup",
+    "SetupChoice",
     "SetupProbe",
     "TransferRow",
     "VatEditor",
@@ -87,7 +92,8 @@ class VatRow:
     sales: int  # Z-report sales lines with this rate
     visma_vat_id: str | None
     saft_code: str | None
-    status: str  # ok / missing / invalid
+    status: str  # ok / missing / invalid / wrong rate
+    suggested: str | None = None  # the Visma VAT id of this rate (the SAF-T code's)
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,16 @@ class VatEditor:
     rows: tuple[VatRow, ...]
     visma: Mapping[str, str]  # Visma's VAT ids -> description (empty when Visma was not read)
     error: str | None  # why Visma's list could not be read
+    rates: Mapping[str, str] = field(default_factory=dict)  # VAT id -> its rate, as text
+
+    def refusal(self, rate: Decimal, vat_id: str) -> str | None:
+        """Why the editor refuses mapping `rate` to `vat_id` (the engine refuses it too)."""
+        wanted = f"{format(rate.normalize(), 'f')} %"
+        if not self.visma or vat_id not in self.rates:
+            return None  # Visma not read: the save checks it
+        if wanted not in self.rates[vat_id].split(" / "):
+            return f"{wanted} cannot map to Visma VAT id {vat_id}: its rate is {self.rates[vat_id]}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,77 @@ class SetupProbe:
     company: str = ""
     branches: tuple[tuple[str, str], ...] = ()  # (number, name)
     cost_bearers: tuple[tuple[int, str, str], ...] = ()  # (segment id, value, description)
+
+
+@dataclass(frozen=True)
+class SavedSetup:
+    """What setup saved for a department, as setup and `duvi departments list` show it: never
+    a secret, only whether one is saved."""
+
+    department_id: str
+    name: str
+    set_up: bool
+    client_id: str = ""
+    secret_saved: bool = False
+    tenant: str = ""
+    company: str = ""
+    several_clients: bool = False
+    branch: str | None = None
+    several_departments: bool = False
+    cost_bearer: tuple[int, str] | None = None  # (segment id, value)
+    automatic: bool = False
+    duell_client_number: str = ""
+    duell_token_saved: bool = False
+    duell_of_sandbox: bool = False  # sandbox mode: the sandbox's own DUELL account is used
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.department_id,
+            "name": self.name,
+            "set_up": self.set_up,
+            "company": self.company or None,
+            "tenant": self.tenant or None,
+            "client_id": self.client_id or None,
+            "client_secret": "saved" if self.secret_saved else None,
+            "several_clients": self.several_clients,
+            "branch": self.branch,
+            "several_departments": self.several_departments,
+            "cost_bearer": (
+                {"segment": self.cost_bearer[0], "value": self.cost_bearer[1]}
+                if self.cost_bearer
+                else None
+            ),
+            "automatic": self.automatic,
+            "duell_client_number": self.duell_client_number or None,
+        }
+
+
+@dataclass(frozen=True)
+class SetupChoice:
+    """What a person chose in setup (the console's form or `duvi departments setup`). A secret
+    left None keeps the saved one; `automatic` None leaves the flag as it is; the two
+    "Flere ..." flags None follow from whether a branch or cost bearer is given."""
+
+    client_id: str
+    tenant_id: str
+    secret: SecretStr | None = None
+    several_clients: bool | None = None
+    branch: str | None = None
+    several_departments: bool | None = None
+    cost_bearer: tuple[int, str] | None = None
+    automatic: bool | None = None
+    duell_client_number: str | None = None
+    duell_client_token: SecretStr | None = None
+    vat: Mapping[Decimal, str] | None = None
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    """A sandbox department's own Visma integration client (sandbox mode only)."""
+
+    client_id: str
+    secret: SecretStr
+    tenant: str
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:
         assert [str(t.label) for t in tabs.query("Tab")] == [
             "1 Oslo sentrum",
             "2 Bergen Galleriet",
-            "3 Trondheim Solsiden",
+            "3 Trondheim Solsiden (not set up)",  # the tab says it, without opening it
         ]
         panel = app.screen.query_one("#status-1", StatusPanel)
         assert [panel.get_row_at(i)[0] for i in range(panel.row_count)] == [
@@ -53,7 +53,8 @@ async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:
         ]
         await pilot.press("3")
         assert tabs.active == "dept-3"
-        assert "Not set up" in str(app.screen.query_one("#dept-3 .setup-hint").render())
+        hint = str(app.screen.query_one("#dept-3 .setup-hint").render())
+        assert "Not set up" in hint and "press e (Setup)" in hint  # names the key
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         help_rows = app.screen.query_one("#help-table").row_count

@@ -71,6 +71,31 @@ async def test_a_missing_vat_mapping_and_a_removed_account(installation: Install
     assert "create or activate" in checks["mapping.accounts"].remedy
 
 
+async def test_a_rate_mapped_to_a_vat_id_of_another_rate_fails(installation: Installation) -> None:
+    # Written straight to the store (as an older setup could): 25 % to the 15 % code (D3).
+    Departments(installation.rt.store, installation.rt.secrets).set_vat_mapping(
+        "1", Decimal(25), "31"
+    )
+    check = (await doctor(installation))["mapping.vat"]
+    assert check.status == Status.FAIL
+    assert "VAT rate 25 % cannot map to Visma VAT id 31: its rate is 15 %" in check.found
+    assert "same rate" in check.remedy
+
+
+async def test_a_branch_or_cost_bearer_without_its_flag_fails(installation: Installation) -> None:
+    depts = Departments(installation.rt.store, installation.rt.secrets)
+    dept = depts.get("1")
+    assert dept is not None
+    depts.save_settings(  # what setup saved before it implied the flags (D2)
+        "1",
+        dept.settings.model_copy(update={"branch_number": "2", "several_departments": False}),
+    )
+    check = (await doctor(installation))["visma.company"]
+    assert check.status == Status.FAIL
+    assert "branch 2 is saved but Flere klienter is off" in check.found
+    assert "cost bearer 01 is saved but Flere avdelinger is off" in check.found
+
+
 async def test_a_skipped_z_number_is_a_lost_settlement(installation: Installation) -> None:
     await transferred(installation)
     with installation.rt.store.write() as db:

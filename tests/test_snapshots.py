@@ -122,6 +122,7 @@ SCREENS = {
     "accounts": ("m",),
     "settings": ("s",),
     "setup": ("3", "e"),
+    "setup_saved": ("1", "e"),  # reopened: what was saved, the secret as "saved"
     "log": ("l",),
     "doctor": ("d",),
 }

@@ -4,6 +4,7 @@ one conflict, and quitting. Then the store is asked what happened."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -162,6 +163,20 @@ def test_setup_sync_resolve_and_quit_in_tmux(home: Path, tmp_path: Path) -> None
         t.wait_for(creds.visma_tenant_id)
         t.keys("F5")
         t.wait_for("Signed in: Garnbua Trøndelag AS")
+        # Branch 2 and cost bearer 03 chosen without ticking their boxes: the choice ticks
+        # them (issue 16 item 4; before, both were dropped without a word).
+        for _ in range(3):  # past ⟳ Check and the Flere klienter box, to the branch list
+            t.press_and_wait("Tab")
+        t.keys("Enter")
+        t.wait_for("Filial Bergen")
+        t.keys("Down", "Down", "Enter")  # the prompt, branch 1, then branch 2
+        t.wait_for("X▌ Flere klienter")  # ticked by the choice
+        for _ in range(2):  # the Flere avdelinger box, the cost bearer list
+            t.press_and_wait("Tab")
+        t.keys("Enter")
+        t.wait_for("Felles")
+        t.keys("Down", "Down", "Down", "Down", "Enter")  # the prompt, 00, 01, 02, then 03
+        t.wait_for("X▌ Flere avdelinger")
         t.keys("C-s")
         t.wait_for("Saved")  # a toast, its text wrapped to its width
         t.keys("Escape")
@@ -181,6 +196,17 @@ def test_setup_sync_resolve_and_quit_in_tmux(home: Path, tmp_path: Path) -> None
     finally:
         t.close()
     assert not any(creds.visma_client_secret in screen for screen in t.seen)  # never on screen
+    listed = subprocess.run(
+        [str(duvi), "departments", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert listed.returncode == 0, listed.stderr
+    three = next(d for d in json.loads(listed.stdout) if d["id"] == "3")
+    assert (three["set_up"], three["several_clients"], three["branch"]) == (True, True, "2")
+    assert three["several_departments"] and three["cost_bearer"] == {"segment": 1, "value": "03"}
     with Runtime.open(load_settings()) as rt:
         depts = Departments(rt.store, rt.secrets)
         assert depts.is_set_up("3")

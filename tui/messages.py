@@ -18,6 +18,8 @@ from core.readmodels import (
     JournalPreview,
     LogEntry,
     NoPreview,
+    SandboxCredentials,
+    SavedSetup,
     SetupProbe,
     TransferRow,
     VatEditor,
@@ -117,3 +119,15 @@ class ActionDone(Message):
     """A changing action finished; `text` says what it did."""
 
     text: str
+
+
+@dataclass
+class SetupLoaded(Message):
+    """What setup saved for the department: the form is filled with it."""
+
+    saved: SavedSetup
+
+
+@dataclass
+class SandboxCredentialsLoaded(Message):
+    credentials: SandboxCredentials

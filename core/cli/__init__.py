@@ -12,7 +12,18 @@ from typing import Annotated
 
 import typer
 
-from core.cli import audit, backup, conflicts, doctor, log, sandbox, scheduler, sync, transfers
+from core.cli import (
+    audit,
+    backup,
+    conflicts,
+    departments,
+    doctor,
+    log,
+    sandbox,
+    scheduler,
+    sync,
+    transfers,
+)
 from core.cli import config as config_commands
 from core.cli.context import CliContext, ConsoleLauncher, cli_context
 from core.errors import DuviError, exit_code_of
@@ -71,6 +82,7 @@ app.command("transfers")(transfers.transfers_cmd)
 app.command("release")(transfers.release_cmd)
 app.command("run")(scheduler.run_cmd)
 app.add_typer(conflicts.app, name="conflicts")
+app.add_typer(departments.app, name="departments")
 app.add_typer(doctor.app, name="doctor")
 app.command("audit")(audit.audit_cmd)
 app.command("support-bundle")(audit.support_bundle_cmd)

@@ -101,7 +101,11 @@ class MainScreen(DuviScreen):
                         id=pane_id,
                     )
                 )
-            hint = d.backoff or ("" if d.set_up else "Not set up: open setup to sign in to Visma.")
+            # The tab says which department waits for setup, without opening it.
+            tabs.get_tab(pane_id).label = f"{d.id} {d.name}" + ("" if d.set_up else " (not set up)")
+            hint = d.backoff or (
+                "" if d.set_up else "Not set up: press e (Setup) to sign in to Visma."
+            )
             self.query_one(f"#hint-{d.id}", Static).update(hint)
             self.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
             self.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)

@@ -17,12 +17,18 @@ class PickOne(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
 
     def __init__(
-        self, title: str, choices: list[tuple[str, str]], *, none_label: str | None = None
+        self,
+        title: str,
+        choices: list[tuple[str, str]],
+        *,
+        none_label: str | None = None,
+        highlight: str | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = choices
         self.none_label = none_label
+        self.highlight = highlight  # the choice the cursor opens on (the suggested one)
 
     def compose(self) -> ComposeResult:
         options = [Option(f"{key:<6} {label}", id=key) for key, label in self.choices]
@@ -31,6 +37,11 @@ class PickOne(ModalScreen[str | None]):
         with Vertical(id="confirm"):
             yield Static(self.title_text)
             yield OptionList(*options, id="pick")
+
+    def on_mount(self) -> None:
+        keys = [key for key, _ in self.choices]
+        if self.highlight in keys:
+            self.query_one("#pick", OptionList).highlighted = keys.index(self.highlight)
 
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:

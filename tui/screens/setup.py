@@ -2,7 +2,12 @@
 client (the secret is masked and never shown again), ⟳ list the companies it reaches and
 choose one (or type a new company's tenant id and ⟳ check it), choose
 the branch when the company has several ("Flere klienter") and the cost bearer when used
-("Flere avdelinger"), save. Errors come inline with their remedy."""
+("Flere avdelinger"), save. Errors come inline with their remedy.
+
+Reopened, the form shows what was saved (a secret only as "saved": left empty, the saved one
+is kept). Choosing a branch or a cost bearer ticks its "Flere ..." box, unticking the box
+clears the choice: nothing chosen is dropped without a word. In sandbox mode F4 fills in the
+sandbox's own integration client for the department."""
 
 from __future__ import annotations
 
@@ -14,8 +19,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from core.readmodels import SetupProbe
-from tui.messages import ActionDone, CompaniesLoaded, SignInChecked
+from core.readmodels import SetupChoice, SetupProbe
+from tui.messages import (
+    ActionDone,
+    CompaniesLoaded,
+    SandboxCredentialsLoaded,
+    SetupLoaded,
+    SignInChecked,
+)
 from tui.screens.base import DuviScreen
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
@@ -29,12 +40,14 @@ class SetupScreen(DuviScreen):
         Binding("f6", "companies", "⟳ Companies", id="setup-companies"),
         Binding("f5", "check", "⟳ Check", id="setup-check"),
         Binding("ctrl+s", "save", "Save", id="setup-save"),
+        Binding("f4", "sandbox_credentials", "Sandbox credentials", id="setup-sandbox"),
     ]
 
     def __init__(self, department_id: str) -> None:
         super().__init__()
         self.department_id = department_id
         self.result: SetupProbe | None = None
+        self.secret_saved = False  # an empty secret field keeps the saved secret
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -44,6 +57,8 @@ class SetupScreen(DuviScreen):
                 "client of this department",
                 classes="title",
             )
+            if self.settings.sandbox:
+                yield Button("Use the sandbox's credentials (F4)", id="sandbox-credentials")
             yield Field(placeholder="client id (isv_...)", id="client-id")
             yield Field(placeholder="client secret", password=True, id="client-secret")
             with Horizontal(classes="buttons"):
@@ -56,11 +71,107 @@ class SetupScreen(DuviScreen):
             yield Select([], id="branch", prompt="branch")
             yield Tick("Flere avdelinger: mark lines with a cost bearer", id="several-depts")
             yield Select([], id="cost-bearer", prompt="cost bearer")
+            yield Tick("Automatisk overføring: transfer by themselves", id="automatic")
+            sandbox = self.settings.sandbox
+            yield Field(
+                placeholder="the sandbox's own DUELL account" if sandbox else "DUELL client number",
+                id="duell-number",
+                disabled=sandbox,
+            )
+            yield Field(
+                placeholder="the sandbox's own DUELL token" if sandbox else "DUELL API token",
+                password=True,
+                id="duell-token",
+                disabled=sandbox,
+            )
             yield Button("Save (ctrl+s)", id="save", variant="primary")
         yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#client-id", Input).focus()  # type straight away (not the scroller)
+        self.load_saved()
+
+    @work(thread=True, exit_on_error=False, group="setup-load")
+    def load_saved(self) -> None:
+        self.post_message(SetupLoaded(self.api.saved_setup(self.department_id)))
+
+    @on(SetupLoaded)
+    def saved_loaded(self, message: SetupLoaded) -> None:
+        """The form shows what is saved; the secrets only as saved."""
+        s = message.saved
+        self.secret_saved = s.secret_saved
+        self.query_one("#client-id", Input).value = s.client_id
+        self.query_one("#tenant", Input).value = s.tenant
+        if s.secret_saved:
+            self.query_one(
+                "#client-secret", Input
+            ).placeholder = "client secret: saved (leave empty to keep it)"
+        self.query_one("#several-clients", Checkbox).value = s.several_clients
+        if s.branch:
+            branch = self.query_one("#branch", Select)
+            branch.set_options([(f"{s.branch} (saved)", s.branch)])
+            branch.value = s.branch
+        self.query_one("#several-depts", Checkbox).value = s.several_departments
+        if s.cost_bearer:
+            seg, val = s.cost_bearer
+            cost = self.query_one("#cost-bearer", Select)
+            cost.set_options([(f"{val} (saved, segment {seg})", f"{seg}:{val}")])
+            cost.value = f"{seg}:{val}"
+        self.query_one("#automatic", Checkbox).value = s.automatic
+        if s.duell_client_number and not s.duell_of_sandbox:
+            self.query_one("#duell-number", Input).value = s.duell_client_number
+        if s.duell_token_saved and not s.duell_of_sandbox:
+            self.query_one(
+                "#duell-token", Input
+            ).placeholder = "DUELL API token: saved (leave empty to keep it)"
+        if s.set_up:
+            self.query_one("#setup-result", Static).update(
+                f"Saved: {s.company} ({s.tenant}). ⟳ Check (F5) signs in with the saved secret."
+            )
+
+    @on(Button.Pressed, "#sandbox-credentials")
+    def pressed_sandbox_credentials(self) -> None:
+        self.action_sandbox_credentials()
+
+    def action_sandbox_credentials(self) -> None:
+        if not self.settings.sandbox:
+            self.notify("Only in sandbox mode.", severity="warning")
+            return
+        self.sandbox_credentials()
+
+    @work(thread=True, exit_on_error=False, group="setup-load")
+    def sandbox_credentials(self) -> None:
+        self.post_message(
+            SandboxCredentialsLoaded(self.api.sandbox_credentials(self.department_id))
+        )
+
+    @on(SandboxCredentialsLoaded)
+    def sandbox_credentials_loaded(self, message: SandboxCredentialsLoaded) -> None:
+        c = message.credentials
+        self.query_one("#client-id", Input).value = c.client_id
+        self.query_one("#client-secret", Input).value = c.secret.get_secret_value()
+        self.query_one("#tenant", Input).value = c.tenant
+        self.action_check()
+
+    @on(Select.Changed, "#branch")
+    def branch_chosen(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:  # a branch implies Flere klienter
+            self.query_one("#several-clients", Checkbox).value = True
+
+    @on(Select.Changed, "#cost-bearer")
+    def cost_bearer_chosen(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:  # a cost bearer implies Flere avdelinger
+            self.query_one("#several-depts", Checkbox).value = True
+
+    @on(Checkbox.Changed, "#several-clients")
+    def several_clients_changed(self, event: Checkbox.Changed) -> None:
+        if not event.value:  # off: the branch is not used, and the form says so
+            self.query_one("#branch", Select).clear()
+
+    @on(Checkbox.Changed, "#several-depts")
+    def several_depts_changed(self, event: Checkbox.Changed) -> None:
+        if not event.value:
+            self.query_one("#cost-bearer", Select).clear()
 
     @on(Button.Pressed, "#check")
     def pressed_check(self) -> None:
@@ -72,7 +183,7 @@ class SetupScreen(DuviScreen):
 
     def action_companies(self) -> None:
         cid, secret, tenant = self.credentials()
-        if not (cid and secret.get_secret_value()):
+        if not (cid and (secret or self.secret_saved)):
             self.query_one("#setup-result", Static).update(
                 "Fill in the client id and the secret first."
             )
@@ -81,7 +192,7 @@ class SetupScreen(DuviScreen):
         self.companies(cid, secret, tenant)
 
     @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
-    def companies(self, cid: str, secret: SecretStr, tenant: str) -> None:
+    def companies(self, cid: str, secret: SecretStr | None, tenant: str) -> None:
         found = self.api.setup_companies(self.department_id, cid, secret, tenant)
         self.post_message(CompaniesLoaded(found))
 
@@ -109,16 +220,18 @@ class SetupScreen(DuviScreen):
     def pressed_save(self) -> None:
         self.action_save()
 
-    def credentials(self) -> tuple[str, SecretStr, str]:
+    def credentials(self) -> tuple[str, SecretStr | None, str]:
+        """The client id, the secret typed (None: keep the saved one) and the tenant."""
+        secret = self.query_one("#client-secret", Input).value.strip()
         return (
             self.query_one("#client-id", Input).value.strip(),
-            SecretStr(self.query_one("#client-secret", Input).value.strip()),
+            SecretStr(secret) if secret else None,
             self.query_one("#tenant", Input).value.strip(),
         )
 
     def action_check(self) -> None:
         cid, secret, tenant = self.credentials()
-        if not (cid and secret.get_secret_value() and tenant):
+        if not (cid and (secret or self.secret_saved) and tenant):
             self.query_one("#setup-result", Static).update(
                 "Fill in the client id, the secret and the company's tenant id."
             )
@@ -127,7 +240,7 @@ class SetupScreen(DuviScreen):
         self.check(cid, secret, tenant)
 
     @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
-    def check(self, cid: str, secret: SecretStr, tenant: str) -> None:
+    def check(self, cid: str, secret: SecretStr | None, tenant: str) -> None:
         self.post_message(
             SignInChecked(self.api.setup_check(self.department_id, cid, secret, tenant))
         )
@@ -142,54 +255,71 @@ class SetupScreen(DuviScreen):
             return
         self.result = r
         box.update(f"Signed in: {r.company} ({len(r.branches)} branches)")
-        self.query_one("#branch", Select).set_options(
-            [(f"{n} {name}", n) for n, name in r.branches]
-        )
-        self.query_one("#cost-bearer", Select).set_options(
-            [(f"{v} {d}", f"{s}:{v}") for s, v, d in r.cost_bearers]
-        )
+        # The company's own lists replace the saved values shown; a value still offered
+        # stays chosen.
+        for select_id, options in (
+            ("#branch", [(f"{n} {name}", n) for n, name in r.branches]),
+            ("#cost-bearer", [(f"{v} {d}", f"{s}:{v}") for s, v, d in r.cost_bearers]),
+        ):
+            select = self.query_one(select_id, Select)
+            chosen = select.value
+            select.set_options(options)
+            if chosen is not Select.NULL and chosen in {v for _, v in options}:
+                select.value = chosen
 
     def action_save(self) -> None:
-        if self.result is None:
+        # A saved setup may be saved again unchecked: the save signs in itself.
+        if self.result is None and not self.secret_saved:
             self.notify("Check the sign-in first (F5).", severity="warning")
             return
         if self.settings.read_only:
             self.notify("Read-only mode: saving is a changing action.", severity="warning")
             return
-        branch = cost = None
-        if self.query_one("#several-clients", Checkbox).value:
-            value = self.query_one("#branch", Select).value
-            if value is Select.NULL:
-                self.notify("Choose the branch.", severity="warning")
-                return
-            branch = str(value)
-        if self.query_one("#several-depts", Checkbox).value:
-            value = self.query_one("#cost-bearer", Select).value
-            if value is Select.NULL:
-                self.notify("Choose the cost bearer.", severity="warning")
-                return
-            seg, _, val = str(value).partition(":")
-            cost = (int(seg), val)
+        branch = self.query_one("#branch", Select).value
+        cost = self.query_one("#cost-bearer", Select).value
+        cost_bearer = None
+        if cost is not Select.NULL:
+            seg, _, val = str(cost).partition(":")
+            cost_bearer = (int(seg), val)
+        several_clients = self.query_one("#several-clients", Checkbox).value
+        several_depts = self.query_one("#several-depts", Checkbox).value
+        if several_clients and branch is Select.NULL:
+            self.notify("Flere klienter is ticked: choose the branch.", severity="warning")
+            return
+        if several_depts and cost_bearer is None:
+            self.notify("Flere avdelinger is ticked: choose the cost bearer.", severity="warning")
+            return
         cid, secret, tenant = self.credentials()
-        self.save(cid, secret, tenant, self.result.company, branch, cost)
-
-    @work(thread=True, exit_on_error=False, group="setup-save")
-    def save(
-        self,
-        cid: str,
-        secret: SecretStr,
-        tenant: str,
-        company: str,
-        branch: str | None,
-        cost: tuple[int, str] | None,
-    ) -> None:
-        self.post_message(
-            ActionDone(
-                self.api.setup_save(self.department_id, cid, secret, tenant, company, branch, cost)
+        number = self.query_one("#duell-number", Input).value.strip()
+        token = self.query_one("#duell-token", Input).value.strip()
+        # The boxes as they stand (the engine refuses a box without its choice, and a choice
+        # without its box, too: never saved half).
+        self.save(
+            SetupChoice(
+                client_id=cid,
+                tenant_id=tenant,
+                secret=secret,
+                several_clients=several_clients,
+                branch=None if branch is Select.NULL else str(branch),
+                several_departments=several_depts,
+                cost_bearer=cost_bearer,
+                automatic=self.query_one("#automatic", Checkbox).value,
+                duell_client_number=number or None,
+                duell_client_token=SecretStr(token) if token else None,
             )
         )
 
+    @work(thread=True, exit_on_error=False, group="setup-save")
+    def save(self, choice: SetupChoice) -> None:
+        self.post_message(ActionDone(self.api.setup_save(self.department_id, choice)))
+
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:
-        self.query_one("#client-secret", Input).value = ""  # never on screen again
+        for secret_field in ("#client-secret", "#duell-token"):
+            self.query_one(secret_field, Input).value = ""  # never on screen again
+        self.secret_saved = True
+        self.query_one(
+            "#client-secret", Input
+        ).placeholder = "client secret: saved (leave empty to keep it)"
+        self.query_one("#setup-result", Static).update(message.text)
         self.notify(message.text, title="Saved")

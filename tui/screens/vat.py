@@ -68,13 +68,11 @@ class VatScreen(DuviScreen):
 
     def render_rows(self) -> None:
         table = self.query_one("#vat", DataTable)
+        row_at = table.cursor_row  # the cursor stays on the row a person works on
         table.clear()
-        visma = self.data.visma
         for row in self.data.rows:
             vat_id = self.value(row)
-            status = (
-                "missing" if not vat_id else "invalid" if visma and vat_id not in visma else "ok"
-            )
+            status = self.status(row, vat_id)
             mark = " *" if row.rate in self.edits else ""
             table.add_row(
                 f"{format(row.rate.normalize(), 'f')} %",
@@ -84,6 +82,8 @@ class VatScreen(DuviScreen):
                 row.saft_code or "-",
                 status,
             )
+        if self.data.rows:
+            table.move_cursor(row=min(row_at, len(self.data.rows) - 1))
         missing = [r for r in self.data.rows if not self.value(r)]
         note = self.data.error or ""
         state = (
@@ -93,19 +93,44 @@ class VatScreen(DuviScreen):
         )
         self.query_one("#vat-state", Static).update(f"{state}\n{note}".strip())
 
+    def status(self, row: VatRow, vat_id: str | None) -> str:
+        if row.rate not in self.edits:
+            return row.status  # the engine's, against Visma's list
+        if not vat_id:
+            return "missing"
+        if self.data.visma and vat_id not in self.data.visma:
+            return "invalid"
+        return "wrong rate" if self.data.refusal(row.rate, vat_id) else "ok"
+
     @on(DataTable.RowSelected, "#vat")
     def choose(self, event: DataTable.RowSelected) -> None:
         row = self.data.rows[event.cursor_row]
+        rate = f"{format(row.rate.normalize(), 'f')} %"
 
         def picked(vat_id: str | None) -> None:
+            refused = self.data.refusal(row.rate, vat_id) if vat_id else None
+            if refused:  # a rate mapped to an id of another rate books the wrong VAT
+                self.notify(refused, title="Refused", severity="error")
+                return
             self.edits[row.rate] = vat_id
             self.render_rows()
 
+        current = self.value(row)
+        opens_on = (
+            current
+            if current and current in self.data.visma and not self.data.refusal(row.rate, current)
+            else row.suggested
+        )
         self.app.push_screen(
             PickOne(
-                f"Visma VAT id for {format(row.rate.normalize(), 'f')} %",
-                list(self.data.visma.items()),
+                f"Visma VAT id for {rate}"
+                + (f" (suggested: {row.suggested})" if row.suggested else ""),
+                [
+                    (key, f"{self.data.rates.get(key, '?'):>7}  {label}")
+                    for key, label in self.data.visma.items()
+                ],
                 none_label="(none: leave unmapped)",
+                highlight=opens_on,
             ),
             picked,
         )

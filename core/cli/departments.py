@@ -1,0 +1,173 @@
+"""`duvi departments list|setup`: what each department is set up with, and setting one up from
+the command line, checked against Visma as the console's setup is (core.setup).
+
+Secrets never come as arguments (`ps` shows arguments): the Visma client secret and the DUELL
+API token are read from DUVI_VISMA_CLIENT_SECRET / DUVI_DUELL_CLIENT_TOKEN, or from standard
+input with --secrets-from-stdin (one a line: the Visma secret, then the DUELL token when a
+DUELL client number is given); left out, the saved ones are kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from core.cli.context import run_async, settings
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+app = typer.Typer(help="The departments and their setup.")
+
+VISMA_SECRET_ENV = "DUVI_VISMA_CLIENT_SECRET"
+DUELL_TOKEN_ENV = "DUVI_DUELL_CLIENT_TOKEN"
+
+
+@app.command("list")
+def departments_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON (never a secret).")] = False,
+) -> None:
+    """Each department: set up or not, its company, branch, cost bearer, automatic transfer."""
+    from core import boot
+    from core.departments import Departments
+    from core.runtime import Runtime
+    from core.setup import saved_setup
+
+    with Runtime.open(settings(ctx)) as rt:
+        boot.ensure_installation(rt)  # the sandbox's departments, on a fresh data directory
+        rows = [saved_setup(rt, d.id) for d in Departments(rt.store, rt.secrets).list()]
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        if not r.set_up:
+            typer.echo(f"{r.department_id:<3} {r.name:<24} not set up")
+            continue
+        extra = [f"branch {r.branch}"] if r.branch else []
+        if r.cost_bearer:
+            extra.append(f"cost bearer {r.cost_bearer[0]}={r.cost_bearer[1]}")
+        extra.append("automatic" if r.automatic else "manual")
+        typer.echo(
+            f"{r.department_id:<3} {r.name:<24} {r.company} ({r.tenant})  " + ", ".join(extra)
+        )
+
+
+def _cost_bearer(text: str | None) -> tuple[int, str] | None:
+    if text is None:
+        return None
+    segment, eq, value = text.partition("=")
+    if not eq or not segment.strip().isdigit() or not value.strip():
+        raise typer.BadParameter(
+            f"{text!r} is not SEGMENT=VALUE (e.g. 1=03)", param_hint="--cost-bearer"
+        )
+    return int(segment), value.strip()
+
+
+def _vat(items: list[str] | None) -> dict[Decimal, str] | None:
+    if not items:
+        return None
+    mapping: dict[Decimal, str] = {}
+    for item in items:
+        rate, eq, vat_id = item.partition("=")
+        try:
+            value = Decimal(rate.strip().rstrip("%").strip())
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not eq or not vat_id.strip() or not value.is_finite() or value < 0:
+            raise typer.BadParameter(f"{item!r} is not RATE=VATID (e.g. 25=3)", param_hint="--vat")
+        mapping[value] = vat_id.strip()
+    return mapping
+
+
+def _secrets(from_stdin: bool, wants_duell: bool) -> tuple[SecretStr | None, SecretStr | None]:
+    """The Visma client secret and the DUELL token: environment first, then standard input
+    (with --secrets-from-stdin); None keeps the saved one."""
+    from pydantic import SecretStr
+
+    visma = os.environ.get(VISMA_SECRET_ENV) or None
+    duell = os.environ.get(DUELL_TOKEN_ENV) or None
+    if from_stdin:
+        lines = iter(sys.stdin.read().splitlines())
+        if visma is None:
+            visma = next(lines, "").strip() or None
+        if duell is None and wants_duell:
+            duell = next(lines, "").strip() or None
+    return (SecretStr(visma) if visma else None), (SecretStr(duell) if duell else None)
+
+
+@app.command("setup")
+def departments_setup(
+    ctx: typer.Context,
+    dept: Annotated[str, typer.Argument(help="The department's id.")],
+    client_id: Annotated[
+        str, typer.Option("--visma-client-id", help="The Visma integration client id (isv_...).")
+    ],
+    tenant: Annotated[
+        str,
+        typer.Option("--visma-tenant", help="The company's tenant id (not the customer one)."),
+    ],
+    branch: Annotated[
+        str | None,
+        typer.Option("--branch", help="The Visma branch (implies Flere klienter)."),
+    ] = None,
+    cost_bearer: Annotated[
+        str | None,
+        typer.Option(
+            "--cost-bearer",
+            help="SEGMENT=VALUE of SUBACCOUNT (implies Flere avdelinger), e.g. 1=03.",
+        ),
+    ] = None,
+    vat: Annotated[
+        list[str] | None,
+        typer.Option("--vat", help="RATE=VATID, repeatable: a DUELL rate to a Visma VAT id."),
+    ] = None,
+    automatic: Annotated[
+        bool | None,
+        typer.Option(
+            "--automatic/--no-automatic", help="Automatic transfer (default: left as it is)."
+        ),
+    ] = None,
+    duell_client_number: Annotated[
+        str | None,
+        typer.Option("--duell-client-number", help="The DUELL API client number."),
+    ] = None,
+    secrets_from_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--secrets-from-stdin",
+            help="Read the Visma client secret, then the DUELL token, one a line, from stdin.",
+        ),
+    ] = False,
+) -> None:
+    """Set a department up: checked against Visma (and DUELL), then saved and audited.
+
+    The Visma client secret and DUELL API token come from DUVI_VISMA_CLIENT_SECRET and
+    DUVI_DUELL_CLIENT_TOKEN or, with --secrets-from-stdin, from standard input; never from
+    an argument. Left out, the saved ones are kept."""
+    from core import boot
+    from core.readmodels import SetupChoice
+    from core.runtime import Runtime
+    from core.setup import set_up_department
+
+    secret, token = _secrets(secrets_from_stdin, duell_client_number is not None)
+    choice = SetupChoice(
+        client_id=client_id,
+        tenant_id=tenant,
+        secret=secret,
+        branch=branch,
+        cost_bearer=_cost_bearer(cost_bearer),
+        automatic=automatic,
+        duell_client_number=duell_client_number,
+        duell_client_token=token,
+        vat=_vat(vat),
+    )
+    with Runtime.open(settings(ctx)) as rt:
+        boot.ensure_installation(rt)
+        with boot.connections(rt) as conns:
+            line = run_async(set_up_department(rt, conns, dept, choice, origin="cli"))
+    typer.echo(line)

@@ -1,0 +1,285 @@
+"""Setting a department up, DUELL's steps, for the console's setup screen and `duvi departments
+setup` alike: sign in with the department's Visma integration client, read what the company
+offers (branches, cost bearers, VAT ids), check what was chosen against it, then save it all
+(credentials to the secrets file, the rest to the store), every change audited.
+
+What was saved is shown back (`saved_setup`) without its secrets: a secret left empty keeps
+the saved one. A chosen branch or cost bearer needs its "Flere klienter"/"Flere avdelinger"
+flag, which the choice implies unless the flag was turned off explicitly: then it is refused,
+never silently dropped."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from core.audit import record
+from core.connections import DUELL_SECRETS
+from core.departments import Departments
+from core.errors import ConfigError, DuviError
+from core.readmodels import SavedSetup, SetupChoice, SetupProbe
+
+if TYPE_CHECKING:
+    from core.connections import Connections
+    from core.runtime import Runtime
+    from core.vat import VismaVat
+    from core.visma.client import VismaClient
+
+
+def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
+    """What setup saved for the department (ConfigError when there is no such department)."""
+    depts = Departments(rt.store, rt.secrets)
+    dept = depts.get(dept_id)
+    if dept is None:
+        raise ConfigError(
+            f"there is no department {dept_id!r}",
+            f"known departments: {', '.join(d.id for d in depts.list()) or 'none'}",
+        )
+    s = dept.settings
+    creds = depts.credentials(dept_id)
+    number = rt.secrets.get(DUELL_SECRETS, "client_number")
+    return SavedSetup(
+        department_id=dept.id,
+        name=dept.name,
+        set_up=depts.is_set_up(dept_id),
+        client_id=creds[0] if creds else "",
+        secret_saved=creds is not None,
+        tenant=s.visma_tenant_id or "",
+        company=s.visma_company_name or "",
+        several_clients=s.several_clients,
+        branch=s.branch_number,
+        several_departments=s.several_departments,
+        cost_bearer=(
+            (s.cost_bearer_segment, s.cost_bearer_value)
+            if s.cost_bearer_segment is not None and s.cost_bearer_value
+            else None
+        ),
+        automatic=s.automatic_transfer,
+        duell_client_number=number.get_secret_value() if number else "",
+        duell_token_saved=rt.secrets.get(DUELL_SECRETS, "client_token") is not None,
+        duell_of_sandbox=rt.settings.sandbox,
+    )
+
+
+def visma_secret(
+    depts: Departments, dept_id: str, client_id: str, secret: SecretStr | None
+) -> SecretStr:
+    """The secret given, or the saved one when none is given and the client id is the saved
+    one (a saved secret belongs to its own client)."""
+    if secret is not None and secret.get_secret_value():
+        return secret
+    saved = depts.credentials(dept_id)
+    if saved is None:
+        raise ConfigError(
+            f"department {dept_id} has no saved Visma client secret",
+            "enter the integration client's secret (from the Visma Developer Portal)",
+        )
+    if saved[0] != client_id:
+        raise ConfigError(
+            f"the client id {client_id!r} is not the saved one ({saved[0]}): the saved secret "
+            "is that client's",
+            "enter the secret of the new client id",
+        )
+    return saved[1]
+
+
+async def _company(client: VismaClient, tenant_id: str) -> SetupProbe:
+    """What setup offers in one company: its name (the main branch's), branches, cost bearers."""
+    branches = await client.list_branches()
+    dim = await client.get_dimension("SUBACCOUNT")
+    main = next((b for b in branches if b.is_main_branch), branches[0] if branches else None)
+    return SetupProbe(
+        tenant_id,
+        company=(main.name or tenant_id) if main else tenant_id,
+        branches=tuple((b.number or "", b.name or "") for b in branches),
+        cost_bearers=tuple(
+            (s.segment_id, v.value_id or "", v.description or "")
+            for s in dim.segments
+            for v in s.segment_values
+            if v.active is not False and s.segment_id is not None
+        ),
+    )
+
+
+async def probe(
+    conns: Connections,
+    dept_id: str,
+    client_id: str,
+    secret: SecretStr | None,
+    tenant_id: str,
+) -> SetupProbe:
+    """Sign in to one company with an integration client (None: the saved secret) and read
+    what setup offers; an error comes back with its remedy instead of being raised."""
+    from core.visma.auth import VismaCredentials
+
+    try:
+        key = visma_secret(conns.departments, dept_id, client_id, secret)
+        creds = VismaCredentials(client_id, key, tenant_id)
+        async with conns.visma_for(creds, department_id=dept_id) as client:
+            return await _company(client, tenant_id)
+    except DuviError as exc:
+        return SetupProbe(tenant_id, error=exc.message, remedy=exc.remedy)
+
+
+def _flag(given: bool | None, chosen: object, flag: str, what: str, option: str) -> bool:
+    """A "Flere ..." flag: implied by a choice, refused when turned off beside one."""
+    on = given if given is not None else chosen is not None
+    if on and chosen is None:
+        raise ConfigError(f"{flag} is on but no {what} is chosen", f"choose the {what} ({option})")
+    if not on and chosen is not None:
+        raise ConfigError(
+            f"a {what} is chosen but {flag} is off: it would not be used",
+            f"turn {flag} on, or clear the {what}",
+        )
+    return on
+
+
+async def _duell_account(
+    rt: Runtime, conns: Connections, choice: SetupChoice
+) -> tuple[str, SecretStr] | None:
+    """The DUELL account given, checked by signing in; None when none is given."""
+    if not choice.duell_client_number:
+        return None
+    if rt.settings.sandbox:
+        raise ConfigError(
+            "in sandbox mode the DUELL account is the sandbox's own",
+            "leave the DUELL client number out (it is used for the real DUELL only)",
+        )
+    number = choice.duell_client_number.strip()
+    token = choice.duell_client_token
+    if token is None or not token.get_secret_value():
+        saved = rt.secrets.get(DUELL_SECRETS, "client_number")
+        token = rt.secrets.get(DUELL_SECRETS, "client_token")
+        if token is None or saved is None or saved.get_secret_value() != number:
+            raise ConfigError(
+                f"no DUELL API token is saved for client number {number}",
+                "give the API token from DUELL Admin -> API-oppsett",
+            )
+    async with conns.duell_for(number, token) as duell:
+        await duell.departments()  # signs in: a wrong number or token is refused here
+    return number, token
+
+
+async def _department_of_duell(
+    rt: Runtime, conns: Connections, dept_id: str, account: tuple[str, SecretStr] | None
+) -> str:
+    """The name DUELL gives a department this installation does not know yet (live mode:
+    departments come from DUELL's list)."""
+    if rt.settings.sandbox:
+        raise ConfigError(
+            f"there is no department {dept_id!r}",
+            "the sandbox's departments are " + ", ".join(d.id for d in conns.departments.list()),
+        )
+    client = conns.duell_for(*account) if account else conns.duell()
+    async with client as duell:
+        found = {str(d.department_id): d.department_name for d in await duell.departments()}
+    if dept_id not in found:
+        raise ConfigError(
+            f"DUELL has no department {dept_id!r}",
+            f"DUELL's departments: {', '.join(sorted(found)) or 'none'}",
+        )
+    return found[dept_id]
+
+
+async def set_up_department(
+    rt: Runtime, conns: Connections, dept_id: str, choice: SetupChoice, *, origin: str
+) -> str:
+    """Check the choice against DUELL and Visma, then save it (audited). Nothing is saved
+    when anything is refused. Returns a line saying what was set up."""
+    from core.service import refuse_if_read_only
+    from core.vat import read_visma_vat, refuse_mismatches, save_mapping
+    from core.visma.auth import VismaCredentials
+
+    refuse_if_read_only(rt, "saving the setup")
+    client_id, tenant = choice.client_id.strip(), choice.tenant_id.strip()
+    if not (client_id and tenant):
+        raise ConfigError(
+            "setup needs the client id and the company's tenant id",
+            "fill in both (the tenant is the company's, not the customer's)",
+        )
+    several_clients = _flag(
+        choice.several_clients, choice.branch, "Flere klienter", "branch", "--branch"
+    )
+    several_departments = _flag(
+        choice.several_departments,
+        choice.cost_bearer,
+        "Flere avdelinger",
+        "cost bearer",
+        "--cost-bearer",
+    )
+    depts = conns.departments
+    account = await _duell_account(rt, conns, choice)
+    dept = depts.get(dept_id)
+    name = dept.name if dept else await _department_of_duell(rt, conns, dept_id, account)
+    secret = (
+        visma_secret(depts, dept_id, client_id, choice.secret)
+        if dept
+        else (choice.secret or SecretStr(""))
+    )
+    if not secret.get_secret_value():
+        raise ConfigError(
+            f"department {dept_id} has no saved Visma client secret",
+            "enter the integration client's secret (from the Visma Developer Portal)",
+        )
+    codes: dict[str, VismaVat] = {}
+    async with conns.visma_for(
+        VismaCredentials(client_id, secret, tenant), department_id=dept_id
+    ) as client:
+        company = await _company(client, tenant)
+        if choice.vat:
+            codes = await read_visma_vat(client)
+    if choice.branch is not None and choice.branch not in {n for n, _ in company.branches}:
+        raise ConfigError(
+            f"{company.company} has no branch {choice.branch!r}",
+            "its branches: " + ", ".join(f"{n} {b}" for n, b in company.branches),
+        )
+    if choice.cost_bearer is not None and choice.cost_bearer not in {
+        (s, v) for s, v, _ in company.cost_bearers
+    }:
+        segment, value = choice.cost_bearer
+        raise ConfigError(
+            f"{value!r} is not an active value of SUBACCOUNT segment {segment} in "
+            f"{company.company}",
+            "its values: " + ", ".join(f"{s}={v}" for s, v, _ in company.cost_bearers),
+        )
+    if choice.vat:
+        refuse_mismatches(choice.vat, codes)
+
+    # Every check passed: save.
+    if dept is None:
+        depts.add(dept_id, name)
+        dept = depts.get(dept_id)
+        assert dept is not None
+    if account is not None:
+        rt.secrets.set(DUELL_SECRETS, "client_number", SecretStr(account[0]))
+        rt.secrets.set(DUELL_SECRETS, "client_token", account[1])
+        record(
+            rt.store,
+            "duell_account.set",
+            department_id=dept_id,
+            after={"client_number": account[0], "client_token": "(set)"},
+        )
+    saved = depts.credentials(dept_id)
+    if saved is None or saved[0] != client_id or saved[1] != secret:
+        depts.set_credentials(dept_id, client_id, secret)
+    update: dict[str, object] = {
+        "visma_tenant_id": tenant,
+        "visma_company_name": company.company,
+        "several_clients": several_clients,
+        "branch_number": choice.branch,
+        "several_departments": several_departments,
+        "cost_bearer_segment": choice.cost_bearer[0] if choice.cost_bearer else None,
+        "cost_bearer_value": choice.cost_bearer[1] if choice.cost_bearer else None,
+    }
+    if choice.automatic is not None:
+        update["automatic_transfer"] = choice.automatic
+    depts.save_settings(dept_id, dept.settings.model_copy(update=update))
+    vat_line = save_mapping(rt, dept_id, choice.vat, codes) if choice.vat else ""
+    record(rt.store, "department.setup", department_id=dept_id, target=origin, after=tenant)
+    parts = [f"department {dept_id} is set up with {company.company}"]
+    if choice.branch:
+        parts.append(f"branch {choice.branch}")
+    if choice.cost_bearer:
+        parts.append(f"cost bearer {choice.cost_bearer[0]}={choice.cost_bearer[1]}")
+    return ", ".join(parts) + (f"; {vat_line}" if vat_line else "")

@@ -1,0 +1,151 @@
+"""`duvi departments list|setup` as a user runs them: a real `duvi` process on a fresh data
+directory (sandbox mode: the sandbox's departments appear on first use); the refusals through
+the same command line in this process (its sandbox is built once, not per process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import run
+from core.config import load_settings
+from core.departments import Departments
+from core.runtime import Runtime
+from core.sandbox.world import sandbox_credentials
+
+ROOT = Path(__file__).parent.parent
+DEPT3 = sandbox_credentials(0)[2]
+
+
+def duvi(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+    )
+
+
+class Cli:
+    """`duvi` in this process: exit code, stdout and stderr."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+        self.capsys, self.monkeypatch = capsys, monkeypatch
+
+    def setup3(self, *extra: str, stdin: str = "", **env: str) -> tuple[int, str, str]:
+        import io
+
+        for key in ("DUVI_VISMA_CLIENT_SECRET", "DUVI_DUELL_CLIENT_TOKEN"):
+            self.monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            self.monkeypatch.setenv(key, value)
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        self.capsys.readouterr()
+        code = run(
+            [
+                "departments",
+                "setup",
+                "3",
+                "--visma-client-id",
+                DEPT3.visma_client_id,
+                "--visma-tenant",
+                DEPT3.visma_tenant_id,
+                *extra,
+            ]
+        )
+        out = self.capsys.readouterr()
+        return code, out.out, out.err
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(capsys, monkeypatch)
+
+
+def test_setup_refusals_exit_with_their_code_and_save_nothing(cli: Cli) -> None:
+    ok_secret = {"DUVI_VISMA_CLIENT_SECRET": DEPT3.visma_client_secret}
+    code, _, err = cli.setup3("--vat", "25=31", **ok_secret)  # the 15 % code for 25 %
+    assert code == 3 and "its rate is 15 %" in err and "Traceback" not in err
+    code, _, err = cli.setup3("--branch", "9", **ok_secret)
+    assert code == 3 and "has no branch '9'" in err
+    code, _, err = cli.setup3("--cost-bearer", "1=77", **ok_secret)
+    assert code == 3 and "'77' is not an active value of SUBACCOUNT segment 1" in err
+    code, _, err = cli.setup3("--cost-bearer", "1", **ok_secret)
+    assert code == 2 and "SEGMENT=VALUE" in err
+    code, _, err = cli.setup3("--vat", "high=3", **ok_secret)
+    assert code == 2 and "RATE=VATID" in err
+    code, _, err = cli.setup3()  # no secret given and none saved
+    assert code == 3 and "no saved Visma client secret" in err
+    code, _, err = cli.setup3("--secrets-from-stdin", stdin="wrong\n")
+    assert code == 5 and "Visma Connect refused" in err  # checked against Visma
+    code, _, err = cli.setup3(
+        "--duell-client-number", "1", DUVI_DUELL_CLIENT_TOKEN="x", **ok_secret
+    )
+    assert code == 3 and "sandbox's own" in err
+    with Runtime.open(load_settings()) as rt:
+        assert not Departments(rt.store, rt.secrets).is_set_up("3")
+        assert not rt.store.query(
+            "SELECT 1 FROM audit WHERE department_id = '3' AND action != 'department.add'"
+        )
+
+
+def test_the_secret_from_standard_input_then_kept_when_left_out(cli: Cli) -> None:
+    code, _, err = cli.setup3(
+        "--cost-bearer", "1=03", "--secrets-from-stdin", stdin=f"{DEPT3.visma_client_secret}\n"
+    )
+    assert code == 0, err
+    code, _, err = cli.setup3()  # the saved secret is kept; no cost bearer this time
+    assert code == 0, err
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        saved = depts.credentials("3")
+        assert saved is not None and saved[1].get_secret_value() == DEPT3.visma_client_secret
+        s = depts.get("3").settings  # type: ignore[union-attr]
+        assert s.cost_bearer_value is None and not s.several_departments  # as given
+
+
+def test_list_on_a_fresh_directory_and_setup_with_the_secret_from_the_environment(
+    cli: Cli,
+) -> None:
+    r = duvi("departments", "list", "--json")
+    assert r.returncode == 0, r.stderr
+    listed = {d["id"]: d for d in json.loads(r.stdout)}
+    assert listed["3"]["set_up"] is False and listed["1"]["set_up"] is True
+    assert listed["1"]["cost_bearer"] == {"segment": 1, "value": "01"}
+    code, out, err = cli.setup3(
+        "--branch",
+        "2",
+        "--cost-bearer",
+        "1=03",
+        "--vat",
+        "25=3",
+        "--vat",
+        "15 %=31",
+        "--automatic",
+        DUVI_VISMA_CLIENT_SECRET=DEPT3.visma_client_secret,
+    )
+    assert code == 0, err
+    assert "set up with Garnbua Trøndelag AS, branch 2, cost bearer 1=03" in out
+    r = duvi("departments", "list", "--json")
+    three = next(d for d in json.loads(r.stdout) if d["id"] == "3")
+    assert three["set_up"] and three["branch"] == "2" and three["several_clients"]
+    assert three["cost_bearer"] == {"segment": 1, "value": "03"} and three["automatic"]
+    assert three["client_secret"] == "saved"
+    assert DEPT3.visma_client_secret not in r.stdout  # never a secret
+    text = duvi("departments", "list").stdout
+    assert "Trondheim Solsiden" in text and "branch 2, cost bearer 1=03, automatic" in text
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        assert {str(r): m.visma_vat_id for r, m in depts.vat_mappings("3").items()} == {
+            "25": "3",
+            "15": "31",
+        }
+        audit = rt.store.query("SELECT target FROM audit WHERE action = 'department.setup'")
+        assert audit == [{"target": "cli"}]
