@@ -275,6 +275,15 @@ def _v8_installation(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v9_zreport_days(db: sqlite_utils.Database) -> None:
+    """A department's Z-reports by business date: the settlement calendar reads a few weeks of
+    them with one range read, however long the ledger grows (core/calendar.py)."""
+    db.execute(
+        "CREATE INDEX idx_ledger_zreport_day ON ledger "
+        "(department_id, json_extract(payload, '$.business_date')) WHERE kind = 'zreport'"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -284,5 +293,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v6_create_intents,
     _v7_lease_generation,
     _v8_installation,
+    _v9_zreport_days,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
