@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from core.models import DepartmentSettings  # noqa: F401
 
 __all__ = [
+    "CALENDAR_LEGEND",
     "CALENDAR_STATES",
     "PANEL_ENTITY",
     "RUNNABLE",
@@ -210,6 +211,7 @@ CALENDAR_STATES: Mapping[str, tuple[str, str]] = {
     "closed": ("-", "no sales"),  # no Z-report: closed, or no sales
     "future": (" ", "not yet"),  # today or later, nothing settled yet
 }
+CALENDAR_LEGEND = "  ".join(f"{m} {label}" for m, label in CALENDAR_STATES.values() if m != " ")
 
 
 @dataclass(frozen=True)

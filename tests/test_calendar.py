@@ -4,11 +4,14 @@ days' states and gaps as a person would read them off a paper list of Z-reports.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
+from textual.widgets import Static
 
 from core.calendar import RANGE_SQL, parse_month, settlement_calendar
 from core.cli import run
@@ -59,10 +62,12 @@ def zreport(day: str, register: str, z: int) -> ZReport:
     )
 
 
-def write_ledger(store: Store) -> None:
-    store.conn.execute(
-        "INSERT INTO departments (id, name, created_at, updated_at) VALUES ('1', 'Oslo', '', '')"
-    )
+def write_ledger(store: Store, *, department: bool = True) -> None:
+    if department:
+        store.conn.execute(
+            "INSERT INTO departments (id, name, created_at, updated_at) "
+            "VALUES ('1', 'Oslo', '', '')"
+        )
     ledger = Ledger(store)
     for day, register, z, what in LEDGER:
         key = f"DUELL-Z-1-{register}-{z}"
@@ -235,3 +240,123 @@ def test_cli_refuses_a_bad_month_and_an_unknown_department(cli_store, capsys) ->
     assert run(["calendar", "-d", "9"]) == 3
     err = capsys.readouterr().err
     assert err == "duvi: error: there is no department '9' (known: 1)\n"
+
+
+# -- the console ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def console_world(home: Path) -> Iterator[None]:
+    """The sandbox's departments (as the console's first start makes them) with the ledger
+    above in department 1, on Friday 13 November 2026 at noon (the calendar's today)."""
+    from core.boot import ensure_installation
+    from core.config import load_settings
+    from core.runtime import Runtime
+
+    with Runtime.open(load_settings(home=home, sandbox=True)) as rt:
+        ensure_installation(rt)
+        write_ledger(rt.store, department=False)
+    with time_machine.travel(datetime(2026, 11, 13, 12, 0), tick=False):
+        yield
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def cell(screen, day: date):
+    n = next(i for i, d in enumerate(screen.calendar.days) if d.day == day)
+    return screen.query_one(f"#day-{n}", Static)
+
+
+async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
+    console_world,
+) -> None:
+    from core.config import load_settings
+    from tui.app import DuviApp
+    from tui.screens.calendar import CalendarScreen
+    from tui.screens.transfers import TransfersScreen
+
+    app = DuviApp(load_settings(animations="none"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CalendarScreen)
+        title = str(screen.query_one("#calendar-title", Static).render())
+        assert title == "Calendar of department 1 Oslo sentrum: 12.10 – 15.11.2026"
+        assert screen.cursor == date(2026, 11, 13)  # today
+        assert "cursor" in cell(screen, date(2026, 11, 13)).classes
+        assert str(cell(screen, date(2026, 11, 13)).render()) == "13 ?\nmissing Z"
+        assert str(cell(screen, date(2026, 11, 4)).render()) == "4 H\non hold"
+        assert str(cell(screen, date(2026, 11, 6)).render()) == "6 !\nattention"
+        assert str(cell(screen, date(2026, 11, 8)).render()) == "8 -\nno sales"
+        assert str(cell(screen, date(2026, 11, 14)).render()) == "14"  # not yet
+        detail = str(screen.query_one("#calendar-day", Static).render())
+        assert "Friday 13.11.2026: missing Z" in detail and "Z 7 (register 102)" in detail
+
+        await pilot.press("left", "up", "down", "right", "left")  # to Thursday the 12th
+        assert screen.cursor == date(2026, 11, 12)
+        assert "cursor" in cell(screen, date(2026, 11, 12)).classes
+        assert "cursor" not in cell(screen, date(2026, 11, 13)).classes
+        detail = str(screen.query_one("#calendar-day", Static).render())
+        assert "3 Z-report(s), 5 941.50" in detail
+        assert "Z 110 (register 101) confirmed 000110, 1 980.50" in detail
+
+        await pilot.press("enter")
+        await settle(pilot)
+        documents = app.screen
+        assert isinstance(documents, TransfersScreen) and documents.day == date(2026, 11, 12)
+        assert [r.key for r in documents.rows] == [
+            "DUELL-Z-1-101-110",
+            "DUELL-Z-1-102-5",
+            "DUELL-Z-1-102-6",
+        ]
+        assert "on 12.11.2026" in str(documents.query_one(".title", Static).render())
+        await pilot.press("escape")
+        assert app.screen is screen
+
+        await pilot.press("pageup")  # the month before: October, from its first day
+        await settle(pilot)
+        assert screen.calendar is not None and screen.calendar.first == date(2026, 10, 1)
+        assert screen.cursor == date(2026, 10, 1)
+
+
+async def test_the_palette_opens_the_calendar(console_world) -> None:
+    from core.config import load_settings
+    from tui.app import DuviApp
+    from tui.screens.calendar import CalendarScreen
+
+    app = DuviApp(load_settings(animations="none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"calendar", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CalendarScreen)
+
+
+@pytest.mark.parametrize("mode", ["ansi-dark", "NO_COLOR"])
+async def test_every_state_is_readable_in_16_colours_and_without_colour(
+    console_world, mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.config import load_settings
+    from tests.helpers.screen_contrast import check_svg
+    from tui.app import DuviApp
+
+    if mode == "NO_COLOR":
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = DuviApp(load_settings(animations="none", theme="ansi-dark"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        await pilot.press("left")  # the cursor on a posted day: coloured text under it
+        await pilot.pause()
+        svg = Path(app.save_screenshot("calendar.svg", str(tmp_path)))
+    assert check_svg(svg, 3.0) == []

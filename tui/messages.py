@@ -18,6 +18,7 @@ from core.readmodels import (
     JournalPreview,
     LogEntry,
     NoPreview,
+    SettlementCalendar,
     SetupProbe,
     TransferRow,
     VatEditor,
@@ -117,3 +118,8 @@ class ActionDone(Message):
     """A changing action finished; `text` says what it did."""
 
     text: str
+
+
+@dataclass
+class CalendarLoaded(Message):
+    calendar: SettlementCalendar

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from core.cli.context import settings
-from core.readmodels import CALENDAR_STATES
+from core.readmodels import CALENDAR_LEGEND, CALENDAR_STATES
 
 if TYPE_CHECKING:
     from core.readmodels import CalendarDay, SettlementCalendar
@@ -104,9 +104,7 @@ def grid(cal: SettlementCalendar) -> list[str]:
         ]
         lines.append("".join(cells).rstrip())
     lines.append("")
-    lines.append(
-        "  ".join(f"{mark} {label}" for mark, label in CALENDAR_STATES.values() if mark != " ")
-    )
+    lines.append(CALENDAR_LEGEND)
     for d in cal.days:
         said = problems(d) if d.in_period else ""
         if said:
