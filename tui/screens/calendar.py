@@ -130,7 +130,8 @@ class CalendarScreen(DuviScreen):
         label = CALENDAR_STATES[d.state][1] if d.in_period else "not in this month"
         head = f"{d.day:%A %d.%m.%Y}: {label}"
         if d.zreports:
-            head += f" · {len(d.zreports)} Z-report(s), {money(d.amount)} · Enter: its documents"
+            count = f"{len(d.zreports)} Z-report{'s' if len(d.zreports) > 1 else ''}"
+            head += f" · {count}, {money(d.amount)} · Enter: its documents"
         lines = [head]
         for z in d.zreports[:4]:
             number = f" {z.visma_number}" if z.visma_number else ""
