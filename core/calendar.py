@@ -40,11 +40,10 @@ NEIGHBOURS = 64
 
 # The expression of the index made by migration 9: a read must name it exactly to use it.
 _DAY = "json_extract(payload, '$.business_date')"
+# One parse of each payload: json_extract with several paths returns them as one JSON array.
 _COLUMNS = (
-    f"key, state, visma_number, last_error, {_DAY} AS day, "
-    "json_extract(payload, '$.z_number') AS z, json_extract(payload, '$.register_id') AS "
-    "register, json_extract(payload, '$.sales') AS sales, "
-    "json_extract(payload, '$.gift_cards_sold') AS gift"
+    "key, state, visma_number, last_error, json_extract(payload, '$.business_date', "
+    "'$.z_number', '$.register_id', '$.sales', '$.gift_cards_sold') AS fields"
 )
 _OF_DEPT = "FROM ledger WHERE department_id = :dept AND kind = 'zreport'"
 RANGE_SQL = (
@@ -100,9 +99,9 @@ def business_day(kind: str, payload: dict[str, Any]) -> str | None:
     return str(value) if value else None
 
 
-def _amount(sales: str | None, gift: str | None) -> Decimal:
+def _amount(sales: list[dict[str, Any]] | None, gift: str | None) -> Decimal:
     total = Decimal(str(gift or 0))
-    for sale in json.loads(sales or "[]"):
+    for sale in sales or ():
         total += Decimal(str(sale.get("gross", 0)))
     return total
 
@@ -123,18 +122,18 @@ def settlement_calendar(
     reports: dict[date, list[CalendarZReport]] = {}
     sequence: dict[str, list[tuple[int, date]]] = {}  # register -> (Z number, day)
     for r in rows:
-        day = date.fromisoformat(r["day"])
-        register, z = str(r["register"] or "1"), int(r["z"])
-        sequence.setdefault(register, []).append((z, day))
+        day_text, z, register, sales, gift = json.loads(r["fields"])
+        day, register = date.fromisoformat(day_text), str(register or "1")
+        sequence.setdefault(register, []).append((int(z), day))
         if first <= day <= last:
             reports.setdefault(day, []).append(
                 CalendarZReport(
                     r["key"],
                     register,
-                    z,
+                    int(z),
                     r["state"],
                     r["visma_number"] or "",
-                    _amount(r["sales"], r["gift"]),
+                    _amount(sales, gift),
                     (r["last_error"] or "").partition("\n")[0],
                 )
             )

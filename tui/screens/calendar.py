@@ -1,16 +1,22 @@
 """A department's settlement calendar: did each business day's Z-report reach Visma? A grid of
 weeks, Monday first, one cell per day with its number, a mark and a word (readable without
-colour; colour only repeats them). Arrows move between days, Enter opens the day's documents."""
+colour; colour only repeats them). Arrows move between days, Enter opens the day's documents.
+
+The grid is one widget that draws every cell itself: opening the screen mounts one widget, not
+fifty, and moving the cursor repaints it (each of fifty widgets restyled costs more than the
+100 ms an interaction may take on a loaded host)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from core.readmodels import CALENDAR_LEGEND, CALENDAR_STATES, CalendarDay, SettlementCalendar
@@ -19,7 +25,6 @@ from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
-MAX_WEEKS = 6  # a month spans at most six weeks from Monday
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -30,6 +35,73 @@ def money(value: Decimal) -> str:
 def add_months(month: date, n: int) -> date:
     index = month.year * 12 + month.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
+
+
+def cell_text(d: CalendarDay, *, first: bool, today: date) -> tuple[str, str]:
+    """A day's two lines: "17 ✓" over "posted"; the month's name on its first day and on
+    the grid's first."""
+    number = f"{d.day.day}" + (f" {d.day:%b}" if first or d.day.day == 1 else "")
+    if not d.in_period:
+        return number, ""
+    if d.state == "future":
+        return number, "today" if d.day == today else ""
+    mark, label = CALENDAR_STATES[d.state]
+    return f"{number} {mark}", label.removeprefix("needs ")
+
+
+class CalendarGrid(Widget):
+    """The weeks of a settlement calendar, a cell per day, the cursor's cell highlighted."""
+
+    COMPONENT_CLASSES = {  # noqa: RUF012 - Textual's API
+        "calendar--weekday",
+        "calendar--odd-week",
+        "calendar--outside",
+        "calendar--cursor",
+        *(f"calendar--{state}" for state in CALENDAR_STATES),
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.calendar: SettlementCalendar | None = None
+        self.cursor: date | None = None
+
+    def show(self, calendar: SettlementCalendar, cursor: date | None) -> None:
+        self.calendar, self.cursor = calendar, cursor
+        self.styles.height = 1 + 2 * len(calendar.weeks)
+        self.refresh()
+
+    def move_to(self, cursor: date) -> None:
+        self.cursor = cursor
+        self.refresh()
+
+    def render(self) -> Text:
+        cal = self.calendar
+        if cal is None:
+            return Text("Reading the ledger…")
+        width = max(4, (self.size.width - 6) // 7)  # seven cells, a column between them
+        out = Text(no_wrap=True, overflow="crop")
+        weekday = self.get_component_rich_style("calendar--weekday")
+        out.append(" ".join(f" {name}".ljust(width)[:width] for name in WEEKDAYS), weekday)
+        for row, week in enumerate(cal.weeks):
+            cells = [
+                (d, cell_text(d, first=row == 0 and i == 0, today=cal.today))
+                for i, d in enumerate(week)
+            ]
+            for line in (0, 1):
+                out.append("\n")
+                for i, (d, text) in enumerate(cells):
+                    # The state's colour resolved (muted text is a share of the foreground),
+                    # then the week's background and the cursor over it.
+                    state = f"calendar--{d.state}" if d.in_period else "calendar--outside"
+                    style = self.get_component_rich_style(state)
+                    if row % 2:
+                        style += self.get_component_rich_style("calendar--odd-week", partial=True)
+                    if d.day == self.cursor:
+                        style += self.get_component_rich_style("calendar--cursor", partial=True)
+                    if i:
+                        out.append(" ")
+                    out.append(f" {text[line]}".ljust(width)[:width], style)
+        return out
 
 
 class CalendarScreen(DuviScreen):
@@ -60,12 +132,7 @@ class CalendarScreen(DuviScreen):
                 id="calendar-title",
                 classes="title",
             )
-            with Grid(id="calendar-weekdays"):
-                for name in WEEKDAYS:
-                    yield Static(name, classes="weekday")
-            with Grid(id="calendar"):
-                for n in range(7 * MAX_WEEKS):
-                    yield Static("", id=f"day-{n}", classes="day")
+            yield CalendarGrid(id="calendar")
             yield Static(CALENDAR_LEGEND, id="calendar-legend")
             yield Static("", id="calendar-day")
         yield KeysFooter()
@@ -91,36 +158,17 @@ class CalendarScreen(DuviScreen):
         self.query_one("#calendar-title", Static).update(
             f"Calendar of department {cal.department_id} {cal.department_name}: {span}"
         )
-        for n in range(7 * MAX_WEEKS):
-            cell = self.query_one(f"#day-{n}", Static)
-            d = cal.days[n] if n < len(cal.days) else None
-            cell.display = d is not None
-            if d is not None:
-                cell.update(self.cell_text(d, first=n == 0, today=cal.today))
-                state = f"st-{d.state}" if d.in_period else "outside"
-                cell.set_classes(["day", state, "odd-week" if n // 7 % 2 else "even-week"])
         if self.cursor is None or cal.get(self.cursor) is None:
             in_period = [d.day for d in cal.days if d.in_period and d.day <= cal.today]
             self.cursor = in_period[-1] if in_period else cal.first
+        self.query_one("#calendar", CalendarGrid).show(cal, self.cursor)
         self.place_cursor()
-
-    @staticmethod
-    def cell_text(d: CalendarDay, *, first: bool, today: date) -> str:
-        """ "17 ✓" over "posted"; the month's name on its first day and the grid's first."""
-        number = f"{d.day.day}" + (f" {d.day:%b}" if first or d.day.day == 1 else "")
-        if not d.in_period:
-            return number
-        if d.state == "future":
-            return f"{number}\ntoday" if d.day == today else number
-        mark, label = CALENDAR_STATES[d.state]
-        return f"{number} {mark}\n{label.removeprefix('needs ')}"
 
     def place_cursor(self) -> None:
         cal = self.calendar
         if cal is None or self.cursor is None:
             return
-        for n, d in enumerate(cal.days):
-            self.query_one(f"#day-{n}", Static).set_class(d.day == self.cursor, "cursor")
+        self.query_one("#calendar", CalendarGrid).move_to(self.cursor)
         day = cal.get(self.cursor)
         if day is not None:
             self.query_one("#calendar-day", Static).update(self.day_text(day))
