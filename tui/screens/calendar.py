@@ -67,7 +67,9 @@ class CalendarGrid(Widget):
 
     def show(self, calendar: SettlementCalendar, cursor: date | None) -> None:
         self.calendar, self.cursor = calendar, cursor
-        self.styles.height = 1 + 2 * len(calendar.weeks)
+        height = 1 + 2 * len(calendar.weeks)
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height  # a six-week month: one layout more
         self.refresh()
 
     def move_to(self, cursor: date) -> None:
