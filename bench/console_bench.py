@@ -1,12 +1,13 @@
-"""Console benchmark: start-up against an empty Textual app, and a tab switch, a log filter and
-peak memory with a million events in the store.
+"""Console benchmark: start-up against an empty Textual app, and a tab switch, a log filter, the
+settlement calendar and peak memory with a million events in the store.
 
-    uv run python bench/console_bench.py [--events 1000000] [--runs 5]
+    uv run python bench/console_bench.py [--events 1000000] [--zreports 100000] [--runs 5]
 
 Start-up is process start to first frame, in a real pseudo-terminal (120x36): the time until
 the screen shows the app's first words. Both apps start in the same run, interleaved, and the
 median of `--runs` is taken. The rest runs the console under Pilot in a child process on a
-sandbox data directory with `--events` events added, and reports that process's peak RSS.
+sandbox data directory with `--events` events and `--zreports` Z-reports (department 1: twenty
+registers, one report each a day, for years up to today) added, and reports that process's peak RSS.
 """
 
 from __future__ import annotations
@@ -89,6 +90,55 @@ def start_up(runs: int) -> dict[str, float]:
     return {"empty_textual_s": e, "duvi_s": d, "ratio": d / e}
 
 
+def add_zreports(home: Path, n: int, registers: int = 20) -> None:
+    """`n` Z-reports of department 1 in the ledger, the newest dated today: years of a big shop's
+    daily settlements, nearly all confirmed, a few held or refused."""
+    from datetime import date, datetime, timedelta
+    from decimal import Decimal
+
+    from core.config import load_settings
+    from core.models import Payment, VatSale, ZReport
+    from core.store import Store
+
+    today = date.today()
+    z = ZReport(
+        department_id="1",
+        z_number=0,
+        business_date=today,
+        closed_at=datetime.now(),
+        sales=[VatSale(rate=Decimal(r), gross=Decimal("1234.50")) for r in (25, 15, 12, 0)],
+        payments=[Payment(type=t, amount=Decimal("1234.50")) for t in ("card", "vipps", "cash")],
+        gift_cards_sold=Decimal(0),
+    ).model_dump(mode="json")
+    rows = []
+    for i in range(n):
+        register, back = f"1{i % registers:02d}", i // registers
+        day = (today - timedelta(days=back)).isoformat()
+        number = 100_000 - back  # each register's own sequence, one a day
+        payload = {**z, "z_number": number, "register_id": register, "business_date": day}
+        state = "attention" if i % 997 == 0 else "failed" if i % 1999 == 0 else "confirmed"
+        rows.append(
+            (
+                f"DUELL-Z-1-{register}-{number}",
+                "1",
+                "zreport",
+                str(number),
+                state,
+                json.dumps(payload),
+                f"{day}T23:00:00.000Z",
+            )
+        )
+    store = Store(load_settings(home=home, sandbox=True).database)
+    with store.write():
+        store.conn.executemany(
+            "INSERT INTO ledger (key, department_id, kind, source_id, state, attempts, payload, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?7)",
+            rows,
+        )
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+
+
 def add_events(home: Path, n: int) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from store_bench import make_rows
@@ -117,6 +167,7 @@ async def _measure(home: str) -> dict[str, float]:
     frame after the screen shows it. Pilot's own waits are not in it."""
     import asyncio
     from collections.abc import Callable
+    from datetime import timedelta
 
     from textual import events
 
@@ -173,6 +224,51 @@ async def _measure(home: str) -> dict[str, float]:
         out["log_text_and_level_ms"] = await timed("e", page_of(30, 50))
         await settle()
         out["rows_shown"] = table.row_count
+        await pilot.press("escape")
+        await settle()
+
+        # The settlement calendar of department 1 (its Z-reports in the ledger by the year),
+        # beside the push of the simplest screen (help) as the host's yardstick.
+        from tui.screens.calendar import CalendarScreen
+        from tui.screens.help import HelpScreen
+
+        await pilot.press("1")
+        await settle()
+        helps = []
+        for _ in range(3):
+            helps.append(await timed("question_mark", lambda: isinstance(app.screen, HelpScreen)))
+            await settle()
+            await pilot.press("escape")
+            await settle()
+        out["help_open_ms"] = statistics.median(helps)
+
+        def calendar_shown() -> bool:
+            s = app.screen
+            return isinstance(s, CalendarScreen) and s.calendar is not None
+
+        opens = []
+        for _ in range(3):
+            opens.append(await timed("C", calendar_shown))
+            await settle()
+            await pilot.press("escape")
+            await settle()
+        out["calendar_open_ms"] = statistics.median(opens)
+        await pilot.press("C")
+        await settle()
+        cal = app.screen
+        assert isinstance(cal, CalendarScreen) and cal.calendar is not None
+        out["calendar_days_with_reports"] = sum(1 for d in cal.calendar.days if d.zreports)
+        moves = []
+        for key, days in (("left", -1), ("up", -7), ("right", 1), ("down", 7)) * 3:
+            target = cal.cursor + timedelta(days=days) if cal.cursor else None
+            moves.append(await timed(key, lambda t=target: cal.cursor == t))
+        out["calendar_move_ms"] = statistics.median(moves)
+        out["calendar_move_max_ms"] = max(moves)
+        first = cal.calendar.first
+        out["calendar_month_ms"] = await timed(
+            "pageup", lambda: cal.calendar is not None and cal.calendar.first != first
+        )
+        await settle()
     # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report the
     # peak of the (forked) parent that built a million rows in memory.
     hwm = next(
@@ -187,6 +283,7 @@ async def _measure(home: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--zreports", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -207,7 +304,11 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="duvi-bench-1m-")) / "home"
     t0 = time.perf_counter()
     add_events(home, args.events)
-    print(f"store with {args.events:,} events built in {time.perf_counter() - t0:.1f} s")
+    add_zreports(home, args.zreports)
+    print(
+        f"store with {args.events:,} events and {args.zreports:,} Z-reports built in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     (home / "none.toml").touch(mode=0o600)  # an empty config: DUVI_CONFIG must name a file
     env = {**os.environ, "DUVI_HOME": str(home), "DUVI_CONFIG": str(home / "none.toml")}
     child = subprocess.run(
@@ -226,6 +327,13 @@ def main() -> None:
         f"full-text filter {m['log_text_filter_ms']:.0f} ms, older page "
         f"{m['log_older_page_ms']:.0f} ms (target <= 100 ms each); full text and level "
         f"together {m['log_text_and_level_ms']:.0f} ms"
+    )
+    print(
+        f"calendar at {args.zreports:,} Z-reports ({m['calendar_days_with_reports']} days "
+        f"with reports shown): open {m['calendar_open_ms']:.0f} ms, move "
+        f"{m['calendar_move_ms']:.1f} ms (slowest {m['calendar_move_max_ms']:.1f}), a month "
+        f"{m['calendar_month_ms']:.0f} ms (target <= 100 ms each); the help screen opens in "
+        f"{m['help_open_ms']:.0f} ms on this host"
     )
     print(f"peak memory of the console: {m['peak_rss_mb']:.0f} MB (target <= 200 MB)")
 

@@ -23,6 +23,7 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import Callable, Coroutine
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,6 +42,7 @@ from core.readmodels import (
     NoPreview,
     SandboxCredentials,
     SavedSetup,
+    SettlementCalendar,
     SetupChoice,
     SetupProbe,
     TransferRow,
@@ -207,7 +209,9 @@ class ConsoleApi:
 
     # -- transfers ----------------------------------------------------------------------------
 
-    def transfers(self, dept_id: str) -> list[TransferRow]:
+    def transfers(self, dept_id: str, *, day: date | None = None) -> list[TransferRow]:
+        """`day`: only the documents of that business day (the calendar's Enter)."""
+        from core.calendar import business_day
         from core.ledger import Ledger
 
         return [
@@ -219,7 +223,16 @@ class ConsoleApi:
                 r.last_error.splitlines()[0] if r.last_error else "",
             )
             for r in Ledger(self.rt.store).rows(dept_id)
+            if day is None or business_day(r.kind, r.payload) == day.isoformat()
         ]
+
+    def calendar(
+        self, dept_id: str, month: date | None = None, *, today: date | None = None
+    ) -> SettlementCalendar:
+        """The department's business days, one state each: the last five weeks, or `month`."""
+        from core.calendar import settlement_calendar
+
+        return settlement_calendar(self.rt.store, dept_id, today=today or date.today(), month=month)
 
     def journal_preview(self, key: str) -> JournalPreview | NoPreview:
         """The journal a Z-report becomes: lines, debit and credit totals, VAT ids, flags."""

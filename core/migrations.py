@@ -293,6 +293,15 @@ def _v9_warning_states(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE conflicts ADD COLUMN resolved_by TEXT")
 
 
+def _v10_zreport_days(db: sqlite_utils.Database) -> None:
+    """A department's Z-reports by business date: the settlement calendar reads a few weeks of
+    them with one range read, however long the ledger grows (core/calendar.py)."""
+    db.execute(
+        "CREATE INDEX idx_ledger_zreport_day ON ledger "
+        "(department_id, json_extract(payload, '$.business_date')) WHERE kind = 'zreport'"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -303,5 +312,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v7_lease_generation,
     _v8_installation,
     _v9_warning_states,
+    _v10_zreport_days,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -19,10 +20,14 @@ if TYPE_CHECKING:
     from core.models import DepartmentSettings  # noqa: F401
 
 __all__ = [
+    "CALENDAR_LEGEND",
+    "CALENDAR_STATES",
     "PANEL_ENTITY",
     "RUNNABLE",
     "AccountEditor",
     "AccountRow",
+    "CalendarDay",
+    "CalendarZReport",
     "ConflictCase",
     "DepartmentStatus",
     "DoctorCheck",
@@ -36,6 +41,7 @@ __all__ = [
     "NoPreview",
     "SandboxCredentials",
     "SavedSetup",
+    "SettlementCalendar",
     "SetupChoice",
     "SetupProbe",
     "TransferRow",
@@ -280,3 +286,60 @@ class HttpCallRow:
     duration_ms: float
     path: str
     detail: str  # the call as a person reads it: the line, then the redacted bodies
+
+
+# A settlement calendar's day states, most urgent first (a day shows the first that applies),
+# each with the mark that tells it without colour and the words of the legend.
+CALENDAR_STATES: Mapping[str, tuple[str, str]] = {
+    "attention": ("!", "needs attention"),  # Visma refused a Z-report (failed)
+    "held": ("H", "on hold"),  # a Z-report cannot be sent as it is (a mapping to fix)
+    "missing": ("?", "missing Z"),  # a gap in a register's Z numbers belongs to this day
+    "pending": ("~", "pending"),  # fetched, not in Visma yet
+    "posted": ("✓", "posted"),  # every Z-report of the day is in Visma
+    "closed": ("-", "no sales"),  # no Z-report: closed, or no sales
+    "future": (" ", "not yet"),  # today or later, nothing settled yet
+}
+CALENDAR_LEGEND = "  ".join(f"{m} {label}" for m, label in CALENDAR_STATES.values() if m != " ")
+
+
+@dataclass(frozen=True)
+class CalendarZReport:
+    key: str
+    register: str
+    z_number: int
+    state: str  # the ledger's
+    visma_number: str
+    amount: Decimal  # the day's sales incl. VAT and gift cards sold
+    error: str  # the first line of the last error
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    state: str  # a key of CALENDAR_STATES
+    zreports: tuple[CalendarZReport, ...]
+    missing: tuple[tuple[str, int], ...]  # (register, Z number) that may belong to this day
+    in_period: bool  # False: shown only to fill its week (a month's neighbours)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((z.amount for z in self.zreports), Decimal(0))
+
+
+@dataclass(frozen=True)
+class SettlementCalendar:
+    """One department's business days, whole weeks from Monday, one state per day."""
+
+    department_id: str
+    department_name: str
+    first: date  # the period asked for (the last five weeks, or a month)
+    last: date
+    today: date
+    days: tuple[CalendarDay, ...]  # whole weeks, Monday first
+
+    @property
+    def weeks(self) -> tuple[tuple[CalendarDay, ...], ...]:
+        return tuple(self.days[i : i + 7] for i in range(0, len(self.days), 7))
+
+    def get(self, day: date) -> CalendarDay | None:
+        return next((d for d in self.days if d.day == day), None)

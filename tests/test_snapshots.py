@@ -115,6 +115,7 @@ SCREENS = {
     "help": ("question_mark",),
     "not_set_up": ("3",),
     "transfers": ("t", "enter"),
+    "calendar": ("C", "left"),
     "visma_raw": ("t", "w"),
     "conflicts": ("c",),
     "merge": ("c", "slash", *"customer", "enter", "M"),

@@ -34,6 +34,7 @@ class DuviCommands(Provider):
                 main.action_retry_failed,
             ),
             ("transfers", "Z-reports, invoices and stock with their state", main.action_transfers),
+            ("calendar", "did each day's Z-report reach Visma?", main.action_calendar),
             ("conflicts", "duplicate customers and product numbers", main.action_conflicts),
             ("vat mapping", "DUELL VAT rates against Visma VAT ids", main.action_vat),
             ("doctor", "what is wrong with this department?", main.action_doctor),

@@ -20,6 +20,7 @@ from core.readmodels import (
     NoPreview,
     SandboxCredentials,
     SavedSetup,
+    SettlementCalendar,
     SetupProbe,
     TransferRow,
     VatEditor,
@@ -131,3 +132,8 @@ class SetupLoaded(Message):
 @dataclass
 class SandboxCredentialsLoaded(Message):
     credentials: SandboxCredentials
+
+
+@dataclass
+class CalendarLoaded(Message):
+    calendar: SettlementCalendar

@@ -38,6 +38,7 @@ async def take(out: Path) -> list[Path]:
         shot("main")
         for key, name in (
             ("t", "transfers"),
+            ("C", "calendar"),
             ("c", "conflicts"),
             ("v", "vat"),
             ("m", "accounts"),

@@ -24,6 +24,7 @@ from core.cli import (
     sync,
     transfers,
 )
+from core.cli import calendar as calendar_commands
 from core.cli import config as config_commands
 from core.cli.context import CliContext, ConsoleLauncher, cli_context
 from core.errors import DuviError, exit_code_of
@@ -80,6 +81,7 @@ app.command("pull")(sync.pull_cmd)
 app.add_typer(sync.import_app, name="import")
 app.command("transfers")(transfers.transfers_cmd)
 app.command("release")(transfers.release_cmd)
+app.command("calendar")(calendar_commands.calendar_cmd)
 app.command("run")(scheduler.run_cmd)
 app.add_typer(conflicts.app, name="conflicts")
 app.add_typer(departments.app, name="departments")

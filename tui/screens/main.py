@@ -29,6 +29,7 @@ class MainScreen(DuviScreen):
         Binding("R", "run_row", "Run row", id="run-row"),
         Binding("f", "retry_failed", "Retry failed", id="retry-failed"),
         Binding("t", "transfers", "Transfers", id="transfers"),
+        Binding("C", "calendar", "Calendar", id="calendar"),
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
         Binding("m", "accounts", "Accounts", id="account-mapping"),
@@ -184,6 +185,13 @@ class MainScreen(DuviScreen):
         dept = self.current_department()
         if dept is not None:
             self.app.push_screen(TransfersScreen(dept))
+
+    def action_calendar(self) -> None:
+        from tui.screens.calendar import CalendarScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(CalendarScreen(dept))
 
     def action_conflicts(self) -> None:
         from tui.screens.conflicts import ConflictsScreen

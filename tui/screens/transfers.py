@@ -3,6 +3,7 @@ resend a failed one, release (confirmed), and what Visma answered, raw."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from textual import on, work
@@ -35,15 +36,18 @@ class TransfersScreen(DuviScreen):
         Binding("k", "cursor_up", "Up", show=False, id="transfers-up"),
     ]
 
-    def __init__(self, department_id: str) -> None:
+    def __init__(self, department_id: str, *, day: date | None = None) -> None:
+        """`day`: only the documents of that business day (the calendar's Enter)."""
         super().__init__()
         self.department_id = department_id
+        self.day = day
         self.rows: list[TransferRow] = []
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
         with Vertical(id="body"):
-            yield Static(f"Transfers of department {self.department_id}", classes="title")
+            on_day = f" on {self.day:%d.%m.%Y}" if self.day else ""
+            yield Static(f"Transfers of department {self.department_id}{on_day}", classes="title")
             table: DataTable[str] = DataTable(id="transfers", cursor_type="row", zebra_stripes=True)
             table.add_columns("Key", "Kind", "State", "Visma", "Error")
             yield table
@@ -55,7 +59,7 @@ class TransfersScreen(DuviScreen):
 
     @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
     def load(self) -> None:
-        self.post_message(TransfersLoaded(self.api.transfers(self.department_id)))
+        self.post_message(TransfersLoaded(self.api.transfers(self.department_id, day=self.day)))
 
     @on(TransfersLoaded)
     def show(self, message: TransfersLoaded) -> None:

@@ -1,0 +1,181 @@
+"""A department's settlement calendar: did each business day's Z-report reach Visma?
+
+Read from the ledger alone (what duvi fetched and where each document stands), by business
+date, with one indexed range read (migration 10: the Z-reports by department and business
+date), however many years the ledger holds. Each day gets one state, the most urgent that
+applies (`CALENDAR_STATES`, core/readmodels.py):
+
+- attention: Visma refused one of its Z-reports (`failed`);
+- held: one cannot be sent as it is (`attention` in the ledger: a mapping to fix);
+- missing: a register's Z numbers have a gap that belongs to this day;
+- pending: fetched, not in Visma yet (`pending`, or `sent` and being looked up);
+- posted: every Z-report of the day is in Visma (`confirmed`, or released);
+- closed: no Z-report that day; future: today or later, with none yet.
+
+Where a missing Z number belongs is inferred: DUELL numbers each register's Z-reports in the
+order they are taken, so a number missing between two reports was taken between their
+days. It is put on the days in between that have no Z-report at all (the shop looked closed),
+or, when there are none, on the day of the report after the gap.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from core.errors import ConfigError
+from core.readmodels import CalendarDay, CalendarZReport, SettlementCalendar
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+WEEKS = 5  # the default view: the last five weeks, this one included
+# The gap check needs each register's report just outside the period; this many of the
+# department's nearest on each side are read (inferred enough: every register of a shop
+# reports at least once in that many).
+NEIGHBOURS = 64
+
+# The expression of the index made by migration 10: a read must name it exactly to use it.
+_DAY = "json_extract(payload, '$.business_date')"
+# One parse of each payload: json_extract with several paths returns them as one JSON array.
+_COLUMNS = (
+    "key, state, visma_number, last_error, json_extract(payload, '$.business_date', "
+    "'$.z_number', '$.register_id', '$.sales', '$.gift_cards_sold') AS fields"
+)
+_OF_DEPT = "FROM ledger WHERE department_id = :dept AND kind = 'zreport'"
+RANGE_SQL = (
+    f"SELECT * FROM (SELECT {_COLUMNS} {_OF_DEPT} AND {_DAY} < :first "
+    f"ORDER BY {_DAY} DESC LIMIT {NEIGHBOURS}) "
+    f"UNION ALL SELECT {_COLUMNS} {_OF_DEPT} AND {_DAY} BETWEEN :first AND :last "
+    f"UNION ALL SELECT * FROM (SELECT {_COLUMNS} {_OF_DEPT} AND {_DAY} > :last "
+    f"ORDER BY {_DAY} LIMIT {NEIGHBOURS})"
+)
+
+# The ledger's states as the calendar counts them; a state it does not know is shown as
+# needing attention, never as posted.
+_STATE_OF_ROW = {
+    "confirmed": "posted",
+    "released": "posted",
+    "pending": "pending",
+    "sent": "pending",
+    "attention": "held",
+    "held": "held",
+    "failed": "attention",
+    "refused": "attention",
+}
+_URGENCY = ("attention", "held", "missing", "pending", "posted")
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def period(today: date, month: date | None = None) -> tuple[date, date]:
+    """The days asked for: the month of `month`, or the last five weeks up to this Sunday."""
+    if month is None:
+        first = monday(today) - timedelta(weeks=WEEKS - 1)
+        return first, first + timedelta(weeks=WEEKS, days=-1)
+    first = month.replace(day=1)
+    following = (first + timedelta(days=31)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def parse_month(text: str) -> date:
+    """`YYYY-MM` as its first day; ValueError (with what is wrong) for anything else."""
+    year, sep, mon = text.partition("-")
+    if not (sep and len(year) == 4 and year.isdigit() and len(mon) == 2 and mon.isdigit()):
+        raise ValueError(f"{text!r} is not a month: write YYYY-MM, e.g. 2026-11")
+    if not 1 <= int(mon) <= 12 or int(year) < 1:
+        raise ValueError(f"{text!r} is not a month: the month is 01 to 12")
+    return date(int(year), int(mon), 1)
+
+
+def business_day(kind: str, payload: dict[str, Any]) -> str | None:
+    """The business date a ledger document belongs to (ISO), as its payload records it."""
+    value = payload.get("business_date" if kind == "zreport" else "date")
+    return str(value) if value else None
+
+
+def _amount(sales: list[dict[str, Any]] | None, gift: str | None) -> Decimal:
+    total = Decimal(str(gift or 0))
+    for sale in sales or ():
+        total += Decimal(str(sale.get("gross", 0)))
+    return total
+
+
+def settlement_calendar(
+    store: Store, department_id: str, *, today: date, month: date | None = None
+) -> SettlementCalendar:
+    """The department's days of the last five weeks (or of `month`), whole weeks."""
+    found = store.query("SELECT name FROM departments WHERE id = ?", [department_id])
+    if not found:
+        known = ", ".join(r["id"] for r in store.query("SELECT id FROM departments ORDER BY id"))
+        raise ConfigError(f"there is no department {department_id!r} (known: {known or 'none'})")
+    first, last = period(today, month)
+    rows = store.query(
+        RANGE_SQL, {"dept": department_id, "first": first.isoformat(), "last": last.isoformat()}
+    )
+    shown_first, shown_last = monday(first), monday(last) + timedelta(days=6)
+    reports: dict[date, list[CalendarZReport]] = {}
+    sequence: dict[str, list[tuple[int, date]]] = {}  # register -> (Z number, day)
+    for r in rows:
+        day_text, z, register, sales, gift = json.loads(r["fields"])
+        day, register = date.fromisoformat(day_text), str(register or "1")
+        sequence.setdefault(register, []).append((int(z), day))
+        if first <= day <= last:
+            reports.setdefault(day, []).append(
+                CalendarZReport(
+                    r["key"],
+                    register,
+                    int(z),
+                    r["state"],
+                    r["visma_number"] or "",
+                    _amount(sales, gift),
+                    (r["last_error"] or "").partition("\n")[0],
+                )
+            )
+    missing = _gaps(sequence, {day for seen in sequence.values() for _, day in seen})
+
+    days = []
+    for n in range((shown_last - shown_first).days + 1):
+        day = shown_first + timedelta(days=n)
+        zs = tuple(sorted(reports.get(day, ()), key=lambda z: (z.register, z.z_number)))
+        gaps = tuple(sorted(missing.get(day, ())))
+        days.append(CalendarDay(day, _state(day, zs, gaps, today), zs, gaps, first <= day <= last))
+    return SettlementCalendar(department_id, found[0]["name"], first, last, today, tuple(days))
+
+
+def _gaps(
+    sequence: dict[str, list[tuple[int, date]]], busy: set[date]
+) -> dict[date, list[tuple[str, int]]]:
+    """Per day, the (register, Z number) missing from the ledger that belong to it."""
+    out: dict[date, list[tuple[str, int]]] = {}
+    for register, seen in sequence.items():
+        seen.sort()
+        for (za, da), (zb, db) in pairwise(seen):
+            if zb <= za + 1:
+                continue
+            lo, hi = min(da, db), max(da, db)
+            between = [
+                lo + timedelta(days=n)
+                for n in range(1, (hi - lo).days)
+                if lo + timedelta(days=n) not in busy
+            ]
+            for day in between or [db]:
+                out.setdefault(day, []).extend((register, z) for z in range(za + 1, zb))
+    return out
+
+
+def _state(
+    day: date, zs: tuple[CalendarZReport, ...], gaps: tuple[tuple[str, int], ...], today: date
+) -> str:
+    states = {_STATE_OF_ROW.get(z.state, "attention") for z in zs}
+    if gaps:
+        states.add("missing")
+    for state in _URGENCY:
+        if state in states:
+            return state
+    return "future" if day >= today else "closed"

@@ -1,0 +1,112 @@
+"""`duvi calendar`: a department's settlement calendar, as the console's calendar screen shows
+it: one state per business day, and the days that need a person named below the grid."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from core.cli.context import settings
+from core.readmodels import CALENDAR_LEGEND, CALENDAR_STATES
+
+if TYPE_CHECKING:
+    from core.readmodels import CalendarDay, SettlementCalendar
+
+CELL = 6  # "  17 ✓": the day's number and its mark; 7 cells fit any terminal
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def calendar_cmd(
+    ctx: typer.Context,
+    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="A month, YYYY-MM (default: the last five weeks)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Did each day's Z-report reach Visma? One state per business day."""
+    from datetime import date
+
+    from core.calendar import parse_month, settlement_calendar
+    from core.runtime import Runtime
+
+    first = None
+    if month is not None:
+        try:
+            first = parse_month(month)
+        except ValueError as exc:
+            typer.echo(f"duvi: error: --month {exc}", err=True)
+            raise typer.Exit(2) from None
+    with Runtime.open(settings(ctx)) as rt:
+        cal = settlement_calendar(rt.store, dept, today=date.today(), month=first)
+    typer.echo(json.dumps(as_dict(cal), indent=2) if as_json else "\n".join(grid(cal)))
+
+
+def as_dict(cal: SettlementCalendar) -> dict[str, Any]:
+    return {
+        "department": {"id": cal.department_id, "name": cal.department_name},
+        "first": cal.first.isoformat(),
+        "last": cal.last.isoformat(),
+        "today": cal.today.isoformat(),
+        "days": [
+            {
+                "date": d.day.isoformat(),
+                "state": d.state,
+                "amount": str(d.amount),
+                "zreports": [
+                    {
+                        "key": z.key,
+                        "register": z.register,
+                        "z_number": z.z_number,
+                        "state": z.state,
+                        "visma_number": z.visma_number,
+                        "amount": str(z.amount),
+                        "error": z.error,
+                    }
+                    for z in d.zreports
+                ],
+                "missing": [{"register": r, "z_number": z} for r, z in d.missing],
+            }
+            for d in cal.days
+            if d.in_period
+        ],
+    }
+
+
+def title(cal: SettlementCalendar) -> str:
+    if cal.first.day == 1 and (cal.last - cal.first).days >= 27:
+        span = f"{cal.first:%B %Y}"
+    else:
+        span = f"{cal.first.day} {cal.first:%b} – {cal.last.day} {cal.last:%b %Y}"
+    return f"Settlement calendar of department {cal.department_id} {cal.department_name}: {span}"
+
+
+def problems(d: CalendarDay) -> str:
+    """What a person must look at on this day, in words ("" for nothing)."""
+    parts = [f"missing Z {z} (register {r})" for r, z in d.missing]
+    for z in d.zreports:
+        if z.state in ("attention", "held"):
+            parts.append(f"on hold Z {z.z_number} (register {z.register}): {z.error}")
+        elif z.state in ("failed", "refused"):
+            parts.append(f"refused Z {z.z_number} (register {z.register}): {z.error}")
+    return "; ".join(parts)
+
+
+def grid(cal: SettlementCalendar) -> list[str]:
+    lines = [title(cal), "", "".join(f"{w:>{CELL - 1}} " for w in WEEKDAYS).rstrip()]
+    for week in cal.weeks:
+        cells = [
+            f"{d.day.day:>{CELL - 3}} {CALENDAR_STATES[d.state][0]} " if d.in_period else " " * CELL
+            for d in week
+        ]
+        lines.append("".join(cells).rstrip())
+    lines.append("")
+    lines.append(CALENDAR_LEGEND)
+    for d in cal.days:
+        said = problems(d) if d.in_period else ""
+        if said:
+            lines.append(f"{d.day.day:>2} {d.day:%b}: {said}"[:200])
+    return lines
