@@ -93,17 +93,15 @@ async def import_saft(
     if dept is None:
         raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
     ledger = Ledger(rt.store)
-    from core.accounting import zreport_key
+    from core.transfers.zreports import check_z, register_zreports
+
+    for z in reports:  # a bad register id or Z number refuses the file before anything
+        check_z(z, str(path))
+    keys: list[str] = []
 
     def register() -> None:
-        for z in reports:
-            ledger.register(
-                zreport_key(dept_id, z.z_number),
-                dept_id,
-                ZREPORT,
-                str(z.z_number),
-                z.model_dump(mode="json"),
-            )
+        nonlocal keys
+        keys, _new = register_zreports(ledger, rt.log, dept_id, reports, str(path))
         rt.log.info(
             f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
         )
@@ -114,7 +112,6 @@ async def import_saft(
             await transfer(rt, dept_id, kinds=(ZREPORT,), fetch=False, session=s)
     else:  # registering alone sends nothing: the worker that holds the lease sends them
         register()
-    keys = {zreport_key(dept_id, z.z_number) for z in reports}
     return [
         Outcome(r.key, r.state, r.visma_number, r.last_error)
         for r in ledger.rows(dept_id, kind=ZREPORT)
