@@ -101,7 +101,7 @@ async def import_saft(
 
     def register() -> None:
         nonlocal keys
-        keys, _new = register_zreports(ledger, rt.log, dept_id, reports, str(path))
+        keys = register_zreports(ledger, rt.log, dept_id, reports, str(path)).keys
         rt.log.info(
             f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
         )

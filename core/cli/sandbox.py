@@ -38,6 +38,13 @@ def sandbox_serve(
     ] = "",
     products: Annotated[int, typer.Option(min=0, help="Products in the world.")] = 3000,
     customers: Annotated[int, typer.Option(min=0, help="Customers in the world.")] = 1000,
+    world: Annotated[
+        str,
+        typer.Option(
+            help="'default', or 'adversarial': department 1 with colliding Z numbers, three "
+            "registers, an outage caught up and a late correction."
+        ),
+    ] = "default",
 ) -> None:
     """Serve the sandbox on loopback and print the settings that point duvi at it."""
     from core.sandbox.faults import Faults
@@ -45,6 +52,8 @@ def sandbox_serve(
 
     if cut_phase not in ("before", "after", "random"):
         raise typer.BadParameter("use before, after or random", param_hint="--cut-phase")
+    if world not in ("default", "adversarial"):
+        raise typer.BadParameter("use default or adversarial", param_hint="--world")
     faults = Faults(
         error_rate=error_rate,
         rate_429=rate_429,
@@ -56,7 +65,16 @@ def sandbox_serve(
         seed=seed,
         only=tuple(p.strip() for p in fault_paths.split(",") if p.strip()),
     )
-    serve(host, port, seed, faults, rate_limit=rate_limit, products=products, customers=customers)
+    serve(
+        host,
+        port,
+        seed,
+        faults,
+        rate_limit=rate_limit,
+        products=products,
+        customers=customers,
+        adversarial=world == "adversarial",
+    )
 
 
 @app.command("world")

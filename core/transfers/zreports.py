@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -168,33 +169,45 @@ def booked(payload: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+@dataclass(frozen=True)
+class Registered:
+    keys: list[str]  # each Z-report's, in the order given
+    new: set[str]
+    changed: set[str]  # known with other figures: held for a person
+
+
 def register_zreports(
     ledger: Ledger, log: EventLog, dept_id: str, reports: list[ZReport], source: str
-) -> tuple[list[str], int]:
+) -> Registered:
     """Z-reports into the ledger, each under its key (the register in it, but for the first
-    register's). Returns their keys and how many were new. A key the ledger knows is never
-    overwritten silently: the same content is nothing new; different content is a late
-    correction, held for a person (`changed`)."""
+    register's). A key the ledger knows is never overwritten silently: the same content is
+    nothing new; different content is a late correction, held for a person (`changed`)."""
     for z in reports:
         check_z(z, source)
+    done = Registered([], set(), set())
     if not reports:
-        return [], 0
+        return done
     first = first_register(ledger, dept_id, reports)
-    keys, new = [], 0
     for z in reports:
         key = key_of(dept_id, z, first)
-        keys.append(key)
+        done.keys.append(key)
         payload = z.model_dump(mode="json")
         if ledger.register(key, dept_id, Kind.ZREPORT, str(z.z_number), payload):
-            new += 1
+            done.new.add(key)
             continue
         row = ledger.get(key)
-        if row is not None and booked(row.payload) != booked(payload):
-            changed(ledger, log, row, z, source)
-    return keys, new
+        if row is None:
+            continue
+        try:
+            differs = booked(row.payload) != booked(payload)
+        except ValueError:  # a damaged row: doctor names it; it is not compared
+            continue
+        if differs and changed(ledger, log, row, z, source):
+            done.changed.add(key)
+    return done
 
 
-def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: str) -> None:
+def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: str) -> bool:
     """A Z-report that changed after duvi recorded it (a late correction in DUELL, or a file
     with other figures). Sending it again would book the day twice; ignoring it would lose the
     correction. So it waits for a person, whatever its state: Visma keeps what was posted, the
@@ -220,7 +233,7 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
         else "check the Z-report in DUELL; `duvi sync --retry-failed` sends the new figures"
     )
     if not ledger.changed(row, z.model_dump(mode="json"), f"{message}\n→ {remedy}"):
-        return  # another worker moved it: the next fetch compares again
+        return False  # another worker moved it: the next fetch compares again
     log.error(
         f"{row.key}: {message}",
         department_id=row.department_id,
@@ -235,6 +248,7 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
         before={"state": str(row.state), "total": str(old.total), "paid": str(old.paid)},
         after={"state": str(State.ATTENTION), "total": str(z.total), "paid": str(z.paid)},
     )
+    return True
 
 
 class JournalDocument(Document):
@@ -281,10 +295,14 @@ class ZReports:
         self.log = log
         self.references = references
         self.known = Known(lambda span: journal_keys(visma, span))
+        self.held_now: set[str] = set()  # changed after it was recorded, found in this run
 
     def register(self, reports: list[ZReport], source: str) -> int:
-        """Into the ledger (register_zreports); returns how many were new."""
-        return register_zreports(self.ledger, self.log, self.dept.id, reports, source)[1]
+        """Into the ledger (register_zreports); returns how many were new. Those held as
+        changed are kept from this run's `--retry-failed` (no person has seen them yet)."""
+        done = register_zreports(self.ledger, self.log, self.dept.id, reports, source)
+        self.held_now |= done.changed
+        return len(done.new)
 
     def cursors(self) -> dict[str, int]:
         """The highest Z number fetched, per register (Z numbers run per register)."""
@@ -353,7 +371,7 @@ class ZReports:
         that can be built and Visma does not hold yet (one that cannot be built waits for a
         person, the others go on)."""
         if retry_failed:
-            retry_held(self.ledger, self.dept.id, Kind.ZREPORT)
+            retry_held(self.ledger, self.dept.id, Kind.ZREPORT, keep=self.held_now)
         # Day by day, each register's in Z order: a register's days caught up after an outage
         # come in any order and are posted in theirs.
         pairs = sorted(
