@@ -9,6 +9,7 @@ Faker's Norwegian locale is `no_NO` (Bokmål) in the Faker release we pin; there
 
 from __future__ import annotations
 
+import calendar
 import copy
 import json
 import random
@@ -154,8 +155,8 @@ def _phone_variants(digits: str) -> list[str]:
 
 WORLDS = ("default", "adversarial")
 ADVERSARIAL = """Department 1 of the adversarial world has three cash registers:
-- 101, the first: Z 1 to Z <days>, one a day (so Z 3 beside Z 30: a look-up by prefix or
-  substring of DUELL-Z-1-3 finds Z 30's batch);
+- 101, the first: Z 1 to Z 30, one a day of the month of the world's last day (so Z 3 beside
+  Z 30 in one period: a look-up by prefix or substring of DUELL-Z-1-3 finds Z 30's batch);
 - 102, opened halfway: Z 1, 2, 3 … too (equal Z numbers on two registers); its last 8 days
   are offline until DUELL's second listing of the department, then all appear at once, out
   of date order (an outage caught up);
@@ -277,19 +278,21 @@ def generate(
         planted,
     )
     if adversarial:  # after the rest, from its own random source: the rest stays as it was
-        _adversarial(world, random.Random(f"adversarial-{seed}"), days, end, sold_from)
+        _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
     return world
 
 
-def _adversarial(
-    world: World, rng: random.Random, days: int, end: date, sold_from: list[str]
-) -> None:
-    """ADVERSARIAL, for department 1 (needs at least 20 days)."""
-    if days < 20:
-        raise ValueError("the adversarial world needs at least 20 days")
+def _adversarial(world: World, rng: random.Random, end: date, sold_from: list[str]) -> None:
+    """ADVERSARIAL, for department 1: every day of the month of `end`, so that all its
+    Z-reports are in one financial period, where the look-ups list them together (a key
+    confused with another of its period is what loses a settlement)."""
+    last = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+    days = last.day
+    if days < 30:
+        raise ValueError("the adversarial world needs a month of 30 or 31 days")
 
     def till(register: str, n: int, first_z: int) -> list[dict[str, Any]]:
-        reports = _zreports(rng, "1", n, end)
+        reports = _zreports(rng, "1", n, last)
         for i, z in enumerate(reports):
             z["z_number"], z["register_id"] = first_z + i, register
             counts: dict[str, int] = {}
