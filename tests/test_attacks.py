@@ -14,7 +14,6 @@ without a batch. Figures go to bench/reliability.md (`--reliability-report`).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -409,3 +408,107 @@ async def test_a_gateway_52x_after_acting_never_makes_a_second_batch(
         duplicates=sum(dup.values()),
         losses=len(expected - set(after)),
     )
+
+
+async def test_the_gap_check_runs_per_register(adversarial: Installation) -> None:
+    """Z numbers run per register: register 103's Z 291 after register 101's Z 30 is no gap;
+    a missing Z of register 102 is named with its register."""
+    from core.doctor import Status, ledger_checks
+
+    inst = adversarial
+    await sync(inst)
+    await sync(inst)  # the late days too
+    gaps = {c.id: c for c in ledger_checks(inst.rt, "1")}["zreport.gaps"]
+    assert gaps.status == Status.OK and "55 Z-reports" in gaps.found
+    with inst.rt.store.write() as db:
+        db.execute("DELETE FROM ledger WHERE key = 'DUELL-Z-1-5-K102'")
+    gaps = {c.id: c for c in ledger_checks(inst.rt, "1")}["zreport.gaps"]
+    assert gaps.status == Status.FAIL and gaps.records == ["register 102 Z 5"]
+
+
+def test_the_adversarial_world_is_the_default_world_but_for_department_1() -> None:
+    from core.sandbox.world import generate
+
+    plain, a, b = (
+        generate(7, products=300, customers=300),
+        World.adversarial(7, products=300, customers=300),
+        World.adversarial(7, products=300, customers=300),
+    )
+    assert a == b and a.variant == "adversarial" and plain.later == {}
+    assert {d: z for d, z in a.zreports.items() if d != "1"} == {
+        d: z for d, z in plain.zreports.items() if d != "1"
+    }
+    assert (a.products, a.customers, a.invoices) == (
+        plain.products,
+        plain.customers,
+        plain.invoices,
+    )
+    numbers = {(z["register_id"], z["z_number"]) for z in a.zreports["1"] + a.later["1"]}
+    assert {("101", 3), ("101", 30), ("102", 3), ("103", 300)} <= numbers
+    assert len({z["business_date"][:7] for z in a.zreports["1"] + a.later["1"]}) == 1
+
+
+# -- the old keys stay ------------------------------------------------------------------------
+
+
+async def test_keys_already_posted_keep_their_form_when_a_second_register_comes(
+    installation: Installation, tmp_path: Path
+) -> None:
+    """A database from before registers were in the key (no first register recorded) holds
+    department 1's month as DUELL-Z-1-<z>; then DUELL lists a second register's Z 1 and Z 2.
+    Only those two are posted, under keys with their register; the month's keys are the
+    same. A new, empty database against the same services posts nothing: the first register
+    is told by the earliest Z-report, so it finds every batch by the old keys."""
+    inst = installation
+    await sync(inst)
+    month = {k: v[0]["batchNumber"] for k, v in batches(inst).items()}
+    assert len(month) == 30 and all(k.count("-") == 3 for k in month)
+    with inst.rt.store.write() as db:  # as the database was before this change
+        db.execute(
+            "DELETE FROM sync_cursors WHERE entity IN "
+            "('zreport:first-register', 'zreport:whole-listing')"
+        )
+    state = inst.sandbox.duell.state
+    state.zreports["1"] = state.zreports["1"] + [
+        wire_z("102", 1, "2026-11-20", [(25, "300.00", "75.00")], ("vipps", "375.00")),
+        wire_z("102", 2, "2026-11-21", [(25, "2000.00", "500.00")], ("bankaxept", "2500.00")),
+    ]
+    writes = inst.sandbox.visma.writes
+    await sync(inst)
+    after = batches(inst)
+    assert {k: v[0]["batchNumber"] for k, v in after.items() if k in month} == month
+    assert set(after) - set(month) == {"DUELL-Z-1-1-K102", "DUELL-Z-1-2-K102"}
+    assert all(len(v) == 1 for v in after.values())
+    assert inst.sandbox.visma.writes == writes + 2
+
+    with Runtime.open(load_settings(home=tmp_path / "new")) as rt:
+        ensure_sandbox_setup(Departments(rt.store, rt.secrets), sandbox_credentials(7))
+        conns = connections(rt, sandbox=inst.sandbox)
+        again = await transfer(rt, "1", kinds=(ZREPORT,), connections=conns)
+        conns.close()
+    assert inst.sandbox.visma.writes == writes + 2  # not one POST
+    assert {o.key for o in again} == set(after)
+    assert {o.state for o in again} == {State.CONFIRMED} and all(o.looked_up for o in again)
+
+
+async def test_a_till_added_later_is_found_by_the_next_days_whole_listing(
+    installation: Installation,
+) -> None:
+    """A second register starts at Z 1, below the first's cursor (Z 1129), which a listing
+    from the lowest cursor never reaches; the first listing of a day lists from Z 1."""
+    inst = installation
+    await sync(inst)
+    state = inst.sandbox.duell.state
+    state.zreports["1"] = state.zreports["1"] + [
+        wire_z("102", 1, "2026-11-26", [(25, "300.00", "75.00")], ("vipps", "375.00")),
+    ]
+    await sync(inst)  # the same day: from the lowest cursor
+    assert "DUELL-Z-1-1-K102" not in batches(inst)
+    with inst.rt.store.write() as db:  # the next day
+        db.execute(
+            "UPDATE sync_cursors SET cursor = '2000-01-01' WHERE entity = 'zreport:whole-listing'"
+        )
+    await sync(inst)
+    after = batches(inst)
+    assert len(after["DUELL-Z-1-1-K102"]) == 1 and len(after) == 31
+    assert all(len(v) == 1 for v in after.values())

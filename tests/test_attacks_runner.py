@@ -23,6 +23,7 @@ from core.runtime import Runtime
 from core.sandbox.app import Sandbox
 from core.sandbox.faults import FaultMiddleware, Faults
 from core.service import sync_master_data
+from tests.helpers import reliability
 from tests.sandbox_fixtures import Installation
 
 # -- D7: customers under faults end as without them -----------------------------------------
@@ -162,6 +163,24 @@ async def test_a_lost_customer_create_ends_as_without_the_fault(
     assert got == expected
     # Without a person, the second DUELL customer never lands on the first one's record.
     assert expected["per_duell_customer"]["2"][0] == "conflict"
+    reliability.record_row(
+        "Attacks: D7, a customer create whose answer was lost",
+        "Two DUELL customers sharing a key, synced in-process twice: with the first create's "
+        "answer lost (or never confirmed) and without the fault; both end alike, customer by "
+        "customer (tests/test_attacks_runner.py). Duplicates: Visma customers shared by two "
+        "DUELL customers; losses: DUELL customers whose outcome differs from the fault-free "
+        "run. Before the fix: 998 Visma customers instead of 1,000, two DUELL customers on "
+        "one record.",
+        how,
+        duell_customers=len(got["per_duell_customer"]),
+        visma_customers=sum(got["visma"].values()),
+        duplicates=len(got["visma_records_shared"]),
+        losses=sum(
+            1
+            for k, v in expected["per_duell_customer"].items()
+            if got["per_duell_customer"].get(k) != v
+        ),
+    )
 
 
 # -- C3: one department's trouble never stops the others --------------------------------------
@@ -199,11 +218,30 @@ async def _broken_row_round(installation: Installation) -> None:
     assert "ValidationError" in report.errors["1"]
     assert len(report.transferred["2"]) > 0  # department 2's transfers went on in this round
     assert "1" in runner.backoff  # the broken one backs off
+    reliability.record(
+        AVAILABILITY,
+        AVAILABILITY_NOTE,
+        round_with_a_broken_department_transferred=len(report.transferred["2"]),
+        duplicates=0,
+        losses=0,
+    )
     logged = store.query(
         "SELECT message, data FROM events WHERE entity = 'runner' AND department_id = '1'"
     )
     assert any("failed (1 in a row)" in r["message"] for r in logged)
     assert any("Traceback" in json.loads(r["data"])["traceback"] for r in logged)
+
+
+AVAILABILITY = "Attacks: availability (the runner, the webhook receiver, retention)"
+AVAILABILITY_NOTE = (
+    "tests/test_attacks_runner.py: a round of `Runner.run_once` with department 1's settings "
+    "row damaged; a 5 MiB chunked body and deeply nested JSON sent to the webhook receiver "
+    "served by uvicorn with `duvi run`'s bounds; 1,000 concurrency-limit warnings through the "
+    "flood filter; 1,200 old events and HTTP calls pruned by a round. Before the fixes: one "
+    "bad row stopped every department, a 1 GiB body took the runner to 2.18 GB RSS, a flood "
+    "wrote 360 MB of tracebacks, the database grew ~214 MB a day. No transfer is involved: "
+    "0 duplicates and 0 losses are those of department 2's round."
+)
 
 
 # -- C1/C2/C5: a bounded webhook receiver -----------------------------------------------------
@@ -297,6 +335,7 @@ async def test_a_5_mib_chunked_body_is_refused_without_being_read(tmp_path: Path
         grew = _vm("VmHWM") - before
     assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
     assert grew < 3 * 1024, f"the process's peak RSS grew by {grew} KiB"
+    reliability.record(AVAILABILITY, AVAILABILITY_NOTE, peak_rss_growth_for_5_mib_body_kib=grew)
 
 
 async def test_deeply_nested_json_is_a_400_not_a_traceback(tmp_path: Path) -> None:
@@ -332,6 +371,9 @@ def test_a_flood_is_logged_once_per_minute() -> None:
 
     passed = [flt.filter(record()) for _ in range(1000)]
     assert passed.count(True) == 1
+    reliability.record(
+        AVAILABILITY, AVAILABILITY_NOTE, flood_warnings_1000_logged=passed.count(True)
+    )
     now[0] = 61.0
     late = record()
     assert flt.filter(late) and "999 more like it" in late.getMessage()
@@ -388,6 +430,12 @@ async def test_retention_prunes_old_events_and_http_calls_but_never_ledger_or_au
         )
         assert count("http_calls") == 1
         assert count("ledger") == 1 and count("audit") == 1  # kept for ever
+        reliability.record(
+            AVAILABILITY,
+            AVAILABILITY_NOTE,
+            old_rows_pruned=2400,
+            ledger_and_audit_rows_kept=count("ledger") + count("audit"),
+        )
         assert (
             store.query("SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH 'old'")[0]["n"]
             == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -96,6 +97,7 @@ async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
 # accounting.zreport_key) and each other register's cursor. The first register's cursor keeps
 # the old entity "zreport", so a database from before registers goes on from where it was.
 FIRST_REGISTER = "zreport:first-register"
+WHOLE_LISTING = "zreport:whole-listing"  # the day of the last listing from Z 1
 REGISTER_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
@@ -312,8 +314,8 @@ class ZReports:
             return {"": old}
         rows = self.ledger.store.query(
             "SELECT entity, cursor FROM sync_cursors WHERE department_id = ? "
-            "AND (entity = ? OR entity LIKE ?) AND entity != ?",
-            [self.dept.id, Kind.ZREPORT, f"{Kind.ZREPORT}:%", FIRST_REGISTER],
+            "AND (entity = ? OR entity LIKE ?) AND entity NOT IN (?, ?)",
+            [self.dept.id, Kind.ZREPORT, f"{Kind.ZREPORT}:%", FIRST_REGISTER, WHOLE_LISTING],
         )
         return {first: old} | {
             r["entity"].split(":", 1)[1]: int(r["cursor"] or 0)
@@ -325,12 +327,15 @@ class ZReports:
         """New Z-reports from DUELL into the ledger (kept locally before anything else). DUELL
         filters on the Z number alone, so the listing starts after the lowest register's cursor
         (a register whose days come late, after an outage, is behind the others) and the
-        ledger's keys skip what is known. Inferred: a register DUELL has never listed starts
-        at Z 1 only when it is new with the department, which the first fetch (from 0) sees."""
+        ledger's keys skip what is known. A register DUELL has never listed (a till added to
+        the shop) starts at Z 1, below every cursor: so the first listing of each day is a
+        whole one, from Z 1, and a new register is found within a day (inferred: DUELL keeps
+        its history listable; a whole listing costs a page per 100 Z-reports)."""
         cursors = self.cursors()
-        reports = [
-            z async for z in duell.list_zreports(self.dept.id, after_z=min(cursors.values()))
-        ]
+        today = date.today().isoformat()
+        whole = self.ledger.cursor(self.dept.id, WHOLE_LISTING) != today
+        after = 0 if whole else min(cursors.values())
+        reports = [z async for z in duell.list_zreports(self.dept.id, after_z=after)]
         new = self.register(reports, "DUELL")
         if reports:
             first = first_register(self.ledger, self.dept.id, reports)
@@ -342,6 +347,8 @@ class ZReports:
                     self.ledger.set_cursor(
                         self.dept.id, cursor_entity(register, first), str(z_number)
                     )
+        if whole:
+            self.ledger.set_cursor(self.dept.id, WHOLE_LISTING, today)
         return new
 
     async def preflight(self, journals: list[Journal]) -> None:
