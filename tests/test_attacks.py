@@ -512,3 +512,24 @@ async def test_a_till_added_later_is_found_by_the_next_days_whole_listing(
     after = batches(inst)
     assert len(after["DUELL-Z-1-1-K102"]) == 1 and len(after) == 31
     assert all(len(v) == 1 for v in after.values())
+
+
+async def test_a_saft_file_naming_the_register_otherwise_posts_nothing_twice(
+    installation: Installation, tmp_path: Path
+) -> None:
+    """DUELL's API calls the till 101, the SAF-T file KASSE1: the month imported from the
+    file is the month already posted (same Z numbers, dates and figures), not 30 new
+    Z-reports of a second register."""
+    from core.models import ZReport
+
+    inst = installation
+    await sync(inst)
+    writes = inst.sandbox.visma.writes
+    rows = Ledger(inst.rt.store).rows("1", kind=ZREPORT)
+    reports = [ZReport.model_validate(r.payload | {"register_id": "KASSE1"}) for r in rows]
+    path = tmp_path / "kasse1.xml"
+    path.write_bytes(export_zreports(reports, company_ident="998877665", company_name="Garnbua AS"))
+    out = await import_saft(inst.rt, path, "1", connections=inst.connections)
+    assert {o.key for o in out} == {r.key for r in rows}
+    assert {o.state for o in out} == {State.CONFIRMED}
+    assert inst.sandbox.visma.writes == writes

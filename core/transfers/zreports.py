@@ -163,7 +163,6 @@ def booked(payload: dict[str, Any]) -> tuple[Any, ...]:
         pays[p.type] = pays.get(p.type, Decimal(0)) + p.amount
     return (
         z.business_date,
-        z.register_id,
         tuple(sales),
         tuple(sorted((t, a) for t, a in pays.items() if a)),
         z.gift_cards_sold,
@@ -192,8 +191,15 @@ def register_zreports(
     first = first_register(ledger, dept_id, reports)
     for z in reports:
         key = key_of(dept_id, z, first)
-        done.keys.append(key)
         payload = z.model_dump(mode="json")
+        if z.register_id != first:
+            # A SAF-T file's registerID need not be the register_id DUELL's API gives the same
+            # till (inferred): the first register's Z-report with this number, date and figures
+            # to the cent is this one, named otherwise, and keeps its key.
+            alias = ledger.get(zreport_key(dept_id, z.z_number))
+            if alias is not None and _same(alias.payload, payload):
+                key = alias.key
+        done.keys.append(key)
         if ledger.register(key, dept_id, Kind.ZREPORT, str(z.z_number), payload):
             done.new.add(key)
             continue
@@ -207,6 +213,13 @@ def register_zreports(
         if differs and changed(ledger, log, row, z, source):
             done.changed.add(key)
     return done
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    try:
+        return booked(a) == booked(b)
+    except ValueError:  # a damaged row is nothing's twin
+        return False
 
 
 def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: str) -> bool:
@@ -225,7 +238,8 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
     )
     message = (
         f"Z-report {z.z_number} (register {z.register_id}, {z.business_date}) {what}: total "
-        f"{old.total} → {z.total}, paid {old.paid} → {z.paid} ({source}); it is not posted again"
+        f"{old.total} → {z.total}, paid {old.paid} → {z.paid} ({source}); "
+        + ("it is not posted again" if posted else "it waits for a person")
     )
     remedy = (
         f"a person books the difference in Visma (correct batch {row.visma_number or 'of this key'}"
@@ -234,7 +248,7 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
         if posted
         else "check the Z-report in DUELL; `duvi sync --retry-failed` sends the new figures"
     )
-    if not ledger.changed(row, z.model_dump(mode="json"), f"{message}\n→ {remedy}"):
+    if not ledger.changed(row, z.model_dump(mode="json"), f"{message}\n  → {remedy}"):
         return False  # another worker moved it: the next fetch compares again
     log.error(
         f"{row.key}: {message}",
