@@ -533,3 +533,37 @@ async def test_a_saft_file_naming_the_register_otherwise_posts_nothing_twice(
     assert {o.key for o in out} == {r.key for r in rows}
     assert {o.state for o in out} == {State.CONFIRMED}
     assert inst.sandbox.visma.writes == writes
+
+
+@pytest.mark.slow  # 6-14 s: the served sandbox builds its world
+async def test_sandbox_serve_world_adversarial_serves_it_over_tcp() -> None:
+    """`duvi sandbox serve --world adversarial`: DUELL's first listing of department 1 lacks
+    register 102's last 8 days; the second has them (after the rest) and Z 20 corrected."""
+    from pydantic import SecretStr
+
+    from core.duell.client import open_duell
+    from core.sandbox.world import DUELL_CLIENT_NUMBER
+    from tests.sandbox_fixtures import FAST_RETRY
+    from tests.served import served_sandbox
+
+    with served_sandbox(
+        "--world", "adversarial", "--products", "300", "--customers", "300"
+    ) as base:
+        duell = open_duell(
+            DUELL_CLIENT_NUMBER,
+            SecretStr("duell-api-token-0-sandbox"),
+            base_url=f"{base}/duell/v1",
+            settings=load_settings(),
+            retry=FAST_RETRY,
+        )
+        try:
+            first = [z async for z in duell.list_zreports("1")]
+            second = [z async for z in duell.list_zreports("1")]
+        finally:
+            await duell.aclose()
+    ids = [(z.register_id, z.z_number) for z in first]
+    assert len(first) == 47 and ("101", 3) in ids and ("103", 300) in ids
+    late = [(z.register_id, z.z_number) for z in second[47:]]
+    assert sorted(late) == [("102", n) for n in range(8, 16)] and late != sorted(late)
+    z20 = {(z.register_id, z.z_number): z for z in second}[("101", 20)]
+    assert z20.total - {(z.register_id, z.z_number): z for z in first}[("101", 20)].total == 125
