@@ -138,7 +138,7 @@ def test_import_saft_beside_a_running_sync_is_refused_and_each_z_is_posted_once(
 ) -> None:
     base, env = served
     saft = tmp_path / "d1.xml"
-    r = duvi(env, "sandbox", "saft", "--dept", "1", "--out", str(saft))
+    r = duvi(env, "sandbox", "saft", "--dept", "1", "--out", str(saft), *SMALL)
     assert r.returncode == 0, r.stderr
 
     first = start_sync(env)

@@ -101,15 +101,22 @@ def sandbox_saft(
     dept: Annotated[str, typer.Option("--dept", help="Department id (1, 2 or 3).")],
     out: Annotated[str, typer.Option("--out", help="The file to write.")],
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    products: Annotated[
+        int, typer.Option(min=0, help="Products in the world (as `sandbox serve` was given).")
+    ] = 3000,
+    customers: Annotated[
+        int, typer.Option(min=0, help="Customers in the world (as `sandbox serve` was given).")
+    ] = 1000,
 ) -> None:
-    """Export a sandbox department's Z-reports as a SAF-T Cash Register file."""
+    """Export a sandbox department's Z-reports as a SAF-T Cash Register file (the figures are
+    those of `sandbox serve` with the same seed and sizes)."""
     from pathlib import Path
 
     from core.duell.client import zreport_from_wire
     from core.saft import export_zreports
     from core.sandbox.world import generate
 
-    world = generate(seed)
+    world = generate(seed, products=products, customers=customers)
     if dept not in world.zreports:
         raise typer.BadParameter(f"no department {dept!r}", param_hint="--dept")
     reports = [zreport_from_wire(r, dept) for r in world.zreports[dept]]
