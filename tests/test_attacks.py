@@ -140,9 +140,9 @@ async def test_z3_in_doubt_beside_z30_is_found_exactly_and_posted_once(
     reliability.record(
         f"{SECTION}: Z 3 in doubt beside Z 30",
         "Department 1 of the adversarial world (register 101: Z 1 … Z 30; register 103 ends "
-        "at Z 300) transferred in-process; then Z 3's batch made someone else's entry in Visma "
-        "and its row set to `sent` (a kill between `sent` and the POST), and a second run: the exact "
-        "look-up of DUELL-Z-1-3 must not take Z 30's or Z 300's batch.",
+        "at Z 300) transferred in-process; then Z 3's batch made someone else's entry in "
+        "Visma and its row set to `sent` (a kill between `sent` and the POST), and a second "
+        "run: the exact look-up of DUELL-Z-1-3 must not take Z 30's or Z 300's batch.",
         z_reports=len(after),
         z3_batches=len(after["DUELL-Z-1-3"]),
         duplicates=sum(dup.values()),
