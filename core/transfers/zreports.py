@@ -349,7 +349,15 @@ class ZReports:
         today = date.today().isoformat()
         whole = self.ledger.cursor(self.dept.id, WHOLE_LISTING) != today
         after = 0 if whole else min(cursors.values())
-        reports = [z async for z in duell.list_zreports(self.dept.id, after_z=after)]
+        reports: list[ZReport] = []
+        try:
+            async for z in duell.list_zreports(self.dept.id, after_z=after):
+                reports.append(z)
+        except BaseException:
+            # What arrived is kept (the ledger before anything else); the cursors stay, so
+            # the listing is read again from where it was.
+            self.register(reports, "DUELL")
+            raise
         new = self.register(reports, "DUELL")
         if reports:
             first = first_register(self.ledger, self.dept.id, reports)
