@@ -64,8 +64,18 @@ class Journal:
         return f"{self.business_date.year:04d}{self.business_date.month:02d}"
 
 
-def zreport_key(department_id: str, z_number: int) -> str:
-    return f"DUELL-Z-{department_id}-{z_number}"
+def zreport_key(department_id: str, z_number: int, register: str | None = None) -> str:
+    """A Z-report's key. Z numbers run per cash register, so two registers of a department
+    both have a Z 3; the register must be in the key. But every key already posted has the old
+    form DUELL-Z-<dept>-<z> (no register), and a changed key is a second posting of a posted
+    Z-report (the look-up in Visma searches the new key and finds nothing). So the
+    department's first register (`register=None`: see zreports.first_register) keeps the old
+    form, and only the others carry theirs: DUELL-Z-<dept>-<z>-K<register> ("K" for kasse, so
+    no register id reads as a Z number; the key stays one word, which the exact look-up
+    needs)."""
+    if register is None:
+        return f"DUELL-Z-{department_id}-{z_number}"
+    return f"DUELL-Z-{department_id}-{z_number}-K{register}"
 
 
 def rate_text(rate: Decimal) -> str:
@@ -87,9 +97,15 @@ def _line(
 
 
 def build_journal(
-    z: ZReport, accounts: dict[str, str], vat_ids: dict[Decimal, str], settings: DepartmentSettings
+    z: ZReport,
+    accounts: dict[str, str],
+    vat_ids: dict[Decimal, str],
+    settings: DepartmentSettings,
+    *,
+    key: str | None = None,
 ) -> Journal:
-    """The journal of a Z-report, or JournalRefused with every reason at once."""
+    """The journal of a Z-report, or JournalRefused with every reason at once. `key`: its
+    ledger key (a second register's carries the register); by default the first register's."""
     problems = z.inconsistencies()
     missing = sorted({s.rate for s in z.sales if s.gross and s.rate not in vat_ids})
     problems += [f"map VAT rate {rate_text(r)} % to a Visma VAT code" for r in missing]
@@ -101,7 +117,7 @@ def build_journal(
             if missing and len(missing) == len(problems)
             else "check the Z-report in DUELL; duvi never sends a journal that does not add up",
         )
-    key = zreport_key(z.department_id, z.z_number)
+    key = key or zreport_key(z.department_id, z.z_number)
     lines: list[JournalLine] = []
     flags: list[str] = []
 

@@ -258,6 +258,7 @@ class ConsoleApi:
                 depts.account_map(dept.id),
                 vat_ids,
                 dept.settings,
+                key=key,
             )
         except JournalRefused as exc:
             return NoPreview(f"{exc.message}\n→ {exc.remedy}")

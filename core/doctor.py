@@ -281,11 +281,11 @@ def _backing_off(info: str | None) -> Check:
 # -- per department ---------------------------------------------------------------------------
 
 
-def _zreports(rows: list[Any]) -> list[ZReport]:
+def _zreports(rows: list[Any]) -> list[tuple[Any, ZReport]]:
     out = []
     for r in rows:
         try:
-            out.append(ZReport.model_validate(r.payload))
+            out.append((r, ZReport.model_validate(r.payload)))
         except ValueError:
             continue
     return out
@@ -296,15 +296,28 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
 
     ledger = Ledger(rt.store)
     rows = ledger.rows(dept_id, kind="zreport")
-    zs = _zreports(rows)
+    pairs = _zreports(rows)
+    zs = [z for _row, z in pairs]
     checks = []
-    numbers = sorted(z.z_number for z in zs)
-    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers)) if numbers else []
+    # Z numbers run per cash register: a gap is a gap within one register's numbers.
+    per_register: dict[str, list[int]] = {}
+    for z in zs:
+        per_register.setdefault(z.register_id, []).append(z.z_number)
+    missing: list[Any] = []  # Z numbers; with several registers, "register R Z n"
+    spans = []
+    for register, numbers in sorted(per_register.items()):
+        numbers.sort()
+        name = f"register {register} " if len(per_register) > 1 else ""
+        missing += [
+            f"{name}Z {n}" if name else n
+            for n in sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+        ]
+        spans.append(f"{name}{numbers[0]}-{numbers[-1]}" if name else f"{numbers[0]}-{numbers[-1]}")
     checks.append(
         ok(
             "zreport.gaps",
             "Z-report number sequence",
-            f"{len(numbers)} Z-reports, no gaps",
+            f"{len(zs)} Z-reports, no gaps",
             dept_id,
         )
         if not missing
@@ -313,7 +326,7 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "Z-report number sequence",
             Status.FAIL,
             f"Z number(s) {', '.join(map(str, missing))} missing between "
-            f"{numbers[0]} and {numbers[-1]}: a lost settlement until proven otherwise",
+            f"{'; '.join(spans)}: a lost settlement until proven otherwise",
             "find these Z-reports in DUELL (Dagsoppgjør); if they exist, import them "
             "(`duvi import saft`), else ask the shop why the number was skipped",
             dept_id,
@@ -321,12 +334,10 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
         )
     )
     now = datetime.now()
-    by_key = {r.key: r for r in rows}
     stale = [
         f"Z {z.z_number} ({z.closed_at:%Y-%m-%d %H:%M})"
-        for z in zs
-        if by_key[f"DUELL-Z-{dept_id}-{z.z_number}"].state != State.CONFIRMED
-        and now - z.closed_at > timedelta(hours=stale_hours)
+        for row, z in pairs
+        if row.state != State.CONFIRMED and now - z.closed_at > timedelta(hours=stale_hours)
     ]
     checks.append(
         ok(
@@ -387,7 +398,7 @@ def mapping_checks(
     accounts: dict[str, Any] | None,
 ) -> list[Check]:
     depts = Departments(rt.store, rt.secrets)
-    zs = _zreports(Ledger(rt.store).rows(dept_id, kind="zreport"))
+    zs = [z for _row, z in _zreports(Ledger(rt.store).rows(dept_id, kind="zreport"))]
     mappings = depts.vat_mappings(dept_id)
     rates = sorted({s.rate for z in zs for s in z.sales if s.gross})
     unmapped = [r for r in rates if not (m := mappings.get(r)) or not m.visma_vat_id]

@@ -206,6 +206,20 @@ class Ledger:
     def attention(self, key: str, error: str) -> bool:
         return self._set(key, state=State.ATTENTION, last_error=error)
 
+    def changed(self, row: LedgerRow, payload: dict[str, Any], error: str) -> bool:
+        """A document whose source changed after it was recorded (or posted): held for a
+        person with the new content, from whatever state `row` was read in (a confirmed row
+        keeps its Visma number; its next look-up finds what was posted, so nothing is sent
+        twice)."""
+        return self._move(
+            row.key,
+            "state = ? AND COALESCE(attempts, 0) = ?",
+            [row.state, row.attempts],
+            state=State.ATTENTION,
+            payload=json.dumps(payload, default=str, ensure_ascii=False),
+            last_error=error,
+        )
+
     def retry(self, key: str) -> bool:
         """A failed or held document goes back to pending (its cause is fixed)."""
         return self._move(

@@ -118,6 +118,7 @@ def read_zreports(path_or_bytes: Path | bytes, department_id: str) -> list[ZRepo
     basics = {b.text for b in company.iterfind(f"{{{NS}}}basics/{{{NS}}}basic/{{{NS}}}basicID")}
     out = []
     for register in company.iterfind(f"{{{NS}}}location/{{{NS}}}cashregister"):
+        register_id = _text(register, "registerID")  # the schema requires it
         for event in register.iterfind(f"{{{NS}}}event"):
             event_type = _text(event, "eventType")
             if event_type not in basics:  # the schema's keyref eventBasicIDRef
@@ -131,7 +132,7 @@ def read_zreports(path_or_bytes: Path | bytes, department_id: str) -> list[ZRepo
             report = event.find(f"{{{NS}}}eventReport")
             if report is None or _text(report, "reportType") != "Z report":
                 continue
-            out.append(_zreport(event, report, department_id, source))
+            out.append(_zreport(event, report, department_id, source, register_id))
     return out
 
 
@@ -200,18 +201,27 @@ def _time_of_day(el: etree._Element, name: str, source: str) -> timedelta:
     raise _bad_value(el, name, value, source)
 
 
+ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def _zreport(
-    event: etree._Element, report: etree._Element, department_id: str, source: str
+    event: etree._Element,
+    report: etree._Element,
+    department_id: str,
+    source: str,
+    register_id: str | None,
 ) -> ZReport:
     q = f"{{{NS}}}"
-    try:
-        z_number = int(_text(report, "reportID") or "")
-    except ValueError:
+    report_id = _text(report, "reportID") or ""
+    # ASCII digits only: int() also reads "1_100", "١١٠٠" and fullwidth digits as 1100, and
+    # the Z number is part of the key that keeps a Z-report from being posted twice.
+    if not ASCII_DIGITS.fullmatch(report_id):
         raise SaftError(
-            f"{source}: the Z-report on line {report.sourceline} has a reportID that "
-            "is not a number",
+            f"{source}: the Z-report on line {report.sourceline} has reportID {report_id!r}, "
+            "which is not a number in digits 0-9",
             "check the Z-report numbering in DUELL",
-        ) from None
+        )
+    z_number = int(report_id)
     sales = []
     for line in report.iterfind(f"{q}reportCashSalesVat/{q}reportCashSaleVat"):
         net, vat = _dec(line, "cashSaleAmnt"), _dec(line, "vatAmnt")
@@ -244,7 +254,9 @@ def _zreport(
     return ZReport(
         department_id=department_id,
         z_number=z_number,
-        register_id=_text(report, "registerID") or "1",
+        # Z numbers run per cash register: the event's register (<cashregister><registerID>)
+        # is part of its key; the report's own registerID where the register has none.
+        register_id=register_id or _text(report, "registerID") or "1",
         business_date=_date(report, "reportDate", source).date(),
         closed_at=taken,
         sales=sales,

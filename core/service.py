@@ -126,25 +126,21 @@ async def import_saft(
     if dept is None:
         raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
     ledger = Ledger(rt.store)
-    from core.accounting import zreport_key
+    from core.transfers.zreports import register_zreports
+
+    keys: list[str] = []
 
     def register() -> None:
-        new = 0
-        for z in reports:
-            new += ledger.register(
-                zreport_key(dept_id, z.z_number),
-                dept_id,
-                ZREPORT,
-                str(z.z_number),
-                z.model_dump(mode="json"),
-            )
+        nonlocal keys
+        done = register_zreports(ledger, rt.log, dept_id, reports, str(path))
+        keys = done.keys
         # Audited once done (a refused import, busy or of a bad file, is not an import).
         record(
             rt.store,
             "import.saft",
             department_id=dept_id,
             target=str(path),
-            after={"zreports": len(reports), "new": new, "send": send},
+            after={"zreports": len(reports), "new": len(done.new), "send": send},
         )
         rt.log.info(
             f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
@@ -159,7 +155,6 @@ async def import_saft(
     else:  # registering alone sends nothing: the worker that holds the lease sends them
         with rt.log.run(dept_id, "import saft"):
             register()
-    keys = {zreport_key(dept_id, z.z_number) for z in reports}
     return [
         Outcome(r.key, r.state, r.visma_number, r.last_error)
         for r in ledger.rows(dept_id, kind=ZREPORT)

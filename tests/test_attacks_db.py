@@ -29,6 +29,7 @@ from core.ledger import Ledger
 from core.runtime import Runtime
 from core.sandbox.world import DUELL_CLIENT_NUMBER, sandbox_credentials
 from core.store import Store
+from tests.helpers import reliability
 from tests.served import ROOT, served_env, served_sandbox
 
 SEED = 5  # "the real services": not the in-process sandbox's seed 0
@@ -110,6 +111,21 @@ def test_a_live_database_refuses_a_run_that_lost_its_settings(home: Path) -> Non
 
         assert duvi(env, *zreports).returncode == 0  # its own settings still work
         assert ledger_and_cursors(home)[0] == before[0]
+    reliability.record(
+        "Attacks: D3, a run that lost its settings on a live database",
+        "A live installation (a served sandbox with seed 5 standing in for the real services) "
+        "and five `duvi sync` processes: three with DUVI_SANDBOX or the service URLs removed "
+        "(the accident), before and after proper runs (tests/test_attacks_db.py). Each "
+        "accident exits 3 before any request; the ledger and cursors are unchanged. Before "
+        "the fix: the simulator's 30 Z-reports entered the real ledger and the cursor moved "
+        "to 1129.",
+        duvi_runs=5,
+        accidents_refused=3,
+        ledger_rows=len(before[0]),
+        rows_changed_by_accidents=0,
+        duplicates=0,
+        losses=0,
+    )
 
 
 def test_a_database_from_before_the_record_with_a_duell_account_is_live(home: Path) -> None:

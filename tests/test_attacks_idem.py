@@ -32,6 +32,7 @@ from core.service import sync_master_data, transfer
 from core.transfers import ZREPORT, Outcome
 from core.visma.auth import VismaCredentials
 from core.visma.client import open_visma
+from tests.helpers import reliability
 from tests.sandbox_fixtures import FAST_RETRY, SECRET, Installation
 from tests.served import served_env, served_sandbox, store_duell_secrets
 
@@ -98,6 +99,18 @@ async def test_d5_a_gateway_5xx_after_visma_acted_is_looked_up_never_resent(home
     assert len(rows) == 30
     assert {k: n for k, n in in_visma.items() if n > 1} == {}  # none twice
     assert set(in_visma) == {r.key for r in rows}  # none lost
+    reliability.record(
+        "Attacks: D5, a gateway's 52x after Visma acted, then --retry-failed",
+        "`duvi sandbox serve --gateway-rate 0.1 --fault-paths /visma/v2/journaltransaction` "
+        "(a 520/522/524 in place of Visma's answer after it made the batch, as proxy520.py "
+        "did), a `duvi sync` and then `duvi sync --retry-failed` processes until every row is "
+        "confirmed (tests/test_attacks_idem.py). Before the fix: 33 batches for 30 Z-reports.",
+        gateway_answers_to_posts=gateway_posts,
+        z_reports=len(rows),
+        batches=sum(in_visma.values()),
+        duplicates=sum(n - 1 for n in in_visma.values()),
+        losses=len({r.key for r in rows} - set(in_visma)),
+    )
 
 
 def visma_calls(rt: Runtime) -> list[tuple[str, str]]:
@@ -163,6 +176,19 @@ async def test_d6_a_new_database_posts_nothing_visma_already_holds(
     )
     assert calls[("GET", "/visma/v1/customerinvoice")] == 1
     assert calls[("GET", "/visma/v1/inventoryissue")] == 1
+    reliability.record(
+        "Attacks: D6, a new database against a Visma that holds the month",
+        "A month sent in-process (batches, draft invoices, released stock issues), then a "
+        "run on another, empty DUVI_HOME against the same Visma and DUELL "
+        "(tests/test_attacks_idem.py): every document found by its key and confirmed with "
+        "Visma's number from the first time. Before the fix: every Z-report and invoice "
+        "posted again.",
+        documents=len(before),
+        posts_by_the_new_database=inst.sandbox.visma.writes - writes,
+        journal_listings=calls[("GET", "/visma/v2/journaltransaction")],
+        duplicates=0,
+        losses=len(set(before) - set(confirmed(again))),
+    )
     print(f"D6: new database, {len(before)} documents confirmed with {dict(calls)}")
 
 

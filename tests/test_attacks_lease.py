@@ -34,6 +34,7 @@ from core.runtime import Runtime
 from core.sandbox.world import COMPANY_TENANT, sandbox_credentials
 from core.visma.auth import VismaCredentials
 from core.visma.client import open_visma
+from tests.helpers import reliability
 from tests.sandbox_fixtures import FAST_RETRY
 from tests.served import free_port, served_env, served_sandbox, store_duell_secrets
 
@@ -137,7 +138,7 @@ def test_import_saft_beside_a_running_sync_is_refused_and_each_z_is_posted_once(
 ) -> None:
     base, env = served
     saft = tmp_path / "d1.xml"
-    r = duvi(env, "sandbox", "saft", "--dept", "1", "--out", str(saft))
+    r = duvi(env, "sandbox", "saft", "--dept", "1", "--out", str(saft), *SMALL)
     assert r.returncode == 0, r.stderr
 
     first = start_sync(env)
@@ -151,6 +152,20 @@ def test_import_saft_beside_a_running_sync_is_refused_and_each_z_is_posted_once(
     found = batches_per_zreport(base)
     assert found and set(found.values()) == {1}, {k: n for k, n in found.items() if n > 1}
     assert set(found) == zreport_keys()  # none lost either
+    reliability.record(
+        "Attacks: D1, `duvi import saft` beside a running `duvi sync`",
+        "Two processes against `duvi sandbox serve` (slow journal POSTs): a `duvi sync -d 1 "
+        "-e zreports`, and once it is posting, `duvi import saft` of the same department's "
+        "month (tests/test_attacks_lease.py). The import is refused (exit 7, the holder "
+        "named); Visma's batches counted per key afterwards. Before the fix: 51 batches for "
+        "30 Z-reports.",
+        processes=2,
+        import_exit_code=second.returncode,
+        z_reports=len(zreport_keys()),
+        batches=sum(found.values()),
+        duplicates=sum(n - 1 for n in found.values()),
+        losses=len(zreport_keys() - set(found)),
+    )
 
 
 # -- (b) D2: a lease that expires while its holder works ---------------------------------------
@@ -183,6 +198,20 @@ def test_an_expired_lease_of_a_live_holder_is_renewed_and_never_taken(
     found = batches_per_zreport(base)
     assert found and set(found.values()) == {1}, {k: n for k, n in found.items() if n > 1}
     assert set(found) == zreport_keys()
+    reliability.record(
+        "Attacks: D2, a lease that expires while its holder works",
+        "A `duvi sync` posting against `duvi sandbox serve` (slow journal POSTs) has its lease "
+        "set 16 minutes into the past (the finding's 905 s overrun, or faketime +16 min); a "
+        "second `duvi sync` is started (tests/test_attacks_lease.py). It is refused (exit 7), "
+        "the first renews its lease and finishes; Visma's batches counted per key. Before the "
+        "fix: Z 1126-1129 posted twice.",
+        processes=2,
+        second_exit_code=second.returncode,
+        z_reports=len(zreport_keys()),
+        batches=sum(found.values()),
+        duplicates=sum(n - 1 for n in found.values()),
+        losses=len(zreport_keys() - set(found)),
+    )
 
 
 async def test_a_held_lease_is_renewed_while_its_block_runs(home: Path) -> None:

@@ -23,6 +23,7 @@ from core.runtime import Runtime
 from core.sandbox.app import Sandbox
 from core.sandbox.faults import FaultMiddleware, Faults
 from core.service import sync_master_data
+from tests.helpers import reliability
 from tests.sandbox_fixtures import Installation
 
 # -- D7: customers under faults end as without them -----------------------------------------
@@ -162,6 +163,24 @@ async def test_a_lost_customer_create_ends_as_without_the_fault(
     assert got == expected
     # Without a person, the second DUELL customer never lands on the first one's record.
     assert expected["per_duell_customer"]["2"][0] == "conflict"
+    reliability.record_row(
+        "Attacks: D7, a customer create whose answer was lost",
+        "Two DUELL customers sharing a key, synced in-process twice: with the first create's "
+        "answer lost (or never confirmed) and without the fault; both end alike, customer by "
+        "customer (tests/test_attacks_runner.py). Duplicates: Visma customers shared by two "
+        "DUELL customers; losses: DUELL customers whose outcome differs from the fault-free "
+        "run. Before the fix: 998 Visma customers instead of 1,000, two DUELL customers on "
+        "one record.",
+        how,
+        duell_customers=len(got["per_duell_customer"]),
+        visma_customers=sum(got["visma"].values()),
+        duplicates=len(got["visma_records_shared"]),
+        losses=sum(
+            1
+            for k, v in expected["per_duell_customer"].items()
+            if got["per_duell_customer"].get(k) != v
+        ),
+    )
 
 
 # -- C3: one department's trouble never stops the others --------------------------------------
@@ -183,6 +202,7 @@ async def test_a_broken_settings_row_of_one_department_does_not_stop_another(
 
 async def _broken_row_round(installation: Installation) -> None:
     from core.departments import Departments
+    from core.ledger import Ledger, State
     from core.runner import Runner
 
     store = installation.rt.store
@@ -199,11 +219,32 @@ async def _broken_row_round(installation: Installation) -> None:
     assert "the settings of department 1 cannot be read" in report.errors["1"]
     assert len(report.transferred["2"]) > 0  # department 2's transfers went on in this round
     assert "1" in runner.backoff  # the broken one backs off
+    # Department 2's documents in Visma, per key: none twice, every confirmed one there.
+    company = installation.company
+    keys = Counter(
+        [(b.get("description") or "").split(" ", 1)[0] for b in company.journals.values()]
+        + [i.get("externalReference") for i in company.invoices.values()]
+    )
+    confirmed = [r.key for r in Ledger(store).rows("2") if r.state == State.CONFIRMED]
+    assert confirmed and all(keys[k] == 1 for k in confirmed)
+    reliability.record(
+        f"{AVAILABILITY}, a damaged settings row of another department",
+        "A round of `Runner.run_once` (tests/test_attacks_runner.py) with department 1's "
+        "settings row damaged ('{bad', the red team's repro) and department 2 on automatic "
+        "transfer; department 2's documents then counted in Visma by key. Before the fix: "
+        "a pydantic traceback ended `duvi run` and `duvi sync` of every department.",
+        department_2_transferred=len(report.transferred["2"]),
+        duplicates=sum(n - 1 for k, n in keys.items() if k and k.startswith("DUELL-")),
+        losses=sum(1 for k in confirmed if keys[k] == 0),
+    )
     logged = store.query(
         "SELECT message, data FROM events WHERE entity = 'runner' AND department_id = '1'"
     )
     assert any("failed (1 in a row)" in r["message"] for r in logged)
     assert any("Traceback" in json.loads(r["data"])["traceback"] for r in logged)
+
+
+AVAILABILITY = "Attacks: availability"
 
 
 # -- C1/C2/C5: a bounded webhook receiver -----------------------------------------------------
@@ -297,6 +338,15 @@ async def test_a_5_mib_chunked_body_is_refused_without_being_read(tmp_path: Path
         grew = _vm("VmHWM") - before
     assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
     assert grew < 3 * 1024, f"the process's peak RSS grew by {grew} KiB"
+    reliability.record(
+        f"{AVAILABILITY}, a 5 MiB chunked body to the webhook receiver",
+        "The receiver served by uvicorn with `duvi run`'s bounds, sent a 5 MiB chunked body "
+        "without Content-Length (tests/test_attacks_runner.py): answered 413 without reading "
+        "it. Before the fix: a 1 GiB body took the runner from 217 MB to 2,183 MB RSS. No "
+        "document is involved.",
+        answer_status=413,
+        peak_rss_growth_kib=grew,
+    )
 
 
 async def test_deeply_nested_json_is_a_400_not_a_traceback(tmp_path: Path) -> None:
@@ -332,6 +382,14 @@ def test_a_flood_is_logged_once_per_minute() -> None:
 
     passed = [flt.filter(record()) for _ in range(1000)]
     assert passed.count(True) == 1
+    reliability.record(
+        f"{AVAILABILITY}, a flood of connections logged once",
+        "1,000 uvicorn concurrency-limit warnings through `duvi run`'s flood filter "
+        "(tests/test_attacks_runner.py). Before the fix: 360 MB of tracebacks in 75 s under a "
+        "200-descriptor limit. No document is involved.",
+        warnings=1000,
+        lines_logged=passed.count(True),
+    )
     now[0] = 61.0
     late = record()
     assert flt.filter(late) and "999 more like it" in late.getMessage()
@@ -392,6 +450,14 @@ async def test_retention_prunes_old_events_and_http_calls_but_never_ledger_or_au
         assert count("http_calls") == 1
         assert count("sync_runs") == 0  # a run goes with its events
         assert count("ledger") == 1 and count("audit") == 1  # kept for ever
+        reliability.record(
+            f"{AVAILABILITY}, retention",
+            "1,200 events 100 days old and 1,200 HTTP calls 20 days old, a ledger row and an "
+            "audit entry 400 days old, then one runner round (tests/test_attacks_runner.py). "
+            "Before the fix: nothing was pruned, ~214 MB a day per department.",
+            old_rows_pruned=2400,
+            ledger_and_audit_rows_kept=count("ledger") + count("audit"),
+        )
         assert (
             store.query("SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH 'old'")[0]["n"]
             == 0

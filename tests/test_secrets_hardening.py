@@ -24,12 +24,24 @@ from core.errors import EXIT_CONFIG, ConfigError
 from core.fsutil import write_new_private
 from core.runtime import Runtime
 from core.secrets import SecretsFile
+from tests.helpers import reliability
 
 ROOT = Path(__file__).parent.parent
 REDIRECT = (
     "DUVI_SANDBOX=false\n"
     "DUVI_DUELL_BASE_URL=https://catcher.example/duell/v1\n"
     "DUVI_VISMA_BASE_URL=https://catcher.example/visma\n"
+)
+
+
+SECRETS = "Attacks: secrets (.env, cleartext URLs, the support bundle, DUVI_HOME, the secrets file)"
+SECRETS_NOTE = (
+    "tests/test_secrets_hardening.py, each row one attack: a `.env` in the working directory "
+    "redirecting the services; `duvi` processes given an http:// service URL; a watcher of "
+    "the bundle's path while it is packed (umask 0); a symlink planted at the secrets temp "
+    "file's name; a group/world-writable DUVI_HOME (0770, 0757, 1777) under doctor. Leaks: "
+    "bytes of a secret that reached the attacker. Before the fixes: the DUELL token went in "
+    "cleartext to a listener, the bundle was 0644 while written, doctor passed a 1777 home."
 )
 
 
@@ -73,6 +85,9 @@ def test_a_dotenv_in_the_working_directory_has_no_effect(config_dir: Path) -> No
     assert s.sandbox is True
     assert s.duell_base_url == Settings.model_fields["duell_base_url"].default
     assert {r.name: r.source for r in explain(s)}["duell_base_url"] == "default"
+    reliability.record_row(
+        SECRETS, SECRETS_NOTE, ".env in the working directory", refused=1, leaks=0
+    )
 
 
 def test_a_dotenv_beside_the_config_file_is_read_and_named(config_dir: Path) -> None:
@@ -208,6 +223,9 @@ def test_duvi_refuses_a_cleartext_url_with_exit_3() -> None:
     assert r.returncode == EXIT_CONFIG, (r.stdout, r.stderr)
     assert "duell_base_url" in r.stderr and "https://" in r.stderr
     assert "Traceback" not in r.stderr
+    reliability.record_row(
+        SECRETS, SECRETS_NOTE, "http:// service URL (exit 3)", refused=1, leaks=0
+    )
 
 
 # -- the support bundle -----------------------------------------------------------------------
@@ -243,6 +261,13 @@ def test_the_bundle_is_never_visible_before_it_is_complete_nor_readable_by_other
         os.umask(old_umask)
     assert there_while_packing and not any(there_while_packing)
     assert mode(out) == 0o600
+    reliability.record_row(
+        SECRETS,
+        SECRETS_NOTE,
+        "bundle watched while packed",
+        refused=1,
+        leaks=sum(there_while_packing),
+    )
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     with tarfile.open(out) as tar:
         assert "duvi-support/settings.json" in tar.getnames()
@@ -354,6 +379,9 @@ def test_doctor_fails_a_home_others_can_write(rt: Runtime, loose: int) -> None:
     assert found.status == Status.FAIL
     assert f"{loose:04o}" in found.found
     assert found.remedy == f"run: chmod go-w {home}"
+    reliability.record_row(
+        SECRETS, SECRETS_NOTE, f"DUVI_HOME {loose:04o} under doctor", refused=1, leaks=0
+    )
     home.chmod(0o755)  # readable is not the problem: the files in it are 0600
     assert check().status == Status.OK
 
@@ -371,6 +399,13 @@ def test_a_symlink_planted_at_the_secrets_temp_name_receives_nothing(
     (home / f".secrets.json.{os.getpid()}.tmp").symlink_to(loot)  # the name today's code used
     secrets.set("1", "client_secret", SecretStr("planted-link-secret"))
     assert loot.read_bytes() == b""
+    reliability.record_row(
+        SECRETS,
+        SECRETS_NOTE,
+        "symlink at the secrets temp name",
+        refused=1,
+        leaks=loot.stat().st_size,
+    )
     assert not (home / "secrets.json").is_symlink() and mode(home / "secrets.json") == 0o600
     assert secrets.get("1", "client_secret") == SecretStr("planted-link-secret")
 

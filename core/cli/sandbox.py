@@ -40,6 +40,13 @@ def sandbox_serve(
     ] = "",
     products: Annotated[int, typer.Option(min=0, help="Products in the world.")] = 3000,
     customers: Annotated[int, typer.Option(min=0, help="Customers in the world.")] = 1000,
+    world: Annotated[
+        str,
+        typer.Option(
+            help="'default', or 'adversarial': department 1 with colliding Z numbers, three "
+            "registers, an outage caught up and a late correction."
+        ),
+    ] = "default",
 ) -> None:
     """Serve the sandbox on loopback and print the settings that point duvi at it."""
     from core.sandbox.faults import Faults
@@ -47,6 +54,8 @@ def sandbox_serve(
 
     if cut_phase not in ("before", "after", "random"):
         raise typer.BadParameter("use before, after or random", param_hint="--cut-phase")
+    if world not in ("default", "adversarial"):
+        raise typer.BadParameter("use default or adversarial", param_hint="--world")
     faults = Faults(
         error_rate=error_rate,
         rate_429=rate_429,
@@ -58,7 +67,16 @@ def sandbox_serve(
         seed=seed,
         only=tuple(p.strip() for p in fault_paths.split(",") if p.strip()),
     )
-    serve(host, port, seed, faults, rate_limit=rate_limit, products=products, customers=customers)
+    serve(
+        host,
+        port,
+        seed,
+        faults,
+        rate_limit=rate_limit,
+        products=products,
+        customers=customers,
+        adversarial=world == "adversarial",
+    )
 
 
 @app.command("world")
@@ -91,15 +109,22 @@ def sandbox_saft(
     dept: Annotated[str, typer.Option("--dept", help="Department id (1, 2 or 3).")],
     out: Annotated[str, typer.Option("--out", help="The file to write.")],
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    products: Annotated[
+        int, typer.Option(min=0, help="Products in the world (as `sandbox serve` was given).")
+    ] = 3000,
+    customers: Annotated[
+        int, typer.Option(min=0, help="Customers in the world (as `sandbox serve` was given).")
+    ] = 1000,
 ) -> None:
-    """Export a sandbox department's Z-reports as a SAF-T Cash Register file."""
+    """Export a sandbox department's Z-reports as a SAF-T Cash Register file (the figures are
+    those of `sandbox serve` with the same seed and sizes)."""
     from pathlib import Path
 
     from core.duell.client import zreport_from_wire
     from core.saft import export_zreports
     from core.sandbox.world import generate
 
-    world = generate(seed)
+    world = generate(seed, products=products, customers=customers)
     if dept not in world.zreports:
         raise typer.BadParameter(f"no department {dept!r}", param_hint="--dept")
     reports = [zreport_from_wire(r, dept) for r in world.zreports[dept]]

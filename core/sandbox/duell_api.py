@@ -42,6 +42,10 @@ class DuellState:
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     stock: dict[tuple[int, int], Any] = field(default_factory=dict)  # (dept, product) -> qty
     zreports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # From a department's second Z-report listing on: Z-reports that were late (appended in
+    # the order given) and corrected ones (same register and Z number: replace the listed).
+    later: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    zreport_listings: dict[str, int] = field(default_factory=dict)
     invoices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)
     token_lifetime: int = 72 * 3600
@@ -286,7 +290,12 @@ class DuellSandbox:
 
     async def list_zreports(self, request: Request) -> Response:
         q = request.query_params
-        rows = self.state.zreports.get(str(q.get("department_id")), [])
+        dept = str(q.get("department_id"))
+        if int(q.get("start", 0) or 0) == 0:  # a listing starts at its first page
+            self.state.zreport_listings[dept] = self.state.zreport_listings.get(dept, 0) + 1
+        rows = self.state.zreports.get(dept, [])
+        if self.state.later.get(dept) and self.state.zreport_listings.get(dept, 0) >= 2:
+            rows = _with_later(rows, self.state.later[dept])
         first = int(q.get("filter[z_number_from]", 0) or 0)
         return self._page(request, [z for z in rows if z["z_number"] >= first], "zreports")
 
@@ -295,3 +304,15 @@ class DuellSandbox:
         rows = self.state.invoices.get(str(q.get("department_id")), [])
         first = int(q.get("filter[invoice_id_from]", 0) or 0)
         return self._page(request, [i for i in rows if i["invoice_id"] >= first], "invoices")
+
+
+def _with_later(rows: list[dict[str, Any]], later: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` as DUELL lists them once `later` arrived: a corrected Z-report in its place,
+    the ones that were late after the rest."""
+
+    def ident(z: dict[str, Any]) -> tuple[str, int]:
+        return str(z.get("register_id")), int(z["z_number"])
+
+    by_ident = {ident(z): z for z in later}
+    out = [by_ident.pop(ident(z), z) for z in rows]
+    return out + [z for z in later if ident(z) in by_ident]

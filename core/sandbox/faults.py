@@ -51,8 +51,9 @@ class Faults:
     def mixed(cls, rate: float, *, seed: int = 0, retry_after: float = 0.05) -> Faults:
         """At least `rate` of all requests fail, spread evenly over every kind of fault. Four
         kinds can hit any request (429, 5xx, timeout, drop), each rolled in turn with
-        1 - (1 - rate) ** (1/4); a cut body (answers with one) and DUELL's `status: false`
-        come on top, at the same odds, where they apply."""
+        1 - (1 - rate) ** (1/4); a gateway's 52x after the service acted, a cut body (answers
+        with one) and DUELL's `status: false` come on top, at the same odds, where they
+        apply."""
         each = 1 - (1 - rate) ** (1 / 4)
         return cls(
             error_rate=each,
@@ -61,6 +62,7 @@ class Faults:
             drop_rate=each,
             malformed_rate=each,
             refusal_rate=each,
+            gateway_rate=each,
             retry_after=retry_after,
             seed=seed,
         )

@@ -50,12 +50,13 @@ def serve(
     rate_limit: int = 15000,
     products: int = 3000,
     customers: int = 1000,
+    adversarial: bool = False,
 ) -> None:
     from core.sandbox.world import generate
 
     check_loopback(host)
     faults.in_process = False
-    world = generate(seed, products=products, customers=customers)
+    world = generate(seed, products=products, customers=customers, adversarial=adversarial)
     sandbox, _ = build_sandbox(seed, faults=faults, rate_limit=rate_limit, world=world)
     for line in environment_lines(host, port, seed):
         print(line, flush=True)

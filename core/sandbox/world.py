@@ -9,6 +9,8 @@ Faker's Norwegian locale is `no_NO` (Bokmål) in the Faker release we pin; there
 
 from __future__ import annotations
 
+import calendar
+import copy
 import json
 import random
 from collections import Counter
@@ -88,6 +90,17 @@ class World:
     visma_customers: list[dict[str, Any]]
     webhook_off: list[list[str]]
     planted: dict[str, list[list[int]]] = field(default_factory=dict)
+    # Z-reports DUELL lists only from a department's second listing on (DuellState.later): a
+    # register's days caught up after an outage, and late corrections (a Z-report listed
+    # again, same register and number, other figures). Only the adversarial world has them.
+    later: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    variant: str = "default"
+
+    @classmethod
+    def adversarial(cls, seed: int = 0, **sizes: Any) -> World:
+        """The world of `seed` whose department 1 attacks the Z-report keys (see
+        ADVERSARIAL)."""
+        return generate(seed, adversarial=True, **sizes)
 
     def write(self, out: Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
@@ -140,6 +153,18 @@ def _phone_variants(digits: str) -> list[str]:
     ]
 
 
+WORLDS = ("default", "adversarial")
+ADVERSARIAL = """Department 1 of the adversarial world has three cash registers:
+- 101, the first: Z 1 to Z 30, one a day of the month of the world's last day (so Z 3 beside
+  Z 30 in one period: a look-up by prefix or substring of DUELL-Z-1-3 finds Z 30's batch);
+- 102, opened halfway: Z 1, 2, 3 … too (equal Z numbers on two registers); its last 8 days
+  are offline until DUELL's second listing of the department, then all appear at once, out
+  of date order (an outage caught up);
+- 103, a café till moved from another shop: its counter ends at Z 300 on the last day;
+and register 101's Z 20 is corrected in DUELL after it was first listed (a late correction:
+a forgotten 125.00 sale paid in cash, from the second listing on)."""
+
+
 def generate(
     seed: int = 0,
     *,
@@ -148,6 +173,7 @@ def generate(
     days: int = 30,
     invoices: int = 50,
     end: date = date(2026, 11, 27),
+    adversarial: bool = False,
 ) -> World:
     rng = random.Random(seed)
     fake = Faker("no_NO")
@@ -239,7 +265,7 @@ def generate(
             )
             if rng.random() < 0.05:
                 webhook_off.append(["customer", str(20000 + c["customer_id"])])
-    return World(
+    world = World(
         seed,
         depts,
         prods,
@@ -251,6 +277,45 @@ def generate(
         webhook_off,
         planted,
     )
+    if adversarial:  # after the rest, from its own random source: the rest stays as it was
+        _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
+    return world
+
+
+def _adversarial(world: World, rng: random.Random, end: date, sold_from: list[str]) -> None:
+    """ADVERSARIAL, for department 1: every day of the month of `end`, so that all its
+    Z-reports are in one financial period, where the look-ups list them together (a key
+    confused with another of its period is what loses a settlement)."""
+    last = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+    days = last.day
+    if days < 30:
+        raise ValueError("the adversarial world needs a month of 30 or 31 days")
+
+    def till(register: str, n: int, first_z: int) -> list[dict[str, Any]]:
+        reports = _zreports(rng, "1", n, last)
+        for i, z in enumerate(reports):
+            z["z_number"], z["register_id"] = first_z + i, register
+            counts: dict[str, int] = {}
+            for number in rng.sample(sold_from, min(len(sold_from), rng.randint(3, 8))):
+                counts[number] = counts.get(number, 0) + rng.randint(1, 5)
+            z["items_sold"] = [{"product_number": k, "quantity": q} for k, q in counts.items()]
+        return reports
+
+    main, second, cafe = till("101", days, 1), till("102", days // 2, 1), till("103", 10, 291)
+    offline = second[-8:]
+    late = offline[:]
+    while [z["z_number"] for z in late] == sorted(z["z_number"] for z in late):
+        rng.shuffle(late)
+    corrected = copy.deepcopy(next(z for z in main if z["z_number"] == 20))
+    sale = next(s for s in corrected["sales"] if s["vatrate_percent"] == 25)
+    sale["amount_inc_vat"] += Decimal("125.00")
+    sale["amount_ex_vat"] += Decimal("100.00")
+    sale["vat_amount"] += Decimal("25.00")
+    cash = next(p for p in corrected["payments"] if p["payment_type"] == "cash")
+    cash["amount"] += Decimal("125.00")
+    world.zreports["1"] = main + second[:-8] + cafe
+    world.later = {"1": [*late, corrected]}
+    world.variant = "adversarial"
 
 
 def _customers(
@@ -441,6 +506,7 @@ def build_sandbox(
     state.products = {p["product_id"]: dict(p) for p in world.products}
     state.customers = {c["customer_id"]: dict(c) for c in world.customers}
     state.zreports = world.zreports
+    state.later = world.later
     state.invoices = world.invoices
     rng = random.Random(seed + 1)
     for d in world.departments:

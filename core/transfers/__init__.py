@@ -76,7 +76,7 @@ class Settlements:
         return await self.zreports.fetch(self._duell())
 
     def register_zreport(self, z: ZReport) -> bool:
-        return self.zreports.register(z)
+        return self.zreports.register([z], "DUELL") == 1
 
     async def fetch_invoices(self) -> int:
         return await self.invoices.fetch(self._duell())

@@ -19,7 +19,7 @@ invoices.py, stock.py) say how to list, send and finish theirs.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -249,10 +249,14 @@ def hold(ledger: Ledger, log: EventLog, row: LedgerRow, kind: Kind, why: DuviErr
     return Outcome(row.key, State.ATTENTION, error=why.message)
 
 
-def retry_held(ledger: Ledger, department_id: str, kind: Kind) -> None:
-    """Failed and held documents go back to pending (their cause is fixed)."""
+def retry_held(
+    ledger: Ledger, department_id: str, kind: Kind, *, keep: Collection[str] = ()
+) -> None:
+    """Failed and held documents go back to pending (their cause is fixed); not those in
+    `keep` (held in this very run: no person has seen them yet)."""
     for row in ledger.rows(department_id, kind=kind, states=(State.FAILED, State.ATTENTION)):
-        ledger.retry(row.key)
+        if row.key not in keep:
+            ledger.retry(row.key)
 
 
 def to_send(ledger: Ledger, department_id: str, kind: Kind) -> list[LedgerRow]:

@@ -4,11 +4,20 @@ account, VAT id and cost bearer they use exists in Visma (preflight)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
 from core.accounting import Journal, JournalRefused, build_journal, zreport_key
+from core.audit import record
 from core.departments import Departments
 from core.duell.client import DuellClient
+from core.errors import DataError
 from core.eventlog import EventLog
-from core.ledger import Ledger
+from core.ledger import Ledger, LedgerRow, State
 from core.models import Department, ZReport
 from core.transfers.posting import (
     Document,
@@ -84,6 +93,180 @@ async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
     return keys
 
 
+# sync_cursors entities: the department's first register (whose keys keep the old form,
+# accounting.zreport_key) and each other register's cursor. The first register's cursor keeps
+# the old entity "zreport", so a database from before registers goes on from where it was.
+FIRST_REGISTER = "zreport:first-register"
+WHOLE_LISTING = "zreport:whole-listing"  # the day of the last listing from Z 1
+REGISTER_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def cursor_entity(register: str, first: str) -> str:
+    return Kind.ZREPORT if register == first else f"{Kind.ZREPORT}:{register}"
+
+
+def first_register(ledger: Ledger, dept_id: str, reports: Iterable[ZReport]) -> str:
+    """The register whose Z-reports keep the old key form. Recorded once per department; until
+    then it is the register of the department's oldest Z-report row (a database from before
+    registers were in the key: every key it holds is that register's), else of the earliest
+    Z-report at hand. A new database fetches DUELL's whole history, whose earliest Z-report is
+    the register that was the first and only when the old keys were made (inferred: a second
+    register is added later, not at the same time as the first)."""
+    recorded = ledger.cursor(dept_id, FIRST_REGISTER)
+    if recorded is not None:
+        return recorded
+    rows = ledger.rows(dept_id, kind=Kind.ZREPORT)
+    if rows:
+        first = str(rows[0].payload.get("register_id") or "1")
+    else:
+        zs = sorted(reports, key=lambda z: (z.business_date, z.z_number, z.register_id))
+        if not zs:
+            raise ValueError("no Z-report to tell the first register by")
+        first = zs[0].register_id
+    ledger.set_cursor(dept_id, FIRST_REGISTER, first)
+    return first
+
+
+def check_z(z: ZReport, source: str) -> None:
+    """What a key is made of must read back as itself: a register id without spaces or
+    signs, and a positive Z number."""
+    if not REGISTER_ID.fullmatch(z.register_id):
+        raise DataError(
+            f"{source}: Z-report {z.z_number} has register id {z.register_id!r}, which cannot "
+            "be part of a transfer key (letters, digits, '.', '_' and '-' only)",
+            "check the cash register's id in DUELL",
+        )
+    if z.z_number < 1:
+        raise DataError(
+            f"{source}: Z-report number {z.z_number} of register {z.register_id} is not a "
+            "positive number",
+            "check the Z-report numbering in DUELL",
+        )
+
+
+def key_of(dept_id: str, z: ZReport, first: str) -> str:
+    return zreport_key(dept_id, z.z_number, None if z.register_id == first else z.register_id)
+
+
+def booked(payload: dict[str, Any]) -> tuple[Any, ...]:
+    """What a Z-report books, comparable across its sources: DUELL's API and a SAF-T file carry
+    different extras (cost of goods, items sold and article groups are not in SAF-T), so a
+    Z-report read from both is the same one when these agree."""
+    z = ZReport.model_validate(payload)
+    sales = sorted(
+        (s.rate.normalize(), s.gross, s.vat if s.vat is not None else Decimal(0))
+        for s in z.sales
+        if s.gross or s.vat
+    )
+    pays: dict[str, Decimal] = {}
+    for p in z.payments:
+        pays[p.type] = pays.get(p.type, Decimal(0)) + p.amount
+    return (
+        z.business_date,
+        tuple(sales),
+        tuple(sorted((t, a) for t, a in pays.items() if a)),
+        z.gift_cards_sold,
+        z.rounding,
+    )
+
+
+@dataclass(frozen=True)
+class Registered:
+    keys: list[str]  # each Z-report's, in the order given
+    new: set[str]
+    changed: set[str]  # known with other figures: held for a person
+
+
+def register_zreports(
+    ledger: Ledger, log: EventLog, dept_id: str, reports: list[ZReport], source: str
+) -> Registered:
+    """Z-reports into the ledger, each under its key (the register in it, but for the first
+    register's). A key the ledger knows is never overwritten silently: the same content is
+    nothing new; different content is a late correction, held for a person (`changed`)."""
+    for z in reports:
+        check_z(z, source)
+    done = Registered([], set(), set())
+    if not reports:
+        return done
+    first = first_register(ledger, dept_id, reports)
+    for z in reports:
+        key = key_of(dept_id, z, first)
+        payload = z.model_dump(mode="json")
+        if z.register_id != first:
+            # A SAF-T file's registerID need not be the register_id DUELL's API gives the same
+            # till (inferred): the first register's Z-report with this number, date and figures
+            # to the cent is this one, named otherwise, and keeps its key.
+            alias = ledger.get(zreport_key(dept_id, z.z_number))
+            if alias is not None and _same(alias.payload, payload):
+                key = alias.key
+        done.keys.append(key)
+        if ledger.register(key, dept_id, Kind.ZREPORT, str(z.z_number), payload):
+            done.new.add(key)
+            continue
+        row = ledger.get(key)
+        if row is None:
+            continue
+        try:
+            differs = booked(row.payload) != booked(payload)
+        except ValueError:  # a damaged row: doctor names it; it is not compared
+            continue
+        if differs and changed(ledger, log, row, z, source):
+            done.changed.add(key)
+    return done
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    try:
+        return booked(a) == booked(b)
+    except ValueError:  # a damaged row is nothing's twin
+        return False
+
+
+def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: str) -> bool:
+    """A Z-report that changed after duvi recorded it (a late correction in DUELL, or a file
+    with other figures). Sending it again would book the day twice; ignoring it would lose the
+    correction. So it waits for a person, whatever its state: Visma keeps what was posted, the
+    ledger keeps the new figures (the next look-up finds the posted batch by its key, so a
+    retry never posts again), the first figures go to the event log and the audit."""
+    old = ZReport.model_validate(row.payload)
+    posted = row.state in (State.CONFIRMED, State.SENT)  # sent: it may be in Visma
+    batch = f" as batch {row.visma_number}" if row.visma_number else ""
+    what = (
+        f"changed in DUELL after it was posted to Visma{batch}"
+        if posted
+        else "changed in DUELL after duvi recorded it"
+    )
+    message = (
+        f"Z-report {z.z_number} (register {z.register_id}, {z.business_date}) {what}: total "
+        f"{old.total} → {z.total}, paid {old.paid} → {z.paid} ({source}); "
+        + ("it is not posted again" if posted else "it waits for a person")
+    )
+    remedy = (
+        f"a person books the difference in Visma (correct batch {row.visma_number or 'of this key'}"
+        " or add a correction entry); then `duvi sync --retry-failed` marks it done: Visma's "
+        "batch is found by its key, nothing is sent twice"
+        if posted
+        else "check the Z-report in DUELL; `duvi sync --retry-failed` sends the new figures"
+    )
+    if not ledger.changed(row, z.model_dump(mode="json"), f"{message}\n  → {remedy}"):
+        return False  # another worker moved it: the next fetch compares again
+    log.error(
+        f"{row.key}: {message}",
+        department_id=row.department_id,
+        entity=Kind.ZREPORT,
+        data={"remedy": remedy, "first_version": row.payload, "state_was": str(row.state)},
+    )
+    record(
+        ledger.store,
+        "zreport.changed",
+        department_id=row.department_id,
+        target=row.key,
+        before={"state": str(row.state), "total": str(old.total), "paid": str(old.paid)},
+        after={"state": str(State.ATTENTION), "total": str(z.total), "paid": str(z.paid)},
+    )
+    return True
+
+
 class JournalDocument(Document):
     kind = Kind.ZREPORT
     made = "batch {}"
@@ -128,32 +311,74 @@ class ZReports:
         self.log = log
         self.references = references
         self.known = Known(lambda span: journal_keys(visma, span))
+        self.held_now: set[str] = set()  # changed after it was recorded, found in this run
+
+    def register(self, reports: list[ZReport], source: str) -> int:
+        """Into the ledger (register_zreports); returns how many were new. Those held as
+        changed are kept from this run's `--retry-failed` (no person has seen them yet)."""
+        done = register_zreports(self.ledger, self.log, self.dept.id, reports, source)
+        self.held_now |= done.changed
+        return len(done.new)
+
+    def cursors(self) -> dict[str, int]:
+        """The highest Z number fetched, per register (Z numbers run per register)."""
+        first = self.ledger.cursor(self.dept.id, FIRST_REGISTER)
+        old = int(self.ledger.cursor(self.dept.id, Kind.ZREPORT) or 0)
+        if first is None:  # nothing registered under registers yet: the old cursor, if any
+            return {"": old}
+        rows = self.ledger.store.query(
+            "SELECT entity, cursor FROM sync_cursors WHERE department_id = ? "
+            "AND (entity = ? OR entity LIKE ?) AND entity NOT IN (?, ?)",
+            [self.dept.id, Kind.ZREPORT, f"{Kind.ZREPORT}:%", FIRST_REGISTER, WHOLE_LISTING],
+        )
+        return {first: old} | {
+            r["entity"].split(":", 1)[1]: int(r["cursor"] or 0)
+            for r in rows
+            if r["entity"] != Kind.ZREPORT
+        }
 
     async def fetch(self, duell: DuellClient) -> int:
-        """New Z-reports from DUELL into the ledger (kept locally before anything else)."""
-        cursor = int(self.ledger.cursor(self.dept.id, Kind.ZREPORT) or 0)
-        new = 0
-        async for z in duell.list_zreports(self.dept.id, after_z=cursor):
-            new += self.register(z)
-            cursor = max(cursor, z.z_number)
-        self.ledger.set_cursor(self.dept.id, Kind.ZREPORT, str(cursor))
+        """New Z-reports from DUELL into the ledger (kept locally before anything else). DUELL
+        filters on the Z number alone, so the listing starts after the lowest register's cursor
+        (a register whose days come late, after an outage, is behind the others) and the
+        ledger's keys skip what is known. A register DUELL has never listed (a till added to
+        the shop) starts at Z 1, below every cursor: so the first listing of each day is a
+        whole one, from Z 1, and a new register is found within a day (inferred: DUELL keeps
+        its history listable; a whole listing costs a page per 100 Z-reports)."""
+        cursors = self.cursors()
+        today = date.today().isoformat()
+        whole = self.ledger.cursor(self.dept.id, WHOLE_LISTING) != today
+        after = 0 if whole else min(cursors.values())
+        reports: list[ZReport] = []
+        try:
+            async for z in duell.list_zreports(self.dept.id, after_z=after):
+                reports.append(z)
+        except BaseException:
+            # What arrived is kept (the ledger before anything else); the cursors stay, so
+            # the listing is read again from where it was.
+            self.register(reports, "DUELL")
+            raise
+        new = self.register(reports, "DUELL")
+        if reports:
+            first = first_register(self.ledger, self.dept.id, reports)
+            top: dict[str, int] = {}
+            for z in reports:
+                top[z.register_id] = max(top.get(z.register_id, 0), z.z_number)
+            for register, z_number in top.items():
+                if z_number > cursors.get(register, 0):
+                    self.ledger.set_cursor(
+                        self.dept.id, cursor_entity(register, first), str(z_number)
+                    )
+        if whole:
+            self.ledger.set_cursor(self.dept.id, WHOLE_LISTING, today)
         return new
-
-    def register(self, z: ZReport) -> bool:
-        return self.ledger.register(
-            zreport_key(self.dept.id, z.z_number),
-            self.dept.id,
-            Kind.ZREPORT,
-            str(z.z_number),
-            z.model_dump(mode="json"),
-        )
 
     async def preflight(self, journals: list[Journal]) -> None:
         problems = preflight_problems(await self.references.get(), journals)
         if problems:
             raise PreflightError(problems)
 
-    def _journal(self, z: ZReport) -> Journal | JournalRefused:
+    def _journal(self, z: ZReport, key: str) -> Journal | JournalRefused:
         vat_ids = {
             rate: m.visma_vat_id
             for rate, m in self.departments.vat_mappings(self.dept.id).items()
@@ -161,7 +386,11 @@ class ZReports:
         }
         try:
             return build_journal(
-                z, self.departments.account_map(self.dept.id), vat_ids, self.dept.settings
+                z,
+                self.departments.account_map(self.dept.id),
+                vat_ids,
+                self.dept.settings,
+                key=key,
             )
         except JournalRefused as exc:
             return exc
@@ -171,12 +400,20 @@ class ZReports:
         that can be built and Visma does not hold yet (one that cannot be built waits for a
         person, the others go on)."""
         if retry_failed:
-            retry_held(self.ledger, self.dept.id, Kind.ZREPORT)
-        rows = to_send(self.ledger, self.dept.id, Kind.ZREPORT)
+            retry_held(self.ledger, self.dept.id, Kind.ZREPORT, keep=self.held_now)
+        # Day by day, each register's in Z order: a register's days caught up after an outage
+        # come in any order and are posted in theirs.
+        pairs = sorted(
+            (
+                (row, ZReport.model_validate(row.payload))
+                for row in to_send(self.ledger, self.dept.id, Kind.ZREPORT)
+            ),
+            key=lambda p: (p[1].business_date, p[1].register_id, p[1].z_number),
+        )
+        rows = [row for row, _z in pairs]
         docs = []
-        for row in rows:
-            z = ZReport.model_validate(row.payload)
-            docs.append(JournalDocument(self.visma, self.known, z, self._journal(z)))
+        for row, z in pairs:
+            docs.append(JournalDocument(self.visma, self.known, z, self._journal(z, row.key)))
         journals = [
             d.built
             for row, d in zip(rows, docs, strict=True)
