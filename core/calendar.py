@@ -39,7 +39,9 @@ WEEKS = 5  # the default view: the last five weeks, this one included
 NEIGHBOURS = 64
 
 # The expression of the index made by migration 10: a read must name it exactly to use it.
-_DAY = "json_extract(payload, '$.business_date')"
+# A payload that is not JSON (a damaged row, which doctor names) has no day: json_extract
+# alone would raise "malformed JSON" for the whole read, and would refuse the index.
+_DAY = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.business_date') END)"
 # One parse of each payload: json_extract with several paths returns them as one JSON array.
 _COLUMNS = (
     "key, state, visma_number, last_error, json_extract(payload, '$.business_date', "

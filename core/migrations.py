@@ -295,10 +295,12 @@ def _v9_warning_states(db: sqlite_utils.Database) -> None:
 
 def _v10_zreport_days(db: sqlite_utils.Database) -> None:
     """A department's Z-reports by business date: the settlement calendar reads a few weeks of
-    them with one range read, however long the ledger grows (core/calendar.py)."""
+    them with one range read, however long the ledger grows (core/calendar.py). A damaged
+    payload has no day rather than failing the index (and with it every later write)."""
     db.execute(
         "CREATE INDEX idx_ledger_zreport_day ON ledger "
-        "(department_id, json_extract(payload, '$.business_date')) WHERE kind = 'zreport'"
+        "(department_id, (CASE WHEN json_valid(payload) "
+        "THEN json_extract(payload, '$.business_date') END)) WHERE kind = 'zreport'"
     )
 
 

@@ -420,6 +420,11 @@ def test_a_corrupt_row_is_reported_and_the_rest_works(
     assert unreadable == bad_keys
     capsys.readouterr()
 
+    # The calendar reads Z-reports by a JSON expression (its index): a payload that is not
+    # JSON used to fail that read, and the index itself, with "malformed JSON".
+    assert cli(["calendar", "-d", "1", "--json"]) in (0, 1)
+    assert "Traceback" not in capsys.readouterr().err
+
     assert cli(["sync", "-d", "1", "-e", "zreports"]) == 0  # department 1 works on
     assert cli(["sync", "-e", "zreports"]) == 0  # all: department 2 skipped, with a warning
     capsys.readouterr()
