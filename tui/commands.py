@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class DuviCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from tui.app import DuviApp
         from tui.screens.main import MainScreen
 
         main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
@@ -39,7 +41,7 @@ class DuviCommands(Provider):
             ("doctor", "what is wrong with this department?", main.action_doctor),
             ("log", "events and HTTP calls", main.action_log),
             ("refresh", "read the status again", main.action_refresh),
-            ("help", "every key", main.action_help),
+            ("help", "the keys of the screen in view", cast("DuviApp", self.app).action_help),
         ]
         return out + screens
 

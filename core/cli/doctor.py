@@ -32,26 +32,42 @@ def doctor_checks(rt: Runtime, dept: str | None, integrity: bool, stale_hours: i
         )
 
 
+RECORDS_SHOWN = 20  # records listed per finding in text; --json has them all
+
+
 @app.callback(invoke_without_command=True)
 def doctor_cmd(
     ctx: typer.Context,
     dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Every check as JSON.")] = False,
     integrity: Annotated[
         bool, typer.Option("--integrity", help="Also run PRAGMA integrity_check.")
     ] = False,
     stale_hours: Annotated[
         int, typer.Option(help="Z-reports older than this should be confirmed.")
     ] = 36,
+    ack: Annotated[
+        str | None,
+        typer.Option(
+            "--ack",
+            metavar="CHECK_ID",
+            help="Acknowledge this warning as it stands (audited): it no longer raises the "
+            "exit code until what it finds changes.",
+        ),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why (with --ack).")] = "",
 ) -> None:
     """Every check with its remedy. Exit 0 ok, 1 warnings, 2 failures."""
     if ctx.invoked_subcommand is not None:
         return
-    from core.doctor import Status, exit_code
+    from core.doctor import Status, acknowledge, exit_code
     from core.runtime import Runtime
 
     with Runtime.open(settings(ctx)) as rt:
         checks = doctor_checks(rt, dept, integrity, stale_hours)
+        if ack is not None:
+            typer.echo(acknowledge(rt, _the_check(checks, ack, dept), reason.strip()))
+            return
     if as_json:
         typer.echo(
             json.dumps([c.as_dict() for c in checks], indent=2, default=str, ensure_ascii=False)
@@ -60,10 +76,40 @@ def doctor_cmd(
         marks = {Status.OK: "ok  ", Status.WARN: "WARN", Status.FAIL: "FAIL"}
         for c in checks:
             where = f"[{c.department_id}] " if c.department_id else ""
-            typer.echo(f"{marks[c.status]} {where}{c.title}: {c.found}")
-            if c.status != Status.OK and c.remedy:
+            mark = "ack " if c.acknowledged else marks[c.status]
+            typer.echo(f"{mark} {where}{c.title}: {c.found}  ({c.id})")
+            if c.status == Status.OK:
+                continue
+            for r in c.records[:RECORDS_SHOWN]:
+                typer.echo(f"       - {r}")
+            if len(c.records) > RECORDS_SHOWN:
+                more = len(c.records) - RECORDS_SHOWN
+                typer.echo(f"       - … and {more} more (--json lists them all)")
+            if c.remedy:
                 typer.echo(f"       -> {c.remedy}")
+            if c.acknowledged:
+                a = c.acknowledged
+                why = f": {a['reason']}" if a.get("reason") else ""
+                typer.echo(f"       acknowledged by {a['by']} at {a['at']}{why}")
     raise typer.Exit(exit_code(checks))
+
+
+def _the_check(checks: list[Check], check_id: str, dept: str | None) -> Check:
+    """The one finding --ack names: a department's check needs --dept when several have it."""
+    found = [c for c in checks if c.id == check_id]
+    if not found:
+        ids = sorted({c.id for c in checks if c.status == "warn"})
+        raise typer.BadParameter(
+            f"no check {check_id!r} here; the warnings are: {', '.join(ids) or 'none'}",
+            param_hint="--ack",
+        )
+    if len(found) > 1:
+        depts = ", ".join(str(c.department_id) for c in found)
+        raise typer.BadParameter(
+            f"{check_id} is a check of departments {depts}: name one with --dept",
+            param_hint="--ack",
+        )
+    return found[0]
 
 
 @app.command("webhooks")

@@ -16,7 +16,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from core.readmodels import SetupProbe
 from tui.messages import ActionDone, CompaniesLoaded, SignInChecked
-from tui.screens.base import DuviScreen
+from tui.screens.base import DuviScreen, form_state
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -25,7 +25,6 @@ from tui.widgets.tick import Tick
 
 class SetupScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("f6", "companies", "⟳ Companies", id="setup-companies"),
         Binding("f5", "check", "⟳ Check", id="setup-check"),
         Binding("ctrl+s", "save", "Save", id="setup-save"),
@@ -35,6 +34,7 @@ class SetupScreen(DuviScreen):
         super().__init__()
         self.department_id = department_id
         self.result: SetupProbe | None = None
+        self.saved_state: dict[str, object] = {}  # the form as opened or saved
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -61,6 +61,12 @@ class SetupScreen(DuviScreen):
 
     def on_mount(self) -> None:
         self.query_one("#client-id", Input).focus()  # type straight away (not the scroller)
+        self.saved_state = form_state(self)
+
+    def unsaved(self) -> str | None:
+        if form_state(self) == self.saved_state:
+            return None
+        return f"the setup of department {self.department_id}"
 
     @on(Button.Pressed, "#check")
     def pressed_check(self) -> None:
@@ -192,4 +198,5 @@ class SetupScreen(DuviScreen):
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:
         self.query_one("#client-secret", Input).value = ""  # never on screen again
+        self.saved_state = form_state(self)
         self.notify(message.text, title="Saved")
