@@ -212,10 +212,10 @@ async def test_cursors_stay_on_their_row_across_reloads() -> None:
 
 
 async def test_transfers_keep_the_cursor_on_the_same_key() -> None:
+    import asyncio
+
     from tests.test_console import transfer_now
     from tui.screens.transfers import TransfersScreen
-
-    import asyncio
 
     def transferred() -> None:
         with Runtime.open(load_settings()) as rt:

@@ -77,13 +77,17 @@ def doctor_cmd(
         for c in checks:
             where = f"[{c.department_id}] " if c.department_id else ""
             mark = "ack " if c.acknowledged else marks[c.status]
-            typer.echo(f"{mark} {where}{c.title}: {c.found}  ({c.id})")
+            # A warning's id is what --ack takes
+            cid = f"  ({c.id})" if c.status == Status.WARN else ""
+            typer.echo(f"{mark} {where}{c.title}: {c.found}{cid}")
             if c.status == Status.OK:
                 continue
-            for r in c.records[:RECORDS_SHOWN]:
+            # The records concerned, those the finding's sentence does not name already
+            records = [str(r) for r in c.records if str(r) not in c.found]
+            for r in records[:RECORDS_SHOWN]:
                 typer.echo(f"       - {r}")
-            if len(c.records) > RECORDS_SHOWN:
-                more = len(c.records) - RECORDS_SHOWN
+            if len(records) > RECORDS_SHOWN:
+                more = len(records) - RECORDS_SHOWN
                 typer.echo(f"       - … and {more} more (--json lists them all)")
             if c.remedy:
                 typer.echo(f"       -> {c.remedy}")
