@@ -32,7 +32,8 @@ def doctor_checks(rt: Runtime, dept: str | None, integrity: bool, stale_hours: i
         )
 
 
-RECORDS_SHOWN = 20  # records listed per finding in text; --json has them all
+RECORDS_SHOWN = 20  # records listed per finding in text, one a line; --json has them all
+RECORDS_SHORT = 50  # short records (ids, rates) listed on one line
 
 
 @app.callback(invoke_without_command=True)
@@ -84,6 +85,10 @@ def doctor_cmd(
                 continue
             # The records concerned, those the finding's sentence does not name already
             records = [str(r) for r in c.records if str(r) not in c.found]
+            if records and all(len(r) <= 16 for r in records):  # ids, rates: one line
+                more = len(records) - RECORDS_SHORT
+                extra = f" and {more} more (--json lists them all)" if more > 0 else ""
+                records = [", ".join(records[:RECORDS_SHORT]) + extra]
             for r in records[:RECORDS_SHOWN]:
                 typer.echo(f"       - {r}")
             if len(records) > RECORDS_SHOWN:

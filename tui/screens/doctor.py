@@ -5,11 +5,11 @@ stops raising `duvi doctor`'s exit code until what it finds changes."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -19,8 +19,13 @@ from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
-# Marked in words, not only in colour: 16 colours and NO_COLOR read them too
-MARK = {"ok": ("ok  ", "green"), "warn": ("WARN", "yellow"), "fail": ("FAIL", "red")}
+# Marked in words, not only in colour: 16 colours and NO_COLOR read them too. A badge (text on
+# its own background) stays readable on the cursor's row as well.
+MARK = {
+    "ok": ("ok  ", ""),  # plain: the rows that need a person stand out
+    "warn": ("WARN", "$background on $warning"),
+    "fail": ("FAIL", "$foreground on $error"),
+}
 # The console screen that fixes a finding (core.doctor.Fix): its key on the main screen
 FIX_KEYS = {
     "setup": ("e", "Setup"),
@@ -43,35 +48,52 @@ CONSOLE_REMEDY = {
     "runner.backoff": "the runner tries again by itself, less often while it fails; the log "
     "shows each try",
 }
-RECORDS_SHOWN = 5  # per finding on screen; `duvi doctor --json` lists them all
+RECORDS_SHOWN = 5  # long records per finding on screen; `duvi doctor --json` lists them all
+RECORDS_SHORT = 20  # short ones (ids, rates), on one line
 
 
 def option_id(c: DoctorCheck) -> str:
     return f"{c.department_id or '-'}:{c.id}"
 
 
-def describe(c: DoctorCheck) -> Text:
+def records_text(records: tuple[str, ...]) -> list[str]:
+    """The records as lines: short ones (ids, rates) on one line, long ones one a line."""
+    if all(len(r) <= 16 for r in records):
+        shown = ", ".join(records[:RECORDS_SHORT])
+        more = len(records) - RECORDS_SHORT
+        return [shown + (f" and {more} more" if more > 0 else "")] if records else []
+    lines = list(records[:RECORDS_SHOWN])
+    if len(records) > RECORDS_SHOWN:
+        lines.append(f"… and {len(records) - RECORDS_SHOWN} more")
+    return lines
+
+
+INDENT = "\u00a0" * 5  # no-break spaces: the option list drops ordinary ones at a line's start
+
+
+def describe(c: DoctorCheck) -> Content:
+    """A finding: its mark and what it found, then, indented, the records concerned, the
+    fix (the key of its screen) and the acknowledgement."""
     mark, colour = MARK.get(c.status, (c.status, ""))
     if c.acknowledged:
-        mark, colour = "ack ", "dim"
-    text = Text.assemble((mark, f"bold {colour}"), " ", (c.title, "bold"), f": {c.found}")
-    if c.status == "ok":
-        return text
-    for r in c.records[:RECORDS_SHOWN]:
-        text.append(f"\n      · {r}")
-    if len(c.records) > RECORDS_SHOWN:
-        text.append(f"\n      · … and {len(c.records) - RECORDS_SHOWN} more")
-    remedy = CONSOLE_REMEDY.get(c.id, c.remedy or "")
-    if c.fix in FIX_KEYS:
-        key, label = FIX_KEYS[c.fix]
-        text.append("\n      → ")
-        text.append(f"{key} {label}", style="bold")
-        text.append(f" (Enter opens it): {remedy}")
-    elif remedy:
-        text.append(f"\n      → {remedy}")
-    if c.acknowledged:
-        text.append(f"\n      {c.acknowledged}")
-    return text
+        mark, colour = "ack ", "$text-muted"
+    parts: list[str | tuple[str, str]] = [
+        (mark, f"bold {colour}".strip()),
+        " ",
+        (c.title, "bold"),
+        f": {c.found}",
+    ]
+    if c.status != "ok":
+        parts += [f"\n{INDENT}· {line}" for line in records_text(c.records)]
+        remedy = CONSOLE_REMEDY.get(c.id, c.remedy or "")
+        if c.fix in FIX_KEYS:
+            key, label = FIX_KEYS[c.fix]
+            parts += [f"\n{INDENT}→ ", (f"{key} {label}", "bold"), f" (Enter opens it): {remedy}"]
+        elif remedy:
+            parts.append(f"\n{INDENT}→ {remedy}")
+        if c.acknowledged:
+            parts.append(f"\n{INDENT}{c.acknowledged}")
+    return Content.assemble(*parts)
 
 
 class DoctorScreen(DuviScreen):
@@ -122,18 +144,20 @@ class DoctorScreen(DuviScreen):
         box.add_options(Option(describe(c), id=option_id(c)) for c in message.checks)
         if keep in self.checks:
             box.highlighted = box.get_option_index(keep)  # the same finding after a re-check
+        elif highlighted is None:  # the first time: on the first finding that needs a person
+            first = next((i for i, c in enumerate(message.checks) if c.status != "ok"), 0)
+            box.highlighted = first if self.checks else None
         elif self.checks:
-            box.highlighted = min(highlighted or 0, len(self.checks) - 1)
+            box.highlighted = min(highlighted, len(self.checks) - 1)
         counted = [c for c in message.checks if not c.acknowledged]
         warn = sum(c.status == "warn" for c in counted)
         fail = sum(c.status == "fail" for c in counted)
         acked = sum(bool(c.acknowledged) for c in message.checks)
-        parts = [f"{fail} failure(s)", f"{warn} warning(s)"]
+        parts = [f"{fail} failed", f"{warn} warnings"]
         if acked:
             parts.append(f"{acked} acknowledged")
         self.query_one("#doctor-summary", Static).update(
-            ", ".join(parts) + "  ·  Enter opens the screen that fixes a finding, "
-            "a acknowledges a warning"
+            ", ".join(parts) + " · Enter opens the fix · a acknowledges"
         )
 
     def selected(self) -> DoctorCheck | None:
