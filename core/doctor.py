@@ -426,16 +426,18 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "transfers.attention",
             "Transfers needing attention",
             Status.FAIL if any(r.state == State.FAILED for r in attention) else Status.WARN,
+            # one line per transfer under a count: never one paragraph of ten errors
             f"{len(attention)} transfer(s): "
             + ", ".join(
                 f"{n} {state}"
                 for state in (State.FAILED, State.ATTENTION, State.SENT)
                 if (n := sum(r.state == state for r in attention))
-            ),
+            )
+            + "".join(f"\n{r.key} {r.state}: {r.last_error or 'in doubt'}" for r in attention[:10]),
             "fix the cause named, then `duvi sync --retry-failed`; rows 'sent' are "
             "looked up in Visma before any resend",
             dept_id,
-            [f"{r.key} {r.state}: {r.last_error or 'in doubt'}" for r in attention],
+            [r.key for r in attention],
             fix=Fix.TRANSFERS,
             basis=sorted((r.key, str(r.state)) for r in attention),
         )

@@ -80,7 +80,8 @@ def doctor_cmd(
             mark = "ack " if c.acknowledged else marks[c.status]
             # A warning's id is what --ack takes
             cid = f"  ({c.id})" if c.status == Status.WARN else ""
-            typer.echo(f"{mark} {where}{c.title}: {c.found}{cid}")
+            found = c.found.replace("\n", "\n       - ")  # a finding's own lines, as records
+            typer.echo(f"{mark} {where}{c.title}: {found}{cid}")
             if c.status == Status.OK:
                 continue
             # The records concerned, those the finding's sentence does not name already
@@ -95,7 +96,7 @@ def doctor_cmd(
                 more = len(records) - RECORDS_SHOWN
                 typer.echo(f"       - … and {more} more (--json lists them all)")
             if c.remedy:
-                typer.echo(f"       -> {c.remedy}")
+                typer.echo(f"       → {c.remedy}")  # the arrow of every other remedy
             if c.acknowledged:
                 a = c.acknowledged
                 why = f": {a['reason']}" if a.get("reason") else ""

@@ -81,10 +81,11 @@ def describe(c: DoctorCheck) -> Content:
         (mark, f"bold {colour}".strip()),
         " ",
         (c.title, "bold"),
-        f": {c.found}",
+        ": " + c.found.replace("\n", f"\n{INDENT}· "),
     ]
     if c.status != "ok":
-        parts += [f"\n{INDENT}· {line}" for line in records_text(c.records)]
+        records = tuple(r for r in c.records if r not in c.found)  # not named twice
+        parts += [f"\n{INDENT}· {line}" for line in records_text(records)]
         remedy = CONSOLE_REMEDY.get(c.id, c.remedy or "")
         if c.fix in FIX_KEYS:
             key, label = FIX_KEYS[c.fix]
