@@ -291,3 +291,15 @@ async def test_going_back_with_unsaved_edits_asks_and_no_is_the_default(editor: 
         await pilot.press("y")  # discard: back, nothing saved
         await pilot.pause()
         assert app.screen is not screen
+
+
+async def test_the_palette_names_each_commands_key() -> None:
+    from tui.commands import DuviCommands
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        provider = DuviCommands(app.screen)
+        helps = {name: text for name, text, _ in provider._commands()}
+    assert helps["transfers"].startswith("t · ") and helps["refresh"].startswith("f5 · ")
+    assert helps["help"].startswith("? · ") and helps["dept 2 Bergen Galleriet"].startswith("2 · ")
