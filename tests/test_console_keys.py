@@ -303,3 +303,30 @@ async def test_the_palette_names_each_commands_key() -> None:
         helps = {name: text for name, text, _ in provider._commands()}
     assert helps["transfers"].startswith("t · ") and helps["refresh"].startswith("f5 · ")
     assert helps["help"].startswith("? · ") and helps["dept 2 Bergen Galleriet"].startswith("2 · ")
+
+
+async def test_the_log_keeps_the_cursor_on_the_same_event_when_it_reloads() -> None:
+    from core.eventlog import Level
+    from tui.screens.log import LogScreen
+
+    with Runtime.open(load_settings()) as rt:
+        for i in range(20):
+            rt.log.emit(Level.INFO, f"event {i}", department_id="1", entity="zreport")
+        rt.log.flush()
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LogScreen)
+        table = screen.query_one("#log", DataTable)
+        table.move_cursor(row=4)
+        shown = screen.rows[4].id
+        with Runtime.open(load_settings()) as rt:  # newer events arrive (follow mode reloads)
+            rt.log.emit(Level.INFO, "a newer event", department_id="1")
+            rt.log.flush()
+        screen.reload()
+        await settle(app, pilot)
+        assert screen.rows[0].message == "a newer event"
+        assert screen.rows[table.cursor_row].id == shown
