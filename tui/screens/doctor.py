@@ -26,6 +26,9 @@ MARK = {
     "warn": ("WARN", "$background on $warning"),
     "fail": ("FAIL", "$foreground on $error"),
 }
+# The terminal's own 16 colours: its default colours can be light or dark, so a badge names
+# both of its colours (as app.tcss does for the sandbox badge)
+ANSI_MARK = {"warn": "ansi_black on ansi_yellow", "fail": "ansi_black on ansi_red"}
 # The console screen that fixes a finding (core.doctor.Fix): its key on the main screen
 FIX_KEYS = {
     "setup": ("e", "Setup"),
@@ -71,12 +74,14 @@ def records_text(records: tuple[str, ...]) -> list[str]:
 INDENT = "\u00a0" * 5  # no-break spaces: the option list drops ordinary ones at a line's start
 
 
-def describe(c: DoctorCheck) -> Content:
+def describe(c: DoctorCheck, *, ansi: bool = False) -> Content:
     """A finding: its mark and what it found, then, indented, the records concerned, the
     fix (the key of its screen) and the acknowledgement."""
     mark, colour = MARK.get(c.status, (c.status, ""))
+    if ansi and c.status in ANSI_MARK:
+        colour = ANSI_MARK[c.status]
     if c.acknowledged:
-        mark, colour = "ack ", "$text-muted"
+        mark, colour = "ack ", ""  # plain, as ok: readable in every palette
     parts: list[str | tuple[str, str]] = [
         (mark, f"bold {colour}".strip()),
         " ",
@@ -142,7 +147,8 @@ class DoctorScreen(DuviScreen):
         keep = box.get_option_at_index(highlighted).id if highlighted is not None else None
         self.checks = {option_id(c): c for c in message.checks}
         box.clear_options()
-        box.add_options(Option(describe(c), id=option_id(c)) for c in message.checks)
+        ansi = self.app.theme.startswith("ansi")
+        box.add_options(Option(describe(c, ansi=ansi), id=option_id(c)) for c in message.checks)
         if keep in self.checks:
             box.highlighted = box.get_option_index(keep)  # the same finding after a re-check
         elif highlighted is None:  # the first time: on the first finding that needs a person
