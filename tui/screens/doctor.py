@@ -53,6 +53,7 @@ CONSOLE_REMEDY = {
 }
 RECORDS_SHOWN = 5  # long records per finding on screen; `duvi doctor --json` lists them all
 RECORDS_SHORT = 20  # short ones (ids, rates), on one line
+RECORDS_ON_THE_FIX_SCREEN = {"masterdata.conflicts"}
 
 
 def option_id(c: DoctorCheck) -> str:
@@ -89,7 +90,9 @@ def describe(c: DoctorCheck, *, ansi: bool = False) -> Content:
         ": " + c.found.replace("\n", f"\n{INDENT}· "),
     ]
     if c.status != "ok":
-        records = tuple(r for r in c.records if r not in c.found)  # not named twice
+        # Not named twice; conflict numbers are what the Conflicts screen (Enter) lists
+        hidden = c.id in RECORDS_ON_THE_FIX_SCREEN
+        records = () if hidden else tuple(r for r in c.records if r not in c.found)
         parts += [f"\n{INDENT}· {line}" for line in records_text(records)]
         remedy = CONSOLE_REMEDY.get(c.id, c.remedy or "")
         if c.fix in FIX_KEYS:
