@@ -151,22 +151,32 @@ async def test_help_lists_the_keys_the_footer_leaves_out() -> None:
 
 
 @pytest.mark.parametrize("width", [80, 120])
-@pytest.mark.parametrize("key", ["", *SCREEN_KEYS])
-async def test_the_footer_shows_whole_keys_that_fit(width: int, key: str) -> None:
+async def test_the_footer_shows_whole_keys_that_fit(width: int) -> None:
     from textual.widgets import Input
 
     app = DuviApp(load_settings())
     async with app.run_test(size=(width, 30)) as pilot:
         await settle(app, pilot)
-        if key:
-            await pilot.press(key)
-            await settle(app, pilot)
+        for key in ["", *SCREEN_KEYS]:
+            if key:
+                await pilot.press(key)
+                await settle(app, pilot)
+            shown = list(app.screen.query("FooterKey"))
+            descriptions = [k.description for k in shown]
+            typing = isinstance(app.focused, Input)  # there `?` is a character, not help
+            assert "Help" in descriptions or typing, (key, descriptions)
+            assert "Back" in descriptions or not key, (key, descriptions)
+            assert all(k.region.right <= width for k in shown), (key, descriptions)  # none cut
+            assert sum(k.region.width for k in shown) <= width
+            if key:
+                app.set_focus(None)
+                await pilot.press("escape")
+                await settle(app, pilot)
+        before = len(app.screen.query("FooterKey"))
+        await pilot.resize_terminal(width + 40, 30)  # a wider window shows more keys
+        await settle(app, pilot)
         shown = list(app.screen.query("FooterKey"))
-        descriptions = [k.description for k in shown]
-        typing = isinstance(app.focused, Input)  # there `?` is a character, not help
-        assert ("Help" in descriptions or typing) and ("Back" in descriptions or not key)
-        assert all(k.region.right <= width for k in shown), descriptions  # none cut
-        assert sum(k.region.width for k in shown) <= width
+        assert len(shown) > before and all(k.region.right <= width + 40 for k in shown)
 
 
 async def test_cursors_stay_on_their_row_across_reloads() -> None:
