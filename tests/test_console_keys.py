@@ -340,3 +340,20 @@ async def test_the_log_keeps_the_cursor_on_the_same_event_when_it_reloads() -> N
         await settle(app, pilot)
         assert screen.rows[0].message == "a newer event"
         assert screen.rows[table.cursor_row].id == shown
+
+
+async def test_q_on_the_first_screen_asks_while_a_run_is_going() -> None:
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.screen.running["1"] = "all"  # what `r` marks until its run ends
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and "running" in app.screen.question
+        await pilot.press("enter")  # the default: stay
+        await pilot.pause()
+        assert app.is_running and not isinstance(app.screen, Confirm)
+        app.screen.running.clear()
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
