@@ -567,11 +567,29 @@ class ConsoleApi:
         async def go(rt: Runtime) -> list[DoctorCheck]:
             checks = await run_doctor(rt, [dept_id] if dept_id else [], connections=self.conns)
             return [
-                DoctorCheck(c.id, c.title, str(c.status), c.found, c.remedy, c.department_id)
+                DoctorCheck(
+                    c.id,
+                    c.title,
+                    str(c.status),
+                    c.found,
+                    c.remedy,
+                    c.department_id,
+                    tuple(str(r) for r in c.records),
+                    str(c.fix) if c.fix else None,
+                    c.fingerprint,
+                    _acknowledged(c.acknowledged),
+                )
                 for c in checks
             ]
 
         return self._call(go)
+
+    def doctor_ack(self, check: DoctorCheck, reason: str) -> str:
+        """Acknowledge a warning as shown (audited): it stops raising doctor's exit code
+        until what it finds changes."""
+        from core.doctor import acknowledge
+
+        return acknowledge(self.rt, check, reason)
 
     def log_page(
         self, query: LogQuery, *, before_id: int | None = None, limit: int = 100
@@ -624,6 +642,13 @@ class ConsoleApi:
             )
             for r in rows
         ]
+
+
+def _acknowledged(ack: dict[str, Any] | None) -> str | None:
+    if ack is None:
+        return None
+    reason = f": {ack['reason']}" if ack.get("reason") else ""
+    return f"acknowledged by {ack['by']} {str(ack['at'])[:16].replace('T', ' ')}{reason}"
 
 
 def _serve(loop: asyncio.AbstractEventLoop) -> None:

@@ -1,23 +1,29 @@
 """Doctor: "what is wrong with this department?" in one run. Each check says ok / warn /
 fail, what it found (with the records concerned) and the remedy in plain words.
-`duvi doctor` exits 0 when all is ok, 1 on warnings, 2 on failures (cron, monitoring)."""
+`duvi doctor` exits 0 when all is ok, 1 on warnings, 2 on failures (cron, monitoring).
+
+A warning a person has looked at can be acknowledged (`acknowledge`, audited): it then no
+longer raises the exit code, until its state changes. The audit row is the record of it: the
+check's id, its department, and a fingerprint of what it found (`Check.fingerprint`)."""
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import json
 import stat
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.config import config_file_path
 from core.connections import Connections, connections_for
 from core.departments import Departments
 from core.duell.errors import DuellBlockedError
-from core.errors import DuviError
+from core.errors import ConfigError, DuviError
 from core.fsutil import shown
 from core.ledger import Ledger, State
 from core.models import DepartmentSettings, ZReport
@@ -35,6 +41,18 @@ class Status(StrEnum):
     FAIL = "fail"
 
 
+class Fix(StrEnum):
+    """The console screen where a finding is fixed (the console names its key and opens it)."""
+
+    SETUP = "setup"
+    VAT = "vat"
+    ACCOUNTS = "accounts"
+    CONFLICTS = "conflicts"
+    TRANSFERS = "transfers"
+    LOG = "log"
+    SETTINGS = "settings"
+
+
 @dataclass
 class Check:
     id: str
@@ -44,9 +62,24 @@ class Check:
     remedy: str = ""
     department_id: str | None = None
     records: list[Any] = field(default_factory=list)
+    fix: Fix | None = None
+    # What the fingerprint is taken of when `found` and `records` hold figures that move
+    # without the finding changing (minutes since a heartbeat, requests left)
+    basis: Any = None
+    acknowledged: dict[str, Any] | None = None  # who, when, why; only while the state holds
+
+    @property
+    def fingerprint(self) -> str:
+        """The finding's state: an acknowledgement holds while this stays the same."""
+        basis = self.basis if self.basis is not None else (self.records or self.found)
+        text = json.dumps([self.id, self.department_id, str(self.status), basis], default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "status": str(self.status)}
+        out = {**asdict(self), "status": str(self.status), "fingerprint": self.fingerprint}
+        out["fix"] = str(self.fix) if self.fix else None
+        del out["basis"]
+        return out
 
 
 def ok(cid: str, title: str, found: str, dept: str | None = None) -> Check:
@@ -54,8 +87,71 @@ def ok(cid: str, title: str, found: str, dept: str | None = None) -> Check:
 
 
 def exit_code(checks: list[Check]) -> int:
-    statuses = {c.status for c in checks}
+    """2 on a failure, 1 on a warning nobody acknowledged (in its present state), else 0."""
+    statuses = {c.status for c in checks if c.acknowledged is None}
     return 2 if Status.FAIL in statuses else 1 if Status.WARN in statuses else 0
+
+
+ACK_ACTION = "doctor.ack"
+
+
+class Finding(Protocol):
+    """What an acknowledgement needs of a finding: a Check, or the console's read model."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def found(self) -> str: ...
+    @property
+    def department_id(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str: ...
+
+
+def acknowledge(rt: Runtime, check: Finding, reason: str) -> str:
+    """Record that a person looked at this warning (audited): it stops raising the exit code
+    until its fingerprint changes. Only warnings: a failure stays until it is fixed."""
+    from core.audit import record
+
+    if rt.settings.read_only:
+        raise ConfigError(
+            "read-only mode: acknowledging a finding is a changing action",
+            "run without --readonly (and without DUVI_READ_ONLY)",
+        )
+    if str(check.status) != Status.WARN:
+        raise ConfigError(
+            f"{check.id} is {check.status}: only a warning can be acknowledged",
+            "a failure stays until it is fixed; an ok check needs nothing",
+        )
+    record(
+        rt.store,
+        ACK_ACTION,
+        department_id=check.department_id,
+        target=check.id,
+        after={"fingerprint": check.fingerprint, "reason": reason, "found": check.found},
+    )
+    where = f" of department {check.department_id}" if check.department_id else ""
+    return f"{check.title}{where} acknowledged; it counts again when what it finds changes"
+
+
+def apply_acknowledgements(rt: Runtime, checks: list[Check]) -> None:
+    """Mark each warning whose latest acknowledgement has its present fingerprint."""
+    rows = rt.store.query(
+        "SELECT ts, actor, department_id, target, after FROM audit WHERE action = ? ORDER BY id",
+        [ACK_ACTION],
+    )
+    latest = {(r["department_id"], r["target"]): r for r in rows}  # the last one wins
+    for c in checks:
+        row = latest.get((c.department_id, c.id))
+        if c.status != Status.WARN or row is None:
+            continue
+        after = json.loads(row["after"] or "{}")
+        if after.get("fingerprint") == c.fingerprint:
+            c.acknowledged = {"by": row["actor"], "at": row["ts"], "reason": after.get("reason")}
 
 
 # -- local ------------------------------------------------------------------------------------
@@ -127,6 +223,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
                     f"last heartbeat {age / 60:.0f} min ago (pid {beat[0]['pid']} on "
                     f"{beat[0]['host']})",
                     "check that `duvi run` is running; restart it",
+                    basis=f"stopped: pid {beat[0]['pid']} on {beat[0]['host']}",
                 )
             )
         else:
@@ -216,6 +313,7 @@ def growth_check(rt: Runtime, *, days: int = 7) -> Check:
             Status.WARN,
             f"{found}, and the disk has {free / 1e6:.0f} MB free",
             "free disk space, or lower retention_event_days / retention_http_days",
+            basis="the logs outgrow the free disk",
         )
     return ok("db.growth", "Database growth", found)
 
@@ -275,6 +373,8 @@ def _backing_off(info: str | None) -> Check:
         "the runner tries again by itself, less often while it fails, and catches up when "
         "the service answers; `duvi doctor --dept N` checks the connection now",
         records=lines,
+        fix=Fix.LOG,
+        basis=sorted((d, w["error"]) for d, w in waiting.items()),
     )
 
 
@@ -355,6 +455,7 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "see `duvi transfers --dept` and the checks below for why",
             dept_id,
             stale,
+            fix=Fix.TRANSFERS,
         )
     )
     attention = ledger.rows(dept_id, states=(State.FAILED, State.ATTENTION, State.SENT))
@@ -365,11 +466,20 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "transfers.attention",
             "Transfers needing attention",
             Status.FAIL if any(r.state == State.FAILED for r in attention) else Status.WARN,
-            "; ".join(f"{r.key} {r.state}: {r.last_error or 'in doubt'}" for r in attention[:10]),
+            # one line per transfer under a count: never one paragraph of ten errors
+            f"{len(attention)} transfer(s): "
+            + ", ".join(
+                f"{n} {state}"
+                for state in (State.FAILED, State.ATTENTION, State.SENT)
+                if (n := sum(r.state == state for r in attention))
+            )
+            + "".join(f"\n{r.key} {r.state}: {r.last_error or 'in doubt'}" for r in attention[:10]),
             "fix the cause named, then `duvi sync --retry-failed`; rows 'sent' are "
             "looked up in Visma before any resend",
             dept_id,
             [r.key for r in attention],
+            fix=Fix.TRANSFERS,
+            basis=sorted((r.key, str(r.state)) for r in attention),
         )
     )
     boundary = [m for z in zs if (m := month_boundary(z))]
@@ -385,6 +495,7 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "business date (as booked)",
             dept_id,
             boundary,
+            fix=Fix.TRANSFERS,
         )
     )
     return checks
@@ -436,6 +547,7 @@ def mapping_checks(
                 "editor, v): documents would be booked with the wrong VAT",
                 dept_id,
                 [str(r) for r in unmapped] + unknown + wrong,
+                fix=Fix.VAT,
             )
         )
     else:
@@ -472,6 +584,7 @@ def mapping_checks(
                 "create or activate these accounts in Visma, or change the account map",
                 dept_id,
                 bad,
+                fix=Fix.ACCOUNTS,
             )
         )
     fallback = sorted(
@@ -494,6 +607,7 @@ def mapping_checks(
             "map these payment types in the account map",
             dept_id,
             fallback,
+            fix=Fix.ACCOUNTS,
         )
     )
     return checks
@@ -516,6 +630,7 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             "resolve them (console: conflicts, or `duvi conflicts resolve`)",
             dept_id,
             [c.id for c in open_],
+            fix=Fix.CONFLICTS,
         )
     )
     finding = unannounced_finding(rt.store, dept_id)
@@ -605,6 +720,7 @@ async def remote_checks(
                 "this department is not set up for Visma",
                 "run the console's setup for it",
                 dept_id,
+                fix=Fix.SETUP,
             )
         )
         return checks, facts
@@ -657,6 +773,7 @@ async def remote_checks(
                     "choose them again in the console's setup",
                     dept_id,
                     problems,
+                    fix=Fix.SETUP,
                 )
             )
             facts["vat"] = await read_visma_vat(visma)
@@ -681,6 +798,7 @@ async def remote_checks(
                     f"{remaining} requests left this window for {pending} pending documents",
                     "transfers will wait for the next window by themselves",
                     dept_id,
+                    basis="fewer requests left than pending documents",
                 )
             )
             checks.append(_clock("Visma", visma.http.last_date, dept_id))
@@ -694,6 +812,7 @@ async def remote_checks(
                 exc.message,
                 exc.remedy,
                 dept_id,
+                fix=Fix.SETUP if cid == "visma.token" else None,
             )
         )
     except DuviError as exc:
@@ -705,6 +824,7 @@ async def remote_checks(
                 exc.message,
                 exc.remedy,
                 dept_id,
+                fix=Fix.SETUP,
             )
         )
     return checks, facts
@@ -743,4 +863,5 @@ async def run_doctor(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]
                 )
             checks += master_data_checks(rt, dept_id, facts["nameless"])
+    apply_acknowledgements(rt, checks)
     return checks

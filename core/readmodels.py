@@ -251,6 +251,10 @@ class DoctorCheck:
     found: str
     remedy: str | None
     department_id: str | None
+    records: tuple[str, ...] = ()  # the records concerned, as text
+    fix: str | None = None  # the console screen that fixes it (core.doctor.Fix)
+    fingerprint: str = ""  # the finding's state, which an acknowledgement holds to
+    acknowledged: str | None = None  # "by <who> <when>: <why>" while the state holds
 
 
 @dataclass(frozen=True)

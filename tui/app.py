@@ -43,8 +43,11 @@ class DuviApp(ShowsWorkerErrors, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "duvi"
     BINDINGS = [  # noqa: RUF012 - Textual API
+        Binding("question_mark", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
-        Binding("colon", "command_palette", "Commands", show=False, id="palette"),
+        # Both keys in one binding: Textual adds its own ctrl+p only when no binding of the
+        # app opens the palette, so a lone `colon` binding took ctrl+p away (D8)
+        Binding("colon,ctrl+p", "command_palette", "Commands", show=False, id="palette"),
     ]
     COMMANDS = App.COMMANDS | {_duvi_commands}
 
@@ -105,6 +108,16 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.settings_ready()
+
+    def action_help(self) -> None:
+        """The keys of the screen in view (`?` on every screen)."""
+        from tui.screens.help import HelpScreen, help_rows
+
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        name = type(screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(help_rows(screen, self), f"keys of {name}"))
 
     def on_unmount(self) -> None:
         if self.api is not None:

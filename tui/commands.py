@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class DuviCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from tui.app import DuviApp
         from tui.screens.main import MainScreen
 
         main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
@@ -21,7 +23,7 @@ class DuviCommands(Provider):
             out.append(
                 (
                     f"dept {dept_id} {status.name}",
-                    "jump to the department's tab",
+                    f"{dept_id} · jump to the department's tab",
                     partial(main.action_jump, int(dept_id)),
                 )
             )
@@ -40,9 +42,24 @@ class DuviCommands(Provider):
             ("doctor", "what is wrong with this department?", main.action_doctor),
             ("log", "events and HTTP calls", main.action_log),
             ("refresh", "read the status again", main.action_refresh),
-            ("help", "every key", main.action_help),
+            ("help", "the keys of the screen in view", cast("DuviApp", self.app).action_help),
         ]
-        return out + screens
+        # Each entry names its key on the main screen: the palette teaches the keys
+        keys: dict[str, str] = {}
+        for _, binding in main._bindings:  # a binding's first key: f5 rather than ctrl+r
+            keys.setdefault(binding.action, self.app.get_key_display(binding))
+        keys["help"] = "?"
+        named = [
+            (
+                name,
+                f"{keys[k]} · {text}"
+                if (k := run.__name__.removeprefix("action_")) in keys
+                else text,
+                run,
+            )
+            for name, text, run in screens
+        ]
+        return out + named
 
     async def discover(self) -> Hits:
         for name, help_text, run in self._commands():

@@ -32,11 +32,15 @@ def doctor_checks(rt: Runtime, dept: str | None, integrity: bool, stale_hours: i
         )
 
 
+RECORDS_SHOWN = 20  # records listed per finding in text, one a line; --json has them all
+RECORDS_SHORT = 50  # short records (ids, rates) listed on one line
+
+
 @app.callback(invoke_without_command=True)
 def doctor_cmd(
     ctx: typer.Context,
     dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Every check as JSON.")] = False,
     integrity: Annotated[
         bool, typer.Option("--integrity", help="Also run PRAGMA integrity_check.")
     ] = False,
@@ -48,14 +52,27 @@ def doctor_cmd(
             help="Z-reports older than this should be confirmed (a century at most).",
         ),
     ] = 36,
+    ack: Annotated[
+        str | None,
+        typer.Option(
+            "--ack",
+            metavar="CHECK_ID",
+            help="Acknowledge this warning as it stands (audited): it no longer raises the "
+            "exit code until what it finds changes.",
+        ),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why (with --ack).")] = "",
 ) -> None:
     """Every check with its remedy. Exit 0 ok, 1 warnings, 2 failures."""
     if ctx.invoked_subcommand is not None:
         return
-    from core.doctor import Status, exit_code
+    from core.doctor import Status, acknowledge, exit_code
 
     with runtime(ctx) as rt:
         checks = doctor_checks(rt, dept, integrity, stale_hours)
+        if ack is not None:
+            typer.echo(acknowledge(rt, _the_check(checks, ack, dept), reason.strip()))
+            return
     if as_json:
         typer.echo(
             json.dumps([c.as_dict() for c in checks], indent=2, default=str, ensure_ascii=False)
@@ -64,10 +81,49 @@ def doctor_cmd(
         marks = {Status.OK: "ok  ", Status.WARN: "WARN", Status.FAIL: "FAIL"}
         for c in checks:
             where = f"[{c.department_id}] " if c.department_id else ""
-            typer.echo(f"{marks[c.status]} {where}{c.title}: {c.found}")
-            if c.status != Status.OK and c.remedy:
-                typer.echo(f"       -> {c.remedy}")
+            mark = "ack " if c.acknowledged else marks[c.status]
+            # A warning's id is what --ack takes
+            cid = f"  ({c.id})" if c.status == Status.WARN else ""
+            found = c.found.replace("\n", "\n       - ")  # a finding's own lines, as records
+            typer.echo(f"{mark} {where}{c.title}: {found}{cid}")
+            if c.status == Status.OK:
+                continue
+            # The records concerned, those the finding's sentence does not name already
+            records = [str(r) for r in c.records if str(r) not in c.found]
+            if records and all(len(r) <= 16 for r in records):  # ids, rates: one line
+                more = len(records) - RECORDS_SHORT
+                extra = f" and {more} more (--json lists them all)" if more > 0 else ""
+                records = [", ".join(records[:RECORDS_SHORT]) + extra]
+            for r in records[:RECORDS_SHOWN]:
+                typer.echo(f"       - {r}")
+            if len(records) > RECORDS_SHOWN:
+                more = len(records) - RECORDS_SHOWN
+                typer.echo(f"       - … and {more} more (--json lists them all)")
+            if c.remedy:
+                typer.echo(f"       → {c.remedy}")  # the arrow of every other remedy
+            if c.acknowledged:
+                a = c.acknowledged
+                why = f": {a['reason']}" if a.get("reason") else ""
+                typer.echo(f"       acknowledged by {a['by']} at {a['at']}{why}")
     raise typer.Exit(exit_code(checks))
+
+
+def _the_check(checks: list[Check], check_id: str, dept: str | None) -> Check:
+    """The one finding --ack names: a department's check needs --dept when several have it."""
+    found = [c for c in checks if c.id == check_id]
+    if not found:
+        ids = sorted({c.id for c in checks if c.status == "warn"})
+        raise typer.BadParameter(
+            f"no check {check_id!r} here; the warnings are: {', '.join(ids) or 'none'}",
+            param_hint="--ack",
+        )
+    if len(found) > 1:
+        depts = ", ".join(str(c.department_id) for c in found)
+        raise typer.BadParameter(
+            f"{check_id} is a check of departments {depts}: name one with --dept",
+            param_hint="--ack",
+        )
+    return found[0]
 
 
 @app.command("webhooks")

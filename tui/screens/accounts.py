@@ -16,11 +16,11 @@ from tui.screens.base import DuviScreen
 from tui.screens.pick import PickOne
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
+from tui.widgets.tables import keep_cursor
 
 
 class AccountsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("ctrl+s", "save", "Save", id="save-accounts"),
         Binding("u", "undo", "Undo", id="undo-accounts"),
         Binding("f5", "refresh", "⟳ Refresh", id="refresh-accounts"),
@@ -62,17 +62,18 @@ class AccountsScreen(DuviScreen):
 
     def render_rows(self) -> None:
         table = self.query_one("#accounts", DataTable)
-        table.clear()
         accounts = self.data.accounts
-        for row in self.data.rows:
-            acc = self.edits.get(row.key, row.account)
-            status = (
-                row.status
-                if row.key not in self.edits
-                else ("ok" if acc in accounts else "missing")
-            )
-            mark = " *" if row.key in self.edits else ""
-            table.add_row(row.label, acc + mark, accounts.get(acc, ""), status)
+        with keep_cursor(table):
+            table.clear()
+            for row in self.data.rows:
+                acc = self.edits.get(row.key, row.account)
+                status = (
+                    row.status
+                    if row.key not in self.edits
+                    else ("ok" if acc in accounts else "missing")
+                )
+                mark = " *" if row.key in self.edits else ""
+                table.add_row(row.label, acc + mark, accounts.get(acc, ""), status, key=row.key)
         bad = [r for r in self.data.rows if r.status != "ok" and r.key not in self.edits]
         text = (
             f"{len(bad)} line(s) point at accounts Visma lacks or has closed"
@@ -93,6 +94,9 @@ class AccountsScreen(DuviScreen):
         self.app.push_screen(
             PickOne(f"Account for {row.label}", sorted(self.data.accounts.items())), picked
         )
+
+    def unsaved(self) -> str | None:
+        return f"the account map of department {self.department_id}" if self.edits else None
 
     def action_undo(self) -> None:
         self.edits = {}

@@ -1,10 +1,12 @@
 """What every full screen of the console shares: the typed way to the app, its settings and
-its engine handle (no `type: ignore` on `self.app`), and the one worker-error handler."""
+its engine handle (no `type: ignore` on `self.app`), the one worker-error handler, and going
+back (Esc or q), which asks first when the screen holds unsaved changes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from textual.binding import Binding
 from textual.screen import Screen
 
 from tui.workers import ShowsWorkerErrors
@@ -16,6 +18,10 @@ if TYPE_CHECKING:
 
 
 class DuviScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [  # noqa: RUF012 - Textual's API
+        Binding("escape,q", "back", "Back", id="back"),
+    ]
+
     @property
     def duvi(self) -> DuviApp:
         return cast("DuviApp", self.app)
@@ -35,3 +41,39 @@ class DuviScreen(ShowsWorkerErrors, Screen[None]):
         if api is None:
             raise RuntimeError("the settings are not read yet")
         return api
+
+    def unsaved(self) -> str | None:
+        """What going back would throw away ("the VAT mapping"), or None when nothing."""
+        return None
+
+    def action_back(self) -> None:
+        what = self.unsaved()
+        if what is None:
+            self.app.pop_screen()
+            return
+        ask_to_discard(self, what, self.app.pop_screen)
+
+
+def ask_to_discard(screen: Screen[Any], what: str, discard: object) -> None:
+    """Ask before unsaved edits are thrown away; No (the default: n, Esc, Enter) stays."""
+    from tui.screens.confirm import Confirm
+
+    def answered(yes: bool | None) -> None:
+        if yes and callable(discard):
+            discard()
+
+    screen.app.push_screen(
+        Confirm(f"Discard the unsaved changes to {what}?", default=False), answered
+    )
+
+
+def form_state(screen: Screen[Any]) -> dict[str, object]:
+    """Every field's value on a form screen, by id: compared with the values as loaded or
+    saved, it tells whether going back would throw edits away."""
+    from textual.widgets import Checkbox, Input, Select
+
+    return {
+        w.id or "": w.value
+        for w in screen.query("Input, Checkbox, Select")
+        if isinstance(w, (Input, Checkbox, Select))
+    }

@@ -1,4 +1,4 @@
-"""A yes/no question before a changing action."""
+"""A yes/no question before a changing action (or before throwing edits away)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,22 @@ class Confirm(ModalScreen[bool]):
     BINDINGS = [  # noqa: RUF012
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+        Binding("enter", "default", "The default", show=False, id="confirm-default"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, default: bool = False) -> None:
         super().__init__()
         self.question = question
+        self.default = default
 
     def compose(self) -> ComposeResult:
+        yes, no = ("Y", "n") if self.default else ("y", "N")
         with Vertical(id="confirm"):
             yield Static(self.question)
-            yield Static("[b]y[/b] yes   [b]n[/b] no", classes="keys")
+            yield Static(f"[b]{yes}[/b] yes   [b]{no}[/b] no", classes="keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_default(self) -> None:
+        self.dismiss(self.default)

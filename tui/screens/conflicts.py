@@ -5,6 +5,7 @@ differing fields highlighted, and the decisions link / create new / merge (a val
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from rich.text import Text
@@ -21,6 +22,7 @@ from tui.screens.confirm import Confirm
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
+from tui.widgets.tables import keep_cursor
 
 
 def _name(record: Mapping[str, object]) -> str:
@@ -30,14 +32,14 @@ def _name(record: Mapping[str, object]) -> str:
 
 
 class ConflictsScreen(DuviScreen):
+    # Tab and shift+Tab (Textual's own) go from the list to the candidates and the
+    # comparison: link and merge take the candidate under the candidates' cursor.
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "back", "Back", id="back"),
-        Binding("slash", "filter", "Filter", id="filter"),
         Binding("l", "decide('link')", "Link", id="link"),
-        Binding("n", "decide('create')", "Create new", id="create"),
         Binding("M", "merge", "Merge", id="merge"),
+        Binding("n", "decide('create')", "Create new", id="create"),
         Binding("i", "decide('ignore')", "Ignore", id="ignore"),
-        Binding("tab", "focus_next", "Next pane", show=False, id="next-pane"),
+        Binding("slash", "filter", "Filter", id="filter"),
     ]
 
     def __init__(self, department_id: str) -> None:
@@ -45,6 +47,7 @@ class ConflictsScreen(DuviScreen):
         self.department_id = department_id
         self.all: list[ConflictCase] = []
         self.shown: list[ConflictCase] = []
+        self.detail_of: int | None = None  # the conflict the candidates pane shows
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -95,16 +98,17 @@ class ConflictsScreen(DuviScreen):
             ).casefold()
         ]
         table = self.query_one("#conflicts", DataTable)
-        table.clear()
-        for c in self.shown:
-            table.add_row(
-                str(c.id),
-                c.entity,
-                _name(c.incoming)[:30],
-                c.match_key,
-                ", ".join(str(x.get("id")) for x in c.candidates),
-                key=str(c.id),
-            )
+        with keep_cursor(table), self.prevent(DataTable.RowHighlighted):
+            table.clear()
+            for c in self.shown:
+                table.add_row(
+                    str(c.id),
+                    c.entity,
+                    _name(c.incoming)[:30],
+                    c.match_key,
+                    ", ".join(str(x.get("id")) for x in c.candidates),
+                    key=str(c.id),
+                )
         self.show_detail()
 
     def action_filter(self) -> None:
@@ -127,7 +131,7 @@ class ConflictsScreen(DuviScreen):
             box.add_class("hidden")
             self.query_one("#conflicts", DataTable).focus()
         else:
-            self.app.pop_screen()
+            super().action_back()
 
     def current(self) -> ConflictCase | None:
         table = self.query_one("#conflicts", DataTable)
@@ -142,13 +146,17 @@ class ConflictsScreen(DuviScreen):
         c = self.current()
         candidates = self.query_one("#candidates", DataTable)
         table = self.query_one("#compare", DataTable)
-        candidates.clear()
+        # The same conflict shown again (after a reload): its chosen candidate stays chosen
+        same = c is not None and c.id == self.detail_of
+        self.detail_of = c.id if c is not None else None
+        with keep_cursor(candidates) if same else nullcontext():
+            candidates.clear()
+            for x in c.candidates if c is not None else ():
+                candidates.add_row(str(x.get("id")), _name(x), key=str(x.get("id")))
         table.clear(columns=True)
         if c is None:
             table.add_column("No open conflicts.")
             return
-        for x in c.candidates:
-            candidates.add_row(str(x.get("id")), _name(x), key=str(x.get("id")))
         # Fixed widths, like the list: the comparison reads the same however fast it is built.
         table.add_column("Field", width=14)
         table.add_column(f"Incoming {c.source} {c.incoming_id}", width=26)

@@ -29,7 +29,6 @@ HTTP_COLUMNS = (("Time", 8), ("System", 7), ("Method", 6), ("Status", 6), ("ms",
 
 class LogScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "back", "Back", id="back"),
         Binding("slash", "search", "Search", id="search"),
         Binding("e", "level", "Level", id="level"),
         Binding("a", "all_departments", "This/all depts", id="all-depts"),
@@ -52,6 +51,8 @@ class LogScreen(DuviScreen):
         self.rows: list[LogEntry | HttpCallRow] = []
         self.following = False
         self._timer: Any = None
+        # The row under the cursor when the view reloaded: (events or HTTP calls, its id)
+        self.keep: tuple[type, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -76,6 +77,10 @@ class LogScreen(DuviScreen):
 
     def reload(self) -> None:
         table = self.query_one("#log", DataTable)
+        row = table.cursor_row
+        shown = self.rows[row] if self.rows and row is not None and row < len(self.rows) else None
+        # The same row stays under the cursor when the new page has it (follow mode)
+        self.keep = (type(shown), shown.id) if shown is not None else None
         if self.shown_columns == self.http:
             table.clear()  # same columns: keep them (re-creating them re-lays the table out)
         else:
@@ -138,6 +143,7 @@ class LogScreen(DuviScreen):
             ]
         )
         self.rows += message.rows
+        self._place_cursor()
 
     @on(HttpCallsLoaded)
     def http_page(self, message: HttpCallsLoaded) -> None:
@@ -158,6 +164,7 @@ class LogScreen(DuviScreen):
             ]
         )
         self.rows += message.rows
+        self._place_cursor()
 
     def _message_width(self) -> int:
         table = self.query_one("#log", DataTable)
@@ -169,6 +176,16 @@ class LogScreen(DuviScreen):
         if self.focus_table_after_page:
             self.focus_table_after_page = False
             self.call_after_refresh(table.focus)
+
+    def _place_cursor(self) -> None:
+        """After a reload's first page: back on the row that was under the cursor."""
+        keep, self.keep = self.keep, None
+        if keep is None:
+            return
+        kind, row_id = keep
+        at = next((i for i, r in enumerate(self.rows) if r.id == row_id and type(r) is kind), None)
+        if at is not None:
+            self.query_one("#log", DataTable).move_cursor(row=at, animate=False)
 
     def _last_id(self) -> int | None:
         return self.rows[-1].id if self.rows else None
@@ -222,7 +239,7 @@ class LogScreen(DuviScreen):
             box.add_class("hidden")
             self.query_one("#log", DataTable).focus()
         else:
-            self.app.pop_screen()
+            super().action_back()
 
     def action_follow(self) -> None:
         self.following = not self.following

@@ -20,25 +20,29 @@ from tui.widgets.header import ScreenHeader
 
 
 class MainScreen(DuviScreen):
+    # In the order of importance: the footer shows, left to right, as many as fit (80 columns:
+    # up to Setup; 120: all but Retry and Refresh); `?` lists them all.
     BINDINGS = [  # noqa: RUF012 - Textual's API
         *[
             Binding(str(n), f"jump({n})", f"Dept {n}", show=False, id=f"dept-{n}")
             for n in range(1, 10)
         ],
-        Binding("r", "run_now", "Run all", id="run-now"),
-        Binding("R", "run_row", "Run row", id="run-row"),
-        Binding("f", "retry_failed", "Retry failed", id="retry-failed"),
         Binding("t", "transfers", "Transfers", id="transfers"),
         Binding("C", "calendar", "Calendar", id="calendar"),
-        Binding("c", "conflicts", "Conflicts", id="conflicts"),
+        Binding("r", "run_now", "Run all", id="run-now"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
-        Binding("m", "accounts", "Accounts", id="account-mapping"),
+        Binding("c", "conflicts", "Conflicts", id="conflicts"),
         Binding("d", "doctor", "Doctor", id="doctor"),
-        Binding("l", "log", "Log", id="log"),
-        Binding("s", "settings", "Settings", id="settings"),
         Binding("e", "setup", "Setup", id="setup"),
+        Binding("l", "log", "Log", id="log"),
+        Binding("m", "accounts", "Accounts", id="account-mapping"),
+        Binding("s", "settings", "Settings", id="settings"),
+        Binding("R", "run_row", "Run row", id="run-row"),
+        Binding("f", "retry_failed", "Retry failed", id="retry-failed"),
         Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
-        Binding("question_mark", "help", "Help", id="help"),
+        # q on the first screen quits, as in less, htop or lazygit: going back from the top
+        # is leaving (asked first while a run is going); ctrl+q quits from anywhere.
+        Binding("q", "quit_console", "Quit", show=False, id="quit-q"),
     ]
 
     def __init__(self) -> None:
@@ -69,10 +73,34 @@ class MainScreen(DuviScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Until the settings are read (a moment after the first frame), the keys show dimmed
-        and only help and quit work."""
-        if self.duvi.settings is not None or action == "help":
+        and only help and quit work. There is no going back from here (Esc does nothing), and
+        a department key works only for a department that exists."""
+        if action == "back":
+            return False
+        if action == "jump":
+            return bool(self.statuses) and str(parameters[0]) in self.statuses
+        if self.duvi.settings is not None or action == "quit_console":
             return True
         return None
+
+    def action_quit_console(self) -> None:
+        if not self.running:
+            self.app.exit()
+            return
+        from tui.screens.confirm import Confirm
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.exit()
+
+        busy = ", ".join(sorted(self.running))
+        self.app.push_screen(
+            Confirm(
+                f"Department {busy} is running. Quit anyway? The run stops where it is "
+                "(nothing is sent twice; the next run picks it up)."
+            ),
+            answered,
+        )
 
     @work(thread=True, exit_on_error=False, group="status", exclusive=True)
     def load_status(self) -> None:
@@ -89,6 +117,7 @@ class MainScreen(DuviScreen):
             company = next((d.company for d in message.departments if d.company), "Visma.net")
             badge.update(company or "")
         tabs = self.query_one("#departments", TabbedContent)
+        known = set(self.statuses)
         for d in message.departments:
             self.statuses[d.id] = d
             pane_id = f"dept-{d.id}"
@@ -110,6 +139,8 @@ class MainScreen(DuviScreen):
             self.query_one(f"#hint-{d.id}", Static).update(hint)
             self.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
             self.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
+        if set(self.statuses) != known:
+            self.refresh_bindings()  # the department keys that now work
 
     def current_department(self) -> str | None:
         active = self.query_one("#departments", TabbedContent).active
@@ -237,14 +268,3 @@ class MainScreen(DuviScreen):
         from tui.screens.log import LogScreen
 
         self.app.push_screen(LogScreen(self.current_department()))
-
-    def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
-
-        rows = []
-        for binding in [*self.BINDINGS, *self.app.BINDINGS]:
-            if isinstance(binding, Binding) and binding.id:
-                rows.append(
-                    (binding.key.replace("question_mark", "?"), binding.description, binding.id)
-                )
-        self.app.push_screen(HelpScreen(rows))

@@ -25,7 +25,8 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
         Binding("j", "cursor_down", "Down", show=False, id="merge-down"),
         Binding("k", "cursor_up", "Up", show=False, id="merge-up"),
         Binding("m,ctrl+s", "done", "Merge", id="merge-done"),
-        Binding("escape", "dismiss(None)", "Cancel", id="merge-cancel"),
+        Binding("escape,q", "cancel", "Cancel", id="merge-cancel"),
+        Binding("question_mark", "app.help", "Help", id="merge-help"),
     ]
 
     def __init__(self, title: str, rows: list[FieldDiff], candidate: int, names: tuple[str, str]):
@@ -36,6 +37,7 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
         self.names = names
         # Start from the incoming value where there is one: the record that triggered it.
         self.choice = {r.field: 0 if r.incoming else 1 for r in rows}
+        self.first_choice = dict(self.choice)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="merge"):
@@ -80,6 +82,15 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
 
     def action_cursor_up(self) -> None:
         self.query_one("#merge-table", DataTable).action_cursor_up()
+
+    def action_cancel(self) -> None:
+        """Back without merging; asks first when a value was chosen."""
+        if self.choice == self.first_choice:
+            self.dismiss(None)
+            return
+        from tui.screens.base import ask_to_discard
+
+        ask_to_discard(self, "the merge", lambda: self.dismiss(None))
 
     def action_done(self) -> None:
         self.dismiss(

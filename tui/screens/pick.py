@@ -14,7 +14,7 @@ NONE = "-"
 
 
 class PickOne(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
+    BINDINGS = [Binding("escape,q", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
 
     def __init__(
         self,

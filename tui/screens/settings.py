@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Select, Static
 
 from tui.messages import ActionDone, SettingsLoaded
-from tui.screens.base import DuviScreen
+from tui.screens.base import DuviScreen, form_state
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -82,7 +82,6 @@ TEXTS = [
 
 class SettingsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("ctrl+s", "save", "Save", id="save-settings"),
     ]
 
@@ -90,6 +89,7 @@ class SettingsScreen(DuviScreen):
         super().__init__()
         self.department_id = department_id
         self.values: DepartmentSettings | None = None
+        self.saved_state: dict[str, object] | None = None  # the form as loaded or saved
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -129,6 +129,12 @@ class SettingsScreen(DuviScreen):
             self.query_one(f"#set-{name}", Select).value = str(getattr(self.values, name))
         for name, *_ in TEXTS:
             self.query_one(f"#set-{name}", Input).value = str(getattr(self.values, name) or "")
+        self.saved_state = form_state(self)
+
+    def unsaved(self) -> str | None:
+        if self.saved_state is None or form_state(self) == self.saved_state:
+            return None
+        return f"the settings of department {self.department_id}"
 
     @on(Checkbox.Changed)
     def toggled(self, event: Checkbox.Changed) -> None:
@@ -168,4 +174,5 @@ class SettingsScreen(DuviScreen):
 
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:
+        self.saved_state = form_state(self)
         self.notify(message.text, title="Saved")

@@ -27,7 +27,7 @@ from tui.messages import (
     SetupLoaded,
     SignInChecked,
 )
-from tui.screens.base import DuviScreen
+from tui.screens.base import DuviScreen, form_state
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -36,7 +36,6 @@ from tui.widgets.tick import Tick
 
 class SetupScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("f6", "companies", "⟳ Companies", id="setup-companies"),
         Binding("f5", "check", "⟳ Check", id="setup-check"),
         Binding("ctrl+s", "save", "Save", id="setup-save"),
@@ -48,6 +47,7 @@ class SetupScreen(DuviScreen):
         self.department_id = department_id
         self.result: SetupProbe | None = None
         self.secret_saved = False  # an empty secret field keeps the saved secret
+        self.saved_state: dict[str, object] = {}  # the form as opened or saved
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -89,6 +89,7 @@ class SetupScreen(DuviScreen):
 
     def on_mount(self) -> None:
         self.query_one("#client-id", Input).focus()  # type straight away (not the scroller)
+        self.saved_state = form_state(self)
         self.load_saved()
 
     @work(thread=True, exit_on_error=False, group="setup-load")
@@ -128,6 +129,7 @@ class SetupScreen(DuviScreen):
             self.query_one("#setup-result", Static).update(
                 f"Saved: {s.company} ({s.tenant}). ⟳ Check (F5) signs in with the saved secret."
             )
+        self.saved_state = form_state(self)  # the form as saved: nothing unsaved yet
 
     @on(Button.Pressed, "#sandbox-credentials")
     def pressed_sandbox_credentials(self) -> None:
@@ -172,6 +174,11 @@ class SetupScreen(DuviScreen):
     def several_depts_changed(self, event: Checkbox.Changed) -> None:
         if not event.value:
             self.query_one("#cost-bearer", Select).clear()
+
+    def unsaved(self) -> str | None:
+        if form_state(self) == self.saved_state:
+            return None
+        return f"the setup of department {self.department_id}"
 
     @on(Button.Pressed, "#check")
     def pressed_check(self) -> None:
@@ -322,4 +329,5 @@ class SetupScreen(DuviScreen):
             "#client-secret", Input
         ).placeholder = "client secret: saved (leave empty to keep it)"
         self.query_one("#setup-result", Static).update(message.text)
+        self.saved_state = form_state(self)
         self.notify(message.text, title="Saved")

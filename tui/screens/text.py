@@ -15,6 +15,7 @@ from tui.widgets.footer import KeysFooter
 class TextScreen(ModalScreen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape,q", "dismiss(None)", "Close", id="text-close"),
+        Binding("question_mark", "app.help", "Help", id="text-help"),
         Binding("j", "scroll('down')", "Down", show=False, id="text-down"),
         Binding("k", "scroll('up')", "Up", show=False, id="text-up"),
         Binding("g", "scroll('home')", "Top", show=False, id="text-top"),

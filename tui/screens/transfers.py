@@ -18,6 +18,7 @@ from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
+from tui.widgets.tables import keep_cursor
 
 
 def money(value: Decimal) -> str:
@@ -27,7 +28,6 @@ def money(value: Decimal) -> str:
 
 class TransfersScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("enter", "preview", "Preview", id="preview"),
         Binding("s", "resend", "Resend", id="resend"),
         Binding("b", "release", "Release", id="release"),
@@ -65,9 +65,10 @@ class TransfersScreen(DuviScreen):
     def show(self, message: TransfersLoaded) -> None:
         self.rows = message.rows
         table = self.query_one("#transfers", DataTable)
-        table.clear()
-        for r in message.rows:
-            table.add_row(r.key, r.kind, r.state, r.visma_number, r.error, key=r.key)
+        with keep_cursor(table):
+            table.clear()
+            for r in message.rows:
+                table.add_row(r.key, r.kind, r.state, r.visma_number, r.error, key=r.key)
 
     def selected(self) -> TransferRow | None:
         table = self.query_one("#transfers", DataTable)

@@ -18,11 +18,11 @@ from tui.screens.base import DuviScreen
 from tui.screens.pick import PickOne
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
+from tui.widgets.tables import keep_cursor
 
 
 class VatScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("ctrl+s", "save", "Save", id="save-vat"),
         Binding("u", "undo", "Undo", id="undo-vat"),
         Binding("f5", "refresh", "⟳ Refresh", id="refresh-vat"),
@@ -68,8 +68,19 @@ class VatScreen(DuviScreen):
 
     def render_rows(self) -> None:
         table = self.query_one("#vat", DataTable)
-        row_at = table.cursor_row  # the cursor stays on the row a person works on
-        table.clear()
+        with keep_cursor(table):
+            table.clear()
+            self.add_rows(table)
+        missing = [r for r in self.data.rows if not self.value(r)]
+        note = self.data.error or ""
+        state = (
+            "Transfers: blocked until every rate in use is mapped"
+            if missing
+            else "Transfers: mapping complete"
+        )
+        self.query_one("#vat-state", Static).update(f"{state}\n{note}".strip())
+
+    def add_rows(self, table: DataTable[str]) -> None:
         for row in self.data.rows:
             vat_id = self.value(row)
             status = self.status(row, vat_id)
@@ -81,17 +92,8 @@ class VatScreen(DuviScreen):
                 (vat_id or "-") + mark,
                 row.saft_code or "-",
                 status,
+                key=str(row.rate),
             )
-        if self.data.rows:
-            table.move_cursor(row=min(row_at, len(self.data.rows) - 1))
-        missing = [r for r in self.data.rows if not self.value(r)]
-        note = self.data.error or ""
-        state = (
-            "Transfers: blocked until every rate in use is mapped"
-            if missing
-            else "Transfers: mapping complete"
-        )
-        self.query_one("#vat-state", Static).update(f"{state}\n{note}".strip())
 
     def status(self, row: VatRow, vat_id: str | None) -> str:
         if row.rate not in self.edits:
@@ -134,6 +136,9 @@ class VatScreen(DuviScreen):
             ),
             picked,
         )
+
+    def unsaved(self) -> str | None:
+        return f"the VAT mapping of department {self.department_id}" if self.edits else None
 
     def action_undo(self) -> None:
         self.edits = {}

@@ -2,25 +2,84 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.cells import cell_len
+from textual import events
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+# Always in the footer, however narrow (binding ids): the way back, the way to every other
+# key, and out
+ESSENTIAL = {"back", "help", "quit", "merge-cancel", "merge-help", "text-close", "text-help"}
 
 
 class KeysFooter(Footer):
-    """Textual's Footer rebuilds every key whenever the focus moves; this one only when the
+    """The keys that fit, whole: Textual's footer lays out every key and the terminal cuts
+    the last one mid-word (`m Ac…` at 80 columns). Here the keys come in their screen's order
+    of importance, and those that do not fit are left out (`?` lists every key); the way back
+    and help always stay.
+
+    Textual's Footer also rebuilds every key whenever the focus moves; this one only when the
     keys it shows change. Moving from the log's search box to its table otherwise costs more
     than the search (100+ ms on a slow host)."""
 
-    _shown: tuple[tuple[str, str, str, bool], ...] | None = None
+    _shown: tuple[object, ...] | None = None
+    _fitted_width = 0
 
-    def bindings_changed(self, screen: Screen) -> None:
-        shown = tuple(
-            (b.key, b.description, b.action, enabled)
-            for (_, b, enabled, _tip) in screen.active_bindings.values()
-            if b.show
+    def __init__(self) -> None:
+        # The palette is `:` or ctrl+p, listed by `?`: its footer key took 12 columns
+        super().__init__(show_command_palette=False)
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        shown = (
+            self.app.size.width,
+            *(
+                (b.key, b.description, b.action, enabled)
+                for (_, b, enabled, _tip) in screen.active_bindings.values()
+                if b.show
+            ),
         )
         if shown == self._shown and self._bindings_ready:
             return
         if screen.app.app_focus:  # Footer rebuilds only then; remember what it showed
             self._shown = shown
         super().bindings_changed(screen)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._bindings_ready and event.size.width != self._fitted_width:
+            self._shown = None
+            self.call_after_refresh(self.recompose)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        keys: list[tuple[str, str, str, str, bool]] = []  # key, shown as, text, action, on
+        essential: set[int] = set()
+        for _, binding, enabled, _tip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in {k[3] for k in keys}:
+                if binding.id in ESSENTIAL:
+                    essential.add(len(keys))
+                shown = self.app.get_key_display(binding)
+                keys.append((binding.key, shown, binding.description, binding.action, enabled))
+        width = self.size.width or self.app.size.width
+        self._fitted_width = width
+        # A key takes its label, its text and three cells of padding (FooterKey's CSS)
+        cost = [cell_len(k[1]) + cell_len(k[2]) + 3 for k in keys]
+        left = width - sum(cost[i] for i in essential)
+        chosen = set()
+        for i in range(len(keys)):
+            if i in essential:
+                chosen.add(i)
+            elif cost[i] <= left:
+                chosen.add(i)
+                left -= cost[i]
+            else:
+                left = -1  # in order of importance: none after the first that does not fit
+        for i, (key, shown, text, action, enabled) in enumerate(keys):
+            if i in chosen:
+                yield FooterKey(key, shown, text, action, disabled=not enabled).data_bind(
+                    compact=Footer.compact
+                )
