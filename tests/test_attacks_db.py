@@ -298,8 +298,12 @@ def test_a_full_or_failing_disk_is_said_so_without_the_move_away_remedy(message:
 WRITER = """
 import sys, threading
 from core.store import Store, utcnow
-stop = threading.Event()
-threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+asked, stop = threading.Event(), threading.Event()
+def listen():
+    for _ in sys.stdin:  # a line: say so after the next write
+        asked.set()
+    stop.set()
+threading.Thread(target=listen, daemon=True).start()
 store = Store(sys.argv[1])
 i = 0
 while not stop.is_set():  # one event per transaction, as the event log's writer does
@@ -308,6 +312,9 @@ while not stop.is_set():  # one event per transaction, as the event log's writer
     i += 1
     if i == 50:
         print("writing", flush=True)
+    if asked.is_set():
+        asked.clear()
+        print("wrote", flush=True)
 store.close()
 """
 
@@ -329,6 +336,11 @@ def test_a_backup_while_another_process_writes_is_a_valid_copy(
         assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
         assert cli(["backup", "--out", str(out)]) == 0
         assert writer.poll() is None, "the writer went on during the backup"
+        assert writer.stdin is not None
+        writer.stdin.write("after the backup\n")
+        writer.stdin.flush()
+        # a write the copy cannot hold (under load the writer may not have written since)
+        assert writer.stdout.readline() == "wrote\n"
     finally:
         assert writer.stdin is not None
         writer.stdin.close()

@@ -11,8 +11,11 @@ read from the database instead of `sleep 4`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -82,6 +85,23 @@ def wait_for(what: str, proc: subprocess.Popen[str], done: Callable[[Runtime], b
             time.sleep(0.05)
 
 
+@contextlib.contextmanager
+def paused_outside_a_write(proc: subprocess.Popen[str]) -> Iterator[None]:
+    """SIGSTOP `proc` at an instant it holds no write transaction (the test takes the write
+    lock first: `proc` is then idle or waiting for it), SIGCONT after the block."""
+    db = sqlite3.connect(load_settings(sandbox=False).db_path, timeout=60, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        os.kill(proc.pid, signal.SIGSTOP)
+        db.execute("ROLLBACK")
+    finally:
+        db.close()
+    try:
+        yield
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+
+
 def sending(rt: Runtime) -> bool:
     """The first process holds the lease and has begun to POST Z-reports."""
     rows = Ledger(rt.store).rows("1", kind="zreport", states=(State.SENT, State.CONFIRMED))
@@ -143,7 +163,11 @@ def test_import_saft_beside_a_running_sync_is_refused_and_each_z_is_posted_once(
 
     first = start_sync(env)
     wait_for("Z-report sent", first, sending)
-    second = duvi(env, "import", "saft", str(saft), "-d", "1")
+    # The sync is paused while the import runs, so the import meets it at work however
+    # loaded the machine (unpaused, a slow start of the import could find the sync done).
+    # Paused outside a write: the test holds the write lock while it stops the sync.
+    with paused_outside_a_write(first):
+        second = duvi(env, "import", "saft", str(saft), "-d", "1")
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
 
