@@ -39,6 +39,7 @@ from core.readmodels import (
     LogQuery,
     NoPreview,
     SetupProbe,
+    TransferDocument,
     TransferRow,
     VatEditor,
     VatRow,
@@ -206,18 +207,20 @@ class ConsoleApi:
     # -- transfers ----------------------------------------------------------------------------
 
     def transfers(self, dept_id: str) -> list[TransferRow]:
-        from core.ledger import Ledger
+        """Every document of the department with its date, Z number, amount, state, Visma's
+        number and status (core/transferview.py)."""
+        from core.transferview import transfer_rows
 
-        return [
-            TransferRow(
-                r.key,
-                r.kind,
-                str(r.state),
-                r.visma_number or "",
-                r.last_error.splitlines()[0] if r.last_error else "",
-            )
-            for r in Ledger(self.rt.store).rows(dept_id)
-        ]
+        return transfer_rows(self.rt.store, dept_id)
+
+    def transfer_document(self, key: str) -> TransferDocument:
+        """One document as it was (or will be) sent, and Visma's answers; any kind, any
+        state. An unknown key raises DataError."""
+        from core.departments import Departments
+        from core.transferview import transfer_document
+
+        rt = self.rt
+        return transfer_document(rt.store, Departments(rt.store, rt.secrets), key)
 
     def journal_preview(self, key: str) -> JournalPreview | NoPreview:
         """The journal a Z-report becomes: lines, debit and credit totals, VAT ids, flags."""
@@ -271,7 +274,9 @@ class ConsoleApi:
         )
         if not calls:
             return f"No calls to Visma were logged for {key} (it has not been sent yet)."
-        return "\n\n".join(describe(c) for c in calls)
+        return f"{len(calls)} call(s) made for {key}, newest first\n\n" + "\n\n".join(
+            describe(c) for c in calls
+        )
 
     def resend(self, key: str) -> str:
         """Send a failed or held transfer again (its cause fixed); audited."""

@@ -296,7 +296,7 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
     stale = [
         f"Z {z.z_number} ({z.closed_at:%Y-%m-%d %H:%M})"
         for z in zs
-        if by_key[f"DUELL-Z-{dept_id}-{z.z_number}"].state != State.CONFIRMED
+        if by_key[f"DUELL-Z-{dept_id}-{z.z_number}"].state not in (State.CONFIRMED, State.RELEASED)
         and now - z.closed_at > timedelta(hours=stale_hours)
     ]
     checks.append(

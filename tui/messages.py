@@ -19,6 +19,7 @@ from core.readmodels import (
     LogEntry,
     NoPreview,
     SetupProbe,
+    TransferDocument,
     TransferRow,
     VatEditor,
 )
@@ -50,6 +51,13 @@ class TransfersLoaded(Message):
 @dataclass
 class PreviewLoaded(Message):
     preview: JournalPreview | NoPreview
+
+
+@dataclass
+class DocumentLoaded(Message):
+    """A transfer's document as sent (or as it will be), with Visma's answers."""
+
+    document: TransferDocument
 
 
 @dataclass

@@ -18,6 +18,7 @@ from core.transfers.posting import (
     Outcome,
     PreflightError,
     post_once,
+    requeue_fixed,
     retry_held,
     to_send,
 )
@@ -172,6 +173,14 @@ class ZReports:
         person, the others go on)."""
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.ZREPORT)
+        else:
+            requeue_fixed(
+                self.ledger,
+                self.log,
+                self.dept.id,
+                Kind.ZREPORT,
+                lambda row: isinstance(self._journal(ZReport.model_validate(row.payload)), Journal),
+            )
         rows = to_send(self.ledger, self.dept.id, Kind.ZREPORT)
         docs = []
         for row in rows:

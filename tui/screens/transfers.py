@@ -1,56 +1,115 @@
-"""Transfers of a department: Z-reports, invoices and stock with their state; journal preview,
-resend a failed one, release (confirmed), and what Visma answered, raw."""
+"""Transfers of a department: every Z-report, invoice and stock issue with its business date,
+Z number and register, amount, state, Visma's number and status, and age. Filtered by state
+(`f`) and by business date (`/`), sorted (`o`); Enter shows the document as sent (or as it
+will be), `w` what Visma was told and answered about it, `s` resends, `b` releases."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import UTC, date, datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
-from core.readmodels import NoPreview, TransferRow
-from tui.messages import ActionDone, ExchangesLoaded, PreviewLoaded, TransfersLoaded
+from core.readmodels import (
+    TRANSFER_COLUMNS,
+    TRANSFER_SORTS,
+    TRANSFER_STATES,
+    TransferRow,
+    document_text,
+    filter_transfers,
+    sort_transfers,
+    transfer_cells,
+)
+from tui.messages import ActionDone, DocumentLoaded, ExchangesLoaded, TransfersLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
+from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
+# The rows the table holds at once: a DataTable measures every cell it is given (about 0.2 ms
+# a row), so a year of documents is shown a window at a time; the filters narrow it.
+WINDOW = 200
+# Fixed widths (the table never measures a column); the reason takes what is left.
+WIDTHS = (10, 5, 3, 7, 18, 11, 9, 7, 8, 6)
 
-def money(value: Decimal) -> str:
-    """An amount as the preview shows it: 1 234.50, blank for zero."""
-    return f"{value:,.2f}".replace(",", " ") if value else ""
+
+def parse_dates(text: str) -> tuple[date | None, date | None]:
+    """ "YYYY-MM-DD" (one day), "from..to", "from.." or "..to"; empty: every date."""
+    text = text.strip()
+    if not text:
+        return None, None
+    first, dots, last = text.partition("..")
+    if not dots:
+        day = date.fromisoformat(text)
+        return day, day
+    return (
+        date.fromisoformat(first.strip()) if first.strip() else None,
+        date.fromisoformat(last.strip()) if last.strip() else None,
+    )
 
 
 class TransfersScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("enter", "preview", "Preview", id="preview"),
+        Binding("enter", "open", "Document", id="preview"),
+        Binding("f", "state_filter", "State", id="transfers-state"),
+        Binding("slash", "date_filter", "Dates", id="transfers-dates"),
+        Binding("o", "sort", "Sort", id="transfers-sort"),
         Binding("s", "resend", "Resend", id="resend"),
         Binding("b", "release", "Release", id="release"),
         Binding("w", "raw", "Visma raw", id="visma-raw"),
         Binding("j", "cursor_down", "Down", show=False, id="transfers-down"),
         Binding("k", "cursor_up", "Up", show=False, id="transfers-up"),
+        Binding("g", "top", "Top", show=False, id="transfers-top"),
+        Binding("G", "bottom", "Bottom", show=False, id="transfers-bottom"),
     ]
 
-    def __init__(self, department_id: str) -> None:
+    def __init__(self, department_id: str, *, day: date | None = None) -> None:
+        """`day`: open on that business day's documents only (the calendar's Enter)."""
         super().__init__()
         self.department_id = department_id
-        self.rows: list[TransferRow] = []
+        self.all_rows: list[TransferRow] = []  # the department's, as loaded
+        self.rows: list[TransferRow] = []  # what the table shows, in its order
+        self.state: str | None = None  # the state filter; None: every state
+        self.since: date | None = day
+        self.until: date | None = day
+        self.sort = TRANSFER_SORTS[0]
+        self.matching = 0  # rows that pass the filters (the table shows up to WINDOW)
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
         with Vertical(id="body"):
-            yield Static(f"Transfers of department {self.department_id}", classes="title")
-            table: DataTable[str] = DataTable(id="transfers", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Key", "Kind", "State", "Visma", "Error")
+            yield Static(
+                Text(f"Transfers of department {self.department_id}"),
+                id="transfers-title",
+                classes="title",
+            )
+            yield Static("", id="transfers-filters")
+            yield Field(
+                placeholder="YYYY-MM-DD, or from..to (either end may be left out); "
+                "empty: every date. Enter applies",
+                id="dates-input",
+                classes="hidden",
+            )
+            table: DataTable[str | Text] = DataTable(
+                id="transfers", cursor_type="row", zebra_stripes=True
+            )
             yield table
-            yield Static("", id="preview")
+            yield Static("", id="transfer-detail")
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        table = self.query_one("#transfers", DataTable)
+        rest = max(20, self.size.width - sum(w + 2 for w in WIDTHS) - 4)
+        for label, width in zip(TRANSFER_COLUMNS, (*WIDTHS, rest), strict=True):
+            table.add_column(label, width=width, key=label)
+        table.focus()
+        self.show_filters()
         self.load()
 
     @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
@@ -58,12 +117,60 @@ class TransfersScreen(DuviScreen):
         self.post_message(TransfersLoaded(self.api.transfers(self.department_id)))
 
     @on(TransfersLoaded)
-    def show(self, message: TransfersLoaded) -> None:
-        self.rows = message.rows
+    def loaded(self, message: TransfersLoaded) -> None:
+        self.all_rows = message.rows
+        self.refill()
+
+    def refill(self) -> None:
+        """Filter, sort and show the loaded rows; the cursor stays on the document it was on
+        (or, when that one is filtered out, on the same line)."""
         table = self.query_one("#transfers", DataTable)
+        current = self.selected()
+        line = table.cursor_row
+        chosen = sort_transfers(
+            filter_transfers(
+                self.all_rows,
+                states=frozenset({self.state}) if self.state else None,
+                since=self.since,
+                until=self.until,
+            ),
+            self.sort,
+        )
+        self.matching = len(chosen)
+        self.rows = chosen[:WINDOW]
+        now = datetime.now(UTC)
         table.clear()
-        for r in message.rows:
-            table.add_row(r.key, r.kind, r.state, r.visma_number, r.error, key=r.key)
+        # Text, not str: a str cell is parsed as markup, and a reason may hold brackets.
+        table.add_rows(
+            [tuple(Text(c) for c in transfer_cells(r, now)) for r in self.rows],
+        )
+        keys = [r.key for r in self.rows]
+        if current is not None and current.key in keys:
+            table.move_cursor(row=keys.index(current.key), animate=False)
+        elif self.rows:
+            table.move_cursor(row=min(line, len(self.rows) - 1), animate=False)
+        self.show_filters()
+        self.show_detail()
+
+    def show_filters(self) -> None:
+        if self.since is None and self.until is None:
+            dates = "all"
+        elif self.since == self.until:
+            dates = str(self.since)
+        else:
+            dates = f"{self.since or '…'}..{self.until or '…'}"
+        shown = (
+            f"{self.matching} documents"
+            if self.matching <= WINDOW
+            else f"the first {WINDOW} of {self.matching} documents: narrow with f or /"
+        )
+        order = {"date": "date, newest first", "amount": "amount, largest first"}
+        self.query_one("#transfers-filters", Static).update(
+            Text(
+                f"State: {self.state or 'all'} (f)   Dates: {dates} (/)   "
+                f"Sort: {order.get(self.sort, 'state, needing a person first')} (o)   {shown}"
+            )
+        )
 
     def selected(self) -> TransferRow | None:
         table = self.query_one("#transfers", DataTable)
@@ -71,48 +178,81 @@ class TransfersScreen(DuviScreen):
             return None
         return self.rows[table.cursor_row]
 
+    @on(DataTable.RowHighlighted, "#transfers")
+    def show_detail(self) -> None:
+        """The highlighted document's whole reason (held, attention, refused), untruncated."""
+        row = self.selected()
+        if row is None:
+            text = "No documents match." if self.all_rows else ""
+        elif row.reason:
+            text = f"{row.key} {row.state}: {row.reason}"
+        else:
+            text = f"{row.key} {row.state}. Enter: the document; w: what Visma answered."
+        self.query_one("#transfer-detail", Static).update(Text(text))
+
+    # -- moving and filtering ------------------------------------------------------------------
+
     def action_cursor_down(self) -> None:
         self.query_one("#transfers", DataTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
         self.query_one("#transfers", DataTable).action_cursor_up()
 
+    def action_top(self) -> None:
+        self.query_one("#transfers", DataTable).move_cursor(row=0, animate=False)
+
+    def action_bottom(self) -> None:
+        table = self.query_one("#transfers", DataTable)
+        table.move_cursor(row=max(0, table.row_count - 1), animate=False)
+
+    def action_state_filter(self) -> None:
+        """The next state that has documents (then every state again)."""
+        present = {r.state for r in self.all_rows}
+        cycle = [None, *(s for s in TRANSFER_STATES if s in present or s == self.state)]
+        self.state = cycle[(cycle.index(self.state) + 1) % len(cycle)]
+        self.refill()
+
+    def action_sort(self) -> None:
+        self.sort = TRANSFER_SORTS[(TRANSFER_SORTS.index(self.sort) + 1) % len(TRANSFER_SORTS)]
+        self.refill()
+
+    def action_date_filter(self) -> None:
+        box = self.query_one("#dates-input", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Submitted, "#dates-input")
+    def dates_given(self, event: Input.Submitted) -> None:
+        try:
+            self.since, self.until = parse_dates(event.value)
+        except ValueError:
+            self.notify(f"{event.value!r} is not a date: YYYY-MM-DD or from..to", severity="error")
+            return
+        event.input.add_class("hidden")
+        self.query_one("#transfers", DataTable).focus()
+        self.refill()
+
+    # -- one document ----------------------------------------------------------------------------
+
     @on(DataTable.RowSelected, "#transfers")
     def row_selected(self) -> None:  # Enter on the table
-        self.action_preview()
+        self.action_open()
 
-    def action_preview(self) -> None:
+    def action_open(self) -> None:
         row = self.selected()
         if row is not None:
-            self.preview(row.key)
+            self.open_document(row.key)
 
     @work(thread=True, exit_on_error=False, group="preview", exclusive=True)
-    def preview(self, key: str) -> None:
-        self.post_message(PreviewLoaded(self.api.journal_preview(key)))
+    def open_document(self, key: str) -> None:
+        self.post_message(DocumentLoaded(self.api.transfer_document(key)))
 
-    @on(PreviewLoaded)
-    def show_preview(self, message: PreviewLoaded) -> None:
-        p = message.preview
-        if isinstance(p, NoPreview):
-            self.query_one("#preview", Static).update(p.text)
-            return
-        amounts = [money(x) for ln in p.lines for x in (ln.debit, ln.credit)]
-        w = max(12, *(len(a) for a in [*amounts, money(p.debit), money(p.credit)]))
-        lines = [
-            p.description,
-            f"{'Account':<8} {'Text':<26} {'Debit':>{w}} {'Credit':>{w}} VAT",
-        ]
-        for ln in p.lines:
-            lines.append(
-                f"{ln.account:<8} {ln.text[:26]:<26} {money(ln.debit):>{w}} "
-                f"{money(ln.credit):>{w}} {ln.vat_id}"
-            )
-        lines.append(f"{'':<8} {'Total':<26} {money(p.debit):>{w}} {money(p.credit):>{w}}")
-        lines += [f"! {f}" for f in p.flags]
-        error = p.last_error or ""
-        error = error if len(error) <= 400 else error[:400] + "… (the whole answer: w)"
-        lines.append(f"Visma: {p.state} {p.visma_number or ''} {error}")
-        self.query_one("#preview", Static).update("\n".join(lines))
+    @on(DocumentLoaded)
+    def show_document(self, message: DocumentLoaded) -> None:
+        from tui.screens.text import TextScreen
+
+        doc = message.document
+        self.app.push_screen(TextScreen(f"{doc.row.key} ({doc.row.kind})", document_text(doc)))
 
     def action_raw(self) -> None:
         row = self.selected()
@@ -129,12 +269,14 @@ class TransfersScreen(DuviScreen):
 
         self.app.push_screen(TextScreen(f"Visma about {message.key}", message.text))
 
+    # -- changing actions ------------------------------------------------------------------------
+
     def action_resend(self) -> None:
         row = self.selected()
         if row is None:
             return
-        if row.state not in ("failed", "attention"):
-            self.notify(f"{row.key} is {row.state}: only failed or held transfers are resent.")
+        if row.state not in ("refused", "held", "attention"):
+            self.notify(f"{row.key} is {row.state}: only refused or held transfers are resent.")
             return
         if self.settings.read_only:
             self.notify("Read-only mode: resending is a changing action.", severity="warning")
@@ -143,6 +285,9 @@ class TransfersScreen(DuviScreen):
 
     def action_release(self) -> None:
         row = self.selected()
+        if row is not None and row.state == "released":
+            self.notify(f"{row.key} is already released in Visma ({row.visma_number}).")
+            return
         if row is None or row.state != "confirmed":
             self.notify("Only a confirmed transfer can be released.")
             return
@@ -165,7 +310,10 @@ class TransfersScreen(DuviScreen):
 
     @work(thread=True, exit_on_error=False, group="transfer-action")
     def release(self, key: str) -> None:
-        self.post_message(ActionDone(self.api.release(key)))
+        try:
+            self.post_message(ActionDone(self.api.release(key)))
+        finally:  # refused or not, the ledger may have learnt that it is released
+            self.app.call_from_thread(self.load)
 
     @on(ActionDone)
     def done(self, message: ActionDone) -> None:
