@@ -265,11 +265,11 @@ class HttpCallRow:
 
 # -- transfers as text: the console's list and `duvi transfers` show the same columns --------
 
+# The kind is in the key (DUELL-Z-, DUELL-INV-, DUELL-STOCK-); JSON names it.
 TRANSFER_COLUMNS = (
     "Date",
     "Z",
     "Reg",
-    "Kind",
     "Key",
     "Amount",
     "State",
@@ -305,7 +305,6 @@ def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
         row.business_date.isoformat() if row.business_date else "",
         "" if row.z_number is None else str(row.z_number),
         row.register,
-        row.kind,
         row.key,
         money_text(row.amount),
         row.state,

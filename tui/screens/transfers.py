@@ -34,8 +34,10 @@ from tui.widgets.header import ScreenHeader
 # The rows the table holds at once: a DataTable measures every cell it is given (about 0.2 ms
 # a row), so a year of documents is shown a window at a time; the filters narrow it.
 WINDOW = 200
-# Fixed widths (the table never measures a column); the reason takes what is left.
-WIDTHS = (10, 5, 3, 7, 18, 11, 9, 7, 8, 6)
+# Fixed widths (the table never measures a column); the reason takes what is left. Numbers
+# are right-aligned.
+WIDTHS = (10, 5, 3, 24, 10, 9, 6, 8, 6)
+RIGHT = frozenset({"Z", "Amount", "Age"})
 
 
 def parse_dates(text: str) -> tuple[date | None, date | None]:
@@ -105,7 +107,7 @@ class TransfersScreen(DuviScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#transfers", DataTable)
-        rest = max(20, self.size.width - sum(w + 2 for w in WIDTHS) - 4)
+        rest = max(10, self.app.size.width - sum(w + 2 for w in WIDTHS) - 6)
         for label, width in zip(TRANSFER_COLUMNS, (*WIDTHS, rest), strict=True):
             table.add_column(label, width=width, key=label)
         table.focus()
@@ -141,8 +143,16 @@ class TransfersScreen(DuviScreen):
         now = datetime.now(UTC)
         table.clear()
         # Text, not str: a str cell is parsed as markup, and a reason may hold brackets.
+        # Padded, not justified: the table draws a cell from its left edge whatever it says.
+        right = [c in RIGHT for c in TRANSFER_COLUMNS]
         table.add_rows(
-            [tuple(Text(c) for c in transfer_cells(r, now)) for r in self.rows],
+            [
+                tuple(
+                    Text(c.rjust(w) if r else c)
+                    for c, w, r in zip(transfer_cells(row, now), (*WIDTHS, 0), right, strict=True)
+                )
+                for row in self.rows
+            ],
         )
         keys = [r.key for r in self.rows]
         if current is not None and current.key in keys:
