@@ -1,5 +1,6 @@
-"""Console benchmark: start-up against an empty Textual app, and a tab switch, a log filter and
-peak memory with a million events in the store.
+"""Console benchmark: start-up against an empty Textual app, and a tab switch, a log filter,
+the transfers list (open, state filter, sort, date filter, a document) and peak memory with a
+million events in the store and three years of one department's documents in the ledger.
 
     uv run python bench/console_bench.py [--events 1000000] [--runs 5]
 
@@ -27,7 +28,9 @@ import sys
 import tempfile
 import termios
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
@@ -103,12 +106,101 @@ def add_events(home: Path, n: int) -> None:
     with Runtime.open(settings) as rt:
         ensure_installation(rt)  # the sandbox's first start: departments 1 and 2 set up
     store = Store(settings.database)
+    add_ledger(store)
     rows = make_rows(n)
     for i in range(0, n, 50_000):
         with store.write():
             store.conn.executemany(_INSERT, rows[i : i + 50_000])
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a long-running store would be
     store.close()
+
+
+LEDGER_YEARS = 3  # department 1: three registers' Z-reports, invoices and stock issues a day
+
+
+def add_ledger(store: Any) -> int:
+    """Three years of department 1's documents, as the ledger keeps them (rows are never
+    deleted): a Z-report per register a day (with the items sold, as a real payload holds
+    them), three invoices and a stock issue a day; a few held, waiting or refused."""
+    import random
+    from datetime import date, timedelta
+
+    from core.store import utcnow
+
+    rng = random.Random(7)
+    now = utcnow()
+    rows = []
+    start = date(2026, 11, 27) - timedelta(days=365 * LEDGER_YEARS)
+    z = 10_000
+    for d in range(365 * LEDGER_YEARS):
+        day = start + timedelta(days=d)
+        for register in ("101", "102", "103"):
+            z += 1
+            gross = [Decimal(rng.randint(1000, 2_000_000)) / 100 for _ in range(4)]
+            payload = {
+                "department_id": "1",
+                "z_number": z,
+                "register_id": register,
+                "business_date": day.isoformat(),
+                "closed_at": f"{day.isoformat()}T21:05:00",
+                "sales": [
+                    {"rate": r, "gross": str(g)}
+                    for r, g in zip(("25", "15", "12", "0"), gross, strict=True)
+                ],
+                "payments": [{"type": "card", "amount": str(sum(gross))}],
+                "items_sold": [
+                    {"product_number": f"10-{rng.randint(10000, 19999)}", "quantity": "1"}
+                    for _ in range(60)
+                ],
+            }
+            state = rng.choice(["confirmed"] * 97 + ["attention", "failed", "pending"])
+            error = {
+                "attention": "Z-report cannot be booked: map VAT rate 12 % to a Visma VAT code",
+                "failed": "VismaId: 1. Branch '9' cannot be found in the system.",
+            }.get(state)
+            rows.append((f"DUELL-Z-1-{z}", "zreport", str(z), state, error, json.dumps(payload), z))
+        for i in range(3):
+            inv = d * 3 + i + 100_000
+            payload = {
+                "department_id": "1",
+                "invoice_id": inv,
+                "date": day.isoformat(),
+                "customer": {"customer_id": inv % 900, "name": "Kunde AS"},
+                "lines": [
+                    {
+                        "product_number": "10-10001",
+                        "description": "Merino",
+                        "quantity": str(rng.randint(1, 9)),
+                        "unit_price_ex_vat": "120.00",
+                        "vat_rate": "25",
+                    }
+                ],
+            }
+            rows.append(
+                (
+                    f"DUELL-INV-1-{inv}",
+                    "invoice",
+                    str(inv),
+                    "confirmed",
+                    None,
+                    json.dumps(payload),
+                    inv,
+                )
+            )
+        key = f"DUELL-STOCK-1-{day.isoformat()}"
+        payload = {"date": day.isoformat(), "zreports": [], "items": {"10-10001": "3"}}
+        rows.append((key, "stock", day.isoformat(), "confirmed", None, json.dumps(payload), d))
+    with store.write():
+        store.conn.executemany(
+            "INSERT INTO ledger (key, department_id, kind, source_id, state, visma_number, "
+            "attempts, payload, last_error, created_at, updated_at) "
+            "VALUES (?, '1', ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            [
+                (k, kind, src, st, None if st != "confirmed" else f"{n:06d}", p, err, now, now)
+                for k, kind, src, st, err, p, n in rows
+            ],
+        )
+    return len(rows)
 
 
 async def _measure(home: str) -> dict[str, float]:
@@ -136,6 +228,8 @@ async def _measure(home: str) -> dict[str, float]:
             t0 = time.perf_counter()
             app.post_message(events.Key(key, key if len(key) == 1 else None))
             while not shown():
+                if time.perf_counter() - t0 > 60:
+                    raise RuntimeError(f"{key!r}: what it should show never came")
                 await asyncio.sleep(0.0005)
             painted = asyncio.Event()
             app.screen.call_after_refresh(painted.set)
@@ -173,6 +267,47 @@ async def _measure(home: str) -> dict[str, float]:
         out["log_text_and_level_ms"] = await timed("e", page_of(30, 50))
         await settle()
         out["rows_shown"] = table.row_count
+        from tui.screens.main import MainScreen
+
+        while not isinstance(app.screen, MainScreen):  # back (the search box first)
+            await pilot.press("escape")
+            await settle()
+        await pilot.press("1")
+        await settle()
+        # Transfers: department 1's three years of documents.
+        from tui.screens.text import TextScreen
+        from tui.screens.transfers import TransfersScreen
+
+        out["transfers_open_ms"] = await timed(
+            "t",
+            lambda: (
+                isinstance(app.screen, TransfersScreen)
+                and app.screen.query_one("#transfers").row_count > 0
+            ),
+        )
+        await settle()
+        screen = app.screen
+        assert isinstance(screen, TransfersScreen)
+        out["transfers_documents"] = len(screen.all_rows)
+        xfers = screen.query_one("#transfers")
+        out["transfers_state_filter_ms"] = await timed(
+            "f", lambda: screen.state is not None and xfers.row_count > 0
+        )
+        while screen.state is not None:  # round to every state again
+            await pilot.press("f")
+        await settle()
+        out["transfers_sort_ms"] = await timed("o", lambda: screen.sort == "amount")
+        await pilot.press("o", "o")
+        await settle()
+        await pilot.press("slash", *"2026-02-01..2026-02-28")  # 7 documents a day
+        out["transfers_date_filter_ms"] = await timed(
+            "enter", lambda: screen.until is not None and len(screen.chosen) == 28 * 7
+        )
+        await settle()
+        out["transfers_document_ms"] = await timed(
+            "enter", lambda: isinstance(app.screen, TextScreen)
+        )
+        await settle()
     # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report the
     # peak of the (forked) parent that built a million rows in memory.
     hwm = next(
@@ -226,6 +361,13 @@ def main() -> None:
         f"full-text filter {m['log_text_filter_ms']:.0f} ms, older page "
         f"{m['log_older_page_ms']:.0f} ms (target <= 100 ms each); full text and level "
         f"together {m['log_text_and_level_ms']:.0f} ms"
+    )
+    print(
+        f"transfers with {m['transfers_documents']:,} documents in department 1: open "
+        f"{m['transfers_open_ms']:.0f} ms, state filter {m['transfers_state_filter_ms']:.0f} ms, "
+        f"sort {m['transfers_sort_ms']:.0f} ms, date filter "
+        f"{m['transfers_date_filter_ms']:.0f} ms, a document {m['transfers_document_ms']:.0f} ms "
+        "(target <= 100 ms each)"
     )
     print(f"peak memory of the console: {m['peak_rss_mb']:.0f} MB (target <= 200 MB)")
 

@@ -421,7 +421,9 @@ class ConsoleApi:
             if missing
             else "complete"
         )
-        return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again"
+        return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again" + (
+            "; the next run (r, or the runner) sends them" if unblocked else ""
+        )
 
     def account_editor(self, dept_id: str) -> AccountEditor:
         """The department's account map beside Visma's chart of accounts."""

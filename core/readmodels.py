@@ -337,10 +337,9 @@ def sort_transfers(rows: list[TransferRow], by: str = "date") -> list[TransferRo
     """Newest first by business date; by amount, the largest first; by state, what needs a
     person first (then newest first)."""
 
-    def newest(r: TransferRow) -> tuple[date, int, str]:
-        return (r.business_date or date.min, r.z_number or 0, r.key)
-
-    ordered = sorted(rows, key=newest, reverse=True)
+    ordered = sorted(
+        rows, key=lambda r: (r.business_date or date.min, r.z_number or 0, r.key), reverse=True
+    )
     if by == "amount":
         return sorted(ordered, key=lambda r: (r.amount is None, -(r.amount or 0)))
     if by == "state":

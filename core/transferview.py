@@ -16,8 +16,12 @@ from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
 from core.ledger import Ledger, LedgerRow, State
+from core.models import InvoiceBasis, ZReport
 from core.readmodels import DocumentLine, TransferDocument, TransferRow, VismaAnswer
 from core.store import Store
+from core.transfers.stock import issue_write
+from core.transfers.zreports import journal_write
+from core.visma import wire
 
 _SHOWN = {
     State.PENDING: "pending",
@@ -257,8 +261,6 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
     if row.kind == "invoice":
         header, lines = _invoice(row, departments)
         return _document(row, source, header, lines, (), problem, answers)
-    from core.transfers.stock import issue_write
-    from core.visma import wire
 
     try:
         write = issue_write(row.key, row.payload["date"], row.payload["items"])
@@ -304,7 +306,6 @@ def _answer(call: dict[str, Any]) -> VismaAnswer:
 
 
 def _unwrap(request: str) -> dict[str, Any]:
-    from core.visma import wire
 
     body = json.loads(request, parse_float=Decimal)
     if not isinstance(body, dict):
@@ -404,9 +405,6 @@ def _zreport(
     problem: str | None,
     answers: tuple[VismaAnswer, ...],
 ) -> TransferDocument:
-    from core.models import ZReport
-    from core.transfers.zreports import journal_write
-    from core.visma import wire
 
     dept = departments.get(row.department_id)
     try:
@@ -448,7 +446,6 @@ def _invoice(
 ) -> tuple[list[tuple[str, str]], list[DocumentLine]]:
     """An invoice basis as duvi will send it: the customer is matched (or created) in Visma
     only when it is sent, and each line's VAT code comes from the rate's mapped VAT id."""
-    from core.models import InvoiceBasis
 
     try:
         inv = InvoiceBasis.model_validate(row.payload)

@@ -66,7 +66,11 @@ def column(table, name: str) -> list[str]:
     return [cells(table, i)[index] for i in range(table.row_count)]
 
 
-async def test_the_list_says_which_day_arrived_and_filters_sorts_and_keeps_the_cursor() -> None:
+async def test_the_list_says_which_day_arrived_and_filters_sorts_and_keeps_the_cursor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tui.screens import transfers
+
     app = DuviApp(load_settings())
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
@@ -128,6 +132,22 @@ async def test_the_list_says_which_day_arrived_and_filters_sorts_and_keeps_the_c
         await settle(app, pilot)
         assert set(column(app.screen.query_one("#transfers"), "Date")) == {day.isoformat()}
         assert f"Dates: {day}" in str(app.screen.query_one("#transfers-filters").render())
+
+        # Years of documents: the table holds a window of them; G and g reach the ends.
+        monkeypatch.setattr(transfers, "WINDOW", 8)
+        app.push_screen(TransfersScreen("1"))
+        await settle(app, pilot)
+        screen, table = app.screen, app.screen.query_one("#transfers")
+        assert table.row_count == 8 and len(screen.chosen) == len(ledger)
+        assert f"documents 1-8 of {len(ledger)}" in str(
+            screen.query_one("#transfers-filters").render()
+        )
+        await pilot.press(*["j"] * 7)  # the last row of the window: the next one is added
+        assert table.row_count == 16 and table.cursor_row == 7
+        await pilot.press("G")
+        assert screen.selected().key == screen.chosen[-1].key  # the oldest document
+        await pilot.press("g")
+        assert screen.selected().key == screen.chosen[0].key and table.row_count == 8
 
 
 async def test_enter_opens_any_document_and_w_shows_only_its_own_calls() -> None:

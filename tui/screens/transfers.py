@@ -31,9 +31,10 @@ from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
-# The rows the table holds at once: a DataTable measures every cell it is given (about 0.2 ms
-# a row), so a year of documents is shown a window at a time; the filters narrow it.
-WINDOW = 200
+# The rows the table is given at once: a DataTable measures every cell it is given (about
+# 0.2 ms a row), so years of documents are shown a window at a time: the next window is added
+# when the cursor reaches the last row, G shows the last one, g the first.
+WINDOW = 100
 # Fixed widths (the table never measures a column); the reason takes what is left. Numbers
 # are right-aligned.
 WIDTHS = (10, 5, 3, 24, 10, 9, 6, 8, 6)
@@ -81,7 +82,8 @@ class TransfersScreen(DuviScreen):
         self.since: date | None = day
         self.until: date | None = day
         self.sort = TRANSFER_SORTS[0]
-        self.matching = 0  # rows that pass the filters (the table shows up to WINDOW)
+        self.chosen: list[TransferRow] = []  # the rows that pass the filters, sorted
+        self.first = 0  # where in `chosen` the table's rows start
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -129,7 +131,7 @@ class TransfersScreen(DuviScreen):
         table = self.query_one("#transfers", DataTable)
         current = self.selected()
         line = table.cursor_row
-        chosen = sort_transfers(
+        self.chosen = sort_transfers(
             filter_transfers(
                 self.all_rows,
                 states=frozenset({self.state}) if self.state else None,
@@ -138,29 +140,39 @@ class TransfersScreen(DuviScreen):
             ),
             self.sort,
         )
-        self.matching = len(chosen)
-        self.rows = chosen[:WINDOW]
-        now = datetime.now(UTC)
+        keys = [r.key for r in self.chosen]
+        at = keys.index(current.key) if current is not None and current.key in keys else None
+        self.first = 0 if at is None or at < WINDOW else at - WINDOW // 2
+        self.show_window()
+        if at is not None:
+            table.move_cursor(row=at - self.first, animate=False)
+        elif self.rows:
+            table.move_cursor(row=min(line, len(self.rows) - 1), animate=False)
+        self.show_filters()
+        self.show_detail()
+
+    def show_window(self) -> None:
+        """The window of the chosen rows from `first` on."""
+        table = self.query_one("#transfers", DataTable)
         table.clear()
+        self.rows = []
+        self.add_rows(self.chosen[self.first : self.first + WINDOW])
+
+    def add_rows(self, rows: list[TransferRow]) -> None:
+        now = datetime.now(UTC)
         # Text, not str: a str cell is parsed as markup, and a reason may hold brackets.
         # Padded, not justified: the table draws a cell from its left edge whatever it says.
         right = [c in RIGHT for c in TRANSFER_COLUMNS]
-        table.add_rows(
+        self.query_one("#transfers", DataTable).add_rows(
             [
                 tuple(
                     Text(c.rjust(w) if r else c)
                     for c, w, r in zip(transfer_cells(row, now), (*WIDTHS, 0), right, strict=True)
                 )
-                for row in self.rows
+                for row in rows
             ],
         )
-        keys = [r.key for r in self.rows]
-        if current is not None and current.key in keys:
-            table.move_cursor(row=keys.index(current.key), animate=False)
-        elif self.rows:
-            table.move_cursor(row=min(line, len(self.rows) - 1), animate=False)
-        self.show_filters()
-        self.show_detail()
+        self.rows += rows
 
     def show_filters(self) -> None:
         if self.since is None and self.until is None:
@@ -169,10 +181,11 @@ class TransfersScreen(DuviScreen):
             dates = str(self.since)
         else:
             dates = f"{self.since or '…'}..{self.until or '…'}"
+        total, last = len(self.chosen), self.first + len(self.rows)
         shown = (
-            f"{self.matching} documents"
-            if self.matching <= WINDOW
-            else f"the first {WINDOW} of {self.matching} documents: narrow with f or /"
+            f"{total} documents"
+            if self.first == 0 and last == total
+            else f"documents {self.first + 1}-{last} of {total}"
         )
         order = {"date": "date, newest first", "amount": "amount, largest first"}
         self.query_one("#transfers-filters", Static).update(
@@ -189,6 +202,14 @@ class TransfersScreen(DuviScreen):
         return self.rows[table.cursor_row]
 
     @on(DataTable.RowHighlighted, "#transfers")
+    def highlighted(self) -> None:
+        table = self.query_one("#transfers", DataTable)
+        last = self.first + len(self.rows)
+        if table.cursor_row == len(self.rows) - 1 and last < len(self.chosen):
+            self.add_rows(self.chosen[last : last + WINDOW])
+            self.show_filters()
+        self.show_detail()
+
     def show_detail(self) -> None:
         """The highlighted document's whole reason (held, attention, refused), untruncated."""
         row = self.selected()
@@ -209,10 +230,18 @@ class TransfersScreen(DuviScreen):
         self.query_one("#transfers", DataTable).action_cursor_up()
 
     def action_top(self) -> None:
+        if self.first > 0:
+            self.first = 0
+            self.show_window()
+            self.show_filters()
         self.query_one("#transfers", DataTable).move_cursor(row=0, animate=False)
 
     def action_bottom(self) -> None:
         table = self.query_one("#transfers", DataTable)
+        if self.first + len(self.rows) < len(self.chosen):
+            self.first = max(0, len(self.chosen) - WINDOW)
+            self.show_window()
+            self.show_filters()
         table.move_cursor(row=max(0, table.row_count - 1), animate=False)
 
     def action_state_filter(self) -> None:
@@ -239,8 +268,10 @@ class TransfersScreen(DuviScreen):
             self.notify(f"{event.value!r} is not a date: YYYY-MM-DD or from..to", severity="error")
             return
         event.input.add_class("hidden")
-        self.query_one("#transfers", DataTable).focus()
         self.refill()
+        # Focus moves once the rows are painted: the footer rebuilds on a focus change (as the
+        # log's search does).
+        self.call_after_refresh(self.query_one("#transfers", DataTable).focus)
 
     # -- one document ----------------------------------------------------------------------------
 
