@@ -33,8 +33,9 @@ from tui.widgets.header import ScreenHeader
 
 # The rows the table is given at once: a DataTable measures every cell it is given (about
 # 0.2 ms a row), so years of documents are shown a window at a time: the next window is added
-# when the cursor reaches the last row, G shows the last one, g the first.
-WINDOW = 100
+# when the cursor reaches the last row, G shows the last one, g the first. 50: more than a
+# screen holds at 200x50.
+WINDOW = 50
 # Fixed widths (the table never measures a column); the reason takes what is left. Numbers
 # are right-aligned.
 WIDTHS = (10, 5, 3, 24, 10, 9, 6, 8, 6)
