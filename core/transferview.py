@@ -173,14 +173,16 @@ def transfer_row(row: LedgerRow) -> TransferRow:
 # payload carries every item sold, which the list never needs.
 _LIST = (
     "SELECT key, department_id, kind, state, visma_number, last_error, created_at, updated_at, "
-    "json_extract(payload, '$.business_date') AS business_date, "
-    "json_extract(payload, '$.date') AS date, "
-    "json_extract(payload, '$.z_number') AS z_number, "
-    "json_extract(payload, '$.register_id') AS register_id, "
-    "json_extract(payload, '$.gift_cards_sold') AS gift_cards_sold, "
-    "json_extract(payload, '$.sales') AS sales, "
-    "CASE WHEN kind = 'invoice' THEN json_extract(payload, '$.lines') END AS lines "
-    "FROM ledger WHERE json_valid(payload)"
+    "json_extract(p, '$.business_date') AS business_date, "
+    "json_extract(p, '$.date') AS date, "
+    "json_extract(p, '$.z_number') AS z_number, "
+    "json_extract(p, '$.register_id') AS register_id, "
+    "json_extract(p, '$.gift_cards_sold') AS gift_cards_sold, "
+    "json_extract(p, '$.sales') AS sales, "
+    "CASE WHEN kind = 'invoice' THEN json_extract(p, '$.lines') END AS lines "
+    # A payload that is not JSON (never written so) is listed without its facts, not hidden.
+    "FROM (SELECT *, CASE WHEN json_valid(payload) THEN payload ELSE '{}' END AS p "
+    "FROM ledger) WHERE 1"
 )
 
 

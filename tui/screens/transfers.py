@@ -268,11 +268,14 @@ class TransfersScreen(DuviScreen):
         except ValueError:
             self.notify(f"{event.value!r} is not a date: YYYY-MM-DD or from..to", severity="error")
             return
-        event.input.add_class("hidden")
         self.refill()
-        # Focus moves once the rows are painted: the footer rebuilds on a focus change (as the
-        # log's search does).
-        self.call_after_refresh(self.query_one("#transfers", DataTable).focus)
+        # The box goes and the focus moves once the rows are painted: both lay the screen out
+        # again, and the rows are what the person waits for (the log's search does the same).
+        self.call_after_refresh(self.close_dates)
+
+    def close_dates(self) -> None:
+        self.query_one("#dates-input", Input).add_class("hidden")
+        self.query_one("#transfers", DataTable).focus()
 
     # -- one document ----------------------------------------------------------------------------
 
