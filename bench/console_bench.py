@@ -282,7 +282,7 @@ async def _measure(home: str) -> dict[str, float]:
             "t",
             lambda: (
                 isinstance(app.screen, TransfersScreen)
-                and app.screen.query_one("#transfers").row_count > 0
+                and any(t.row_count > 0 for t in app.screen.query("#transfers"))  # composed
             ),
         )
         await settle()
