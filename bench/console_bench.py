@@ -1,13 +1,15 @@
-"""Console benchmark: start-up against an empty Textual app, and a tab switch, a log filter, the
-settlement calendar and peak memory with a million events in the store.
+"""Console benchmark: start-up against an empty Textual app, and a tab switch, a log filter,
+the settlement calendar, the transfers list (open, state filter, sort, date filter, a document)
+and peak memory with a million events in the store and three years of one department's
+documents in the ledger.
 
-    uv run python bench/console_bench.py [--events 1000000] [--zreports 100000] [--runs 5]
+    uv run python bench/console_bench.py [--events 1000000] [--runs 5]
 
 Start-up is process start to first frame, in a real pseudo-terminal (120x36): the time until
 the screen shows the app's first words. Both apps start in the same run, interleaved, and the
 median of `--runs` is taken. The rest runs the console under Pilot in a child process on a
-sandbox data directory with `--events` events and `--zreports` Z-reports (department 1: twenty
-registers, one report each a day, for years up to today) added, and reports that process's peak RSS.
+sandbox data directory with `--events` events and department 1's ledger (three registers' Z-reports,
+three invoices and a stock issue a day for three years) added, and reports that process's peak RSS.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ import sys
 import tempfile
 import termios
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
@@ -90,55 +94,6 @@ def start_up(runs: int) -> dict[str, float]:
     return {"empty_textual_s": e, "duvi_s": d, "ratio": d / e}
 
 
-def add_zreports(home: Path, n: int, registers: int = 20) -> None:
-    """`n` Z-reports of department 1 in the ledger, the newest dated today: years of a big shop's
-    daily settlements, nearly all confirmed, a few held or refused."""
-    from datetime import date, datetime, timedelta
-    from decimal import Decimal
-
-    from core.config import load_settings
-    from core.models import Payment, VatSale, ZReport
-    from core.store import Store
-
-    today = date.today()
-    z = ZReport(
-        department_id="1",
-        z_number=0,
-        business_date=today,
-        closed_at=datetime.now(),
-        sales=[VatSale(rate=Decimal(r), gross=Decimal("1234.50")) for r in (25, 15, 12, 0)],
-        payments=[Payment(type=t, amount=Decimal("1234.50")) for t in ("card", "vipps", "cash")],
-        gift_cards_sold=Decimal(0),
-    ).model_dump(mode="json")
-    rows = []
-    for i in range(n):
-        register, back = f"1{i % registers:02d}", i // registers
-        day = (today - timedelta(days=back)).isoformat()
-        number = 100_000 - back  # each register's own sequence, one a day
-        payload = {**z, "z_number": number, "register_id": register, "business_date": day}
-        state = "attention" if i % 997 == 0 else "failed" if i % 1999 == 0 else "confirmed"
-        rows.append(
-            (
-                f"DUELL-Z-1-{register}-{number}",
-                "1",
-                "zreport",
-                str(number),
-                state,
-                json.dumps(payload),
-                f"{day}T23:00:00.000Z",
-            )
-        )
-    store = Store(load_settings(home=home, sandbox=True).database)
-    with store.write():
-        store.conn.executemany(
-            "INSERT INTO ledger (key, department_id, kind, source_id, state, attempts, payload, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?7)",
-            rows,
-        )
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-
-
 def add_events(home: Path, n: int) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from store_bench import make_rows
@@ -153,12 +108,101 @@ def add_events(home: Path, n: int) -> None:
     with Runtime.open(settings) as rt:
         ensure_installation(rt)  # the sandbox's first start: departments 1 and 2 set up
     store = Store(settings.database)
+    add_ledger(store)
     rows = make_rows(n)
     for i in range(0, n, 50_000):
         with store.write():
             store.conn.executemany(_INSERT, rows[i : i + 50_000])
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a long-running store would be
     store.close()
+
+
+LEDGER_YEARS = 3  # department 1: three registers' Z-reports, invoices and stock issues a day
+
+
+def add_ledger(store: Any) -> int:
+    """Three years of department 1's documents, as the ledger keeps them (rows are never
+    deleted): a Z-report per register a day (with the items sold, as a real payload holds
+    them), three invoices and a stock issue a day; a few held, waiting or refused."""
+    import random
+    from datetime import date, timedelta
+
+    from core.store import utcnow
+
+    rng = random.Random(7)
+    now = utcnow()
+    rows = []
+    start = date(2026, 11, 27) - timedelta(days=365 * LEDGER_YEARS)
+    z = 10_000
+    for d in range(365 * LEDGER_YEARS):
+        day = start + timedelta(days=d)
+        for register in ("101", "102", "103"):
+            z += 1
+            gross = [Decimal(rng.randint(1000, 2_000_000)) / 100 for _ in range(4)]
+            payload = {
+                "department_id": "1",
+                "z_number": z,
+                "register_id": register,
+                "business_date": day.isoformat(),
+                "closed_at": f"{day.isoformat()}T21:05:00",
+                "sales": [
+                    {"rate": r, "gross": str(g)}
+                    for r, g in zip(("25", "15", "12", "0"), gross, strict=True)
+                ],
+                "payments": [{"type": "card", "amount": str(sum(gross))}],
+                "items_sold": [
+                    {"product_number": f"10-{rng.randint(10000, 19999)}", "quantity": "1"}
+                    for _ in range(60)
+                ],
+            }
+            state = rng.choice(["confirmed"] * 97 + ["attention", "failed", "pending"])
+            error = {
+                "attention": "Z-report cannot be booked: map VAT rate 12 % to a Visma VAT code",
+                "failed": "VismaId: 1. Branch '9' cannot be found in the system.",
+            }.get(state)
+            rows.append((f"DUELL-Z-1-{z}", "zreport", str(z), state, error, json.dumps(payload), z))
+        for i in range(3):
+            inv = d * 3 + i + 100_000
+            payload = {
+                "department_id": "1",
+                "invoice_id": inv,
+                "date": day.isoformat(),
+                "customer": {"customer_id": inv % 900, "name": "Kunde AS"},
+                "lines": [
+                    {
+                        "product_number": "10-10001",
+                        "description": "Merino",
+                        "quantity": str(rng.randint(1, 9)),
+                        "unit_price_ex_vat": "120.00",
+                        "vat_rate": "25",
+                    }
+                ],
+            }
+            rows.append(
+                (
+                    f"DUELL-INV-1-{inv}",
+                    "invoice",
+                    str(inv),
+                    "confirmed",
+                    None,
+                    json.dumps(payload),
+                    inv,
+                )
+            )
+        key = f"DUELL-STOCK-1-{day.isoformat()}"
+        payload = {"date": day.isoformat(), "zreports": [], "items": {"10-10001": "3"}}
+        rows.append((key, "stock", day.isoformat(), "confirmed", None, json.dumps(payload), d))
+    with store.write():
+        store.conn.executemany(
+            "INSERT INTO ledger (key, department_id, kind, source_id, state, visma_number, "
+            "attempts, payload, last_error, created_at, updated_at) "
+            "VALUES (?, '1', ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            [
+                (k, kind, src, st, None if st != "confirmed" else f"{n:06d}", p, err, now, now)
+                for k, kind, src, st, err, p, n in rows
+            ],
+        )
+    return len(rows)
 
 
 async def _measure(home: str) -> dict[str, float]:
@@ -187,6 +231,8 @@ async def _measure(home: str) -> dict[str, float]:
             t0 = time.perf_counter()
             app.post_message(events.Key(key, key if len(key) == 1 else None))
             while not shown():
+                if time.perf_counter() - t0 > 60:
+                    raise RuntimeError(f"{key!r}: what it should show never came")
                 await asyncio.sleep(0.0005)
             painted = asyncio.Event()
             app.screen.call_after_refresh(painted.set)
@@ -269,6 +315,47 @@ async def _measure(home: str) -> dict[str, float]:
             "pageup", lambda: cal.calendar is not None and cal.calendar.first != first
         )
         await settle()
+        from tui.screens.main import MainScreen
+
+        while not isinstance(app.screen, MainScreen):  # back (the search box first)
+            await pilot.press("escape")
+            await settle()
+        await pilot.press("1")
+        await settle()
+        # Transfers: department 1's three years of documents.
+        from tui.screens.text import TextScreen
+        from tui.screens.transfers import TransfersScreen
+
+        out["transfers_open_ms"] = await timed(
+            "t",
+            lambda: (
+                isinstance(app.screen, TransfersScreen)
+                and any(t.row_count > 0 for t in app.screen.query("#transfers"))  # composed
+            ),
+        )
+        await settle()
+        screen = app.screen
+        assert isinstance(screen, TransfersScreen)
+        out["transfers_documents"] = len(screen.all_rows)
+        xfers = screen.query_one("#transfers")
+        out["transfers_state_filter_ms"] = await timed(
+            "f", lambda: screen.state is not None and xfers.row_count > 0
+        )
+        while screen.state is not None:  # round to every state again
+            await pilot.press("f")
+        await settle()
+        out["transfers_sort_ms"] = await timed("o", lambda: screen.sort == "amount")
+        await pilot.press("o", "o")
+        await settle()
+        await pilot.press("slash", *"2026-02-01..2026-02-28")  # 7 documents a day
+        out["transfers_date_filter_ms"] = await timed(
+            "enter", lambda: screen.until is not None and len(screen.chosen) == 28 * 7
+        )
+        await settle()
+        out["transfers_document_ms"] = await timed(
+            "enter", lambda: isinstance(app.screen, TextScreen)
+        )
+        await settle()
     # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report the
     # peak of the (forked) parent that built a million rows in memory.
     hwm = next(
@@ -283,7 +370,6 @@ async def _measure(home: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--zreports", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -304,9 +390,8 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="duvi-bench-1m-")) / "home"
     t0 = time.perf_counter()
     add_events(home, args.events)
-    add_zreports(home, args.zreports)
     print(
-        f"store with {args.events:,} events and {args.zreports:,} Z-reports built in "
+        f"store with {args.events:,} events and three years of department 1's documents built in "
         f"{time.perf_counter() - t0:.1f} s"
     )
     (home / "none.toml").touch(mode=0o600)  # an empty config: DUVI_CONFIG must name a file
@@ -329,11 +414,18 @@ def main() -> None:
         f"together {m['log_text_and_level_ms']:.0f} ms"
     )
     print(
-        f"calendar at {args.zreports:,} Z-reports ({m['calendar_days_with_reports']} days "
+        f"calendar ({m['calendar_days_with_reports']} days "
         f"with reports shown): open {m['calendar_open_ms']:.0f} ms, move "
         f"{m['calendar_move_ms']:.1f} ms (slowest {m['calendar_move_max_ms']:.1f}), a month "
         f"{m['calendar_month_ms']:.0f} ms (target <= 100 ms each); the help screen opens in "
         f"{m['help_open_ms']:.0f} ms on this host"
+    )
+    print(
+        f"transfers with {m['transfers_documents']:,} documents in department 1: open "
+        f"{m['transfers_open_ms']:.0f} ms, state filter {m['transfers_state_filter_ms']:.0f} ms, "
+        f"sort {m['transfers_sort_ms']:.0f} ms, date filter "
+        f"{m['transfers_date_filter_ms']:.0f} ms, a document {m['transfers_document_ms']:.0f} ms "
+        "(target <= 100 ms each)"
     )
     print(f"peak memory of the console: {m['peak_rss_mb']:.0f} MB (target <= 200 MB)")
 

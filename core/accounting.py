@@ -64,6 +64,18 @@ class Journal:
         return f"{self.business_date.year:04d}{self.business_date.month:02d}"
 
 
+# The words a document held for a missing mapping carries in its ledger error: a run checks
+# such a document again (it is sent once the mapping is complete), and the console calls it
+# "held" rather than "attention". One source for the messages and the check.
+MAP_VAT = "map VAT rate {} % to a Visma VAT code"
+NO_ACCOUNT = "no account is mapped for {}"
+
+
+def held_for_mapping(error: str | None) -> bool:
+    """Whether a held document's reason is a missing VAT or account mapping."""
+    return error is not None and any(p.split("{}")[0] in error for p in (MAP_VAT, NO_ACCOUNT))
+
+
 def zreport_key(department_id: str, z_number: int, register: str | None = None) -> str:
     """A Z-report's key. Z numbers run per cash register, so two registers of a department
     both have a Z 3; the register must be in the key. But every key already posted has the old
@@ -108,7 +120,7 @@ def build_journal(
     ledger key (a second register's carries the register); by default the first register's."""
     problems = z.inconsistencies()
     missing = sorted({s.rate for s in z.sales if s.gross and s.rate not in vat_ids})
-    problems += [f"map VAT rate {rate_text(r)} % to a Visma VAT code" for r in missing]
+    problems += [MAP_VAT.format(rate_text(r)) for r in missing]
     if problems:
         raise JournalRefused(
             f"Z-report {z.z_number} of department {z.department_id} cannot be booked: "
@@ -124,9 +136,7 @@ def build_journal(
     def account(name: str) -> str:
         acc = accounts.get(name)
         if not acc:
-            raise JournalRefused(
-                f"no account is mapped for {name}", "set it in the account mapping editor"
-            )
+            raise JournalRefused(NO_ACCOUNT.format(name), "set it in the account mapping editor")
         return acc
 
     for sale in z.sales:

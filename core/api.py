@@ -45,6 +45,7 @@ from core.readmodels import (
     SettlementCalendar,
     SetupChoice,
     SetupProbe,
+    TransferDocument,
     TransferRow,
     VatEditor,
     VatRow,
@@ -210,21 +211,22 @@ class ConsoleApi:
     # -- transfers ----------------------------------------------------------------------------
 
     def transfers(self, dept_id: str, *, day: date | None = None) -> list[TransferRow]:
-        """`day`: only the documents of that business day (the calendar's Enter)."""
-        from core.calendar import business_day
-        from core.ledger import Ledger
+        """Every document of the department with its date, Z number, amount, state, Visma's
+        number and status (core/transferview.py); `day`: only that business day's (the
+        calendar's Enter)."""
+        from core.transferview import transfer_rows
 
-        return [
-            TransferRow(
-                r.key,
-                r.kind,
-                str(r.state),
-                r.visma_number or "",
-                r.last_error.splitlines()[0] if r.last_error else "",
-            )
-            for r in Ledger(self.rt.store).rows(dept_id)
-            if day is None or business_day(r.kind, r.payload) == day.isoformat()
-        ]
+        rows = transfer_rows(self.rt.store, dept_id)
+        return rows if day is None else [r for r in rows if r.business_date == day]
+
+    def transfer_document(self, key: str) -> TransferDocument:
+        """One document as it was (or will be) sent, and Visma's answers; any kind, any
+        state. An unknown key raises DataError."""
+        from core.departments import Departments
+        from core.transferview import transfer_document
+
+        rt = self.rt
+        return transfer_document(rt.store, Departments(rt.store, rt.secrets), key)
 
     def calendar(
         self, dept_id: str, month: date | None = None, *, today: date | None = None
@@ -287,7 +289,9 @@ class ConsoleApi:
         )
         if not calls:
             return f"No calls to Visma were logged for {key} (it has not been sent yet)."
-        return "\n\n".join(describe(c) for c in calls)
+        return f"{len(calls)} call(s) made for {key}, newest first\n\n" + "\n\n".join(
+            describe(c) for c in calls
+        )
 
     def resend(self, key: str) -> str:
         """Send a failed or held transfer again (its cause fixed); audited."""

@@ -437,7 +437,8 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
     stale = [
         f"Z {z.z_number} ({z.closed_at:%Y-%m-%d %H:%M})"
         for row, z in pairs
-        if row.state != State.CONFIRMED and now - z.closed_at > timedelta(hours=stale_hours)
+        if row.state not in (State.CONFIRMED, State.RELEASED)
+        and now - z.closed_at > timedelta(hours=stale_hours)
     ]
     checks.append(
         ok(

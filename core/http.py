@@ -202,9 +202,10 @@ _subject: ContextVar[str | None] = ContextVar("duvi_http_subject", default=None)
 
 
 @contextmanager
-def about(subject: str) -> Iterator[None]:
+def about(subject: str | None) -> Iterator[None]:
     """Calls made inside carry `subject` (a transfer's ledger key) into the HTTP log, so the
-    raw Visma answer to a transfer is one indexed query away."""
+    raw Visma answer to a transfer is one indexed query away. None: calls that serve many
+    documents (a listing read once per run), made while one of them is being prepared."""
     token = _subject.set(subject)
     try:
         yield
@@ -450,6 +451,9 @@ class HttpService:
                 request=_redact_body(request.content, request.headers.get("content-type", "")),
                 response=_redact_body(body_in, response.headers.get("content-type", ""))
                 if response is not None
+                else None,
+                location=redactor.text(response.headers["location"])
+                if response is not None and "location" in response.headers
                 else None,
             )
         )

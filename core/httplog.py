@@ -34,6 +34,7 @@ class HttpCall:
     request: str | None = None  # already redacted
     response: str | None = None  # already redacted
     subject: str | None = None  # the transfer (ledger key) the call was made for
+    location: str | None = None  # the answer's Location header (a create's new record)
 
 
 class HttpLog:
@@ -58,7 +59,7 @@ class HttpLog:
                 call.trace_id,
                 call.error,
                 _clip(call.request),
-                _clip(call.response),
+                _clip(_with_location(call.location, call.response)),
                 call.subject,
             )
         )
@@ -77,6 +78,25 @@ class HttpLog:
         )
 
 
+# The answer's Location header is kept at the head of the logged response (the table has no
+# column for headers): "Location: URL", then a blank line and the body, if any.
+_LOCATION = "Location: "
+
+
+def _with_location(location: str | None, body: str | None) -> str | None:
+    if location is None:
+        return body
+    return _LOCATION + location + (f"\n\n{body}" if body else "")
+
+
+def split_response(text: str | None) -> tuple[str | None, str | None]:
+    """A logged response as (its Location header, its body)."""
+    if text is None or not text.startswith(_LOCATION):
+        return None, text
+    head, _, body = text.partition("\n\n")
+    return head.removeprefix(_LOCATION), body or None
+
+
 def describe(call: dict[str, Any], *, body_limit: int | None = None) -> str:
     """One logged call as a person reads it: the line, then the redacted bodies (JSON indented)."""
     head = (
@@ -86,10 +106,13 @@ def describe(call: dict[str, Any], *, body_limit: int | None = None) -> str:
         + (f"  ({call['error']})" if call.get("error") else "")
     )
     parts = [head]
-    for label in ("request", "response"):
-        body = call.get(label)
-        if body:
-            parts.append(f"{label}:\n{_pretty(body)[:body_limit]}")
+    location, response = split_response(call.get("response"))
+    if call.get("request"):
+        parts.append(f"request:\n{_pretty(call['request'])[:body_limit]}")
+    if location:
+        parts.append(f"response Location: {location}")
+    if response:
+        parts.append(f"response:\n{_pretty(response)[:body_limit]}")
     return "\n".join(parts)
 
 

@@ -4,13 +4,14 @@ Every outbound document has a stable key (DUELL-Z-<dept>-<z>, DUELL-INV-<dept>-<
 DUELL-STOCK-<dept>-<date>, and -2, -3 … for a day's Z-reports that came after its stock issue)
 written into the document and into this ledger before the POST.
 
-    pending --(about to POST)--> sent --(Visma's number recorded)--> confirmed
+    pending --(about to POST)--> sent --(Visma's number recorded)--> confirmed --> released
                                   |
                                   +--(Visma refused it)--> failed --(cause fixed, retry)--> pending
                                   +--(cannot be sent as is)--> attention
 
 A row in `sent` is in doubt (timeout, dropped connection, crash): before anything is sent
-again, the key is looked up in Visma. A document is confirmed only with Visma's number.
+again, the key is looked up in Visma. A document is confirmed only with Visma's number, and
+released (bokført) only by a person's explicit release, or when Visma says it already is.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class State(StrEnum):
     CONFIRMED = "confirmed"
     FAILED = "failed"
     ATTENTION = "attention"
+    RELEASED = "released"  # confirmed, then released (bokført) in Visma
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,10 @@ class Ledger:
     def confirm(self, key: str, visma_number: str) -> bool:
         return self._set(key, state=State.CONFIRMED, visma_number=visma_number, last_error=None)
 
+    def release(self, key: str) -> bool:
+        """A confirmed document was released in Visma (it is posted for good)."""
+        return self._move(key, "state = ?", [State.CONFIRMED], state=State.RELEASED)
+
     def note_doubt(self, key: str, error: str) -> bool:
         """Still `sent`: the next attempt looks the key up before sending."""
         return self._set(key, last_error=error)
@@ -221,9 +227,14 @@ class Ledger:
         )
 
     def retry(self, key: str) -> bool:
-        """A failed or held document goes back to pending (its cause is fixed)."""
+        """A failed or held document goes back to pending (its cause is fixed): the reason it
+        was held goes with it (the event log keeps it), so "pending" never shows a stale one."""
         return self._move(
-            key, "state IN (?, ?)", [State.FAILED, State.ATTENTION], state=State.PENDING
+            key,
+            "state IN (?, ?)",
+            [State.FAILED, State.ATTENTION],
+            state=State.PENDING,
+            last_error=None,
         )
 
     def rows(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,10 @@ __all__ = [
     "CALENDAR_STATES",
     "PANEL_ENTITY",
     "RUNNABLE",
+    "TRANSFER_COLUMNS",
+    "TRANSFER_SORTS",
+    "TRANSFER_STATES",
+    "UNREADABLE",
     "AccountEditor",
     "AccountRow",
     "CalendarDay",
@@ -31,6 +35,7 @@ __all__ = [
     "ConflictCase",
     "DepartmentStatus",
     "DoctorCheck",
+    "DocumentLine",
     "EntityStatus",
     "FieldDiff",
     "HttpCallRow",
@@ -44,19 +49,85 @@ __all__ = [
     "SettlementCalendar",
     "SetupChoice",
     "SetupProbe",
+    "TransferDocument",
     "TransferRow",
     "VatEditor",
     "VatRow",
+    "VismaAnswer",
 ]
+
+
+# A transfer's state as a person reads it (core/transferview.py maps the ledger's onto these):
+# pending, sent (in doubt until looked up), confirmed (in Visma, on hold), released (bokført),
+# held (waiting for a VAT or account mapping: the next run sends it once mapped), attention
+# (a person decides), refused (Visma said no).
+TRANSFER_STATES = ("pending", "sent", "confirmed", "released", "held", "attention", "refused")
+# A ledger row duvi cannot read (core.ledger.UnreadableRow): listed, never sent.
+UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
 class TransferRow:
     key: str
     kind: str
-    state: str
+    state: str  # one of TRANSFER_STATES
     visma_number: str
     error: str  # the first line of the last error
+    business_date: date | None = None  # "Oppgjøret gjelder"; an invoice's or issue's date
+    z_number: int | None = None
+    register: str = ""
+    amount: Decimal | None = None  # incl. VAT, to the øre; None for a stock issue
+    visma_status: str = ""  # Visma's word for it, as duvi's own actions left it
+    created_at: datetime | None = None  # registered in the ledger
+    changed_at: datetime | None = None  # its last change of state
+    reason: str = ""  # why it waits, and what to do, in full (held, attention, refused)
+    department_id: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """One line of a document as Visma gets it: a journal's (account, subaccount, debit,
+    credit, VAT id), an invoice's (text, quantity, price, VAT) or a stock issue's (item,
+    quantity, warehouse)."""
+
+    text: str = ""
+    account: str = ""
+    subaccount: str = ""
+    item: str = ""
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    discount_percent: Decimal | None = None
+    debit: Decimal | None = None
+    credit: Decimal | None = None
+    vat: str = ""  # the Visma VAT id (journal) or VAT code (invoice); a rate when unmapped
+    warehouse: str = ""
+
+
+@dataclass(frozen=True)
+class VismaAnswer:
+    """One logged call about a document: what Visma answered."""
+
+    ts: str
+    method: str
+    path: str
+    status: str  # the HTTP status, or what went wrong when there was no answer
+    location: str | None
+    body: str | None  # redacted
+
+
+@dataclass(frozen=True)
+class TransferDocument:
+    """A document as it was sent to Visma, or as it will be, and Visma's answers."""
+
+    row: TransferRow
+    source: str  # "as sent …", "as it will be sent", "rebuilt …"
+    header: tuple[tuple[str, str], ...]  # (label, value)
+    lines: tuple[DocumentLine, ...]
+    debit: Decimal | None  # a journal's totals
+    credit: Decimal | None
+    flags: tuple[str, ...]
+    problem: str | None  # why it cannot be sent as it is, with the remedy
+    answers: tuple[VismaAnswer, ...]  # oldest first
 
 
 @dataclass(frozen=True)
@@ -347,3 +418,138 @@ class SettlementCalendar:
 
     def get(self, day: date) -> CalendarDay | None:
         return next((d for d in self.days if d.day == day), None)
+
+
+# -- transfers as text: the console's list and `duvi transfers` show the same columns --------
+
+# The kind is in the key (DUELL-Z-, DUELL-INV-, DUELL-STOCK-); JSON names it.
+TRANSFER_COLUMNS = (
+    "Date",
+    "Z",
+    "Reg",
+    "Key",
+    "Amount",
+    "State",
+    "Visma",
+    "Status",
+    "Age",
+    "Reason",
+)
+TRANSFER_SORTS = ("date", "amount", "state")
+# Sorted by state, what needs a person comes first.
+_URGENCY = ("refused", "attention", "held", "sent", "pending", "confirmed", "released")
+
+
+def money_text(value: Decimal | None) -> str:
+    """An amount as a person reads it: 1 234.50 (blank when there is none)."""
+    return "" if value is None else f"{value:,.2f}".replace(",", " ")
+
+
+def age_text(since: datetime | None, now: datetime) -> str:
+    """How long ago, in the largest unit that fits: 40 s, 12 min, 5 h, 3 d."""
+    if since is None:
+        return ""
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
+    """One row under TRANSFER_COLUMNS (the age since its last change)."""
+    return (
+        row.business_date.isoformat() if row.business_date else "",
+        "" if row.z_number is None else str(row.z_number),
+        row.register,
+        row.key,
+        money_text(row.amount),
+        row.state,
+        row.visma_number,
+        row.visma_status,
+        age_text(row.changed_at, now),
+        row.reason.splitlines()[0] if row.reason else row.error,
+    )
+
+
+def filter_transfers(
+    rows: list[TransferRow],
+    *,
+    states: frozenset[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[TransferRow]:
+    """The rows in one of `states` with a business date in since..until (both included); a
+    row whose date is unknown is left out by a date filter."""
+    return [
+        r
+        for r in rows
+        if (states is None or r.state in states)
+        and (since is None or (r.business_date is not None and r.business_date >= since))
+        and (until is None or (r.business_date is not None and r.business_date <= until))
+    ]
+
+
+def sort_transfers(rows: list[TransferRow], by: str = "date") -> list[TransferRow]:
+    """Newest first by business date; by amount, the largest first; by state, what needs a
+    person first (then newest first)."""
+
+    ordered = sorted(
+        rows, key=lambda r: (r.business_date or date.min, r.z_number or 0, r.key), reverse=True
+    )
+    if by == "amount":
+        return sorted(ordered, key=lambda r: (r.amount is None, -(r.amount or 0)))
+    if by == "state":
+        urgency = {s: i for i, s in enumerate(_URGENCY)}
+        return sorted(ordered, key=lambda r: urgency.get(r.state, len(_URGENCY)))
+    return ordered
+
+
+def document_text(doc: TransferDocument) -> str:
+    """A document as a person reads it: what it is, its header, its lines and totals, why it
+    waits, and what Visma answered (the raw calls are `w` in the console)."""
+    r = doc.row
+    out = [f"{r.key}  {r.kind}  {r.state}  {doc.source}"]
+    if r.visma_number:
+        out.append(f"Visma: {r.visma_number} {r.visma_status}".rstrip())
+    out += [f"{label + ':':<20} {value}" for label, value in doc.header]
+    if doc.lines and r.kind == "zreport":
+        w = max(12, *(len(money_text(x)) for x in (doc.debit, doc.credit)))
+        out.append("")
+        out.append(f"{'Account':<8} {'Sub':<8} {'Text':<24} {'Debit':>{w}} {'Credit':>{w}} VAT")
+        for ln in doc.lines:
+            out.append(
+                f"{ln.account:<8} {ln.subaccount:<8} {ln.text[:24]:<24} "
+                f"{money_text(ln.debit or None):>{w}} {money_text(ln.credit or None):>{w}} "
+                f"{ln.vat}".rstrip()
+            )
+        out.append(
+            f"{'':<8} {'':<8} {'Total':<24} {money_text(doc.debit):>{w}} "
+            f"{money_text(doc.credit):>{w}}"
+        )
+    elif doc.lines and r.kind == "invoice":
+        out.append("")
+        out.append(f"{'Item':<10} {'Text':<28} {'Qty':>8} {'Price':>12} {'Disc %':>6} VAT")
+        for ln in doc.lines:
+            out.append(
+                f"{ln.item:<10} {ln.text[:28]:<28} {ln.quantity or '':>8} "
+                f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {ln.vat}"
+            )
+        out.append(f"{'':<10} {'Total incl. VAT':<28} {money_text(r.amount):>21}")
+    elif doc.lines:
+        out.append("")
+        out.append(f"{'Item':<16} {'Quantity':>10} {'Warehouse':<10} Type")
+        for ln in doc.lines:
+            out.append(f"{ln.item:<16} {ln.quantity or '':>10} {ln.warehouse:<10} {ln.text}")
+    out += [f"! {f}" for f in doc.flags]
+    if doc.problem:
+        out += ["", "Why it waits:", doc.problem]
+    out += ["", "Visma's answers:" if doc.answers else "Visma's answers: none (nothing was sent)"]
+    for a in doc.answers:
+        out.append(f"{a.ts}  {a.method} {a.path} -> {a.status}")
+        if a.location:
+            out.append(f"  Location: {a.location}")
+        if a.body:
+            body = a.body if len(a.body) <= 400 else a.body[:400] + "… (the whole answer: w)"
+            out.append(f"  {body}")
+    return "\n".join(out)

@@ -152,7 +152,7 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
             bad = counts.get("failed", 0) + counts.get("attention", 0)
             last_ok = rt.store.query(
                 "SELECT max(updated_at) AS t FROM ledger WHERE department_id = ? AND kind = ? "
-                "AND state = 'confirmed'",
+                "AND state IN ('confirmed', 'released')",
                 [dept_id, entity],
             )[0]["t"]
             err = rt.store.query(

@@ -100,6 +100,7 @@ def save_mapping(
     """Check every rate given against Visma's VAT ids, then save what changed (each change
     audited); the held transfers the mapping blocked go back in the queue. Returns a line
     for a person."""
+    from core.accounting import held_for_mapping
     from core.ledger import Ledger, State
     from core.service import refuse_if_read_only
 
@@ -113,7 +114,7 @@ def save_mapping(
     ledger = Ledger(rt.store)
     unblocked = 0
     for row in ledger.rows(dept_id, states=(State.ATTENTION,)):
-        if "map VAT rate" in (row.last_error or ""):
+        if held_for_mapping(row.last_error):
             unblocked += ledger.retry(row.key)
     mapped = {**{r: m.visma_vat_id for r, m in current.items()}, **mapping}
     missing = [r for r, v in mapped.items() if not v]
@@ -122,7 +123,9 @@ def save_mapping(
         if missing
         else "complete"
     )
-    return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again"
+    return f"VAT mapping saved ({state}); {unblocked} held transfer(s) queued again" + (
+        "; the next run (r, or the runner) sends them" if unblocked else ""
+    )
 
 
 def vat_status(rate: Decimal, vat_id: str, codes: Mapping[str, VismaVat]) -> str:

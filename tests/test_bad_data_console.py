@@ -81,8 +81,8 @@ def bad_world(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 SCREENS = {
     "log": ("l",),
     "conflicts": ("c",),
-    "transfers_negative": ("t", "enter"),
-    "transfers_huge": ("t", "j", "enter"),
+    "transfers_negative": ("t", "j", "enter"),  # newest first: Z 9002, then Z 9001
+    "transfers_huge": ("t", "enter"),
     "vat_no_products": ("v",),
 }
 

@@ -78,8 +78,8 @@ async def test_the_console_opens_the_store_once_and_starts_one_loop(
         for _ in range(4):  # Enter on four rows, one after the other
             await pilot.press("enter")
             await settle(app, pilot)
-            previews.append(str(screen.query_one("#preview").render()))
-            await pilot.press("j")
+            previews.append(str(app.screen.query_one("#text-body").render()))
+            await pilot.press("escape", "j")
         assert all("Total" in p for p in previews) and len(set(previews)) == 4
         await pilot.press("w")  # what Visma was told
         await settle(app, pilot)

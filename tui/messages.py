@@ -22,6 +22,7 @@ from core.readmodels import (
     SavedSetup,
     SettlementCalendar,
     SetupProbe,
+    TransferDocument,
     TransferRow,
     VatEditor,
 )
@@ -53,6 +54,13 @@ class TransfersLoaded(Message):
 @dataclass
 class PreviewLoaded(Message):
     preview: JournalPreview | NoPreview
+
+
+@dataclass
+class DocumentLoaded(Message):
+    """A transfer's document as sent (or as it will be), with Visma's answers."""
+
+    document: TransferDocument
 
 
 @dataclass

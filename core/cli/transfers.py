@@ -1,60 +1,209 @@
-"""`duvi transfers` and `duvi release`: the ledger, and releasing (bokføre) in Visma."""
+"""`duvi transfers [show KEY]` and `duvi release`: the ledger as a person asks about it (the
+console's columns: core/readmodels.py), one document as sent, and releasing (bokføre)."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from core import boot
 from core.cli.context import run_async, runtime
+from core.ledger import UNREADABLE_REMEDY
+from core.readmodels import UNREADABLE
+
+if TYPE_CHECKING:
+    from core.readmodels import TransferDocument, TransferRow
+
+app = typer.Typer(
+    help="The transfers: every document with its date, amount, state and Visma number.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+DeptOption = Annotated[
+    str | None, typer.Option("--dept", "-d", help="Only this department's documents.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON (ISO dates, amounts as strings).")]
 
 
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date: write YYYY-MM-DD", param_hint=option
+        ) from None
+
+
+@app.callback()
 def transfers_cmd(
     ctx: typer.Context,
-    dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    dept: DeptOption = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="pending, sent, confirmed, failed, attention.")
+        str | None,
+        typer.Option(
+            "--state",
+            help="pending, sent, confirmed, released, held (a mapping missing), attention "
+            "(a person decides) or refused (by Visma).",
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", "--from", help="Business dates from YYYY-MM-DD on.", metavar="DATE"
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--to", help="Business dates up to YYYY-MM-DD (included).", metavar="DATE"),
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """The transfer ledger: every Z-report and invoice with its state and Visma number."""
-    from core.ledger import Ledger, State
+    """Every Z-report, invoice and stock issue: business date, Z number and register, amount,
+    state, Visma's number and status, age; oldest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core.readmodels import TRANSFER_STATES, filter_transfers, sort_transfers
+    from core.service import department_ids
+    from core.transferview import transfer_rows
 
-    states = None
-    if state is not None:
-        try:
-            states = (State(state),)
-        except ValueError:
-            raise typer.BadParameter(f"unknown state {state!r}", param_hint="--state") from None
+    if state is not None and state not in TRANSFER_STATES:
+        raise typer.BadParameter(
+            f"unknown state {state!r}: use one of {', '.join(TRANSFER_STATES)}",
+            param_hint="--state",
+        )
+    first, last = _day(since, "--since"), _day(until, "--to")
     with runtime(ctx) as rt:
-        ledger = Ledger(rt.store)
-        rows = ledger.rows(dept, states=states)
-        bad = ledger.unreadable(dept) if states is None else []  # listed, never hidden
+        if dept is not None:
+            department_ids(rt, dept)  # an unknown department is an error, not an empty list
+        rows = transfer_rows(rt.store, dept)
+    rows = filter_transfers(
+        rows,
+        states=frozenset({state}) if state else None,
+        since=first,
+        until=last,
+    )
+    rows = sort_transfers(rows)[::-1]  # oldest first: the newest end next to the prompt
+    now = datetime.now(UTC)
     if as_json:
-        listed = [
-            {k: (str(v) if k == "state" else v) for k, v in r.__dict__.items() if k != "payload"}
-            for r in rows
-        ]
-        listed += [
-            {
-                "key": b.key,
-                "department_id": b.department_id,
-                "state": "unreadable",
-                "last_error": b.message,
-            }
-            for b in bad
-        ]
-        typer.echo(json.dumps(listed, indent=2))
+        typer.echo(json.dumps([row_json(r, now) for r in rows], indent=2, ensure_ascii=False))
     else:
-        for r in rows:
-            typer.echo(f"{r.key:<28} {r.state:<10} {r.visma_number or '':<8} {r.last_error or ''}")
-        for b in bad:
-            typer.echo(f"{b.key:<28} {'unreadable':<10} {'':<8} {b.problem}")
+        _table(rows, now)
+    bad = [r for r in rows if r.state == UNREADABLE]  # listed, never hidden, never sent
     if bad:
-        typer.echo(f"{len(bad)} ledger row(s) cannot be read → {bad[0].remedy}", err=True)
+        typer.echo(
+            f"{len(bad)} ledger row(s) cannot be read → {UNREADABLE_REMEDY.format(key=bad[0].key)}",
+            err=True,
+        )
         raise typer.Exit(1)
+
+
+def _table(rows: list[TransferRow], now: datetime) -> None:
+    from core.readmodels import TRANSFER_COLUMNS, transfer_cells
+
+    if not rows:
+        typer.echo("no transfers match", err=True)
+        return
+    cells = [transfer_cells(r, now) for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(TRANSFER_COLUMNS[:-1])]
+    right = {"Z", "Amount", "Age"}
+
+    def line(values: tuple[str, ...]) -> str:
+        head = [
+            v.rjust(w) if h in right else v.ljust(w)
+            for v, w, h in zip(values, widths, TRANSFER_COLUMNS, strict=False)
+        ]
+        return "  ".join([*head, values[-1]]).rstrip()
+
+    typer.echo(line(TRANSFER_COLUMNS))
+    for c in cells:
+        typer.echo(line(c))
+
+
+def row_json(r: TransferRow, now: datetime) -> dict[str, Any]:
+    """One row as JSON: dates and times in ISO 8601, the amount as a decimal string."""
+    from core.readmodels import age_text
+
+    return {
+        "key": r.key,
+        "department_id": r.department_id,
+        "kind": r.kind,
+        "business_date": r.business_date.isoformat() if r.business_date else None,
+        "z_number": r.z_number,
+        "register": r.register or None,
+        "amount": None if r.amount is None else f"{r.amount:.2f}",
+        "state": r.state,
+        "visma_number": r.visma_number or None,
+        "visma_status": r.visma_status or None,
+        "created_at": r.created_at.isoformat() if r.created_at else None,
+        "changed_at": r.changed_at.isoformat() if r.changed_at else None,
+        "age": age_text(r.changed_at, now),
+        "error": r.error or None,
+        "reason": r.reason or None,
+    }
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The transfer key, e.g. DUELL-Z-1-1100.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One document as it was sent to Visma (or as it will be): header and lines (account,
+    subaccount, debit, credit, VAT; an invoice's lines), and Visma's answers."""
+    from core.departments import Departments
+    from core.errors import DataError
+    from core.readmodels import document_text
+    from core.transferview import transfer_document
+
+    with runtime(ctx) as rt:
+        try:
+            doc = transfer_document(rt.store, Departments(rt.store, rt.secrets), key)
+        except DataError as exc:
+            # One line: the key is the whole story (`duvi transfers` lists them).
+            raise DataError(f"{exc.message} (list them with `duvi transfers`)") from None
+    if as_json:
+        typer.echo(json.dumps(document_json(doc), indent=2, ensure_ascii=False))
+        return
+    typer.echo(document_text(doc))
+
+
+def document_json(doc: TransferDocument) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if v not in (None, "")}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return str(value) if not isinstance(value, bool | int) else value
+
+    lines = [plain(asdict(ln)) for ln in doc.lines]
+    return {
+        **row_json(doc.row, datetime.now(UTC)),
+        "source": doc.source,
+        "header": {label: value for label, value in doc.header},
+        "lines": lines,
+        "debit": None if doc.debit is None else f"{doc.debit:.2f}",
+        "credit": None if doc.credit is None else f"{doc.credit:.2f}",
+        "flags": list(doc.flags),
+        "problem": doc.problem,
+        "answers": [
+            {
+                "ts": a.ts,
+                "method": a.method,
+                "path": a.path,
+                "status": a.status,
+                "location": a.location,
+                "body": a.body,
+            }
+            for a in doc.answers
+        ],
+    }
 
 
 def release_cmd(

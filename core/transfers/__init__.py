@@ -107,6 +107,11 @@ class Settlements:
 
     async def release(self, key: str) -> str:
         row = self.ledger.get(key)
+        if row is not None and row.state == State.RELEASED:
+            raise DataError(
+                f"{key} is already released in Visma ({row.visma_number})",
+                "nothing to do: it is posted for good",
+            )
         if row is None or row.state != State.CONFIRMED or not row.visma_number:
             raise DataError(f"{key} is not confirmed in Visma yet", "transfer it first")
         if row.kind == STOCK:
@@ -119,14 +124,28 @@ class Settlements:
                 f"{key} is a {row.kind!r} transfer, which duvi does not release",
                 "batches (Z-reports) and invoices are the ones released by hand",
             )
+        number = row.visma_number
         with about(key):
+            # Visma's own record first: an accountant may have released it in Visma, and a
+            # second release gets a 400 whose remedy ("correct the data") is wrong here.
             if row.kind == ZREPORT:
-                result = await self.visma.release_journal(row.visma_number)
+                status = (await self.visma.get_journal(number)).status
             else:
-                result = await self.visma.release_invoice(row.visma_number)
+                status = (await self.visma.get_invoice(number)).status
+            if status not in ("Hold", "Balanced"):
+                self.ledger.release(key)
+                raise DataError(
+                    f"{key} is already released in Visma ({number}, status {status})",
+                    "nothing to do: it is posted for good",
+                )
+            if row.kind == ZREPORT:
+                result = await self.visma.release_journal(number)
+            else:
+                result = await self.visma.release_invoice(number)
+        self.ledger.release(key)
         self.log.info(
-            f"{key} released in Visma ({row.visma_number})",
+            f"{key} released in Visma ({number})",
             department_id=self.dept.id,
             entity=row.kind,
         )
-        return json.dumps({"result": result.action_result, "number": row.visma_number})
+        return json.dumps({"result": result.action_result, "number": number})

@@ -10,6 +10,7 @@ from core.conflicts import Conflicts
 from core.customer_record import from_duell, from_visma, visma_keys
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.http import about
 from core.matching import CustomerIndex, Keys
 from core.models import Customer, Department
 from core.store import Store
@@ -107,7 +108,8 @@ class InvoiceCustomers:
     async def _visma_customers(self) -> tuple[CustomerIndex, dict[Hashable, dict[str, Any]]]:
         """The company's customers, indexed by matching key (read once per run)."""
         if self._index is None:
-            customers = [c async for c in self.visma.list_customers()]
+            with about(None):  # read once for every invoice of the run, not this one's
+                customers = [c async for c in self.visma.list_customers()]
             self._index = (
                 CustomerIndex(
                     ((c.number, visma_keys(c)) for c in customers),

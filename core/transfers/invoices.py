@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from core.accounting import rate_text
+from core.accounting import MAP_VAT, rate_text
 from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
@@ -22,6 +22,7 @@ from core.transfers.posting import (
     Outcome,
     month_of,
     post_once,
+    requeue_fixed,
     retry_held,
     to_send,
 )
@@ -73,9 +74,7 @@ class InvoiceDocument(Document):
         inv, settings = self.inv, self.dept.settings
         missing = sorted({ln.vat_rate for ln in inv.lines if ln.vat_rate not in self.vat_ids})
         if missing:
-            raise DataError(
-                "; ".join(f"map VAT rate {rate_text(r)} % to a Visma VAT code" for r in missing)
-            )
+            raise DataError("; ".join(MAP_VAT.format(rate_text(r)) for r in missing))
         customer = await self.customers.number(inv.customer)
         vat = (await self.references.get()).vat
         lines = []
@@ -143,11 +142,21 @@ class Invoices:
 
     async def transfer(self, *, retry_failed: bool = False) -> list[Outcome]:
         """Every pending invoice basis as a draft."""
-        if retry_failed:
-            retry_held(self.ledger, self.dept.id, Kind.INVOICE)
-        outcomes = []
         mappings = self.departments.vat_mappings(self.dept.id)
         vat_ids = {rate: m.visma_vat_id for rate, m in mappings.items() if m.visma_vat_id}
+        if retry_failed:
+            retry_held(self.ledger, self.dept.id, Kind.INVOICE)
+        else:
+            requeue_fixed(
+                self.ledger,
+                self.log,
+                self.dept.id,
+                Kind.INVOICE,
+                lambda row: all(
+                    ln.vat_rate in vat_ids for ln in InvoiceBasis.model_validate(row.payload).lines
+                ),
+            )
+        outcomes = []
         rows = to_send(self.ledger, self.dept.id, Kind.INVOICE)
         bases = [InvoiceBasis.model_validate(row.payload) for row in rows]
         self.known.expect(month_of(inv.date) for inv in bases)

@@ -25,6 +25,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from core.accounting import held_for_mapping
 from core.errors import DataError, DuviError
 from core.eventlog import EventLog
 from core.failpoints import Failpoint, failpoint
@@ -257,6 +258,28 @@ def retry_held(
     for row in ledger.rows(department_id, kind=kind, states=(State.FAILED, State.ATTENTION)):
         if row.key not in keep:
             ledger.retry(row.key)
+
+
+def requeue_fixed(
+    ledger: Ledger,
+    log: EventLog,
+    department_id: str,
+    kind: Kind,
+    fixed: Callable[[LedgerRow], bool],
+) -> int:
+    """Documents held for a missing VAT or account mapping go back to pending once `fixed`
+    says their mapping is complete: every run checks them, so the run after the fix sends
+    them without a person's retry (the rest stays held, and is not logged again)."""
+    requeued = 0
+    for row in ledger.rows(department_id, kind=kind, states=(State.ATTENTION,)):
+        if held_for_mapping(row.last_error) and fixed(row) and ledger.retry(row.key):
+            log.info(
+                f"{row.key}: its mapping is complete now; sent again",
+                department_id=department_id,
+                entity=kind,
+            )
+            requeued += 1
+    return requeued
 
 
 def to_send(ledger: Ledger, department_id: str, kind: Kind) -> list[LedgerRow]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.http import about
 from core.visma.client import VismaClient
 from core.visma.models import Account, Vat
 
@@ -25,17 +26,18 @@ class References:
 
     async def get(self) -> VismaReference:
         if self._read is None:
-            dim = await self.visma.get_dimension("SUBACCOUNT")
-            self._read = VismaReference(
-                accounts={
-                    a.account_cd: a for a in await self.visma.list_accounts() if a.account_cd
-                },
-                vat={v.vat_id: v for v in await self.visma.list_vat() if v.vat_id},
-                segments={
-                    (s.segment_id, v.value_id)
-                    for s in dim.segments
-                    for v in s.segment_values
-                    if s.segment_id is not None and v.value_id and v.active is not False
-                },
-            )
+            with about(None):  # read for every document of the run, not the one that asked
+                dim = await self.visma.get_dimension("SUBACCOUNT")
+                self._read = VismaReference(
+                    accounts={
+                        a.account_cd: a for a in await self.visma.list_accounts() if a.account_cd
+                    },
+                    vat={v.vat_id: v for v in await self.visma.list_vat() if v.vat_id},
+                    segments={
+                        (s.segment_id, v.value_id)
+                        for s in dim.segments
+                        for v in s.segment_values
+                        if s.segment_id is not None and v.value_id and v.active is not False
+                    },
+                )
         return self._read

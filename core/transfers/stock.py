@@ -46,6 +46,25 @@ async def issue_keys(visma: VismaClient, since: str) -> dict[str, Found]:
     return keys
 
 
+def issue_write(key: str, day: str, items: dict[str, str]) -> IssueWrite:
+    """A day's stock issue as Visma gets it (released by duvi once posted: hold off)."""
+    return IssueWrite(
+        hold=False,
+        date=format_date(date.fromisoformat(day)),
+        external_reference=key,
+        description=f"{key} Salg fra DUELL {day}",
+        issue_lines=[
+            IssueLineWrite(
+                inventory_number=n,
+                quantity=Decimal(q),
+                warehouse_id="MAIN",
+                tran_type="Issue",
+            )
+            for n, q in items.items()
+        ],
+    )
+
+
 class IssueDocument(Document):
     kind = Kind.STOCK
     made = "stock issue {}"
@@ -57,23 +76,7 @@ class IssueDocument(Document):
         self.visma = visma
 
     async def post(self) -> str:
-        return await self.visma.create_issue(
-            IssueWrite(
-                hold=False,
-                date=format_date(date.fromisoformat(self.day)),
-                external_reference=self.key,
-                description=f"{self.key} Salg fra DUELL {self.day}",
-                issue_lines=[
-                    IssueLineWrite(
-                        inventory_number=n,
-                        quantity=Decimal(q),
-                        warehouse_id="MAIN",
-                        tran_type="Issue",
-                    )
-                    for n, q in self.items.items()
-                ],
-            )
-        )
+        return await self.visma.create_issue(issue_write(self.key, self.day, self.items))
 
     async def finish(self, number: str) -> None:
         """Release it."""

@@ -27,6 +27,7 @@ from core.transfers.posting import (
     Outcome,
     PreflightError,
     post_once,
+    requeue_fixed,
     retry_held,
     to_send,
 )
@@ -401,6 +402,16 @@ class ZReports:
         person, the others go on)."""
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.ZREPORT, keep=self.held_now)
+        else:
+            requeue_fixed(
+                self.ledger,
+                self.log,
+                self.dept.id,
+                Kind.ZREPORT,
+                lambda row: isinstance(
+                    self._journal(ZReport.model_validate(row.payload), row.key), Journal
+                ),
+            )
         # Day by day, each register's in Z order: a register's days caught up after an outage
         # come in any order and are posted in theirs.
         pairs = sorted(

@@ -86,3 +86,15 @@ def format_date(value: date) -> str:
 def financial_period(value: date) -> str:
     """Visma's financialPeriod (YYYYMM)."""
     return f"{value.year:04d}{value.month:02d}"
+
+
+def unwrap(value: Any) -> Any:
+    """A write body back to plain fields ({"value": X} -> X, recursively): how duvi reads the
+    requests its HTTP log kept (the sandbox, the other side of the wire, has its own)."""
+    if isinstance(value, dict):
+        if set(value) == {"value"}:
+            return unwrap(value["value"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value

@@ -1,74 +1,199 @@
-"""Transfers of a department: Z-reports, invoices and stock with their state; journal preview,
-resend a failed one, release (confirmed), and what Visma answered, raw."""
+"""Transfers of a department: every Z-report, invoice and stock issue with its business date,
+Z number and register, amount, state, Visma's number and status, and age. Filtered by state
+(`f`) and by business date (`/`), sorted (`o`); Enter shows the document as sent (or as it
+will be), `w` what Visma was told and answered about it, `s` resends, `b` releases."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from datetime import UTC, date, datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
-from core.readmodels import NoPreview, TransferRow
-from tui.messages import ActionDone, ExchangesLoaded, PreviewLoaded, TransfersLoaded
+from core.readmodels import (
+    TRANSFER_COLUMNS,
+    TRANSFER_SORTS,
+    TRANSFER_STATES,
+    TransferRow,
+    document_text,
+    filter_transfers,
+    sort_transfers,
+    transfer_cells,
+)
+from tui.messages import ActionDone, DocumentLoaded, ExchangesLoaded, TransfersLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
+from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
-from tui.widgets.tables import keep_cursor
+
+# The rows the table is given at once: a DataTable measures every cell it is given (about
+# 0.2 ms a row), so years of documents are shown a window at a time: the next window is added
+# when the cursor reaches the last row, G shows the last one, g the first. 50: more than a
+# screen holds at 200x50.
+WINDOW = 50
+# Fixed widths (the table never measures a column); the reason takes what is left. Numbers
+# are right-aligned.
+WIDTHS = (10, 5, 3, 24, 10, 9, 6, 8, 6)
+RIGHT = frozenset({"Z", "Amount", "Age"})
 
 
-def money(value: Decimal) -> str:
-    """An amount as the preview shows it: 1 234.50, blank for zero."""
-    return f"{value:,.2f}".replace(",", " ") if value else ""
+def parse_dates(text: str) -> tuple[date | None, date | None]:
+    """ "YYYY-MM-DD" (one day), "from..to", "from.." or "..to"; empty: every date."""
+    text = text.strip()
+    if not text:
+        return None, None
+    first, dots, last = text.partition("..")
+    if not dots:
+        day = date.fromisoformat(text)
+        return day, day
+    return (
+        date.fromisoformat(first.strip()) if first.strip() else None,
+        date.fromisoformat(last.strip()) if last.strip() else None,
+    )
 
 
 class TransfersScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("enter", "preview", "Preview", id="preview"),
+        Binding("enter", "open", "Document", id="preview"),
+        Binding("f", "state_filter", "State", id="transfers-state"),
+        Binding("slash", "date_filter", "Dates", id="transfers-dates"),
+        Binding("o", "sort", "Sort", id="transfers-sort"),
         Binding("s", "resend", "Resend", id="resend"),
         Binding("b", "release", "Release", id="release"),
         Binding("w", "raw", "Visma raw", id="visma-raw"),
         Binding("j", "cursor_down", "Down", show=False, id="transfers-down"),
         Binding("k", "cursor_up", "Up", show=False, id="transfers-up"),
+        Binding("g", "top", "Top", show=False, id="transfers-top"),
+        Binding("G", "bottom", "Bottom", show=False, id="transfers-bottom"),
     ]
 
     def __init__(self, department_id: str, *, day: date | None = None) -> None:
-        """`day`: only the documents of that business day (the calendar's Enter)."""
+        """`day`: open on that business day's documents only (the calendar's Enter)."""
         super().__init__()
         self.department_id = department_id
-        self.day = day
-        self.rows: list[TransferRow] = []
+        self.all_rows: list[TransferRow] = []  # the department's, as loaded
+        self.rows: list[TransferRow] = []  # what the table shows, in its order
+        self.state: str | None = None  # the state filter; None: every state
+        self.since: date | None = day
+        self.until: date | None = day
+        self.sort = TRANSFER_SORTS[0]
+        self.chosen: list[TransferRow] = []  # the rows that pass the filters, sorted
+        self.first = 0  # where in `chosen` the table's rows start
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
         with Vertical(id="body"):
-            on_day = f" on {self.day:%d.%m.%Y}" if self.day else ""
-            yield Static(f"Transfers of department {self.department_id}{on_day}", classes="title")
-            table: DataTable[str] = DataTable(id="transfers", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Key", "Kind", "State", "Visma", "Error")
+            yield Static(
+                Text(f"Transfers of department {self.department_id}"),
+                id="transfers-title",
+                classes="title",
+            )
+            yield Static("", id="transfers-filters")
+            yield Field(
+                placeholder="YYYY-MM-DD, or from..to (either end may be left out); "
+                "empty: every date. Enter applies",
+                id="dates-input",
+                classes="hidden",
+            )
+            table: DataTable[str | Text] = DataTable(
+                id="transfers", cursor_type="row", zebra_stripes=True
+            )
             yield table
-            yield Static("", id="preview")
+            yield Static("", id="transfer-detail")
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        table = self.query_one("#transfers", DataTable)
+        rest = max(10, self.app.size.width - sum(w + 2 for w in WIDTHS) - 6)
+        for label, width in zip(TRANSFER_COLUMNS, (*WIDTHS, rest), strict=True):
+            table.add_column(label, width=width, key=label)
+        table.focus()
+        self.show_filters()
         self.load()
 
     @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
     def load(self) -> None:
-        self.post_message(TransfersLoaded(self.api.transfers(self.department_id, day=self.day)))
+        self.post_message(TransfersLoaded(self.api.transfers(self.department_id)))
 
     @on(TransfersLoaded)
-    def show(self, message: TransfersLoaded) -> None:
-        self.rows = message.rows
+    def loaded(self, message: TransfersLoaded) -> None:
+        self.all_rows = message.rows
+        self.refill()
+
+    def refill(self) -> None:
+        """Filter, sort and show the loaded rows; the cursor stays on the document it was on
+        (or, when that one is filtered out, on the same line)."""
         table = self.query_one("#transfers", DataTable)
-        with keep_cursor(table):
-            table.clear()
-            for r in message.rows:
-                table.add_row(r.key, r.kind, r.state, r.visma_number, r.error, key=r.key)
+        current = self.selected()
+        line = table.cursor_row
+        self.chosen = sort_transfers(
+            filter_transfers(
+                self.all_rows,
+                states=frozenset({self.state}) if self.state else None,
+                since=self.since,
+                until=self.until,
+            ),
+            self.sort,
+        )
+        keys = [r.key for r in self.chosen]
+        at = keys.index(current.key) if current is not None and current.key in keys else None
+        self.first = 0 if at is None or at < WINDOW else at - WINDOW // 2
+        self.show_window()
+        if at is not None:
+            table.move_cursor(row=at - self.first, animate=False)
+        elif self.rows:
+            table.move_cursor(row=min(line, len(self.rows) - 1), animate=False)
+        self.show_filters()
+        self.show_detail()
+
+    def show_window(self) -> None:
+        """The window of the chosen rows from `first` on."""
+        table = self.query_one("#transfers", DataTable)
+        table.clear()
+        self.rows = []
+        self.add_rows(self.chosen[self.first : self.first + WINDOW])
+
+    def add_rows(self, rows: list[TransferRow]) -> None:
+        now = datetime.now(UTC)
+        # Text, not str: a str cell is parsed as markup, and a reason may hold brackets.
+        # Padded, not justified: the table draws a cell from its left edge whatever it says.
+        right = [c in RIGHT for c in TRANSFER_COLUMNS]
+        self.query_one("#transfers", DataTable).add_rows(
+            [
+                tuple(
+                    Text(c.rjust(w) if r else c)
+                    for c, w, r in zip(transfer_cells(row, now), (*WIDTHS, 0), right, strict=True)
+                )
+                for row in rows
+            ],
+        )
+        self.rows += rows
+
+    def show_filters(self) -> None:
+        if self.since is None and self.until is None:
+            dates = "all"
+        elif self.since == self.until:
+            dates = str(self.since)
+        else:
+            dates = f"{self.since or '…'}..{self.until or '…'}"
+        total, last = len(self.chosen), self.first + len(self.rows)
+        shown = (
+            f"{total} documents"
+            if self.first == 0 and last == total
+            else f"documents {self.first + 1}-{last} of {total}"
+        )
+        order = {"date": "date, newest first", "amount": "amount, largest first"}
+        self.query_one("#transfers-filters", Static).update(
+            Text(
+                f"State: {self.state or 'all'} (f)   Dates: {dates} (/)   "
+                f"Sort: {order.get(self.sort, 'state, needing a person first')} (o)   {shown}"
+            )
+        )
 
     def selected(self) -> TransferRow | None:
         table = self.query_one("#transfers", DataTable)
@@ -76,48 +201,102 @@ class TransfersScreen(DuviScreen):
             return None
         return self.rows[table.cursor_row]
 
+    @on(DataTable.RowHighlighted, "#transfers")
+    def highlighted(self) -> None:
+        table = self.query_one("#transfers", DataTable)
+        last = self.first + len(self.rows)
+        if table.cursor_row == len(self.rows) - 1 and last < len(self.chosen):
+            self.add_rows(self.chosen[last : last + WINDOW])
+            self.show_filters()
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        """The highlighted document's whole reason (held, attention, refused), untruncated."""
+        row = self.selected()
+        if row is None:
+            text = "No documents match." if self.all_rows else ""
+        elif row.reason:
+            text = f"{row.key} {row.state}: {row.reason}"
+        else:
+            text = f"{row.key} {row.state}. Enter: the document; w: what Visma answered."
+        self.query_one("#transfer-detail", Static).update(Text(text))
+
+    # -- moving and filtering ------------------------------------------------------------------
+
     def action_cursor_down(self) -> None:
         self.query_one("#transfers", DataTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
         self.query_one("#transfers", DataTable).action_cursor_up()
 
+    def action_top(self) -> None:
+        if self.first > 0:
+            self.first = 0
+            self.show_window()
+            self.show_filters()
+        self.query_one("#transfers", DataTable).move_cursor(row=0, animate=False)
+
+    def action_bottom(self) -> None:
+        table = self.query_one("#transfers", DataTable)
+        if self.first + len(self.rows) < len(self.chosen):
+            self.first = max(0, len(self.chosen) - WINDOW)
+            self.show_window()
+            self.show_filters()
+        table.move_cursor(row=max(0, table.row_count - 1), animate=False)
+
+    def action_state_filter(self) -> None:
+        """The next state that has documents (then every state again)."""
+        present = {r.state for r in self.all_rows}
+        cycle = [None, *(s for s in TRANSFER_STATES if s in present or s == self.state)]
+        self.state = cycle[(cycle.index(self.state) + 1) % len(cycle)]
+        self.refill()
+
+    def action_sort(self) -> None:
+        self.sort = TRANSFER_SORTS[(TRANSFER_SORTS.index(self.sort) + 1) % len(TRANSFER_SORTS)]
+        self.refill()
+
+    def action_date_filter(self) -> None:
+        box = self.query_one("#dates-input", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Submitted, "#dates-input")
+    def dates_given(self, event: Input.Submitted) -> None:
+        try:
+            self.since, self.until = parse_dates(event.value)
+        except ValueError:
+            self.notify(f"{event.value!r} is not a date: YYYY-MM-DD or from..to", severity="error")
+            return
+        self.refill()
+        # The box goes and the focus moves once the rows are painted: both lay the screen out
+        # again, and the rows are what the person waits for (the log's search does the same).
+        self.call_after_refresh(self.close_dates)
+
+    def close_dates(self) -> None:
+        self.query_one("#dates-input", Input).add_class("hidden")
+        self.query_one("#transfers", DataTable).focus()
+
+    # -- one document ----------------------------------------------------------------------------
+
     @on(DataTable.RowSelected, "#transfers")
     def row_selected(self) -> None:  # Enter on the table
-        self.action_preview()
+        self.action_open()
 
-    def action_preview(self) -> None:
+    def action_open(self) -> None:
         row = self.selected()
         if row is not None:
-            self.preview(row.key)
+            self.open_document(row.key)
 
     @work(thread=True, exit_on_error=False, group="preview", exclusive=True)
-    def preview(self, key: str) -> None:
-        self.post_message(PreviewLoaded(self.api.journal_preview(key)))
+    def open_document(self, key: str) -> None:
+        self.post_message(DocumentLoaded(self.api.transfer_document(key)))
 
-    @on(PreviewLoaded)
-    def show_preview(self, message: PreviewLoaded) -> None:
-        p = message.preview
-        if isinstance(p, NoPreview):
-            self.query_one("#preview", Static).update(p.text)
-            return
-        amounts = [money(x) for ln in p.lines for x in (ln.debit, ln.credit)]
-        w = max(12, *(len(a) for a in [*amounts, money(p.debit), money(p.credit)]))
-        lines = [
-            p.description,
-            f"{'Account':<8} {'Text':<26} {'Debit':>{w}} {'Credit':>{w}} VAT",
-        ]
-        for ln in p.lines:
-            lines.append(
-                f"{ln.account:<8} {ln.text[:26]:<26} {money(ln.debit):>{w}} "
-                f"{money(ln.credit):>{w}} {ln.vat_id}"
-            )
-        lines.append(f"{'':<8} {'Total':<26} {money(p.debit):>{w}} {money(p.credit):>{w}}")
-        lines += [f"! {f}" for f in p.flags]
-        error = p.last_error or ""
-        error = error if len(error) <= 400 else error[:400] + "… (the whole answer: w)"
-        lines.append(f"Visma: {p.state} {p.visma_number or ''} {error}")
-        self.query_one("#preview", Static).update("\n".join(lines))
+    @on(DocumentLoaded)
+    def show_document(self, message: DocumentLoaded) -> None:
+        from tui.screens.text import TextScreen
+
+        doc = message.document
+        self.app.push_screen(TextScreen(f"{doc.row.key} ({doc.row.kind})", document_text(doc)))
 
     def action_raw(self) -> None:
         row = self.selected()
@@ -134,12 +313,14 @@ class TransfersScreen(DuviScreen):
 
         self.app.push_screen(TextScreen(f"Visma about {message.key}", message.text))
 
+    # -- changing actions ------------------------------------------------------------------------
+
     def action_resend(self) -> None:
         row = self.selected()
         if row is None:
             return
-        if row.state not in ("failed", "attention"):
-            self.notify(f"{row.key} is {row.state}: only failed or held transfers are resent.")
+        if row.state not in ("refused", "held", "attention"):
+            self.notify(f"{row.key} is {row.state}: only refused or held transfers are resent.")
             return
         if self.settings.read_only:
             self.notify("Read-only mode: resending is a changing action.", severity="warning")
@@ -148,6 +329,9 @@ class TransfersScreen(DuviScreen):
 
     def action_release(self) -> None:
         row = self.selected()
+        if row is not None and row.state == "released":
+            self.notify(f"{row.key} is already released in Visma ({row.visma_number}).")
+            return
         if row is None or row.state != "confirmed":
             self.notify("Only a confirmed transfer can be released.")
             return
@@ -170,7 +354,10 @@ class TransfersScreen(DuviScreen):
 
     @work(thread=True, exit_on_error=False, group="transfer-action")
     def release(self, key: str) -> None:
-        self.post_message(ActionDone(self.api.release(key)))
+        try:
+            self.post_message(ActionDone(self.api.release(key)))
+        finally:  # refused or not, the ledger may have learnt that it is released
+            self.app.call_from_thread(self.load)
 
     @on(ActionDone)
     def done(self, message: ActionDone) -> None:

@@ -1,0 +1,499 @@
+"""Transfers as a person asks about them ("did Tuesday's Z-report arrive?"): each ledger row
+with its business date, Z number and register, amount, state, Visma's number and status and
+age; one document as it was sent to Visma (or as it will be), with Visma's answers. Read only:
+the console (core/api.py) and `duvi transfers` call the same functions."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from core.accounting import CENT, JournalRefused, build_journal, held_for_mapping, rate_text
+from core.departments import Departments
+from core.errors import DataError
+from core.httplog import split_response
+from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
+from core.models import InvoiceBasis, ZReport
+from core.readmodels import UNREADABLE, DocumentLine, TransferDocument, TransferRow, VismaAnswer
+from core.store import Store
+from core.transfers.stock import issue_write
+from core.transfers.zreports import journal_write
+from core.visma import wire
+
+_SHOWN = {
+    State.PENDING: "pending",
+    State.SENT: "sent",
+    State.CONFIRMED: "confirmed",
+    State.RELEASED: "released",
+    State.FAILED: "refused",
+}
+# Where each kind is created in Visma (the logged path ends so): its request is "as sent".
+_CREATED_AT = {
+    "zreport": "/v2/journaltransaction",
+    "invoice": "/v2/customerinvoice",
+    "stock": "/v1/inventoryissue",
+}
+_HELD_VAT = re.compile(r"map VAT rate (\S+) %")
+_HELD_ACCOUNT = re.compile(r"no account is mapped for (\S+)")
+NEXT_RUN = "fixed? the next run sends it"
+
+
+def shown_state(state: str, last_error: str | None) -> str:
+    """The ledger's state in a person's words: a document held for a missing mapping is
+    "held" (each run checks it again), one held for anything else needs "attention", and one
+    Visma refused is "refused"."""
+    if state == State.ATTENTION:
+        return "held" if held_for_mapping(last_error) else "attention"
+    return _SHOWN.get(State(state), str(state))
+
+
+def visma_status(kind: str, state: str) -> str:
+    """Visma's word for a document as duvi's own actions left it (inferred: the list does not
+    ask Visma row by row; a release reads Visma's record first). Journals and invoices are
+    sent on hold; a release makes a batch Posted and an invoice Open (core/sandbox, after
+    Visma's docs); a stock issue counts, and is confirmed, only once Released. "?" for one in
+    doubt: looked up in Visma before anything is sent again."""
+    if state == State.CONFIRMED:
+        return "Released" if kind == "stock" else "Hold"
+    if state == State.RELEASED:
+        return "Posted" if kind == "zreport" else "Open"
+    return "?" if state == State.SENT else ""
+
+
+def reason_of(state: str, last_error: str | None) -> str:
+    """Why a document waits and what to do, in full; for a held one, what it lacks first."""
+    if not last_error or state not in (State.ATTENTION, State.FAILED, State.SENT):
+        return ""
+    if state == State.ATTENTION and held_for_mapping(last_error):
+        lacks = [f"VAT {r} % has no Visma VAT id" for r in _HELD_VAT.findall(last_error)]
+        lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
+        return f"{'; '.join(lacks)}: {NEXT_RUN}\n{last_error}"
+    return last_error
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _facts(
+    kind: str, payload: dict[str, Any]
+) -> tuple[date | None, int | None, str, Decimal | None]:
+    """Business date, Z number, register and amount (incl. VAT, to the øre) of a document's
+    payload; what cannot be read stays unknown (None), never a guess."""
+    try:
+        if kind == "zreport":
+            amount = sum((_money(s.get("gross")) for s in payload.get("sales") or []), Decimal(0))
+            amount += _money(payload.get("gift_cards_sold"))
+            day = payload.get("business_date")
+            z = payload.get("z_number")
+            return (
+                date.fromisoformat(day) if day else None,
+                int(z) if z is not None else None,
+                str(payload.get("register_id") or "1"),
+                amount.quantize(CENT),
+            )
+        day = payload.get("date")
+        when = date.fromisoformat(day) if day else None
+        if kind == "invoice":
+            return when, None, "", _invoice_total(payload.get("lines") or [])
+        return when, None, "", None
+    except (ValueError, TypeError, AttributeError, InvalidOperation):
+        return None, None, "", None
+
+
+def _invoice_total(lines: list[dict[str, Any]]) -> Decimal:
+    """An invoice basis's total incl. VAT: each line's net and VAT rounded to the øre
+    (inferred: Visma computes the VAT per document from the VAT code, so its total may differ
+    by an øre on an invoice of many lines)."""
+    total = Decimal(0)
+    for ln in lines:
+        net = _line_net(ln)
+        total += net + (net * _money(ln.get("vat_rate")) / 100).quantize(CENT, ROUND_HALF_UP)
+    return total
+
+
+def _line_net(ln: dict[str, Any]) -> Decimal:
+    gross = _money(ln.get("quantity")) * _money(ln.get("unit_price_ex_vat"))
+    discount = _money(ln.get("discount_percent"))
+    return (gross * (100 - discount) / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+def _when(ts: str | None) -> datetime | None:
+    return datetime.fromisoformat(ts) if ts else None
+
+
+def _row(
+    key: str,
+    department_id: str,
+    kind: str,
+    state: str,
+    visma_number: str | None,
+    last_error: str | None,
+    created_at: str | None,
+    updated_at: str | None,
+    payload: dict[str, Any],
+) -> TransferRow:
+    day, z, register, amount = _facts(kind, payload)
+    return TransferRow(
+        key,
+        kind,
+        shown_state(state, last_error),
+        visma_number or "",
+        last_error.splitlines()[0] if last_error else "",
+        business_date=day,
+        z_number=z,
+        register=register,
+        amount=amount,
+        visma_status=visma_status(kind, state),
+        created_at=_when(created_at),
+        changed_at=_when(updated_at),
+        reason=reason_of(state, last_error),
+        department_id=department_id,
+    )
+
+
+def transfer_row(row: LedgerRow) -> TransferRow:
+    return _row(
+        row.key,
+        row.department_id,
+        row.kind,
+        row.state,
+        row.visma_number,
+        row.last_error,
+        row.created_at,
+        row.updated_at,
+        row.payload,
+    )
+
+
+# Only what the list shows is read out of each payload (SQLite's JSON functions): a Z-report's
+# payload carries every item sold, which the list never needs.
+_LIST = (
+    "SELECT key, department_id, kind, state, visma_number, last_error, created_at, updated_at, "
+    "json_extract(p, '$.business_date') AS business_date, "
+    "json_extract(p, '$.date') AS date, "
+    "json_extract(p, '$.z_number') AS z_number, "
+    "json_extract(p, '$.register_id') AS register_id, "
+    "json_extract(p, '$.gift_cards_sold') AS gift_cards_sold, "
+    "json_extract(p, '$.sales') AS sales, "
+    "CASE WHEN kind = 'invoice' THEN json_extract(p, '$.lines') END AS lines "
+    # A payload that is not JSON (never written so) is listed without its facts, not hidden.
+    "FROM (SELECT *, CASE WHEN json_valid(payload) THEN payload ELSE '{}' END AS p "
+    "FROM ledger) WHERE 1"
+)
+
+
+def transfer_rows(store: Store, department_id: str | None = None) -> list[TransferRow]:
+    """Every document of a department (or of all), as the list shows it, oldest first."""
+    sql, params = _LIST, list[str]()
+    if department_id is not None:
+        sql += " AND department_id = ?"
+        params.append(department_id)
+    # Rows the ledger cannot read (an unknown state, a payload that is not an object…) are
+    # listed as such with what is wrong, so a person sees them; the engine never sends them.
+    bad = {b.key: b.problem for b in Ledger(store).unreadable(department_id)}
+    out = []
+    for r in store.query(sql + " ORDER BY created_at, key", params):
+        if r["key"] in bad:
+            out.append(
+                TransferRow(
+                    r["key"],
+                    r["kind"],
+                    UNREADABLE,
+                    r["visma_number"] or "",
+                    bad[r["key"]],
+                    reason=f"{bad[r['key']]}: {UNREADABLE_REMEDY.format(key=r['key'])}",
+                    department_id=r["department_id"],
+                    created_at=_when(r["created_at"]),
+                    changed_at=_when(r["updated_at"]),
+                )
+            )
+            continue
+        payload = {
+            k: r[k]
+            for k in ("business_date", "date", "z_number", "register_id", "gift_cards_sold")
+            if r[k] is not None
+        }
+        for k in ("sales", "lines"):
+            if r[k]:
+                payload[k] = json.loads(r[k])
+        out.append(
+            _row(
+                r["key"],
+                r["department_id"],
+                r["kind"],
+                r["state"],
+                r["visma_number"],
+                r["last_error"],
+                r["created_at"],
+                r["updated_at"],
+                payload,
+            )
+        )
+    return out
+
+
+# -- one document ----------------------------------------------------------------------------
+
+
+def exchanges(store: Store, key: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The logged calls made for one document (its HTTP-log subject), oldest first."""
+    calls = store.query(
+        "SELECT * FROM http_calls WHERE subject = ? ORDER BY id DESC LIMIT ?", [key, limit]
+    )
+    return calls[::-1]
+
+
+def transfer_document(store: Store, departments: Departments, key: str) -> TransferDocument:
+    """The document as it was sent (the request the HTTP log kept), or as it will be sent
+    (built now from the DUELL document and today's mapping), with Visma's answers."""
+    row = Ledger(store).get(key)
+    if row is None:
+        raise DataError(f"there is no transfer {key!r}", "list them with `duvi transfers`")
+    calls = exchanges(store, key)
+    answers = tuple(_answer(c) for c in calls)
+    created = [
+        c
+        for c in calls
+        if c["method"] == "POST" and c["path"].endswith(_CREATED_AT.get(row.kind, "?"))
+    ]
+    went = row.state in (State.SENT, State.CONFIRMED, State.RELEASED, State.FAILED)
+    if went and created and created[-1]["request"]:
+        try:
+            sent = _unwrap(created[-1]["request"])
+        except ValueError:  # clipped by the log's body limit: built again below
+            sent = None
+        if sent is not None:
+            header, lines = _read_write(row.kind, sent)
+            return _document(row, f"as sent {created[-1]['ts']}", header, lines, (), None, answers)
+    source = (
+        "as it will be sent"
+        if not went
+        else "rebuilt from the DUELL document with today's mapping (the request sent is no "
+        "longer in the HTTP log)"
+    )
+    problem = reason_of(row.state, row.last_error) or None
+    if row.kind == "zreport":
+        return _zreport(row, departments, source, problem, answers)
+    if row.kind == "invoice":
+        header, lines = _invoice(row, departments)
+        return _document(row, source, header, lines, (), problem, answers)
+
+    try:
+        write = issue_write(row.key, row.payload["date"], row.payload["items"])
+    except (KeyError, ValueError, TypeError) as exc:
+        return _document(row, source, (), (), (), f"the stock issue cannot be read: {exc}", answers)
+    header, lines = _read_write(row.kind, wire.unwrap(wire.body(write)))
+    return _document(row, source, header, lines, (), problem, answers)
+
+
+def _document(
+    row: LedgerRow,
+    source: str,
+    header: list[tuple[str, str]] | tuple[()],
+    lines: list[DocumentLine] | tuple[()],
+    flags: list[str] | tuple[()],
+    problem: str | None,
+    answers: tuple[VismaAnswer, ...],
+) -> TransferDocument:
+    journal = row.kind == "zreport" and bool(lines)
+    return TransferDocument(
+        row=transfer_row(row),
+        source=source,
+        header=tuple(header),
+        lines=tuple(lines),
+        debit=sum((ln.debit or Decimal(0) for ln in lines), Decimal(0)) if journal else None,
+        credit=sum((ln.credit or Decimal(0) for ln in lines), Decimal(0)) if journal else None,
+        flags=tuple(flags),
+        problem=problem,
+        answers=answers,
+    )
+
+
+def _answer(call: dict[str, Any]) -> VismaAnswer:
+    location, body = split_response(call.get("response"))
+    return VismaAnswer(
+        call["ts"],
+        call["method"],
+        call["path"],
+        str(call["status"] or call["error"] or "no answer"),
+        location,
+        body,
+    )
+
+
+def _unwrap(request: str) -> dict[str, Any]:
+
+    body = json.loads(request, parse_float=Decimal)
+    if not isinstance(body, dict):
+        raise ValueError("not a write body")
+    plain = wire.unwrap(body)
+    assert isinstance(plain, dict)
+    return plain
+
+
+def _amount(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _read_write(
+    kind: str, body: dict[str, Any]
+) -> tuple[list[tuple[str, str]], list[DocumentLine]]:
+    """A Visma write body (plain fields, camelCase) as a header and lines."""
+    labels: dict[str, list[tuple[str, str]]] = {
+        "zreport": [
+            ("transactionDate", "Date"),
+            ("financialPeriod", "Period"),
+            ("description", "Description"),
+            ("branch", "Branch"),
+            ("hold", "On hold"),
+        ],
+        "invoice": [
+            ("customerNumber", "Customer"),
+            ("documentDate", "Date"),
+            ("externalReference", "External reference"),
+            ("invoiceText", "Text"),
+            ("branchNumber", "Branch"),
+            ("hold", "On hold"),
+        ],
+        "stock": [
+            ("date", "Date"),
+            ("externalReference", "External reference"),
+            ("description", "Description"),
+            ("hold", "On hold"),
+        ],
+    }
+    header = [(label, _text(body[k])) for k, label in labels[kind] if body.get(k) is not None]
+    lines: list[DocumentLine] = []
+    if kind == "zreport":
+        for ln in body.get("journalTransactionLines") or []:
+            lines.append(
+                DocumentLine(
+                    text=_text(ln.get("transactionDescription")),
+                    account=_text(ln.get("accountNumber")),
+                    subaccount=_segments(ln.get("subaccount")),
+                    debit=_amount(ln.get("debitAmountInCurrency")),
+                    credit=_amount(ln.get("creditAmountInCurrency")),
+                    vat=_text(ln.get("vatId") or ln.get("vatCodeId")),
+                )
+            )
+    elif kind == "invoice":
+        for ln in body.get("invoiceLines") or []:
+            lines.append(
+                DocumentLine(
+                    text=_text(ln.get("description")),
+                    account=_text(ln.get("accountNumber")),
+                    subaccount=_segments(ln.get("subaccount")),
+                    item=_text(ln.get("inventoryNumber")),
+                    quantity=_amount(ln.get("quantity")),
+                    unit_price=_amount(ln.get("unitPriceInCurrency")),
+                    discount_percent=_amount(ln.get("discountPercent")),
+                    vat=_text(ln.get("vatCodeId")),
+                )
+            )
+    else:
+        for ln in body.get("issueLines") or []:
+            lines.append(
+                DocumentLine(
+                    text=_text(ln.get("tranType")),
+                    item=_text(ln.get("inventoryNumber")),
+                    quantity=_amount(ln.get("quantity")),
+                    warehouse=_text(ln.get("warehouseId")),
+                )
+            )
+    return header, lines
+
+
+def _segments(value: Any) -> str:
+    """Subaccount segments as Visma shows them: "1:200" per segment, joined."""
+    if not isinstance(value, list):
+        return ""
+    return " ".join(f"{s.get('segmentId')}:{s.get('segmentValue')}" for s in value)
+
+
+def _zreport(
+    row: LedgerRow,
+    departments: Departments,
+    source: str,
+    problem: str | None,
+    answers: tuple[VismaAnswer, ...],
+) -> TransferDocument:
+
+    dept = departments.get(row.department_id)
+    try:
+        z = ZReport.model_validate(row.payload)
+    except ValueError as exc:
+        return _document(row, source, (), (), (), f"the Z-report cannot be read: {exc}", answers)
+    facts = [
+        ("Business date", z.business_date.isoformat()),
+        ("Z number", str(z.z_number)),
+        ("Register", z.register_id),
+        ("Taken", f"{z.closed_at:%Y-%m-%d %H:%M}"),
+    ]
+    if dept is None:
+        return _document(
+            row,
+            source,
+            facts,
+            (),
+            (),
+            f"department {row.department_id} is no longer known",
+            answers,
+        )
+    vat_ids = {
+        r: m.visma_vat_id for r, m in departments.vat_mappings(dept.id).items() if m.visma_vat_id
+    }
+    try:
+        j = build_journal(z, departments.account_map(dept.id), vat_ids, dept.settings)
+    except JournalRefused as exc:
+        # What DUELL settled, so the person sees the document the mapping holds back.
+        sales = [(f"Sales {rate_text(s.rate)} %", f"{s.gross:.2f}") for s in z.sales if s.gross]
+        paid = [(f"Paid {p.type}", f"{p.amount:.2f}") for p in z.payments if p.amount]
+        return _document(row, source, facts + sales + paid, (), (), problem or str(exc), answers)
+    header, lines = _read_write("zreport", wire.unwrap(wire.body(journal_write(j))))
+    return _document(row, source, facts[:3] + header, lines, j.flags, problem, answers)
+
+
+def _invoice(
+    row: LedgerRow, departments: Departments
+) -> tuple[list[tuple[str, str]], list[DocumentLine]]:
+    """An invoice basis as duvi will send it: the customer is matched (or created) in Visma
+    only when it is sent, and each line's VAT code comes from the rate's mapped VAT id."""
+
+    try:
+        inv = InvoiceBasis.model_validate(row.payload)
+    except ValueError as exc:
+        return [("Problem", f"the invoice basis cannot be read: {exc}")], []
+    vat_ids = {
+        r: m.visma_vat_id
+        for r, m in departments.vat_mappings(row.department_id).items()
+        if m.visma_vat_id
+    }
+    c = inv.customer
+    header = [
+        ("Customer", f"{c.name} (DUELL {c.customer_id}; matched in Visma when sent)"),
+        ("Org. number", c.org_no or ""),
+        ("Date", inv.date.isoformat()),
+        ("External reference", row.key),
+        ("Text", (inv.reference or f"Fakturagrunnlag {inv.invoice_id}")[:255]),
+        ("On hold", "True"),
+    ]
+    lines = [
+        DocumentLine(
+            text=ln.description[:255],
+            item=ln.product_number,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price_ex_vat,
+            discount_percent=ln.discount_percent or None,
+            vat=vat_ids.get(ln.vat_rate) or f"{rate_text(ln.vat_rate)} % unmapped",
+        )
+        for ln in inv.lines
+    ]
+    return [(k, v) for k, v in header if v], lines
