@@ -320,13 +320,16 @@ async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
         await pilot.press("enter")
         await settle(pilot)
         documents = app.screen
-        assert isinstance(documents, TransfersScreen) and documents.day == date(2026, 11, 12)
-        assert [r.key for r in documents.rows] == [
+        assert isinstance(documents, TransfersScreen)
+        assert documents.since == documents.until == date(2026, 11, 12)
+        assert sorted(r.key for r in documents.rows) == [
             "DUELL-Z-1-101-110",
             "DUELL-Z-1-102-5",
             "DUELL-Z-1-102-6",
         ]
-        assert "on 12.11.2026" in str(documents.query_one(".title", Static).render())
+        assert "Dates: 2026-11-12" in str(
+            documents.query_one("#transfers-filters", Static).render()
+        )
         await pilot.press("escape")
         assert app.screen is screen
 
