@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -71,3 +73,21 @@ def test_a_department_set_up_and_synced_from_the_command_line_only() -> None:
         rows = json.loads(r.stdout)
         zreports = [t for t in rows if t["kind"] == "zreport"]
         assert zreports and {t["state"] for t in zreports} == {"confirmed"}
+        # "Did Tuesday's Z-report arrive, and for how much?": dates and amounts are there.
+        for t in zreports:
+            date.fromisoformat(t["business_date"])
+            assert Decimal(t["amount"]) > 0 and t["z_number"] is not None, t
+        month = max(t["business_date"] for t in zreports)[:7]
+        r = duvi(env, "calendar", "-d", "3", "--month", month, "--json")
+        assert r.returncode == 0, r.stderr
+        days = {d["date"]: d["state"] for d in json.loads(r.stdout)["days"]}
+        for t in zreports:
+            if t["business_date"].startswith(month):
+                assert days[t["business_date"]] == "posted", (t, days[t["business_date"]])
+        r = duvi(env, "calendar", "-d", "3", "--month", month)
+        assert r.returncode == 0 and "posted" in r.stdout, r.stderr
+        key = zreports[0]["key"]
+        r = duvi(env, "transfers", "show", key, "--json")
+        assert r.returncode == 0, r.stderr
+        shown = json.loads(r.stdout)
+        assert shown["key"] == key and shown["lines"] and shown["debit"] == shown["credit"]
