@@ -45,6 +45,7 @@ async def test_reopened_setup_shows_what_is_saved_and_keeps_the_secret() -> None
         creds = sandbox_credentials(0)[0]
         assert screen.query_one("#client-id", Input).value == creds.visma_client_id
         assert screen.query_one("#tenant", Input).value == creds.visma_tenant_id
+        assert screen.query_one("#company", Select).value == creds.visma_tenant_id  # shown
         secret = screen.query_one("#client-secret", Input)
         assert secret.value == "" and "saved" in secret.placeholder  # never its value
         assert screen.query_one("#several-depts", Checkbox).value

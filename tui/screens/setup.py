@@ -103,6 +103,10 @@ class SetupScreen(DuviScreen):
         self.secret_saved = s.secret_saved
         self.query_one("#client-id", Input).value = s.client_id
         self.query_one("#tenant", Input).value = s.tenant
+        if s.company and s.tenant:  # the saved company, until ⟳ Companies lists them all
+            company = self.query_one("#company", Select)
+            company.set_options([(f"{s.company} (saved)", s.tenant)])
+            company.value = s.tenant
         if s.secret_saved:
             self.query_one(
                 "#client-secret", Input
@@ -130,6 +134,10 @@ class SetupScreen(DuviScreen):
                 f"Saved: {s.company} ({s.tenant}). ⟳ Check (F5) signs in with the saved secret."
             )
         self.saved_state = form_state(self)  # the form as saved: nothing unsaved yet
+        if isinstance(self.focused, Input):
+            # Focus came before the values: select what is in the focused field now, as focus
+            # does, so typing replaces it whichever came first.
+            self.focused.select_all()
 
     @on(Button.Pressed, "#sandbox-credentials")
     def pressed_sandbox_credentials(self) -> None:
@@ -218,9 +226,10 @@ class SetupScreen(DuviScreen):
 
     @on(Select.Changed, "#company")
     def company_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.NULL:
-            return
-        self.query_one("#tenant", Input).value = str(event.value)
+        tenant = self.query_one("#tenant", Input)
+        if event.value is Select.NULL or tenant.value == str(event.value):
+            return  # nothing new (the saved company shown on opening is not signed in again)
+        tenant.value = str(event.value)
         self.action_check()
 
     @on(Button.Pressed, "#save")
