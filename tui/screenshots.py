@@ -48,10 +48,13 @@ async def take(out: Path) -> list[Path]:
         ):
             await pilot.press(key)
             await settle()
-            if name == "transfers":
+            shot(name)
+            if name == "transfers":  # and the document under the cursor, over the list
                 await pilot.press("enter")
                 await settle()
-            shot(name)
+                shot("document")
+                await pilot.press("escape")
+                await settle()
             await pilot.press("escape")
             await settle()
         await pilot.press("3", "e")
