@@ -67,3 +67,36 @@ def test_every_screen_takes_textual_screen_css() -> None:
     for cls in screens:
         assert "Screen" in cls._css_type_names, cls
     assert "App" in DuviApp._css_type_names
+
+
+@pytest.mark.slow
+def test_each_screenshot_shows_the_screen_it_is_named_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`duvi screenshots` names each file after a screen; a key that opened something else
+    (the transfers' Enter once shifted every later file by one) is caught by its title."""
+    import asyncio
+    import html
+    import re
+
+    from tui.screenshots import take
+
+    titles = {
+        "main": "Oslo sentrum",
+        "transfers": "Transfers of department 1",
+        "document": "(zreport)",
+        "calendar": "Calendar of department 1",
+        "conflicts": "Conflicts of department 1",
+        "vat": "VAT mapping of department 1",
+        "accounts": "Account map of department 1",
+        "settings": "Settings of department 1",
+        "log": "Events: department 1",
+        "doctor": "Doctor: department 1",
+        "setup": "Setup of department 3",
+    }
+    monkeypatch.setenv("DUVI_HOME", str(tmp_path / "home"))  # take() sets its own; restored
+    written = asyncio.run(take(tmp_path / "shots"))
+    assert sorted(p.stem for p in written) == sorted(titles)
+    for path in written:
+        text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text())).replace("\xa0", " ")
+        assert titles[path.stem] in text, path.stem
