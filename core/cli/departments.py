@@ -170,7 +170,8 @@ def departments_setup(
     )
     with Runtime.open(settings(ctx)) as rt:
         boot.ensure_installation(rt)
-        if secret is None and Departments(rt.store, rt.secrets).credentials(dept) is None:
+        depts = Departments(rt.store, rt.secrets)
+        if secret is None and depts.get(dept) and depts.credentials(dept) is None:
             # core.setup's remedy speaks of the console's field; here it comes another way.
             raise ConfigError(
                 f"department {dept} has no saved Visma client secret",
