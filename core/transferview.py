@@ -17,7 +17,14 @@ from core.errors import DataError
 from core.httplog import split_response
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
 from core.models import InvoiceBasis, ZReport
-from core.readmodels import UNREADABLE, DocumentLine, TransferDocument, TransferRow, VismaAnswer
+from core.readmodels import (
+    UNREADABLE,
+    DocumentLine,
+    TransferDocument,
+    TransferRow,
+    VismaAnswer,
+    money_text,
+)
 from core.store import Store
 from core.transfers.stock import issue_write
 from core.transfers.zreports import journal_write
@@ -454,8 +461,8 @@ def _zreport(
         j = build_journal(z, departments.account_map(dept.id), vat_ids, dept.settings)
     except JournalRefused as exc:
         # What DUELL settled, so the person sees the document the mapping holds back.
-        sales = [(f"Sales {rate_text(s.rate)} %", f"{s.gross:.2f}") for s in z.sales if s.gross]
-        paid = [(f"Paid {p.type}", f"{p.amount:.2f}") for p in z.payments if p.amount]
+        sales = [(f"Sales {rate_text(s.rate)} %", money_text(s.gross)) for s in z.sales if s.gross]
+        paid = [(f"Paid {p.type}", money_text(p.amount)) for p in z.payments if p.amount]
         return _document(row, source, facts + sales + paid, (), (), problem or str(exc), answers)
     header, lines = _read_write("zreport", wire.unwrap(wire.body(journal_write(j))))
     return _document(row, source, facts[:3] + header, lines, j.flags, problem, answers)

@@ -180,7 +180,7 @@ def test_import_that_leaves_documents_for_a_person_exits_1(tmp_path: Path) -> No
     assert registered.returncode == 0, registered.stderr  # pending is not trouble
     r = duvi("import", "saft", str(saft), "-d", "1")
     assert r.returncode == 1, r.stderr
-    assert "attention" in r.stdout and "map VAT rate 15 %" in r.stdout
+    assert " held " in r.stdout and "map VAT rate 15 %" in r.stdout  # as `duvi transfers` says
 
 
 def test_sync_that_leaves_documents_for_a_person_exits_1() -> None:
@@ -189,6 +189,14 @@ def test_sync_that_leaves_documents_for_a_person_exits_1() -> None:
     assert r.returncode == 1, r.stderr
     states = {t["state"] for t in json.loads(r.stdout)["transfers"]}
     assert "attention" in states
+
+
+def test_sync_says_held_as_duvi_transfers_does() -> None:
+    sandbox_installation(unmapped_vat=Decimal(15))
+    r = duvi("sync", "-d", "1", "-e", "zreports")
+    assert r.returncode == 1, r.stderr
+    held = [ln for ln in r.stdout.splitlines() if ln.startswith("DUELL-Z-1-")]
+    assert held and all(" held " in ln and " attention " not in ln for ln in held), held
 
 
 def test_a_department_another_run_holds_exits_7_and_names_it() -> None:

@@ -83,6 +83,7 @@ def test_setup_refusals_exit_with_their_code_and_save_nothing(cli: Cli) -> None:
     assert code == 2 and "RATE=VATID" in err
     code, _, err = cli.setup3()  # no secret given and none saved
     assert code == 3 and "no saved Visma client secret" in err
+    assert "DUVI_VISMA_CLIENT_SECRET or on standard input" in err  # how, on the command line
     code, _, err = cli.setup3("--secrets-from-stdin", stdin="wrong\n")
     assert code == 5 and "Visma Connect refused" in err  # checked against Visma
     code, _, err = cli.setup3(

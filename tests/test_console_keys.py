@@ -137,6 +137,23 @@ async def test_palette_help_and_back_work_on_every_screen() -> None:
     assert app.return_code == 0
 
 
+async def test_f1_opens_help_from_a_text_field_without_typing_into_it() -> None:
+    from textual.widgets import Input
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        field = app.focused
+        assert type(app.screen).__name__ == "SetupScreen" and isinstance(field, Input)
+        value = field.value
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert field.value == value
+
+
 async def test_help_lists_the_keys_the_footer_leaves_out() -> None:
     app = DuviApp(load_settings())
     async with app.run_test(size=(80, 24)) as pilot:

@@ -320,6 +320,11 @@ def test_the_command_line_shows_the_same_columns_and_one_document(
     assert cli(["transfers", "show", sent.key]) == 0
     text = capsys.readouterr().out
     assert "Account  Sub" in text and "Total" in text and "Visma's answers:" in text
+    one = next(r for r in rows if r.key in held)  # held: what DUELL settled, as amounts read
+    assert cli(["transfers", "show", one.key]) == 0
+    text = capsys.readouterr().out
+    big = max(ZReport.model_validate(one.payload).sales, key=lambda s: s.gross)
+    assert big.gross >= 1000 and f"{big.gross:,.2f}".replace(",", " ") in text
 
     assert cli(["transfers", "show", "DUELL-Z-1-0"]) == 6
     err = capsys.readouterr().err

@@ -177,3 +177,33 @@ async def test_the_console_opens_the_fixing_screen_and_acknowledges() -> None:
         audit = rt.store.query("SELECT target, after FROM audit WHERE action = 'doctor.ack'")
     assert [a["target"] for a in audit] == ["masterdata.conflicts"]
     assert json.loads(audit[0]["after"])["reason"] == "seen"
+
+
+async def test_the_doctors_cursor_shows_without_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR drops every colour: the highlighted check must differ by its attributes."""
+    from textual.widgets import OptionList
+
+    from tui.app import DuviApp
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = DuviApp(load_settings(animations="none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        box = app.screen.query_one("#checks", OptionList)
+        assert box.has_focus and box.highlighted is not None
+
+        def marked(y: int) -> bool:  # what survives NO_COLOR: reverse or underline
+            return any(
+                s.style is not None and (s.style.reverse or s.style.underline)
+                for s in box.render_line(y)
+                if s.text.strip()
+            )
+
+        lines = [y for y in range(box.size.height) if marked(y)]
+        assert lines, "the cursor is drawn in colour alone"
+        start = box.get_option_at_index(box.highlighted)
+        assert all(
+            box.get_option_at_index(box._lines[box.scroll_offset.y + y][0]) is start for y in lines
+        )

@@ -163,6 +163,12 @@ async def test_the_vat_editor_refuses_a_vat_id_of_another_rate_and_keeps_its_cur
         await pilot.press("enter")
         await pilot.pause()
         assert table.get_row_at(row)[3] == "- *" and table.cursor_row == row
+        await pilot.press("u", "enter")  # undone; then the picker cancelled with Esc
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, VatScreen)
+        assert table.get_row_at(row)[3] == "33" and not app.screen.edits  # Esc is no choice
     with store() as rt:
         assert Departments(rt.store, rt.secrets).vat_mappings("1")[Decimal(12)].visma_vat_id == (
             "33"

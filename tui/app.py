@@ -43,7 +43,8 @@ class DuviApp(ShowsWorkerErrors, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "duvi"
     BINDINGS = [  # noqa: RUF012 - Textual API
-        Binding("question_mark", "help", "Help", id="help"),
+        # f1 too: in a text field (setup, settings) `?` is typed, replacing the selected value
+        Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
         # Both keys in one binding: Textual adds its own ctrl+p only when no binding of the
         # app opens the palette, so a lone `colon` binding took ctrl+p away (D8)

@@ -150,6 +150,8 @@ def departments_setup(
     DUVI_DUELL_CLIENT_TOKEN or, with --secrets-from-stdin, from standard input; never from
     an argument. Left out, the saved ones are kept."""
     from core import boot
+    from core.departments import Departments
+    from core.errors import ConfigError
     from core.readmodels import SetupChoice
     from core.runtime import Runtime
     from core.setup import set_up_department
@@ -168,6 +170,14 @@ def departments_setup(
     )
     with Runtime.open(settings(ctx)) as rt:
         boot.ensure_installation(rt)
+        depts = Departments(rt.store, rt.secrets)
+        if secret is None and depts.get(dept) and depts.credentials(dept) is None:
+            # core.setup's remedy speaks of the console's field; here it comes another way.
+            raise ConfigError(
+                f"department {dept} has no saved Visma client secret",
+                f"give the integration client's secret in {VISMA_SECRET_ENV} or on standard "
+                "input with --secrets-from-stdin",
+            )
         with boot.connections(rt) as conns:
             line = run_async(set_up_department(rt, conns, dept, choice, origin="cli"))
     typer.echo(line)

@@ -20,10 +20,14 @@ def print_outcomes(outcomes: list[Outcome], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2, default=str))
         return
+    from core.transferview import shown_state
+
     for o in outcomes:
         number = f" -> {o.visma_number}" if o.visma_number else ""
         error = f"  ({o.error})" if o.error else ""
-        typer.echo(f"{o.key:<28} {o.state:<10}{number}{error}")
+        # The words `duvi transfers`, doctor's remedy and the console use ("held", "refused"),
+        # not the ledger's; --json keeps the ledger's state.
+        typer.echo(f"{o.key:<28} {shown_state(o.state, o.error):<10}{number}{error}")
 
 
 def sync_cmd(

@@ -14,6 +14,9 @@ NONE = "-"
 
 
 class PickOne(ModalScreen[str | None]):
+    """Dismissed with the chosen key, with NONE for the "none" choice, or with None when
+    cancelled (Esc, q): a cancel changes nothing, so it must not read as "none"."""
+
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
 
     def __init__(
@@ -45,4 +48,4 @@ class PickOne(ModalScreen[str | None]):
 
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(None if event.option.id == NONE else event.option.id)
+        self.dismiss(event.option.id)

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 from core.readmodels import VatEditor, VatRow
 from tui.messages import ActionDone, VatLoaded
 from tui.screens.base import DuviScreen
-from tui.screens.pick import PickOne
+from tui.screens.pick import NONE, PickOne
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 from tui.widgets.tables import keep_cursor
@@ -109,7 +109,10 @@ class VatScreen(DuviScreen):
         row = self.data.rows[event.cursor_row]
         rate = f"{format(row.rate.normalize(), 'f')} %"
 
-        def picked(vat_id: str | None) -> None:
+        def picked(choice: str | None) -> None:
+            if choice is None:  # cancelled: the row stays as it was
+                return
+            vat_id = None if choice == NONE else choice
             refused = self.data.refusal(row.rate, vat_id) if vat_id else None
             if refused:  # a rate mapped to an id of another rate books the wrong VAT
                 self.notify(refused, title="Refused", severity="error")
