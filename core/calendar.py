@@ -10,7 +10,8 @@ applies (`CALENDAR_STATES`, core/readmodels.py):
 - missing: a register's Z numbers have a gap that belongs to this day;
 - pending: fetched, not in Visma yet (`pending`, or `sent` and being looked up);
 - posted: every Z-report of the day is in Visma (`confirmed`, or released);
-- closed: no Z-report that day; future: today or later, with none yet.
+- closed: no Z-report that day, though DUELL was asked after it; unfetched: no Z-report and
+  DUELL not asked since (a new directory, a runner that stopped); future: today or later.
 
 Where a missing Z number belongs is inferred: DUELL numbers each register's Z-reports in the
 order they are taken, so a number missing between two reports was taken between their
@@ -27,6 +28,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
+from core.ledger import Ledger
 from core.readmodels import CalendarDay, CalendarZReport, SettlementCalendar
 
 if TYPE_CHECKING:
@@ -140,13 +142,16 @@ def settlement_calendar(
                 )
             )
     missing = _gaps(sequence, {day for seen in sequence.values() for _, day in seen})
+    fetched = Ledger(store).fetched_at(department_id)
+    asked = fetched.astimezone().date() if fetched else None  # the shop's calendar day
 
     days = []
     for n in range((shown_last - shown_first).days + 1):
         day = shown_first + timedelta(days=n)
         zs = tuple(sorted(reports.get(day, ()), key=lambda z: (z.register, z.z_number)))
         gaps = tuple(sorted(missing.get(day, ())))
-        days.append(CalendarDay(day, _state(day, zs, gaps, today), zs, gaps, first <= day <= last))
+        state = _state(day, zs, gaps, today, asked)
+        days.append(CalendarDay(day, state, zs, gaps, first <= day <= last))
     return SettlementCalendar(department_id, found[0]["name"], first, last, today, tuple(days))
 
 
@@ -172,7 +177,11 @@ def _gaps(
 
 
 def _state(
-    day: date, zs: tuple[CalendarZReport, ...], gaps: tuple[tuple[str, int], ...], today: date
+    day: date,
+    zs: tuple[CalendarZReport, ...],
+    gaps: tuple[tuple[str, int], ...],
+    today: date,
+    asked: date | None,
 ) -> str:
     states = {_STATE_OF_ROW.get(z.state, "attention") for z in zs}
     if gaps:
@@ -180,4 +189,7 @@ def _state(
     for state in _URGENCY:
         if state in states:
             return state
-    return "future" if day >= today else "closed"
+    if day >= today:
+        return "future"
+    # "No sales" only once DUELL was asked after the day ended; before that nothing is known.
+    return "closed" if asked is not None and asked > day else "unfetched"

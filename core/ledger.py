@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -107,6 +108,9 @@ _SUSPECT = (
     "CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object' ELSE 1 END))"
 )
 
+
+# sync_cursors entity: when the Z-report listing was last read to its end (UTC, ISO 8601).
+ZREPORTS_FETCHED = "zreport:fetched"
 
 OPEN = (State.PENDING, State.SENT)  # what a worker may still move; the rest waits for a person
 
@@ -261,6 +265,11 @@ class Ledger:
             except UnreadableRow:
                 continue  # one damaged row never stops the others; unreadable() names it
         return out
+
+    def fetched_at(self, department_id: str) -> datetime | None:
+        """When DUELL's Z-reports of the department were last listed to the end (UTC)."""
+        ts = self.cursor(department_id, ZREPORTS_FETCHED)
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")) if ts else None
 
     def cursor(self, department_id: str, entity: str) -> str | None:
         rows = self.store.query(

@@ -54,6 +54,7 @@ __all__ = [
     "VatEditor",
     "VatRow",
     "VismaAnswer",
+    "calendar_legend",
 ]
 
 
@@ -371,10 +372,22 @@ CALENDAR_STATES: Mapping[str, tuple[str, str]] = {
     "missing": ("?", "missing Z"),  # a gap in a register's Z numbers belongs to this day
     "pending": ("~", "pending"),  # fetched, not in Visma yet
     "posted": ("✓", "posted"),  # every Z-report of the day is in Visma
-    "closed": ("-", "no sales"),  # no Z-report: closed, or no sales
+    "unfetched": ("·", "not fetched yet"),  # no Z-report, and DUELL not asked since that day
+    "closed": ("-", "no sales"),  # no Z-report though DUELL was asked after the day: closed
     "future": (" ", "not yet"),  # today or later, nothing settled yet
 }
-CALENDAR_LEGEND = "  ".join(f"{m} {label}" for m, label in CALENDAR_STATES.values() if m != " ")
+_LEGEND_ITEMS = [f"{m} {label}" for m, label in CALENDAR_STATES.values() if m != " "]
+CALENDAR_LEGEND = "  ".join(_LEGEND_ITEMS)
+
+
+def calendar_legend(width: int = 78) -> str:
+    """The legend in lines of at most `width` columns, never a mark apart from its word."""
+    lines = [""]
+    for item in _LEGEND_ITEMS:
+        if lines[-1] and len(lines[-1]) + 2 + len(item) > width:
+            lines.append("")
+        lines[-1] = f"{lines[-1]}  {item}" if lines[-1] else item
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from core.calendar import RANGE_SQL, parse_month, settlement_calendar
 from core.cli import run
 from core.errors import ConfigError
-from core.ledger import Ledger
+from core.ledger import ZREPORTS_FETCHED, Ledger
 from core.models import Payment, VatSale, ZReport
 from core.store import Store
 
@@ -87,6 +87,8 @@ def write_ledger(store: Store, *, department: bool = True) -> None:
         "DUELL-Z-2-7", "2", "zreport", "7", zreport("2026-11-02", "201", 7).model_dump(mode="json")
     )
     ledger.register("DUELL-STOCK-1-2026-11-02", "1", "stock", "2026-11-02", {"date": "2026-11-02"})
+    # DUELL was asked after the month: a day without a Z-report had none ("no sales").
+    ledger.set_cursor("1", ZREPORTS_FETCHED, "2026-12-01T06:00:00.000Z")
 
 
 @pytest.fixture
@@ -373,3 +375,21 @@ async def test_every_state_is_readable_in_16_colours_and_without_colour(
         await pilot.pause()
         svg = Path(app.save_screenshot("calendar.svg", str(tmp_path)))
     assert check_svg(svg, 3.0) == []
+
+
+def test_a_day_duvi_has_not_asked_duell_about_is_not_no_sales(store: Store) -> None:
+    """A support agent's question "did Tuesday's Z-report arrive?" must not be answered "no
+    sales" when DUELL was never asked about Tuesday: on a new directory, or after the last
+    fetch, an empty day is "not fetched yet"."""
+    ledger = Ledger(store)
+    ledger.set_cursor("1", ZREPORTS_FETCHED, "2026-11-20T10:00:00.000Z")  # asked on the 20th
+    got = states(settlement_calendar(store, "1", today=date(2026, 11, 30), month=date(2026, 11, 1)))
+    assert got[8] == "closed"  # a Sunday before the fetch: no sales
+    cal = settlement_calendar(store, "1", today=date(2026, 11, 30), month=date(2026, 11, 1))
+    empty = [d for d in cal.days if d.in_period and not d.zreports and not d.missing]
+    late = [d.state for d in empty if d.day.day >= 20]  # the fetch day and after
+    assert late and set(late) == {"unfetched"}
+    assert {d.state for d in empty if d.day.day < 20} == {"closed"}
+    store.conn.execute("DELETE FROM sync_cursors")  # never asked (a copy of the ledger, say)
+    got = states(settlement_calendar(store, "1", today=date(2026, 11, 30), month=date(2026, 11, 1)))
+    assert got[8] == "unfetched"

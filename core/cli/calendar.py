@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from core.cli.context import settings
-from core.readmodels import CALENDAR_LEGEND, CALENDAR_STATES
+from core.readmodels import CALENDAR_STATES, calendar_legend
 
 if TYPE_CHECKING:
     from core.readmodels import CalendarDay, SettlementCalendar
@@ -104,7 +104,7 @@ def grid(cal: SettlementCalendar) -> list[str]:
         ]
         lines.append("".join(cells).rstrip())
     lines.append("")
-    lines.append(CALENDAR_LEGEND)
+    lines += calendar_legend(80).splitlines()
     for d in cal.days:
         said = problems(d) if d.in_period else ""
         if said:

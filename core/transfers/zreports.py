@@ -17,8 +17,9 @@ from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
-from core.ledger import Ledger, LedgerRow, State
+from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import Department, ZReport
+from core.store import utcnow
 from core.transfers.posting import (
     Document,
     Found,
@@ -372,6 +373,9 @@ class ZReports:
                     )
         if whole:
             self.ledger.set_cursor(self.dept.id, WHOLE_LISTING, today)
+        # A listing read to its end: a day before this with no Z-report had none (the
+        # calendar's "no sales"), not one duvi has yet to fetch.
+        self.ledger.set_cursor(self.dept.id, ZREPORTS_FETCHED, utcnow())
         return new
 
     async def preflight(self, journals: list[Journal]) -> None:

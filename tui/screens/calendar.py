@@ -19,7 +19,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from core.readmodels import CALENDAR_LEGEND, CALENDAR_STATES, CalendarDay, SettlementCalendar
+from core.readmodels import CALENDAR_STATES, CalendarDay, SettlementCalendar, calendar_legend
 from tui.messages import CalendarLoaded
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
@@ -135,7 +135,7 @@ class CalendarScreen(DuviScreen):
                 classes="title",
             )
             yield CalendarGrid(id="calendar")
-            yield Static(CALENDAR_LEGEND, id="calendar-legend")
+            yield Static(calendar_legend(), id="calendar-legend")
             yield Static("", id="calendar-day")
         yield KeysFooter()
 
