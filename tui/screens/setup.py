@@ -47,6 +47,7 @@ class SetupScreen(DuviScreen):
         self.department_id = department_id
         self.result: SetupProbe | None = None
         self.secret_saved = False  # an empty secret field keeps the saved secret
+        self.shown_saved: str | None = None  # the saved company's tenant, shown on opening
         self.saved_state: dict[str, object] = {}  # the form as opened or saved
 
     def compose(self) -> ComposeResult:
@@ -101,11 +102,14 @@ class SetupScreen(DuviScreen):
         """The form shows what is saved; the secrets only as saved."""
         s = message.saved
         self.secret_saved = s.secret_saved
+        if form_state(self) != self.saved_state:
+            return  # a person typed before the saved values came: theirs stay
         self.query_one("#client-id", Input).value = s.client_id
         self.query_one("#tenant", Input).value = s.tenant
         if s.company and s.tenant:  # the saved company, until ⟳ Companies lists them all
             company = self.query_one("#company", Select)
             company.set_options([(f"{s.company} (saved)", s.tenant)])
+            self.shown_saved = s.tenant  # its Changed is the form filling, not a choice
             company.value = s.tenant
         if s.secret_saved:
             self.query_one(
@@ -226,10 +230,10 @@ class SetupScreen(DuviScreen):
 
     @on(Select.Changed, "#company")
     def company_chosen(self, event: Select.Changed) -> None:
-        tenant = self.query_one("#tenant", Input)
-        if event.value is Select.NULL or tenant.value == str(event.value):
-            return  # nothing new (the saved company shown on opening is not signed in again)
-        tenant.value = str(event.value)
+        shown, self.shown_saved = self.shown_saved, None
+        if event.value is Select.NULL or event.value == shown:
+            return  # the saved company shown on opening is not signed in again
+        self.query_one("#tenant", Input).value = str(event.value)
         self.action_check()
 
     @on(Button.Pressed, "#save")
