@@ -109,8 +109,9 @@ _SUSPECT = (
 )
 
 
-# sync_cursors entity: when the Z-report listing was last read to its end (UTC, ISO 8601).
-ZREPORTS_FETCHED = "zreport:fetched"
+# sync_cursors entity: when the Z-report listing was last read to its end (UTC, ISO 8601);
+# outside the "zreport:<register>" names, which zreports.cursors reads as registers.
+ZREPORTS_FETCHED = "zreport-fetched"  # not "zreport:…", the registers' cursors
 
 OPEN = (State.PENDING, State.SENT)  # what a worker may still move; the rest waits for a person
 
