@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from decimal import Decimal
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
 from core.ledger import Ledger
+from core.models import stored_total
 from core.readmodels import CalendarDay, CalendarZReport, SettlementCalendar
 
 if TYPE_CHECKING:
@@ -97,19 +97,6 @@ def parse_month(text: str) -> date:
     return date(int(year), int(mon), 1)
 
 
-def business_day(kind: str, payload: dict[str, Any]) -> str | None:
-    """The business date a ledger document belongs to (ISO), as its payload records it."""
-    value = payload.get("business_date" if kind == "zreport" else "date")
-    return str(value) if value else None
-
-
-def _amount(sales: list[dict[str, Any]] | None, gift: str | None) -> Decimal:
-    total = Decimal(str(gift or 0))
-    for sale in sales or ():
-        total += Decimal(str(sale.get("gross", 0)))
-    return total
-
-
 def settlement_calendar(
     store: Store, department_id: str, *, today: date, month: date | None = None
 ) -> SettlementCalendar:
@@ -137,7 +124,7 @@ def settlement_calendar(
                     int(z),
                     r["state"],
                     r["visma_number"] or "",
-                    _amount(sales, gift),
+                    stored_total(sales, gift),
                     (r["last_error"] or "").partition("\n")[0],
                 )
             )

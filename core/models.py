@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +110,16 @@ class ArticleGroup(Model):
 class ItemSold(Model):
     product_number: str
     quantity: Decimal  # net of returns
+
+
+def stored_total(sales: list[dict[str, Any]] | None, gift_cards_sold: Any) -> Decimal:
+    """`ZReport.total` read straight from a stored payload's `sales` and `gift_cards_sold`,
+    without validating the model (the calendar and the transfers list read thousands)."""
+
+    def money(value: Any) -> Decimal:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+    return sum((money(s.get("gross")) for s in sales or ()), money(gift_cards_sold))
 
 
 class ZReport(Model):

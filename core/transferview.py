@@ -16,7 +16,7 @@ from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
-from core.models import InvoiceBasis, ZReport
+from core.models import InvoiceBasis, ZReport, stored_total
 from core.readmodels import (
     UNREADABLE,
     DocumentLine,
@@ -92,8 +92,7 @@ def _facts(
     payload; what cannot be read stays unknown (None), never a guess."""
     try:
         if kind == "zreport":
-            amount = sum((_money(s.get("gross")) for s in payload.get("sales") or []), Decimal(0))
-            amount += _money(payload.get("gift_cards_sold"))
+            amount = stored_total(payload.get("sales"), payload.get("gift_cards_sold"))
             day = payload.get("business_date")
             z = payload.get("z_number")
             return (
