@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         description="Visma.net requests allowed per hour per (client, tenant); pacing keeps "
         "below it even before the server's rate-limit headers are seen.",
     )
+    visma_scopes: tuple[Literal["read", "create", "update", "delete"], ...] = Field(
+        default=("read", "create", "update"),
+        min_length=1,
+        description="Visma Connect scopes duvi asks for (vismanet_erp_service_api:<name>); "
+        "the integration client must have every one in the Developer Portal. duvi deletes "
+        'nothing, so "delete" is left out.',
+    )
     duell_rate_budget: int = Field(
         default=6000, ge=1, description="DUELL requests allowed per hour."
     )

@@ -172,6 +172,8 @@ async def test_invoice_draft_lookup_release_and_delete(visma) -> None:
     assert [i.reference_number for i in found] == [number]
     assert await visma.find_invoices_by_external_reference("DUELL-INV-1-78") == []
 
+    await visma.clear_invoice_hold(number)  # on hold it cannot be released
+    assert (await visma.get_invoice(number)).status == "Balanced"
     result = await visma.release_invoice(number)
     assert result.action_result == "Done"
     assert (await visma.get_invoice(number)).status == "Open"
@@ -194,6 +196,8 @@ async def test_journal_hold_release_and_refusals(visma) -> None:
     assert batch.journal_transaction_lines[1].vat is not None
     found = await visma.find_journals_by_reference("DUELL-Z-1-41", period="202611")
     assert [b.batch_number for b in found] == [number]
+    await visma.clear_journal_hold(number)  # on hold it cannot be released
+    assert (await visma.get_journal(number)).status == "Balanced"
     await visma.release_journal(number)
     assert (await visma.get_journal(number)).status == "Posted"
 

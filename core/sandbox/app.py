@@ -44,7 +44,9 @@ class Sandbox:
         self.clock = Clock()
         self.faults = faults or Faults()
         self.connect = ConnectSandbox()
-        self.visma = VismaSandbox(self.connect, rate_limit=rate_limit, window=rate_window)
+        self.visma = VismaSandbox(
+            self.connect, rate_limit=rate_limit, window=rate_window, faults=self.faults
+        )
         self.duell = duell or DuellSandbox(DuellState("0", "-"))
         inner = Starlette(
             routes=[

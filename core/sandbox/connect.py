@@ -19,6 +19,10 @@ SERVICE_SCOPES = {
     "vismanet_erp_service_api:update",
     "vismanet_erp_service_api:delete",
 }
+# What a registered application is granted unless told otherwise: an integration that deletes
+# nothing, as duvi's is set up (inferred). Connect answers a request for a scope the application
+# lacks with invalid_scope (OAuth 2.0, RFC 6749 5.2; findings/2026-12-visma.md A3).
+APP_SCOPES = frozenset(SERVICE_SCOPES - {"vismanet_erp_service_api:delete"})
 
 
 @dataclass
@@ -32,11 +36,20 @@ class Grant:
 class ConnectSandbox:
     token_lifetime: int = 3600
     clients: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # id -> secret, tenants
+    granted: dict[str, frozenset[str]] = field(default_factory=dict)  # id -> its scopes
     tokens: dict[str, Grant] = field(default_factory=dict)
     issued: int = 0  # tokens handed out (tests count a run's token requests)
 
-    def register(self, client_id: str, secret: str, tenants: set[str]) -> None:
+    def register(
+        self,
+        client_id: str,
+        secret: str,
+        tenants: set[str],
+        scopes: frozenset[str] | None = None,
+    ) -> None:
         self.clients[client_id] = (secret, set(tenants))
+        if scopes is not None or client_id not in self.granted:
+            self.granted[client_id] = APP_SCOPES if scopes is None else frozenset(scopes)
 
     def revoke_all(self) -> None:
         self.tokens.clear()
@@ -60,10 +73,9 @@ class ConnectSandbox:
         if reg is None or not secrets.compare_digest(reg[0], str(form.get("client_secret", ""))):
             return _oauth_error("invalid_client", "invalid client credentials", 400)
         scopes = set(str(form.get("scope", "")).split())
-        if not scopes or not scopes <= SERVICE_SCOPES:
-            return _oauth_error(
-                "invalid_scope", f"scope not allowed: {sorted(scopes - SERVICE_SCOPES)}"
-            )
+        allowed = self.granted.get(client_id, APP_SCOPES)
+        if not scopes or not scopes <= allowed:
+            return _oauth_error("invalid_scope", f"scope not allowed: {sorted(scopes - allowed)}")
         tenant = str(form.get("tenant_id", ""))
         if tenant not in reg[1]:
             return _oauth_error("invalid_tenant", "the client has no access to this tenant")

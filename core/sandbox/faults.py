@@ -39,6 +39,13 @@ class Faults:
     cut_phase: str = "random"  # timeouts/drops: "before" the service, "after" it, or "random"
     down: bool = False  # the services are stopped: every connection is refused
     only: tuple[str, ...] = ()  # path prefixes the faults apply to; () = everywhere
+    # Visma's own answers (core/sandbox/visma_api.py reads these, not the middleware):
+    # actionResult of every release: "Done"; "Queued"/"InProcess" (the release happens at the
+    # company's next request, as a background worker would); "Failed" (nothing happens, and
+    # errorInfo says why). Spec enum ReleaseCashTransactionActionResultActionResultEnum.
+    action_result: str = "Done"
+    omit_metadata_rate: float = 0.0  # a list page without `metadata` (release notes S4)
+    null_lists_rate: float = 0.0  # a response whose empty lists come as null (inferred)
     seed: int = 0
     in_process: bool = True
     injected: dict[str, int] = field(default_factory=dict)

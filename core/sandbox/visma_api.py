@@ -9,7 +9,11 @@ filters, a fixed-window rate limit per (client, tenant) with X-RateLimit-* heade
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -22,6 +26,7 @@ from starlette.routing import Route
 from core.sandbox import spec
 from core.sandbox.common import FixedWindow, json_response, parse_json, unwrap
 from core.sandbox.connect import ConnectSandbox
+from core.sandbox.faults import Faults
 from core.sandbox.visma_state import (
     Company,
     Refused,
@@ -35,7 +40,18 @@ from core.sandbox.visma_state import (
 )
 from core.sandbox.webhooks import WebhookDispatcher
 
-MAX_PAGE_SIZE = 5000
+# Each list endpoint clamps pageSize to its own maximum (docs.vismasoftware.no .../features/
+# pagination; findings/2026-12-visma.md S4, T6): inventory 5,000 (release notes 2022-03-22,
+# 2022-04-05), customerPayment 500 (2021-11-29); the others publish none: 1,000 here (inferred).
+PAGE_SIZE_LIMITS = {"/v1/inventory": 5000, "/v1/customerPayment": 500}
+DEFAULT_PAGE_SIZE_LIMIT = 1000
+MAX_PAGE_SIZE = max(PAGE_SIZE_LIMITS.values())
+# Ids with these characters fail as plain path text and must be sent as b64(<base64url>)
+# (community.visma.com KB "resources with base64url encoded values", since 8.19; findings S14,
+# T5). The status of the refusal is not documented: 400 here (inferred). A "/" never reaches a
+# route (404, as a path with one segment too many).
+RESERVED_IN_IDS = frozenset(":/?#[]@&*+;")
+_B64_ID = re.compile(r"b64\(([A-Za-z0-9_-]*)\)")
 Handler = Callable[[Request, Company], Awaitable[Response]]
 
 
@@ -145,18 +161,25 @@ ISSUE_FILTERS = (
 
 class VismaSandbox:
     def __init__(
-        self, connect: ConnectSandbox, *, rate_limit: int = 15000, window: float = 3600
+        self,
+        connect: ConnectSandbox,
+        *,
+        rate_limit: int = 15000,
+        window: float = 3600,
+        faults: Faults | None = None,
     ) -> None:
         self.connect = connect
+        self.faults = faults or Faults()
         self.companies: dict[str, Company] = {}
         self.customer_tenants: set[str] = (
             set()
         )  # contract ("Customer") tenant ids: tokens work, API says 401
         self.limiter = FixedWindow(rate_limit, window)
-        self.max_page_size = MAX_PAGE_SIZE
+        self.page_limits = dict(PAGE_SIZE_LIMITS)  # tests lower one to see clamping
         self.webhooks = WebhookDispatcher()
         self.requests = 0
         self.writes = 0
+        self.releases = 0  # release actions accepted (tests: never one twice)
 
     def set_rate_limit(self, limit: int, window: float) -> None:
         self.limiter = FixedWindow(limit, window)
@@ -181,17 +204,62 @@ class VismaSandbox:
                 response = json_response({"message": "Rate limit is exceeded."}, 429)
                 response.headers["Retry-After"] = str(max(1, math.ceil(reset)))
             else:
+                company.run_queued()
                 try:
+                    self._path_ids(request)
                     response = await handler(request, company)
                 except Reply as r:
                     response = r.response
                 except Refused as r:
                     response = visma_error(r.status, r.text)
+                response = self._null_lists(response)
             for k, v in headers.items():
                 response.headers[k] = v
             return response
 
         return endpoint
+
+    @staticmethod
+    def _path_ids(request: Request) -> None:
+        """b64(<base64url>) ids decoded; raw reserved characters refused (RESERVED_IN_IDS)."""
+        params = request.scope.get("path_params") or {}
+        for name, value in list(params.items()):
+            m = _B64_ID.fullmatch(value)
+            if m is not None:
+                raw = m.group(1)
+                try:
+                    params[name] = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+                except (binascii.Error, UnicodeDecodeError):
+                    raise Reply(visma_error(400, f"'{value}' is not valid base64url.")) from None
+            elif RESERVED_IN_IDS & set(value):
+                raise Reply(
+                    visma_error(
+                        400,
+                        f"The resource id '{value}' contains reserved characters: "
+                        "send it as b64(<base64url>).",
+                    )
+                )
+
+    def _null_lists(self, response: Response) -> Response:
+        """Sometimes (Faults.null_lists_rate) every empty list of a JSON answer comes as null:
+        whether Visma sends null or omits the list is not known (findings T12; inferred)."""
+        if (
+            response.status_code != 200
+            or not response.headers.get("content-type", "").startswith("application/json")
+            or not self.faults.roll(self.faults.null_lists_rate)
+        ):
+            return response
+        self.faults.count("null-lists")
+
+        def nulled(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: None if v == [] else nulled(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [nulled(v) for v in value]
+            return value
+
+        data = nulled(parse_json(bytes(response.body)))
+        return json_response(data, response.status_code, headers=dict(response.headers))
 
     def _auth(self, request: Request) -> tuple[Company, tuple[str, str]]:
         header = request.headers.get("authorization", "")
@@ -228,18 +296,32 @@ class VismaSandbox:
     def _page(self, request: Request, records: list[dict[str, Any]]) -> Response:
         number, size = self._paging(request)
         chunk = records[(number - 1) * size : number * size]
-        meta = {"totalCount": len(records), "maxPageSize": self.max_page_size}
-        return json_response([{**r, "metadata": meta} for r in chunk])
+        meta = self._metadata(request, len(records))
+        return json_response([{**r, **meta} for r in chunk])
+
+    def _metadata(self, request: Request, total: int) -> dict[str, Any]:
+        """{"metadata": ...} for each item of a page, or nothing: `metadata` has been missing
+        on some endpoints for periods (release notes 2021-02-16, 2023-11-21; findings S4), which
+        Faults.omit_metadata_rate plays."""
+        if self.faults.roll(self.faults.omit_metadata_rate):
+            self.faults.count("no-metadata")
+            return {}
+        return {"metadata": {"totalCount": total, "maxPageSize": self._page_limit(request)}}
+
+    def _page_limit(self, request: Request) -> int:
+        path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+        return self.page_limits.get(path, DEFAULT_PAGE_SIZE_LIMIT)
 
     def _paging(self, request: Request) -> tuple[int, int]:
+        limit = self._page_limit(request)
         try:
             number = int(request.query_params.get("pageNumber", "1"))
-            size = int(request.query_params.get("pageSize", str(self.max_page_size)))
+            size = int(request.query_params.get("pageSize", str(limit)))
         except ValueError:
             raise Reply(visma_error(400, "pageNumber and pageSize must be integers.")) from None
         if number < 1 or size < 1:
             raise Reply(visma_error(400, "pageNumber and pageSize must be positive."))
-        return number, min(size, self.max_page_size)  # clamped silently, as Visma does
+        return number, min(size, limit)  # clamped silently, as Visma does
 
     @staticmethod
     def _if_match(request: Request, company: Company, kind: str, number: str) -> None:
@@ -250,6 +332,9 @@ class VismaSandbox:
     @staticmethod
     def _created(request: Request, path: str, number: str, etag: str) -> Response:
         base = str(request.base_url).rstrip("/")
+        if RESERVED_IN_IDS & set(number) or not number.isascii():
+            # Addressed as b64() in the Location too (inferred: not documented).
+            number = "b64(" + base64.urlsafe_b64encode(number.encode()).decode().rstrip("=") + ")"
         return Response(
             status_code=201, headers={"Location": f"{base}{path}/{number}", "ETag": etag}
         )
@@ -283,6 +368,7 @@ class VismaSandbox:
             Route("/v2/customerinvoice", e(self.create_invoice), methods=["POST"]),
             Route("/v1/customerinvoice", e(self.list_invoices), methods=["GET"]),
             Route("/v1/customerinvoice/{number}", e(self.get_invoice), methods=["GET"]),
+            Route("/v1/customerinvoice/{number}", e(self.update_invoice), methods=["PUT"]),
             Route("/v1/customerinvoice/{number}", e(self.delete_invoice), methods=["DELETE"]),
             Route(
                 "/v1/customerinvoice/{number}/action/release",
@@ -548,16 +634,78 @@ class VismaSandbox:
         del c.invoices[number]
         return Response(status_code=204)
 
+    async def update_invoice(self, request: Request, c: Company) -> Response:
+        """PUT /v1/customerinvoice/{n}: the hold flag and header texts of an unreleased invoice
+        (what duvi changes; lines are not changed here)."""
+        number = request.path_params["number"]
+        record = self._found(c.invoices.get(number), "Invoice", number)
+        self._if_match(request, c, "invoice", number)
+        if record["status"] not in ("Hold", "Balanced"):
+            raise Refused("A released document cannot be changed.")
+        fields = await self._body(request)
+        if "invoiceLines" in fields:
+            raise Refused("The sandbox does not change invoice lines.")
+        for key in ("externalReference", "invoiceText", "customerRefNumber", "note"):
+            if key in fields:
+                record[key] = fields[key]
+        if "hold" in fields:
+            record["hold"] = bool(fields["hold"])
+            record["status"] = "Hold" if record["hold"] else "Balanced"
+        c.touch("invoice", number, record)
+        return Response(status_code=204, headers={"ETag": c.etag("invoice", number)})
+
+    async def _release(
+        self,
+        request: Request,
+        c: Company,
+        record: dict[str, Any],
+        what: str,
+        released: Callable[[], None],
+    ) -> Response:
+        """The rules every release follows.
+        - The body: an empty JSON object, as both reference clients send (ON-IT, Pionect;
+          findings B16). The spec marks it optional and no source shows an empty one, so the
+          sandbox refuses a missing one (inferred: at least as strict as Visma).
+        - A document on hold "cannot be released or posted" (Visma's OpenAPI,
+          JournalTransactionDto.hold; inventory documents "On Hold ... cannot be released";
+          help.visma.net AR302000: clear Hold -> Balanced, then Release; findings S11, S16).
+          Message shape as any refusal; the wording is Visma's field text.
+        - The answer is Faults.action_result: Done (released now), Queued/InProcess (released
+          at the company's next request), Failed (not released; errorInfo says why)."""
+        raw = await request.body()
+        if not raw.strip() or "json" not in request.headers.get("content-type", ""):
+            raise Reply(visma_error(400, "The request body is missing: send a JSON object ({})."))
+        try:
+            json.loads(raw)
+        except ValueError:
+            raise Reply(visma_error(400, "The request body is not valid JSON.")) from None
+        if record["status"] == "Hold":
+            raise Refused(
+                f"{what} has the On hold status and cannot be released or posted: clear Hold first."
+            )
+        self.releases += 1
+        answer = self.faults.action_result
+        result: dict[str, Any] = {"actionId": str(uuid.uuid4()), "actionResult": answer}
+        if answer == "Failed":
+            result["errorInfo"] = f"{what} could not be released (sandbox: Faults.action_result)."
+        elif answer in ("Queued", "InProcess"):
+            c.queued.append(released)
+        else:
+            released()
+        return json_response(result)
+
     async def release_invoice(self, request: Request, c: Company) -> Response:
         number = request.path_params["number"]
         record = self._found(c.invoices.get(number), "Invoice", number)
         self._if_match(request, c, "invoice", number)
         if record["status"] not in ("Hold", "Balanced"):
             raise Refused(f"Invoice '{number}' is already released.")
-        # Assumption: releasing an invoice on hold takes it off hold first (docs: inferred).
-        record.update(status="Open", hold=False)
-        c.touch("invoice", number, record)
-        return json_response({"actionId": str(uuid.uuid4()), "actionResult": "Done"})
+
+        def released() -> None:
+            record.update(status="Open", hold=False)
+            c.touch("invoice", number, record)
+
+        return await self._release(request, c, record, f"Invoice '{number}'", released)
 
     # -- journal transactions -------------------------------------------------------------------
 
@@ -590,13 +738,13 @@ class VismaSandbox:
         lines = [(b, ln) for b in batches for ln in b["journalTransactionLines"]]
         number, size = self._paging(request)
         chunk = lines[(number - 1) * size : number * size]
-        meta = {"totalCount": len(lines), "maxPageSize": self.max_page_size}
+        meta = self._metadata(request, len(lines))
         out: list[dict[str, Any]] = []
         for batch, line in chunk:
             if out and out[-1]["batchNumber"] == batch["batchNumber"]:
                 out[-1]["journalTransactionLines"].append(line)
             else:
-                out.append({**batch, "journalTransactionLines": [line], "metadata": meta})
+                out.append({**batch, "journalTransactionLines": [line], **meta})
         return json_response(out)
 
     async def get_journal(self, request: Request, c: Company) -> Response:
@@ -644,10 +792,12 @@ class VismaSandbox:
         self._if_match(request, c, "journal", number)
         if record["status"] not in ("Hold", "Balanced"):
             raise Refused(f"Batch '{number}' is already released.")
-        # Assumption: releasing a batch on hold takes it off hold first (docs: inferred).
-        record.update(status="Posted", hold=False)
-        c.touch("journal", number, record)
-        return json_response({"actionId": str(uuid.uuid4()), "actionResult": "Done"})
+
+        def released() -> None:
+            record.update(status="Posted", hold=False)
+            c.touch("journal", number, record)
+
+        return await self._release(request, c, record, f"Batch '{number}'", released)
 
     # -- reference data -------------------------------------------------------------------------
 
@@ -742,13 +892,18 @@ class VismaSandbox:
         record = self._found(c.issues.get(number), "Inventory issue", number)
         if record["status"] == "Released":
             raise Refused(f"Inventory issue '{number}' is already released.")
-        for line in record["issueLines"]:
-            key = (line["inventoryItem"]["number"], line["warehouse"]["id"])
-            sign = -1 if line.get("transactionType", "Issue") == "Issue" else 1
-            c.stock[key] = c.stock.get(key, money(0)) + sign * line["quantity"]
-        record.update(status="Released", hold=False)
-        c.touch("issue", number, record)
-        return json_response({"actionId": str(uuid.uuid4()), "actionResult": "Done"})
+
+        def released() -> None:
+            if record["status"] == "Released":  # two queued releases: the second is a no-op
+                return
+            for line in record["issueLines"]:
+                key = (line["inventoryItem"]["number"], line["warehouse"]["id"])
+                sign = -1 if line.get("transactionType", "Issue") == "Issue" else 1
+                c.stock[key] = c.stock.get(key, money(0)) + sign * line["quantity"]
+            record.update(status="Released", hold=False)
+            c.touch("issue", number, record)
+
+        return await self._release(request, c, record, f"Inventory issue '{number}'", released)
 
     async def feedback(self, request: Request, c: Company) -> Response:
         raw = await request.body()

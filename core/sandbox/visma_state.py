@@ -4,6 +4,7 @@ the API enforces (unknown accounts, VAT ids and subaccounts refused; journals mu
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -44,10 +45,17 @@ class Company:
     versions: dict[tuple[str, str], int] = field(default_factory=dict)
     webhook_off: set[tuple[str, str]] = field(default_factory=set)  # (kind, number)
     feedback: list[dict[str, Any]] = field(default_factory=list)
+    queued: list[Callable[[], None]] = field(default_factory=list)  # actions answered Queued
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def run_queued(self) -> None:
+        """Carry out the actions answered Queued/InProcess: at the company's next request, as
+        Visma's background worker would some time after the answer (inferred)."""
+        while self.queued:
+            self.queued.pop(0)()
 
     # -- versions (ETag / timeStamp) ---------------------------------------------------------
 

@@ -24,7 +24,8 @@ from core.transfers.posting import Kind, Outcome, PreflightError
 from core.transfers.reference import References, VismaReference
 from core.transfers.stock import StockIssues, stock_key
 from core.transfers.zreports import ZReports, journal_write
-from core.visma.client import VismaClient
+from core.visma.client import VismaClient, action_done
+from core.visma.errors import ActionFailedError
 
 ZREPORT, INVOICE, STOCK = Kind.ZREPORT, Kind.INVOICE, Kind.STOCK
 
@@ -125,23 +126,47 @@ class Settlements:
                 "batches (Z-reports) and invoices are the ones released by hand",
             )
         number = row.visma_number
+        zreport = row.kind == ZREPORT
+        read = self.visma.get_journal if zreport else self.visma.get_invoice
         with about(key):
             # Visma's own record first: an accountant may have released it in Visma, and a
             # second release gets a 400 whose remedy ("correct the data") is wrong here.
-            if row.kind == ZREPORT:
-                status = (await self.visma.get_journal(number)).status
-            else:
-                status = (await self.visma.get_invoice(number)).status
+            status = (await read(number)).status
             if status not in ("Hold", "Balanced"):
                 self.ledger.release(key)
                 raise DataError(
                     f"{key} is already released in Visma ({number}, status {status})",
                     "nothing to do: it is posted for good",
                 )
-            if row.kind == ZREPORT:
-                result = await self.visma.release_journal(number)
-            else:
-                result = await self.visma.release_invoice(number)
+            if status == "Hold":
+                # On hold it "cannot be released or posted": clear Hold (-> Balanced), read it
+                # again, then release (client._clear_hold names the sources).
+                clear = self.visma.clear_journal_hold if zreport else self.visma.clear_invoice_hold
+                await clear(number)
+                status = (await read(number)).status
+                if status != "Balanced":
+                    raise DataError(
+                        f"{key} is {status} in Visma after its hold was cleared ({number})",
+                        "open it in Visma, make it Balanced (the totals), then release again",
+                    )
+            release = self.visma.release_journal if zreport else self.visma.release_invoice
+            try:
+                result = await release(number)
+                done = action_done(result, f"release {key} ({number})")
+            except ActionFailedError as exc:
+                self.log.error(exc.message, department_id=self.dept.id, entity=row.kind)
+                raise
+        if not done:
+            # Queued or InProcess: Visma releases it in the background. The ledger keeps it
+            # confirmed; the next `duvi release` reads Visma's status first and only records it
+            # (never a second release of a released document).
+            self.log.info(
+                f"{key}: Visma answered the release with {result.action_result} ({number}); "
+                "`duvi release` again reads whether it is done",
+                department_id=self.dept.id,
+                entity=row.kind,
+            )
+            return json.dumps({"result": result.action_result, "number": number})
         self.ledger.release(key)
         self.log.info(
             f"{key} released in Visma ({number})",

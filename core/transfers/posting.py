@@ -31,7 +31,7 @@ from core.eventlog import EventLog
 from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError, TransientError, about
 from core.ledger import Ledger, LedgerRow, State
-from core.visma.errors import VismaError
+from core.visma.errors import ActionFailedError, VismaError
 
 
 class Kind(StrEnum):
@@ -221,6 +221,9 @@ async def _count(
                 **where,
             )
             return Outcome(key, State.SENT, number, error=exc.message, flags=doc.flags)
+        except ActionFailedError as exc:
+            # Visma tried and failed (actionResult Failed): its errorInfo is for a person.
+            return hold(ledger, log, row, doc.kind, exc)
     ledger.confirm(key, number)
     # After the commit that ends the doubt. For a stock issue that is the confirm after its
     # release (it counts only once released), so a kill here leaves nothing to look up; the

@@ -22,7 +22,7 @@ from core.transfers.posting import (
     post_once,
     to_send,
 )
-from core.visma.client import VismaClient
+from core.visma.client import VismaClient, action_done
 from core.visma.errors import VismaError
 from core.visma.models import IssueLineWrite, IssueWrite
 from core.visma.wire import format_date
@@ -79,9 +79,11 @@ class IssueDocument(Document):
         return await self.visma.create_issue(issue_write(self.key, self.day, self.items))
 
     async def finish(self, number: str) -> None:
-        """Release it."""
+        """Release it. Only actionResult Done counts: Queued/InProcess leave it `sent` (the
+        next run reads its status and releases it only if it is still not released); Failed
+        raises ActionFailedError with Visma's errorInfo (the row waits for a person)."""
         try:
-            await self.visma.release_issue(number)
+            result = await self.visma.release_issue(number)
         except (VismaError, TransientError) as exc:
             # A release whose answer was lost is refused when tried again ("already
             # released"): Visma's record says which it is.
@@ -93,6 +95,9 @@ class IssueDocument(Document):
             ]
             if status != ["Released"]:
                 raise Unfinished(f"not released: {exc.message}") from exc
+            return
+        if not action_done(result, f"release stock issue {number}"):
+            raise Unfinished(f"its release is {result.action_result} in Visma")
 
 
 class StockIssues:

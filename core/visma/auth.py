@@ -4,6 +4,7 @@ expire, shared by concurrent requests, dropped and fetched again when the API sa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import SecretStr
@@ -13,12 +14,21 @@ from core.http import CallContext, HttpService, json_body
 from core.redact import redactor
 from core.visma.errors import MalformedResponseError, VismaError, error_from_response
 
-SCOPES = (
-    "vismanet_erp_service_api:read",
-    "vismanet_erp_service_api:create",
-    "vismanet_erp_service_api:update",
-    "vismanet_erp_service_api:delete",
-)
+# Service API scopes are vismanet_erp_service_api:read|create|update|delete (Pionect
+# VismaConnector, docs.vismasoftware.no authentication; findings S1, S10, A3). Connect refuses a
+# token to an application asking for a scope it was not granted (invalid_scope), so duvi asks
+# only for what it uses: it reads, creates and updates, and deletes nothing. The setting
+# `visma_scopes` changes the set.
+SCOPE_PREFIX = "vismanet_erp_service_api:"
+DEFAULT_SCOPES = ("read", "create", "update")
+
+
+def service_scopes(names: Iterable[str]) -> tuple[str, ...]:
+    """Scope names (read, create ...) as Visma Connect's scopes."""
+    return tuple(f"{SCOPE_PREFIX}{n}" for n in names)
+
+
+SCOPES = service_scopes(DEFAULT_SCOPES)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, unquote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -20,7 +19,12 @@ from core.bearer import HeldToken
 from core.http import CallContext, HttpService, OutcomeUnknownError, json_body
 from core.visma import wire
 from core.visma.auth import TokenProvider, VismaCredentials
-from core.visma.errors import MalformedResponseError, VismaError, error_from_response
+from core.visma.errors import (
+    ActionFailedError,
+    MalformedResponseError,
+    VismaError,
+    error_from_response,
+)
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -53,11 +57,41 @@ from core.visma.models import (
 )
 
 M = TypeVar("M", bound=BaseModel)
-MAX_PAGE_SIZE = 5000  # Visma's documented maximum since 2022
+# The server clamps pageSize to each endpoint's own maximum (docs.vismasoftware.no
+# .../features/pagination; findings/2026-12-visma.md S4, T6). Documented: inventory 5,000 (release
+# notes 2022-03-22, 2022-04-05), customerPayment 500 (2021-11-29). Every other list: 1,000,
+# inferred (the ON-IT client's page size; Visma publishes no other maximum).
+PAGE_SIZE_LIMITS = {"/v1/inventory": 5000, "/v1/customerPayment": 500}
+DEFAULT_PAGE_SIZE_LIMIT = 1000
+MAX_PAGE_SIZE = max(PAGE_SIZE_LIMITS.values())
+# Actions (release) are POSTed with an empty JSON object, as both reference clients do (ON-IT
+# VismaNetWebClient posts "{}", Pionect's request a JSON body; findings S10, S13, B16). The spec
+# marks the body optional; whether an empty one is accepted is not documented.
+ACTION_BODY: dict[str, Any] = {}
+# actionResult of an action: only Done means it happened (spec ReleaseCashTransaction-
+# ActionResultActionResultEnum: Queued | InProcess | Failed | Done; findings B15).
+ACTION_DONE = "Done"
+ACTION_PENDING = frozenset({"Queued", "InProcess"})
 
 
 def _seg(value: str) -> str:
-    return quote(value, safe="")
+    return wire.path_id(value)
+
+
+def action_done(result: ActionResult, what: str) -> bool:
+    """Whether an action Visma answered is done: True for Done, False while it is Queued or
+    InProcess (read the document again later; never send the action twice on that answer).
+    Failed raises ActionFailedError with Visma's errorInfo; an answer without a result counts
+    as pending (inferred: the document's own status is the last word)."""
+    if result.action_result == ACTION_DONE:
+        return True
+    if result.action_result == "Failed":
+        why = result.error_info or "no errorInfo given"
+        raise ActionFailedError(
+            f"Visma.net could not {what}: {why}",
+            "fix what Visma names in the document in Visma, then release it again",
+        )
+    return False
 
 
 def journal_references(batch: JournalTransaction) -> set[str]:
@@ -79,7 +113,7 @@ class VismaClient:
     ) -> None:
         self.http = http
         self.tokens = tokens
-        self.page_size = min(page_size, MAX_PAGE_SIZE)
+        self.page_size = page_size  # what duvi asks for, within each endpoint's limit
         self.context = context or CallContext()
 
     async def aclose(self) -> None:
@@ -163,11 +197,22 @@ class VismaClient:
             path=resp.request.url.path,
         )
 
+    async def _action(self, path: str) -> ActionResult:
+        """POST an action; its answer says whether it is done (see action_done)."""
+        resp = await self._call("POST", path, body=ACTION_BODY, repeatable=True)
+        return self._parse(resp, ActionResult)
+
+    async def _clear_hold(self, path: str) -> None:
+        """A document on hold "cannot be released or posted" (spec JournalTransactionDto.hold,
+        Visma's OpenAPI; help.visma.net AR302000: clear Hold -> Balanced, then Release;
+        findings S11, S16, B14): PUT hold=false first. Only the hold flag is sent."""
+        await self._call("PUT", path, body=wire.wrap({"hold": False}))
+
     async def _create(self, path: str, body: Any) -> str:
         """POST a new document; returns its number from the Location header."""
         resp = await self._call("POST", path, body=body)
         location = resp.headers.get("Location", "")
-        number = unquote(location.rstrip("/").rsplit("/", 1)[-1]) if location else ""
+        number = wire.from_path_id(location.rstrip("/").rsplit("/", 1)[-1]) if location else ""
         if resp.status_code not in (200, 201) or not number:
             # It was accepted but we cannot tell which number it got: as good as unknown.
             raise OutcomeUnknownError(
@@ -180,12 +225,17 @@ class VismaClient:
     async def _pages(
         self, path: str, params: dict[str, Any], *, rows: Any = None
     ) -> AsyncIterator[tuple[httpx.Response, list[dict[str, Any]]]]:
-        """Pages of a list endpoint. Stops on a short page or when `totalCount` is reached.
+        """Pages of a list endpoint. With `metadata` on the items: stops when `totalCount` is
+        reached or a page is shorter than the size the server pages by. Without it (missing on
+        some endpoints for periods: release notes 2021-02-16, 2023-11-21; findings S4, T6) a
+        short page says nothing (the server may clamp below what was asked), so paging goes on
+        until an empty page.
 
         `rows` counts what the server pages by (journal pages count lines, not batches).
         """
         count = rows or (lambda item: 1)
-        page, seen, size = 1, 0, self.page_size
+        size = min(self.page_size, PAGE_SIZE_LIMITS.get(path, DEFAULT_PAGE_SIZE_LIMIT))
+        page, seen = 1, 0
         while True:
             resp = await self._call(
                 "GET", path, params={**params, "pageNumber": page, "pageSize": size}
@@ -195,14 +245,17 @@ class VismaClient:
             if not items:
                 return
             seen += sum(count(i) for i in items)
-            meta = items[0].get("metadata") or {}
-            total = meta.get("totalCount") if isinstance(meta, dict) else None
-            max_size = meta.get("maxPageSize") if isinstance(meta, dict) else None
-            effective = min(size, max_size) if isinstance(max_size, int) and max_size > 0 else size
-            if isinstance(total, int) and seen >= total:
-                return
-            if sum(count(i) for i in items) < effective:
-                return
+            meta = items[0].get("metadata")
+            if isinstance(meta, dict):
+                total = meta.get("totalCount")
+                max_size = meta.get("maxPageSize")
+                effective = (
+                    min(size, max_size) if isinstance(max_size, int) and max_size > 0 else size
+                )
+                if isinstance(total, int) and seen >= total:
+                    return
+                if sum(count(i) for i in items) < effective:
+                    return
             page += 1
 
     async def _list(
@@ -326,10 +379,10 @@ class VismaClient:
         return [i async for i in self.list_invoices(externalReference=reference)]
 
     async def release_invoice(self, number: str) -> ActionResult:
-        resp = await self._call(
-            "POST", f"/v1/customerinvoice/{_seg(number)}/action/release", repeatable=True
-        )
-        return self._parse(resp, ActionResult)
+        return await self._action(f"/v1/customerinvoice/{_seg(number)}/action/release")
+
+    async def clear_invoice_hold(self, number: str) -> None:
+        await self._clear_hold(f"/v1/customerinvoice/{_seg(number)}")
 
     async def delete_invoice(self, number: str) -> None:
         await self._call("DELETE", f"/v1/customerinvoice/{_seg(number)}")
@@ -393,11 +446,11 @@ class VismaClient:
             if reference in journal_references(batch)
         ]
 
+    async def clear_journal_hold(self, number: str) -> None:
+        await self._clear_hold(f"/v2/journaltransaction/{_seg(number)}")
+
     async def release_journal(self, number: str) -> ActionResult:
-        resp = await self._call(
-            "POST", f"/v2/journaltransaction/{_seg(number)}/action/release", repeatable=True
-        )
-        return self._parse(resp, ActionResult)
+        return await self._action(f"/v2/journaltransaction/{_seg(number)}/action/release")
 
     # -- reference data -------------------------------------------------------------------
 
@@ -471,10 +524,7 @@ class VismaClient:
         return self._list("/v1/inventoryissue", InventoryIssue, params)
 
     async def release_issue(self, number: str) -> ActionResult:
-        resp = await self._call(
-            "POST", f"/v1/inventoryissue/{_seg(number)}/action/release", repeatable=True
-        )
-        return self._parse(resp, ActionResult)
+        return await self._action(f"/v1/inventoryissue/{_seg(number)}/action/release")
 
     # -- webhooks -------------------------------------------------------------------------
 
@@ -503,8 +553,12 @@ def open_visma(
 ) -> VismaClient:
     """A VismaClient with its own Visma and Connect services, configured from Settings.
     `held` keeps the token beyond this client (the runner's next round reuses it)."""
-    from core.http import HttpService, Pacer, retry_policy, service_config
+    from dataclasses import replace
 
+    from core.http import HttpService, Pacer, retry_policy, service_config
+    from core.visma.auth import service_scopes
+
+    creds = replace(creds, scopes=service_scopes(settings.visma_scopes))
     retry = retry or retry_policy(settings)
     connect = HttpService(
         service_config("connect", connect_url, settings, retry=retry),

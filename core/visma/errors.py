@@ -25,8 +25,8 @@ BY_FAULT: dict[str, str] = {
     "Developer Portal (the secret is shown once when it is created)",
     "invalid_tenant": "the integration user lacks the 'API User' role in this company, or the "
     "tenant id is wrong: use the Company tenant id",
-    "invalid_scope": "the integration client is not allowed the vismanet_erp_service_api "
-    "scopes: enable them for the application in the Developer Portal",
+    "invalid_scope": "the integration client is not allowed every scope duvi asks for: enable "
+    "them for the application in the Developer Portal, or narrow the visma_scopes setting",
 }
 
 BY_STATUS: dict[int, str] = {
@@ -67,6 +67,11 @@ class VismaError(RemoteError):
     def is_application_error(self) -> bool:
         """Visma's application answered (it has a VismaId or a fault code), not a gateway."""
         return bool(self.visma_id or self.fault_code)
+
+
+class ActionFailedError(VismaError):
+    """Visma answered an action (a release) with actionResult Failed; the message carries its
+    errorInfo."""
 
 
 class MalformedResponseError(VismaError):

@@ -4,14 +4,36 @@ write models carry only what duvi sends and become bodies through wire.body().""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from functools import cache
+from typing import Any, Literal, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 
 class _Read(BaseModel):
     model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_lists(cls, data: Any) -> Any:
+        """A list sent as null reads as empty: every property of the spec is nullable
+        (specs/README.md), and whether Visma sends null or leaves the list out is not known
+        (findings/2026-12-visma.md T12), so one null list must not fail a whole page."""
+        if not isinstance(data, dict):
+            return data
+        lists = _list_keys(cls)
+        return {k: [] if v is None and k in lists else v for k, v in data.items()}
+
+
+@cache
+def _list_keys(model: type[BaseModel]) -> frozenset[str]:
+    """The names and wire names of a read model's list fields."""
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():
+        if get_origin(info.annotation) is list:
+            keys |= {name, info.alias or name}
+    return frozenset(keys)
 
 
 class _Write(BaseModel):

@@ -10,10 +10,13 @@ fields are omitted: sending null changes data in Visma. Source: the spec's READM
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel
 
@@ -98,3 +101,33 @@ def unwrap(value: Any) -> Any:
     if isinstance(value, list):
         return [unwrap(v) for v in value]
     return value
+
+
+# -- resource ids in paths --------------------------------------------------------------------
+# Visma: "a method for retrieving resources with base64url encoded values has been available
+# for all resource endpoints" since 8.19; ids with reserved characters (: / ? # [ ] @ & * + ;)
+# fail as plain path text and go as b64(<base64url, unpadded>), e.g. ":/?#[]@&*+;" ->
+# b64(Oi8_I1tdQCYqKzs). Source: community.visma.com, Knowledge base in Developers Visma.net
+# ("resources with base64url encoded values"; findings/2026-12-visma.md S14, T5). That a
+# percent-encoded reserved character fails too is inferred. duvi sends every id that is not
+# plain (letters, digits, . _ -) as b64(); the KB shows it for any resource endpoint.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._-]+")
+_B64_ID = re.compile(r"b64\(([A-Za-z0-9_-]*)\)")
+
+
+def path_id(value: str) -> str:
+    """A resource id as one path segment: as it is when plain, else b64(<base64url>)."""
+    if _PLAIN_ID.fullmatch(value):
+        return value
+    encoded = base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+    return f"b64({encoded})"
+
+
+def from_path_id(segment: str) -> str:
+    """The id a path segment names (a Location header's last segment): b64() decoded,
+    percent-escapes undone."""
+    m = _B64_ID.fullmatch(segment)
+    if m is None:
+        return unquote(segment)
+    raw = m.group(1)
+    return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
