@@ -246,6 +246,7 @@ def test_a_release_is_recorded_and_a_second_one_refused_by_duvi(
     async def accountant_releases() -> None:  # in Visma itself, not through duvi
         with Runtime.open(load_settings()) as rt, connections(rt) as conns:
             async with conns.visma("1") as visma:
+                await visma.clear_journal_hold(second.visma_number or "")  # on hold: refused
                 await visma.release_journal(second.visma_number or "")
 
     asyncio.run(accountant_releases())

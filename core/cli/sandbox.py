@@ -38,6 +38,19 @@ def sandbox_serve(
     fault_paths: Annotated[
         str, typer.Option(help="Comma-separated path prefixes the faults hit (default: all).")
     ] = "",
+    action_result: Annotated[
+        str,
+        typer.Option(
+            help="Visma's answer to every release: Done, Queued or InProcess (released at the "
+            "company's next request), Failed (not released)."
+        ),
+    ] = "Done",
+    omit_metadata_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of Visma list pages without metadata.")
+    ] = 0.0,
+    null_lists_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of Visma answers with null for empty lists.")
+    ] = 0.0,
     products: Annotated[int, typer.Option(min=0, help="Products in the world.")] = 3000,
     customers: Annotated[int, typer.Option(min=0, help="Customers in the world.")] = 1000,
     world: Annotated[
@@ -54,6 +67,10 @@ def sandbox_serve(
 
     if cut_phase not in ("before", "after", "random"):
         raise typer.BadParameter("use before, after or random", param_hint="--cut-phase")
+    if action_result not in ("Done", "Queued", "InProcess", "Failed"):
+        raise typer.BadParameter(
+            "use Done, Queued, InProcess or Failed", param_hint="--action-result"
+        )
     if world not in ("default", "adversarial"):
         raise typer.BadParameter("use default or adversarial", param_hint="--world")
     faults = Faults(
@@ -64,6 +81,9 @@ def sandbox_serve(
         gateway_rate=gateway_rate,
         latency=latency,
         cut_phase=cut_phase,
+        action_result=action_result,
+        omit_metadata_rate=omit_metadata_rate,
+        null_lists_rate=null_lists_rate,
         seed=seed,
         only=tuple(p.strip() for p in fault_paths.split(",") if p.strip()),
     )

@@ -259,7 +259,8 @@ class VismaSandbox:
             return value
 
         data = nulled(parse_json(bytes(response.body)))
-        return json_response(data, response.status_code, headers=dict(response.headers))
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return json_response(data, response.status_code, headers=headers)
 
     def _auth(self, request: Request) -> tuple[Company, tuple[str, str]]:
         header = request.headers.get("authorization", "")
