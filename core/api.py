@@ -21,6 +21,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import json
 import threading
 from collections.abc import Callable, Coroutine
 from datetime import date
@@ -310,7 +311,12 @@ class ConsoleApi:
         from core.service import release
 
         async def go(rt: Runtime) -> str:
-            await release(rt, key, connections=self.conns)
+            answer = json.loads(await release(rt, key, connections=self.conns))
+            if answer.get("result") != "Done":  # Queued/InProcess: not released yet
+                return (
+                    f"{key}: Visma answered the release with {answer.get('result')}; "
+                    "release it again later to see it done"
+                )
             return f"{key} released in Visma"
 
         return self._call(go)
