@@ -45,7 +45,6 @@ from core.sandbox.webhooks import WebhookDispatcher
 # 2022-04-05), customerPayment 500 (2021-11-29); the others publish none: 1,000 here (inferred).
 PAGE_SIZE_LIMITS = {"/v1/inventory": 5000, "/v1/customerPayment": 500}
 DEFAULT_PAGE_SIZE_LIMIT = 1000
-MAX_PAGE_SIZE = max(PAGE_SIZE_LIMITS.values())
 # Ids with these characters fail as plain path text and must be sent as b64(<base64url>)
 # (community.visma.com KB "resources with base64url encoded values", since 8.19; findings S14,
 # T5). The status of the refusal is not documented: 400 here (inferred). A "/" never reaches a

@@ -63,7 +63,6 @@ M = TypeVar("M", bound=BaseModel)
 # inferred (the ON-IT client's page size; Visma publishes no other maximum).
 PAGE_SIZE_LIMITS = {"/v1/inventory": 5000, "/v1/customerPayment": 500}
 DEFAULT_PAGE_SIZE_LIMIT = 1000
-MAX_PAGE_SIZE = max(PAGE_SIZE_LIMITS.values())
 # Actions (release) are POSTed with an empty JSON object, as both reference clients do (ON-IT
 # VismaNetWebClient posts "{}", Pionect's request a JSON body; findings S10, S13, B16). The spec
 # marks the body optional; whether an empty one is accepted is not documented.
