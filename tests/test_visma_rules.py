@@ -12,7 +12,7 @@ import pytest
 from core.errors import DuviError
 from core.ledger import Ledger, State
 from core.service import release, transfer
-from core.transfers import STOCK, ZREPORT
+from core.transfers import INVOICE, STOCK, ZREPORT
 from core.visma.errors import VismaError
 from core.visma.models import (
     CustomerWrite,
@@ -77,6 +77,13 @@ async def test_release_clears_hold_reads_again_then_releases(installation: Insta
         ("GET", ""),  # read again: Balanced
         ("POST", "/action/release"),
     ]
+    invoices = await transfer(
+        installation.rt, "1", kinds=(INVOICE,), connections=installation.connections
+    )
+    invoice = next(o for o in invoices if o.state == State.CONFIRMED)
+    assert installation.company.invoices[invoice.visma_number]["status"] == "Hold"
+    await release(installation.rt, invoice.key, connections=installation.connections)
+    assert installation.company.invoices[invoice.visma_number]["status"] == "Open"
 
 
 # -- action bodies ------------------------------------------------------------------------------
