@@ -70,7 +70,6 @@ ACTION_BODY: dict[str, Any] = {}
 # actionResult of an action: only Done means it happened (spec ReleaseCashTransaction-
 # ActionResultActionResultEnum: Queued | InProcess | Failed | Done; findings B15).
 ACTION_DONE = "Done"
-ACTION_PENDING = frozenset({"Queued", "InProcess"})
 
 
 def _seg(value: str) -> str:
@@ -234,15 +233,20 @@ class VismaClient:
         """
         count = rows or (lambda item: 1)
         size = min(self.page_size, PAGE_SIZE_LIMITS.get(path, DEFAULT_PAGE_SIZE_LIMIT))
-        page, seen = 1, 0
+        page, seen, previous = 1, 0, None
         while True:
             resp = await self._call(
                 "GET", path, params={**params, "pageNumber": page, "pageSize": size}
             )
             items = self._parse_list(resp)
+            if items and items == previous:
+                # Paging on until an empty page must end: a server that answers every
+                # pageNumber with the same page would loop for ever (inferred guard).
+                raise self._malformed(resp, f"page {page} repeats page {page - 1}")
             yield resp, items
             if not items:
                 return
+            previous = items
             seen += sum(count(i) for i in items)
             meta = items[0].get("metadata")
             if isinstance(meta, dict):
