@@ -289,7 +289,9 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
         return _document(row, source, header, lines, (), problem, answers)
 
     try:
-        write = issue_write(row.key, row.payload["date"], row.payload["items"])
+        dept = departments.get(row.department_id)
+        warehouse = dept.settings.warehouse if dept else None
+        write = issue_write(row.key, row.payload["date"], row.payload["items"], warehouse)
     except (KeyError, ValueError, TypeError) as exc:
         return _document(row, source, (), (), (), f"the stock issue cannot be read: {exc}", answers)
     header, lines = _read_write(row.kind, wire.unwrap(wire.body(write)))

@@ -141,7 +141,10 @@ def test_list_on_a_fresh_directory_and_setup_with_the_secret_from_the_environmen
     assert three["client_secret"] == "saved"
     assert DEPT3.visma_client_secret not in r.stdout  # never a secret
     text = duvi("departments", "list").stdout
-    assert "Trondheim Solsiden" in text and "branch 2, cost bearer 1=03, automatic" in text
+    assert (
+        "Trondheim Solsiden" in text
+        and "branch 2, cost bearer 1=03 (subaccount 03-100), no item class, automatic" in text
+    )
     with Runtime.open(load_settings()) as rt:
         depts = Departments(rt.store, rt.secrets)
         assert {str(r): m.visma_vat_id for r, m in depts.vat_mappings("3").items()} == {

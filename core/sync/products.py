@@ -114,7 +114,7 @@ class ProductSync(MasterDataSync):
                     await self.visma.update_item(number, self._write(fields, items[number], xref))
                     report.updated += 1
                 else:
-                    await self._create(number, self._write(fields, None, xref))
+                    await self._create(number, self._write(fields, None, xref, self._item_class()))
                     failpoint(Failpoint.PRODUCT_AFTER_CREATE)
                     report.created += 1
                 report.writes += 1
@@ -127,6 +127,18 @@ class ProductSync(MasterDataSync):
                 )
                 continue
             new_links.append(Link(str(p.product_id), number, digest))
+
+    def _item_class(self) -> str:
+        """The item class every new item needs (S11: itemClass "Mandatory"): setup's choice."""
+        chosen = self.dept.settings.item_class
+        if not chosen:
+            raise VismaError(
+                "no Visma item class is chosen for this department, and Visma creates no item "
+                "without one",
+                f"choose one in the department's setup (duvi departments setup {self.dept.id} "
+                "--item-class ID)",
+            )
+        return chosen
 
     async def _create(self, number: str, write: InventoryWrite) -> None:
         """Create the item. When the answer is lost, its item number tells whether Visma made
@@ -158,12 +170,18 @@ class ProductSync(MasterDataSync):
         }
 
     @staticmethod
-    def _write(fields: dict[str, Any], existing: InventoryItem | None, xref: str) -> InventoryWrite:
+    def _write(
+        fields: dict[str, Any],
+        existing: InventoryItem | None,
+        xref: str,
+        item_class: str | None = None,
+    ) -> InventoryWrite:
         refs = None
         if fields["barcode"] and (existing is None or existing.barcode(xref) != fields["barcode"]):
             refs = [CrossReferenceLine(alternate_type=xref, alternate_id=fields["barcode"])]
         return InventoryWrite(
             inventory_number=fields["number"] if existing is None else None,
+            item_class=item_class if existing is None else None,
             description=fields["name"],
             default_price=Decimal(fields["price"]),
             vat_code=fields["category"],
