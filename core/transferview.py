@@ -420,10 +420,12 @@ def _read_write(
 
 
 def _segments(value: Any) -> str:
-    """Subaccount segments as Visma shows them: "1:200" per segment, joined."""
+    """Subaccount segments as a subaccount number: the values as sent (duvi sends them in
+    segment order) joined by "-", e.g. "01-000" (the separator is inferred: a company may
+    define its own)."""
     if not isinstance(value, list):
         return ""
-    return " ".join(f"{s.get('segmentId')}:{s.get('segmentValue')}" for s in value)
+    return "-".join(str(s.get("segmentValue")) for s in value)
 
 
 def _zreport(
