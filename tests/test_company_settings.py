@@ -130,6 +130,11 @@ async def test_stock_issues_go_to_the_chosen_warehouse(installation: Installatio
     assert warehouses == {"BUTIKK"}
     moved = {wh for (_, wh) in installation.company.stock}
     assert moved == {"BUTIKK"}  # released: the stock moved in that warehouse
+    from core.transferview import transfer_document
+
+    depts = Departments(installation.rt.store, installation.rt.secrets)
+    shown = transfer_document(installation.rt.store, depts, stock[0].key)
+    assert {ln.warehouse for ln in shown.lines} == {"BUTIKK"}  # the document shows it too
 
 
 async def test_journal_lines_carry_every_subaccount_segment(installation: Installation) -> None:
