@@ -105,7 +105,15 @@ async def test_new_items_carry_the_chosen_item_class(installation: Installation)
         installation.rt, "1", "products", connections=installation.connections
     )
     assert report.created == 0 and report.failed
-    assert "no Visma item class is chosen" in report.failed[0]
+    assert "no Visma item class is chosen for department 1" in report.failed[0]
+    assert "--item-class ID" in report.failed[0]
+    installation.rt.log.flush()
+    logged = installation.rt.store.query(
+        "SELECT message FROM events WHERE message LIKE '%not created in Visma%'"
+    )
+    assert [r["message"].split(":")[0] for r in logged] == [
+        f"{len(report.failed)} new product(s) not created in Visma"
+    ]  # one line for them all, not one per product
     set_settings(installation, item_class="TJENESTE")
     report = await sync_master_data(
         installation.rt, "1", "products", connections=installation.connections

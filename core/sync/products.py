@@ -30,6 +30,10 @@ from core.visma.models import CrossReferenceLine, InventoryItem, InventoryWrite
 
 ENTITY = "product"
 SHARED_NUMBER = "shared product number"  # the kind of warning, logged once per state
+NO_ITEM_CLASS = (
+    "no Visma item class is chosen for department {dept}, and Visma creates no item without "
+    "one: choose one in its setup (duvi departments setup {dept} --item-class ID)"
+)
 
 
 @dataclass
@@ -96,6 +100,8 @@ class ProductSync(MasterDataSync):
         new_links: list[Link],
         once: WarnOnce,
     ) -> None:
+        item_class = self.dept.settings.item_class
+        unclassed: list[str] = []
         for p in products:
             fields = self._visma_fields(p, to_cat)
             digest = content_hash(fields)
@@ -109,12 +115,15 @@ class ProductSync(MasterDataSync):
                 report.unchanged += 1
                 continue
             number = link.visma_id if link else p.product_number
+            if number not in items and not item_class:
+                unclassed.append(p.product_number)  # Visma would refuse it: not sent
+                continue
             try:
                 if number in items:
                     await self.visma.update_item(number, self._write(fields, items[number], xref))
                     report.updated += 1
                 else:
-                    await self._create(number, self._write(fields, None, xref, self._item_class()))
+                    await self._create(number, self._write(fields, None, xref, item_class))
                     failpoint(Failpoint.PRODUCT_AFTER_CREATE)
                     report.created += 1
                 report.writes += 1
@@ -127,18 +136,16 @@ class ProductSync(MasterDataSync):
                 )
                 continue
             new_links.append(Link(str(p.product_id), number, digest))
-
-    def _item_class(self) -> str:
-        """The item class every new item needs (S11: itemClass "Mandatory"): setup's choice."""
-        chosen = self.dept.settings.item_class
-        if not chosen:
-            raise VismaError(
-                "no Visma item class is chosen for this department, and Visma creates no item "
-                "without one",
-                f"choose one in the department's setup (duvi departments setup {self.dept.id} "
-                "--item-class ID)",
+        if unclassed:
+            # Every new item needs an item class (S11: itemClass "Mandatory"): one line for
+            # all of them, not one per product.
+            why = NO_ITEM_CLASS.format(dept=self.dept.id)
+            report.failed += [f"{n}: {why}" for n in unclassed]
+            self.log.error(
+                f"{len(unclassed)} new product(s) not created in Visma: {why}",
+                department_id=self.dept.id,
+                entity=ENTITY,
             )
-        return chosen
 
     async def _create(self, number: str, write: InventoryWrite) -> None:
         """Create the item. When the answer is lost, its item number tells whether Visma made
