@@ -71,7 +71,10 @@ async def bench_create(n: int, latency: float, concurrency: int) -> None:
         async with sem:
             await client.create_item(
                 InventoryWrite(
-                    inventory_number=f"NEW-{i:05d}", vat_code="1", description=f"Ny vare {i}"
+                    inventory_number=f"NEW-{i:05d}",
+                    item_class="VARER",
+                    vat_code="1",
+                    description=f"Ny vare {i}",
                 )
             )
 

@@ -10,7 +10,8 @@ Per DUELL's guide and accounting-no.md C.4:
 - gift cards sold credited as a liability, without VAT;
 - cash rounding (øreavrunding) on its account, 7740 by default;
 - with inventory change on: cost of goods debited to 4390 and credited to 1460 by default;
-- the cost bearer as a subaccount segment on every line, when the department uses one.
+- the cost bearer as a subaccount segment on every line, when the department uses one, with
+  every other SUBACCOUNT segment filled from the company's default subaccount (setup reads it).
 A journal that does not balance to the øre is refused with the reason.
 """
 
@@ -184,7 +185,7 @@ def build_journal(
         flags=flags,
     )
     if settings.several_departments and settings.cost_bearer_segment and settings.cost_bearer_value:
-        journal.subaccount = [(settings.cost_bearer_segment, settings.cost_bearer_value)]
+        journal.subaccount = subaccount_segments(settings)
     if settings.several_clients and settings.branch_number:
         journal.branch = settings.branch_number
     if journal.debit_total != journal.credit_total:
@@ -196,6 +197,19 @@ def build_journal(
     if boundary := month_boundary(z):
         journal.flags.append(boundary)
     return journal
+
+
+def subaccount_segments(settings: DepartmentSettings) -> list[tuple[int, str]]:
+    """Every SUBACCOUNT segment of the department's lines, in segment order: the cost bearer as
+    chosen, the others as setup read them from the company's default subaccount. Visma may
+    refuse a list missing a segment (findings B12); none without a cost bearer."""
+    if settings.cost_bearer_segment is None or not settings.cost_bearer_value:
+        return []
+    chosen = {
+        **settings.subaccount_defaults,
+        settings.cost_bearer_segment: settings.cost_bearer_value,
+    }
+    return sorted(chosen.items())
 
 
 def month_boundary(z: ZReport) -> str | None:

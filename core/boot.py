@@ -138,6 +138,8 @@ def set_up(
             several_departments=True,
             cost_bearer_segment=chosen.cost_bearer_segment,
             cost_bearer_value=chosen.cost_bearer_value,
+            subaccount_defaults=chosen.subaccount_defaults,
+            item_class=chosen.item_class,
             automatic_transfer=automatic_transfer,
         ),
     )

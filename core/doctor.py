@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.accounting import subaccount_segments
 from core.config import config_file_path
 from core.connections import Connections, connections_for
 from core.departments import Departments
@@ -26,11 +27,13 @@ from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
 from core.ledger import Ledger, State
-from core.models import DepartmentSettings, ZReport
+from core.models import DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
 from core.vat import VismaVat, mismatch, read_visma_vat
+from core.visma.client import VismaClient
 from core.visma.errors import VismaError
+from core.visma.models import Dimension
 
 CLOCK_SKEW_LIMIT = 120  # seconds; token lifetimes and date filters tolerate less than this
 
@@ -84,6 +87,84 @@ class Check:
 
 def ok(cid: str, title: str, found: str, dept: str | None = None) -> Check:
     return Check(cid, title, Status.OK, found, department_id=dept)
+
+
+def subaccount_problems(s: DepartmentSettings, dim: Dimension) -> list[str]:
+    """A cost bearer's subaccount must fill every SUBACCOUNT segment with a value the company
+    has (findings B12); setups saved before duvi filled them lack the other segments."""
+    values = {(sg.segment_id, v.value_id) for sg in dim.segments for v in sg.segment_values}
+    sent = dict(subaccount_segments(s))
+    out = [
+        f"SUBACCOUNT segment {sg.segment_id} ({sg.description}) has no value"
+        for sg in dim.segments
+        if sg.segment_id is not None and sg.segment_id not in sent
+    ]
+    out += [
+        f"{v!r} is not a value of SUBACCOUNT segment {sid}"
+        for sid, v in s.subaccount_defaults.items()
+        if (sid, v) not in values
+    ]
+    return out
+
+
+async def item_class_and_warehouse(
+    visma: VismaClient, s: DepartmentSettings, dept_id: str
+) -> list[Check]:
+    """The item class new items get (needed while DUELL owns products: duvi creates them) and
+    the warehouse of stock issues (when stock is updated), against what the company has."""
+    checks = []
+    if s.product_master == Master.DUELL:
+        classes = {c.id for c in await visma.list_item_classes()}
+        title, remedy = "Item class of new items", "choose one in the department's setup"
+        if not s.item_class:
+            checks.append(
+                Check(
+                    "visma.item_class",
+                    title,
+                    Status.FAIL,
+                    "no item class is chosen: Visma creates no item without one",
+                    f"{remedy} (duvi departments setup {dept_id} --item-class ID)",
+                    dept_id,
+                    fix=Fix.SETUP,
+                )
+            )
+        elif s.item_class not in classes:
+            checks.append(
+                Check(
+                    "visma.item_class",
+                    title,
+                    Status.FAIL,
+                    f"item class {s.item_class} does not exist in the company",
+                    f"{remedy}; the company's: {', '.join(sorted(c for c in classes if c))}",
+                    dept_id,
+                    fix=Fix.SETUP,
+                )
+            )
+        else:
+            checks.append(ok("visma.item_class", title, f"item class {s.item_class}", dept_id))
+    if s.stock_update:
+        title = "Warehouse of stock issues"
+        if not s.warehouse:
+            checks.append(ok("visma.warehouse", title, "each item's default warehouse", dept_id))
+        else:
+            active = {
+                w.warehouse_id for w in await visma.list_warehouses() if w.active is not False
+            }
+            checks.append(
+                ok("visma.warehouse", title, f"warehouse {s.warehouse}", dept_id)
+                if s.warehouse in active
+                else Check(
+                    "visma.warehouse",
+                    title,
+                    Status.FAIL,
+                    f"warehouse {s.warehouse} is not an active warehouse of the company",
+                    "choose another in the department's setup (--warehouse), or none for "
+                    "each item's default warehouse",
+                    dept_id,
+                    fix=Fix.SETUP,
+                )
+            )
+    return checks
 
 
 def exit_code(checks: list[Check]) -> int:
@@ -758,6 +839,7 @@ async def remote_checks(
                         f"cost bearer {s.cost_bearer_value} is not a value of segment "
                         f"{s.cost_bearer_segment}"
                     )
+                problems += subaccount_problems(s, dim)
             checks.append(
                 ok(
                     "visma.company",
@@ -777,6 +859,7 @@ async def remote_checks(
                     fix=Fix.SETUP,
                 )
             )
+            checks += await item_class_and_warehouse(visma, s, dept_id)
             facts["vat"] = await read_visma_vat(visma)
             facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
             facts["nameless"] = [

@@ -54,6 +54,18 @@ class DepartmentSettings(Model):
     )
     cost_bearer_segment: int | None = Field(None, description="The SUBACCOUNT segment id.")
     cost_bearer_value: str | None = Field(None, description="The segment value.")
+    subaccount_defaults: dict[int, str] = Field(
+        default_factory=dict,
+        description="The other SUBACCOUNT segments' values (segment id -> value), from the "
+        "company's default subaccount: Visma may refuse a subaccount missing a segment.",
+    )
+    item_class: str | None = Field(
+        None, description="The Visma item class of items duvi creates (Visma: mandatory)."
+    )
+    warehouse: str | None = Field(
+        None,
+        description="The Visma warehouse of stock issues; none: each item's default warehouse.",
+    )
 
 
 class Department(Model):

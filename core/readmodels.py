@@ -217,6 +217,8 @@ class SetupProbe:
     company: str = ""
     branches: tuple[tuple[str, str], ...] = ()  # (number, name)
     cost_bearers: tuple[tuple[int, str, str], ...] = ()  # (segment id, value, description)
+    item_classes: tuple[tuple[str, str], ...] = ()  # (id, description)
+    warehouses: tuple[tuple[str, str], ...] = ()  # (id, description): the active ones
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,9 @@ class SavedSetup:
     branch: str | None = None
     several_departments: bool = False
     cost_bearer: tuple[int, str] | None = None  # (segment id, value)
+    subaccount: str = ""  # every segment's value as sent, e.g. "01-000"
+    item_class: str | None = None
+    warehouse: str | None = None  # None: each item's default warehouse
     automatic: bool = False
     duell_client_number: str = ""
     duell_token_saved: bool = False
@@ -257,6 +262,9 @@ class SavedSetup:
                 if self.cost_bearer
                 else None
             ),
+            "subaccount": self.subaccount or None,
+            "item_class": self.item_class,
+            "warehouse": self.warehouse,
             "automatic": self.automatic,
             "duell_client_number": self.duell_client_number or None,
         }
@@ -265,7 +273,8 @@ class SavedSetup:
 @dataclass(frozen=True)
 class SetupChoice:
     """What a person chose in setup (the console's form or `duvi departments setup`). A secret
-    left None keeps the saved one; `automatic` None leaves the flag as it is; the two
+    left None keeps the saved one, and so do an item class and a warehouse left None;
+    `automatic` None leaves the flag as it is; the two
     "Flere ..." flags None follow from whether a branch or cost bearer is given."""
 
     client_id: str
@@ -275,6 +284,9 @@ class SetupChoice:
     branch: str | None = None
     several_departments: bool | None = None
     cost_bearer: tuple[int, str] | None = None
+    # None keeps what is saved; a warehouse "" means none (each item's default warehouse).
+    item_class: str | None = None
+    warehouse: str | None = None
     automatic: bool | None = None
     duell_client_number: str | None = None
     duell_client_token: SecretStr | None = None

@@ -1,7 +1,9 @@
 """Setting a department up, DUELL's steps, for the console's setup screen and `duvi departments
 setup` alike: sign in with the department's Visma integration client, read what the company
-offers (branches, cost bearers, VAT ids), check what was chosen against it, then save it all
-(credentials to the secrets file, the rest to the store), every change audited.
+offers (branches, cost bearers, item classes, warehouses, VAT ids), check what was chosen
+against it, then save it all (credentials to the secrets file, the rest to the store), every
+change audited. With a cost bearer, the other SUBACCOUNT segments are saved as well, read from
+the company's default subaccount (core.subaccounts).
 
 What was saved is shown back (`saved_setup`) without its secrets: a secret left empty keeps
 the saved one. A chosen branch or cost bearer needs its "Flere klienter"/"Flere avdelinger"
@@ -14,17 +16,20 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from core.accounting import subaccount_segments
 from core.audit import record
 from core.connections import DUELL_SECRETS
 from core.departments import Departments
 from core.errors import ConfigError, DuviError
 from core.readmodels import SavedSetup, SetupChoice, SetupProbe
+from core.subaccounts import default_segments
 
 if TYPE_CHECKING:
     from core.connections import Connections
     from core.runtime import Runtime
     from core.vat import VismaVat
     from core.visma.client import VismaClient
+    from core.visma.models import Subaccount
 
 
 def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
@@ -55,6 +60,9 @@ def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
             if s.cost_bearer_segment is not None and s.cost_bearer_value
             else None
         ),
+        subaccount="-".join(v for _, v in subaccount_segments(s)),
+        item_class=s.item_class,
+        warehouse=s.warehouse,
         automatic=s.automatic_transfer,
         duell_client_number=number.get_secret_value() if number else "",
         duell_token_saved=rt.secrets.get(DUELL_SECRETS, "client_token") is not None,
@@ -85,9 +93,12 @@ def visma_secret(
 
 
 async def _company(client: VismaClient, tenant_id: str) -> SetupProbe:
-    """What setup offers in one company: its name (the main branch's), branches, cost bearers."""
+    """What setup offers in one company: its name (the main branch's), branches, cost bearers,
+    item classes and active warehouses."""
     branches = await client.list_branches()
     dim = await client.get_dimension("SUBACCOUNT")
+    classes = await client.list_item_classes()
+    warehouses = await client.list_warehouses()
     main = next((b for b in branches if b.is_main_branch), branches[0] if branches else None)
     return SetupProbe(
         tenant_id,
@@ -99,7 +110,32 @@ async def _company(client: VismaClient, tenant_id: str) -> SetupProbe:
             for v in s.segment_values
             if v.active is not False and s.segment_id is not None
         ),
+        item_classes=tuple((c.id, c.description or "") for c in classes if c.id),
+        warehouses=tuple(
+            (w.warehouse_id, w.description or "")
+            for w in warehouses
+            if w.warehouse_id and w.active is not False
+        ),
     )
+
+
+def _pick(
+    given: str | None,
+    saved: str | None,
+    offered: tuple[tuple[str, str], ...],
+    company: str,
+    what: str,
+    option: str,
+) -> str | None:
+    """An item class or warehouse: the one given (None keeps the saved one, "" none), which
+    must be one the company offers."""
+    chosen = (saved if given is None else given.strip()) or None
+    if chosen is not None and chosen not in {i for i, _ in offered}:
+        raise ConfigError(
+            f"{company} has no {what} {chosen!r}",
+            f"choose one with {option}: " + (", ".join(f"{i} {d}" for i, d in offered) or "none"),
+        )
+    return chosen
 
 
 async def probe(
@@ -223,12 +259,15 @@ async def set_up_department(
             "enter the integration client's secret (from the Visma Developer Portal)",
         )
     codes: dict[str, VismaVat] = {}
+    subaccounts: list[Subaccount] = []
     async with conns.visma_for(
         VismaCredentials(client_id, secret, tenant), department_id=dept_id
     ) as client:
         company = await _company(client, tenant)
         if choice.vat:
             codes = await read_visma_vat(client)
+        if choice.cost_bearer is not None:
+            subaccounts = await client.list_subaccounts()
     if choice.branch is not None and choice.branch not in {n for n, _ in company.branches}:
         raise ConfigError(
             f"{company.company} has no branch {choice.branch!r}",
@@ -243,6 +282,30 @@ async def set_up_department(
             f"{company.company}",
             "its values: " + ", ".join(f"{s}={v}" for s, v, _ in company.cost_bearers),
         )
+    saved_settings = dept.settings if dept else None
+    item_class = _pick(
+        choice.item_class,
+        saved_settings.item_class if saved_settings else None,
+        company.item_classes,
+        company.company,
+        "item class",
+        "--item-class",
+    )
+    warehouse = _pick(
+        choice.warehouse,
+        saved_settings.warehouse if saved_settings else None,
+        company.warehouses,
+        company.company,
+        "active warehouse",
+        "--warehouse",
+    )
+    defaults = (
+        default_segments(
+            sorted({s for s, _, _ in company.cost_bearers}), subaccounts, choice.cost_bearer
+        )
+        if choice.cost_bearer is not None
+        else {}
+    )
     if choice.vat:
         refuse_mismatches(choice.vat, codes)
 
@@ -271,6 +334,9 @@ async def set_up_department(
         "several_departments": several_departments,
         "cost_bearer_segment": choice.cost_bearer[0] if choice.cost_bearer else None,
         "cost_bearer_value": choice.cost_bearer[1] if choice.cost_bearer else None,
+        "subaccount_defaults": defaults,
+        "item_class": item_class,
+        "warehouse": warehouse,
     }
     if choice.automatic is not None:
         update["automatic_transfer"] = choice.automatic
@@ -281,5 +347,12 @@ async def set_up_department(
     if choice.branch:
         parts.append(f"branch {choice.branch}")
     if choice.cost_bearer:
-        parts.append(f"cost bearer {choice.cost_bearer[0]}={choice.cost_bearer[1]}")
+        whole = {**defaults, choice.cost_bearer[0]: choice.cost_bearer[1]}
+        parts.append(
+            f"cost bearer {choice.cost_bearer[0]}={choice.cost_bearer[1]} (subaccount "
+            + "-".join(v for _, v in sorted(whole.items()))
+            + ")"
+        )
+    parts.append(f"item class {item_class}" if item_class else "no item class")
+    parts.append(f"warehouse {warehouse}" if warehouse else "each item's default warehouse")
     return ", ".join(parts) + (f"; {vat_line}" if vat_line else "")

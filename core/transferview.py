@@ -289,7 +289,9 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
         return _document(row, source, header, lines, (), problem, answers)
 
     try:
-        write = issue_write(row.key, row.payload["date"], row.payload["items"])
+        dept = departments.get(row.department_id)
+        warehouse = dept.settings.warehouse if dept else None
+        write = issue_write(row.key, row.payload["date"], row.payload["items"], warehouse)
     except (KeyError, ValueError, TypeError) as exc:
         return _document(row, source, (), (), (), f"the stock issue cannot be read: {exc}", answers)
     header, lines = _read_write(row.kind, wire.unwrap(wire.body(write)))
@@ -418,10 +420,12 @@ def _read_write(
 
 
 def _segments(value: Any) -> str:
-    """Subaccount segments as Visma shows them: "1:200" per segment, joined."""
+    """Subaccount segments as a subaccount number: the values as sent (duvi sends them in
+    segment order) joined by "-", e.g. "01-000" (the separator is inferred: a company may
+    define its own)."""
     if not isinstance(value, list):
         return ""
-    return " ".join(f"{s.get('segmentId')}:{s.get('segmentValue')}" for s in value)
+    return "-".join(str(s.get("segmentValue")) for s in value)
 
 
 def _zreport(

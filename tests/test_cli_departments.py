@@ -141,7 +141,10 @@ def test_list_on_a_fresh_directory_and_setup_with_the_secret_from_the_environmen
     assert three["client_secret"] == "saved"
     assert DEPT3.visma_client_secret not in r.stdout  # never a secret
     text = duvi("departments", "list").stdout
-    assert "Trondheim Solsiden" in text and "branch 2, cost bearer 1=03, automatic" in text
+    assert (
+        "Trondheim Solsiden" in text
+        and "branch 2, cost bearer 1=03 (subaccount 03-100), no item class, automatic" in text
+    )
     with Runtime.open(load_settings()) as rt:
         depts = Departments(rt.store, rt.secrets)
         assert {str(r): m.visma_vat_id for r, m in depts.vat_mappings("3").items()} == {
@@ -150,3 +153,38 @@ def test_list_on_a_fresh_directory_and_setup_with_the_secret_from_the_environmen
         }
         audit = rt.store.query("SELECT target FROM audit WHERE action = 'department.setup'")
         assert audit == [{"target": "cli"}]
+
+
+def test_setup_offers_the_item_classes_and_warehouses_and_saves_the_whole_subaccount(
+    cli: Cli,
+) -> None:
+    ok_secret = {"DUVI_VISMA_CLIENT_SECRET": DEPT3.visma_client_secret}
+    code, _, err = cli.setup3("--item-class", "NOPE", **ok_secret)
+    assert code == 3 and "Garnbua Trøndelag AS has no item class 'NOPE'" in err
+    assert "--item-class: VARER Handelsvarer, TJENESTE Tjenester og kurs" in err  # the list
+    code, _, err = cli.setup3("--warehouse", "MAIN", **ok_secret)
+    assert code == 3 and "has no active warehouse 'MAIN'" in err
+    assert "--warehouse: TRH Lager Solsiden" in err and "GAMMEL" not in err  # active ones
+    code, _, err = cli.setup3("--warehouse", "GAMMEL", **ok_secret)
+    assert code == 3 and "has no active warehouse 'GAMMEL'" in err
+    code, _, err = cli.setup3("--warehouse", "TRH", "--no-warehouse", **ok_secret)
+    assert code == 2 and "not both" in err
+    code, out, err = cli.setup3(
+        "--cost-bearer", "1=03", "--item-class", "TJENESTE", "--warehouse", "TRH", **ok_secret
+    )
+    assert code == 0, err
+    # Trøndelag has made 03-100 only: project 100 rather than the default subaccount's 000.
+    assert "cost bearer 1=03 (subaccount 03-100), item class TJENESTE, warehouse TRH" in out
+    r = duvi("departments", "list", "--json")
+    three = next(d for d in json.loads(r.stdout) if d["id"] == "3")
+    assert (three["subaccount"], three["item_class"], three["warehouse"]) == (
+        "03-100",
+        "TJENESTE",
+        "TRH",
+    )
+    code, out, err = cli.setup3("--cost-bearer", "1=03", "--no-warehouse")  # item class kept
+    assert code == 0, err
+    assert "item class TJENESTE, each item's default warehouse" in out
+    with Runtime.open(load_settings()) as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert (s.item_class, s.warehouse, s.subaccount_defaults) == ("TJENESTE", None, {2: "100"})

@@ -213,3 +213,45 @@ def test_the_engine_refuses_a_flag_without_its_choice_and_a_choice_without_its_f
         assert not Departments(api.rt.store, api.rt.secrets).is_set_up("3")
     finally:
         api.close()
+
+
+async def test_setup_offers_the_companys_item_classes_and_warehouses() -> None:
+    from tui.screens.setup import SetupScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3", "e", "f4")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        classes = screen.query_one("#item-class", Select)
+        warehouses = screen.query_one("#warehouse", Select)
+        assert [v for _, v in classes._options if v is not Select.NULL] == ["VARER", "TJENESTE"]
+        assert [v for _, v in warehouses._options if v is not Select.NULL] == ["TRH"]  # active
+        screen.query_one("#cost-bearer", Select).value = "1:03"
+        classes.value = "TJENESTE"
+        warehouses.value = "TRH"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "item class TJENESTE, warehouse TRH" in str(
+            screen.query_one("#setup-result").render()
+        )
+    with store() as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert (s.item_class, s.warehouse, s.subaccount_defaults) == ("TJENESTE", "TRH", {2: "100"})
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 40)) as pilot:  # reopened: the saved ones are shown
+        await settle(app, pilot)
+        await pilot.press("3", "e")
+        await settle(app, pilot)
+        assert app.screen.query_one("#item-class", Select).value == "TJENESTE"
+        app.screen.query_one("#warehouse", Select).clear()  # none: each item's default
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    with store() as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert (s.item_class, s.warehouse) == ("TJENESTE", None)

@@ -42,7 +42,10 @@ def balanced_journal(reference: str, amount: str = "125.00", **extra) -> Journal
                 account_number="1900",
                 debit_amount_in_currency=gross,
                 reference_number=reference,
-                subaccount=[SegmentWrite(segment_id=1, segment_value="01")],
+                subaccount=[
+                    SegmentWrite(segment_id=1, segment_value="01"),
+                    SegmentWrite(segment_id=2, segment_value="000"),
+                ],
             ),
             JournalLineWrite(
                 account_number="3000",
@@ -104,6 +107,7 @@ async def test_items_cost_statistics_and_cross_references(visma, world: VismaWor
     number = await visma.create_item(
         InventoryWrite(
             inventory_number="100-ULL",
+            item_class="VARER",
             description="Ullgarn, 50 g",
             vat_code="1",
             default_price=Decimal("89.90"),
@@ -140,15 +144,17 @@ async def test_items_cost_statistics_and_cross_references(visma, world: VismaWor
     assert listed[0].cost_price_statistics is not None
 
     with pytest.raises(VismaError, match="TaxCategoryID 'X9' cannot be found"):
-        await visma.create_item(InventoryWrite(inventory_number="BAD", vat_code="X9"))
-    company.stock[(number, "MAIN")] = Decimal(10)
+        await visma.create_item(
+            InventoryWrite(inventory_number="BAD", item_class="VARER", vat_code="X9")
+        )
+    company.stock[(number, "HOVED")] = Decimal(10)
     summary = await visma.inventory_summary(number)
     assert summary[0].on_hand == Decimal(10)
 
 
 async def test_invoice_draft_lookup_release_and_delete(visma) -> None:
     customer = await visma.create_customer(CustomerWrite(name="Kunde AS"))
-    await visma.create_item(InventoryWrite(inventory_number="A1", vat_code="1"))
+    await visma.create_item(InventoryWrite(inventory_number="A1", item_class="VARER", vat_code="1"))
     invoice = InvoiceWrite(
         customer_number=customer,
         document_date="2026-11-02T00:00:00",
@@ -209,7 +215,10 @@ async def test_journal_hold_release_and_refusals(visma) -> None:
         await visma.create_journal(unbalanced)
     bad = balanced_journal("DUELL-Z-1-43")
     bad.journal_transaction_lines[1].vat_id = "99"
-    bad.journal_transaction_lines[0].subaccount = [SegmentWrite(segment_id=1, segment_value="77")]
+    bad.journal_transaction_lines[0].subaccount = [
+        SegmentWrite(segment_id=1, segment_value="77"),
+        SegmentWrite(segment_id=2, segment_value="000"),
+    ]
     with pytest.raises(VismaError) as exc:
         await visma.create_journal(bad)
     assert exc.value.status == 400 and exc.value.visma_id  # Visma-style message with a VismaId
@@ -247,7 +256,7 @@ async def test_reference_data(visma) -> None:
 
 
 async def test_inventory_issue_and_release_move_stock(visma, world: VismaWorld) -> None:
-    await visma.create_item(InventoryWrite(inventory_number="B2", vat_code="1"))
+    await visma.create_item(InventoryWrite(inventory_number="B2", item_class="VARER", vat_code="1"))
     number = await visma.create_issue(
         IssueWrite(
             hold=False,
@@ -257,7 +266,7 @@ async def test_inventory_issue_and_release_move_stock(visma, world: VismaWorld) 
                 IssueLineWrite(
                     inventory_number="B2",
                     quantity=Decimal(3),
-                    warehouse_id="MAIN",
+                    warehouse_id="HOVED",
                     tran_type="Issue",
                 )
             ],
@@ -303,8 +312,12 @@ async def test_webhook_notifications_except_for_records_with_the_flag_off(
 
     number = await visma.create_customer(CustomerWrite(name="Varslet AS"))
     await visma.update_customer(number, CustomerWrite(name="Varslet Holding AS"))
-    await visma.create_item(InventoryWrite(inventory_number="LOUD", vat_code="1"))
-    await visma.create_item(InventoryWrite(inventory_number="SILENT", vat_code="1"))
+    await visma.create_item(
+        InventoryWrite(inventory_number="LOUD", item_class="VARER", vat_code="1")
+    )
+    await visma.create_item(
+        InventoryWrite(inventory_number="SILENT", item_class="VARER", vat_code="1")
+    )
     await hooks.drain()
 
     assert [(n["eventId"], n["action"], n["resourceUri"]) for n in received] == [

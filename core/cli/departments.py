@@ -32,7 +32,8 @@ def departments_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON (never a secret).")] = False,
 ) -> None:
-    """Each department: set up or not, its company, branch, cost bearer, automatic transfer."""
+    """Each department: set up or not, its company, branch, cost bearer (and whole subaccount),
+    item class, warehouse, automatic transfer."""
     from core import boot
     from core.departments import Departments
     from core.runtime import Runtime
@@ -50,7 +51,12 @@ def departments_list(
             continue
         extra = [f"branch {r.branch}"] if r.branch else []
         if r.cost_bearer:
-            extra.append(f"cost bearer {r.cost_bearer[0]}={r.cost_bearer[1]}")
+            extra.append(
+                f"cost bearer {r.cost_bearer[0]}={r.cost_bearer[1]} (subaccount {r.subaccount})"
+            )
+        extra.append(f"item class {r.item_class}" if r.item_class else "no item class")
+        if r.warehouse:
+            extra.append(f"warehouse {r.warehouse}")
         extra.append("automatic" if r.automatic else "manual")
         typer.echo(
             f"{r.department_id:<3} {r.name:<24} {r.company} ({r.tenant})  " + ", ".join(extra)
@@ -122,6 +128,23 @@ def departments_setup(
             help="SEGMENT=VALUE of SUBACCOUNT (implies Flere avdelinger), e.g. 1=03.",
         ),
     ] = None,
+    item_class: Annotated[
+        str | None,
+        typer.Option(
+            "--item-class",
+            help="The Visma item class of the items duvi creates (default: the saved one).",
+        ),
+    ] = None,
+    warehouse: Annotated[
+        str | None,
+        typer.Option(
+            "--warehouse", help="The Visma warehouse of stock issues (default: the saved one)."
+        ),
+    ] = None,
+    no_warehouse: Annotated[
+        bool,
+        typer.Option("--no-warehouse", help="No warehouse: each item's default warehouse."),
+    ] = False,
     vat: Annotated[
         list[str] | None,
         typer.Option("--vat", help="RATE=VATID, repeatable: a DUELL rate to a Visma VAT id."),
@@ -156,6 +179,8 @@ def departments_setup(
     from core.runtime import Runtime
     from core.setup import set_up_department
 
+    if no_warehouse and warehouse is not None:
+        raise typer.BadParameter("give --warehouse or --no-warehouse, not both")
     secret, token = _secrets(secrets_from_stdin, duell_client_number is not None)
     choice = SetupChoice(
         client_id=client_id,
@@ -163,6 +188,8 @@ def departments_setup(
         secret=secret,
         branch=branch,
         cost_bearer=_cost_bearer(cost_bearer),
+        item_class=item_class,
+        warehouse="" if no_warehouse else warehouse,
         automatic=automatic,
         duell_client_number=duell_client_number,
         duell_client_token=token,

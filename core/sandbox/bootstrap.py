@@ -14,6 +14,10 @@ SANDBOX_VAT_IDS = {Decimal(25): "3", Decimal(15): "31", Decimal(12): "33", Decim
 COMPANY_NAME = "Garnbua AS"  # what setup showed for every sandbox department
 SET_UP_AT_FIRST_START = 2  # departments; the third waits for setup
 COST_BEARER_SEGMENT = 1
+# The other SUBACCOUNT segment (project) as setup reads it from Garnbua AS's default
+# subaccount 00-000, and the item class setup offers first (visma_seed).
+SUBACCOUNT_DEFAULTS = {2: "000"}
+ITEM_CLASS = "VARER"
 
 
 @dataclass(frozen=True)
@@ -25,9 +29,17 @@ class DepartmentSetup:
     cost_bearer_segment: int
     cost_bearer_value: str
     vat_ids: dict[Decimal, str]
+    subaccount_defaults: dict[int, str]
+    item_class: str
 
 
 def department_setup(c: DepartmentCredentials) -> DepartmentSetup:
     return DepartmentSetup(
-        c, COMPANY_NAME, COST_BEARER_SEGMENT, c.department_id.zfill(2), dict(SANDBOX_VAT_IDS)
+        c,
+        COMPANY_NAME,
+        COST_BEARER_SEGMENT,
+        c.department_id.zfill(2),
+        dict(SANDBOX_VAT_IDS),
+        dict(SUBACCOUNT_DEFAULTS),
+        ITEM_CLASS,
     )

@@ -356,6 +356,7 @@ class VismaSandbox:
             Route("/v1/customer/{number}", e(self.update_customer), methods=["PUT"]),
             Route("/v1/inventory", e(self.list_items), methods=["GET"]),
             Route("/v1/inventory", e(self.create_item), methods=["POST"]),
+            Route("/v1/inventory/itemClass", e(self.list_item_classes), methods=["GET"]),
             Route("/v1/inventory/{number}", e(self.get_item), methods=["GET"]),
             Route("/v1/inventory/{number}", e(self.update_item), methods=["PUT"]),
             Route(
@@ -394,6 +395,7 @@ class VismaSandbox:
             Route("/v1/branch", e(self.list_branches), methods=["GET"]),
             Route("/v1/branch/{number}", e(self.get_branch), methods=["GET"]),
             Route("/v1/subaccount", e(self.list_subaccounts), methods=["GET"]),
+            Route("/v1/warehouse", e(self.list_warehouses), methods=["GET"]),
             Route("/v1/dimension", e(self.list_dimensions), methods=["GET"]),
             Route("/v1/dimension/{number}", e(self.get_dimension), methods=["GET"]),
             Route("/v1/inventoryissue", e(self.create_issue), methods=["POST"]),
@@ -526,6 +528,7 @@ class VismaSandbox:
         number = str(number)
         if number in c.items:
             raise Refused(f"Inventory item '{number}' already exists.")
+        c.require_item_class(fields.get("itemClass"))
         record: dict[str, Any] = {
             "inventoryId": c.next_id(),
             "inventoryNumber": number,
@@ -847,6 +850,18 @@ class VismaSandbox:
             s
             for s in c.subaccounts.values()
             if active is None or str(s.get("active", True)).lower() == active.lower()
+        ]
+        return self._page(request, rows)
+
+    async def list_item_classes(self, request: Request, c: Company) -> Response:
+        return self._page(request, list(c.item_classes.values()))
+
+    async def list_warehouses(self, request: Request, c: Company) -> Response:
+        active = request.query_params.get("active")
+        rows = [
+            w
+            for w in c.warehouses.values()
+            if active is None or str(w.get("active", True)).lower() == active.lower()
         ]
         return self._page(request, rows)
 

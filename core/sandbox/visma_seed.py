@@ -1,6 +1,7 @@
 """A Norwegian Visma.net company's reference data: chart of accounts (accounting-no.md,
 Skatteetaten's standard accounts), VAT ids, categories and zones, branches, and a SUBACCOUNT
-dimension whose first segment is the department (avdeling)."""
+dimension whose first segment is the department (avdeling) and second the project, item
+classes and warehouses."""
 
 from __future__ import annotations
 
@@ -51,6 +52,13 @@ VAT_CODES: list[tuple[str, str, str, Decimal, str]] = [
 ]
 
 DEPARTMENT_SEGMENT = 1
+# (id, description, type): what GET /v1/inventory/itemClass lists; a new item needs one.
+ITEM_CLASSES = (
+    ("VARER", "Handelsvarer", "FinishedGoodItem"),
+    ("TJENESTE", "Tjenester og kurs", "ServiceItem"),
+)
+# No "MAIN": a warehouse id is the company's own choice (findings B18).
+WAREHOUSES = (("HOVED", "Hovedlager"), ("BUTIKK", "Butikklager"))
 
 
 def _account_type(number: str) -> str:
@@ -129,6 +137,16 @@ def seed_company(tenant_id: str, name: str, clock: Clock, departments: list[str]
             },
         ],
     }
+    for cid, cdesc, ctype in ITEM_CLASSES:
+        c.item_classes[cid] = {"id": cid, "description": cdesc, "type": ctype}
+    for wid, wdesc in WAREHOUSES:
+        c.warehouses[wid] = {
+            "warehouseID": wid,
+            "description": wdesc,
+            "active": True,
+            "locationEntry": "ValidateAndWarn",
+            "timestamp": "0x0000000000000001",
+        }
     c.dimensions["ACCOUNT"] = {
         "id": "ACCOUNT",
         "description": "Account",

@@ -41,6 +41,11 @@ class Company:
     branches: dict[str, dict[str, Any]] = field(default_factory=dict)
     subaccounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    item_classes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warehouses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Visma's "validate combinations" (inferred: the company's GL setup decides whether a
+    # subaccount must exist as a combination or may be made up of any segment values).
+    validate_subaccounts: bool = False
     stock: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     versions: dict[tuple[str, str], int] = field(default_factory=dict)
     webhook_off: set[tuple[str, str]] = field(default_factory=set)  # (kind, number)
@@ -102,9 +107,40 @@ class Company:
             raise Refused(f"Branch '{number}' cannot be found in the system.")
         return branch
 
+    def require_item_class(self, class_id: Any) -> dict[str, Any]:
+        """S11 InventoryUpdateDto.itemClass: "Mandatory, the item class to which the item is
+        assigned"; the wording of the refusals is inferred."""
+        if class_id is None or class_id == "":
+            raise Refused("ItemClass is required: the item class to which the item is assigned.")
+        found = self.item_classes.get(str(class_id))
+        if found is None:
+            raise Refused(f"Item class '{class_id}' cannot be found in the system.")
+        return found
+
+    def warehouse_of(self, line: dict[str, Any], item: dict[str, Any]) -> str:
+        """The warehouse a stock line names, which must exist and be active; without one the
+        item's default warehouse, else the company's first (inferred)."""
+        wid = line.get("warehouseId")
+        if wid is None:
+            default = (item.get("defaultWarehouse") or {}).get("id")
+            return str(default or next(iter(self.warehouses), ""))
+        found = self.warehouses.get(str(wid))
+        if found is None or found.get("active") is False:
+            raise Refused(f"Warehouse '{wid}' cannot be found in the system.")
+        return str(wid)
+
     def subaccount_ref(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
-        """Check segment values against the SUBACCOUNT dimension; the read-side reference."""
+        """Check segment values against the SUBACCOUNT dimension; the read-side reference.
+        Every segment must be given (findings B12: Visma's answer to a partial list is not
+        published; refusing it is inferred), and a company that validates combinations takes
+        only an existing active subaccount."""
         dim = self.dimensions.get("SUBACCOUNT", {"segments": []})
+        given = {seg.get("segmentId") for seg in segments}
+        for s in dim["segments"]:
+            if s["segmentId"] not in given:
+                raise Refused(
+                    f"Subaccount is missing segment {s['segmentId']} ({s.get('description')})."
+                )
         known = {
             s["segmentId"]: {v["valueId"]: v for v in s.get("segmentValues", [])}
             for s in dim["segments"]
@@ -128,7 +164,13 @@ class Company:
                     "segmentValueDescription": values[value].get("description"),
                 }
             )
+        out.sort(key=lambda s: s["segmentId"])
         number = "-".join(s["segmentValue"] for s in out)
+        if self.validate_subaccounts and not any(
+            sub["subaccountNumber"] == number and sub.get("active", True)
+            for sub in self.subaccounts.values()
+        ):
+            raise Refused(f"Subaccount '{number}' is not a valid combination of segment values.")
         return {"subaccountNumber": number, "active": True, "segments": out}
 
     def category_rate(self, category: str) -> Decimal:
@@ -195,7 +237,10 @@ def apply_item(company: Company, record: dict[str, Any], fields: dict[str, Any])
             record["vatCode"] = {"id": value, "description": cat.get("description")}
         elif key == "crossReferences":
             apply_cross_references(record, value)
-        elif key in ("itemClass", "postingClass", "defaultWarehouse"):
+        elif key == "itemClass":
+            found = company.require_item_class(value)
+            record[key] = {"id": value, "description": found.get("description")}
+        elif key in ("postingClass", "defaultWarehouse"):
             record[key] = {"id": value, "description": value}
         elif key == "attributeLines":
             continue
@@ -361,7 +406,7 @@ def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[s
         out = {
             "lineNumber": line.get("lineNumber", i),
             "inventoryItem": {"number": item_no, "description": item.get("description")},
-            "warehouse": {"id": line.get("warehouseId", "MAIN")},
+            "warehouse": {"id": company.warehouse_of(line, item)},
             "quantity": qty,
             "unitPrice": price,
             "extPrice": (qty * price).quantize(CENT),

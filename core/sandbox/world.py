@@ -28,6 +28,7 @@ from core.sandbox.app import Sandbox
 from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import Faults
+from core.sandbox.visma_state import Company
 
 COMPANY_TENANT = "5c7e1a2b-0d4f-4b8e-9a61-3f2d8c9e0a11"
 SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
@@ -530,8 +531,27 @@ def build_sandbox(
             sb.connect.register(c.visma_client_id, c.visma_client_secret, {c.visma_tenant_id})
         sb.connect.clients[c.visma_client_id][1].add(CUSTOMER_TENANT)
     sb.visma.customer_tenants.add(CUSTOMER_TENANT)
+    _second_company(sb.visma.companies[SECOND_TENANT])
     _fill_visma(sb, world)
     return sb, creds
+
+
+def _second_company(company: Company) -> None:
+    """Garnbua Trøndelag AS keeps its books stricter than Garnbua AS: its own warehouse ids,
+    and only the subaccounts it has made are valid (validated combinations). Trondheim's
+    subaccount carries project 100, so the default subaccount's 000 filled in beside its
+    department would be refused (findings B12, B18)."""
+    company.warehouses = {
+        "TRH": {"warehouseID": "TRH", "description": "Lager Solsiden", "active": True},
+        "GAMMEL": {"warehouseID": "GAMMEL", "description": "Nedlagt lager", "active": False},
+    }
+    company.validate_subaccounts = True
+    segments = company.dimensions["SUBACCOUNT"]["segments"]
+    segments[1]["segmentValues"].append({"valueId": "100", "description": "Butikk", "active": True})
+    trondheim = company.subaccounts.pop("03-000")
+    trondheim["subaccountNumber"] = "03-100"
+    trondheim["segments"][1].update(segmentValue="100", segmentValueDescription="Butikk")
+    company.subaccounts["03-100"] = trondheim
 
 
 def _fill_visma(sb: Sandbox, world: World) -> None:

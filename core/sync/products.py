@@ -30,6 +30,10 @@ from core.visma.models import CrossReferenceLine, InventoryItem, InventoryWrite
 
 ENTITY = "product"
 SHARED_NUMBER = "shared product number"  # the kind of warning, logged once per state
+NO_ITEM_CLASS = (
+    "no Visma item class is chosen for department {dept}, and Visma creates no item without "
+    "one: choose one in its setup (duvi departments setup {dept} --item-class ID)"
+)
 
 
 @dataclass
@@ -96,6 +100,8 @@ class ProductSync(MasterDataSync):
         new_links: list[Link],
         once: WarnOnce,
     ) -> None:
+        item_class = self.dept.settings.item_class
+        unclassed: list[str] = []
         for p in products:
             fields = self._visma_fields(p, to_cat)
             digest = content_hash(fields)
@@ -109,12 +115,15 @@ class ProductSync(MasterDataSync):
                 report.unchanged += 1
                 continue
             number = link.visma_id if link else p.product_number
+            if number not in items and not item_class:
+                unclassed.append(p.product_number)  # Visma would refuse it: not sent
+                continue
             try:
                 if number in items:
                     await self.visma.update_item(number, self._write(fields, items[number], xref))
                     report.updated += 1
                 else:
-                    await self._create(number, self._write(fields, None, xref))
+                    await self._create(number, self._write(fields, None, xref, item_class))
                     failpoint(Failpoint.PRODUCT_AFTER_CREATE)
                     report.created += 1
                 report.writes += 1
@@ -127,6 +136,16 @@ class ProductSync(MasterDataSync):
                 )
                 continue
             new_links.append(Link(str(p.product_id), number, digest))
+        if unclassed:
+            # Every new item needs an item class (S11: itemClass "Mandatory"): one line for
+            # all of them, not one per product.
+            why = NO_ITEM_CLASS.format(dept=self.dept.id)
+            report.failed += [f"{n}: {why}" for n in unclassed]
+            self.log.error(
+                f"{len(unclassed)} new product(s) not created in Visma: {why}",
+                department_id=self.dept.id,
+                entity=ENTITY,
+            )
 
     async def _create(self, number: str, write: InventoryWrite) -> None:
         """Create the item. When the answer is lost, its item number tells whether Visma made
@@ -158,12 +177,18 @@ class ProductSync(MasterDataSync):
         }
 
     @staticmethod
-    def _write(fields: dict[str, Any], existing: InventoryItem | None, xref: str) -> InventoryWrite:
+    def _write(
+        fields: dict[str, Any],
+        existing: InventoryItem | None,
+        xref: str,
+        item_class: str | None = None,
+    ) -> InventoryWrite:
         refs = None
         if fields["barcode"] and (existing is None or existing.barcode(xref) != fields["barcode"]):
             refs = [CrossReferenceLine(alternate_type=xref, alternate_id=fields["barcode"])]
         return InventoryWrite(
             inventory_number=fields["number"] if existing is None else None,
+            item_class=item_class if existing is None else None,
             description=fields["name"],
             default_price=Decimal(fields["price"]),
             vat_code=fields["category"],

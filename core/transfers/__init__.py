@@ -64,7 +64,7 @@ class Settlements:
         self.references = References(visma)
         self.zreports = ZReports(dept, departments, ledger, visma, log, self.references)
         self.invoices = Invoices(dept, departments, ledger, visma, log, self.references)
-        self.stock = StockIssues(dept.id, ledger, visma, log)
+        self.stock = StockIssues(dept.id, ledger, visma, log, dept.settings.warehouse)
 
     def _duell(self) -> DuellClient:
         assert self.duell is not None, "fetching from DUELL needs the DUELL client"

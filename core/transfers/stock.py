@@ -46,8 +46,13 @@ async def issue_keys(visma: VismaClient, since: str) -> dict[str, Found]:
     return keys
 
 
-def issue_write(key: str, day: str, items: dict[str, str]) -> IssueWrite:
-    """A day's stock issue as Visma gets it (released by duvi once posted: hold off)."""
+def issue_write(
+    key: str, day: str, items: dict[str, str], warehouse: str | None = None
+) -> IssueWrite:
+    """A day's stock issue as Visma gets it (released by duvi once posted: hold off). The
+    warehouse is the department's setting; without one no warehouse is sent and each item's
+    default warehouse applies (InventoryDto.defaultWarehouse, S11; that Visma fills it in is
+    inferred). A fixed id such as "MAIN" exists only in companies that made it (B18)."""
     return IssueWrite(
         hold=False,
         date=format_date(date.fromisoformat(day)),
@@ -57,7 +62,7 @@ def issue_write(key: str, day: str, items: dict[str, str]) -> IssueWrite:
             IssueLineWrite(
                 inventory_number=n,
                 quantity=Decimal(q),
-                warehouse_id="MAIN",
+                warehouse_id=warehouse,
                 tran_type="Issue",
             )
             for n, q in items.items()
@@ -70,13 +75,18 @@ class IssueDocument(Document):
     made = "stock issue {}"
     posted = "posted as stock issue {} and released"
 
-    def __init__(self, visma: VismaClient, row: LedgerRow, known: Known) -> None:
+    def __init__(
+        self, visma: VismaClient, row: LedgerRow, known: Known, warehouse: str | None = None
+    ) -> None:
         self.key, self.day, self.items = row.key, row.payload["date"], row.payload["items"]
+        self.warehouse = warehouse
         super().__init__(known, month_of(date.fromisoformat(self.day)))
         self.visma = visma
 
     async def post(self) -> str:
-        return await self.visma.create_issue(issue_write(self.key, self.day, self.items))
+        return await self.visma.create_issue(
+            issue_write(self.key, self.day, self.items, self.warehouse)
+        )
 
     async def finish(self, number: str) -> None:
         """Release it. Only actionResult Done counts: Queued/InProcess leave it `sent` (the
@@ -103,8 +113,16 @@ class IssueDocument(Document):
 class StockIssues:
     """One department's stock issues: recorded from the Z-reports in the ledger, then sent."""
 
-    def __init__(self, department_id: str, ledger: Ledger, visma: VismaClient, log: EventLog):
+    def __init__(
+        self,
+        department_id: str,
+        ledger: Ledger,
+        visma: VismaClient,
+        log: EventLog,
+        warehouse: str | None = None,
+    ):
         self.department_id = department_id
+        self.warehouse = warehouse
         self.ledger = ledger
         self.visma = visma
         self.log = log
@@ -152,7 +170,12 @@ class StockIssues:
         rows = to_send(self.ledger, self.department_id, Kind.STOCK)
         self.known.expect(month_of(date.fromisoformat(row.payload["date"])) for row in rows)
         return [
-            await post_once(self.ledger, self.log, row, IssueDocument(self.visma, row, self.known))
+            await post_once(
+                self.ledger,
+                self.log,
+                row,
+                IssueDocument(self.visma, row, self.known, self.warehouse),
+            )
             for row in rows
         ]
 

@@ -77,7 +77,17 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
             problems.append(f"VAT id {vat_id} does not exist in Visma")
     for seg in sorted({s for j in journals for s in j.subaccount}):
         if seg not in ref.segments:
-            problems.append(f"cost bearer {seg[1]} is not a value of SUBACCOUNT segment {seg[0]}")
+            problems.append(f"{seg[1]!r} is not a value of SUBACCOUNT segment {seg[0]}")
+    # A subaccount lacking a segment may be refused (findings B12): setup fills them all, a
+    # setup saved before that did not; run setup again.
+    every = {sid for sid, _ in ref.segments}
+    for missing in sorted(
+        {m for j in journals if j.subaccount for m in every - dict(j.subaccount).keys()}
+    ):
+        problems.append(
+            f"SUBACCOUNT segment {missing} has no value: run the department's setup again "
+            "(it reads the company's default subaccount)"
+        )
     return problems
 
 

@@ -47,12 +47,14 @@ from core.visma.models import (
     InventoryWrite,
     InvoiceWrite,
     IssueWrite,
+    ItemClass,
     JournalTransaction,
     JournalWrite,
     Subaccount,
     Vat,
     VatCategory,
     VatZone,
+    Warehouse,
     WebhookFeedback,
 )
 
@@ -488,6 +490,14 @@ class VismaClient:
 
     async def list_subaccounts(self) -> list[Subaccount]:
         return [s async for s in self._list("/v1/subaccount", Subaccount)]
+
+    async def list_item_classes(self) -> list[ItemClass]:
+        """The company's item classes: a new item must name one (S11: itemClass "Mandatory")."""
+        return [c async for c in self._list("/v1/inventory/itemClass", ItemClass)]
+
+    async def list_warehouses(self) -> list[Warehouse]:
+        """The company's warehouses (GET /v1/warehouse, paged: S10 WarehouseGetAllRequest)."""
+        return [w async for w in self._list("/v1/warehouse", Warehouse)]
 
     async def list_dimensions(self) -> list[str]:
         resp = await self._call("GET", "/v1/dimension")

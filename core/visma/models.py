@@ -434,6 +434,22 @@ class Subaccount(_Read):
     last_modified_date_time: str | None = None
 
 
+class ItemClass(_Read):
+    """GET /v1/inventory/itemClass (S10 ItemClassDto): an item class a new item needs."""
+
+    id: str | None = None
+    description: str | None = None
+    type: str | None = None
+
+
+class Warehouse(_Read):
+    """GET /v1/warehouse (S10 WarehouseDto; `warehouseID` is its wire spelling)."""
+
+    warehouse_id: str | None = Field(default=None, alias="warehouseID")
+    description: str | None = None
+    active: bool | None = None
+
+
 class SegmentValue(_Read):
     value_id: str | None = None
     description: str | None = None

@@ -2,7 +2,8 @@
 client (the secret is masked and never shown again), ⟳ list the companies it reaches and
 choose one (or type a new company's tenant id and ⟳ check it), choose
 the branch when the company has several ("Flere klienter") and the cost bearer when used
-("Flere avdelinger"), save. Errors come inline with their remedy.
+("Flere avdelinger"), the item class of the items duvi creates and the warehouse of stock
+issues (none: each item's default), save. Errors come inline with their remedy.
 
 Reopened, the form shows what was saved (a secret only as "saved": left empty, the saved one
 is kept). Choosing a branch or a cost bearer ticks its "Flere ..." box, unticking the box
@@ -72,6 +73,10 @@ class SetupScreen(DuviScreen):
             yield Select([], id="branch", prompt="branch")
             yield Tick("Flere avdelinger: mark lines with a cost bearer", id="several-depts")
             yield Select([], id="cost-bearer", prompt="cost bearer")
+            yield Static("Item class of the items duvi creates (Visma requires one)")
+            yield Select([], id="item-class", prompt="item class")
+            yield Static("Warehouse of stock issues (none: each item's default warehouse)")
+            yield Select([], id="warehouse", prompt="each item's default warehouse")
             yield Tick("Automatisk overføring: transfer by themselves", id="automatic")
             sandbox = self.settings.sandbox
             yield Field(
@@ -126,6 +131,11 @@ class SetupScreen(DuviScreen):
             cost = self.query_one("#cost-bearer", Select)
             cost.set_options([(f"{val} (saved, segment {seg})", f"{seg}:{val}")])
             cost.value = f"{seg}:{val}"
+        for select_id, saved in (("#item-class", s.item_class), ("#warehouse", s.warehouse)):
+            if saved:
+                select = self.query_one(select_id, Select)
+                select.set_options([(f"{saved} (saved)", saved)])
+                select.value = saved
         self.query_one("#automatic", Checkbox).value = s.automatic
         if s.duell_client_number and not s.duell_of_sandbox:
             self.query_one("#duell-number", Input).value = s.duell_client_number
@@ -280,6 +290,8 @@ class SetupScreen(DuviScreen):
         for select_id, options in (
             ("#branch", [(f"{n} {name}", n) for n, name in r.branches]),
             ("#cost-bearer", [(f"{v} {d}", f"{s}:{v}") for s, v, d in r.cost_bearers]),
+            ("#item-class", [(f"{i} {d}", i) for i, d in r.item_classes]),
+            ("#warehouse", [(f"{i} {d}", i) for i, d in r.warehouses]),
         ):
             select = self.query_one(select_id, Select)
             chosen = select.value
@@ -309,6 +321,8 @@ class SetupScreen(DuviScreen):
         if several_depts and cost_bearer is None:
             self.notify("Flere avdelinger is ticked: choose the cost bearer.", severity="warning")
             return
+        item_class = self.query_one("#item-class", Select).value
+        warehouse = self.query_one("#warehouse", Select).value
         cid, secret, tenant = self.credentials()
         number = self.query_one("#duell-number", Input).value.strip()
         token = self.query_one("#duell-token", Input).value.strip()
@@ -323,6 +337,9 @@ class SetupScreen(DuviScreen):
                 branch=None if branch is Select.NULL else str(branch),
                 several_departments=several_depts,
                 cost_bearer=cost_bearer,
+                # None keeps the saved item class; no warehouse is "" (each item's default).
+                item_class=None if item_class is Select.NULL else str(item_class),
+                warehouse="" if warehouse is Select.NULL else str(warehouse),
                 automatic=self.query_one("#automatic", Checkbox).value,
                 duell_client_number=number or None,
                 duell_client_token=SecretStr(token) if token else None,
