@@ -199,6 +199,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
     checks.append(home_mode_check(rt.settings.home))
     checks += unreadable_rows_check(rt)
     checks.append(growth_check(rt))
+    checks.append(webhook_receiver_check(rt))
     beat = rt.store.query("SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'")
     limit = rt.settings.sync_interval_minutes * 60 * 2
     if not beat:
@@ -236,6 +237,31 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             )
         checks.append(_backing_off(beat[0]["info"]))
     return checks
+
+
+def webhook_receiver_check(rt: Runtime) -> Check:
+    """Settings still read under an old name, and bodies the receiver could not read."""
+    from core.sync.webhooks import unrecognised_finding
+
+    old = rt.settings.deprecations()
+    if old:
+        return Check(
+            "webhooks.receiver",
+            "Webhook receiver",
+            Status.WARN,
+            "; ".join(old),
+            "rename the setting as said; until then its value keeps working as the secret path",
+        )
+    finding = unrecognised_finding(rt.store)
+    if finding:
+        return Check(
+            "webhooks.receiver",
+            "Webhook receiver",
+            Status.WARN,
+            finding,
+            "send this body to support: duvi learns the envelope from it (`duvi bundle`)",
+        )
+    return ok("webhooks.receiver", "Webhook receiver", "settings current; every body read")
 
 
 def unreadable_rows_check(rt: Runtime) -> list[Check]:
