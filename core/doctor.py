@@ -509,6 +509,7 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             basis=sorted((r.key, str(r.state)) for r in attention),
         )
     )
+    checks.append(period_check(dept_id, attention))
     boundary = [m for z in zs if (m := month_boundary(z))]
     checks.append(
         ok("zreport.month", "Month boundaries", "no Z-report crossed a month", dept_id)
@@ -526,6 +527,28 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
         )
     )
     return checks
+
+
+def period_check(dept_id: str, waiting: list[Any]) -> Check:
+    """Documents held because their financial period is closed (or missing) in Visma."""
+    from core.transfers.periods import held_for_period
+
+    held = [r for r in waiting if r.state == State.ATTENTION and held_for_period(r.last_error)]
+    if not held:
+        return ok("transfers.period", "Financial periods", "no document waits for one", dept_id)
+    return Check(
+        "transfers.period",
+        "Financial periods",
+        Status.WARN,
+        f"{len(held)} document(s) held, not sent: "
+        + "".join(f"\n{r.key}: {r.last_error.splitlines()[0]}" for r in held[:10]),
+        "ask the accountant to reopen the period in Visma (or set up its financial year); "
+        "the next run sends them",
+        dept_id,
+        [r.key for r in held],
+        fix=Fix.TRANSFERS,
+        basis=sorted(r.key for r in held),
+    )
 
 
 def mapping_checks(

@@ -26,6 +26,7 @@ from core.readmodels import (
     money_text,
 )
 from core.store import Store
+from core.transfers.periods import held_for_period
 from core.transfers.stock import issue_write
 from core.transfers.zreports import journal_write
 from core.visma import wire
@@ -46,6 +47,7 @@ _CREATED_AT = {
 _HELD_VAT = re.compile(r"map VAT rate (\S+) %")
 _HELD_ACCOUNT = re.compile(r"no account is mapped for (\S+)")
 NEXT_RUN = "fixed? the next run sends it"
+PERIOD_OPEN = "reopened? the next run sends it"
 
 
 def shown_state(state: str, last_error: str | None) -> str:
@@ -53,7 +55,8 @@ def shown_state(state: str, last_error: str | None) -> str:
     "held" (each run checks it again), one held for anything else needs "attention", and one
     Visma refused is "refused"."""
     if state == State.ATTENTION:
-        return "held" if held_for_mapping(last_error) else "attention"
+        held = held_for_mapping(last_error) or held_for_period(last_error)
+        return "held" if held else "attention"
     return _SHOWN.get(State(state), str(state))
 
 
@@ -78,6 +81,8 @@ def reason_of(state: str, last_error: str | None) -> str:
         lacks = [f"VAT {r} % has no Visma VAT id" for r in _HELD_VAT.findall(last_error)]
         lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
         return f"{'; '.join(lacks)}: {NEXT_RUN}\n{last_error}"
+    if state == State.ATTENTION and held_for_period(last_error):
+        return f"its financial period is not open in Visma: {PERIOD_OPEN}\n{last_error}"
     return last_error
 
 
