@@ -141,3 +141,27 @@ async def test_a_zreport_in_a_closed_period_is_held_then_sent_once_reopened(
     assert [(o.key, o.state) for o in sent] == [(key, State.CONFIRMED)]
     batch = company.journals[sent[0].visma_number]
     assert batch["financialPeriod"] == "202703"
+
+
+async def test_an_invoice_in_a_closed_period_is_held_and_not_sent(
+    installation: Installation,
+) -> None:
+    from core.transfers import INVOICE
+
+    company = second(installation)
+    bases = installation.sandbox.duell.state.invoices["3"]
+    bases[0]["invoice_date"] = "2026-09-20"
+    key = f"DUELL-INV-3-{bases[0]['invoice_id']}"
+    outcomes = await transfer(
+        installation.rt, "3", connections=installation.connections, kinds=(INVOICE,)
+    )
+    held = [o for o in outcomes if o.key == key]
+    assert [(o.state, o.error) for o in held] == [
+        (
+            State.ATTENTION,
+            "financial period 202703 (2026-09-01 to 2026-09-30) is closed in Visma's "
+            "customer ledger",
+        )
+    ]
+    assert key not in {i.get("externalReference") for i in company.invoices.values()}
+    assert {o.state for o in outcomes if o.key != key} == {State.CONFIRMED}

@@ -39,6 +39,8 @@ class WebhookDispatcher:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def notify(self, tenant_id: str, kind: str, number: str, action: str, *, enabled: bool) -> None:
+        # The legacy event names (api §9-10 [S7, S8, S9]); the portal's are "Customer
+        # Changed" and the like, whose names in a body are not published.
         event = {"customer": "customer_changed", "item": "inventoryitem_changed"}[kind]
         path = {"customer": "customer", "item": "inventory"}[kind]
         body = {

@@ -42,6 +42,8 @@ from core.store import Store, utcnow
 
 MAX_BODY = 16 * 1024  # a Visma notification is a few hundred bytes
 BODY_TIMEOUT = 10.0  # seconds to receive a whole body: a slow sender must not hold a slot
+# The resources notified: /v1/customer/{number} and /v1/inventory/{number} (api §9; the
+# events Customer and Inventory Item Changed/Created/Updated, api §10 [S1 event-and-entities]).
 ENTITY_OF_PATH = {"customer": "customer", "inventory": "product"}
 # What comes before /v1/... in a resourceUri that is not already a bare path: the legacy
 # host's /API/controller/api (docs/visma-net-api.md §1 [S1 change-base-url]); a host (the
@@ -332,6 +334,9 @@ async def process_inbox(
         for n in batch:
             why = next((e for f, e in failed if f == n), None)
             try:
+                # POST /v1/webhooknotificationfeedback {notificationId, source, description,
+                # isSuccess} (api §9 [S2, S8]); that notificationId is the envelope's contextId
+                # is inferred (findings B24).
                 await visma.post_feedback(
                     WebhookFeedback(
                         notification_id=n.context_id,
