@@ -47,7 +47,8 @@ _CREATED_AT = {
 _HELD_VAT = re.compile(r"map VAT rate (\S+) %")
 _HELD_ACCOUNT = re.compile(r"no account is mapped for (\S+)")
 NEXT_RUN = "fixed? the next run sends it"
-PERIOD_OPEN = "reopened? the next run sends it"
+PERIOD_OPEN = "opened? the next run sends it"
+_HELD_PERIOD = re.compile(r"financial period (\S+) \(")
 
 
 def shown_state(state: str, last_error: str | None) -> str:
@@ -82,7 +83,9 @@ def reason_of(state: str, last_error: str | None) -> str:
         lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
         return f"{'; '.join(lacks)}: {NEXT_RUN}\n{last_error}"
     if state == State.ATTENTION and held_for_period(last_error):
-        return f"its financial period is not open in Visma: {PERIOD_OPEN}\n{last_error}"
+        closed = _HELD_PERIOD.search(last_error)
+        why = f"period {closed[1]} closed" if closed else "no financial period"
+        return f"{why} in Visma: {PERIOD_OPEN}\n{last_error}"
     return last_error
 
 

@@ -124,7 +124,7 @@ async def test_a_zreport_in_a_closed_period_is_held_then_sent_once_reopened(
     assert row is not None and row.state == State.ATTENTION
     assert shown_state(row.state, row.last_error) == "held"
     assert reason_of(row.state, row.last_error).startswith(
-        "its financial period is not open in Visma: reopened? the next run sends it\n"
+        "period 202703 closed in Visma: opened? the next run sends it\n"
     )
     check = next(c for c in ledger_checks(installation.rt, "3") if c.id == "transfers.period")
     assert check.status == Status.WARN and key in check.found and "reopen" in check.remedy
