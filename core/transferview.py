@@ -472,6 +472,12 @@ def _zreport(
         paid = [(f"Paid {p.type}", money_text(p.amount)) for p in z.payments if p.amount]
         return _document(row, source, facts + sales + paid, (), (), problem or str(exc), answers)
     header, lines = _read_write("zreport", wire.unwrap(wire.body(journal_write(j))))
+    # The period is Visma's for the date, read when the journal is sent (transfers/periods.py):
+    # the calendar month would be wrong in a financial year that starts in another month.
+    header = [
+        (k, f"Visma's for {z.business_date.isoformat()} (read when sent)" if k == "Period" else v)
+        for k, v in header
+    ]
     return _document(row, source, facts[:3] + header, lines, j.flags, problem, answers)
 
 

@@ -126,6 +126,14 @@ async def test_a_zreport_in_a_closed_period_is_held_then_sent_once_reopened(
     assert reason_of(row.state, row.last_error).startswith(
         "period 202703 closed in Visma: opened? the next run sends it\n"
     )
+    from core.departments import Departments
+    from core.transferview import transfer_document
+
+    doc = transfer_document(
+        installation.rt.store, Departments(installation.rt.store, installation.rt.secrets), key
+    )
+    assert doc.source == "as it will be sent"
+    assert ("Period", "Visma's for 2026-09-15 (read when sent)") in doc.header
     check = next(c for c in ledger_checks(installation.rt, "3") if c.id == "transfers.period")
     assert check.status == Status.WARN and key in check.found and "reopen" in check.remedy
 
