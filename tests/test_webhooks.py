@@ -150,6 +150,13 @@ async def test_an_unknown_or_partial_envelope_is_kept_raw_and_answered_2xx(
     assert check.status == Status.WARN
     assert check.found.startswith("3 webhook bodies were not notifications duvi can read")
     assert "must-not-be-stored-1" not in check.found
+    from typer.testing import CliRunner
+
+    from core.cli import app as cli_app
+
+    out = CliRunner().invoke(cli_app, ["doctor", "webhooks", "-d", "1"])
+    assert out.exit_code == 1
+    assert "warn: 3 webhook bodies were not notifications duvi can read" in out.output
 
 
 def test_a_resource_uri_is_compared_as_its_bare_path() -> None:
