@@ -86,7 +86,9 @@ class ReceiverAuth:
         key = _value(self.signature_key)
         if not key:
             return True
-        given = headers.get(self.signature_header, "")
+        given = headers.get(self.signature_header, "").strip()
+        if given[:7].lower() == "sha256=":  # a common form elsewhere; Visma's is not shown
+            given = given[7:]
         return hmac.compare_digest(given.encode(), sign(key, raw).encode())
 
 
