@@ -105,9 +105,13 @@ async def test_the_old_webhook_secret_becomes_the_secret_path_with_a_message(
     assert said.startswith("webhook_secret is no longer a header")
     assert "webhook_path_secret" in said and "old-h3ader-secret" not in said
     installation.rt.settings = settings
+    from core.redact import redactor
+
+    auth = ReceiverAuth.of(settings)
+    assert redactor.text("GET /webhooks/visma/old-h3ader-secret") == "GET /webhooks/visma/***"
     check = webhook_receiver_check(installation.rt)
     assert check.status == Status.WARN and check.found == said
-    app = receiver_app(installation.rt.store, [TENANT], ReceiverAuth.of(settings))
+    app = receiver_app(installation.rt.store, [TENANT], auth)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://duvi"
     ) as c:

@@ -66,6 +66,11 @@ class ReceiverAuth:
 
     @classmethod
     def of(cls, settings: Any) -> ReceiverAuth:
+        """From the settings; both secrets are scrubbed from anything logged from now on."""
+        from core.redact import redactor
+
+        for secret in (settings.webhook_signature_key, settings.path_secret):
+            redactor.add(_value(secret))
         return cls(
             settings.webhook_signature_key,
             settings.webhook_signature_header,
