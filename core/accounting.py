@@ -62,6 +62,8 @@ class Journal:
 
     @property
     def financial_period(self) -> str:
+        """The calendar month (YYYYMM): Visma's period id only in a calendar financial year.
+        A journal is sent with Visma's own period for its date (transfers/periods.py)."""
         return f"{self.business_date.year:04d}{self.business_date.month:02d}"
 
 

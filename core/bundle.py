@@ -46,8 +46,11 @@ def build_bundle(
     out = bundle_target(rt.settings, out)
     for secret in rt.secrets.all_values():
         redactor.add(secret)
-    if rt.settings.webhook_secret:
-        redactor.add(rt.settings.webhook_secret.get_secret_value())
+    for hook in (rt.settings.webhook_secret, rt.settings.webhook_path_secret):
+        if hook:
+            redactor.add(hook.get_secret_value())
+    if rt.settings.webhook_signature_key:
+        redactor.add(rt.settings.webhook_signature_key.get_secret_value())
     cutoff = _iso(datetime.now(UTC) - since)
     depts = Departments(rt.store, rt.secrets)
     setup = []

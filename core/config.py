@@ -152,9 +152,27 @@ class Settings(BaseSettings):
         default="127.0.0.1", description="Address the webhook receiver listens on."
     )
     webhook_port: int = Field(default=8765, ge=1, le=65535, description="Its port.")
+    webhook_signature_key: SecretStr | None = Field(
+        default=None,
+        description="The signature key the Visma Developer Portal generated for the webhook "
+        "subscription: each notification must carry base64(HMAC-SHA256(key, body)) in "
+        "webhook_signature_header.",
+    )
+    webhook_signature_header: str = Field(
+        default="X-Signature",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="The header the portal's signature comes in (not published for Visma.net "
+        "ERP: inferred; check one test notification and set what it carries).",
+    )
+    webhook_path_secret: SecretStr | None = Field(
+        default=None,
+        description="A secret last segment of the webhook URL: the portal subscription then "
+        "posts to /webhooks/visma/<secret>, and any other path is refused.",
+    )
     webhook_secret: SecretStr | None = Field(
         default=None,
-        description="Shared secret the webhook receiver expects in X-Duvi-Webhook-Secret.",
+        description="Replaced by webhook_path_secret (Visma's portal sends no custom "
+        "header); a value set here is used as webhook_path_secret.",
     )
     theme: str = Field(
         default="auto",
@@ -200,6 +218,32 @@ class Settings(BaseSettings):
         if self.secrets_file is None:
             self.secrets_file = self.home / "secrets.json"
         return self
+
+    @property
+    def path_secret(self) -> SecretStr | None:
+        """The webhook URL's secret segment: webhook_path_secret, else the value of the old
+        webhook_secret (its header is gone: Visma's Developer Portal sends a signature, not
+        custom headers; docs/visma-net-api.md §10, findings 2026-12-visma B23)."""
+        for value in (self.webhook_path_secret, self.webhook_secret):
+            if value is not None and value.get_secret_value():
+                return value
+        return None
+
+    def deprecations(self) -> list[str]:
+        """Settings still read under an old name, each with what to do (doctor, `duvi run`)."""
+        if (
+            self.webhook_secret is None
+            or not self.webhook_secret.get_secret_value()
+            or self.webhook_path_secret is not None
+        ):
+            return []
+        return [
+            "webhook_secret is no longer a header: Visma's Developer Portal cannot send it. "
+            "Its value now guards the webhook URL: give the portal subscription "
+            "https://<your host>/webhooks/visma/<that secret>, rename the setting to "
+            "webhook_path_secret (DUVI_WEBHOOK_PATH_SECRET), and set webhook_signature_key "
+            "to the signature key the portal generated"
+        ]
 
     @property
     def database(self) -> Path:

@@ -128,11 +128,12 @@ async def serve_forever(
     import uvicorn
 
     from core.service import refuse_if_read_only
-    from core.sync.webhooks import receiver_app, refuse_open_receiver
+    from core.sync.webhooks import ReceiverAuth, receiver_app, refuse_open_receiver
 
     s = rt.settings
     refuse_if_read_only(rt, "the automatic transfer")
-    refuse_open_receiver(s.webhook_host, s.webhook_secret)
+    auth = ReceiverAuth.of(s)
+    refuse_open_receiver(s.webhook_host, auth)
     loop = asyncio.get_running_loop()
     signals: tuple[signal.Signals, ...] = ()
     if stop is None:
@@ -151,14 +152,15 @@ async def serve_forever(
             yield
 
     server = Server(
-        receiver_config(
-            receiver_app(rt.store, tenants, s.webhook_secret), s.webhook_host, s.webhook_port
-        )
+        receiver_config(receiver_app(rt.store, tenants, auth), s.webhook_host, s.webhook_port)
     )
+    path = "/webhooks/visma" + ("/<webhook_path_secret>" if s.path_secret else "")
     announce(
         f"duvi run: transfers every {s.sync_interval_minutes} min; webhooks on "
-        f"http://{s.webhook_host}:{s.webhook_port}/webhooks/visma; ctrl+c stops"
+        f"http://{s.webhook_host}:{s.webhook_port}{path}; ctrl+c stops"
     )
+    for note in s.deprecations():
+        announce(f"duvi run: {note}")
 
     async def stop_server() -> None:
         await stop.wait()

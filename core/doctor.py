@@ -280,6 +280,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
     checks.append(home_mode_check(rt.settings.home))
     checks += unreadable_rows_check(rt)
     checks.append(growth_check(rt))
+    checks.append(webhook_receiver_check(rt))
     beat = rt.store.query("SELECT ts, pid, host, info FROM heartbeats WHERE component = 'runner'")
     limit = rt.settings.sync_interval_minutes * 60 * 2
     if not beat:
@@ -317,6 +318,31 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             )
         checks.append(_backing_off(beat[0]["info"]))
     return checks
+
+
+def webhook_receiver_check(rt: Runtime) -> Check:
+    """Settings still read under an old name, and bodies the receiver could not read."""
+    from core.sync.webhooks import unrecognised_finding
+
+    old = rt.settings.deprecations()
+    if old:
+        return Check(
+            "webhooks.receiver",
+            "Webhook receiver",
+            Status.WARN,
+            "; ".join(old),
+            "rename the setting as said; until then its value keeps working as the secret path",
+        )
+    finding = unrecognised_finding(rt.store)
+    if finding:
+        return Check(
+            "webhooks.receiver",
+            "Webhook receiver",
+            Status.WARN,
+            finding,
+            "send this body to support: duvi learns the envelope from it (`duvi bundle`)",
+        )
+    return ok("webhooks.receiver", "Webhook receiver", "settings current; every body read")
 
 
 def unreadable_rows_check(rt: Runtime) -> list[Check]:
@@ -564,6 +590,7 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             basis=sorted((r.key, str(r.state)) for r in attention),
         )
     )
+    checks.append(period_check(dept_id, attention))
     boundary = [m for z in zs if (m := month_boundary(z))]
     checks.append(
         ok("zreport.month", "Month boundaries", "no Z-report crossed a month", dept_id)
@@ -581,6 +608,28 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
         )
     )
     return checks
+
+
+def period_check(dept_id: str, waiting: list[Any]) -> Check:
+    """Documents held because their financial period is closed (or missing) in Visma."""
+    from core.transfers.periods import held_for_period
+
+    held = [r for r in waiting if r.state == State.ATTENTION and held_for_period(r.last_error)]
+    if not held:
+        return ok("transfers.period", "Financial periods", "no document waits for one", dept_id)
+    return Check(
+        "transfers.period",
+        "Financial periods",
+        Status.WARN,
+        f"{len(held)} document(s) held, not sent: "
+        + "".join(f"\n{r.key}: {r.last_error.splitlines()[0]}" for r in held[:10]),
+        "ask the accountant to reopen the period in Visma (or set up its financial year); "
+        "the next run sends them",
+        dept_id,
+        [r.key for r in held],
+        fix=Fix.TRANSFERS,
+        basis=sorted(r.key for r in held),
+    )
 
 
 def mapping_checks(

@@ -99,7 +99,8 @@ class RateHeaders:
     limit: str | None = "X-RateLimit-Limit"
     remaining: str = "X-RateLimit-Remaining"
     reset: str = "X-RateLimit-Reset"
-    reset_is_epoch: bool = False  # Visma: seconds until reset; DUELL: epoch seconds
+    # Visma: seconds until reset (docs/visma-net-api.md §8 [S1 rate-limits]); DUELL: epoch seconds
+    reset_is_epoch: bool = False
 
 
 class Pacer:

@@ -26,6 +26,7 @@ from core.readmodels import (
     money_text,
 )
 from core.store import Store
+from core.transfers.periods import held_for_period
 from core.transfers.stock import issue_write
 from core.transfers.zreports import journal_write
 from core.visma import wire
@@ -46,6 +47,8 @@ _CREATED_AT = {
 _HELD_VAT = re.compile(r"map VAT rate (\S+) %")
 _HELD_ACCOUNT = re.compile(r"no account is mapped for (\S+)")
 NEXT_RUN = "fixed? the next run sends it"
+PERIOD_OPEN = "opened? the next run sends it"
+_HELD_PERIOD = re.compile(r"financial period (\S+) \(")
 
 
 def shown_state(state: str, last_error: str | None) -> str:
@@ -53,7 +56,8 @@ def shown_state(state: str, last_error: str | None) -> str:
     "held" (each run checks it again), one held for anything else needs "attention", and one
     Visma refused is "refused"."""
     if state == State.ATTENTION:
-        return "held" if held_for_mapping(last_error) else "attention"
+        held = held_for_mapping(last_error) or held_for_period(last_error)
+        return "held" if held else "attention"
     return _SHOWN.get(State(state), str(state))
 
 
@@ -78,6 +82,10 @@ def reason_of(state: str, last_error: str | None) -> str:
         lacks = [f"VAT {r} % has no Visma VAT id" for r in _HELD_VAT.findall(last_error)]
         lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
         return f"{'; '.join(lacks)}: {NEXT_RUN}\n{last_error}"
+    if state == State.ATTENTION and held_for_period(last_error):
+        closed = _HELD_PERIOD.search(last_error)
+        why = f"period {closed[1]} closed" if closed else "no financial period"
+        return f"{why} in Visma: {PERIOD_OPEN}\n{last_error}"
     return last_error
 
 
@@ -468,6 +476,12 @@ def _zreport(
         paid = [(f"Paid {p.type}", money_text(p.amount)) for p in z.payments if p.amount]
         return _document(row, source, facts + sales + paid, (), (), problem or str(exc), answers)
     header, lines = _read_write("zreport", wire.unwrap(wire.body(journal_write(j))))
+    # The period is Visma's for the date, read when the journal is sent (transfers/periods.py):
+    # the calendar month would be wrong in a financial year that starts in another month.
+    header = [
+        (k, f"Visma's for {z.business_date.isoformat()} (read when sent)" if k == "Period" else v)
+        for k, v in header
+    ]
     return _document(row, source, facts[:3] + header, lines, j.flags, problem, answers)
 
 

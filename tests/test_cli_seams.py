@@ -88,11 +88,32 @@ async def test_serve_forever_stops_on_sigterm_and_gives_the_signal_back(home: Pa
     assert signal.getsignal(signal.SIGTERM) == before
 
 
+async def test_serve_forever_says_the_old_webhook_secret_is_now_the_secret_path(
+    home: Path,
+) -> None:
+    port = free_port()
+    said: list[str] = []
+
+    def announce(line: str) -> None:
+        said.append(line)
+        signal.raise_signal(signal.SIGTERM)
+
+    settings = load_settings(webhook_port=port, webhook_secret="old-h3ader-secret")
+    with Runtime.open(settings) as rt, boot.connections(rt) as conns:
+        await asyncio.wait_for(daemon.serve_forever(rt, conns, announce=announce), timeout=60)
+    assert said[0] == (
+        f"duvi run: transfers every 5 min; webhooks on http://127.0.0.1:{port}"
+        "/webhooks/visma/<webhook_path_secret>; ctrl+c stops"
+    )
+    assert said[1].startswith("duvi run: webhook_secret is no longer a header")
+    assert "old-h3ader-secret" not in " ".join(said)
+
+
 @pytest.mark.parametrize(
     ("settings", "refusal"),
     [
         ({"read_only": True}, "read-only mode"),
-        ({"webhook_host": "0.0.0.0"}, "without a shared secret"),
+        ({"webhook_host": "0.0.0.0"}, "with neither a signature key nor a secret path"),
     ],
 )
 async def test_serve_forever_refuses_before_serving(home: Path, settings, refusal: str) -> None:

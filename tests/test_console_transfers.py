@@ -333,3 +333,42 @@ def test_the_command_line_shows_the_same_columns_and_one_document(
     assert (
         err == "duvi: error: there is no transfer 'DUELL-Z-1-0' (list them with `duvi transfers`)\n"
     )
+
+
+async def test_a_document_held_for_a_closed_period_says_so_in_the_transfers_list() -> None:
+    """Department 3's company has closed September 2026 (its year starts in July): a
+    Z-report of that month is held, not sent, and the list says why and what to do."""
+    from core.boot import sandbox, set_up
+    from core.departments import Departments
+    from core.sandbox.world import sandbox_credentials
+
+    zs = sandbox().duell.state.zreports["3"]
+    late = dict(max(zs, key=lambda z: z["z_number"]))
+    late.update(z_number=late["z_number"] + 1, business_date="2026-09-15")
+    late["closed_at"] = "2026-09-15T21:10:00"
+    zs.append(late)
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        if depts.get("3") is None:
+            depts.add("3", "Trondheim Solsiden")
+        set_up(depts, sandbox_credentials()[2])
+    await asyncio.to_thread(send, "3", "zreport")
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3", "t")
+        await settle(app, pilot)
+        table = app.screen.query_one("#transfers")
+        states = column(table, "State")
+        assert states.count("held") == 1
+        assert states.index("held") == table.row_count - 1  # the oldest, newest first
+        await pilot.press("G")
+        await settle(app, pilot)
+        detail = str(app.screen.query_one("#transfer-detail").render())
+        assert "period 202703 closed in Visma: opened? the next run sends it" in detail
+        assert "financial period 202703 (2026-09-01 to 2026-09-30) is closed in Visma's" in (
+            detail.replace("\n", " ")
+        )
+        await pilot.press("f", "f")  # the state filter: all, confirmed, held
+        await settle(app, pilot)
+        assert column(table, "State") == ["held"]

@@ -195,10 +195,10 @@ def test_the_webhook_receiver_listens_on_loopback_only() -> None:
         proc.wait(timeout=30)
 
 
-def test_a_receiver_beyond_loopback_needs_a_shared_secret() -> None:
+def test_a_receiver_beyond_loopback_needs_a_signature_key_or_secret_path() -> None:
     out = cli_env("run", DUVI_WEBHOOK_HOST="0.0.0.0", DUVI_WEBHOOK_SECRET="")
     assert out.returncode == 3
-    assert "webhook_secret" in out.stderr and "0.0.0.0" in out.stderr
+    assert "webhook_signature_key" in out.stderr and "0.0.0.0" in out.stderr
 
 
 def cli_env(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

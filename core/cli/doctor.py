@@ -131,15 +131,19 @@ def doctor_webhooks(
     ctx: typer.Context,
     dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
 ) -> None:
-    """Records changed in Visma that no webhook announced (their flag is probably off)."""
-    from core.sync.webhooks import unannounced_finding
+    """Records changed in Visma that no webhook announced (their flag is probably off), and
+    bodies the receiver kept because it could not read them."""
+    from core.sync.webhooks import unannounced_finding, unrecognised_finding
 
     with runtime(ctx) as rt:
         finding = unannounced_finding(rt.store, dept)
-    if finding is None:
+        unread = unrecognised_finding(rt.store)
+    if finding is None and unread is None:
         typer.echo("ok: every change found by polling was announced by a webhook")
         return
-    typer.echo(f"warn: {finding}")
+    for said in (finding, unread):
+        if said is not None:
+            typer.echo(f"warn: {said}")
     raise typer.Exit(1)
 
 

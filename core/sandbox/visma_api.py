@@ -398,6 +398,8 @@ class VismaSandbox:
             Route("/v1/warehouse", e(self.list_warehouses), methods=["GET"]),
             Route("/v1/dimension", e(self.list_dimensions), methods=["GET"]),
             Route("/v1/dimension/{number}", e(self.get_dimension), methods=["GET"]),
+            Route("/v1/financialPeriod", e(self.list_periods), methods=["GET"]),
+            Route("/v1/financialPeriod/{number}", e(self.get_period), methods=["GET"]),
             Route("/v1/inventoryissue", e(self.create_issue), methods=["POST"]),
             Route("/v1/inventoryissue", e(self.list_issues), methods=["GET"]),
             Route(
@@ -843,6 +845,20 @@ class VismaSandbox:
     async def get_branch(self, request: Request, c: Company) -> Response:
         n = request.path_params["number"]
         return json_response(self._found(c.branches.get(n), "Branch", n))
+
+    async def list_periods(self, request: Request, c: Company) -> Response:
+        """Unpaged, after `greaterThanValue` (a year YYYY or a period YYYYPP) when given
+        (Pionect SDK FinancialPeriodGetAllRequest, findings S10)."""
+        after = request.query_params.get("greaterThanValue", "")
+        rows = c.years.periods(c.clock.now().date())
+        if after:
+            rows = [p for p in rows if p["period"][: len(after)] > after]
+        return json_response(rows)
+
+    async def get_period(self, request: Request, c: Company) -> Response:
+        n = request.path_params["number"]
+        found = c.years.get(n, c.clock.now().date())
+        return json_response(self._found(found, "Financial period", n))
 
     async def list_subaccounts(self, request: Request, c: Company) -> Response:
         active = request.query_params.get("active")

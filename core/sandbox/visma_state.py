@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.sandbox.common import Clock
+from core.sandbox.periods import FinancialYears
 
 CENT = Decimal("0.01")
 
@@ -49,6 +50,7 @@ class Company:
     stock: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     versions: dict[tuple[str, str], int] = field(default_factory=dict)
     webhook_off: set[tuple[str, str]] = field(default_factory=set)  # (kind, number)
+    years: FinancialYears = field(default_factory=FinancialYears)
     feedback: list[dict[str, Any]] = field(default_factory=list)
     queued: list[Callable[[], None]] = field(default_factory=list)  # actions answered Queued
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -80,6 +82,25 @@ class Company:
         return f'"{self.versions.get((kind, number), 0)}"'
 
     # -- validation helpers ------------------------------------------------------------------
+
+    def open_period(self, when: Any, given: Any, ledger: str) -> str:
+        """The financial period a document dated `when` is posted to (`given`, else the one
+        its date falls in), refused when the company has no such period or it is closed in
+        `ledger` ("GeneralLedger", "CustomerLedger"). Visma refuses posting to a closed period
+        (FinancialPeriodDto.closedIn*: "indicates ... that the financial period is closed";
+        the message's wording is inferred)."""
+        from datetime import date as _date
+
+        day = _date.fromisoformat(str(when)[:10])
+        found = self.years.get(str(given), self.clock.now().date()) if given else self.years.of(day)
+        if found is None:
+            what = f"'{given}'" if given else f"for {day.isoformat()}"
+            raise Refused(f"Financial period {what} cannot be found in the system.")
+        pid = found["period"]
+        if found[f"closedIn{ledger}"]:
+            words = "General Ledger" if ledger == "GeneralLedger" else "Customer Ledger"
+            raise Refused(f"Financial period {pid[4:]}-{pid[:4]} is closed in {words}.")
+        return str(pid)
 
     def require_account(self, number: Any) -> dict[str, Any]:
         acc = self.accounts.get(str(number))
@@ -302,7 +323,7 @@ def build_journal(company: Company, fields: dict[str, Any], number: str) -> dict
         )
     hold = bool(fields.get("hold", False))
     date = fields.get("transactionDate") or company.clock.now().date().isoformat()
-    period = fields.get("financialPeriod") or str(date)[:7].replace("-", "")
+    period = company.open_period(date, fields.get("financialPeriod"), "GeneralLedger")
     if fields.get("branch") is not None:
         company.require_branch(fields["branch"])
     return {
@@ -367,7 +388,7 @@ def build_invoice(company: Company, fields: dict[str, Any], number: str) -> dict
         lines.append({k: v for k, v in out.items() if v is not None})
     hold = bool(fields.get("hold", False))
     date = fields.get("documentDate") or company.clock.now().isoformat(timespec="seconds")
-    period = fields.get("financialPeriod") or str(date)[:7].replace("-", "")
+    period = company.open_period(date, fields.get("financialPeriod"), "CustomerLedger")
     return {
         "documentType": "Invoice",
         "referenceNumber": number,

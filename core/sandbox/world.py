@@ -28,10 +28,12 @@ from core.sandbox.app import Sandbox
 from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import Faults
+from core.sandbox.periods import FinancialYears
 from core.sandbox.visma_state import Company
 
 COMPANY_TENANT = "5c7e1a2b-0d4f-4b8e-9a61-3f2d8c9e0a11"
 SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
+SECOND_CLOSED = "202703"  # the second company's September 2026 (its year starts in July)
 CUSTOMER_TENANT = "0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"  # the contract tenant: a classic mistake
 DUELL_CLIENT_NUMBER = "100234"
 CENT = Decimal("0.01")
@@ -532,6 +534,12 @@ def build_sandbox(
         sb.connect.clients[c.visma_client_id][1].add(CUSTOMER_TENANT)
     sb.visma.customer_tenants.add(CUSTOMER_TENANT)
     _second_company(sb.visma.companies[SECOND_TENANT])
+    # The second company keeps a financial year from July (period 01 = July; 2027 = July
+    # 2026 to June 2027) and has closed September 2026, before the world's days, in its
+    # general and customer ledgers, as an accountant closes a finished period.
+    sb.visma.companies[SECOND_TENANT].years = FinancialYears(
+        start_month=7, closed={SECOND_CLOSED: {"GeneralLedger", "CustomerLedger"}}
+    )
     _fill_visma(sb, world)
     return sb, creds
 

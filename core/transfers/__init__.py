@@ -20,6 +20,7 @@ from core.http import about
 from core.ledger import Ledger, State
 from core.models import Department, ZReport
 from core.transfers.invoices import Invoices, invoice_key
+from core.transfers.periods import Periods
 from core.transfers.posting import Kind, Outcome, PreflightError
 from core.transfers.reference import References, VismaReference
 from core.transfers.stock import StockIssues, stock_key
@@ -62,8 +63,13 @@ class Settlements:
         self.duell = duell
         self.log = log
         self.references = References(visma)
-        self.zreports = ZReports(dept, departments, ledger, visma, log, self.references)
-        self.invoices = Invoices(dept, departments, ledger, visma, log, self.references)
+        self.periods = Periods(visma)  # Visma's financial periods, read once per run
+        self.zreports = ZReports(
+            dept, departments, ledger, visma, log, self.references, self.periods
+        )
+        self.invoices = Invoices(
+            dept, departments, ledger, visma, log, self.references, self.periods
+        )
         self.stock = StockIssues(dept.id, ledger, visma, log, dept.settings.warehouse)
 
     def _duell(self) -> DuellClient:

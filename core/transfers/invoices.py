@@ -14,6 +14,7 @@ from core.eventlog import EventLog
 from core.ledger import Ledger
 from core.models import Department, InvoiceBasis
 from core.transfers.customers import InvoiceCustomers
+from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
     Found,
@@ -62,10 +63,12 @@ class InvoiceDocument(Document):
         customers: InvoiceCustomers,
         references: References,
         known: Known,
+        periods: Periods,
     ) -> None:
         super().__init__(known, month_of(inv.date))
         self.key, self.inv, self.dept, self.vat_ids = key, inv, dept, vat_ids
         self.visma, self.customers, self.references = visma, customers, references
+        self.periods = periods
         self.write: InvoiceWrite | None = None
 
     async def prepare(self) -> None:
@@ -75,6 +78,9 @@ class InvoiceDocument(Document):
         missing = sorted({ln.vat_rate for ln in inv.lines if ln.vat_rate not in self.vat_ids})
         if missing:
             raise DataError("; ".join(MAP_VAT.format(rate_text(r)) for r in missing))
+        # Visma derives the invoice's period from its date (none is sent): held, not
+        # refused, when that period is closed in the customer ledger.
+        await self.periods.check_open(inv.date, "AR")
         customer = await self.customers.number(inv.customer)
         vat = (await self.references.get()).vat
         lines = []
@@ -115,6 +121,7 @@ class Invoices:
         visma: VismaClient,
         log: EventLog,
         references: References,
+        periods: Periods,
     ) -> None:
         self.dept = dept
         self.departments = departments
@@ -122,6 +129,7 @@ class Invoices:
         self.visma = visma
         self.log = log
         self.references = references
+        self.periods = periods
         self.customers = InvoiceCustomers(dept, departments.store, visma, log)
         self.known = Known(lambda since: invoice_keys(visma, since), onwards=True)
 
@@ -156,6 +164,15 @@ class Invoices:
                     ln.vat_rate in vat_ids for ln in InvoiceBasis.model_validate(row.payload).lines
                 ),
             )
+            await requeue_open(
+                self.ledger,
+                self.log,
+                self.dept.id,
+                Kind.INVOICE,
+                self.periods,
+                lambda row: InvoiceBasis.model_validate(row.payload).date,
+                "AR",
+            )
         outcomes = []
         rows = to_send(self.ledger, self.dept.id, Kind.INVOICE)
         bases = [InvoiceBasis.model_validate(row.payload) for row in rows]
@@ -170,6 +187,7 @@ class Invoices:
                 self.customers,
                 self.references,
                 self.known,
+                self.periods,
             )
             outcomes.append(await post_once(self.ledger, self.log, row, doc))
         return outcomes

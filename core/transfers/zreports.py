@@ -20,6 +20,7 @@ from core.eventlog import EventLog
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import Department, ZReport
 from core.store import utcnow
+from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
     Found,
@@ -38,12 +39,16 @@ from core.visma.models import JournalLineWrite, JournalWrite, SegmentWrite
 from core.visma.wire import format_date
 
 
-def journal_write(j: Journal) -> JournalWrite:
+def journal_write(j: Journal, period: str | None = None) -> JournalWrite:
+    """The journal as sent. `period`: Visma's financial period id for its date (periods.py);
+    by default the calendar month's, which is Visma's only in a calendar financial year.
+    financialPeriod carries the id as /v1/financialPeriod names it, YYYYPP (the DTO text
+    says "Format YYYYMM", the same thing in a calendar year: inferred)."""
     segments = [SegmentWrite(segment_id=s, segment_value=v) for s, v in j.subaccount] or None
     return JournalWrite(
         hold=True,
         transaction_date=format_date(j.business_date),
-        financial_period=j.financial_period,
+        financial_period=period or j.financial_period,
         description=j.description,
         branch=j.branch,
         journal_transaction_lines=[
@@ -89,11 +94,6 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
             "(it reads the company's default subaccount)"
         )
     return problems
-
-
-def period(z: ZReport) -> str:
-    """A Z-report's journal's financial period (Journal.financial_period)."""
-    return f"{z.business_date:%Y%m}"
 
 
 async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
@@ -285,23 +285,31 @@ class JournalDocument(Document):
     posted = "posted as batch {} (on hold)"
 
     def __init__(
-        self, visma: VismaClient, known: Known, z: ZReport, built: Journal | JournalRefused
+        self,
+        visma: VismaClient,
+        known: Known,
+        z: ZReport,
+        built: Journal | JournalRefused,
+        period: str,
+        periods: Periods,
     ) -> None:
         """`built`: the Z-report's journal, or why it cannot be one (which holds it, once it
-        has been looked up in Visma)."""
-        super().__init__(known, period(z))
+        has been looked up in Visma). `period`: Visma's financial period id for its date, the
+        span its key is looked up in and the period it is posted to."""
+        super().__init__(known, period)
         self.visma = visma
-        self.built = built
+        self.z, self.built, self.periods = z, built, periods
         if isinstance(built, Journal):
             self.flags = built.flags
 
     async def prepare(self) -> None:
         if isinstance(self.built, JournalRefused):
             raise self.built
+        await self.periods.check_open(self.z.business_date, "GL")
 
     async def post(self) -> str:
         assert isinstance(self.built, Journal)
-        return await self.visma.create_journal(journal_write(self.built))
+        return await self.visma.create_journal(journal_write(self.built, self.span))
 
 
 class ZReports:
@@ -315,6 +323,7 @@ class ZReports:
         visma: VismaClient,
         log: EventLog,
         references: References,
+        periods: Periods,
     ) -> None:
         self.dept = dept
         self.departments = departments
@@ -322,6 +331,7 @@ class ZReports:
         self.visma = visma
         self.log = log
         self.references = references
+        self.periods = periods
         self.known = Known(lambda span: journal_keys(visma, span))
         self.held_now: set[str] = set()  # changed after it was recorded, found in this run
 
@@ -426,6 +436,15 @@ class ZReports:
                     self._journal(ZReport.model_validate(row.payload), row.key), Journal
                 ),
             )
+            await requeue_open(
+                self.ledger,
+                self.log,
+                self.dept.id,
+                Kind.ZREPORT,
+                self.periods,
+                lambda row: ZReport.model_validate(row.payload).business_date,
+                "GL",
+            )
         # Day by day, each register's in Z order: a register's days caught up after an outage
         # come in any order and are posted in theirs.
         pairs = sorted(
@@ -438,7 +457,9 @@ class ZReports:
         rows = [row for row, _z in pairs]
         docs = []
         for row, z in pairs:
-            docs.append(JournalDocument(self.visma, self.known, z, self._journal(z, row.key)))
+            span = await self.periods.span(z.business_date)
+            built = self._journal(z, row.key)
+            docs.append(JournalDocument(self.visma, self.known, z, built, span, self.periods))
         journals = [
             d.built
             for row, d in zip(rows, docs, strict=True)

@@ -1,6 +1,11 @@
 """Visma Connect client-credentials tokens: fetched once, kept until shortly before they
 expire, shared by concurrent requests, dropped and fetched again when the API says 401
-(an httpx auth flow, core/bearer.py)."""
+(an httpx auth flow, core/bearer.py).
+
+docs/visma-net-api.md §2: POST https://connect.visma.com/connect/token, form-encoded
+client_credentials with client_id, client_secret, scope and tenant_id [S1 authentication,
+service-integrations]; the tenant is the *Company* tenant (a Customer tenant id gets a token,
+then 401 [S1 fix401error]); honour expires_in (the lifetime is set per app: inferred)."""
 
 from __future__ import annotations
 

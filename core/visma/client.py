@@ -41,6 +41,7 @@ from core.visma.models import (
     CustomerInvoice,
     CustomerWrite,
     Dimension,
+    FinancialPeriod,
     InventoryIssue,
     InventoryItem,
     InventorySummary,
@@ -487,6 +488,12 @@ class VismaClient:
 
     async def get_branch(self, number: str) -> Branch:
         return self._parse(await self._call("GET", f"/v1/branch/{_seg(number)}"), Branch)
+
+    async def list_financial_periods(self, *, after: str | None = None) -> list[FinancialPeriod]:
+        """The company's financial periods, unpaged (GET /v1/financialPeriod takes only
+        `greaterThanValue`, a year YYYY or period YYYYPP: Pionect SDK, findings S10)."""
+        params = {"greaterThanValue": after} if after else None
+        return await self._get_list("/v1/financialPeriod", FinancialPeriod, params)
 
     async def list_subaccounts(self) -> list[Subaccount]:
         return [s async for s in self._list("/v1/subaccount", Subaccount)]

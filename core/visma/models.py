@@ -425,6 +425,22 @@ class Branch(_Read):
     corporate_id: str | None = None
 
 
+class FinancialPeriod(_Read):
+    """GET /v1/financialPeriod (FinancialPeriodDto; Pionect SDK, findings S10). `period` is
+    the id YYYYPP: the financial year and the period's number in it, which is the month only
+    when the year is the calendar year."""
+
+    year: int | None = None
+    period: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    description: str | None = None
+    active: bool | None = None
+    closed_in_general_ledger: bool | None = None
+    closed_in_customer_ledger: bool | None = None
+    closed_in_inventory_management: bool | None = None
+
+
 class Subaccount(_Read):
     subaccount_number: str | None = None
     subaccount_id: int | None = None

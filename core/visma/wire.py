@@ -5,7 +5,8 @@ Write DTOs wrap every value as {"value": X}, nested objects too
 dict items are wrapped the same way), `operation`, `overrideWithClassValues`, subaccount
 segment items {segmentId, segmentValue}, and a few whole objects (see BARE_KEYS). Unset
 fields are omitted: sending null changes data in Visma. Source: the spec's README
-(core/sandbox/specs/README.md).
+(core/sandbox/specs/README.md); docs/visma-net-api.md §4 [S1 customer example, S2
+VismaMutationRequest, S5, S7].
 """
 
 from __future__ import annotations
@@ -77,18 +78,14 @@ def loads(raw: bytes | str) -> Any:
 
 
 def format_datetime(value: datetime) -> str:
-    """Visma wants timestamps without a time zone: yyyy-MM-ddTHH:mm:ss.fff."""
+    """Visma wants timestamps without a time zone: yyyy-MM-ddTHH:mm:ss.fff (docs/visma-net-api.md
+    §4 [S5 commit 862c880, S4])."""
     return value.replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
 def format_date(value: date) -> str:
     """Dates in write bodies: midnight, no time zone."""
     return f"{value.isoformat()}T00:00:00"
-
-
-def financial_period(value: date) -> str:
-    """Visma's financialPeriod (YYYYMM)."""
-    return f"{value.year:04d}{value.month:02d}"
 
 
 def unwrap(value: Any) -> Any:
