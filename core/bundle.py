@@ -48,6 +48,9 @@ def build_bundle(
         redactor.add(secret)
     if rt.settings.webhook_secret:
         redactor.add(rt.settings.webhook_secret.get_secret_value())
+    from core.alert_channels import register_secrets
+
+    register_secrets(rt.settings)
     cutoff = _iso(datetime.now(UTC) - since)
     depts = Departments(rt.store, rt.secrets)
     setup = []
