@@ -74,7 +74,7 @@ def _attention(rt: Runtime, dept: str) -> Alert | None:
     states = sorted({s for _r, s in shown})
     counts = ", ".join(f"{sum(s == st for _r, s in shown)} {st}" for st in states)
     lines = [
-        f"{r.key} {s}: {reason_of(r.state, r.last_error).splitlines()[0]}"
+        f"{r.key} {s}: {(reason_of(r.state, r.last_error) or 'no reason recorded').splitlines()[0]}"
         for r, s in shown[:LISTED]
     ]
     more = f"\n(and {len(rows) - LISTED} more)" if len(rows) > LISTED else ""
