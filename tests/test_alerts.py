@@ -178,3 +178,24 @@ def test_alert_states_come_with_schema_version_11(tmp_path: Path) -> None:
         asyncio.run(send_due(rt))  # no channels: the state is kept, nothing sent
         states = rt.store.query("SELECT id, sent_at FROM alert_states")
         assert states == [{"id": "transfers.attention:1", "sent_at": None}]
+
+
+async def test_alert_urls_never_reach_the_support_bundle(
+    installation: Installation, tmp_path: Path
+) -> None:
+    import tarfile
+
+    from core.bundle import build_bundle
+
+    rt = installation.rt
+    secret = "Sup3rHemmelig-bundle-1e6f"
+    url = f"json://ola:{secret}@127.0.0.1:9/"
+    rt.settings.alert_urls = SecretStr(url)
+    rt.log.error(f"a channel said no: {url}")  # written before anything knew it as a secret
+    rt.log.flush()
+    out = build_bundle(
+        rt, tmp_path / "b.tar.gz", department_id=None, since=timedelta(days=1), doctor=[]
+    )
+    with tarfile.open(out) as tar:
+        blobs = [tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()]  # type: ignore[union-attr]
+    assert blobs and not any(secret.encode() in b for b in blobs)
