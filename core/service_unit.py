@@ -123,6 +123,15 @@ def enable_commands(user: bool) -> list[str]:
 
 def install(settings: Settings, *, user: bool, directory: Path | None = None) -> Installed:
     """Write the unit (replacing an older one) into `directory` (default: systemd's)."""
+    sudo_user = os.environ.get("SUDO_USER")
+    if not user and sudo_user and sudo_user != getpass.getuser():
+        # Under sudo this shell's settings are root's: the unit would open root's database.
+        raise ConfigError(
+            f"run by sudo for {sudo_user}: the unit would run as {getpass.getuser()} on its "
+            "data directory, not the one set up",
+            f"as {sudo_user}: `duvi service install --dir .`, then `sudo cp duvi.service "
+            "/etc/systemd/system/`",
+        )
     target_dir = directory or default_dir(user)
     if not target_dir.is_dir():
         raise ConfigError(
@@ -139,6 +148,7 @@ def install(settings: Settings, *, user: bool, directory: Path | None = None) ->
     except PermissionError:
         raise ConfigError(
             f"no permission to write {path}",
-            "run it as root for a system unit, or use --user (or --dir DIR)",
+            "write it with --dir . and copy it there with sudo (`sudo cp duvi.service "
+            f"{target_dir}/`), or install a user unit with --user",
         ) from None
     return Installed(path, enable_commands(user))

@@ -117,3 +117,13 @@ async def test_duvi_run_says_ready_pings_the_watchdog_and_serves_healthz(
         while "STOPPING=1" not in got:
             got.append((await loop.sock_recv(listener, 200)).decode())
     listener.close()
+
+
+def test_install_under_sudo_for_another_user_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    monkeypatch.setenv("SUDO_USER", getpass.getuser() + "-not")  # root's settings, not theirs
+    assert run(["service", "install", "--dir", str(tmp_path)]) == 3
+    assert "--dir ." in capsys.readouterr().err and not (tmp_path / "duvi.service").exists()
