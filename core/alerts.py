@@ -79,13 +79,18 @@ def _attention(rt: Runtime, dept: str) -> Alert | None:
     ]
     more = f"\n(and {len(rows) - LISTED} more)" if len(rows) > LISTED else ""
     state_option = f" --state {states[0]}" if len(states) == 1 else ""
+    remedies = []
+    if "held" in states:
+        remedies.append("held: map what is named (VAT or account) and the next run sends it")
+    if set(states) - {"held"}:
+        others = " or ".join(s for s in states if s != "held")
+        remedies.append(f"{others}: fix the cause named, then `duvi sync -d {dept} --retry-failed`")
     return Alert(
         "transfers.attention",
         dept,
         "Documents need attention",
         f"{len(rows)} document(s) not in Visma: {counts}\n" + "\n".join(lines) + more,
-        "held: map what is named (VAT or account) and the next run sends it; attention or "
-        f"refused: fix the cause named, then `duvi sync -d {dept} --retry-failed`",
+        "; ".join(remedies),
         f"duvi transfers -d {dept}{state_option}",
         sorted((r.key, s) for r, s in shown),
     )
