@@ -88,6 +88,16 @@ async def test_a_failing_day_alerts_once_with_its_remedy_until_its_state_changes
         await runner.run_once()
         assert inbox.take() == []
 
+        with rt.store.write() as db:  # two settlements lost from the middle of the sequence
+            db.execute("DELETE FROM ledger WHERE key IN ('DUELL-Z-1-1110', 'DUELL-Z-1-1111')")
+        await send_due(rt)
+        got = inbox.take()
+        assert [n["title"] for n in got] == ["duvi: department 1: Z number missing"]
+        assert "Z number(s) 1110, 1111 missing" in got[0]["message"]
+        assert "More: duvi calendar -d 1" in got[0]["message"]
+        await send_due(rt)
+        assert inbox.take() == []
+
 
 async def test_a_department_backing_off_alerts_once_and_a_dead_channel_is_tried_again(
     installation: Installation,
@@ -199,3 +209,30 @@ async def test_alert_urls_never_reach_the_support_bundle(
     with tarfile.open(out) as tar:
         blobs = [tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()]  # type: ignore[union-attr]
     assert blobs and not any(secret.encode() in b for b in blobs)
+
+
+async def test_a_silent_webhook_alerts_again_only_when_what_it_missed_changes(
+    installation: Installation,
+) -> None:
+    rt = installation.rt
+
+    def unannounced(visma_id: str) -> None:  # as delta polling records a change with no webhook
+        with rt.store.write() as db:
+            db["unannounced"].insert(
+                {"department_id": "1", "entity": "product", "visma_id": visma_id, "found_at": "x"}
+            )
+
+    with catcher() as inbox:
+        rt.settings.alert_urls = SecretStr(inbox.url)
+        unannounced("ITEM-1")
+        await send_due(rt)
+        got = inbox.take()
+        assert [n["title"] for n in got] == ["duvi: department 1: Webhook silent about changes"]
+        assert "1 items changed in Visma without a webhook notification" in got[0]["message"]
+        assert "More: duvi doctor webhooks -d 1" in got[0]["message"]
+        await send_due(rt)
+        assert inbox.take() == []
+        unannounced("ITEM-2")  # another record missed: a new state
+        await send_due(rt)
+        got = inbox.take()
+        assert len(got) == 1 and "2 items changed" in got[0]["message"]
