@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from core.errors import ConfigError, RemoteError
 from core.redact import redactor
@@ -25,11 +26,31 @@ def channel_urls(settings: Settings) -> list[str]:
 
 
 def register_secrets(settings: Settings) -> None:
-    """Every alert URL, and the setting as written, is a secret to scrub everywhere."""
+    """Every alert URL, the setting as written, and each part of a URL that may be a
+    credential (a password, a token in the host or path or query: apprise puts them in any)
+    are secrets to scrub everywhere. Parts shorter than SECRET_PART are left: scrubbing them
+    would mangle ordinary words."""
     if settings.alert_urls is not None:
         redactor.add(settings.alert_urls.get_secret_value())
     for url in channel_urls(settings):
         redactor.add(url)
+        for part in _parts(url):
+            if len(part) >= SECRET_PART:
+                redactor.add(part)
+
+
+SECRET_PART = 8
+
+
+def _parts(url: str) -> list[str]:
+    try:
+        u = urlsplit(url)
+        parts = [u.username or "", u.password or "", u.hostname or ""]
+    except ValueError:  # not a URL apprise would take either; the whole string is registered
+        return []
+    parts += u.path.split("/")
+    parts += [v for _k, v in parse_qsl(u.query)]
+    return [unquote(p) for p in parts if p]
 
 
 def deliver(settings: Settings, title: str, body: str, kind: NoticeType = "warning") -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.alert_channels import NoticeType, channel_urls, deliver
+from core.alert_channels import NoticeType, channel_urls, deliver, register_secrets
 from core.alerts import Alert, current_alerts
 from core.errors import DuviError, UsageError
 from core.runtime import Runtime
@@ -120,6 +120,7 @@ async def send_due(rt: Runtime, now: datetime | None = None) -> list[Notice]:
     """Evaluate the alerts and send what is due to the channels; what could not be sent is
     due again next round. Without channels the states are still kept. The notices sent."""
     now = now or datetime.now(UTC)
+    register_secrets(rt.settings)  # from the first round on, before anything could quote one
     notices = due(rt, current_alerts(rt), now)
     if not notices or not channel_urls(rt.settings):
         return []

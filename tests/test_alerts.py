@@ -202,6 +202,7 @@ async def test_alert_urls_never_reach_the_support_bundle(
     url = f"json://ola:{secret}@127.0.0.1:9/"
     rt.settings.alert_urls = SecretStr(url)
     rt.log.error(f"a channel said no: {url}")  # written before anything knew it as a secret
+    rt.log.error(f"login with {secret} refused")  # the password alone, too
     rt.log.flush()
     out = build_bundle(
         rt, tmp_path / "b.tar.gz", department_id=None, since=timedelta(days=1), doctor=[]
