@@ -51,6 +51,9 @@ def build_bundle(
             redactor.add(hook.get_secret_value())
     if rt.settings.webhook_signature_key:
         redactor.add(rt.settings.webhook_signature_key.get_secret_value())
+    from core.alert_channels import register_secrets
+
+    register_secrets(rt.settings)
     cutoff = _iso(datetime.now(UTC) - since)
     depts = Departments(rt.store, rt.secrets)
     setup = []

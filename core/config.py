@@ -174,6 +174,18 @@ class Settings(BaseSettings):
         description="Replaced by webhook_path_secret (Visma's portal sends no custom "
         "header); a value set here is used as webhook_path_secret.",
     )
+    alert_urls: SecretStr | None = Field(
+        default=None,
+        description="Where alerts go: apprise URLs separated by spaces or commas (mailtos://, "
+        "slack://, msteams://, json://...); they hold credentials, so they are a secret.",
+    )
+    alert_repeat_hours: int = Field(
+        default=24,
+        ge=0,
+        le=8760,
+        description="An alert nobody acknowledged is sent again after this many hours while "
+        "its state holds; 0 sends it once per change of state only.",
+    )
     theme: str = Field(
         default="auto",
         description="Console theme; 'auto' picks textual-dark on truecolor terminals and "

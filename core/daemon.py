@@ -127,6 +127,8 @@ async def serve_forever(
     (given none: until SIGINT or SIGTERM). `announce` is told once what is being served."""
     import uvicorn
 
+    from core import sdnotify
+    from core.health import monitoring_routes
     from core.service import refuse_if_read_only
     from core.sync.webhooks import ReceiverAuth, receiver_app, refuse_open_receiver
 
@@ -151,9 +153,9 @@ async def serve_forever(
             # replace them while serving and raise the signal again afterwards.
             yield
 
-    server = Server(
-        receiver_config(receiver_app(rt.store, tenants, auth), s.webhook_host, s.webhook_port)
-    )
+    app = receiver_app(rt.store, tenants, auth)
+    app.router.routes.extend(monitoring_routes(rt))  # /healthz and /metrics (core/health.py)
+    server = Server(receiver_config(app, s.webhook_host, s.webhook_port))
     path = "/webhooks/visma" + ("/<webhook_path_secret>" if s.path_secret else "")
     announce(
         f"duvi run: transfers every {s.sync_interval_minutes} min; webhooks on "
@@ -161,6 +163,8 @@ async def serve_forever(
     )
     for note in s.deprecations():
         announce(f"duvi run: {note}")
+    # The socket listens already (connections wait in its backlog): systemd may go on.
+    sdnotify.notify(f"READY=1\nSTATUS=transfers every {s.sync_interval_minutes} min")
 
     async def stop_server() -> None:
         await stop.wait()
@@ -173,8 +177,10 @@ async def serve_forever(
                 Runner(rt, connections=connections).run_forever(stop),
                 stop_server(),
                 reap_slow_connections(server, stop),
+                sdnotify.watchdog(stop),
             )
     finally:
+        sdnotify.notify("STOPPING=1")
         sock.close()
         for sig in signals:
             loop.remove_signal_handler(sig)

@@ -304,6 +304,26 @@ def _v10_zreport_days(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v11_alert_states(db: sqlite_utils.Database) -> None:
+    """Each alert's state as last seen and sent (core/alerts.py): a notice goes out once per
+    change of state, whichever process evaluates it, and an acknowledged state is not repeated."""
+    db.table("alert_states").create(
+        {
+            "id": str,  # check:department, e.g. transfers.attention:1
+            "department_id": str,
+            "kind": str,
+            "fingerprint": str,  # the state the alert is in now
+            "found": str,
+            "first_seen": str,
+            "sent_fingerprint": str,  # the state last sent, and when
+            "sent_at": str,
+            "cleared_at": str,  # set when the condition went away
+            "acked_fingerprint": str,  # the state a person acknowledged (audited)
+        },
+        pk="id",
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -315,5 +335,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v8_installation,
     _v9_warning_states,
     _v10_zreport_days,
+    _v11_alert_states,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,6 +36,7 @@ from core.service import RunError, run_steps
 from core.status import RUNNABLE
 from core.transfers import Outcome
 
+ROUND_COMPONENT = "runner.round"  # the heartbeat row of the last round's figures
 MAX_BACKOFF = 6  # rounds: with the default 5 minutes, a down service is tried every 30 min
 
 
@@ -71,6 +72,7 @@ class Runner:
         self.connections = connections
         self.interval = rt.settings.sync_interval_minutes * 60
         self.backoff: dict[str, Backoff] = {}
+        self.lease_waits = 0  # departments skipped since start: another worker held them
 
     def _beat(self) -> None:
         waiting = {
@@ -86,6 +88,7 @@ class Runner:
 
     async def run_once(self) -> RoundReport:
         report = RoundReport()
+        started, started_at = time.monotonic(), datetime.now(UTC)
         self._beat()
         depts = Departments(self.rt.store, self.rt.secrets)
         ids = [r["id"] for r in self.rt.store.query("SELECT id FROM departments ORDER BY id")]
@@ -106,9 +109,40 @@ class Runner:
                     tb=traceback.format_exc(),
                 )
         self._beat()
+        self._round_beat(report, started_at, time.monotonic() - started)
         self.rt.log.flush()
         self._prune()
+        await self._alert()
         return report
+
+    def _round_beat(self, report: RoundReport, started_at: datetime, seconds: float) -> None:
+        """The last round, in the store for /healthz and /metrics (core/health.py,
+        core/metrics.py), whichever process serves them."""
+        self.lease_waits += len(report.busy)
+        self.rt.store.heartbeat(
+            ROUND_COMPONENT,
+            {
+                "started": started_at.isoformat(timespec="seconds"),
+                "seconds": round(seconds, 3),
+                "departments": sorted(report.transferred),
+                "errors": report.errors,
+                "lease_waits": self.lease_waits,
+            },
+        )
+
+    async def _alert(self) -> None:
+        """Alerts on what changed this round (core/alert_states.py); a channel that fails is tried
+        again next round and never holds up the transfers."""
+        from core.alert_states import send_due
+
+        try:
+            await send_due(self.rt)
+        except Exception as exc:
+            self.rt.log.error(
+                f"sending alerts failed: {type(exc).__name__}: {exc}; tried again next round",
+                entity="runner",
+                data={"traceback": traceback.format_exc()},
+            )
 
     def _prune(self) -> dict[str, int]:
         """Retention, a little every round: events, runs and handled notifications older than

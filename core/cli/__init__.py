@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from core.cli import (
+    alerts,
     audit,
     backup,
     conflicts,
@@ -21,6 +22,7 @@ from core.cli import (
     log,
     sandbox,
     scheduler,
+    service,
     sync,
     transfers,
 )
@@ -90,6 +92,8 @@ app.command("audit")(audit.audit_cmd)
 app.command("support-bundle")(audit.support_bundle_cmd)
 app.command("backup")(backup.backup_cmd)
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(service.app, name="service")
+app.add_typer(alerts.app, name="alerts")
 
 
 def run(argv: list[str] | None = None, *, console: ConsoleLauncher | None = None) -> int:

@@ -1,0 +1,35 @@
+"""`duvi service install`: a systemd unit for `duvi run` (core/service_unit.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.cli.context import settings
+
+app = typer.Typer(help="Run duvi as a service: the systemd unit for `duvi run`.")
+
+
+@app.command("install")
+def install_cmd(
+    ctx: typer.Context,
+    user: Annotated[
+        bool, typer.Option("--user", help="A user unit (~/.config/systemd/user), no root.")
+    ] = False,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", metavar="DIR", help="Write the unit here instead of systemd's directory."
+        ),
+    ] = None,
+) -> None:
+    """Write duvi.service for `duvi run` (restart on failure, watchdog, hardened) and print
+    the commands that enable it."""
+    from core.service_unit import install
+
+    done = install(settings(ctx), user=user, directory=directory)
+    typer.echo(f"wrote {done.path}; enable and start it with:")
+    for command in done.commands:
+        typer.echo(f"  {command}")
