@@ -355,3 +355,54 @@ async def test_z_reports_without_receipts_rounding_within_bounds_and_a_gap_per_r
     # The gap check is per register: 42 is missing in 301, nothing in 302.
     gaps = next(c for c in ledger_checks(inst.rt, "1") if c.id == "zreport.gaps")
     assert gaps.records == ["register 301 Z 42"]
+
+
+def test_the_account_editor_offers_an_unknown_payment_type_and_saves_it() -> None:
+    """The console's account map editor lists what holds a Z-report of the file (PANT, with
+    the file's name for it, and tips) as not mapped; choosing an account saves it like any
+    other line."""
+    import asyncio
+
+    from core.api import ConsoleApi
+    from core.config import load_settings
+    from core.service import import_saft
+
+    api = ConsoleApi(load_settings())
+    try:
+        path = DATA / "butikkdata_unknown_payment.xml"
+        asyncio.run(import_saft(api.rt, path, "1", send=False))
+        rows = {r.key: r for r in api.account_editor("1").rows}
+        assert (rows["payment:PANT"].label, rows["payment:PANT"].account) == (
+            "Betaling Pantelapp",
+            "",
+        )
+        assert rows["payment:PANT"].status == "not mapped" and rows["tips"].account == ""
+        assert api.save_accounts("1", {"payment:PANT": "2902"}) == "account map saved (1 change(s))"
+        rows = {r.key: r for r in api.account_editor("1").rows}
+        assert (rows["payment:PANT"].account, rows["payment:PANT"].status) == ("2902", "ok")
+        assert rows["payment:PANT"].label == "Betaling PANT"
+    finally:
+        api.close()
+
+
+def test_the_business_day_follows_the_cut_off_hour_not_report_date() -> None:
+    """Register 1001's Z 2 states reportDate 2026-12-01 (when it was taken, 00:40); its last
+    sale was at 00:20. With the default cut-off (05:00) both belong to 2026-11-30; with a
+    cut-off at midnight (saft_cutoff_hour = 0) to 2026-12-01; reportDate decides neither."""
+    from datetime import date
+
+    path = DATA / "nordkasse_two_registers.xml"
+    days = {(z.register_id, z.z_number): z.business_date for z in read_zreports(path, "1")}
+    assert days == {
+        ("1001", 1): date(2026, 11, 29),
+        ("1001", 2): date(2026, 11, 30),
+        ("1002", 1): date(2026, 11, 29),
+        ("1002", 2): date(2026, 11, 30),
+    }
+    late = {
+        (z.register_id, z.z_number): z.business_date
+        for z in read_zreports(path, "1", cutoff_hour=0)
+    }
+    assert late[("1001", 2)] == date(2026, 12, 1)
+    changed = path.read_bytes().replace(b"<reportDate>2026-11-29<", b"<reportDate>2026-11-01<")
+    assert {z.business_date for z in read_zreports(changed, "1")} == set(days.values())
