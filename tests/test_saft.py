@@ -406,3 +406,33 @@ def test_the_business_day_follows_the_cut_off_hour_not_report_date() -> None:
     assert late[("1001", 2)] == date(2026, 12, 1)
     changed = path.read_bytes().replace(b"<reportDate>2026-11-29<", b"<reportDate>2026-11-01<")
     assert {z.business_date for z in read_zreports(changed, "1")} == set(days.values())
+
+
+async def test_the_import_counts_what_the_ledger_holds(installation, tmp_path: Path) -> None:
+    """A file that states register 302's Z 7 twice (reportIDs "7" and "K302-7", the same
+    figures) is four Z events but three Z-reports: the ledger holds three rows and the import
+    says three, not four."""
+    import re
+
+    from core.ledger import Ledger
+    from core.service import import_saft
+
+    inst = installation
+    data = (DATA / "kassaplus_z_only.xml").read_text()
+    z7 = re.search(r"\t*<event>\s*<eventID>7</eventID>.*?</event>\n", data, re.DOTALL)
+    assert z7 is not None
+    twice = z7.group(0).replace("<reportID>7<", "<reportID>K302-7<")
+    path = tmp_path / "twice.xml"
+    path.write_text(
+        data.replace(z7.group(0), z7.group(0) + twice.replace("<eventID>7<", "<eventID>7b<"))
+    )
+    from core.saft import read_zreports as read
+
+    assert len(read(path, "1")) == 4
+    out = await import_saft(inst.rt, path, "1", send=False)
+    assert len({o.key for o in out}) == 3 == len(Ledger(inst.rt.store).rows("1"))
+    inst.rt.log.flush()
+    said = inst.rt.store.query(
+        "SELECT message FROM events WHERE message LIKE 'imported %' ORDER BY id DESC LIMIT 1"
+    )[0]["message"]
+    assert said.startswith("imported 3 Z-reports (3 new) of 2 register(s)")
