@@ -9,6 +9,7 @@ nothing."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -129,10 +130,9 @@ def spans(receipts: list[Receipt], z_times: list[datetime]) -> list[list[Receipt
     """The receipts each Z event closed, by the events' times (sorted ascending)."""
     out: list[list[Receipt]] = [[] for _ in z_times]
     for r in receipts:
-        for i, taken in enumerate(z_times):
-            if r.at <= taken:
-                out[i].append(r)
-                break
+        i = bisect_left(z_times, r.at)  # the first Z taken at or after the receipt
+        if i < len(z_times):
+            out[i].append(r)
     return out
 
 
