@@ -6,7 +6,11 @@ Per DUELL's guide and accounting-no.md C.4:
   the output VAT per rate credited to its VAT account (the VAT the report states; computed
   as gross x r / (100 + r) only where it states none);
 - payments debited per type to their accounts; a type nobody mapped goes to the fallback
-  account and is flagged;
+  account and is flagged, but a SAF-T file's type duvi has no name for (it carries the file's
+  basicDesc) waits, held, until the account map has it: a fallback booking of a type a
+  person never saw is a guess;
+- tips (drikkepenger) credited to the "tips" account, which has no default: held until a
+  person maps it (inferred: the company decides where tips owed to the staff go);
 - gift cards sold credited as a liability, without VAT;
 - cash rounding (øreavrunding) on its account, 7740 by default;
 - with inventory change on: cost of goods debited to 4390 and credited to 1460 by default;
@@ -155,6 +159,18 @@ def build_journal(
         )
         if vat:
             lines.append(_line(account(f"vat:{rt}"), vat, f"Utgående mva {rt} %", credit=True))
+    unnamed = sorted(
+        {
+            f'payment:{p.type} ("{p.label}")'
+            for p in z.payments
+            if p.amount and p.label is not None and not accounts.get(f"payment:{p.type}")
+        }
+    )
+    if unnamed:
+        raise JournalRefused(
+            NO_ACCOUNT.format(", ".join(unnamed)),
+            "add the payment type in the account map editor (m); the next run sends it",
+        )
     for pay in z.payments:
         if not pay.amount:
             continue
@@ -170,6 +186,8 @@ def build_journal(
         lines.append(
             _line(account("giftcard:sold"), z.gift_cards_sold, "Gavekort solgt", credit=True)
         )
+    if z.tips:
+        lines.append(_line(account("tips"), z.tips, "Drikkepenger", credit=True))
     if z.rounding:
         # rounding = total - payments: positive means less was paid than sold (a cost).
         lines.append(_line(account("rounding"), z.rounding, "Øreavrunding", credit=False))
@@ -198,6 +216,11 @@ def build_journal(
         )
     if boundary := month_boundary(z):
         journal.flags.append(boundary)
+    if z.cash_difference:
+        journal.flags.append(
+            f"Z-report {z.z_number} states a cash difference of {z.cash_difference}; it is "
+            "not booked by duvi"
+        )
     return journal
 
 

@@ -73,6 +73,7 @@ ACCOUNT_LABELS = {
     "payment:fallback": "Ukjent betalingstype (reserve)",
     "giftcard:sold": "Gavekort solgt",
     "rounding": "Øreavrunding",
+    "tips": "Drikkepenger (tips)",
     "cogs:debit": "Beholdningsendring (debet)",
     "cogs:credit": "Varelager (kredit)",
 }
@@ -444,6 +445,9 @@ class ConsoleApi:
         from core.session import department_session
 
         async def go(rt: Runtime) -> AccountEditor:
+            from core.ledger import Ledger
+            from core.transfers.zreports import unmapped
+
             amap = Departments(rt.store, rt.secrets).account_map(dept_id)
             accounts: dict[str, tuple[str, bool]] = {}
             error = None
@@ -455,11 +459,17 @@ class ConsoleApi:
                     }
             except Exception as exc:  # shown beside the editor: the map still edits
                 error = str(exc)
-            rows = []
+            # What a Z-report waiting to be posted needs and the map lacks: addable here.
+            needed = unmapped(Ledger(rt.store), dept_id, amap)
+            rows = [AccountRow(key, label, "", "", "not mapped") for key, label in needed.items()]
             for key, acc in amap.items():
                 kind, _, rate = key.partition(":")
                 label = ACCOUNT_LABELS.get(key) or (
-                    f"Salg {rate} %" if kind == "revenue" else f"Utgående mva {rate} %"
+                    f"Salg {rate} %"
+                    if kind == "revenue"
+                    else f"Betaling {rate}"
+                    if kind == "payment"
+                    else f"Utgående mva {rate} %"
                 )
                 desc, active = accounts.get(acc, ("", False))
                 status = (

@@ -135,6 +135,13 @@ class Settings(BaseSettings):
     sync_interval_minutes: int = Field(
         default=5, ge=1, description="How often `duvi run` looks for new work."
     )
+    saft_cutoff_hour: int = Field(
+        default=5,
+        ge=0,
+        le=23,
+        description="SAF-T import: a sale or Z-report before this hour belongs to the day "
+        "before (a Z-report taken after midnight closes the evening's business day).",
+    )
     retention_event_days: int = Field(
         default=90,
         ge=1,

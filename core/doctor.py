@@ -723,7 +723,10 @@ def mapping_checks(
             f"Z {z.z_number}: {p.type}"
             for z in zs
             for p in z.payments
-            if p.amount and f"payment:{p.type}" not in depts.account_map(dept_id)
+            # A SAF-T type duvi has no name for (label) is held, not booked on the fallback.
+            if p.amount
+            and p.label is None
+            and f"payment:{p.type}" not in depts.account_map(dept_id)
         }
     )
     checks.append(

@@ -107,10 +107,13 @@ class VatSale(Model):
 
 class Payment(Model):
     """One payment type's total. Types: cash, bankaxept, card, vipps, giftcard, invoice;
-    anything else DUELL sends is kept as it came (and lands on the fallback account)."""
+    anything else DUELL sends is kept as it came (and lands on the fallback account).
+    `label`: a SAF-T file's own name (basicDesc) for a type duvi has no name for; such a type
+    is never booked on the fallback account: it waits until the account map has it."""
 
     type: str
     amount: Decimal
+    label: str | None = None
 
 
 class ArticleGroup(Model):
@@ -124,14 +127,16 @@ class ItemSold(Model):
     quantity: Decimal  # net of returns
 
 
-def stored_total(sales: list[dict[str, Any]] | None, gift_cards_sold: Any) -> Decimal:
-    """`ZReport.total` read straight from a stored payload's `sales` and `gift_cards_sold`,
-    without validating the model (the calendar and the transfers list read thousands)."""
+def stored_total(
+    sales: list[dict[str, Any]] | None, gift_cards_sold: Any, tips: Any = None
+) -> Decimal:
+    """`ZReport.total` read straight from a stored payload's `sales`, `gift_cards_sold` and
+    `tips`, without validating the model (the calendar and the transfers list read thousands)."""
 
     def money(value: Any) -> Decimal:
         return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
-    return sum((money(s.get("gross")) for s in sales or ()), money(gift_cards_sold))
+    return sum((money(s.get("gross")) for s in sales or ()), money(gift_cards_sold) + money(tips))
 
 
 class ZReport(Model):
@@ -145,6 +150,11 @@ class ZReport(Model):
     payments: list[Payment]
     gift_cards_sold: Decimal = Decimal(0)
     rounding: Decimal = Decimal(0)  # øreavrunding: total - payments
+    # Tips (drikkepenger) paid with the payments, no VAT: owed to the staff, not revenue.
+    tips: Decimal = Decimal(0)
+    # Counted cash minus expected (kassedifferanse), as a SAF-T file states it: informative,
+    # not booked yet (the journal flags it).
+    cash_difference: Decimal = Decimal(0)
     cost_of_goods: Decimal = Decimal(0)
     article_groups: list[ArticleGroup] = []
     items_sold: list[ItemSold] = []  # per product, for the stock update
@@ -153,7 +163,7 @@ class ZReport(Model):
 
     @property
     def total(self) -> Decimal:
-        return sum((s.gross for s in self.sales), Decimal(0)) + self.gift_cards_sold
+        return sum((s.gross for s in self.sales), Decimal(0)) + self.gift_cards_sold + self.tips
 
     @property
     def paid(self) -> Decimal:

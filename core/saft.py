@@ -1,16 +1,21 @@
-"""SAF-T Cash Register files (Skatteetaten's schema, core/saft_schema/): read Z-reports from a
-DUELL export, and write Z-reports as a file that validates against the XSD.
+"""SAF-T Cash Register files (Skatteetaten's schema, core/saft_schema/): read Z-reports from
+any cash register system's export, and write Z-reports as a file that validates against the XSD.
 
-A Z-report is an <event> whose <eventReport> has reportType "Z report". What the schema has
-no element for travels in <reportOtherCorrs>: cash rounding (type ROUNDING) and gift cards
-sold (GIFTCARD_SOLD). Cost of goods and per-item sales (for the stock update) are not part of
-a Z-report event and are not in the file.
+A Z-report is an <event> whose <eventReport> has reportType "Z report". Its totals (sales per
+VAT rate, payments, tips, returns) come from the event; every vendor id in it (paymentType,
+artGroupID …) is read through <basics> (saft_codes). What a Z event does not carry comes from
+the receipts it closed (saft_receipts): rounding, gift cards sold, credit sales, items sold and
+the business day.
+
+duvi's own export (the sandbox's) has no receipts; what the schema has no element for travels
+there in <reportOtherCorrs>: cash rounding (type ROUNDING) and gift cards sold
+(GIFTCARD_SOLD). The reader still reads them. Cost of goods is never in the file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -21,23 +26,12 @@ from lxml import etree
 
 from core.errors import DataError
 from core.models import ArticleGroup, Payment, VatSale, ZReport
+from core.saft_codes import NS, PAYMENT_CODES, Z_REPORT_EVENT, Basics
+from core.saft_receipts import MixedCredit, Receipt, business_day, figures, read_receipts, spans
 
 SCHEMA_PATH = (
     Path(__file__).parent / "saft_schema" / "Norwegian_SAF-T_Cash_Register_Schema_v_1.00.xsd"
 )
-NS = "urn:StandardAuditFile-Taxation-CashRegister:NO"
-Z_REPORT_EVENT = "13009"
-# SAF-T payment codes (PredefinedBasicID-12) <-> duvi's payment types.
-PAYMENT_CODES = {
-    "cash": "12001",
-    "bankaxept": "12002",
-    "card": "12003",
-    "giftcard": "12005",
-    "invoice": "12006",
-    "creditnote": "12010",
-    "vipps": "12011",
-}
-PAYMENT_TYPES = {code: name for name, code in PAYMENT_CODES.items()}
 STANDARD_VAT_CODES = {
     Decimal(25): "3",
     Decimal(15): "31",
@@ -102,8 +96,12 @@ def _element_path(elem: etree._Element | None) -> str:
     return "/" + "/".join(reversed(names))
 
 
-def read_zreports(path_or_bytes: Path | bytes, department_id: str) -> list[ZReport]:
-    """Every Z-report event of the file, as duvi's ZReport."""
+def read_zreports(
+    path_or_bytes: Path | bytes, department_id: str, *, cutoff_hour: int = 5
+) -> list[ZReport]:
+    """Every Z-report event of the file, as duvi's ZReport: one Z series per cash register
+    (<cashregister><registerID>). `cutoff_hour`: a moment before it belongs to the day
+    before (the business day of a Z-report taken after midnight)."""
     if isinstance(path_or_bytes, Path):
         source = str(path_or_bytes)
         try:
@@ -115,13 +113,14 @@ def read_zreports(path_or_bytes: Path | bytes, department_id: str) -> list[ZRepo
     root = validate(data, source).getroot()
     company = root.find(f"{{{NS}}}company")
     assert company is not None  # the schema requires it
-    basics = {b.text for b in company.iterfind(f"{{{NS}}}basics/{{{NS}}}basic/{{{NS}}}basicID")}
+    basics = Basics(company)
     out = []
     for register in company.iterfind(f"{{{NS}}}location/{{{NS}}}cashregister"):
         register_id = _text(register, "registerID")  # the schema requires it
+        zs = []
         for event in register.iterfind(f"{{{NS}}}event"):
             event_type = _text(event, "eventType")
-            if event_type not in basics:  # the schema's keyref eventBasicIDRef
+            if event_type not in basics.by_id:  # the schema's keyref eventBasicIDRef
                 raise SaftError(
                     f"{source} does not follow the SAF-T Cash Register schema: element "
                     f"/auditfile/company/location/cashregister/event/eventType (line "
@@ -132,8 +131,26 @@ def read_zreports(path_or_bytes: Path | bytes, department_id: str) -> list[ZRepo
             report = event.find(f"{{{NS}}}eventReport")
             if report is None or _text(report, "reportType") != "Z report":
                 continue
-            out.append(_zreport(event, report, department_id, source, register_id))
+            taken = _date(event, "eventDate", source) + _time_of_day(event, "eventTime", source)
+            zs.append((taken, event, report))
+        zs.sort(key=lambda t: t[0])
+        receipts = read_receipts(register, basics, _dec, _moment(source))
+        for (taken, _event, report), closed in zip(
+            zs, spans(receipts, [t for t, _e, _r in zs]), strict=True
+        ):
+            out.append(
+                _zreport(
+                    taken, report, closed, basics, department_id, source, register_id, cutoff_hour
+                )
+            )
     return out
+
+
+def _moment(source: str) -> Callable[[etree._Element, str, str], datetime]:
+    def at(el: etree._Element, day: str, time: str) -> datetime:
+        return _date(el, day, source) + _time_of_day(el, time, source)
+
+    return at
 
 
 def _text(el: etree._Element, name: str) -> str | None:
@@ -201,73 +218,145 @@ def _time_of_day(el: etree._Element, name: str, source: str) -> timedelta:
     raise _bad_value(el, name, value, source)
 
 
-ASCII_DIGITS = re.compile(r"[0-9]+")
+# A reportID is unique in the whole file (the schema's key reportIDKey), while Z numbers run
+# per register: a file of two registers may write "1" and "K2-1". The Z number is the
+# reportID's digits, or its last run of digits after a sign or letter (inferred). ASCII digits
+# only: int() also reads "١١٠٠" and fullwidth digits as 1100, and the Z number is part of the
+# key that keeps a Z-report from being posted twice.
+Z_NUMBER = re.compile(r"(?:.*[^0-9])?([0-9]+)", re.DOTALL)
 
 
 def _zreport(
-    event: etree._Element,
+    taken: datetime,
     report: etree._Element,
+    receipts: list[Receipt],
+    basics: Basics,
     department_id: str,
     source: str,
     register_id: str | None,
+    cutoff_hour: int,
 ) -> ZReport:
     q = f"{{{NS}}}"
     report_id = _text(report, "reportID") or ""
-    # ASCII digits only: int() also reads "1_100", "١١٠٠" and fullwidth digits as 1100, and
-    # the Z number is part of the key that keeps a Z-report from being posted twice.
-    if not ASCII_DIGITS.fullmatch(report_id):
+    found = Z_NUMBER.fullmatch(report_id)
+    if found is None:
         raise SaftError(
             f"{source}: the Z-report on line {report.sourceline} has reportID {report_id!r}, "
             "which is not a number in digits 0-9",
             "check the Z-report numbering in DUELL",
         )
-    z_number = int(report_id)
-    sales = []
+    z_number = int(found.group(1))
+    try:
+        got = figures(receipts)
+    except MixedCredit as mixed:
+        raise SaftError(
+            f"{source}: receipt on line {mixed.receipt.line_no} (Z-report {report_id}) is a "
+            "cash and credit sale with an unpaid part; duvi cannot split its VAT between the "
+            "till and the customer's account",
+            "book that receipt's credit part by hand, then import the file again",
+        ) from None
+    sales: dict[Decimal, VatSale] = {}
     for line in report.iterfind(f"{q}reportCashSalesVat/{q}reportCashSaleVat"):
         net, vat = _dec(line, "cashSaleAmnt"), _dec(line, "vatAmnt")
-        sales.append(
-            VatSale(rate=_dec(line, "vatPerc").normalize() + 0, gross=net + vat, net=net, vat=vat)
+        rate = _dec(line, "vatPerc").normalize() + 0
+        _add_sale(sales, rate, net + vat, vat)
+    # Credit sales (kredittsalg): not cash sales, so not in reportCashSalesVat (inferred from
+    # the element's name and Skatteetaten's example); their receipts' lines are the sales and
+    # the customer's debt is paid "on invoice".
+    for rate, (gross, vat) in got.credit_by_rate.items():
+        _add_sale(sales, rate, gross, vat)
+    stated = report.find(f"{q}reportCreditSales")
+    if stated is not None and _dec(stated, "creditSalesAmnt") != got.credit_sales:
+        raise SaftError(
+            f"{source}: Z-report {report_id} states credit sales of "
+            f"{_dec(stated, 'creditSalesAmnt')}, its receipts {got.credit_sales}",
+            "the file holds only part of the receipts of this Z-report: export a period "
+            "that starts at the Z-report before it",
         )
-    payments = [
-        Payment(
-            type=PAYMENT_TYPES.get(
-                _text(p, "paymentType") or "", _text(p, "paymentType") or "other"
-            ),
-            amount=_dec(p, "paymentAmnt"),
+    paid: dict[str, Payment] = {}
+    for p in report.iterfind(f"{q}reportPayments/{q}reportPayment"):
+        kind, label = basics.payment(_text(p, "paymentType") or "")
+        amount = _dec(p, "paymentAmnt")
+        before = paid.get(kind)
+        paid[kind] = Payment(
+            type=kind, amount=amount + (before.amount if before else 0), label=label
         )
-        for p in report.iterfind(f"{q}reportPayments/{q}reportPayment")
-    ]
+    if got.credit_sales:
+        before = paid.get("invoice")
+        paid["invoice"] = Payment(
+            type="invoice", amount=got.credit_sales + (before.amount if before else 0)
+        )
+    payments = list(paid.values())
     other = {
         (_text(c, "otherCorrType") or ""): _dec(c, "otherCorrAmnt")
         for c in report.iterfind(f"{q}reportOtherCorrs/{q}reportOtherCorr")
     }
+    tip = report.find(f"{q}reportTip")
+    tips = _dec(tip, "tipAmnt") if tip is not None else got.tips
+    # duvi's own export states gift cards sold and rounding as private corrections; a real
+    # file only through its receipts.
+    gift = other.get(GIFTCARD_SOLD, got.gift_cards_sold)
+    total = sum((s.gross for s in sales.values()), Decimal(0)) + gift + tips
+    settled = sum((p.amount for p in payments), Decimal(0))
+    rounding = other.get(ROUNDING, got.rounding)
+    if settled + rounding != total and ROUNDING not in other:
+        # The receipts do not account for it (the file starts after the Z before this one):
+        # what is left is rounding only within 50 øre per cash payment of the Z (inferred:
+        # cash is rounded to whole kroner, card payments are not rounded).
+        residual = total - settled
+        cash = sum(
+            (
+                int(_text(p, "paymentNum") or 0)
+                for p in report.iterfind(f"{q}reportPayments/{q}reportPayment")
+                if basics.payment(_text(p, "paymentType") or "")[0] == "cash"
+            ),
+            0,
+        )
+        if abs(residual) <= Decimal("0.50") * cash:
+            rounding = residual
     groups = [
         ArticleGroup(
             group_id=_text(g, "artGroupID") or "",
-            name=_text(g, "accDesc") or "",
+            name=_text(g, "accDesc") or basics.desc(_text(g, "artGroupID") or ""),
             gross=_dec(g, "artGroupAmnt"),
         )
         for g in report.iterfind(f"{q}reportArtGroups/{q}reportArtGroup")
         if _dec(g, "artGroupAmnt") or _text(g, "artGroupID") != "-"
     ]
-    taken = _date(event, "eventDate", source) + _time_of_day(event, "eventTime", source)
+    # The business day: that of the Z-report's last sale, else of the Z-report itself, each
+    # with the cut-off hour; never reportDate, which many systems set to the day the report
+    # was taken (after midnight: the next day, perhaps the next month and VAT term).
+    last_sale = got.last_sale if got.last_sale is not None else taken
     return ZReport(
         department_id=department_id,
         z_number=z_number,
         # Z numbers run per cash register: the event's register (<cashregister><registerID>)
         # is part of its key; the report's own registerID where the register has none.
         register_id=register_id or _text(report, "registerID") or "1",
-        business_date=_date(report, "reportDate", source).date(),
+        business_date=business_day(last_sale, cutoff_hour),
         closed_at=taken,
-        sales=sales,
+        sales=list(sales.values()),
         returns_gross=_dec(report, "reportReturnAmnt"),
         payments=payments,
-        gift_cards_sold=other.get(GIFTCARD_SOLD, Decimal(0)),
-        rounding=other.get(ROUNDING, Decimal(0)),
+        gift_cards_sold=gift,
+        rounding=rounding,
+        tips=tips,
+        cash_difference=got.cash_difference,
         article_groups=groups,
+        items_sold=got.items,
         company_ident=_text(report, "companyIdent"),
         company_name=_text(report, "companyName"),
     )
+
+
+def _add_sale(sales: dict[Decimal, VatSale], rate: Decimal, gross: Decimal, vat: Decimal) -> None:
+    before = sales.get(rate)
+    if before is None:
+        sales[rate] = VatSale(rate=rate, gross=gross, net=gross - vat, vat=vat)
+        return
+    vat_sum = (before.vat or Decimal(0)) + vat
+    gross_sum = before.gross + gross
+    sales[rate] = VatSale(rate=rate, gross=gross_sum, net=gross_sum - vat_sum, vat=vat_sum)
 
 
 # -- export ---------------------------------------------------------------------------------

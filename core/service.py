@@ -120,7 +120,7 @@ async def import_saft(
 
     refuse_if_read_only(rt, "importing")
     path = path.absolute()  # the audit trail names the file, wherever it was typed from
-    reports = read_zreports(path, dept_id)
+    reports = read_zreports(path, dept_id, cutoff_hour=rt.settings.saft_cutoff_hour)
     departments = Departments(rt.store, rt.secrets)
     dept = departments.get(dept_id)
     if dept is None:
@@ -134,16 +134,29 @@ async def import_saft(
         nonlocal keys
         done = register_zreports(ledger, rt.log, dept_id, reports, str(path))
         keys = done.keys
+        # What the ledger holds of the file: one row per key (a Z-report the file states
+        # twice is one), each there whether new, known or held as changed.
+        held = [k for k in dict.fromkeys(keys) if ledger.get(k) is not None]
         # Audited once done (a refused import, busy or of a bad file, is not an import).
         record(
             rt.store,
             "import.saft",
             department_id=dept_id,
             target=str(path),
-            after={"zreports": len(reports), "new": len(done.new), "send": send},
+            after={
+                "zreports": len(held),
+                "new": len(done.new),
+                "changed": len(done.changed),
+                "send": send,
+            },
         )
+        registers = sorted({z.register_id for z in reports})
         rt.log.info(
-            f"imported {len(reports)} Z-reports from {path}", department_id=dept_id, entity=ZREPORT
+            f"imported {len(held)} Z-reports ({len(done.new)} new) of "
+            f"{len(registers)} register(s) from {path}",
+            department_id=dept_id,
+            entity=ZREPORT,
+            data={"registers": registers, "keys": held},
         )
 
     if send:  # under the lease from before the first row: beside a running sync, refused

@@ -100,7 +100,9 @@ def _facts(
     payload; what cannot be read stays unknown (None), never a guess."""
     try:
         if kind == "zreport":
-            amount = stored_total(payload.get("sales"), payload.get("gift_cards_sold"))
+            amount = stored_total(
+                payload.get("sales"), payload.get("gift_cards_sold"), payload.get("tips")
+            )
             day = payload.get("business_date")
             z = payload.get("z_number")
             return (
@@ -192,6 +194,7 @@ _LIST = (
     "json_extract(p, '$.z_number') AS z_number, "
     "json_extract(p, '$.register_id') AS register_id, "
     "json_extract(p, '$.gift_cards_sold') AS gift_cards_sold, "
+    "json_extract(p, '$.tips') AS tips, "
     "json_extract(p, '$.sales') AS sales, "
     "CASE WHEN kind = 'invoice' THEN json_extract(p, '$.lines') END AS lines "
     # A payload that is not JSON (never written so) is listed without its facts, not hidden.
@@ -228,7 +231,7 @@ def transfer_rows(store: Store, department_id: str | None = None) -> list[Transf
             continue
         payload = {
             k: r[k]
-            for k in ("business_date", "date", "z_number", "register_id", "gift_cards_sold")
+            for k in ("business_date", "date", "z_number", "register_id", "gift_cards_sold", "tips")
             if r[k] is not None
         }
         for k in ("sales", "lines"):

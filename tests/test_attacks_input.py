@@ -249,15 +249,16 @@ def test_a_valid_xs_date_python_cannot_hold_is_a_data_error(
     one_zreport: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
     """Valid xs:dates (the schema passes them) beyond Python's years: a one-line DataError
-    naming the file, the element and the value."""
+    naming the file, the element and the value. (eventDate: reportDate is not read, the
+    business day comes from the receipts and the Z-report's time.)"""
     make_home()
     bad = tmp_path / "z.xml"
     bad.write_bytes(
-        one_zreport.replace(b">2026-11-27</reportDate>", f">{value}</reportDate>".encode())
+        one_zreport.replace(b">2026-11-27</eventDate>", f">{value}</eventDate>".encode())
     )
     code, err = refused(capsys, "import", "saft", str(bad), "-d", "1", "--no-transfer")
     assert code == EXIT_DATA, err
-    assert str(bad) in err and "eventReport/reportDate" in err and repr(value) in err
+    assert str(bad) in err and "event/eventDate" in err and repr(value) in err
 
 
 # -- 5. a full disk, a read-only filesystem --------------------------------------------------

@@ -99,3 +99,340 @@ def test_an_unreadable_path_is_a_clear_error(tmp_path: Path) -> None:
 def test_any_bytes_give_reports_or_a_saft_error(data: bytes) -> None:
     with contextlib.suppress(SaftError):
         validate(data)
+
+
+# -- files of other cash register systems ---------------------------------------------------
+# Written by hand from the XSD and Skatteetaten's code lists, as other vendors write them:
+# their own basicIDs (CASH, DEBCARD, ZREP, BAX, PANT …) mapped to the predefined codes in
+# <basics>, rounding on each receipt, tips, gift cards, credit sales, returns, voided and
+# training receipts, two registers whose Z numbers both start at 1, a Z-report taken after
+# midnight on the last day of a month. Every figure below is worked out by hand from the
+# receipts in the files (25 % VAT = gross / 5; 15 % VAT = gross x 15/115, to the øre).
+
+DATA = Path(__file__).parent / "data" / "saft"
+FILES = sorted(DATA.glob("*.xml"))
+
+
+def journal_lines(inst, visma_number: str) -> list[tuple[str, str, str]]:
+    """(account, debit, credit) of a batch in the sandbox's Visma, sorted."""
+    from decimal import Decimal
+
+    batch = inst.company.journals[visma_number]
+    return sorted(
+        (
+            str(ln["accountNumber"]),
+            f"{Decimal(str(ln.get('debitAmountInCurrency') or 0)):.2f}",
+            f"{Decimal(str(ln.get('creditAmountInCurrency') or 0)):.2f}",
+        )
+        for ln in batch["journalTransactionLines"]
+    )
+
+
+def test_the_hand_written_files_validate_against_the_xsd() -> None:
+    from lxml import etree
+
+    assert len(FILES) >= 3
+    for path in FILES:
+        tree = etree.parse(str(path))
+        assert schema().is_valid(tree), (path, schema().validate(tree))
+        assert b"duvi" not in path.read_bytes()  # none of them is duvi's own export
+
+
+async def test_two_registers_tips_gift_card_credit_return_and_a_z_after_midnight(
+    installation,
+) -> None:
+    """nordkasse_two_registers.xml: registers 1001 and 1002, each with Z 1 and Z 2 (reportIDs
+    "1001-1" … so that they are unique in the file, as the schema's key wants). Four
+    Z-reports, four ledger rows, four batches; the tip holds Z 1 until "tips" has an account."""
+    from core.departments import Departments
+    from core.ledger import Ledger, State
+    from core.service import import_saft, transfer
+    from core.transfers import ZREPORT
+    from core.transfers.zreports import unmapped
+
+    inst = installation
+    path = DATA / "nordkasse_two_registers.xml"
+    out = await import_saft(inst.rt, path, "1", connections=inst.connections)
+    states = {o.key: o.state for o in out}
+    first, second = "DUELL-Z-1-1", "DUELL-Z-1-2"  # register 1001: its Z 1 is the earliest
+    other1, other2 = "DUELL-Z-1-1-K1002", "DUELL-Z-1-2-K1002"
+    assert set(states) == {first, second, other1, other2}
+    # What the import says it read is what the ledger holds.
+    rows = Ledger(inst.rt.store).rows("1", kind=ZREPORT)
+    assert len(rows) == 4
+    said = inst.rt.store.query(
+        "SELECT message FROM events WHERE message LIKE 'imported %' ORDER BY id DESC LIMIT 1"
+    )[0]["message"]
+    assert said.startswith("imported 4 Z-reports (4 new) of 2 register(s)")
+    # Z 1 of 1001 had a 20.00 tip (reportTip) and "tips" has no account yet: held, and the
+    # account editor offers the line.
+    assert states[first] != State.CONFIRMED
+    held = Ledger(inst.rt.store).get(first)
+    assert held is not None and "no account is mapped for tips" in (held.last_error or "")
+    depts = Departments(inst.rt.store, inst.rt.secrets)
+    assert unmapped(Ledger(inst.rt.store), "1", depts.account_map("1")) == {
+        "tips": "Drikkepenger (tips)"
+    }
+    assert {states[k] for k in (second, other1, other2)} == {State.CONFIRMED}
+    depts.set_account("1", "tips", "2900")  # as the account editor saves it
+    again = await transfer(
+        inst.rt, "1", kinds=(ZREPORT,), fetch=False, connections=inst.connections
+    )
+    assert [(o.key, o.state) for o in again] == [(first, State.CONFIRMED)]
+    number = {r.key: r.visma_number for r in Ledger(inst.rt.store).rows("1", kind=ZREPORT)}
+
+    # Register 1001, Z 1, 2026-11-29. Receipt 101: 2 x 89.90 = 179.80 at 25 % (VAT 35.96,
+    # net 143.84), paid 180.00 cash (roundingAmnt +0.20). Receipt 102: 42.50 at 15 %
+    # (42.50 x 15/115 = 5.543 -> 5.54, net 36.96) and a 20.00 tip, paid 62.50 by debit card.
+    # Credits 143.84 + 35.96 + 36.96 + 5.54 + 20.00 (tip) + 0.20 (rounding) = 242.50;
+    # debits 180.00 + 62.50 = 242.50.
+    assert journal_lines(inst, number[first]) == sorted(
+        [
+            ("3000", "0.00", "143.84"),
+            ("2700", "0.00", "35.96"),
+            ("3001", "0.00", "36.96"),
+            ("2701", "0.00", "5.54"),
+            ("1900", "180.00", "0.00"),
+            ("1920", "62.50", "0.00"),
+            ("2900", "0.00", "20.00"),
+            ("7740", "0.00", "0.20"),
+        ]
+    )
+    # Register 1001, Z 2, taken 2026-12-01 00:40 (reportDate 2026-12-01) for Monday the 30th:
+    # the last receipt (00:20) is before the 05:00 cut-off, so the day is 2026-11-30, period
+    # 202611. Receipts: 103 gift card 500.00 (no VAT) + pins 129.00 paid 629.00 by Vipps;
+    # 104 return of one yarn -89.90 refunded -90.00 cash (roundingAmnt -0.10); 105 credit
+    # sale 3 x 89.90 = 269.70 to customer K-501 (VAT 53.94); 108 voided (nothing); 106 coffee
+    # 42.50 + pins 129.00 = 171.50 paid by gift card; 107 coffee 42.50 paid 43.00 cash
+    # (roundingAmnt +0.50). 25 %: 129.00 - 89.90 + 129.00 + 269.70 = 437.80, VAT 25.80 -
+    # 17.98 + 25.80 + 53.94 = 87.56, net 350.24. 15 %: 2 x 42.50 = 85.00, VAT 5.54 + 5.54 =
+    # 11.08 (as the receipts state it; 85.00 x 15/115 would be 11.09), net 73.92. Cash -90.00
+    # + 43.00 = -47.00 (a credit). Rounding: -(-0.10 + 0.50) = -0.40 (a credit).
+    # Debits 629.00 + 171.50 + 269.70 = 1070.20; credits 350.24 + 87.56 + 73.92 + 11.08 +
+    # 47.00 + 500.00 + 0.40 = 1070.20.
+    assert journal_lines(inst, number[second]) == sorted(
+        [
+            ("3000", "0.00", "350.24"),
+            ("2700", "0.00", "87.56"),
+            ("3001", "0.00", "73.92"),
+            ("2701", "0.00", "11.08"),
+            ("1581", "629.00", "0.00"),
+            ("1900", "0.00", "47.00"),
+            ("2901", "171.50", "0.00"),
+            ("1500", "269.70", "0.00"),
+            ("2901", "0.00", "500.00"),
+            ("7740", "0.00", "0.40"),
+        ]
+    )
+    batch = inst.company.journals[number[second]]
+    assert batch["transactionDate"].startswith("2026-11-30")
+    assert batch["financialPeriod"] == "202611"
+    # Register 1002, Z 1: 89.90 + 129.00 = 218.90 at 25 % (VAT 17.98 + 25.80 = 43.78, net
+    # 175.12) by credit card; 42.50 at 15 % paid 42.00 cash (roundingAmnt -0.50: a cost).
+    assert journal_lines(inst, number[other1]) == sorted(
+        [
+            ("3000", "0.00", "175.12"),
+            ("2700", "0.00", "43.78"),
+            ("3001", "0.00", "36.96"),
+            ("2701", "0.00", "5.54"),
+            ("1580", "218.90", "0.00"),
+            ("1900", "42.00", "0.00"),
+            ("7740", "0.50", "0.00"),
+        ]
+    )
+    # Register 1002, Z 2: 2 x 129.00 = 258.00 (VAT 51.60, net 206.40) by debit card; receipt
+    # 204 at 21:10 came after the Z-report (20:45): the next day's, not this one's.
+    assert journal_lines(inst, number[other2]) == sorted(
+        [("3000", "0.00", "206.40"), ("2700", "0.00", "51.60"), ("1920", "258.00", "0.00")]
+    )
+    # Items sold between the Z events, for the stock update: Z 2 of 1001 sold 2 pins (103,
+    # 106), 3 yarns less 1 returned, 2 coffees; the voided receipt and the gift card none.
+    z2 = {r.key: r.payload for r in rows}[second]
+    assert sorted((i["product_number"], i["quantity"]) for i in z2["items_sold"]) == [
+        ("A1001", "2"),
+        ("A1002", "2"),
+        ("B2001", "2"),
+    ]
+    assert len(inst.company.journals) == 4
+
+
+async def test_an_unknown_payment_type_is_named_and_waits_for_the_account_map(
+    installation,
+) -> None:
+    """butikkdata_unknown_payment.xml: Z 57 of register KASSE-7 takes a bottle-deposit slip
+    (PANT, predefined 12008 "Pantelapp"), which duvi has no name for: the Z-report is held
+    with the type and the file's name for it, never booked on the fallback account; the
+    account editor offers it; once mapped, the next run books it. An X report, a voided and
+    a training receipt count for nothing; the tip is a <raise> on the receipt."""
+    from core.departments import Departments
+    from core.ledger import Ledger, State
+    from core.service import import_saft, transfer
+    from core.transfers import ZREPORT
+    from core.transfers.zreports import unmapped
+
+    inst = installation
+    out = await import_saft(
+        inst.rt, DATA / "butikkdata_unknown_payment.xml", "1", connections=inst.connections
+    )
+    (o,) = out
+    assert o.key == "DUELL-Z-1-57" and o.state == State.ATTENTION
+    assert 'no account is mapped for payment:PANT ("Pantelapp")' in (o.error or "")
+    depts = Departments(inst.rt.store, inst.rt.secrets)
+    assert unmapped(Ledger(inst.rt.store), "1", depts.account_map("1")) == {
+        "payment:PANT": "Betaling Pantelapp",
+        "tips": "Drikkepenger (tips)",
+    }
+    assert inst.company.journals == {}
+    depts.set_account("1", "payment:PANT", "2902")
+    depts.set_account("1", "tips", "2900")
+    again = await transfer(
+        inst.rt, "1", kinds=(ZREPORT,), fetch=False, connections=inst.connections
+    )
+    assert [(o.key, o.state) for o in again] == [("DUELL-Z-1-57", State.CONFIRMED)]
+    # Receipts 5001 (250.00 + 30.00 tip, by BankAxept), 5002 (99.80 paid 100.00 cash,
+    # roundingAmnt +0.20), 5003 (250.00: 30.00 bottle slip + 220.00 Vipps); 5004 voided and
+    # 5005 training count for nothing. 25 %: 250.00 + 99.80 + 250.00 = 599.80, VAT 50.00 +
+    # 19.96 + 50.00 = 119.96, net 479.84. Debits 280.00 + 100.00 + 30.00 + 220.00 = 630.00;
+    # credits 479.84 + 119.96 + 30.00 (tip) + 0.20 (rounding) = 630.00.
+    assert journal_lines(inst, again[0].visma_number or "") == sorted(
+        [
+            ("3000", "0.00", "479.84"),
+            ("2700", "0.00", "119.96"),
+            ("1920", "280.00", "0.00"),
+            ("1900", "100.00", "0.00"),
+            ("2902", "30.00", "0.00"),
+            ("1581", "220.00", "0.00"),
+            ("2900", "0.00", "30.00"),
+            ("7740", "0.00", "0.20"),
+        ]
+    )
+    (row,) = Ledger(inst.rt.store).rows("1", kind=ZREPORT)
+    assert row.payload["business_date"] == "2026-11-24"
+    assert sorted((i["product_number"], i["quantity"]) for i in row.payload["items_sold"]) == [
+        ("ART-1", "2"),
+        ("ART-2", "2"),
+    ]
+
+
+async def test_z_reports_without_receipts_rounding_within_bounds_and_a_gap_per_register(
+    installation,
+) -> None:
+    """kassaplus_z_only.xml holds the Z events alone (no receipts): rounding is what is left
+    of the total after the payments, only within 50 øre per cash payment; register 301 has
+    Z 41 and Z 43 (Z 42 is missing), register 302 its Z 7."""
+    from core.doctor import ledger_checks
+    from core.ledger import Ledger, State
+    from core.service import import_saft
+
+    inst = installation
+    path = DATA / "kassaplus_z_only.xml"
+    out = await import_saft(inst.rt, path, "1", connections=inst.connections)
+    states = {o.key: o.state for o in out}
+    assert len(states) == 3 == len(Ledger(inst.rt.store).rows("1"))
+    # Z 41: 1,000.30 at 25 % (VAT 1,000.30 / 5 = 200.06, net 800.24); paid 400.00 cash (2
+    # payments) + 600.00 debit card = 1,000.00: 0.30 left, within 2 x 0.50, so rounding.
+    assert states["DUELL-Z-1-41"] == State.CONFIRMED
+    number = {r.key: r.visma_number for r in Ledger(inst.rt.store).rows("1")}
+    assert journal_lines(inst, number["DUELL-Z-1-41"] or "") == sorted(
+        [
+            ("3000", "0.00", "800.24"),
+            ("2700", "0.00", "200.06"),
+            ("1900", "400.00", "0.00"),
+            ("1920", "600.00", "0.00"),
+            ("7740", "0.30", "0.00"),
+        ]
+    )
+    # Z 43: 500.00 sold, 300.00 + 198.00 = 498.00 paid: 2.00 is more than one cash
+    # payment's 0.50 of rounding: not booked, a person looks.
+    assert states["DUELL-Z-1-43"] == State.ATTENTION
+    z43 = Ledger(inst.rt.store).get("DUELL-Z-1-43")
+    assert z43 is not None
+    assert "payments 498.00 + rounding 0 is not the total 500.00" in (z43.last_error or "")
+    # Register 302's Z 7: 230.00 at 15 % (VAT 230.00 x 15/115 = 30.00, net 200.00) by Vipps.
+    assert journal_lines(inst, number["DUELL-Z-1-7-K302"] or "") == sorted(
+        [("3001", "0.00", "200.00"), ("2701", "0.00", "30.00"), ("1581", "230.00", "0.00")]
+    )
+    # The gap check is per register: 42 is missing in 301, nothing in 302.
+    gaps = next(c for c in ledger_checks(inst.rt, "1") if c.id == "zreport.gaps")
+    assert gaps.records == ["register 301 Z 42"]
+
+
+def test_the_account_editor_offers_an_unknown_payment_type_and_saves_it() -> None:
+    """The console's account map editor lists what holds a Z-report of the file (PANT, with
+    the file's name for it, and tips) as not mapped; choosing an account saves it like any
+    other line."""
+    import asyncio
+
+    from core.api import ConsoleApi
+    from core.config import load_settings
+    from core.service import import_saft
+
+    api = ConsoleApi(load_settings())
+    try:
+        path = DATA / "butikkdata_unknown_payment.xml"
+        asyncio.run(import_saft(api.rt, path, "1", send=False))
+        rows = {r.key: r for r in api.account_editor("1").rows}
+        assert (rows["payment:PANT"].label, rows["payment:PANT"].account) == (
+            "Betaling Pantelapp",
+            "",
+        )
+        assert rows["payment:PANT"].status == "not mapped" and rows["tips"].account == ""
+        assert api.save_accounts("1", {"payment:PANT": "2902"}) == "account map saved (1 change(s))"
+        rows = {r.key: r for r in api.account_editor("1").rows}
+        assert (rows["payment:PANT"].account, rows["payment:PANT"].status) == ("2902", "ok")
+        assert rows["payment:PANT"].label == "Betaling PANT"
+    finally:
+        api.close()
+
+
+def test_the_business_day_follows_the_cut_off_hour_not_report_date() -> None:
+    """Register 1001's Z 2 states reportDate 2026-12-01 (when it was taken, 00:40); its last
+    sale was at 00:20. With the default cut-off (05:00) both belong to 2026-11-30; with a
+    cut-off at midnight (saft_cutoff_hour = 0) to 2026-12-01; reportDate decides neither."""
+    from datetime import date
+
+    path = DATA / "nordkasse_two_registers.xml"
+    days = {(z.register_id, z.z_number): z.business_date for z in read_zreports(path, "1")}
+    assert days == {
+        ("1001", 1): date(2026, 11, 29),
+        ("1001", 2): date(2026, 11, 30),
+        ("1002", 1): date(2026, 11, 29),
+        ("1002", 2): date(2026, 11, 30),
+    }
+    late = {
+        (z.register_id, z.z_number): z.business_date
+        for z in read_zreports(path, "1", cutoff_hour=0)
+    }
+    assert late[("1001", 2)] == date(2026, 12, 1)
+    changed = path.read_bytes().replace(b"<reportDate>2026-11-29<", b"<reportDate>2026-11-01<")
+    assert {z.business_date for z in read_zreports(changed, "1")} == set(days.values())
+
+
+async def test_the_import_counts_what_the_ledger_holds(installation, tmp_path: Path) -> None:
+    """A file that states register 302's Z 7 twice (reportIDs "7" and "K302-7", the same
+    figures) is four Z events but three Z-reports: the ledger holds three rows and the import
+    says three, not four."""
+    import re
+
+    from core.ledger import Ledger
+    from core.service import import_saft
+
+    inst = installation
+    data = (DATA / "kassaplus_z_only.xml").read_text()
+    z7 = re.search(r"\t*<event>\s*<eventID>7</eventID>.*?</event>\n", data, re.DOTALL)
+    assert z7 is not None
+    twice = z7.group(0).replace("<reportID>7<", "<reportID>K302-7<")
+    path = tmp_path / "twice.xml"
+    path.write_text(
+        data.replace(z7.group(0), z7.group(0) + twice.replace("<eventID>7<", "<eventID>7b<"))
+    )
+    from core.saft import read_zreports as read
+
+    assert len(read(path, "1")) == 4
+    out = await import_saft(inst.rt, path, "1", send=False)
+    assert len({o.key for o in out}) == 3 == len(Ledger(inst.rt.store).rows("1"))
+    inst.rt.log.flush()
+    said = inst.rt.store.query(
+        "SELECT message FROM events WHERE message LIKE 'imported %' ORDER BY id DESC LIMIT 1"
+    )[0]["message"]
+    assert said.startswith("imported 3 Z-reports (3 new) of 2 register(s)")

@@ -179,7 +179,29 @@ def booked(payload: dict[str, Any]) -> tuple[Any, ...]:
         tuple(sorted((t, a) for t, a in pays.items() if a)),
         z.gift_cards_sold,
         z.rounding,
+        z.tips,
     )
+
+
+def unmapped(ledger: Ledger, dept_id: str, accounts: dict[str, str]) -> dict[str, str]:
+    """The account map's keys that Z-reports not yet posted need and the map lacks, each with
+    what it is: a SAF-T file's payment type duvi has no name for (with the file's own name)
+    and tips. The account editor offers them, so a person can add what holds a Z-report."""
+    out: dict[str, str] = {}
+    for row in ledger.rows(dept_id, kind=Kind.ZREPORT):
+        if row.state in (State.CONFIRMED, State.RELEASED):
+            continue
+        try:
+            z = ZReport.model_validate(row.payload)
+        except ValueError:  # a damaged row: doctor names it
+            continue
+        for p in z.payments:
+            key = f"payment:{p.type}"
+            if p.amount and p.label is not None and not accounts.get(key):
+                out.setdefault(key, f"Betaling {p.label}")
+        if z.tips and not accounts.get("tips"):
+            out.setdefault("tips", "Drikkepenger (tips)")
+    return out
 
 
 @dataclass(frozen=True)
