@@ -39,7 +39,9 @@ async def test_the_sandbox_lists_a_july_year_and_refuses_a_closed_period(
         assert exc.value.status == 400 and exc.value.visma_id
         assert "Financial period 05-2027 is closed in General Ledger." in exc.value.message
         customer = await visma.create_customer(CustomerWrite(name="Kunde AS"))
-        await visma.create_item(InventoryWrite(inventory_number="A1", vat_code="1"))
+        await visma.create_item(
+            InventoryWrite(inventory_number="A1", item_class="VARER", vat_code="1")
+        )
         invoice = InvoiceWrite(
             customer_number=customer,
             document_date="2026-11-02T00:00:00",

@@ -174,7 +174,9 @@ async def test_a_manual_release_counts_only_when_done(installation: Installation
 async def test_a_failed_action_raises_with_error_info(visma, world: VismaWorld) -> None:
     from core.visma.client import action_done
 
-    item = await visma.create_item(InventoryWrite(inventory_number="A1", vat_code="1"))
+    item = await visma.create_item(
+        InventoryWrite(inventory_number="A1", item_class="VARER", vat_code="1")
+    )
     number = await visma.create_issue(
         IssueWrite(
             hold=True,
@@ -199,12 +201,19 @@ async def test_a_failed_action_raises_with_error_info(visma, world: VismaWorld) 
 
 async def test_ids_with_reserved_characters_go_as_b64(visma, world: VismaWorld) -> None:
     odd = "GARN/50:ull#1"
-    assert await visma.create_item(InventoryWrite(inventory_number=odd, vat_code="1")) == odd
+    assert (
+        await visma.create_item(
+            InventoryWrite(inventory_number=odd, item_class="VARER", vat_code="1")
+        )
+        == odd
+    )
     assert (await visma.get_item(odd)).inventory_number == odd
     await visma.update_item(odd, InventoryWrite(description="Ullgarn"))
     assert company(world).items[odd]["description"] == "Ullgarn"
     # Visma's own example (community.visma.com KB): ":/?#[]@&*+;" is b64(Oi8_I1tdQCYqKzs).
-    await visma.create_item(InventoryWrite(inventory_number=":/?#[]@&*+;", vat_code="1"))
+    await visma.create_item(
+        InventoryWrite(inventory_number=":/?#[]@&*+;", item_class="VARER", vat_code="1")
+    )
     raw = await visma.http.request("GET", "/v1/inventory/b64(Oi8_I1tdQCYqKzs)")
     assert raw.status_code == 200 and raw.json()["inventoryNumber"] == ":/?#[]@&*+;"
     refused = await visma.http.request("GET", "/v1/inventory/GARN%2050%3Aull")
@@ -245,7 +254,7 @@ async def test_each_endpoint_has_its_own_page_size_limit(visma, world: VismaWorl
     resp = await visma.http.request("GET", "/v1/customer", params={"pageSize": 5000})
     page = resp.json()
     assert len(page) == 1_000 and page[0]["metadata"] == {"totalCount": 1_001, "maxPageSize": 1_000}
-    await visma.create_item(InventoryWrite(inventory_number="A1", vat_code="1"))
+    await visma.create_item(InventoryWrite(inventory_number="A1", item_class="VARER", vat_code="1"))
     resp = await visma.http.request("GET", "/v1/inventory", params={"pageSize": 9000})
     assert resp.json()[0]["metadata"]["maxPageSize"] == 5_000
     assert len([x async for x in visma.list_customers()]) == 1_001
@@ -278,12 +287,16 @@ async def test_scopes_default_to_read_create_update(world: VismaWorld) -> None:
 
 
 async def test_null_lists_read_as_empty(visma, world: VismaWorld) -> None:
-    number = await visma.create_item(InventoryWrite(inventory_number="B1", vat_code="1"))
+    number = await visma.create_item(
+        InventoryWrite(inventory_number="B1", item_class="VARER", vat_code="1")
+    )
     company(world).items[number]["crossReferences"] = None
     items = [i async for i in visma.list_items(cross_references=True)]
     assert [(i.inventory_number, i.cross_references) for i in items] == [("B1", [])]
     world.sandbox.faults.null_lists_rate = 1.0
-    other = await visma.create_item(InventoryWrite(inventory_number="C1", vat_code="1"))
+    other = await visma.create_item(
+        InventoryWrite(inventory_number="C1", item_class="VARER", vat_code="1")
+    )
     raw = await visma.http.request("GET", f"/v1/inventory/{other}")
     assert raw.json()["crossReferences"] is None  # sent as null by the sandbox's knob
     assert (await visma.get_item(other)).cross_references == []
