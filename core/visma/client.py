@@ -60,12 +60,18 @@ def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
-def journal_references(batch: JournalTransaction) -> set[str]:
-    """The references a batch carries: its description's first word and its lines'
-    references (duvi writes a Z-report's key into both)."""
-    refs = {ln.reference_number for ln in batch.journal_transaction_lines if ln.reference_number}
-    first = (batch.description or "").split(maxsplit=1)
-    return refs | set(first[:1])
+def description_key(batch: JournalTransaction) -> str:
+    """The key a batch's description carries: its text up to the first space (duvi writes
+    "<key> Dagsoppgjør <date>"), so DUELL-Z-1-3 is never the key of "DUELL-Z-1-30 …" nor of
+    "DUELL-Z-1-3-K102 …"."""
+    return (batch.description or "").split(" ", 1)[0]
+
+
+def journal_matches(batch: JournalTransaction, key: str, line_reference: str | None) -> bool:
+    """Whether `batch` is the one of `key`, exactly: its description starts with the key and a
+    space (or is the key), or a line's reference equals the key's line reference."""
+    refs = {ln.reference_number for ln in batch.journal_transaction_lines}
+    return description_key(batch) == key or (line_reference is not None and line_reference in refs)
 
 
 class VismaClient:
@@ -323,7 +329,14 @@ class VismaClient:
         return self._list("/v1/customerinvoice", CustomerInvoice, params)
 
     async def find_invoices_by_external_reference(self, reference: str) -> list[CustomerInvoice]:
-        return [i async for i in self.list_invoices(externalReference=reference)]
+        """Invoices whose external reference equals `reference`: Visma filters on it, and
+        the answer is checked again here (a filter that matched a prefix or ignored the
+        parameter would otherwise confirm another document)."""
+        return [
+            i
+            async for i in self.list_invoices(externalReference=reference)
+            if i.external_reference == reference
+        ]
 
     async def release_invoice(self, number: str) -> ActionResult:
         resp = await self._call(
@@ -383,14 +396,15 @@ class VismaClient:
             yield pending
 
     async def find_journals_by_reference(
-        self, reference: str, *, period: str
+        self, reference: str, *, period: str, line_reference: str | None = None
     ) -> list[JournalTransaction]:
-        """GL batches of `period` that carry `reference` (exactly: DUELL-Z-1-110 is not
-        DUELL-Z-1-1100) as their description's first word or a line's reference."""
+        """GL batches of `period` that carry `reference`, exactly (journal_matches: Z 3's key
+        never finds Z 30's batch). `module=GL` and `periodId` narrow the listing on Visma's
+        side, so the batches other modules made (invoices, stock issues) are never read."""
         return [
             batch
             async for batch in self.list_journals(period=period, module="GL")
-            if reference in journal_references(batch)
+            if journal_matches(batch, reference, line_reference)
         ]
 
     async def release_journal(self, number: str) -> ActionResult:
@@ -469,6 +483,18 @@ class VismaClient:
         if dated_from is not None:
             params |= {"date": dated_from.isoformat(), "dateCondition": ">="}
         return self._list("/v1/inventoryissue", InventoryIssue, params)
+
+    async def find_issues_by_external_reference(
+        self, reference: str, *, dated_from: date, status: str | None = None
+    ) -> list[InventoryIssue]:
+        """Issues whose external reference equals `reference`, among those dated `dated_from`
+        or later (and of `status`, if given): the list has no reference filter, so the date
+        and status filters narrow it and the reference is compared here, exactly."""
+        return [
+            i
+            async for i in self.list_issues(dated_from=dated_from, status=status)
+            if i.external_reference == reference
+        ]
 
     async def release_issue(self, number: str) -> ActionResult:
         resp = await self._call(
