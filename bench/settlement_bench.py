@@ -28,7 +28,7 @@ from core.departments import DEFAULT_ACCOUNTS
 from core.duell.client import zreport_from_wire
 from core.models import DepartmentSettings
 from core.sandbox.bootstrap import SANDBOX_VAT_IDS
-from core.sandbox.world import _zreports, build_sandbox, generate
+from core.sandbox.world import COMPANY_TENANT, _zreports, build_sandbox, generate
 
 
 def bench_journals() -> None:
@@ -113,10 +113,11 @@ LOOKUP_PATHS = {  # what each document kind reads before its POSTs, by path
 }
 
 
-async def bench_lookups(drop_rate: float) -> None:
+async def bench_lookups(drop_rate: float, *, invoices: int = 300, more_customers: int = 0) -> None:
     """Requests per document on the look-up path, per kind: the GETs each kind makes to find
     its documents (and an invoice its customer) in Visma, over every run until nothing is
-    pending, with `drop_rate` of all POSTs' answers lost after Visma acted."""
+    pending, with `drop_rate` of all POSTs' answers lost after Visma acted; `more_customers`
+    in Visma beside the world's (a big company, whose customers take many pages)."""
     os.environ["DUVI_HOME"] = tempfile.mkdtemp()
     from core.boot import connections, ensure_sandbox_setup
     from core.config import load_settings
@@ -126,8 +127,13 @@ async def bench_lookups(drop_rate: float) -> None:
     from core.sandbox.world import sandbox_credentials
     from core.service import transfer
 
-    world = generate(0, products=300, customers=1000, days=60, invoices=300)
+    world = generate(0, products=300, customers=1000, days=60, invoices=invoices)
     sb, _ = build_sandbox(0, world=world)
+    company = sb.visma.companies[COMPANY_TENANT]
+    for i in range(more_customers):
+        number = str(900000 + i)
+        company.customers[number] = {"number": number, "name": f"Kunde {i}", "status": "Active"}
+        company.touch("customer", number, company.customers[number])
     if drop_rate:
         sb.faults.only, sb.faults.drop_rate, sb.faults.cut_phase = (
             ("/visma/v2/", "/visma/v1/inventoryissue"),
@@ -167,7 +173,10 @@ async def bench_lookups(drop_rate: float) -> None:
         parts.append(
             f"{kind} {gets[kind]} GETs / {docs} documents = {gets[kind] / max(docs, 1):.2f}"
         )
-    print(f"look-ups ({drop_rate:.0%} of answers lost, {rounds} rounds): " + "; ".join(parts))
+    print(
+        f"look-ups ({drop_rate:.0%} of answers lost, {rounds} rounds, "
+        f"{len(company.customers):,} Visma customers): " + "; ".join(parts)
+    )
     conns.close()
     rt.close()
 
@@ -179,6 +188,7 @@ def main() -> None:
     asyncio.run(bench_transfers(0.1))
     asyncio.run(bench_lookups(0.0))
     asyncio.run(bench_lookups(0.1))
+    asyncio.run(bench_lookups(0.0, invoices=9, more_customers=50_000))
 
 
 if __name__ == "__main__":

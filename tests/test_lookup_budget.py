@@ -1,7 +1,8 @@
 """Issue 17, item 3: the look-ups before a POST stay within the rate budget. Journals are
 listed with `module=GL` and the period, stock issues with a date filter (and the released
 ones of a day on the error path), customers found by their keys with the customer list's
-filters, never by reading every customer; invoices never by scanning customers."""
+filters; every customer is read only when that costs fewer requests than the filters would
+(a company whose customers fit a page or two)."""
 
 from __future__ import annotations
 
@@ -37,19 +38,28 @@ def with_stock(inst: Installation) -> None:
     departments.save_settings("1", dept.settings.model_copy(update={"stock_update": True}))
 
 
+def many_pages(inst: Installation) -> None:
+    """Visma grants pages of 5: the world's customers take ~80 pages, as a big company's
+    thousands do at 1,000 a page."""
+    inst.sandbox.visma.max_page_size = 5
+
+
 async def test_every_lookup_is_filtered(installation: Installation) -> None:
     inst = installation
     with_stock(inst)
+    many_pages(inst)
     gets = record_gets(inst)
     await transfer(inst.rt, "1", kinds=(ZREPORT, INVOICE, STOCK), connections=inst.connections)
 
     journals = [q for p, q in gets if p == "/visma/v2/journaltransaction"]
     assert journals and all(q["module"] == ["GL"] and "periodId" in q for q in journals)
-    # one listing per period (the world's days: October and November), not one per report
-    assert sorted(q["periodId"][0] for q in journals) == ["202610", "202611"]
+    # the world's two periods (October and November), never a listing of every period
+    assert {q["periodId"][0] for q in journals} == {"202610", "202611"}
 
     customers = [q for p, q in gets if p == "/visma/v1/customer"]
     assert customers, "the invoices' customers were looked up"
+    assert customers[0] == {"pageNumber": ["1"], "pageSize": ["1"]}  # how many pages a read is
+    customers = customers[1:]
     assert all(
         set(q) - {"pageNumber", "pageSize"} in ({"corporateId"}, {"phone"}, {"email"})
         for q in customers
@@ -68,6 +78,7 @@ async def test_a_customer_is_found_by_its_phone_as_visma_writes_it(
     org. number or e-mail that match: the phone filter in that writing finds it, and the
     invoice goes to it (no customer is created)."""
     inst = installation
+    many_pages(inst)
     basis = inst.sandbox.duell.state.invoices["1"][0]
     customer = basis["customer"]
     customer.update(org_number=None, phone="91234567", email="ny.kunde@example.no")
@@ -90,6 +101,23 @@ async def test_a_customer_is_found_by_its_phone_as_visma_writes_it(
         (p, {k: v for k, v in q.items() if k not in ("pageNumber", "pageSize")}) for p, q in gets
     ]
     assert len(inst.company.customers) >= before  # others' customers may be made; P-1 is used
+
+
+async def test_a_small_companys_customers_are_read_once_not_filtered(
+    installation: Installation,
+) -> None:
+    """The world's ~400 Visma customers fit one page: a read of every customer (one request,
+    after the one that counts them) costs less than the filters of the first customer, so
+    the run reads them once and matches every invoice's customer from that read."""
+    inst = installation
+    gets = record_gets(inst)
+    outcomes = await transfer(inst.rt, "1", kinds=(INVOICE,), connections=inst.connections)
+    customers = [q for p, q in gets if p == "/visma/v1/customer"]
+    assert customers == [
+        {"pageNumber": ["1"], "pageSize": ["1"]},
+        {"pageNumber": ["1"], "pageSize": ["1000"]},
+    ]
+    assert outcomes and {o.state for o in outcomes} <= {State.CONFIRMED, State.ATTENTION}
 
 
 async def test_a_lost_release_answer_reads_only_the_days_released_issues(

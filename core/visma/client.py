@@ -240,6 +240,22 @@ class VismaClient:
             "/v1/customer", Customer, {**filters, **self._delta(modified_since, condition)}
         )
 
+    async def customer_pages(self) -> int | None:
+        """How many pages reading every customer takes: the list's `metadata.totalCount` over
+        the page size Visma grants (`maxPageSize`, at most ours), from one request for a page
+        of one; None when Visma leaves the metadata out."""
+        resp = await self._call("GET", "/v1/customer", params={"pageNumber": 1, "pageSize": 1})
+        items = self._parse_list(resp)
+        if not items:
+            return 0
+        meta = items[0].get("metadata")
+        total = meta.get("totalCount") if isinstance(meta, dict) else None
+        if not isinstance(total, int):
+            return None
+        granted = meta.get("maxPageSize") if isinstance(meta, dict) else None
+        size = min(self.page_size, granted) if isinstance(granted, int) and granted > 0 else None
+        return -(-total // (size or self.page_size))
+
     async def get_customer(self, number: str) -> Customer:
         return self._parse(await self._call("GET", f"/v1/customer/{_seg(number)}"), Customer)
 
