@@ -7,7 +7,9 @@
    POST each) and look-ups (journal listing pages: every key is looked up in Visma before any
    POST, from one listing per department, period and run, so they grow with the pages, not
    the reports), with and without 10 % of the POSTs' answers lost after Visma carried them
-   out.
+   out;
+3. requests per document on the look-up path (every document kind, an invoice's customer
+   included), without and with 10 % of the POSTs' answers lost.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from core.departments import DEFAULT_ACCOUNTS
 from core.duell.client import zreport_from_wire
 from core.models import DepartmentSettings
 from core.sandbox.bootstrap import SANDBOX_VAT_IDS
-from core.sandbox.world import _zreports, build_sandbox, generate
+from core.sandbox.world import COMPANY_TENANT, _zreports, build_sandbox, generate
 
 
 def bench_journals() -> None:
@@ -104,11 +106,89 @@ async def bench_transfers(drop_rate: float) -> None:
     rt.close()
 
 
+LOOKUP_PATHS = {  # what each document kind reads before its POSTs, by path
+    "zreport": ("/visma/v2/journaltransaction",),
+    "invoice": ("/visma/v1/customerinvoice", "/visma/v1/customer"),
+    "stock": ("/visma/v1/inventoryissue",),
+}
+
+
+async def bench_lookups(drop_rate: float, *, invoices: int = 300, more_customers: int = 0) -> None:
+    """Requests per document on the look-up path, per kind: the GETs each kind makes to find
+    its documents (and an invoice its customer) in Visma, over every run until nothing is
+    pending, with `drop_rate` of all POSTs' answers lost after Visma acted; `more_customers`
+    in Visma beside the world's (a big company, whose customers take many pages)."""
+    os.environ["DUVI_HOME"] = tempfile.mkdtemp()
+    from core.boot import connections, ensure_sandbox_setup
+    from core.config import load_settings
+    from core.departments import Departments
+    from core.ledger import Ledger, State
+    from core.runtime import Runtime
+    from core.sandbox.world import sandbox_credentials
+    from core.service import transfer
+
+    world = generate(0, products=300, customers=1000, days=60, invoices=invoices)
+    sb, _ = build_sandbox(0, world=world)
+    company = sb.visma.companies[COMPANY_TENANT]
+    for i in range(more_customers):
+        number = str(900000 + i)
+        company.customers[number] = {"number": number, "name": f"Kunde {i}", "status": "Active"}
+        company.touch("customer", number, company.customers[number])
+    if drop_rate:
+        sb.faults.only, sb.faults.drop_rate, sb.faults.cut_phase = (
+            ("/visma/v2/", "/visma/v1/inventoryissue"),
+            drop_rate,
+            "after",
+        )
+    rt = Runtime.open(load_settings())
+    departments = Departments(rt.store, rt.secrets)
+    ensure_sandbox_setup(departments, sandbox_credentials(0))
+    for dept_id in ("1", "2"):
+        dept = departments.get(dept_id)
+        assert dept is not None
+        departments.save_settings(dept_id, dept.settings.model_copy(update={"stock_update": True}))
+    conns = connections(rt, sandbox=sb)
+    gets: Counter[str] = Counter()
+    inner = sb.app
+
+    async def counting(scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "GET":
+            for kind, paths in LOOKUP_PATHS.items():
+                if scope["path"] in paths:
+                    gets[kind] += 1
+        await inner(scope, receive, send)
+
+    sb.app = counting
+    rounds = 0
+    while True:
+        rounds += 1
+        for dept in ("1", "2"):
+            await transfer(rt, dept, connections=conns)
+        if not Ledger(rt.store).rows(states=(State.PENDING, State.SENT)) or rounds == 5:
+            break
+    ledger = Ledger(rt.store)
+    parts = []
+    for kind in LOOKUP_PATHS:
+        docs = len([r for d in ("1", "2") for r in ledger.rows(d, kind=kind)])
+        parts.append(
+            f"{kind} {gets[kind]} GETs / {docs} documents = {gets[kind] / max(docs, 1):.2f}"
+        )
+    print(
+        f"look-ups ({drop_rate:.0%} of answers lost, {rounds} rounds, "
+        f"{len(company.customers):,} Visma customers): " + "; ".join(parts)
+    )
+    conns.close()
+    rt.close()
+
+
 def main() -> None:
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
     bench_journals()
     asyncio.run(bench_transfers(0.0))
     asyncio.run(bench_transfers(0.1))
+    asyncio.run(bench_lookups(0.0))
+    asyncio.run(bench_lookups(0.1))
+    asyncio.run(bench_lookups(0.0, invoices=9, more_customers=50_000))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ A journal that does not balance to the øre is refused with the reason.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -47,7 +49,7 @@ class JournalLine:
 
 @dataclass
 class Journal:
-    key: str  # DUELL-Z-<dept>-<z>: written into the description and every line's reference
+    key: str  # DUELL-Z-<dept>-<z>: the description's first word; lines carry line_reference
     department_id: str
     business_date: date
     description: str
@@ -95,6 +97,29 @@ def zreport_key(department_id: str, z_number: int, register: str | None = None) 
     if register is None:
         return f"DUELL-Z-{department_id}-{z_number}"
     return f"DUELL-Z-{department_id}-{z_number}-K{register}"
+
+
+# Visma's GL line referenceNumber ("Ref. no.") is assumed to hold 15 characters: its length
+# is not published; Visma.net descends from Acumatica, whose RefNbr is 15 (assumed until
+# shown otherwise, findings/2026-12-visma.md "Field length limits"). A Z-report's full key
+# can be longer (DUELL-Z-<dept>-<z>-K<register>), so the lines carry a short form of it and
+# the batch description the full key.
+LINE_REFERENCE_LENGTH = 15
+_KEY_PREFIX = "DUELL-Z-"
+
+
+def line_reference(key: str) -> str:
+    """A Z-report key's short form for its journal lines, at most 15 characters: the key
+    without "DUELL-" and the dash after Z ("Z1-3", "Z1-3-K102"), or, where that is still too
+    long (a long register id), "Z" and 14 base32 characters of the key's SHA-256 (70 bits).
+    Stripping a fixed prefix keeps keys apart, and a readable form always has a "-" that the
+    hashed one never has, so two keys never share a line reference (up to a hash collision
+    at 2**-70)."""
+    short = "Z" + key.removeprefix(_KEY_PREFIX) if key.startswith(_KEY_PREFIX) else key
+    if len(short) <= LINE_REFERENCE_LENGTH:
+        return short
+    digest = base64.b32encode(hashlib.sha256(key.encode()).digest()).decode()
+    return "Z" + digest[: LINE_REFERENCE_LENGTH - 1]
 
 
 def rate_text(rate: Decimal) -> str:

@@ -388,17 +388,17 @@ def test_a_corrupt_row_is_reported_and_the_rest_works(
     corrupt(
         home,
         "UPDATE department_settings SET settings = '{bad' WHERE department_id = '2'",
-        "UPDATE ledger SET payload = '{not json' WHERE key = 'DUELL-Z-1-1100'",
-        "UPDATE ledger SET state = 'bogus' WHERE key = 'DUELL-Z-1-1101'",
-        "UPDATE ledger SET visma_number = NULL WHERE key = 'DUELL-Z-1-1102'",  # confirmed
+        "UPDATE ledger SET payload = '{not json' WHERE key = 'DUELL-Z-1-1'",
+        "UPDATE ledger SET state = 'bogus' WHERE key = 'DUELL-Z-1-2'",
+        "UPDATE ledger SET visma_number = NULL WHERE key = 'DUELL-Z-1-3'",  # confirmed
     )
     before = raw_ledger(home)
-    bad_keys = ["DUELL-Z-1-1100", "DUELL-Z-1-1101", "DUELL-Z-1-1102"]
+    bad_keys = ["DUELL-Z-1-1", "DUELL-Z-1-2", "DUELL-Z-1-3"]
 
     assert cli(["transfers"]) == 1  # listed; the unreadable ones need a person
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "3 ledger row(s) cannot be read" in err
-    assert "DUELL-Z-1-1103" in out and "confirmed" in out
+    assert "DUELL-Z-1-4" in out and "confirmed" in out
     for key in bad_keys:
         assert re.search(rf"{key}\s+unreadable", out), out
     assert "unknown state 'bogus'" in out and "confirmed without Visma's number" in out

@@ -31,7 +31,9 @@ async def test_every_zreport_becomes_one_batch_on_hold(installation: Installatio
     assert len(in_visma) == 30 and set(in_visma.values()) == {1}
     batch = installation.company.journals[outcomes[0].visma_number]
     assert batch["status"] == "Hold"
-    assert all(ln["referenceNumber"] == outcomes[0].key for ln in batch["journalTransactionLines"])
+    assert outcomes[0].key == "DUELL-Z-1-1" and batch["description"].startswith("DUELL-Z-1-1 ")
+    # the lines carry the key's short form (15 characters at most: line_reference)
+    assert all(ln["referenceNumber"] == "Z1-1" for ln in batch["journalTransactionLines"])
     assert all(
         ln["subaccount"]["segments"][0]["segmentValue"] == "01"
         for ln in batch["journalTransactionLines"]

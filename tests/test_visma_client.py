@@ -200,7 +200,9 @@ async def test_journal_hold_release_and_refusals(visma) -> None:
     line = batch.journal_transaction_lines[0]
     assert line.subaccount is not None and line.subaccount.segments[0].segment_value == "01"
     assert batch.journal_transaction_lines[1].vat is not None
-    found = await visma.find_journals_by_reference("DUELL-Z-1-41", period="202611")
+    found = await visma.find_journals_by_reference(
+        "DUELL-Z-1-41", period="202611", line_reference="DUELL-Z-1-41"
+    )
     assert [b.batch_number for b in found] == [number]
     await visma.clear_journal_hold(number)  # on hold it cannot be released
     assert (await visma.get_journal(number)).status == "Balanced"

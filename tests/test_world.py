@@ -38,8 +38,11 @@ def test_sizes_are_options() -> None:
 
 def test_every_zreport_adds_up(seeded_world) -> None:
     for dept, reports in seeded_world.zreports.items():
-        numbers = [r["z_number"] for r in reports]
-        assert numbers == list(range(numbers[0], numbers[0] + 30))
+        per_register: dict[str, list[int]] = {}
+        for r in reports:
+            per_register.setdefault(r["register_id"], []).append(r["z_number"])
+        for numbers in per_register.values():  # each till counts 1, 2, 3 … without a gap
+            assert numbers == list(range(1, len(numbers) + 1))
         for raw in reports:
             z = zreport_from_wire(raw, dept)
             assert z.inconsistencies() == [], (dept, z.z_number)
@@ -123,3 +126,16 @@ def test_world_command_writes_json(tmp_path: Path) -> None:
     customers = json.loads((tmp_path / "customers.json").read_text())
     assert len(products) == 120 and len(customers) == 80
     assert (tmp_path / "zreports.json").exists()
+
+
+def test_the_world_has_colliding_keys(seeded_world) -> None:
+    """Keys one of which is a prefix of another (issue 17): Z 3 beside Z 30 and Z 1 beside
+    Z 10 in department 1, two registers with equal Z numbers in department 2 (one period),
+    and invoice 3 beside invoice 30 of one department."""
+    dept1 = {z["z_number"] for z in seeded_world.zreports["1"]}
+    assert {1, 3, 10, 30} <= dept1
+    dept2 = seeded_world.zreports["2"]
+    assert {z["register_id"] for z in dept2} == {"201", "202"}
+    nov = {(z["register_id"], z["z_number"]) for z in dept2 if z["business_date"] >= "2026-11"}
+    assert {("201", 5), ("202", 5)} <= nov  # DUELL-Z-2-5 beside DUELL-Z-2-5-K202
+    assert {3, 30} <= {i["invoice_id"] for i in seeded_world.invoices["1"]}

@@ -39,6 +39,9 @@ class Faults:
     cut_phase: str = "random"  # timeouts/drops: "before" the service, "after" it, or "random"
     down: bool = False  # the services are stopped: every connection is refused
     only: tuple[str, ...] = ()  # path prefixes the faults apply to; () = everywhere
+    # and only to requests whose body holds these bytes (b"" = every request): one document's
+    # POST, say `b'"DUELL-Z-1-3 '` for Z 3's batch and not Z 30's
+    body_contains: bytes = b""
     # Visma's own answers (core/sandbox/visma_api.py reads these, not the middleware):
     # actionResult of every release: "Done"; "Queued"/"InProcess" (the release happens at the
     # company's next request, as a background worker would); "Failed" (nothing happens, and
@@ -120,6 +123,11 @@ class FaultMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        if f.body_contains:
+            receive, body = await _read_body(receive)
+            if f.body_contains not in body:
+                await self.app(scope, receive, send)
+                return
         if f.down:
             f.count("refused")
             if f.in_process:
@@ -204,6 +212,29 @@ class FaultMiddleware:
                 return
         for m in messages:
             await send(m)
+
+
+async def _read_body(receive: Receive) -> tuple[Receive, bytes]:
+    """The whole request body, and a `receive` that hands it to the app again."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay, body
 
 
 _GATEWAY_PAGE = (

@@ -282,6 +282,22 @@ def apply_cross_references(record: dict[str, Any], lines: list[dict[str, Any]]) 
             refs.append(ref)
 
 
+# Field lengths the sandbox refuses beyond, as Visma refuses a value too long for its column.
+# A GL line's referenceNumber: 15 (assumed: not published; Visma.net descends from Acumatica,
+# whose RefNbr is 15). An invoice line's description: 30 (CustomerInvoiceLineDto.description,
+# "may contain up to 30 characters", specs/ from Visma's OpenAPI). The message's wording is
+# inferred; its shape is Visma's 400 {"message": "VismaId: ..."}.
+GL_LINE_REFERENCE_LENGTH = 15
+INVOICE_LINE_DESCRIPTION_LENGTH = 30
+
+
+def check_length(what: str, value: Any, limit: int) -> None:
+    if value is not None and len(str(value)) > limit:
+        raise Refused(
+            f"{what} '{value}' is too long: at most {limit} characters ({len(str(value))} given)."
+        )
+
+
 def build_journal(company: Company, fields: dict[str, Any], number: str) -> dict[str, Any]:
     lines_in = fields.get("journalTransactionLines") or []
     if not lines_in:
@@ -290,6 +306,7 @@ def build_journal(company: Company, fields: dict[str, Any], number: str) -> dict
     lines = []
     for i, line in enumerate(lines_in, start=1):
         company.require_account(line.get("accountNumber"))
+        check_length(f"Line {i}: Ref. no.", line.get("referenceNumber"), GL_LINE_REFERENCE_LENGTH)
         d, c = money(line.get("debitAmountInCurrency")), money(line.get("creditAmountInCurrency"))
         if d != d.quantize(CENT) or c != c.quantize(CENT):
             raise Refused(f"Line {i}: amounts have at most two decimals.")
@@ -355,6 +372,11 @@ def build_invoice(company: Company, fields: dict[str, Any], number: str) -> dict
         raise Refused(f"Customer '{cust_no}' cannot be found in the system.")
     lines, net, vat_total = [], Decimal(0), Decimal(0)
     for i, line in enumerate(fields.get("invoiceLines") or [], start=1):
+        check_length(
+            f"Line {i}: Transaction descr.",
+            line.get("description"),
+            INVOICE_LINE_DESCRIPTION_LENGTH,
+        )
         item_no = line.get("inventoryNumber")
         if item_no is not None and str(item_no) not in company.items:
             raise Refused(f"Inventory item '{item_no}' cannot be found in the system.")

@@ -224,6 +224,7 @@ def generate(
     zreports = {
         str(d["department_id"]): _zreports(rng, str(d["department_id"]), days, end) for d in depts
     }
+    _second_register(zreports["2"])
     shared = {n for n, c in Counter(p["product_number"] for p in prods).items() if c > 1}
     sold_from = [p["product_number"] for p in prods[:200] if p["product_number"] not in shared]
     for reports in zreports.values():
@@ -283,6 +284,15 @@ def generate(
     if adversarial:  # after the rest, from its own random source: the rest stays as it was
         _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
     return world
+
+
+def _second_register(reports: list[dict[str, Any]]) -> None:
+    """Department 2's till is replaced halfway: the second half of its days come from
+    register 202, whose Z numbers start again at 1. So the default world has keys of two
+    registers (DUELL-Z-2-3 beside DUELL-Z-2-3-K202) in one period, besides Z 3 and Z 30."""
+    half = len(reports) // 2
+    for i, z in enumerate(reports[half:], start=1):
+        z["register_id"], z["z_number"] = "202", i
 
 
 def _adversarial(world: World, rng: random.Random, end: date, sold_from: list[str]) -> None:
@@ -374,7 +384,7 @@ def _customers(
 
 def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[str, Any]]:
     out = []
-    z = 1000 + int(dept) * 100
+    z = 1  # every department's Z numbers run 1, 2, 3 …: Z 3 beside Z 30, Z 1 beside Z 10
     for offset in range(days, 0, -1):
         day = end - timedelta(days=offset - 1)
         sales = []
@@ -468,7 +478,7 @@ def _invoices(
         out[dept].append(
             {
                 "department_id": dept,
-                "invoice_id": 5000 + i,
+                "invoice_id": i,  # 1 … n: DUELL-INV-1-3 beside DUELL-INV-1-30
                 "invoice_date": (end - timedelta(days=rng.randrange(30))).isoformat(),
                 "customer": dict(cust),
                 "reference": f"Ordre {7000 + i}",

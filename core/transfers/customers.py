@@ -3,6 +3,7 @@ or created. Several candidates are a conflict that waits for a person, never a g
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from typing import Any
 
@@ -17,6 +18,29 @@ from core.store import Store
 from core.sync.links import Link, Links
 from core.visma.client import VismaClient
 from core.visma.models import ContactWrite, CustomerWrite
+from core.visma.models import Customer as VismaCustomer
+
+
+def key_filters(customer: Customer, keys: Keys) -> dict[str, list[tuple[str, str]]]:
+    """Per matching key (in matching.PRIORITY's order), the customer-list filters that find
+    the Visma customers sharing it: the org. number compacted (`corporateId`), the phone in
+    the writings a Norwegian number is stored in (the filter compares the stored text:
+    inferred, as the sandbox does) and the e-mail as given and case-folded. Keys that match
+    nothing (placeholders, invalid numbers) are not asked for."""
+    asked: dict[str, list[tuple[str, str]]] = {}
+    if keys.orgnr:
+        asked["orgnr"] = [("corporateId", keys.orgnr)]
+    if keys.phone:
+        forms = [customer.phone or "", keys.phone]
+        if keys.phone.startswith("+47") and len(keys.phone) == 11:
+            d = keys.phone[3:]
+            spaced = f"{d[:3]} {d[3:5]} {d[5:]}"
+            forms += [d, f"+47 {spaced}", spaced, f"0047 {d}"]
+        asked["phone"] = [("phone", f) for f in dict.fromkeys(forms) if f]
+    if keys.email:
+        emails = ((customer.email or "").strip(), keys.email)
+        asked["email"] = [("email", e) for e in dict.fromkeys(emails) if e]
+    return asked
 
 
 class InvoiceCustomers:
@@ -30,6 +54,10 @@ class InvoiceCustomers:
         self.conflicts = Conflicts(store)
         self._linked: dict[str, str] | None = None  # DUELL id -> Visma number
         self._index: tuple[CustomerIndex, dict[Hashable, dict[str, Any]]] | None = None
+        self._asked: set[tuple[str, str]] = set()  # the filters read in this run
+        self._whole_read = False  # every customer read: no filter is needed any more
+        self._budget: float | None = None  # what reading every customer costs, in requests
+        self._spent = 0  # requests spent on finding customers in this run
 
     async def number(self, customer: Customer) -> str:
         """The Visma customer number for a DUELL customer (creating it when nothing matches).
@@ -72,7 +100,7 @@ class InvoiceCustomers:
 
     async def _match(self, customer: Customer, keys: Keys) -> str | None:
         """The one Visma customer the keys point at, if any; several are a conflict."""
-        index, by_number = await self._visma_customers()
+        index, by_number = await self._visma_customers(customer, keys)
         match = index.match(
             keys,
             allow_duplicates=self.dept.settings.allow_duplicate_customers,
@@ -105,19 +133,54 @@ class InvoiceCustomers:
             )
         return None if match.candidate is None else str(match.candidate)
 
-    async def _visma_customers(self) -> tuple[CustomerIndex, dict[Hashable, dict[str, Any]]]:
-        """The company's customers, indexed by matching key (read once per run)."""
+    async def _visma_customers(
+        self, customer: Customer, keys: Keys
+    ) -> tuple[CustomerIndex, dict[Hashable, dict[str, Any]]]:
+        """Visma's customers that share a key with `customer`, added to the run's index (which
+        keeps every customer found, and made, for the later invoices). Found with the customer
+        list's own filters (corporateId, phone, email), key by key in matching's order until
+        a key has candidates: that key decides (CustomerIndex.match), so the later keys are
+        not asked for (nor their "points elsewhere" warning given). Filters cost requests per
+        customer, a read of every customer pages: once this run's filters would cost more than
+        that read (customer_pages: one request), the customers are read once instead, so a
+        run never spends much more than the cheaper of the two."""
         if self._index is None:
-            with about(None):  # read once for every invoice of the run, not this one's
-                customers = [c async for c in self.visma.list_customers()]
-            self._index = (
-                CustomerIndex(
-                    ((c.number, visma_keys(c)) for c in customers),
-                    {lk.visma_id: lk.duell_id for lk in self.links.all()},
-                ),
-                {c.number: from_visma(c) for c in customers},
-            )
+            owners: dict[Hashable, Hashable] = {lk.visma_id: lk.duell_id for lk in self.links.all()}
+            self._index = (CustomerIndex((), owners), {})
+        if self._whole_read:
+            return self._index
+        asking = key_filters(customer, keys)
+        needed = sum(1 for fs in asking.values() for f in fs if f not in self._asked)
+        if needed and self._budget is None:
+            with about(None):  # for every invoice of the run, not this one's
+                pages = await self.visma.customer_pages()
+            self._spent += 1
+            self._budget = math.inf if pages is None else pages
+        if needed and self._budget is not None and self._spent + needed > self._budget:
+            with about(None):
+                async for c in self.visma.list_customers():
+                    self._add(c)
+            self._whole_read = True
+            return self._index
+        index = self._index[0]
+        for key, filters in asking.items():
+            for name, value in filters:
+                if (name, value) in self._asked:
+                    continue
+                self._asked.add((name, value))
+                self._spent += 1
+                async for c in self.visma.list_customers(**{name: value}):
+                    self._add(c)
+            if index.by[key].get(getattr(keys, key)):
+                break
         return self._index
+
+    def _add(self, c: VismaCustomer) -> None:
+        assert self._index is not None
+        index, by_number = self._index
+        if c.number not in by_number:
+            index.add(c.number, visma_keys(c))
+            by_number[c.number] = from_visma(c)
 
     def _link(self, duell_id: str, visma_number: str) -> str:
         self.links.save_many([Link(duell_id, visma_number, None)])

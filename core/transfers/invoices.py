@@ -32,6 +32,11 @@ from core.visma.client import VismaClient
 from core.visma.models import InvoiceLineWrite, InvoiceWrite
 from core.visma.wire import format_date
 
+# An invoice line's description holds 30 characters (CustomerInvoiceLineDto.description: "may
+# contain up to 30 characters", Visma's OpenAPI in core/sandbox/specs/; assumed to apply to
+# writes too). DUELL's product names can be longer: they are cut to fit.
+INVOICE_LINE_DESCRIPTION = 30
+
 
 def invoice_key(department_id: str, invoice_id: int) -> str:
     return f"DUELL-INV-{department_id}-{invoice_id}"
@@ -88,7 +93,7 @@ class InvoiceDocument(Document):
             category = vat.get(self.vat_ids[ln.vat_rate])
             lines.append(
                 InvoiceLineWrite(
-                    description=ln.description[:255],
+                    description=ln.description[:INVOICE_LINE_DESCRIPTION],
                     quantity=ln.quantity,
                     unit_price_in_currency=ln.unit_price_ex_vat,
                     discount_percent=ln.discount_percent or None,

@@ -1,7 +1,8 @@
 """The never-twice protocol, once for every document kind.
 
 Visma.net has no idempotency key, so each document carries its ledger key (in a journal's
-description and lines, an invoice's or stock issue's external reference) and goes
+description, with its short form in the lines; an invoice's or stock issue's external
+reference), found again only whole, never as a prefix (Z 3 is not Z 30), and goes
 
     pending --(sent committed)--> sent --POST--> confirmed (with Visma's number)
 

@@ -34,8 +34,8 @@ def stock_key(department_id: str, day: str) -> str:
 
 async def issue_keys(visma: VismaClient, since: str) -> dict[str, Found]:
     """The external references of the stock issues dated `since` or later (the list has no
-    reference filter: `date` + `dateCondition` is its only narrowing one), and whether each
-    is released (only a released issue counts)."""
+    reference filter: `date` + `dateCondition` narrow it), each compared whole with a key, and
+    whether each is released (only a released issue counts)."""
     keys: dict[str, Found] = {}
     async for issue in visma.list_issues(dated_from=date.fromisoformat(since)):
         if issue.external_reference:
@@ -96,14 +96,12 @@ class IssueDocument(Document):
             result = await self.visma.release_issue(number)
         except (VismaError, TransientError) as exc:
             # A release whose answer was lost is refused when tried again ("already
-            # released"): Visma's record says which it is.
-            day = date.fromisoformat(self.day)
-            status = [
-                i.status
-                async for i in self.visma.list_issues(dated_from=day)
-                if i.reference_number == number
-            ]
-            if status != ["Released"]:
+            # released"): Visma's record says which it is. Only the released issues of its
+            # day on are read (status and date filters), not the whole listing again.
+            released = await self.visma.find_issues_by_external_reference(
+                self.key, dated_from=date.fromisoformat(self.day), status="Released"
+            )
+            if [i.reference_number for i in released] != [number]:
                 raise Unfinished(f"not released: {exc.message}") from exc
             return
         if not action_done(result, f"release stock issue {number}"):

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.accounting import Journal, JournalRefused, build_journal, zreport_key
+from core.accounting import Journal, JournalRefused, build_journal, line_reference, zreport_key
 from core.audit import record
 from core.departments import Departments
 from core.duell.client import DuellClient
@@ -34,7 +34,7 @@ from core.transfers.posting import (
     to_send,
 )
 from core.transfers.reference import References, VismaReference
-from core.visma.client import VismaClient, journal_references
+from core.visma.client import VismaClient, description_key
 from core.visma.models import JournalLineWrite, JournalWrite, SegmentWrite
 from core.visma.wire import format_date
 
@@ -59,7 +59,7 @@ def journal_write(j: Journal, period: str | None = None) -> JournalWrite:
                 credit_amount_in_currency=ln.credit or None,
                 vat_id=ln.vat_id,
                 transaction_description=ln.text,
-                reference_number=j.key,
+                reference_number=line_reference(j.key),
                 subaccount=segments,
                 branch=j.branch,
             )
@@ -97,12 +97,22 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
 
 
 async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
-    """The Z-report keys of a period's GL batches (a key is in the description and lines)."""
+    """The keys of a period's GL batches (`module=GL` and `periodId` filter on Visma's side):
+    each batch's description key, and under LINE each reference its lines carry, so that a
+    line reference is only ever compared with lines (journal_matches), and each whole, never
+    as a prefix or substring."""
     keys: dict[str, Found] = {}
     async for batch in visma.list_journals(period=period, module="GL"):
-        for ref in journal_references(batch):
-            keys.setdefault(ref, Found(batch.batch_number or ""))
+        found = Found(batch.batch_number or "")
+        if key := description_key(batch):
+            keys.setdefault(key, found)
+        for ln in batch.journal_transaction_lines:
+            if ln.reference_number:
+                keys.setdefault(LINE + ln.reference_number, found)
     return keys
+
+
+LINE = "line:"  # journal_keys: a line reference, apart from description keys
 
 
 # sync_cursors entities: the department's first register (whose keys keep the old form,
@@ -323,6 +333,12 @@ class JournalDocument(Document):
         self.z, self.built, self.periods = z, built, periods
         if isinstance(built, Journal):
             self.flags = built.flags
+
+    async def find(self, key: str) -> Found | None:
+        """The batch whose description starts with `key` and a space, or one of whose lines
+        carries the key's line reference (as journal_matches, from the period's key set)."""
+        line = LINE + line_reference(key)
+        return await super().find(key) or await self.known.find(line, self.span)
 
     async def prepare(self) -> None:
         if isinstance(self.built, JournalRefused):

@@ -95,12 +95,18 @@ def action_done(result: ActionResult, what: str) -> bool:
     return False
 
 
-def journal_references(batch: JournalTransaction) -> set[str]:
-    """The references a batch carries: its description's first word and its lines'
-    references (duvi writes a Z-report's key into both)."""
-    refs = {ln.reference_number for ln in batch.journal_transaction_lines if ln.reference_number}
-    first = (batch.description or "").split(maxsplit=1)
-    return refs | set(first[:1])
+def description_key(batch: JournalTransaction) -> str:
+    """The key a batch's description carries: its text up to the first space (duvi writes
+    "<key> Dagsoppgjør <date>"), so DUELL-Z-1-3 is never the key of "DUELL-Z-1-30 …" nor of
+    "DUELL-Z-1-3-K102 …"."""
+    return (batch.description or "").split(" ", 1)[0]
+
+
+def journal_matches(batch: JournalTransaction, key: str, line_reference: str | None) -> bool:
+    """Whether `batch` is the one of `key`, exactly: its description starts with the key and a
+    space (or is the key), or a line's reference equals the key's line reference."""
+    refs = {ln.reference_number for ln in batch.journal_transaction_lines}
+    return description_key(batch) == key or (line_reference is not None and line_reference in refs)
 
 
 class VismaClient:
@@ -293,6 +299,22 @@ class VismaClient:
             "/v1/customer", Customer, {**filters, **self._delta(modified_since, condition)}
         )
 
+    async def customer_pages(self) -> int | None:
+        """How many pages reading every customer takes: the list's `metadata.totalCount` over
+        the page size Visma grants (`maxPageSize`, at most ours), from one request for a page
+        of one; None when Visma leaves the metadata out."""
+        resp = await self._call("GET", "/v1/customer", params={"pageNumber": 1, "pageSize": 1})
+        items = self._parse_list(resp)
+        if not items:
+            return 0
+        meta = items[0].get("metadata")
+        total = meta.get("totalCount") if isinstance(meta, dict) else None
+        if not isinstance(total, int):
+            return None
+        granted = meta.get("maxPageSize") if isinstance(meta, dict) else None
+        size = min(self.page_size, granted) if isinstance(granted, int) and granted > 0 else None
+        return -(-total // (size or self.page_size))
+
     async def get_customer(self, number: str) -> Customer:
         return self._parse(await self._call("GET", f"/v1/customer/{_seg(number)}"), Customer)
 
@@ -382,7 +404,14 @@ class VismaClient:
         return self._list("/v1/customerinvoice", CustomerInvoice, params)
 
     async def find_invoices_by_external_reference(self, reference: str) -> list[CustomerInvoice]:
-        return [i async for i in self.list_invoices(externalReference=reference)]
+        """Invoices whose external reference equals `reference`: Visma filters on it, and
+        the answer is checked again here (a filter that matched a prefix or ignored the
+        parameter would otherwise confirm another document)."""
+        return [
+            i
+            async for i in self.list_invoices(externalReference=reference)
+            if i.external_reference == reference
+        ]
 
     async def release_invoice(self, number: str) -> ActionResult:
         return await self._action(f"/v1/customerinvoice/{_seg(number)}/action/release")
@@ -442,14 +471,15 @@ class VismaClient:
             yield pending
 
     async def find_journals_by_reference(
-        self, reference: str, *, period: str
+        self, reference: str, *, period: str, line_reference: str | None = None
     ) -> list[JournalTransaction]:
-        """GL batches of `period` that carry `reference` (exactly: DUELL-Z-1-110 is not
-        DUELL-Z-1-1100) as their description's first word or a line's reference."""
+        """GL batches of `period` that carry `reference`, exactly (journal_matches: Z 3's key
+        never finds Z 30's batch). `module=GL` and `periodId` narrow the listing on Visma's
+        side, so the batches other modules made (invoices, stock issues) are never read."""
         return [
             batch
             async for batch in self.list_journals(period=period, module="GL")
-            if reference in journal_references(batch)
+            if journal_matches(batch, reference, line_reference)
         ]
 
     async def clear_journal_hold(self, number: str) -> None:
@@ -542,6 +572,18 @@ class VismaClient:
         if dated_from is not None:
             params |= {"date": dated_from.isoformat(), "dateCondition": ">="}
         return self._list("/v1/inventoryissue", InventoryIssue, params)
+
+    async def find_issues_by_external_reference(
+        self, reference: str, *, dated_from: date, status: str | None = None
+    ) -> list[InventoryIssue]:
+        """Issues whose external reference equals `reference`, among those dated `dated_from`
+        or later (and of `status`, if given): the list has no reference filter, so the date
+        and status filters narrow it and the reference is compared here, exactly."""
+        return [
+            i
+            async for i in self.list_issues(dated_from=dated_from, status=status)
+            if i.external_reference == reference
+        ]
 
     async def release_issue(self, number: str) -> ActionResult:
         return await self._action(f"/v1/inventoryissue/{_seg(number)}/action/release")
