@@ -41,7 +41,7 @@ def with_stock(inst: Installation) -> None:
 def many_pages(inst: Installation) -> None:
     """Visma grants pages of 5: the world's customers take ~80 pages, as a big company's
     thousands do at 1,000 a page."""
-    inst.sandbox.visma.max_page_size = 5
+    inst.sandbox.visma.page_limits["/v1/customer"] = 5
 
 
 async def test_every_lookup_is_filtered(installation: Installation) -> None:
