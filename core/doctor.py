@@ -652,6 +652,7 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             dept_id,
         )
     )
+    checks.append(set_aside_check(rt, dept_id))
     if nameless is not None:
         checks.append(
             ok("masterdata.nameless", "Items without a name", "none", dept_id)
@@ -668,6 +669,34 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             )
         )
     return checks
+
+
+def set_aside_check(rt: Runtime, dept_id: str) -> Check:
+    """The DUELL rows the last whole listing of products and customers could not read (each
+    was set aside with a warning in the log; the rest of the listing went on)."""
+    from core.duell.client import SET_ASIDE, SET_ASIDE_REMEDY
+
+    rows = rt.store.query(
+        "SELECT entity, key, fingerprint FROM warning_states "
+        "WHERE department_id = ? AND kind = ? ORDER BY entity, key",
+        [dept_id, SET_ASIDE],
+    )
+    title = "DUELL rows set aside"
+    if not rows:
+        return ok("duell.rows", title, "every product and customer row was read", dept_id)
+    records = [f"{r['entity']}: {r['key']} ({r['fingerprint']})" for r in rows]
+    return Check(
+        "duell.rows",
+        title,
+        Status.WARN,
+        f"{len(rows)} DUELL row(s) could not be read and are left out of the sync: "
+        + "; ".join(records[:5])
+        + ("; …" if len(records) > 5 else ""),
+        SET_ASIDE_REMEDY,
+        dept_id,
+        records,
+        fix=Fix.LOG,
+    )
 
 
 def _clock(name: str, date_header: str | None, dept_id: str) -> Check:

@@ -124,6 +124,13 @@ def _pick(rng: random.Random, weighted: tuple[tuple[T, int], ...]) -> T:
     return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
 
 
+def _gtin(pid: int, first12: str) -> str:
+    """An EAN-13; every 50th product's as DUELL holds some barcodes: a GTIN-14 with a leading
+    0 (the same check digit; S3 STATUS 06.09), which must never lose its zero."""
+    ean13 = first12 + ean.calc_check_digit(first12)
+    return "0" + ean13 if pid % 50 == 0 else ean13
+
+
 def _orgnr(rng: random.Random) -> str:
     weights = (3, 2, 7, 6, 5, 4, 3, 2)
     while True:
@@ -205,9 +212,7 @@ def generate(
                 "product_id": pid,
                 "product_number": number,
                 "product_name": f"{rng.choice(WORDS)} {fake.color_name().lower()} {pid}",
-                "barcode": (lambda b: b + ean.calc_check_digit(b))(
-                    f"7040{rng.randrange(10**8):08d}"
-                ),
+                "barcode": _gtin(pid, f"7040{rng.randrange(10**8):08d}"),
                 "vatrate_percent": rate,
                 "price_inc_vat": price,
                 "cost_price": (_money(net * Decimal(rng.uniform(0.35, 0.65)))),
@@ -504,6 +509,7 @@ def build_sandbox(
     )
     state.departments = world.departments
     state.products = {p["product_id"]: dict(p) for p in world.products}
+    state.categories = {int(p["category_id"]): str(p["category_name"]) for p in world.products}
     state.customers = {c["customer_id"]: dict(c) for c in world.customers}
     state.zreports = world.zreports
     state.later = world.later
