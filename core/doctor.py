@@ -14,7 +14,7 @@ import json
 import stat
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,10 +26,11 @@ from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
 from core.ledger import Ledger, State
-from core.models import DepartmentSettings, ZReport
+from core.models import Department, DepartmentSettings, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
 from core.vat import VismaVat, mismatch, read_visma_vat
+from core.visma.client import VismaClient
 from core.visma.errors import VismaError
 
 CLOCK_SKEW_LIMIT = 120  # seconds; token lifetimes and date filters tolerate less than this
@@ -671,6 +672,53 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
     return checks
 
 
+async def foreign_batch_check(
+    rt: Runtime, dept: Department, visma: VismaClient, depts: Departments
+) -> Check:
+    """The double-posting guard, as a finding: a batch another integration made (DUELL's own
+    Visma module, inferred) on a day duvi has a Z-report for, this month or last. One journal
+    listing per period, as the transfers' look-up reads."""
+    from core.transfers.foreign import REMEDY, confirmed, recent_foreign_batches
+    from core.transfers.posting import Kind
+
+    title = "Batches duvi did not make"
+    cid = "visma.foreign_batches"
+    ledger = Ledger(rt.store)
+    keys_by_day: dict[date, list[str]] = {}
+    for row, z in _zreports(ledger.rows(dept.id, kind=Kind.ZREPORT)):
+        keys_by_day.setdefault(z.business_date, []).append(row.key)
+    # The two newest periods the department has Z-reports in (none yet:
+    # this month and last).
+    periods = sorted({f"{d:%Y%m}" for d in keys_by_day})[-2:] or None
+    found = await recent_foreign_batches(visma, dept.settings, depts.account_map(dept.id), periods)
+    if not found:
+        return ok(cid, title, "no other integration's batch of this department's days", dept.id)
+    clashes = [
+        b
+        for b in found
+        if any(b.number not in confirmed(ledger, dept.id, k) for k in keys_by_day.get(b.day, []))
+    ]
+    if not clashes:
+        return ok(
+            cid,
+            title,
+            f"{len(found)} batch(es) of days duvi has no unconfirmed Z-report for",
+            dept.id,
+        )
+    records = [f"batch {b.number} of {b.day} ({b.description})" for b in clashes]
+    return Check(
+        cid,
+        title,
+        Status.FAIL,
+        f"Visma holds {len(clashes)} batch(es) duvi did not make on days it transfers for this "
+        "department (inferred: DUELL's own Visma module is still on): " + "; ".join(records[:5]),
+        REMEDY,
+        dept.id,
+        records,
+        fix=Fix.TRANSFERS,
+    )
+
+
 def set_aside_check(rt: Runtime, dept_id: str) -> Check:
     """The DUELL rows the last whole listing of products and customers could not read (each
     was set aside with a warning in the log; the rest of the listing went on)."""
@@ -806,6 +854,7 @@ async def remote_checks(
                     fix=Fix.SETUP,
                 )
             )
+            checks.append(await foreign_batch_check(rt, dept, visma, depts))
             facts["vat"] = await read_visma_vat(visma)
             facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
             facts["nameless"] = [

@@ -28,6 +28,7 @@ from core.sandbox.app import Sandbox
 from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import Faults
+from core.sandbox.visma_state import build_journal
 
 COMPANY_TENANT = "5c7e1a2b-0d4f-4b8e-9a61-3f2d8c9e0a11"
 SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
@@ -95,6 +96,10 @@ class World:
     # again, same register and number, other figures). Only the adversarial world has them.
     later: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     variant: str = "default"
+    # Open GL batches another integration made (DUELL's own Visma module with its Z-rapport
+    # switch on): the double-posting guard's case. One day of department 3, whose company is
+    # its own (FOREIGN_BATCH_DEPARTMENT).
+    foreign_batches: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def adversarial(cls, seed: int = 0, **sizes: Any) -> World:
@@ -282,9 +287,31 @@ def generate(
         webhook_off,
         planted,
     )
+    world.foreign_batches = [_foreign_batch(zreports[FOREIGN_BATCH_DEPARTMENT])]
     if adversarial:  # after the rest, from its own random source: the rest stays as it was
         _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
     return world
+
+
+FOREIGN_BATCH_DEPARTMENT = "3"
+
+
+def _foreign_batch(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """DUELL's own Visma module's batch of one of the department's days (the fifth from the
+    last): an open batch of the day's sales, on the revenue and bank accounts. Its wording is
+    inferred (DUELL does not publish it); what matters is that it is not duvi's."""
+    z = reports[-5]
+    gross = sum(Decimal(str(s["amount_inc_vat"])) for s in z["sales"])
+    return {
+        "department_id": FOREIGN_BATCH_DEPARTMENT,
+        "batch_number": "000001",
+        "business_date": z["business_date"],
+        "description": f"Dagsoppgjør {z['business_date']} Z {z['z_number']}",
+        "amount": _money(gross),
+        # "Flere avdelinger": the department's cost bearer, as the sandbox's setup chooses it
+        # (bootstrap.department_setup: segment 1, the department's number in two digits).
+        "cost_bearer": [1, FOREIGN_BATCH_DEPARTMENT.zfill(2)],
+    }
 
 
 def _adversarial(world: World, rng: random.Random, end: date, sold_from: list[str]) -> None:
@@ -536,11 +563,11 @@ def build_sandbox(
             sb.connect.register(c.visma_client_id, c.visma_client_secret, {c.visma_tenant_id})
         sb.connect.clients[c.visma_client_id][1].add(CUSTOMER_TENANT)
     sb.visma.customer_tenants.add(CUSTOMER_TENANT)
-    _fill_visma(sb, world)
+    _fill_visma(sb, world, creds)
     return sb, creds
 
 
-def _fill_visma(sb: Sandbox, world: World) -> None:
+def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -> None:
     company = sb.visma.companies[COMPANY_TENANT]
     cat_by_rate = {
         Decimal(str(r["vatCategoryLines"][0]["vatRates"][0]["vatRate"])): cid
@@ -590,3 +617,20 @@ def _fill_visma(sb: Sandbox, world: World) -> None:
         company.customers[number] = record
         company.touch("customer", number, record)
     company.webhook_off |= {(k, n) for k, n in world.webhook_off}
+    for f in world.foreign_batches:
+        tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
+        other = sb.visma.companies[tenant]
+        amount = str(f["amount"])
+        bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
+        fields = {
+            "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
+            "transactionDate": f["business_date"],
+            "description": f["description"],
+            "journalTransactionLines": [
+                {"accountNumber": "1920", "debitAmountInCurrency": amount, "subaccount": bearer},
+                {"accountNumber": "3000", "creditAmountInCurrency": amount, "subaccount": bearer},
+            ],
+        }
+        record = build_journal(other, fields, f["batch_number"])
+        other.journals[f["batch_number"]] = record
+        other.touch("journal", f["batch_number"], record)

@@ -20,6 +20,13 @@ from core.eventlog import EventLog
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import Department, ZReport
 from core.store import utcnow
+from core.transfers.foreign import (
+    FOUND,
+    ForeignBatch,
+    ForeignBatchFound,
+    confirmed,
+    foreign_batches,
+)
 from core.transfers.posting import (
     Document,
     Found,
@@ -34,7 +41,7 @@ from core.transfers.posting import (
 )
 from core.transfers.reference import References, VismaReference
 from core.visma.client import VismaClient, journal_references
-from core.visma.models import JournalLineWrite, JournalWrite, SegmentWrite
+from core.visma.models import JournalLineWrite, JournalTransaction, JournalWrite, SegmentWrite
 from core.visma.wire import format_date
 
 
@@ -86,12 +93,17 @@ def period(z: ZReport) -> str:
     return f"{z.business_date:%Y%m}"
 
 
-async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
-    """The Z-report keys of a period's GL batches (a key is in the description and lines)."""
+async def journal_keys(
+    visma: VismaClient, period: str, batches: list[JournalTransaction] | None = None
+) -> dict[str, Found]:
+    """The Z-report keys of a period's GL batches (a key is in the description and lines);
+    `batches`, when given, gets every batch read (the double-posting guard looks at them)."""
     keys: dict[str, Found] = {}
     async for batch in visma.list_journals(period=period, module="GL"):
         for ref in journal_references(batch):
             keys.setdefault(ref, Found(batch.batch_number or ""))
+        if batches is not None:
+            batches.append(batch)
     return keys
 
 
@@ -282,12 +294,15 @@ class JournalDocument(Document):
         super().__init__(known, period(z))
         self.visma = visma
         self.built = built
+        self.foreign: ForeignBatchFound | None = None  # the double-posting guard holds it
         if isinstance(built, Journal):
             self.flags = built.flags
 
     async def prepare(self) -> None:
         if isinstance(self.built, JournalRefused):
             raise self.built
+        if self.foreign is not None:
+            raise self.foreign
 
     async def post(self) -> str:
         assert isinstance(self.built, Journal)
@@ -312,8 +327,34 @@ class ZReports:
         self.visma = visma
         self.log = log
         self.references = references
-        self.known = Known(lambda span: journal_keys(visma, span))
+        self.known = Known(self._read_period)
         self.held_now: set[str] = set()  # changed after it was recorded, found in this run
+        self.foreign: dict[str, list[ForeignBatch]] = {}  # per period: another's batches
+
+    async def _read_period(self, period: str) -> dict[str, Found]:
+        """The period's keys, and, from the same listing, the batches another integration
+        made for this department (the double-posting guard costs no request of its own)."""
+        batches: list[JournalTransaction] = []
+        keys = await journal_keys(self.visma, period, batches)
+        accounts = self.departments.account_map(self.dept.id)
+        self.foreign[period] = foreign_batches(batches, self.dept.settings, accounts)
+        return keys
+
+    def _guard(self, key: str, z: ZReport) -> ForeignBatchFound | None:
+        """Another integration's batch of the Z-report's day that no person confirmed
+        posting beside: the day is held (its batch numbers kept for the confirmation)."""
+        ok = confirmed(self.ledger, self.dept.id, key)
+        found = [
+            b
+            for b in self.foreign.get(period(z), [])
+            if b.day == z.business_date and b.number not in ok
+        ]
+        if not found:
+            return None
+        numbers = ",".join(sorted({b.number for b in found} | ok))
+        if self.ledger.cursor(self.dept.id, FOUND + key) != numbers:
+            self.ledger.set_cursor(self.dept.id, FOUND + key, numbers)
+        return ForeignBatchFound(key, z.business_date, found)
 
     def register(self, reports: list[ZReport], source: str) -> int:
         """Into the ledger (register_zreports); returns how many were new. Those held as
@@ -429,11 +470,12 @@ class ZReports:
         docs = []
         for row, z in pairs:
             docs.append(JournalDocument(self.visma, self.known, z, self._journal(z, row.key)))
-        journals = [
-            d.built
-            for row, d in zip(rows, docs, strict=True)
-            if isinstance(d.built, Journal) and await d.find(row.key) is None
-        ]
+        journals = []
+        for (row, z), d in zip(pairs, docs, strict=True):
+            if isinstance(d.built, Journal) and await d.find(row.key) is None:
+                d.foreign = self._guard(row.key, z)  # read by find's listing
+                if d.foreign is None:
+                    journals.append(d.built)
         if journals:
             await self.preflight(journals)
         return [
