@@ -192,15 +192,19 @@ def _token_expiry(token: str) -> float:
 WAF_HEADER = "x-amzn-waf-action"  # AWS WAF: "captcha" (HTTP 405) or "challenge" (HTTP 202)
 
 
-def body_code(data: Any) -> int | None:
-    """The envelope's `code` (an int, or a string of one), if any."""
-    code = data.get("code") if isinstance(data, dict) else None
-    if isinstance(code, bool):
+def as_int(value: Any) -> int | None:
+    """A whole number DUELL sent as a number or as a string of one; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
         return None
     try:
-        return int(code) if isinstance(code, int | str) else None
+        return int(value)
     except ValueError:
         return None
+
+
+def body_code(data: Any) -> int | None:
+    """The envelope's `code` (an int, or a string of one), if any."""
+    return as_int(data.get("code")) if isinstance(data, dict) else None
 
 
 def refused_token(resp: httpx.Response) -> bool:
@@ -460,8 +464,8 @@ class DuellClient:
             previous = rows
             yield rows
             start += len(rows)  # by what arrived, never by what was asked
-            total = data.get("total_count")
-            if not rows or (isinstance(total, int) and start >= total):
+            total = as_int(data.get("total_count"))
+            if not rows or (total is not None and start >= total):
                 return
 
     @staticmethod

@@ -78,14 +78,14 @@ def _jwt(client_number: str, lifetime: int) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     now = int(time.time())
-    claims = {
+    claims = {  # as a real token decodes: `typ` JWS, `iat` a string (findings S5)
         "exp": now + lifetime,
-        "iat": now,
+        "iat": str(now),
         "username": client_number,
         "ip": "127.0.0.1",
         "jti": secrets.token_hex(8),
     }
-    return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.{secrets.token_urlsafe(32)}"
+    return f"{b64({'alg': 'RS256', 'typ': 'JWS'})}.{b64(claims)}.{secrets.token_urlsafe(32)}"
 
 
 def _stamp() -> str:

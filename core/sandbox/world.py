@@ -287,7 +287,8 @@ def generate(
         webhook_off,
         planted,
     )
-    world.foreign_batches = [_foreign_batch(zreports[FOREIGN_BATCH_DEPARTMENT])]
+    if zreports[FOREIGN_BATCH_DEPARTMENT]:
+        world.foreign_batches = [_foreign_batch(zreports[FOREIGN_BATCH_DEPARTMENT])]
     if adversarial:  # after the rest, from its own random source: the rest stays as it was
         _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
     return world
@@ -298,9 +299,10 @@ FOREIGN_BATCH_DEPARTMENT = "3"
 
 def _foreign_batch(reports: list[dict[str, Any]]) -> dict[str, Any]:
     """DUELL's own Visma module's batch of one of the department's days (the fifth from the
-    last): an open batch of the day's sales, on the revenue and bank accounts. Its wording is
-    inferred (DUELL does not publish it); what matters is that it is not duvi's."""
-    z = reports[-5]
+    last, or the first of a shorter world): an open batch of the day's sales, on the revenue
+    and bank accounts. Its wording is inferred (DUELL does not publish it); what matters is
+    that it is not duvi's."""
+    z = reports[-5] if len(reports) >= 5 else reports[0]
     gross = sum(Decimal(str(s["amount_inc_vat"])) for s in z["sales"])
     return {
         "department_id": FOREIGN_BATCH_DEPARTMENT,
