@@ -690,7 +690,20 @@ async def foreign_batch_check(
     # The two newest periods the department has Z-reports in (none yet:
     # this month and last).
     periods = sorted({f"{d:%Y%m}" for d in keys_by_day})[-2:] or None
-    found = await recent_foreign_batches(visma, dept.settings, depts.account_map(dept.id), periods)
+    try:
+        found = await recent_foreign_batches(
+            visma, dept.settings, depts.account_map(dept.id), periods
+        )
+    except DuviError as exc:  # the company's other checks stand; this one could not run
+        return Check(
+            cid,
+            title,
+            Status.WARN,
+            f"could not list the journals: {exc.message}",
+            exc.remedy,
+            dept.id,
+            basis="listing failed",
+        )
     if not found:
         return ok(cid, title, "no other integration's batch of this department's days", dept.id)
     clashes = [
