@@ -307,6 +307,19 @@ class ConsoleApi:
 
         return self._call(go)
 
+    def confirm_foreign(self, key: str) -> str:
+        """Post a Z-report held by the double-posting guard beside the other batch of its
+        day, as a person confirmed; audited."""
+        from core.service import confirm_foreign
+
+        async def go(rt: Runtime) -> str:
+            after = await confirm_foreign(rt, key, connections=self.conns)
+            return f"{key}: {after.state}" + (
+                f" ({after.visma_number})" if after.visma_number else f": {after.last_error}"
+            )
+
+        return self._call(go)
+
     def release(self, key: str) -> str:
         """Release (bokføre) a confirmed transfer in Visma; audited."""
         from core.service import release

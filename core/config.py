@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     duell_rate_budget: int = Field(
         default=6000, ge=1, description="DUELL requests allowed per hour."
     )
+    duell_product_category: str = Field(
+        default="DIVERSE",
+        min_length=1,
+        max_length=100,
+        description="The DUELL product category a product created from Visma goes to (created "
+        "once in DUELL when missing), as DUELL's own plugin does with DIVERSE.",
+    )
     sync_interval_minutes: int = Field(
         default=5, ge=1, description="How often `duvi run` looks for new work."
     )

@@ -142,7 +142,9 @@ class Connections:
             transport=where.transport,
             http_log=self.http_log,
             context=CallContext(department_id, run_id),
-            held=self._held("duell", department_id, number),
+            # One DUELL token per account (it is the client's, not a department's): one login
+            # per run, kept across the runner's rounds while valid.
+            held=self._held("duell", number),
         )
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ import json
 import stat
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +27,7 @@ from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
 from core.ledger import Ledger, State
-from core.models import DepartmentSettings, Master, ZReport
+from core.models import Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
 from core.vat import VismaVat, mismatch, read_visma_vat
@@ -785,6 +785,7 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             dept_id,
         )
     )
+    checks.append(set_aside_check(rt, dept_id))
     if nameless is not None:
         checks.append(
             ok("masterdata.nameless", "Items without a name", "none", dept_id)
@@ -801,6 +802,94 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             )
         )
     return checks
+
+
+async def foreign_batch_check(
+    rt: Runtime, dept: Department, visma: VismaClient, depts: Departments
+) -> Check:
+    """The double-posting guard, as a finding: a batch another integration made (DUELL's own
+    Visma module, inferred) on a day duvi has a Z-report for, this month or last. One journal
+    listing per period, as the transfers' look-up reads."""
+    from core.transfers.foreign import REMEDY, confirmed, recent_foreign_batches
+    from core.transfers.posting import Kind
+
+    title = "Batches duvi did not make"
+    cid = "visma.foreign_batches"
+    ledger = Ledger(rt.store)
+    keys_by_day: dict[date, list[str]] = {}
+    for row, z in _zreports(ledger.rows(dept.id, kind=Kind.ZREPORT)):
+        keys_by_day.setdefault(z.business_date, []).append(row.key)
+    # The two newest periods the department has Z-reports in (none yet:
+    # this month and last).
+    periods = sorted({f"{d:%Y%m}" for d in keys_by_day})[-2:] or None
+    try:
+        found = await recent_foreign_batches(
+            visma, dept.settings, depts.account_map(dept.id), periods
+        )
+    except DuviError as exc:  # the company's other checks stand; this one could not run
+        return Check(
+            cid,
+            title,
+            Status.WARN,
+            f"could not list the journals: {exc.message}",
+            exc.remedy,
+            dept.id,
+            basis="listing failed",
+        )
+    if not found:
+        return ok(cid, title, "no other integration's batch of this department's days", dept.id)
+    clashes = [
+        b
+        for b in found
+        if any(b.number not in confirmed(ledger, dept.id, k) for k in keys_by_day.get(b.day, []))
+    ]
+    if not clashes:
+        return ok(
+            cid,
+            title,
+            f"{len(found)} batch(es) of days duvi has no unconfirmed Z-report for",
+            dept.id,
+        )
+    records = [f"batch {b.number} of {b.day} ({b.description})" for b in clashes]
+    return Check(
+        cid,
+        title,
+        Status.FAIL,
+        f"Visma holds {len(clashes)} batch(es) duvi did not make on days it transfers for this "
+        "department (inferred: DUELL's own Visma module is still on): " + "; ".join(records[:5]),
+        REMEDY,
+        dept.id,
+        records,
+        fix=Fix.TRANSFERS,
+    )
+
+
+def set_aside_check(rt: Runtime, dept_id: str) -> Check:
+    """The DUELL rows the last whole listing of products and customers could not read (each
+    was set aside with a warning in the log; the rest of the listing went on)."""
+    from core.duell.client import SET_ASIDE, SET_ASIDE_REMEDY
+
+    rows = rt.store.query(
+        "SELECT entity, key, fingerprint FROM warning_states "
+        "WHERE department_id = ? AND kind = ? ORDER BY entity, key",
+        [dept_id, SET_ASIDE],
+    )
+    title = "DUELL rows set aside"
+    if not rows:
+        return ok("duell.rows", title, "every product and customer row was read", dept_id)
+    records = [f"{r['entity']}: {r['key']} ({r['fingerprint']})" for r in rows]
+    return Check(
+        "duell.rows",
+        title,
+        Status.WARN,
+        f"{len(rows)} DUELL row(s) could not be read and are left out of the sync: "
+        + "; ".join(records[:5])
+        + ("; …" if len(records) > 5 else ""),
+        SET_ASIDE_REMEDY,
+        dept_id,
+        records,
+        fix=Fix.LOG,
+    )
 
 
 def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
@@ -912,6 +1001,7 @@ async def remote_checks(
                 )
             )
             checks += await item_class_and_warehouse(visma, s, dept_id)
+            checks.append(await foreign_batch_check(rt, dept, visma, depts))
             facts["vat"] = await read_visma_vat(visma)
             facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
             facts["nameless"] = [

@@ -83,6 +83,9 @@ class TransferRow:
     changed_at: datetime | None = None  # its last change of state
     reason: str = ""  # why it waits, and what to do, in full (held, attention, refused)
     department_id: str = ""
+    # Held because Visma holds another integration's batch of its day: a person may confirm
+    # posting it all the same (the double-posting guard, core/transfers/foreign.py).
+    confirmable: bool = False
 
 
 @dataclass(frozen=True)

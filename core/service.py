@@ -222,6 +222,53 @@ async def resend(rt: Runtime, key: str, *, connections: Connections | None = Non
     return after
 
 
+async def confirm_foreign(
+    rt: Runtime, key: str, *, connections: Connections | None = None
+) -> LedgerRow:
+    """A person's confirmation that a Z-report held by the double-posting guard (Visma holds
+    another integration's batch of its day) is to be posted beside that batch: recorded per
+    batch number (a batch that turns up later holds it again), audited with who and which
+    batches, then sent as a resend is, under the department's lease."""
+    from core.audit import record
+    from core.ledger import State
+    from core.transfers.foreign import CONFIRMED, confirmed, found_for, held_for_foreign
+
+    refuse_if_read_only(rt, "confirming a transfer")
+    row = Ledger(rt.store).get(key)
+    if row is None:
+        raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
+    if row.state != State.ATTENTION or not held_for_foreign(row.last_error):
+        raise DataError(
+            f"{key} is not held for another integration's batch of its day (it is {row.state})",
+            "only such a Z-report is confirmed; `duvi transfers show KEY` says why a "
+            "transfer waits",
+        )
+    async with department_session(
+        rt, row.department_id, connections, lease=True, what="confirm"
+    ) as s:
+        batches = found_for(s.ledger, row.department_id, key)
+        ok = sorted(set(batches) | confirmed(s.ledger, row.department_id, key))
+        s.ledger.set_cursor(row.department_id, CONFIRMED + key, ",".join(ok))
+        record(
+            rt.store,
+            "transfer.confirm_foreign",
+            department_id=row.department_id,
+            target=key,
+            before={"state": str(row.state), "foreign_batches": batches},
+            after={"posted_beside": ok},
+        )
+        rt.log.warning(
+            f"{key}: posted beside Visma batch {', '.join(batches)}, as a person confirmed",
+            department_id=row.department_id,
+            entity=row.kind,
+        )
+        s.ledger.retry(key)
+        await transfer(rt, row.department_id, kinds=(row.kind,), fetch=False, session=s)
+        after = s.ledger.get(key)
+    assert after is not None  # rows are never deleted
+    return after
+
+
 async def duplicate_report(
     rt: Runtime,
     dept_id: str,

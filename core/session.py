@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from core.connections import Connections, connections_for
 from core.departments import Departments
-from core.duell.client import DuellClient
+from core.duell.client import SET_ASIDE, SET_ASIDE_ENTITY, SET_ASIDE_REMEDY, DuellClient, SetAside
 from core.errors import ConfigError
 from core.eventlog import EventLog, current_run
 from core.httplog import HttpLog
@@ -59,7 +59,21 @@ class DepartmentSession:
     def duell(self) -> DuellClient:
         if self._duell is None:
             self._duell = self.connections.duell(department_id=self.dept.id, run_id=self.run_id)
+            self._duell.on_set_aside = self._set_aside
         return self._duell
+
+    def _set_aside(self, path: str, rows: list[SetAside]) -> None:
+        """The rows a whole DUELL listing set aside: each logged once while it stays
+        unreadable (doctor's `duell.rows` reads what stands), forgotten once it reads again."""
+        entity = SET_ASIDE_ENTITY.get(path, path.strip("/"))
+        with self.log.warnings_once(self.dept.id, entity, SET_ASIDE) as once:
+            for r in rows:
+                once.warn(
+                    r.row,
+                    r.problem,
+                    f"DUELL {entity} row {r.row} set aside, the rest read on: {r.problem}",
+                    data={"path": r.path, "remedy": SET_ASIDE_REMEDY},
+                )
 
     async def aclose(self) -> None:
         visma, duell, self._visma, self._duell = self._visma, self._duell, None, None

@@ -21,6 +21,7 @@ from core.audit import record
 from core.connections import DUELL_SECRETS
 from core.departments import Departments
 from core.errors import ConfigError, DuviError
+from core.models import DepartmentSettings
 from core.readmodels import SavedSetup, SetupChoice, SetupProbe
 from core.subaccounts import default_segments
 
@@ -224,6 +225,8 @@ async def set_up_department(
     """Check the choice against DUELL and Visma, then save it (audited). Nothing is saved
     when anything is refused. Returns a line saying what was set up."""
     from core.service import refuse_if_read_only
+    from core.transfers.foreign import REMEDY as FOREIGN_REMEDY
+    from core.transfers.foreign import recent_foreign_batches
     from core.vat import read_visma_vat, refuse_mismatches, save_mapping
     from core.visma.auth import VismaCredentials
 
@@ -260,6 +263,16 @@ async def set_up_department(
         )
     codes: dict[str, VismaVat] = {}
     subaccounts: list[Subaccount] = []
+    # The double-posting guard's settings: the branch and cost bearer as chosen now.
+    chosen = (dept.settings if dept else DepartmentSettings()).model_copy(
+        update={
+            "several_clients": several_clients,
+            "branch_number": choice.branch,
+            "several_departments": several_departments,
+            "cost_bearer_segment": choice.cost_bearer[0] if choice.cost_bearer else None,
+            "cost_bearer_value": choice.cost_bearer[1] if choice.cost_bearer else None,
+        }
+    )
     async with conns.visma_for(
         VismaCredentials(client_id, secret, tenant), department_id=dept_id
     ) as client:
@@ -268,6 +281,7 @@ async def set_up_department(
             codes = await read_visma_vat(client)
         if choice.cost_bearer is not None:
             subaccounts = await client.list_subaccounts()
+        foreign = await recent_foreign_batches(client, chosen, depts.account_map(dept_id))
     if choice.branch is not None and choice.branch not in {n for n, _ in company.branches}:
         raise ConfigError(
             f"{company.company} has no branch {choice.branch!r}",
@@ -355,4 +369,15 @@ async def set_up_department(
         )
     parts.append(f"item class {item_class}" if item_class else "no item class")
     parts.append(f"warehouse {warehouse}" if warehouse else "each item's default warehouse")
-    return ", ".join(parts) + (f"; {vat_line}" if vat_line else "")
+    line = ", ".join(parts) + (f"; {vat_line}" if vat_line else "")
+    if foreign:
+        # Not refused: a department moving from DUELL's own module to duvi has such batches
+        # of its past days; duvi holds each of those days until a person confirms.
+        newest = max(foreign, key=lambda b: b.day)
+        line += (
+            f"; WARNING: Visma holds {len(foreign)} batch(es) duvi did not make for this "
+            f"department (newest {newest.number} of {newest.day}; inferred: DUELL's own Visma "
+            f"module) → {FOREIGN_REMEDY}"
+        )
+        rt.log.warning(line.split("; WARNING: ", 1)[1], department_id=dept_id)
+    return line

@@ -26,6 +26,7 @@ from core.readmodels import (
     money_text,
 )
 from core.store import Store
+from core.transfers.foreign import held_for_foreign
 from core.transfers.periods import held_for_period
 from core.transfers.stock import issue_write
 from core.transfers.zreports import journal_write
@@ -168,6 +169,7 @@ def _row(
         changed_at=_when(updated_at),
         reason=reason_of(state, last_error),
         department_id=department_id,
+        confirmable=state == State.ATTENTION and held_for_foreign(last_error),
     )
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.duell import errors as duell_errors
 from core.duell.errors import DuellBlockedError, DuellError
 from core.models import Customer
 from tests.sandbox_fixtures import DuellWorld
@@ -98,11 +99,29 @@ async def test_stock_list_and_adjust(duell_world: DuellWorld) -> None:
         rows = [r async for r in duell.list_stock(token)]
         assert len(rows) == 3000
         first = rows[0]
-        await duell.adjust_stock(token, [(first.product_number, Decimal(-2))])
+        # As DUELL's own plugin: a positive quantity is what left the shelf, so it deducts.
+        await duell.adjust_stock(token, [(first.product_number, Decimal(2))])
         after = [r async for r in duell.list_stock(token) if r.product_id == first.product_id]
         assert after[0].stock == first.stock - 2
         with pytest.raises(DuellError, match="unknown department token"):
             await duell.adjust_stock("nope", [(first.product_number, Decimal(1))])
+    finally:
+        await duell.aclose()
+
+
+async def test_status_true_with_a_validation_message_is_a_partial_failure(
+    duell_world: DuellWorld,
+) -> None:
+    duell = duell_world.client()
+    try:
+        token = (await duell.departments())[0].api_token
+        assert token
+        first = [r async for r in duell.list_stock(token)][0]  # noqa: RUF015
+        with pytest.raises(duell_errors.DuellPartialError) as exc:
+            await duell.adjust_stock(token, [(first.product_number, Decimal(3)), ("NO-SUCH", 1)])
+        assert exc.value.status == 200 and "NO-SUCH" in exc.value.message  # names the row
+        after = [r async for r in duell.list_stock(token) if r.product_id == first.product_id]
+        assert after[0].stock == first.stock - 3  # the rest was done
     finally:
         await duell.aclose()
 
@@ -191,3 +210,165 @@ async def test_the_sandbox_forgets_expired_tokens(duell_world) -> None:
     tokens.tokens = dict.fromkeys(tokens.tokens, 0.0)  # their 72 hours have passed
     await sign_in_and_read()
     assert len(tokens.tokens) == 1
+
+
+async def test_a_dead_token_under_http_200_and_code_401_means_one_new_login(
+    duell_world: DuellWorld,
+) -> None:
+    """DUELL's own plugin logs in again on the body's `code` 401/403, whatever the status."""
+    import httpx
+
+    state = duell_world.sandbox.duell.state
+    state.auth_refusal_http = 200
+    async with httpx.AsyncClient(
+        transport=duell_world.sandbox.transport(), base_url=duell_world.sandbox.duell_url
+    ) as raw:
+        dead = await raw.get("/department/list", headers={"Authorization": "Bearer dead"})
+    assert dead.status_code == 200  # the shape DUELL's own plugin logs in again on
+    assert dead.json()["status"] is False and dead.json()["code"] == 401
+    duell = duell_world.client()
+    try:
+        await duell.departments()
+        duell_world.sandbox.duell.revoke_tokens()
+        assert len(await duell.departments()) == 3
+        assert duell.logins == 2
+    finally:
+        await duell.aclose()
+
+
+async def test_a_token_refused_again_after_the_new_login_is_a_clear_error(
+    duell_world: DuellWorld,
+) -> None:
+    state = duell_world.sandbox.duell.state
+    state.auth_refusal_http = 200
+    state.token_lifetime = -1  # every token DUELL hands out is dead on arrival
+    duell = duell_world.client()
+    try:
+        with pytest.raises(DuellError) as exc:
+            await duell.departments()
+    finally:
+        await duell.aclose()
+    assert duell.logins == 2  # the first, and one more: then it gives up
+    assert exc.value.code == 401 and "API-oppsett" in exc.value.remedy
+    assert duell_world.sandbox.duell.requests == 4  # 2 logins, 2 reads: no retries beyond
+
+
+@pytest.mark.parametrize(("action", "status"), [("captcha", 405), ("challenge", 202)])
+async def test_the_waf_is_told_by_its_header(
+    duell_world: DuellWorld, action: str, status: int
+) -> None:
+    """AWS WAF answers a JSON client with an empty 405 (CAPTCHA) or 202 (Challenge) and the
+    `x-amzn-waf-action` header; no HTML (S7)."""
+    state = duell_world.sandbox.duell.state
+    state.waf_blocked, state.waf_action = True, action
+    duell = duell_world.client()
+    try:
+        with pytest.raises(DuellBlockedError) as exc:
+            await duell.departments()
+    finally:
+        await duell.aclose()
+    assert exc.value.status == status and action in exc.value.message
+    assert "whitelist this host's IP" in exc.value.remedy
+    assert duell_world.sandbox.duell.requests == 1  # a block is not tried again
+
+
+async def test_an_html_404_is_an_endpoint_duell_does_not_have(duell_world: DuellWorld) -> None:
+    duell = duell_world.client()
+    try:
+        with pytest.raises(DuellError) as exc:
+            await duell._call("GET", "/settlement/no-such-list")
+    finally:
+        await duell.aclose()
+    assert not isinstance(exc.value, DuellBlockedError)
+    assert exc.value.status == 404 and "no endpoint" in exc.value.message
+    assert "whitelist" not in exc.value.remedy
+
+
+async def test_numbers_as_strings_and_gtin14_barcodes(duell_world: DuellWorld) -> None:
+    """Real rows carry numbers as JSON strings and some GTIN-14 barcodes with a leading 0."""
+    import httpx
+
+    async with httpx.AsyncClient(
+        transport=duell_world.sandbox.transport(), base_url=duell_world.sandbox.duell_url
+    ) as raw:
+        login = await raw.post(
+            "/getaccesstokens",
+            data={"client_number": "100234", "client_token": "duell-api-token-7-sandbox"},
+        )
+        token = login.json()["token"]
+        page = (await raw.get("/product/list", headers={"Authorization": f"Bearer {token}"})).json()
+    assert page["code"] == 200 and page["message"] and page["dateTimeBeforeQryExec"]
+    row = page["products"][0]
+    assert isinstance(row["product_id"], str) and isinstance(row["price_inc_vat"], str)
+    duell = duell_world.client()
+    try:
+        products = {p.product_id: p async for p in duell.list_products()}
+    finally:
+        await duell.aclose()
+    raw_50 = duell_world.sandbox.duell.state.products[50]
+    assert products[50].barcode == raw_50["barcode"]
+    assert len(products[50].barcode or "") == 14 and (products[50].barcode or "")[0] == "0"
+    assert products[50].price_inc_vat == Decimal(str(raw_50["price_inc_vat"]))
+    assert all(isinstance(p.price_inc_vat, Decimal) for p in products.values())
+
+
+async def test_a_create_goes_to_the_configured_category_made_once(
+    duell_world: DuellWorld,
+) -> None:
+    """DUELL's own plugin always sends a category_id on create, making DIVERSE when missing."""
+    state = duell_world.sandbox.duell.state
+    assert "DIVERSE" not in state.categories.values()
+    duell = duell_world.client()
+    try:
+        ids = await duell.save_products([{"product_name": "Ny", "product_number": "NY-1"}])
+        ids += await duell.save_products([{"product_name": "Ny 2", "product_number": "NY-2"}])
+    finally:
+        await duell.aclose()
+    diverse = [cid for cid, name in state.categories.items() if name == "DIVERSE"]
+    assert len(diverse) == 1  # made once
+    assert [state.products[i]["category_id"] for i in ids] == [diverse[0], diverse[0]]
+
+
+async def test_a_row_that_cannot_be_read_is_set_aside_named_and_shown_by_doctor(
+    installation,
+) -> None:
+    """One bad row (a null price, "" for a number, an id that is no number) used to stop the
+    whole product or customer read; now it is left out, logged once by name, and doctor shows
+    it until DUELL sends it readable."""
+    from core.doctor import Status, run_doctor
+    from core.session import department_session
+
+    rt, state = installation.rt, installation.sandbox.duell.state
+    state.bad_rows = True
+
+    async def read() -> tuple[int, int]:
+        async with department_session(rt, "1", installation.connections) as s:
+            products = [p async for p in s.duell.list_products()]
+            customers = [c async for c in s.duell.list_customers()]
+        rt.log.flush()
+        return len(products), len(customers)
+
+    def set_aside_events() -> list[str]:
+        return [
+            r["message"]
+            for r in rt.store.query("SELECT message FROM events WHERE message LIKE '%set aside%'")
+        ]
+
+    assert await read() == (3000, 1000)  # every good row, past the bad ones
+    events = set_aside_events()
+    assert len(events) == 5
+    for name in ("product_id 990001", "product_id 990002", "product_id x-990003"):
+        assert sum(name in e for e in events) == 1
+    assert any("customer_id 990004" in e for e in events)
+    assert any("customer_name Uten nummer AS" in e for e in events)
+    doctor = {c.id: c for c in await run_doctor(rt, ["1"], connections=installation.connections)}
+    assert doctor["duell.rows"].status == Status.WARN
+    assert len(doctor["duell.rows"].records) == 5
+
+    assert await read() == (3000, 1000)
+    assert len(set_aside_events()) == 5  # still unreadable: not logged again
+
+    state.bad_rows = False  # corrected in DUELL
+    await read()
+    doctor = {c.id: c for c in await run_doctor(rt, ["1"], connections=installation.connections)}
+    assert doctor["duell.rows"].status == Status.OK

@@ -1,6 +1,6 @@
-"""One department session per run: one Visma Connect token and one DUELL login per department
-for a "run all", the runner's tokens kept across rounds while they are valid, and the sandbox
-wired only by core.boot."""
+"""One department session per run: one Visma Connect token per department and one DUELL login
+(the account's, shared by its departments) for a "run all", the runner's tokens kept across
+rounds while they are valid, and the sandbox wired only by core.boot."""
 
 from __future__ import annotations
 
@@ -28,21 +28,26 @@ def since(inst: Installation, before: tuple[int, int]) -> tuple[int, ...]:
     return tuple(now - was for now, was in zip(counts(inst), before, strict=True))
 
 
-async def test_run_all_logs_in_once_per_department_and_service(installation: Installation):
+async def test_run_all_logs_in_to_visma_per_department_and_to_duell_once(
+    installation: Installation,
+):
     rt = installation.rt
     set_up(installation.connections.departments, sandbox_credentials(7)[2])
     before = counts(installation)
     for dept in ("1", "2", "3"):  # as `duvi sync` runs them: one Connections for all
         result = await run_department(rt, dept, connections=installation.connections)
         assert result.reports and not result.failures  # every step ran, in one session
-    assert since(installation, before) == (3, 3)
+    assert since(installation, before) == (3, 1)  # DUELL's token is the account's
     calls = rt.store.query(
         "SELECT department_id, system, count(*) AS n FROM http_calls "
         "WHERE path LIKE '%/connect/token%' OR path LIKE '%/getaccesstokens%' "
         "GROUP BY department_id, system ORDER BY department_id, system"
     )
     assert [(c["department_id"], c["system"], c["n"]) for c in calls] == [
-        (d, system, 1) for d in ("1", "2", "3") for system in ("connect", "duell")
+        ("1", "connect", 1),
+        ("1", "duell", 1),
+        ("2", "connect", 1),
+        ("3", "connect", 1),
     ]
 
 

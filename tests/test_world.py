@@ -91,7 +91,9 @@ def test_products_and_the_visma_side(seeded_world) -> None:
     assert Counter(p["vatrate_percent"] for p in prods).keys() == {25.0, 15.0, 12.0, 0.0}
     numbers = Counter(p["product_number"] for p in prods)
     assert any(count > 1 for count in numbers.values())  # product_number is not unique
-    assert all(len(p["barcode"]) == 13 for p in prods)
+    # EAN-13, and every 50th a GTIN-14 with a leading 0 (as some of DUELL's real barcodes)
+    assert all(len(p["barcode"]) == (14 if p["product_id"] % 50 == 0 else 13) for p in prods)
+    assert all(p["barcode"][0] == "0" for p in prods if p["product_id"] % 50 == 0)
     items = seeded_world.visma_items
     assert 0.4 * len(numbers) < len(items) < 0.8 * len(numbers)
     assert any(i["description"] is None for i in items)  # nameless items

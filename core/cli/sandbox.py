@@ -60,6 +60,20 @@ def sandbox_serve(
             "registers, an outage caught up and a late correction."
         ),
     ] = "default",
+    duell_bad_rows: Annotated[
+        bool,
+        typer.Option(
+            "--duell-bad-rows",
+            help="DUELL's product and customer lists carry rows no client can read.",
+        ),
+    ] = False,
+    duell_waf: Annotated[
+        str,
+        typer.Option(
+            "--duell-waf",
+            help="'captcha' (405) or 'challenge' (202): DUELL's firewall blocks every call.",
+        ),
+    ] = "",
 ) -> None:
     """Serve the sandbox on loopback and print the settings that point duvi at it."""
     from core.sandbox.faults import Faults
@@ -73,6 +87,8 @@ def sandbox_serve(
         )
     if world not in ("default", "adversarial"):
         raise typer.BadParameter("use default or adversarial", param_hint="--world")
+    if duell_waf not in ("", "captcha", "challenge"):
+        raise typer.BadParameter("use captcha or challenge", param_hint="--duell-waf")
     faults = Faults(
         error_rate=error_rate,
         rate_429=rate_429,
@@ -96,6 +112,8 @@ def sandbox_serve(
         products=products,
         customers=customers,
         adversarial=world == "adversarial",
+        duell_bad_rows=duell_bad_rows,
+        duell_waf=duell_waf,
     )
 
 

@@ -206,6 +206,36 @@ def document_json(doc: TransferDocument) -> dict[str, Any]:
     }
 
 
+@app.command("confirm")
+def confirm_cmd(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The held Z-report's key, e.g. DUELL-Z-3-1325.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: post it beside the other batch of its day.")
+    ] = False,
+) -> None:
+    """Post a Z-report held because Visma already holds another integration's batch of its
+    day (DUELL's own Visma module): the day is booked twice unless that batch is removed.
+    Audited. Asks for --yes."""
+    from core.service import confirm_foreign
+
+    if not yes:
+        typer.echo(
+            f"{key}'s day already has a batch in Visma that duvi did not make; posting it "
+            "books the day twice unless that batch is removed. Run again with --yes.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
+        row = run_async(confirm_foreign(rt, key, connections=conns))
+    typer.echo(
+        f"{row.key}: {row.state}" + (f" as batch {row.visma_number}" if row.visma_number else "")
+    )
+    if row.state not in ("confirmed", "released"):
+        typer.echo(row.last_error or "", err=True)
+        raise typer.Exit(1)
+
+
 def release_cmd(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The transfer key, e.g. DUELL-Z-1-1100.")],

@@ -18,16 +18,25 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, ValidationError
 
 from core.bearer import BearerAuth, HeldToken
-from core.duell.errors import BLOCKED_REMEDY, DuellBlockedError, DuellError, remedy_for
+from core.duell.errors import (
+    AUTH_CODES,
+    BLOCKED_REMEDY,
+    NOT_FOUND_REMEDY,
+    DuellBlockedError,
+    DuellError,
+    DuellPartialError,
+    remedy_for,
+)
 from core.http import CallContext, HttpService, json_body
 from core.models import (
     ArticleGroup,
@@ -55,7 +64,37 @@ ASSUMED_INVOICE_BASIS_PATH = "/settlement/invoicebasis/list"  # ASSUMPTION, as a
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Real rows carry numbers as JSON strings ("129.00") and ids as numbers or strings; a
+    # number where text belongs (a numeric product_number) is read as its text.
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+def _blank_is_none(value: Any) -> Any:
+    """DUELL sends "" for a number it does not have."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# A number DUELL may send as a string, or as "" for none (money stays Decimal).
+Number = Annotated[Decimal, BeforeValidator(_blank_is_none)]
+MaybeNumber = Annotated[Decimal | None, BeforeValidator(_blank_is_none)]
+
+
+SET_ASIDE = "duell.set_aside"  # warning_states kind: the rows set aside now
+SET_ASIDE_ENTITY = {"/product/list": "products", "/customer/list": "customers"}
+SET_ASIDE_REMEDY = (
+    "correct the row in DUELL Admin (a number where a number belongs, a price, a VAT rate); "
+    "the next sync reads it"
+)
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A row of a DUELL listing duvi cannot read: left out, the rest of the listing goes on,
+    and the event log and doctor name it."""
+
+    path: str
+    row: str  # how DUELL names the row: "product_id 17 (product_number 10-10017)"
+    problem: str
 
 
 class DuellDepartment(_Wire):
@@ -70,9 +109,9 @@ class DuellProduct(_Wire):
     product_number: str
     product_name: str | None = None
     barcode: str | None = None
-    vatrate_percent: Decimal
-    price_inc_vat: Decimal = Decimal(0)
-    cost_price: Decimal | None = None
+    vatrate_percent: Number
+    price_inc_vat: Number = Decimal(0)
+    cost_price: MaybeNumber = None
     category_name: str | None = None
     is_deleted: bool | int = False
 
@@ -115,7 +154,29 @@ class DuellCustomer(_Wire):
 class StockRow(_Wire):
     product_id: int
     product_number: str
-    stock: Decimal
+    stock: Number
+
+
+_W = TypeVar("_W", bound=_Wire)
+_ROW_IDS = ("product_id", "product_number", "customer_id", "customer_name")
+
+
+def _problem(exc: Exception) -> str:
+    """One line: which field and what is wrong with it."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the row"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return f"{where}: {first['msg']} (got {first.get('input')!r:.40}){more}"
+    return f"{type(exc).__name__}: {str(exc)[:80]}"
+
+
+def _row_name(raw: Any, model: type[_Wire]) -> str:
+    """The row as DUELL names it (its id and number, as sent), for the log and doctor."""
+    if not isinstance(raw, dict):
+        return f"a {model.__name__} row that is not an object"
+    named = [f"{k} {str(raw[k])[:40]}" for k in _ROW_IDS if raw.get(k) not in (None, "")]
+    return " ".join(named[:2]) or f"a {model.__name__} row without an id"
 
 
 def _token_expiry(token: str) -> float:
@@ -128,18 +189,78 @@ def _token_expiry(token: str) -> float:
         return TOKEN_LIFETIME
 
 
-def envelope(resp: httpx.Response) -> dict[str, Any]:
-    """The answer's object; DUELL's HTML firewall page, an empty or unreadable body and
-    `status: false` (even with HTTP 200) are DuellErrors."""
-    path = resp.request.url.path
-    text = resp.content.lstrip()[:1]
-    if text == b"<":
-        raise DuellBlockedError(
-            f"DUELL answered {path} with an HTML page",
+WAF_HEADER = "x-amzn-waf-action"  # AWS WAF: "captcha" (HTTP 405) or "challenge" (HTTP 202)
+
+
+def as_int(value: Any) -> int | None:
+    """A whole number DUELL sent as a number or as a string of one; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def body_code(data: Any) -> int | None:
+    """The envelope's `code` (an int, or a string of one), if any."""
+    return as_int(data.get("code")) if isinstance(data, dict) else None
+
+
+def refused_token(resp: httpx.Response) -> bool:
+    """DUELL refused the access token: HTTP 401/403 with a JSON body, or `status: false` with
+    `code` 401/403 under any status (HTTP 200 included), as DUELL's own plugin tests it.
+    Never the WAF's block, which no login gets past."""
+    if resp.headers.get(WAF_HEADER) or resp.content.lstrip()[:1] == b"<":
+        return False
+    if resp.status_code in AUTH_CODES:
+        return True
+    try:
+        data = json_body(resp)
+    except ValueError:
+        return False
+    return (
+        isinstance(data, dict) and data.get("status") is not True and body_code(data) in AUTH_CODES
+    )
+
+
+def _blocked(resp: httpx.Response, path: str) -> DuellError | None:
+    """AWS WAF's answer, told apart from DUELL's: the `x-amzn-waf-action` header (a CAPTCHA
+    is HTTP 405, a Challenge 202; the HTML page comes only for `Accept: text/html`), or an HTML
+    page. An HTML 404 is an endpoint DUELL does not have, not a block."""
+    action = resp.headers.get(WAF_HEADER)
+    if action:
+        return DuellBlockedError(
+            f"DUELL's firewall (AWS WAF) stopped {path} with a {action} (HTTP {resp.status_code})",
             BLOCKED_REMEDY,
             status=resp.status_code,
             path=path,
         )
+    if resp.content.lstrip()[:1] != b"<":
+        return None
+    if resp.status_code == 404:
+        return DuellError(
+            f"DUELL has no endpoint {path} (HTTP 404, an HTML page)",
+            NOT_FOUND_REMEDY,
+            status=404,
+            path=path,
+        )
+    return DuellBlockedError(
+        f"DUELL answered {path} with an HTML page (HTTP {resp.status_code})",
+        BLOCKED_REMEDY,
+        status=resp.status_code,
+        path=path,
+    )
+
+
+def envelope(resp: httpx.Response) -> dict[str, Any]:
+    """The answer's object; DUELL's firewall, an empty or unreadable body and `status: false`
+    (even with HTTP 200) are DuellErrors, and `status: true` beside a validation message is a
+    DuellPartialError (part of a write was refused)."""
+    path = resp.request.url.path
+    blocked = _blocked(resp, path)
+    if blocked is not None:
+        raise blocked
     if not resp.content.strip():
         raise DuellError(
             f"DUELL sent an empty answer to {path} (HTTP {resp.status_code})",
@@ -163,16 +284,29 @@ def envelope(resp: httpx.Response) -> dict[str, Any]:
             status=resp.status_code,
             path=path,
         )
+    validation = data.get("validation_message")
+    code = body_code(data)
     if data.get("status") is not True:
         message = str(data.get("message") or f"HTTP {resp.status_code}")
-        validation = data.get("validation_message")
         detail = f": {validation}" if validation else ""
+        said = f" (code {code})" if code is not None else ""
         raise DuellError(
-            f"DUELL refused {path}: {message}{detail}",
-            remedy_for(resp.status_code, validation),
+            f"DUELL refused {path}: {message}{detail}{said}",
+            remedy_for(resp.status_code, validation, code),
             status=resp.status_code,
             validation=str(validation or "") or None,
             path=path,
+            code=code,
+        )
+    if validation:
+        raise DuellPartialError(
+            f"DUELL did only part of {path}: {validation}",
+            "correct the rows DUELL names and send again (the rest was saved: the next sync "
+            "finds it before saving again)",
+            status=resp.status_code,
+            validation=str(validation),
+            path=path,
+            code=code,
         )
     return data
 
@@ -180,8 +314,9 @@ def envelope(resp: httpx.Response) -> dict[str, Any]:
 class DuellLogin(BearerAuth):
     """DUELL's auth flow: a `getaccesstokens` login (its own HttpService, so that a login
     never waits for a connection slot held by the request that needs it), a bearer token for
-    its lifetime, and one new login when DUELL refuses it (401/403, but not its firewall's
-    HTML page, which no login gets past)."""
+    its lifetime, and one new login when DUELL refuses it (HTTP 401/403, or `code` 401/403 in
+    the body under HTTP 200, but not its firewall, which no login gets past); refused again,
+    the call fails with the credentials' remedy."""
 
     def __init__(
         self,
@@ -201,7 +336,7 @@ class DuellLogin(BearerAuth):
         redactor.add(client_token.get_secret_value())
 
     def refused(self, response: httpx.Response) -> bool:
-        return response.status_code in (401, 403) and response.content.lstrip()[:1] != b"<"
+        return refused_token(response)
 
     async def fetch(self) -> tuple[str, float]:
         resp = await self.service.request(
@@ -238,6 +373,10 @@ class DuellClient:
         self.http = http  # authenticated by `login` (its auth flow)
         self.login = login
         self.context = context or CallContext()
+        # Told, after a whole listing, which of its rows were set aside (the session logs them).
+        self.on_set_aside: Callable[[str, list[SetAside]], None] | None = None
+        self.new_product_category = "DIVERSE"  # settings.duell_product_category
+        self._categories: dict[str, int] = {}
 
     @property
     def logins(self) -> int:
@@ -276,7 +415,7 @@ class DuellClient:
             except DuellBlockedError:
                 raise
             except DuellError as exc:
-                if exc.validation or exc.status in (401, 403) or attempt == READ_ATTEMPTS:
+                if exc.validation or exc.unauthorised or attempt == READ_ATTEMPTS:
                     raise
                 await asyncio.sleep(policy.backoff(attempt))
         raise AssertionError("unreachable")
@@ -325,8 +464,8 @@ class DuellClient:
             previous = rows
             yield rows
             start += len(rows)  # by what arrived, never by what was asked
-            total = data.get("total_count")
-            if not rows or (isinstance(total, int) and start >= total):
+            total = as_int(data.get("total_count"))
+            if not rows or (total is not None and start >= total):
                 return
 
     @staticmethod
@@ -335,9 +474,27 @@ class DuellClient:
             return model.model_validate(raw)
         except (ValidationError, TypeError, ValueError) as exc:
             raise DuellError(
-                f"DUELL sent a record duvi cannot read on {path}: {str(exc).splitlines()[0]}",
+                f"DUELL sent a record duvi cannot read on {path}: {_problem(exc)}",
                 "check the record in DUELL Admin; report it if it looks right",
             ) from None
+
+    async def _rows(
+        self, path: str, key: str, model: type[_W], params: dict[str, Any], *, whole: bool
+    ) -> AsyncIterator[_W]:
+        """A listing's rows as `model`; a row that cannot be read is set aside and the rest
+        goes on. A `whole` listing (no filter) read to its end reports what it set aside to
+        `on_set_aside` (so a row read fine again is no longer reported)."""
+        aside: list[SetAside] = []
+        async for rows in self._pages(path, key, params):
+            for raw in rows:
+                try:
+                    parsed = model.model_validate(raw)
+                except (ValidationError, TypeError, ValueError, ArithmeticError) as exc:
+                    aside.append(SetAside(path, _row_name(raw, model), _problem(exc)))
+                    continue
+                yield parsed
+        if whole and self.on_set_aside is not None:
+            self.on_set_aside(path, aside)
 
     # -- departments ------------------------------------------------------------------------
 
@@ -356,18 +513,58 @@ class DuellClient:
     async def list_products(self, **filters: Any) -> AsyncIterator[Product]:
         params = {f"filter[{k}]": v for k, v in filters.items()}
         params.update(sort_by="product_id", sort_order="ASC")
-        async for rows in self._pages("/product/list", "products", params):
-            for raw in rows:
-                p = self._parse(DuellProduct, raw, "/product/list")
-                if not p.is_deleted:
-                    yield p.to_product()
+        async for p in self._rows(
+            "/product/list", "products", DuellProduct, params, whole=not filters
+        ):
+            if not p.is_deleted:
+                yield p.to_product()
+
+    async def category_id(self, name: str) -> int:
+        """The id of the product category `name`, made when DUELL has none (DUELL's own plugin
+        does so with `DIVERSE` before every create); asked once per client."""
+        if name in self._categories:
+            return self._categories[name]
+        path = "/product/category/list/product"
+        data = await self._call("GET", path, params={"filter[category_name]": name})
+        rows = data.get("categories")
+        found = [
+            r.get("category_id")
+            for r in (rows if isinstance(rows, list) else [])
+            if isinstance(r, dict) and str(r.get("category_name", name)).strip() == name
+        ]
+        if not found:
+            saved = await self._call(
+                "POST",
+                "/product/category/save",
+                body={"category_data": [{"category_name": name, "category_type": "product"}]},
+            )
+            made = saved.get("data")
+            found = [made[0].get("category_id")] if isinstance(made, list) and made else []
+        try:
+            self._categories[name] = int(str(found[0]))
+        except (IndexError, TypeError, ValueError):
+            raise DuellError(
+                f"DUELL gave no id for the product category {name!r}",
+                "create the category in DUELL Admin, or set `duell_product_category` to one "
+                "that exists",
+                path=path,
+            ) from None
+        return self._categories[name]
 
     async def save_products(
         self, products: list[dict[str, Any]], *, batch_size: int = 100
     ) -> list[int]:
         """Create or update products in batches; returns their product ids, in order.
 
-        An entry with `product_id` updates that product; one without creates a new one."""
+        An entry with `product_id` updates that product; one without creates a new one, in
+        its `category_id` or else the category `new_product_category` (DUELL's own plugin
+        always sends one on create; inferred that DUELL needs it)."""
+        if any("product_id" not in p and "category_id" not in p for p in products):
+            category = await self.category_id(self.new_product_category)
+            products = [
+                p if "product_id" in p or "category_id" in p else {**p, "category_id": category}
+                for p in products
+            ]
         ids: list[int] = []
         for i in range(0, len(products), batch_size):
             data = await self._call(
@@ -397,9 +594,10 @@ class DuellClient:
             params["filter[customer_phone]"] = phone
         if email:
             params["filter[customer_email]"] = email
-        async for rows in self._pages("/customer/list", "customers", params):
-            for raw in rows:
-                yield self._parse(DuellCustomer, raw, "/customer/list").to_customer()
+        async for c in self._rows(
+            "/customer/list", "customers", DuellCustomer, params, whole=not params
+        ):
+            yield c.to_customer()
 
     async def save_customer(self, customer: Customer | dict[str, Any]) -> int:
         """Create (no customer_id) or update a customer. DUELL takes the fields as a query
@@ -453,6 +651,9 @@ class DuellClient:
                     )
 
     async def adjust_stock(self, department_token: str, changes: list[tuple[str, Decimal]]) -> None:
+        """Stock changes of one department by product number. A positive quantity DEDUCTS
+        stock, as DUELL's own plugin sends what an order took ("whenever order placed stock
+        deducted at Duell", Kasseservice/woocommerce-3x f964dcf); a negative one adds."""
         await self._call(
             "POST",
             "/product/adjust-stock",
@@ -638,4 +839,6 @@ def open_duell(
     service = HttpService(config, transport=transport, http_log=http_log, pacer=pacer)
     login = DuellLogin(service, client_number, client_token, held=held, context=context)
     http = HttpService(config, transport=transport, http_log=http_log, pacer=pacer, auth=login)
-    return DuellClient(http, login, context=context)
+    client = DuellClient(http, login, context=context)
+    client.new_product_category = settings.duell_product_category
+    return client

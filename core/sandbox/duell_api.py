@@ -1,7 +1,15 @@
-"""The simulated DUELL API (Starlette), with DUELL's warts: `{status, ...}` envelopes where a
-failure comes with HTTP 200, pages capped at 100 rows whatever `length` asks, batch
-product/save, non-unique product_number, x-duell-ratelimit-* headers, and an HTML captcha
-page when the host is "blocked by the WAF".
+"""The simulated DUELL API (Starlette), with DUELL's warts: `{status, message, code,
+dateTimeBeforeQryExec, ...}` envelopes where a failure comes with HTTP 200, numbers as JSON
+strings ("129.00"), pages capped at 100 rows whatever `length` asks, batch product/save (a
+create needs a `category_id`), non-unique product_number, x-duell-ratelimit-* headers, a
+positive adjust-stock quantity that deducts, `status: true` beside a validation message (part
+of a write refused), and AWS WAF's block: HTTP 405 with `x-amzn-waf-action: captcha` (the HTML
+page only for `Accept: text/html`). Knobs on DuellState: `waf_blocked` (and `waf_action`),
+`auth_refusal_http` (a dead token answered with HTTP 401, or 200 + `code: 401` as DUELL's own
+plugin expects), `bad_rows` (rows no client can read, among the good ones).
+
+Sources: ../shared/docs/findings/2026-12-duell.md (S1 DUELL's own WooCommerce plugin, S3 a
+client checked against a real account, S4 DTOs of a real product/list answer, S7 AWS WAF).
 
 Z-reports and invoice bases are served at the assumed paths of core/duell/client.py: DUELL
 publishes no endpoint for them (docs/duell-api.md A.1)."""
@@ -15,6 +23,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -30,6 +39,10 @@ CAPTCHA_PAGE = (
     "<!DOCTYPE html><html><head><title>Human Verification</title></head><body>"
     "<h1>Please verify you are a human</h1><div id='captcha-container'></div>"
     "<script src='https://awswaf.example/challenge.js'></script></body></html>"
+)
+
+NOT_FOUND_PAGE = (
+    "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>Not Found</body></html>"
 )
 
 
@@ -50,6 +63,10 @@ class DuellState:
     tokens: dict[str, float] = field(default_factory=dict)
     token_lifetime: int = 72 * 3600
     waf_blocked: bool = False
+    waf_action: str = "captcha"  # AWS WAF: "captcha" answers 405, "challenge" 202
+    auth_refusal_http: int = 401  # 200: a dead token is HTTP 200 {status:false, code:401}
+    bad_rows: bool = False  # product and customer listings carry rows no client can read
+    categories: dict[int, str] = field(default_factory=dict)  # category_id -> name
     product_saves: int = 0
     customer_saves: int = 0
 
@@ -61,21 +78,74 @@ def _jwt(client_number: str, lifetime: int) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     now = int(time.time())
-    claims = {
+    claims = {  # as a real token decodes: `typ` JWS, `iat` a string (findings S5)
         "exp": now + lifetime,
-        "iat": now,
+        "iat": str(now),
         "username": client_number,
         "ip": "127.0.0.1",
         "jti": secrets.token_hex(8),
     }
-    return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.{secrets.token_urlsafe(32)}"
+    return f"{b64({'alg': 'RS256', 'typ': 'JWS'})}.{b64(claims)}.{secrets.token_urlsafe(32)}"
 
 
-def fail(message: str, validation: str | None = None, status: int = 200) -> Response:
+def _stamp() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ok(body: dict[str, Any], message: str = "Success") -> Response:
+    """A success in DUELL's envelope (S4 Root.cs; the message's wording is inferred)."""
+    return json_response(
+        {"status": True, "message": message, "code": 200, "dateTimeBeforeQryExec": _stamp(), **body}
+    )
+
+
+def fail(
+    message: str, validation: str | None = None, status: int = 200, code: int | None = None
+) -> Response:
     body: dict[str, Any] = {"status": False, "message": message}
+    body["code"] = code or (status if status != 200 else 400)  # inferred: 400 for validation
     if validation:
         body["validation_message"] = validation
     return json_response(body, status)
+
+
+def _text(value: Any, places: int | None = None) -> Any:
+    """A number as DUELL sends it: a JSON string ("129.00"); None stays null."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return f"{Decimal(str(value)):.{places}f}" if places is not None else str(value)
+
+
+MONEY = ("price_inc_vat", "cost_price", "stock_price", "special_price", "vatrate_percent")
+
+
+def product_row(p: dict[str, Any]) -> dict[str, Any]:
+    """A product as product/list sends it: ids and amounts as strings (S4 Product.cs)."""
+    row = dict(p)
+    for k in MONEY:
+        if k in row:
+            row[k] = _text(row[k], 2)
+    for k in ("product_id", "category_id"):
+        if k in row:
+            row[k] = _text(row[k])
+    row.pop("last_update_date", None)
+    return row
+
+
+# Rows no client can read, as a fault knob (DuellState.bad_rows): a null price, an empty
+# string where a number belongs, an id that is no number (S4: one such row stopped the read).
+BAD_PRODUCTS = (
+    {"product_id": "990001", "product_number": "BAD-1", "product_name": "Uten pris",
+     "price_inc_vat": None, "vatrate_percent": "25.00", "is_deleted": False},
+    {"product_id": "990002", "product_number": "BAD-2", "product_name": "Tom mva",
+     "price_inc_vat": "49.00", "vatrate_percent": "", "is_deleted": False},
+    {"product_id": "x-990003", "product_number": "BAD-3", "product_name": "Id som tekst",
+     "price_inc_vat": "49.00", "vatrate_percent": "25.00", "is_deleted": False},
+)  # fmt: skip
+BAD_CUSTOMERS = (
+    {"customer_id": "990004", "customer_name": None, "phone": "90000004"},
+    {"customer_id": "", "customer_name": "Uten nummer AS"},
+)
 
 
 class DuellSandbox:
@@ -94,13 +164,21 @@ class DuellSandbox:
             Route("/v1/department/list", e(self.departments), methods=["GET"]),
             Route("/v1/product/list", e(self.list_products), methods=["GET"]),
             Route("/v1/product/save", e(self.save_products), methods=["POST"]),
+            Route("/v1/product/category/list/product", e(self.list_categories), methods=["GET"]),
+            Route("/v1/product/category/save", e(self.save_category), methods=["POST"]),
             Route("/v1/customer/list", e(self.list_customers), methods=["GET"]),
             Route("/v1/customer", e(self.save_customer), methods=["PUT"]),
             Route("/v1/all/product/stock", e(self.list_stock), methods=["GET"]),
             Route("/v1/product/adjust-stock", e(self.adjust_stock), methods=["POST"]),
             Route("/v1/settlement/zreport/list", e(self.list_zreports), methods=["GET"]),
             Route("/v1/settlement/invoicebasis/list", e(self.list_invoices), methods=["GET"]),
+            # An unknown route: an HTML 404 page (inferred; the real answer is unknown).
+            Route("/{rest:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
+
+    async def not_found(self, request: Request) -> Response:
+        self.requests += 1
+        return HTMLResponse(NOT_FOUND_PAGE, 404)
 
     def _endpoint(
         self, handler: Callable[[Request], Awaitable[Response]]
@@ -108,12 +186,14 @@ class DuellSandbox:
         async def endpoint(request: Request) -> Response:
             self.requests += 1
             if self.state.waf_blocked:
-                return HTMLResponse(CAPTCHA_PAGE, 405)
+                return self._waf(request)
             auth = request.headers.get("authorization", "")
             expires = self.state.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
             if expires is None or time.time() >= expires:
                 return fail(
-                    "Unauthorized: the access token is missing, expired or revoked", status=401
+                    "Invalid JWT Token",
+                    status=self.state.auth_refusal_http,
+                    code=401,
                 )
             allowed, remaining, reset = self.limiter.take(self.state.client_number)
             headers = {
@@ -130,10 +210,19 @@ class DuellSandbox:
 
         return endpoint
 
+    def _waf(self, request: Request) -> Response:
+        """AWS WAF's CAPTCHA (405) or Challenge (202), with its header; the page itself only
+        for a client that accepts HTML (S7)."""
+        status = 202 if self.state.waf_action == "challenge" else 405
+        headers = {"x-amzn-waf-action": self.state.waf_action}
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(CAPTCHA_PAGE, status, headers=headers)
+        return Response(b"", status, headers=headers)
+
     async def login(self, request: Request) -> Response:
         self.requests += 1
         if self.state.waf_blocked:
-            return HTMLResponse(CAPTCHA_PAGE, 405)
+            return self._waf(request)
         raw = await request.body()
         if request.headers.get("content-type", "").startswith("application/json"):
             form = parse_json(raw) or {}
@@ -148,13 +237,18 @@ class DuellSandbox:
         self.state.tokens = {t: exp for t, exp in self.state.tokens.items() if exp > now}
         self.state.tokens[token] = now + self.state.token_lifetime
         self.logins += 1
-        return json_response({"status": True, "token": token})
+        return ok({"token": token})
 
     def revoke_tokens(self) -> None:
         self.state.tokens.clear()
 
     @staticmethod
-    def _page(request: Request, rows: list[dict[str, Any]], key: str) -> Response:
+    def _page(
+        request: Request,
+        rows: list[dict[str, Any]],
+        key: str,
+        shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Response:
         q = request.query_params
         try:
             start = max(0, int(q.get("start", 0)))
@@ -162,10 +256,23 @@ class DuellSandbox:
         except ValueError:
             return fail("Invalid paging", "start and length must be integers")
         chunk = rows[start : start + min(length, PAGE_CAP)]  # capped, whatever was asked
-        return json_response({"status": True, "total_count": len(rows), key: chunk})
+        if shape is not None:
+            chunk = [shape(r) for r in chunk]
+        return ok({"total_count": len(rows), key: chunk})
+
+    def _with_bad(
+        self, rows: list[dict[str, Any]], bad: tuple[dict[str, Any], ...]
+    ) -> list[dict[str, Any]]:
+        """With the bad_rows knob: the bad rows among the good, one every 50 rows."""
+        if not self.state.bad_rows:
+            return rows
+        out = list(rows)
+        for i, row in enumerate(bad):
+            out.insert(min(len(out), 7 + 50 * i), dict(row))
+        return out
 
     async def departments(self, request: Request) -> Response:
-        return json_response({"status": True, "departments": self.state.departments})
+        return ok({"departments": self.state.departments})
 
     async def list_products(self, request: Request) -> Response:
         q = request.query_params
@@ -178,7 +285,34 @@ class DuellSandbox:
             rows = [
                 p for p in rows if p.get("last_update_date", "") >= q["filter[last_update_date]"]
             ]
-        return self._page(request, rows, "products")
+        if not any(k.startswith("filter[") for k in q):
+            rows = self._with_bad(rows, BAD_PRODUCTS)
+        return self._page(request, rows, "products", product_row)
+
+    async def list_categories(self, request: Request) -> Response:
+        name = request.query_params.get("filter[category_name]")
+        rows = [
+            {"category_id": str(cid), "category_name": n}
+            for cid, n in sorted(self.state.categories.items())
+            if name is None or n == name
+        ]
+        return ok({"total_count": len(rows), "categories": rows})
+
+    async def save_category(self, request: Request) -> Response:
+        body = parse_json(await request.body()) or {}
+        entries = body.get("category_data") if isinstance(body, dict) else None
+        if (
+            not isinstance(entries, list)
+            or not entries
+            or not all(isinstance(e, dict) and e.get("category_name") for e in entries)
+        ):
+            return fail("Validation failed", "category_data[].category_name is required")
+        out = []
+        for entry in entries:
+            cid = max(self.state.categories, default=0) + 1
+            self.state.categories[cid] = str(entry["category_name"])
+            out.append({"category_id": str(cid), "category_name": entry["category_name"]})
+        return ok({"total_affected": len(out), "data": out})
 
     async def save_products(self, request: Request) -> Response:
         body = parse_json(await request.body()) or {}
@@ -197,6 +331,15 @@ class DuellSandbox:
                 return fail(
                     "Validation failed", f"product_data[{i}]: no product {entry['product_id']}"
                 )
+            # Inferred: DUELL's own plugin never creates a product without a category_id.
+            if not entry.get("product_id") and (
+                str(entry.get("category_id", "")).strip()
+                not in {str(c) for c in self.state.categories}
+            ):
+                return fail(
+                    "Validation failed",
+                    f"product_data[{i}]: category_id {entry.get('category_id')} is not a category",
+                )
         out = []
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         for entry in entries:
@@ -212,7 +355,7 @@ class DuellSandbox:
                 {"product_id": record["product_id"], "product_number": record.get("product_number")}
             )
         self.state.product_saves += 1
-        return json_response({"status": True, "total_affected": len(out), "data": out})
+        return ok({"total_affected": len(out), "data": out})
 
     async def list_customers(self, request: Request) -> Response:
         q = request.query_params
@@ -221,7 +364,13 @@ class DuellSandbox:
             rows = [c for c in rows if c.get("phone") == q["filter[customer_phone]"]]
         if "filter[customer_email]" in q:
             rows = [c for c in rows if c.get("email") == q["filter[customer_email]"]]
-        return self._page(request, rows, "customers")
+        else:
+            rows = (
+                self._with_bad(rows, BAD_CUSTOMERS) if "filter[customer_phone]" not in q else rows
+            )
+        return self._page(
+            request, rows, "customers", lambda c: {**c, "customer_id": _text(c["customer_id"])}
+        )
 
     async def save_customer(self, request: Request) -> Response:
         fields = dict(request.query_params)  # DUELL takes the customer as a query string
@@ -238,7 +387,7 @@ class DuellSandbox:
             self.state.customers[self._next_customer] = record
             self._next_customer += 1
         self.state.customer_saves += 1
-        return json_response({"status": True, "customers": record["customer_id"]})
+        return ok({"customers": record["customer_id"]})
 
     def _department(self, token: str | None) -> dict[str, Any] | None:
         return next((d for d in self.state.departments if d["api_token"] == token), None)
@@ -271,6 +420,7 @@ class DuellSandbox:
         dept = self._department(body.get("department_token"))
         if dept is None:
             return fail("Validation failed", "department_token: unknown department token")
+        unknown = []
         for line in body.get("product_data") or []:
             match = next(
                 (
@@ -281,12 +431,16 @@ class DuellSandbox:
                 None,
             )
             if match is None:
-                return fail(
-                    "Validation failed", f"unknown product_number {line.get('product_number')}"
-                )
+                unknown.append(str(line.get("product_number")))
+                continue
             key = (dept["department_id"], match["product_id"])
-            self.state.stock[key] = self.state.stock.get(key, 0) + line.get("quantity", 0)
-        return json_response({"status": True})
+            # A positive quantity deducts: DUELL's own plugin sends what an order took (S1
+            # f964dcf, "whenever order placed stock deducted at Duell").
+            quantity = Decimal(str(line.get("quantity", 0)))
+            self.state.stock[key] = self.state.stock.get(key, 0) - quantity
+        if unknown:  # the others were adjusted: a partial success, as S1 reads it
+            return ok({"validation_message": f"unknown product_number {', '.join(unknown)}"})
+        return ok({})
 
     async def list_zreports(self, request: Request) -> Response:
         q = request.query_params

@@ -51,6 +51,8 @@ def serve(
     products: int = 3000,
     customers: int = 1000,
     adversarial: bool = False,
+    duell_bad_rows: bool = False,
+    duell_waf: str = "",
 ) -> None:
     from core.sandbox.world import generate
 
@@ -58,6 +60,9 @@ def serve(
     faults.in_process = False
     world = generate(seed, products=products, customers=customers, adversarial=adversarial)
     sandbox, _ = build_sandbox(seed, faults=faults, rate_limit=rate_limit, world=world)
+    state = sandbox.duell.state
+    state.bad_rows = duell_bad_rows
+    state.waf_blocked, state.waf_action = bool(duell_waf), duell_waf or "captcha"
     for line in environment_lines(host, port, seed):
         print(line, flush=True)
     uvicorn.run(sandbox.app, host=host, port=port, log_level="warning", access_log=False)

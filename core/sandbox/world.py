@@ -29,7 +29,7 @@ from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import Faults
 from core.sandbox.periods import FinancialYears
-from core.sandbox.visma_state import Company
+from core.sandbox.visma_state import Company, build_journal
 
 COMPANY_TENANT = "5c7e1a2b-0d4f-4b8e-9a61-3f2d8c9e0a11"
 SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
@@ -98,6 +98,10 @@ class World:
     # again, same register and number, other figures). Only the adversarial world has them.
     later: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     variant: str = "default"
+    # Open GL batches another integration made (DUELL's own Visma module with its Z-rapport
+    # switch on): the double-posting guard's case. One day of department 3, whose company is
+    # its own (FOREIGN_BATCH_DEPARTMENT).
+    foreign_batches: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def adversarial(cls, seed: int = 0, **sizes: Any) -> World:
@@ -125,6 +129,13 @@ T = TypeVar("T")
 
 def _pick(rng: random.Random, weighted: tuple[tuple[T, int], ...]) -> T:
     return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
+
+
+def _gtin(pid: int, first12: str) -> str:
+    """An EAN-13; every 50th product's as DUELL holds some barcodes: a GTIN-14 with a leading
+    0 (the same check digit; S3 STATUS 06.09), which must never lose its zero."""
+    ean13 = first12 + ean.calc_check_digit(first12)
+    return "0" + ean13 if pid % 50 == 0 else ean13
 
 
 def _orgnr(rng: random.Random) -> str:
@@ -208,9 +219,7 @@ def generate(
                 "product_id": pid,
                 "product_number": number,
                 "product_name": f"{rng.choice(WORDS)} {fake.color_name().lower()} {pid}",
-                "barcode": (lambda b: b + ean.calc_check_digit(b))(
-                    f"7040{rng.randrange(10**8):08d}"
-                ),
+                "barcode": _gtin(pid, f"7040{rng.randrange(10**8):08d}"),
                 "vatrate_percent": rate,
                 "price_inc_vat": price,
                 "cost_price": (_money(net * Decimal(rng.uniform(0.35, 0.65)))),
@@ -281,6 +290,8 @@ def generate(
         webhook_off,
         planted,
     )
+    if zreports[FOREIGN_BATCH_DEPARTMENT]:
+        world.foreign_batches = [_foreign_batch(zreports[FOREIGN_BATCH_DEPARTMENT])]
     if adversarial:  # after the rest, from its own random source: the rest stays as it was
         _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
     return world
@@ -293,6 +304,28 @@ def _second_register(reports: list[dict[str, Any]]) -> None:
     half = len(reports) // 2
     for i, z in enumerate(reports[half:], start=1):
         z["register_id"], z["z_number"] = "202", i
+
+
+FOREIGN_BATCH_DEPARTMENT = "3"
+
+
+def _foreign_batch(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """DUELL's own Visma module's batch of one of the department's days (the fifth from the
+    last, or the first of a shorter world): an open batch of the day's sales, on the revenue
+    and bank accounts. Its wording is inferred (DUELL does not publish it); what matters is
+    that it is not duvi's."""
+    z = reports[-5] if len(reports) >= 5 else reports[0]
+    gross = sum(Decimal(str(s["amount_inc_vat"])) for s in z["sales"])
+    return {
+        "department_id": FOREIGN_BATCH_DEPARTMENT,
+        "batch_number": "000001",
+        "business_date": z["business_date"],
+        "description": f"Dagsoppgjør {z['business_date']} Z {z['z_number']}",
+        "amount": _money(gross),
+        # "Flere avdelinger": the department's cost bearer, as the sandbox's setup chooses it
+        # (bootstrap.department_setup: segment 1, the department's number in two digits).
+        "cost_bearer": [1, FOREIGN_BATCH_DEPARTMENT.zfill(2)],
+    }
 
 
 def _adversarial(world: World, rng: random.Random, end: date, sold_from: list[str]) -> None:
@@ -517,6 +550,7 @@ def build_sandbox(
     )
     state.departments = world.departments
     state.products = {p["product_id"]: dict(p) for p in world.products}
+    state.categories = {int(p["category_id"]): str(p["category_name"]) for p in world.products}
     state.customers = {c["customer_id"]: dict(c) for c in world.customers}
     state.zreports = world.zreports
     state.later = world.later
@@ -550,7 +584,7 @@ def build_sandbox(
     sb.visma.companies[SECOND_TENANT].years = FinancialYears(
         start_month=7, closed={SECOND_CLOSED: {"GeneralLedger", "CustomerLedger"}}
     )
-    _fill_visma(sb, world)
+    _fill_visma(sb, world, creds)
     return sb, creds
 
 
@@ -572,7 +606,7 @@ def _second_company(company: Company) -> None:
     company.subaccounts["03-100"] = trondheim
 
 
-def _fill_visma(sb: Sandbox, world: World) -> None:
+def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -> None:
     company = sb.visma.companies[COMPANY_TENANT]
     cat_by_rate = {
         Decimal(str(r["vatCategoryLines"][0]["vatRates"][0]["vatRate"])): cid
@@ -622,3 +656,20 @@ def _fill_visma(sb: Sandbox, world: World) -> None:
         company.customers[number] = record
         company.touch("customer", number, record)
     company.webhook_off |= {(k, n) for k, n in world.webhook_off}
+    for f in world.foreign_batches:
+        tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
+        other = sb.visma.companies[tenant]
+        amount = str(f["amount"])
+        bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
+        fields = {
+            "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
+            "transactionDate": f["business_date"],
+            "description": f["description"],
+            "journalTransactionLines": [
+                {"accountNumber": "1920", "debitAmountInCurrency": amount, "subaccount": bearer},
+                {"accountNumber": "3000", "creditAmountInCurrency": amount, "subaccount": bearer},
+            ],
+        }
+        record = build_journal(other, fields, f["batch_number"])
+        other.journals[f["batch_number"]] = record
+        other.touch("journal", f["batch_number"], record)

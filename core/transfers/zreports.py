@@ -20,6 +20,13 @@ from core.eventlog import EventLog
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import Department, ZReport
 from core.store import utcnow
+from core.transfers.foreign import (
+    FOUND,
+    ForeignBatch,
+    ForeignBatchFound,
+    confirmed,
+    foreign_batches,
+)
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
@@ -35,7 +42,7 @@ from core.transfers.posting import (
 )
 from core.transfers.reference import References, VismaReference
 from core.visma.client import VismaClient, description_key
-from core.visma.models import JournalLineWrite, JournalWrite, SegmentWrite
+from core.visma.models import JournalLineWrite, JournalTransaction, JournalWrite, SegmentWrite
 from core.visma.wire import format_date
 
 
@@ -96,11 +103,14 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
     return problems
 
 
-async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
+async def journal_keys(
+    visma: VismaClient, period: str, batches: list[JournalTransaction] | None = None
+) -> dict[str, Found]:
     """The keys of a period's GL batches (`module=GL` and `periodId` filter on Visma's side):
     each batch's description key, and under LINE each reference its lines carry, so that a
     line reference is only ever compared with lines (journal_matches), and each whole, never
-    as a prefix or substring."""
+    as a prefix or substring. `batches`, when given, gets every batch read (the double-posting
+    guard looks at them)."""
     keys: dict[str, Found] = {}
     async for batch in visma.list_journals(period=period, module="GL"):
         found = Found(batch.batch_number or "")
@@ -109,6 +119,8 @@ async def journal_keys(visma: VismaClient, period: str) -> dict[str, Found]:
         for ln in batch.journal_transaction_lines:
             if ln.reference_number:
                 keys.setdefault(LINE + ln.reference_number, found)
+        if batches is not None:
+            batches.append(batch)
     return keys
 
 
@@ -331,6 +343,7 @@ class JournalDocument(Document):
         super().__init__(known, period)
         self.visma = visma
         self.z, self.built, self.periods = z, built, periods
+        self.foreign: ForeignBatchFound | None = None  # the double-posting guard holds it
         if isinstance(built, Journal):
             self.flags = built.flags
 
@@ -343,6 +356,8 @@ class JournalDocument(Document):
     async def prepare(self) -> None:
         if isinstance(self.built, JournalRefused):
             raise self.built
+        if self.foreign is not None:
+            raise self.foreign
         await self.periods.check_open(self.z.business_date, "GL")
 
     async def post(self) -> str:
@@ -370,8 +385,32 @@ class ZReports:
         self.log = log
         self.references = references
         self.periods = periods
-        self.known = Known(lambda span: journal_keys(visma, span))
+        self.known = Known(self._read_period)
         self.held_now: set[str] = set()  # changed after it was recorded, found in this run
+        self.foreign: dict[str, list[ForeignBatch]] = {}  # per period: another's batches
+
+    async def _read_period(self, period: str) -> dict[str, Found]:
+        """The period's keys, and, from the same listing, the batches another integration
+        made for this department (the double-posting guard costs no request of its own)."""
+        batches: list[JournalTransaction] = []
+        keys = await journal_keys(self.visma, period, batches)
+        accounts = self.departments.account_map(self.dept.id)
+        self.foreign[period] = foreign_batches(batches, self.dept.settings, accounts)
+        return keys
+
+    def _guard(self, key: str, z: ZReport, span: str) -> ForeignBatchFound | None:
+        """Another integration's batch of the Z-report's day that no person confirmed
+        posting beside: the day is held (its batch numbers kept for the confirmation)."""
+        ok = confirmed(self.ledger, self.dept.id, key)
+        found = [
+            b for b in self.foreign.get(span, []) if b.day == z.business_date and b.number not in ok
+        ]
+        if not found:
+            return None
+        numbers = ",".join(sorted({b.number for b in found} | ok))
+        if self.ledger.cursor(self.dept.id, FOUND + key) != numbers:
+            self.ledger.set_cursor(self.dept.id, FOUND + key, numbers)
+        return ForeignBatchFound(key, z.business_date, found)
 
     def register(self, reports: list[ZReport], source: str) -> int:
         """Into the ledger (register_zreports); returns how many were new. Those held as
@@ -498,11 +537,12 @@ class ZReports:
             span = await self.periods.span(z.business_date)
             built = self._journal(z, row.key)
             docs.append(JournalDocument(self.visma, self.known, z, built, span, self.periods))
-        journals = [
-            d.built
-            for row, d in zip(rows, docs, strict=True)
-            if isinstance(d.built, Journal) and await d.find(row.key) is None
-        ]
+        journals = []
+        for (row, z), d in zip(pairs, docs, strict=True):
+            if isinstance(d.built, Journal) and await d.find(row.key) is None:
+                d.foreign = self._guard(row.key, z, d.span)  # read by find's listing
+                if d.foreign is None:
+                    journals.append(d.built)
         if journals:
             await self.preflight(journals)
         return [

@@ -325,6 +325,22 @@ class TransfersScreen(DuviScreen):
         if self.settings.read_only:
             self.notify("Read-only mode: resending is a changing action.", severity="warning")
             return
+        if row.confirmable:  # the double-posting guard: a person decides, knowingly
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.confirm_foreign(row.key)
+
+            self.app.push_screen(
+                Confirm(
+                    f"Visma already holds a batch of {row.business_date} for this department "
+                    f"that duvi did not make (DUELL's own Visma module?). Post {row.key} "
+                    "beside it all the same? The day is booked twice unless that batch is "
+                    "removed."
+                ),
+                confirmed,
+            )
+            return
         self.resend(row.key)
 
     def action_release(self) -> None:
@@ -351,6 +367,10 @@ class TransfersScreen(DuviScreen):
     @work(thread=True, exit_on_error=False, group="transfer-action")
     def resend(self, key: str) -> None:
         self.post_message(ActionDone(self.api.resend(key)))
+
+    @work(thread=True, exit_on_error=False, group="transfer-action")
+    def confirm_foreign(self, key: str) -> None:
+        self.post_message(ActionDone(self.api.confirm_foreign(key)))
 
     @work(thread=True, exit_on_error=False, group="transfer-action")
     def release(self, key: str) -> None:

@@ -1,0 +1,148 @@
+"""The double-posting guard: DUELL's own Visma module ("Visma Financial") pushes each
+Z-report as an open GL batch when its "Z-rapport" switch is on for a department
+(https://www.duell.no/support/visma-erp). If duvi transfers the same department, every day is
+booked twice. So before duvi posts a day, it looks for a batch of that day and department that
+duvi did not make, in the very listing its key look-up reads (one listing per department and
+period: no extra requests), and holds the day until a person confirms (audited).
+
+How another integration's batch is recognised is inferred (DUELL publishes nothing about its
+batches' descriptions): a GL batch
+- whose description and line references carry no duvi key (duvi writes its key, `DUELL-...`,
+  into both),
+- dated the business day,
+- on the department's branch (when setup chose one) and cost bearer (when it chose one),
+- that books one of the department's revenue accounts (a day's sales; a salary or bank
+  journal of the same day does not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core.errors import DataError
+from core.ledger import Ledger
+from core.models import DepartmentSettings
+from core.visma.client import VismaClient
+from core.visma.models import JournalTransaction
+
+KEY_PREFIX = "DUELL-"  # every key duvi writes (accounting.zreport_key, invoices, stock)
+REVENUE = "revenue:"  # the account map's keys of the sales accounts, one per VAT rate
+FOUND = "zreport-foreign:"  # sync_cursors entity + key: the foreign batches that held it
+CONFIRMED = "zreport-foreign-ok:"  # ... and those a person confirmed posting beside
+HELD = "Visma already holds"  # the start of a held row's reason (held_for_foreign)
+REMEDY = (
+    "turn off Z-rapport/Faktura in DUELL's Visma module for this department (DUELL Admin -> "
+    "Regnskap -> Visma Financial); then, for a day DUELL already booked, delete that batch in "
+    "Visma and resend, or leave it held; to post beside it all the same, a person confirms "
+    "(`duvi transfers confirm KEY --yes`, or `s` on the transfers screen; audited)"
+)
+
+
+@dataclass(frozen=True)
+class ForeignBatch:
+    number: str
+    day: date
+    description: str
+
+
+class ForeignBatchFound(DataError):
+    """A day Visma already holds another integration's batch for: held for a person."""
+
+    def __init__(self, key: str, day: date, batches: list[ForeignBatch]) -> None:
+        named = ", ".join(f"{b.number} ({b.description or 'no description'})" for b in batches)
+        super().__init__(
+            f"{HELD} batch {named} of {day} for this department that duvi did not make "
+            "(inferred: DUELL's own Visma module posts its Z-reports); posting "
+            f"{key} would book the day twice",
+            REMEDY,
+        )
+        self.batches = batches
+
+
+def held_for_foreign(error: str | None) -> bool:
+    """Whether a held document's reason is another integration's batch of its day."""
+    return error is not None and error.startswith(HELD)
+
+
+def _is_duvis(batch: JournalTransaction) -> bool:
+    refs = [batch.description or ""] + [
+        ln.reference_number or "" for ln in batch.journal_transaction_lines
+    ]
+    return any(r.strip().startswith(KEY_PREFIX) for r in refs)
+
+
+def _day(batch: JournalTransaction) -> date | None:
+    try:
+        return date.fromisoformat((batch.transaction_date or "")[:10])
+    except ValueError:
+        return None
+
+
+def foreign_batches(
+    batches: Iterable[JournalTransaction], s: DepartmentSettings, accounts: dict[str, str]
+) -> list[ForeignBatch]:
+    """The batches among `batches` (one company's GL batches) that book the sales of the
+    department with settings `s` and account map `accounts`, and that duvi did not make (see
+    the module's docstring: inferred)."""
+    revenue = {acc for k, acc in accounts.items() if k.startswith(REVENUE) and acc}
+    bearer = (
+        (s.cost_bearer_segment, s.cost_bearer_value)
+        if s.several_departments and s.cost_bearer_value
+        else None
+    )
+    found = []
+    for b in batches:
+        day = _day(b)
+        lines = b.journal_transaction_lines
+        if day is None or _is_duvis(b):
+            continue
+        if s.several_clients and s.branch_number:
+            branches = {b.branch, *(ln.branch for ln in lines)} - {None}
+            if s.branch_number not in branches:
+                continue
+        if bearer is not None and not any(
+            ln.subaccount is not None
+            and any(
+                (str(sg.segment_id), sg.segment_value) == (str(bearer[0]), bearer[1])
+                for sg in ln.subaccount.segments
+            )
+            for ln in lines
+        ):
+            continue
+        if not any(ln.account_number in revenue for ln in lines):
+            continue
+        found.append(ForeignBatch(b.batch_number or "?", day, (b.description or "").strip()))
+    return found
+
+
+def recent_periods(today: date) -> list[str]:
+    """Last month's and this month's journal periods (YYYYMM)."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return [f"{last:%Y%m}", f"{today:%Y%m}"]
+
+
+async def recent_foreign_batches(
+    visma: VismaClient,
+    s: DepartmentSettings,
+    accounts: dict[str, str],
+    periods: list[str] | None = None,
+) -> list[ForeignBatch]:
+    """Another integration's batches of this department in `periods` (default: last month's
+    and this month's): one GL listing per period (setup and doctor)."""
+    found = []
+    for period in periods or recent_periods(date.today()):
+        batches = [b async for b in visma.list_journals(period=period, module="GL")]
+        found += foreign_batches(batches, s, accounts)
+    return found
+
+
+def confirmed(ledger: Ledger, dept_id: str, key: str) -> set[str]:
+    """The foreign batch numbers a person confirmed posting `key` beside."""
+    return set(filter(None, (ledger.cursor(dept_id, CONFIRMED + key) or "").split(",")))
+
+
+def found_for(ledger: Ledger, dept_id: str, key: str) -> list[str]:
+    """The foreign batch numbers that held `key` last."""
+    return list(filter(None, (ledger.cursor(dept_id, FOUND + key) or "").split(",")))
