@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,8 +12,8 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
     from core.readmodels import DepartmentStatus
+    from tui.messages import RunFinished, StatusLoaded
 
-from tui.messages import RunFinished, StatusLoaded
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -104,6 +104,8 @@ class MainScreen(DuviScreen):
 
     @work(thread=True, exit_on_error=False, group="status", exclusive=True)
     def load_status(self) -> None:
+        from tui.messages import StatusLoaded  # not before the first frame
+
         self.post_message(StatusLoaded(self.api.status(), self.settings.sandbox))
 
     async def on_status_loaded(self, message: StatusLoaded) -> None:
@@ -196,6 +198,8 @@ class MainScreen(DuviScreen):
 
     @work(thread=True, exit_on_error=False, group="run")
     def run_department(self, dept: str, entity: str, retry_failed: bool) -> None:
+        from tui.messages import RunFinished
+
         try:
             summary = self.api.run(dept, entity, retry_failed=retry_failed)
         except BaseException:
@@ -203,8 +207,7 @@ class MainScreen(DuviScreen):
             raise  # and the one worker-error handler shows why
         self.post_message(RunFinished(dept, summary))
 
-    @on(RunFinished)
-    def run_finished(self, message: RunFinished) -> None:
+    def on_run_finished(self, message: RunFinished) -> None:
         self.running.pop(message.department_id, None)
         if message.summary is not None:
             self.notify(message.summary, title="Done")

@@ -24,7 +24,9 @@ class KeysFooter(Footer):
 
     Textual's Footer also rebuilds every key whenever the focus moves; this one only when the
     keys it shows change. Moving from the log's search box to its table otherwise costs more
-    than the search (100+ ms on a slow host)."""
+    than the search (100+ ms on a slow host). And it shows its keys from its first compose:
+    Textual's composes none, then all of them after one more refresh of the whole screen, which
+    every screen paid on opening (a fifth of the console's start-up)."""
 
     _shown: tuple[object, ...] | None = None
     _fitted_width = 0
@@ -33,8 +35,9 @@ class KeysFooter(Footer):
         # The palette is `:` or ctrl+p, listed by `?`: its footer key took 12 columns
         super().__init__(show_command_palette=False)
 
-    def bindings_changed(self, screen: Screen[Any]) -> None:
-        shown = (
+    def _keys(self, screen: Screen[Any]) -> tuple[object, ...]:
+        """What the footer shows for `screen` as it is now: the width and the shown keys."""
+        return (
             self.app.size.width,
             *(
                 (b.key, b.description, b.action, enabled)
@@ -42,7 +45,11 @@ class KeysFooter(Footer):
                 if b.show
             ),
         )
-        if shown == self._shown and self._bindings_ready:
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        shown = self._keys(screen)
+        if shown == self._shown:
+            self._bindings_ready = True  # what the first compose showed is still right
             return
         if screen.app.app_focus:  # Footer rebuilds only then; remember what it showed
             self._shown = shown
@@ -54,8 +61,8 @@ class KeysFooter(Footer):
             self.call_after_refresh(self.recompose)
 
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+        if self._shown is None:  # the first compose, or the width changed
+            self._shown = self._keys(self.screen)
         keys: list[tuple[str, str, str, str, bool]] = []  # key, shown as, text, action, on
         essential: set[int] = set()
         for _, binding, enabled, _tip in self.screen.active_bindings.values():
@@ -80,6 +87,9 @@ class KeysFooter(Footer):
                 left = -1  # in order of importance: none after the first that does not fit
         for i, (key, shown, text, action, enabled) in enumerate(keys):
             if i in chosen:
-                yield FooterKey(key, shown, text, action, disabled=not enabled).data_bind(
-                    compact=Footer.compact
-                )
+                footer_key = FooterKey(key, shown, text, action, disabled=not enabled)
+                # Never compact (this footer is not), set before it mounts: Textual's bound
+                # `compact` (True, then the footer's False) restyled each key twice more, a
+                # tenth of the start-up.
+                footer_key.set_reactive(FooterKey.compact, False)
+                yield footer_key
