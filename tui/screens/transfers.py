@@ -83,6 +83,9 @@ class TransfersScreen(DuviScreen):
         self.until: date | None = day
         self.sort = TRANSFER_SORTS[0]
         self.chosen: list[TransferRow] = []  # the rows that pass the filters, sorted
+        # The loaded rows in each order asked for, sorted once per load: a filter keeps the
+        # order, so filtering the sorted rows is sorting the filtered ones, without a sort.
+        self.ordered: dict[str, list[TransferRow]] = {}
         self.first = 0  # where in `chosen` the table's rows start
 
     def compose(self) -> ComposeResult:
@@ -123,6 +126,7 @@ class TransfersScreen(DuviScreen):
     @on(TransfersLoaded)
     def loaded(self, message: TransfersLoaded) -> None:
         self.all_rows = message.rows
+        self.ordered = {}
         self.refill()
 
     def refill(self) -> None:
@@ -131,14 +135,13 @@ class TransfersScreen(DuviScreen):
         table = self.query_one("#transfers", DataTable)
         current = self.selected()
         line = table.cursor_row
-        self.chosen = sort_transfers(
-            filter_transfers(
-                self.all_rows,
-                states=frozenset({self.state}) if self.state else None,
-                since=self.since,
-                until=self.until,
-            ),
-            self.sort,
+        if self.sort not in self.ordered:
+            self.ordered[self.sort] = sort_transfers(self.all_rows, self.sort)
+        self.chosen = filter_transfers(
+            self.ordered[self.sort],
+            states=frozenset({self.state}) if self.state else None,
+            since=self.since,
+            until=self.until,
         )
         keys = [r.key for r in self.chosen]
         at = keys.index(current.key) if current is not None and current.key in keys else None
