@@ -50,6 +50,7 @@ class RunFinished(Message):
 @dataclass
 class TransfersLoaded(Message):
     rows: list[TransferRow]
+    ordered: dict[str, list[TransferRow]]  # the rows in each of TRANSFER_SORTS' orders
 
 
 @dataclass

@@ -83,8 +83,8 @@ class TransfersScreen(DuviScreen):
         self.until: date | None = day
         self.sort = TRANSFER_SORTS[0]
         self.chosen: list[TransferRow] = []  # the rows that pass the filters, sorted
-        # The loaded rows in each order asked for, sorted once per load: a filter keeps the
-        # order, so filtering the sorted rows is sorting the filtered ones, without a sort.
+        # The loaded rows in each order, sorted once per load (by the worker): a filter keeps
+        # the order, so filtering the sorted rows is sorting the filtered ones, without a sort.
         self.ordered: dict[str, list[TransferRow]] = {}
         self.first = 0  # where in `chosen` the table's rows start
 
@@ -121,12 +121,15 @@ class TransfersScreen(DuviScreen):
 
     @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
     def load(self) -> None:
-        self.post_message(TransfersLoaded(self.api.transfers(self.department_id)))
+        rows = self.api.transfers(self.department_id)
+        # Sorted here, in the worker, once per order: `o` and the filters then only filter.
+        ordered = {by: sort_transfers(rows, by) for by in TRANSFER_SORTS}
+        self.post_message(TransfersLoaded(rows, ordered))
 
     @on(TransfersLoaded)
     def loaded(self, message: TransfersLoaded) -> None:
         self.all_rows = message.rows
-        self.ordered = {}
+        self.ordered = message.ordered
         self.refill()
 
     def refill(self) -> None:
