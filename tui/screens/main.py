@@ -19,6 +19,21 @@ from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
+_frozen = False
+
+
+def freeze_start_up() -> None:
+    """What start-up made (the engine's and Textual's modules, classes and the main screen)
+    lives as long as the console: out of the collector's full passes, each of which walked all
+    of it (a pause of up to 150 ms, landing on whatever key came next). Once a process, after
+    one collection, so that no garbage of before is kept for good (a test process opens many
+    consoles); objects are still freed by their reference counts."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
 
 class MainScreen(DuviScreen):
     # In the order of importance: the footer shows, left to right, as many as fit (80 columns:
@@ -145,11 +160,7 @@ class MainScreen(DuviScreen):
         if set(self.statuses) != known:
             self.refresh_bindings()  # the department keys that now work
         if not known:
-            # What start-up made (the engine's and Textual's modules, classes and this screen)
-            # lives as long as the console: out of the collector's full passes, each of which
-            # walked all of it (a 150 ms pause, landing on whatever key came next). Freed
-            # objects are still freed by their reference counts.
-            gc.freeze()
+            freeze_start_up()
 
     def current_department(self) -> str | None:
         active = self.query_one("#departments", TabbedContent).active
