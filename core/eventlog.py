@@ -202,7 +202,36 @@ class EventLog:
                 self._finish_run(run_id, state, f"{type(exc).__name__}: {exc}")
             raise
         _RUN.reset(token)
-        self._finish_run(run_id, "ok", None)
+        self._finish_run(run_id, *self._outcome(run_id))
+
+    def _outcome(self, run_id: int) -> tuple[str, str | None]:
+        """How a run that raised nothing went: "failed" when a step of it logged an error
+        (a sync goes on with its other steps after one fails), with how many and the first;
+        else "ok"."""
+        self.flush()
+        errors = self.store.query(
+            "SELECT message FROM events WHERE run_id = ? AND level >= ? ORDER BY id",
+            [run_id, int(Level.ERROR)],
+        )
+        if not errors:
+            return "ok", None
+        first = errors[0]["message"].splitlines()[0]
+        return "failed", f"{len(errors)} error(s) logged; the first: {first}"
+
+    def interrupt_runs(self, department_id: str) -> int:
+        """Mark the department's runs still "running" as "interrupted" (a run's states: running,
+        ok, failed, cancelled, interrupted): called by the worker
+        that has just taken the department's lease, which every leased run holds to its end,
+        so their holder is gone (a killed process never finishes its run). Returns how many.
+        A run registering a SAF-T file without sending takes no lease: should one be under way
+        at this instant, its own end writes its real state over this one."""
+        with self.store.write():
+            cur = self.store.conn.execute(
+                "UPDATE sync_runs SET state = 'interrupted', finished_at = ?, error = ? "
+                "WHERE department_id = ? AND state = 'running'",
+                [utcnow(), "its process ended before the run did", department_id],
+            )
+        return cur.rowcount
 
     def _finish_run(self, run_id: int, state: str, error: str | None) -> None:
         with self.store.write():

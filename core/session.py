@@ -122,7 +122,11 @@ async def department_session(
             if lease:
                 leases = lease if isinstance(lease, Leases) else Leases(rt.store)
                 held = await stack.enter_async_context(leases.hold(f"department:{dept_id}", ttl))
-                # Once the lease is held: a refused run is no run.
+                # Once the lease is held: a refused run is no run, and a run still "running"
+                # of this department lost its process (it held this lease), unless it is the
+                # one this task works for.
+                if current_run() is None:
+                    rt.log.interrupt_runs(dept_id)
                 run_id = stack.enter_context(rt.log.run(dept_id, what, origin=origin))
             else:
                 run_id = current_run()

@@ -456,3 +456,49 @@ async def test_a_refused_resend_is_neither_audited_nor_retried(home: Path) -> No
         assert row is not None and str(row.state) == "failed"
         audited = rt.store.query("SELECT action FROM audit WHERE target = 'DUELL-Z-1-6'")
         assert audited == []
+
+
+# -- a run whose process was killed is not "running" for ever -----------------------------------
+
+HOLD_A_RUN = """
+import asyncio, sys
+from core.config import load_settings
+from core.runtime import Runtime
+from core.session import department_session
+
+async def main():
+    with Runtime.open(load_settings()) as rt:
+        async with department_session(rt, "1", lease=True, what="all", origin="cli") as s:
+            print(s.run_id, flush=True)
+            sys.stdin.read()  # until killed
+
+asyncio.run(main())
+"""
+
+
+async def test_the_run_of_a_killed_process_is_interrupted_by_the_next_run(home: Path) -> None:
+    from core.boot import ensure_installation
+    from core.session import department_session
+
+    with Runtime.open(load_settings()) as rt:
+        ensure_installation(rt)  # the sandbox's departments
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_RUN],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    killed = int(holder.stdout.readline())  # its run has begun, under the lease
+    holder.kill()
+    holder.wait()
+    with Runtime.open(load_settings()) as rt:
+        state = "SELECT state, error FROM sync_runs WHERE id = ?"
+        assert rt.store.query(state, [killed])[0]["state"] == "running"  # as the kill left it
+        async with department_session(rt, "1", lease=True, what="all") as s:
+            assert s.run_id != killed
+            assert rt.store.query(state, [killed])[0] == {
+                "state": "interrupted",
+                "error": "its process ended before the run did",
+            }
+        assert rt.store.query(state, [s.run_id])[0] == {"state": "ok", "error": None}

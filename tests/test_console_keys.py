@@ -15,6 +15,7 @@ from core.runtime import Runtime
 from tui.app import DuviApp
 from tui.screens.confirm import Confirm
 from tui.screens.help import HelpScreen
+from tui.widgets.footer import KeysFooter
 
 
 async def settle(app, pilot) -> None:
@@ -158,7 +159,7 @@ async def test_help_lists_the_keys_the_footer_leaves_out() -> None:
     app = DuviApp(load_settings())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        footer = {k.description for k in app.screen.query("FooterKey")}
+        footer = {k.description for k in app.screen.query_one(KeysFooter).keys}
         await pilot.press("question_mark")
         await pilot.pause()
         rows = {r[1]: r[0] for r in app.screen.rows}
@@ -178,22 +179,22 @@ async def test_the_footer_shows_whole_keys_that_fit(width: int) -> None:
             if key:
                 await pilot.press(key)
                 await settle(app, pilot)
-            shown = list(app.screen.query("FooterKey"))
+            shown = app.screen.query_one(KeysFooter).keys
             descriptions = [k.description for k in shown]
             typing = isinstance(app.focused, Input)  # there `?` is a character, not help
             assert "Help" in descriptions or typing, (key, descriptions)
             assert "Back" in descriptions or not key, (key, descriptions)
-            assert all(k.region.right <= width for k in shown), (key, descriptions)  # none cut
-            assert sum(k.region.width for k in shown) <= width
+            assert all(k.end <= width for k in shown), (key, descriptions)  # none cut
+            assert sum(k.end - k.start for k in shown) <= width
             if key:
                 app.set_focus(None)
                 await pilot.press("escape")
                 await settle(app, pilot)
-        before = len(app.screen.query("FooterKey"))
+        before = len(app.screen.query_one(KeysFooter).keys)
         await pilot.resize_terminal(width + 40, 30)  # a wider window shows more keys
         await settle(app, pilot)
-        shown = list(app.screen.query("FooterKey"))
-        assert len(shown) > before and all(k.region.right <= width + 40 for k in shown)
+        shown = app.screen.query_one(KeysFooter).keys
+        assert len(shown) > before and all(k.end <= width + 40 for k in shown)
 
 
 async def test_cursors_stay_on_their_row_across_reloads() -> None:
@@ -376,3 +377,16 @@ async def test_q_on_the_first_screen_asks_while_a_run_is_going() -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_a_click_on_a_footer_key_presses_it() -> None:
+    from tui.screens.log import LogScreen
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        footer = app.screen.query_one(KeysFooter)
+        log = next(k for k in footer.keys if k.description == "Log")
+        await pilot.click(KeysFooter, offset=(log.start + 1, 0))
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)

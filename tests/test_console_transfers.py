@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -372,3 +373,32 @@ async def test_a_document_held_for_a_closed_period_says_so_in_the_transfers_list
         await pilot.press("f", "f")  # the state filter: all, confirmed, held
         await settle(app, pilot)
         assert column(table, "State") == ["held"]
+
+
+async def test_at_80_columns_the_list_shows_date_key_amount_state_and_visma_whole() -> None:
+    """A narrow terminal keeps the columns that answer "did it arrive, and for how much" and
+    leaves out the rest whole (the line under the table gives the reason in full), rather than
+    cutting the table off after the Visma column."""
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await asyncio.to_thread(send, "1", "zreport")
+        await pilot.press("t")
+        await settle(app, pilot)
+        table = app.screen.query_one("#transfers")
+        labels = [str(c.label) for c in table.ordered_columns]
+        assert labels == ["Date", "Key", "Amount", "State", "Visma"]
+        assert sum(c.width + 2 for c in table.ordered_columns) <= 80 - 6  # none cut, no scroll
+        first = cells(table, 0)
+        assert date.fromisoformat(first[0])  # a business date
+        assert Decimal(first[2].replace(" ", "")) > 0  # an amount
+        detail = str(app.screen.query_one("#transfer-detail").render())
+        assert first[1] in detail  # the highlighted document, whose reason shows there
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        table = app.screen.query_one("#transfers")
+        assert [str(c.label) for c in table.ordered_columns][-1] == "Reason"
+        assert len(table.ordered_columns) == 10

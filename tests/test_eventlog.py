@@ -290,3 +290,20 @@ async def test_a_second_sync_logs_no_repeated_product_warnings(installation) -> 
     again = product_warnings()[: len(product_warnings()) - first]  # newest first
     assert len(again) == 3  # the group's three products, now three of them
     assert all(f"product number {shared['product_number']} is used by 3" in m for m in again)
+
+
+def test_a_run_whose_steps_logged_errors_is_recorded_as_failed(log: EventLog) -> None:
+    """A sync goes on with its other steps after one fails: the run is not "ok" for that."""
+    with log.run("1", "all") as run_id:
+        log.info("zreports: 3 sent", department_id="1")
+        log.error("invoices: Visma answered 500\nthe body", department_id="1")
+        log.error("stock: timed out", department_id="1")
+    row = log.store.query("SELECT state, error FROM sync_runs WHERE id = ?", [run_id])[0]
+    assert row == {
+        "state": "failed",
+        "error": "2 error(s) logged; the first: invoices: Visma answered 500",
+    }
+    with log.run("1", "all") as quiet:
+        log.warning("product 10-1 has no price", department_id="1")
+    row = log.store.query("SELECT state, error FROM sync_runs WHERE id = ?", [quiet])[0]
+    assert row == {"state": "ok", "error": None}

@@ -85,8 +85,12 @@ class DuviApp(ShowsWorkerErrors, App[None]):
             disable()
             self._driver._mouse = False  # and it stays off after a suspend/resume
 
+    def get_default_screen(self) -> MainScreen:
+        # The first screen, not one pushed over Textual's empty default: one screen fewer
+        # mounted, styled and switched away from before the first frame.
+        return MainScreen()
+
     def on_mount(self) -> None:
-        self.push_screen(MainScreen())
         if self._load is not None:
             self.call_after_refresh(self._load_settings)
 

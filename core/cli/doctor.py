@@ -18,14 +18,16 @@ app = typer.Typer(help="Diagnostics: what is wrong with this department?")
 
 
 def doctor_checks(rt: Runtime, dept: str | None, integrity: bool, stale_hours: int) -> list[Check]:
-    """Every check, for one department (refused as a bad --dept if it is unknown) or all."""
+    """Every check, for one department (an unknown one is refused as every command refuses
+    it: one line naming the departments, exit 3) or all."""
     from core.departments import Departments
     from core.doctor import run_doctor
+    from core.service import require_department
 
     depts = Departments(rt.store, rt.secrets)
     ids = [d.id for d in depts.list()] if dept is None else [dept]
-    if dept is not None and depts.get(dept) is None:
-        raise typer.BadParameter(f"there is no department {dept!r}", param_hint="--dept")
+    if dept is not None:
+        require_department(rt, dept)
     with boot.connections(rt) as conns:
         return run_async(
             run_doctor(rt, ids, connections=conns, integrity=integrity, stale_hours=stale_hours)

@@ -40,6 +40,28 @@ WINDOW = 50
 # are right-aligned.
 WIDTHS = (10, 5, 3, 24, 10, 9, 6, 8, 6)
 RIGHT = frozenset({"Z", "Amount", "Age"})
+# The columns a narrow terminal keeps, most important first: as many as fit, whole, until the
+# first that does not (at 80 columns: the date, key, amount, state and Visma's number). The
+# reason comes last and takes what is left, if that is 10 or more: the line under the table
+# shows the highlighted document's reason in full anyway. The Z number is in the key.
+IMPORTANCE = ("Date", "Key", "Amount", "State", "Visma", "Age", "Status", "Z", "Reg")
+REASON_MIN = 10
+
+
+def shown_columns(width: int) -> list[tuple[int, int]]:
+    """(index into TRANSFER_COLUMNS, width) of the columns a `width`-wide screen shows, in
+    TRANSFER_COLUMNS' order."""
+    left = width - 6  # the table's scrollbar and the screen's padding
+    fixed = dict(zip(TRANSFER_COLUMNS, WIDTHS, strict=False))
+    kept: dict[str, int] = {}
+    for label in IMPORTANCE:
+        if fixed[label] + 2 > left:
+            break
+        kept[label] = fixed[label]
+        left -= fixed[label] + 2
+    if left >= REASON_MIN:
+        kept["Reason"] = left
+    return [(i, kept[label]) for i, label in enumerate(TRANSFER_COLUMNS) if label in kept]
 
 
 def parse_dates(text: str) -> tuple[date | None, date | None]:
@@ -83,7 +105,11 @@ class TransfersScreen(DuviScreen):
         self.until: date | None = day
         self.sort = TRANSFER_SORTS[0]
         self.chosen: list[TransferRow] = []  # the rows that pass the filters, sorted
+        # The loaded rows in each order, sorted once per load (by the worker): a filter keeps
+        # the order, so filtering the sorted rows is sorting the filtered ones, without a sort.
+        self.ordered: dict[str, list[TransferRow]] = {}
         self.first = 0  # where in `chosen` the table's rows start
+        self.columns: list[tuple[int, int]] = []  # shown_columns(), set once mounted
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
@@ -109,20 +135,24 @@ class TransfersScreen(DuviScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#transfers", DataTable)
-        rest = max(10, self.app.size.width - sum(w + 2 for w in WIDTHS) - 6)
-        for label, width in zip(TRANSFER_COLUMNS, (*WIDTHS, rest), strict=True):
-            table.add_column(label, width=width, key=label)
+        self.columns = shown_columns(self.app.size.width)
+        for i, width in self.columns:
+            table.add_column(TRANSFER_COLUMNS[i], width=width, key=TRANSFER_COLUMNS[i])
         table.focus()
         self.show_filters()
         self.load()
 
     @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
     def load(self) -> None:
-        self.post_message(TransfersLoaded(self.api.transfers(self.department_id)))
+        rows = self.api.transfers(self.department_id)
+        # Sorted here, in the worker, once per order: `o` and the filters then only filter.
+        ordered = {by: sort_transfers(rows, by) for by in TRANSFER_SORTS}
+        self.post_message(TransfersLoaded(rows, ordered))
 
     @on(TransfersLoaded)
     def loaded(self, message: TransfersLoaded) -> None:
         self.all_rows = message.rows
+        self.ordered = message.ordered
         self.refill()
 
     def refill(self) -> None:
@@ -131,14 +161,13 @@ class TransfersScreen(DuviScreen):
         table = self.query_one("#transfers", DataTable)
         current = self.selected()
         line = table.cursor_row
-        self.chosen = sort_transfers(
-            filter_transfers(
-                self.all_rows,
-                states=frozenset({self.state}) if self.state else None,
-                since=self.since,
-                until=self.until,
-            ),
-            self.sort,
+        if self.sort not in self.ordered:
+            self.ordered[self.sort] = sort_transfers(self.all_rows, self.sort)
+        self.chosen = filter_transfers(
+            self.ordered[self.sort],
+            states=frozenset({self.state}) if self.state else None,
+            since=self.since,
+            until=self.until,
         )
         keys = [r.key for r in self.chosen]
         at = keys.index(current.key) if current is not None and current.key in keys else None
@@ -162,16 +191,17 @@ class TransfersScreen(DuviScreen):
         now = datetime.now(UTC)
         # Text, not str: a str cell is parsed as markup, and a reason may hold brackets.
         # Padded, not justified: the table draws a cell from its left edge whatever it says.
-        right = [c in RIGHT for c in TRANSFER_COLUMNS]
-        self.query_one("#transfers", DataTable).add_rows(
-            [
+        right = [TRANSFER_COLUMNS[i] in RIGHT for i, _ in self.columns]
+        table_rows = []
+        for row in rows:
+            all_cells = transfer_cells(row, now)
+            table_rows.append(
                 tuple(
-                    Text(c.rjust(w) if r else c)
-                    for c, w, r in zip(transfer_cells(row, now), (*WIDTHS, 0), right, strict=True)
+                    Text(all_cells[i].rjust(w) if r else all_cells[i])
+                    for (i, w), r in zip(self.columns, right, strict=True)
                 )
-                for row in rows
-            ],
-        )
+            )
+        self.query_one("#transfers", DataTable).add_rows(table_rows)
         self.rows += rows
 
     def show_filters(self) -> None:

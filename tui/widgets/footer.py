@@ -2,71 +2,105 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
 
 # Always in the footer, however narrow (binding ids): the way back, the way to every other
 # key, and out
 ESSENTIAL = {"back", "help", "quit", "merge-cancel", "merge-help", "text-close", "text-help"}
 
 
-class KeysFooter(Footer):
+@dataclass(frozen=True)
+class ShownKey:
+    """A key the footer shows, and the cells it takes (from `start`, `end` excluded)."""
+
+    key: str
+    label: str  # as the key is shown (^q)
+    description: str
+    enabled: bool
+    start: int
+    end: int
+
+
+class KeysFooter(Widget):
     """The keys that fit, whole: Textual's footer lays out every key and the terminal cuts
     the last one mid-word (`m Ac…` at 80 columns). Here the keys come in their screen's order
     of importance, and those that do not fit are left out (`?` lists every key); the way back
     and help always stay.
 
-    Textual's Footer also rebuilds every key whenever the focus moves; this one only when the
-    keys it shows change. Moving from the log's search box to its table otherwise costs more
-    than the search (100+ ms on a slow host)."""
+    One widget drawing one line, where Textual's Footer mounts, styles and lays out a widget
+    per key, and rebuilds them all whenever the focus moves: that was a tenth of the console's
+    start-up, and moving from the log's search box to its table cost more than the search. It
+    looks as Textual's does (the same theme colours; a key that does nothing now is dim) and a
+    click on a key presses it."""
 
-    _shown: tuple[object, ...] | None = None
-    _fitted_width = 0
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"keys-footer--key", "keys-footer--description"}  # noqa: RUF012
+    DEFAULT_CSS = """
+    KeysFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        text-wrap: nowrap;
+        .keys-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .keys-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
+    """
 
     def __init__(self) -> None:
-        # The palette is `:` or ctrl+p, listed by `?`: its footer key took 12 columns
-        super().__init__(show_command_palette=False)
+        super().__init__()
+        self.keys: list[ShownKey] = []  # what the last render showed
+        self._shown: tuple[object, ...] | None = None
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _keys_of(self, screen: Screen[Any]) -> tuple[tuple[str, str, str, str, str, bool], ...]:
+        """The screen's shown keys in its order: (key, shown as, binding id, description,
+        action, on)."""
+        return tuple(
+            (b.key, self.app.get_key_display(b), b.id or "", b.description, b.action, enabled)
+            for (_, b, enabled, _tip) in screen.active_bindings.values()
+            if b.show
+        )
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        shown = (
-            self.app.size.width,
-            *(
-                (b.key, b.description, b.action, enabled)
-                for (_, b, enabled, _tip) in screen.active_bindings.values()
-                if b.show
-            ),
-        )
-        if shown == self._shown and self._bindings_ready:
-            return
-        if screen.app.app_focus:  # Footer rebuilds only then; remember what it showed
-            self._shown = shown
-        super().bindings_changed(screen)
+        if screen is self.screen and self._keys_of(screen) != self._shown:
+            self.refresh()
 
-    def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and event.size.width != self._fitted_width:
-            self._shown = None
-            self.call_after_refresh(self.recompose)
-
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        keys: list[tuple[str, str, str, str, bool]] = []  # key, shown as, text, action, on
+    def render(self) -> Text:
+        bindings = self._keys_of(self.screen)
+        self._shown = bindings
+        keys: list[tuple[str, str, str, bool]] = []  # key, shown as, text, on
         essential: set[int] = set()
-        for _, binding, enabled, _tip in self.screen.active_bindings.values():
-            if binding.show and binding.action not in {k[3] for k in keys}:
-                if binding.id in ESSENTIAL:
-                    essential.add(len(keys))
-                shown = self.app.get_key_display(binding)
-                keys.append((binding.key, shown, binding.description, binding.action, enabled))
+        actions: set[str] = set()
+        for key, shown, binding_id, description, action, enabled in bindings:
+            if action in actions:
+                continue
+            actions.add(action)
+            if binding_id in ESSENTIAL:
+                essential.add(len(keys))
+            keys.append((key, shown, description, enabled))
         width = self.size.width or self.app.size.width
-        self._fitted_width = width
-        # A key takes its label, its text and three cells of padding (FooterKey's CSS)
+        # A key takes its label, its text and three cells of padding
         cost = [cell_len(k[1]) + cell_len(k[2]) + 3 for k in keys]
         left = width - sum(cost[i] for i in essential)
         chosen = set()
@@ -78,8 +112,25 @@ class KeysFooter(Footer):
                 left -= cost[i]
             else:
                 left = -1  # in order of importance: none after the first that does not fit
-        for i, (key, shown, text, action, enabled) in enumerate(keys):
-            if i in chosen:
-                yield FooterKey(key, shown, text, action, disabled=not enabled).data_bind(
-                    compact=Footer.compact
-                )
+        key_style = self.get_component_rich_style("keys-footer--key")
+        description_style = self.get_component_rich_style("keys-footer--description")
+        line = Text()
+        self.keys = []
+        for i, (key, shown, description, enabled) in enumerate(keys):
+            if i not in chosen:
+                continue
+            base = self.rich_style + (Style(dim=True) if not enabled else Style())
+            start = line.cell_len
+            line.append(f" {shown} ", base + key_style)
+            line.append(f"{description} ", base + description_style)
+            self.keys.append(ShownKey(key, shown, description, enabled, start, line.cell_len))
+        return line
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        shown = next((k for k in self.keys if k.start <= event.x < k.end), None)
+        if shown is None:
+            return
+        if shown.enabled:
+            self.app.simulate_key(shown.key)
+        else:
+            self.app.bell()
