@@ -225,10 +225,11 @@ async def resend(rt: Runtime, key: str, *, connections: Connections | None = Non
 async def confirm_foreign(
     rt: Runtime, key: str, *, connections: Connections | None = None
 ) -> LedgerRow:
-    """A person's confirmation that a Z-report held by the double-posting guard (Visma holds
-    another integration's batch of its day) is to be posted beside that batch: recorded per
-    batch number (a batch that turns up later holds it again), audited with who and which
-    batches, then sent as a resend is, under the department's lease."""
+    """A person's confirmation that a Z-report or invoice held by the double-posting guard
+    (Visma holds another integration's batch of its day, or its invoice of the same customer,
+    date and amount) is to be posted beside it: recorded per batch or invoice number (one that
+    turns up later holds it again), audited with who and which, then sent as a resend is,
+    under the department's lease."""
     from core.audit import record
     from core.ledger import State
     from core.transfers.foreign import CONFIRMED, confirmed, found_for, held_for_foreign
@@ -240,8 +241,8 @@ async def confirm_foreign(
     if row.state != State.ATTENTION or not held_for_foreign(row.last_error):
         raise DataError(
             f"{key} is not held for another integration's batch of its day (it is {row.state})",
-            "only such a Z-report is confirmed; `duvi transfers show KEY` says why a "
-            "transfer waits",
+            "only such a Z-report or invoice is confirmed; `duvi transfers show KEY` says why "
+            "a transfer waits",
         )
     async with department_session(
         rt, row.department_id, connections, lease=True, what="confirm"
@@ -258,7 +259,8 @@ async def confirm_foreign(
             after={"posted_beside": ok},
         )
         rt.log.warning(
-            f"{key}: posted beside Visma batch {', '.join(batches)}, as a person confirmed",
+            f"{key}: posted beside Visma {'invoice' if row.kind == 'invoice' else 'batch'} "
+            f"{', '.join(batches)}, as a person confirmed",
             department_id=row.department_id,
             entity=row.kind,
         )

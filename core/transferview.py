@@ -115,13 +115,13 @@ def _facts(
         day = payload.get("date")
         when = date.fromisoformat(day) if day else None
         if kind == "invoice":
-            return when, None, "", _invoice_total(payload.get("lines") or [])
+            return when, None, "", invoice_total(payload.get("lines") or [])
         return when, None, "", None
     except (ValueError, TypeError, AttributeError, InvalidOperation):
         return None, None, "", None
 
 
-def _invoice_total(lines: list[dict[str, Any]]) -> Decimal:
+def invoice_total(lines: list[dict[str, Any]]) -> Decimal:
     """An invoice basis's total incl. VAT: each line's net and VAT rounded to the øre
     (inferred: Visma computes the VAT per document from the VAT code, so its total may differ
     by an øre on an invoice of many lines)."""

@@ -1,5 +1,5 @@
 """The double-posting guard against the sandbox: DUELL's own Visma module still posting
-department 3's Z-reports (the seeded world's batch 000001 of 2026-11-23, Z 1325). duvi holds
+department 3's Z-reports (the seeded world's batch 000001 of 2026-11-23, Z 26). duvi holds
 that day, posts the others, says so in doctor and setup, and posts the day only once a person
 confirms (audited)."""
 
@@ -18,7 +18,7 @@ from core.sandbox.world import SECOND_TENANT, sandbox_credentials
 from core.service import run_department
 from tests.sandbox_fixtures import Installation
 
-HELD_KEY = "DUELL-Z-3-1325"  # department 3's Z-report of 2026-11-23, the world's foreign day
+HELD_KEY = "DUELL-Z-3-26"  # department 3's Z-report of 2026-11-23, the world's foreign day
 REMEDY = "turn off Z-rapport/Faktura in DUELL's Visma module for this department"
 
 
@@ -28,9 +28,9 @@ def company(inst: Installation) -> Any:
 
 def add_batch(inst: Installation, number: str, day: str, debit: str, credit: str) -> None:
     """A batch another program made, as a person or integration would in Visma, on
-    department 3's cost bearer (segment 1, value 03)."""
+    department 3's cost bearer (segment 1, value 03; its company's subaccount 03-100)."""
     co = company(inst)
-    bearer = [{"segmentId": 1, "segmentValue": "03"}]
+    bearer = [{"segmentId": 1, "segmentValue": "03"}, {"segmentId": 2, "segmentValue": "100"}]
     fields = {
         "transactionDate": day,
         "description": f"Bilag {number}",
@@ -74,15 +74,16 @@ async def test_a_day_visma_holds_another_batch_of_waits_for_a_person(
     posted = [j["description"] for j in company(inst).journals.values()]
     assert sum(d.startswith("DUELL-Z-3-") for d in posted) == 29
     assert not any(d.startswith(HELD_KEY + " ") or d == HELD_KEY for d in posted)
-    # Within the rate budget: the look-up's one listing per period (October, November) read
+    # Within the rate budget: the look-up's one listing per period (October, November: the
+    # company's year starts in July, so 202704 and 202705) read
     # the batches the guard needed; no listing of its own.
     listed = journal_listings(inst)
-    assert len(listed) == 2 and {"periodId=202610" in u for u in listed} == {True, False}
+    assert len(listed) == 2 and {"periodId=202704" in u for u in listed} == {True, False}
 
     checks = {c.id: c for c in await run_doctor(rt, ["3"], connections=inst.connections)}
     found = checks["visma.foreign_batches"]
     assert found.status == Status.FAIL and REMEDY in found.remedy
-    assert found.records == ["batch 000001 of 2026-11-23 (Dagsoppgjør 2026-11-23 Z 1325)"]
+    assert found.records == ["batch 000001 of 2026-11-23 (Dagsoppgjør 2026-11-23 Z 26)"]
 
     # Sending again changes nothing: it is still held, nothing is posted.
     await run_department(rt, "3", connections=inst.connections, retry_failed=True)
@@ -106,9 +107,7 @@ async def test_only_a_held_day_can_be_confirmed(installation: Installation) -> N
 
     await run_department(installation.rt, "1", connections=installation.connections)
     with pytest.raises(DataError, match="not held for another integration's batch"):
-        await confirm_foreign(
-            installation.rt, "DUELL-Z-1-1100", connections=installation.connections
-        )
+        await confirm_foreign(installation.rt, "DUELL-Z-1-10", connections=installation.connections)
 
 
 async def test_setup_warns_of_another_integrations_batches(installation: Installation) -> None:
@@ -198,3 +197,49 @@ async def test_the_transfers_screen_confirms_a_held_day_with_s(home) -> None:
             assert [a["target"] for a in audit] == held
     finally:
         sandbox.cache_clear()
+
+
+HELD_INVOICE = "DUELL-INV-3-2"  # department 3's invoice basis 2 of 2026-11-22
+
+
+async def test_an_invoice_visma_holds_another_integrations_copy_of_waits_for_a_person(
+    installation: Installation,
+) -> None:
+    """DUELL's module's "Faktura": the seeded world's invoice 900001 to customer 20053, of
+    2026-11-22, for 3141.37 (by hand: nets 7 x 216.52 = 1515.64, 6 x 119.92 = 719.52,
+    10 x 43.39 = 433.90; VAT 227.35 + 179.88 + 65.08 as Visma rounds it, 65.09 as duvi does:
+    an øre apart, within the slack). Basis 2 is held, found in the listing the key look-up
+    reads (no request of its own); the others are drafted; a person's confirmation posts it,
+    audited."""
+    inst, rt = installation, installation.rt
+    set_up(inst.connections.departments, sandbox_credentials(7)[2])
+    await run_department(rt, "3", connections=inst.connections)
+
+    ledger = Ledger(rt.store)
+    rows = {r.key: r for r in ledger.rows("3", kind="invoice")}
+    assert len(rows) == 17
+    held = rows[HELD_INVOICE]
+    assert held.state == State.ATTENTION
+    reason = held.last_error or ""
+    assert reason.startswith("Visma already holds customer invoice 900001 of 2026-11-22")
+    assert "customer 20053 for 3141.37" in reason and REMEDY in reason
+    assert all(r.state == State.CONFIRMED for k, r in rows.items() if k != HELD_INVOICE)
+    refs = [i.get("externalReference") for i in company(inst).invoices.values()]
+    assert HELD_INVOICE not in refs and len(refs) == 17  # 16 of duvi's and the foreign one
+    inst.connections.http_log.flush()
+    listings = rt.store.query(
+        "SELECT path FROM http_calls WHERE department_id = '3' AND method = 'GET' "
+        "AND path LIKE '%/v1/customerinvoice%'"
+    )
+    assert len(listings) == 1  # the one listing from the earliest month: no extra look-up
+
+    from core.service import confirm_foreign
+
+    after = await confirm_foreign(rt, HELD_INVOICE, connections=inst.connections)
+    assert after.state == State.CONFIRMED and after.visma_number
+    assert company(inst).invoices[after.visma_number]["externalReference"] == HELD_INVOICE
+    audit = rt.store.query(
+        "SELECT before, after FROM audit WHERE action = 'transfer.confirm_foreign' AND target = ?",
+        [HELD_INVOICE],
+    )
+    assert len(audit) == 1 and "900001" in audit[0]["before"]

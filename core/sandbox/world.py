@@ -29,7 +29,7 @@ from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
 from core.sandbox.faults import Faults
 from core.sandbox.periods import FinancialYears
-from core.sandbox.visma_state import Company, build_journal
+from core.sandbox.visma_state import Company, build_invoice, build_journal
 
 COMPANY_TENANT = "5c7e1a2b-0d4f-4b8e-9a61-3f2d8c9e0a11"
 SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
@@ -102,6 +102,9 @@ class World:
     # switch on): the double-posting guard's case. One day of department 3, whose company is
     # its own (FOREIGN_BATCH_DEPARTMENT).
     foreign_batches: list[dict[str, Any]] = field(default_factory=list)
+    # Customer invoices another integration made (the module's "Faktura" switch on): one of
+    # department 3's invoice bases, to the same customer (in that company too), date and amount.
+    foreign_invoices: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def adversarial(cls, seed: int = 0, **sizes: Any) -> World:
@@ -292,6 +295,8 @@ def generate(
     )
     if zreports[FOREIGN_BATCH_DEPARTMENT]:
         world.foreign_batches = [_foreign_batch(zreports[FOREIGN_BATCH_DEPARTMENT])]
+    if invs[FOREIGN_BATCH_DEPARTMENT]:
+        world.foreign_invoices = [_foreign_invoice(invs[FOREIGN_BATCH_DEPARTMENT][0])]
     if adversarial:  # after the rest, from its own random source: the rest stays as it was
         _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
     return world
@@ -307,6 +312,39 @@ def _second_register(reports: list[dict[str, Any]]) -> None:
 
 
 FOREIGN_BATCH_DEPARTMENT = "3"
+
+
+FOREIGN_INVOICE_NUMBER = "900001"
+
+
+def _foreign_invoice(basis: dict[str, Any]) -> dict[str, Any]:
+    """DUELL's own Visma module's invoice of the department's first invoice basis: same
+    customer (whom the module made in Visma: customer 20000 + DUELL's id, with its org
+    number, e-mail and phone, so duvi matches it), date and lines; no duvi key. Its wording is
+    inferred."""
+    cust = basis["customer"]
+    return {
+        "department_id": basis["department_id"],
+        "number": FOREIGN_INVOICE_NUMBER,
+        "customer": {
+            "number": str(20000 + cust["customer_id"]),
+            "name": cust["customer_name"],
+            "corporateId": cust.get("org_number"),
+            "email": cust.get("email"),
+            "phone": cust.get("phone"),
+        },
+        "date": basis["invoice_date"],
+        "text": f"Faktura {basis['invoice_id']}",
+        "lines": [
+            {
+                "description": ln["description"][:30],
+                "quantity": ln["quantity"],
+                "price_ex_vat": ln["price_ex_vat"],
+                "vatrate_percent": ln["vatrate_percent"],
+            }
+            for ln in basis["lines"]
+        ],
+    }
 
 
 def _foreign_batch(reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -660,7 +698,7 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
-        bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
+        bearer = _subaccount_of(other, *f["cost_bearer"])
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],
@@ -673,3 +711,60 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         record = build_journal(other, fields, f["batch_number"])
         other.journals[f["batch_number"]] = record
         other.touch("journal", f["batch_number"], record)
+    for f in world.foreign_invoices:
+        tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
+        _put_foreign_invoice(sb.visma.companies[tenant], f)
+
+
+def _subaccount_of(company: Company, segment: int, value: str) -> list[dict[str, Any]]:
+    """Every segment of the company's subaccount whose `segment` is `value` (a company that
+    validates combinations takes only a whole, existing one: the second company's 03-100)."""
+    for sub in company.subaccounts.values():
+        segs = [
+            {"segmentId": g["segmentId"], "segmentValue": g["segmentValue"]}
+            for g in sub["segments"]
+        ]
+        if any((g["segmentId"], g["segmentValue"]) == (segment, value) for g in segs):
+            return segs
+    return [{"segmentId": segment, "segmentValue": value}]
+
+
+def _put_foreign_invoice(company: Company, f: dict[str, Any]) -> None:
+    """The foreign invoice and its customer, as DUELL's module would have made them."""
+    cust = f["customer"]
+    if cust["number"] not in company.customers:
+        record = {
+            "internalId": 89999,
+            "number": cust["number"],
+            "name": cust["name"],
+            "status": "Active",
+            "currencyId": "NOK",
+            "mainContact": {"contactId": 99999, "email": cust["email"], "phone1": cust["phone"]},
+        }
+        if cust.get("corporateId"):
+            record["corporateId"] = cust["corporateId"]
+        company.customers[cust["number"]] = record
+        company.touch("customer", cust["number"], record)
+    by_rate = {
+        Decimal(str(r["vatCategoryLines"][0]["vatRates"][0]["vatRate"])): cid
+        for cid, r in company.vat_categories.items()
+        if r.get("vatCategoryLines")
+    }
+    fields = {
+        "customerNumber": cust["number"],
+        "hold": True,
+        "documentDate": f["date"],
+        "invoiceText": f["text"],
+        "invoiceLines": [
+            {
+                "description": ln["description"],
+                "quantity": str(ln["quantity"]),
+                "unitPriceInCurrency": str(ln["price_ex_vat"]),
+                "vatCodeId": by_rate.get(Decimal(str(ln["vatrate_percent"]))),
+            }
+            for ln in f["lines"]
+        ],
+    }
+    record = build_invoice(company, fields, f["number"])
+    company.invoices[f["number"]] = record
+    company.touch("invoice", f["number"], record)

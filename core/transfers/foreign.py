@@ -20,14 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from core.errors import DataError
 from core.ledger import Ledger
 from core.models import DepartmentSettings
 from core.visma.client import VismaClient
-from core.visma.models import JournalTransaction
+from core.visma.models import CustomerInvoice, JournalTransaction
 
 KEY_PREFIX = "DUELL-"  # every key duvi writes (accounting.zreport_key, invoices, stock)
+INVOICE_PREFIX = "DUELL-INV-"  # invoices.invoice_key
 REVENUE = "revenue:"  # the account map's keys of the sales accounts, one per VAT rate
 FOUND = "zreport-foreign:"  # sync_cursors entity + key: the foreign batches that held it
 CONFIRMED = "zreport-foreign-ok:"  # ... and those a person confirmed posting beside
@@ -117,22 +119,29 @@ def foreign_batches(
     return found
 
 
-def recent_periods(today: date) -> list[str]:
-    """Last month's and this month's journal periods (YYYYMM)."""
-    last = today.replace(day=1) - timedelta(days=1)
-    return [f"{last:%Y%m}", f"{today:%Y%m}"]
+def recent_days(today: date) -> list[date]:
+    """A day of last month and today: the periods setup looks in."""
+    return [today.replace(day=1) - timedelta(days=1), today]
 
 
 async def recent_foreign_batches(
     visma: VismaClient,
     s: DepartmentSettings,
     accounts: dict[str, str],
-    periods: list[str] | None = None,
+    days: Iterable[date] | None = None,
+    *,
+    newest: int = 2,
 ) -> list[ForeignBatch]:
-    """Another integration's batches of this department in `periods` (default: last month's
-    and this month's): one GL listing per period (setup and doctor)."""
+    """Another integration's batches of this department in the `newest` Visma periods of
+    `days` (default: last month's and this month's): one GL listing per period (setup and
+    doctor). Visma's period ids follow the company's financial year (a year from July numbers
+    November 2026 "202705"), so they are asked of Visma, as the transfers' look-up does."""
+    from core.transfers.periods import Periods
+
+    periods = Periods(visma)
+    spans = sorted({await periods.span(d) for d in (days or recent_days(date.today()))})
     found = []
-    for period in periods or recent_periods(date.today()):
+    for period in spans[-newest:]:
         batches = [b async for b in visma.list_journals(period=period, module="GL")]
         found += foreign_batches(batches, s, accounts)
     return found
@@ -146,3 +155,77 @@ def confirmed(ledger: Ledger, dept_id: str, key: str) -> set[str]:
 def found_for(ledger: Ledger, dept_id: str, key: str) -> list[str]:
     """The foreign batch numbers that held `key` last."""
     return list(filter(None, (ledger.cursor(dept_id, FOUND + key) or "").split(",")))
+
+
+def hold_unless_confirmed(ledger: Ledger, dept_id: str, key: str, numbers: set[str]) -> set[str]:
+    """Of `numbers` (another integration's documents found beside `key`), those no person
+    confirmed posting beside; they are kept for the confirmation (`duvi transfers confirm`)."""
+    ok = confirmed(ledger, dept_id, key)
+    held = numbers - ok
+    if held:
+        kept = ",".join(sorted(held | ok))
+        if ledger.cursor(dept_id, FOUND + key) != kept:
+            ledger.set_cursor(dept_id, FOUND + key, kept)
+    return held
+
+
+# -- invoices ("Faktura") -------------------------------------------------------------------
+#
+# DUELL's module also pushes its invoices ("Faktura" switched on). An invoice duvi did not make
+# (no DUELL-INV key in its external reference) to the same customer, of the same date and the
+# same amount incl. VAT is taken for the same sale (inferred: DUELL publishes nothing about its
+# invoices' fields). Visma rounds VAT per line its own way, so the amounts may differ by an
+# øre per line (inferred, as transferview's invoice total).
+
+
+@dataclass(frozen=True)
+class ForeignInvoice:
+    number: str
+    customer: str
+    day: date
+    amount: Decimal
+
+
+def foreign_invoices(invoices: Iterable[CustomerInvoice]) -> list[ForeignInvoice]:
+    """The invoices among `invoices` (one company's customer invoices) duvi did not make."""
+    found = []
+    for inv in invoices:
+        if (inv.external_reference or "").strip().startswith(INVOICE_PREFIX):
+            continue
+        try:
+            day = date.fromisoformat((inv.document_date or "")[:10])
+        except ValueError:
+            continue
+        if inv.customer is None or inv.customer.number is None or inv.amount is None:
+            continue
+        found.append(
+            ForeignInvoice(inv.reference_number or "?", inv.customer.number, day, inv.amount)
+        )
+    return found
+
+
+def same_invoice(
+    found: Iterable[ForeignInvoice], customer: str, day: date, amount: Decimal, lines: int
+) -> list[ForeignInvoice]:
+    """Those of `found` to `customer`, dated `day`, for `amount` (within an øre per line)."""
+    slack = Decimal("0.01") * max(lines, 1)
+    return [
+        f
+        for f in found
+        if f.customer == customer and f.day == day and abs(f.amount - amount) <= slack
+    ]
+
+
+class ForeignInvoiceFound(DataError):
+    """An invoice basis Visma already holds another integration's invoice for: held."""
+
+    def __init__(self, key: str, invoices: list[ForeignInvoice]) -> None:
+        f = invoices[0]
+        named = ", ".join(i.number for i in invoices)
+        super().__init__(
+            f"{HELD} customer invoice {named} of {f.day} to customer {f.customer} for "
+            f"{f.amount} that duvi did not make (inferred: DUELL's own Visma module posts its "
+            f"invoices); posting {key} would invoice the sale twice",
+            REMEDY,
+        )
+        self.invoices = invoices

@@ -3,6 +3,7 @@ as the external reference."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,13 @@ from core.eventlog import EventLog
 from core.ledger import Ledger
 from core.models import Department, InvoiceBasis
 from core.transfers.customers import InvoiceCustomers
+from core.transfers.foreign import (
+    ForeignInvoice,
+    ForeignInvoiceFound,
+    foreign_invoices,
+    hold_unless_confirmed,
+    same_invoice,
+)
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
@@ -28,8 +36,9 @@ from core.transfers.posting import (
     to_send,
 )
 from core.transfers.reference import References
+from core.transferview import invoice_total
 from core.visma.client import VismaClient
-from core.visma.models import InvoiceLineWrite, InvoiceWrite
+from core.visma.models import CustomerInvoice, InvoiceLineWrite, InvoiceWrite
 from core.visma.wire import format_date
 
 # An invoice line's description holds 30 characters (CustomerInvoiceLineDto.description: "may
@@ -42,12 +51,17 @@ def invoice_key(department_id: str, invoice_id: int) -> str:
     return f"DUELL-INV-{department_id}-{invoice_id}"
 
 
-async def invoice_keys(visma: VismaClient, since: str) -> dict[str, Found]:
+async def invoice_keys(
+    visma: VismaClient, since: str, seen: list[CustomerInvoice] | None = None
+) -> dict[str, Found]:
     """The external references of the invoices dated `since` or later. The list filters on
     documentDate (one bound) and on the exact externalReference; one listing from the
-    earliest month of a run serves all its invoices, where exact look-ups cost one each."""
+    earliest month of a run serves all its invoices, where exact look-ups cost one each.
+    `seen`, if given, receives every invoice listed (the double-posting guard's)."""
     keys: dict[str, Found] = {}
     async for inv in visma.list_invoices(dated_from=date.fromisoformat(since)):
+        if seen is not None:
+            seen.append(inv)
         if inv.external_reference:
             keys.setdefault(inv.external_reference, Found(inv.reference_number or ""))
     return keys
@@ -69,11 +83,12 @@ class InvoiceDocument(Document):
         references: References,
         known: Known,
         periods: Periods,
+        guard: Callable[[str, InvoiceBasis, str], ForeignInvoiceFound | None],
     ) -> None:
         super().__init__(known, month_of(inv.date))
         self.key, self.inv, self.dept, self.vat_ids = key, inv, dept, vat_ids
         self.visma, self.customers, self.references = visma, customers, references
-        self.periods = periods
+        self.periods, self.guard = periods, guard
         self.write: InvoiceWrite | None = None
 
     async def prepare(self) -> None:
@@ -87,6 +102,9 @@ class InvoiceDocument(Document):
         # refused, when that period is closed in the customer ledger.
         await self.periods.check_open(inv.date, "AR")
         customer = await self.customers.number(inv.customer)
+        foreign = self.guard(self.key, inv, customer)  # from find's listing: no request
+        if foreign is not None:
+            raise foreign
         vat = (await self.references.get()).vat
         lines = []
         for ln in inv.lines:
@@ -136,7 +154,26 @@ class Invoices:
         self.references = references
         self.periods = periods
         self.customers = InvoiceCustomers(dept, departments.store, visma, log)
-        self.known = Known(lambda since: invoice_keys(visma, since), onwards=True)
+        self.known = Known(self._read, onwards=True)
+        self.foreign: list[ForeignInvoice] = []  # another integration's, from the last listing
+
+    async def _read(self, since: str) -> dict[str, Found]:
+        """The keys of the invoices dated `since` on, and, from the same listing, the invoices
+        another integration made (the double-posting guard costs no request of its own)."""
+        seen: list[CustomerInvoice] = []
+        keys = await invoice_keys(self.visma, since, seen)
+        self.foreign = foreign_invoices(seen)
+        return keys
+
+    def _guard(self, key: str, inv: InvoiceBasis, customer: str) -> ForeignInvoiceFound | None:
+        """Another integration's invoice of the same customer, date and amount that no person
+        confirmed posting beside: the basis is held (their numbers kept for the confirmation)."""
+        total = invoice_total([ln.model_dump(mode="json") for ln in inv.lines])
+        same = same_invoice(self.foreign, customer, inv.date, total, len(inv.lines))
+        held = hold_unless_confirmed(self.ledger, self.dept.id, key, {f.number for f in same})
+        if not held:
+            return None
+        return ForeignInvoiceFound(key, [f for f in same if f.number in held])
 
     async def fetch(self, duell: DuellClient) -> int:
         cursor = int(self.ledger.cursor(self.dept.id, Kind.INVOICE) or 0)
@@ -193,6 +230,7 @@ class Invoices:
                 self.references,
                 self.known,
                 self.periods,
+                self._guard,
             )
             outcomes.append(await post_once(self.ledger, self.log, row, doc))
         return outcomes

@@ -21,11 +21,10 @@ from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import Department, ZReport
 from core.store import utcnow
 from core.transfers.foreign import (
-    FOUND,
     ForeignBatch,
     ForeignBatchFound,
-    confirmed,
     foreign_batches,
+    hold_unless_confirmed,
 )
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
@@ -401,16 +400,11 @@ class ZReports:
     def _guard(self, key: str, z: ZReport, span: str) -> ForeignBatchFound | None:
         """Another integration's batch of the Z-report's day that no person confirmed
         posting beside: the day is held (its batch numbers kept for the confirmation)."""
-        ok = confirmed(self.ledger, self.dept.id, key)
-        found = [
-            b for b in self.foreign.get(span, []) if b.day == z.business_date and b.number not in ok
-        ]
-        if not found:
+        day = [b for b in self.foreign.get(span, []) if b.day == z.business_date]
+        held = hold_unless_confirmed(self.ledger, self.dept.id, key, {b.number for b in day})
+        if not held:
             return None
-        numbers = ",".join(sorted({b.number for b in found} | ok))
-        if self.ledger.cursor(self.dept.id, FOUND + key) != numbers:
-            self.ledger.set_cursor(self.dept.id, FOUND + key, numbers)
-        return ForeignBatchFound(key, z.business_date, found)
+        return ForeignBatchFound(key, z.business_date, [b for b in day if b.number in held])
 
     def register(self, reports: list[ZReport], source: str) -> int:
         """Into the ledger (register_zreports); returns how many were new. Those held as

@@ -361,13 +361,19 @@ class TransfersScreen(DuviScreen):
                 if yes:
                     self.confirm_foreign(row.key)
 
+            question = (
+                f"Visma already holds a customer invoice of {row.business_date} to the same "
+                f"customer, for the same amount, that duvi did not make (DUELL's own Visma "
+                f"module?). Post {row.key} beside it all the same? The sale is invoiced twice "
+                "unless that invoice is removed."
+                if row.kind == "invoice"
+                else f"Visma already holds a batch of {row.business_date} for this department "
+                f"that duvi did not make (DUELL's own Visma module?). Post {row.key} "
+                "beside it all the same? The day is booked twice unless that batch is "
+                "removed."
+            )
             self.app.push_screen(
-                Confirm(
-                    f"Visma already holds a batch of {row.business_date} for this department "
-                    f"that duvi did not make (DUELL's own Visma module?). Post {row.key} "
-                    "beside it all the same? The day is booked twice unless that batch is "
-                    "removed."
-                ),
+                Confirm(question),
                 confirmed,
             )
             return
