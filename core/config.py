@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     sync_interval_minutes: int = Field(
         default=5, ge=1, description="How often `duvi run` looks for new work."
     )
+    inbox_poll_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="How often `duvi run` looks at the SAF-T inboxes; a file is imported "
+        "once it is the same at two looks in a row.",
+    )
     saft_cutoff_hour: int = Field(
         default=5,
         ge=0,

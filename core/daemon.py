@@ -20,6 +20,7 @@ import logging
 import signal
 import socket
 import time
+import traceback
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -175,6 +176,7 @@ async def serve_forever(
             await asyncio.gather(
                 server.serve(sockets=[sock]),
                 Runner(rt, connections=connections).run_forever(stop),
+                watch_inboxes(rt, stop),
                 stop_server(),
                 reap_slow_connections(server, stop),
                 sdnotify.watchdog(stop),
@@ -184,6 +186,25 @@ async def serve_forever(
         sock.close()
         for sig in signals:
             loop.remove_signal_handler(sig)
+
+
+async def watch_inboxes(rt: Runtime, stop: asyncio.Event) -> None:
+    """The SAF-T inboxes (core/saft_inbox.py), every `inbox_poll_seconds`, until `stop`."""
+    from core.saft_inbox import Inbox
+
+    inbox = Inbox(rt)
+    while not stop.is_set():
+        try:
+            await inbox.look_all()
+        except Exception as exc:  # the runner stays up: the next look may get through
+            with contextlib.suppress(Exception):
+                rt.log.error(
+                    f"looking at the SAF-T inboxes failed: {type(exc).__name__}: {exc}",
+                    entity="runner",
+                    data={"traceback": traceback.format_exc()},
+                )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=rt.settings.inbox_poll_seconds)
 
 
 def _listen(host: str, port: int, backlog: int) -> socket.socket:

@@ -498,6 +498,38 @@ def _zreports(rows: list[Any]) -> list[tuple[Any, ZReport]]:
     return out
 
 
+def zreport_source_check(rt: Runtime, dept_id: str, has_sales: bool, hours: int) -> Check:
+    """Where the department's Z-reports come from, and for a SAF-T inbox when the last file
+    arrived: a department with sales days whose inbox got nothing for `hours` warns (the
+    cash register's export may have stopped, or writes elsewhere)."""
+    from core.departments import Departments
+    from core.saft_inbox import last_arrival
+    from core.setup import source_text
+
+    cid, title = "zreport.source", "Where Z-reports come from"
+    dept = Departments(rt.store, rt.secrets).get(dept_id)
+    s = dept.settings if dept else None
+    if s is None or s.zreport_source != "saft-inbox":
+        return ok(cid, title, source_text("duell", None), dept_id)
+    said = source_text(s.zreport_source, s.inbox_dir)
+    last = last_arrival(Ledger(rt.store), dept_id)
+    if last is None and not has_sales:
+        return ok(cid, title, f"{said}; no file yet", dept_id)
+    if last is not None and datetime.now(UTC) - last <= timedelta(hours=hours):
+        return ok(cid, title, f"{said}; last file {last:%Y-%m-%d %H:%M} UTC", dept_id)
+    when = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "ever"
+    return Check(
+        cid,
+        title,
+        Status.WARN,
+        f"{said}; no file {when} (more than {hours} h)",
+        "check that the cash register still exports SAF-T to that directory (`duvi run` "
+        "must be running to take files in)",
+        dept_id,
+        basis=("no file", s.inbox_dir),
+    )
+
+
 def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[Check]:
     from core.accounting import month_boundary
 
@@ -540,6 +572,7 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             missing,
         )
     )
+    checks.append(zreport_source_check(rt, dept_id, bool(zs), stale_hours))
     now = datetime.now()
     stale = [
         f"Z {z.z_number} ({z.closed_at:%Y-%m-%d %H:%M})"

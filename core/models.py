@@ -30,6 +30,14 @@ class DepartmentSettings(Model):
     inventory_change: bool = Field(
         False, description="Add cost-of-goods lines (beholdningsendring) to each settlement."
     )
+    zreport_source: Literal["duell", "saft-inbox"] = Field(
+        "duell",
+        description="Where Z-reports come from: DUELL's endpoint (assumed: DUELL publishes "
+        "none) or a directory of SAF-T Cash Register files `duvi run` watches.",
+    )
+    inbox_dir: str | None = Field(
+        None, description="The SAF-T inbox directory (zreport_source saft-inbox)."
+    )
     automatic_transfer: bool = Field(
         False, description="Transfer new Z-reports and invoice bases by themselves."
     )

@@ -294,6 +294,9 @@ class SetupChoice:
     duell_client_number: str | None = None
     duell_client_token: SecretStr | None = None
     vat: Mapping[Decimal, str] | None = None
+    # The Z source ("duell" or "saft-inbox" with its directory); None keeps what is saved.
+    zreport_source: str | None = None
+    inbox_dir: str | None = None
 
 
 @dataclass(frozen=True)

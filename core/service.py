@@ -93,7 +93,7 @@ async def transfer(
         st = Settlements(dept, s.departments, s.ledger, s.visma, rt.log, s.duell if fetch else None)
         outcomes: list[Outcome] = []
         if ZREPORT in kinds and dept.settings.zreports:
-            if fetch:
+            if fetch and dept.settings.zreport_source == "duell":  # else: the SAF-T inbox
                 await st.fetch_zreports()
             outcomes += await st.transfer_zreports(retry_failed=retry_failed)
         if INVOICE in kinds and dept.settings.invoices:

@@ -322,6 +322,11 @@ async def set_up_department(
     )
     if choice.vat:
         refuse_mismatches(choice.vat, codes)
+    saved_source = dept.settings if dept else DepartmentSettings()
+    source, inbox = zreport_source(
+        choice.zreport_source or saved_source.zreport_source,
+        choice.inbox_dir if choice.inbox_dir is not None else saved_source.inbox_dir,
+    )
 
     # Every check passed: save.
     if dept is None:
@@ -351,6 +356,8 @@ async def set_up_department(
         "subaccount_defaults": defaults,
         "item_class": item_class,
         "warehouse": warehouse,
+        "zreport_source": source,
+        "inbox_dir": inbox,
     }
     if choice.automatic is not None:
         update["automatic_transfer"] = choice.automatic
@@ -369,6 +376,7 @@ async def set_up_department(
         )
     parts.append(f"item class {item_class}" if item_class else "no item class")
     parts.append(f"warehouse {warehouse}" if warehouse else "each item's default warehouse")
+    parts.append(source_text(source, inbox))
     line = ", ".join(parts) + (f"; {vat_line}" if vat_line else "")
     if foreign:
         # Not refused: a department moving from DUELL's own module to duvi has such batches
@@ -381,3 +389,31 @@ async def set_up_department(
         )
         rt.log.warning(line.split("; WARNING: ", 1)[1], department_id=dept_id)
     return line
+
+
+def zreport_source(source: str, inbox: str | None) -> tuple[str, str | None]:
+    """The Z source as chosen, checked: a SAF-T inbox needs an existing directory (its
+    `done/` and `failed/` are made beside the files)."""
+    from pathlib import Path
+
+    if source not in ("duell", "saft-inbox"):
+        raise ConfigError(f"there is no Z-report source {source!r}", "choose duell or saft-inbox")
+    if source == "duell":
+        return source, None
+    if not inbox:
+        raise ConfigError(
+            "a SAF-T inbox needs its directory", "give --inbox DIR (the cash register's export)"
+        )
+    path = Path(inbox).expanduser().absolute()
+    if not path.is_dir():
+        raise ConfigError(
+            f"the SAF-T inbox {path} is not a directory", "create it, or give another --inbox"
+        )
+    return source, str(path)
+
+
+def source_text(source: str, inbox: str | None) -> str:
+    """How setup and doctor name a department's Z source."""
+    if source == "saft-inbox":
+        return f"Z-reports from the SAF-T inbox {inbox}"
+    return "Z-reports from DUELL (assumed endpoint: DUELL publishes none)"

@@ -159,6 +159,18 @@ def departments_setup(
         str | None,
         typer.Option("--duell-client-number", help="The DUELL API client number."),
     ] = None,
+    zreport_source: Annotated[
+        str | None,
+        typer.Option(
+            "--zreport-source",
+            help="Where Z-reports come from: duell (assumed endpoint) or saft-inbox "
+            "(default: left as it is).",
+        ),
+    ] = None,
+    inbox: Annotated[
+        str | None,
+        typer.Option("--inbox", help="The SAF-T inbox directory (with saft-inbox)."),
+    ] = None,
     secrets_from_stdin: Annotated[
         bool,
         typer.Option(
@@ -194,6 +206,8 @@ def departments_setup(
         duell_client_number=duell_client_number,
         duell_client_token=token,
         vat=_vat(vat),
+        zreport_source=zreport_source,
+        inbox_dir=inbox,
     )
     with Runtime.open(settings(ctx)) as rt:
         boot.ensure_installation(rt)
