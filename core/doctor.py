@@ -506,7 +506,7 @@ def zreport_source_check(rt: Runtime, dept_id: str, has_sales: bool, hours: int)
     from core.saft_inbox import last_arrival
     from core.setup import source_text
 
-    cid, title = "zreport.source", "Where Z-reports come from"
+    cid, title = "zreport.source", "Z source"
     dept = Departments(rt.store, rt.secrets).get(dept_id)
     s = dept.settings if dept else None
     if s is None or s.zreport_source != "saft-inbox":

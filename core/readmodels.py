@@ -247,6 +247,8 @@ class SavedSetup:
     duell_client_number: str = ""
     duell_token_saved: bool = False
     duell_of_sandbox: bool = False  # sandbox mode: the sandbox's own DUELL account is used
+    zreport_source: str = "duell"  # or "saft-inbox" (core/saft_inbox.py)
+    inbox_dir: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -270,6 +272,8 @@ class SavedSetup:
             "warehouse": self.warehouse,
             "automatic": self.automatic,
             "duell_client_number": self.duell_client_number or None,
+            "zreport_source": self.zreport_source,
+            "inbox": self.inbox_dir,
         }
 
 

@@ -68,6 +68,8 @@ def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
         duell_client_number=number.get_secret_value() if number else "",
         duell_token_saved=rt.secrets.get(DUELL_SECRETS, "client_token") is not None,
         duell_of_sandbox=rt.settings.sandbox,
+        zreport_source=s.zreport_source,
+        inbox_dir=s.inbox_dir,
     )
 
 

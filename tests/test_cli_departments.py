@@ -188,3 +188,51 @@ def test_setup_offers_the_item_classes_and_warehouses_and_saves_the_whole_subacc
     with Runtime.open(load_settings()) as rt:
         s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
         assert (s.item_class, s.warehouse, s.subaccount_defaults) == ("TJENESTE", None, {2: "100"})
+
+
+def test_setup_chooses_the_z_source_and_doctor_names_it(cli: Cli, tmp_path: Path) -> None:
+    """--zreport-source saft-inbox --inbox DIR: an existing directory, named by setup's line
+    and by doctor's zreport.source with when its last file arrived (a warning after
+    --stale-hours without one on a department with sales days)."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.doctor import Status, zreport_source_check
+    from core.ledger import Ledger
+    from core.saft_inbox import LAST_FILE
+
+    secret = {"DUVI_VISMA_CLIENT_SECRET": DEPT3.visma_client_secret}
+    inbox = tmp_path / "kasse"
+    code, _, err = cli.setup3("--zreport-source", "saft-inbox", "--inbox", str(inbox), **secret)
+    assert code == 3 and f"the SAF-T inbox {inbox} is not a directory" in err
+    code, _, err = cli.setup3("--zreport-source", "saft-inbox", **secret)
+    assert code == 3 and "give --inbox DIR" in err
+    code, _, err = cli.setup3("--zreport-source", "ftp", **secret)
+    assert code == 3 and "choose duell or saft-inbox" in err
+    code, out, err = cli.setup3(**secret)
+    assert code == 0 and "Z-reports from DUELL (assumed endpoint" in out, err
+    inbox.mkdir()
+    code, out, err = cli.setup3("--zreport-source", "saft-inbox", "--inbox", str(inbox), **secret)
+    assert code == 0, err
+    assert f"Z-reports from the SAF-T inbox {inbox}" in out
+    with Runtime.open(load_settings()) as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert (s.zreport_source, s.inbox_dir) == ("saft-inbox", str(inbox))
+        check = zreport_source_check(rt, "3", False, 36)
+        assert check.status == Status.OK and check.found.endswith("; no file yet")
+        check = zreport_source_check(rt, "3", True, 36)  # sales days, never a file
+        assert check.status == Status.WARN and "no file ever (more than 36 h)" in check.found
+        ledger = Ledger(rt.store)
+        two_days = datetime.now(UTC) - timedelta(hours=48)
+        ledger.set_cursor("3", LAST_FILE, two_days.isoformat(timespec="seconds"))
+        check = zreport_source_check(rt, "3", True, 36)
+        assert check.status == Status.WARN and f"no file since {two_days:%Y-%m-%d %H:%M}" in (
+            check.found
+        )
+        hour = datetime.now(UTC) - timedelta(hours=1)
+        ledger.set_cursor("3", LAST_FILE, hour.isoformat(timespec="seconds"))
+        check = zreport_source_check(rt, "3", True, 36)
+        assert check.status == Status.OK and f"last file {hour:%Y-%m-%d %H:%M} UTC" in check.found
+    code, _, err = cli.setup3(**secret)  # left out: kept
+    with Runtime.open(load_settings()) as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert s.zreport_source == "saft-inbox"

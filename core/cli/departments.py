@@ -58,6 +58,8 @@ def departments_list(
         if r.warehouse:
             extra.append(f"warehouse {r.warehouse}")
         extra.append("automatic" if r.automatic else "manual")
+        if r.zreport_source == "saft-inbox":
+            extra.append(f"Z-reports from the SAF-T inbox {r.inbox_dir}")
         typer.echo(
             f"{r.department_id:<3} {r.name:<24} {r.company} ({r.tenant})  " + ", ".join(extra)
         )

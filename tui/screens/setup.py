@@ -78,6 +78,11 @@ class SetupScreen(DuviScreen):
             yield Static("Warehouse of stock issues (none: each item's default warehouse)")
             yield Select([], id="warehouse", prompt="each item's default warehouse")
             yield Tick("Automatisk overføring: transfer by themselves", id="automatic")
+            yield Static(
+                "Z-reports from a SAF-T inbox `duvi run` watches (empty: from DUELL, whose "
+                "endpoint is assumed)"
+            )
+            yield Field(placeholder="SAF-T inbox directory", id="inbox")
             sandbox = self.settings.sandbox
             yield Field(
                 placeholder="the sandbox's own DUELL account" if sandbox else "DUELL client number",
@@ -137,6 +142,7 @@ class SetupScreen(DuviScreen):
                 select.set_options([(f"{saved} (saved)", saved)])
                 select.value = saved
         self.query_one("#automatic", Checkbox).value = s.automatic
+        self.query_one("#inbox", Input).value = s.inbox_dir or ""
         if s.duell_client_number and not s.duell_of_sandbox:
             self.query_one("#duell-number", Input).value = s.duell_client_number
         if s.duell_token_saved and not s.duell_of_sandbox:
@@ -326,6 +332,7 @@ class SetupScreen(DuviScreen):
         cid, secret, tenant = self.credentials()
         number = self.query_one("#duell-number", Input).value.strip()
         token = self.query_one("#duell-token", Input).value.strip()
+        inbox = self.query_one("#inbox", Input).value.strip()
         # The boxes as they stand (the engine refuses a box without its choice, and a choice
         # without its box, too: never saved half).
         self.save(
@@ -343,6 +350,9 @@ class SetupScreen(DuviScreen):
                 automatic=self.query_one("#automatic", Checkbox).value,
                 duell_client_number=number or None,
                 duell_client_token=SecretStr(token) if token else None,
+                # A directory: the SAF-T inbox `duvi run` watches; none: DUELL's endpoint.
+                zreport_source="saft-inbox" if inbox else "duell",
+                inbox_dir=inbox or None,
             )
         )
 
