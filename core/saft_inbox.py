@@ -73,8 +73,11 @@ class Inbox:
         if not directory.is_dir():
             return []
         taken = []
-        for path in sorted(directory.glob("*.xml")):
-            if not path.is_file() or path.name.endswith(PARTIAL) or not self.stable(path):
+        files = sorted(p for p in directory.glob("*.xml") if p.is_file())
+        for gone in [p for p in self.looked if p.parent == directory and p not in files]:
+            del self.looked[gone]  # moved or removed by a person: forgotten
+        for path in files:
+            if path.name.endswith(PARTIAL) or not self.stable(path):
                 continue
             outcome = await self.take(dept_id, path)
             if outcome:
@@ -120,10 +123,10 @@ class Inbox:
                 data={"remedy": exc.remedy},
             )
             return "failed"
-        target = _beside(path.parent / DONE, path.name)
-        path.rename(target)
+        # Kept before the move: a move that fails finds it known next time, never imported twice.
         ledger.set_cursor(dept_id, SEEN + digest, f"{path.name} at {now}")
         ledger.set_cursor(dept_id, LAST_FILE, now)
+        path.rename(_beside(path.parent / DONE, path.name))
         self.rt.log.info(
             f"SAF-T inbox: {path.name} imported; moved to {DONE}/",
             department_id=dept_id,
