@@ -91,7 +91,10 @@ async def test_a_july_years_journals_carry_vismas_period(installation: Installat
     outcomes = await transfer(
         installation.rt, "3", connections=installation.connections, kinds=(ZREPORT,)
     )
-    assert outcomes and {o.state for o in outcomes} == {State.CONFIRMED}
+    # every day but the one the world's foreign batch holds (the double-posting guard)
+    guarded = [o for o in outcomes if (o.error or "").startswith("Visma already holds batch")]
+    assert len(guarded) == 1
+    assert outcomes and {o.state for o in outcomes if o not in guarded} == {State.CONFIRMED}
     seen = {(b["transactionDate"][:7], b["financialPeriod"]) for b in company.journals.values()}
     assert seen == {("2026-10", "202704"), ("2026-11", "202705")}
 
