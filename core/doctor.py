@@ -819,12 +819,11 @@ async def foreign_batch_check(
     keys_by_day: dict[date, list[str]] = {}
     for row, z in _zreports(ledger.rows(dept.id, kind=Kind.ZREPORT)):
         keys_by_day.setdefault(z.business_date, []).append(row.key)
-    # The two newest periods the department has Z-reports in (none yet:
-    # this month and last).
-    periods = sorted({f"{d:%Y%m}" for d in keys_by_day})[-2:] or None
+    # The two newest of Visma's periods the department has Z-reports in (none yet: this
+    # month and last).
     try:
         found = await recent_foreign_batches(
-            visma, dept.settings, depts.account_map(dept.id), periods
+            visma, dept.settings, depts.account_map(dept.id), keys_by_day
         )
     except DuviError as exc:  # the company's other checks stand; this one could not run
         return Check(

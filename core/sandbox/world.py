@@ -660,7 +660,13 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
-        bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
+        # The whole subaccount the company has for the cost bearer: every segment is given
+        # (as visma_state.subaccount_ref requires).
+        bearer = next(
+            [{"segmentId": sg["segmentId"], "segmentValue": sg["segmentValue"]} for sg in segs]
+            for segs in (s["segments"] for s in other.subaccounts.values())
+            if any((sg["segmentId"], sg["segmentValue"]) == tuple(f["cost_bearer"]) for sg in segs)
+        )
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],
