@@ -4,6 +4,7 @@ the API enforces (unknown accounts, VAT ids and subaccounts refused; journals mu
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -86,9 +87,9 @@ class Company:
     def open_period(self, when: Any, given: Any, ledger: str) -> str:
         """The financial period a document dated `when` is posted to (`given`, else the one
         its date falls in), refused when the company has no such period or it is closed in
-        `ledger` ("GeneralLedger", "CustomerLedger"). Visma refuses posting to a closed period
-        (FinancialPeriodDto.closedIn*: "indicates ... that the financial period is closed";
-        the message's wording is inferred)."""
+        `ledger` ("GeneralLedger", "CustomerLedger", "InventoryManagement"). Visma refuses
+        posting to a closed period (FinancialPeriodDto.closedIn*: "indicates ... that the
+        financial period is closed"; the message's wording is inferred)."""
         from datetime import date as _date
 
         day = _date.fromisoformat(str(when)[:10])
@@ -98,7 +99,7 @@ class Company:
             raise Refused(f"Financial period {what} cannot be found in the system.")
         pid = found["period"]
         if found[f"closedIn{ledger}"]:
-            words = "General Ledger" if ledger == "GeneralLedger" else "Customer Ledger"
+            words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", ledger)  # "Inventory Management"
             raise Refused(f"Financial period {pid[4:]}-{pid[:4]} is closed in {words}.")
         return str(pid)
 
@@ -436,6 +437,11 @@ def build_invoice(company: Company, fields: dict[str, Any], number: str) -> dict
 
 
 def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[str, Any]:
+    # An issue dated in a period closed in Inventory management is refused, as a journal in
+    # one closed in the General ledger (FinancialPeriodDto.closedInInventoryManagement; the
+    # wording is inferred). The issue's DTO carries no period: the date decides.
+    if fields.get("date"):
+        company.open_period(fields["date"], None, "InventoryManagement")
     lines, qty_total, amount_total = [], Decimal(0), Decimal(0)
     for i, line in enumerate(fields.get("issueLines") or [], start=1):
         item_no = str(line.get("inventoryNumber"))

@@ -70,7 +70,7 @@ class Settlements:
         self.invoices = Invoices(
             dept, departments, ledger, visma, log, self.references, self.periods
         )
-        self.stock = StockIssues(dept.id, ledger, visma, log, dept.settings.warehouse)
+        self.stock = StockIssues(dept.id, ledger, visma, log, self.periods, dept.settings.warehouse)
 
     def _duell(self) -> DuellClient:
         assert self.duell is not None, "fetching from DUELL needs the DUELL client"

@@ -11,6 +11,7 @@ from core.eventlog import EventLog
 from core.http import TransientError
 from core.ledger import Ledger, LedgerRow
 from core.models import ZReport
+from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
     Found,
@@ -76,12 +77,22 @@ class IssueDocument(Document):
     posted = "posted as stock issue {} and released"
 
     def __init__(
-        self, visma: VismaClient, row: LedgerRow, known: Known, warehouse: str | None = None
+        self,
+        visma: VismaClient,
+        row: LedgerRow,
+        known: Known,
+        periods: Periods,
+        warehouse: str | None = None,
     ) -> None:
         self.key, self.day, self.items = row.key, row.payload["date"], row.payload["items"]
         self.warehouse = warehouse
         super().__init__(known, month_of(date.fromisoformat(self.day)))
-        self.visma = visma
+        self.visma, self.periods = visma, periods
+
+    async def prepare(self) -> None:
+        """A day whose financial period is closed in Visma's inventory management
+        (closedInInventoryManagement) is held before anything is sent (periods.py)."""
+        await self.periods.check_open(date.fromisoformat(self.day), "IN")
 
     async def post(self) -> str:
         return await self.visma.create_issue(
@@ -117,9 +128,11 @@ class StockIssues:
         ledger: Ledger,
         visma: VismaClient,
         log: EventLog,
+        periods: Periods,
         warehouse: str | None = None,
     ):
         self.department_id = department_id
+        self.periods = periods
         self.warehouse = warehouse
         self.ledger = ledger
         self.visma = visma
@@ -165,6 +178,15 @@ class StockIssues:
         return new
 
     async def transfer(self) -> list[Outcome]:
+        await requeue_open(
+            self.ledger,
+            self.log,
+            self.department_id,
+            Kind.STOCK,
+            self.periods,
+            lambda row: date.fromisoformat(row.payload["date"]),
+            "IN",
+        )
         rows = to_send(self.ledger, self.department_id, Kind.STOCK)
         self.known.expect(month_of(date.fromisoformat(row.payload["date"])) for row in rows)
         return [
@@ -172,7 +194,7 @@ class StockIssues:
                 self.ledger,
                 self.log,
                 row,
-                IssueDocument(self.visma, row, self.known, self.warehouse),
+                IssueDocument(self.visma, row, self.known, self.periods, self.warehouse),
             )
             for row in rows
         ]
