@@ -53,17 +53,35 @@ class Company:
     webhook_off: set[tuple[str, str]] = field(default_factory=set)  # (kind, number)
     years: FinancialYears = field(default_factory=FinancialYears)
     feedback: list[dict[str, Any]] = field(default_factory=list)
-    queued: list[Callable[[], None]] = field(default_factory=list)  # actions answered Queued
+    # Actions answered Queued, each with the requests it waits for (None: until told).
+    queued: list[tuple[int | None, Callable[[], None]]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def next_id(self) -> int:
         return next(self._ids)
 
     def run_queued(self) -> None:
-        """Carry out the actions answered Queued/InProcess: at the company's next request, as
-        Visma's background worker would some time after the answer (inferred)."""
-        while self.queued:
-            self.queued.pop(0)()
+        """Carry out the actions answered Queued/InProcess whose wait is over: at the
+        company's next request by default (Faults.queued_for), as Visma's background worker
+        would some time after the answer (inferred). Called once per request."""
+        waiting = []
+        for wait, act in self.queued:
+            if wait == 0:
+                act()
+            else:
+                waiting.append((None if wait is None else wait - 1, act))
+        self.queued = waiting
+
+    def finish_queued(self) -> None:
+        """Visma's worker gets to every queued action now."""
+        for _, act in self.queued:
+            act()
+        self.queued = []
+
+    def fail_queued(self) -> None:
+        """Visma's worker could not carry out the queued actions: nothing changes (the
+        document stays as it was; inferred)."""
+        self.queued = []
 
     # -- versions (ETag / timeStamp) ---------------------------------------------------------
 
