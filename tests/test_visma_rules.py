@@ -4,6 +4,7 @@ Sources: ../shared/docs/findings/2026-12-visma.md, named beside each rule in the
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
@@ -232,10 +233,43 @@ async def test_a_manual_release_counts_only_when_done(installation: Installation
     assert ledger.get(queued.key).state == State.CONFIRMED  # not released until Visma says so
     releases = installation.sandbox.visma.releases
     installation.sandbox.faults.action_result = "Done"
-    with pytest.raises(DuviError, match="already released in Visma"):
-        await release(installation.rt, queued.key, connections=installation.connections)
+    # The follow-up finds the release it sent done: a success, not "already released".
+    answer = await release(installation.rt, queued.key, connections=installation.connections)
+    assert json.loads(answer)["state"] == "released (was inprocess)"
     assert ledger.get(queued.key).state == State.RELEASED
     assert installation.sandbox.visma.releases == releases  # read, not released twice
+    with pytest.raises(DuviError, match="already released in Visma"):  # from then on
+        await release(installation.rt, queued.key, connections=installation.connections)
+
+
+async def test_a_release_still_queued_is_not_sent_again_then_reported_released(
+    installation: Installation,
+) -> None:
+    """`duvi release KEY --yes` answered Queued, and Visma still working at the next one:
+    nothing is sent again; once Visma has released it, the next says so (a success: the
+    CLI prints it and exits 0, where it said "already released", exit 6)."""
+    outcomes = await transfer(
+        installation.rt, "1", kinds=(ZREPORT,), connections=installation.connections
+    )
+    key = outcomes[0].key
+    faults = installation.sandbox.faults
+    faults.action_result, faults.queued_for = "Queued", None
+
+    async def release_it() -> dict:
+        return json.loads(await release(installation.rt, key, connections=installation.connections))
+
+    assert (await release_it())["result"] == "Queued"
+    faults.action_result = "Done"
+    assert await release_it() == {
+        "result": "Queued",
+        "number": outcomes[0].visma_number,
+        "sent": False,
+    }
+    assert installation.sandbox.visma.releases == 1  # not sent again
+    installation.company.finish_queued()
+    assert (await release_it())["state"] == "released (was queued)"
+    assert Ledger(installation.rt.store).get(key).state == State.RELEASED
+    assert installation.sandbox.visma.releases == 1
 
 
 async def test_a_failed_action_raises_with_error_info(visma, world: VismaWorld) -> None:
