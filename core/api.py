@@ -331,6 +331,8 @@ class ConsoleApi:
                     f"{key}: Visma answered the release with {answer.get('result')}; "
                     "release it again later to see it done"
                 )
+            if answer.get("was"):  # an earlier release Visma answered Queued is done
+                return f"{key} {answer['state']} in Visma"
             return f"{key} released in Visma"
 
         return self._call(go)

@@ -31,6 +31,7 @@ from core.models import Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
 from core.vat import VismaVat, mismatch, read_visma_vat
+from core.visma.auth import SCOPE_PREFIX, missing_scopes
 from core.visma.client import VismaClient
 from core.visma.errors import VismaError
 from core.visma.models import Dimension
@@ -819,12 +820,11 @@ async def foreign_batch_check(
     keys_by_day: dict[date, list[str]] = {}
     for row, z in _zreports(ledger.rows(dept.id, kind=Kind.ZREPORT)):
         keys_by_day.setdefault(z.business_date, []).append(row.key)
-    # The two newest periods the department has Z-reports in (none yet:
-    # this month and last).
-    periods = sorted({f"{d:%Y%m}" for d in keys_by_day})[-2:] or None
+    # The two newest of Visma's periods the department has Z-reports in (none yet: this
+    # month and last).
     try:
         found = await recent_foreign_batches(
-            visma, dept.settings, depts.account_map(dept.id), periods
+            visma, dept.settings, depts.account_map(dept.id), keys_by_day
         )
     except DuviError as exc:  # the company's other checks stand; this one could not run
         return Check(
@@ -910,6 +910,50 @@ def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
     return ok(f"clock.{name}", f"Clock against {name}", f"{skew:+.0f} s", dept_id)
 
 
+SCOPE_USES = {  # what duvi does with each scope (inferred from the operations' verbs)
+    "read": "every look-up before a document is sent",
+    "create": "sending batches, invoices, stock issues, customers and items",
+    "update": "clearing hold, releasing, updating customers and items",
+    "delete": "nothing (duvi deletes nothing)",
+}
+
+
+def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str) -> Check:
+    """Whether Visma Connect grants every scope duvi asks for (`visma_scopes`): Connect
+    refuses a token to an application asking for one it lacks (invalid_scope, findings A3)."""
+    title, cid = "Visma scopes", "visma.scopes"
+    if missing is None:
+        return ok(cid, title, "granted: " + ", ".join(wanted), dept_id)
+    if not missing:
+        return Check(
+            cid,
+            title,
+            Status.WARN,
+            "Visma Connect refused the scopes together but grants each alone",
+            "check the application's scopes in the Visma Developer Portal",
+            dept_id,
+            basis="invalid_scope, every scope alone granted",
+        )
+    names = [m.removeprefix(SCOPE_PREFIX) for m in missing]
+    return Check(
+        cid,
+        title,
+        Status.FAIL,
+        "the Visma application is not granted "
+        + ", ".join(f"{m} ({SCOPE_USES.get(n, '?')})" for m, n in zip(missing, names, strict=True))
+        + ": Visma Connect gives duvi no token",
+        "in the Visma Developer Portal, add "
+        + ", ".join(missing)
+        + " to the application's scopes (and have the company approve the change); or, if "
+        "duvi is not to do that, remove "
+        + ", ".join(f'"{n}"' for n in names)
+        + " from the visma_scopes setting",
+        dept_id,
+        missing,
+        fix=Fix.SETUP,
+    )
+
+
 async def remote_checks(
     rt: Runtime, dept_id: str, conns: Connections
 ) -> tuple[list[Check], dict[str, Any]]:
@@ -954,6 +998,9 @@ async def remote_checks(
             checks.append(
                 ok("visma.token", "Visma token and tenant", "the company answers", dept_id)
             )
+            granted = visma.tokens.granted  # None: a token kept from before, not read now
+            short = [c for c in visma.tokens.creds.scopes if granted and c not in granted]
+            checks.append(scope_check(rt.settings.visma_scopes, short or None, dept_id))
             s = dept.settings
             problems = []
             # A choice without its flag is not used, a flag without its choice cannot be:
@@ -1029,6 +1076,11 @@ async def remote_checks(
             )
             checks.append(_clock("Visma", visma.http.last_date, dept_id))
     except VismaError as exc:
+        if exc.fault_code == "invalid_scope":  # which ones: each asked for alone
+            async with conns.visma(dept_id) as probe:
+                missing = await missing_scopes(probe.tokens)
+            if missing is not None:
+                checks.append(scope_check(rt.settings.visma_scopes, missing, dept_id))
         cid = "visma.licence" if exc.fault_code == "12027" else "visma.token"
         checks.append(
             Check(
