@@ -632,6 +632,42 @@ def period_check(dept_id: str, waiting: list[Any]) -> Check:
     )
 
 
+def period_close_check(
+    rt: Runtime, dept_id: str, periods: list[Any] | None, today: date | None = None
+) -> Check | None:
+    """Documents not released in Visma in a period near or past its end and still open
+    (core/period_close.py): release them before the accountant closes it. None when the
+    warning is turned off (period_close_warn_days 0). `periods`: None when Visma's could not
+    be read this run (the last list read stands)."""
+    from core.period_close import REMEDY, closings, stored_periods
+
+    title = "Periods about to close"
+    days = rt.settings.period_close_warn_days
+    if not days:
+        return None
+    if periods is None:
+        periods = stored_periods(rt.store, dept_id)
+    found = closings(Ledger(rt.store), dept_id, periods, today or date.today(), days)
+    if not found:
+        return ok(
+            "transfers.period_close",
+            title,
+            f"no open period ending within {days} day(s) holds a document not released",
+            dept_id,
+        )
+    return Check(
+        "transfers.period_close",
+        title,
+        Status.WARN,
+        "\n".join(c.summary() for c in found),
+        REMEDY + "; console: key t opens Transfers",
+        dept_id,
+        [k for c in found for k in c.keys],
+        fix=Fix.TRANSFERS,
+        basis=[(c.period, c.ended, c.keys) for c in found],
+    )
+
+
 def mapping_checks(
     rt: Runtime,
     dept_id: str,
@@ -910,6 +946,20 @@ def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
     return ok(f"clock.{name}", f"Clock against {name}", f"{skew:+.0f} s", dept_id)
 
 
+async def _periods(rt: Runtime, dept_id: str, visma: VismaClient) -> list[Any] | None:
+    """Visma's financial periods, read once for this run (none when the warning is off) and
+    kept for the alerts; None when they could not be read (the check says so)."""
+    from core.period_close import read_and_keep
+    from core.transfers.periods import Periods
+
+    try:
+        return await read_and_keep(
+            rt.store, Ledger(rt.store), dept_id, Periods(visma), rt.settings.period_close_warn_days
+        )
+    except DuviError:
+        return None
+
+
 async def remote_checks(
     rt: Runtime, dept_id: str, conns: Connections
 ) -> tuple[list[Check], dict[str, Any]]:
@@ -917,7 +967,7 @@ async def remote_checks(
     depts = conns.departments
     dept = depts.get(dept_id)
     checks: list[Check] = []
-    facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None}
+    facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None, "periods": None}
     duell = conns.duell(department_id=dept_id)  # not set up: the caller says so
     try:
         async with duell:
@@ -1007,6 +1057,7 @@ async def remote_checks(
             facts["nameless"] = [
                 i.inventory_number async for i in visma.list_items() if not i.description
             ]
+            facts["periods"] = await _periods(rt, dept_id, visma)
             pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
             remaining = visma.http.pacer.remaining
             checks.append(
@@ -1063,7 +1114,9 @@ async def run_doctor(
     connections: Connections | None = None,
     integrity: bool = False,
     stale_hours: int = 36,
+    today: date | None = None,
 ) -> list[Check]:
+    """`today`: the day the period checks count from (tests freeze it; default: today)."""
     checks = local_checks(rt, integrity=integrity)
     with connections_for(rt, connections) as conns:
         for dept_id in dept_ids:
@@ -1081,9 +1134,11 @@ async def run_doctor(
                         dept_id,
                     )
                 ]
-                facts = {"vat": None, "accounts": None, "nameless": None}
+                facts = {"vat": None, "accounts": None, "nameless": None, "periods": None}
             checks += remote
             checks += ledger_checks(rt, dept_id, stale_hours=stale_hours)
+            closing = period_close_check(rt, dept_id, facts["periods"], today)
+            checks += [closing] if closing else []
             if dept is not None:
                 checks += mapping_checks(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]

@@ -661,6 +661,21 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
         bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
+        # A company that validates combinations takes only a whole subaccount it has: the
+        # one of the cost bearer (Trøndelag's 03-100, _second_company), as DUELL's module
+        # would have to post it.
+        whole = [
+            sub["segments"]
+            for sub in other.subaccounts.values()
+            if any(
+                (g["segmentId"], g["segmentValue"]) == tuple(f["cost_bearer"])
+                for g in sub.get("segments", [])
+            )
+        ]
+        if other.validate_subaccounts and whole:
+            bearer = [
+                {"segmentId": g["segmentId"], "segmentValue": g["segmentValue"]} for g in whole[0]
+            ]
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],
