@@ -70,6 +70,8 @@ class Check:
     # without the finding changing (minutes since a heartbeat, requests left)
     basis: Any = None
     acknowledged: dict[str, Any] | None = None  # who, when, why; only while the state holds
+    # The documents' days the finding concerns: the console opens Transfers on them
+    days: tuple[date, date] | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -81,6 +83,7 @@ class Check:
     def as_dict(self) -> dict[str, Any]:
         out = {**asdict(self), "status": str(self.status), "fingerprint": self.fingerprint}
         out["fix"] = str(self.fix) if self.fix else None
+        out["days"] = [d.isoformat() for d in self.days] if self.days else None
         del out["basis"]
         return out
 
@@ -660,11 +663,12 @@ def period_close_check(
         title,
         Status.WARN,
         "\n".join(c.summary() for c in found),
-        REMEDY + "; console: key t opens Transfers",
+        REMEDY + "; in the console, t opens Transfers on these periods' days",
         dept_id,
         [k for c in found for k in c.keys],
         fix=Fix.TRANSFERS,
         basis=[(c.period, c.ended, c.keys) for c in found],
+        days=(found[0].start, found[-1].end),
     )
 
 

@@ -6,8 +6,10 @@ October, 27 in November, per department."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
+import pytest
 from pydantic import SecretStr
 
 from core.alert_states import send_due
@@ -48,7 +50,8 @@ async def test_doctor_warns_of_unreleased_zreports_in_a_period_near_its_end(
         "period 202611 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27 document(s) "
         "not released in Visma (27 zreport; 27 confirmed)"
     )
-    assert "duvi release" in check.remedy and "key t opens Transfers" in check.remedy
+    assert "duvi release" in check.remedy
+    assert "t opens Transfers on these periods' days" in check.remedy
     assert str(check.fix) == "transfers"
     assert len(check.records) == 30 and "DUELL-Z-1-30" in check.records
 
@@ -123,3 +126,38 @@ async def test_the_alert_is_sent_once_and_resolves_when_released(
         assert [(n["title"], n["type"]) for n in inbox.take()] == [
             ("duvi: department 1: resolved: transfers.period_close", "success")
         ]
+
+
+async def test_the_console_opens_transfers_on_the_closing_periods_days(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Today (after 30 November 2026) both periods of the world's days have ended, open."""
+    from textual.widgets import OptionList
+
+    from core.config import load_settings
+    from core.runtime import Runtime
+    from tests.test_console import settle, transfer_now
+    from tui.app import DuviApp
+    from tui.screens.transfers import TransfersScreen
+
+    monkeypatch.setenv("DUVI_PERIOD_CLOSE_WARN_DAYS", "5")
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+
+        def block() -> None:
+            with Runtime.open(load_settings()) as rt:
+                transfer_now(rt, "1")
+
+        await asyncio.to_thread(block)
+        await pilot.press("1", "d")
+        await settle(app, pilot)
+        box = app.screen.query_one("#checks", OptionList)
+        found = app.screen.checks["1:transfers.period_close"]
+        assert found.status == "warn" and found.fix == "transfers"
+        box.highlighted = box.get_option_index("1:transfers.period_close")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TransfersScreen) and screen.department_id == "1"
+        assert (screen.since, screen.until) == (date(2026, 10, 1), date(2026, 11, 30))
