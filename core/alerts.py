@@ -126,7 +126,7 @@ def _period_close(rt: Runtime, dept: str, today: date) -> Alert | None:
         "Period about to close with documents not released",
         "\n".join(lines) + (f"\n(and {more} more)" if more else ""),
         REMEDY,
-        f"duvi doctor -d {dept}",
+        f"duvi transfers -d {dept} --period-closing",
         [(c.period, c.ended, c.keys) for c in found],
     )
 

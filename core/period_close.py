@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.ledger import Ledger, LedgerRow, State
+from core.runtime import Runtime
 from core.store import Store
 from core.transfers.periods import Periods
 from core.visma.models import FinancialPeriod
@@ -118,10 +119,23 @@ def closings(
 
 
 REMEDY = (
-    "release them in Visma (or `duvi release KEY`) before the accountant closes the period; "
-    "held or failed ones: fix the cause named in `duvi transfers`, then `duvi sync "
+    "release them in Visma (or `duvi release KEY --yes`) before the accountant closes the "
+    "period; held or failed ones: fix the cause named in `duvi transfers`, then `duvi sync "
     "--retry-failed`"
 )
+
+
+def closing_keys(rt: Runtime, dept_ids: list[str], today: date) -> set[str]:
+    """The keys of the documents in every closing period of these departments, from the
+    period lists kept (`duvi transfers --period-closing`)."""
+    days = rt.settings.period_close_warn_days
+    ledger = Ledger(rt.store)
+    return {
+        key
+        for dept in dept_ids
+        for c in closings(ledger, dept, stored_periods(rt.store, dept), today, days)
+        for key in c.keys
+    }
 
 
 # -- the period list, kept for the alerts ---------------------------------------------------

@@ -7,12 +7,14 @@ October, 27 in November, per department."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import SecretStr
 
 from core.alert_states import send_due
+from core.cli import run
 from core.doctor import Status, run_doctor
 from core.ledger import Ledger, State
 from core.service import release, transfer
@@ -99,6 +101,8 @@ async def test_the_periods_are_read_once_a_run(installation: Installation) -> No
 
 async def test_the_alert_is_sent_once_and_resolves_when_released(
     installation: Installation,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     rt = installation.rt
     keys = await confirmed_on_hold(installation, "1")  # the run keeps Visma's periods
@@ -113,8 +117,13 @@ async def test_the_alert_is_sent_once_and_resolves_when_released(
         message = got[0]["message"]
         assert "period 202611 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27" in message
         assert "period 202610 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3" in message
-        assert "Remedy: release them in Visma (or `duvi release KEY`)" in message
-        assert "More: duvi doctor -d 1" in message
+        assert "Remedy: release them in Visma (or `duvi release KEY --yes`)" in message
+        assert "More: duvi transfers -d 1 --period-closing" in message
+        # That command lists them all: both periods have ended by now (after 30 November).
+        monkeypatch.setenv("DUVI_PERIOD_CLOSE_WARN_DAYS", "5")
+        assert run(["transfers", "-d", "1", "--period-closing", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert sorted(r["key"] for r in listed) == keys
 
         await send_due(rt, friday)  # the same state: nothing
         assert inbox.take() == []
