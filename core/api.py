@@ -613,6 +613,7 @@ class ConsoleApi:
                     str(c.fix) if c.fix else None,
                     c.fingerprint,
                     _acknowledged(c.acknowledged),
+                    c.days,
                 )
                 for c in checks
             ]

@@ -71,6 +71,8 @@ class Check:
     # without the finding changing (minutes since a heartbeat, requests left)
     basis: Any = None
     acknowledged: dict[str, Any] | None = None  # who, when, why; only while the state holds
+    # The documents' days the finding concerns: the console opens Transfers on them
+    days: tuple[date, date] | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -82,6 +84,7 @@ class Check:
     def as_dict(self) -> dict[str, Any]:
         out = {**asdict(self), "status": str(self.status), "fingerprint": self.fingerprint}
         out["fix"] = str(self.fix) if self.fix else None
+        out["days"] = [d.isoformat() for d in self.days] if self.days else None
         del out["basis"]
         return out
 
@@ -633,6 +636,43 @@ def period_check(dept_id: str, waiting: list[Any]) -> Check:
     )
 
 
+def period_close_check(
+    rt: Runtime, dept_id: str, periods: list[Any] | None, today: date | None = None
+) -> Check | None:
+    """Documents not released in Visma in a period near or past its end and still open
+    (core/period_close.py): release them before the accountant closes it. None when the
+    warning is turned off (period_close_warn_days 0). `periods`: None when Visma's could not
+    be read this run (the last list read stands)."""
+    from core.period_close import REMEDY, closings, stored_periods
+
+    title = "Periods about to close"
+    days = rt.settings.period_close_warn_days
+    if not days:
+        return None
+    if periods is None:
+        periods = stored_periods(rt.store, dept_id)
+    found = closings(Ledger(rt.store), dept_id, periods, today or date.today(), days)
+    if not found:
+        return ok(
+            "transfers.period_close",
+            title,
+            f"no open period ending within {days} day(s) holds a document not released",
+            dept_id,
+        )
+    return Check(
+        "transfers.period_close",
+        title,
+        Status.WARN,
+        "\n".join(c.summary() for c in found),
+        REMEDY + "; in the console, t opens Transfers on these periods' days",
+        dept_id,
+        [k for c in found for k in c.keys],
+        fix=Fix.TRANSFERS,
+        basis=[(c.period, c.ended, c.keys) for c in found],
+        days=(found[0].start, found[-1].end),
+    )
+
+
 def mapping_checks(
     rt: Runtime,
     dept_id: str,
@@ -954,6 +994,20 @@ def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str
     )
 
 
+async def _periods(rt: Runtime, dept_id: str, visma: VismaClient) -> list[Any] | None:
+    """Visma's financial periods, read once for this run (none when the warning is off) and
+    kept for the alerts; None when they could not be read (the check says so)."""
+    from core.period_close import read_and_keep
+    from core.transfers.periods import Periods
+
+    try:
+        return await read_and_keep(
+            rt.store, Ledger(rt.store), dept_id, Periods(visma), rt.settings.period_close_warn_days
+        )
+    except DuviError:
+        return None
+
+
 async def remote_checks(
     rt: Runtime, dept_id: str, conns: Connections
 ) -> tuple[list[Check], dict[str, Any]]:
@@ -961,7 +1015,7 @@ async def remote_checks(
     depts = conns.departments
     dept = depts.get(dept_id)
     checks: list[Check] = []
-    facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None}
+    facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None, "periods": None}
     duell = conns.duell(department_id=dept_id)  # not set up: the caller says so
     try:
         async with duell:
@@ -1054,6 +1108,7 @@ async def remote_checks(
             facts["nameless"] = [
                 i.inventory_number async for i in visma.list_items() if not i.description
             ]
+            facts["periods"] = await _periods(rt, dept_id, visma)
             pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
             remaining = visma.http.pacer.remaining
             checks.append(
@@ -1115,7 +1170,9 @@ async def run_doctor(
     connections: Connections | None = None,
     integrity: bool = False,
     stale_hours: int = 36,
+    today: date | None = None,
 ) -> list[Check]:
+    """`today`: the day the period checks count from (tests freeze it; default: today)."""
     checks = local_checks(rt, integrity=integrity)
     with connections_for(rt, connections) as conns:
         for dept_id in dept_ids:
@@ -1133,9 +1190,11 @@ async def run_doctor(
                         dept_id,
                     )
                 ]
-                facts = {"vat": None, "accounts": None, "nameless": None}
+                facts = {"vat": None, "accounts": None, "nameless": None, "periods": None}
             checks += remote
             checks += ledger_checks(rt, dept_id, stale_hours=stale_hours)
+            closing = period_close_check(rt, dept_id, facts["periods"], today)
+            checks += [closing] if closing else []
             if dept is not None:
                 checks += mapping_checks(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]

@@ -182,7 +182,7 @@ def test_alert_states_come_with_schema_version_11(tmp_path: Path) -> None:
         )
     old.close()
     with Runtime.open(load_settings(db_path=path)) as rt:  # opening migrates
-        assert rt.store.version == 11
+        assert rt.store.version >= 11  # later versions keep it (12: financial periods)
         assert rt.store.query("SELECT count(*) AS n FROM ledger")[0]["n"] == 1
         rt.settings.alert_urls = None
         asyncio.run(send_due(rt))  # no channels: the state is kept, nothing sent

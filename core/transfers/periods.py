@@ -66,6 +66,10 @@ class Periods:
                 self._read = await self.visma.list_financial_periods()
         return self._read
 
+    async def all(self) -> list[FinancialPeriod]:
+        """Every period (read once per run; core/period_close.py keeps them)."""
+        return await self._all()
+
     async def of(self, day: date) -> FinancialPeriod | None:
         return next((p for p in await self._all() if _covers(p, day)), None)
 
