@@ -361,8 +361,10 @@ def _foreign_batch(reports: list[dict[str, Any]]) -> dict[str, Any]:
         "description": f"Dagsoppgjør {z['business_date']} Z {z['z_number']}",
         "amount": _money(gross),
         # "Flere avdelinger": the department's cost bearer, as the sandbox's setup chooses it
-        # (bootstrap.department_setup: segment 1, the department's number in two digits).
-        "cost_bearer": [1, FOREIGN_BATCH_DEPARTMENT.zfill(2)],
+        # (bootstrap.department_setup: segment 1, the department's number in two digits), and
+        # every other segment, as its company requires: Garnbua Trøndelag AS takes only the
+        # subaccount it has made for Trondheim, 03-100 (_second_company).
+        "subaccount": [[1, FOREIGN_BATCH_DEPARTMENT.zfill(2)], [2, "100"]],
     }
 
 
@@ -698,7 +700,7 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
-        bearer = _subaccount_of(other, *f["cost_bearer"])
+        bearer = [{"segmentId": i, "segmentValue": v} for i, v in f["subaccount"]]
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],
@@ -714,19 +716,6 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
     for f in world.foreign_invoices:
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         _put_foreign_invoice(sb.visma.companies[tenant], f)
-
-
-def _subaccount_of(company: Company, segment: int, value: str) -> list[dict[str, Any]]:
-    """Every segment of the company's subaccount whose `segment` is `value` (a company that
-    validates combinations takes only a whole, existing one: the second company's 03-100)."""
-    for sub in company.subaccounts.values():
-        segs = [
-            {"segmentId": g["segmentId"], "segmentValue": g["segmentValue"]}
-            for g in sub["segments"]
-        ]
-        if any((g["segmentId"], g["segmentValue"]) == (segment, value) for g in segs):
-            return segs
-    return [{"segmentId": segment, "segmentValue": value}]
 
 
 def _put_foreign_invoice(company: Company, f: dict[str, Any]) -> None:

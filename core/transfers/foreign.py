@@ -25,6 +25,7 @@ from decimal import Decimal
 from core.errors import DataError
 from core.ledger import Ledger
 from core.models import DepartmentSettings
+from core.transfers.periods import Periods
 from core.visma.client import VismaClient
 from core.visma.models import CustomerInvoice, JournalTransaction
 
@@ -119,29 +120,27 @@ def foreign_batches(
     return found
 
 
-def recent_days(today: date) -> list[date]:
-    """A day of last month and today: the periods setup looks in."""
-    return [today.replace(day=1) - timedelta(days=1), today]
+async def recent_periods(periods: Periods, days: Iterable[date] = ()) -> list[str]:
+    """Visma's journal periods (periods.Periods: a year from July numbers November 05) of the
+    two newest periods among `days`; without days, last month's and this month's. Never the
+    calendar's YYYYMM: for such a company that is another month's period."""
+    if not days:
+        today = date.today()
+        days = (today.replace(day=1) - timedelta(days=1), today)
+    return sorted({await periods.span(d) for d in days})[-2:]
 
 
 async def recent_foreign_batches(
     visma: VismaClient,
     s: DepartmentSettings,
     accounts: dict[str, str],
-    days: Iterable[date] | None = None,
-    *,
-    newest: int = 2,
+    days: Iterable[date] = (),
 ) -> list[ForeignBatch]:
-    """Another integration's batches of this department in the `newest` Visma periods of
-    `days` (default: last month's and this month's): one GL listing per period (setup and
-    doctor). Visma's period ids follow the company's financial year (a year from July numbers
-    November 2026 "202705"), so they are asked of Visma, as the transfers' look-up does."""
-    from core.transfers.periods import Periods
-
-    periods = Periods(visma)
-    spans = sorted({await periods.span(d) for d in (days or recent_days(date.today()))})
+    """Another integration's batches of this department in the periods of `days` (the two
+    newest; default: last month's and this month's): one GL listing per period (setup and
+    doctor), plus one read of Visma's financial periods."""
     found = []
-    for period in spans[-newest:]:
+    for period in await recent_periods(Periods(visma), list(days)):
         batches = [b async for b in visma.list_journals(period=period, module="GL")]
         found += foreign_batches(batches, s, accounts)
     return found
