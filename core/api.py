@@ -43,6 +43,7 @@ from core.readmodels import (
     NoPreview,
     SandboxCredentials,
     SavedSetup,
+    Settlement,
     SettlementCalendar,
     SetupChoice,
     SetupProbe,
@@ -237,6 +238,16 @@ class ConsoleApi:
         from core.calendar import settlement_calendar
 
         return settlement_calendar(self.rt.store, dept_id, today=today or date.today(), month=month)
+
+    def settlement(self, dept_id: str, month: date) -> Settlement:
+        """The month's business days, DUELL's Z-reports beside Visma's batches (one journal
+        listing per financial period), and its VAT per code (core/reconcile.py)."""
+        from core.reconcile import settlement
+
+        async def go(rt: Runtime) -> Settlement:
+            return await settlement(rt, dept_id, month, connections=self.conns)
+
+        return self._call(go)
 
     def journal_preview(self, key: str) -> JournalPreview | NoPreview:
         """The journal a Z-report becomes: lines, debit and credit totals, VAT ids, flags."""
