@@ -239,13 +239,15 @@ class ConsoleApi:
 
         return settlement_calendar(self.rt.store, dept_id, today=today or date.today(), month=month)
 
-    def settlement(self, dept_id: str, month: date) -> Settlement:
+    def settlement(self, dept_id: str, month: date | None = None) -> Settlement:
         """The month's business days, DUELL's Z-reports beside Visma's batches (one journal
-        listing per financial period), and its VAT per code (core/reconcile.py)."""
-        from core.reconcile import settlement
+        listing per financial period), and its VAT per code (core/reconcile.py). Without
+        `month`: the month of the department's latest Z-report (the one being closed)."""
+        from core.reconcile import latest_month, settlement
 
         async def go(rt: Runtime) -> Settlement:
-            return await settlement(rt, dept_id, month, connections=self.conns)
+            first = month or latest_month(rt.store, dept_id, date.today())
+            return await settlement(rt, dept_id, first, connections=self.conns)
 
         return self._call(go)
 

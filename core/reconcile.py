@@ -310,6 +310,21 @@ def _vat_per_code(
     )
 
 
+def latest_month(store: Store, dept_id: str, today: date) -> date:
+    """The month of the department's latest business day in the ledger (the month being
+    closed, in the first days of the next), or this month when there is none."""
+    found = store.query(
+        "SELECT MAX(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.business_date')"
+        " END) AS day FROM ledger WHERE department_id = ? AND kind = 'zreport'",
+        [dept_id],
+    )
+    day = found[0]["day"] if found else None
+    try:
+        return date.fromisoformat(str(day)).replace(day=1) if day else today.replace(day=1)
+    except ValueError:  # a damaged payload: doctor names it
+        return today.replace(day=1)
+
+
 def department_of(store: Store, dept_id: str | None) -> str:
     """`-d` when given; else the only department there is (ConfigError naming the known ones
     when there are several or none)."""

@@ -182,3 +182,50 @@ def test_the_command_json_csv_and_bad_month(tmp_path, isolated_env, capsys) -> N
     got = json.loads(capsys.readouterr().out)
     assert got["month"] == "2026-11" and got["differences"] == 0
     assert out.read_bytes().startswith("\ufeffDato;".encode())
+
+
+# -- the console ---------------------------------------------------------------------------
+
+
+async def test_the_console_screen_opens_on_the_latest_month_moves_and_goes_back(home) -> None:
+    from textual.widgets import DataTable, Static
+
+    from core.config import load_settings
+    from tui.app import DuviApp
+    from tui.screens.main import MainScreen
+    from tui.screens.settlement import ReconciliationScreen
+
+    async def settle(pilot) -> None:
+        for _ in range(4):
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    app = DuviApp(load_settings(home=home, sandbox=True, animations="none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")  # a first run: department 1's days go to Visma
+        await settle(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReconciliationScreen)
+
+        def said(widget: str) -> str:
+            return str(screen.query_one(widget, Static).render())
+
+        assert said("#settlement-title").endswith(": November 2026 · period 202611")
+        assert said("#settlement-summary") == (
+            "27 days with Z-reports: 0 days differ, 27 with batches not yet released"
+        )
+        assert screen.query_one(DataTable).row_count == 27
+        assert said("#settlement-detail").startswith("Sunday 01.11.2026: on hold")
+        await pilot.press("v")
+        assert "VAT per code, November 2026" in said("#settlement-detail")
+        await pilot.press("less_than_sign")
+        await settle(pilot)
+        assert said("#settlement-title").endswith(": October 2026 · period 202610")
+        assert screen.query_one(DataTable).row_count == 3
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)

@@ -141,9 +141,10 @@ class ReconciliationScreen(DuviScreen):
     ]
 
     def __init__(self, department_id: str, month: date | None = None) -> None:
+        """`month`: by default the month of the department's latest Z-report."""
         super().__init__()
         self.department_id = department_id
-        self.month = (month or date.today()).replace(day=1)
+        self.month = month.replace(day=1) if month else None
         self.report: Settlement | None = None
         self.showing_vat = False
 
@@ -151,7 +152,7 @@ class ReconciliationScreen(DuviScreen):
         yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(
-                f"Reconciliation of department {self.department_id}: {self.month:%B %Y}",
+                f"Reconciliation, department {self.department_id}",
                 id="settlement-title",
                 classes="title",
             )
@@ -174,7 +175,9 @@ class ReconciliationScreen(DuviScreen):
         self.load()
 
     def action_month(self, n: int) -> None:
-        self.month = add_months(self.month, n)
+        if self.report is None:
+            return
+        self.month = add_months(self.report.month, n)
         self.query_one("#settlement-summary", Static).update("Reading the ledger and Visma…")
         self.load()
 
