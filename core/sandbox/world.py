@@ -660,21 +660,7 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
-        # Every segment of the SUBACCOUNT dimension: those of the company's own subaccount for
-        # the cost bearer (a company that validates combinations takes no other).
-        sid, value = f["cost_bearer"]
-        sub = next(
-            (
-                s["segments"]
-                for s in other.subaccounts.values()
-                if {"segmentId": sid, "segmentValue": value}.items()
-                <= {
-                    k: v for seg in s["segments"] if seg["segmentId"] == sid for k, v in seg.items()
-                }.items()
-            ),
-            [{"segmentId": sid, "segmentValue": value}],
-        )
-        bearer = [{"segmentId": g["segmentId"], "segmentValue": g["segmentValue"]} for g in sub]
+        bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],
