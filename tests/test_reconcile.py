@@ -229,3 +229,29 @@ async def test_the_console_screen_opens_on_the_latest_month_moves_and_goes_back(
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_a_balanced_batch_is_unreleased_and_a_batch_without_a_zreport_is_extra(
+    installation: Installation,
+) -> None:
+    """Z 5's batch taken off hold but not released (Visma's "Balanced"); a copy of Z 6's batch
+    under a key of department 1 that the ledger does not have (Z 999) on 3 November."""
+    import copy
+
+    await transferred(installation)
+    journals = installation.company.journals
+    journals[batch_of(installation, "DUELL-Z-1-5")].update(status="Balanced", hold=False)
+    stray = copy.deepcopy(journals[batch_of(installation, "DUELL-Z-1-6")])
+    stray.update(batchNumber="009999", description="DUELL-Z-1-999 Dagsoppgjør 2026-11-03")
+    for ln in stray["journalTransactionLines"]:
+        ln["referenceNumber"] = "Z1-999"
+    journals["009999"] = stray
+    r = await report(installation)
+    marks = {d.day: d.marks for d in r.days if d.marks != ("on hold",)}
+    assert marks == {
+        date(2026, 11, 2): ("unreleased",),
+        date(2026, 11, 3): ("extra", "on hold"),
+    }
+    assert (r.differences, r.open) == (1, 27)
+    extra = [z for z in r.days[2].zreports if z.batch == "009999"]
+    assert [(z.key, z.marks) for z in extra] == [("DUELL-Z-1-999", ("extra", "on hold"))]
