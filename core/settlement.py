@@ -138,3 +138,10 @@ class Settlement:
 
 def marks_text(marks: tuple[str, ...]) -> str:
     return ", ".join(marks) if marks else "ok"
+
+
+def summary_text(r: Settlement) -> str:
+    """The month in one line: how many days differ, how many wait for a release."""
+    said = f"{r.differences} day{'s' if r.differences != 1 else ''} differ"
+    open_ = f", {r.open} with batches not yet released" if r.open else ""
+    return f"{len(r.days)} days with Z-reports: {said}{open_}"

@@ -19,7 +19,7 @@ import typer
 from core import boot
 from core.cli.context import run_async, runtime
 from core.readmodels import money_text
-from core.settlement import MARKS, marks_text
+from core.settlement import MARKS, marks_text, summary_text
 
 if TYPE_CHECKING:
     from core.settlement import Settlement, SettlementDay
@@ -106,7 +106,7 @@ def text(r: Settlement) -> list[str]:
             f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
             + ("  differs" if v.differs else "")
         )
-    lines += ["", summary(r)]
+    lines += ["", summary_text(r)]
     return lines
 
 
@@ -130,12 +130,6 @@ def detail(d: SettlementDay) -> list[str]:
         if z.note:
             out.append(f"    {z.note}")
     return out
-
-
-def summary(r: Settlement) -> str:
-    open_ = f", {r.open} with batches not yet released" if r.open else ""
-    said = f"{r.differences} day{'s' if r.differences != 1 else ''} differ"
-    return f"{len(r.days)} days: {said}{open_}"
 
 
 def as_dict(r: Settlement) -> dict[str, Any]:

@@ -17,8 +17,16 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from core.readmodels import MARKS, Settlement, SettlementDay, marks_text, money_text
+from core.readmodels import (
+    MARKS,
+    Settlement,
+    SettlementDay,
+    marks_text,
+    money_text,
+    summary_text,
+)
 from tui.screens.base import DuviScreen
+from tui.screens.calendar import add_months
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
@@ -30,11 +38,6 @@ DIFFERENCES = ("missing", "differs", "extra")
 @dataclass
 class SettlementLoaded(Message):
     settlement: Settlement
-
-
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def day_cells(d: SettlementDay) -> tuple[str, ...]:
@@ -125,12 +128,6 @@ def vat_text(r: Settlement) -> str:
     return "\n".join(lines)
 
 
-def summary(r: Settlement) -> str:
-    said = f"{r.differences} day{'s' if r.differences != 1 else ''} differ"
-    open_ = f", {r.open} with batches not yet released" if r.open else ""
-    return f"{len(r.days)} days with Z-reports: {said}{open_}"
-
-
 class ReconciliationScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         # Not the arrows: the list of days keeps those (its cursor).
@@ -192,7 +189,7 @@ class ReconciliationScreen(DuviScreen):
             f"Reconciliation, department {r.department_id} {r.department_name}: "
             f"{r.month:%B %Y} · period {', '.join(r.periods)}"
         )
-        self.query_one("#settlement-summary", Static).update(summary(r))
+        self.query_one("#settlement-summary", Static).update(summary_text(r))
         table = self.query_one("#settlement-days", DataTable)
         table.clear()
         table.add_rows(table_rows(r.days))
