@@ -43,6 +43,7 @@ from core.readmodels import (
     NoPreview,
     SandboxCredentials,
     SavedSetup,
+    Settlement,
     SettlementCalendar,
     SetupChoice,
     SetupProbe,
@@ -237,6 +238,18 @@ class ConsoleApi:
         from core.calendar import settlement_calendar
 
         return settlement_calendar(self.rt.store, dept_id, today=today or date.today(), month=month)
+
+    def settlement(self, dept_id: str, month: date | None = None) -> Settlement:
+        """The month's business days, DUELL's Z-reports beside Visma's batches (one journal
+        listing per financial period), and its VAT per code (core/reconcile.py). Without
+        `month`: the month of the department's latest Z-report (the one being closed)."""
+        from core.reconcile import latest_month, settlement
+
+        async def go(rt: Runtime) -> Settlement:
+            first = month or latest_month(rt.store, dept_id, date.today())
+            return await settlement(rt, dept_id, first, connections=self.conns)
+
+        return self._call(go)
 
     def journal_preview(self, key: str) -> JournalPreview | NoPreview:
         """The journal a Z-report becomes: lines, debit and credit totals, VAT ids, flags."""

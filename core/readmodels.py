@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.settlement import MARKS, Settlement, SettlementDay, marks_text, summary_text
 from core.status import PANEL_ENTITY, RUNNABLE, DepartmentStatus, EntityStatus
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CALENDAR_LEGEND",
     "CALENDAR_STATES",
+    "MARKS",
     "PANEL_ENTITY",
     "RUNNABLE",
     "TRANSFER_COLUMNS",
@@ -46,7 +48,9 @@ __all__ = [
     "NoPreview",
     "SandboxCredentials",
     "SavedSetup",
+    "Settlement",
     "SettlementCalendar",
+    "SettlementDay",
     "SetupChoice",
     "SetupProbe",
     "TransferDocument",
@@ -55,6 +59,8 @@ __all__ = [
     "VatRow",
     "VismaAnswer",
     "calendar_legend",
+    "marks_text",
+    "summary_text",
 ]
 
 

@@ -86,6 +86,7 @@ def test_each_screenshot_shows_the_screen_it_is_named_for(
         "transfers": "Transfers of department 1",
         "document": "(zreport)",
         "calendar": "Calendar of department 1",
+        "settlement": "Reconciliation, department 1",
         "conflicts": "Conflicts of department 1",
         "vat": "VAT mapping of department 1",
         "accounts": "Account map of department 1",

@@ -117,6 +117,8 @@ SCREENS = {
     "transfers": ("t",),
     "transfer_document": ("t", "enter"),
     "calendar": ("C", "left"),
+    "settlement": ("S", "down", "down"),
+    "settlement_vat": ("S", "v"),
     "visma_raw": ("t", "w"),
     "conflicts": ("c",),
     "merge": ("c", "slash", *"customer", "enter", "M"),

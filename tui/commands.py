@@ -37,6 +37,11 @@ class DuviCommands(Provider):
             ),
             ("transfers", "Z-reports, invoices and stock with their state", main.action_transfers),
             ("calendar", "did each day's Z-report reach Visma?", main.action_calendar),
+            (
+                "reconciliation",
+                "DUELL's days beside Visma's batches, the month's VAT per code",
+                main.action_settlement,
+            ),
             ("conflicts", "duplicate customers and product numbers", main.action_conflicts),
             ("vat mapping", "DUELL VAT rates against Visma VAT ids", main.action_vat),
             ("doctor", "what is wrong with this department?", main.action_doctor),

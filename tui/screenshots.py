@@ -39,6 +39,7 @@ async def take(out: Path) -> list[Path]:
         for key, name in (
             ("t", "transfers"),
             ("C", "calendar"),
+            ("S", "settlement"),
             ("c", "conflicts"),
             ("v", "vat"),
             ("m", "accounts"),

@@ -20,6 +20,7 @@ from core.cli import (
     departments,
     doctor,
     log,
+    report,
     sandbox,
     scheduler,
     service,
@@ -84,6 +85,7 @@ app.add_typer(sync.import_app, name="import")
 app.add_typer(transfers.app, name="transfers")
 app.command("release")(transfers.release_cmd)
 app.command("calendar")(calendar_commands.calendar_cmd)
+app.add_typer(report.app, name="report")
 app.command("run")(scheduler.run_cmd)
 app.add_typer(conflicts.app, name="conflicts")
 app.add_typer(departments.app, name="departments")

@@ -45,6 +45,8 @@ class MainScreen(DuviScreen):
         ],
         Binding("t", "transfers", "Transfers", id="transfers"),
         Binding("C", "calendar", "Calendar", id="calendar"),
+        # Not in the footer (its width is the other keys'); `?` and the palette list it.
+        Binding("S", "settlement", "Reconciliation", show=False, id="settlement"),
         Binding("r", "run_now", "Run all", id="run-now"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
@@ -244,6 +246,13 @@ class MainScreen(DuviScreen):
         dept = self.current_department()
         if dept is not None:
             self.app.push_screen(CalendarScreen(dept))
+
+    def action_settlement(self) -> None:
+        from tui.screens.settlement import ReconciliationScreen
+
+        dept = self.current_department()
+        if dept is not None:
+            self.app.push_screen(ReconciliationScreen(dept))
 
     def action_conflicts(self) -> None:
         from tui.screens.conflicts import ConflictsScreen

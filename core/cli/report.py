@@ -1,0 +1,227 @@
+"""`duvi report settlement`: a month's business days, DUELL's Z-reports beside Visma's batches
+(core/reconcile.py), as text, JSON or a CSV file for the accountant.
+
+Exit 0 when every day agrees (batches on hold or unreleased are open work, not differences),
+1 when a day differs (missing batch, amounts that differ, a batch duvi has no Z-report for).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from core import boot
+from core.cli.context import run_async, runtime
+from core.readmodels import money_text
+from core.settlement import MARKS, marks_text, summary_text
+
+if TYPE_CHECKING:
+    from core.settlement import Settlement, SettlementDay
+
+app = typer.Typer(help="Reports for the accountant.", no_args_is_help=True)
+
+# CSV styles. "no" (the default): ';' between fields and ',' before the decimals, what Excel
+# with Norwegian regional settings reads as numbers when the file is opened (',' is its
+# decimal sign, so it cannot separate fields); with a BOM, so Excel reads the file as UTF-8
+# (æøå). "plain": ',' and '.', for programs and Excel in English.
+CSV_STYLES = {"no": (";", ","), "plain": (",", ".")}
+
+
+@app.command("settlement")
+def settlement_cmd(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM.")],
+    dept: Annotated[
+        str | None,
+        typer.Option("--dept", "-d", help="The department (default: the only one)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write one row per day to this file.")
+    ] = None,
+    csv_style: Annotated[
+        str,
+        typer.Option(
+            "--csv-style", help="no: ';' and decimal ',' (Excel, Norwegian); plain: ',' and '.'."
+        ),
+    ] = "no",
+) -> None:
+    """DUELL's days beside Visma's batches; the month's VAT per code."""
+    from core.calendar import parse_month
+    from core.reconcile import department_of, settlement
+
+    try:
+        first = parse_month(month)
+    except ValueError as exc:
+        typer.echo(f"duvi: error: --month {exc}", err=True)
+        raise typer.Exit(2) from None
+    if csv_style not in CSV_STYLES:
+        typer.echo(f"duvi: error: --csv-style is no or plain, not {csv_style!r}", err=True)
+        raise typer.Exit(2)
+    with runtime(ctx) as rt, boot.connections(rt) as conns:
+        dept_id = department_of(rt.store, dept)
+        report = run_async(settlement(rt, dept_id, first, connections=conns))
+    if csv_file is not None:
+        csv_file.write_text(as_csv(report, csv_style), encoding="utf-8-sig")
+    if as_json:
+        typer.echo(json.dumps(as_dict(report), indent=2, ensure_ascii=False))
+    else:
+        typer.echo("\n".join(text(report)))
+    if report.differences:
+        raise typer.Exit(1)
+
+
+def title(r: Settlement) -> str:
+    return (
+        f"Settlement of department {r.department_id} {r.department_name}: {r.month:%B %Y} "
+        f"(Visma period {', '.join(r.periods)})"
+    )
+
+
+def text(r: Settlement) -> list[str]:
+    lines = [title(r), ""]
+    lines.append(
+        f"{'Date':<10} {'Z':>9} {'Sales':>12} {'VAT':>10} {'Batch':>7} {'In Visma':>12}  Marks"
+    )
+    for d in r.days:
+        zs = ",".join(str(z.z_number) for z in d.zreports if z.z_number) or "-"
+        lines.append(
+            f"{d.day.isoformat():<10} {zs:>9} {money_text(d.gross):>12} {money_text(d.vat):>10} "
+            f"{d.batches or '-':>7} {money_text(d.visma_sales) or '-':>12}  {marks_text(d.marks)}"
+        )
+        lines += detail(d)
+    lines += ["", "VAT per code (Visma's batches beside DUELL's Z-reports):"]
+    lines.append(
+        f"{'Code':<10} {'Visma base':>12} {'Visma VAT':>11} {'DUELL base':>12} {'DUELL VAT':>11}"
+    )
+    for v in r.vat:
+        lines.append(
+            f"{v.code:<10} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
+            f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
+            + ("  differs" if v.differs else "")
+        )
+    lines += ["", summary_text(r)]
+    return lines
+
+
+def detail(d: SettlementDay) -> list[str]:
+    """Under a day that is not ok: what differs, with the figures."""
+    out = []
+    for z in d.zreports:
+        shown = [m for m in z.marks if m not in ("on hold", "unreleased")]
+        if not shown and not z.note:
+            continue
+        who = f"Z {z.z_number} ({z.key})" if z.z_number else f"batch {z.batch} ({z.key})"
+        said = "; ".join(MARKS[m] for m in shown)
+        if "missing" in z.marks:
+            said += f", duvi's ledger: {z.ledger_state}"
+        out.append(f"  {who}: {said}")
+        for a in z.differences:
+            out.append(
+                f"    account {a.account}: DUELL {money_text(a.duell)}, Visma "
+                f"{money_text(a.visma)}, difference {money_text(a.difference)}"
+            )
+        if z.note:
+            out.append(f"    {z.note}")
+    return out
+
+
+def as_dict(r: Settlement) -> dict[str, Any]:
+    return {
+        "department": {"id": r.department_id, "name": r.department_name},
+        "month": f"{r.month:%Y-%m}",
+        "periods": list(r.periods),
+        "days": [
+            {
+                "date": d.day.isoformat(),
+                "sales_incl_vat": str(d.gross),
+                "vat": str(d.vat),
+                "sales": [
+                    {
+                        "rate": str(s.rate),
+                        "gross": str(s.gross),
+                        "net": str(s.net),
+                        "vat": str(s.vat),
+                    }
+                    for s in d.sales
+                ],
+                "payments": {t: str(a) for t, a in d.payments.items()},
+                "gift_cards_sold": str(d.gift_cards_sold),
+                "tips": str(d.tips),
+                "rounding": str(d.rounding),
+                "marks": list(d.marks),
+                "zreports": [
+                    {
+                        "key": z.key,
+                        "z_number": z.z_number,
+                        "register": z.register,
+                        "ledger_state": z.ledger_state,
+                        "sales": str(z.sales),
+                        "vat": str(z.vat),
+                        "batch": z.batch,
+                        "status": z.status,
+                        "visma_sales": None if z.visma_sales is None else str(z.visma_sales),
+                        "marks": list(z.marks),
+                        "differences": [
+                            {"account": a.account, "duell": str(a.duell), "visma": str(a.visma)}
+                            for a in z.differences
+                        ],
+                        "note": z.note,
+                    }
+                    for z in d.zreports
+                ],
+            }
+            for d in r.days
+        ],
+        "vat": [
+            {
+                "code": v.code,
+                "visma_base": str(v.visma_base),
+                "visma_vat": str(v.visma_vat),
+                "duell_base": str(v.duell_base),
+                "duell_vat": str(v.duell_vat),
+            }
+            for v in r.vat
+        ],
+        "differences": r.differences,
+        "open": r.open,
+    }
+
+
+def as_csv(r: Settlement, style: str = "no") -> str:
+    """One row per day: DUELL's sales and VAT per rate, payments per means, Visma's batches,
+    status and debit total, and the marks."""
+    sep, point = CSV_STYLES[style]
+
+    def num(value: Decimal | None) -> str:
+        return "" if value is None else f"{value:.2f}".replace(".", point)
+
+    rates = sorted({s.rate for d in r.days for s in d.sales}, reverse=True)
+    means = sorted({t for d in r.days for t in d.payments})
+    head = ["Dato", "Z-rapporter", "Salg inkl. mva DUELL", "MVA DUELL"]
+    head += [f"Salg {rate.normalize():f} %" for rate in rates]
+    head += [f"MVA {rate.normalize():f} %" for rate in rates]
+    head += [f"Betaling {t}" for t in means]
+    head += ["Gavekort solgt", "Tips", "Øreavrunding", "Bilag Visma", "Status Visma"]
+    head += ["Salg inkl. mva Visma", "Merknad"]
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=sep, lineterminator="\r\n")
+    w.writerow(head)
+    for d in r.days:
+        sales = {s.rate: s for s in d.sales}
+        row = [d.day.isoformat(), " ".join(z.key for z in d.zreports)]
+        row += [num(d.gross), num(d.vat)]
+        row += [num(sales[x].gross) if x in sales else "" for x in rates]
+        row += [num(sales[x].vat) if x in sales else "" for x in rates]
+        row += [num(d.payments.get(t)) for t in means]
+        row += [num(d.gift_cards_sold), num(d.tips), num(d.rounding)]
+        row += [d.batches, " ".join(z.status for z in d.zreports if z.status)]
+        row += [num(d.visma_sales), marks_text(d.marks)]
+        w.writerow(row)
+    return out.getvalue()

@@ -1,0 +1,215 @@
+"""Reconciliation (S from the department view; `<` `>` the month before and after): a month's
+business days, DUELL's Z-reports beside the batches Visma holds for them, as `duvi report
+settlement` prints them. One row per day; under the list the day under the cursor (sales per
+rate, payments per means, what differs with the figures), or, with v, the month's VAT per
+code. Marks are words (readable without colour); a day that differs is bold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from core.readmodels import (
+    MARKS,
+    Settlement,
+    SettlementDay,
+    marks_text,
+    money_text,
+    summary_text,
+)
+from tui.screens.base import DuviScreen
+from tui.screens.calendar import add_months
+from tui.widgets.footer import KeysFooter
+from tui.widgets.header import ScreenHeader
+
+COLUMNS = ("Date", "Z", "Sales", "VAT", "Batch", "In Visma", "Marks")
+RIGHT = {"Sales", "VAT", "In Visma"}
+DIFFERENCES = ("missing", "differs", "extra")
+
+
+@dataclass
+class SettlementLoaded(Message):
+    settlement: Settlement
+
+
+def day_cells(d: SettlementDay) -> tuple[str, ...]:
+    zs = ",".join(str(z.z_number) for z in d.zreports if z.z_number) or "-"
+    return (
+        f"{d.day:%d.%m %a}",
+        zs,
+        money_text(d.gross),
+        money_text(d.vat),
+        d.batches or "-",
+        money_text(d.visma_sales) or "-",
+        marks_text(d.marks),
+    )
+
+
+def table_rows(days: tuple[SettlementDay, ...]) -> list[tuple[Text, ...]]:
+    """The days' cells as Text (a str cell is read as markup), amounts padded to the widest
+    of the month: the table draws a cell from its left edge whatever it says."""
+    cells = [day_cells(d) for d in days]
+    widths = [max([len(c[i]) for c in cells] + [len(COLUMNS[i])]) for i in range(len(COLUMNS))]
+    out = []
+    for d, row in zip(days, cells, strict=True):
+        bold = "bold" if set(d.marks) & set(DIFFERENCES) else ""
+        out.append(
+            tuple(
+                Text(c.rjust(widths[i]) if COLUMNS[i] in RIGHT else c, style=bold)
+                for i, c in enumerate(row)
+            )
+        )
+    return out
+
+
+def day_text(d: SettlementDay) -> str:
+    """The day under the cursor: DUELL's figures, then Visma's batches and what differs."""
+    rates = " · ".join(
+        f"{s.rate.normalize():f} % {money_text(s.gross)} (VAT {money_text(s.vat)})" for s in d.sales
+    )
+    paid = " · ".join(f"{t} {money_text(a)}" for t, a in d.payments.items())
+    extra = [
+        f"{what} {money_text(v)}"
+        for what, v in (
+            ("gift cards sold", d.gift_cards_sold),
+            ("tips", d.tips),
+            ("rounding", d.rounding),
+        )
+        if v
+    ]
+    lines = [
+        f"{d.day:%A %d.%m.%Y}: {marks_text(d.marks)}",
+        f"  Sales {rates}" if rates else "  No sales",
+        f"  Paid {paid}" + (f" · {' · '.join(extra)}" if extra else ""),
+    ]
+    for z in d.zreports:
+        who = f"Z {z.z_number}" if z.z_number else z.key
+        batch = (
+            f"batch {z.batch} ({z.status})"
+            if z.batch
+            else f"no batch in Visma (duvi's ledger: {z.ledger_state})"
+        )
+        said = "; ".join(MARKS[m] for m in z.marks if m in ("differs", "extra"))
+        lines.append(f"  {who}: {batch}" + (f": {said}" if said else ""))
+        for a in z.differences:
+            lines.append(
+                f"    account {a.account}: DUELL {money_text(a.duell)}, Visma "
+                f"{money_text(a.visma)}, difference {money_text(a.difference)}"
+            )
+        if z.note:
+            lines.append(f"    {z.note}")
+    return "\n".join(lines)
+
+
+def vat_text(r: Settlement) -> str:
+    lines = [
+        f"VAT per code, {r.month:%B %Y}: Visma's batches beside DUELL's Z-reports",
+        f"  {'Code':<8} {'Visma base':>12} {'Visma VAT':>11} {'DUELL base':>12} {'DUELL VAT':>11}",
+    ]
+    for v in r.vat:
+        lines.append(
+            f"  {v.code:<8} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
+            f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
+            + ("  differs" if v.differs else "")
+        )
+    if any(v.visma_vat != v.duell_vat for v in r.vat):
+        lines.append(
+            "  Visma's VAT is what lines carrying the code book on a VAT account: a VAT line "
+            "without the code reports no VAT"
+        )
+    return "\n".join(lines)
+
+
+class ReconciliationScreen(DuviScreen):
+    BINDINGS = [  # noqa: RUF012
+        # Not the arrows: the list of days keeps those (its cursor).
+        Binding("less_than_sign", "month(-1)", "Month before", id="settlement-earlier"),
+        Binding("greater_than_sign", "month(1)", "Month after", id="settlement-later"),
+        Binding("v", "toggle_vat", "VAT per code", id="settlement-vat"),
+        Binding("f5", "reload", "Refresh", id="settlement-refresh"),
+    ]
+
+    def __init__(self, department_id: str, month: date | None = None) -> None:
+        """`month`: by default the month of the department's latest Z-report."""
+        super().__init__()
+        self.department_id = department_id
+        self.month = month.replace(day=1) if month else None
+        self.report: Settlement | None = None
+        self.showing_vat = False
+
+    def compose(self) -> ComposeResult:
+        yield ScreenHeader()
+        with Vertical(id="body"):
+            yield Static(
+                f"Reconciliation, department {self.department_id}",
+                id="settlement-title",
+                classes="title",
+            )
+            yield Static("Reading the ledger and Visma…", id="settlement-summary")
+            table: DataTable[Text] = DataTable(id="settlement-days", cursor_type="row")
+            for name in COLUMNS:
+                table.add_column(name, key=name)
+            yield table
+            yield Static("", id="settlement-detail")
+        yield KeysFooter()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exit_on_error=False, group="settlement", exclusive=True)
+    def load(self) -> None:
+        self.post_message(SettlementLoaded(self.api.settlement(self.department_id, self.month)))
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_month(self, n: int) -> None:
+        if self.report is None:
+            return
+        self.month = add_months(self.report.month, n)
+        self.query_one("#settlement-summary", Static).update("Reading the ledger and Visma…")
+        self.load()
+
+    def action_toggle_vat(self) -> None:
+        self.showing_vat = not self.showing_vat
+        self.show_detail()
+
+    @on(SettlementLoaded)
+    def show(self, message: SettlementLoaded) -> None:
+        r = self.report = message.settlement
+        self.query_one("#settlement-title", Static).update(
+            f"Reconciliation, department {r.department_id} {r.department_name}: "
+            f"{r.month:%B %Y} · period {', '.join(r.periods)}"
+        )
+        self.query_one("#settlement-summary", Static).update(summary_text(r))
+        table = self.query_one("#settlement-days", DataTable)
+        table.clear()
+        table.add_rows(table_rows(r.days))
+        self.show_detail()
+
+    @on(DataTable.RowHighlighted)
+    def highlighted(self) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        r = self.report
+        detail = self.query_one("#settlement-detail", Static)
+        if r is None:
+            return
+        if self.showing_vat:
+            detail.update(vat_text(r))
+            return
+        table = self.query_one("#settlement-days", DataTable)
+        if not r.days:
+            detail.update("No Z-report in duvi's ledger for this month (< > another month).")
+            return
+        row = min(max(table.cursor_row, 0), len(r.days) - 1)
+        detail.update(day_text(r.days[row]))
