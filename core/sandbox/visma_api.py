@@ -767,7 +767,14 @@ class VismaSandbox:
         merged = {
             **{
                 k: record.get(k)
-                for k in ("transactionDate", "financialPeriod", "description", "branch")
+                for k in (
+                    "transactionDate",
+                    "financialPeriod",
+                    "description",
+                    "branch",
+                    "createVatTransaction",
+                    "skipVatAmountValidation",
+                )
             },
             **fields,
         }
@@ -779,6 +786,9 @@ class VismaSandbox:
                     "creditAmountInCurrency": ln.get("creditAmountInCurrency"),
                     "referenceNumber": ln.get("referenceNumber"),
                     "transactionDescription": ln.get("transactionDescription"),
+                    # the VAT fields as read back, so the VAT transactions are made again
+                    "vatId": (ln.get("vat") or {}).get("id"),
+                    "vatCodeId": (ln.get("vatCode") or {}).get("id"),
                 }
                 for ln in record["journalTransactionLines"]
             ]

@@ -16,7 +16,7 @@ import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ import phonenumbers
 from faker import Faker
 from stdnum import ean
 
+from core.money import KRONE, round_money
 from core.sandbox.app import Sandbox
 from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
@@ -36,7 +37,6 @@ SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
 SECOND_CLOSED = "202703"  # the second company's September 2026 (its year starts in July)
 CUSTOMER_TENANT = "0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"  # the contract tenant: a classic mistake
 DUELL_CLIENT_NUMBER = "100234"
-CENT = Decimal("0.01")
 DEPARTMENTS = (
     ("1", "Oslo sentrum", "Oslo"),
     ("2", "Bergen Galleriet", "Bergen"),
@@ -121,7 +121,7 @@ class World:
 
 
 def _money(value: float | Decimal) -> Decimal:
-    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+    return round_money(Decimal(str(value)))
 
 
 T = TypeVar("T")
@@ -454,7 +454,7 @@ def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[
         if giftcard:
             payments.append({"payment_type": "giftcard", "amount": giftcard})
             left -= giftcard
-        cash = left.quantize(Decimal(1), ROUND_HALF_UP)  # cash is paid in whole kroner
+        cash = round_money(left, KRONE)  # cash is paid in whole kroner
         payments.append({"payment_type": "cash", "amount": cash})
         rounding = left - cash
         closed = datetime.combine(day, time(21, rng.randint(0, 59)))
@@ -660,7 +660,18 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
-        bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
+        # Every SUBACCOUNT segment of a subaccount the company has made for the department, as
+        # the sandbox requires of any line (the second company validates combinations).
+        segment, value = f["cost_bearer"]
+        sub = next(
+            s
+            for s in other.subaccounts.values()
+            if any(g["segmentId"] == segment and g["segmentValue"] == value for g in s["segments"])
+        )
+        bearer = [
+            {"segmentId": g["segmentId"], "segmentValue": g["segmentValue"]}
+            for g in sub["segments"]
+        ]
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],

@@ -58,6 +58,8 @@ def journal_write(j: Journal, period: str | None = None) -> JournalWrite:
         financial_period=period or j.financial_period,
         description=j.description,
         branch=j.branch,
+        create_vat_transaction=j.create_vat_transaction or None,
+        skip_vat_amount_validation=j.skip_vat_amount_validation or None,
         journal_transaction_lines=[
             JournalLineWrite(
                 line_number=i,
@@ -65,6 +67,7 @@ def journal_write(j: Journal, period: str | None = None) -> JournalWrite:
                 debit_amount_in_currency=ln.debit or None,
                 credit_amount_in_currency=ln.credit or None,
                 vat_id=ln.vat_id,
+                vat_code_id=ln.vat_code_id,
                 transaction_description=ln.text,
                 reference_number=line_reference(j.key),
                 subaccount=segments,
@@ -387,6 +390,9 @@ class ZReports:
         self.periods = periods
         self.known = Known(self._read_period)
         self.held_now: set[str] = set()  # changed after it was recorded, found in this run
+        # Visma's VAT category per VAT id, read at the start of a transfer; None until then
+        # (a journal built without them asks for no VAT transactions: the preview's).
+        self.vat_categories: dict[str, str | None] | None = None
         self.foreign: dict[str, list[ForeignBatch]] = {}  # per period: another's batches
 
     async def _read_period(self, period: str) -> dict[str, Found]:
@@ -493,14 +499,22 @@ class ZReports:
                 vat_ids,
                 self.dept.settings,
                 key=key,
+                vat_categories=self.vat_categories,
             )
         except JournalRefused as exc:
             return exc
+
+    async def read_vat_categories(self) -> None:
+        """Each Visma VAT id's VAT category, which the journals' taxable lines carry."""
+        self.vat_categories = {
+            vat_id: v.vat_category_id for vat_id, v in (await self.references.get()).vat.items()
+        }
 
     async def transfer(self, *, retry_failed: bool = False) -> list[Outcome]:
         """Every pending Z-report as a journal; none is sent unless preflight passes for all
         that can be built and Visma does not hold yet (one that cannot be built waits for a
         person, the others go on)."""
+        await self.read_vat_categories()
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.ZREPORT, keep=self.held_now)
         else:
