@@ -376,6 +376,8 @@ def _read_write(
             ("description", "Description"),
             ("branch", "Branch"),
             ("hold", "On hold"),
+            ("createVatTransaction", "VAT transactions"),
+            ("skipVatAmountValidation", "Skip VAT check"),
         ],
         "invoice": [
             ("customerNumber", "Customer"),
@@ -403,7 +405,10 @@ def _read_write(
                     subaccount=_segments(ln.get("subaccount")),
                     debit=_amount(ln.get("debitAmountInCurrency")),
                     credit=_amount(ln.get("creditAmountInCurrency")),
-                    vat=_text(ln.get("vatId") or ln.get("vatCodeId")),
+                    # the VAT id on a VAT line; a base's VAT category marked as one
+                    vat=_text(ln["vatId"])
+                    if ln.get("vatId") is not None
+                    else (f"cat. {ln['vatCodeId']}" if ln.get("vatCodeId") is not None else ""),
                 )
             )
     elif kind == "invoice":
