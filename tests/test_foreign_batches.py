@@ -28,9 +28,9 @@ def company(inst: Installation) -> Any:
 
 def add_batch(inst: Installation, number: str, day: str, debit: str, credit: str) -> None:
     """A batch another program made, as a person or integration would in Visma, on
-    department 3's cost bearer (segment 1, value 03)."""
+    department 3's subaccount (03-100: the second company validates combinations)."""
     co = company(inst)
-    bearer = [{"segmentId": 1, "segmentValue": "03"}]
+    bearer = [{"segmentId": 1, "segmentValue": "03"}, {"segmentId": 2, "segmentValue": "100"}]
     fields = {
         "transactionDate": day,
         "description": f"Bilag {number}",
