@@ -514,7 +514,11 @@ class ZReports:
         """Every pending Z-report as a journal; none is sent unless preflight passes for all
         that can be built and Visma does not hold yet (one that cannot be built waits for a
         person, the others go on)."""
-        await self.read_vat_categories()
+        # Read from Visma only when a Z-report may be built (an idle round reads nothing).
+        if to_send(self.ledger, self.dept.id, Kind.ZREPORT) or self.ledger.rows(
+            self.dept.id, kind=Kind.ZREPORT, states=(State.ATTENTION,)
+        ):
+            await self.read_vat_categories()
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.ZREPORT, keep=self.held_now)
         else:
