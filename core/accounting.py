@@ -72,6 +72,9 @@ class Journal:
     # summed per receipt and may differ by an øre from Visma's recomputation of the base.
     create_vat_transaction: bool = False
     skip_vat_amount_validation: bool = False
+    # The Visma VAT ids of the day's rates, a 0 % one too (on no line: its base carries only the
+    # category), for preflight to check that Visma has each.
+    vat_ids: list[str] = field(default_factory=list)
 
     @property
     def debit_total(self) -> Decimal:
@@ -284,6 +287,9 @@ def build_journal(
         lines=lines,
         flags=flags,
         create_vat_transaction=vat_categories is not None,
+        vat_ids=sorted(
+            {vat_ids[s.rate] for s in z.sales if (s.gross or s.vat) and s.rate in vat_ids}
+        ),
         skip_vat_amount_validation=vat_categories is not None and skip_vat_check,
     )
     if settings.several_departments and settings.cost_bearer_segment and settings.cost_bearer_value:

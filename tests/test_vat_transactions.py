@@ -219,3 +219,13 @@ async def test_department_ones_output_vat_reaches_the_vat_transactions(
                 made[t["taxId"]] += t["vatAmount"]
     assert {k: v for k, v in made.items() if v} == {k: v for k, v in stated.items() if v}
     assert sum(made.values(), D(0)) == total
+
+
+async def test_preflight_names_a_zero_rate_vat_id_visma_lacks(installation: Installation) -> None:
+    """The 0 % id is on no line (its base carries the category): preflight still checks it."""
+    from core.transfers import PreflightError
+
+    del installation.company.vat["5"]
+    with pytest.raises(PreflightError) as exc:
+        await run(installation, kinds=(ZREPORT,))
+    assert "VAT id 5 does not exist in Visma" in str(exc.value)

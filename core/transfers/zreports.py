@@ -87,7 +87,7 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
             problems.append(f"account {acc} does not exist in Visma")
         elif found.active is False:
             problems.append(f"account {acc} is inactive in Visma")
-    for vat_id in sorted({ln.vat_id for j in journals for ln in j.lines if ln.vat_id}):
+    for vat_id in sorted({v for j in journals for v in j.vat_ids}):
         if vat_id not in ref.vat:
             problems.append(f"VAT id {vat_id} does not exist in Visma")
     for seg in sorted({s for j in journals for s in j.subaccount}):
