@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from core.eventlog import EventLog
 from core.http import TransientError
-from core.ledger import Ledger, LedgerRow
+from core.ledger import Ledger, LedgerRow, State
 from core.models import ZReport
+from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
     Found,
@@ -22,8 +23,9 @@ from core.transfers.posting import (
     post_once,
     to_send,
 )
+from core.transfers.queued import forget_queued, note_queued, queued_release
 from core.visma.client import VismaClient, action_done
-from core.visma.errors import VismaError
+from core.visma.errors import ActionFailedError, VismaError
 from core.visma.models import IssueLineWrite, IssueWrite
 from core.visma.wire import format_date
 
@@ -76,12 +78,24 @@ class IssueDocument(Document):
     posted = "posted as stock issue {} and released"
 
     def __init__(
-        self, visma: VismaClient, row: LedgerRow, known: Known, warehouse: str | None = None
+        self,
+        visma: VismaClient,
+        ledger: Ledger,
+        row: LedgerRow,
+        known: Known,
+        periods: Periods,
+        warehouse: str | None = None,
     ) -> None:
         self.key, self.day, self.items = row.key, row.payload["date"], row.payload["items"]
+        self.ledger, self.department_id = ledger, row.department_id
         self.warehouse = warehouse
         super().__init__(known, month_of(date.fromisoformat(self.day)))
-        self.visma = visma
+        self.visma, self.periods = visma, periods
+
+    async def prepare(self) -> None:
+        """A day whose financial period is closed in Visma's inventory management
+        (closedInInventoryManagement) is held before anything is sent (periods.py)."""
+        await self.periods.check_open(date.fromisoformat(self.day), "IN")
 
     async def post(self) -> str:
         return await self.visma.create_issue(
@@ -89,9 +103,22 @@ class IssueDocument(Document):
         )
 
     async def finish(self, number: str) -> None:
-        """Release it. Only actionResult Done counts: Queued/InProcess leave it `sent` (the
-        next run reads its status and releases it only if it is still not released); Failed
-        raises ActionFailedError with Visma's errorInfo (the row waits for a person)."""
+        """Release it. Only actionResult Done counts: Queued/InProcess leave it `sent` and
+        are remembered (queued.py): the next runs read its status (a released one is
+        confirmed without this call) and never send the release again; one still not
+        released an hour on waits for a person. Failed raises ActionFailedError with Visma's
+        errorInfo (the row waits for a person)."""
+        queued = queued_release(self.ledger, self.department_id, self.key)
+        if queued is not None:  # Visma holds it unreleased: its queued release is not done
+            if queued.overdue():
+                raise ActionFailedError(
+                    f"{queued.said()} and has not released {number} since (Visma shows no "
+                    "errorInfo for a queued release)",
+                    f"open stock issue {number} in Visma: release it there (the next run "
+                    "confirms it), or fix what stops it and resend it (`s` on the transfers "
+                    "screen) to have duvi release it again",
+                )
+            raise Unfinished(f"{queued.said()}; not released yet (read again, never resent)")
         try:
             result = await self.visma.release_issue(number)
         except (VismaError, TransientError) as exc:
@@ -105,6 +132,7 @@ class IssueDocument(Document):
                 raise Unfinished(f"not released: {exc.message}") from exc
             return
         if not action_done(result, f"release stock issue {number}"):
+            note_queued(self.ledger, self.department_id, self.key, result)
             raise Unfinished(f"its release is {result.action_result} in Visma")
 
 
@@ -117,9 +145,11 @@ class StockIssues:
         ledger: Ledger,
         visma: VismaClient,
         log: EventLog,
+        periods: Periods,
         warehouse: str | None = None,
     ):
         self.department_id = department_id
+        self.periods = periods
         self.warehouse = warehouse
         self.ledger = ledger
         self.visma = visma
@@ -165,17 +195,32 @@ class StockIssues:
         return new
 
     async def transfer(self) -> list[Outcome]:
+        await requeue_open(
+            self.ledger,
+            self.log,
+            self.department_id,
+            Kind.STOCK,
+            self.periods,
+            lambda row: date.fromisoformat(row.payload["date"]),
+            "IN",
+        )
         rows = to_send(self.ledger, self.department_id, Kind.STOCK)
         self.known.expect(month_of(date.fromisoformat(row.payload["date"])) for row in rows)
-        return [
+        outcomes = [
             await post_once(
                 self.ledger,
                 self.log,
                 row,
-                IssueDocument(self.visma, row, self.known, self.warehouse),
+                IssueDocument(
+                    self.visma, self.ledger, row, self.known, self.periods, self.warehouse
+                ),
             )
             for row in rows
         ]
+        for o in outcomes:
+            if o.state == State.CONFIRMED:  # a queued release is done: nothing to remember
+                forget_queued(self.ledger, self.department_id, o.key)
+        return outcomes
 
 
 def _covers(stock: LedgerRow, day_reports: list[LedgerRow]) -> list[str]:
