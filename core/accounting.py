@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from core.errors import DataError
 from core.models import DepartmentSettings, ZReport
+from core.money import round_money, vat_of
 
-CENT = Decimal("0.01")
+__all__ = ["vat_of"]  # re-exported: the journal's name for it
+
 ZERO = Decimal(0)
 
 
@@ -44,7 +47,12 @@ class JournalLine:
     debit: Decimal
     credit: Decimal
     text: str
+    # Visma's two VAT fields of a GL line (JournalTransactionLineUpdateDto, the Pionect SDK
+    # src/Dto/JournalTransactionLineUpdateDto.php; core/sandbox/specs/): `vatCodeId` is the VAT
+    # *category* "based on which the taxable amount is calculated" (on the taxable, revenue
+    # line), `vatId` the VAT id "used to calculate the VAT amount" (on the 27xx VAT line).
     vat_id: str | None = None
+    vat_code_id: str | None = None
 
 
 @dataclass
@@ -57,6 +65,16 @@ class Journal:
     flags: list[str] = field(default_factory=list)  # things doctor should show
     subaccount: list[tuple[int, str]] = field(default_factory=list)
     branch: str | None = None
+    # The header's `createVatTransaction` (JournalTransactionUpdateDto, Pionect SDK
+    # src/Dto/JournalTransactionUpdateDto.php: "Create VAT transactions"): without it Visma
+    # makes no VAT transaction of the lines, and the POS sales miss the mva-melding
+    # (findings 2026-12-acct.md #1). `skipVatAmountValidation` (same DTO): DUELL's VAT is
+    # summed per receipt and may differ by an øre from Visma's recomputation of the base.
+    create_vat_transaction: bool = False
+    skip_vat_amount_validation: bool = False
+    # The Visma VAT ids of the day's rates, a 0 % one too (on no line: its base carries only the
+    # category), for preflight to check that Visma has each.
+    vat_ids: list[str] = field(default_factory=list)
 
     @property
     def debit_total(self) -> Decimal:
@@ -126,18 +144,20 @@ def rate_text(rate: Decimal) -> str:
     return format(rate.normalize(), "f")
 
 
-def vat_of(gross: Decimal, rate: Decimal) -> Decimal:
-    return (gross * rate / (100 + rate)).quantize(CENT, ROUND_HALF_UP)
-
-
 def _line(
-    account: str, amount: Decimal, text: str, vat_id: str | None = None, *, credit: bool
+    account: str,
+    amount: Decimal,
+    text: str,
+    vat_id: str | None = None,
+    *,
+    credit: bool,
+    vat_code_id: str | None = None,
 ) -> JournalLine:
     """A credit (or debit) of `amount`; a negative amount flips to the other side."""
-    amount = amount.quantize(CENT)
+    amount = round_money(amount)
     if (amount >= 0) == credit:
-        return JournalLine(account, ZERO, abs(amount), text, vat_id)
-    return JournalLine(account, abs(amount), ZERO, text, vat_id)
+        return JournalLine(account, ZERO, abs(amount), text, vat_id, vat_code_id)
+    return JournalLine(account, abs(amount), ZERO, text, vat_id, vat_code_id)
 
 
 def build_journal(
@@ -147,9 +167,15 @@ def build_journal(
     settings: DepartmentSettings,
     *,
     key: str | None = None,
+    vat_categories: Mapping[str, str | None] | None = None,
 ) -> Journal:
     """The journal of a Z-report, or JournalRefused with every reason at once. `key`: its
-    ledger key (a second register's carries the register); by default the first register's."""
+    ledger key (a second register's carries the register); by default the first register's.
+    `vat_categories`: Visma's VAT category of each of its VAT ids (VatInformationDto
+    .vatCategoryId; None: the id has none).
+    Given, the journal asks Visma for VAT transactions (the category on each base, the VAT id
+    on each VAT line); a preview, which reads nothing from Visma, passes none and shows the
+    lines without categories."""
     problems = z.inconsistencies()
     missing = sorted({s.rate for s in z.sales if s.gross and s.rate not in vat_ids})
     problems += [MAP_VAT.format(rate_text(r)) for r in missing]
@@ -171,19 +197,51 @@ def build_journal(
             raise JournalRefused(NO_ACCOUNT.format(name), "set it in the account mapping editor")
         return acc
 
+    categories = vat_categories or {}
+    # An id Visma has without a category is refused here; one Visma lacks altogether is
+    # preflight's to name (it lists every missing account and VAT id at once).
+    uncategorised = sorted(
+        {
+            vat_ids[s.rate]
+            for s in z.sales
+            if s.gross and vat_ids[s.rate] in categories and not categories[vat_ids[s.rate]]
+        }
+    )
+    if uncategorised:
+        raise JournalRefused(
+            f"Z-report {z.z_number} of department {z.department_id} cannot be booked: Visma "
+            f"VAT id {', '.join(uncategorised)} is in no VAT category, so Visma cannot make "
+            "its VAT transactions",
+            "give the VAT id a VAT category in Visma (or map the rate to another VAT id)",
+        )
+    skip_vat_check = False
     for sale in z.sales:
         if not sale.gross and not sale.vat:
             continue
         vat = sale.vat if sale.vat is not None else vat_of(sale.gross, sale.rate)
+        # DUELL's VAT is summed per receipt: off by an øre from the day's recomputation,
+        # Visma's own check of the batch would refuse it (finding #1).
+        skip_vat_check |= vat != vat_of(sale.gross, sale.rate)
         net = sale.gross - vat
         rt = rate_text(sale.rate)
+        vat_id = vat_ids[sale.rate]
+        # The base carries the VAT category; a zero-rated (code 5) or exempt (6) base is
+        # recorded by its category alone, with no 0.00 VAT line: Visma makes the VAT
+        # transaction of an exempt VAT id with VAT 0 from the taxable line (inferred: Visma
+        # documents no journal with a 0 % id; a 0.00 line is a line Visma may refuse).
         lines.append(
             _line(
-                account(f"revenue:{rt}"), net, f"Salg {rt} % mva", vat_ids[sale.rate], credit=True
+                account(f"revenue:{rt}"),
+                net,
+                f"Salg {rt} % mva",
+                credit=True,
+                vat_code_id=categories.get(vat_id),
             )
         )
         if vat:
-            lines.append(_line(account(f"vat:{rt}"), vat, f"Utgående mva {rt} %", credit=True))
+            lines.append(
+                _line(account(f"vat:{rt}"), vat, f"Utgående mva {rt} %", vat_id, credit=True)
+            )
     unnamed = sorted(
         {
             f'payment:{p.type} ("{p.label}")'
@@ -228,6 +286,11 @@ def build_journal(
         description=f"{key} Dagsoppgjør {z.business_date.isoformat()}",
         lines=lines,
         flags=flags,
+        create_vat_transaction=vat_categories is not None,
+        vat_ids=sorted(
+            {vat_ids[s.rate] for s in z.sales if (s.gross or s.vat) and s.rate in vat_ids}
+        ),
+        skip_vat_amount_validation=vat_categories is not None and skip_vat_check,
     )
     if settings.several_departments and settings.cost_bearer_segment and settings.cost_bearer_value:
         journal.subaccount = subaccount_segments(settings)

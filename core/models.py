@@ -10,8 +10,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CENT = Decimal("0.01")
-
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)

@@ -26,6 +26,7 @@ from lxml import etree
 
 from core.errors import DataError
 from core.models import ArticleGroup, Payment, VatSale, ZReport
+from core.money import round_money, vat_of
 from core.saft_codes import NS, PAYMENT_CODES, Z_REPORT_EVENT, Basics
 from core.saft_receipts import MixedCredit, Receipt, business_day, figures, read_receipts, spans
 
@@ -40,7 +41,6 @@ STANDARD_VAT_CODES = {
     Decimal(0): "5",
 }
 ROUNDING, GIFTCARD_SOLD = "ROUNDING", "GIFTCARD_SOLD"
-CENT = Decimal("0.01")
 
 
 class SaftError(DataError):
@@ -423,7 +423,7 @@ def _add(parent: etree._Element, name: str, text: object = None) -> etree._Eleme
 
 
 def _amount(value: Decimal) -> str:
-    return str(value.quantize(CENT))
+    return str(round_money(value))
 
 
 def _event(register: etree._Element, r: ZReport, company_ident: str, company_name: str) -> None:
@@ -461,12 +461,12 @@ def _event(register: etree._Element, r: ZReport, company_ident: str, company_nam
         _add(line, "paymentAmnt", _amount(p.amount))
     vats = _add(rep, "reportCashSalesVat")
     for s in r.sales:
-        vat = s.vat if s.vat is not None else (s.gross * s.rate / (100 + s.rate)).quantize(CENT)
+        vat = s.vat if s.vat is not None else vat_of(s.gross, s.rate)
         line = _add(vats, "reportCashSaleVat")
         code = STANDARD_VAT_CODES.get(s.rate)
         if code:
             _add(line, "vatCode", code)
-        _add(line, "vatPerc", s.rate.quantize(Decimal("0.001")))
+        _add(line, "vatPerc", round_money(s.rate, Decimal("0.001")))  # a rate, 3 decimals
         _add(line, "cashSaleAmnt", _amount(s.gross - vat))
         _add(line, "vatAmnt", _amount(vat))
     _add(rep, "reportOpeningChangeFloat", "0.00")

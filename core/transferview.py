@@ -8,15 +8,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.accounting import CENT, JournalRefused, build_journal, held_for_mapping, rate_text
+from core.accounting import JournalRefused, build_journal, held_for_mapping, rate_text
 from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
 from core.models import InvoiceBasis, ZReport, stored_total
+from core.money import round_money
 from core.readmodels import (
     UNREADABLE,
     DocumentLine,
@@ -110,7 +111,7 @@ def _facts(
                 date.fromisoformat(day) if day else None,
                 int(z) if z is not None else None,
                 str(payload.get("register_id") or "1"),
-                amount.quantize(CENT),
+                round_money(amount),
             )
         day = payload.get("date")
         when = date.fromisoformat(day) if day else None
@@ -128,14 +129,14 @@ def invoice_total(lines: list[dict[str, Any]]) -> Decimal:
     total = Decimal(0)
     for ln in lines:
         net = _line_net(ln)
-        total += net + (net * _money(ln.get("vat_rate")) / 100).quantize(CENT, ROUND_HALF_UP)
+        total += net + round_money(net * _money(ln.get("vat_rate")) / 100)
     return total
 
 
 def _line_net(ln: dict[str, Any]) -> Decimal:
     gross = _money(ln.get("quantity")) * _money(ln.get("unit_price_ex_vat"))
     discount = _money(ln.get("discount_percent"))
-    return (gross * (100 - discount) / 100).quantize(CENT, ROUND_HALF_UP)
+    return round_money(gross * (100 - discount) / 100)
 
 
 def _when(ts: str | None) -> datetime | None:
@@ -375,6 +376,8 @@ def _read_write(
             ("description", "Description"),
             ("branch", "Branch"),
             ("hold", "On hold"),
+            ("createVatTransaction", "VAT transactions"),
+            ("skipVatAmountValidation", "Skip VAT check"),
         ],
         "invoice": [
             ("customerNumber", "Customer"),
@@ -402,7 +405,10 @@ def _read_write(
                     subaccount=_segments(ln.get("subaccount")),
                     debit=_amount(ln.get("debitAmountInCurrency")),
                     credit=_amount(ln.get("creditAmountInCurrency")),
-                    vat=_text(ln.get("vatId") or ln.get("vatCodeId")),
+                    # the VAT id on a VAT line; a base's VAT category marked as one
+                    vat=_text(ln["vatId"])
+                    if ln.get("vatId") is not None
+                    else (f"cat. {ln['vatCodeId']}" if ln.get("vatCodeId") is not None else ""),
                 )
             )
     elif kind == "invoice":

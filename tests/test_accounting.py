@@ -49,10 +49,10 @@ def test_the_worked_example_of_accounting_no() -> None:
     )
     j = build_journal(report, DEFAULT_ACCOUNTS, VAT_IDS, DepartmentSettings(inventory_change=True))
     assert lines(j) == [
-        ("3000", "0", "6400.00", "3"),
-        ("2700", "0", "1600.00", None),
-        ("3001", "0", "1739.13", "31"),
-        ("2701", "0", "260.87", None),
+        ("3000", "0", "6400.00", None),
+        ("2700", "0", "1600.00", "3"),  # the VAT id on the VAT line
+        ("3001", "0", "1739.13", None),
+        ("2701", "0", "260.87", "31"),
         ("1900", "2000.00", "0", None),
         ("1920", "4000.00", "0", None),
         ("1580", "2500.00", "0", None),
@@ -77,8 +77,8 @@ def test_stated_vat_wins_and_returns_rounding_and_no_inventory_change() -> None:
     )
     j = build_journal(report, DEFAULT_ACCOUNTS, VAT_IDS, DepartmentSettings())
     assert lines(j) == [
-        ("3000", "0", "79.69", "3"),
-        ("2700", "0", "19.91", None),  # as stated, not 19.92
+        ("3000", "0", "79.69", None),
+        ("2700", "0", "19.91", "3"),  # as stated, not 19.92
         ("1900", "100.00", "0", None),
         ("7740", "0", "0.40", None),  # customers paid 40 øre more than sold
     ]
@@ -91,8 +91,8 @@ def test_a_day_of_more_returns_than_sales_flips_sides() -> None:
     )
     j = build_journal(report, DEFAULT_ACCOUNTS, VAT_IDS, DepartmentSettings())
     assert lines(j) == [
-        ("3000", "100.00", "0", "3"),
-        ("2700", "25.00", "0", None),
+        ("3000", "100.00", "0", None),
+        ("2700", "25.00", "0", "3"),
         ("1920", "0", "125.00", None),
     ]
 
@@ -103,7 +103,7 @@ def test_an_unmapped_payment_type_goes_to_the_fallback_and_is_flagged() -> None:
         payments=[Payment(type="stripe", amount=D("300"))],
     )
     j = build_journal(report, DEFAULT_ACCOUNTS, VAT_IDS, DepartmentSettings())
-    assert lines(j) == [("3100", "0", "300.00", "5"), ("1579", "300.00", "0", None)]
+    assert lines(j) == [("3100", "0", "300.00", None), ("1579", "300.00", "0", None)]
     assert j.flags == ["payment type 'stripe' has no account: booked on the fallback account 1579"]
 
 

@@ -768,7 +768,14 @@ class VismaSandbox:
         merged = {
             **{
                 k: record.get(k)
-                for k in ("transactionDate", "financialPeriod", "description", "branch")
+                for k in (
+                    "transactionDate",
+                    "financialPeriod",
+                    "description",
+                    "branch",
+                    "createVatTransaction",
+                    "skipVatAmountValidation",
+                )
             },
             **fields,
         }
@@ -780,6 +787,9 @@ class VismaSandbox:
                     "creditAmountInCurrency": ln.get("creditAmountInCurrency"),
                     "referenceNumber": ln.get("referenceNumber"),
                     "transactionDescription": ln.get("transactionDescription"),
+                    # the VAT fields as read back, so the VAT transactions are made again
+                    "vatId": (ln.get("vat") or {}).get("id"),
+                    "vatCodeId": (ln.get("vatCode") or {}).get("id"),
                 }
                 for ln in record["journalTransactionLines"]
             ]

@@ -51,6 +51,11 @@ VAT_CODES: list[tuple[str, str, str, Decimal, str]] = [
     ("6", "5", "Omsetning utenfor mva-loven", Decimal("0"), "6"),
 ]
 
+# Each output VAT id's payable account (VatInformationDto.glAccounts.vatPayableAccount): the
+# standard chart's 2700-2703 (accounting-no.md C.3). A line on one of them in a batch that asks
+# for VAT transactions must carry the VAT id (core/sandbox/vat_transactions.py).
+VAT_ACCOUNTS = {"3": "2700", "31": "2701", "32": "2702", "33": "2703"}
+
 DEPARTMENT_SEGMENT = 1
 # (id, description, type): what GET /v1/inventory/itemClass lists; a new item needs one.
 ITEM_CLASSES = (
@@ -87,6 +92,11 @@ def seed_company(tenant_id: str, name: str, clock: Clock, departments: list[str]
             "documentText": desc,
             "lastModifiedDateTime": stamp,
         }
+        if vat_id in VAT_ACCOUNTS:
+            acc = VAT_ACCOUNTS[vat_id]
+            c.vat[vat_id]["glAccounts"] = {
+                "vatPayableAccount": {"number": acc, "description": ACCOUNTS[acc]}
+            }
         c.vat_categories[cat_id] = {
             "vatCategoryId": cat_id,
             "description": desc,

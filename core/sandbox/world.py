@@ -16,7 +16,7 @@ import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ import phonenumbers
 from faker import Faker
 from stdnum import ean
 
+from core.money import KRONE, round_money
 from core.sandbox.app import Sandbox
 from core.sandbox.common import json_default
 from core.sandbox.duell_api import DuellSandbox, DuellState
@@ -36,7 +37,6 @@ SECOND_TENANT = "8a1f3c5d-2e4b-4c6d-8f0a-1b3c5d7e9f20"
 SECOND_CLOSED = "202703"  # the second company's September 2026 (its year starts in July)
 CUSTOMER_TENANT = "0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"  # the contract tenant: a classic mistake
 DUELL_CLIENT_NUMBER = "100234"
-CENT = Decimal("0.01")
 DEPARTMENTS = (
     ("1", "Oslo sentrum", "Oslo"),
     ("2", "Bergen Galleriet", "Bergen"),
@@ -124,7 +124,7 @@ class World:
 
 
 def _money(value: float | Decimal) -> Decimal:
-    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+    return round_money(Decimal(str(value)))
 
 
 T = TypeVar("T")
@@ -494,7 +494,7 @@ def _zreports(rng: random.Random, dept: str, days: int, end: date) -> list[dict[
         if giftcard:
             payments.append({"payment_type": "giftcard", "amount": giftcard})
             left -= giftcard
-        cash = left.quantize(Decimal(1), ROUND_HALF_UP)  # cash is paid in whole kroner
+        cash = round_money(left, KRONE)  # cash is paid in whole kroner
         payments.append({"payment_type": "cash", "amount": cash})
         rounding = left - cash
         closed = datetime.combine(day, time(21, rng.randint(0, 59)))

@@ -57,6 +57,8 @@ def journal_write(j: Journal, period: str | None = None) -> JournalWrite:
         financial_period=period or j.financial_period,
         description=j.description,
         branch=j.branch,
+        create_vat_transaction=j.create_vat_transaction or None,
+        skip_vat_amount_validation=j.skip_vat_amount_validation or None,
         journal_transaction_lines=[
             JournalLineWrite(
                 line_number=i,
@@ -64,6 +66,7 @@ def journal_write(j: Journal, period: str | None = None) -> JournalWrite:
                 debit_amount_in_currency=ln.debit or None,
                 credit_amount_in_currency=ln.credit or None,
                 vat_id=ln.vat_id,
+                vat_code_id=ln.vat_code_id,
                 transaction_description=ln.text,
                 reference_number=line_reference(j.key),
                 subaccount=segments,
@@ -83,7 +86,7 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
             problems.append(f"account {acc} does not exist in Visma")
         elif found.active is False:
             problems.append(f"account {acc} is inactive in Visma")
-    for vat_id in sorted({ln.vat_id for j in journals for ln in j.lines if ln.vat_id}):
+    for vat_id in sorted({v for j in journals for v in j.vat_ids}):
         if vat_id not in ref.vat:
             problems.append(f"VAT id {vat_id} does not exist in Visma")
     for seg in sorted({s for j in journals for s in j.subaccount}):
@@ -386,6 +389,9 @@ class ZReports:
         self.periods = periods
         self.known = Known(self._read_period)
         self.held_now: set[str] = set()  # changed after it was recorded, found in this run
+        # Visma's VAT category per VAT id, read at the start of a transfer; None until then
+        # (a journal built without them asks for no VAT transactions: the preview's).
+        self.vat_categories: dict[str, str | None] | None = None
         self.foreign: dict[str, list[ForeignBatch]] = {}  # per period: another's batches
 
     async def _read_period(self, period: str) -> dict[str, Found]:
@@ -487,14 +493,26 @@ class ZReports:
                 vat_ids,
                 self.dept.settings,
                 key=key,
+                vat_categories=self.vat_categories,
             )
         except JournalRefused as exc:
             return exc
+
+    async def read_vat_categories(self) -> None:
+        """Each Visma VAT id's VAT category, which the journals' taxable lines carry."""
+        self.vat_categories = {
+            vat_id: v.vat_category_id for vat_id, v in (await self.references.get()).vat.items()
+        }
 
     async def transfer(self, *, retry_failed: bool = False) -> list[Outcome]:
         """Every pending Z-report as a journal; none is sent unless preflight passes for all
         that can be built and Visma does not hold yet (one that cannot be built waits for a
         person, the others go on)."""
+        # Read from Visma only when a Z-report may be built (an idle round reads nothing).
+        if to_send(self.ledger, self.dept.id, Kind.ZREPORT) or self.ledger.rows(
+            self.dept.id, kind=Kind.ZREPORT, states=(State.ATTENTION,)
+        ):
+            await self.read_vat_categories()
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.ZREPORT, keep=self.held_now)
         else:

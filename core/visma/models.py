@@ -325,6 +325,15 @@ class JournalLine(_Read):
     branch: str | None = None
 
 
+class TaxDetail(_Read):
+    """One VAT transaction: Visma's TaxDetailDto (Pionect SDK src/Dto/TaxDetailDto.php)."""
+
+    tax_id: str | None = None
+    vat_rate: Decimal | None = None
+    taxable_amount: Decimal | None = None
+    vat_amount: Decimal | None = None
+
+
 class JournalTransaction(_Read):
     module: str | None = None
     batch_number: str | None = None
@@ -339,6 +348,11 @@ class JournalTransaction(_Read):
     last_modified_date_time: str | None = None
     time_stamp: str | None = None
     journal_transaction_lines: list[JournalLine] = []
+    create_vat_transaction: bool | None = None
+    skip_vat_amount_validation: bool | None = None
+    # The VAT transactions the batch made: the sandbox's (Visma's JournalTransactionDto has no
+    # such list; core/sandbox/specs/README.md), empty from Visma.
+    tax_details: list[TaxDetail] = []
     metadata: Metadata | None = None
 
 
@@ -368,6 +382,10 @@ class JournalWrite(_Write):
     control_total_in_currency: Decimal | None = None
     branch: str | None = None
     transaction_code: str | None = None
+    # JournalTransactionUpdateDto (Pionect SDK src/Dto/JournalTransactionUpdateDto.php):
+    # "Create VAT transactions", and the check of the VAT amounts Visma skips on request.
+    create_vat_transaction: bool | None = None
+    skip_vat_amount_validation: bool | None = None
     journal_transaction_lines: list[JournalLineWrite] = []
 
 
