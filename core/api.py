@@ -263,6 +263,7 @@ class ConsoleApi:
                 vat_ids,
                 dept.settings,
                 key=key,
+                saft_codes=depts.saft_codes(dept.id),
             )
         except JournalRefused as exc:
             return NoPreview(f"{exc.message}\n→ {exc.remedy}")

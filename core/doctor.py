@@ -19,10 +19,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.accounting import subaccount_segments
+from core.accounting import both_cost_of_goods, subaccount_segments
 from core.config import config_file_path
 from core.connections import Connections, connections_for
-from core.departments import Departments
+from core.departments import COGS_BOTH_MESSAGE, COGS_BOTH_REMEDY, Departments
 from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
@@ -632,6 +632,24 @@ def period_check(dept_id: str, waiting: list[Any]) -> Check:
     )
 
 
+def cost_of_goods_check(dept_id: str, settings: DepartmentSettings) -> Check:
+    """ "Beholdningsendring" and "Lager" both on would move 1460 twice: the journals leave
+    their inventory-change lines out (the stock issue books cost of goods), but the settings
+    say otherwise, so a person turns one off."""
+    title = "Cost of goods"
+    if not both_cost_of_goods(settings):
+        return ok("settings.cost_of_goods", title, "booked once", dept_id)
+    return Check(
+        "settings.cost_of_goods",
+        title,
+        Status.FAIL,
+        COGS_BOTH_MESSAGE + " (the journals leave their inventory-change lines out meanwhile)",
+        COGS_BOTH_REMEDY,
+        dept_id,
+        fix=Fix.SETTINGS,
+    )
+
+
 def mapping_checks(
     rt: Runtime,
     dept_id: str,
@@ -1085,6 +1103,7 @@ async def run_doctor(
             checks += remote
             checks += ledger_checks(rt, dept_id, stale_hours=stale_hours)
             if dept is not None:
+                checks.append(cost_of_goods_check(dept_id, dept.settings))
                 checks += mapping_checks(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]
                 )

@@ -294,6 +294,9 @@ class SetupChoice:
     duell_client_number: str | None = None
     duell_client_token: SecretStr | None = None
     vat: Mapping[Decimal, str] | None = None
+    # None keeps what is saved; both on is refused (cost of goods would be booked twice).
+    inventory_change: bool | None = None
+    stock_update: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -188,3 +188,19 @@ def test_setup_offers_the_item_classes_and_warehouses_and_saves_the_whole_subacc
     with Runtime.open(load_settings()) as rt:
         s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
         assert (s.item_class, s.warehouse, s.subaccount_defaults) == ("TJENESTE", None, {2: "100"})
+
+
+def test_setup_refuses_inventory_change_beside_stock_issues(cli: Cli) -> None:
+    """Cost of goods once (issue 19): both on would credit 1460 twice; refused before Visma
+    is asked, with exit 3 and the remedy, and nothing is saved."""
+    ok_secret = {"DUVI_VISMA_CLIENT_SECRET": DEPT3.visma_client_secret}
+    code, _, err = cli.setup3("--inventory-change", "--stock-update", **ok_secret)
+    assert code == 3 and "cannot both be on" in err and "turn one off" in err
+    assert "Traceback" not in err
+    code, _, err = cli.setup3("--stock-update", **ok_secret)
+    assert code == 0, err
+    code, _, err = cli.setup3("--inventory-change", **ok_secret)  # the saved Lager is on
+    assert code == 3 and "cannot both be on" in err
+    with Runtime.open(load_settings()) as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert (s.inventory_change, s.stock_update) == (False, True)

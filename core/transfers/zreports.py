@@ -493,6 +493,7 @@ class ZReports:
                 vat_ids,
                 self.dept.settings,
                 key=key,
+                saft_codes=self.departments.saft_codes(self.dept.id),
             )
         except JournalRefused as exc:
             return exc
