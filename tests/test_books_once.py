@@ -202,3 +202,29 @@ def test_a_sale_on_account_goes_to_the_clearing_account_not_to_the_receivables()
     assert moves(j, "1500") == []
     assert moves(j, "1900") == [("2500.00", "0")]
     assert j.debit_total == j.credit_total == D("3750.00")
+
+
+def test_the_account_editor_offers_every_key_a_waiting_z_report_meets(home: Path) -> None:
+    """A payment type DUELL sends that the map lacks ("pant": booked on the fallback) and a
+    rate the map has no account for are offered as rows to add, not only SAF-T types."""
+    from core.ledger import Ledger
+    from core.transfers.zreports import register_zreports, unmapped
+
+    report = z(
+        sales=[VatSale(rate=D(25), gross=D("125.00")), VatSale(rate=D(6), gross=D("106.00"))],
+        payments=[
+            Payment(type="cash", amount=D("200.00")),
+            Payment(type="pant", amount=D("31.00")),
+        ],
+    )
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        depts.add("7", "Tromsø")
+        ledger = Ledger(rt.store)
+        register_zreports(ledger, rt.log, "7", [report], "test")
+        needed = unmapped(ledger, "7", depts.account_map("7"))
+    assert needed == {
+        "payment:pant": "Betaling pant",
+        "revenue:6": "Salg 6 %",
+        "vat:6": "Utgående mva 6 %",
+    }

@@ -285,5 +285,5 @@ async def test_a_department_with_both_ways_of_booking_cost_of_goods_fails(
         db.table("department_settings").update("1", {"settings": json.dumps(settings)})
     check = (await doctor(installation))["settings.cost_of_goods"]
     assert check.status == Status.FAIL
-    assert "cannot both be on" in check.found and "left out meanwhile" in check.found
+    assert "cannot both be on" in check.found and "lines out meanwhile" in check.found
     assert "turn one off" in check.remedy and check.fix == "settings"

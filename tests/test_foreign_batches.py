@@ -108,9 +108,7 @@ async def test_only_a_held_day_can_be_confirmed(installation: Installation) -> N
 
     await run_department(installation.rt, "1", connections=installation.connections)
     with pytest.raises(DataError, match="not held for another integration's batch"):
-        await confirm_foreign(
-            installation.rt, "DUELL-Z-1-1", connections=installation.connections
-        )
+        await confirm_foreign(installation.rt, "DUELL-Z-1-1", connections=installation.connections)
 
 
 async def test_setup_warns_of_another_integrations_batches(installation: Installation) -> None:
