@@ -82,6 +82,20 @@ SAFT_CODES: dict[Decimal, str] = {
     Decimal(12): "33",
     Decimal(0): "5",
 }
+# SAF-T's codes of 0 % output (Standard_Tax_Codes.csv): zero-rated, reverse charge, export,
+# outside the VAT Act. A Norwegian company's Visma VAT id of 0 % is its SAF-T code (inferred, as
+# vat.suggested infers for every rate), so the id tells the code where the rate cannot.
+ZERO_RATE_CODES = frozenset({"5", "51", "52", "6"})
+
+
+def saft_code_of(rate: Decimal, visma_vat_id: str | None) -> str | None:
+    """The SAF-T code of a rate mapped to a Visma VAT id: for 0 % the id's own code when it is
+    one of 0 % (5, 51, 52, 6), else the rate's standard code."""
+    if rate == 0 and visma_vat_id in ZERO_RATE_CODES:
+        return visma_vat_id
+    return SAFT_CODES.get(rate)
+
+
 VISMA_CLIENT_ID, VISMA_CLIENT_SECRET = "visma_client_id", "visma_client_secret"
 
 
@@ -248,11 +262,14 @@ class Departments:
 
     def saft_codes(self, department_id: str) -> dict[Decimal, str]:
         """The SAF-T code of each mapped rate (0 % picks its revenue account by it)."""
-        return {
-            rate: m.saft_code
-            for rate, m in self.vat_mappings(department_id).items()
-            if m.saft_code and m.visma_vat_id
-        }
+        out = {}
+        for rate, m in self.vat_mappings(department_id).items():
+            # A mapping saved before the id told the code (0 -> "6" stored as code 5).
+            code = m.visma_vat_id if rate == 0 and m.visma_vat_id in ZERO_RATE_CODES else None
+            code = code or m.saft_code
+            if code and m.visma_vat_id:
+                out[rate] = code
+        return out
 
     def set_vat_mapping(
         self,
@@ -274,7 +291,7 @@ class Departments:
                         "department_id": department_id,
                         "duell_rate": key,
                         "visma_vat_id": visma_vat_id,
-                        "saft_code": saft_code or SAFT_CODES.get(Decimal(key)),
+                        "saft_code": saft_code or saft_code_of(Decimal(key), visma_vat_id),
                         "updated_at": utcnow(),
                     },
                     pk=("department_id", "duell_rate"),

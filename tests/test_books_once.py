@@ -80,6 +80,28 @@ def test_zero_rate_sales_go_to_the_account_of_their_saft_code(code, account) -> 
     assert moves(j, "1900") == [("1000.00", "0")]
 
 
+def test_a_zero_rate_mapped_to_vismas_exempt_id_books_as_exempt(home: Path) -> None:
+    """0 % mapped to Visma VAT id 6 (outside the VAT Act) is SAF-T code 6, also for a mapping
+    stored earlier with code 5 (the code used to follow the rate alone)."""
+    report = z(
+        sales=[VatSale(rate=D(0), gross=D("450.00"))],
+        payments=[Payment(type="card", amount=D("450.00"))],
+    )
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        depts.add("7", "Tromsø")
+        depts.save_settings("7", DepartmentSettings())
+        depts.set_vat_mapping("7", D(0), "6")
+        assert depts.vat_mappings("7")[D(0)].saft_code == "6"
+        with rt.store.write() as db:  # as stored before
+            db.execute("UPDATE vat_mappings SET saft_code = '5' WHERE department_id = '7'")
+        codes = depts.saft_codes("7")
+        amap = depts.account_map("7")
+    assert codes == {D(0): "6"}
+    j = build_journal(report, amap, {D(0): "6"}, DepartmentSettings(), saft_codes=codes)
+    assert moves(j, "3200") == [("0", "450.00")] and moves(j, "1579") == [("450.00", "0")]
+
+
 def test_a_tilgodelapp_is_a_liability_not_the_fallback() -> None:
     # 300 kr sold, 100 kr of it paid with a tilgodelapp: Dr 2900 100.00, no fallback flag.
     report = z(
