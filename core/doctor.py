@@ -22,12 +22,18 @@ from typing import Any, Protocol
 from core.accounting import both_cost_of_goods, subaccount_segments
 from core.config import config_file_path
 from core.connections import Connections, connections_for
-from core.departments import COGS_BOTH_MESSAGE, COGS_BOTH_REMEDY, Departments
+from core.departments import (
+    COGS_BOTH_MESSAGE,
+    COGS_BOTH_REMEDY,
+    DEFAULT_ACCOUNTS,
+    LEGACY_ACCOUNTS,
+    Departments,
+)
 from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
 from core.ledger import Ledger, State
-from core.models import Department, DepartmentSettings, Master, ZReport
+from core.models import AccountDefaults, Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
 from core.vat import VismaVat, mismatch, read_visma_vat
@@ -650,6 +656,36 @@ def cost_of_goods_check(dept_id: str, settings: DepartmentSettings) -> Check:
     )
 
 
+def legacy_accounts_check(rt: Runtime, dept_id: str, settings: DepartmentSettings) -> Check | None:
+    """A department set up before the standard chart's defaults keeps its old ones (never
+    changed under an accountant); this names those that disagree with the standard, so a
+    person moves them in the account map editor, or acknowledges them."""
+    if settings.account_defaults != AccountDefaults.LEGACY:
+        return None
+    saved = {
+        r["key"]
+        for r in rt.store.query("SELECT key FROM account_maps WHERE department_id = ?", [dept_id])
+    }
+    differ = sorted(
+        f"{key} {acc} (standard {DEFAULT_ACCOUNTS[key]})"
+        for key, acc in LEGACY_ACCOUNTS.items()
+        if key not in saved and key in DEFAULT_ACCOUNTS and DEFAULT_ACCOUNTS[key] != acc
+    )
+    if not differ:
+        return None
+    return Check(
+        "mapping.legacy_defaults",
+        "Default accounts",
+        Status.WARN,
+        "set up before the standard chart's defaults, kept as they were: " + ", ".join(differ),
+        "check them with the accountant and set each in the account map editor (m), or "
+        "acknowledge to keep them (README: Default accounts)",
+        dept_id,
+        differ,
+        fix=Fix.ACCOUNTS,
+    )
+
+
 def mapping_checks(
     rt: Runtime,
     dept_id: str,
@@ -1104,6 +1140,8 @@ async def run_doctor(
             checks += ledger_checks(rt, dept_id, stale_hours=stale_hours)
             if dept is not None:
                 checks.append(cost_of_goods_check(dept_id, dept.settings))
+                if legacy := legacy_accounts_check(rt, dept_id, dept.settings):
+                    checks.append(legacy)
                 checks += mapping_checks(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]
                 )
