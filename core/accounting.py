@@ -13,7 +13,13 @@ Per DUELL's guide and accounting-no.md C.4:
   person maps it (inferred: the company decides where tips owed to the staff go);
 - gift cards sold credited as a liability, without VAT;
 - cash rounding (øreavrunding) on its account, 7740 by default;
-- with inventory change on: cost of goods debited to 4390 and credited to 1460 by default;
+- with inventory change on: cost of goods debited to 4390 and credited to 1460 by default,
+  unless the department also sends stock issues ("Lager"): Visma's issue moves 1460 then, and
+  the journal leaves its lines out (flagged), so cost of goods is booked once (COGS_ONCE);
+- 0 % sales on the revenue account of their SAF-T code (revenue:0:5 zero-rated, :6 exempt,
+  :52 export), the department's VAT mapping giving the code;
+- "invoice" payments (sales on account) debited to the clearing account 1530 by default: the
+  invoice made from the invoice basis clears it (README "Sales on account");
 - the cost bearer as a subaccount segment on every line, when the department uses one, with
   every other SUBACCOUNT segment filled from the company's default subaccount (setup reads it).
 A journal that does not balance to the øre is refused with the reason.
@@ -160,6 +166,25 @@ def _line(
     return JournalLine(account, abs(amount), ZERO, text, vat_id, vat_code_id)
 
 
+COGS_ONCE = (
+    "inventory change and stock issues are both on: cost of goods is booked once, by the "
+    "stock issue; the journal's inventory-change lines are left out"
+)
+
+
+def both_cost_of_goods(settings: DepartmentSettings) -> bool:
+    """Whether "Beholdningsendring" and "Lager" are both on: each would move 1460."""
+    return settings.inventory_change and settings.stock_update
+
+
+def revenue_key(rate: Decimal, saft_code: str | None) -> str:
+    """The account map's key of a rate's revenue: 0 % by its SAF-T code (5 zero-rated, 6
+    exempt, 52 export), which share the rate but not the account; a 0 % rate without a
+    code is zero-rated (5), as a mapping saved without one is (departments.SAFT_CODES)."""
+    rt = rate_text(rate)
+    return f"revenue:{rt}:{saft_code or '5'}" if rate == 0 else f"revenue:{rt}"
+
+
 def build_journal(
     z: ZReport,
     accounts: dict[str, str],
@@ -168,6 +193,7 @@ def build_journal(
     *,
     key: str | None = None,
     vat_categories: Mapping[str, str | None] | None = None,
+    saft_codes: dict[Decimal, str] | None = None,
 ) -> Journal:
     """The journal of a Z-report, or JournalRefused with every reason at once. `key`: its
     ledger key (a second register's carries the register); by default the first register's.
@@ -215,6 +241,7 @@ def build_journal(
             "give the VAT id a VAT category in Visma (or map the rate to another VAT id)",
         )
     skip_vat_check = False
+    codes = saft_codes or {}
     for sale in z.sales:
         if not sale.gross and not sale.vat:
             continue
@@ -225,13 +252,17 @@ def build_journal(
         net = sale.gross - vat
         rt = rate_text(sale.rate)
         vat_id = vat_ids[sale.rate]
+        revenue = revenue_key(sale.rate, codes.get(sale.rate))
+        # A map saved before 0 % was split by code has "revenue:0" only: it still books.
+        if revenue not in accounts and f"revenue:{rt}" in accounts:
+            revenue = f"revenue:{rt}"
         # The base carries the VAT category; a zero-rated (code 5) or exempt (6) base is
         # recorded by its category alone, with no 0.00 VAT line: Visma makes the VAT
         # transaction of an exempt VAT id with VAT 0 from the taxable line (inferred: Visma
         # documents no journal with a 0 % id; a 0.00 line is a line Visma may refuse).
         lines.append(
             _line(
-                account(f"revenue:{rt}"),
+                account(revenue),
                 net,
                 f"Salg {rt} % mva",
                 credit=True,
@@ -274,7 +305,9 @@ def build_journal(
     if z.rounding:
         # rounding = total - payments: positive means less was paid than sold (a cost).
         lines.append(_line(account("rounding"), z.rounding, "Øreavrunding", credit=False))
-    if settings.inventory_change and z.cost_of_goods:
+    if both_cost_of_goods(settings) and z.cost_of_goods:
+        flags.append(COGS_ONCE)
+    elif settings.inventory_change and z.cost_of_goods:
         lines.append(
             _line(account("cogs:debit"), z.cost_of_goods, "Beholdningsendring", credit=False)
         )

@@ -71,7 +71,11 @@ ACCOUNT_LABELS = {
     "payment:vipps": "Vipps",
     "payment:giftcard": "Gavekort innløst",
     "payment:invoice": "Faktura/kreditt",
+    "payment:creditnote": "Tilgodelapp",
     "payment:fallback": "Ukjent betalingstype (reserve)",
+    "revenue:0:5": "Salg 0 % fritatt (SAF-T 5)",
+    "revenue:0:6": "Salg 0 % unntatt (SAF-T 6)",
+    "revenue:0:52": "Salg 0 % utførsel (SAF-T 52)",
     "giftcard:sold": "Gavekort solgt",
     "rounding": "Øreavrunding",
     "tips": "Drikkepenger (tips)",
@@ -276,6 +280,7 @@ class ConsoleApi:
                 vat_ids,
                 dept.settings,
                 key=key,
+                saft_codes=depts.saft_codes(dept.id),
             )
         except JournalRefused as exc:
             return NoPreview(f"{exc.message}\n→ {exc.remedy}")

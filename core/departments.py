@@ -3,20 +3,52 @@ Every change is audited with its before and after values."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from core.accounting import both_cost_of_goods
 from core.audit import record
-from core.errors import StoreError
-from core.models import Department, DepartmentSettings
+from core.errors import ConfigError, StoreError
+from core.models import AccountDefaults, Department, DepartmentSettings
 from core.secrets import SecretsFile
 from core.store import Store, utcnow
 
-# The default account map (docs: accounting-no.md C.3/C.4; DUELL's kontoplan suggestions).
+# The default account map, every account from Skatteetaten's standard chart
+# (core/standard_chart/, README "Default accounts" gives each line's reason). A department set
+# up before these defaults keeps the ones it was set up with (LEGACY_ACCOUNTS, below): an
+# accountant never sees an account change under a department by itself.
 DEFAULT_ACCOUNTS: dict[str, str] = {
+    "payment:cash": "1900",
+    "payment:bankaxept": "1920",
+    "payment:card": "1579",
+    "payment:vipps": "1590",
+    "payment:giftcard": "2900",
+    "payment:creditnote": "2900",
+    "payment:invoice": "1530",
+    "payment:fallback": "1579",
+    "revenue:25": "3000",
+    "revenue:15": "3030",
+    "revenue:12": "3050",
+    "revenue:11.11": "3040",
+    "revenue:0:5": "3100",
+    "revenue:0:6": "3200",
+    "revenue:0:52": "3105",
+    "vat:25": "2700",
+    "vat:15": "2701",
+    "vat:12": "2703",
+    "vat:11.11": "2702",
+    "giftcard:sold": "2900",
+    "rounding": "7798",
+    "cogs:debit": "4390",
+    "cogs:credit": "1460",
+}
+# The defaults before the standard chart (DUELL's kontoplan suggestions), kept for the
+# departments set up with them (AccountDefaults.LEGACY).
+LEGACY_ACCOUNTS: dict[str, str] = {
     "payment:cash": "1900",
     "payment:bankaxept": "1920",
     "payment:card": "1580",
@@ -38,6 +70,10 @@ DEFAULT_ACCOUNTS: dict[str, str] = {
     "cogs:debit": "4390",
     "cogs:credit": "1460",
 }
+DEFAULTS_BY_GENERATION: dict[AccountDefaults, dict[str, str]] = {
+    AccountDefaults.STANDARD: DEFAULT_ACCOUNTS,
+    AccountDefaults.LEGACY: LEGACY_ACCOUNTS,
+}
 # SAF-T standard codes per rate (core/saft_schema/Standard_Tax_Codes.csv); 0 % = zero-rated (5).
 SAFT_CODES: dict[Decimal, str] = {
     Decimal(25): "3",
@@ -46,6 +82,20 @@ SAFT_CODES: dict[Decimal, str] = {
     Decimal(12): "33",
     Decimal(0): "5",
 }
+# SAF-T's codes of 0 % output (Standard_Tax_Codes.csv): zero-rated, reverse charge, export,
+# outside the VAT Act. A Norwegian company's Visma VAT id of 0 % is its SAF-T code (inferred, as
+# vat.suggested infers for every rate), so the id tells the code where the rate cannot.
+ZERO_RATE_CODES = frozenset({"5", "51", "52", "6"})
+
+
+def saft_code_of(rate: Decimal, visma_vat_id: str | None) -> str | None:
+    """The SAF-T code of a rate mapped to a Visma VAT id: for 0 % the id's own code when it is
+    one of 0 % (5, 51, 52, 6), else the rate's standard code."""
+    if rate == 0 and visma_vat_id in ZERO_RATE_CODES:
+        return visma_vat_id
+    return SAFT_CODES.get(rate)
+
+
 VISMA_CLIENT_ID, VISMA_CLIENT_SECRET = "visma_client_id", "visma_client_secret"
 
 
@@ -73,6 +123,30 @@ class UnreadableDepartment(StoreError):
             "with sqlite3 (`SELECT settings FROM department_settings WHERE department_id = "
             f"'{department_id}'`) or restore the database from a backup (README: restoring)",
         )
+
+
+COGS_BOTH_MESSAGE = (
+    "Beholdningsendring (inventory change) and Lager (stock issues) cannot both be on: 1460 "
+    "would be credited twice for the same sales"
+)
+COGS_BOTH_REMEDY = (
+    "turn one off: Beholdningsendring books cost of goods in the journal at DUELL's cost, "
+    "Lager lets Visma's stock issue book it at Visma's cost"
+)
+
+
+def refuse_both_cost_of_goods(settings: DepartmentSettings) -> None:
+    if both_cost_of_goods(settings):
+        raise ConfigError(COGS_BOTH_MESSAGE, COGS_BOTH_REMEDY)
+
+
+def _stored_settings(text: str) -> DepartmentSettings:
+    """Saved settings; settings saved before `account_defaults` existed were set up with the
+    legacy default accounts, and keep them (a new department gets the standard chart's)."""
+    settings = DepartmentSettings.model_validate_json(text)
+    if "account_defaults" not in json.loads(text):
+        settings = settings.model_copy(update={"account_defaults": AccountDefaults.LEGACY})
+    return settings
 
 
 # `list` is a method of Departments: inside the class the builtin is shadowed.
@@ -127,9 +201,7 @@ class Departments:
     def _department(row: dict[str, Any]) -> Department:
         try:
             settings = (
-                DepartmentSettings.model_validate_json(row["settings"])
-                if row["settings"]
-                else (DepartmentSettings())
+                _stored_settings(row["settings"]) if row["settings"] else DepartmentSettings()
             )
             return Department(id=row["id"], name=row["name"], settings=settings)
         except ValidationError as exc:
@@ -152,6 +224,9 @@ class Departments:
             record(self.store, "department.add", department_id=department_id, after={"name": name})
 
     def save_settings(self, department_id: str, settings: DepartmentSettings) -> None:
+        """Save the settings (audited); ConfigError (exit 3) for "Beholdningsendring" and
+        "Lager" both on, which would book cost of goods twice."""
+        refuse_both_cost_of_goods(settings)
         # The before, the change and its audit entry in one transaction: two saves at once
         # are audited in the order they were made, each with the value it replaced.
         with self.store.write() as db:
@@ -185,6 +260,17 @@ class Departments:
             for r in rows
         }
 
+    def saft_codes(self, department_id: str) -> dict[Decimal, str]:
+        """The SAF-T code of each mapped rate (0 % picks its revenue account by it)."""
+        out = {}
+        for rate, m in self.vat_mappings(department_id).items():
+            # A mapping saved before the id told the code (0 -> "6" stored as code 5).
+            code = m.visma_vat_id if rate == 0 and m.visma_vat_id in ZERO_RATE_CODES else None
+            code = code or m.saft_code
+            if code and m.visma_vat_id:
+                out[rate] = code
+        return out
+
     def set_vat_mapping(
         self,
         department_id: str,
@@ -205,7 +291,7 @@ class Departments:
                         "department_id": department_id,
                         "duell_rate": key,
                         "visma_vat_id": visma_vat_id,
-                        "saft_code": saft_code or SAFT_CODES.get(Decimal(key)),
+                        "saft_code": saft_code or saft_code_of(Decimal(key), visma_vat_id),
                         "updated_at": utcnow(),
                     },
                     pk=("department_id", "duell_rate"),
@@ -225,7 +311,10 @@ class Departments:
         rows = self.store.query(
             "SELECT key, account FROM account_maps WHERE department_id = ?", [department_id]
         )
-        return {**DEFAULT_ACCOUNTS, **{r["key"]: r["account"] for r in rows}}
+        dept = self.get(department_id)
+        generation = dept.settings.account_defaults if dept else AccountDefaults.STANDARD
+        defaults = DEFAULTS_BY_GENERATION[generation]
+        return {**defaults, **{r["key"]: r["account"] for r in rows}}
 
     def set_account(self, department_id: str, key: str, account: str) -> None:
         with self.store.write() as db:  # before, change and audit entry together

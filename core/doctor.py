@@ -19,15 +19,21 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.accounting import subaccount_segments
+from core.accounting import both_cost_of_goods, subaccount_segments
 from core.config import config_file_path
 from core.connections import Connections, connections_for
-from core.departments import Departments
+from core.departments import (
+    COGS_BOTH_MESSAGE,
+    COGS_BOTH_REMEDY,
+    DEFAULT_ACCOUNTS,
+    LEGACY_ACCOUNTS,
+    Departments,
+)
 from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
 from core.ledger import Ledger, State
-from core.models import Department, DepartmentSettings, Master, ZReport
+from core.models import AccountDefaults, Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
 from core.vat import VismaVat, mismatch, read_visma_vat
@@ -706,6 +712,54 @@ def period_close_check(
     )
 
 
+def cost_of_goods_check(dept_id: str, settings: DepartmentSettings) -> Check:
+    """ "Beholdningsendring" and "Lager" both on would move 1460 twice: the journals leave
+    their inventory-change lines out (the stock issue books cost of goods), but the settings
+    say otherwise, so a person turns one off."""
+    title = "Cost of goods"
+    if not both_cost_of_goods(settings):
+        return ok("settings.cost_of_goods", title, "booked once", dept_id)
+    return Check(
+        "settings.cost_of_goods",
+        title,
+        Status.FAIL,
+        COGS_BOTH_MESSAGE + " (the journals leave their inventory-change lines out meanwhile)",
+        COGS_BOTH_REMEDY,
+        dept_id,
+        fix=Fix.SETTINGS,
+    )
+
+
+def legacy_accounts_check(rt: Runtime, dept_id: str, settings: DepartmentSettings) -> Check | None:
+    """A department set up before the standard chart's defaults keeps its old ones (never
+    changed under an accountant); this names those that disagree with the standard, so a
+    person moves them in the account map editor, or acknowledges them."""
+    if settings.account_defaults != AccountDefaults.LEGACY:
+        return None
+    saved = {
+        r["key"]
+        for r in rt.store.query("SELECT key FROM account_maps WHERE department_id = ?", [dept_id])
+    }
+    differ = sorted(
+        f"{key} {acc} (standard {DEFAULT_ACCOUNTS[key]})"
+        for key, acc in LEGACY_ACCOUNTS.items()
+        if key not in saved and key in DEFAULT_ACCOUNTS and DEFAULT_ACCOUNTS[key] != acc
+    )
+    if not differ:
+        return None
+    return Check(
+        "mapping.legacy_defaults",
+        "Default accounts",
+        Status.WARN,
+        "set up before the standard chart's defaults, kept as they were: " + ", ".join(differ),
+        "check them with the accountant and set each in the account map editor (m), or "
+        "acknowledge to keep them (README: Default accounts)",
+        dept_id,
+        differ,
+        fix=Fix.ACCOUNTS,
+    )
+
+
 def mapping_checks(
     rt: Runtime,
     dept_id: str,
@@ -1229,6 +1283,9 @@ async def run_doctor(
             closing = period_close_check(rt, dept_id, facts["periods"], today)
             checks += [closing] if closing else []
             if dept is not None:
+                checks.append(cost_of_goods_check(dept_id, dept.settings))
+                if legacy := legacy_accounts_check(rt, dept_id, dept.settings):
+                    checks.append(legacy)
                 checks += mapping_checks(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]
                 )

@@ -20,6 +20,14 @@ class Master(StrEnum):
     VISMA = "visma"
 
 
+class AccountDefaults(StrEnum):
+    """Which default account map a department's unsaved keys fall back to (core.departments):
+    the standard chart's, or the ones before it, kept for departments set up with them."""
+
+    STANDARD = "standard"
+    LEGACY = "legacy"
+
+
 class DepartmentSettings(Model):
     """One department's choices, as DUELL's Visma setup page offers them."""
 
@@ -71,6 +79,11 @@ class DepartmentSettings(Model):
     warehouse: str | None = Field(
         None,
         description="The Visma warehouse of stock issues; none: each item's default warehouse.",
+    )
+    account_defaults: AccountDefaults = Field(
+        AccountDefaults.STANDARD,
+        description="The default accounts of keys the account map has not saved: the "
+        "standard chart's, or (a department set up before them) the legacy ones.",
     )
 
 

@@ -307,6 +307,9 @@ class SetupChoice:
     # The Z source ("duell" or "saft-inbox" with its directory); None keeps what is saved.
     zreport_source: str | None = None
     inbox_dir: str | None = None
+    # None keeps what is saved; both on is refused (cost of goods would be booked twice).
+    inventory_change: bool | None = None
+    stock_update: bool | None = None
 
 
 @dataclass(frozen=True)

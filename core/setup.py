@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from core.accounting import subaccount_segments
 from core.audit import record
 from core.connections import DUELL_SECRETS
-from core.departments import Departments
+from core.departments import Departments, refuse_both_cost_of_goods
 from core.errors import ConfigError, DuviError
 from core.models import DepartmentSettings
 from core.readmodels import SavedSetup, SetupChoice, SetupProbe
@@ -250,8 +250,20 @@ async def set_up_department(
         "--cost-bearer",
     )
     depts = conns.departments
-    account = await _duell_account(rt, conns, choice)
     dept = depts.get(dept_id)
+    cost_of_goods = {
+        name: value
+        for name, value in (
+            ("inventory_change", choice.inventory_change),
+            ("stock_update", choice.stock_update),
+        )
+        if value is not None
+    }
+    # Refused before anything is asked of DUELL or Visma (also a saved pair both on).
+    refuse_both_cost_of_goods(
+        (dept.settings if dept else DepartmentSettings()).model_copy(update=cost_of_goods)
+    )
+    account = await _duell_account(rt, conns, choice)
     name = dept.name if dept else await _department_of_duell(rt, conns, dept_id, account)
     secret = (
         visma_secret(depts, dept_id, client_id, choice.secret)
@@ -363,6 +375,7 @@ async def set_up_department(
     }
     if choice.automatic is not None:
         update["automatic_transfer"] = choice.automatic
+    update.update(cost_of_goods)
     depts.save_settings(dept_id, dept.settings.model_copy(update=update))
     vat_line = save_mapping(rt, dept_id, choice.vat, codes) if choice.vat else ""
     record(rt.store, "department.setup", department_id=dept_id, target=origin, after=tenant)

@@ -480,7 +480,13 @@ def _zreport(
         r: m.visma_vat_id for r, m in departments.vat_mappings(dept.id).items() if m.visma_vat_id
     }
     try:
-        j = build_journal(z, departments.account_map(dept.id), vat_ids, dept.settings)
+        j = build_journal(
+            z,
+            departments.account_map(dept.id),
+            vat_ids,
+            dept.settings,
+            saft_codes=departments.saft_codes(dept.id),
+        )
     except JournalRefused as exc:
         # What DUELL settled, so the person sees the document the mapping holds back.
         sales = [(f"Sales {rate_text(s.rate)} %", money_text(s.gross)) for s in z.sales if s.gross]

@@ -236,3 +236,19 @@ def test_setup_chooses_the_z_source_and_doctor_names_it(cli: Cli, tmp_path: Path
     with Runtime.open(load_settings()) as rt:
         s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
         assert s.zreport_source == "saft-inbox"
+
+
+def test_setup_refuses_inventory_change_beside_stock_issues(cli: Cli) -> None:
+    """Cost of goods once (issue 19): both on would credit 1460 twice; refused before Visma
+    is asked, with exit 3 and the remedy, and nothing is saved."""
+    ok_secret = {"DUVI_VISMA_CLIENT_SECRET": DEPT3.visma_client_secret}
+    code, _, err = cli.setup3("--inventory-change", "--stock-update", **ok_secret)
+    assert code == 3 and "cannot both be on" in err and "turn one off" in err
+    assert "Traceback" not in err
+    code, _, err = cli.setup3("--stock-update", **ok_secret)
+    assert code == 0, err
+    code, _, err = cli.setup3("--inventory-change", **ok_secret)  # the saved Lager is on
+    assert code == 3 and "cannot both be on" in err
+    with Runtime.open(load_settings()) as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert (s.inventory_change, s.stock_update) == (False, True)

@@ -513,6 +513,26 @@ async def test_settings_are_saved_and_audited() -> None:
         assert '"stock_update": true' in audit[0]["after"]
 
 
+async def test_settings_refuse_inventory_change_beside_stock_issues() -> None:
+    """Beholdningsendring and Lager both on would book cost of goods twice: not saved, and the
+    screen says why and what to do (issue 19)."""
+    from core.departments import Departments
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        app.screen.query_one("#set-stock_update").value = True
+        app.screen.query_one("#set-inventory_change").value = True
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert any("cannot both be on" in n.message for n in app._notifications)
+    with Runtime.open(load_settings()) as rt:
+        s = Departments(rt.store, rt.secrets).get("1").settings  # type: ignore[union-attr]
+        assert (s.inventory_change, s.stock_update) == (False, False)
+
+
 async def test_account_mapping_editor_validates_against_visma_and_saves() -> None:
     from core.departments import Departments
     from tui.screens.accounts import AccountsScreen

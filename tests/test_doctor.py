@@ -62,12 +62,12 @@ async def test_a_missing_vat_mapping_and_a_removed_account(installation: Install
     Departments(installation.rt.store, installation.rt.secrets).set_vat_mapping(
         "1", Decimal(15), None
     )
-    del installation.company.accounts["7740"]
+    del installation.company.accounts["7798"]
     checks = await doctor(installation)
     assert checks["mapping.vat"].status == Status.FAIL
     assert "map VAT rate 15 % to a Visma VAT code" in checks["mapping.vat"].found
     assert checks["mapping.accounts"].status == Status.FAIL
-    assert "rounding -> 7740 (missing)" in checks["mapping.accounts"].found
+    assert "rounding -> 7798 (missing)" in checks["mapping.accounts"].found
     assert "create or activate" in checks["mapping.accounts"].remedy
 
 
@@ -297,3 +297,41 @@ def test_audit_command_shows_who_and_from_where(home: Path) -> None:
         timeout=60,
     )
     assert r.returncode == 3 and "read-only mode" in r.stderr
+
+
+async def test_a_department_with_both_ways_of_booking_cost_of_goods_fails(
+    installation: Installation,
+) -> None:
+    """Saved before the refusal existed: the doctor names it (the journals meanwhile leave
+    their inventory-change lines out), and the console's settings screen fixes it."""
+    store = installation.rt.store
+    row = store.query("SELECT settings FROM department_settings WHERE department_id = '1'")[0]
+    settings = {**json.loads(row["settings"]), "inventory_change": True, "stock_update": True}
+    with store.write() as db:
+        db.table("department_settings").update("1", {"settings": json.dumps(settings)})
+    check = (await doctor(installation))["settings.cost_of_goods"]
+    assert check.status == Status.FAIL
+    assert "cannot both be on" in check.found and "lines out meanwhile" in check.found
+    assert "turn one off" in check.remedy and check.fix == "settings"
+
+
+async def test_a_department_on_the_legacy_default_accounts_is_named_not_changed(
+    installation: Installation,
+) -> None:
+    """Settings saved before the standard chart's defaults: the accounts stay as they were,
+    and the doctor names the ones that differ from the standard (a saved line is the
+    department's own choice and is not named)."""
+    store = installation.rt.store
+    row = store.query("SELECT settings FROM department_settings WHERE department_id = '1'")[0]
+    settings = json.loads(row["settings"])
+    del settings["account_defaults"]
+    with store.write() as db:
+        db.table("department_settings").update("1", {"settings": json.dumps(settings)})
+    depts = Departments(store, installation.rt.secrets)
+    depts.set_account("1", "payment:vipps", "1590")
+    assert depts.account_map("1")["payment:card"] == "1580"  # not changed under anyone
+    check = (await doctor(installation))["mapping.legacy_defaults"]
+    assert check.status == Status.WARN and check.fix == "accounts"
+    assert "payment:card 1580 (standard 1579)" in check.found
+    assert "rounding 7740 (standard 7798)" in check.found
+    assert "payment:vipps" not in check.found

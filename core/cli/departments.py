@@ -157,6 +157,22 @@ def departments_setup(
             "--automatic/--no-automatic", help="Automatic transfer (default: left as it is)."
         ),
     ] = None,
+    inventory_change: Annotated[
+        bool | None,
+        typer.Option(
+            "--inventory-change/--no-inventory-change",
+            help="Beholdningsendring: cost-of-goods lines in each journal (not with "
+            "--stock-update; default: left as it is).",
+        ),
+    ] = None,
+    stock_update: Annotated[
+        bool | None,
+        typer.Option(
+            "--stock-update/--no-stock-update",
+            help="Lager: each day's sales as a Visma stock issue (not with "
+            "--inventory-change; default: left as it is).",
+        ),
+    ] = None,
     duell_client_number: Annotated[
         str | None,
         typer.Option("--duell-client-number", help="The DUELL API client number."),
@@ -210,6 +226,8 @@ def departments_setup(
         vat=_vat(vat),
         zreport_source=zreport_source,
         inbox_dir=inbox,
+        inventory_change=inventory_change,
+        stock_update=stock_update,
     )
     with Runtime.open(settings(ctx)) as rt:
         boot.ensure_installation(rt)

@@ -11,7 +11,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.accounting import Journal, JournalRefused, build_journal, line_reference, zreport_key
+from core.accounting import (
+    Journal,
+    JournalRefused,
+    build_journal,
+    line_reference,
+    rate_text,
+    zreport_key,
+)
 from core.audit import record
 from core.departments import Departments
 from core.duell.client import DuellClient
@@ -209,8 +216,10 @@ def booked(payload: dict[str, Any]) -> tuple[Any, ...]:
 
 def unmapped(ledger: Ledger, dept_id: str, accounts: dict[str, str]) -> dict[str, str]:
     """The account map's keys that Z-reports not yet posted need and the map lacks, each with
-    what it is: a SAF-T file's payment type duvi has no name for (with the file's own name)
-    and tips. The account editor offers them, so a person can add what holds a Z-report."""
+    what it is: any payment type (a SAF-T file's with the file's own name for it; one booked
+    on the fallback account, so a person can give it its own), the revenue or VAT account of
+    a rate, and tips. The account editor offers them, so a person can add what a Z-report
+    meets."""
     out: dict[str, str] = {}
     for row in ledger.rows(dept_id, kind=Kind.ZREPORT):
         if row.state in (State.CONFIRMED, State.RELEASED):
@@ -221,8 +230,14 @@ def unmapped(ledger: Ledger, dept_id: str, accounts: dict[str, str]) -> dict[str
             continue
         for p in z.payments:
             key = f"payment:{p.type}"
-            if p.amount and p.label is not None and not accounts.get(key):
-                out.setdefault(key, f"Betaling {p.label}")
+            if p.amount and not accounts.get(key):
+                out.setdefault(key, f"Betaling {p.label or p.type}")
+        for sale in z.sales:
+            rt = rate_text(sale.rate)
+            if sale.gross and not any(k.startswith(f"revenue:{rt}") for k in accounts):
+                out.setdefault(f"revenue:{rt}", f"Salg {rt} %")
+            if sale.rate and sale.gross and not accounts.get(f"vat:{rt}"):
+                out.setdefault(f"vat:{rt}", f"Utgående mva {rt} %")
         if z.tips and not accounts.get("tips"):
             out.setdefault("tips", "Drikkepenger (tips)")
     return out
@@ -494,6 +509,7 @@ class ZReports:
                 self.dept.settings,
                 key=key,
                 vat_categories=self.vat_categories,
+                saft_codes=self.departments.saft_codes(self.dept.id),
             )
         except JournalRefused as exc:
             return exc
