@@ -36,6 +36,7 @@ from core.ledger import Ledger, State
 from core.models import AccountDefaults, Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
+from core.transfers.periods import Periods
 from core.vat import VismaVat, mismatch, read_visma_vat
 from core.visma.auth import SCOPE_PREFIX, missing_scopes
 from core.visma.client import VismaClient
@@ -933,7 +934,11 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
 
 
 async def foreign_batch_check(
-    rt: Runtime, dept: Department, visma: VismaClient, depts: Departments
+    rt: Runtime,
+    dept: Department,
+    visma: VismaClient,
+    depts: Departments,
+    periods: Periods | None = None,
 ) -> Check:
     """The double-posting guard, as a finding: a batch another integration made (DUELL's own
     Visma module, inferred) on a day duvi has a Z-report for, this month or last. One journal
@@ -951,7 +956,7 @@ async def foreign_batch_check(
     # month and last).
     try:
         found = await recent_foreign_batches(
-            visma, dept.settings, depts.account_map(dept.id), keys_by_day
+            visma, dept.settings, depts.account_map(dept.id), keys_by_day, periods
         )
     except DuviError as exc:  # the company's other checks stand; this one could not run
         return Check(
@@ -1081,15 +1086,14 @@ def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str
     )
 
 
-async def _periods(rt: Runtime, dept_id: str, visma: VismaClient) -> list[Any] | None:
+async def _periods(rt: Runtime, dept_id: str, periods: Periods) -> list[Any] | None:
     """Visma's financial periods, read once for this run (none when the warning is off) and
     kept for the alerts; None when they could not be read (the check says so)."""
     from core.period_close import read_and_keep
-    from core.transfers.periods import Periods
 
     try:
         return await read_and_keep(
-            rt.store, Ledger(rt.store), dept_id, Periods(visma), rt.settings.period_close_warn_days
+            rt.store, Ledger(rt.store), dept_id, periods, rt.settings.period_close_warn_days
         )
     except DuviError:
         return None
@@ -1189,13 +1193,14 @@ async def remote_checks(
                 )
             )
             checks += await item_class_and_warehouse(visma, s, dept_id)
-            checks.append(await foreign_batch_check(rt, dept, visma, depts))
+            periods = Periods(visma)  # Visma's financial periods: one read for every check
+            checks.append(await foreign_batch_check(rt, dept, visma, depts, periods))
             facts["vat"] = await read_visma_vat(visma)
             facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
             facts["nameless"] = [
                 i.inventory_number async for i in visma.list_items() if not i.description
             ]
-            facts["periods"] = await _periods(rt, dept_id, visma)
+            facts["periods"] = await _periods(rt, dept_id, periods)
             pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
             remaining = visma.http.pacer.remaining
             checks.append(

@@ -88,11 +88,13 @@ async def test_a_july_years_period_is_vismas(installation: Installation) -> None
 async def test_the_periods_are_read_once_a_run(installation: Installation) -> None:
     rt = installation.rt
     await confirmed_on_hold(installation, "1")
+    installation.connections.http_log.flush()
     before = rt.store.query(
         "SELECT count(*) AS n FROM http_calls WHERE path LIKE '%financialPeriod%'"
     )[0]["n"]
     await run_doctor(rt, ["1"], connections=installation.connections, today=FRIDAY)
     rt.log.flush()
+    installation.connections.http_log.flush()  # the HTTP log writes in batches
     after = rt.store.query(
         "SELECT count(*) AS n FROM http_calls WHERE path LIKE '%financialPeriod%'"
     )[0]["n"]

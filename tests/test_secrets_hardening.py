@@ -132,6 +132,7 @@ def test_explain_names_the_source_settings_took_each_value_from(
         "argument": {"theme": "from-argument"},
         "environment": {
             "home": home,  # conftest's DUVI_HOME
+            "period_close_warn_days": 0,  # conftest's: the sandbox's past periods never close
             "theme": "from-env",
             "concurrency": 5,
             "keymap": {"run-now": "r"},

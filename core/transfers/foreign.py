@@ -135,12 +135,13 @@ async def recent_foreign_batches(
     s: DepartmentSettings,
     accounts: dict[str, str],
     days: Iterable[date] = (),
+    periods: Periods | None = None,
 ) -> list[ForeignBatch]:
     """Another integration's batches of this department in the periods of `days` (the two
     newest; default: last month's and this month's): one GL listing per period (setup and
     doctor), plus one read of Visma's financial periods."""
     found = []
-    for period in await recent_periods(Periods(visma), list(days)):
+    for period in await recent_periods(periods or Periods(visma), list(days)):
         batches = [b async for b in visma.list_journals(period=period, module="GL")]
         found += foreign_batches(batches, s, accounts)
     return found
