@@ -210,9 +210,9 @@ async def test_an_invoice_visma_holds_another_integrations_copy_of_waits_for_a_p
     """DUELL's module's "Faktura": the seeded world's invoice 900001 to customer 20053, of
     2026-11-22, for 3141.38 (by hand: nets 7 x 216.52 = 1515.64, 6 x 119.92 = 719.52,
     10 x 43.39 = 433.90, together 2669.06; VAT 227.35 + 179.88 + 65.09 (65.085 rounded half
-    up, the one rule both sides now use) = 472.32). Basis 2 is held, found in the listing the key look-up
-    reads (no request of its own); the others are drafted; a person's confirmation posts it,
-    audited."""
+    up, the one rule both sides now use) = 472.32). Basis 2 is held, found in the listing the
+    key look-up reads (no request of its own); the others are drafted; a person's confirmation
+    posts it, audited."""
     inst, rt = installation, installation.rt
     set_up(inst.connections.departments, sandbox_credentials(7)[2])
     await run_department(rt, "3", connections=inst.connections)
