@@ -149,13 +149,6 @@ class Settings(BaseSettings):
         description="How often `duvi run` looks at the SAF-T inboxes; a file is imported "
         "once it is the same at two looks in a row.",
     )
-    saft_cutoff_hour: int = Field(
-        default=5,
-        ge=0,
-        le=23,
-        description="SAF-T import: a sale or Z-report before this hour belongs to the day "
-        "before (a Z-report taken after midnight closes the evening's business day).",
-    )
     retention_event_days: int = Field(
         default=90,
         ge=1,

@@ -44,6 +44,13 @@ class DepartmentSettings(Model):
     inbox_dir: str | None = Field(
         None, description="The SAF-T inbox directory (zreport_source saft-inbox)."
     )
+    saft_cutoff_hour: int = Field(
+        5,
+        ge=0,
+        le=23,
+        description="SAF-T: a sale or Z-report before this hour belongs to the day before "
+        "(a Z-report taken after midnight closes the evening's business day).",
+    )
     automatic_transfer: bool = Field(
         False, description="Transfer new Z-reports and invoice bases by themselves."
     )

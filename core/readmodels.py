@@ -255,6 +255,7 @@ class SavedSetup:
     duell_of_sandbox: bool = False  # sandbox mode: the sandbox's own DUELL account is used
     zreport_source: str = "duell"  # or "saft-inbox" (core/saft_inbox.py)
     inbox_dir: str | None = None
+    cutoff_hour: int = 5  # SAF-T: a sale before this hour is the day before's
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -280,6 +281,7 @@ class SavedSetup:
             "duell_client_number": self.duell_client_number or None,
             "zreport_source": self.zreport_source,
             "inbox": self.inbox_dir,
+            "cutoff_hour": self.cutoff_hour,
         }
 
 
@@ -310,6 +312,8 @@ class SetupChoice:
     # None keeps what is saved; both on is refused (cost of goods would be booked twice).
     inventory_change: bool | None = None
     stock_update: bool | None = None
+    # SAF-T's cut-off hour (0..23); None keeps what is saved.
+    cutoff_hour: int | None = None
 
 
 @dataclass(frozen=True)

@@ -139,11 +139,11 @@ async def import_saft(
 
     refuse_if_read_only(rt, "importing")
     path = path.absolute()  # the audit trail names the file, wherever it was typed from
-    reports = read_zreports(path, dept_id, cutoff_hour=rt.settings.saft_cutoff_hour)
     departments = Departments(rt.store, rt.secrets)
     dept = departments.get(dept_id)
     if dept is None:
         raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+    reports = read_zreports(path, dept_id, cutoff_hour=dept.settings.saft_cutoff_hour)
     ledger = Ledger(rt.store)
     from core.transfers.zreports import register_zreports
 
@@ -183,7 +183,9 @@ async def import_saft(
             rt, dept_id, connections, lease=True, what="import saft"
         ) as s:
             register()
-            await transfer(rt, dept_id, kinds=(ZREPORT,), fetch=False, session=s)
+            # The day's stock issue too (Lager on), from the items the file's receipts sold,
+            # as a sync does for DUELL's Z-reports.
+            await transfer(rt, dept_id, kinds=(ZREPORT, STOCK), fetch=False, session=s)
     else:  # registering alone sends nothing: the worker that holds the lease sends them
         with rt.log.run(dept_id, "import saft"):
             register()

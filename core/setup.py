@@ -70,6 +70,7 @@ def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
         duell_of_sandbox=rt.settings.sandbox,
         zreport_source=s.zreport_source,
         inbox_dir=s.inbox_dir,
+        cutoff_hour=s.saft_cutoff_hour,
     )
 
 
@@ -249,6 +250,11 @@ async def set_up_department(
         "cost bearer",
         "--cost-bearer",
     )
+    if choice.cutoff_hour is not None and not 0 <= choice.cutoff_hour <= 23:
+        raise ConfigError(
+            f"the cut-off hour must be 0 to 23, not {choice.cutoff_hour}",
+            "give the hour the business day starts, e.g. --cutoff-hour 5",
+        )
     depts = conns.departments
     dept = depts.get(dept_id)
     cost_of_goods = {
@@ -375,6 +381,8 @@ async def set_up_department(
     }
     if choice.automatic is not None:
         update["automatic_transfer"] = choice.automatic
+    if choice.cutoff_hour is not None:
+        update["saft_cutoff_hour"] = choice.cutoff_hour
     update.update(cost_of_goods)
     depts.save_settings(dept_id, dept.settings.model_copy(update=update))
     vat_line = save_mapping(rt, dept_id, choice.vat, codes) if choice.vat else ""

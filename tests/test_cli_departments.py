@@ -252,3 +252,26 @@ def test_setup_refuses_inventory_change_beside_stock_issues(cli: Cli) -> None:
     with Runtime.open(load_settings()) as rt:
         s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
         assert (s.inventory_change, s.stock_update) == (False, True)
+
+
+def test_setup_sets_the_saft_cut_off_hour_and_list_shows_it(cli: Cli) -> None:
+    """--cutoff-hour H: the department's SAF-T cut-off (0..23, else exit 3 with one line and
+    nothing saved); left out, the saved one is kept; `departments list` shows it."""
+    secret = {"DUVI_VISMA_CLIENT_SECRET": DEPT3.visma_client_secret}
+    for bad in ("24", "-1"):
+        code, _, err = cli.setup3("--cutoff-hour", bad, **secret)
+        assert code == 3 and "the cut-off hour must be 0 to 23" in err, err
+        assert "Traceback" not in err
+    code, _, err = cli.setup3("--cutoff-hour", "3", **secret)
+    assert code == 0, err
+    code, _, err = cli.setup3(**secret)  # left out: kept
+    assert code == 0, err
+    with Runtime.open(load_settings()) as rt:
+        s = Departments(rt.store, rt.secrets).get("3").settings  # type: ignore[union-attr]
+        assert s.saft_cutoff_hour == 3
+    assert run(["departments", "list", "--json"]) == 0
+    listed = {d["id"]: d for d in json.loads(cli.capsys.readouterr().out)}
+    assert (listed["3"]["cutoff_hour"], listed["1"]["cutoff_hour"]) == (3, 5)
+    assert run(["departments", "list"]) == 0
+    lines = cli.capsys.readouterr().out.splitlines()
+    assert "cut-off 03:00" in next(ln for ln in lines if ln.startswith("3 "))

@@ -436,3 +436,73 @@ async def test_the_import_counts_what_the_ledger_holds(installation, tmp_path: P
         "SELECT message FROM events WHERE message LIKE 'imported %' ORDER BY id DESC LIMIT 1"
     )[0]["message"]
     assert said.startswith("imported 3 Z-reports (3 new) of 2 register(s)")
+
+
+async def test_each_department_reads_the_file_with_its_own_cut_off_hour(installation) -> None:
+    """The cut-off hour is a department's setting: register 1001's Z 2 (taken 2026-12-01
+    00:40, last sale 00:20) is 2026-11-30's in department 1 (default 05:00) and 2026-12-01's
+    in department 2 (cut-off 00:00, a day that starts at midnight). Its Z 1 (last sale
+    2026-11-29 18:40) is 2026-11-29's in both."""
+    from core.departments import Departments
+    from core.ledger import Ledger
+    from core.service import import_saft
+    from core.transfers import ZREPORT
+
+    inst = installation
+    depts = Departments(inst.rt.store, inst.rt.secrets)
+    two = depts.get("2")
+    assert two is not None
+    depts.save_settings("2", two.settings.model_copy(update={"saft_cutoff_hour": 0}))
+    path = DATA / "nordkasse_two_registers.xml"
+    for dept in ("1", "2"):
+        await import_saft(inst.rt, path, dept, send=False)
+    ledger = Ledger(inst.rt.store)
+    days = {
+        (dept, r.key): r.payload["business_date"]
+        for dept in ("1", "2")
+        for r in ledger.rows(dept, kind=ZREPORT)
+    }
+    assert days[("1", "DUELL-Z-1-2")] == "2026-11-30"
+    assert days[("2", "DUELL-Z-2-2")] == "2026-12-01"
+    assert days[("1", "DUELL-Z-1-1")] == days[("2", "DUELL-Z-2-1")] == "2026-11-29"
+
+
+async def test_the_items_the_receipts_sold_reach_the_days_stock_issue(installation) -> None:
+    """nordkasse_two_registers.xml into a department with Lager (stock update) on: the import
+    sends each business day's stock issue, its lines the items the receipts between the Z
+    events sold per artID (taken as DUELL's product number, inferred), both registers summed.
+    2026-11-29: 1001 Z 1 receipts 101 (A1001 x 2), 102 (B2001 x 1); 1002 Z 1 receipts 201
+    (A1001 x 1, A1002 x 1), 202 (B2001 x 1): A1001 3, A1002 1, B2001 2.
+    2026-11-30: 1001 Z 2 receipts 103 (A1002 1; the gift card GK500 is no item), 104
+    (A1001 -1, returned), 105 (A1001 3), 108 voided, 106 (B2001 1, A1002 1), 107 (B2001 1);
+    1002 Z 2 receipt 203 (A1002 2; 204 came after the Z): A1001 2, A1002 4, B2001 2."""
+    from decimal import Decimal
+
+    from core.departments import Departments
+    from core.ledger import Ledger, State
+    from core.service import import_saft
+    from core.transfers import STOCK
+
+    inst = installation
+    depts = Departments(inst.rt.store, inst.rt.secrets)
+    one = depts.get("1")
+    assert one is not None
+    depts.save_settings("1", one.settings.model_copy(update={"stock_update": True}))
+    for n in ("A1001", "A1002", "B2001"):  # Visma's items of the products the till sold
+        inst.company.items[n] = {"inventoryNumber": n, "description": n}
+    await import_saft(
+        inst.rt, DATA / "nordkasse_two_registers.xml", "1", connections=inst.connections
+    )
+    issues = {
+        i["date"][:10]: sorted(
+            (ln["inventoryItem"]["number"], Decimal(str(ln["quantity"]))) for ln in i["issueLines"]
+        )
+        for i in inst.company.issues.values()
+    }
+    d = Decimal
+    assert issues == {
+        "2026-11-29": [("A1001", d(3)), ("A1002", d(1)), ("B2001", d(2))],
+        "2026-11-30": [("A1001", d(2)), ("A1002", d(4)), ("B2001", d(2))],
+    }
+    rows = Ledger(inst.rt.store).rows("1", kind=STOCK)
+    assert {r.state for r in rows} == {State.CONFIRMED}

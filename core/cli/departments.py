@@ -60,6 +60,7 @@ def departments_list(
         extra.append("automatic" if r.automatic else "manual")
         if r.zreport_source == "saft-inbox":
             extra.append(f"Z-reports from the SAF-T inbox {r.inbox_dir}")
+        extra.append(f"cut-off {r.cutoff_hour:02d}:00")
         typer.echo(
             f"{r.department_id:<3} {r.name:<24} {r.company} ({r.tenant})  " + ", ".join(extra)
         )
@@ -189,6 +190,14 @@ def departments_setup(
         str | None,
         typer.Option("--inbox", help="The SAF-T inbox directory (with saft-inbox)."),
     ] = None,
+    cutoff_hour: Annotated[
+        int | None,
+        typer.Option(
+            "--cutoff-hour",
+            help="SAF-T: the hour (0-23) the business day starts; a sale before it is the "
+            "day before's (default: left as it is; new departments 5).",
+        ),
+    ] = None,
     secrets_from_stdin: Annotated[
         bool,
         typer.Option(
@@ -228,6 +237,7 @@ def departments_setup(
         inbox_dir=inbox,
         inventory_change=inventory_change,
         stock_update=stock_update,
+        cutoff_hour=cutoff_hour,
     )
     with Runtime.open(settings(ctx)) as rt:
         boot.ensure_installation(rt)
