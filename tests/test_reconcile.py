@@ -130,20 +130,20 @@ async def test_a_batch_whose_amount_differs_shows_that_day_with_the_figures(
     installation: Installation,
 ) -> None:
     """Z 4's batch changed in Visma: 10.00 more revenue at 25 % on 3000 (2,059.85 by hand
-    above → 2,069.85), and card 1580 10.00 more (1,302.75 → 1,312.75, a debit: -1,312.75)."""
+    above → 2,069.85), and card 1579 10.00 more (1,302.75 → 1,312.75, a debit: -1,312.75)."""
     await transferred(installation)
     batch = installation.company.journals[batch_of(installation, "DUELL-Z-1-4")]
     for ln in batch["journalTransactionLines"]:
         if ln["accountNumber"] == "3000":
             ln["creditAmountInCurrency"] = ln["creditAmount"] = D("2069.85")
-        if ln["accountNumber"] == "1580":
+        if ln["accountNumber"] == "1579":
             ln["debitAmountInCurrency"] = ln["debitAmount"] = D("1312.75")
     r = await report(installation)
     assert r.differences == 1
     day = r.days[0]
     assert day.marks == ("differs", "on hold") and day.visma_sales == D("5621.70")
     assert [(a.account, a.duell, a.visma, a.difference) for a in day.zreports[0].differences] == [
-        ("1580", D("-1302.75"), D("-1312.75"), D("-10.00")),
+        ("1579", D("-1302.75"), D("-1312.75"), D("-10.00")),
         ("3000", D("2059.85"), D("2069.85"), D("10.00")),
     ]
     assert [d.marks for d in r.days[1:]] == [("on hold",)] * 26

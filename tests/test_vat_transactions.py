@@ -85,7 +85,7 @@ def test_the_journal_asks_for_vat_transactions_with_category_and_id() -> None:
         (a["vat:15"], D("30.00"), None, "31"),
         (a["revenue:12"], D("89.29"), "3", None),
         (a["vat:12"], D("10.71"), None, "33"),
-        (a["revenue:0"], D("50.00"), "4", None),  # zero-rated: its category, no VAT line
+        (a["revenue:0:5"], D("50.00"), "4", None),  # zero-rated: its category, no VAT line
     ]
     body = wire.body(journal_write(j))
     assert body["createVatTransaction"] == {"value": True}
