@@ -367,6 +367,7 @@ class VismaSandbox:
             ),
             Route("/v1/inventorysummary/{number}", e(self.inventory_summary), methods=["GET"]),
             Route("/v2/customerinvoice", e(self.create_invoice), methods=["POST"]),
+            Route("/v2/customerCreditNote", e(self.create_credit_note), methods=["POST"]),
             Route("/v1/customerinvoice", e(self.list_invoices), methods=["GET"]),
             Route("/v1/customerinvoice/{number}", e(self.get_invoice), methods=["GET"]),
             Route("/v1/customerinvoice/{number}", e(self.update_invoice), methods=["PUT"]),
@@ -595,15 +596,22 @@ class VismaSandbox:
 
     # -- customer invoices --------------------------------------------------------------------
 
-    async def create_invoice(self, request: Request, c: Company) -> Response:
+    async def create_invoice(
+        self, request: Request, c: Company, document_type: str = "Invoice"
+    ) -> Response:
         fields = await self._body(request)
         number = str(fields.get("referenceNumber") or f"{len(c.invoices) + 100001:06d}")
         if number in c.invoices:
             raise Refused(f"Invoice '{number}' already exists.")
-        record = build_invoice(c, fields, number)
+        record = build_invoice(c, fields, number, document_type)
         c.invoices[number] = record
         c.touch("invoice", number, record)
         return self._created(request, "/v1/customerinvoice", number, c.etag("invoice", number))
+
+    async def create_credit_note(self, request: Request, c: Company) -> Response:
+        """A credit note: kept with the invoices (one number series and one list, the
+        customerinvoice DTO's documentType telling them apart; inferred)."""
+        return await self.create_invoice(request, c, "CreditNote")
 
     async def list_invoices(self, request: Request, c: Company) -> Response:
         q = request.query_params

@@ -505,6 +505,7 @@ def _invoices(
                     "description": p["product_name"],
                     "quantity": rng.randint(1, 10),
                     "price_ex_vat": ex,
+                    "price_inc_vat": Decimal(str(p["price_inc_vat"])),
                     "vatrate_percent": rate,
                 }
             )
@@ -660,7 +661,18 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
-        bearer = [{"segmentId": f["cost_bearer"][0], "segmentValue": f["cost_bearer"][1]}]
+        # Every segment, as the sandbox requires: the project as the company's subaccount
+        # for the department has it (03-100 in Garnbua Trøndelag AS).
+        value = f["cost_bearer"][1]
+        made = next(
+            (s for s in other.subaccounts.values() if s["subaccountNumber"].startswith(value)),
+            None,
+        )
+        project = made["subaccountNumber"].split("-")[1] if made else "000"
+        bearer = [
+            {"segmentId": f["cost_bearer"][0], "segmentValue": value},
+            {"segmentId": 2, "segmentValue": project},
+        ]
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],

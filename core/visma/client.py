@@ -35,6 +35,7 @@ from core.visma.models import (
     Account,
     ActionResult,
     Branch,
+    CreditNoteWrite,
     CrossReference,
     CrossReferenceWrite,
     Customer,
@@ -384,6 +385,11 @@ class VismaClient:
 
     async def create_invoice(self, invoice: InvoiceWrite) -> str:
         return await self._create("/v2/customerinvoice", wire.body(invoice))
+
+    async def create_credit_note(self, note: CreditNoteWrite) -> str:
+        """A customer credit note (v2, docs' path list). Read back through the customerinvoice
+        list, whose DTO carries documentType CreditNote (inferred: one AR document list)."""
+        return await self._create("/v2/customerCreditNote", wire.body(note))
 
     async def get_invoice(self, number: str) -> CustomerInvoice:
         resp = await self._call("GET", f"/v1/customerinvoice/{_seg(number)}")
