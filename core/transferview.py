@@ -28,7 +28,7 @@ from core.readmodels import (
 from core.store import Store
 from core.transfers.foreign import held_for_foreign
 from core.transfers.periods import held_for_period
-from core.transfers.stock import issue_write
+from core.transfers.stock import issue_write, left_out
 from core.transfers.zreports import journal_write
 from core.visma import wire
 
@@ -303,8 +303,15 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
 
     try:
         dept = departments.get(row.department_id)
-        warehouse = dept.settings.warehouse if dept else None
-        write = issue_write(row.key, row.payload["date"], row.payload["items"], warehouse)
+        settings = dept.settings if dept else None
+        write = issue_write(
+            row.key,
+            row.payload["date"],
+            row.payload["items"],
+            settings.warehouse if settings else None,
+            settings.branch_number if settings and settings.several_clients else None,
+            left_out(Ledger(store), row.key),
+        )
     except (KeyError, ValueError, TypeError) as exc:
         return _document(row, source, (), (), (), f"the stock issue cannot be read: {exc}", answers)
     header, lines = _read_write(row.kind, wire.unwrap(wire.body(write)))

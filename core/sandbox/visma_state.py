@@ -471,6 +471,13 @@ def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[s
         if item is None:
             raise Refused(f"Inventory item '{item_no}' cannot be found in the system.")
         qty = money(line.get("quantity"))
+        tran_type = line.get("tranType", "Issue")
+        if tran_type in ("Issue", "Return") and qty <= 0:
+            # Inferred: the sign is the transaction type's (a return is a Return line of the
+            # quantity returned); Visma's issue screen takes no negative or zero quantity.
+            raise Refused(f"Line {i}: the quantity of an {tran_type} line must be positive.")
+        if line.get("branchNumber") is not None:
+            company.require_branch(line["branchNumber"])
         price = money(line.get("unitPrice"))
         qty_total += qty
         amount_total += (qty * price).quantize(CENT)
@@ -482,15 +489,19 @@ def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[s
             "unitPrice": price,
             "extPrice": (qty * price).quantize(CENT),
             "unitCost": money(line.get("unitCost")),
-            "transactionType": line.get("tranType", "Issue"),
+            "transactionType": tran_type,
+            "branchNumber": line.get("branchNumber"),
             "uom": line.get("uom"),
             "description": line.get("description"),
         }
         lines.append({k: v for k, v in out.items() if v is not None})
     if not lines:
         raise Refused("An inventory issue needs at least one line.")
+    if fields.get("branchNumber") is not None:
+        company.require_branch(fields["branchNumber"])
     hold = bool(fields.get("hold", False))
     return {
+        "branchNumber": fields.get("branchNumber"),
         "referenceNumber": number,
         "status": "Hold" if hold else "Balanced",
         "hold": hold,
