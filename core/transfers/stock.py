@@ -199,7 +199,8 @@ class StockIssues:
             reports.setdefault(z.business_date.isoformat(), []).append((row, z))
         issued: dict[str, list[LedgerRow]] = {}
         for row in self.ledger.rows(self.department_id, kind=Kind.STOCK):
-            issued.setdefault(row.payload["date"], []).append(row)
+            if "parked_from" not in row.payload:  # parked lines are their day's issue's
+                issued.setdefault(row.payload["date"], []).append(row)
         new = 0
         for day, day_reports in sorted(reports.items()):
             earlier = issued.get(day, [])
