@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.accounting import CENT, JournalRefused, build_journal, held_for_mapping, rate_text
@@ -16,7 +16,7 @@ from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
-from core.models import InvoiceBasis, ZReport, stored_total
+from core.models import InvoiceBasis, InvoiceLine, ZReport, stored_total
 from core.readmodels import (
     UNREADABLE,
     DocumentLine,
@@ -27,6 +27,7 @@ from core.readmodels import (
 )
 from core.store import Store
 from core.transfers.foreign import held_for_foreign
+from core.transfers.invoice_amounts import duell_total
 from core.transfers.periods import held_for_period
 from core.transfers.stock import issue_write, left_out
 from core.transfers.zreports import journal_write
@@ -122,20 +123,9 @@ def _facts(
 
 
 def _invoice_total(lines: list[dict[str, Any]]) -> Decimal:
-    """An invoice basis's total incl. VAT: each line's net and VAT rounded to the øre
-    (inferred: Visma computes the VAT per document from the VAT code, so its total may differ
-    by an øre on an invoice of many lines)."""
-    total = Decimal(0)
-    for ln in lines:
-        net = _line_net(ln)
-        total += net + (net * _money(ln.get("vat_rate")) / 100).quantize(CENT, ROUND_HALF_UP)
-    return total
-
-
-def _line_net(ln: dict[str, Any]) -> Decimal:
-    gross = _money(ln.get("quantity")) * _money(ln.get("unit_price_ex_vat"))
-    discount = _money(ln.get("discount_percent"))
-    return (gross * (100 - discount) / 100).quantize(CENT, ROUND_HALF_UP)
+    """An invoice basis's total as DUELL charges it (VAT included, each line rounded to the
+    øre): the figure duvi checks Visma's total against before sending."""
+    return duell_total([InvoiceLine.model_validate(ln) for ln in lines])
 
 
 def _when(ts: str | None) -> datetime | None:
