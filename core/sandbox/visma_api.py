@@ -368,6 +368,7 @@ class VismaSandbox:
             Route("/v1/inventorysummary/{number}", e(self.inventory_summary), methods=["GET"]),
             Route("/v2/customerinvoice", e(self.create_invoice), methods=["POST"]),
             Route("/v2/customerCreditNote", e(self.create_credit_note), methods=["POST"]),
+            Route("/v1/customerCreditNote", e(self.list_credit_notes), methods=["GET"]),
             Route("/v1/customerinvoice", e(self.list_invoices), methods=["GET"]),
             Route("/v1/customerinvoice/{number}", e(self.get_invoice), methods=["GET"]),
             Route("/v1/customerinvoice/{number}", e(self.update_invoice), methods=["PUT"]),
@@ -609,11 +610,20 @@ class VismaSandbox:
         return self._created(request, "/v1/customerinvoice", number, c.etag("invoice", number))
 
     async def create_credit_note(self, request: Request, c: Company) -> Response:
-        """A credit note: kept with the invoices (one number series and one list, the
-        customerinvoice DTO's documentType telling them apart; inferred)."""
+        """A credit note (POST /v2/customerCreditNote, ScreenID AR301000 in the Ekstralys
+        VismaNetApi SDK's docs): kept with the invoices, one number series (inferred), listed
+        apart (GET /v1/customerCreditNote)."""
         return await self.create_invoice(request, c, "CreditNote")
 
-    async def list_invoices(self, request: Request, c: Company) -> Response:
+    async def list_credit_notes(self, request: Request, c: Company) -> Response:
+        return await self.list_invoices(request, c, "CreditNote")
+
+    async def list_invoices(
+        self, request: Request, c: Company, document_type: str = "Invoice"
+    ) -> Response:
+        """Each document type has its list: GET /v1/customerinvoice the invoices, GET
+        /v1/customerCreditNote the credit notes, with the same filters (inferred from the
+        SDKs' separate CustomerCreditNote APIs)."""
         q = request.query_params
         only_filters(request, *INVOICE_FILTERS)
         mod = time_filter(request, "lastModifiedDateTime")
@@ -623,7 +633,8 @@ class VismaSandbox:
         rows = [
             r
             for r in c.invoices.values()
-            if (
+            if r.get("documentType", "Invoice") == document_type
+            and (
                 "externalReference" not in q or r.get("externalReference") == q["externalReference"]
             )
             and ("status" not in q or r.get("status") == q["status"])

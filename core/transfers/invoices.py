@@ -56,9 +56,12 @@ async def invoice_keys(visma: VismaClient, since: str) -> dict[str, Found]:
     documentDate (one bound) and on the exact externalReference; one listing from the
     earliest month of a run serves all its invoices, where exact look-ups cost one each."""
     keys: dict[str, Found] = {}
-    async for inv in visma.list_invoices(dated_from=date.fromisoformat(since)):
-        if inv.external_reference:
-            keys.setdefault(inv.external_reference, Found(inv.reference_number or ""))
+    for credit_notes in (False, True):  # a negative basis is a credit note, listed apart
+        async for inv in visma.list_invoices(
+            dated_from=date.fromisoformat(since), credit_notes=credit_notes
+        ):
+            if inv.external_reference:
+                keys.setdefault(inv.external_reference, Found(inv.reference_number or ""))
     return keys
 
 
