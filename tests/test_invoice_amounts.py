@@ -8,12 +8,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from core.departments import Departments
 from core.ledger import State
 from core.models import InvoiceLine
 from core.service import transfer
 from core.transfers import INVOICE
 from core.transfers.invoice_amounts import Category, Priced, visma_total
+from core.visma.client import VismaClient
+from core.visma.errors import VismaError
+from core.visma.models import CustomerWrite, InvoiceLineWrite, InvoiceWrite, SegmentWrite
 from tests.sandbox_fixtures import Installation
 
 CUSTOMER = {
@@ -131,3 +136,32 @@ def test_the_check_names_duells_total_and_vismas() -> None:
     exclusive = Category("3", "ItemAmount", Decimal(12))
     sent = Priced(Decimal("445.54"), None, None, exclusive)
     assert visma_total([line], [sent]) == Decimal("2994.03")
+
+
+async def test_the_sandbox_refuses_what_visma_would(visma: VismaClient) -> None:
+    """Through the spec-checked client: a negative invoice (inferred: a credit note is the
+    document for it), an unknown account, a subaccount missing a segment."""
+    customer = await visma.create_customer(CustomerWrite(name="Kunde AS"))
+
+    def invoice(**line: Any) -> InvoiceWrite:
+        fields = {"description": "Garn", "quantity": Decimal(1), "vat_code_id": "1"}
+        return InvoiceWrite(
+            customer_number=customer,
+            document_date="2026-11-02T00:00:00",
+            hold=True,
+            invoice_lines=[InvoiceLineWrite(**(fields | line))],
+        )
+
+    with pytest.raises(VismaError, match="is negative: use a credit note"):
+        await visma.create_invoice(invoice(unit_price_in_currency=Decimal("-100.00")))
+    with pytest.raises(VismaError, match="9999"):
+        await visma.create_invoice(
+            invoice(unit_price_in_currency=Decimal("100.00"), account_number="9999")
+        )
+    with pytest.raises(VismaError, match="missing segment 2"):
+        await visma.create_invoice(
+            invoice(
+                unit_price_in_currency=Decimal("100.00"),
+                subaccount=[SegmentWrite(segment_id=1, segment_value="01")],
+            )
+        )
