@@ -121,7 +121,7 @@ async def send_due(rt: Runtime, now: datetime | None = None) -> list[Notice]:
     due again next round. Without channels the states are still kept. The notices sent."""
     now = now or datetime.now(UTC)
     register_secrets(rt.settings)  # from the first round on, before anything could quote one
-    notices = due(rt, current_alerts(rt), now)
+    notices = due(rt, current_alerts(rt, now.date()), now)
     if not notices or not channel_urls(rt.settings):
         return []
     sent = []

@@ -9,21 +9,28 @@ is in (core/alert_states.py sends it once per change of that state).
 - runner.backoff: the runner backs off from the department (its services down, or a setting
   it cannot work with), from the runner's heartbeat;
 - masterdata.webhooks: Visma changed records and no webhook announced them (the webhook is
-  silent about them; delta polling found them).
-
-A period about to close with documents unsent is not alerted: duvi holds no financial period
-data from Visma yet (no period list is read), so it cannot know when one closes."""
+  silent about them; delta polling found them);
+- transfers.period_close: a financial period (Visma's) ending within `period_close_warn_days`
+  or ended and not closed holds documents not released in Visma (core/period_close.py), from
+  the period list the last run kept: no request."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from core.runtime import Runtime
 
-KINDS = ("transfers.attention", "zreport.gaps", "runner.backoff", "masterdata.webhooks")
+KINDS = (
+    "transfers.attention",
+    "transfers.period_close",
+    "zreport.gaps",
+    "runner.backoff",
+    "masterdata.webhooks",
+)
 LISTED = 5  # records named in a notice; the command shows them all
 
 
@@ -47,8 +54,8 @@ class Alert:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def current_alerts(rt: Runtime) -> list[Alert]:
-    """Every alert that holds now, by department."""
+def current_alerts(rt: Runtime, today: date | None = None) -> list[Alert]:
+    """Every alert that holds now (`today`: the day periods are counted from), by department."""
     from core.status import runner_waiting
 
     beat = rt.store.query("SELECT info FROM heartbeats WHERE component = 'runner'")
@@ -56,7 +63,12 @@ def current_alerts(rt: Runtime) -> list[Alert]:
     out: list[Alert] = []
     for row in rt.store.query("SELECT id FROM departments ORDER BY id"):
         dept = row["id"]
-        found = [_attention(rt, dept), _gaps(rt, dept), _webhooks(rt, dept)]
+        found = [
+            _attention(rt, dept),
+            _period_close(rt, dept, today or date.today()),
+            _gaps(rt, dept),
+            _webhooks(rt, dept),
+        ]
         if dept in waiting:
             found.append(_backoff(dept, waiting[dept]))
         out += [a for a in found if a is not None]
@@ -93,6 +105,29 @@ def _attention(rt: Runtime, dept: str) -> Alert | None:
         "; ".join(remedies),
         f"duvi transfers -d {dept}{state_option}",
         sorted((r.key, s) for r, s in shown),
+    )
+
+
+def _period_close(rt: Runtime, dept: str, today: date) -> Alert | None:
+    from core.ledger import Ledger
+    from core.period_close import REMEDY, closings, stored_periods
+
+    days = rt.settings.period_close_warn_days
+    if not days:
+        return None
+    found = closings(Ledger(rt.store), dept, stored_periods(rt.store, dept), today, days)
+    if not found:
+        return None
+    lines = [c.summary() + ": " + ", ".join(c.keys[:LISTED]) for c in found]
+    more = sum(max(c.count - LISTED, 0) for c in found)
+    return Alert(
+        "transfers.period_close",
+        dept,
+        "Period about to close with documents not released",
+        "\n".join(lines) + (f"\n(and {more} more)" if more else ""),
+        REMEDY,
+        f"duvi transfers -d {dept} --period-closing",
+        [(c.period, c.ended, c.keys) for c in found],
     )
 
 

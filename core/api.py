@@ -331,6 +331,8 @@ class ConsoleApi:
                     f"{key}: Visma answered the release with {answer.get('result')}; "
                     "release it again later to see it done"
                 )
+            if answer.get("was"):  # an earlier release Visma answered Queued is done
+                return f"{key} {answer['state']} in Visma"
             return f"{key} released in Visma"
 
         return self._call(go)
@@ -611,6 +613,7 @@ class ConsoleApi:
                     str(c.fix) if c.fix else None,
                     c.fingerprint,
                     _acknowledged(c.acknowledged),
+                    c.days,
                 )
                 for c in checks
             ]

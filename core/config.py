@@ -193,6 +193,14 @@ class Settings(BaseSettings):
         description="Where alerts go: apprise URLs separated by spaces or commas (mailtos://, "
         "slack://, msteams://, json://...); they hold credentials, so they are a secret.",
     )
+    period_close_warn_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="Doctor and the alerts warn of documents not released in Visma whose "
+        "financial period (Visma's) ends within this many days, or has ended and is not "
+        "closed; 0 turns the warning off.",
+    )
     alert_repeat_hours: int = Field(
         default=24,
         ge=0,

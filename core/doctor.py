@@ -31,6 +31,7 @@ from core.models import Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
 from core.status import runner_waiting
 from core.vat import VismaVat, mismatch, read_visma_vat
+from core.visma.auth import SCOPE_PREFIX, missing_scopes
 from core.visma.client import VismaClient
 from core.visma.errors import VismaError
 from core.visma.models import Dimension
@@ -70,6 +71,8 @@ class Check:
     # without the finding changing (minutes since a heartbeat, requests left)
     basis: Any = None
     acknowledged: dict[str, Any] | None = None  # who, when, why; only while the state holds
+    # The documents' days the finding concerns: the console opens Transfers on them
+    days: tuple[date, date] | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -81,6 +84,7 @@ class Check:
     def as_dict(self) -> dict[str, Any]:
         out = {**asdict(self), "status": str(self.status), "fingerprint": self.fingerprint}
         out["fix"] = str(self.fix) if self.fix else None
+        out["days"] = [d.isoformat() for d in self.days] if self.days else None
         del out["basis"]
         return out
 
@@ -632,6 +636,43 @@ def period_check(dept_id: str, waiting: list[Any]) -> Check:
     )
 
 
+def period_close_check(
+    rt: Runtime, dept_id: str, periods: list[Any] | None, today: date | None = None
+) -> Check | None:
+    """Documents not released in Visma in a period near or past its end and still open
+    (core/period_close.py): release them before the accountant closes it. None when the
+    warning is turned off (period_close_warn_days 0). `periods`: None when Visma's could not
+    be read this run (the last list read stands)."""
+    from core.period_close import REMEDY, closings, stored_periods
+
+    title = "Periods about to close"
+    days = rt.settings.period_close_warn_days
+    if not days:
+        return None
+    if periods is None:
+        periods = stored_periods(rt.store, dept_id)
+    found = closings(Ledger(rt.store), dept_id, periods, today or date.today(), days)
+    if not found:
+        return ok(
+            "transfers.period_close",
+            title,
+            f"no open period ending within {days} day(s) holds a document not released",
+            dept_id,
+        )
+    return Check(
+        "transfers.period_close",
+        title,
+        Status.WARN,
+        "\n".join(c.summary() for c in found),
+        REMEDY + "; in the console, t opens Transfers on these periods' days",
+        dept_id,
+        [k for c in found for k in c.keys],
+        fix=Fix.TRANSFERS,
+        basis=[(c.period, c.ended, c.keys) for c in found],
+        days=(found[0].start, found[-1].end),
+    )
+
+
 def mapping_checks(
     rt: Runtime,
     dept_id: str,
@@ -819,12 +860,11 @@ async def foreign_batch_check(
     keys_by_day: dict[date, list[str]] = {}
     for row, z in _zreports(ledger.rows(dept.id, kind=Kind.ZREPORT)):
         keys_by_day.setdefault(z.business_date, []).append(row.key)
-    # The two newest periods the department has Z-reports in (none yet:
-    # this month and last).
-    periods = sorted({f"{d:%Y%m}" for d in keys_by_day})[-2:] or None
+    # The two newest of Visma's periods the department has Z-reports in (none yet: this
+    # month and last).
     try:
         found = await recent_foreign_batches(
-            visma, dept.settings, depts.account_map(dept.id), periods
+            visma, dept.settings, depts.account_map(dept.id), keys_by_day
         )
     except DuviError as exc:  # the company's other checks stand; this one could not run
         return Check(
@@ -910,6 +950,64 @@ def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
     return ok(f"clock.{name}", f"Clock against {name}", f"{skew:+.0f} s", dept_id)
 
 
+SCOPE_USES = {  # what duvi does with each scope (inferred from the operations' verbs)
+    "read": "every look-up before a document is sent",
+    "create": "sending batches, invoices, stock issues, customers and items",
+    "update": "clearing hold, releasing, updating customers and items",
+    "delete": "nothing (duvi deletes nothing)",
+}
+
+
+def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str) -> Check:
+    """Whether Visma Connect grants every scope duvi asks for (`visma_scopes`): Connect
+    refuses a token to an application asking for one it lacks (invalid_scope, findings A3)."""
+    title, cid = "Visma scopes", "visma.scopes"
+    if missing is None:
+        return ok(cid, title, "granted: " + ", ".join(wanted), dept_id)
+    if not missing:
+        return Check(
+            cid,
+            title,
+            Status.WARN,
+            "Visma Connect refused the scopes together but grants each alone",
+            "check the application's scopes in the Visma Developer Portal",
+            dept_id,
+            basis="invalid_scope, every scope alone granted",
+        )
+    names = [m.removeprefix(SCOPE_PREFIX) for m in missing]
+    return Check(
+        cid,
+        title,
+        Status.FAIL,
+        "the Visma application is not granted "
+        + ", ".join(f"{m} ({SCOPE_USES.get(n, '?')})" for m, n in zip(missing, names, strict=True))
+        + ": Visma Connect gives duvi no token",
+        "in the Visma Developer Portal, add "
+        + ", ".join(missing)
+        + " to the application's scopes (and have the company approve the change); or, if "
+        "duvi is not to do that, remove "
+        + ", ".join(f'"{n}"' for n in names)
+        + " from the visma_scopes setting",
+        dept_id,
+        missing,
+        fix=Fix.SETUP,
+    )
+
+
+async def _periods(rt: Runtime, dept_id: str, visma: VismaClient) -> list[Any] | None:
+    """Visma's financial periods, read once for this run (none when the warning is off) and
+    kept for the alerts; None when they could not be read (the check says so)."""
+    from core.period_close import read_and_keep
+    from core.transfers.periods import Periods
+
+    try:
+        return await read_and_keep(
+            rt.store, Ledger(rt.store), dept_id, Periods(visma), rt.settings.period_close_warn_days
+        )
+    except DuviError:
+        return None
+
+
 async def remote_checks(
     rt: Runtime, dept_id: str, conns: Connections
 ) -> tuple[list[Check], dict[str, Any]]:
@@ -917,7 +1015,7 @@ async def remote_checks(
     depts = conns.departments
     dept = depts.get(dept_id)
     checks: list[Check] = []
-    facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None}
+    facts: dict[str, Any] = {"vat": None, "accounts": None, "nameless": None, "periods": None}
     duell = conns.duell(department_id=dept_id)  # not set up: the caller says so
     try:
         async with duell:
@@ -954,6 +1052,9 @@ async def remote_checks(
             checks.append(
                 ok("visma.token", "Visma token and tenant", "the company answers", dept_id)
             )
+            granted = visma.tokens.granted  # None: a token kept from before, not read now
+            short = [c for c in visma.tokens.creds.scopes if granted and c not in granted]
+            checks.append(scope_check(rt.settings.visma_scopes, short or None, dept_id))
             s = dept.settings
             problems = []
             # A choice without its flag is not used, a flag without its choice cannot be:
@@ -1007,6 +1108,7 @@ async def remote_checks(
             facts["nameless"] = [
                 i.inventory_number async for i in visma.list_items() if not i.description
             ]
+            facts["periods"] = await _periods(rt, dept_id, visma)
             pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
             remaining = visma.http.pacer.remaining
             checks.append(
@@ -1029,6 +1131,11 @@ async def remote_checks(
             )
             checks.append(_clock("Visma", visma.http.last_date, dept_id))
     except VismaError as exc:
+        if exc.fault_code == "invalid_scope":  # which ones: each asked for alone
+            async with conns.visma(dept_id) as probe:
+                missing = await missing_scopes(probe.tokens)
+            if missing is not None:
+                checks.append(scope_check(rt.settings.visma_scopes, missing, dept_id))
         cid = "visma.licence" if exc.fault_code == "12027" else "visma.token"
         checks.append(
             Check(
@@ -1063,7 +1170,9 @@ async def run_doctor(
     connections: Connections | None = None,
     integrity: bool = False,
     stale_hours: int = 36,
+    today: date | None = None,
 ) -> list[Check]:
+    """`today`: the day the period checks count from (tests freeze it; default: today)."""
     checks = local_checks(rt, integrity=integrity)
     with connections_for(rt, connections) as conns:
         for dept_id in dept_ids:
@@ -1081,9 +1190,11 @@ async def run_doctor(
                         dept_id,
                     )
                 ]
-                facts = {"vat": None, "accounts": None, "nameless": None}
+                facts = {"vat": None, "accounts": None, "nameless": None, "periods": None}
             checks += remote
             checks += ledger_checks(rt, dept_id, stale_hours=stale_hours)
+            closing = period_close_check(rt, dept_id, facts["periods"], today)
+            checks += [closing] if closing else []
             if dept is not None:
                 checks += mapping_checks(
                     rt, dept_id, dept.settings, facts["vat"], facts["accounts"]

@@ -113,6 +113,11 @@ _SUSPECT = (
 # outside the "zreport:<register>" names, which zreports.cursors reads as registers.
 ZREPORTS_FETCHED = "zreport-fetched"  # not "zreport:…", the registers' cursors
 
+# sync_cursors entity + key: a release Visma answered Queued/InProcess (transfers/queued.py).
+# It is never sent again on that answer: the document's status in Visma is read instead. A
+# person's retry drops it (they ask for the release to be tried again).
+RELEASE_QUEUED = "release-queued:"
+
 OPEN = (State.PENDING, State.SENT)  # what a worker may still move; the rest waits for a person
 
 
@@ -234,13 +239,16 @@ class Ledger:
     def retry(self, key: str) -> bool:
         """A failed or held document goes back to pending (its cause is fixed): the reason it
         was held goes with it (the event log keeps it), so "pending" never shows a stale one."""
-        return self._move(
+        moved = self._move(
             key,
             "state IN (?, ?)",
             [State.FAILED, State.ATTENTION],
             state=State.PENDING,
             last_error=None,
         )
+        if moved:
+            self.drop_cursor(None, RELEASE_QUEUED + key)
+        return moved
 
     def rows(
         self,
@@ -290,3 +298,13 @@ class Ledger:
                 },
                 pk=("department_id", "entity"),
             )
+
+    def drop_cursor(self, department_id: str | None, entity: str) -> None:
+        """Forget a cursor or marker (of any department when `department_id` is None: the
+        entity names a key, and keys name their department)."""
+        sql, params = "DELETE FROM sync_cursors WHERE entity = ?", [entity]
+        if department_id is not None:
+            sql += " AND department_id = ?"
+            params.append(department_id)
+        with self.store.write():
+            self.store.conn.execute(sql, params)

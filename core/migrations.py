@@ -324,6 +324,16 @@ def _v11_alert_states(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v12_financial_periods(db: sqlite_utils.Database) -> None:
+    """Visma's financial periods as last read per department (core/period_close.py): the alert
+    of a period about to close with documents unreleased is evaluated every round, by any
+    process, without a request."""
+    db.table("financial_periods").create(
+        {"department_id": str, "period": str, "data": str, "read_at": str},
+        pk=("department_id", "period"),
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -336,5 +346,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v9_warning_states,
     _v10_zreport_days,
     _v11_alert_states,
+    _v12_financial_periods,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

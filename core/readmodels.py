@@ -342,6 +342,7 @@ class DoctorCheck:
     fix: str | None = None  # the console screen that fixes it (core.doctor.Fix)
     fingerprint: str = ""  # the finding's state, which an acknowledgement holds to
     acknowledged: str | None = None  # "by <who> <when>: <why>" while the state holds
+    days: tuple[date, date] | None = None  # the days the finding concerns (Transfers opens on them)
 
 
 @dataclass(frozen=True)

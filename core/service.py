@@ -103,7 +103,26 @@ async def transfer(
         if STOCK in kinds and dept.settings.stock_update:
             st.register_stock()
             outcomes += await st.transfer_stock()
+        await _keep_periods(rt, s, st)
         return outcomes
+
+
+async def _keep_periods(rt: Runtime, s: DepartmentSession, st: Settlements) -> None:
+    """Visma's periods kept for the period-closing alert (one request a run at most; none
+    when the transfers read them already); a failed read leaves the last list in place."""
+    from core.period_close import read_and_keep
+
+    try:
+        await read_and_keep(
+            rt.store, s.ledger, s.dept.id, st.periods, rt.settings.period_close_warn_days
+        )
+    except DuviError as exc:
+        rt.log.warning(
+            f"financial periods not read: {exc.message}; the last list read stands",
+            department_id=s.dept.id,
+            entity="transfer",
+            data={"remedy": exc.remedy},
+        )
 
 
 async def import_saft(

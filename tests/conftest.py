@@ -28,6 +28,10 @@ def isolated_env(
     config = tmp_path_factory.mktemp("config") / "config.toml"  # beside tmp_path, not in it
     config.touch(mode=0o600)  # a DUVI_CONFIG naming a missing file is refused (finding D3)
     monkeypatch.setenv("DUVI_CONFIG", str(config))
+    # The sandbox world's days lie in Visma periods that ended and are never closed, with
+    # documents not released: every department would warn of a period about to close. Off
+    # here; the tests of that warning (test_period_close.py) turn it on.
+    monkeypatch.setenv("DUVI_PERIOD_CLOSE_WARN_DAYS", "0")
     monkeypatch.chdir(tmp_path)
     return home
 

@@ -134,6 +134,32 @@ async def test_wrong_tenant_licence_and_a_vanished_cost_bearer(installation: Ins
     assert "Company tenant id" in checks["visma.token"].remedy
 
 
+async def test_an_application_lacking_a_scope_duvi_asks_for(installation: Installation) -> None:
+    """The Developer Portal's application lacks "update": Connect gives no token (invalid_scope)
+    and doctor names the scope, what duvi needs it for and the remedy."""
+    from core.sandbox.connect import APP_SCOPES
+    from core.sandbox.world import sandbox_credentials
+
+    checks = await doctor(installation)
+    assert checks["visma.scopes"].status == Status.OK
+    assert checks["visma.scopes"].found == "granted: read, create, update"
+
+    client_id = sandbox_credentials(7)[0].visma_client_id
+    connect = installation.sandbox.connect
+    connect.granted[client_id] = APP_SCOPES - {"vismanet_erp_service_api:update"}
+    connect.revoke_all()  # the kept token goes: doctor asks Connect again
+    checks = await doctor(installation)
+    scopes = checks["visma.scopes"]
+    assert scopes.status == Status.FAIL
+    assert scopes.records == ["vismanet_erp_service_api:update"]
+    assert scopes.found.startswith(
+        "the Visma application is not granted vismanet_erp_service_api:update"
+    )
+    assert "add vismanet_erp_service_api:update to the application's scopes" in scopes.remedy
+    assert 'remove "update" from the visma_scopes setting' in scopes.remedy
+    assert checks["visma.token"].status == Status.FAIL
+
+
 async def test_attention_stale_fallback_and_month_boundary(installation: Installation) -> None:
     ledger = Ledger(installation.rt.store)
     ledger.register(

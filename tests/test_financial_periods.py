@@ -91,7 +91,9 @@ async def test_a_july_years_journals_carry_vismas_period(installation: Installat
     outcomes = await transfer(
         installation.rt, "3", connections=installation.connections, kinds=(ZREPORT,)
     )
-    assert outcomes and {o.state for o in outcomes} == {State.CONFIRMED}
+    # The world's foreign batch (test_foreign_batches) holds one day; the rest is posted.
+    held = [o.key for o in outcomes if o.state != State.CONFIRMED]
+    assert outcomes and held == ["DUELL-Z-3-26"]
     seen = {(b["transactionDate"][:7], b["financialPeriod"]) for b in company.journals.values()}
     assert seen == {("2026-10", "202704"), ("2026-11", "202705")}
 
@@ -175,3 +177,60 @@ async def test_an_invoice_in_a_closed_period_is_held_and_not_sent(
     ]
     assert key not in {i.get("externalReference") for i in company.invoices.values()}
     assert {o.state for o in outcomes if o.key != key} == {State.CONFIRMED}
+
+
+async def test_a_stock_issue_in_a_period_closed_in_inventory_is_held_then_sent_once_reopened(
+    installation: Installation,
+) -> None:
+    """Stock issues answer to Visma's inventory management (closedInInventoryManagement): a
+    day in a period closed there is held before anything is sent, and the sandbox refuses
+    an issue dated in it; once reopened, the next run sends it."""
+    from core.departments import Departments
+    from core.transfers import STOCK
+    from core.visma.models import IssueLineWrite, IssueWrite
+
+    company = second(installation)
+    depts = Departments(installation.rt.store, installation.rt.secrets)
+    dept = depts.get("3")
+    assert dept is not None
+    depts.save_settings("3", dept.settings.model_copy(update={"stock_update": True}))
+    # Hand-worked: November 2026 is period 05 of the year 2027 (from July 2026).
+    company.years.closed["202705"] = {"InventoryManagement"}
+
+    visma = installation.connections.visma("3")
+    async with visma:
+        with pytest.raises(VismaError, match="05-2027 is closed in Inventory Management"):
+            await visma.create_issue(
+                IssueWrite(
+                    hold=False,
+                    date="2026-11-02T00:00:00",
+                    external_reference="DUELL-STOCK-3-2026-11-02",
+                    issue_lines=[IssueLineWrite(inventory_number="A1", quantity=Decimal(1))],
+                )
+            )
+
+    outcomes = await transfer(
+        installation.rt, "3", connections=installation.connections, kinds=(ZREPORT, STOCK)
+    )
+    stock = [o for o in outcomes if o.key.startswith("DUELL-STOCK-3-")]
+    november = [o for o in stock if o.key.startswith("DUELL-STOCK-3-2026-11-")]
+    assert november and {(o.state, o.error) for o in november} == {
+        (
+            State.ATTENTION,
+            "financial period 202705 (2026-11-01 to 2026-11-30) is closed in Visma's "
+            "inventory management",
+        )
+    }
+    assert not any(i["date"].startswith("2026-11") for i in company.issues.values())
+    assert any(o.key.startswith("DUELL-STOCK-3-2026-10-") for o in stock)  # October is open
+
+    company.years.closed.pop("202705")  # the accountant reopens November's inventory
+    again = await transfer(
+        installation.rt, "3", connections=installation.connections, kinds=(STOCK,)
+    )
+    sent = {o.key: o for o in again}
+    assert {o.key for o in november} <= set(sent)
+    # Sent this time: Visma answered each (this company lacks DUELL's items, so it refuses
+    # them for that, not for the period).
+    assert {sent[o.key].state for o in november} == {State.FAILED}
+    assert all("Inventory item" in (sent[o.key].error or "") for o in november)

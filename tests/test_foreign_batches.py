@@ -1,5 +1,5 @@
 """The double-posting guard against the sandbox: DUELL's own Visma module still posting
-department 3's Z-reports (the seeded world's batch 000001 of 2026-11-23, Z 1325). duvi holds
+department 3's Z-reports (the seeded world's batch 000001 of 2026-11-23, Z 26). duvi holds
 that day, posts the others, says so in doctor and setup, and posts the day only once a person
 confirms (audited)."""
 
@@ -18,7 +18,7 @@ from core.sandbox.world import SECOND_TENANT, sandbox_credentials
 from core.service import run_department
 from tests.sandbox_fixtures import Installation
 
-HELD_KEY = "DUELL-Z-3-1325"  # department 3's Z-report of 2026-11-23, the world's foreign day
+HELD_KEY = "DUELL-Z-3-26"  # department 3's Z-report of 2026-11-23, the world's foreign day
 REMEDY = "turn off Z-rapport/Faktura in DUELL's Visma module for this department"
 
 
@@ -28,9 +28,9 @@ def company(inst: Installation) -> Any:
 
 def add_batch(inst: Installation, number: str, day: str, debit: str, credit: str) -> None:
     """A batch another program made, as a person or integration would in Visma, on
-    department 3's cost bearer (segment 1, value 03)."""
+    department 3's subaccount 03-100 (cost bearer 03, project 100)."""
     co = company(inst)
-    bearer = [{"segmentId": 1, "segmentValue": "03"}]
+    bearer = [{"segmentId": 1, "segmentValue": "03"}, {"segmentId": 2, "segmentValue": "100"}]
     fields = {
         "transactionDate": day,
         "description": f"Bilag {number}",
@@ -75,14 +75,16 @@ async def test_a_day_visma_holds_another_batch_of_waits_for_a_person(
     assert sum(d.startswith("DUELL-Z-3-") for d in posted) == 29
     assert not any(d.startswith(HELD_KEY + " ") or d == HELD_KEY for d in posted)
     # Within the rate budget: the look-up's one listing per period (October, November) read
-    # the batches the guard needed; no listing of its own.
+    # the batches the guard needed; no listing of its own. Department 3's company keeps its
+    # year from July: October 2026 is its period 202704, November 202705 (hand-worked).
     listed = journal_listings(inst)
-    assert len(listed) == 2 and {"periodId=202610" in u for u in listed} == {True, False}
+    assert len(listed) == 2
+    assert {u.split("periodId=")[1][:6] for u in listed} == {"202704", "202705"}
 
     checks = {c.id: c for c in await run_doctor(rt, ["3"], connections=inst.connections)}
     found = checks["visma.foreign_batches"]
     assert found.status == Status.FAIL and REMEDY in found.remedy
-    assert found.records == ["batch 000001 of 2026-11-23 (Dagsoppgjør 2026-11-23 Z 1325)"]
+    assert found.records == ["batch 000001 of 2026-11-23 (Dagsoppgjør 2026-11-23 Z 26)"]
 
     # Sending again changes nothing: it is still held, nothing is posted.
     await run_department(rt, "3", connections=inst.connections, retry_failed=True)
@@ -105,10 +107,9 @@ async def test_only_a_held_day_can_be_confirmed(installation: Installation) -> N
     from core.service import confirm_foreign
 
     await run_department(installation.rt, "1", connections=installation.connections)
+    posted = Ledger(installation.rt.store).rows("1", kind="zreport", states=(State.CONFIRMED,))
     with pytest.raises(DataError, match="not held for another integration's batch"):
-        await confirm_foreign(
-            installation.rt, "DUELL-Z-1-1100", connections=installation.connections
-        )
+        await confirm_foreign(installation.rt, posted[0].key, connections=installation.connections)
 
 
 async def test_setup_warns_of_another_integrations_batches(installation: Installation) -> None:

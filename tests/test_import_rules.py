@@ -57,5 +57,6 @@ def test_the_console_paints_before_it_opens_the_engine() -> None:
     heavy, engine = r.stdout.splitlines()
     assert heavy == "", f"loaded before the first frame: {heavy}"
     # Only what the console may import (the import-linter contract), and only what is light.
-    assert set(engine.split(",")) <= {"core.errors", "core.readmodels", "core.status"}
-    assert "core.readmodels" in engine  # the check looked at the right process
+    # (read models too load after the first frame since the start-up bench's fix)
+    assert set(engine.split(",")) <= {"core.errors"}
+    assert "core.errors" in engine  # the check looked at the right process

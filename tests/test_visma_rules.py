@@ -4,6 +4,7 @@ Sources: ../shared/docs/findings/2026-12-visma.md, named beside each rule in the
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
@@ -143,6 +144,73 @@ async def test_a_queued_release_is_read_again_later_never_sent_twice(
     assert {i["status"] for i in issues.values()} == {"Released"}
 
 
+async def test_a_release_still_queued_at_the_next_run_is_read_not_sent_again(
+    installation: Installation,
+) -> None:
+    """Visma keeps the release queued past the next run: that run reads the issue's status,
+    sends no second release and leaves it sent; once Visma has released it, the run after
+    confirms it. One release POST per issue across the runs."""
+    stock_on(installation)
+    faults = installation.sandbox.faults
+    faults.action_result, faults.queued_for = "Queued", None  # queued until told
+    first = await stock_run(installation)
+    assert first and {o.state for o in first} == {State.SENT}
+    assert installation.sandbox.visma.releases == len(first)
+
+    faults.action_result = "Done"  # a second release would be answered Done: none is sent
+    second = await stock_run(installation)
+    assert [(o.key, o.state) for o in second] == [(o.key, State.SENT) for o in first]
+    assert all("Visma answered its release Queued" in (o.error or "") for o in second)
+    assert all("not released yet" in (o.error or "") for o in second)
+    assert installation.sandbox.visma.releases == len(first)  # read, not released again
+    assert {i["status"] for i in installation.company.issues.values()} == {"Balanced"}
+
+    installation.company.finish_queued()  # Visma's worker releases them
+    third = await stock_run(installation)
+    assert {o.state for o in third} == {State.CONFIRMED} and all(o.looked_up for o in third)
+    assert installation.sandbox.visma.releases == len(first)  # one release POST per issue
+    assert not installation.rt.store.query(
+        "SELECT * FROM sync_cursors WHERE entity LIKE 'release-queued:%'"
+    )
+
+
+async def test_a_queued_release_visma_never_carries_out_waits_for_a_person(
+    installation: Installation,
+) -> None:
+    """Visma's worker could not release it (the issue stays Balanced; Visma's record shows no
+    errorInfo for it): an hour after the Queued answer the row waits for a person, and a
+    person's retry has duvi release it again, once."""
+    from core.ledger import RELEASE_QUEUED
+    from core.service import resend
+
+    stock_on(installation)
+    faults = installation.sandbox.faults
+    faults.action_result, faults.queued_for = "Queued", None
+    first = await stock_run(installation)
+    assert first
+    installation.company.fail_queued()
+    ledger = Ledger(installation.rt.store)
+    key = first[0].key
+    marker = ledger.cursor("1", RELEASE_QUEUED + key)
+    assert marker is not None and marker.split()[1] == "Queued"
+    # The answer came two hours ago (the marker's time, written as a run then would have).
+    ledger.set_cursor("1", RELEASE_QUEUED + key, "2026-12-02T09:00:00.000Z Queued a-1")
+    faults.action_result = "Done"
+    second = {o.key: o for o in await stock_run(installation)}
+    assert second[key].state == State.ATTENTION
+    row = ledger.get(key)
+    assert "Visma answered its release Queued at 2026-12-02 09:00 UTC, action a-1" in (
+        row.last_error or ""
+    )
+    assert "resend it (`s` on the transfers screen)" in (row.last_error or "")
+    assert installation.sandbox.visma.releases == len(first)  # not sent again
+
+    after = await resend(installation.rt, key, connections=installation.connections)
+    assert after.state == State.CONFIRMED
+    assert installation.sandbox.visma.releases == len(first) + 1  # the person's one resend
+    assert ledger.cursor("1", RELEASE_QUEUED + key) is None
+
+
 async def test_a_failed_release_waits_for_a_person_with_visma_s_reason(
     installation: Installation,
 ) -> None:
@@ -172,10 +240,43 @@ async def test_a_manual_release_counts_only_when_done(installation: Installation
     assert ledger.get(queued.key).state == State.CONFIRMED  # not released until Visma says so
     releases = installation.sandbox.visma.releases
     installation.sandbox.faults.action_result = "Done"
-    with pytest.raises(DuviError, match="already released in Visma"):
-        await release(installation.rt, queued.key, connections=installation.connections)
+    # The follow-up finds the release it sent done: a success, not "already released".
+    answer = await release(installation.rt, queued.key, connections=installation.connections)
+    assert json.loads(answer)["state"] == "released (was inprocess)"
     assert ledger.get(queued.key).state == State.RELEASED
     assert installation.sandbox.visma.releases == releases  # read, not released twice
+    with pytest.raises(DuviError, match="already released in Visma"):  # from then on
+        await release(installation.rt, queued.key, connections=installation.connections)
+
+
+async def test_a_release_still_queued_is_not_sent_again_then_reported_released(
+    installation: Installation,
+) -> None:
+    """`duvi release KEY --yes` answered Queued, and Visma still working at the next one:
+    nothing is sent again; once Visma has released it, the next says so (a success: the
+    CLI prints it and exits 0, where it said "already released", exit 6)."""
+    outcomes = await transfer(
+        installation.rt, "1", kinds=(ZREPORT,), connections=installation.connections
+    )
+    key = outcomes[0].key
+    faults = installation.sandbox.faults
+    faults.action_result, faults.queued_for = "Queued", None
+
+    async def release_it() -> dict:
+        return json.loads(await release(installation.rt, key, connections=installation.connections))
+
+    assert (await release_it())["result"] == "Queued"
+    faults.action_result = "Done"
+    assert await release_it() == {
+        "result": "Queued",
+        "number": outcomes[0].visma_number,
+        "sent": False,
+    }
+    assert installation.sandbox.visma.releases == 1  # not sent again
+    installation.company.finish_queued()
+    assert (await release_it())["state"] == "released (was queued)"
+    assert Ledger(installation.rt.store).get(key).state == State.RELEASED
+    assert installation.sandbox.visma.releases == 1
 
 
 async def test_a_failed_action_raises_with_error_info(visma, world: VismaWorld) -> None:

@@ -63,6 +63,15 @@ def transfers_cmd(
         str | None,
         typer.Option("--to", help="Business dates up to YYYY-MM-DD (included).", metavar="DATE"),
     ] = None,
+    period_closing: Annotated[
+        bool,
+        typer.Option(
+            "--period-closing",
+            help="Only documents not released in a Visma period that ends within "
+            "period_close_warn_days or has ended, still open (from the periods the last run "
+            "read: no request).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Every Z-report, invoice and stock issue: business date, Z number and register, amount,
@@ -83,6 +92,11 @@ def transfers_cmd(
         if dept is not None:
             department_ids(rt, dept)  # an unknown department is an error, not an empty list
         rows = transfer_rows(rt.store, dept)
+        if period_closing:
+            from core.period_close import closing_keys
+
+            keys = closing_keys(rt, department_ids(rt, dept), date.today())
+            rows = [r for r in rows if r.key in keys]
     rows = filter_transfers(
         rows,
         states=frozenset({state}) if state else None,

@@ -47,6 +47,10 @@ class Faults:
     # company's next request, as a background worker would); "Failed" (nothing happens, and
     # errorInfo says why). Spec enum ReleaseCashTransactionActionResultActionResultEnum.
     action_result: str = "Done"
+    # How many of the company's requests a Queued/InProcess release stays queued for after
+    # its answer: 0 = done at the next request; None = until the test says
+    # (Company.finish_queued, or Company.fail_queued: Visma's worker could not release it).
+    queued_for: int | None = 0
     omit_metadata_rate: float = 0.0  # a list page without `metadata` (release notes S4)
     null_lists_rate: float = 0.0  # a response whose empty lists come as null (inferred)
     seed: int = 0

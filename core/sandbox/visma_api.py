@@ -695,7 +695,8 @@ class VismaSandbox:
           help.visma.net AR302000: clear Hold -> Balanced, then Release; findings S11, S16).
           Message shape as any refusal; the wording is Visma's field text.
         - The answer is Faults.action_result: Done (released now), Queued/InProcess (released
-          at the company's next request), Failed (not released; errorInfo says why)."""
+          at the company's next request, or after Faults.queued_for requests), Failed (not
+          released; errorInfo says why)."""
         raw = await request.body()
         if not raw.strip() or "json" not in request.headers.get("content-type", ""):
             raise Reply(visma_error(400, "The request body is missing: send a JSON object ({})."))
@@ -713,7 +714,7 @@ class VismaSandbox:
         if answer == "Failed":
             result["errorInfo"] = f"{what} could not be released (sandbox: Faults.action_result)."
         elif answer in ("Queued", "InProcess"):
-            c.queued.append(released)
+            c.queued.append((self.faults.queued_for, released))
         else:
             released()
         return json_response(result)

@@ -4,6 +4,7 @@ the API enforces (unknown accounts, VAT ids and subaccounts refused; journals mu
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -52,17 +53,35 @@ class Company:
     webhook_off: set[tuple[str, str]] = field(default_factory=set)  # (kind, number)
     years: FinancialYears = field(default_factory=FinancialYears)
     feedback: list[dict[str, Any]] = field(default_factory=list)
-    queued: list[Callable[[], None]] = field(default_factory=list)  # actions answered Queued
+    # Actions answered Queued, each with the requests it waits for (None: until told).
+    queued: list[tuple[int | None, Callable[[], None]]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def next_id(self) -> int:
         return next(self._ids)
 
     def run_queued(self) -> None:
-        """Carry out the actions answered Queued/InProcess: at the company's next request, as
-        Visma's background worker would some time after the answer (inferred)."""
-        while self.queued:
-            self.queued.pop(0)()
+        """Carry out the actions answered Queued/InProcess whose wait is over: at the
+        company's next request by default (Faults.queued_for), as Visma's background worker
+        would some time after the answer (inferred). Called once per request."""
+        waiting = []
+        for wait, act in self.queued:
+            if wait == 0:
+                act()
+            else:
+                waiting.append((None if wait is None else wait - 1, act))
+        self.queued = waiting
+
+    def finish_queued(self) -> None:
+        """Visma's worker gets to every queued action now."""
+        for _, act in self.queued:
+            act()
+        self.queued = []
+
+    def fail_queued(self) -> None:
+        """Visma's worker could not carry out the queued actions: nothing changes (the
+        document stays as it was; inferred)."""
+        self.queued = []
 
     # -- versions (ETag / timeStamp) ---------------------------------------------------------
 
@@ -86,9 +105,9 @@ class Company:
     def open_period(self, when: Any, given: Any, ledger: str) -> str:
         """The financial period a document dated `when` is posted to (`given`, else the one
         its date falls in), refused when the company has no such period or it is closed in
-        `ledger` ("GeneralLedger", "CustomerLedger"). Visma refuses posting to a closed period
-        (FinancialPeriodDto.closedIn*: "indicates ... that the financial period is closed";
-        the message's wording is inferred)."""
+        `ledger` ("GeneralLedger", "CustomerLedger", "InventoryManagement"). Visma refuses
+        posting to a closed period (FinancialPeriodDto.closedIn*: "indicates ... that the
+        financial period is closed"; the message's wording is inferred)."""
         from datetime import date as _date
 
         day = _date.fromisoformat(str(when)[:10])
@@ -98,7 +117,7 @@ class Company:
             raise Refused(f"Financial period {what} cannot be found in the system.")
         pid = found["period"]
         if found[f"closedIn{ledger}"]:
-            words = "General Ledger" if ledger == "GeneralLedger" else "Customer Ledger"
+            words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", ledger)  # "Inventory Management"
             raise Refused(f"Financial period {pid[4:]}-{pid[:4]} is closed in {words}.")
         return str(pid)
 
@@ -464,6 +483,11 @@ def build_invoice(
 
 
 def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[str, Any]:
+    # An issue dated in a period closed in Inventory management is refused, as a journal in
+    # one closed in the General ledger (FinancialPeriodDto.closedInInventoryManagement; the
+    # wording is inferred). The issue's DTO carries no period: the date decides.
+    if fields.get("date"):
+        company.open_period(fields["date"], None, "InventoryManagement")
     lines, qty_total, amount_total = [], Decimal(0), Decimal(0)
     for i, line in enumerate(fields.get("issueLines") or [], start=1):
         item_no = str(line.get("inventoryNumber"))

@@ -323,8 +323,10 @@ def _foreign_batch(reports: list[dict[str, Any]]) -> dict[str, Any]:
         "description": f"Dagsoppgjør {z['business_date']} Z {z['z_number']}",
         "amount": _money(gross),
         # "Flere avdelinger": the department's cost bearer, as the sandbox's setup chooses it
-        # (bootstrap.department_setup: segment 1, the department's number in two digits).
-        "cost_bearer": [1, FOREIGN_BATCH_DEPARTMENT.zfill(2)],
+        # (bootstrap.department_setup: segment 1, the department's number in two digits), and
+        # every other segment, as its company requires: Garnbua Trøndelag AS takes only the
+        # subaccount it has made for Trondheim, 03-100 (_second_company).
+        "subaccount": [[1, FOREIGN_BATCH_DEPARTMENT.zfill(2)], [2, "100"]],
     }
 
 
@@ -661,18 +663,7 @@ def _fill_visma(sb: Sandbox, world: World, creds: list[DepartmentCredentials]) -
         tenant = next(c.visma_tenant_id for c in creds if c.department_id == f["department_id"])
         other = sb.visma.companies[tenant]
         amount = str(f["amount"])
-        # Every segment, as the sandbox requires: the project as the company's subaccount
-        # for the department has it (03-100 in Garnbua Trøndelag AS).
-        value = f["cost_bearer"][1]
-        made = next(
-            (s for s in other.subaccounts.values() if s["subaccountNumber"].startswith(value)),
-            None,
-        )
-        project = made["subaccountNumber"].split("-")[1] if made else "000"
-        bearer = [
-            {"segmentId": f["cost_bearer"][0], "segmentValue": value},
-            {"segmentId": 2, "segmentValue": project},
-        ]
+        bearer = [{"segmentId": i, "segmentValue": v} for i, v in f["subaccount"]]
         fields = {
             "hold": True,  # "åpen bunt": DUELL's module leaves it for the accountant
             "transactionDate": f["business_date"],

@@ -22,6 +22,7 @@ from core.models import Department, ZReport
 from core.transfers.invoices import Invoices, invoice_key
 from core.transfers.periods import Periods
 from core.transfers.posting import Kind, Outcome, PreflightError
+from core.transfers.queued import forget_queued, note_queued, queued_release
 from core.transfers.reference import References, VismaReference
 from core.transfers.stock import StockIssues, stock_key
 from core.transfers.zreports import ZReports, journal_write
@@ -76,6 +77,7 @@ class Settlements:
             ledger,
             visma,
             log,
+            self.periods,
             settings.warehouse,
             settings.branch_number if settings.several_clients else None,
         )
@@ -146,12 +148,39 @@ class Settlements:
             # Visma's own record first: an accountant may have released it in Visma, and a
             # second release gets a 400 whose remedy ("correct the data") is wrong here.
             status = (await read(number)).status
+            queued = queued_release(self.ledger, self.dept.id, key)
+            if status not in ("Hold", "Balanced") and queued is not None:
+                # The release duvi sent was answered Queued/InProcess; Visma has done it.
+                self.ledger.release(key)
+                forget_queued(self.ledger, self.dept.id, key)
+                self.log.info(
+                    f"{key} released in Visma ({number}; was {queued.result})",
+                    department_id=self.dept.id,
+                    entity=row.kind,
+                )
+                return json.dumps(
+                    {
+                        "result": "Done",
+                        "number": number,
+                        "was": queued.result,
+                        "state": f"released (was {queued.result.lower()})",
+                    }
+                )
             if status not in ("Hold", "Balanced"):
                 self.ledger.release(key)
                 raise DataError(
                     f"{key} is already released in Visma ({number}, status {status})",
                     "nothing to do: it is posted for good",
                 )
+            if queued is not None and not queued.overdue():
+                # Never a second release on a Queued answer: Visma releases it by itself (an
+                # hour on, a person's `duvi release` sends it again).
+                self.log.info(
+                    f"{key}: {queued.said()}; Visma has not released {number} yet (not sent again)",
+                    department_id=self.dept.id,
+                    entity=row.kind,
+                )
+                return json.dumps({"result": queued.result, "number": number, "sent": False})
             if status == "Hold":
                 # On hold it "cannot be released or posted": clear Hold (-> Balanced), read it
                 # again, then release (client._clear_hold names the sources).
@@ -172,8 +201,9 @@ class Settlements:
                 raise
         if not done:
             # Queued or InProcess: Visma releases it in the background. The ledger keeps it
-            # confirmed; the next `duvi release` reads Visma's status first and only records it
-            # (never a second release of a released document).
+            # confirmed and remembers the answer (queued.py); the next `duvi release` reads
+            # Visma's status first and only records it (never a second release).
+            note_queued(self.ledger, self.dept.id, key, result)
             self.log.info(
                 f"{key}: Visma answered the release with {result.action_result} ({number}); "
                 "`duvi release` again reads whether it is done",
@@ -182,6 +212,7 @@ class Settlements:
             )
             return json.dumps({"result": result.action_result, "number": number})
         self.ledger.release(key)
+        forget_queued(self.ledger, self.dept.id, key)  # an overdue queued one, released now
         self.log.info(
             f"{key} released in Visma ({number})",
             department_id=self.dept.id,

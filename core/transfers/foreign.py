@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from core.errors import DataError
 from core.ledger import Ledger
 from core.models import DepartmentSettings
+from core.transfers.periods import Periods
 from core.visma.client import VismaClient
 from core.visma.models import JournalTransaction
 
@@ -117,22 +118,27 @@ def foreign_batches(
     return found
 
 
-def recent_periods(today: date) -> list[str]:
-    """Last month's and this month's journal periods (YYYYMM)."""
-    last = today.replace(day=1) - timedelta(days=1)
-    return [f"{last:%Y%m}", f"{today:%Y%m}"]
+async def recent_periods(periods: Periods, days: Iterable[date] = ()) -> list[str]:
+    """Visma's journal periods (periods.Periods: a year from July numbers November 05) of the
+    two newest periods among `days`; without days, last month's and this month's. Never the
+    calendar's YYYYMM: for such a company that is another month's period."""
+    if not days:
+        today = date.today()
+        days = (today.replace(day=1) - timedelta(days=1), today)
+    return sorted({await periods.span(d) for d in days})[-2:]
 
 
 async def recent_foreign_batches(
     visma: VismaClient,
     s: DepartmentSettings,
     accounts: dict[str, str],
-    periods: list[str] | None = None,
+    days: Iterable[date] = (),
 ) -> list[ForeignBatch]:
-    """Another integration's batches of this department in `periods` (default: last month's
-    and this month's): one GL listing per period (setup and doctor)."""
+    """Another integration's batches of this department in the periods of `days` (the two
+    newest; default: last month's and this month's): one GL listing per period (setup and
+    doctor), plus one read of Visma's financial periods."""
     found = []
-    for period in periods or recent_periods(date.today()):
+    for period in await recent_periods(Periods(visma), list(days)):
         batches = [b async for b in visma.list_journals(period=period, module="GL")]
         found += foreign_batches(batches, s, accounts)
     return found

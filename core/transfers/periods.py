@@ -7,7 +7,8 @@ computed from the calendar. The list is read once per run, and only when a docum
 sent or one waits for its period: one request.
 
 A period closed in the document's ledger (closedInGeneralLedger for a journal,
-closedInCustomerLedger for an invoice) would be refused by Visma; the document is held before
+closedInCustomerLedger for an invoice, closedInInventoryManagement for a stock issue: the
+spec's "closed in the Inventory workspace") would be refused by Visma; the document is held before
 anything is sent, with the reason and the remedy, and every run checks it again: once the
 accountant reopens the period, the next run sends it.
 """
@@ -25,8 +26,8 @@ from core.ledger import Ledger, LedgerRow, State
 from core.visma.client import VismaClient
 from core.visma.models import FinancialPeriod
 
-Book = Literal["GL", "AR"]
-BOOK_NAMES = {"GL": "general ledger", "AR": "customer ledger"}
+Book = Literal["GL", "AR", "IN"]
+BOOK_NAMES = {"GL": "general ledger", "AR": "customer ledger", "IN": "inventory management"}
 # The words of a held document's ledger error (held_for_period reads them back).
 CLOSED = "financial period {} ({}) is closed in Visma's {}"
 MISSING = "Visma has no financial period for {}"
@@ -65,6 +66,10 @@ class Periods:
                 self._read = await self.visma.list_financial_periods()
         return self._read
 
+    async def all(self) -> list[FinancialPeriod]:
+        """Every period (read once per run; core/period_close.py keeps them)."""
+        return await self._all()
+
     async def of(self, day: date) -> FinancialPeriod | None:
         return next((p for p in await self._all() if _covers(p, day)), None)
 
@@ -82,7 +87,11 @@ class Periods:
                 "ask the accountant to set up that financial year in Visma (Financial periods); "
                 "the next run sends it",
             )
-        closed = found.closed_in_general_ledger if book == "GL" else found.closed_in_customer_ledger
+        closed = {
+            "GL": found.closed_in_general_ledger,
+            "AR": found.closed_in_customer_ledger,
+            "IN": found.closed_in_inventory_management,
+        }[book]
         if closed or found.active is False:
             return PeriodClosed(
                 CLOSED.format(found.period, _span(found), BOOK_NAMES[book]),

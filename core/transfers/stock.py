@@ -12,6 +12,7 @@ from core.eventlog import EventLog
 from core.http import TransientError
 from core.ledger import Ledger, LedgerRow, State
 from core.models import ZReport
+from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
     Found,
@@ -23,8 +24,9 @@ from core.transfers.posting import (
     post_once,
     to_send,
 )
+from core.transfers.queued import forget_queued, note_queued, queued_release
 from core.visma.client import VismaClient, action_done
-from core.visma.errors import VismaError
+from core.visma.errors import ActionFailedError, VismaError
 from core.visma.models import IssueLineWrite, IssueWrite
 from core.visma.wire import format_date
 
@@ -105,14 +107,19 @@ class IssueDocument(Document):
     def __init__(self, stock: StockIssues, row: LedgerRow) -> None:
         self.row, self.stock = row, stock
         self.key, self.day, self.items = row.key, row.payload["date"], row.payload["items"]
+        self.ledger, self.department_id = stock.ledger, row.department_id
+        self.warehouse = stock.warehouse
         super().__init__(stock.known, month_of(date.fromisoformat(self.day)))
-        self.visma = stock.visma
+        self.visma, self.periods = stock.visma, stock.periods
         self.parked: set[str] = set()
 
     async def prepare(self) -> None:
-        """Lines whose item Visma lacks are parked on a supplementary issue of their own
+        """A day whose financial period is closed in Visma's inventory management
+        (closedInInventoryManagement) is held before anything is sent (periods.py). Lines
+        whose item Visma lacks are parked on a supplementary issue of their own
         (`parked_key`), held until the items exist; the rest of the day goes now. An issue
         with nothing left to send (or a parked one) waits whole."""
+        await self.periods.check_open(date.fromisoformat(self.day), "IN")
         self.parked = left_out(self.stock.ledger, self.key)
         moving = [n for n, q in self.items.items() if Decimal(q) != 0 and n not in self.parked]
         missing = [n for n in moving if not await self.stock.exists(n)]
@@ -149,9 +156,22 @@ class IssueDocument(Document):
         )
 
     async def finish(self, number: str) -> None:
-        """Release it. Only actionResult Done counts: Queued/InProcess leave it `sent` (the
-        next run reads its status and releases it only if it is still not released); Failed
-        raises ActionFailedError with Visma's errorInfo (the row waits for a person)."""
+        """Release it. Only actionResult Done counts: Queued/InProcess leave it `sent` and
+        are remembered (queued.py): the next runs read its status (a released one is
+        confirmed without this call) and never send the release again; one still not
+        released an hour on waits for a person. Failed raises ActionFailedError with Visma's
+        errorInfo (the row waits for a person)."""
+        queued = queued_release(self.ledger, self.department_id, self.key)
+        if queued is not None:  # Visma holds it unreleased: its queued release is not done
+            if queued.overdue():
+                raise ActionFailedError(
+                    f"{queued.said()} and has not released {number} since (Visma shows no "
+                    "errorInfo for a queued release)",
+                    f"open stock issue {number} in Visma: release it there (the next run "
+                    "confirms it), or fix what stops it and resend it (`s` on the transfers "
+                    "screen) to have duvi release it again",
+                )
+            raise Unfinished(f"{queued.said()}; not released yet (read again, never resent)")
         try:
             result = await self.visma.release_issue(number)
         except (VismaError, TransientError) as exc:
@@ -165,6 +185,7 @@ class IssueDocument(Document):
                 raise Unfinished(f"not released: {exc.message}") from exc
             return
         if not action_done(result, f"release stock issue {number}"):
+            note_queued(self.ledger, self.department_id, self.key, result)
             raise Unfinished(f"its release is {result.action_result} in Visma")
 
 
@@ -177,10 +198,12 @@ class StockIssues:
         ledger: Ledger,
         visma: VismaClient,
         log: EventLog,
+        periods: Periods,
         warehouse: str | None = None,
         branch: str | None = None,
     ):
         self.department_id = department_id
+        self.periods = periods
         self.warehouse, self.branch = warehouse, branch
         self._items: dict[str, bool] = {}
         self.ledger = ledger
@@ -255,6 +278,15 @@ class StockIssues:
                 )
 
     async def transfer(self) -> list[Outcome]:
+        await requeue_open(
+            self.ledger,
+            self.log,
+            self.department_id,
+            Kind.STOCK,
+            self.periods,
+            lambda row: date.fromisoformat(row.payload["date"]),
+            "IN",
+        )
         await self.requeue_items()
         outcomes: list[Outcome] = []
         done: set[str] = set()
@@ -268,6 +300,9 @@ class StockIssues:
                 done.add(row.key)
                 doc = IssueDocument(self, row)
                 outcomes.append(await post_once(self.ledger, self.log, row, doc))
+        for o in outcomes:
+            if o.state == State.CONFIRMED:  # a queued release is done: nothing to remember
+                forget_queued(self.ledger, self.department_id, o.key)
         return outcomes
 
 

@@ -64,6 +64,9 @@ class TokenProvider(BearerAuth):
         self.skew = skew
         self.context = context
         self.fetched = 0  # how many tokens this provider obtained (tests and doctor read it)
+        # The scopes Connect says the last token it issued carries ("scope" in the answer;
+        # RFC 6749 5.1: given when they differ from those asked for). None: not seen.
+        self.granted: frozenset[str] | None = None
         redactor.add(creds.client_secret.get_secret_value())
 
     async def fetch(self) -> tuple[str, float]:
@@ -100,4 +103,24 @@ class TokenProvider(BearerAuth):
             ) from None
         redactor.add_token(token)
         self.fetched += 1
+        if isinstance(data.get("scope"), str):
+            self.granted = frozenset(data["scope"].split())
         return token, max(lifetime - self.skew, lifetime / 2)
+
+
+async def missing_scopes(tokens: TokenProvider) -> list[str] | None:
+    """The scopes duvi asks for that Connect refuses this application, found by asking for a
+    token with each one alone (one token request per scope: doctor only). None when a
+    request fails for another reason (the token check says why)."""
+    from dataclasses import replace
+
+    missing = []
+    for scope in tokens.creds.scopes:
+        probe = TokenProvider(tokens.connect, replace(tokens.creds, scopes=(scope,)))
+        try:
+            await probe.fetch()
+        except VismaError as exc:
+            if exc.fault_code != "invalid_scope":
+                return None
+            missing.append(scope)
+    return missing

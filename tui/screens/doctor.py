@@ -206,6 +206,9 @@ class DoctorScreen(DuviScreen):
             "settings": SettingsScreen,
         }
         self.opened_fix = True
+        if c.fix == "transfers" and c.days:  # the finding's days only (a closing period's)
+            self.app.push_screen(TransfersScreen(dept, days=c.days))
+            return
         self.app.push_screen(screens[c.fix](dept))
 
     def action_acknowledge(self) -> None:

@@ -94,15 +94,22 @@ class TransfersScreen(DuviScreen):
         Binding("G", "bottom", "Bottom", show=False, id="transfers-bottom"),
     ]
 
-    def __init__(self, department_id: str, *, day: date | None = None) -> None:
-        """`day`: open on that business day's documents only (the calendar's Enter)."""
+    def __init__(
+        self,
+        department_id: str,
+        *,
+        day: date | None = None,
+        days: tuple[date, date] | None = None,
+    ) -> None:
+        """`day`: open on that business day's documents only (the calendar's Enter); `days`:
+        on those from the first to the last (a doctor finding's, such as a closing period's)."""
         super().__init__()
         self.department_id = department_id
         self.all_rows: list[TransferRow] = []  # the department's, as loaded
         self.rows: list[TransferRow] = []  # what the table shows, in its order
         self.state: str | None = None  # the state filter; None: every state
-        self.since: date | None = day
-        self.until: date | None = day
+        self.since: date | None = days[0] if days else day
+        self.until: date | None = days[1] if days else day
         self.sort = TRANSFER_SORTS[0]
         self.chosen: list[TransferRow] = []  # the rows that pass the filters, sorted
         # The loaded rows in each order, sorted once per load (by the worker): a filter keeps
