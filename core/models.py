@@ -215,6 +215,9 @@ class InvoiceLine(Model):
     unit_price_ex_vat: Decimal
     vat_rate: Decimal
     discount_percent: Decimal = Decimal(0)
+    # The price the customer pays, VAT included, when DUELL sends it (`price_inc_vat` on the
+    # line, inferred: named as on DUELL's products). DUELL's total is built from it.
+    unit_price_inc_vat: Decimal | None = None
 
 
 class InvoiceBasis(Model):

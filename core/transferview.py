@@ -16,7 +16,7 @@ from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
-from core.models import InvoiceBasis, ZReport, stored_total
+from core.models import InvoiceBasis, InvoiceLine, ZReport, stored_total
 from core.money import round_money
 from core.readmodels import (
     UNREADABLE,
@@ -28,8 +28,9 @@ from core.readmodels import (
 )
 from core.store import Store
 from core.transfers.foreign import held_for_foreign
+from core.transfers.invoice_amounts import duell_total
 from core.transfers.periods import held_for_period
-from core.transfers.stock import issue_write
+from core.transfers.stock import issue_write, left_out
 from core.transfers.zreports import journal_write
 from core.visma import wire
 
@@ -116,27 +117,16 @@ def _facts(
         day = payload.get("date")
         when = date.fromisoformat(day) if day else None
         if kind == "invoice":
-            return when, None, "", invoice_total(payload.get("lines") or [])
+            return when, None, "", _invoice_total(payload.get("lines") or [])
         return when, None, "", None
     except (ValueError, TypeError, AttributeError, InvalidOperation):
         return None, None, "", None
 
 
-def invoice_total(lines: list[dict[str, Any]]) -> Decimal:
-    """An invoice basis's total incl. VAT: each line's net and VAT rounded to the øre
-    (inferred: Visma computes the VAT per document from the VAT code, so its total may differ
-    by an øre on an invoice of many lines)."""
-    total = Decimal(0)
-    for ln in lines:
-        net = _line_net(ln)
-        total += net + round_money(net * _money(ln.get("vat_rate")) / 100)
-    return total
-
-
-def _line_net(ln: dict[str, Any]) -> Decimal:
-    gross = _money(ln.get("quantity")) * _money(ln.get("unit_price_ex_vat"))
-    discount = _money(ln.get("discount_percent"))
-    return round_money(gross * (100 - discount) / 100)
+def _invoice_total(lines: list[dict[str, Any]]) -> Decimal:
+    """An invoice basis's total as DUELL charges it (VAT included, each line rounded to the
+    øre): the figure duvi checks Visma's total against before sending."""
+    return duell_total([InvoiceLine.model_validate(ln) for ln in lines])
 
 
 def _when(ts: str | None) -> datetime | None:
@@ -304,8 +294,15 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
 
     try:
         dept = departments.get(row.department_id)
-        warehouse = dept.settings.warehouse if dept else None
-        write = issue_write(row.key, row.payload["date"], row.payload["items"], warehouse)
+        settings = dept.settings if dept else None
+        write = issue_write(
+            row.key,
+            row.payload["date"],
+            row.payload["items"],
+            settings.warehouse if settings else None,
+            settings.branch_number if settings and settings.several_clients else None,
+            left_out(Ledger(store), row.key),
+        )
     except (KeyError, ValueError, TypeError) as exc:
         return _document(row, source, (), (), (), f"the stock issue cannot be read: {exc}", answers)
     header, lines = _read_write(row.kind, wire.unwrap(wire.body(write)))

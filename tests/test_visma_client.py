@@ -172,8 +172,10 @@ async def test_invoice_draft_lookup_release_and_delete(visma) -> None:
     )
     number = await visma.create_invoice(invoice)
     got = await visma.get_invoice(number)
-    assert got.status == "Hold" and got.amount == Decimal("250.00")
-    assert got.vat_total == Decimal("50.00")
+    # The seeded category extracts VAT (calculateOn ExtractFromItemAmount): 2 × 100.00 is
+    # 200.00 VAT included, of which 200.00 × 25/125 = 40.00 VAT.
+    assert got.status == "Hold" and got.amount == Decimal("200.00")
+    assert got.vat_total == Decimal("40.00")
     found = await visma.find_invoices_by_external_reference("DUELL-INV-1-77")
     assert [i.reference_number for i in found] == [number]
     assert await visma.find_invoices_by_external_reference("DUELL-INV-1-78") == []

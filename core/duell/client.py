@@ -784,6 +784,11 @@ def _invoice_basis(raw: Any, department_id: str) -> InvoiceBasis:
                     unit_price_ex_vat=Decimal(str(ln["price_ex_vat"])),
                     vat_rate=Decimal(str(ln["vatrate_percent"])),
                     discount_percent=Decimal(str(ln.get("discount_percent", 0))),
+                    unit_price_inc_vat=(
+                        Decimal(str(ln["price_inc_vat"]))
+                        if ln.get("price_inc_vat") is not None
+                        else None
+                    ),
                 )
                 for ln in raw.get("lines") or []
             ],

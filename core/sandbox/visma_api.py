@@ -367,6 +367,8 @@ class VismaSandbox:
             ),
             Route("/v1/inventorysummary/{number}", e(self.inventory_summary), methods=["GET"]),
             Route("/v2/customerinvoice", e(self.create_invoice), methods=["POST"]),
+            Route("/v2/customerCreditNote", e(self.create_credit_note), methods=["POST"]),
+            Route("/v1/customerCreditNote", e(self.list_credit_notes), methods=["GET"]),
             Route("/v1/customerinvoice", e(self.list_invoices), methods=["GET"]),
             Route("/v1/customerinvoice/{number}", e(self.get_invoice), methods=["GET"]),
             Route("/v1/customerinvoice/{number}", e(self.update_invoice), methods=["PUT"]),
@@ -595,17 +597,33 @@ class VismaSandbox:
 
     # -- customer invoices --------------------------------------------------------------------
 
-    async def create_invoice(self, request: Request, c: Company) -> Response:
+    async def create_invoice(
+        self, request: Request, c: Company, document_type: str = "Invoice"
+    ) -> Response:
         fields = await self._body(request)
         number = str(fields.get("referenceNumber") or f"{len(c.invoices) + 100001:06d}")
         if number in c.invoices:
             raise Refused(f"Invoice '{number}' already exists.")
-        record = build_invoice(c, fields, number)
+        record = build_invoice(c, fields, number, document_type)
         c.invoices[number] = record
         c.touch("invoice", number, record)
         return self._created(request, "/v1/customerinvoice", number, c.etag("invoice", number))
 
-    async def list_invoices(self, request: Request, c: Company) -> Response:
+    async def create_credit_note(self, request: Request, c: Company) -> Response:
+        """A credit note (POST /v2/customerCreditNote, ScreenID AR301000 in the Ekstralys
+        VismaNetApi SDK's docs): kept with the invoices, one number series (inferred), listed
+        apart (GET /v1/customerCreditNote)."""
+        return await self.create_invoice(request, c, "CreditNote")
+
+    async def list_credit_notes(self, request: Request, c: Company) -> Response:
+        return await self.list_invoices(request, c, "CreditNote")
+
+    async def list_invoices(
+        self, request: Request, c: Company, document_type: str = "Invoice"
+    ) -> Response:
+        """Each document type has its list: GET /v1/customerinvoice the invoices, GET
+        /v1/customerCreditNote the credit notes, with the same filters (inferred from the
+        SDKs' separate CustomerCreditNote APIs)."""
         q = request.query_params
         only_filters(request, *INVOICE_FILTERS)
         mod = time_filter(request, "lastModifiedDateTime")
@@ -615,7 +633,8 @@ class VismaSandbox:
         rows = [
             r
             for r in c.invoices.values()
-            if (
+            if r.get("documentType", "Invoice") == document_type
+            and (
                 "externalReference" not in q or r.get("externalReference") == q["externalReference"]
             )
             and ("status" not in q or r.get("status") == q["status"])

@@ -212,6 +212,11 @@ class Company:
             raise Refused(f"Subaccount '{number}' is not a valid combination of segment values.")
         return {"subaccountNumber": number, "active": True, "segments": out}
 
+    def extracts_vat(self, category: str) -> bool:
+        """Whether the category's prices include VAT (calculateOn ExtractFromItemAmount)."""
+        lines = self.require_vat_category(category).get("vatCategoryLines", [])
+        return bool(lines) and lines[0].get("calculateOn") == "ExtractFromItemAmount"
+
     def category_rate(self, category: str) -> Decimal:
         cat = self.require_vat_category(category)
         for line in cat.get("vatCategoryLines", []):
@@ -395,12 +400,18 @@ def build_journal(company: Company, fields: dict[str, Any], number: str) -> dict
     }
 
 
-def build_invoice(company: Company, fields: dict[str, Any], number: str) -> dict[str, Any]:
+def build_invoice(
+    company: Company, fields: dict[str, Any], number: str, document_type: str = "Invoice"
+) -> dict[str, Any]:
+    """A customer invoice or credit note as Visma computes it: each line's amount is VAT
+    included when its category extracts VAT (calculateOn ExtractFromItemAmount), excluded
+    otherwise; VAT is taken per VAT category on its summed amounts, rounded once (inferred)."""
     cust_no = fields.get("customerNumber")
     customer = company.customers.get(str(cust_no)) if cust_no is not None else None
     if customer is None:
         raise Refused(f"Customer '{cust_no}' cannot be found in the system.")
-    lines, net, vat_total = [], Decimal(0), Decimal(0)
+    lines: list[dict[str, Any]] = []
+    per_category: dict[str, Decimal] = {}
     for i, line in enumerate(fields.get("invoiceLines") or [], start=1):
         check_length(
             f"Line {i}: Transaction descr.",
@@ -418,7 +429,6 @@ def build_invoice(company: Company, fields: dict[str, Any], number: str) -> dict
             else qty * price * (1 - money(line.get("discountPercent")) / 100)
         )
         amount = round_money(amount)
-        rate = Decimal(0)
         out: dict[str, Any] = {
             "lineNumber": line.get("lineNumber", i),
             "inventoryNumber": item_no,
@@ -430,20 +440,38 @@ def build_invoice(company: Company, fields: dict[str, Any], number: str) -> dict
             "amountInCurrency": amount,
             "uom": line.get("uom"),
         }
-        if line.get("vatCodeId") is not None:
-            rate = company.category_rate(str(line["vatCodeId"]))
-            out["vatCode"] = {"id": str(line["vatCodeId"])}
+        category = str(line["vatCodeId"]) if line.get("vatCodeId") is not None else ""
+        if category:
+            company.require_vat_category(category)
+            out["vatCode"] = {"id": category}
         if line.get("accountNumber") is not None:
             acc = company.require_account(line["accountNumber"])
             out["account"] = {"type": acc.get("type"), "number": acc["accountCD"]}
-        net += amount
-        vat_total += round_money(amount * rate / 100)
+        if line.get("subaccount") is not None:
+            out["subaccount"] = company.subaccount_ref(line["subaccount"])
+        per_category[category] = per_category.get(category, Decimal(0)) + amount
         lines.append({k: v for k, v in out.items() if v is not None})
+    net, vat_total = Decimal(0), Decimal(0)
+    for category, amount in per_category.items():
+        rate = company.category_rate(category) if category else Decimal(0)
+        if category and company.extracts_vat(category):
+            vat = round_money(amount * rate / (100 + rate))
+            net, vat_total = net + amount - vat, vat_total + vat
+        else:
+            vat = round_money(amount * rate / 100)
+            net, vat_total = net + amount, vat_total + vat
+    if net + vat_total < 0:
+        # Inferred: Visma's documents carry their sign in the type; a negative invoice is
+        # refused (the UI asks for a credit note), as is a negative credit note.
+        raise Refused(
+            f"The document total {net + vat_total:.2f} is negative: "
+            f"{'use a credit note' if document_type == 'Invoice' else 'use an invoice'}."
+        )
     hold = bool(fields.get("hold", False))
     date = fields.get("documentDate") or company.clock.now().isoformat(timespec="seconds")
     period = company.open_period(date, fields.get("financialPeriod"), "CustomerLedger")
     return {
-        "documentType": "Invoice",
+        "documentType": document_type,
         "referenceNumber": number,
         "status": "Hold" if hold else "Balanced",
         "hold": hold,
@@ -479,6 +507,13 @@ def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[s
         if item is None:
             raise Refused(f"Inventory item '{item_no}' cannot be found in the system.")
         qty = money(line.get("quantity"))
+        tran_type = line.get("tranType", "Issue")
+        if tran_type in ("Issue", "Return") and qty <= 0:
+            # Inferred: the sign is the transaction type's (a return is a Return line of the
+            # quantity returned); Visma's issue screen takes no negative or zero quantity.
+            raise Refused(f"Line {i}: the quantity of an {tran_type} line must be positive.")
+        if line.get("branchNumber") is not None:
+            company.require_branch(line["branchNumber"])
         price = money(line.get("unitPrice"))
         qty_total += qty
         amount_total += round_money(qty * price)
@@ -490,15 +525,19 @@ def build_issue(company: Company, fields: dict[str, Any], number: str) -> dict[s
             "unitPrice": price,
             "extPrice": round_money(qty * price),
             "unitCost": money(line.get("unitCost")),
-            "transactionType": line.get("tranType", "Issue"),
+            "transactionType": tran_type,
+            "branchNumber": line.get("branchNumber"),
             "uom": line.get("uom"),
             "description": line.get("description"),
         }
         lines.append({k: v for k, v in out.items() if v is not None})
     if not lines:
         raise Refused("An inventory issue needs at least one line.")
+    if fields.get("branchNumber") is not None:
+        company.require_branch(fields["branchNumber"])
     hold = bool(fields.get("hold", False))
     return {
+        "branchNumber": fields.get("branchNumber"),
         "referenceNumber": number,
         "status": "Hold" if hold else "Balanced",
         "hold": hold,

@@ -545,6 +545,7 @@ def _invoices(
                     "description": p["product_name"],
                     "quantity": rng.randint(1, 10),
                     "price_ex_vat": ex,
+                    "price_inc_vat": Decimal(str(p["price_inc_vat"])),
                     "vatrate_percent": rate,
                 }
             )

@@ -71,7 +71,16 @@ class Settlements:
         self.invoices = Invoices(
             dept, departments, ledger, visma, log, self.references, self.periods
         )
-        self.stock = StockIssues(dept.id, ledger, visma, log, self.periods, dept.settings.warehouse)
+        settings = dept.settings
+        self.stock = StockIssues(
+            dept.id,
+            ledger,
+            visma,
+            log,
+            self.periods,
+            settings.warehouse,
+            settings.branch_number if settings.several_clients else None,
+        )
 
     def _duell(self) -> DuellClient:
         assert self.duell is not None, "fetching from DUELL needs the DUELL client"

@@ -3,15 +3,16 @@ as the external reference."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 
-from core.accounting import MAP_VAT, rate_text
+from core.accounting import MAP_VAT, NO_ACCOUNT, rate_text, subaccount_segments
 from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.http import about
 from core.ledger import Ledger
 from core.models import Department, InvoiceBasis
 from core.transfers.customers import InvoiceCustomers
@@ -22,6 +23,7 @@ from core.transfers.foreign import (
     hold_unless_confirmed,
     same_invoice,
 )
+from core.transfers.invoice_amounts import Category, duell_total, price, visma_total
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
@@ -36,9 +38,15 @@ from core.transfers.posting import (
     to_send,
 )
 from core.transfers.reference import References
-from core.transferview import invoice_total
 from core.visma.client import VismaClient
-from core.visma.models import CustomerInvoice, InvoiceLineWrite, InvoiceWrite
+from core.visma.models import (
+    CreditNoteWrite,
+    CustomerInvoice,
+    InvoiceLineWrite,
+    InvoiceWrite,
+    SegmentWrite,
+    VatCategory,
+)
 from core.visma.wire import format_date
 
 # An invoice line's description holds 30 characters (CustomerInvoiceLineDto.description: "may
@@ -59,11 +67,14 @@ async def invoice_keys(
     earliest month of a run serves all its invoices, where exact look-ups cost one each.
     `seen`, if given, receives every invoice listed (the double-posting guard's)."""
     keys: dict[str, Found] = {}
-    async for inv in visma.list_invoices(dated_from=date.fromisoformat(since)):
-        if seen is not None:
-            seen.append(inv)
-        if inv.external_reference:
-            keys.setdefault(inv.external_reference, Found(inv.reference_number or ""))
+    for credit_notes in (False, True):  # a negative basis is a credit note, listed apart
+        async for inv in visma.list_invoices(
+            dated_from=date.fromisoformat(since), credit_notes=credit_notes
+        ):
+            if seen is not None:
+                seen.append(inv)
+            if inv.external_reference:
+                keys.setdefault(inv.external_reference, Found(inv.reference_number or ""))
     return keys
 
 
@@ -84,20 +95,60 @@ class InvoiceDocument(Document):
         known: Known,
         periods: Periods,
         guard: Callable[[str, InvoiceBasis, str], ForeignInvoiceFound | None],
+        accounts: dict[str, str],
+        categories: Callable[[], Awaitable[dict[str, VatCategory]]],
     ) -> None:
         super().__init__(known, month_of(inv.date))
         self.key, self.inv, self.dept, self.vat_ids = key, inv, dept, vat_ids
         self.visma, self.customers, self.references = visma, customers, references
         self.periods, self.guard = periods, guard
+        self.accounts, self.categories = accounts, categories
         self.write: InvoiceWrite | None = None
 
     async def prepare(self) -> None:
-        """The lines' VAT codes and the customer (linked, matched or created). A VAT rate
-        without a Visma VAT code holds the invoice until it is mapped."""
+        """The lines' VAT categories, revenue accounts and cost bearer, and the customer
+        (linked, matched or created). A VAT rate without a Visma VAT code, or without a
+        revenue account, holds the invoice until it is mapped; so does a total Visma would
+        compute otherwise than DUELL (nothing is sent that differs by an øre)."""
         inv, settings = self.inv, self.dept.settings
         missing = sorted({ln.vat_rate for ln in inv.lines if ln.vat_rate not in self.vat_ids})
         if missing:
             raise DataError("; ".join(MAP_VAT.format(rate_text(r)) for r in missing))
+        unmapped = sorted(
+            {f"revenue:{rate_text(ln.vat_rate)}" for ln in inv.lines}
+            - {k for k, v in self.accounts.items() if v}
+        )
+        if unmapped:
+            raise DataError(
+                NO_ACCOUNT.format(", ".join(unmapped)), "set it in the account mapping editor"
+            )
+        ref = await self.references.get()
+        absent = sorted(
+            {
+                self.accounts[f"revenue:{rate_text(ln.vat_rate)}"]
+                for ln in inv.lines
+                if self.accounts[f"revenue:{rate_text(ln.vat_rate)}"] not in ref.accounts
+            }
+        )
+        if absent:
+            raise DataError(
+                f"account {', '.join(absent)} does not exist in Visma",
+                "create it in Visma or map the VAT rate's revenue to another account",
+            )
+        categories = [await self._category(ln.vat_rate) for ln in inv.lines]
+        total = duell_total(inv.lines)
+        sign = -1 if total < 0 else 1
+        try:
+            priced = price(inv.lines, categories, sign)
+        except ValueError as exc:
+            raise DataError(str(exc), "use a VAT category that extracts or adds VAT") from None
+        computed = visma_total(inv.lines, priced, sign)
+        if computed != sign * total:
+            raise DataError(
+                f"invoice {inv.invoice_id}: DUELL {f'{sign * total:,.2f}'}, Visma would "
+                f"compute {f'{computed:,.2f}'}",
+                "check the VAT categories of the rates in Visma",
+            )
         # Visma derives the invoice's period from its date (none is sent): held, not
         # refused, when that period is closed in the customer ledger.
         await self.periods.check_open(inv.date, "AR")
@@ -105,20 +156,24 @@ class InvoiceDocument(Document):
         foreign = self.guard(self.key, inv, customer)  # from find's listing: no request
         if foreign is not None:
             raise foreign
-        vat = (await self.references.get()).vat
-        lines = []
-        for ln in inv.lines:
-            category = vat.get(self.vat_ids[ln.vat_rate])
-            lines.append(
-                InvoiceLineWrite(
-                    description=ln.description[:INVOICE_LINE_DESCRIPTION],
-                    quantity=ln.quantity,
-                    unit_price_in_currency=ln.unit_price_ex_vat,
-                    discount_percent=ln.discount_percent or None,
-                    vat_code_id=category.vat_category_id if category else None,
-                )
+        segments = [
+            SegmentWrite(segment_id=s, segment_value=v) for s, v in subaccount_segments(settings)
+        ] or None
+        lines = [
+            InvoiceLineWrite(
+                description=ln.description[:INVOICE_LINE_DESCRIPTION],
+                quantity=sign * ln.quantity,
+                unit_price_in_currency=p.unit_price,
+                manual_amount_in_currency=p.manual_amount,
+                discount_percent=p.discount_percent,
+                vat_code_id=p.category.id,
+                account_number=self.accounts[f"revenue:{rate_text(ln.vat_rate)}"],
+                subaccount=segments,
             )
-        self.write = InvoiceWrite(
+            for ln, p in zip(inv.lines, priced, strict=True)
+        ]
+        kind = CreditNoteWrite if sign < 0 else InvoiceWrite
+        self.write = kind(
             customer_number=customer,
             hold=True,
             external_reference=self.key,
@@ -128,8 +183,31 @@ class InvoiceDocument(Document):
             invoice_lines=lines,
         )
 
+    async def _category(self, rate: Decimal) -> Category:
+        """The VAT category of the rate's VAT id, with how it calculates VAT (read from
+        Visma's vatCategory list); a category whose rate is not the line's is refused."""
+        vat = (await self.references.get()).vat.get(self.vat_ids[rate])
+        if vat is None or not vat.vat_category_id:
+            raise DataError(
+                f"VAT id {self.vat_ids[rate]} has no VAT category in Visma",
+                "map the rate to a VAT code that has one",
+            )
+        cat = (await self.categories()).get(vat.vat_category_id)
+        line = next((ln for ln in cat.vat_category_lines), None) if cat else None
+        rates = line.vat_rates if line else []
+        cat_rate = rates[-1].vat_rate if rates and rates[-1].vat_rate is not None else Decimal(0)
+        if cat_rate != rate:
+            raise DataError(
+                f"VAT category {vat.vat_category_id} is {rate_text(cat_rate)} %, the line's "
+                f"rate {rate_text(rate)} %",
+                "map the rate to a VAT code of the same rate",
+            )
+        return Category(vat.vat_category_id, line.calculate_on if line else None, cat_rate)
+
     async def post(self) -> str:
         assert self.write is not None, "prepare() builds the invoice"
+        if isinstance(self.write, CreditNoteWrite):
+            return await self.visma.create_credit_note(self.write)
         return await self.visma.create_invoice(self.write)
 
 
@@ -168,12 +246,24 @@ class Invoices:
     def _guard(self, key: str, inv: InvoiceBasis, customer: str) -> ForeignInvoiceFound | None:
         """Another integration's invoice of the same customer, date and amount that no person
         confirmed posting beside: the basis is held (their numbers kept for the confirmation)."""
-        total = invoice_total([ln.model_dump(mode="json") for ln in inv.lines])
+        total = duell_total(inv.lines)
         same = same_invoice(self.foreign, customer, inv.date, total, len(inv.lines))
         held = hold_unless_confirmed(self.ledger, self.dept.id, key, {f.number for f in same})
         if not held:
             return None
         return ForeignInvoiceFound(key, [f for f in same if f.number in held])
+        self._categories: dict[str, VatCategory] | None = None
+
+    async def categories(self) -> dict[str, VatCategory]:
+        """The company's VAT categories (GET /v1/vatCategory), read once a run."""
+        if self._categories is None:
+            with about(None):  # serves every invoice of the run
+                self._categories = {
+                    c.vat_category_id: c
+                    for c in await self.visma.list_vat_categories()
+                    if c.vat_category_id
+                }
+        return self._categories
 
     async def fetch(self, duell: DuellClient) -> int:
         cursor = int(self.ledger.cursor(self.dept.id, Kind.INVOICE) or 0)
@@ -194,6 +284,7 @@ class Invoices:
         """Every pending invoice basis as a draft."""
         mappings = self.departments.vat_mappings(self.dept.id)
         vat_ids = {rate: m.visma_vat_id for rate, m in mappings.items() if m.visma_vat_id}
+        accounts = self.departments.account_map(self.dept.id)
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.INVOICE)
         else:
@@ -203,7 +294,8 @@ class Invoices:
                 self.dept.id,
                 Kind.INVOICE,
                 lambda row: all(
-                    ln.vat_rate in vat_ids for ln in InvoiceBasis.model_validate(row.payload).lines
+                    ln.vat_rate in vat_ids and accounts.get(f"revenue:{rate_text(ln.vat_rate)}")
+                    for ln in InvoiceBasis.model_validate(row.payload).lines
                 ),
             )
             await requeue_open(
@@ -231,6 +323,8 @@ class Invoices:
                 self.known,
                 self.periods,
                 self._guard,
+                accounts,
+                self.categories,
             )
             outcomes.append(await post_once(self.ledger, self.log, row, doc))
         return outcomes

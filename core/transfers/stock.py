@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from core.errors import DataError
 from core.eventlog import EventLog
 from core.http import TransientError
 from core.ledger import Ledger, LedgerRow, State
@@ -48,26 +49,52 @@ async def issue_keys(visma: VismaClient, since: str) -> dict[str, Found]:
     return keys
 
 
+# Why a stock issue, or a line of one, waits: the item is not in Visma (yet).
+NOT_IN_VISMA = "not in Visma yet"
+
+
+def parked_key(key: str) -> str:
+    """The key of the supplementary issue holding a day's lines whose items Visma lacks."""
+    return f"{key}-parked"
+
+
+def left_out(ledger: Ledger, key: str) -> set[str]:
+    """The items of the issue `key` that were parked on their own supplementary issue."""
+    parked = ledger.get(parked_key(key))
+    return set(parked.payload.get("items", {})) if parked else set()
+
+
 def issue_write(
-    key: str, day: str, items: dict[str, str], warehouse: str | None = None
+    key: str,
+    day: str,
+    items: dict[str, str],
+    warehouse: str | None = None,
+    branch: str | None = None,
+    parked: set[str] | frozenset[str] = frozenset(),
 ) -> IssueWrite:
     """A day's stock issue as Visma gets it (released by duvi once posted: hold off). The
     warehouse is the department's setting; without one no warehouse is sent and each item's
     default warehouse applies (InventoryDto.defaultWarehouse, S11; that Visma fills it in is
-    inferred). A fixed id such as "MAIN" exists only in companies that made it (B18)."""
+    inferred). A fixed id such as "MAIN" exists only in companies that made it (B18). The
+    branch ("Flere klienter") goes on the header and every line. A net return is a `Return`
+    line of the quantity returned (InventoryIssueLineDto.transactionType: Issue, Return, …);
+    an item netting to 0 moves no stock and is left out; so are `parked` items."""
     return IssueWrite(
         hold=False,
         date=format_date(date.fromisoformat(day)),
         external_reference=key,
         description=f"{key} Salg fra DUELL {day}",
+        branch_number=branch,
         issue_lines=[
             IssueLineWrite(
                 inventory_number=n,
-                quantity=Decimal(q),
+                quantity=abs(Decimal(q)),
                 warehouse_id=warehouse,
-                tran_type="Issue",
+                tran_type="Issue" if Decimal(q) > 0 else "Return",
+                branch_number=branch,
             )
             for n, q in items.items()
+            if Decimal(q) != 0 and n not in parked
         ],
     )
 
@@ -77,29 +104,55 @@ class IssueDocument(Document):
     made = "stock issue {}"
     posted = "posted as stock issue {} and released"
 
-    def __init__(
-        self,
-        visma: VismaClient,
-        ledger: Ledger,
-        row: LedgerRow,
-        known: Known,
-        periods: Periods,
-        warehouse: str | None = None,
-    ) -> None:
+    def __init__(self, stock: StockIssues, row: LedgerRow) -> None:
+        self.row, self.stock = row, stock
         self.key, self.day, self.items = row.key, row.payload["date"], row.payload["items"]
-        self.ledger, self.department_id = ledger, row.department_id
-        self.warehouse = warehouse
-        super().__init__(known, month_of(date.fromisoformat(self.day)))
-        self.visma, self.periods = visma, periods
+        self.ledger, self.department_id = stock.ledger, row.department_id
+        self.warehouse = stock.warehouse
+        super().__init__(stock.known, month_of(date.fromisoformat(self.day)))
+        self.visma, self.periods = stock.visma, stock.periods
+        self.parked: set[str] = set()
 
     async def prepare(self) -> None:
         """A day whose financial period is closed in Visma's inventory management
-        (closedInInventoryManagement) is held before anything is sent (periods.py)."""
+        (closedInInventoryManagement) is held before anything is sent (periods.py). Lines
+        whose item Visma lacks are parked on a supplementary issue of their own
+        (`parked_key`), held until the items exist; the rest of the day goes now. An issue
+        with nothing left to send (or a parked one) waits whole."""
         await self.periods.check_open(date.fromisoformat(self.day), "IN")
+        self.parked = left_out(self.stock.ledger, self.key)
+        moving = [n for n, q in self.items.items() if Decimal(q) != 0 and n not in self.parked]
+        missing = [n for n in moving if not await self.stock.exists(n)]
+        if not missing:
+            return
+        if "parked_from" in self.row.payload or len(missing) == len(moving):
+            raise DataError(
+                f"item {', '.join(missing)} {NOT_IN_VISMA}",
+                "sync the products to Visma (or create the items); it is sent once they exist",
+            )
+        self.stock.ledger.register(
+            parked_key(self.key),
+            self.row.department_id,
+            Kind.STOCK,
+            self.day,
+            {
+                "date": self.day,
+                "zreports": [],
+                "items": {n: self.items[n] for n in missing},
+                "parked_from": self.key,
+            },
+        )
+        self.parked |= set(missing)
+        self.flags.append(
+            f"item {', '.join(missing)} {NOT_IN_VISMA}: its line waits in "
+            f"{parked_key(self.key)}, sent once the item exists"
+        )
 
     async def post(self) -> str:
         return await self.visma.create_issue(
-            issue_write(self.key, self.day, self.items, self.warehouse)
+            issue_write(
+                self.key, self.day, self.items, self.stock.warehouse, self.stock.branch, self.parked
+            )
         )
 
     async def finish(self, number: str) -> None:
@@ -147,10 +200,12 @@ class StockIssues:
         log: EventLog,
         periods: Periods,
         warehouse: str | None = None,
+        branch: str | None = None,
     ):
         self.department_id = department_id
         self.periods = periods
-        self.warehouse = warehouse
+        self.warehouse, self.branch = warehouse, branch
+        self._items: dict[str, bool] = {}
         self.ledger = ledger
         self.visma = visma
         self.log = log
@@ -167,7 +222,8 @@ class StockIssues:
             reports.setdefault(z.business_date.isoformat(), []).append((row, z))
         issued: dict[str, list[LedgerRow]] = {}
         for row in self.ledger.rows(self.department_id, kind=Kind.STOCK):
-            issued.setdefault(row.payload["date"], []).append(row)
+            if "parked_from" not in row.payload:  # parked lines are their day's issue's
+                issued.setdefault(row.payload["date"], []).append(row)
         new = 0
         for day, day_reports in sorted(reports.items()):
             earlier = issued.get(day, [])
@@ -194,6 +250,33 @@ class StockIssues:
             )
         return new
 
+    async def exists(self, number: str) -> bool:
+        """Whether Visma has the item (GET /v1/inventory/{number}), asked once a run."""
+        if number not in self._items:
+            try:
+                await self.visma.get_item(number)
+                self._items[number] = True
+            except VismaError as exc:
+                if exc.status != 404:
+                    raise
+                self._items[number] = False
+        return self._items[number]
+
+    async def requeue_items(self) -> None:
+        """Issues (and parked lines) held for items Visma lacked go back to pending once
+        every item exists: the run after the products are synced sends them."""
+        held = self.ledger.rows(self.department_id, kind=Kind.STOCK, states=(State.ATTENTION,))
+        for row in held:
+            if NOT_IN_VISMA not in (row.last_error or ""):
+                continue
+            wanted = [n for n, q in row.payload["items"].items() if Decimal(q) != 0]
+            if all([await self.exists(n) for n in wanted]) and self.ledger.retry(row.key):
+                self.log.info(
+                    f"{row.key}: its items are in Visma now; sent",
+                    department_id=self.department_id,
+                    entity=Kind.STOCK,
+                )
+
     async def transfer(self) -> list[Outcome]:
         await requeue_open(
             self.ledger,
@@ -204,19 +287,19 @@ class StockIssues:
             lambda row: date.fromisoformat(row.payload["date"]),
             "IN",
         )
-        rows = to_send(self.ledger, self.department_id, Kind.STOCK)
-        self.known.expect(month_of(date.fromisoformat(row.payload["date"])) for row in rows)
-        outcomes = [
-            await post_once(
-                self.ledger,
-                self.log,
-                row,
-                IssueDocument(
-                    self.visma, self.ledger, row, self.known, self.periods, self.warehouse
-                ),
-            )
-            for row in rows
-        ]
+        await self.requeue_items()
+        outcomes: list[Outcome] = []
+        done: set[str] = set()
+        # A second round sends what the first parked (held at once while its item is absent).
+        for _ in range(2):
+            rows = [
+                r for r in to_send(self.ledger, self.department_id, Kind.STOCK) if r.key not in done
+            ]
+            self.known.expect(month_of(date.fromisoformat(row.payload["date"])) for row in rows)
+            for row in rows:
+                done.add(row.key)
+                doc = IssueDocument(self, row)
+                outcomes.append(await post_once(self.ledger, self.log, row, doc))
         for o in outcomes:
             if o.state == State.CONFIRMED:  # a queued release is done: nothing to remember
                 forget_queued(self.ledger, self.department_id, o.key)

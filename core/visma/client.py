@@ -35,6 +35,7 @@ from core.visma.models import (
     Account,
     ActionResult,
     Branch,
+    CreditNoteWrite,
     CrossReference,
     CrossReferenceWrite,
     Customer,
@@ -385,6 +386,11 @@ class VismaClient:
     async def create_invoice(self, invoice: InvoiceWrite) -> str:
         return await self._create("/v2/customerinvoice", wire.body(invoice))
 
+    async def create_credit_note(self, note: CreditNoteWrite) -> str:
+        """A customer credit note (v2, ScreenID AR301000; the body taken to be the invoice's,
+        inferred). Listed apart: `list_invoices(credit_notes=True)`."""
+        return await self._create("/v2/customerCreditNote", wire.body(note))
+
     async def get_invoice(self, number: str) -> CustomerInvoice:
         resp = await self._call("GET", f"/v1/customerinvoice/{_seg(number)}")
         return self._parse(resp, CustomerInvoice)
@@ -395,13 +401,16 @@ class VismaClient:
         modified_since: str | None = None,
         condition: str = ">=",
         dated_from: date | None = None,
+        credit_notes: bool = False,
         **filters: Any,
     ) -> AsyncIterator[CustomerInvoice]:
-        """`dated_from`: invoices whose document date is that day or later."""
+        """`dated_from`: invoices whose document date is that day or later. `credit_notes`:
+        the credit notes instead (GET /v1/customerCreditNote, the same filters: inferred)."""
         params = {**filters, **self._delta(modified_since, condition)}
         if dated_from is not None:
             params |= {"documentDate": dated_from.isoformat(), "documentDateCondition": ">="}
-        return self._list("/v1/customerinvoice", CustomerInvoice, params)
+        path = "/v1/customerCreditNote" if credit_notes else "/v1/customerinvoice"
+        return self._list(path, CustomerInvoice, params)
 
     async def find_invoices_by_external_reference(self, reference: str) -> list[CustomerInvoice]:
         """Invoices whose external reference equals `reference`: Visma filters on it, and

@@ -307,6 +307,12 @@ class InvoiceWrite(_Write):
     invoice_lines: list[InvoiceLineWrite] = []
 
 
+class CreditNoteWrite(InvoiceWrite):
+    """POST /v2/customerCreditNote (docs: the v2 paths list customerCreditNote beside
+    customerinvoice; its body taken to be the invoice's, inferred: the OpenAPI subset has no
+    CustomerCreditNoteUpdateDto). Amounts are positive: the document type carries the sign."""
+
+
 # -- journal transactions -----------------------------------------------------------------
 
 
@@ -409,6 +415,9 @@ class VatRate(_Read):
 class VatCategoryLine(_Read):
     vat_id: str | None = None
     description: str | None = None
+    # ExtractFromItemAmount (prices include VAT) | ItemAmount | ItemTaxAmount | DocumentAmount |
+    # DocumenTaxAmount (sic, Visma's enum: VatCategoryLineCalculateOnEnum in the OpenAPI).
+    calculate_on: str | None = None
     vat_rates: list[VatRate] = []
 
 
