@@ -185,6 +185,14 @@ def revenue_key(rate: Decimal, saft_code: str | None) -> str:
     return f"revenue:{rt}:{saft_code or '5'}" if rate == 0 else f"revenue:{rt}"
 
 
+def revenue_account_key(accounts: dict[str, str], rate: Decimal, saft_code: str | None) -> str:
+    """The account map's key a sale of `rate` is booked by (revenue_key); a map saved before
+    0 % was split by code has "revenue:0" only, and it still books."""
+    key = revenue_key(rate, saft_code)
+    plain = f"revenue:{rate_text(rate)}"
+    return plain if key not in accounts and plain in accounts else key
+
+
 def build_journal(
     z: ZReport,
     accounts: dict[str, str],
@@ -252,10 +260,7 @@ def build_journal(
         net = sale.gross - vat
         rt = rate_text(sale.rate)
         vat_id = vat_ids[sale.rate]
-        revenue = revenue_key(sale.rate, codes.get(sale.rate))
-        # A map saved before 0 % was split by code has "revenue:0" only: it still books.
-        if revenue not in accounts and f"revenue:{rt}" in accounts:
-            revenue = f"revenue:{rt}"
+        revenue = revenue_account_key(accounts, sale.rate, codes.get(sale.rate))
         # The base carries the VAT category; a zero-rated (code 5) or exempt (6) base is
         # recorded by its category alone, with no 0.00 VAT line: Visma makes the VAT
         # transaction of an exempt VAT id with VAT 0 from the taxable line (inferred: Visma

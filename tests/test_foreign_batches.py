@@ -208,9 +208,9 @@ async def test_an_invoice_visma_holds_another_integrations_copy_of_waits_for_a_p
     installation: Installation,
 ) -> None:
     """DUELL's module's "Faktura": the seeded world's invoice 900001 to customer 20053, of
-    2026-11-22, for 3141.38 (by hand: nets 7 x 216.52 = 1515.64, 6 x 119.92 = 719.52,
-    10 x 43.39 = 433.90, together 2669.06; VAT 227.35 + 179.88 + 65.09 (65.085 rounded half
-    up, the one rule both sides now use) = 472.32). Basis 2 is held, found in the listing the
+    2026-11-22, for 3141.40 (by hand, as DUELL prices VAT included, each line's price to the
+    øre: 7 x 249.00 (216.52 + 15 %) = 1743.00, 6 x 149.90 (119.92 + 25 %) = 899.40, 10 x 49.90
+    (43.39 + 15 %) = 499.00; together 3141.40). Basis 2 is held, found in the listing the
     key look-up reads (no request of its own); the others are drafted; a person's confirmation
     posts it, audited."""
     inst, rt = installation, installation.rt
@@ -224,7 +224,7 @@ async def test_an_invoice_visma_holds_another_integrations_copy_of_waits_for_a_p
     assert held.state == State.ATTENTION
     reason = held.last_error or ""
     assert reason.startswith("Visma already holds customer invoice 900001 of 2026-11-22")
-    assert "customer 20053 for 3141.38" in reason and REMEDY in reason
+    assert "customer 20053 for 3141.40" in reason and REMEDY in reason
     assert all(r.state == State.CONFIRMED for k, r in rows.items() if k != HELD_INVOICE)
     refs = [i.get("externalReference") for i in company(inst).invoices.values()]
     assert HELD_INVOICE not in refs and len(refs) == 17  # 16 of duvi's and the foreign one

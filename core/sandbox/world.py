@@ -340,6 +340,7 @@ def _foreign_invoice(basis: dict[str, Any]) -> dict[str, Any]:
                 "description": ln["description"][:30],
                 "quantity": ln["quantity"],
                 "price_ex_vat": ln["price_ex_vat"],
+                "price_inc_vat": ln.get("price_inc_vat"),
                 "vatrate_percent": ln["vatrate_percent"],
             }
             for ln in basis["lines"]
@@ -749,7 +750,8 @@ def _put_foreign_invoice(company: Company, f: dict[str, Any]) -> None:
             {
                 "description": ln["description"],
                 "quantity": str(ln["quantity"]),
-                "unitPriceInCurrency": str(ln["price_ex_vat"]),
+                # the seeded categories take prices VAT included (ExtractFromItemAmount)
+                "unitPriceInCurrency": str(ln.get("price_inc_vat") or ln["price_ex_vat"]),
                 "vatCodeId": by_rate.get(Decimal(str(ln["vatrate_percent"]))),
             }
             for ln in f["lines"]

@@ -224,7 +224,7 @@ class ForeignInvoiceFound(DataError):
         named = ", ".join(i.number for i in invoices)
         super().__init__(
             f"{HELD} customer invoice {named} of {f.day} to customer {f.customer} for "
-            f"{f.amount} that duvi did not make (inferred: DUELL's own Visma module posts its "
+            f"{f.amount:.2f} that duvi did not make (inferred: DUELL's own Visma module posts its "
             f"invoices); posting {key} would invoice the sale twice",
             REMEDY,
         )

@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 
-from core.accounting import MAP_VAT, NO_ACCOUNT, rate_text, subaccount_segments
+from core.accounting import (
+    MAP_VAT,
+    NO_ACCOUNT,
+    rate_text,
+    revenue_account_key,
+    subaccount_segments,
+)
 from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
@@ -234,6 +240,7 @@ class Invoices:
         self.customers = InvoiceCustomers(dept, departments.store, visma, log)
         self.known = Known(self._read, onwards=True)
         self.foreign: list[ForeignInvoice] = []  # another integration's, from the last listing
+        self._categories: dict[str, VatCategory] | None = None  # read once a run
 
     async def _read(self, since: str) -> dict[str, Found]:
         """The keys of the invoices dated `since` on, and, from the same listing, the invoices
@@ -252,7 +259,6 @@ class Invoices:
         if not held:
             return None
         return ForeignInvoiceFound(key, [f for f in same if f.number in held])
-        self._categories: dict[str, VatCategory] | None = None
 
     async def categories(self) -> dict[str, VatCategory]:
         """The company's VAT categories (GET /v1/vatCategory), read once a run."""
@@ -285,6 +291,13 @@ class Invoices:
         mappings = self.departments.vat_mappings(self.dept.id)
         vat_ids = {rate: m.visma_vat_id for rate, m in mappings.items() if m.visma_vat_id}
         accounts = self.departments.account_map(self.dept.id)
+        # An invoice line's revenue account per rate: 0 % by its SAF-T code, as the Z-report
+        # journal books it (accounting.revenue_account_key).
+        codes = self.departments.saft_codes(self.dept.id)
+        for rate in vat_ids:
+            found = accounts.get(revenue_account_key(accounts, rate, codes.get(rate)))
+            if found:
+                accounts[f"revenue:{rate_text(rate)}"] = found
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.INVOICE)
         else:
