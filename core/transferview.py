@@ -15,6 +15,7 @@ from core.accounting import JournalRefused, build_journal, held_for_mapping, rat
 from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
+from core.invoice_amount import invoice_total
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
 from core.models import InvoiceBasis, ZReport, stored_total
 from core.money import round_money
@@ -91,10 +92,6 @@ def reason_of(state: str, last_error: str | None) -> str:
     return last_error
 
 
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-
-
 def _facts(
     kind: str, payload: dict[str, Any]
 ) -> tuple[date | None, int | None, str, Decimal | None]:
@@ -120,23 +117,6 @@ def _facts(
         return when, None, "", None
     except (ValueError, TypeError, AttributeError, InvalidOperation):
         return None, None, "", None
-
-
-def invoice_total(lines: list[dict[str, Any]]) -> Decimal:
-    """An invoice basis's total incl. VAT: each line's net and VAT rounded to the øre
-    (inferred: Visma computes the VAT per document from the VAT code, so its total may differ
-    by an øre on an invoice of many lines)."""
-    total = Decimal(0)
-    for ln in lines:
-        net = _line_net(ln)
-        total += net + round_money(net * _money(ln.get("vat_rate")) / 100)
-    return total
-
-
-def _line_net(ln: dict[str, Any]) -> Decimal:
-    gross = _money(ln.get("quantity")) * _money(ln.get("unit_price_ex_vat"))
-    discount = _money(ln.get("discount_percent"))
-    return round_money(gross * (100 - discount) / 100)
 
 
 def _when(ts: str | None) -> datetime | None:

@@ -12,6 +12,7 @@ from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.invoice_amount import invoice_total
 from core.ledger import Ledger
 from core.models import Department, InvoiceBasis
 from core.transfers.customers import InvoiceCustomers
@@ -36,7 +37,6 @@ from core.transfers.posting import (
     to_send,
 )
 from core.transfers.reference import References
-from core.transferview import invoice_total
 from core.visma.client import VismaClient
 from core.visma.models import CustomerInvoice, InvoiceLineWrite, InvoiceWrite
 from core.visma.wire import format_date
