@@ -24,6 +24,7 @@ from core.ledger import Ledger, LedgerRow, State
 from core.runtime import Runtime
 from core.store import Store
 from core.transfers.periods import Periods
+from core.transferview import shown_state
 from core.visma.models import FinancialPeriod
 
 UNRELEASED = (State.PENDING, State.ATTENTION, State.FAILED, State.SENT, State.CONFIRMED)
@@ -39,7 +40,7 @@ class Closing:
     end: date
     ended: bool
     kinds: dict[str, int]  # zreport / invoice / stock -> count
-    states: dict[str, int]  # ledger state -> count
+    states: dict[str, int]  # state as the transfers list names it (held, attention, ...) -> count
     keys: list[str]
 
     @property
@@ -111,7 +112,7 @@ def closings(
             end,
             end < today,
             dict(Counter(r.kind for r in rows)),
-            dict(Counter(str(r.state) for r in rows)),
+            dict(Counter(shown_state(str(r.state), r.last_error) for r in rows)),
             sorted(r.key for r in rows),
         )
         for pid, (_p, start, end, rows) in sorted(found.items(), key=lambda kv: kv[1][2])

@@ -108,7 +108,9 @@ def _quoted(value: str) -> str:
     return f'"{value}"' if any(c.isspace() for c in value) else value
 
 
-def enable_commands(user: bool) -> list[str]:
+def enable_commands(user: bool, written: Path | None = None) -> list[str]:
+    """What enables and starts the unit; `written`: where --dir put it, when that is not
+    systemd's directory (it must be copied there first, or systemctl finds no unit)."""
     ctl = "systemctl --user" if user else "systemctl"
     out = [
         f"{ctl} daemon-reload",
@@ -118,6 +120,10 @@ def enable_commands(user: bool) -> list[str]:
     ]
     if user:  # without lingering, a user's services stop when the user logs out
         out.insert(0, f"loginctl enable-linger {getpass.getuser()}")
+    target = default_dir(user)
+    if written is not None and written.parent.resolve() != target.resolve():
+        copy = f"cp {written} {target}/" if user else f"sudo cp {written} {target}/"
+        out.insert(0, (f"mkdir -p {target} && " if user else "") + copy)
     return out
 
 
@@ -151,4 +157,4 @@ def install(settings: Settings, *, user: bool, directory: Path | None = None) ->
             "write it with --dir . and copy it there with sudo (`sudo cp duvi.service "
             f"{target_dir}/`), or install a user unit with --user",
         ) from None
-    return Installed(path, enable_commands(user))
+    return Installed(path, enable_commands(user, path))

@@ -92,10 +92,6 @@ def reason_of(state: str, last_error: str | None) -> str:
     return last_error
 
 
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-
-
 def _facts(
     kind: str, payload: dict[str, Any]
 ) -> tuple[date | None, int | None, str, Decimal | None]:

@@ -109,6 +109,10 @@ async def test_the_list_says_which_day_arrived_and_filters_sorts_and_keeps_the_c
         await pilot.press("slash", *("ctrl+a", "ctrl+k"), *"2026-11-01..2026-11-05", "enter")
         shown = column(table, "Date")
         assert shown and all("2026-11-01" <= d <= "2026-11-05" for d in shown)
+        lone = next(d for d in dates if dates.count(d) == 1)  # a day of one document
+        await pilot.press("slash", *("ctrl+a", "ctrl+k"), *lone, "enter")
+        said = str(screen.query_one("#transfers-filters").render())
+        assert "1 document" in said and "1 documents" not in said, said
         await pilot.press("slash", "ctrl+a", "ctrl+k", "enter")  # empty: every date
         assert table.row_count == len(ledger)
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import core
 
 ROOT = Path(__file__).parent.parent
@@ -60,3 +62,28 @@ def test_the_console_paints_before_it_opens_the_engine() -> None:
     # (read models too load after the first frame since the start-up bench's fix)
     assert set(engine.split(",")) <= {"core.errors"}
     assert "core.errors" in engine  # the check looked at the right process
+
+
+@pytest.mark.slow
+def test_each_core_module_imports_first() -> None:
+    """Each core module imports in a process that has imported no other core module: a
+    console whose first screen is the transfers list imports core.transferview first, and
+    a circular import there left the list empty with an ImportError."""
+    modules = [m.name for m in pkgutil.walk_packages(core.__path__, "core.")]
+    code = (
+        "import importlib, sys\n"
+        "bad = []\n"
+        f"for m in {modules!r}:\n"
+        "    for k in [k for k in sys.modules if k == 'core' or k.startswith('core.')]:\n"
+        "        del sys.modules[k]\n"
+        "    try:\n"
+        "        importlib.import_module(m)\n"
+        "    except ImportError as e:\n"
+        "        bad.append(f'{m}: {e}')\n"
+        "print('\\n'.join(bad))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "", f"import cycles:\n{r.stdout}"

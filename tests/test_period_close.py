@@ -172,3 +172,22 @@ async def test_the_console_opens_transfers_on_the_closing_periods_days(
         screen = app.screen
         assert isinstance(screen, TransfersScreen) and screen.department_id == "1"
         assert (screen.since, screen.until) == (date(2026, 10, 1), date(2026, 11, 30))
+
+
+async def test_a_document_held_for_a_vat_mapping_is_named_held_as_the_list_names_it(
+    installation: Installation,
+) -> None:
+    """The warning names states as the transfers list does: a Z-report held for an unmapped
+    VAT rate is "held" there (its ledger row says attention), and so here: the warning once
+    said "attention" for rows the list called held."""
+    from decimal import Decimal
+
+    from core.departments import Departments
+
+    rt = installation.rt
+    Departments(rt.store, rt.secrets).set_vat_mapping("1", Decimal(15), None)
+    rt.settings.period_close_warn_days = 5
+    await transfer(rt, "1", connections=installation.connections, kinds=(ZREPORT,))
+    checks = await run_doctor(rt, ["1"], connections=installation.connections, today=FRIDAY)
+    found = closing_check(checks).found
+    assert " held" in found and "attention" not in found, found

@@ -64,6 +64,10 @@ def test_install_writes_a_unit_systemd_accepts(
     ctl = "systemctl --user" if user else "systemctl"
     assert f"{ctl} enable --now duvi.service" in said and f"{ctl} daemon-reload" in said
     assert ("loginctl enable-linger" in said) == user
+    # --dir wrote it outside systemd's directory: the first command copies it there
+    systemd_dir = Path.home() / ".config/systemd/user" if user else Path("/etc/systemd/system")
+    first = said.splitlines()[1].strip()
+    assert first.endswith(f"cp {unit} {systemd_dir}/"), said
     _verify(unit)
 
 

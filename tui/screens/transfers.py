@@ -220,7 +220,7 @@ class TransfersScreen(DuviScreen):
             dates = f"{self.since or '…'}..{self.until or '…'}"
         total, last = len(self.chosen), self.first + len(self.rows)
         shown = (
-            f"{total} documents"
+            f"{total} document{'' if total == 1 else 's'}"
             if self.first == 0 and last == total
             else f"documents {self.first + 1}-{last} of {total}"
         )
