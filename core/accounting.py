@@ -9,10 +9,18 @@ Per DUELL's guide and accounting-no.md C.4:
   account and is flagged, but a SAF-T file's type duvi has no name for (it carries the file's
   basicDesc) waits, held, until the account map has it: a fallback booking of a type a
   person never saw is a guess;
-- tips (drikkepenger) credited to the "tips" account, which has no default: held until a
-  person maps it (inferred: the company decides where tips owed to the staff go);
+- tips (drikkepenger) credited to the "tips" account, a liability (2930 unpaid wages: tips are
+  paid through payroll); a legacy department's map has none, and holds the day until mapped;
+- pant sold per rate like a sale (its own key pant:sold:<rate>, else the rate's revenue
+  account, VAT at the rate); pant paid back debited to "pant:refunded" (3900) without VAT;
+- the cash difference (counted - expected) between cash and "cash_difference" (1909), flagged;
+- till pay-ins and pay-outs between cash and "payin:<type>" / "payout:<type>"; a type the map
+  lacks holds the day until a person maps it;
 - gift cards sold credited as a liability, without VAT;
-- cash rounding (øreavrunding) on its account, 7740 by default;
+- cash rounding (øreavrunding) on its account, 7798 by default; a rounding beyond 0.50 kr per
+  cash receipt (ZReport.rounding_bound) is no rounding: booked as a cash difference, flagged;
+- a rate's stated VAT off gross x r / (100 + r) beyond the tolerance refuses the day with
+  the figures (ZReport.implausible_vat);
 - with inventory change on: cost of goods debited to 4390 and credited to 1460 by default,
   unless the department also sends stock issues ("Lager"): Visma's issue moves 1460 then, and
   the journal leaves its lines out (flagged), so cost of goods is booked once (COGS_ONCE);
@@ -29,13 +37,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from core.errors import DataError
-from core.models import DepartmentSettings, ZReport
+from core.models import ROUNDING_PER_CASH_RECEIPT, DepartmentSettings, VatSale, ZReport
 from core.money import round_money, vat_of
 
 __all__ = ["vat_of"]  # re-exported: the journal's name for it
@@ -211,7 +219,8 @@ def build_journal(
     on each VAT line); a preview, which reads nothing from Visma, passes none and shows the
     lines without categories."""
     problems = z.inconsistencies()
-    missing = sorted({s.rate for s in z.sales if s.gross and s.rate not in vat_ids})
+    taxed = [*z.sales, *z.pant_sold]
+    missing = sorted({s.rate for s in taxed if s.gross and s.rate not in vat_ids})
     problems += [MAP_VAT.format(rate_text(r)) for r in missing]
     if problems:
         raise JournalRefused(
@@ -237,7 +246,7 @@ def build_journal(
     uncategorised = sorted(
         {
             vat_ids[s.rate]
-            for s in z.sales
+            for s in taxed
             if s.gross and vat_ids[s.rate] in categories and not categories[vat_ids[s.rate]]
         }
     )
@@ -250,34 +259,21 @@ def build_journal(
         )
     skip_vat_check = False
     codes = saft_codes or {}
-    for sale in z.sales:
+    to_book = [
+        (sale, revenue_account_key(accounts, sale.rate, codes.get(sale.rate)), "Salg")
+        for sale in z.sales
+    ] + [
+        (sale, pant_account_key(accounts, sale.rate, codes.get(sale.rate)), "Pant")
+        for sale in z.pant_sold
+    ]
+    for sale, revenue, text in to_book:
         if not sale.gross and not sale.vat:
             continue
-        vat = sale.vat if sale.vat is not None else vat_of(sale.gross, sale.rate)
-        # DUELL's VAT is summed per receipt: off by an øre from the day's recomputation,
-        # Visma's own check of the batch would refuse it (finding #1).
-        skip_vat_check |= vat != vat_of(sale.gross, sale.rate)
-        net = sale.gross - vat
-        rt = rate_text(sale.rate)
-        vat_id = vat_ids[sale.rate]
-        revenue = revenue_account_key(accounts, sale.rate, codes.get(sale.rate))
-        # The base carries the VAT category; a zero-rated (code 5) or exempt (6) base is
-        # recorded by its category alone, with no 0.00 VAT line: Visma makes the VAT
-        # transaction of an exempt VAT id with VAT 0 from the taxable line (inferred: Visma
-        # documents no journal with a 0 % id; a 0.00 line is a line Visma may refuse).
-        lines.append(
-            _line(
-                account(revenue),
-                net,
-                f"Salg {rt} % mva",
-                credit=True,
-                vat_code_id=categories.get(vat_id),
-            )
+        booked, off = _sale_lines(
+            sale, account(revenue), account, vat_ids[sale.rate], categories, text
         )
-        if vat:
-            lines.append(
-                _line(account(f"vat:{rt}"), vat, f"Utgående mva {rt} %", vat_id, credit=True)
-            )
+        lines += booked
+        skip_vat_check |= off
     unnamed = sorted(
         {
             f'payment:{p.type} ("{p.label}")'
@@ -307,9 +303,7 @@ def build_journal(
         )
     if z.tips:
         lines.append(_line(account("tips"), z.tips, "Drikkepenger", credit=True))
-    if z.rounding:
-        # rounding = total - payments: positive means less was paid than sold (a cost).
-        lines.append(_line(account("rounding"), z.rounding, "Øreavrunding", credit=False))
+    lines += _till_lines(z, accounts, account, flags)
     if both_cost_of_goods(settings) and z.cost_of_goods:
         flags.append(COGS_ONCE)
     elif settings.inventory_change and z.cost_of_goods:
@@ -326,7 +320,7 @@ def build_journal(
         flags=flags,
         create_vat_transaction=vat_categories is not None,
         vat_ids=sorted(
-            {vat_ids[s.rate] for s in z.sales if (s.gross or s.vat) and s.rate in vat_ids}
+            {vat_ids[s.rate] for s in taxed if (s.gross or s.vat) and s.rate in vat_ids}
         ),
         skip_vat_amount_validation=vat_categories is not None and skip_vat_check,
     )
@@ -342,12 +336,110 @@ def build_journal(
         )
     if boundary := month_boundary(z):
         journal.flags.append(boundary)
-    if z.cash_difference:
-        journal.flags.append(
-            f"Z-report {z.z_number} states a cash difference of {z.cash_difference}; it is "
-            "not booked by duvi"
-        )
     return journal
+
+
+def pant_account_key(accounts: dict[str, str], rate: Decimal, saft_code: str | None) -> str:
+    """The account map's key pant sold at `rate` is booked by: its own (pant:sold:<rate>),
+    else the rate's revenue account's (the pant is part of the drink's price)."""
+    key = f"pant:sold:{rate_text(rate)}"
+    return key if accounts.get(key) else revenue_account_key(accounts, rate, saft_code)
+
+
+def _sale_lines(
+    sale: VatSale,
+    revenue: str,
+    account: Callable[[str], str],
+    vat_id: str,
+    categories: Mapping[str, str | None],
+    text: str,
+) -> tuple[list[JournalLine], bool]:
+    """The lines of the sales (or pant) at one rate: the net on `revenue` with the VAT
+    category, the VAT on the rate's VAT account with the VAT id; and whether the VAT is the
+    report's, off the day's recomputation (then Visma must skip its own check)."""
+    vat = sale.vat if sale.vat is not None else vat_of(sale.gross, sale.rate)
+    rt = rate_text(sale.rate)
+    # The base carries the VAT category; a zero-rated (code 5) or exempt (6) base is recorded
+    # by its category alone, with no 0.00 VAT line: Visma makes the VAT transaction of an
+    # exempt VAT id with VAT 0 from the taxable line (inferred: Visma documents no journal with
+    # a 0 % id; a 0.00 line is a line Visma may refuse).
+    out = [
+        _line(
+            revenue,
+            sale.gross - vat,
+            f"{text} {rt} % mva",
+            credit=True,
+            vat_code_id=categories.get(vat_id),
+        )
+    ]
+    if vat:
+        out.append(_line(account(f"vat:{rt}"), vat, f"Utgående mva {rt} %", vat_id, credit=True))
+    # DUELL's VAT is summed per receipt: off by an øre from the day's recomputation, Visma's
+    # own check of the batch would refuse it (finding #1).
+    return out, vat != vat_of(sale.gross, sale.rate)
+
+
+def _till_lines(
+    z: ZReport, accounts: dict[str, str], account: Callable[[str], str], flags: list[str]
+) -> list[JournalLine]:
+    """What moves the till beside the sales: rounding (beyond its bound a cash difference),
+    pant paid back, the counted cash difference, pay-ins and pay-outs. A pay-in or pay-out
+    type the account map lacks holds the day (every one named at once)."""
+    unmapped = sorted(
+        {
+            f"{kind}:{m.type}" + (f' ("{m.label}")' if m.label else "")
+            for kind, moves in (("payin", z.pay_ins), ("payout", z.pay_outs))
+            for m in moves
+            if m.amount and not accounts.get(f"{kind}:{m.type}")
+        }
+    )
+    if unmapped:
+        raise JournalRefused(
+            NO_ACCOUNT.format(", ".join(unmapped)),
+            "add the pay-in or pay-out type in the account map editor (m); the next run sends it",
+        )
+    out = []
+    if z.rounding and z.rounding_beyond_bound:
+        # rounding = total - payments: beyond what cash receipts can round, it is money
+        # missing (or over) at the till, not a rounding.
+        flags.append(
+            f"Z-report {z.z_number}: rounding {z.rounding} is beyond the bound "
+            f"{z.rounding_bound} ("
+            + (
+                f"{z.cash_receipts} cash receipt(s) x {ROUNDING_PER_CASH_RECEIPT}"
+                if z.cash_receipts is not None
+                else "cash receipts not counted"
+            )
+            + f"): booked as a cash difference on {account('cash_difference')}"
+        )
+        out.append(_line(account("cash_difference"), z.rounding, "Kassedifferanse", credit=False))
+    elif z.rounding:
+        # rounding = total - payments: positive means less was paid than sold (a cost).
+        out.append(_line(account("rounding"), z.rounding, "Øreavrunding", credit=False))
+    if z.pant_refunded:
+        out.append(_line(account("pant:refunded"), z.pant_refunded, "Pant utbetalt", credit=False))
+    cash = "payment:cash"
+    if z.cash_difference:
+        # Counted - expected: more cash than expected is a debit to cash.
+        flags.append(
+            f"Z-report {z.z_number} states a cash difference of {z.cash_difference} (counted "
+            f"less expected cash): booked on {account('cash_difference')}"
+        )
+        out.append(_line(account(cash), z.cash_difference, "Kassedifferanse", credit=False))
+        out.append(
+            _line(account("cash_difference"), z.cash_difference, "Kassedifferanse", credit=True)
+        )
+    for m in z.pay_ins:
+        if m.amount:
+            text = f"Innskudd {m.label or m.type}"
+            out.append(_line(account(cash), m.amount, text, credit=False))
+            out.append(_line(account(f"payin:{m.type}"), m.amount, text, credit=True))
+    for m in z.pay_outs:
+        if m.amount:
+            text = f"Uttak {m.label or m.type}"
+            out.append(_line(account(f"payout:{m.type}"), m.amount, text, credit=False))
+            out.append(_line(account(cash), m.amount, text, credit=True))
+    return out
 
 
 def subaccount_segments(settings: DepartmentSettings) -> list[tuple[int, str]]:

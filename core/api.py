@@ -79,9 +79,27 @@ ACCOUNT_LABELS = {
     "giftcard:sold": "Gavekort solgt",
     "rounding": "Øreavrunding",
     "tips": "Drikkepenger (tips)",
+    "cash_difference": "Kassedifferanse",
+    "pant:refunded": "Pant utbetalt (panteautomat)",
+    "payin:float": "Innskudd vekselkasse fra bank",
+    "payout:bank": "Uttak til bank",
     "cogs:debit": "Beholdningsendring (debet)",
     "cogs:credit": "Varelager (kredit)",
 }
+
+
+def account_label(key: str) -> str:
+    """An account map key's line in the editor, for a key without its own label."""
+    kind, _, rest = key.partition(":")
+    words = {
+        "revenue": f"Salg {rest} %",
+        "payment": f"Betaling {rest}",
+        "vat": f"Utgående mva {rest} %",
+        "payin": f"Innskudd {rest}",
+        "payout": f"Uttak {rest}",
+        "pant": f"Pant solgt {rest.removeprefix('sold:')} %",
+    }
+    return words.get(kind, key)
 
 
 class ConsoleClosedError(RuntimeError):
@@ -496,14 +514,7 @@ class ConsoleApi:
             needed = unmapped(Ledger(rt.store), dept_id, amap)
             rows = [AccountRow(key, label, "", "", "not mapped") for key, label in needed.items()]
             for key, acc in amap.items():
-                kind, _, rate = key.partition(":")
-                label = ACCOUNT_LABELS.get(key) or (
-                    f"Salg {rate} %"
-                    if kind == "revenue"
-                    else f"Betaling {rate}"
-                    if kind == "payment"
-                    else f"Utgående mva {rate} %"
-                )
+                label = ACCOUNT_LABELS.get(key) or account_label(key)
                 desc, active = accounts.get(acc, ("", False))
                 status = (
                     "ok"

@@ -47,7 +47,8 @@ _DAY = "(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.business_da
 # One parse of each payload: json_extract with several paths returns them as one JSON array.
 _COLUMNS = (
     "key, state, visma_number, last_error, json_extract(payload, '$.business_date', "
-    "'$.z_number', '$.register_id', '$.sales', '$.gift_cards_sold', '$.tips') AS fields"
+    "'$.z_number', '$.register_id', '$.sales', '$.gift_cards_sold', '$.tips', '$.pant_sold', "
+    "'$.pant_refunded') AS fields"
 )
 _OF_DEPT = "FROM ledger WHERE department_id = :dept AND kind = 'zreport'"
 RANGE_SQL = (
@@ -113,7 +114,7 @@ def settlement_calendar(
     reports: dict[date, list[CalendarZReport]] = {}
     sequence: dict[str, list[tuple[int, date]]] = {}  # register -> (Z number, day)
     for r in rows:
-        day_text, z, register, sales, gift, tips = json.loads(r["fields"])
+        day_text, z, register, sales, gift, tips, pant, refunded = json.loads(r["fields"])
         day, register = date.fromisoformat(day_text), str(register or "1")
         sequence.setdefault(register, []).append((int(z), day))
         if first <= day <= last:
@@ -124,7 +125,7 @@ def settlement_calendar(
                     int(z),
                     r["state"],
                     r["visma_number"] or "",
-                    stored_total(sales, gift, tips),
+                    stored_total(sales, gift, tips, pant, refunded),
                     (r["last_error"] or "").partition("\n")[0],
                 )
             )

@@ -43,9 +43,31 @@ DEFAULT_ACCOUNTS: dict[str, str] = {
     "vat:11.11": "2702",
     "giftcard:sold": "2900",
     "rounding": "7798",
+    # Tips are owed to the staff and paid (and reported) through payroll as wages since 2019
+    # (regnskapnorge.no, "Arbeidsgivers behandling av tips"): unpaid wages until then.
+    "tips": "2930",
+    # 1909 is the standard chart's own "Kassedifferanse": differences are kept there through
+    # the year and cleared at year end to 7798 (or 3900 for a surplus) once explained
+    # (kontohjelp.no, "Negativ/Positiv kassedifferanse igjennom året").
+    "cash_difference": "1909",
+    # Pant sold is part of the drink's price, at its rate: beverages are 25 % (alcohol) or 15 %
+    # (other drinks, næringsmidler); another rate's pant books on its revenue account.
+    "pant:sold:25": "3000",
+    "pant:sold:15": "3030",
+    # Pant paid back is no turnover: 39xx, no output VAT (kontohjelp.no, "Returemballasje/
+    # panteordning ved retur av emballasje").
+    "pant:refunded": "3900",
+    # The till's float fetched from the bank, cash taken to the bank (inferred type names:
+    # DUELL documents none); any other pay-in or pay-out type holds until a person maps it.
+    "payin:float": "1920",
+    "payout:bank": "1920",
     "cogs:debit": "4390",
     "cogs:credit": "1460",
 }
+# The keys the Z-report model gained after the legacy defaults were set: no department ever
+# booked them, so a legacy one takes the standard's (but tips, which held a legacy day until
+# a person mapped them, still do; and pant sold books on the rate's revenue account).
+NEW_ELEMENT_KEYS = ("cash_difference", "pant:refunded", "payin:float", "payout:bank")
 # The defaults before the standard chart (DUELL's kontoplan suggestions), kept for the
 # departments set up with them (AccountDefaults.LEGACY).
 LEGACY_ACCOUNTS: dict[str, str] = {
@@ -69,6 +91,7 @@ LEGACY_ACCOUNTS: dict[str, str] = {
     "rounding": "7740",
     "cogs:debit": "4390",
     "cogs:credit": "1460",
+    **{key: DEFAULT_ACCOUNTS[key] for key in NEW_ELEMENT_KEYS},
 }
 DEFAULTS_BY_GENERATION: dict[AccountDefaults, dict[str, str]] = {
     AccountDefaults.STANDARD: DEFAULT_ACCOUNTS,

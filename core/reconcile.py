@@ -15,7 +15,7 @@ be wanted: Visma's books then disagree with what duvi would post).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -76,7 +76,9 @@ async def reconcile(session: DepartmentSession, month: date) -> Settlement:
     # its figure beside DUELL's sales (gift cards sold share 2901 with gift cards redeemed, so
     # the day's total has no figure of its own in a batch).
     total_accounts = {
-        acc for name, acc in accounts.items() if acc and name.startswith(("revenue:", "vat:"))
+        acc
+        for name, acc in accounts.items()
+        if acc and name.startswith(("revenue:", "vat:", "pant:sold:"))
     }
 
     periods = Periods(session.visma)
@@ -143,7 +145,7 @@ def _batch_day(b: JournalTransaction) -> date | None:
 def vat_stated(z: ZReport) -> dict[Decimal, tuple[Decimal, Decimal]]:
     """Per rate, (net, VAT) as the journal books them: the stated VAT, else computed."""
     out: dict[Decimal, tuple[Decimal, Decimal]] = {}
-    for s in z.sales:
+    for s in [*z.sales, *z.pant_sold]:  # pant sold is taxed at its rate, as a sale
         if not s.gross and not s.vat:
             continue
         vat = s.vat if s.vat is not None else vat_of(s.gross, s.rate)
@@ -210,7 +212,7 @@ def _compare(
         z.z_number,
         z.register_id,
         str(row.state),
-        sum((sale.gross for sale in z.sales), ZERO),
+        sum((sale.gross for sale in [*z.sales, *z.pant_sold]), ZERO),
         vat,
         batch.batch_number or "" if batch is not None else "",
         batch.status or "" if batch is not None else "",
@@ -257,24 +259,30 @@ def _day(day: date, zrecs: tuple[ZReconciliation, ...], zs: list[ZReport]) -> Se
     sales: dict[Decimal, list[Decimal]] = {}
     payments: dict[str, Decimal] = defaultdict(Decimal)
     for z in zs:
-        for s in z.sales:
-            if not s.gross and not s.vat:
-                continue
-            vat = s.vat if s.vat is not None else vat_of(s.gross, s.rate)
-            got = sales.setdefault(s.rate, [ZERO, ZERO, ZERO])
-            got[0] += s.gross
-            got[1] += s.gross - vat
+        for rate, (net, vat) in vat_stated(z).items():
+            got = sales.setdefault(rate, [ZERO, ZERO, ZERO])
+            got[0] += net + vat
+            got[1] += net
             got[2] += vat
         for p in z.payments:
             payments[p.type] += p.amount
+
+    def total(of: Callable[[ZReport], Decimal]) -> Decimal:
+        return sum((of(z) for z in zs), ZERO)
+
     return SettlementDay(
         day,
         tuple(sorted(zrecs, key=lambda r: (r.register, r.z_number, r.key))),
         tuple(SaleTotal(r, *v) for r, v in sorted(sales.items(), reverse=True)),
         dict(sorted(payments.items())),
-        sum((z.gift_cards_sold for z in zs), ZERO),
-        sum((z.tips for z in zs), ZERO),
-        sum((z.rounding for z in zs), ZERO),
+        total(lambda z: z.gift_cards_sold),
+        total(lambda z: z.tips),
+        total(lambda z: z.rounding),
+        pant_sold=total(lambda z: sum((s.gross for s in z.pant_sold), ZERO)),
+        pant_refunded=total(lambda z: z.pant_refunded),
+        cash_difference=total(lambda z: z.cash_difference),
+        pay_ins=total(lambda z: sum((m.amount for m in z.pay_ins), ZERO)),
+        pay_outs=total(lambda z: sum((m.amount for m in z.pay_outs), ZERO)),
     )
 
 

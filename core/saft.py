@@ -8,8 +8,11 @@ the receipts it closed (saft_receipts): rounding, gift cards sold, credit sales,
 the business day.
 
 duvi's own export (the sandbox's) has no receipts; what the schema has no element for travels
-there in <reportOtherCorrs>: cash rounding (type ROUNDING) and gift cards sold
-(GIFTCARD_SOLD). The reader still reads them. Cost of goods is never in the file.
+there in <reportOtherCorrs>: cash rounding (type ROUNDING), gift cards sold (GIFTCARD_SOLD)
+and the cash difference (CASH_DIFFERENCE). The reader still reads them. Cost of goods is never
+in the file. Pant vouchers taken (payment code 12008) are pant paid back; pant sold has no
+element of its own (a file's pant lines are sales of their rate, and so booked); pay-ins and
+pay-outs are <reportPayIns>/<reportPayOuts>, by the file's own type ids.
 """
 
 from __future__ import annotations
@@ -25,9 +28,16 @@ import xmlschema
 from lxml import etree
 
 from core.errors import DataError
-from core.models import ArticleGroup, Payment, VatSale, ZReport
+from core.models import (
+    ROUNDING_PER_CASH_RECEIPT,
+    ArticleGroup,
+    CashMovement,
+    Payment,
+    VatSale,
+    ZReport,
+)
 from core.money import round_money, vat_of
-from core.saft_codes import NS, PAYMENT_CODES, Z_REPORT_EVENT, Basics
+from core.saft_codes import NS, PANT_VOUCHER, PAYMENT, PAYMENT_CODES, Z_REPORT_EVENT, Basics
 from core.saft_receipts import MixedCredit, Receipt, business_day, figures, read_receipts, spans
 
 SCHEMA_PATH = (
@@ -40,7 +50,7 @@ STANDARD_VAT_CODES = {
     Decimal(12): "33",
     Decimal(0): "5",
 }
-ROUNDING, GIFTCARD_SOLD = "ROUNDING", "GIFTCARD_SOLD"
+ROUNDING, GIFTCARD_SOLD, CASH_DIFF = "ROUNDING", "GIFTCARD_SOLD", "CASH_DIFFERENCE"
 
 
 class SaftError(DataError):
@@ -274,9 +284,13 @@ def _zreport(
             "that starts at the Z-report before it",
         )
     paid: dict[str, Payment] = {}
+    pant_refunded = Decimal(0)
     for p in report.iterfind(f"{q}reportPayments/{q}reportPayment"):
-        kind, label = basics.payment(_text(p, "paymentType") or "")
         amount = _dec(p, "paymentAmnt")
+        if basics.code(_text(p, "paymentType"), PAYMENT) == PANT_VOUCHER:
+            pant_refunded += amount
+            continue
+        kind, label = basics.payment(_text(p, "paymentType") or "")
         before = paid.get(kind)
         paid[kind] = Payment(
             type=kind, amount=amount + (before.amount if before else 0), label=label
@@ -296,24 +310,23 @@ def _zreport(
     # duvi's own export states gift cards sold and rounding as private corrections; a real
     # file only through its receipts.
     gift = other.get(GIFTCARD_SOLD, got.gift_cards_sold)
-    total = sum((s.gross for s in sales.values()), Decimal(0)) + gift + tips
+    total = sum((s.gross for s in sales.values()), Decimal(0)) + gift + tips - pant_refunded
     settled = sum((p.amount for p in payments), Decimal(0))
     rounding = other.get(ROUNDING, got.rounding)
+    cash_lines = [
+        p
+        for p in report.iterfind(f"{q}reportPayments/{q}reportPayment")
+        if basics.payment(_text(p, "paymentType") or "")[0] == "cash"
+    ]
+    cash = sum((int(_text(p, "paymentNum") or 0) for p in cash_lines), 0)
     if settled + rounding != total and ROUNDING not in other:
         # The receipts do not account for it (the file starts after the Z before this one):
         # what is left is rounding only within 50 øre per cash payment of the Z (inferred:
         # cash is rounded to whole kroner, card payments are not rounded).
         residual = total - settled
-        cash = sum(
-            (
-                int(_text(p, "paymentNum") or 0)
-                for p in report.iterfind(f"{q}reportPayments/{q}reportPayment")
-                if basics.payment(_text(p, "paymentType") or "")[0] == "cash"
-            ),
-            0,
-        )
-        if abs(residual) <= Decimal("0.50") * cash:
+        if abs(residual) <= ROUNDING_PER_CASH_RECEIPT * cash:
             rounding = residual
+    receipt_num = int(_text(report, "reportReceiptNum") or 0)
     groups = [
         ArticleGroup(
             group_id=_text(g, "artGroupID") or "",
@@ -341,12 +354,31 @@ def _zreport(
         gift_cards_sold=gift,
         rounding=rounding,
         tips=tips,
-        cash_difference=got.cash_difference,
+        cash_difference=other.get(CASH_DIFF, got.cash_difference),
+        pant_refunded=pant_refunded,
+        pay_ins=_movements(report, "reportPayIns/{q}reportPayIn", "payIn", basics),
+        pay_outs=_movements(report, "reportPayOuts/{q}reportPayOut", "payOut", basics),
+        # A count of 0 beside sales is no count (an export that does not keep one).
+        receipts=receipt_num or None,
+        cash_receipts=cash if cash_lines else None,
         article_groups=groups,
         items_sold=got.items,
         company_ident=_text(report, "companyIdent"),
         company_name=_text(report, "companyName"),
     )
+
+
+def _movements(report: etree._Element, path: str, name: str, basics: Basics) -> list[CashMovement]:
+    """A report's pay-ins (or pay-outs), one per type, by the file's own type id; the label is
+    the file's name for it (basicDesc) where <basics> has one."""
+    q = f"{{{NS}}}"
+    out: dict[str, CashMovement] = {}
+    for el in report.iterfind(f"{q}{path.format(q=q)}"):
+        kind = _text(el, f"{name}Type") or ""
+        amount = _dec(el, f"{name}Amnt") + (out[kind].amount if kind in out else 0)
+        label = basics.desc(kind) if kind in basics.by_id else _text(el, "accDesc")
+        out[kind] = CashMovement(type=kind, amount=amount, label=label)
+    return list(out.values())
 
 
 def _add_sale(sales: dict[Decimal, VatSale], rate: Decimal, gross: Decimal, vat: Decimal) -> None:
@@ -443,7 +475,7 @@ def _event(register: etree._Element, r: ZReport, company_ident: str, company_nam
         ("registerID", r.register_id),
     ):
         _add(rep, name, value)
-    sales_total = sum((s.gross for s in r.sales), Decimal(0))
+    sales_total = sum((s.gross for s in _with_pant(r)), Decimal(0))
     _add(_add(rep, "reportTotalCashSales"), "totalCashSaleAmnt", _amount(sales_total))
     groups = _add(rep, "reportArtGroups")
     for g in r.article_groups or [ArticleGroup(group_id="-", name="", gross=Decimal(0))]:
@@ -454,13 +486,19 @@ def _event(register: etree._Element, r: ZReport, company_ident: str, company_nam
         if g.name:
             _add(line, "accDesc", g.name)
     pays = _add(rep, "reportPayments")
-    for p in r.payments:
+    refunded = [Payment(type=PANT_VOUCHER, amount=r.pant_refunded)] if r.pant_refunded else []
+    for p in [*r.payments, *refunded]:
         line = _add(pays, "reportPayment")
         _add(line, "paymentType", PAYMENT_CODES.get(p.type, p.type))
-        _add(line, "paymentNum", "1")
+        count = r.cash_receipts if p.type == "cash" and r.cash_receipts is not None else 1
+        _add(line, "paymentNum", count)
         _add(line, "paymentAmnt", _amount(p.amount))
+    if r.tips:
+        tip = _add(rep, "reportTip")
+        _add(tip, "tipNum", "1")
+        _add(tip, "tipAmnt", _amount(r.tips))
     vats = _add(rep, "reportCashSalesVat")
-    for s in r.sales:
+    for s in _with_pant(r):
         vat = s.vat if s.vat is not None else vat_of(s.gross, s.rate)
         line = _add(vats, "reportCashSaleVat")
         code = STANDARD_VAT_CODES.get(s.rate)
@@ -470,7 +508,8 @@ def _event(register: etree._Element, r: ZReport, company_ident: str, company_nam
         _add(line, "cashSaleAmnt", _amount(s.gross - vat))
         _add(line, "vatAmnt", _amount(vat))
     _add(rep, "reportOpeningChangeFloat", "0.00")
-    for name in ("reportReceiptNum", "reportOpenCashBoxNum", "reportReceiptCopyNum"):
+    _add(rep, "reportReceiptNum", r.receipts or 0)
+    for name in ("reportOpenCashBoxNum", "reportReceiptCopyNum"):
         _add(rep, name, "0")
     _add(rep, "reportReceiptCopyAmnt", "0.00")
     _add(rep, "reportReceiptProformaNum", "0")
@@ -490,7 +529,11 @@ def _event(register: etree._Element, r: ZReport, company_ident: str, company_nam
     _add(inq, "priceInquiryNum", "0")
     _add(inq, "priceInquiryAmnt", "0.00")
     others = _add(rep, "reportOtherCorrs")
-    for kind, amount in ((ROUNDING, r.rounding), (GIFTCARD_SOLD, r.gift_cards_sold)):
+    for kind, amount in (
+        (ROUNDING, r.rounding),
+        (GIFTCARD_SOLD, r.gift_cards_sold),
+        (CASH_DIFF, r.cash_difference),
+    ):
         line = _add(others, "reportOtherCorr")
         _add(line, "otherCorrType", kind)
         _add(line, "otherCorrNum", "1" if amount else "0")
@@ -499,6 +542,29 @@ def _event(register: etree._Element, r: ZReport, company_ident: str, company_nam
     _add(rep, "reportReceiptDeliveryAmnt", "0.00")
     _add(rep, "reportTrainingNum", "0")
     _add(rep, "reportTrainingAmnt", "0.00")
+    for element, name, moves in (
+        ("reportPayIns", "payIn", r.pay_ins),
+        ("reportPayOuts", "payOut", r.pay_outs),
+    ):
+        if moves:
+            group = _add(rep, element)
+            for m in moves:
+                line = _add(group, element[:-1])
+                _add(line, f"{name}Type", m.type)
+                _add(line, f"{name}Num", "1")
+                _add(line, f"{name}Amnt", _amount(m.amount))
+                if m.label:
+                    _add(line, "accDesc", m.label)
     _add(rep, "reportGrandTotalSales", _amount(sales_total + r.returns_gross))
     _add(rep, "reportGrandTotalReturn", _amount(r.returns_gross))
     _add(rep, "reportGrandTotalSalesNet", _amount(sales_total))
+
+
+def _with_pant(r: ZReport) -> list[VatSale]:
+    """The sales per rate with the pant sold at it: a SAF-T file has no element for pant, whose
+    lines are sales of their rate."""
+    out: dict[Decimal, VatSale] = {}
+    for s in [*r.sales, *r.pant_sold]:
+        vat = s.vat if s.vat is not None else vat_of(s.gross, s.rate)
+        _add_sale(out, s.rate, s.gross, vat)
+    return list(out.values())

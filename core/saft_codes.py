@@ -36,6 +36,9 @@ PAYMENT_CODES = {
     "vipps": "12011",
 }
 PAYMENT_TYPES = {code: name for name, code in PAYMENT_CODES.items()}
+# 12008 "Bottle deposit" (Pant): a panteautomat voucher taken at the till is pant paid back
+# (ZReport.pant_refunded), not a payment: it has no account of its own as a means of payment.
+PANT_VOUCHER = "12008"
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,13 @@ class SettlementDay:
     gift_cards_sold: Decimal
     tips: Decimal
     rounding: Decimal
+    # The till's other elements: pant sold (also in `sales`, at its rate), pant paid back, the
+    # counted cash difference, and pay-ins and pay-outs of cash.
+    pant_sold: Decimal = Decimal(0)
+    pant_refunded: Decimal = Decimal(0)
+    cash_difference: Decimal = Decimal(0)
+    pay_ins: Decimal = Decimal(0)
+    pay_outs: Decimal = Decimal(0)
 
     @property
     def gross(self) -> Decimal:

@@ -100,7 +100,11 @@ def _facts(
     try:
         if kind == "zreport":
             amount = stored_total(
-                payload.get("sales"), payload.get("gift_cards_sold"), payload.get("tips")
+                payload.get("sales"),
+                payload.get("gift_cards_sold"),
+                payload.get("tips"),
+                payload.get("pant_sold"),
+                payload.get("pant_refunded"),
             )
             day = payload.get("business_date")
             z = payload.get("z_number")
@@ -184,7 +188,9 @@ _LIST = (
     "json_extract(p, '$.register_id') AS register_id, "
     "json_extract(p, '$.gift_cards_sold') AS gift_cards_sold, "
     "json_extract(p, '$.tips') AS tips, "
+    "json_extract(p, '$.pant_refunded') AS pant_refunded, "
     "json_extract(p, '$.sales') AS sales, "
+    "json_extract(p, '$.pant_sold') AS pant_sold, "
     "CASE WHEN kind = 'invoice' THEN json_extract(p, '$.lines') END AS lines "
     # A payload that is not JSON (never written so) is listed without its facts, not hidden.
     "FROM (SELECT *, CASE WHEN json_valid(payload) THEN payload ELSE '{}' END AS p "
@@ -220,10 +226,18 @@ def transfer_rows(store: Store, department_id: str | None = None) -> list[Transf
             continue
         payload = {
             k: r[k]
-            for k in ("business_date", "date", "z_number", "register_id", "gift_cards_sold", "tips")
+            for k in (
+                "business_date",
+                "date",
+                "z_number",
+                "register_id",
+                "gift_cards_sold",
+                "tips",
+                "pant_refunded",
+            )
             if r[k] is not None
         }
-        for k in ("sales", "lines"):
+        for k in ("sales", "pant_sold", "lines"):
             if r[k]:
                 payload[k] = json.loads(r[k])
         out.append(

@@ -143,10 +143,10 @@ async def test_two_registers_tips_gift_card_credit_return_and_a_z_after_midnight
 ) -> None:
     """nordkasse_two_registers.xml: registers 1001 and 1002, each with Z 1 and Z 2 (reportIDs
     "1001-1" … so that they are unique in the file, as the schema's key wants). Four
-    Z-reports, four ledger rows, four batches; the tip holds Z 1 until "tips" has an account."""
+    Z-reports, four ledger rows, four batches; the tip is owed to the staff: 2930."""
     from core.departments import Departments
     from core.ledger import Ledger, State
-    from core.service import import_saft, transfer
+    from core.service import import_saft
     from core.transfers import ZREPORT
     from core.transfers.zreports import unmapped
 
@@ -164,21 +164,10 @@ async def test_two_registers_tips_gift_card_credit_return_and_a_z_after_midnight
         "SELECT message FROM events WHERE message LIKE 'imported %' ORDER BY id DESC LIMIT 1"
     )[0]["message"]
     assert said.startswith("imported 4 Z-reports (4 new) of 2 register(s)")
-    # Z 1 of 1001 had a 20.00 tip (reportTip) and "tips" has no account yet: held, and the
-    # account editor offers the line.
-    assert states[first] != State.CONFIRMED
-    held = Ledger(inst.rt.store).get(first)
-    assert held is not None and "no account is mapped for tips" in (held.last_error or "")
+    # Z 1 of 1001 had a 20.00 tip (reportTip): booked on the standard default for tips.
+    assert set(states.values()) == {State.CONFIRMED}
     depts = Departments(inst.rt.store, inst.rt.secrets)
-    assert unmapped(Ledger(inst.rt.store), "1", depts.account_map("1")) == {
-        "tips": "Drikkepenger (tips)"
-    }
-    assert {states[k] for k in (second, other1, other2)} == {State.CONFIRMED}
-    depts.set_account("1", "tips", "2900")  # as the account editor saves it
-    again = await transfer(
-        inst.rt, "1", kinds=(ZREPORT,), fetch=False, connections=inst.connections
-    )
-    assert [(o.key, o.state) for o in again] == [(first, State.CONFIRMED)]
+    assert unmapped(Ledger(inst.rt.store), "1", depts.account_map("1")) == {}
     number = {r.key: r.visma_number for r in Ledger(inst.rt.store).rows("1", kind=ZREPORT)}
 
     # Register 1001, Z 1, 2026-11-29. Receipt 101: 2 x 89.90 = 179.80 at 25 % (VAT 35.96,
@@ -194,7 +183,7 @@ async def test_two_registers_tips_gift_card_credit_return_and_a_z_after_midnight
             ("2701", "0.00", "5.54"),
             ("1900", "180.00", "0.00"),
             ("1920", "62.50", "0.00"),
-            ("2900", "0.00", "20.00"),
+            ("2930", "0.00", "20.00"),
             ("7798", "0.00", "0.20"),
         ]
     )
@@ -260,7 +249,8 @@ async def test_an_unknown_payment_type_is_named_and_waits_for_the_account_map(
     installation,
 ) -> None:
     """butikkdata_unknown_payment.xml: Z 57 of register KASSE-7 takes a bottle-deposit slip
-    (PANT, predefined 12008 "Pantelapp"), which duvi has no name for: the Z-report is held
+    its vendor codes as "other" (PANT, predefined 12999, "Pantelapp": under 12008 it would be
+    pant paid back, test_zreport_elements), which duvi has no name for: the Z-report is held
     with the type and the file's name for it, never booked on the fallback account; the
     account editor offers it; once mapped, the next run books it. An X report, a voided and
     a training receipt count for nothing; the tip is a <raise> on the receipt."""
@@ -280,11 +270,9 @@ async def test_an_unknown_payment_type_is_named_and_waits_for_the_account_map(
     depts = Departments(inst.rt.store, inst.rt.secrets)
     assert unmapped(Ledger(inst.rt.store), "1", depts.account_map("1")) == {
         "payment:PANT": "Betaling Pantelapp",
-        "tips": "Drikkepenger (tips)",
     }
     assert inst.company.journals == {}
     depts.set_account("1", "payment:PANT", "2902")
-    depts.set_account("1", "tips", "2900")
     again = await transfer(
         inst.rt, "1", kinds=(ZREPORT,), fetch=False, connections=inst.connections
     )
@@ -302,7 +290,7 @@ async def test_an_unknown_payment_type_is_named_and_waits_for_the_account_map(
             ("1900", "100.00", "0.00"),
             ("2902", "30.00", "0.00"),
             ("1590", "220.00", "0.00"),
-            ("2900", "0.00", "30.00"),
+            ("2930", "0.00", "30.00"),
             ("7798", "0.00", "0.20"),
         ]
     )
@@ -359,8 +347,8 @@ async def test_z_reports_without_receipts_rounding_within_bounds_and_a_gap_per_r
 
 def test_the_account_editor_offers_an_unknown_payment_type_and_saves_it() -> None:
     """The console's account map editor lists what holds a Z-report of the file (PANT, with
-    the file's name for it, and tips) as not mapped; choosing an account saves it like any
-    other line."""
+    the file's name for it) as not mapped, and tips with their default; choosing an account
+    saves it like any other line."""
     import asyncio
 
     from core.api import ConsoleApi
@@ -376,7 +364,7 @@ def test_the_account_editor_offers_an_unknown_payment_type_and_saves_it() -> Non
             "Betaling Pantelapp",
             "",
         )
-        assert rows["payment:PANT"].status == "not mapped" and rows["tips"].account == ""
+        assert rows["payment:PANT"].status == "not mapped" and rows["tips"].account == "2930"
         assert api.save_accounts("1", {"payment:PANT": "2902"}) == "account map saved (1 change(s))"
         rows = {r.key: r for r in api.account_editor("1").rows}
         assert (rows["payment:PANT"].account, rows["payment:PANT"].status) == ("2902", "ok")

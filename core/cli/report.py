@@ -155,6 +155,11 @@ def as_dict(r: Settlement) -> dict[str, Any]:
                 "gift_cards_sold": str(d.gift_cards_sold),
                 "tips": str(d.tips),
                 "rounding": str(d.rounding),
+                "pant_sold": str(d.pant_sold),
+                "pant_refunded": str(d.pant_refunded),
+                "cash_difference": str(d.cash_difference),
+                "pay_ins": str(d.pay_ins),
+                "pay_outs": str(d.pay_outs),
                 "marks": list(d.marks),
                 "zreports": [
                     {

@@ -40,6 +40,7 @@ from core.duell.errors import (
 from core.http import CallContext, HttpService, json_body
 from core.models import (
     ArticleGroup,
+    CashMovement,
     Customer,
     InvoiceBasis,
     InvoiceLine,
@@ -718,15 +719,7 @@ def zreport_from_wire(raw: Any, department_id: str) -> ZReport:
             register_id=str(raw.get("register_id", "1")),
             business_date=date.fromisoformat(raw["business_date"]),
             closed_at=datetime.fromisoformat(raw["closed_at"]),
-            sales=[
-                VatSale(
-                    rate=Decimal(str(s["vatrate_percent"])),
-                    gross=Decimal(str(s["amount_inc_vat"])),
-                    net=_dec(s.get("amount_ex_vat")),
-                    vat=_dec(s.get("vat_amount")),
-                )
-                for s in raw.get("sales") or []
-            ],
+            sales=[_vat_sale(s) for s in raw.get("sales") or []],
             returns_gross=Decimal(str(raw.get("returns_inc_vat", 0))),
             payments=[
                 Payment(type=str(p["payment_type"]), amount=Decimal(str(p["amount"])))
@@ -734,6 +727,17 @@ def zreport_from_wire(raw: Any, department_id: str) -> ZReport:
             ],
             gift_cards_sold=Decimal(str(raw.get("giftcards_sold", 0))),
             rounding=Decimal(str(raw.get("round_off_amount", 0))),
+            # The till's other elements, under names inferred from DUELL's own (DUELL publishes
+            # no Z-report endpoint; its kontoplan has Tips and Terminal differanse mappings):
+            # README "The Z-report's elements".
+            tips=Decimal(str(raw.get("tips_amount", 0))),
+            cash_difference=Decimal(str(raw.get("cash_difference", 0))),
+            pant_sold=[_vat_sale(s) for s in raw.get("deposits_sold") or []],
+            pant_refunded=Decimal(str(raw.get("deposits_refunded", 0))),
+            pay_ins=_movements(raw.get("pay_ins")),
+            pay_outs=_movements(raw.get("pay_outs")),
+            receipts=_count(raw.get("receipt_count")),
+            cash_receipts=_count(raw.get("cash_receipt_count")),
             cost_of_goods=Decimal(str(raw.get("cost_of_goods", 0))),
             article_groups=[
                 ArticleGroup(
@@ -765,6 +769,32 @@ def zreport_from_wire(raw: Any, department_id: str) -> ZReport:
             f"{str(exc).splitlines()[0] if str(exc) else ''})",
             "check the Z-report in DUELL Admin; report it if it looks right",
         ) from None
+
+
+def _vat_sale(s: Any) -> VatSale:
+    """One VAT rate's line of a Z-report (sales or pant sold), VAT included."""
+    return VatSale(
+        rate=Decimal(str(s["vatrate_percent"])),
+        gross=Decimal(str(s["amount_inc_vat"])),
+        net=_dec(s.get("amount_ex_vat")),
+        vat=_dec(s.get("vat_amount")),
+    )
+
+
+def _movements(rows: Any) -> list[CashMovement]:
+    """DUELL's pay-ins or pay-outs of the till (inferred: `type`, `amount`, `description`)."""
+    return [
+        CashMovement(
+            type=str(m["type"]),
+            amount=Decimal(str(m["amount"])),
+            label=str(m["description"]) if m.get("description") else None,
+        )
+        for m in rows or []
+    ]
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _invoice_basis(raw: Any, department_id: str) -> InvoiceBasis:

@@ -237,6 +237,9 @@ def generate(
         str(d["department_id"]): _zreports(rng, str(d["department_id"]), days, end) for d in depts
     }
     _second_register(zreports["2"])
+    for reports in zreports.values():
+        _counts(reports)
+    _till_elements(zreports[TILL_DEPARTMENT])
     shared = {n for n, c in Counter(p["product_number"] for p in prods).items() if c > 1}
     sold_from = [p["product_number"] for p in prods[:200] if p["product_number"] not in shared]
     for reports in zreports.values():
@@ -309,6 +312,62 @@ def _second_register(reports: list[dict[str, Any]]) -> None:
     half = len(reports) // 2
     for i, z in enumerate(reports[half:], start=1):
         z["register_id"], z["z_number"] = "202", i
+
+
+def _counts(reports: list[dict[str, Any]]) -> None:
+    """How many receipts each Z-report closed, and how many were paid in cash (inferred:
+    `receipt_count`, `cash_receipt_count`): one cash receipt per 300 kr of cash, at least one
+    where there is cash or rounding; one other receipt per 400 kr of each other means. Derived
+    from the figures (no draw from the random source: the rest of the world stays as it was)."""
+    for z in reports:
+        cash = sum(
+            abs(Decimal(str(p["amount"]))) for p in z["payments"] if p["payment_type"] == "cash"
+        )
+        some = 1 if cash or z["round_off_amount"] else 0
+        z["cash_receipt_count"] = max(some, int(cash) // 300)
+        z["receipt_count"] = z["cash_receipt_count"] + sum(
+            int(abs(Decimal(str(p["amount"])))) // 400 + 1
+            for p in z["payments"]
+            if p["payment_type"] != "cash" and p["amount"]
+        )
+
+
+# The department whose days carry the till's other elements (tips, a cash difference, pant,
+# pay-ins and pay-outs), so the seeded world exercises them; not department 1, whose 30 days
+# the reconciliation and VAT tests read by hand.
+TILL_DEPARTMENT = "3"
+
+
+def _till_elements(reports: list[dict[str, Any]]) -> None:
+    """A few of the department's days, with figures written here (no random draw):
+    the 3rd a 150.00 tip paid by card and a cash shortage of 20.00; the 7th pant sold at 15 %
+    (48.00, VAT 6.26) and 30.00 of panteautomat vouchers paid back, the 18.00 between them paid
+    in cash; the 11th 2,000.00 of float fetched from the bank and 5,000.00 taken to the bank."""
+    if len(reports) < 11:
+        return
+
+    def pay(z: dict[str, Any], kind: str, amount: Decimal) -> None:
+        line = next(p for p in z["payments"] if p["payment_type"] == kind)
+        line["amount"] = Decimal(str(line["amount"])) + amount
+
+    tip, short = reports[2], reports[2]
+    tip["tips_amount"] = Decimal("150.00")
+    pay(tip, "card", Decimal("150.00"))
+    short["cash_difference"] = Decimal("-20.00")
+    pant = reports[6]
+    pant["deposits_sold"] = [
+        {
+            "vatrate_percent": Decimal(15),
+            "amount_inc_vat": Decimal("48.00"),
+            "amount_ex_vat": Decimal("41.74"),
+            "vat_amount": Decimal("6.26"),
+        }
+    ]
+    pant["deposits_refunded"] = Decimal("30.00")
+    pay(pant, "cash", Decimal("18.00"))
+    moves = reports[10]
+    moves["pay_ins"] = [{"type": "float", "amount": Decimal("2000.00"), "description": "Veksel"}]
+    moves["pay_outs"] = [{"type": "bank", "amount": Decimal("5000.00"), "description": "Bank"}]
 
 
 FOREIGN_BATCH_DEPARTMENT = "3"

@@ -25,7 +25,7 @@ from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
-from core.models import Department, ZReport
+from core.models import CashMovement, Department, ZReport
 from core.store import utcnow
 from core.transfers.foreign import (
     ForeignBatch,
@@ -196,14 +196,22 @@ def booked(payload: dict[str, Any]) -> tuple[Any, ...]:
     different extras (cost of goods, items sold and article groups are not in SAF-T), so a
     Z-report read from both is the same one when these agree."""
     z = ZReport.model_validate(payload)
-    sales = sorted(
-        (s.rate.normalize(), s.gross, s.vat if s.vat is not None else Decimal(0))
-        for s in z.sales
-        if s.gross or s.vat
-    )
+    # Pant sold is a sale line in a SAF-T file, its own list in DUELL's: per rate together.
+    per_rate: dict[Decimal, tuple[Decimal, Decimal]] = {}
+    for s in [*z.sales, *z.pant_sold]:
+        gross, vat = per_rate.get(s.rate.normalize(), (Decimal(0), Decimal(0)))
+        per_rate[s.rate.normalize()] = (
+            gross + s.gross,
+            vat + (s.vat if s.vat is not None else Decimal(0)),
+        )
+    sales = sorted((rate, gross, vat) for rate, (gross, vat) in per_rate.items() if gross or vat)
     pays: dict[str, Decimal] = {}
     for p in z.payments:
         pays[p.type] = pays.get(p.type, Decimal(0)) + p.amount
+
+    def moves(ms: list[CashMovement]) -> tuple[tuple[str, Decimal], ...]:
+        return tuple(sorted((m.type, m.amount) for m in ms if m.amount))
+
     return (
         z.business_date,
         tuple(sales),
@@ -211,6 +219,10 @@ def booked(payload: dict[str, Any]) -> tuple[Any, ...]:
         z.gift_cards_sold,
         z.rounding,
         z.tips,
+        z.pant_refunded,
+        z.cash_difference,
+        moves(z.pay_ins),
+        moves(z.pay_outs),
     )
 
 
@@ -219,7 +231,7 @@ def unmapped(ledger: Ledger, dept_id: str, accounts: dict[str, str]) -> dict[str
     what it is: any payment type (a SAF-T file's with the file's own name for it; one booked
     on the fallback account, so a person can give it its own), the revenue or VAT account of
     a rate, and tips. The account editor offers them, so a person can add what a Z-report
-    meets."""
+    meets. Pay-in and pay-out types, tips, the cash difference and pant paid back as well."""
     out: dict[str, str] = {}
     for row in ledger.rows(dept_id, kind=Kind.ZREPORT):
         if row.state in (State.CONFIRMED, State.RELEASED):
@@ -238,8 +250,18 @@ def unmapped(ledger: Ledger, dept_id: str, accounts: dict[str, str]) -> dict[str
                 out.setdefault(f"revenue:{rt}", f"Salg {rt} %")
             if sale.rate and sale.gross and not accounts.get(f"vat:{rt}"):
                 out.setdefault(f"vat:{rt}", f"Utgående mva {rt} %")
-        if z.tips and not accounts.get("tips"):
-            out.setdefault("tips", "Drikkepenger (tips)")
+        needs = {
+            "tips": ("Drikkepenger (tips)", z.tips),
+            "cash_difference": ("Kassedifferanse", z.cash_difference or z.rounding_beyond_bound),
+            "pant:refunded": ("Pant utbetalt", z.pant_refunded),
+        }
+        for key, (label, amount) in needs.items():
+            if amount and not accounts.get(key):
+                out.setdefault(key, label)
+        for kind, word, ms in (("payin", "Innskudd", z.pay_ins), ("payout", "Uttak", z.pay_outs)):
+            for m in ms:
+                if m.amount and not accounts.get(f"{kind}:{m.type}"):
+                    out.setdefault(f"{kind}:{m.type}", f"{word} {m.label or m.type}")
     return out
 
 

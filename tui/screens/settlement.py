@@ -82,6 +82,11 @@ def day_text(d: SettlementDay) -> str:
             ("gift cards sold", d.gift_cards_sold),
             ("tips", d.tips),
             ("rounding", d.rounding),
+            ("pant sold (in sales)", d.pant_sold),
+            ("pant paid back", d.pant_refunded),
+            ("cash difference", d.cash_difference),
+            ("paid in", d.pay_ins),
+            ("paid out", d.pay_outs),
         )
         if v
     ]
