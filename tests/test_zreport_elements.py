@@ -464,3 +464,68 @@ def test_the_saft_export_carries_the_elements_back() -> None:
     assert back.pay_outs == [CashMovement(type="bank", amount=D("5000.00"), label="Nattsafe")]
     assert (back.receipts, back.cash_receipts) == (9, 4)
     assert back.total == report.total == D("398.00")
+
+
+# -- the seeded world -------------------------------------------------------------------------
+
+
+async def test_the_worlds_till_elements_are_booked_and_reconcile(installation) -> None:
+    """Department 3 of the sandbox world (seed 7, 29 Oct to 27 Nov 2026): Z 3 (31 Oct) has a
+    150.00 tip paid by card and 20.00 less cash counted than expected; Z 7 (4 Nov) 48.00 of
+    pant sold at 15 % (VAT 6.26) and 30.00 paid back; Z 11 (8 Nov) 2,000.00 of float from
+    the bank and 5,000.00 to the bank. Each is booked; the month's reconciliation differs on
+    no day but Z 26's, which DUELL's own module already sent (test_foreign_batches)."""
+    from core.boot import set_up
+    from core.departments import Departments
+    from core.ledger import Ledger, State
+    from core.reconcile import settlement
+    from core.sandbox.world import SECOND_TENANT, sandbox_credentials
+    from core.service import transfer
+    from core.transfers import ZREPORT
+
+    rt = installation.rt
+    depts = Departments(rt.store, rt.secrets)
+    dept = depts.get("3")
+    if dept is None or not dept.settings.visma_tenant_id:
+        set_up(depts, sandbox_credentials(7)[2])
+    out = await transfer(rt, "3", connections=installation.connections, kinds=(ZREPORT,))
+    assert [o.key for o in out if o.state != State.CONFIRMED] == ["DUELL-Z-3-26"]
+    company = installation.sandbox.visma.companies[SECOND_TENANT]
+    number = {r.key: r.visma_number for r in Ledger(rt.store).rows("3", kind=ZREPORT)}
+
+    def moved(key: str) -> list[tuple[str, str, str]]:
+        batch = company.journals[number[key]]
+        return [
+            (
+                str(ln["accountNumber"]),
+                f"{D(str(ln.get('debitAmountInCurrency') or 0)):.2f}",
+                f"{D(str(ln.get('creditAmountInCurrency') or 0)):.2f}",
+            )
+            for ln in batch["journalTransactionLines"]
+        ]
+
+    z3, z7, z11 = moved("DUELL-Z-3-3"), moved("DUELL-Z-3-7"), moved("DUELL-Z-3-11")
+    assert ("2930", "0.00", "150.00") in z3
+    assert ("1900", "0.00", "20.00") in z3 and ("1909", "20.00", "0.00") in z3
+    assert ("3030", "0.00", "41.74") in z7 and ("2701", "0.00", "6.26") in z7
+    assert ("3900", "30.00", "0.00") in z7
+    assert ("1900", "2000.00", "0.00") in z11 and ("1920", "0.00", "2000.00") in z11
+    assert ("1920", "5000.00", "0.00") in z11 and ("1900", "0.00", "5000.00") in z11
+
+    oct_ = await settlement(rt, "3", date(2026, 10, 1), connections=installation.connections)
+    assert oct_.differences == 0
+    nov = await settlement(rt, "3", date(2026, 11, 1), connections=installation.connections)
+    differs = [d.day for d in nov.days if d.marks != ("on hold",)]
+    assert differs == [date(2026, 11, 23)]
+    by_day = {d.day: d for d in [*oct_.days, *nov.days]}
+    assert (by_day[date(2026, 10, 31)].tips, by_day[date(2026, 10, 31)].cash_difference) == (
+        D("150.00"),
+        D("-20.00"),
+    )
+    pant = by_day[date(2026, 11, 4)]
+    assert (pant.pant_sold, pant.pant_refunded) == (D("48.00"), D("30.00"))
+    assert pant.visma_sales == pant.gross  # pant sold is in Visma's sales as in DUELL's
+    assert (by_day[date(2026, 11, 8)].pay_ins, by_day[date(2026, 11, 8)].pay_outs) == (
+        D("2000.00"),
+        D("5000.00"),
+    )
