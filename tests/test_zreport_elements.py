@@ -16,7 +16,14 @@ import pytest
 from core.accounting import JournalRefused, build_journal
 from core.departments import DEFAULT_ACCOUNTS, LEGACY_ACCOUNTS
 from core.duell.client import zreport_from_wire
-from core.models import CashMovement, DepartmentSettings, Payment, VatSale, ZReport
+from core.models import (
+    CashMovement,
+    DepartmentSettings,
+    Payment,
+    VatSale,
+    ZReport,
+    stored_total,
+)
 from core.saft import export_zreports, read_zreports
 
 D = Decimal
@@ -464,6 +471,24 @@ def test_the_saft_export_carries_the_elements_back() -> None:
     assert back.pay_outs == [CashMovement(type="bank", amount=D("5000.00"), label="Nattsafe")]
     assert (back.receipts, back.cash_receipts) == (9, 4)
     assert back.total == report.total == D("398.00")
+
+
+def test_the_stored_total_counts_every_element_as_the_model_does() -> None:
+    # Sales 230.00 + pant sold 48.00 + gift cards sold 250.00 + tips 150.00 - pant paid back
+    # 30.00 = 648.00; the cash difference and pay-ins/pay-outs are not in it.
+    report = z(
+        sales=[VatSale(rate=D(15), gross=D("230.00"))],
+        pant_sold=[VatSale(rate=D(15), gross=D("48.00"))],
+        gift_cards_sold=D("250.00"),
+        tips=D("150.00"),
+        pant_refunded=D("30.00"),
+        cash_difference=D("-20.00"),
+        pay_ins=[CashMovement(type="float", amount=D("2000.00"))],
+        payments=[Payment(type="cash", amount=D("648.00"))],
+    )
+    payload = report.model_dump(mode="json")
+    args = [payload[k] for k in ("sales", "gift_cards_sold", "tips", "pant_sold", "pant_refunded")]
+    assert stored_total(*args) == report.total == D("648.00")
 
 
 # -- the seeded world -------------------------------------------------------------------------
