@@ -26,8 +26,8 @@ Per DUELL's guide and accounting-no.md C.4:
   the journal leaves its lines out (flagged), so cost of goods is booked once (COGS_ONCE);
 - 0 % sales on the revenue account of their SAF-T code (revenue:0:5 zero-rated, :6 exempt,
   :52 export), the department's VAT mapping giving the code;
-- "invoice" payments (sales on account) debited to the clearing account 1530 by default: the
-  invoice made from the invoice basis clears it (README "Sales on account");
+- "invoice" payments (sales on account) debited to the clearing account 1530 by default, when
+  invoice transfer is off; on, the transfer leaves them out first (transfers/on_account.py);
 - the cost bearer as a subaccount segment on every line, when the department uses one, with
   every other SUBACCOUNT segment filled from the company's default subaccount (setup reads it).
 A journal that does not balance to the øre is refused with the reason.

@@ -11,7 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.settlement import MARKS, Settlement, SettlementDay, marks_text, summary_text
+from core.settlement import (
+    MARKS,
+    Settlement,
+    SettlementDay,
+    marks_text,
+    on_account_text,
+    summary_text,
+)
 from core.status import PANEL_ENTITY, RUNNABLE, DepartmentStatus, EntityStatus
 
 if TYPE_CHECKING:
@@ -60,6 +67,7 @@ __all__ = [
     "VismaAnswer",
     "calendar_legend",
     "marks_text",
+    "on_account_text",
     "summary_text",
 ]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from core.settlement import (
     VatCodeTotal,
     ZReconciliation,
 )
+from core.transfers.on_account import booked_zreport
 from core.transfers.periods import Periods
 from core.transfers.posting import Kind
 from core.transfers.zreports import journal_keys
@@ -95,15 +97,33 @@ async def reconcile(session: DepartmentSession, month: date) -> Settlement:
     zs_of_day: dict[date, list[ZReport]] = defaultdict(list)
     used: set[str] = set()
     ours = [b for b in batches.values() if _batch_day(b) is not None]
+    booked_zs: list[ZReport] = []
     for row, z in rows:
         number = keys.get(row.key) or keys.get("line:" + _line_ref(row.key)) or ""
         batch = batches.get(number) if number else None
         if batch is not None:
             used.add(number)
+        # Like with like: the batch beside the Z-report as its journal books it, its sales on
+        # account left to the day's invoices when invoice transfer is on (on_account.py).
+        try:
+            booked, left = booked_zreport(session.ledger, dept.settings, row.key, z)
+            held = ""
+        except JournalRefused as exc:
+            booked, left, held = z, None, str(exc).splitlines()[0]
         by_day[z.business_date].append(
-            _compare(row, z, batch, accounts, vat_ids, dept.settings, total_accounts)
+            _compare(
+                row,
+                z,
+                Booked(booked, left.total if left else ZERO, held),
+                batch,
+                accounts,
+                vat_ids,
+                dept.settings,
+                total_accounts,
+            )
         )
         zs_of_day[z.business_date].append(z)
+        booked_zs.append(booked)
     prefix = f"DUELL-Z-{dept.id}-"
     for b in ours:
         day = _batch_day(b)
@@ -117,7 +137,7 @@ async def reconcile(session: DepartmentSession, month: date) -> Settlement:
 
     days = tuple(_day(day, tuple(by_day[day]), zs_of_day.get(day, [])) for day in sorted(by_day))
     matched = [batches[n] for n in sorted(used)]
-    vat = _vat_per_code(matched, vat_accounts, [z for _, z in rows], vat_ids)
+    vat = _vat_per_code(matched, vat_accounts, booked_zs, vat_ids)
     return Settlement(dept.id, dept.name, first, tuple(spans), days, vat)
 
 
@@ -162,9 +182,20 @@ def per_account(lines: Iterable[tuple[str, Decimal, Decimal]]) -> dict[str, Deci
     return dict(out)
 
 
+@dataclass(frozen=True)
+class Booked:
+    """A Z-report as its journal books it, the sales on account it leaves to the invoices,
+    and why it is held, if it is."""
+
+    z: ZReport
+    on_account: Decimal
+    held: str
+
+
 def _compare(
     row: LedgerRow,
     z: ZReport,
+    booked: Booked,
     batch: JournalTransaction | None,
     accounts: dict[str, str],
     vat_ids: dict[Decimal, str],
@@ -173,14 +204,14 @@ def _compare(
 ) -> ZReconciliation:
     vat = sum((v for _, v in vat_stated(z).values()), ZERO)
     marks: list[str] = []
-    note = ""
+    note = booked.held
     diffs: tuple[AccountDifference, ...] = ()
     if batch is None:
         marks.append("missing")
     else:
         try:
             built: Journal | None = build_journal(
-                z,
+                booked.z,
                 accounts,
                 vat_ids,
                 settings,
@@ -220,6 +251,7 @@ def _compare(
         diffs,
         tuple(marks),
         note,
+        booked.on_account,
     )
 
 

@@ -92,13 +92,22 @@ async def transfer(
         dept = s.dept
         st = Settlements(dept, s.departments, s.ledger, s.visma, rt.log, s.duell if fetch else None)
         outcomes: list[Outcome] = []
-        if ZREPORT in kinds and dept.settings.zreports:
-            if fetch and dept.settings.zreport_source == "duell":  # else: the SAF-T inbox
-                await st.fetch_zreports()
+        zs = ZREPORT in kinds and dept.settings.zreports
+        if zs and fetch and dept.settings.zreport_source == "duell":  # else: the SAF-T inbox
+            await st.fetch_zreports()
+        # Invoice bases are fetched before the Z-reports are built: a Z-report's sales on
+        # account are left to the day's invoices and must match them (on_account.py), so a
+        # Z-report and the day's bases arrive in one run and go out in it. A run of Z-reports
+        # alone fetches them only when a Z-report waiting to be sent has sales on account.
+        if (
+            fetch
+            and dept.settings.invoices
+            and (INVOICE in kinds or (zs and st.zreports.waiting_on_account()))
+        ):
+            await st.fetch_invoices()
+        if zs:
             outcomes += await st.transfer_zreports(retry_failed=retry_failed)
         if INVOICE in kinds and dept.settings.invoices:
-            if fetch:
-                await st.fetch_invoices()
             outcomes += await st.transfer_invoices(retry_failed=retry_failed)
         if STOCK in kinds and dept.settings.stock_update:
             st.register_stock()

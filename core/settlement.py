@@ -65,6 +65,9 @@ class ZReconciliation:
     differences: tuple[AccountDifference, ...]  # only the accounts that differ
     marks: tuple[str, ...]
     note: str = ""  # why the expected amounts could not be built, if they could not
+    # The sales on account (incl. VAT) the batch leaves to the day's invoices (invoice
+    # transfer on: transfers/on_account.py); the batch is compared without them.
+    on_account: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,11 @@ class SettlementDay:
     @property
     def vat(self) -> Decimal:
         return sum((s.vat for s in self.sales), Decimal(0))
+
+    @property
+    def on_account(self) -> Decimal:
+        """Sales on account (incl. VAT) booked by the day's invoices, not by its batches."""
+        return sum((z.on_account for z in self.zreports), Decimal(0))
 
     @property
     def marks(self) -> tuple[str, ...]:
@@ -141,6 +149,12 @@ class Settlement:
     @property
     def open(self) -> int:
         return sum(1 for d in self.days if {"on hold", "unreleased"} & set(d.marks))
+
+
+def on_account_text(amount: Decimal) -> str:
+    """A Z-report's sales on account, said under it: why its batch holds less than its sales."""
+    said = f"{amount:,.2f}".replace(",", " ")  # as readmodels.money_text
+    return f"sales on account {said} booked by the day's invoices, not by the batch"
 
 
 def marks_text(marks: tuple[str, ...]) -> str:

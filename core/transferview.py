@@ -29,6 +29,7 @@ from core.readmodels import (
 from core.store import Store
 from core.transfers.foreign import held_for_foreign
 from core.transfers.invoice_amounts import duell_total
+from core.transfers.on_account import booked_zreport, held_for_on_account
 from core.transfers.periods import held_for_period
 from core.transfers.stock import issue_write, left_out
 from core.transfers.zreports import journal_write
@@ -52,14 +53,20 @@ _HELD_ACCOUNT = re.compile(r"no account is mapped for (\S+)")
 NEXT_RUN = "fixed? the next run sends it"
 PERIOD_OPEN = "opened? the next run sends it"
 _HELD_PERIOD = re.compile(r"financial period (\S+) \(")
+ON_ACCOUNT_AGREE = "the next run sends it once they agree"
 
 
 def shown_state(state: str, last_error: str | None) -> str:
     """The ledger's state in a person's words: a document held for a missing mapping is
-    "held" (each run checks it again), one held for anything else needs "attention", and one
-    Visma refused is "refused"."""
+    "held" (each run checks it again), as is one whose period is closed or whose sales on
+    account wait for the day's invoice bases; one held for anything else needs "attention",
+    and one Visma refused is "refused"."""
     if state == State.ATTENTION:
-        held = held_for_mapping(last_error) or held_for_period(last_error)
+        held = (
+            held_for_mapping(last_error)
+            or held_for_period(last_error)
+            or held_for_on_account(last_error)
+        )
         return "held" if held else "attention"
     return _SHOWN.get(State(state), str(state))
 
@@ -89,6 +96,8 @@ def reason_of(state: str, last_error: str | None) -> str:
         closed = _HELD_PERIOD.search(last_error)
         why = f"period {closed[1]} closed" if closed else "no financial period"
         return f"{why} in Visma: {PERIOD_OPEN}\n{last_error}"
+    if state == State.ATTENTION and held_for_on_account(last_error):
+        return f"sales on account and invoice bases differ: {ON_ACCOUNT_AGREE}\n{last_error}"
     return last_error
 
 
@@ -297,7 +306,7 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
     )
     problem = reason_of(row.state, row.last_error) or None
     if row.kind == "zreport":
-        return _zreport(row, departments, source, problem, answers)
+        return _zreport(row, departments, source, problem, answers, Ledger(store))
     if row.kind == "invoice":
         header, lines = _invoice(row, departments)
         return _document(row, source, header, lines, (), problem, answers)
@@ -460,6 +469,7 @@ def _zreport(
     source: str,
     problem: str | None,
     answers: tuple[VismaAnswer, ...],
+    ledger: Ledger,
 ) -> TransferDocument:
 
     dept = departments.get(row.department_id)
@@ -487,8 +497,10 @@ def _zreport(
         r: m.visma_vat_id for r, m in departments.vat_mappings(dept.id).items() if m.visma_vat_id
     }
     try:
+        # Its sales on account left to the day's invoices, as the transfer builds it.
+        booked, _ = booked_zreport(ledger, dept.settings, row.key, z)
         j = build_journal(
-            z,
+            booked,
             departments.account_map(dept.id),
             vat_ids,
             dept.settings,

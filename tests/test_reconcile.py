@@ -260,3 +260,28 @@ async def test_a_balanced_batch_is_unreleased_and_a_batch_without_a_zreport_is_e
     assert (r.differences, r.open) == (1, 27)
     extra = [z for z in r.days[2].zreports if z.batch == "009999"]
     assert [(z.key, z.marks) for z in extra] == [("DUELL-Z-1-999", ("extra", "on hold"))]
+
+
+async def test_a_day_with_a_sale_on_account_compares_like_with_like(
+    installation: Installation,
+) -> None:
+    """Department 2's 26 November (seed 7): Z 14 of register 202 sold 2,184.30 on account,
+    invoice basis 43 (7 x 199.90 + 10 x 49.00 = 1,889.30 at 15 %, VAT 1,889.30 x 15/115 =
+    246.43; 5 x 59.00 = 295.00 at 25 %, VAT 59.00). The batch leaves it to the invoice: it
+    credits the sales accounts 24,942.96 + 3,288.65 + 1,209.86 = 29,441.47 less 2,184.30 =
+    27,257.17, and that is no difference."""
+    await transfer(installation.rt, "2", connections=installation.connections, kinds=(ZREPORT,))
+    r = await settlement(installation.rt, "2", NOV, connections=installation.connections)
+    assert r.differences == 0 and len(r.days) == 27
+    assert {d.day: d.on_account for d in r.days if d.on_account} == {
+        date(2026, 11, 26): D("2184.30")
+    }
+    (day,) = [d for d in r.days if d.on_account]
+    assert (day.gross, day.visma_sales, day.marks) == (D("29441.47"), D("27257.17"), ("on hold",))
+    assert all(d.visma_sales == d.gross - d.on_account for d in r.days)
+    out = text(r)
+    at = out.index(next(line for line in out if line.startswith("2026-11-26")))
+    assert out[at + 1] == (
+        "  Z 14 (DUELL-Z-2-14-K202): sales on account 2 184.30 booked by the day's invoices, "
+        "not by the batch"
+    )

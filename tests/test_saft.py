@@ -151,6 +151,12 @@ async def test_two_registers_tips_gift_card_credit_return_and_a_z_after_midnight
     from core.transfers.zreports import unmapped
 
     inst = installation
+    # Invoice transfer off: receipt 105's credit sale is debited to 1530 as before. With it
+    # on, the Z-report waits for DUELL's invoice basis of the sale (tests/test_on_account.py).
+    with_bases = Departments(inst.rt.store, inst.rt.secrets)
+    dept = with_bases.get("1")
+    assert dept is not None
+    with_bases.save_settings("1", dept.settings.model_copy(update={"invoices": False}))
     path = DATA / "nordkasse_two_registers.xml"
     out = await import_saft(inst.rt, path, "1", connections=inst.connections)
     states = {o.key: o.state for o in out}

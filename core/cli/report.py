@@ -19,7 +19,7 @@ import typer
 from core import boot
 from core.cli.context import run_async, runtime
 from core.readmodels import money_text
-from core.settlement import MARKS, marks_text, summary_text
+from core.settlement import MARKS, marks_text, on_account_text, summary_text
 
 if TYPE_CHECKING:
     from core.settlement import Settlement, SettlementDay
@@ -115,12 +115,14 @@ def detail(d: SettlementDay) -> list[str]:
     out = []
     for z in d.zreports:
         shown = [m for m in z.marks if m not in ("on hold", "unreleased")]
-        if not shown and not z.note:
+        if not shown and not z.note and not z.on_account:
             continue
         who = f"Z {z.z_number} ({z.key})" if z.z_number else f"batch {z.batch} ({z.key})"
         said = "; ".join(MARKS[m] for m in shown)
         if "missing" in z.marks:
             said += f", duvi's ledger: {z.ledger_state}"
+        if z.on_account:
+            said = "; ".join(p for p in (said, on_account_text(z.on_account)) if p)
         out.append(f"  {who}: {said}")
         for a in z.differences:
             out.append(
@@ -178,6 +180,7 @@ def as_dict(r: Settlement) -> dict[str, Any]:
                             for a in z.differences
                         ],
                         "note": z.note,
+                        "on_account": str(z.on_account),
                     }
                     for z in d.zreports
                 ],

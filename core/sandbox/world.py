@@ -249,6 +249,7 @@ def generate(
                 counts[number] = counts.get(number, 0) + rng.randint(1, 5)
             z["items_sold"] = [{"product_number": n, "quantity": q} for n, q in counts.items()]
     invs = _invoices(rng, custs, prods, invoices, end)
+    _sale_on_account(zreports[ON_ACCOUNT_DEPARTMENT], invs[ON_ACCOUNT_DEPARTMENT])
 
     unique_numbers: dict[str, dict[str, Any]] = {}
     for p in prods:
@@ -303,6 +304,53 @@ def generate(
     if adversarial:  # after the rest, from its own random source: the rest stays as it was
         _adversarial(world, random.Random(f"adversarial-{seed}"), end, sold_from)
     return world
+
+
+ON_ACCOUNT_DEPARTMENT = "2"
+
+
+def _sale_on_account(reports: list[dict[str, Any]], bases: list[dict[str, Any]]) -> None:
+    """A day with sales on account: the Z-report of the department's last day that has
+    invoice bases is paid "invoice" with their total, and its sales per rate include theirs
+    (gross line by line, quantity x price incl. VAT; VAT per basis and rate, half up), as
+    DUELL counts a sale on account in the day's sales. Draws nothing from the random source:
+    every other figure of the world stays as it was."""
+    by_day = {z["business_date"]: z for z in reports}
+    days = sorted({b["invoice_date"] for b in bases if b["invoice_date"] in by_day})
+    if not days:
+        return
+    z = by_day[days[-1]]
+    gross: dict[Decimal, Decimal] = {}
+    vat: dict[Decimal, Decimal] = {}
+    for b in bases:
+        if b["invoice_date"] != days[-1]:
+            continue
+        mine: dict[Decimal, Decimal] = {}
+        for ln in b["lines"]:
+            rate = Decimal(str(ln["vatrate_percent"]))
+            mine[rate] = mine.get(rate, Decimal(0)) + round_money(
+                ln["quantity"] * Decimal(str(ln["price_inc_vat"]))
+            )
+        for rate, g in mine.items():
+            gross[rate] = gross.get(rate, Decimal(0)) + g
+            vat[rate] = vat.get(rate, Decimal(0)) + round_money(g * rate / (100 + rate))
+    for rate, g in gross.items():
+        sale = next((s for s in z["sales"] if s["vatrate_percent"] == rate), None)
+        if sale is None:
+            sale = {
+                "vatrate_percent": rate,
+                "amount_inc_vat": Decimal(0),
+                "amount_ex_vat": Decimal(0),
+                "vat_amount": Decimal(0),
+                "returns": Decimal(0),
+            }
+            z["sales"].append(sale)
+        sale["amount_inc_vat"] += g
+        sale["vat_amount"] += vat[rate]
+        sale["amount_ex_vat"] += g - vat[rate]
+    total = sum(gross.values(), Decimal(0))
+    z["payments"].append({"payment_type": "invoice", "amount": total})
+    z["article_groups"][-1]["amount_inc_vat"] += total
 
 
 def _second_register(reports: list[dict[str, Any]]) -> None:

@@ -270,15 +270,19 @@ def requeue_fixed(
     department_id: str,
     kind: Kind,
     fixed: Callable[[LedgerRow], bool],
+    *,
+    held: Callable[[str | None], bool] = held_for_mapping,
+    now: str = "its mapping is complete now",
 ) -> int:
-    """Documents held for a missing VAT or account mapping go back to pending once `fixed`
-    says their mapping is complete: every run checks them, so the run after the fix sends
-    them without a person's retry (the rest stays held, and is not logged again)."""
+    """Documents held for a missing VAT or account mapping (or what `held` reads in their
+    reason) go back to pending once `fixed` says their mapping is complete: every run checks
+    them, so the run after the fix sends them without a person's retry (the rest stays held,
+    and is not logged again)."""
     requeued = 0
     for row in ledger.rows(department_id, kind=kind, states=(State.ATTENTION,)):
-        if held_for_mapping(row.last_error) and fixed(row) and ledger.retry(row.key):
+        if held(row.last_error) and fixed(row) and ledger.retry(row.key):
             log.info(
-                f"{row.key}: its mapping is complete now; sent again",
+                f"{row.key}: {now}; sent again",
                 department_id=department_id,
                 entity=kind,
             )

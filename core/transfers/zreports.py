@@ -33,6 +33,7 @@ from core.transfers.foreign import (
     foreign_batches,
     hold_unless_confirmed,
 )
+from core.transfers.on_account import booked_zreport, held_for_on_account, on_account_paid
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
@@ -524,6 +525,8 @@ class ZReports:
             if m.visma_vat_id
         }
         try:
+            # With invoice transfer on, the sales on account are the invoices' (on_account.py).
+            z, _ = booked_zreport(self.ledger, self.dept.settings, key, z)
             return build_journal(
                 z,
                 self.departments.account_map(self.dept.id),
@@ -542,6 +545,26 @@ class ZReports:
             vat_id: v.vat_category_id for vat_id, v in (await self.references.get()).vat.items()
         }
 
+    def waiting_on_account(self) -> bool:
+        """Whether a Z-report to be sent (or held for them) has sales on account, whose
+        invoice bases its journal needs (on_account.py)."""
+        rows = to_send(self.ledger, self.dept.id, Kind.ZREPORT) + [
+            row
+            for row in self.ledger.rows(self.dept.id, kind=Kind.ZREPORT, states=(State.ATTENTION,))
+            if held_for_on_account(row.last_error)
+        ]
+        return any(on_account_paid(ZReport.model_validate(row.payload)) for row in rows)
+
+    def _refresh_on_account(self) -> None:
+        """A Z-report still held for its sales on account whose figures moved (another of the
+        day's invoice bases arrived) is tried again, so its reason names today's figures."""
+        for row in self.ledger.rows(self.dept.id, kind=Kind.ZREPORT, states=(State.ATTENTION,)):
+            if not held_for_on_account(row.last_error):
+                continue
+            built = self._journal(ZReport.model_validate(row.payload), row.key)
+            if isinstance(built, JournalRefused) and str(built) != row.last_error:
+                self.ledger.retry(row.key)
+
     async def transfer(self, *, retry_failed: bool = False) -> list[Outcome]:
         """Every pending Z-report as a journal; none is sent unless preflight passes for all
         that can be built and Visma does not hold yet (one that cannot be built waits for a
@@ -554,15 +577,25 @@ class ZReports:
         if retry_failed:
             retry_held(self.ledger, self.dept.id, Kind.ZREPORT, keep=self.held_now)
         else:
+
+            def fixed(row: LedgerRow) -> bool:
+                return isinstance(
+                    self._journal(ZReport.model_validate(row.payload), row.key), Journal
+                )
+
+            requeue_fixed(self.ledger, self.log, self.dept.id, Kind.ZREPORT, fixed)
+            # Held until its sales on account match the day's invoice bases: checked again
+            # every run, after this run's bases were fetched (service.transfer).
             requeue_fixed(
                 self.ledger,
                 self.log,
                 self.dept.id,
                 Kind.ZREPORT,
-                lambda row: isinstance(
-                    self._journal(ZReport.model_validate(row.payload), row.key), Journal
-                ),
+                fixed,
+                held=held_for_on_account,
+                now="its sales on account match the day's invoice bases now",
             )
+            self._refresh_on_account()
             await requeue_open(
                 self.ledger,
                 self.log,

@@ -23,6 +23,7 @@ from core.readmodels import (
     SettlementDay,
     marks_text,
     money_text,
+    on_account_text,
     summary_text,
 )
 from tui.screens.base import DuviScreen
@@ -104,6 +105,8 @@ def day_text(d: SettlementDay) -> str:
         )
         said = "; ".join(MARKS[m] for m in z.marks if m in ("differs", "extra"))
         lines.append(f"  {who}: {batch}" + (f": {said}" if said else ""))
+        if z.on_account:
+            lines.append(f"    {on_account_text(z.on_account)}")
         for a in z.differences:
             lines.append(
                 f"    account {a.account}: DUELL {money_text(a.duell)}, Visma "
