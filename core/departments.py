@@ -349,11 +349,18 @@ class Departments:
         return dept.settings.customer_id if dept else None
 
     def set_credentials(self, department_id: str, client_id: str, secret: SecretStr) -> None:
-        """The department's Visma integration client; a department of a customer shares its
+        """The department's Visma integration client. A department of a customer shares its
         customer's (saved once, in customer:<id>: its other departments use it too, unless
-        they hold one of their own)."""
+        they hold one of their own) when the customer has none yet or has this one (a new
+        secret); another client is the department's own, changing no other department's."""
         customer = self._customer_of(department_id)
-        section = customer_section(customer) if customer else department_id
+        section = department_id
+        if customer:
+            shared = self.secrets.get(customer_section(customer), VISMA_CLIENT_ID)
+            if shared is None or shared.get_secret_value() == client_id:
+                section = customer_section(customer)
+            else:
+                customer = None  # the department's own client
         self.secrets.set(section, VISMA_CLIENT_ID, SecretStr(client_id))
         self.secrets.set(section, VISMA_CLIENT_SECRET, secret)
         if customer and set(self.secrets.names(department_id)) & {
@@ -370,18 +377,22 @@ class Departments:
         )
 
     def credentials(self, department_id: str) -> tuple[str, SecretStr] | None:
-        """The department's own Visma client (a file from before customers), else its
-        customer's."""
+        """The department's Visma client: each value from the department's own section (a
+        file from before customers), else from its customer's (SecretsFile.consolidate may
+        have kept the id there and the department's own secret here)."""
         sections = [department_id]
         customer = self._customer_of(department_id)
         if customer:
             sections.append(customer_section(customer))
-        for section in sections:
-            cid = self.secrets.get(section, VISMA_CLIENT_ID)
-            secret = self.secrets.get(section, VISMA_CLIENT_SECRET)
-            if cid is not None and secret is not None:
-                return cid.get_secret_value(), secret
-        return None
+
+        def first(name: str) -> SecretStr | None:
+            found = (self.secrets.get(s, name) for s in sections)
+            return next((v for v in found if v is not None), None)
+
+        cid, secret = first(VISMA_CLIENT_ID), first(VISMA_CLIENT_SECRET)
+        if cid is None or secret is None:
+            return None
+        return cid.get_secret_value(), secret
 
     def duell_section(self, department_id: str | None) -> str:
         """Where the department's DUELL account is kept: its customer's section when the
