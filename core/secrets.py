@@ -115,6 +115,14 @@ class SecretsFile:
             self._write(data)
         return moved
 
+    def holds_duell_account(self) -> bool:
+        """A DUELL account is saved: the installation's or a customer's."""
+        return any(
+            "client_number" in names
+            for section, names in self._load().items()
+            if section == DUELL_SECTION or section.startswith(CUSTOMER_PREFIX)
+        )
+
     def all_values(self) -> list[str]:
         """Every secret in the file, for scanners that prove none leaked."""
         return [v for dept in self._load().values() for v in dept.values() if v]

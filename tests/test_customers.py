@@ -171,3 +171,12 @@ def test_the_support_bundle_of_one_customer(
         checked = {c["department_id"] for c in json.loads(doctor.read())}
     assert [d["id"] for d in departments] == ["1", "2"]
     assert checked - {None} == {"1", "2"}
+
+
+def test_a_customers_duell_account_marks_a_live_installation(tmp_path: Path) -> None:
+    """The mode check's sign of a live database: a DUELL account, the installation's or (now)
+    a customer's."""
+    secrets = SecretsFile(tmp_path / "secrets.json")
+    assert not secrets.holds_duell_account()
+    secrets.set("customer:200001", "client_number", SecretStr("200001"))
+    assert secrets.holds_duell_account()
