@@ -162,3 +162,44 @@ def sandbox_department_credentials(settings: Settings, dept_id: str) -> Departme
     if found is None:
         raise ConfigError(f"the sandbox has no department {dept_id!r}", "choose 1, 2 or 3")
     return found
+
+
+def set_up_scale_world(departments: Departments, world: Any, *, automatic: bool = True) -> int:
+    """Every department of a scale world (core.sandbox.scale_world.ScaleWorld) set up as the
+    console's setup would: under its customer, whose DUELL account and Visma integration
+    client are saved once (customer:<id>); returns the departments set up. Benches and
+    tests: a person sets up a real customer's departments in the console."""
+    from core.sandbox.bootstrap import COST_BEARER_SEGMENT, ITEM_CLASS, SANDBOX_VAT_IDS
+    from core.secrets import customer_section
+
+    secrets, count = departments.secrets, 0
+    for customer in world.customers:
+        section = customer_section(customer.client_number)
+        for name, value in (
+            ("client_number", customer.client_number),
+            ("client_token", customer.client_token),
+            ("visma_client_id", customer.visma_client_id),
+            ("visma_client_secret", customer.visma_client_secret),
+        ):
+            secrets.set(section, name, SecretStr(value))
+        for d in customer.departments:
+            departments.add(d.department_id, d.name)
+            departments.save_settings(
+                d.department_id,
+                DepartmentSettings(
+                    customer_id=customer.client_number,
+                    customer_name=customer.name,
+                    visma_tenant_id=customer.tenant_id,
+                    visma_company_name=customer.name,
+                    several_departments=True,
+                    cost_bearer_segment=COST_BEARER_SEGMENT,
+                    cost_bearer_value=str(d.local).zfill(2),
+                    subaccount_defaults={2: "000"},
+                    item_class=ITEM_CLASS,
+                    automatic_transfer=automatic,
+                ),
+            )
+            for rate, vat_id in SANDBOX_VAT_IDS.items():
+                departments.set_vat_mapping(d.department_id, rate, vat_id)
+            count += 1
+    return count

@@ -41,8 +41,10 @@ def build_bundle(
     department_id: str | None,
     since: timedelta,
     doctor: list[dict[str, Any]],
+    customer: str | None = None,
 ) -> Path:
-    """Write the bundle to `out` (None: a new file under <home>/bundles) and return its path."""
+    """Write the bundle to `out` (None: a new file under <home>/bundles) and return its path:
+    of one department, of one customer's departments (`customer`), or of all."""
     out = bundle_target(rt.settings, out)
     for secret in rt.secrets.all_values():
         redactor.add(secret)
@@ -56,9 +58,13 @@ def build_bundle(
     register_secrets(rt.settings)
     cutoff = _iso(datetime.now(UTC) - since)
     depts = Departments(rt.store, rt.secrets)
+    only: set[str] | None = {department_id} if department_id else None
+    if customer is not None:
+        mine: set[str] = set(depts.of_customer(customer))
+        only = mine if only is None else only & mine
     setup = []
     for d in depts.list():
-        if department_id and d.id != department_id:
+        if only is not None and d.id not in only:
             continue
         setup.append(
             {
@@ -75,22 +81,24 @@ def build_bundle(
     setup += [
         {"id": b.department_id, "unreadable": b.problem}
         for b in depts.unreadable()
-        if not department_id or b.department_id == department_id
+        if only is None or b.department_id in only
     ]
     where, params = "ts >= ?", [cutoff]
-    if department_id:
-        where += " AND department_id = ?"
-        params.append(department_id)
+    if only is not None:
+        where += f" AND department_id IN ({', '.join('?' * len(only))})"
+        params += sorted(only)
     events = rt.store.query(f"SELECT * FROM events WHERE {where} ORDER BY id", params)
     calls = rt.store.query(f"SELECT * FROM http_calls WHERE {where} ORDER BY id", params)
     ledger = Ledger(rt.store)
     attention = [
         {k: (str(v) if k == "state" else v) for k, v in r.__dict__.items()}
         for r in ledger.rows(department_id, states=(State.FAILED, State.ATTENTION, State.SENT))
+        if only is None or r.department_id in only
     ]
     attention += [  # a row duvi cannot read is what support most needs to see
         {"key": b.key, "department_id": b.department_id, "state": "unreadable", "error": b.problem}
         for b in ledger.unreadable(department_id)
+        if only is None or b.department_id in only
     ]
     versions = {
         "duvi": version("duvi"),

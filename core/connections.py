@@ -18,10 +18,11 @@ from core.errors import ConfigError
 from core.http import CallContext
 from core.httplog import HttpLog
 from core.runtime import Runtime, check_services
+from core.secrets import DUELL_SECTION
 from core.visma.auth import VismaCredentials
 from core.visma.client import VismaClient, open_visma
 
-DUELL_SECRETS = "duell"  # the secrets file's section for the DUELL account
+DUELL_SECRETS = DUELL_SECTION  # the secrets file's section for the installation's DUELL account
 
 
 @dataclass(frozen=True)
@@ -112,16 +113,15 @@ class Connections:
         where = self.where()
         if where.duell_account is not None:
             number, token = where.duell_account()
-        else:
-            n = self.rt.secrets.get(DUELL_SECRETS, "client_number")
-            t = self.rt.secrets.get(DUELL_SECRETS, "client_token")
-            if n is None or t is None:
+        else:  # the department's customer's account, else the installation's
+            account = self.departments.duell_account(department_id)
+            if account is None:
                 raise ConfigError(
                     "no DUELL API credentials are set up",
                     "enter the client number and API token from DUELL Admin -> "
                     "API-oppsett in the console's setup",
                 )
-            number, token = n.get_secret_value(), t
+            number, token = account
         return self.duell_for(number, token, department_id=department_id, run_id=run_id)
 
     def duell_for(

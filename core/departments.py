@@ -14,7 +14,7 @@ from core.accounting import both_cost_of_goods
 from core.audit import record
 from core.errors import ConfigError, StoreError
 from core.models import AccountDefaults, Department, DepartmentSettings
-from core.secrets import SecretsFile
+from core.secrets import DUELL_SECTION, SecretsFile, customer_section
 from core.store import Store, utcnow
 
 # The default account map, every account from Skatteetaten's standard chart
@@ -175,6 +175,8 @@ def _stored_settings(text: str) -> DepartmentSettings:
 # `list` is a method of Departments: inside the class the builtin is shadowed.
 _Rows = list[dict[str, Any]]
 _Unreadable = list[UnreadableDepartment]
+_Ids = list[str]
+_Groups = dict[str, list[Department]]
 
 
 class Departments:
@@ -362,9 +364,34 @@ class Departments:
 
     # -- credentials (secrets file, never the database) --------------------------------------
 
+    def _customer_of(self, department_id: str) -> str | None:
+        try:
+            dept = self.get(department_id)
+        except UnreadableDepartment:
+            return None
+        return dept.settings.customer_id if dept else None
+
     def set_credentials(self, department_id: str, client_id: str, secret: SecretStr) -> None:
-        self.secrets.set(department_id, VISMA_CLIENT_ID, SecretStr(client_id))
-        self.secrets.set(department_id, VISMA_CLIENT_SECRET, secret)
+        """The department's Visma integration client. A department of a customer shares its
+        customer's (saved once, in customer:<id>: its other departments use it too, unless
+        they hold one of their own) when the customer has none yet or has this one (a new
+        secret); another client is the department's own, changing no other department's."""
+        customer = self._customer_of(department_id)
+        section = department_id
+        if customer:
+            shared = self.secrets.get(customer_section(customer), VISMA_CLIENT_ID)
+            if shared is None or shared.get_secret_value() == client_id:
+                section = customer_section(customer)
+            else:
+                customer = None  # the department's own client
+        self.secrets.set(section, VISMA_CLIENT_ID, SecretStr(client_id))
+        self.secrets.set(section, VISMA_CLIENT_SECRET, secret)
+        if customer and set(self.secrets.names(department_id)) & {
+            VISMA_CLIENT_ID,
+            VISMA_CLIENT_SECRET,
+        }:
+            self.secrets.delete(department_id, VISMA_CLIENT_ID)
+            self.secrets.delete(department_id, VISMA_CLIENT_SECRET)
         record(
             self.store,
             "credentials.set",
@@ -373,8 +400,68 @@ class Departments:
         )
 
     def credentials(self, department_id: str) -> tuple[str, SecretStr] | None:
-        cid = self.secrets.get(department_id, VISMA_CLIENT_ID)
-        secret = self.secrets.get(department_id, VISMA_CLIENT_SECRET)
+        """The department's Visma client: each value from the department's own section (a
+        file from before customers), else from its customer's (SecretsFile.consolidate may
+        have kept the id there and the department's own secret here)."""
+        sections = [department_id]
+        customer = self._customer_of(department_id)
+        if customer:
+            sections.append(customer_section(customer))
+
+        def first(name: str) -> SecretStr | None:
+            found = (self.secrets.get(s, name) for s in sections)
+            return next((v for v in found if v is not None), None)
+
+        cid, secret = first(VISMA_CLIENT_ID), first(VISMA_CLIENT_SECRET)
         if cid is None or secret is None:
             return None
         return cid.get_secret_value(), secret
+
+    def duell_section(self, department_id: str | None) -> str:
+        """Where the department's DUELL account is kept: its customer's section when the
+        customer has one saved, else the installation's."""
+        customer = self._customer_of(department_id) if department_id else None
+        if customer and self.secrets.get(customer_section(customer), "client_number"):
+            return customer_section(customer)
+        return DUELL_SECTION
+
+    def duell_account(self, department_id: str | None) -> tuple[str, SecretStr] | None:
+        section = self.duell_section(department_id)
+        number = self.secrets.get(section, "client_number")
+        token = self.secrets.get(section, "client_token")
+        if number is None or token is None:
+            return None
+        return number.get_secret_value(), token
+
+    # -- customers (DUELL clients) -----------------------------------------------------------
+
+    def customers(self) -> _Groups:
+        """The departments of each customer ("" for those of none), in id order."""
+        out: _Groups = {}
+        for d in self.list():
+            out.setdefault(d.settings.customer_id or "", []).append(d)
+        return out
+
+    def of_customer(self, customer_id: str) -> _Ids:
+        """The ids of a customer's departments; ConfigError naming the customers if none."""
+        groups = self.customers()
+        if customer_id not in groups or not customer_id:
+            known = ", ".join(sorted(c for c in groups if c)) or "none"
+            raise ConfigError(
+                f"there is no customer {customer_id!r}",
+                f"known customers: {known} (`duvi departments list` shows each department's)",
+            )
+        return [d.id for d in groups[customer_id]]
+
+    def set_customer(self, department_ids: _Ids, customer_id: str, name: str | None) -> None:
+        """Put departments under a DUELL customer (audited as a settings change), then keep
+        once in the customer's section what its departments' secrets hold alike."""
+        for dept_id in department_ids:
+            dept = self.get(dept_id)
+            if dept is None:
+                raise ConfigError(f"there is no department {dept_id!r}", "see `duvi departments`")
+            same = dept.settings.customer_id == customer_id
+            kept = dept.settings.customer_name if same else None
+            update = {"customer_id": customer_id, "customer_name": name or kept}
+            self.save_settings(dept_id, dept.settings.model_copy(update=update))
+        self.secrets.consolidate({customer_id: self.of_customer(customer_id)})

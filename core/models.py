@@ -70,6 +70,13 @@ class DepartmentSettings(Model):
     )
     visma_tenant_id: str | None = Field(None, description="The Visma company (tenant) id.")
     visma_company_name: str | None = None
+    customer_id: str | None = Field(
+        None,
+        description="The DUELL customer (client) the department belongs to, by its DUELL client "
+        "number: a customer's departments share its DUELL account and Visma integration client "
+        "(the secrets file's customer:<id>).",
+    )
+    customer_name: str | None = Field(None, description="The DUELL customer's name.")
     several_clients: bool = Field(False, description="The company has several branches.")
     branch_number: str | None = Field(None, description="The Visma branch the documents go to.")
     several_departments: bool = Field(

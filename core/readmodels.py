@@ -264,12 +264,16 @@ class SavedSetup:
     zreport_source: str = "duell"  # or "saft-inbox" (core/saft_inbox.py)
     inbox_dir: str | None = None
     cutoff_hour: int = 5  # SAF-T: a sale before this hour is the day before's
+    customer: str = ""  # the DUELL customer (client) the department belongs to
+    customer_name: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {
             "id": self.department_id,
             "name": self.name,
             "set_up": self.set_up,
+            "customer": self.customer or None,
+            "customer_name": self.customer_name or None,
             "company": self.company or None,
             "tenant": self.tenant or None,
             "client_id": self.client_id or None,

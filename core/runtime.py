@@ -15,10 +15,6 @@ from core.store import Store, utcnow
 
 Mode = Literal["sandbox", "live"]
 
-# The secrets file's section for the DUELL account (core.connections.DUELL_SECRETS, which
-# imports this module). The sandbox never stores one: its account comes from the simulator.
-_DUELL_SECRETS = "duell"
-
 
 @dataclass
 class Runtime:
@@ -189,7 +185,7 @@ def _tenants(store: Store) -> set[tuple[str, str]]:
 
 def _holds_duell_account(secrets: SecretsFile) -> bool:
     try:
-        return secrets.get(_DUELL_SECRETS, "client_number") is not None
+        return secrets.holds_duell_account()  # the installation's or a customer's
     except ConfigError:
         return True  # an unreadable secrets file is no sign of the sandbox: refuse, to be safe
 

@@ -1,8 +1,12 @@
 """The secrets file: department credentials for DUELL and Visma, mode 0600, never logged.
 
-A JSON object `{department_id: {name: value}}`. Values are handed out as SecretStr so an
-accidental print or log line shows `**********`. The file is refused when other users can
-read it, with the chmod that fixes it.
+A JSON object `{section: {name: value}}`. A section is a department's id, `duell` (the
+installation's DUELL account) or `customer:<id>` (a DUELL customer's: its DUELL account and
+the Visma integration client its departments share, stored once). Department sections are
+still read, first: a file from before customers is read as it was, and `consolidate` moves
+what a customer's departments share into the customer's section losing nothing. Values are
+handed out as SecretStr so an accidental print or log line shows `**********`. The file is
+refused when other users can read it, with the chmod that fixes it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,13 @@ from pydantic import SecretStr
 
 from core.errors import ConfigError, write_failed
 from core.fsutil import check_private, write_private
+
+DUELL_SECTION = "duell"  # the installation's DUELL account (before customers, and without one)
+CUSTOMER_PREFIX = "customer:"
+
+
+def customer_section(customer_id: str) -> str:
+    return f"{CUSTOMER_PREFIX}{customer_id}"
 
 
 class SecretsFile:
@@ -73,6 +84,44 @@ class SecretsFile:
                 "check that its directory exists and this user can write it; the file was "
                 "left as it was",
             ) from None
+
+    def consolidate(self, customers: dict[str, list[str]]) -> list[str]:
+        """Move what every department of a customer holds alike (same name, same value) into
+        the customer's section, once; returns the names moved, as `customer:<id>/<name>`. A
+        value that differs between them, or from the customer's section, stays where it is:
+        each department reads exactly what it read before (its own section first, then its
+        customer's), and no value is lost."""
+        data = self._load()
+        moved = []
+        for customer_id, dept_ids in customers.items():
+            entries = [data.get(d, {}) for d in dept_ids]
+            if not dept_ids or not all(entries):
+                continue
+            section = data.setdefault(customer_section(customer_id), {})
+            for name in sorted(set.intersection(*(set(e) for e in entries))):
+                values = {e[name] for e in entries}
+                if len(values) != 1 or section.get(name, next(iter(values))) not in values:
+                    continue
+                section[name] = values.pop()
+                for e in entries:
+                    del e[name]
+                moved.append(f"{customer_section(customer_id)}/{name}")
+            if not section:
+                del data[customer_section(customer_id)]
+        for d in [d for ids in customers.values() for d in ids]:
+            if d in data and not data[d]:
+                del data[d]
+        if moved:
+            self._write(data)
+        return moved
+
+    def holds_duell_account(self) -> bool:
+        """A DUELL account is saved: the installation's or a customer's."""
+        return any(
+            "client_number" in names
+            for section, names in self._load().items()
+            if section == DUELL_SECTION or section.startswith(CUSTOMER_PREFIX)
+        )
 
     def all_values(self) -> list[str]:
         """Every secret in the file, for scanners that prove none leaked."""

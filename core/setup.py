@@ -23,6 +23,7 @@ from core.departments import Departments, refuse_both_cost_of_goods
 from core.errors import ConfigError, DuviError
 from core.models import DepartmentSettings
 from core.readmodels import SavedSetup, SetupChoice, SetupProbe
+from core.secrets import customer_section
 from core.subaccounts import default_segments
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
         )
     s = dept.settings
     creds = depts.credentials(dept_id)
-    number = rt.secrets.get(DUELL_SECRETS, "client_number")
+    duell = depts.duell_account(dept_id)
     return SavedSetup(
         department_id=dept.id,
         name=dept.name,
@@ -65,8 +66,10 @@ def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
         item_class=s.item_class,
         warehouse=s.warehouse,
         automatic=s.automatic_transfer,
-        duell_client_number=number.get_secret_value() if number else "",
-        duell_token_saved=rt.secrets.get(DUELL_SECRETS, "client_token") is not None,
+        duell_client_number=duell[0] if duell else "",
+        customer=s.customer_id or "",
+        customer_name=s.customer_name or "",
+        duell_token_saved=duell is not None,
         duell_of_sandbox=rt.settings.sandbox,
         zreport_source=s.zreport_source,
         inbox_dir=s.inbox_dir,
@@ -353,9 +356,11 @@ async def set_up_department(
         depts.add(dept_id, name)
         dept = depts.get(dept_id)
         assert dept is not None
-    if account is not None:
-        rt.secrets.set(DUELL_SECRETS, "client_number", SecretStr(account[0]))
-        rt.secrets.set(DUELL_SECRETS, "client_token", account[1])
+    if account is not None:  # a customer's department: the customer's account
+        customer = dept.settings.customer_id
+        section = customer_section(customer) if customer else DUELL_SECRETS
+        rt.secrets.set(section, "client_number", SecretStr(account[0]))
+        rt.secrets.set(section, "client_token", account[1])
         record(
             rt.store,
             "duell_account.set",

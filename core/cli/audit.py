@@ -64,6 +64,10 @@ def audit_cmd(
 def support_bundle_cmd(
     ctx: typer.Context,
     dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", help="One DUELL customer's departments (its client number)."),
+    ] = None,
     since: Annotated[str, typer.Option(help="How much log: 7d, 12h, 30m.")] = "7d",
     out: Annotated[
         str | None,
@@ -80,6 +84,8 @@ def support_bundle_cmd(
         raise ConfigError("--out is empty", "name a new file or a directory, or leave out --out")
     with runtime(ctx) as rt:
         target = None if out is None else bundle_target(rt.settings, Path(out))  # before doctor
-        checks = [c.as_dict() for c in doctor_checks(rt, dept, False, 36)]
-        path = build_bundle(rt, target, department_id=dept, since=window, doctor=checks)
+        checks = [c.as_dict() for c in doctor_checks(rt, dept, False, 36, customer)]
+        path = build_bundle(
+            rt, target, department_id=dept, since=window, doctor=checks, customer=customer
+        )
     typer.echo(str(path))

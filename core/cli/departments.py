@@ -32,8 +32,8 @@ def departments_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON (never a secret).")] = False,
 ) -> None:
-    """Each department: set up or not, its company, branch, cost bearer (and whole subaccount),
-    item class, warehouse, automatic transfer."""
+    """Each department: its customer (DUELL client), set up or not, its company, branch, cost
+    bearer (and whole subaccount), item class, warehouse, automatic transfer."""
     from core import boot
     from core.departments import Departments
     from core.runtime import Runtime
@@ -46,8 +46,10 @@ def departments_list(
         typer.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
         return
     for r in rows:
+        customer = r.customer_name or r.customer or "-"
+        lead = f"{r.department_id:<4} {customer:<28} {r.name:<24}"
         if not r.set_up:
-            typer.echo(f"{r.department_id:<3} {r.name:<24} not set up")
+            typer.echo(f"{lead} not set up")
             continue
         extra = [f"branch {r.branch}"] if r.branch else []
         if r.cost_bearer:
@@ -61,9 +63,34 @@ def departments_list(
         if r.zreport_source == "saft-inbox":
             extra.append(f"Z-reports from the SAF-T inbox {r.inbox_dir}")
         extra.append(f"cut-off {r.cutoff_hour:02d}:00")
-        typer.echo(
-            f"{r.department_id:<3} {r.name:<24} {r.company} ({r.tenant})  " + ", ".join(extra)
-        )
+        typer.echo(f"{lead} {r.company} ({r.tenant})  " + ", ".join(extra))
+
+
+@app.command("customer")
+def departments_customer(
+    ctx: typer.Context,
+    depts: Annotated[list[str], typer.Argument(help="The departments' ids.")],
+    customer: Annotated[
+        str, typer.Option("--id", help="The DUELL customer: its DUELL client number.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="The customer's name (default: kept).")
+    ] = None,
+) -> None:
+    """Put departments under a DUELL customer (audited). What their secrets hold alike (the
+    Visma integration client) is then kept once, for the customer; nothing is lost."""
+    from core import boot
+    from core.departments import Departments
+    from core.runtime import Runtime
+
+    if not customer.strip():
+        raise typer.BadParameter("the customer's id is empty", param_hint="--id")
+    with Runtime.open(settings(ctx)) as rt:
+        boot.ensure_installation(rt)
+        found = Departments(rt.store, rt.secrets)
+        found.set_customer(depts, customer.strip(), name)
+        members = found.of_customer(customer.strip())
+    typer.echo(f"customer {customer.strip()}: departments {', '.join(members)}")
 
 
 def _cost_bearer(text: str | None) -> tuple[int, str] | None:

@@ -9,6 +9,7 @@ import typer
 
 from core import boot
 from core.cli.context import run_async, runtime
+from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from core.doctor import Check
@@ -17,9 +18,11 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Diagnostics: what is wrong with this department?")
 
 
-def doctor_checks(rt: Runtime, dept: str | None, integrity: bool, stale_hours: int) -> list[Check]:
+def doctor_checks(
+    rt: Runtime, dept: str | None, integrity: bool, stale_hours: int, customer: str | None = None
+) -> list[Check]:
     """Every check, for one department (an unknown one is refused as every command refuses
-    it: one line naming the departments, exit 3) or all."""
+    it: one line naming the departments, exit 3), one customer's departments, or all."""
     from core.departments import Departments
     from core.doctor import run_doctor
     from core.service import require_department
@@ -28,6 +31,14 @@ def doctor_checks(rt: Runtime, dept: str | None, integrity: bool, stale_hours: i
     ids = [d.id for d in depts.list()] if dept is None else [dept]
     if dept is not None:
         require_department(rt, dept)
+    if customer is not None:
+        mine = depts.of_customer(customer)
+        ids = [d for d in ids if d in mine]
+        if dept is not None and not ids:
+            raise ConfigError(
+                f"department {dept} is not one of customer {customer}'s",
+                f"customer {customer}'s departments: {', '.join(mine)}",
+            )
     with boot.connections(rt) as conns:
         return run_async(
             run_doctor(rt, ids, connections=conns, integrity=integrity, stale_hours=stale_hours)
@@ -42,6 +53,10 @@ RECORDS_SHORT = 50  # short records (ids, rates) listed on one line
 def doctor_cmd(
     ctx: typer.Context,
     dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", help="One DUELL customer's departments (its client number)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Every check as JSON.")] = False,
     integrity: Annotated[
         bool, typer.Option("--integrity", help="Also run PRAGMA integrity_check.")
@@ -71,7 +86,7 @@ def doctor_cmd(
     from core.doctor import Status, acknowledge, exit_code
 
     with runtime(ctx) as rt:
-        checks = doctor_checks(rt, dept, integrity, stale_hours)
+        checks = doctor_checks(rt, dept, integrity, stale_hours, customer)
         if ack is not None:
             typer.echo(acknowledge(rt, _the_check(checks, ack, dept), reason.strip()))
             return

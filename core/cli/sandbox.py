@@ -74,6 +74,36 @@ def sandbox_serve(
             help="'captcha' (405) or 'challenge' (202): DUELL's firewall blocks every call.",
         ),
     ] = "",
+    customers_n: Annotated[
+        int,
+        typer.Option(
+            "--customers-n",
+            min=0,
+            help="The scale world: this many DUELL customers, each its own DUELL client and "
+            "Visma company (with --departments-n; 0: the default world).",
+        ),
+    ] = 0,
+    departments_n: Annotated[
+        int,
+        typer.Option(
+            "--departments-n",
+            min=0,
+            help="The scale world: this many departments in all, spread over the customers "
+            "(at least one each, at most 99).",
+        ),
+    ] = 0,
+    z_initial: Annotated[
+        int,
+        typer.Option(min=0, help="The scale world: Z-reports each department has at the start."),
+    ] = 1,
+    z_every: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="The scale world: seconds per new Z-report of every department (0: only on "
+            "POST /sandbox/close-day).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Serve the sandbox on loopback and print the settings that point duvi at it."""
     from core.sandbox.faults import Faults
@@ -89,6 +119,7 @@ def sandbox_serve(
         raise typer.BadParameter("use default or adversarial", param_hint="--world")
     if duell_waf not in ("", "captcha", "challenge"):
         raise typer.BadParameter("use captcha or challenge", param_hint="--duell-waf")
+    scale = _scale(customers_n, departments_n, world)
     faults = Faults(
         error_rate=error_rate,
         rate_429=rate_429,
@@ -114,7 +145,24 @@ def sandbox_serve(
         adversarial=world == "adversarial",
         duell_bad_rows=duell_bad_rows,
         duell_waf=duell_waf,
+        scale=scale,
+        z_initial=z_initial,
+        z_every=z_every,
     )
+
+
+def _scale(customers_n: int, departments_n: int, world: str) -> tuple[int, int] | None:
+    """(customers, departments) of the scale world, or None for the default one."""
+    if not customers_n and not departments_n:
+        return None
+    if world != "default":
+        raise typer.BadParameter("the scale world is its own world", param_hint="--world")
+    if not 1 <= customers_n <= departments_n <= customers_n * 99:
+        raise typer.BadParameter(
+            "give both, at least one customer, a department for each and at most 99 a customer",
+            param_hint="--customers-n/--departments-n",
+        )
+    return customers_n, departments_n
 
 
 @app.command("world")

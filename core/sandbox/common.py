@@ -92,3 +92,8 @@ class FixedWindow:
             used += 1
             self._windows[key] = (start, used)
             return True, self.limit - used, reset
+
+    def used(self) -> dict[Hashable, int]:
+        """Requests let through in each key's current window."""
+        with self._lock:
+            return {key: used for key, (_, used) in self._windows.items()}

@@ -69,6 +69,20 @@ class DuellState:
     categories: dict[int, str] = field(default_factory=dict)  # category_id -> name
     product_saves: int = 0
     customer_saves: int = 0
+    # Further DUELL clients (accounts) served beside `client_number` (the scale world's
+    # customers): client number -> API token, and which client each department belongs to (a
+    # department missing here is `client_number`'s). A client sees its own departments only.
+    accounts: dict[str, str] = field(default_factory=dict)
+    department_clients: dict[str, str] = field(default_factory=dict)
+    token_clients: dict[str, str] = field(default_factory=dict)  # access token -> client
+
+    def account_token(self, client_number: str) -> str | None:
+        if client_number == self.client_number:
+            return self.client_token
+        return self.accounts.get(client_number)
+
+    def owns(self, client_number: str, department_id: object) -> bool:
+        return self.department_clients.get(str(department_id), self.client_number) == client_number
 
 
 def _jwt(client_number: str, lifetime: int) -> str:
@@ -188,14 +202,17 @@ class DuellSandbox:
             if self.state.waf_blocked:
                 return self._waf(request)
             auth = request.headers.get("authorization", "")
-            expires = self.state.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
+            token = auth[7:] if auth.startswith("Bearer ") else ""
+            expires = self.state.tokens.get(token)
             if expires is None or time.time() >= expires:
                 return fail(
                     "Invalid JWT Token",
                     status=self.state.auth_refusal_http,
                     code=401,
                 )
-            allowed, remaining, reset = self.limiter.take(self.state.client_number)
+            client = self.state.token_clients.get(token, self.state.client_number)
+            request.state.duell_client = client
+            allowed, remaining, reset = self.limiter.take(client)
             headers = {
                 "x-duell-ratelimit-remaining": str(remaining),
                 "x-duell-ratelimit-reset": str(math.ceil(time.time() + reset)),
@@ -228,19 +245,27 @@ class DuellSandbox:
             form = parse_json(raw) or {}
         else:
             form = dict(parse_qsl(raw.decode("utf-8", "replace")))
-        if form.get("client_number") != self.state.client_number or not secrets.compare_digest(
-            str(form.get("client_token", "")), self.state.client_token
+        number = str(form.get("client_number", ""))
+        expected = self.state.account_token(number)
+        if expected is None or not secrets.compare_digest(
+            str(form.get("client_token", "")), expected
         ):
             return fail("Invalid client number or token")
-        token = _jwt(self.state.client_number, self.state.token_lifetime)
+        token = _jwt(number, self.state.token_lifetime)
         now = time.time()
         self.state.tokens = {t: exp for t, exp in self.state.tokens.items() if exp > now}
+        self.state.token_clients = {
+            t: c for t, c in self.state.token_clients.items() if t in self.state.tokens
+        }
         self.state.tokens[token] = now + self.state.token_lifetime
+        if number != self.state.client_number:
+            self.state.token_clients[token] = number
         self.logins += 1
         return ok({"token": token})
 
     def revoke_tokens(self) -> None:
         self.state.tokens.clear()
+        self.state.token_clients.clear()
 
     @staticmethod
     def _page(
@@ -272,7 +297,16 @@ class DuellSandbox:
         return out
 
     async def departments(self, request: Request) -> Response:
-        return ok({"departments": self.state.departments})
+        client = request.state.duell_client
+        rows = [d for d in self.state.departments if self.state.owns(client, d["department_id"])]
+        return ok({"departments": rows})
+
+    def _foreign(self, request: Request, department_id: str) -> Response | None:
+        """Another client's department: refused as an unknown one (inferred: DUELL scopes
+        every call to the client its token was issued to)."""
+        if self.state.owns(request.state.duell_client, department_id):
+            return None
+        return fail("Validation failed", f"department_id: unknown department {department_id}")
 
     async def list_products(self, request: Request) -> Response:
         q = request.query_params
@@ -445,6 +479,9 @@ class DuellSandbox:
     async def list_zreports(self, request: Request) -> Response:
         q = request.query_params
         dept = str(q.get("department_id"))
+        refused = self._foreign(request, dept)
+        if refused is not None:
+            return refused
         if int(q.get("start", 0) or 0) == 0:  # a listing starts at its first page
             self.state.zreport_listings[dept] = self.state.zreport_listings.get(dept, 0) + 1
         rows = self.state.zreports.get(dept, [])
@@ -455,6 +492,9 @@ class DuellSandbox:
 
     async def list_invoices(self, request: Request) -> Response:
         q = request.query_params
+        refused = self._foreign(request, str(q.get("department_id")))
+        if refused is not None:
+            return refused
         rows = self.state.invoices.get(str(q.get("department_id")), [])
         first = int(q.get("filter[invoice_id_from]", 0) or 0)
         return self._page(request, [i for i in rows if i["invoice_id"] >= first], "invoices")
