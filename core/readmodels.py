@@ -12,7 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.settlement import MARKS, Settlement, SettlementDay, marks_text, summary_text
-from core.status import PANEL_ENTITY, RUNNABLE, DepartmentStatus, EntityStatus
+from core.status import (
+    PANEL_ENTITY,
+    RUNNABLE,
+    WORST_FIRST,
+    DepartmentEntry,
+    DepartmentStatus,
+    EntityStatus,
+)
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -30,11 +37,13 @@ __all__ = [
     "TRANSFER_SORTS",
     "TRANSFER_STATES",
     "UNREADABLE",
+    "WORST_FIRST",
     "AccountEditor",
     "AccountRow",
     "CalendarDay",
     "CalendarZReport",
     "ConflictCase",
+    "DepartmentEntry",
     "DepartmentStatus",
     "DoctorCheck",
     "DocumentLine",
