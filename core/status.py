@@ -247,7 +247,11 @@ def all_status(rt: Runtime) -> list[DepartmentStatus]:
 
 # -- every department at once: the picker's list ---------------------------------------------
 
-_KINDS = {e.value for e in Entity}
+_NOUNS = {
+    "zreport": ("Z-report", "Z-reports"),
+    "invoice": ("invoice", "invoices"),
+    "stock": ("stock issue", "stock issues"),
+}
 
 # A department's worst state, worst first: the order the picker lists them in. `idle` (nothing
 # transferred yet) and `off` are not problems, so a department is `ok` or `idle` only when none
@@ -335,10 +339,15 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
                 continue
             kind, state, n = part.split(" ")
             if enabled.get(kind, True):
-                label = _LABELS.get(Entity(kind), kind) if kind in _KINDS else kind
-                (failed if state == "failed" else attention).append(f"{n} {label} {state}")
+                one, many = _NOUNS.get(kind, (kind, kind))
+                noun = one if n == "1" else many
+                if state == "failed":
+                    failed.append(f"{n} {noun} failed")
+                else:
+                    attention.append(f"{n} {noun} {'needs' if n == '1' else 'need'} attention")
         if r["conflicts"]:
-            attention.append(f"{r['conflicts']} conflicts")
+            n = r["conflicts"]
+            attention.append(f"{n} open conflict{'' if n == 1 else 's'}")
         set_up = bool(s.get("visma_tenant_id")) and r["id"] in signed_in
         if not set_up:
             attention.append("not set up")

@@ -62,7 +62,7 @@ def searchable(entries: list[DepartmentEntry]) -> list[Searchable]:
 
 def match_tier(item: Searchable, token: str, fuzzy: re.Pattern[str]) -> int | None:
     """How well one word of the query matches: 0 the department's very number, 1 the start
-    of a word, 2 inside a word, 3 its letters in order (a subsequence); None not at all."""
+    of a word, 2 inside a word, 3 its letters in order within a word; None not at all."""
     if token == item.entry.id.lower():
         return 0
     if token in item.hay:
@@ -77,7 +77,8 @@ def filter_departments(items: list[Searchable], query: str) -> list[Searchable]:
     tokens = query.lower().split()
     if not tokens:
         return items
-    patterns = [re.compile(".*?".join(map(re.escape, t))) for t in tokens]
+    # Letters in order within one word ("brgn" finds Bergen), never spread over several
+    patterns = [re.compile("[^ ]*?".join(map(re.escape, t))) for t in tokens]
     scored = []
     for item in items:
         worst = 0
@@ -92,16 +93,16 @@ def filter_departments(items: list[Searchable], query: str) -> list[Searchable]:
     return [s[3] for s in scored]
 
 
-def columns(width: int) -> list[tuple[str, str, int]]:
-    """(field, heading, width) of the columns that fit after the state: the org. number only
-    on a wide terminal; what is left goes to the note."""
+def columns(width: int, shown: frozenset[str] = frozenset()) -> list[tuple[str, str, int]]:
+    """(field, heading, width) of the columns that fit after the state: customer and org.
+    number only when some department has one (`shown`), the org. number only on a wide
+    terminal; what is left goes to the note."""
     wide = width >= 110
-    cols = [("id", "No.", 6), ("name", "Department", 22 if wide else 16)]
-    cols += [
-        ("customer", "Customer", 18 if wide else 14),
-        ("company", "Company", 22 if wide else 16),
-    ]
-    if wide:
+    cols = [("id", "No.", 6), ("name", "Department", 22 if wide else 18)]
+    if "customer" in shown:
+        cols.append(("customer", "Customer", 18 if wide else 14))
+    cols.append(("company", "Company", 22 if wide else 18))
+    if wide and "org_number" in shown:
         cols.append(("org_number", "Org. no.", 12))
     used = STATE_WIDTH + sum(w for _, _, w in cols)
     cols.append(("note", "Why", max(0, width - used)))
@@ -124,6 +125,7 @@ class DepartmentList(ScrollView, can_focus=False):
         super().__init__(id=id)
         self.rows: list[Searchable] = []
         self.cursor = 0
+        self.fields: frozenset[str] = frozenset()  # the optional columns some department fills
 
     def show(self, rows: list[Searchable]) -> None:
         self.rows, self.cursor = rows, 0
@@ -158,7 +160,7 @@ class DepartmentList(ScrollView, can_focus=False):
         if index == self.cursor:
             cursor = self.get_component_rich_style("picker--cursor")
             state_style, rest_style = state_style + cursor, rest_style + cursor
-        rest = cells([(getattr(e, f) or "-", w) for f, _, w in columns(width)])
+        rest = cells([(getattr(e, f) or "-", w) for f, _, w in columns(width, self.fields)])
         strip = Strip(
             [
                 Segment(set_cell_size(f" {STATE_MARK[e.state]}", STATE_WIDTH), state_style),
@@ -171,7 +173,8 @@ class DepartmentList(ScrollView, can_focus=False):
 class DepartmentPicker(DuviScreen):
     BINDINGS = [  # noqa: RUF012 - Textual's API
         Binding("escape", "back", "Back", id="back"),
-        Binding("enter", "open", "Open", id="picker-open"),
+        # Priority: before the search box's own Enter, and so shown in the footer
+        Binding("enter", "open", "Open", id="picker-open", priority=True),
         Binding("down", "move(1)", "Down", show=False, id="picker-down"),
         Binding("up", "move(-1)", "Up", show=False, id="picker-up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="picker-page-down"),
@@ -181,6 +184,9 @@ class DepartmentPicker(DuviScreen):
     def __init__(self, entries: list[DepartmentEntry], opened: Callable[[str], None]) -> None:
         super().__init__()
         self.items = searchable(entries)
+        self.fields = frozenset(
+            f for f in ("customer", "org_number") if any(getattr(e, f) for e in entries)
+        )
         self.opened = opened
         # The last query and what it kept: a query typed further can only keep fewer, so the
         # next keystroke filters those, not every department.
@@ -191,7 +197,7 @@ class DepartmentPicker(DuviScreen):
         with Vertical(id="picker"):
             yield Static(id="picker-title", classes="title")
             yield Input(
-                placeholder="customer, department name or number, company, org. number",
+                placeholder="type a customer, department name or number, company, org. no.",
                 id="picker-query",
             )
             yield Static(id="picker-head")
@@ -200,21 +206,22 @@ class DepartmentPicker(DuviScreen):
 
     def on_mount(self) -> None:
         self.query_one("#picker-query", Input).focus()
-        self.query_one("#picker-list", DepartmentList).show(self.items)
+        listing = self.query_one("#picker-list", DepartmentList)
+        listing.fields = self.fields
+        listing.show(self.items)
         self._count(len(self.items))
 
     def on_resize(self) -> None:
         width = self.query_one("#picker-list", DepartmentList).scrollable_content_region.width
         width = width or self.size.width - 2
-        heads = cells([(h, w) for _, h, w in columns(width)])
+        heads = cells([(h, w) for _, h, w in columns(width, self.fields)])
         self.query_one("#picker-head", Static).update(set_cell_size(" State", STATE_WIDTH) + heads)
 
     def _count(self, shown: int) -> None:
         total = len(self.items)
         bad = sum(1 for i in self.items if i.rank < 2)
         self.query_one("#picker-title", Static).update(
-            f"Departments: {shown:,} of {total:,} shown, {bad:,} failing or needing attention "
-            "(type to filter, ↑↓ move, Enter opens, Esc back)"
+            f"Departments: {shown:,} of {total:,} shown; {bad:,} failing or needing attention"
         )
 
     @on(Input.Changed, "#picker-query")
@@ -226,10 +233,6 @@ class DepartmentPicker(DuviScreen):
         self._last = (query, rows)
         self.query_one("#picker-list", DepartmentList).show(rows)
         self._count(len(rows))
-
-    @on(Input.Submitted, "#picker-query")
-    def submitted(self) -> None:
-        self.action_open()
 
     def action_move(self, delta: int) -> None:
         self.query_one("#picker-list", DepartmentList).move(delta)
