@@ -22,9 +22,9 @@ class DuviCommands(Provider):
         # Every department, opened or not (the picker's list, worst first): its tab is
         # opened if need be. The customer is in the name, so that it matches too; the number
         # key, where one jumps to the department's tab, leads its help.
-        keys = len(main.index) <= PICKER_ABOVE
+        by_key = len(main.index) <= PICKER_ABOVE
         for e in main.index:
-            key = f"{e.id} · " if keys and e.id in "123456789" and len(e.id) == 1 else ""
+            key = f"{e.id} · " if by_key and e.id in "123456789" and len(e.id) == 1 else ""
             company = f" at {e.company}" if e.company else ""
             out.append(
                 (
