@@ -48,11 +48,13 @@ class MainScreen(DuviScreen):
             Binding(str(n), f"jump({n})", f"Dept {n}", show=False, id=f"dept-{n}")
             for n in range(1, 10)
         ],
-        Binding("o", "pick", "Departments", id="pick-department"),
         Binding("t", "transfers", "Transfers", id="transfers"),
         Binding("C", "calendar", "Calendar", id="calendar"),
         # Not in the footer (its width is the other keys'); `?` and the palette list it.
         Binding("S", "settlement", "Reconciliation", show=False, id="settlement"),
+        # The department picker: not in the footer (the main screen says "press o" when more
+        # departments than the number keys wait there); `?` and the palette list it.
+        Binding("o", "pick", "Departments", show=False, id="pick-department"),
         Binding("r", "run_now", "Run all", id="run-now"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
