@@ -226,6 +226,9 @@ def test_picker_snapshot(snap_compare, size: tuple[int, int]) -> None:
     async def run_before(pilot) -> None:
         for _ in range(3):
             await settle(pilot.app, pilot)
+        # The search box's cursor, steady: a blinking one is in or out of the snapshot
+        pilot.app.screen.query_one("#picker-query").cursor_blink = False
+        await pilot.pause()
 
     app = DuviApp(load_settings(theme="textual-dark", animations="none"))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
