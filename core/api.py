@@ -32,6 +32,7 @@ from core.readmodels import (
     AccountEditor,
     AccountRow,
     ConflictCase,
+    DepartmentEntry,
     DepartmentStatus,
     DoctorCheck,
     FieldDiff,
@@ -211,10 +212,20 @@ class ConsoleApi:
 
     # -- the main screen ----------------------------------------------------------------------
 
-    def status(self) -> list[DepartmentStatus]:
-        from core.status import all_status
+    def status(self, dept_ids: list[str] | None = None) -> list[DepartmentStatus]:
+        """The status panel of every department, or of `dept_ids` only (the departments a
+        console opened: with thousands, all of them would take seconds)."""
+        from core.status import all_status, department_status
 
-        return all_status(self.rt)
+        if dept_ids is None:
+            return all_status(self.rt)
+        return [department_status(self.rt, d) for d in dept_ids]
+
+    def department_index(self) -> list[DepartmentEntry]:
+        """Every department with its worst state, worst first (the department picker)."""
+        from core.status import department_index
+
+        return department_index(self.rt)
 
     def run(self, dept_id: str, entity: str = "all", *, retry_failed: bool = False) -> str:
         """A person's "run now" of one department (audited, under its lease): a summary line."""

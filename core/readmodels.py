@@ -19,7 +19,14 @@ from core.settlement import (
     on_account_text,
     summary_text,
 )
-from core.status import PANEL_ENTITY, RUNNABLE, DepartmentStatus, EntityStatus
+from core.status import (
+    PANEL_ENTITY,
+    RUNNABLE,
+    WORST_FIRST,
+    DepartmentEntry,
+    DepartmentStatus,
+    EntityStatus,
+)
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -37,11 +44,13 @@ __all__ = [
     "TRANSFER_SORTS",
     "TRANSFER_STATES",
     "UNREADABLE",
+    "WORST_FIRST",
     "AccountEditor",
     "AccountRow",
     "CalendarDay",
     "CalendarZReport",
     "ConflictCase",
+    "DepartmentEntry",
     "DepartmentStatus",
     "DoctorCheck",
     "DocumentLine",

@@ -58,6 +58,10 @@ class SecretsFile:
         value = self._load().get(department_id, {}).get(name)
         return SecretStr(value) if value is not None else None
 
+    def holders(self, *names: str) -> set[str]:
+        """The departments that hold every one of `names` (one read of the file for all)."""
+        return {dept for dept, held in self._load().items() if all(held.get(n) for n in names)}
+
     def names(self, department_id: str) -> list[str]:
         return sorted(self._load().get(department_id, {}))
 

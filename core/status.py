@@ -243,3 +243,146 @@ def all_status(rt: Runtime) -> list[DepartmentStatus]:
     from core.departments import Departments
 
     return [department_status(rt, d.id) for d in Departments(rt.store, rt.secrets).list()]
+
+
+# -- every department at once: the picker's list ---------------------------------------------
+
+_NOUNS = {
+    "zreport": ("Z-report", "Z-reports"),
+    "invoice": ("invoice", "invoices"),
+    "stock": ("stock issue", "stock issues"),
+}
+
+# A department's worst state, worst first: the order the picker lists them in. `idle` (nothing
+# transferred yet) and `off` are not problems, so a department is `ok` or `idle` only when none
+# of its rows is failing or needs attention.
+WORST_FIRST = ("failing", "attention", "ok", "idle")
+
+# The settings keys a customer (DUELL client) or an org. number may be saved under: read
+# getattr-safe, so the picker shows them as soon as DepartmentSettings carries them.
+CUSTOMER_KEYS = ("customer", "customer_name", "duell_client_name", "duell_client")
+ORG_KEYS = ("org_number", "visma_org_number", "company_org_number", "organization_number")
+
+# One statement for every department: each correlated subquery is a few seeks along the
+# ledger's (department_id, state) and the conflicts' (department_id, state) indexes, so the
+# cost grows with the number of departments, not with the ledger's millions of rows.
+# Only the settings the picker shows or needs, read out by SQLite in one parse per department
+# (a JSON array in _PICKED's order): json.loads of every department's whole settings was a
+# third of the listing's time at 5,000 departments.
+_PICKED = (
+    "zreports",
+    "invoices",
+    "stock_update",
+    "automatic_transfer",
+    "visma_tenant_id",
+    "visma_company_name",
+    *CUSTOMER_KEYS,
+    *ORG_KEYS,
+)
+_INDEX = (
+    "SELECT d.id, d.name, s.settings IS NULL AS defaults, CASE WHEN json_valid(s.settings) "
+    "AND json_type(s.settings) = 'object' THEN json_extract(s.settings, "
+    + ", ".join(f"'$.{k}'" for k in _PICKED)
+    + ") END AS picked, "
+    "(SELECT group_concat(kind || ' ' || state || ' ' || n, ',') FROM "
+    " (SELECT kind, state, count(*) AS n FROM ledger l WHERE l.department_id = d.id "
+    "  AND l.state IN ('failed', 'attention') GROUP BY kind, state)) AS bad, "
+    "EXISTS (SELECT 1 FROM ledger l WHERE l.department_id = d.id "
+    " AND l.state IN ('confirmed', 'released')) AS done, "
+    "(SELECT count(*) FROM conflicts c WHERE c.department_id = d.id AND c.state = 'open') "
+    " AS conflicts "
+    "FROM departments d LEFT JOIN department_settings s ON s.department_id = d.id"
+)
+
+
+@dataclass(frozen=True)
+class DepartmentEntry:
+    """One line of the department picker: who the department is and its worst state."""
+
+    id: str
+    name: str
+    state: str  # one of WORST_FIRST
+    note: str  # why, in short: "2 Z-reports failed, 3 conflicts", "not set up"
+    customer: str | None = None
+    company: str | None = None
+    org_number: str | None = None
+    set_up: bool = True
+
+
+def _setting(settings: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = settings.get(key)
+        if isinstance(value, dict):  # a customer saved as an object: its name
+            value = value.get("name")
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _id_order(dept_id: str) -> tuple[int, int | str]:
+    return (0, int(dept_id)) if dept_id.isdigit() else (1, dept_id)
+
+
+def department_index(rt: Runtime) -> list[DepartmentEntry]:
+    """Every department with its worst state, worst first (then by number): the states the
+    status panel gives its rows, from one query however many departments there are."""
+    import json
+
+    from core.departments import VISMA_CLIENT_ID, VISMA_CLIENT_SECRET
+
+    beat = rt.store.query("SELECT info FROM heartbeats WHERE component = 'runner'")
+    waiting = runner_waiting(beat[0]["info"]) if beat else {}
+    signed_in = rt.secrets.holders(VISMA_CLIENT_ID, VISMA_CLIENT_SECRET)
+    out = []
+    for r in rt.store.query(_INDEX):
+        if r["defaults"]:
+            s: dict[str, Any] = {}
+        elif r["picked"] is None:
+            entry = DepartmentEntry(r["id"], r["name"], "attention", "settings unreadable")
+            out.append(entry)
+            continue
+        else:
+            picked = zip(_PICKED, json.loads(r["picked"]), strict=True)
+            s = {k: v for k, v in picked if v is not None}
+        enabled = {
+            "zreport": s.get("zreports", True),
+            "invoice": s.get("invoices", True),
+            "stock": s.get("stock_update", False),
+        }
+        failed: list[str] = []
+        attention: list[str] = []
+        for part in (r["bad"] or "").split(","):
+            if not part:
+                continue
+            kind, state, n = part.split(" ")
+            if enabled.get(kind, True):
+                one, many = _NOUNS.get(kind, (kind, kind))
+                noun = one if n == "1" else many
+                if state == "failed":
+                    failed.append(f"{n} {noun} failed")
+                else:
+                    attention.append(f"{n} {noun} {'needs' if n == '1' else 'need'} attention")
+        if r["conflicts"]:
+            n = r["conflicts"]
+            attention.append(f"{n} open conflict{'' if n == 1 else 's'}")
+        set_up = bool(s.get("visma_tenant_id")) and r["id"] in signed_in
+        if not set_up:
+            attention.append("not set up")
+        backoff = waiting.get(r["id"]) if s.get("automatic_transfer") else None
+        if isinstance(backoff, dict):
+            failed.insert(0, f"runner retries ({backoff.get('failures', '?')} rounds failed)")
+        state = "failing" if failed else "attention" if attention else "ok" if r["done"] else "idle"
+        out.append(
+            DepartmentEntry(
+                r["id"],
+                r["name"],
+                state,
+                ", ".join(failed + attention),
+                _setting(s, CUSTOMER_KEYS),
+                s.get("visma_company_name") or None,
+                _setting(s, ORG_KEYS),
+                set_up,
+            )
+        )
+    out.sort(key=lambda e: (WORST_FIRST.index(e.state), _id_order(e.id)))
+    return out

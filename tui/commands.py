@@ -13,18 +13,25 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 class DuviCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         from tui.app import DuviApp
-        from tui.screens.main import MainScreen
+        from tui.screens.main import PICKER_ABOVE, MainScreen
 
         main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:
             return []
         out: list[tuple[str, str, Callable[[], object]]] = []
-        for dept_id, status in sorted(main.statuses.items()):
+        # Every department, opened or not (the picker's list, worst first): its tab is
+        # opened if need be. The customer is in the name, so that it matches too; the number
+        # key, where one jumps to the department's tab, leads its help.
+        by_key = len(main.index) <= PICKER_ABOVE
+        for e in main.index:
+            key = f"{e.id} · " if by_key and e.id in "123456789" and len(e.id) == 1 else ""
+            company = f" at {e.company}" if e.company else ""
             out.append(
                 (
-                    f"dept {dept_id} {status.name}",
-                    f"{dept_id} · jump to the department's tab",
-                    partial(main.action_jump, int(dept_id)),
+                    f"dept {e.id} {e.name}" + (f" · {e.customer}" if e.customer else ""),
+                    f"{key}{e.state}{company} · open the department's tab"
+                    + (f" ({e.note})" if e.note else ""),
+                    partial(main.open_department, e.id),
                 )
             )
         screens = [

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from core.readmodels import (
         AccountEditor,
         ConflictCase,
+        DepartmentEntry,
         DepartmentSettings,
         DepartmentStatus,
         DoctorCheck,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 class StatusLoaded(Message):
     departments: list[DepartmentStatus]
     sandbox: bool
+    # Every department's worst state (the picker's list); None when only opened ones were read
+    index: list[DepartmentEntry] | None = None
 
 
 @dataclass

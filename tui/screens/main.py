@@ -1,4 +1,8 @@
-"""The main screen: a tab per DUELL department with its sync status panel and settings."""
+"""The main screen: a tab per DUELL department with its sync status panel and settings.
+
+With more than nine departments (PICKER_ABOVE) the tabs hold only the departments opened in
+this session: the console opens on the department picker (tui/screens/departments.py), `o`
+reopens it, and only the opened departments' status panels are read."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
-    from core.readmodels import DepartmentStatus
+    from core.readmodels import DepartmentEntry, DepartmentStatus
     from tui.messages import RunFinished, StatusLoaded
 
 from tui.screens.base import DuviScreen
@@ -20,6 +24,7 @@ from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
 _frozen = False
+PICKER_ABOVE = 9  # more departments than the number keys: the console opens on the picker
 
 
 def freeze_start_up() -> None:
@@ -47,6 +52,9 @@ class MainScreen(DuviScreen):
         Binding("C", "calendar", "Calendar", id="calendar"),
         # Not in the footer (its width is the other keys'); `?` and the palette list it.
         Binding("S", "settlement", "Reconciliation", show=False, id="settlement"),
+        # The department picker: not in the footer (the main screen says "press o" when more
+        # departments than the number keys wait there); `?` and the palette list it.
+        Binding("o", "pick", "Departments", show=False, id="pick-department"),
         Binding("r", "run_now", "Run all", id="run-now"),
         Binding("v", "vat", "VAT map", id="vat-mapping"),
         Binding("c", "conflicts", "Conflicts", id="conflicts"),
@@ -68,11 +76,19 @@ class MainScreen(DuviScreen):
         self.statuses: dict[str, DepartmentStatus] = {}
         # department -> what runs there ("all", "zreports"…); changed on the UI thread only
         self.running: dict[str, str] = {}
+        # Every department's worst state (the picker's list), and the departments opened in
+        # this session, in the order they were opened (picker mode only)
+        self.index: list[DepartmentEntry] = []
+        self.opened: list[str] = []
+        self._show: str | None = None  # a department opened, whose tab is shown once read
+        self._picker_offered = False
+        self._from_picker = False
 
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
         with Vertical(id="body"):
             yield Static("", id="env-badge")
+            yield Static("", id="pick-hint", classes="hidden")
             yield TabbedContent(id="departments")
         yield KeysFooter()
 
@@ -81,7 +97,11 @@ class MainScreen(DuviScreen):
             self.settings_ready()  # else the app calls it once the settings are read
 
     def on_screen_resume(self) -> None:
-        """Back from another screen (setup, a conflict resolved…): show what changed."""
+        """Back from another screen (setup, a conflict resolved…): show what changed. Not back
+        from the picker: it read nothing, and the department it opens is read on its own."""
+        if self._from_picker:
+            self._from_picker = False
+            return
         if self.duvi.settings is not None and self.statuses:
             self.load_status()
 
@@ -97,6 +117,8 @@ class MainScreen(DuviScreen):
             return False
         if action == "jump":
             return bool(self.statuses) and str(parameters[0]) in self.statuses
+        if action == "pick":
+            return bool(self.index)
         if self.duvi.settings is not None or action == "quit_console":
             return True
         return None
@@ -122,9 +144,22 @@ class MainScreen(DuviScreen):
 
     @work(thread=True, exit_on_error=False, group="status", exclusive=True)
     def load_status(self) -> None:
+        """Every department's worst state (one query), and the status panels: of every
+        department when they fit the number keys, else of those opened in this session."""
         from tui.messages import StatusLoaded  # not before the first frame
 
-        self.post_message(StatusLoaded(self.api.status(), self.settings.sandbox))
+        index = self.api.department_index()
+        if len(index) > PICKER_ABOVE:
+            statuses = self.api.status(list(self.opened))
+        else:
+            statuses = self.api.status()
+        self.post_message(StatusLoaded(statuses, self.settings.sandbox, index))
+
+    @work(thread=True, exit_on_error=False, group="open")
+    def load_department(self, dept_id: str) -> None:
+        from tui.messages import StatusLoaded
+
+        self.post_message(StatusLoaded(self.api.status([dept_id]), self.settings.sandbox))
 
     async def on_status_loaded(self, message: StatusLoaded) -> None:
         from tui.widgets.status_panel import StatusPanel  # after the first frame
@@ -159,10 +194,45 @@ class MainScreen(DuviScreen):
             self.query_one(f"#hint-{d.id}", Static).update(hint)
             self.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
             self.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
-        if set(self.statuses) != known:
+        if self._show is not None and self._show in self.statuses:
+            tabs.active, self._show = f"dept-{self._show}", None
+        if message.index is not None:
+            self.index = message.index
+        picking = len(self.index) > PICKER_ABOVE
+        pick_hint = self.query_one("#pick-hint", Static)
+        pick_hint.set_class(not picking or bool(self.statuses), "hidden")
+        bad = sum(1 for e in self.index if e.state in ("failing", "attention"))
+        pick_hint.update(
+            f"{len(self.index):,} departments, {bad:,} failing or needing attention: press o "
+            "to find one (by customer, name, number, company or org. number)."
+        )
+        if set(self.statuses) != known or message.index is not None:
             self.refresh_bindings()  # the department keys that now work
+        if picking and not self._picker_offered:
+            self._picker_offered = True
+            self.action_pick()
         if not known:
             freeze_start_up()
+
+    def action_pick(self) -> None:
+        """The department picker: type to filter, Enter opens the department in a tab."""
+        from tui.screens.departments import DepartmentPicker
+
+        if self.index:
+            self._from_picker = True
+            self.app.push_screen(DepartmentPicker(self.index, self.open_department))
+
+    def open_department(self, dept_id: str) -> None:
+        """Show the department's tab; one not opened yet is read, then shown (the picker's
+        Enter and the palette's jump)."""
+        tabs = self.query_one("#departments", TabbedContent)
+        if tabs.query(f"#dept-{dept_id}"):
+            tabs.active = f"dept-{dept_id}"
+            return
+        if dept_id not in self.opened:
+            self.opened.append(dept_id)
+        self._show = dept_id
+        self.load_department(dept_id)
 
     def current_department(self) -> str | None:
         active = self.query_one("#departments", TabbedContent).active
