@@ -36,7 +36,7 @@ def isolated_env(
     monkeypatch.setenv("DUVI_PERIOD_CLOSE_WARN_DAYS", "0")
     # English unless a test asks for Norwegian (test_i18n*.py): the machine's locale must not
     # decide what a test reads, and one test's language must not leak into the next.
-    monkeypatch.setenv("DUVI_LANGUAGE", "en")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
     set_language("en")
     monkeypatch.chdir(tmp_path)
     return home

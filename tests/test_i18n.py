@@ -53,7 +53,6 @@ def test_english_amounts_and_iso_dates() -> None:
 
 
 def test_the_language_setting_beats_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DUVI_LANGUAGE")
     monkeypatch.setenv("LANG", "en_GB.UTF-8")
     monkeypatch.setenv("LC_ALL", "")
     monkeypatch.setenv("DUVI_LANGUAGE", "nb")

@@ -8,6 +8,7 @@ no source locations, so two people adding strings rarely meet in a merge."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def update() -> None:
         pot = localedir / f"{domain}.pot"
         localedir.mkdir(parents=True, exist_ok=True)
         _babel(
-            "extract", *KEYWORDS, "--no-location", "--sort-output", "--omit-header",
+            "extract", *KEYWORDS, "--no-location", "--sort-output", "--project", "duvi",
             "-o", str(pot), str(ROOT / package),
         )  # fmt: skip
         for lang in LANGS:
@@ -39,11 +40,24 @@ def update() -> None:
             if po.exists():
                 _babel(
                     "update", "-i", str(pot), "-d", str(localedir), "-D", domain, "-l", lang,
-                    "--no-location", "--omit-header", "--no-fuzzy-matching", "--ignore-obsolete",
+                    "--no-fuzzy-matching", "--ignore-obsolete",
                 )  # fmt: skip
             else:
                 _babel("init", "-i", str(pot), "-d", str(localedir), "-D", domain, "-l", lang)
+            _steady_header(po)
         pot.unlink()
+
+
+STEADY_DATE = "2026-12-01 00:00+0000"
+_STAMP = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): [^"\\]*', re.MULTILINE)
+
+
+def _steady_header(po: Path) -> None:
+    """Babel stamps each update with the time: a header that changes on every update would
+    make every merge of two people's strings conflict, and every .mo differ. One fixed date.
+    (The template is read without locations, so the .po has none either.)"""
+    text = po.read_text("utf-8")
+    po.write_text(_STAMP.sub(lambda m: f'"{m.group(1)}: {STEADY_DATE}', text), "utf-8")
 
 
 def compile_all() -> None:
