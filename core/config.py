@@ -32,6 +32,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from core.errors import ConfigError
+from core.i18n import set_language
 
 APP_NAME = "duvi"
 
@@ -79,6 +80,11 @@ class Settings(BaseSettings):
     secrets_file: Path | None = Field(
         default=None,
         description="Department credentials, mode 0600. Default: <home>/secrets.json.",
+    )
+    language: Literal["nb", "en"] | None = Field(
+        default=None,
+        description="The console's and the command line's language: nb (Norwegian bokmål) or "
+        "en. Unset: the locale's (LC_ALL, LC_MESSAGES, LANG; nb, nn or no give nb), else en.",
     )
     sandbox: bool = Field(
         default=True,
@@ -391,7 +397,7 @@ _EXAMPLES = {"keymap": """, e.g. DUVI_KEYMAP='{"run-now": "r"}'"""}
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings, turning every validation problem into one clear ConfigError."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except SettingsError as exc:  # a value that is not even JSON, before validation
         found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
         field, source = found.groups() if found else ("(settings)", "")
@@ -415,6 +421,8 @@ def load_settings(**overrides: Any) -> Settings:
             f"check {config_file_path()}, your DUVI_* environment and {dotenv_path()}; "
             "`duvi config --help` lists every setting",
         ) from None
+    set_language(settings.language)
+    return settings
 
 
 @dataclass(frozen=True)

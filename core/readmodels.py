@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.i18n import amount_text
 from core.settlement import (
     MARKS,
     Settlement,
@@ -511,8 +512,9 @@ _URGENCY = ("refused", "attention", "held", "sent", "pending", "confirmed", "rel
 
 
 def money_text(value: Decimal | None) -> str:
-    """An amount as a person reads it: 1 234.50 (blank when there is none)."""
-    return "" if value is None else f"{value:,.2f}".replace(",", " ")
+    """An amount as a person reads it in the current language: nb 1 234,50, en 1,234.50
+    (blank when there is none)."""
+    return amount_text(value)
 
 
 def age_text(since: datetime | None, now: datetime) -> str:

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from core.i18n import set_language
+
 pytest_plugins = ["tests.sandbox_fixtures"]
 
 # Properties are checked by their examples, not by the clock: on a loaded CI machine the first
@@ -32,6 +34,10 @@ def isolated_env(
     # documents not released: every department would warn of a period about to close. Off
     # here; the tests of that warning (test_period_close.py) turn it on.
     monkeypatch.setenv("DUVI_PERIOD_CLOSE_WARN_DAYS", "0")
+    # English unless a test asks for Norwegian (test_i18n*.py): the machine's locale must not
+    # decide what a test reads, and one test's language must not leak into the next.
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    set_language("en")
     monkeypatch.chdir(tmp_path)
     return home
 

@@ -20,7 +20,17 @@ CONSOLE_FLAGS = {"--readonly"}
 
 
 def _launch_console(load: Callable[[], Settings]) -> None:
+    import os
+
+    from core.i18n import set_language
     from tui.app import DuviApp
+
+    # The first frame comes before the settings are read (in a worker): it speaks the
+    # environment's language; a `language` in the config file takes over once they are.
+    try:
+        set_language(os.environ.get("DUVI_LANGUAGE") or None)
+    except ValueError:
+        set_language(None)  # load_settings names the bad value with its remedy
 
     app = DuviApp(load)
     app.run()

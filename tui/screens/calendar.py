@@ -9,7 +9,6 @@ fifty, and moving the cursor repaints it (each of fifty widgets restyled costs m
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from rich.text import Text
 from textual import on, work
@@ -19,17 +18,19 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from core.readmodels import CALENDAR_STATES, CalendarDay, SettlementCalendar, calendar_legend
+from core.readmodels import (
+    CALENDAR_STATES,
+    CalendarDay,
+    SettlementCalendar,
+    calendar_legend,
+    money_text,
+)
 from tui.messages import CalendarLoaded
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.2f}".replace(",", " ")
 
 
 def add_months(month: date, n: int) -> date:
@@ -181,14 +182,14 @@ class CalendarScreen(DuviScreen):
         head = f"{d.day:%A %d.%m.%Y}: {label}"
         if d.zreports:
             count = f"{len(d.zreports)} Z-report{'s' if len(d.zreports) > 1 else ''}"
-            head += f" · {count}, {money(d.amount)} · Enter: its documents"
+            head += f" · {count}, {money_text(d.amount)} · Enter: its documents"
         lines = [head]
         for z in d.zreports[:4]:
             number = f" {z.visma_number}" if z.visma_number else ""
             error = f": {z.error}" if z.error else ""
             lines.append(
                 f"  Z {z.z_number} (register {z.register}) {z.state}{number}, "
-                f"{money(z.amount)}{error}"
+                f"{money_text(z.amount)}{error}"
             )
         if len(d.zreports) > 4:
             lines.append(f"  … and {len(d.zreports) - 4} more (Enter)")

@@ -1,0 +1,180 @@
+"""The console's and the command line's language: words through gettext, numbers and dates
+through Babel.
+
+Source strings are English; `core/locale/nb/LC_MESSAGES/duvi.po` holds the Norwegian (bokmål)
+words, DUELL's own where DUELL has one (README, Glossary). The compiled `.mo` sits beside it in
+the package (`python -m core.i18n compile` writes it; a test fails when it is older than the
+`.po`), so a fresh checkout needs no build step.
+
+Mark a string with `_()` where it is shown, never where it is only stored or logged: the event
+log, the ledger and JSON keep one language. A sentence with figures is one msgid with named
+placeholders (`_("{n} documents held").format(n=…)`), never pieced from fragments, and plurals
+go through `ngettext`. `N_()` marks a string for extraction that is translated later (a table's
+column titles defined at import time).
+
+The language is `nb` or `en`: the `language` setting, else the environment's locale
+(`LC_ALL`, `LC_MESSAGES`, `LANG`: nb, nn or no → nb), else English. JSON output keeps ISO
+dates and decimal strings whatever the language.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import os
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from core.money import round_money
+
+Language = Literal["nb", "en"]
+LANGUAGES: tuple[Language, ...] = ("nb", "en")
+DOMAIN = "duvi"
+LOCALE_DIR = Path(__file__).parent / "locale"
+# Babel's locale per language: English keeps ISO dates (2026-12-02), which no reader of
+# English misreads; Norwegian writes 02.12.2026 as DUELL and Visma's Norwegian screens do.
+_BABEL_LOCALE = {"nb": "nb_NO", "en": "en_GB"}
+_NORWEGIAN = ("nb", "nn", "no")
+
+_current: Language = "en"
+
+
+def language_from_env(environ: Mapping[str, str] | None = None) -> Language:
+    """The language the environment's locale asks for: the first of LC_ALL, LC_MESSAGES and
+    LANG that is set (POSIX order); nb, nn and no (any territory or encoding) are Norwegian."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            code = value.split(".")[0].split("@")[0].split("_")[0].lower()
+            return "nb" if code in _NORWEGIAN else "en"
+    return "en"
+
+
+@cache
+def _translations(lang: Language, domain: str, localedir: Path) -> _gettext.NullTranslations:
+    if lang == "en":
+        return _gettext.NullTranslations()
+    return _gettext.translation(domain, localedir, languages=[lang], fallback=True)
+
+
+class Translator:
+    """One package's catalogue (core's `duvi`, the console's `duvi_tui`), in whichever language
+    is current when a string is looked up. Two catalogues, so that core never holds the
+    console's words and two people can add strings to each without touching the other's."""
+
+    def __init__(self, domain: str, localedir: Path) -> None:
+        self.domain = domain
+        self.localedir = localedir
+
+    def gettext(self, message: str) -> str:
+        return _translations(_current, self.domain, self.localedir).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _translations(_current, self.domain, self.localedir).ngettext(singular, plural, n)
+
+
+CORE = Translator(DOMAIN, LOCALE_DIR)
+# Packages whose catalogues `python -m core.i18n` extracts and compiles: (source, domain, dir).
+PACKAGES = (("core", DOMAIN, LOCALE_DIR),)
+
+
+def set_language(lang: str | None) -> Language:
+    """Switch every later `_()` to `lang` (None: the environment's); returns the one chosen."""
+    global _current
+    chosen: Language = language_from_env() if lang is None else _checked(lang)
+    _current = chosen
+    return chosen
+
+
+def current_language() -> Language:
+    return _current
+
+
+def _checked(lang: str) -> Language:
+    code = lang.strip().lower()
+    if code in _NORWEGIAN:
+        return "nb"
+    if code == "en":
+        return "en"
+    raise ValueError(f"unknown language {lang!r}: use nb or en")
+
+
+def _(message: str) -> str:
+    """`message` in the current language (itself when no translation exists)."""
+    return CORE.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return CORE.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for extraction only; translate it with `_()` where it is shown."""
+    return message
+
+
+# Numbers, dates and times: Babel's data, the current language's conventions.
+
+
+def _locale() -> str:
+    return _BABEL_LOCALE[_current]
+
+
+def amount_text(value: Decimal | None, *, currency: bool = False) -> str:
+    """An amount as a reader of the language writes it: nb 17 572,25 (kr), en 17,572.25
+    (NOK). Always two decimals; blank for None. Grouping uses a no-break space in nb, so an
+    amount never wraps inside itself."""
+    if value is None:
+        return ""
+    from babel.numbers import format_decimal
+
+    # Rounded by duvi's one rule first (half up): Babel's own rounding is half even.
+    text = format_decimal(round_money(value), format="#,##0.00", locale=_locale())
+    if not currency:
+        return text
+    return f"{text} kr" if _current == "nb" else f"NOK {text}"
+
+
+def date_text(value: date | None) -> str:
+    """nb 02.12.2026; en 2026-12-02. Blank for None."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.strftime("%d.%m.%Y") if _current == "nb" else value.isoformat()
+
+
+def time_text(value: time | datetime | None, *, seconds: bool = False) -> str:
+    """14:05 (24-hour clock in both languages); blank for None."""
+    if value is None:
+        return ""
+    return value.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def datetime_text(value: datetime | None) -> str:
+    """nb 02.12.2026 14:05; en 2026-12-02 14:05."""
+    if value is None:
+        return ""
+    return f"{date_text(value)} {time_text(value)}"
+
+
+def compile_catalogues(locale_dirs: list[Path] | None = None) -> list[Path]:
+    """Write each language's `.mo` from its `.po` (Babel); returns the files written."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for localedir in locale_dirs or [LOCALE_DIR]:
+        for po in sorted(localedir.glob("*/LC_MESSAGES/*.po")):
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            mo = po.with_suffix(".mo")
+            with mo.open("wb") as f:
+                write_mo(f, catalog, use_fuzzy=False)
+            written.append(mo)
+    _translations.cache_clear()
+    return written
