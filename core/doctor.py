@@ -451,11 +451,18 @@ def growth_check(rt: Runtime, *, days: int = 7) -> Check:
         per_day[f"{table}_bytes"] = rows * float(avg or 0)
         level += rows * float(avg or 0) * keep
     mb_day = (per_day.get("events_bytes", 0.0) + per_day.get("http_calls_bytes", 0.0)) / 1e6
-    found = (
-        f"about {per_day['events']:.0f} events and {per_day['http_calls']:.0f} HTTP calls a day "
-        f"(last {days} days): about {mb_day:.1f} MB a day; retention ({s.retention_event_days} "
-        f"days of events, {s.retention_http_days} of HTTP calls) levels the logs off near "
-        f"{level / 1e6:.0f} MB"
+    found = _(
+        "about {events:.0f} events and {http_calls:.0f} HTTP calls a day (last {days} days): "
+        "about {mb_day:.1f} MB a day; retention ({retention_event_days} days of events, "
+        "{retention_http_days} of HTTP calls) levels the logs off near {level:.0f} MB"
+    ).format(
+        events=per_day["events"],
+        http_calls=per_day["http_calls"],
+        days=days,
+        mb_day=mb_day,
+        retention_event_days=s.retention_event_days,
+        retention_http_days=s.retention_http_days,
+        level=level / 1e6,
     )
     free = shutil.disk_usage(s.database.parent).free
     if level > free / 2:
@@ -575,7 +582,7 @@ def zreport_source_check(rt: Runtime, dept_id: str, has_sales: bool, hours: int)
             _("{said}; last file {last:%Y-%m-%d %H:%M} UTC").format(said=said, last=last),
             dept_id,
         )
-    when = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "ever"
+    when = _("since {last:%Y-%m-%d %H:%M} UTC").format(last=last) if last else _("ever")
     return Check(
         cid,
         title,

@@ -599,20 +599,30 @@ def sort_transfers(rows: list[TransferRow], by: str = "date") -> list[TransferRo
     return ordered
 
 
+def source_text(source: str) -> str:
+    """Where a document's view comes from (TransferDocument.source, English as JSON keeps
+    it), in the current language."""
+    sent = "as sent "
+    if source.startswith(sent):
+        return _("as sent {time}").format(time=source.removeprefix(sent))
+    return _(source)
+
+
 def document_text(doc: TransferDocument) -> str:
     """A document as a person reads it: what it is, its header, its lines and totals, why it
     waits, and what Visma answered (the raw calls are `w` in the console)."""
     r = doc.row
-    out = [f"{r.key}  {kind_text(r.kind)}  {state_text(r.state)}  {doc.source}"]
+    out = [f"{r.key}  {kind_text(r.kind)}  {state_text(r.state)}  {source_text(doc.source)}"]
     if r.visma_number:
         out.append(f"Visma: {r.visma_number} {r.visma_status}".rstrip())
     out += [f"{_(label) + ':':<20} {value}" for label, value in doc.header]
+    total = _("Total")
     if doc.lines and r.kind == "zreport":
         w = max(12, *(len(money_text(x)) for x in (doc.debit, doc.credit)))
         out.append("")
+        heads = (_("Account"), _("Sub"), _("Text"), _("Debit"), _("Credit"), _("VAT"))
         out.append(
-            f"{_('Account'):<8} {_('Sub'):<8} {_('Text'):<24} {_('Debit'):>{w}} "
-            f"{_('Credit'):>{w}} {_('VAT')}"
+            f"{heads[0]:<8} {heads[1]:<8} {heads[2]:<24} {heads[3]:>{w}} {heads[4]:>{w}} {heads[5]}"
         )
         for ln in doc.lines:
             out.append(
@@ -621,24 +631,26 @@ def document_text(doc: TransferDocument) -> str:
                 f"{ln.vat}".rstrip()
             )
         out.append(
-            f"{'':<8} {'':<8} {_('Total'):<24} {money_text(doc.debit):>{w}} "
+            f"{'':<8} {'':<8} {total:<24} {money_text(doc.debit):>{w}} "
             f"{money_text(doc.credit):>{w}}"
         )
     elif doc.lines and r.kind == "invoice":
         out.append("")
+        heads = (_("Item"), _("Text"), _("Qty"), _("Price"), _("Disc %"), _("VAT"))
         out.append(
-            f"{_('Item'):<10} {_('Text'):<28} {_('Qty'):>8} {_('Price'):>12} "
-            f"{_('Disc %'):>6} {_('VAT')}"
+            f"{heads[0]:<10} {heads[1]:<28} {heads[2]:>8} {heads[3]:>12} {heads[4]:>6} {heads[5]}"
         )
         for ln in doc.lines:
             out.append(
                 f"{ln.item:<10} {ln.text[:28]:<28} {ln.quantity or '':>8} "
                 f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {ln.vat}"
             )
-        out.append(f"{'':<10} {_('Total incl. VAT'):<28} {money_text(r.amount):>21}")
+        total = _("Total incl. VAT")
+        out.append(f"{'':<10} {total:<28} {money_text(r.amount):>21}")
     elif doc.lines:
         out.append("")
-        out.append(f"{_('Item'):<16} {_('Quantity'):>10} {_('Warehouse'):<10} {_('Type')}")
+        cols = (_("Item"), _("Quantity"), _("Warehouse"), _("Type"))
+        out.append(f"{cols[0]:<16} {cols[1]:>10} {cols[2]:<10} {cols[3]}")
         for ln in doc.lines:
             out.append(f"{ln.item:<16} {ln.quantity or '':>10} {ln.warehouse:<10} {ln.text}")
     out += [f"! {f}" for f in doc.flags]

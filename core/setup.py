@@ -461,5 +461,5 @@ def zreport_source(source: str, inbox: str | None) -> tuple[str, str | None]:
 def source_text(source: str, inbox: str | None) -> str:
     """How setup and doctor name a department's Z source."""
     if source == "saft-inbox":
-        return f"Z-reports from the SAF-T inbox {inbox}"
-    return "Z-reports from DUELL (assumed endpoint: DUELL publishes none)"
+        return _("Z-reports from the SAF-T inbox {dir}").format(dir=inbox)
+    return _("Z-reports from DUELL (assumed endpoint: DUELL publishes none)")

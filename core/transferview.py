@@ -276,11 +276,14 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
         if sent is not None:
             header, lines = _read_write(row.kind, sent)
             return _document(row, f"as sent {created[-1]['ts']}", header, lines, (), None, answers)
+    # English (JSON keeps it so); readmodels.source_text says it in the current language
     source = (
-        "as it will be sent"
+        N_("as it will be sent")
         if not went
-        else "rebuilt from the DUELL document with today's mapping (the request sent is no "
-        "longer in the HTTP log)"
+        else N_(
+            "rebuilt from the DUELL document with today's mapping (the request sent is no "
+            "longer in the HTTP log)"
+        )
     )
     problem = reason_of(row.state, row.last_error) or None
     if row.kind == "zreport":

@@ -48,7 +48,8 @@ def departments_list(
         return
     for r in rows:
         if not r.set_up:
-            typer.echo(f"{r.department_id:<3} {r.name:<24} {_('not set up')}")
+            not_set_up = _("not set up")
+            typer.echo(f"{r.department_id:<3} {r.name:<24} {not_set_up}")
             continue
         extra = [_("branch {branch}").format(branch=r.branch)] if r.branch else []
         if r.cost_bearer:

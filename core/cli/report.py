@@ -92,9 +92,10 @@ def title(r: Settlement) -> str:
 
 def text(r: Settlement) -> list[str]:
     lines = [title(r), ""]
+    heads = (_("Date"), _("Sales"), _("VAT"), _("Batch"), _("In Visma"), _("Marks"))
     lines.append(
-        f"{_('Date'):<10} {'Z':>9} {_('Sales'):>12} {_('VAT'):>10} {_('Batch'):>7} "
-        f"{_('In Visma'):>12}  {_('Marks')}"
+        f"{heads[0]:<10} {'Z':>9} {heads[1]:>12} {heads[2]:>10} {heads[3]:>7} {heads[4]:>12}  "
+        f"{heads[5]}"
     )
     for d in r.days:
         zs = ",".join(str(z.z_number) for z in d.zreports if z.z_number) or "-"
@@ -104,15 +105,14 @@ def text(r: Settlement) -> list[str]:
         )
         lines += detail(d)
     lines += ["", _("VAT per code (Visma's batches beside DUELL's Z-reports):")]
-    lines.append(
-        f"{_('Code'):<10} {_('Visma base'):>12} {_('Visma VAT'):>11} {_('DUELL base'):>12} "
-        f"{_('DUELL VAT'):>11}"
-    )
+    heads = (_("Code"), _("Visma base"), _("Visma VAT"), _("DUELL base"), _("DUELL VAT"))
+    lines.append(f"{heads[0]:<10} {heads[1]:>12} {heads[2]:>11} {heads[3]:>12} {heads[4]:>11}")
+    differs = _("differs")
     for v in r.vat:
         lines.append(
             f"{v.code:<10} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
             f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
-            + (f"  {_('differs')}" if v.differs else "")
+            + (f"  {differs}" if v.differs else "")
         )
     lines += ["", summary_text(r)]
     return lines
