@@ -105,8 +105,8 @@ def text(r: Settlement) -> list[str]:
         )
         lines += detail(d)
     lines += ["", _("VAT per code (Visma's batches beside DUELL's Z-reports):")]
-    heads = (_("Code"), _("Visma base"), _("Visma VAT"), _("DUELL base"), _("DUELL VAT"))
-    lines.append(f"{heads[0]:<10} {heads[1]:>12} {heads[2]:>11} {heads[3]:>12} {heads[4]:>11}")
+    vat = (_("Code"), _("Visma base"), _("Visma VAT"), _("DUELL base"), _("DUELL VAT"))
+    lines.append(f"{vat[0]:<10} {vat[1]:>12} {vat[2]:>11} {vat[3]:>12} {vat[4]:>11}")
     differs = _("differs")
     for v in r.vat:
         lines.append(
