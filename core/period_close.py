@@ -49,7 +49,7 @@ class Closing:
         return len(self.keys)
 
     def summary(self) -> str:
-        from core.readmodels import kind_text, state_text
+        from core.readmodels import state_text
 
         said = (
             _(
@@ -67,7 +67,8 @@ class Closing:
             start=date_text(self.start),
             end=date_text(self.end),
             n=self.count,
-            kinds=", ".join(f"{n} {kind_text(k)}" for k, n in sorted(self.kinds.items())),
+            # the kind as JSON and `duvi transfers --json` name it (zreport, invoice, stock)
+            kinds=", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items())),
             states=", ".join(f"{n} {state_text(s)}" for s, n in sorted(self.states.items())),
         )
 
