@@ -17,6 +17,7 @@ from typing import Any
 from core.alert_channels import NoticeType, channel_urls, deliver, register_secrets
 from core.alerts import Alert, current_alerts
 from core.errors import DuviError, UsageError
+from core.i18n import _
 from core.runtime import Runtime
 
 ACK_ACTION = "alerts.ack"
@@ -89,12 +90,15 @@ def due(rt: Runtime, alerts: list[Alert], now: datetime) -> list[Notice]:
 
 
 def _notice(a: Alert, reminder: bool) -> Notice:
-    still = "still: " if reminder else ""
-    body = (
-        f"{a.found}\n\nRemedy: {a.remedy}\nMore: {a.command}\n"
-        f"Stop repeats: duvi alerts ack {a.id}\n(duvi on {socket.gethostname()})"
-    )
-    title = f"duvi: department {a.department_id}: {still}{a.title}"
+    body = _(
+        "{found}\n\nRemedy: {remedy}\nMore: {command}\nStop repeats: duvi alerts ack {id}\n"
+        "(duvi on {host})"
+    ).format(found=a.found, remedy=a.remedy, command=a.command, id=a.id, host=socket.gethostname())
+    title = (
+        _("duvi: department {dept}: still: {title}")
+        if reminder
+        else _("duvi: department {dept}: {title}")
+    ).format(dept=a.department_id, title=a.title)
     return Notice(a.id, a.fingerprint, title, body, "failure")
 
 
@@ -102,9 +106,13 @@ def _resolved(row: dict[str, Any]) -> Notice:
     return Notice(
         row["id"],
         None,
-        f"duvi: department {row['department_id']}: resolved: {row['kind']}",
-        f"No longer so (was: {(row['found'] or '').splitlines()[0]})\n"
-        f"(duvi on {socket.gethostname()})",
+        _("duvi: department {dept}: resolved: {kind}").format(
+            dept=row["department_id"], kind=row["kind"]
+        ),
+        # `found` as it was stored, in the language of the time it was sent
+        _("No longer so (was: {found})\n(duvi on {host})").format(
+            found=(row["found"] or "").splitlines()[0], host=socket.gethostname()
+        ),
         "success",
     )
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from core.i18n import _, ngettext
 from core.runtime import Runtime
 
 KINDS = (
@@ -84,24 +85,39 @@ def _attention(rt: Runtime, dept: str) -> Alert | None:
         return None
     shown = [(r, shown_state(r.state, r.last_error)) for r in rows]
     states = sorted({s for _r, s in shown})
-    counts = ", ".join(f"{sum(s == st for _r, s in shown)} {st}" for st in states)
+    from core.readmodels import state_text
+
+    counts = ", ".join(f"{sum(s == st for _r, s in shown)} {state_text(st)}" for st in states)
+    # The reason is the ledger's stored text (English).
     lines = [
-        f"{r.key} {s}: {(reason_of(r.state, r.last_error) or 'no reason recorded').splitlines()[0]}"
+        f"{r.key} {state_text(s)}: "
+        f"{(reason_of(r.state, r.last_error) or _('no reason recorded')).splitlines()[0]}"
         for r, s in shown[:LISTED]
     ]
-    more = f"\n(and {len(rows) - LISTED} more)" if len(rows) > LISTED else ""
+    more = "\n" + _("(and {n} more)").format(n=len(rows) - LISTED) if len(rows) > LISTED else ""
     state_option = f" --state {states[0]}" if len(states) == 1 else ""
     remedies = []
     if "held" in states:
-        remedies.append("held: map what is named (VAT or account) and the next run sends it")
+        remedies.append(
+            _("{held}: map what is named (VAT or account) and the next run sends it").format(
+                held=state_text("held")
+            )
+        )
     if set(states) - {"held"}:
-        others = " or ".join(s for s in states if s != "held")
-        remedies.append(f"{others}: fix the cause named, then `duvi sync -d {dept} --retry-failed`")
+        others = _(" or ").join(state_text(s) for s in states if s != "held")
+        remedies.append(
+            _("{states}: fix the cause named, then `duvi sync -d {dept} --retry-failed`").format(
+                states=others, dept=dept
+            )
+        )
+    found = ngettext(
+        "{n} document not in Visma: {counts}", "{n} documents not in Visma: {counts}", len(rows)
+    ).format(n=len(rows), counts=counts)
     return Alert(
         "transfers.attention",
         dept,
-        "Documents need attention",
-        f"{len(rows)} document(s) not in Visma: {counts}\n" + "\n".join(lines) + more,
+        _("Documents need attention"),
+        f"{found}\n" + "\n".join(lines) + more,
         "; ".join(remedies),
         f"duvi transfers -d {dept}{state_option}",
         sorted((r.key, s) for r, s in shown),
@@ -123,9 +139,9 @@ def _period_close(rt: Runtime, dept: str, today: date) -> Alert | None:
     return Alert(
         "transfers.period_close",
         dept,
-        "Period about to close with documents not released",
-        "\n".join(lines) + (f"\n(and {more} more)" if more else ""),
-        REMEDY,
+        _("Period about to close with documents not released"),
+        "\n".join(lines) + ("\n" + _("(and {n} more)").format(n=more) if more else ""),
+        _(REMEDY),
         f"duvi transfers -d {dept} --period-closing",
         [(c.period, c.ended, c.keys) for c in found],
     )
@@ -140,7 +156,7 @@ def _gaps(rt: Runtime, dept: str) -> Alert | None:
     return Alert(
         "zreport.gaps",
         dept,
-        "Z number missing",
+        _("Z number missing"),
         check.found,
         check.remedy,
         f"duvi calendar -d {dept}",
@@ -153,11 +169,15 @@ def _backoff(dept: str, waiting: dict[str, Any]) -> Alert:
     return Alert(
         "runner.backoff",
         dept,
-        "Automatic transfer backs off",
-        f"the runner's rounds fail for this department: {error} (since {waiting.get('since')}; "
-        f"next try {waiting.get('next_try')})",
-        "the runner tries again by itself, less often while it fails, and catches up when the "
-        "service answers; check the connection now with `duvi doctor`",
+        _("Automatic transfer backs off"),
+        _(
+            "the runner's rounds fail for this department: {error} (since {since}; next try "
+            "{next_try})"
+        ).format(error=error, since=waiting.get("since"), next_try=waiting.get("next_try")),
+        _(
+            "the runner tries again by itself, less often while it fails, and catches up when "
+            "the service answers; check the connection now with `duvi doctor`"
+        ),
         f"duvi doctor -d {dept}",
         error,
     )
@@ -177,10 +197,12 @@ def _webhooks(rt: Runtime, dept: str) -> Alert | None:
     return Alert(
         "masterdata.webhooks",
         dept,
-        "Webhook silent about changes",
+        _("Webhook silent about changes"),
         found,
-        "ask your Visma partner to turn the webhook flag on (polling keeps the records in sync "
-        "meanwhile)",
+        _(
+            "ask your Visma partner to turn the webhook flag on (polling keeps the records in "
+            "sync meanwhile)"
+        ),
         f"duvi doctor webhooks -d {dept}",
         [(r["entity"], r["visma_id"]) for r in ids],
     )

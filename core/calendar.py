@@ -27,6 +27,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
+from core.i18n import _
 from core.ledger import Ledger
 from core.models import stored_total
 from core.readmodels import CalendarDay, CalendarZReport, SettlementCalendar
@@ -105,7 +106,11 @@ def settlement_calendar(
     found = store.query("SELECT name FROM departments WHERE id = ?", [department_id])
     if not found:
         known = ", ".join(r["id"] for r in store.query("SELECT id FROM departments ORDER BY id"))
-        raise ConfigError(f"there is no department {department_id!r} (known: {known or 'none'})")
+        raise ConfigError(
+            _("there is no department {dept} (known: {known})").format(
+                dept=repr(department_id), known=known or _("none")
+            )
+        )
     first, last = period(today, month)
     rows = store.query(
         RANGE_SQL, {"dept": department_id, "first": first.isoformat(), "last": last.isoformat()}

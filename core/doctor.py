@@ -32,6 +32,7 @@ from core.departments import (
 from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
+from core.i18n import _
 from core.ledger import Ledger, State
 from core.models import AccountDefaults, Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
@@ -126,15 +127,17 @@ async def item_class_and_warehouse(
     checks = []
     if s.product_master == Master.DUELL:
         classes = {c.id for c in await visma.list_item_classes()}
-        title, remedy = "Item class of new items", "choose one in the department's setup"
+        title, remedy = _("Item class of new items"), _("choose one in the department's setup")
         if not s.item_class:
             checks.append(
                 Check(
                     "visma.item_class",
                     title,
                     Status.FAIL,
-                    "no item class is chosen: Visma creates no item without one",
-                    f"{remedy} (duvi departments setup {dept_id} --item-class ID)",
+                    _("no item class is chosen: Visma creates no item without one"),
+                    _("{remedy} (duvi departments setup {dept_id} --item-class ID)").format(
+                        remedy=remedy, dept_id=dept_id
+                    ),
                     dept_id,
                     fix=Fix.SETUP,
                 )
@@ -145,32 +148,52 @@ async def item_class_and_warehouse(
                     "visma.item_class",
                     title,
                     Status.FAIL,
-                    f"item class {s.item_class} does not exist in the company",
-                    f"{remedy}; the company's: {', '.join(sorted(c for c in classes if c))}",
+                    _("item class {item_class} does not exist in the company").format(
+                        item_class=s.item_class
+                    ),
+                    _("{remedy}; the company's: {classes}").format(
+                        remedy=remedy, classes=", ".join(sorted(c for c in classes if c))
+                    ),
                     dept_id,
                     fix=Fix.SETUP,
                 )
             )
         else:
-            checks.append(ok("visma.item_class", title, f"item class {s.item_class}", dept_id))
+            checks.append(
+                ok(
+                    "visma.item_class",
+                    title,
+                    _("item class {item_class}").format(item_class=s.item_class),
+                    dept_id,
+                )
+            )
     if s.stock_update:
-        title = "Warehouse of stock issues"
+        title = _("Warehouse of stock issues")
         if not s.warehouse:
-            checks.append(ok("visma.warehouse", title, "each item's default warehouse", dept_id))
+            checks.append(ok("visma.warehouse", title, _("each item's default warehouse"), dept_id))
         else:
             active = {
                 w.warehouse_id for w in await visma.list_warehouses() if w.active is not False
             }
             checks.append(
-                ok("visma.warehouse", title, f"warehouse {s.warehouse}", dept_id)
+                ok(
+                    "visma.warehouse",
+                    title,
+                    _("warehouse {warehouse}").format(warehouse=s.warehouse),
+                    dept_id,
+                )
                 if s.warehouse in active
                 else Check(
                     "visma.warehouse",
                     title,
                     Status.FAIL,
-                    f"warehouse {s.warehouse} is not an active warehouse of the company",
-                    "choose another in the department's setup (--warehouse), or none for "
-                    "each item's default warehouse",
+                    _("warehouse {warehouse} is not an active warehouse of the company").format(
+                        warehouse=s.warehouse
+                    ),
+                    _(
+                        "choose another in the department's setup (--warehouse), or none for "
+                        "each item's default warehouse"
+                    ),
                     dept_id,
                     fix=Fix.SETUP,
                 )
@@ -211,13 +234,15 @@ def acknowledge(rt: Runtime, check: Finding, reason: str) -> str:
 
     if rt.settings.read_only:
         raise ConfigError(
-            "read-only mode: acknowledging a finding is a changing action",
-            "run without --readonly (and without DUVI_READ_ONLY)",
+            _("read-only mode: acknowledging a finding is a changing action"),
+            _("run without --readonly (and without DUVI_READ_ONLY)"),
         )
     if str(check.status) != Status.WARN:
         raise ConfigError(
-            f"{check.id} is {check.status}: only a warning can be acknowledged",
-            "a failure stays until it is fixed; an ok check needs nothing",
+            _("{id} is {status}: only a warning can be acknowledged").format(
+                id=check.id, status=check.status
+            ),
+            _("a failure stays until it is fixed; an ok check needs nothing"),
         )
     record(
         rt.store,
@@ -256,20 +281,26 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
     size = db.stat().st_size / 1e6
     wal_size = wal.stat().st_size / 1e6 if wal.exists() else 0.0
     checks.append(
-        ok("db.size", "Database size", f"{shown(db)}: {size:.1f} MB, WAL {wal_size:.1f} MB")
+        ok(
+            "db.size",
+            _("Database size"),
+            _("{path}: {size:.1f} MB, WAL {wal_size:.1f} MB").format(
+                path=shown(db), size=size, wal_size=wal_size
+            ),
+        )
     )
     if integrity:
         result = rt.store.query("PRAGMA integrity_check")[0]
         value = next(iter(result.values()))
         checks.append(
-            ok("db.integrity", "Database integrity", "integrity_check: ok")
+            ok("db.integrity", _("Database integrity"), _("integrity_check: ok"))
             if value == "ok"
             else Check(
                 "db.integrity",
-                "Database integrity",
+                _("Database integrity"),
                 Status.FAIL,
                 str(value),
-                "restore the database from a backup; keep this copy for support",
+                _("restore the database from a backup; keep this copy for support"),
             )
         )
     loose = []
@@ -277,14 +308,14 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
         if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
             loose.append(f"{path} ({stat.S_IMODE(path.stat().st_mode):04o})")
     checks.append(
-        ok("files.modes", "File modes", "database, secrets and config are 0600")
+        ok("files.modes", _("File modes"), _("database, secrets and config are 0600"))
         if not loose
         else Check(
             "files.modes",
-            "File modes",
+            _("File modes"),
             Status.FAIL,
-            "readable by other users: " + ", ".join(loose),
-            "run: chmod 600 " + " ".join(x.split(" (")[0] for x in loose),
+            _("readable by other users: ") + ", ".join(loose),
+            _("run: chmod 600 ") + " ".join(x.split(" (")[0] for x in loose),
             records=loose,
         )
     )
@@ -298,10 +329,10 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
         checks.append(
             Check(
                 "runner.alive",
-                "Automatic transfer runner",
+                _("Automatic transfer runner"),
                 Status.WARN,
-                "no runner has ever run on this database",
-                "start `duvi run` (as a service) for automatic transfers",
+                _("no runner has ever run on this database"),
+                _("start `duvi run` (as a service) for automatic transfers"),
             )
         )
     else:
@@ -311,11 +342,12 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             checks.append(
                 Check(
                     "runner.alive",
-                    "Automatic transfer runner",
+                    _("Automatic transfer runner"),
                     Status.WARN,
-                    f"last heartbeat {age / 60:.0f} min ago (pid {beat[0]['pid']} on "
-                    f"{beat[0]['host']})",
-                    "check that `duvi run` is running; restart it",
+                    _("last heartbeat {age:.0f} min ago (pid {pid} on {host})").format(
+                        age=age / 60, pid=beat[0]["pid"], host=beat[0]["host"]
+                    ),
+                    _("check that `duvi run` is running; restart it"),
                     basis=f"stopped: pid {beat[0]['pid']} on {beat[0]['host']}",
                 )
             )
@@ -323,8 +355,10 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             checks.append(
                 ok(
                     "runner.alive",
-                    "Automatic transfer runner",
-                    f"alive: last round {age:.0f} s ago (pid {beat[0]['pid']})",
+                    _("Automatic transfer runner"),
+                    _("alive: last round {age:.0f} s ago (pid {pid})").format(
+                        age=age, pid=beat[0]["pid"]
+                    ),
                 )
             )
         checks.append(_backing_off(beat[0]["info"]))
@@ -339,21 +373,21 @@ def webhook_receiver_check(rt: Runtime) -> Check:
     if old:
         return Check(
             "webhooks.receiver",
-            "Webhook receiver",
+            _("Webhook receiver"),
             Status.WARN,
             "; ".join(old),
-            "rename the setting as said; until then its value keeps working as the secret path",
+            _("rename the setting as said; until then its value keeps working as the secret path"),
         )
     finding = unrecognised_finding(rt.store)
     if finding:
         return Check(
             "webhooks.receiver",
-            "Webhook receiver",
+            _("Webhook receiver"),
             Status.WARN,
             finding,
-            "send this body to support: duvi learns the envelope from it (`duvi bundle`)",
+            _("send this body to support: duvi learns the envelope from it (`duvi bundle`)"),
         )
-    return ok("webhooks.receiver", "Webhook receiver", "settings current; every body read")
+    return ok("webhooks.receiver", _("Webhook receiver"), _("settings current; every body read"))
 
 
 def unreadable_rows_check(rt: Runtime) -> list[Check]:
@@ -370,13 +404,13 @@ def unreadable_rows_check(rt: Runtime) -> list[Check]:
     found += [f"ledger row {r.key}: {r.problem}" for r in rows]
     remedy = (depts[0] if depts else rows[0]).remedy
     if rows and depts:
-        remedy = UNREADABLE_REMEDY.format(key=rows[0].key) + "; the same for the settings"
+        remedy = UNREADABLE_REMEDY.format(key=rows[0].key) + _("; the same for the settings")
     return [
         Check(
             "db.rows",
-            "Stored rows readable",
+            _("Stored rows readable"),
             Status.FAIL,
-            f"{len(found)} cannot be read and are left alone: " + "; ".join(found),
+            _("{n} cannot be read and are left alone: ").format(n=len(found)) + "; ".join(found),
             remedy,
             records=[*(d.department_id for d in depts), *(r.key for r in rows)],
         )
@@ -417,23 +451,30 @@ def growth_check(rt: Runtime, *, days: int = 7) -> Check:
         per_day[f"{table}_bytes"] = rows * float(avg or 0)
         level += rows * float(avg or 0) * keep
     mb_day = (per_day.get("events_bytes", 0.0) + per_day.get("http_calls_bytes", 0.0)) / 1e6
-    found = (
-        f"about {per_day['events']:.0f} events and {per_day['http_calls']:.0f} HTTP calls a day "
-        f"(last {days} days): about {mb_day:.1f} MB a day; retention ({s.retention_event_days} "
-        f"days of events, {s.retention_http_days} of HTTP calls) levels the logs off near "
-        f"{level / 1e6:.0f} MB"
+    found = _(
+        "about {events:.0f} events and {http_calls:.0f} HTTP calls a day (last {days} days): "
+        "about {mb_day:.1f} MB a day; retention ({retention_event_days} days of events, "
+        "{retention_http_days} of HTTP calls) levels the logs off near {level:.0f} MB"
+    ).format(
+        events=per_day["events"],
+        http_calls=per_day["http_calls"],
+        days=days,
+        mb_day=mb_day,
+        retention_event_days=s.retention_event_days,
+        retention_http_days=s.retention_http_days,
+        level=level / 1e6,
     )
     free = shutil.disk_usage(s.database.parent).free
     if level > free / 2:
         return Check(
             "db.growth",
-            "Database growth",
+            _("Database growth"),
             Status.WARN,
-            f"{found}, and the disk has {free / 1e6:.0f} MB free",
-            "free disk space, or lower retention_event_days / retention_http_days",
+            _("{found}, and the disk has {free:.0f} MB free").format(found=found, free=free / 1e6),
+            _("free disk space, or lower retention_event_days / retention_http_days"),
             basis="the logs outgrow the free disk",
         )
-    return ok("db.growth", "Database growth", found)
+    return ok("db.growth", _("Database growth"), found)
 
 
 def _first_id_since(store: Any, table: str, since: str) -> int | None:
@@ -463,21 +504,27 @@ def home_mode_check(home: Path) -> Check:
     if mode & 0o022:
         return Check(
             "files.home",
-            "Data directory",
+            _("Data directory"),
             Status.FAIL,
-            f"{home} can be written by other users (mode {mode:04o})",
-            f"run: chmod go-w {home}",
+            _("{home} can be written by other users (mode {mode:04o})").format(
+                home=home, mode=mode
+            ),
+            _("run: chmod go-w {home}").format(home=home),
         )
-    return ok("files.home", "Data directory", f"{shown(home)} is writable by its owner only")
+    return ok(
+        "files.home",
+        _("Data directory"),
+        _("{path} is writable by its owner only").format(path=shown(home)),
+    )
 
 
 def _backing_off(info: str | None) -> Check:
     """The departments whose rounds the runner backs off from (a service down, or a setting
     it cannot work with), from its last heartbeat."""
     waiting = runner_waiting(info)
-    title = "Departments the runner gets through"
+    title = _("Departments the runner gets through")
     if not waiting:
-        return ok("runner.backoff", title, "every department's last round went through")
+        return ok("runner.backoff", title, _("every department's last round went through"))
     lines = [
         f"department {d}: {w['error']} ({w['failures']} rounds in a row since {w['since']}); "
         f"next try {w['next_try']}"
@@ -488,8 +535,10 @@ def _backing_off(info: str | None) -> Check:
         title,
         Status.WARN,
         "; ".join(lines),
-        "the runner tries again by itself, less often while it fails, and catches up when "
-        "the service answers; `duvi doctor --dept N` checks the connection now",
+        _(
+            "the runner tries again by itself, less often while it fails, and catches up when "
+            "the service answers; `duvi doctor --dept N` checks the connection now"
+        ),
         records=lines,
         fix=Fix.LOG,
         basis=sorted((d, w["error"]) for d, w in waiting.items()),
@@ -517,7 +566,7 @@ def zreport_source_check(rt: Runtime, dept_id: str, has_sales: bool, hours: int)
     from core.saft_inbox import last_arrival
     from core.setup import source_text
 
-    cid, title = "zreport.source", "Z source"
+    cid, title = "zreport.source", _("Z source")
     dept = Departments(rt.store, rt.secrets).get(dept_id)
     s = dept.settings if dept else None
     if s is None or s.zreport_source != "saft-inbox":
@@ -525,17 +574,24 @@ def zreport_source_check(rt: Runtime, dept_id: str, has_sales: bool, hours: int)
     said = source_text(s.zreport_source, s.inbox_dir)
     last = last_arrival(Ledger(rt.store), dept_id)
     if last is None and not has_sales:
-        return ok(cid, title, f"{said}; no file yet", dept_id)
+        return ok(cid, title, _("{said}; no file yet").format(said=said), dept_id)
     if last is not None and datetime.now(UTC) - last <= timedelta(hours=hours):
-        return ok(cid, title, f"{said}; last file {last:%Y-%m-%d %H:%M} UTC", dept_id)
-    when = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "ever"
+        return ok(
+            cid,
+            title,
+            _("{said}; last file {last:%Y-%m-%d %H:%M} UTC").format(said=said, last=last),
+            dept_id,
+        )
+    when = _("since {last:%Y-%m-%d %H:%M} UTC").format(last=last) if last else _("ever")
     return Check(
         cid,
         title,
         Status.WARN,
-        f"{said}; no file {when} (more than {hours} h)",
-        "check that the cash register still exports SAF-T to that directory (`duvi run` "
-        "must be running to take files in)",
+        _("{said}; no file {when} (more than {hours} h)").format(said=said, when=when, hours=hours),
+        _(
+            "check that the cash register still exports SAF-T to that directory (`duvi run` "
+            "must be running to take files in)"
+        ),
         dept_id,
         basis=("no file", s.inbox_dir),
     )
@@ -566,19 +622,23 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
     checks.append(
         ok(
             "zreport.gaps",
-            "Z-report number sequence",
-            f"{len(zs)} Z-reports, no gaps",
+            _("Z-report number sequence"),
+            _("{n} Z-reports, no gaps").format(n=len(zs)),
             dept_id,
         )
         if not missing
         else Check(
             "zreport.gaps",
-            "Z-report number sequence",
+            _("Z-report number sequence"),
             Status.FAIL,
-            f"Z number(s) {', '.join(map(str, missing))} missing between "
-            f"{'; '.join(spans)}: a lost settlement until proven otherwise",
-            "find these Z-reports in DUELL (Dagsoppgjør); if they exist, import them "
-            "(`duvi import saft`), else ask the shop why the number was skipped",
+            _(
+                "Z number(s) {numbers} missing between {spans}: a lost settlement until proven "
+                "otherwise"
+            ).format(numbers=", ".join(map(str, missing)), spans="; ".join(spans)),
+            _(
+                "find these Z-reports in DUELL (Dagsoppgjør); if they exist, import them "
+                "(`duvi import saft`), else ask the shop why the number was skipped"
+            ),
             dept_id,
             missing,
         )
@@ -594,17 +654,17 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
     checks.append(
         ok(
             "zreport.stale",
-            f"Z-reports confirmed within {stale_hours} h",
-            "nothing old is waiting",
+            _("Z-reports confirmed within {stale_hours} h").format(stale_hours=stale_hours),
+            _("nothing old is waiting"),
             dept_id,
         )
         if not stale
         else Check(
             "zreport.stale",
-            f"Z-reports confirmed within {stale_hours} h",
+            _("Z-reports confirmed within {stale_hours} h").format(stale_hours=stale_hours),
             Status.WARN,
-            f"{len(stale)} not confirmed: {', '.join(stale[:10])}",
-            "see `duvi transfers --dept` and the checks below for why",
+            _("{n} not confirmed: {items}").format(n=len(stale), items=", ".join(stale[:10])),
+            _("see `duvi transfers --dept` and the checks below for why"),
             dept_id,
             stale,
             fix=Fix.TRANSFERS,
@@ -612,22 +672,24 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
     )
     attention = ledger.rows(dept_id, states=(State.FAILED, State.ATTENTION, State.SENT))
     checks.append(
-        ok("transfers.attention", "Transfers needing attention", "none", dept_id)
+        ok("transfers.attention", _("Transfers needing attention"), _("none"), dept_id)
         if not attention
         else Check(
             "transfers.attention",
-            "Transfers needing attention",
+            _("Transfers needing attention"),
             Status.FAIL if any(r.state == State.FAILED for r in attention) else Status.WARN,
             # one line per transfer under a count: never one paragraph of ten errors
-            f"{len(attention)} transfer(s): "
+            _("{n} transfer(s): ").format(n=len(attention))
             + ", ".join(
                 f"{n} {state}"
                 for state in (State.FAILED, State.ATTENTION, State.SENT)
                 if (n := sum(r.state == state for r in attention))
             )
             + "".join(f"\n{r.key} {r.state}: {r.last_error or 'in doubt'}" for r in attention[:10]),
-            "fix the cause named, then `duvi sync --retry-failed`; rows 'sent' are "
-            "looked up in Visma before any resend",
+            _(
+                "fix the cause named, then `duvi sync --retry-failed`; rows 'sent' are "
+                "looked up in Visma before any resend"
+            ),
             dept_id,
             [r.key for r in attention],
             fix=Fix.TRANSFERS,
@@ -637,15 +699,17 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
     checks.append(period_check(dept_id, attention))
     boundary = [m for z in zs if (m := month_boundary(z))]
     checks.append(
-        ok("zreport.month", "Month boundaries", "no Z-report crossed a month", dept_id)
+        ok("zreport.month", _("Month boundaries"), _("no Z-report crossed a month"), dept_id)
         if not boundary
         else Check(
             "zreport.month",
-            "Month boundaries",
+            _("Month boundaries"),
             Status.WARN,
-            f"{len(boundary)} Z-report(s) taken after midnight into the next month",
-            "check with the accountant that these belong to the period of their "
-            "business date (as booked)",
+            _("{n} Z-report(s) taken after midnight into the next month").format(n=len(boundary)),
+            _(
+                "check with the accountant that these belong to the period of their "
+                "business date (as booked)"
+            ),
             dept_id,
             boundary,
             fix=Fix.TRANSFERS,
@@ -660,15 +724,19 @@ def period_check(dept_id: str, waiting: list[Any]) -> Check:
 
     held = [r for r in waiting if r.state == State.ATTENTION and held_for_period(r.last_error)]
     if not held:
-        return ok("transfers.period", "Financial periods", "no document waits for one", dept_id)
+        return ok(
+            "transfers.period", _("Financial periods"), _("no document waits for one"), dept_id
+        )
     return Check(
         "transfers.period",
-        "Financial periods",
+        _("Financial periods"),
         Status.WARN,
-        f"{len(held)} document(s) held, not sent: "
+        _("{n} document(s) held, not sent: ").format(n=len(held))
         + "".join(f"\n{r.key}: {r.last_error.splitlines()[0]}" for r in held[:10]),
-        "ask the accountant to reopen the period in Visma (or set up its financial year); "
-        "the next run sends them",
+        _(
+            "ask the accountant to reopen the period in Visma (or set up its financial year); "
+            "the next run sends them"
+        ),
         dept_id,
         [r.key for r in held],
         fix=Fix.TRANSFERS,
@@ -685,7 +753,7 @@ def period_close_check(
     be read this run (the last list read stands)."""
     from core.period_close import REMEDY, closings, stored_periods
 
-    title = "Periods about to close"
+    title = _("Periods about to close")
     days = rt.settings.period_close_warn_days
     if not days:
         return None
@@ -696,7 +764,9 @@ def period_close_check(
         return ok(
             "transfers.period_close",
             title,
-            f"no open period ending within {days} day(s) holds a document not released",
+            _("no open period ending within {days} day(s) holds a document not released").format(
+                days=days
+            ),
             dept_id,
         )
     return Check(
@@ -704,7 +774,7 @@ def period_close_check(
         title,
         Status.WARN,
         "\n".join(c.summary() for c in found),
-        REMEDY + "; in the console, t opens Transfers on these periods' days",
+        _(REMEDY) + _("; in the console, t opens Transfers on these periods' days"),
         dept_id,
         [k for c in found for k in c.keys],
         fix=Fix.TRANSFERS,
@@ -717,14 +787,14 @@ def cost_of_goods_check(dept_id: str, settings: DepartmentSettings) -> Check:
     """ "Beholdningsendring" and "Lager" both on would move 1460 twice: the journals leave
     their inventory-change lines out (the stock issue books cost of goods), but the settings
     say otherwise, so a person turns one off."""
-    title = "Cost of goods"
+    title = _("Cost of goods")
     if not both_cost_of_goods(settings):
-        return ok("settings.cost_of_goods", title, "booked once", dept_id)
+        return ok("settings.cost_of_goods", title, _("booked once"), dept_id)
     return Check(
         "settings.cost_of_goods",
         title,
         Status.FAIL,
-        COGS_BOTH_MESSAGE + " (the journals leave their inventory-change lines out meanwhile)",
+        COGS_BOTH_MESSAGE + _(" (the journals leave their inventory-change lines out meanwhile)"),
         COGS_BOTH_REMEDY,
         dept_id,
         fix=Fix.SETTINGS,
@@ -750,11 +820,13 @@ def legacy_accounts_check(rt: Runtime, dept_id: str, settings: DepartmentSetting
         return None
     return Check(
         "mapping.legacy_defaults",
-        "Default accounts",
+        _("Default accounts"),
         Status.WARN,
-        "set up before the standard chart's defaults, kept as they were: " + ", ".join(differ),
-        "check them with the accountant and set each in the account map editor (m), or "
-        "acknowledge to keep them (README: Default accounts)",
+        _("set up before the standard chart's defaults, kept as they were: ") + ", ".join(differ),
+        _(
+            "check them with the accountant and set each in the account map editor (m), or "
+            "acknowledge to keep them (README: Default accounts)"
+        ),
         dept_id,
         differ,
         fix=Fix.ACCOUNTS,
@@ -797,14 +869,18 @@ def mapping_checks(
         checks.append(
             Check(
                 "mapping.vat",
-                "VAT mapping",
+                _("VAT mapping"),
                 Status.FAIL,
                 found,
-                "complete the VAT mapping (console: VAT mapping editor); transfers of "
-                "this department are blocked until then"
+                _(
+                    "complete the VAT mapping (console: VAT mapping editor); transfers of "
+                    "this department are blocked until then"
+                )
                 if unmapped or unknown
-                else "map each rate to a Visma VAT id of the same rate (console: VAT mapping "
-                "editor, v): documents would be booked with the wrong VAT",
+                else _(
+                    "map each rate to a Visma VAT id of the same rate (console: VAT mapping "
+                    "editor, v): documents would be booked with the wrong VAT"
+                ),
                 dept_id,
                 [str(r) for r in unmapped] + unknown + wrong,
                 fix=Fix.VAT,
@@ -814,8 +890,8 @@ def mapping_checks(
         checks.append(
             ok(
                 "mapping.vat",
-                "VAT mapping",
-                f"{len(rates)} rates in use, all mapped to existing VAT ids",
+                _("VAT mapping"),
+                _("{n} rates in use, all mapped to existing VAT ids").format(n=len(rates)),
                 dept_id,
             )
         )
@@ -831,17 +907,17 @@ def mapping_checks(
         checks.append(
             ok(
                 "mapping.accounts",
-                "Account map",
-                f"{len(amap)} accounts present and active",
+                _("Account map"),
+                _("{n} accounts present and active").format(n=len(amap)),
                 dept_id,
             )
             if not bad
             else Check(
                 "mapping.accounts",
-                "Account map",
+                _("Account map"),
                 Status.FAIL,
                 "; ".join(bad),
-                "create or activate these accounts in Visma, or change the account map",
+                _("create or activate these accounts in Visma, or change the account map"),
                 dept_id,
                 bad,
                 fix=Fix.ACCOUNTS,
@@ -859,15 +935,15 @@ def mapping_checks(
         }
     )
     checks.append(
-        ok("mapping.fallback", "Payment types", "every payment type has an account", dept_id)
+        ok("mapping.fallback", _("Payment types"), _("every payment type has an account"), dept_id)
         if not fallback
         else Check(
             "mapping.fallback",
-            "Payment types",
+            _("Payment types"),
             Status.WARN,
-            f"{len(fallback)} payment(s) booked on the fallback account: "
+            _("{n} payment(s) booked on the fallback account: ").format(n=len(fallback))
             + ", ".join(fallback[:10]),
-            "map these payment types in the account map",
+            _("map these payment types in the account map"),
             dept_id,
             fallback,
             fix=Fix.ACCOUNTS,
@@ -883,14 +959,14 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
     checks = []
     open_ = Conflicts(rt.store).list(dept_id)
     checks.append(
-        ok("masterdata.conflicts", "Duplicate conflicts", "none open", dept_id)
+        ok("masterdata.conflicts", _("Duplicate conflicts"), _("none open"), dept_id)
         if not open_
         else Check(
             "masterdata.conflicts",
-            "Duplicate conflicts",
+            _("Duplicate conflicts"),
             Status.WARN,
-            f"{len(open_)} open: these records wait for a person",
-            "resolve them (console: conflicts, or `duvi conflicts resolve`)",
+            _("{n} open: these records wait for a person").format(n=len(open_)),
+            _("resolve them (console: conflicts, or `duvi conflicts resolve`)"),
             dept_id,
             [c.id for c in open_],
             fix=Fix.CONFLICTS,
@@ -900,32 +976,33 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
     checks.append(
         ok(
             "masterdata.webhooks",
-            "Changes without webhook",
-            "every change found by polling was announced",
+            _("Changes without webhook"),
+            _("every change found by polling was announced"),
             dept_id,
         )
         if finding is None
         else Check(
             "masterdata.webhooks",
-            "Changes without webhook",
+            _("Changes without webhook"),
             Status.WARN,
             finding,
-            "turn the webhook flag on in Visma (polling keeps them in sync meanwhile)",
+            _("turn the webhook flag on in Visma (polling keeps them in sync meanwhile)"),
             dept_id,
         )
     )
     checks.append(set_aside_check(rt, dept_id))
     if nameless is not None:
         checks.append(
-            ok("masterdata.nameless", "Items without a name", "none", dept_id)
+            ok("masterdata.nameless", _("Items without a name"), _("none"), dept_id)
             if not nameless
             else Check(
                 "masterdata.nameless",
-                "Items without a name",
+                _("Items without a name"),
                 Status.WARN,
-                f"{len(nameless)} Visma item(s) have no name; DUELL shows their item "
-                f"number: {', '.join(nameless[:10])}",
-                "give them a description in Visma",
+                _("{n} Visma item(s) have no name; DUELL shows their item number: {items}").format(
+                    n=len(nameless), items=", ".join(nameless[:10])
+                ),
+                _("give them a description in Visma"),
                 dept_id,
                 nameless,
             )
@@ -946,7 +1023,7 @@ async def foreign_batch_check(
     from core.transfers.foreign import REMEDY, confirmed, recent_foreign_batches
     from core.transfers.posting import Kind
 
-    title = "Batches duvi did not make"
+    title = _("Batches duvi did not make")
     cid = "visma.foreign_batches"
     ledger = Ledger(rt.store)
     keys_by_day: dict[date, list[str]] = {}
@@ -963,13 +1040,13 @@ async def foreign_batch_check(
             cid,
             title,
             Status.WARN,
-            f"could not list the journals: {exc.message}",
+            _("could not list the journals: {message}").format(message=exc.message),
             exc.remedy,
             dept.id,
             basis="listing failed",
         )
     if not found:
-        return ok(cid, title, "no other integration's batch of this department's days", dept.id)
+        return ok(cid, title, _("no other integration's batch of this department's days"), dept.id)
     clashes = [
         b
         for b in found
@@ -979,7 +1056,7 @@ async def foreign_batch_check(
         return ok(
             cid,
             title,
-            f"{len(found)} batch(es) of days duvi has no unconfirmed Z-report for",
+            _("{n} batch(es) of days duvi has no unconfirmed Z-report for").format(n=len(found)),
             dept.id,
         )
     records = [f"batch {b.number} of {b.day} ({b.description})" for b in clashes]
@@ -987,8 +1064,11 @@ async def foreign_batch_check(
         cid,
         title,
         Status.FAIL,
-        f"Visma holds {len(clashes)} batch(es) duvi did not make on days it transfers for this "
-        "department (inferred: DUELL's own Visma module is still on): " + "; ".join(records[:5]),
+        _(
+            "Visma holds {n} batch(es) duvi did not make on days it transfers for this "
+            "department (inferred: DUELL's own Visma module is still on): "
+        ).format(n=len(clashes))
+        + "; ".join(records[:5]),
         REMEDY,
         dept.id,
         records,
@@ -1006,15 +1086,15 @@ def set_aside_check(rt: Runtime, dept_id: str) -> Check:
         "WHERE department_id = ? AND kind = ? ORDER BY entity, key",
         [dept_id, SET_ASIDE],
     )
-    title = "DUELL rows set aside"
+    title = _("DUELL rows set aside")
     if not rows:
-        return ok("duell.rows", title, "every product and customer row was read", dept_id)
+        return ok("duell.rows", title, _("every product and customer row was read"), dept_id)
     records = [f"{r['entity']}: {r['key']} ({r['fingerprint']})" for r in rows]
     return Check(
         "duell.rows",
         title,
         Status.WARN,
-        f"{len(rows)} DUELL row(s) could not be read and are left out of the sync: "
+        _("{n} DUELL row(s) could not be read and are left out of the sync: ").format(n=len(rows))
         + "; ".join(records[:5])
         + ("; …" if len(records) > 5 else ""),
         SET_ASIDE_REMEDY,
@@ -1026,20 +1106,29 @@ def set_aside_check(rt: Runtime, dept_id: str) -> Check:
 
 def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
     if not date_header:
-        return ok(f"clock.{name}", f"Clock against {name}", "no Date header seen", dept_id)
+        return ok(
+            f"clock.{name}",
+            _("Clock against {name}").format(name=name),
+            _("no Date header seen"),
+            dept_id,
+        )
     theirs = email.utils.parsedate_to_datetime(date_header).timestamp()
     skew = time.time() - theirs
     if abs(skew) > CLOCK_SKEW_LIMIT:
         return Check(
             f"clock.{name}",
-            f"Clock against {name}",
+            _("Clock against {name}").format(name=name),
             Status.FAIL,
-            f"this host's clock is {skew:+.0f} s off {name}'s",
-            "turn on time sync (chrony or systemd-timesyncd): tokens and date filters "
-            "break on a skewed clock",
+            _("this host's clock is {skew:+.0f} s off {name}'s").format(skew=skew, name=name),
+            _(
+                "turn on time sync (chrony or systemd-timesyncd): tokens and date filters "
+                "break on a skewed clock"
+            ),
             dept_id,
         )
-    return ok(f"clock.{name}", f"Clock against {name}", f"{skew:+.0f} s", dept_id)
+    return ok(
+        f"clock.{name}", _("Clock against {name}").format(name=name), f"{skew:+.0f} s", dept_id
+    )
 
 
 SCOPE_USES = {  # what duvi does with each scope (inferred from the operations' verbs)
@@ -1053,16 +1142,16 @@ SCOPE_USES = {  # what duvi does with each scope (inferred from the operations' 
 def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str) -> Check:
     """Whether Visma Connect grants every scope duvi asks for (`visma_scopes`): Connect
     refuses a token to an application asking for one it lacks (invalid_scope, findings A3)."""
-    title, cid = "Visma scopes", "visma.scopes"
+    title, cid = _("Visma scopes"), "visma.scopes"
     if missing is None:
-        return ok(cid, title, "granted: " + ", ".join(wanted), dept_id)
+        return ok(cid, title, _("granted: ") + ", ".join(wanted), dept_id)
     if not missing:
         return Check(
             cid,
             title,
             Status.WARN,
-            "Visma Connect refused the scopes together but grants each alone",
-            "check the application's scopes in the Visma Developer Portal",
+            _("Visma Connect refused the scopes together but grants each alone"),
+            _("check the application's scopes in the Visma Developer Portal"),
             dept_id,
             basis="invalid_scope, every scope alone granted",
         )
@@ -1071,15 +1160,18 @@ def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str
         cid,
         title,
         Status.FAIL,
-        "the Visma application is not granted "
-        + ", ".join(f"{m} ({SCOPE_USES.get(n, '?')})" for m, n in zip(missing, names, strict=True))
-        + ": Visma Connect gives duvi no token",
-        "in the Visma Developer Portal, add "
-        + ", ".join(missing)
-        + " to the application's scopes (and have the company approve the change); or, if "
-        "duvi is not to do that, remove "
-        + ", ".join(f'"{n}"' for n in names)
-        + " from the visma_scopes setting",
+        _(
+            "the Visma application is not granted {scopes}: Visma Connect gives duvi no token"
+        ).format(
+            scopes=", ".join(
+                f"{m} ({SCOPE_USES.get(n, '?')})" for m, n in zip(missing, names, strict=True)
+            )
+        ),
+        _(
+            "in the Visma Developer Portal, add {scopes} to the application's scopes (and have "
+            "the company approve the change); or, if duvi is not to do that, remove {names} "
+            "from the visma_scopes setting"
+        ).format(scopes=", ".join(missing), names=", ".join(f'"{n}"' for n in names)),
         dept_id,
         missing,
         fix=Fix.SETUP,
@@ -1111,26 +1203,37 @@ async def remote_checks(
     try:
         async with duell:
             await duell.departments()
-        checks.append(ok("duell.login", "DUELL credentials", "logged in", dept_id))
+        checks.append(ok("duell.login", _("DUELL credentials"), _("logged in"), dept_id))
         remaining = duell.http.pacer.remaining
-        checks.append(ok("duell.rate", "DUELL rate limit", f"{remaining} requests left", dept_id))
+        checks.append(
+            ok(
+                "duell.rate",
+                _("DUELL rate limit"),
+                _("{remaining} requests left").format(remaining=remaining),
+                dept_id,
+            )
+        )
         checks.append(_clock("DUELL", duell.http.last_date, dept_id))
     except DuellBlockedError as exc:
         checks.append(
-            Check("duell.firewall", "DUELL firewall", Status.FAIL, exc.message, exc.remedy, dept_id)
+            Check(
+                "duell.firewall", _("DUELL firewall"), Status.FAIL, exc.message, exc.remedy, dept_id
+            )
         )
     except DuviError as exc:
         checks.append(
-            Check("duell.login", "DUELL credentials", Status.FAIL, exc.message, exc.remedy, dept_id)
+            Check(
+                "duell.login", _("DUELL credentials"), Status.FAIL, exc.message, exc.remedy, dept_id
+            )
         )
     if dept is None or not depts.is_set_up(dept_id):
         checks.append(
             Check(
                 "visma.setup",
-                "Visma setup",
+                _("Visma setup"),
                 Status.WARN,
-                "this department is not set up for Visma",
-                "run the console's setup for it",
+                _("this department is not set up for Visma"),
+                _("run the console's setup for it"),
                 dept_id,
                 fix=Fix.SETUP,
             )
@@ -1141,7 +1244,7 @@ async def remote_checks(
         async with visma:
             branches = {b.number for b in await visma.list_branches()}
             checks.append(
-                ok("visma.token", "Visma token and tenant", "the company answers", dept_id)
+                ok("visma.token", _("Visma token and tenant"), _("the company answers"), dept_id)
             )
             granted = visma.tokens.granted  # None: a token kept from before, not read now
             short = [c for c in visma.tokens.creds.scopes if granted and c not in granted]
@@ -1176,17 +1279,17 @@ async def remote_checks(
             checks.append(
                 ok(
                     "visma.company",
-                    "Company, branch and cost bearer",
-                    "what setup saved still exists",
+                    _("Company, branch and cost bearer"),
+                    _("what setup saved still exists"),
                     dept_id,
                 )
                 if not problems
                 else Check(
                     "visma.company",
-                    "Company, branch and cost bearer",
+                    _("Company, branch and cost bearer"),
                     Status.FAIL,
                     "; ".join(problems),
-                    "choose them again in the console's setup",
+                    _("choose them again in the console's setup"),
                     dept_id,
                     problems,
                     fix=Fix.SETUP,
@@ -1206,17 +1309,21 @@ async def remote_checks(
             checks.append(
                 ok(
                     "visma.rate",
-                    "Visma rate limit",
-                    f"{remaining} requests left for {pending} pending documents",
+                    _("Visma rate limit"),
+                    _("{remaining} requests left for {pending} pending documents").format(
+                        remaining=remaining, pending=pending
+                    ),
                     dept_id,
                 )
                 if remaining >= pending * 2
                 else Check(
                     "visma.rate",
-                    "Visma rate limit",
+                    _("Visma rate limit"),
                     Status.WARN,
-                    f"{remaining} requests left this window for {pending} pending documents",
-                    "transfers will wait for the next window by themselves",
+                    _(
+                        "{remaining} requests left this window for {pending} pending documents"
+                    ).format(remaining=remaining, pending=pending),
+                    _("transfers will wait for the next window by themselves"),
                     dept_id,
                     basis="fewer requests left than pending documents",
                 )
@@ -1232,7 +1339,7 @@ async def remote_checks(
         checks.append(
             Check(
                 cid,
-                "Visma token and tenant" if cid == "visma.token" else "Visma licence",
+                _("Visma token and tenant") if cid == "visma.token" else _("Visma licence"),
                 Status.FAIL,
                 exc.message,
                 exc.remedy,
@@ -1244,7 +1351,7 @@ async def remote_checks(
         checks.append(
             Check(
                 "visma.token",
-                "Visma token and tenant",
+                _("Visma token and tenant"),
                 Status.FAIL,
                 exc.message,
                 exc.remedy,
@@ -1275,7 +1382,7 @@ async def run_doctor(
                 remote = [
                     Check(
                         "department.setup",
-                        "Department setup",
+                        _("Department setup"),
                         Status.FAIL,
                         exc.message,
                         exc.remedy,

@@ -22,6 +22,8 @@ from __future__ import annotations
 import errno
 from typing import TYPE_CHECKING, ClassVar
 
+from core.i18n import _
+
 if TYPE_CHECKING:  # the console imports this module: no httpx at start-up
     import httpx
 
@@ -139,16 +141,22 @@ def write_failed(exc: OSError, what: str, remedy: str) -> DuviError:
     the path given: ConfigError (exit 3) with `remedy`."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         full = (
-            "this user's disk quota is used up" if exc.errno == errno.EDQUOT else "the disk is full"
+            _("cannot write {what}: this user's disk quota is used up ({why})")
+            if exc.errno == errno.EDQUOT
+            else _("cannot write {what}: the disk is full ({why})")
         )
         return StorageError(
-            f"cannot write {what}: {full} ({exc.strerror})",
-            "free space on its filesystem (df -h) and run again; nothing was written",
+            full.format(what=what, why=exc.strerror),
+            _("free space on its filesystem (df -h) and run again; nothing was written"),
         )
     if exc.errno == errno.EROFS:
         return StorageError(
-            f"cannot write {what}: its filesystem is mounted read-only",
-            "remount it writable (a disk error can make the system remount it read-only: see "
-            "dmesg) and run again; nothing was written",
+            _("cannot write {what}: its filesystem is mounted read-only").format(what=what),
+            _(
+                "remount it writable (a disk error can make the system remount it read-only: "
+                "see dmesg) and run again; nothing was written"
+            ),
         )
-    return ConfigError(f"cannot write {what}: {exc.strerror or exc}", remedy)
+    return ConfigError(
+        _("cannot write {what}: {why}").format(what=what, why=exc.strerror or exc), remedy
+    )

@@ -162,6 +162,20 @@ def datetime_text(value: datetime | None) -> str:
     return f"{date_text(value)} {time_text(value)}"
 
 
+def month_text(value: date) -> str:
+    """A month and its year: nb desember 2026, en December 2026."""
+    from babel.dates import format_date
+
+    return format_date(value, "LLLL y", locale=_locale())
+
+
+def day_month_text(value: date) -> str:
+    """A day and its month, short: nb 2. des., en 2 Dec."""
+    from babel.dates import format_date
+
+    return format_date(value, "d. MMM" if _current == "nb" else "d MMM", locale=_locale())
+
+
 def compile_catalogues(locale_dirs: list[Path] | None = None) -> list[Path]:
     """Write each language's `.mo` from its `.po` (Babel); returns the files written."""
     from babel.messages.mofile import write_mo

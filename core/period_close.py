@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from core.i18n import N_, _, date_text
 from core.ledger import Ledger, LedgerRow, State
 from core.runtime import Runtime
 from core.store import Store
@@ -48,12 +49,27 @@ class Closing:
         return len(self.keys)
 
     def summary(self) -> str:
-        when = "ended" if self.ended else "ends"
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items()))
-        states = ", ".join(f"{n} {s}" for s, n in sorted(self.states.items()))
-        return (
-            f"period {self.period} ({self.start} to {self.end}) {when} {self.end}, not closed: "
-            f"{self.count} document(s) not released in Visma ({kinds}; {states})"
+        from core.readmodels import state_text
+
+        said = (
+            _(
+                "period {period} ({start} to {end}) ended {end}, not closed: {n} document(s) "
+                "not released in Visma ({kinds}; {states})"
+            )
+            if self.ended
+            else _(
+                "period {period} ({start} to {end}) ends {end}, not closed: {n} document(s) "
+                "not released in Visma ({kinds}; {states})"
+            )
+        )
+        return said.format(
+            period=self.period,
+            start=date_text(self.start),
+            end=date_text(self.end),
+            n=self.count,
+            # the kind as JSON and `duvi transfers --json` name it (zreport, invoice, stock)
+            kinds=", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items())),
+            states=", ".join(f"{n} {state_text(s)}" for s, n in sorted(self.states.items())),
         )
 
 
@@ -119,10 +135,12 @@ def closings(
     ]
 
 
-REMEDY = (
-    "release them in Visma (or `duvi release KEY --yes`) before the accountant closes the "
-    "period; held or failed ones: fix the cause named in `duvi transfers`, then `duvi sync "
-    "--retry-failed`"
+REMEDY = (  # English here; translated where shown
+    N_(
+        "release them in Visma (or `duvi release KEY --yes`) before the accountant closes the "
+        "period; held or failed ones: fix the cause named in `duvi transfers`, then `duvi sync "
+        "--retry-failed`"
+    )
 )
 
 

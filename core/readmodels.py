@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.i18n import amount_text
+from core.i18n import N_, _, amount_text, date_text
 from core.settlement import (
     MARKS,
     Settlement,
@@ -425,23 +425,30 @@ class HttpCallRow:
 # A settlement calendar's day states, most urgent first (a day shows the first that applies),
 # each with the mark that tells it without colour and the words of the legend.
 CALENDAR_STATES: Mapping[str, tuple[str, str]] = {
-    "attention": ("!", "needs attention"),  # Visma refused a Z-report (failed)
-    "held": ("H", "on hold"),  # a Z-report cannot be sent as it is (a mapping to fix)
-    "missing": ("?", "missing Z"),  # a gap in a register's Z numbers belongs to this day
-    "pending": ("~", "pending"),  # fetched, not in Visma yet
-    "posted": ("✓", "posted"),  # every Z-report of the day is in Visma
-    "unfetched": ("·", "not fetched yet"),  # no Z-report, and DUELL not asked since that day
-    "closed": ("-", "no sales"),  # no Z-report though DUELL was asked after the day: closed
-    "future": (" ", "not yet"),  # today or later, nothing settled yet
+    "attention": ("!", N_("needs attention")),  # Visma refused a Z-report (failed)
+    "held": ("H", N_("on hold")),  # a Z-report cannot be sent as it is (a mapping to fix)
+    "missing": ("?", N_("missing Z")),  # a gap in a register's Z numbers belongs to this day
+    "pending": ("~", N_("pending")),  # fetched, not in Visma yet
+    "posted": ("✓", N_("posted")),  # every Z-report of the day is in Visma
+    "unfetched": ("·", N_("not fetched yet")),  # no Z-report, and DUELL not asked since that day
+    "closed": ("-", N_("no sales")),  # no Z-report though DUELL was asked after the day: closed
+    "future": (" ", N_("not yet")),  # today or later, nothing settled yet
 }
-_LEGEND_ITEMS = [f"{m} {label}" for m, label in CALENDAR_STATES.values() if m != " "]
-CALENDAR_LEGEND = "  ".join(_LEGEND_ITEMS)
+# English, for the console's snapshots of old; calendar_legend() is in the current language.
+CALENDAR_LEGEND = "  ".join(f"{m} {label}" for m, label in CALENDAR_STATES.values() if m != " ")
+
+
+def calendar_state_label(state: str) -> str:
+    """A calendar day's state in words, in the current language."""
+    return _(CALENDAR_STATES[state][1])
 
 
 def calendar_legend(width: int = 78) -> str:
-    """The legend in lines of at most `width` columns, never a mark apart from its word."""
+    """The legend in lines of at most `width` columns, never a mark apart from its word; in
+    the current language."""
+    items = [f"{m} {_(label)}" for m, label in CALENDAR_STATES.values() if m != " "]
     lines = [""]
-    for item in _LEGEND_ITEMS:
+    for item in items:
         if lines[-1] and len(lines[-1]) + 2 + len(item) > width:
             lines.append("")
         lines[-1] = f"{lines[-1]}  {item}" if lines[-1] else item
@@ -493,19 +500,54 @@ class SettlementCalendar:
 
 # -- transfers as text: the console's list and `duvi transfers` show the same columns --------
 
-# The kind is in the key (DUELL-Z-, DUELL-INV-, DUELL-STOCK-); JSON names it.
+# The kind is in the key (DUELL-Z-, DUELL-INV-, DUELL-STOCK-); JSON names it. English, the
+# columns' keys; transfer_column_titles() gives them in the current language.
 TRANSFER_COLUMNS = (
-    "Date",
-    "Z",
-    "Reg",
-    "Key",
-    "Amount",
-    "State",
-    "Visma",
-    "Status",
-    "Age",
-    "Reason",
+    N_("Date"),
+    N_("Z"),
+    N_("Reg"),
+    N_("Key"),
+    N_("Amount"),
+    N_("State"),
+    N_("Visma"),
+    N_("Status"),
+    N_("Age"),
+    N_("Reason"),
 )
+# A transfer's state in words (the ledger's word stays in JSON and the log).
+_STATE_WORDS = {
+    "pending": N_("pending"),
+    "sent": N_("sent"),
+    "confirmed": N_("confirmed"),
+    "released": N_("released"),
+    "held": N_("held"),
+    "attention": N_("attention"),
+    "refused": N_("refused"),
+    "unreadable": N_("unreadable"),
+    "failed": N_("failed"),
+}
+_KIND_WORDS = {
+    "zreport": N_("Z-report"),
+    "invoice": N_("invoice"),
+    "stock": N_("stock issue"),
+}
+
+
+def transfer_column_titles() -> tuple[str, ...]:
+    """TRANSFER_COLUMNS in the current language."""
+    return tuple(_(c) for c in TRANSFER_COLUMNS)
+
+
+def state_text(state: str) -> str:
+    """A transfer's state as a person reads it in the current language (nb: venter, sendt,
+    i Visma, bokført, holdt tilbake, må sjekkes, avvist)."""
+    return _(_STATE_WORDS[state]) if state in _STATE_WORDS else state
+
+
+def kind_text(kind: str) -> str:
+    return _(_KIND_WORDS[kind]) if kind in _KIND_WORDS else kind
+
+
 TRANSFER_SORTS = ("date", "amount", "state")
 # Sorted by state, what needs a person comes first.
 _URGENCY = ("refused", "attention", "held", "sent", "pending", "confirmed", "released")
@@ -518,7 +560,8 @@ def money_text(value: Decimal | None) -> str:
 
 
 def age_text(since: datetime | None, now: datetime) -> str:
-    """How long ago, in the largest unit that fits: 40 s, 12 min, 5 h, 3 d."""
+    """How long ago, in the largest unit that fits: 40 s, 12 min, 5 h, 3 d (the same in both
+    languages, and in JSON)."""
     if since is None:
         return ""
     seconds = max(0, int((now - since).total_seconds()))
@@ -531,12 +574,12 @@ def age_text(since: datetime | None, now: datetime) -> str:
 def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
     """One row under TRANSFER_COLUMNS (the age since its last change)."""
     return (
-        row.business_date.isoformat() if row.business_date else "",
+        date_text(row.business_date),
         "" if row.z_number is None else str(row.z_number),
         row.register,
         row.key,
         money_text(row.amount),
-        row.state,
+        state_text(row.state),
         row.visma_number,
         row.visma_status,
         age_text(row.changed_at, now),
@@ -577,18 +620,31 @@ def sort_transfers(rows: list[TransferRow], by: str = "date") -> list[TransferRo
     return ordered
 
 
+def source_text(source: str) -> str:
+    """Where a document's view comes from (TransferDocument.source, English as JSON keeps
+    it), in the current language."""
+    sent = "as sent "
+    if source.startswith(sent):
+        return _("as sent {time}").format(time=source.removeprefix(sent))
+    return _(source)
+
+
 def document_text(doc: TransferDocument) -> str:
     """A document as a person reads it: what it is, its header, its lines and totals, why it
     waits, and what Visma answered (the raw calls are `w` in the console)."""
     r = doc.row
-    out = [f"{r.key}  {r.kind}  {r.state}  {doc.source}"]
+    out = [f"{r.key}  {kind_text(r.kind)}  {state_text(r.state)}  {source_text(doc.source)}"]
     if r.visma_number:
         out.append(f"Visma: {r.visma_number} {r.visma_status}".rstrip())
-    out += [f"{label + ':':<20} {value}" for label, value in doc.header]
+    out += [f"{_(label) + ':':<20} {value}" for label, value in doc.header]
+    total = _("Total")
     if doc.lines and r.kind == "zreport":
         w = max(12, *(len(money_text(x)) for x in (doc.debit, doc.credit)))
         out.append("")
-        out.append(f"{'Account':<8} {'Sub':<8} {'Text':<24} {'Debit':>{w}} {'Credit':>{w}} VAT")
+        heads = (_("Account"), _("Sub"), _("Text"), _("Debit"), _("Credit"), _("VAT"))
+        out.append(
+            f"{heads[0]:<8} {heads[1]:<8} {heads[2]:<24} {heads[3]:>{w}} {heads[4]:>{w}} {heads[5]}"
+        )
         for ln in doc.lines:
             out.append(
                 f"{ln.account:<8} {ln.subaccount:<8} {ln.text[:24]:<24} "
@@ -596,32 +652,40 @@ def document_text(doc: TransferDocument) -> str:
                 f"{ln.vat}".rstrip()
             )
         out.append(
-            f"{'':<8} {'':<8} {'Total':<24} {money_text(doc.debit):>{w}} "
+            f"{'':<8} {'':<8} {total:<24} {money_text(doc.debit):>{w}} "
             f"{money_text(doc.credit):>{w}}"
         )
     elif doc.lines and r.kind == "invoice":
         out.append("")
-        out.append(f"{'Item':<10} {'Text':<28} {'Qty':>8} {'Price':>12} {'Disc %':>6} VAT")
+        heads = (_("Item"), _("Text"), _("Qty"), _("Price"), _("Disc %"), _("VAT"))
+        out.append(
+            f"{heads[0]:<10} {heads[1]:<28} {heads[2]:>8} {heads[3]:>12} {heads[4]:>6} {heads[5]}"
+        )
         for ln in doc.lines:
             out.append(
                 f"{ln.item:<10} {ln.text[:28]:<28} {ln.quantity or '':>8} "
                 f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {ln.vat}"
             )
-        out.append(f"{'':<10} {'Total incl. VAT':<28} {money_text(r.amount):>21}")
+        total = _("Total incl. VAT")
+        out.append(f"{'':<10} {total:<28} {money_text(r.amount):>21}")
     elif doc.lines:
         out.append("")
-        out.append(f"{'Item':<16} {'Quantity':>10} {'Warehouse':<10} Type")
+        cols = (_("Item"), _("Quantity"), _("Warehouse"), _("Type"))
+        out.append(f"{cols[0]:<16} {cols[1]:>10} {cols[2]:<10} {cols[3]}")
         for ln in doc.lines:
             out.append(f"{ln.item:<16} {ln.quantity or '':>10} {ln.warehouse:<10} {ln.text}")
     out += [f"! {f}" for f in doc.flags]
     if doc.problem:
-        out += ["", "Why it waits:", doc.problem]
-    out += ["", "Visma's answers:" if doc.answers else "Visma's answers: none (nothing was sent)"]
+        out += ["", _("Why it waits:"), doc.problem]
+    out += [
+        "",
+        _("Visma's answers:") if doc.answers else _("Visma's answers: none (nothing was sent)"),
+    ]
     for a in doc.answers:
         out.append(f"{a.ts}  {a.method} {a.path} -> {a.status}")
         if a.location:
             out.append(f"  Location: {a.location}")
         if a.body:
-            body = a.body if len(a.body) <= 400 else a.body[:400] + "… (the whole answer: w)"
+            body = a.body if len(a.body) <= 400 else a.body[:400] + _("… (the whole answer: w)")
             out.append(f"  {body}")
     return "\n".join(out)

@@ -17,6 +17,7 @@ from core.departments import Departments
 from core.errors import ConfigError, DataError, DuviError, exit_code_of
 from core.eventlog import Level, LogFilter
 from core.http import TransientError
+from core.i18n import _
 from core.leases import LEASE_TTL, LeaseLost, Leases
 from core.ledger import Ledger, LedgerRow
 from core.runtime import Runtime
@@ -28,8 +29,10 @@ from core.transfers import INVOICE, STOCK, ZREPORT, Outcome, Settlements
 def refuse_if_read_only(rt: Runtime, action: str) -> None:
     if rt.settings.read_only:
         raise ConfigError(
-            f"read-only mode: {action} is a changing action and was refused",
-            "run without --readonly (and without DUVI_READ_ONLY) to do it",
+            _("read-only mode: {action} is a changing action and was refused").format(
+                action=action
+            ),
+            _("run without --readonly (and without DUVI_READ_ONLY) to do it"),
         )
 
 
@@ -48,7 +51,11 @@ def require_department(rt: Runtime, dept: str) -> None:
     depts = Departments(rt.store, rt.secrets)
     if depts.get(dept) is None:
         known = ", ".join(d.id for d in depts.list()) or "none"
-        raise ConfigError(f"there is no department {dept!r} (the departments: {known})")
+        raise ConfigError(
+            _("there is no department {dept} (the departments: {known})").format(
+                dept=repr(dept), known=known
+            )
+        )
 
 
 def log_filter(
@@ -70,7 +77,7 @@ def log_filter(
     if run is not None and not rt.log.run_exists(run):
         span = rt.store.query("SELECT min(id) AS a, max(id) AS b FROM sync_runs")[0]
         runs = f"runs {span['a']} to {span['b']}" if span["b"] else "no run yet"
-        raise UsageError(f"there is no run {run} (the log has {runs})")
+        raise UsageError(_("there is no run {run} (the log has {runs})").format(run=run, runs=runs))
     return LogFilter(dept, level, entity_named(entity) if entity else None, run, text)
 
 
@@ -151,7 +158,10 @@ async def import_saft(
     departments = Departments(rt.store, rt.secrets)
     dept = departments.get(dept_id)
     if dept is None:
-        raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+        raise ConfigError(
+            _("there is no department {dept_id}").format(dept_id=repr(dept_id)),
+            _("see `duvi config`"),
+        )
     reports = read_zreports(path, dept_id, cutoff_hour=dept.settings.saft_cutoff_hour)
     ledger = Ledger(rt.store)
     from core.transfers.zreports import register_zreports
@@ -211,7 +221,9 @@ async def release(rt: Runtime, key: str, *, connections: Connections | None = No
     refuse_if_read_only(rt, "releasing")
     row = Ledger(rt.store).get(key)
     if row is None:
-        raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
+        raise DataError(
+            _("no transfer {key}").format(key=repr(key)), _("list them with `duvi transfers`")
+        )
     async with department_session(
         rt, row.department_id, connections, lease=True, what="release"
     ) as s:
@@ -234,7 +246,9 @@ async def resend(rt: Runtime, key: str, *, connections: Connections | None = Non
     refuse_if_read_only(rt, "resending")
     row = Ledger(rt.store).get(key)
     if row is None:
-        raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
+        raise DataError(
+            _("no transfer {key}").format(key=repr(key)), _("list them with `duvi transfers`")
+        )
     async with department_session(
         rt, row.department_id, connections, lease=True, what="resend"
     ) as s:
@@ -267,12 +281,18 @@ async def confirm_foreign(
     refuse_if_read_only(rt, "confirming a transfer")
     row = Ledger(rt.store).get(key)
     if row is None:
-        raise DataError(f"no transfer {key!r}", "list them with `duvi transfers`")
+        raise DataError(
+            _("no transfer {key}").format(key=repr(key)), _("list them with `duvi transfers`")
+        )
     if row.state != State.ATTENTION or not held_for_foreign(row.last_error):
         raise DataError(
-            f"{key} is not held for another integration's batch of its day (it is {row.state})",
-            "only such a Z-report or invoice is confirmed; `duvi transfers show KEY` says why "
-            "a transfer waits",
+            _(
+                "{key} is not held for another integration's batch of its day (it is {state})"
+            ).format(key=key, state=row.state),
+            _(
+                "only such a Z-report or invoice is confirmed; `duvi transfers show KEY` says why "
+                "a transfer waits"
+            ),
         )
     async with department_session(
         rt, row.department_id, connections, lease=True, what="confirm"
@@ -589,7 +609,8 @@ async def run_department(
     wanted = RUNNABLE.get(entity)
     if wanted is None:
         raise ConfigError(
-            f"there is nothing called {entity!r} to run", f"use one of {', '.join(RUNNABLE)}"
+            _("there is nothing called {entity} to run").format(entity=repr(entity)),
+            _("use one of {items}").format(items=", ".join(RUNNABLE)),
         )
     refuse_if_read_only(rt, "running a sync")
     async with department_session(

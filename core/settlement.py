@@ -13,15 +13,27 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core.i18n import N_, _, amount_text, ngettext
+
 # A Z-report's marks, in the order they are shown. "missing", "differs" and "extra" are
 # differences (the books disagree with DUELL); "on hold" and "unreleased" are open work (the
 # batch is right but the accountant has not released it yet).
+# The keys are JSON's and the CSV's; the words are in English here (N_), in the current
+# language through mark_text().
 MARKS: dict[str, str] = {
-    "missing": "no batch in Visma",
-    "differs": "amounts differ",
-    "extra": "batch in Visma that duvi has no Z-report for",
-    "on hold": "batch on hold",
-    "unreleased": "batch balanced, not released",
+    "missing": N_("no batch in Visma"),
+    "differs": N_("amounts differ"),
+    "extra": N_("batch in Visma that duvi has no Z-report for"),
+    "on hold": N_("batch on hold"),
+    "unreleased": N_("batch balanced, not released"),
+}
+# A mark's own short word, as a day's column shows it.
+_MARK_WORDS = {
+    "missing": N_("missing"),
+    "differs": N_("differs"),
+    "extra": N_("extra"),
+    "on hold": N_("on hold"),
+    "unreleased": N_("unreleased"),
 }
 DIFFERENCES = ("missing", "differs", "extra")
 # Visma's batch statuses (JournalTransactionDto.status) as the marks read them; inferred from
@@ -153,16 +165,32 @@ class Settlement:
 
 def on_account_text(amount: Decimal) -> str:
     """A Z-report's sales on account, said under it: why its batch holds less than its sales."""
-    said = f"{amount:,.2f}".replace(",", " ")  # as readmodels.money_text
-    return f"sales on account {said} booked by the day's invoices, not by the batch"
+    return _("sales on account {amount} booked by the day's invoices, not by the batch").format(
+        amount=amount_text(amount)
+    )
+
+
+def mark_text(mark: str) -> str:
+    """What a mark means, in the current language ("no batch in Visma")."""
+    return _(MARKS[mark])
 
 
 def marks_text(marks: tuple[str, ...]) -> str:
-    return ", ".join(marks) if marks else "ok"
+    """A day's marks in the current language, short words ("missing, on hold"), or ok."""
+    return ", ".join(_(_MARK_WORDS.get(m, m)) for m in marks) if marks else _("ok")
 
 
 def summary_text(r: Settlement) -> str:
     """The month in one line: how many days differ, how many wait for a release."""
-    said = f"{r.differences} day{'s' if r.differences != 1 else ''} differ"
-    open_ = f", {r.open} with batches not yet released" if r.open else ""
-    return f"{len(r.days)} days with Z-reports: {said}{open_}"
+    days = len(r.days)
+    if r.open:
+        return ngettext(
+            "{days} days with Z-reports: {n} day differs, {open} with batches not yet released",
+            "{days} days with Z-reports: {n} days differ, {open} with batches not yet released",
+            r.differences,
+        ).format(days=days, n=r.differences, open=r.open)
+    return ngettext(
+        "{days} days with Z-reports: {n} day differs",
+        "{days} days with Z-reports: {n} days differ",
+        r.differences,
+    ).format(days=days, n=r.differences)

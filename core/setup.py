@@ -21,6 +21,7 @@ from core.audit import record
 from core.connections import DUELL_SECRETS
 from core.departments import Departments, refuse_both_cost_of_goods
 from core.errors import ConfigError, DuviError
+from core.i18n import _
 from core.models import DepartmentSettings
 from core.readmodels import SavedSetup, SetupChoice, SetupProbe
 from core.secrets import customer_section
@@ -40,8 +41,10 @@ def saved_setup(rt: Runtime, dept_id: str) -> SavedSetup:
     dept = depts.get(dept_id)
     if dept is None:
         raise ConfigError(
-            f"there is no department {dept_id!r}",
-            f"known departments: {', '.join(d.id for d in depts.list()) or 'none'}",
+            _("there is no department {dept_id}").format(dept_id=repr(dept_id)),
+            _("known departments: {value}").format(
+                value=", ".join(d.id for d in depts.list()) or "none"
+            ),
         )
     s = dept.settings
     creds = depts.credentials(dept_id)
@@ -87,14 +90,16 @@ def visma_secret(
     saved = depts.credentials(dept_id)
     if saved is None:
         raise ConfigError(
-            f"department {dept_id} has no saved Visma client secret",
-            "enter the integration client's secret (from the Visma Developer Portal)",
+            _("department {dept_id} has no saved Visma client secret").format(dept_id=dept_id),
+            _("enter the integration client's secret (from the Visma Developer Portal)"),
         )
     if saved[0] != client_id:
         raise ConfigError(
-            f"the client id {client_id!r} is not the saved one ({saved[0]}): the saved secret "
-            "is that client's",
-            "enter the secret of the new client id",
+            _(
+                "the client id {client_id} is not the saved one ({saved}): the saved secret is "
+                "that client's"
+            ).format(client_id=repr(client_id), saved=saved[0]),
+            _("enter the secret of the new client id"),
         )
     return saved[1]
 
@@ -139,8 +144,11 @@ def _pick(
     chosen = (saved if given is None else given.strip()) or None
     if chosen is not None and chosen not in {i for i, _ in offered}:
         raise ConfigError(
-            f"{company} has no {what} {chosen!r}",
-            f"choose one with {option}: " + (", ".join(f"{i} {d}" for i, d in offered) or "none"),
+            _("{company} has no {what} {chosen}").format(
+                company=company, what=what, chosen=repr(chosen)
+            ),
+            _("choose one with {option}: ").format(option=option)
+            + (", ".join(f"{i} {d}" for i, d in offered) or "none"),
         )
     return chosen
 
@@ -169,11 +177,16 @@ def _flag(given: bool | None, chosen: object, flag: str, what: str, option: str)
     """A "Flere ..." flag: implied by a choice, refused when turned off beside one."""
     on = given if given is not None else chosen is not None
     if on and chosen is None:
-        raise ConfigError(f"{flag} is on but no {what} is chosen", f"choose the {what} ({option})")
+        raise ConfigError(
+            _("{flag} is on but no {what} is chosen").format(flag=flag, what=what),
+            _("choose the {what} ({option})").format(what=what, option=option),
+        )
     if not on and chosen is not None:
         raise ConfigError(
-            f"a {what} is chosen but {flag} is off: it would not be used",
-            f"turn {flag} on, or clear the {what}",
+            _("a {what} is chosen but {flag} is off: it would not be used").format(
+                what=what, flag=flag
+            ),
+            _("turn {flag} on, or clear the {what}").format(flag=flag, what=what),
         )
     return on
 
@@ -186,8 +199,8 @@ async def _duell_account(
         return None
     if rt.settings.sandbox:
         raise ConfigError(
-            "in sandbox mode the DUELL account is the sandbox's own",
-            "leave the DUELL client number out (it is used for the real DUELL only)",
+            _("in sandbox mode the DUELL account is the sandbox's own"),
+            _("leave the DUELL client number out (it is used for the real DUELL only)"),
         )
     number = choice.duell_client_number.strip()
     token = choice.duell_client_token
@@ -196,8 +209,8 @@ async def _duell_account(
         token = rt.secrets.get(DUELL_SECRETS, "client_token")
         if token is None or saved is None or saved.get_secret_value() != number:
             raise ConfigError(
-                f"no DUELL API token is saved for client number {number}",
-                "give the API token from DUELL Admin -> API-oppsett",
+                _("no DUELL API token is saved for client number {number}").format(number=number),
+                _("give the API token from DUELL Admin -> API-oppsett"),
             )
     async with conns.duell_for(number, token) as duell:
         await duell.departments()  # signs in: a wrong number or token is refused here
@@ -211,16 +224,16 @@ async def _department_of_duell(
     departments come from DUELL's list)."""
     if rt.settings.sandbox:
         raise ConfigError(
-            f"there is no department {dept_id!r}",
-            "the sandbox's departments are " + ", ".join(d.id for d in conns.departments.list()),
+            _("there is no department {dept_id}").format(dept_id=repr(dept_id)),
+            _("the sandbox's departments are ") + ", ".join(d.id for d in conns.departments.list()),
         )
     client = conns.duell_for(*account) if account else conns.duell()
     async with client as duell:
         found = {str(d.department_id): d.department_name for d in await duell.departments()}
     if dept_id not in found:
         raise ConfigError(
-            f"DUELL has no department {dept_id!r}",
-            f"DUELL's departments: {', '.join(sorted(found)) or 'none'}",
+            _("DUELL has no department {dept_id}").format(dept_id=repr(dept_id)),
+            _("DUELL's departments: {value}").format(value=", ".join(sorted(found)) or "none"),
         )
     return found[dept_id]
 
@@ -240,8 +253,8 @@ async def set_up_department(
     client_id, tenant = choice.client_id.strip(), choice.tenant_id.strip()
     if not (client_id and tenant):
         raise ConfigError(
-            "setup needs the client id and the company's tenant id",
-            "fill in both (the tenant is the company's, not the customer's)",
+            _("setup needs the client id and the company's tenant id"),
+            _("fill in both (the tenant is the company's, not the customer's)"),
         )
     several_clients = _flag(
         choice.several_clients, choice.branch, "Flere klienter", "branch", "--branch"
@@ -255,8 +268,10 @@ async def set_up_department(
     )
     if choice.cutoff_hour is not None and not 0 <= choice.cutoff_hour <= 23:
         raise ConfigError(
-            f"the cut-off hour must be 0 to 23, not {choice.cutoff_hour}",
-            "give the hour the business day starts, e.g. --cutoff-hour 5",
+            _("the cut-off hour must be 0 to 23, not {cutoff_hour}").format(
+                cutoff_hour=choice.cutoff_hour
+            ),
+            _("give the hour the business day starts, e.g. --cutoff-hour 5"),
         )
     depts = conns.departments
     dept = depts.get(dept_id)
@@ -281,8 +296,8 @@ async def set_up_department(
     )
     if not secret.get_secret_value():
         raise ConfigError(
-            f"department {dept_id} has no saved Visma client secret",
-            "enter the integration client's secret (from the Visma Developer Portal)",
+            _("department {dept_id} has no saved Visma client secret").format(dept_id=dept_id),
+            _("enter the integration client's secret (from the Visma Developer Portal)"),
         )
     codes: dict[str, VismaVat] = {}
     subaccounts: list[Subaccount] = []
@@ -307,17 +322,20 @@ async def set_up_department(
         foreign = await recent_foreign_batches(client, chosen, depts.account_map(dept_id))
     if choice.branch is not None and choice.branch not in {n for n, _ in company.branches}:
         raise ConfigError(
-            f"{company.company} has no branch {choice.branch!r}",
-            "its branches: " + ", ".join(f"{n} {b}" for n, b in company.branches),
+            _("{company} has no branch {branch}").format(
+                company=company.company, branch=repr(choice.branch)
+            ),
+            _("its branches: ") + ", ".join(f"{n} {b}" for n, b in company.branches),
         )
     if choice.cost_bearer is not None and choice.cost_bearer not in {
         (s, v) for s, v, _ in company.cost_bearers
     }:
         segment, value = choice.cost_bearer
         raise ConfigError(
-            f"{value!r} is not an active value of SUBACCOUNT segment {segment} in "
-            f"{company.company}",
-            "its values: " + ", ".join(f"{s}={v}" for s, v, _ in company.cost_bearers),
+            _("{value} is not an active value of SUBACCOUNT segment {segment} in {company}").format(
+                value=repr(value), segment=segment, company=company.company
+            ),
+            _("its values: ") + ", ".join(f"{s}={v}" for s, v, _ in company.cost_bearers),
         )
     saved_settings = dept.settings if dept else None
     item_class = _pick(
@@ -425,17 +443,22 @@ def zreport_source(source: str, inbox: str | None) -> tuple[str, str | None]:
     from pathlib import Path
 
     if source not in ("duell", "saft-inbox"):
-        raise ConfigError(f"there is no Z-report source {source!r}", "choose duell or saft-inbox")
+        raise ConfigError(
+            _("there is no Z-report source {source}").format(source=repr(source)),
+            _("choose duell or saft-inbox"),
+        )
     if source == "duell":
         return source, None
     if not inbox:
         raise ConfigError(
-            "a SAF-T inbox needs its directory", "give --inbox DIR (the cash register's export)"
+            _("a SAF-T inbox needs its directory"),
+            _("give --inbox DIR (the cash register's export)"),
         )
     path = Path(inbox).expanduser().absolute()
     if not path.is_dir():
         raise ConfigError(
-            f"the SAF-T inbox {path} is not a directory", "create it, or give another --inbox"
+            _("the SAF-T inbox {path} is not a directory").format(path=path),
+            _("create it, or give another --inbox"),
         )
     return source, str(path)
 
@@ -443,5 +466,5 @@ def zreport_source(source: str, inbox: str | None) -> tuple[str, str | None]:
 def source_text(source: str, inbox: str | None) -> str:
     """How setup and doctor name a department's Z source."""
     if source == "saft-inbox":
-        return f"Z-reports from the SAF-T inbox {inbox}"
-    return "Z-reports from DUELL (assumed endpoint: DUELL publishes none)"
+        return _("Z-reports from the SAF-T inbox {dir}").format(dir=inbox)
+    return _("Z-reports from DUELL (assumed endpoint: DUELL publishes none)")

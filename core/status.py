@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from core.i18n import N_, _
+
 if TYPE_CHECKING:  # the console imports this module before its first frame: keep it light
     from core.runtime import Runtime
 
@@ -25,7 +27,8 @@ class Entity(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        """Its name in the current language (nb: Dagsoppgjør, Fakturagrunnlag, Varer …)."""
+        return _(_LABELS[self])
 
     @property
     def plural(self) -> str:
@@ -41,12 +44,12 @@ class Entity(StrEnum):
 
 
 _LABELS = {
-    Entity.ZREPORT: "Z-reports",
-    Entity.INVOICE: "Invoices",
-    Entity.PRODUCT: "Products",
-    Entity.CUSTOMER: "Customers",
-    Entity.STOCK: "Stock",
-    Entity.WEBHOOK: "Webhooks",
+    Entity.ZREPORT: N_("Z-reports"),
+    Entity.INVOICE: N_("Invoices"),
+    Entity.PRODUCT: N_("Products"),
+    Entity.CUSTOMER: N_("Customers"),
+    Entity.STOCK: N_("Stock"),
+    Entity.WEBHOOK: N_("Webhooks"),
 }
 
 # What a person can ask to run for a department: the status panel's entities, plus "all".
@@ -125,18 +128,25 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
     next_run = backoff = None
     if s.automatic_transfer and waiting:
         retry = _hhmm(waiting["next_try"])
-        next_run = f"retry {retry}"
-        backoff = (
-            f"The runner's automatic transfer fails for this department: {waiting['error']} "
-            f"({waiting['failures']} rounds in a row since {_hhmm(waiting['since'])}). It tries "
-            f"again at {retry} by itself; `duvi doctor --dept {dept_id}` checks it now."
+        next_run = _("retry {time}").format(time=retry)
+        # The runner's error is the text it stored (English).
+        backoff = _(
+            "The runner's automatic transfer fails for this department: {error} ({n} rounds in "
+            "a row since {since}). It tries again at {time} by itself; `duvi doctor --dept "
+            "{dept}` checks it now."
+        ).format(
+            error=waiting["error"],
+            n=waiting["failures"],
+            since=_hhmm(waiting["since"]),
+            time=retry,
+            dept=dept_id,
         )
     elif s.automatic_transfer and beat:
         last = datetime.fromisoformat(beat[0]["ts"].replace("Z", "+00:00"))
         nxt = last + timedelta(minutes=rt.settings.sync_interval_minutes)
-        next_run = nxt.astimezone().strftime("%H:%M") if nxt > datetime.now(UTC) else "due"
+        next_run = nxt.astimezone().strftime("%H:%M") if nxt > datetime.now(UTC) else _("due")
     elif s.automatic_transfer:
-        next_run = "runner off"
+        next_run = _("runner off")
     rows = []
     for entity in Entity:
         if entity in ("zreport", "invoice", "stock"):
@@ -215,13 +225,19 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
         )
 
     def onoff(flag: bool) -> str:
-        return "on" if flag else "off"
+        return _("on") if flag else _("off")
 
-    summary = (
-        f"Company: {s.visma_company_name or '-'}   Z-reports {onoff(s.zreports)}, invoices "
-        f"{onoff(s.invoices)}, automatic {onoff(s.automatic_transfer)}, stock "
-        f"{onoff(s.stock_update)}   Masters: products {s.product_master}, customers "
-        f"{s.customer_master}"
+    summary = _(
+        "Company: {company}   Z-reports {zreports}, invoices {invoices}, automatic {automatic}, "
+        "stock {stock}   Masters: products {products}, customers {customers}"
+    ).format(
+        company=s.visma_company_name or "-",
+        zreports=onoff(s.zreports),
+        invoices=onoff(s.invoices),
+        automatic=onoff(s.automatic_transfer),
+        stock=onoff(s.stock_update),
+        products=s.product_master,
+        customers=s.customer_master,
     )
     return DepartmentStatus(
         dept.id, dept.name, depts.is_set_up(dept.id), s.visma_company_name, summary, rows, backoff

@@ -15,6 +15,7 @@ from core.accounting import JournalRefused, build_journal, held_for_mapping, rat
 from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
+from core.i18n import N_
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
 from core.models import InvoiceBasis, InvoiceLine, ZReport, stored_total
 from core.money import round_money
@@ -298,11 +299,14 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
         if sent is not None:
             header, lines = _read_write(row.kind, sent)
             return _document(row, f"as sent {created[-1]['ts']}", header, lines, (), None, answers)
+    # English (JSON keeps it so); readmodels.source_text says it in the current language
     source = (
-        "as it will be sent"
+        N_("as it will be sent")
         if not went
-        else "rebuilt from the DUELL document with today's mapping (the request sent is no "
-        "longer in the HTTP log)"
+        else N_(
+            "rebuilt from the DUELL document with today's mapping (the request sent is no "
+            "longer in the HTTP log)"
+        )
     )
     problem = reason_of(row.state, row.last_error) or None
     if row.kind == "zreport":
@@ -387,27 +391,27 @@ def _read_write(
     """A Visma write body (plain fields, camelCase) as a header and lines."""
     labels: dict[str, list[tuple[str, str]]] = {
         "zreport": [
-            ("transactionDate", "Date"),
-            ("financialPeriod", "Period"),
-            ("description", "Description"),
-            ("branch", "Branch"),
-            ("hold", "On hold"),
-            ("createVatTransaction", "VAT transactions"),
-            ("skipVatAmountValidation", "Skip VAT check"),
+            ("transactionDate", N_("Date")),
+            ("financialPeriod", N_("Period")),
+            ("description", N_("Description")),
+            ("branch", N_("Branch")),
+            ("hold", N_("On hold")),
+            ("createVatTransaction", N_("VAT transactions")),
+            ("skipVatAmountValidation", N_("Skip VAT check")),
         ],
         "invoice": [
-            ("customerNumber", "Customer"),
-            ("documentDate", "Date"),
-            ("externalReference", "External reference"),
-            ("invoiceText", "Text"),
-            ("branchNumber", "Branch"),
-            ("hold", "On hold"),
+            ("customerNumber", N_("Customer")),
+            ("documentDate", N_("Date")),
+            ("externalReference", N_("External reference")),
+            ("invoiceText", N_("Text")),
+            ("branchNumber", N_("Branch")),
+            ("hold", N_("On hold")),
         ],
         "stock": [
-            ("date", "Date"),
-            ("externalReference", "External reference"),
-            ("description", "Description"),
-            ("hold", "On hold"),
+            ("date", N_("Date")),
+            ("externalReference", N_("External reference")),
+            ("description", N_("Description")),
+            ("hold", N_("On hold")),
         ],
     }
     header = [(label, _text(body[k])) for k, label in labels[kind] if body.get(k) is not None]
@@ -478,10 +482,10 @@ def _zreport(
     except ValueError as exc:
         return _document(row, source, (), (), (), f"the Z-report cannot be read: {exc}", answers)
     facts = [
-        ("Business date", z.business_date.isoformat()),
-        ("Z number", str(z.z_number)),
-        ("Register", z.register_id),
-        ("Taken", f"{z.closed_at:%Y-%m-%d %H:%M}"),
+        (N_("Business date"), z.business_date.isoformat()),
+        (N_("Z number"), str(z.z_number)),
+        (N_("Register"), z.register_id),
+        (N_("Taken"), f"{z.closed_at:%Y-%m-%d %H:%M}"),
     ]
     if dept is None:
         return _document(
@@ -530,7 +534,7 @@ def _invoice(
     try:
         inv = InvoiceBasis.model_validate(row.payload)
     except ValueError as exc:
-        return [("Problem", f"the invoice basis cannot be read: {exc}")], []
+        return [(N_("Problem"), f"the invoice basis cannot be read: {exc}")], []
     vat_ids = {
         r: m.visma_vat_id
         for r, m in departments.vat_mappings(row.department_id).items()
@@ -538,12 +542,12 @@ def _invoice(
     }
     c = inv.customer
     header = [
-        ("Customer", f"{c.name} (DUELL {c.customer_id}; matched in Visma when sent)"),
+        (N_("Customer"), f"{c.name} (DUELL {c.customer_id}; matched in Visma when sent)"),
         ("Org. number", c.org_no or ""),
-        ("Date", inv.date.isoformat()),
-        ("External reference", row.key),
-        ("Text", (inv.reference or f"Fakturagrunnlag {inv.invoice_id}")[:255]),
-        ("On hold", "True"),
+        (N_("Date"), inv.date.isoformat()),
+        (N_("External reference"), row.key),
+        (N_("Text"), (inv.reference or f"Fakturagrunnlag {inv.invoice_id}")[:255]),
+        (N_("On hold"), "True"),
     ]
     lines = [
         DocumentLine(

@@ -52,7 +52,8 @@ async def test_a_failing_day_alerts_once_with_its_remedy_until_its_state_changes
         notice = got[0]
         assert notice["title"] == "duvi: department 1: Documents need attention"
         assert notice["type"] == "failure"
-        assert f"{len(held)} document(s) not in Visma: {len(held)} held" in notice["message"]
+        docs = "document" if len(held) == 1 else "documents"
+        assert f"{len(held)} {docs} not in Visma: {len(held)} held" in notice["message"]
         assert "VAT 15 % has no Visma VAT id" in notice["message"]
         assert "Remedy: held: map what is named (VAT or account)" in notice["message"]
         assert "More: duvi transfers -d 1 --state held" in notice["message"]

@@ -121,7 +121,7 @@ async def test_a_batch_deleted_in_visma_shows_exactly_that_day_missing(
     assert marked == [(date(2026, 11, 9), ("missing",))]
     out = "\n".join(text(r))
     assert "Z 12 (DUELL-Z-1-12): no batch in Visma, duvi's ledger: confirmed" in out
-    assert out.endswith("27 days with Z-reports: 1 day differ, 26 with batches not yet released")
+    assert out.endswith("27 days with Z-reports: 1 day differs, 26 with batches not yet released")
 
 
 async def test_a_batch_whose_amount_differs_shows_that_day_with_the_figures(

@@ -107,7 +107,9 @@ def run(argv: list[str] | None = None, *, console: ConsoleLauncher | None = None
     try:
         app(args=argv, prog_name="duvi", standalone_mode=True, obj=CliContext(console=console))
     except DuviError as exc:
-        typer.echo(f"duvi: error: {exc}", err=True)
+        from core.i18n import _
+
+        typer.echo(_("duvi: error: {message}").format(message=exc), err=True)
         return exit_code_of(exc)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

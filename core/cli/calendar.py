@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from core.cli.context import settings
+from core.i18n import N_, _, day_month_text, month_text
 from core.readmodels import CALENDAR_STATES, calendar_legend
 
 if TYPE_CHECKING:
     from core.readmodels import CalendarDay, SettlementCalendar
 
 CELL = 6  # "  17 ✓": the day's number and its mark; 7 cells fit any terminal
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 def calendar_cmd(
@@ -38,7 +39,7 @@ def calendar_cmd(
         try:
             first = parse_month(month)
         except ValueError as exc:
-            typer.echo(f"duvi: error: --month {exc}", err=True)
+            typer.echo(_("duvi: error: --month {why}").format(why=exc), err=True)
             raise typer.Exit(2) from None
     with Runtime.open(settings(ctx)) as rt:
         cal = settlement_calendar(rt.store, dept, today=date.today(), month=first)
@@ -78,25 +79,32 @@ def as_dict(cal: SettlementCalendar) -> dict[str, Any]:
 
 def title(cal: SettlementCalendar) -> str:
     if cal.first.day == 1 and (cal.last - cal.first).days >= 27:
-        span = f"{cal.first:%B %Y}"
+        span = month_text(cal.first)
     else:
-        span = f"{cal.first.day} {cal.first:%b} – {cal.last.day} {cal.last:%b %Y}"
-    return f"Settlement calendar of department {cal.department_id} {cal.department_name}: {span}"
+        span = f"{day_month_text(cal.first)} – {day_month_text(cal.last)} {cal.last.year}"
+    return _("Settlement calendar of department {dept} {name}: {span}").format(
+        dept=cal.department_id, name=cal.department_name, span=span
+    )
 
 
 def problems(d: CalendarDay) -> str:
-    """What a person must look at on this day, in words ("" for nothing)."""
-    parts = [f"missing Z {z} (register {r})" for r, z in d.missing]
+    """What a person must look at on this day, in words ("" for nothing). A Z-report's error
+    is the ledger's stored text (English)."""
+    parts = [_("missing Z {z} (register {register})").format(z=z, register=r) for r, z in d.missing]
     for z in d.zreports:
         if z.state in ("attention", "held"):
-            parts.append(f"on hold Z {z.z_number} (register {z.register}): {z.error}")
+            said = _("on hold Z {z} (register {register}): {why}")
         elif z.state in ("failed", "refused"):
-            parts.append(f"refused Z {z.z_number} (register {z.register}): {z.error}")
+            said = _("refused Z {z} (register {register}): {why}")
+        else:
+            continue
+        parts.append(said.format(z=z.z_number, register=z.register, why=z.error))
     return "; ".join(parts)
 
 
 def grid(cal: SettlementCalendar) -> list[str]:
-    lines = [title(cal), "", "".join(f"{w:>{CELL - 1}} " for w in WEEKDAYS).rstrip()]
+    weekdays = "".join(f"{_(w):>{CELL - 1}} " for w in WEEKDAYS).rstrip()
+    lines = [title(cal), "", weekdays]
     for week in cal.weeks:
         cells = [
             f"{d.day.day:>{CELL - 3}} {CALENDAR_STATES[d.state][0]} " if d.in_period else " " * CELL
@@ -108,5 +116,5 @@ def grid(cal: SettlementCalendar) -> list[str]:
     for d in cal.days:
         said = problems(d) if d.in_period else ""
         if said:
-            lines.append(f"{d.day.day:>2} {d.day:%b}: {said}"[:200])
+            lines.append(f"{day_month_text(d.day)}: {said}"[:200])
     return lines

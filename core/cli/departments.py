@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core.cli.context import run_async, settings
+from core.i18n import _
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -49,20 +50,24 @@ def departments_list(
         customer = r.customer_name or r.customer or "-"
         lead = f"{r.department_id:<4} {customer:<28} {r.name:<24}"
         if not r.set_up:
-            typer.echo(f"{lead} not set up")
+            typer.echo(f"{lead} {_('not set up')}")
             continue
-        extra = [f"branch {r.branch}"] if r.branch else []
+        extra = [_("branch {branch}").format(branch=r.branch)] if r.branch else []
         if r.cost_bearer:
             extra.append(
-                f"cost bearer {r.cost_bearer[0]}={r.cost_bearer[1]} (subaccount {r.subaccount})"
+                _("cost bearer {segment}={value} (subaccount {subaccount})").format(
+                    segment=r.cost_bearer[0], value=r.cost_bearer[1], subaccount=r.subaccount
+                )
             )
-        extra.append(f"item class {r.item_class}" if r.item_class else "no item class")
+        extra.append(
+            _("item class {id}").format(id=r.item_class) if r.item_class else _("no item class")
+        )
         if r.warehouse:
-            extra.append(f"warehouse {r.warehouse}")
-        extra.append("automatic" if r.automatic else "manual")
+            extra.append(_("warehouse {id}").format(id=r.warehouse))
+        extra.append(_("automatic") if r.automatic else _("manual"))
         if r.zreport_source == "saft-inbox":
-            extra.append(f"Z-reports from the SAF-T inbox {r.inbox_dir}")
-        extra.append(f"cut-off {r.cutoff_hour:02d}:00")
+            extra.append(_("Z-reports from the SAF-T inbox {dir}").format(dir=r.inbox_dir))
+        extra.append(_("cut-off {hour}").format(hour=f"{r.cutoff_hour:02d}:00"))
         typer.echo(f"{lead} {r.company} ({r.tenant})  " + ", ".join(extra))
 
 
@@ -272,9 +277,11 @@ def departments_setup(
         if secret is None and depts.get(dept) and depts.credentials(dept) is None:
             # core.setup's remedy speaks of the console's field; here it comes another way.
             raise ConfigError(
-                f"department {dept} has no saved Visma client secret",
-                f"give the integration client's secret in {VISMA_SECRET_ENV} or on standard "
-                "input with --secrets-from-stdin",
+                _("department {dept} has no saved Visma client secret").format(dept=dept),
+                _(
+                    "give the integration client's secret in {env} or on standard input with "
+                    "--secrets-from-stdin"
+                ).format(env=VISMA_SECRET_ENV),
             )
         with boot.connections(rt) as conns:
             line = run_async(set_up_department(rt, conns, dept, choice, origin="cli"))

@@ -10,6 +10,7 @@ import typer
 from core import boot
 from core.cli.context import run_async, runtime
 from core.errors import ConfigError
+from core.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from core.doctor import Check
@@ -95,10 +96,11 @@ def doctor_cmd(
             json.dumps([c.as_dict() for c in checks], indent=2, default=str, ensure_ascii=False)
         )
     else:
-        marks = {Status.OK: "ok  ", Status.WARN: "WARN", Status.FAIL: "FAIL"}
+        # TRANSLATORS: the status marks of doctor's lines, four columns each
+        marks = {Status.OK: _("ok  "), Status.WARN: _("WARN"), Status.FAIL: _("FAIL")}
         for c in checks:
             where = f"[{c.department_id}] " if c.department_id else ""
-            mark = "ack " if c.acknowledged else marks[c.status]
+            mark = _("ack ") if c.acknowledged else marks[c.status]
             # A warning's id is what --ack takes
             cid = f"  ({c.id})" if c.status == Status.WARN else ""
             found = c.found.replace("\n", "\n       - ")  # a finding's own lines, as records
@@ -109,19 +111,27 @@ def doctor_cmd(
             records = [str(r) for r in c.records if str(r) not in c.found]
             if records and all(len(r) <= 16 for r in records):  # ids, rates: one line
                 more = len(records) - RECORDS_SHORT
-                extra = f" and {more} more (--json lists them all)" if more > 0 else ""
+                extra = (
+                    " " + _("and {n} more (--json lists them all)").format(n=more)
+                    if more > 0
+                    else ""
+                )
                 records = [", ".join(records[:RECORDS_SHORT]) + extra]
             for r in records[:RECORDS_SHOWN]:
                 typer.echo(f"       - {r}")
             if len(records) > RECORDS_SHOWN:
                 more = len(records) - RECORDS_SHOWN
-                typer.echo(f"       - … and {more} more (--json lists them all)")
+                typer.echo("       - … " + _("and {n} more (--json lists them all)").format(n=more))
             if c.remedy:
                 typer.echo(f"       → {c.remedy}")  # the arrow of every other remedy
             if c.acknowledged:
                 a = c.acknowledged
-                why = f": {a['reason']}" if a.get("reason") else ""
-                typer.echo(f"       acknowledged by {a['by']} at {a['at']}{why}")
+                said = (
+                    _("acknowledged by {who} at {at}: {why}")
+                    if a.get("reason")
+                    else _("acknowledged by {who} at {at}")
+                )
+                typer.echo("       " + said.format(who=a["by"], at=a["at"], why=a.get("reason")))
     raise typer.Exit(exit_code(checks))
 
 
@@ -131,13 +141,17 @@ def _the_check(checks: list[Check], check_id: str, dept: str | None) -> Check:
     if not found:
         ids = sorted({c.id for c in checks if c.status == "warn"})
         raise typer.BadParameter(
-            f"no check {check_id!r} here; the warnings are: {', '.join(ids) or 'none'}",
+            _("no check {id} here; the warnings are: {ids}").format(
+                id=repr(check_id), ids=", ".join(ids) or _("none")
+            ),
             param_hint="--ack",
         )
     if len(found) > 1:
         depts = ", ".join(str(c.department_id) for c in found)
         raise typer.BadParameter(
-            f"{check_id} is a check of departments {depts}: name one with --dept",
+            _("{id} is a check of departments {depts}: name one with --dept").format(
+                id=check_id, depts=depts
+            ),
             param_hint="--ack",
         )
     return found[0]
@@ -156,7 +170,7 @@ def doctor_webhooks(
         finding = unannounced_finding(rt.store, dept)
         unread = unrecognised_finding(rt.store)
     if finding is None and unread is None:
-        typer.echo("ok: every change found by polling was announced by a webhook")
+        typer.echo(_("ok: every change found by polling was announced by a webhook"))
         return
     for said in (finding, unread):
         if said is not None:
@@ -180,9 +194,18 @@ def doctor_duplicates(
         return
     for side in ("visma", "duell"):
         clusters = report[side]
-        typer.echo(f"{side.upper()}: {len(clusters)} duplicate clusters")
+        typer.echo(
+            ngettext(
+                "{side}: {n} duplicate cluster", "{side}: {n} duplicate clusters", len(clusters)
+            ).format(side=side.upper(), n=len(clusters))
+        )
         for c in clusters:
             members = "; ".join(f"{m['id']} {m['name']}" for m in c["members"])
-            typer.echo(f"  same {c['key']} {c['value']}: {members}")
+            typer.echo(
+                "  "
+                + _("same {key} {value}: {members}").format(
+                    key=c["key"], value=c["value"], members=members
+                )
+            )
     if report["visma"] or report["duell"]:
         raise typer.Exit(1)

@@ -18,8 +18,9 @@ import typer
 
 from core import boot
 from core.cli.context import run_async, runtime
-from core.readmodels import money_text
-from core.settlement import MARKS, marks_text, on_account_text, summary_text
+from core.i18n import _, date_text, month_text
+from core.readmodels import money_text, state_text
+from core.settlement import mark_text, marks_text, on_account_text, summary_text
 
 if TYPE_CHECKING:
     from core.settlement import Settlement, SettlementDay
@@ -59,10 +60,13 @@ def settlement_cmd(
     try:
         first = parse_month(month)
     except ValueError as exc:
-        typer.echo(f"duvi: error: --month {exc}", err=True)
+        typer.echo(_("duvi: error: --month {why}").format(why=exc), err=True)
         raise typer.Exit(2) from None
     if csv_style not in CSV_STYLES:
-        typer.echo(f"duvi: error: --csv-style is no or plain, not {csv_style!r}", err=True)
+        typer.echo(
+            _("duvi: error: --csv-style is no or plain, not {style}").format(style=repr(csv_style)),
+            err=True,
+        )
         raise typer.Exit(2)
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         dept_id = department_of(rt.store, dept)
@@ -78,33 +82,37 @@ def settlement_cmd(
 
 
 def title(r: Settlement) -> str:
-    return (
-        f"Settlement of department {r.department_id} {r.department_name}: {r.month:%B %Y} "
-        f"(Visma period {', '.join(r.periods)})"
+    return _("Settlement of department {dept} {name}: {month} (Visma period {periods})").format(
+        dept=r.department_id,
+        name=r.department_name,
+        month=month_text(r.month),
+        periods=", ".join(r.periods),
     )
 
 
 def text(r: Settlement) -> list[str]:
     lines = [title(r), ""]
+    heads = (_("Date"), _("Sales"), _("VAT"), _("Batch"), _("In Visma"), _("Marks"))
     lines.append(
-        f"{'Date':<10} {'Z':>9} {'Sales':>12} {'VAT':>10} {'Batch':>7} {'In Visma':>12}  Marks"
+        f"{heads[0]:<10} {'Z':>9} {heads[1]:>12} {heads[2]:>10} {heads[3]:>7} {heads[4]:>12}  "
+        f"{heads[5]}"
     )
     for d in r.days:
         zs = ",".join(str(z.z_number) for z in d.zreports if z.z_number) or "-"
         lines.append(
-            f"{d.day.isoformat():<10} {zs:>9} {money_text(d.gross):>12} {money_text(d.vat):>10} "
+            f"{date_text(d.day):<10} {zs:>9} {money_text(d.gross):>12} {money_text(d.vat):>10} "
             f"{d.batches or '-':>7} {money_text(d.visma_sales) or '-':>12}  {marks_text(d.marks)}"
         )
         lines += detail(d)
-    lines += ["", "VAT per code (Visma's batches beside DUELL's Z-reports):"]
-    lines.append(
-        f"{'Code':<10} {'Visma base':>12} {'Visma VAT':>11} {'DUELL base':>12} {'DUELL VAT':>11}"
-    )
+    lines += ["", _("VAT per code (Visma's batches beside DUELL's Z-reports):")]
+    vat = (_("Code"), _("Visma base"), _("Visma VAT"), _("DUELL base"), _("DUELL VAT"))
+    lines.append(f"{vat[0]:<10} {vat[1]:>12} {vat[2]:>11} {vat[3]:>12} {vat[4]:>11}")
+    differs = _("differs")
     for v in r.vat:
         lines.append(
             f"{v.code:<10} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
             f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
-            + ("  differs" if v.differs else "")
+            + (f"  {differs}" if v.differs else "")
         )
     lines += ["", summary_text(r)]
     return lines
@@ -117,17 +125,27 @@ def detail(d: SettlementDay) -> list[str]:
         shown = [m for m in z.marks if m not in ("on hold", "unreleased")]
         if not shown and not z.note and not z.on_account:
             continue
-        who = f"Z {z.z_number} ({z.key})" if z.z_number else f"batch {z.batch} ({z.key})"
-        said = "; ".join(MARKS[m] for m in shown)
+        who = (
+            f"Z {z.z_number} ({z.key})"
+            if z.z_number
+            else _("batch {batch} ({key})").format(batch=z.batch, key=z.key)
+        )
+        said = "; ".join(mark_text(m) for m in shown)
         if "missing" in z.marks:
-            said += f", duvi's ledger: {z.ledger_state}"
+            said = _("{said}, duvi's ledger: {state}").format(
+                said=said, state=state_text(z.ledger_state)
+            )
         if z.on_account:
             said = "; ".join(p for p in (said, on_account_text(z.on_account)) if p)
         out.append(f"  {who}: {said}")
         for a in z.differences:
             out.append(
-                f"    account {a.account}: DUELL {money_text(a.duell)}, Visma "
-                f"{money_text(a.visma)}, difference {money_text(a.difference)}"
+                _("    account {account}: DUELL {duell}, Visma {visma}, difference {diff}").format(
+                    account=a.account,
+                    duell=money_text(a.duell),
+                    visma=money_text(a.visma),
+                    diff=money_text(a.difference),
+                )
             )
         if z.note:
             out.append(f"    {z.note}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core.cli.context import run_async, runtime
+from core.i18n import _
 
 if TYPE_CHECKING:
     from core.transfers import Outcome
@@ -20,14 +21,16 @@ def print_outcomes(outcomes: list[Outcome], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2, default=str))
         return
+    from core.readmodels import state_text
     from core.transferview import shown_state
 
     for o in outcomes:
         number = f" -> {o.visma_number}" if o.visma_number else ""
-        error = f"  ({o.error})" if o.error else ""
+        error = f"  ({o.error})" if o.error else ""  # the ledger's stored text (English)
         # The words `duvi transfers`, doctor's remedy and the console use ("held", "refused"),
-        # not the ledger's; --json keeps the ledger's state.
-        typer.echo(f"{o.key:<28} {shown_state(o.state, o.error):<10}{number}{error}")
+        # in the current language, not the ledger's; --json keeps the ledger's state.
+        shown = state_text(shown_state(o.state, o.error))
+        typer.echo(f"{o.key:<28} {shown:<10}{number}{error}")
 
 
 def sync_cmd(
@@ -58,7 +61,9 @@ def sync_cmd(
     )
 
     if entity not in RUNNABLE:
-        raise typer.BadParameter(f"use one of {', '.join(RUNNABLE)}", param_hint="--entity")
+        raise typer.BadParameter(
+            _("use one of {items}").format(items=", ".join(RUNNABLE)), param_hint="--entity"
+        )
     total = RunResult()
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "syncing")
@@ -69,7 +74,12 @@ def sync_cmd(
                 )
             except RunError as exc:  # the other steps ran; say what failed, go on
                 r = exc.result
-                typer.echo(f"error: {exc.message}\n  → {exc.remedy}", err=True)
+                typer.echo(
+                    _("error: {message}\n  → {remedy}").format(
+                        message=exc.message, remedy=exc.remedy
+                    ),
+                    err=True,
+                )
             total.reports.update(r.reports)
             total.outcomes += r.outcomes
             total.failures += r.failures
@@ -91,8 +101,17 @@ def sync_cmd(
     else:
         for name, r in total.reports.items():
             typer.echo(
-                f"{name}: {r.created} created, {r.updated} updated, {r.unchanged} "
-                f"unchanged, {r.conflicts} conflicts, {len(r.failed)} failed"
+                _(
+                    "{name}: {created} created, {updated} updated, {unchanged} unchanged, "
+                    "{conflicts} conflicts, {failed} failed"
+                ).format(
+                    name=name,  # "1/products": the --entity word
+                    created=r.created,
+                    updated=r.updated,
+                    unchanged=r.unchanged,
+                    conflicts=r.conflicts,
+                    failed=len(r.failed),
+                )
             )
         print_outcomes(total.outcomes, False)
     if total.troubled:
@@ -109,13 +128,21 @@ def pull_cmd(
     from core.service import refuse_if_read_only, sync_master_data
 
     if entity not in ("products", "customers"):
-        raise typer.BadParameter("use products or customers", param_hint="ENTITY")
+        raise typer.BadParameter(_("use products or customers"), param_hint="ENTITY")
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "pulling")
         r = run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
     typer.echo(
-        f"{entity}: {r.created} created, {r.updated} updated, {r.unchanged} unchanged, "
-        f"{r.conflicts} conflicts"
+        _(
+            "{name}: {created} created, {updated} updated, {unchanged} unchanged, "
+            "{conflicts} conflicts"
+        ).format(
+            name=entity,  # the --entity word
+            created=r.created,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            conflicts=r.conflicts,
+        )
     )
 
 

@@ -12,6 +12,7 @@ import typer
 
 from core import boot
 from core.cli.context import run_async, runtime
+from core.i18n import _, ngettext
 from core.ledger import UNREADABLE_REMEDY
 from core.readmodels import UNREADABLE
 
@@ -37,7 +38,8 @@ def _day(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
-            f"{value!r} is not a date: write YYYY-MM-DD", param_hint=option
+            _("{value} is not a date: write YYYY-MM-DD").format(value=repr(value)),
+            param_hint=option,
         ) from None
 
 
@@ -84,7 +86,9 @@ def transfers_cmd(
 
     if state is not None and state not in TRANSFER_STATES:
         raise typer.BadParameter(
-            f"unknown state {state!r}: use one of {', '.join(TRANSFER_STATES)}",
+            _("unknown state {state}: use one of {states}").format(
+                state=repr(state), states=", ".join(TRANSFER_STATES)
+            ),
             param_hint="--state",
         )
     first, last = _day(since, "--since"), _day(until, "--to")
@@ -111,21 +115,22 @@ def transfers_cmd(
         _table(rows, now)
     bad = [r for r in rows if r.state == UNREADABLE]  # listed, never hidden, never sent
     if bad:
-        typer.echo(
-            f"{len(bad)} ledger row(s) cannot be read → {UNREADABLE_REMEDY.format(key=bad[0].key)}",
-            err=True,
-        )
+        said = ngettext(
+            "{n} ledger row cannot be read", "{n} ledger rows cannot be read", len(bad)
+        ).format(n=len(bad))
+        typer.echo(f"{said} → {UNREADABLE_REMEDY.format(key=bad[0].key)}", err=True)
         raise typer.Exit(1)
 
 
 def _table(rows: list[TransferRow], now: datetime) -> None:
-    from core.readmodels import TRANSFER_COLUMNS, transfer_cells
+    from core.readmodels import TRANSFER_COLUMNS, transfer_cells, transfer_column_titles
 
     if not rows:
-        typer.echo("no transfers match", err=True)
+        typer.echo(_("no transfers match"), err=True)
         return
+    titles = transfer_column_titles()
     cells = [transfer_cells(r, now) for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(TRANSFER_COLUMNS[:-1])]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(titles[:-1])]
     right = {"Z", "Amount", "Age"}
 
     def line(values: tuple[str, ...]) -> str:
@@ -135,7 +140,7 @@ def _table(rows: list[TransferRow], now: datetime) -> None:
         ]
         return "  ".join([*head, values[-1]]).rstrip()
 
-    typer.echo(line(TRANSFER_COLUMNS))
+    typer.echo(line(titles))
     for c in cells:
         typer.echo(line(c))
 
@@ -181,7 +186,9 @@ def show_cmd(
             doc = transfer_document(rt.store, Departments(rt.store, rt.secrets), key)
         except DataError as exc:
             # One line: the key is the whole story (`duvi transfers` lists them).
-            raise DataError(f"{exc.message} (list them with `duvi transfers`)") from None
+            raise DataError(
+                _("{message} (list them with `duvi transfers`)").format(message=exc.message)
+            ) from None
     if as_json:
         typer.echo(json.dumps(document_json(doc), indent=2, ensure_ascii=False))
         return
@@ -235,16 +242,25 @@ def confirm_cmd(
 
     if not yes:
         typer.echo(
-            f"{key}'s day already has a batch in Visma that duvi did not make; posting it "
-            "books the day twice unless that batch is removed. Run again with --yes.",
+            _(
+                "{key}'s day already has a batch in Visma that duvi did not make; posting "
+                "it books the day twice unless that batch is removed. Run again with --yes."
+            ).format(key=key),
             err=True,
         )
         raise typer.Exit(1)
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         row = run_async(confirm_foreign(rt, key, connections=conns))
-    typer.echo(
-        f"{row.key}: {row.state}" + (f" as batch {row.visma_number}" if row.visma_number else "")
-    )
+    from core.readmodels import state_text
+
+    if row.visma_number:
+        typer.echo(
+            _("{key}: {state} as batch {number}").format(
+                key=row.key, state=state_text(row.state), number=row.visma_number
+            )
+        )
+    else:
+        typer.echo(f"{row.key}: {state_text(row.state)}")
     if row.state not in ("confirmed", "released"):
         typer.echo(row.last_error or "", err=True)
         raise typer.Exit(1)
@@ -259,7 +275,10 @@ def release_cmd(
     from core.service import release
 
     if not yes:
-        typer.echo(f"Releasing {key} posts it in Visma for good. Run again with --yes.", err=True)
+        typer.echo(
+            _("Releasing {key} posts it in Visma for good. Run again with --yes.").format(key=key),
+            err=True,
+        )
         raise typer.Exit(1)
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         typer.echo(run_async(release(rt, key, connections=conns)))
