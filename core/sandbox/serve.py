@@ -48,6 +48,7 @@ def serve(
     faults: Faults,
     *,
     rate_limit: int = 15000,
+    rate_window: float = 3600.0,
     products: int = 3000,
     customers: int = 1000,
     adversarial: bool = False,
@@ -59,7 +60,9 @@ def serve(
     check_loopback(host)
     faults.in_process = False
     world = generate(seed, products=products, customers=customers, adversarial=adversarial)
-    sandbox, _ = build_sandbox(seed, faults=faults, rate_limit=rate_limit, world=world)
+    sandbox, _ = build_sandbox(
+        seed, faults=faults, rate_limit=rate_limit, rate_window=rate_window, world=world
+    )
     state = sandbox.duell.state
     state.bad_rows = duell_bad_rows
     state.waf_blocked, state.waf_action = bool(duell_waf), duell_waf or "captcha"
