@@ -147,3 +147,31 @@ async def test_the_departments_of_one_company_share_one_pacer(installation: Inst
     )
     assert conns.visma("2").http.pacer is one.http.pacer
     assert conns.duell(department_id="1").http.pacer is conns.duell(department_id="2").http.pacer
+
+
+def test_the_round_in_one_line_for_doctor_and_duvi_run() -> None:
+    from core.cli.scheduler import round_summary
+    from core.status import round_figures
+
+    info = json.dumps(
+        {
+            "seconds": 12.34,
+            "concurrency": 16,
+            "department_seconds": {"1": 2.0, "2": 9.87, "3": 0.5},
+            "budget_waits": {"2": 4.25, "3": 0.1},
+        }
+    )
+    assert round_figures(info) == (
+        "last round 3 departments in 12.3 s (16 at once); slowest department 2 (9.9 s); "
+        "waited for rate budget: 2 (4.2 s), 3 (0.1 s)"
+    )
+    assert round_figures("not json") is None
+    report = RoundReport(
+        seconds=12.34,
+        department_seconds={"1": 2.0, "2": 9.87, "3": 0.5},
+        budget_waits={"2": 4.25, "3": 0.1},
+    )
+    assert round_summary(report, 16) == (
+        "round: 3 departments in 12.3 s (16 at once); slowest department 2 (9.9 s); "
+        "waited for rate budget: 2 (4.2 s), 3 (0.1 s)"
+    )

@@ -5,10 +5,12 @@ is small. Together they stay inside it: Visma never answers 429."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -52,18 +54,17 @@ def test_a_runner_and_a_console_run_now_share_one_window_without_a_429(
             depts = Departments(rt.store, rt.secrets)
             ensure_sandbox_setup(depts, creds)
             store_duell_secrets(rt)
-            # Department 2 uses department 1's integration client: one (client, tenant), one
-            # window, for the runner's department 1 and the console's department 2.
-            set_up(depts, creds[0], automatic_transfer=True)
+            # Departments 2 and 3 use department 1's integration client: one (client, tenant),
+            # one window, for the runner's departments 1 and 3 and the console's department 2.
             one = creds[0]
-            set_up(
-                depts,
-                replace(
-                    creds[1],
-                    visma_client_id=one.visma_client_id,
-                    visma_client_secret=one.visma_client_secret,
-                ),
-            )
+            shared = {
+                "visma_client_id": one.visma_client_id,
+                "visma_client_secret": one.visma_client_secret,
+                "visma_tenant_id": one.visma_tenant_id,
+            }
+            set_up(depts, one, automatic_transfer=True)
+            set_up(depts, replace(creds[1], **shared))
+            set_up(depts, replace(creds[2], **shared), automatic_transfer=True)
         runner = subprocess.Popen(
             [sys.executable, "-m", "tui.cli", "run", "--once"],
             env=env,
@@ -88,11 +89,19 @@ def test_a_runner_and_a_console_run_now_share_one_window_without_a_429(
                 runner.kill()
         assert runner.returncode == 0, out + err
         assert "department 2:" in summary
+        assert "round: 2 departments in " in out  # 1 and 3: `duvi run --once` says so
+        assert "department 1: " in out and " transfers in " in out
 
-    ones, twos = visma_calls("1"), visma_calls("2")
-    statuses = [s for _, s in ones + twos]
-    print("DEBUG", len(ones), len(twos), ones[0][0], ones[-1][0], twos[0][0], twos[-1][0])
+    ones, twos, threes = visma_calls("1"), visma_calls("2"), visma_calls("3")
+    statuses = [s for _, s in ones + twos + threes]
     assert statuses.count(429) == 0
     # The two worked at once, and needed more than one window between them.
     assert twos[0][0] < ones[-1][0]
     assert len(statuses) > 2 * LIMIT
+    # Inside the window on average too: n requests at LIMIT per WINDOW span at least
+    # ceil(n / LIMIT) - 1 whole windows from the first to the last.
+    times = sorted(
+        datetime.fromisoformat(t.replace("Z", "+00:00")) for t, _ in ones + twos + threes
+    )
+    span = (times[-1] - times[0]).total_seconds()
+    assert span >= (math.ceil(len(times) / LIMIT) - 1) * WINDOW
