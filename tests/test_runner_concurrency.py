@@ -175,3 +175,60 @@ def test_the_round_in_one_line_for_doctor_and_duvi_run() -> None:
         "round: 3 departments in 12.3 s (16 at once); slowest department 2 (9.9 s); "
         "waited for rate budget: 2 (4.2 s), 3 (0.1 s)"
     )
+
+
+@pytest.mark.slow
+async def test_leases_are_renewed_and_lost_per_department_under_concurrency(
+    installation: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Departments 1 and 2 at once, each under its lease with a short time to live: 2's is
+    renewed while it works (its expiry moves on), 1's is taken over meanwhile; only 1 stops
+    (LeaseLost, no back-off), 2 finishes."""
+    from types import SimpleNamespace
+
+    from core.leases import Leases
+
+    rt = installation.rt
+    depts = Departments(rt.store, rt.secrets)
+    two = depts.get("2")
+    assert two is not None
+    depts.save_settings("2", two.settings.model_copy(update={"automatic_transfer": True}))
+    both_hold = asyncio.Event()
+    holding: set[str] = set()
+
+    def expiry(name: str) -> str:
+        rows = rt.store.query("SELECT expires_at FROM leases WHERE name = ?", [name])
+        return str(rows[0]["expires_at"])
+
+    async def run_steps(
+        rt_: Runtime, dept_id: str, entities: object, *, leases: Leases, **_: object
+    ) -> SimpleNamespace:
+        name = f"department:{dept_id}"
+        async with leases.hold(name, ttl=0.06):  # renewed every 0.02 s
+            holding.add(dept_id)
+            if len(holding) == 2:
+                both_hold.set()
+            await asyncio.wait_for(both_hold.wait(), GUARD)
+            if dept_id == "1":  # another worker takes it over: the next renewal finds out
+                with rt.store.write():
+                    rt.store.conn.execute(
+                        "UPDATE leases SET holder = 'elsewhere:1', generation = generation + 1 "
+                        "WHERE name = ?",
+                        [name],
+                    )
+                await asyncio.wait_for(asyncio.Event().wait(), GUARD)  # cancelled by the lease
+            before = expiry(name)
+            for _ in range(int(GUARD / 0.01)):  # until its heartbeat has renewed it
+                await asyncio.sleep(0.01)
+                if expiry(name) > before:
+                    break
+            else:
+                pytest.fail("department 2's lease was not renewed while it worked")
+        return SimpleNamespace(outcomes=[])
+
+    monkeypatch.setattr("core.runner.run_steps", run_steps)
+    runner = Runner(rt, connections=installation.connections)
+    report = await runner.run_once()
+    assert report.transferred == {"2": []}
+    assert "taken over by elsewhere:1" in report.errors["1"]
+    assert runner.backoff == {}  # a lost lease is no service to back off from
