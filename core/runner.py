@@ -206,8 +206,9 @@ class Runner:
                     "cause, the department is tried again after its back-off",
                     tb=traceback.format_exc(),
                 )
-            finally:
-                report.department_seconds[dept_id] = round(time.monotonic() - t0, 3)
+            finally:  # a department with automatic transfer off (or busy) did no work
+                if dept_id in report.transferred or dept_id in report.errors:
+                    report.department_seconds[dept_id] = round(time.monotonic() - t0, 3)
                 if turn.budget_wait:
                     report.budget_waits[dept_id] = round(turn.budget_wait, 3)
 
