@@ -148,6 +148,15 @@ class Settings(BaseSettings):
     sync_interval_minutes: int = Field(
         default=5, ge=1, description="How often `duvi run` looks for new work."
     )
+    # -- the runner's concurrency (core/runner.py) --
+    runner_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=512,
+        description="Departments `duvi run` works on at once (each one worker, its steps in "
+        "order); a department waiting for its company's rate budget gives its place to the "
+        "next one meanwhile.",
+    )
     inbox_poll_seconds: float = Field(
         default=10,
         gt=0,

@@ -12,10 +12,11 @@ import httpx
 from pydantic import SecretStr
 
 from core.bearer import HeldToken
+from core.budgets import StoreWindows
 from core.departments import Departments
 from core.duell.client import DuellClient, open_duell
 from core.errors import ConfigError
-from core.http import CallContext
+from core.http import CallContext, Pacer
 from core.httplog import HttpLog
 from core.runtime import Runtime, check_services
 from core.secrets import DUELL_SECTION
@@ -62,10 +63,23 @@ class Connections:
     departments: Departments = field(init=False)
     http_log: HttpLog = field(init=False)
     tokens: dict[tuple[str | None, ...], HeldToken] = field(init=False, default_factory=dict)
+    pacers: dict[str, Pacer] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.departments = Departments(self.rt.store, self.rt.secrets)
         self.http_log = HttpLog(self.rt.store)
+        s = self.rt.settings
+        # A request holds its place in a shared window until it is answered or times out.
+        self.windows = StoreWindows(
+            self.rt.store, in_flight_ttl=s.connect_timeout + s.request_timeout + 30
+        )
+
+    def pacer(self, key: str, budget: int) -> Pacer:
+        """The one pacer of a budget (`visma:<client>:<tenant>`, `duell:<account>`): every
+        department of a company, and every process on this store, paces against one window."""
+        if key not in self.pacers:
+            self.pacers[key] = Pacer(budget, shared=self.windows, key=key)
+        return self.pacers[key]
 
     def where(self) -> Endpoints:
         if self.endpoints is None:
@@ -107,6 +121,9 @@ class Connections:
             http_log=self.http_log,
             context=CallContext(department_id, run_id),
             held=self._held("visma", department_id, creds.client_id, creds.tenant_id),
+            pacer=self.pacer(
+                f"visma:{creds.client_id}:{creds.tenant_id}", self.rt.settings.visma_rate_budget
+            ),
         )
 
     def duell(self, *, department_id: str | None = None, run_id: int | None = None) -> DuellClient:
@@ -145,6 +162,7 @@ class Connections:
             # One DUELL token per account (it is the client's, not a department's): one login
             # per run, kept across the runner's rounds while valid.
             held=self._held("duell", number),
+            pacer=self.pacer(f"duell:{number}", self.rt.settings.duell_rate_budget),
         )
 
     def close(self) -> None:

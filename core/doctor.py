@@ -36,7 +36,7 @@ from core.i18n import _
 from core.ledger import Ledger, State
 from core.models import AccountDefaults, Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
-from core.status import runner_waiting
+from core.status import round_figures, runner_waiting
 from core.transfers.periods import Periods
 from core.vat import VismaVat, mismatch, read_visma_vat
 from core.visma.auth import SCOPE_PREFIX, missing_scopes
@@ -352,13 +352,20 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
                 )
             )
         else:
+            from core.runner import ROUND_COMPONENT
+
+            last = rt.store.query(
+                "SELECT info FROM heartbeats WHERE component = ?", [ROUND_COMPONENT]
+            )
+            figures = round_figures(last[0]["info"]) if last else None
             checks.append(
                 ok(
                     "runner.alive",
                     _("Automatic transfer runner"),
                     _("alive: last round {age:.0f} s ago (pid {pid})").format(
                         age=age, pid=beat[0]["pid"]
-                    ),
+                    )
+                    + (f"; {figures}" if figures else ""),
                 )
             )
         checks.append(_backing_off(beat[0]["info"]))

@@ -17,16 +17,24 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import os
 import random
 import re
+import socket
 import ssl
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -103,6 +111,50 @@ class RateHeaders:
     reset_is_epoch: bool = False
 
 
+@dataclass
+class WindowState:
+    """A pacer's view of one fixed window: what the server allows (`limit`), what it has left
+    as last seen (`remaining`), when the window ends (`reset_at`, on the pacer's clock), when
+    the last request went out, and the requests in flight against it (every process's, when
+    the view is shared)."""
+
+    limit: int
+    remaining: int
+    reset_at: float
+    last_send: float = 0.0
+    in_flight: int = 0
+
+
+class SharedWindows(Protocol):
+    """Where pacers keep their window when several processes share it (core/budgets.py keeps
+    it in the store). `change` yields the window of `key` with `in_flight` counting every
+    holder's requests (this holder's own as `mine`); what the caller leaves in it is saved,
+    this holder's in-flight count as `in_flight` less the others'. A key seen for the first
+    time starts as `fresh`. The clock is the wall clock (time.time), the same in every
+    process."""
+
+    def change(
+        self, key: str, holder: str, mine: int, fresh: WindowState
+    ) -> AbstractContextManager[WindowState]: ...
+
+
+class BudgetWatch(Protocol):
+    """Told by a pacer when the work it paces waits for budget (core/runner.py: a department
+    gives back its concurrency slot while it waits, and the round reports the wait)."""
+
+    def waited(self, seconds: float) -> None: ...
+
+    def paused(self) -> AbstractAsyncContextManager[None]: ...
+
+
+budget_watch: ContextVar[BudgetWatch | None] = ContextVar("duvi_budget_watch", default=None)
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
 class Pacer:
     """Keeps a client inside a fixed-window request budget without hitting 429.
 
@@ -110,65 +162,133 @@ class Pacer:
     configured budget), counts requests in flight against it, spreads the last `low_water`
     share of the window evenly over the time left, and waits for the next window when
     nothing is left.
+
+    One pacer serves every client of one budget (core/connections.py: per Visma client and
+    tenant, per DUELL account). Given `shared` (and a `key`), its view of the window lives
+    there, so that pacers of the same budget in other processes (the runner, a console's
+    "run now") count each other's requests; a request that went out and was not answered
+    holds its place for `in_flight_ttl` seconds at most should its process die.
     """
 
-    def __init__(self, budget: int, window: float = 3600.0, low_water: float = 0.1) -> None:
-        self.limit = budget
+    def __init__(
+        self,
+        budget: int,
+        window: float = 3600.0,
+        low_water: float = 0.1,
+        *,
+        shared: SharedWindows | None = None,
+        key: str = "",
+    ) -> None:
         self.window = window
         self.low_water = low_water
-        self.remaining = budget
-        self.reset_at = time.monotonic() + window
-        self.in_flight = 0
+        self.shared = shared
+        self.key = key
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._clock = time.time if shared is not None else time.monotonic
+        self._state = WindowState(budget, budget, self._clock() + window)
+        self.in_flight = 0  # this pacer's own requests in flight
         self.waited = 0.0  # seconds spent waiting for budget, for diagnostics
-        self._last_send = 0.0
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+
+    # The last view of the window (shared: as of this pacer's last look at it).
+    @property
+    def limit(self) -> int:
+        return self._state.limit
+
+    @property
+    def remaining(self) -> int:
+        return self._state.remaining
+
+    @property
+    def reset_at(self) -> float:
+        return self._state.reset_at
+
+    @contextmanager
+    def _window(self) -> Iterator[WindowState]:
+        if self.shared is None:
+            yield self._state
+            return
+        with self.shared.change(self.key, self.holder, self.in_flight, self._state) as state:
+            yield state
+            self._state = replace(state)
+
+    def _loop_lock(self) -> asyncio.Lock:
+        """The lock of this event loop (a console may call the engine from more than one)."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
 
     async def acquire(self) -> None:
-        async with self._lock:
+        watch = budget_watch.get()
+        lock = self._loop_lock()
+        waited = 0.0  # by this call: queued behind a wait for budget, or waiting itself
+        if lock.locked():
+            # The lock is only ever held across a wait for budget: queue without a slot.
+            t0 = time.monotonic()
+            async with watch.paused() if watch is not None else _nothing():
+                await lock.acquire()
+            waited += time.monotonic() - t0
+        else:
+            await lock.acquire()
+        try:
             while True:
-                now = time.monotonic()
-                if now >= self.reset_at:
-                    self.remaining = self.limit
-                    self.reset_at = now + self.window
-                available = self.remaining - self.in_flight
-                wait = 0.0
-                if available <= 0:
-                    wait = self.reset_at - now + 0.05
-                elif available < self.limit * self.low_water:
-                    wait = self._last_send + (self.reset_at - now) / available - now
-                if wait <= 0:
-                    self.in_flight += 1
-                    self._last_send = now
-                    return
+                with self._window() as w:
+                    now = self._clock()
+                    if now >= w.reset_at:
+                        w.remaining = w.limit
+                        w.reset_at = now + self.window
+                    available = w.remaining - w.in_flight
+                    wait = 0.0
+                    if available <= 0:
+                        wait = w.reset_at - now + 0.05
+                    elif available < w.limit * self.low_water:
+                        wait = w.last_send + (w.reset_at - now) / available - now
+                    if wait <= 0:
+                        w.in_flight += 1
+                        self.in_flight += 1
+                        w.last_send = now
+                        break
                 self.waited += wait
-                await asyncio.sleep(wait)
+                t0 = time.monotonic()
+                async with watch.paused() if watch is not None else _nothing():
+                    await asyncio.sleep(wait)
+                waited += time.monotonic() - t0
+        finally:
+            lock.release()
+            if watch is not None and waited:
+                watch.waited(waited)
 
     def release(self, headers: Mapping[str, str] | None, names: RateHeaders) -> None:
-        self.in_flight -= 1
-        if headers is None:
-            return
-        remaining = _int(headers.get(names.remaining))
-        reset = _float(headers.get(names.reset))
-        if remaining is None or reset is None:
-            self.remaining -= 1  # no headers: count locally against the configured budget
-            return
-        now = time.monotonic()
-        # An epoch reset has whole-second resolution: the window may end up to 1 s later.
-        reset_at = now + (reset - time.time() + 1.0 if names.reset_is_epoch else reset)
-        limit = _int(headers.get(names.limit)) if names.limit else None
-        if limit:
-            self.limit = limit
-        if reset_at > self.reset_at + 1.0:  # a new window began
-            self.remaining, self.reset_at = remaining, reset_at
-        else:  # same window: responses can arrive out of order; trust the lowest count
-            self.remaining = min(self.remaining, remaining)
-            self.reset_at = reset_at
+        with self._window() as w:
+            w.in_flight = max(0, w.in_flight - 1)
+            self.in_flight = max(0, self.in_flight - 1)
+            if headers is None:
+                return
+            remaining = _int(headers.get(names.remaining))
+            reset = _float(headers.get(names.reset))
+            if remaining is None or reset is None:
+                w.remaining -= 1  # no headers: count locally against the configured budget
+                return
+            now = self._clock()
+            # An epoch reset has whole-second resolution: the window may end up to 1 s later.
+            reset_at = now + (reset - time.time() + 1.0 if names.reset_is_epoch else reset)
+            limit = _int(headers.get(names.limit)) if names.limit else None
+            if limit:
+                w.limit = limit
+            if reset_at > w.reset_at + 1.0:  # a new window began
+                w.remaining, w.reset_at = remaining, reset_at
+            else:  # same window: responses can arrive out of order; trust the lowest count
+                w.remaining = min(w.remaining, remaining)
+                w.reset_at = reset_at
 
     def exhausted_for(self, seconds: float) -> None:
         """A 429 told us to wait: nothing more goes out until then. The server's word beats
         our idea of the window; its next rate-limit headers set the window again."""
-        self.remaining = 0
-        self.reset_at = time.monotonic() + seconds
+        with self._window() as w:
+            w.remaining = 0
+            w.reset_at = self._clock() + seconds
 
 
 def _int(v: str | None) -> int | None:

@@ -334,6 +334,22 @@ def _v12_financial_periods(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v13_rate_windows(db: sqlite_utils.Database) -> None:
+    """Request budgets shared by every process on the store (core/budgets.py): one row per
+    fixed window (a Visma client and tenant, a DUELL account), and the requests each pacer has
+    in flight against it (counted until `expires`, so a dead process holds nothing for long)."""
+    db.table("rate_windows").create(
+        {"key": str, "lim": int, "remaining": int, "reset_at": float, "last_send": float},
+        pk="key",
+        not_null={"lim", "remaining", "reset_at", "last_send"},
+    )
+    db.table("rate_in_flight").create(
+        {"key": str, "holder": str, "n": int, "expires": float},
+        pk=("key", "holder"),
+        not_null={"n", "expires"},
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -347,5 +363,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v10_zreport_days,
     _v11_alert_states,
     _v12_financial_periods,
+    _v13_rate_windows,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

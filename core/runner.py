@@ -3,6 +3,17 @@ department with automatic transfer on (notifications, master data, transfers), h
 department's lease (renewed while it works, see core/leases.py) so that two runners never work
 on it at once.
 
+Departments run concurrently, `runner_concurrency` at once. Each department's round is one
+task that takes one slot for its steps, in their order (core/service.py's run_steps), and
+gives it back at the end: a department with much work holds one slot longer, never more than
+one, and never a second turn in the same round. Slots go to one department of each Visma
+company in turn. The departments of a company share one request budget (one pacer per client
+and tenant, kept in the store so that other processes count against it too: core/budgets.py);
+a department that waits for that budget gives its slot back while it waits and queues for
+one again when it goes on, so a company short of budget slows only its own departments. The
+round's report and its heartbeat say how long each department took and how long it waited
+for budget (README: Scale, for what bounds a round).
+
 A department whose service is down is not hammered: its next try waits twice as long after
 every failed round (up to MAX_BACKOFF rounds' worth), which the log and the heartbeat (and so
 `duvi doctor`) say. The first round that gets through catches up on everything it missed,
@@ -23,13 +34,15 @@ import asyncio
 import contextlib
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from core.connections import Connections
 from core.departments import Departments
 from core.errors import DepartmentBusy, DuviError
+from core.http import budget_watch
 from core.leases import LeaseLost, Leases
 from core.runtime import Runtime
 from core.service import RunError, run_steps
@@ -46,6 +59,46 @@ class RoundReport:
     busy: list[str] = field(default_factory=list)  # held by another runner
     waiting: list[str] = field(default_factory=list)  # backing off after failed rounds
     errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0  # the round, start to end
+    department_seconds: dict[str, float] = field(default_factory=dict)  # each one's turn
+    budget_waits: dict[str, float] = field(default_factory=dict)  # seconds, those that waited
+
+
+class Turn:
+    """One department's slot of the round's concurrency (core/http.py's BudgetWatch): held
+    while it works, given back while it waits for budget (it has nothing to send meanwhile)
+    and taken again, behind whoever queued since, when it goes on."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self.slots = slots
+        self.held = False
+        self.budget_wait = 0.0
+
+    async def __aenter__(self) -> Turn:
+        await self.slots.acquire()
+        self.held = True
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
+
+    def waited(self, seconds: float) -> None:
+        self.budget_wait += seconds
+
+    @asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        if not self.held:  # another of the department's requests gave the slot back already
+            yield
+            return
+        self.held = False
+        self.slots.release()
+        try:
+            yield
+        finally:
+            await self.slots.acquire()
+            self.held = True
 
 
 @dataclass
@@ -91,12 +144,57 @@ class Runner:
         started, started_at = time.monotonic(), datetime.now(UTC)
         self._beat()
         depts = Departments(self.rt.store, self.rt.secrets)
-        ids = [r["id"] for r in self.rt.store.query("SELECT id FROM departments ORDER BY id")]
-        for dept_id in ids:
+        due: list[str] = []
+        for dept_id in self._order():
             waiting = self.backoff.get(dept_id)
             if waiting is not None and self.clock() < waiting.next_try:
                 report.waiting.append(dept_id)
-                continue
+            else:
+                due.append(dept_id)
+        slots = asyncio.Semaphore(self.rt.settings.runner_concurrency)
+        # One task per department: its lease's heartbeat cancels that task alone when lost.
+        turns = [asyncio.create_task(self._turn(depts, d, slots, report)) for d in due]
+        outcomes = await asyncio.gather(*turns, return_exceptions=True)
+        for dept_id, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # cancelled from inside, say: not the round
+                report.errors.setdefault(dept_id, f"{type(outcome).__name__}: {outcome}")
+        report.seconds = time.monotonic() - started
+        self._beat()
+        self._round_beat(report, started_at, report.seconds)
+        self.rt.log.flush()
+        self._prune()
+        await self._alert()
+        return report
+
+    def _order(self) -> list[str]:
+        """The departments in the order they get a slot: one of each Visma company in turn
+        (by department id within a company), so that a company with many departments does not
+        fill the first slots of every round. A department whose settings cannot be read counts
+        as a company of its own (its turn reports the error)."""
+        rows = self.rt.store.query(
+            "SELECT d.id, CASE WHEN json_valid(s.settings) THEN "
+            "json_extract(s.settings, '$.visma_tenant_id') END AS tenant FROM departments d "
+            "LEFT JOIN department_settings s ON s.department_id = d.id ORDER BY d.id"
+        )
+        companies: dict[str, list[str]] = {}
+        for r in rows:
+            tenant = r["tenant"]
+            companies.setdefault(f"t:{tenant}" if tenant else f"d:{r['id']}", []).append(r["id"])
+        queues = list(companies.values())
+        order: list[str] = []
+        for i in range(max((len(q) for q in queues), default=0)):
+            order += [q[i] for q in queues if i < len(q)]
+        return order
+
+    async def _turn(
+        self, depts: Departments, dept_id: str, slots: asyncio.Semaphore, report: RoundReport
+    ) -> None:
+        """A department's turn: one slot of the round's concurrency for its steps (in order),
+        given back while it waits for its company's budget (core/http.py's Pacer)."""
+        turn = Turn(slots)
+        budget_watch.set(turn)  # this task's own context: the department's pacing reports here
+        async with turn:
+            t0 = time.monotonic()
             try:
                 await self._department(depts, dept_id, report)
             except Exception as exc:  # one department's trouble never stops the others
@@ -108,23 +206,26 @@ class Runner:
                     "cause, the department is tried again after its back-off",
                     tb=traceback.format_exc(),
                 )
-        self._beat()
-        self._round_beat(report, started_at, time.monotonic() - started)
-        self.rt.log.flush()
-        self._prune()
-        await self._alert()
-        return report
+            finally:  # a department with automatic transfer off (or busy) did no work
+                if dept_id in report.transferred or dept_id in report.errors:
+                    report.department_seconds[dept_id] = round(time.monotonic() - t0, 3)
+                if turn.budget_wait:
+                    report.budget_waits[dept_id] = round(turn.budget_wait, 3)
 
     def _round_beat(self, report: RoundReport, started_at: datetime, seconds: float) -> None:
         """The last round, in the store for /healthz and /metrics (core/health.py,
-        core/metrics.py), whichever process serves them."""
+        core/metrics.py), `duvi doctor` and `duvi status`, whichever process serves them:
+        how long it and each department took, and which departments waited for budget."""
         self.lease_waits += len(report.busy)
         self.rt.store.heartbeat(
             ROUND_COMPONENT,
             {
                 "started": started_at.isoformat(timespec="seconds"),
                 "seconds": round(seconds, 3),
+                "concurrency": self.rt.settings.runner_concurrency,
                 "departments": sorted(report.transferred),
+                "department_seconds": report.department_seconds,
+                "budget_waits": report.budget_waits,
                 "errors": report.errors,
                 "lease_waits": self.lease_waits,
             },

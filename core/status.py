@@ -101,6 +101,30 @@ def runner_waiting(info: str | None) -> dict[str, dict[str, Any]]:
     return waiting if isinstance(waiting, dict) else {}
 
 
+def round_figures(info: str | None) -> str | None:
+    """The runner's last round in a line, from its round heartbeat (core/runner.py): how long
+    it and its slowest department took, and which departments waited for rate budget."""
+    import json
+
+    try:
+        r = json.loads(info or "")
+        took: dict[str, float] = r.get("department_seconds") or {}
+        waits: dict[str, float] = r.get("budget_waits") or {}
+        line = f"last round {len(took)} departments in {float(r['seconds']):.1f} s"
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if r.get("concurrency"):
+        line += f" ({r['concurrency']} at once)"
+    if took:
+        slowest = max(took, key=took.__getitem__)
+        line += f"; slowest department {slowest} ({took[slowest]:.1f} s)"
+    if waits:
+        top = sorted(waits.items(), key=lambda kv: -kv[1])
+        line += "; waited for rate budget: " + ", ".join(f"{d} ({w:.1f} s)" for d, w in top[:5])
+        line += f" and {len(top) - 5} more" if len(top) > 5 else ""
+    return line
+
+
 def _short(text: str | None, width: int = 60) -> str | None:
     if not text:
         return None

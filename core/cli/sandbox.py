@@ -17,8 +17,15 @@ def sandbox_serve(
     host: Annotated[str, typer.Option("--host", help="A loopback address.")] = "127.0.0.1",
     seed: Annotated[int, typer.Option("--seed", help="The world's seed.")] = 0,
     rate_limit: Annotated[
-        int, typer.Option("--rate-limit", min=1, help="Visma requests per hour per client.")
+        int,
+        typer.Option("--rate-limit", min=1, help="Visma requests per window per (client, tenant)."),
     ] = 15000,
+    rate_window: Annotated[
+        float,
+        typer.Option(
+            "--rate-window", min=0.5, help="Seconds of Visma's fixed rate window (an hour)."
+        ),
+    ] = 3600.0,
     error_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of 5xx.")] = 0.0,
     rate_429: Annotated[float, typer.Option(min=0, max=1, help="Share of spurious 429s.")] = 0.0,
     drop_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of cut connections.")] = 0.0,
@@ -140,6 +147,7 @@ def sandbox_serve(
         seed,
         faults,
         rate_limit=rate_limit,
+        rate_window=rate_window,
         products=products,
         customers=customers,
         adversarial=world == "adversarial",

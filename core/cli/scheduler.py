@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.cli.context import run_async, runtime
+
+if TYPE_CHECKING:
+    from core.runner import RoundReport
 
 
 def run_cmd(
@@ -22,8 +25,32 @@ def run_cmd(
             return
         report = run_async(daemon.run_round(rt, conns))
     for dept, outcomes in report.transferred.items():
-        typer.echo(f"department {dept}: {len(outcomes)} transfers")
+        took = report.department_seconds.get(dept)
+        waited = report.budget_waits.get(dept)
+        typer.echo(
+            f"department {dept}: {len(outcomes)} transfers"
+            + (f" in {took:.1f} s" if took is not None else "")
+            + (f" ({waited:.1f} s of it waiting for the company's rate budget)" if waited else "")
+        )
     for dept in report.busy:
         typer.echo(f"department {dept}: busy (another runner holds it)")
     for dept, error in report.errors.items():
         typer.echo(f"department {dept}: {error}", err=True)
+    typer.echo(round_summary(report, rt.settings.runner_concurrency))
+
+
+def round_summary(report: RoundReport, concurrency: int) -> str:
+    """The round in one line: how long, how many at once, who waited for budget."""
+    line = (
+        f"round: {len(report.department_seconds)} departments in {report.seconds:.1f} s "
+        f"({concurrency} at once)"
+    )
+    if report.department_seconds:
+        slowest = max(report.department_seconds, key=report.department_seconds.__getitem__)
+        line += f"; slowest department {slowest} ({report.department_seconds[slowest]:.1f} s)"
+    if report.budget_waits:
+        waits = sorted(report.budget_waits.items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f"{d} ({w:.1f} s)" for d, w in waits[:5])
+        more = f" and {len(waits) - 5} more" if len(waits) > 5 else ""
+        line += f"; waited for rate budget: {shown}{more}"
+    return line

@@ -54,7 +54,7 @@ from core.redact import redactor
 
 if TYPE_CHECKING:
     from core.config import Settings
-    from core.http import RetryPolicy
+    from core.http import Pacer, RetryPolicy
     from core.httplog import HttpLog
 
 PAGE_CAP = 100  # DUELL returns at most this many rows per page
@@ -852,9 +852,11 @@ def open_duell(
     context: CallContext | None = None,
     retry: RetryPolicy | None = None,
     held: HeldToken | None = None,
+    pacer: Pacer | None = None,
 ) -> DuellClient:
     """A DuellClient configured from Settings. `held` keeps the token (72 h) beyond this
-    client, so the runner's next round logs in only when it is about to expire."""
+    client, so the runner's next round logs in only when it is about to expire; `pacer` is
+    the account's budget, shared with every client of it (core/connections.py)."""
     from core.http import Pacer, RateHeaders, retry_policy, service_config
 
     config = service_config(
@@ -870,7 +872,8 @@ def open_duell(
             reset_is_epoch=True,
         ),
     )
-    pacer = Pacer(settings.duell_rate_budget)  # one budget for the logins and the rest
+    # One budget for the logins and the rest (and, given one, every client of the account).
+    pacer = pacer or Pacer(settings.duell_rate_budget)
     service = HttpService(config, transport=transport, http_log=http_log, pacer=pacer)
     login = DuellLogin(service, client_number, client_token, held=held, context=context)
     http = HttpService(config, transport=transport, http_log=http_log, pacer=pacer, auth=login)

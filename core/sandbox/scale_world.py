@@ -221,6 +221,7 @@ def build_scale_sandbox(
     *,
     faults: Faults | None = None,
     rate_limit: int = 15000,
+    rate_window: float = 3600,
     zclock: ZClock | None = None,
 ) -> Sandbox:
     """Both services for the scale world: one DUELL client and one Visma company per customer."""
@@ -239,7 +240,9 @@ def build_scale_sandbox(
     ]
     state.department_clients = {d.department_id: c.client_number for c, d in world.departments}
     state.zreports = LazyZReports(world, zclock)
-    sb = Sandbox(faults=faults, rate_limit=rate_limit, duell=DuellSandbox(state))
+    sb = Sandbox(
+        faults=faults, rate_limit=rate_limit, rate_window=rate_window, duell=DuellSandbox(state)
+    )
     for c in world.customers:
         sb.add_company(
             c.tenant_id,

@@ -66,6 +66,7 @@ def serve(
     faults: Faults,
     *,
     rate_limit: int = 15000,
+    rate_window: float = 3600.0,
     products: int = 3000,
     customers: int = 1000,
     adversarial: bool = False,
@@ -86,12 +87,18 @@ def serve(
 
         big = generate_scale(seed, customers_n=scale[0], departments_n=scale[1])
         sandbox = build_scale_sandbox(
-            big, faults=faults, rate_limit=rate_limit, zclock=ZClock(z_initial, z_every)
+            big,
+            faults=faults,
+            rate_limit=rate_limit,
+            rate_window=rate_window,
+            zclock=ZClock(z_initial, z_every),
         )
         lines = scale_environment_lines(host, port, seed, scale)
     else:
         world = generate(seed, products=products, customers=customers, adversarial=adversarial)
-        sandbox, _ = build_sandbox(seed, faults=faults, rate_limit=rate_limit, world=world)
+        sandbox, _ = build_sandbox(
+            seed, faults=faults, rate_limit=rate_limit, rate_window=rate_window, world=world
+        )
         lines = environment_lines(host, port, seed)
     state = sandbox.duell.state
     state.bad_rows = duell_bad_rows

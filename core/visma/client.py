@@ -28,7 +28,7 @@ from core.visma.errors import (
 
 if TYPE_CHECKING:
     from core.config import Settings
-    from core.http import RetryPolicy
+    from core.http import Pacer, RetryPolicy
     from core.httplog import HttpLog
 
 from core.visma.models import (
@@ -621,9 +621,11 @@ def open_visma(
     page_size: int = 1000,
     retry: RetryPolicy | None = None,
     held: HeldToken | None = None,
+    pacer: Pacer | None = None,
 ) -> VismaClient:
     """A VismaClient with its own Visma and Connect services, configured from Settings.
-    `held` keeps the token beyond this client (the runner's next round reuses it)."""
+    `held` keeps the token beyond this client (the runner's next round reuses it); `pacer`
+    is the (client, tenant) budget's, shared with every client of it (core/connections.py)."""
     from dataclasses import replace
 
     from core.http import HttpService, Pacer, retry_policy, service_config
@@ -643,7 +645,7 @@ def open_visma(
         ),
         transport=transport,
         http_log=http_log,
-        pacer=Pacer(settings.visma_rate_budget),
+        pacer=pacer or Pacer(settings.visma_rate_budget),
         auth=tokens,
     )
     return VismaClient(visma, tokens, page_size=page_size, context=context)
