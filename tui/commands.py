@@ -9,49 +9,77 @@ from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.i18n import _
+
 
 class DuviCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        from tui.app import DuviApp
+        from tui.app import LANGUAGE_COMMANDS, DuviApp
         from tui.screens.main import MainScreen
 
+        app = cast("DuviApp", self.app)
+        # Both languages always, each named in its own (whichever is current)
+        languages: list[tuple[str, str, Callable[[], object]]] = [
+            (
+                LANGUAGE_COMMANDS["nb"],
+                "bruk norsk (bokmål) i denne økten",
+                lambda: app.run_worker(app.switch_language("nb"), group="language"),
+            ),
+            (
+                LANGUAGE_COMMANDS["en"],
+                "use English in this session",
+                lambda: app.run_worker(app.switch_language("en"), group="language"),
+            ),
+        ]
         main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:
-            return []
+            return languages
         out: list[tuple[str, str, Callable[[], object]]] = []
         for dept_id, status in sorted(main.statuses.items()):
             out.append(
                 (
-                    f"dept {dept_id} {status.name}",
-                    f"{dept_id} · jump to the department's tab",
+                    _("dept {id} {name}").format(id=dept_id, name=status.name),
+                    _("{id} · jump to the department's tab").format(id=dept_id),
                     partial(main.action_jump, int(dept_id)),
                 )
             )
         screens = [
-            ("run now", "master data and transfers of the department in view", main.action_run_now),
-            ("run row", "only the entity under the cursor", main.action_run_row),
             (
-                "retry failed",
-                "send the department's failed transfers again",
+                _("run now"),
+                _("master data and transfers of the department in view"),
+                main.action_run_now,
+            ),
+            (_("run row"), _("only the entity under the cursor"), main.action_run_row),
+            (
+                _("retry failed"),
+                _("send the department's failed transfers again"),
                 main.action_retry_failed,
             ),
-            ("transfers", "Z-reports, invoices and stock with their state", main.action_transfers),
-            ("calendar", "did each day's Z-report reach Visma?", main.action_calendar),
             (
-                "reconciliation",
-                "DUELL's days beside Visma's batches, the month's VAT per code",
+                _("transfers"),
+                _("Z-reports, invoice bases and stock with their state"),
+                main.action_transfers,
+            ),
+            (_("calendar"), _("did each day's Z-report reach Visma?"), main.action_calendar),
+            (
+                _("reconciliation"),
+                _("DUELL's days beside Visma's batches, the month's VAT per code"),
                 main.action_settlement,
             ),
-            ("conflicts", "duplicate customers and product numbers", main.action_conflicts),
-            ("vat mapping", "DUELL VAT rates against Visma VAT ids", main.action_vat),
-            ("doctor", "what is wrong with this department?", main.action_doctor),
-            ("log", "events and HTTP calls", main.action_log),
-            ("refresh", "read the status again", main.action_refresh),
-            ("help", "the keys of the screen in view", cast("DuviApp", self.app).action_help),
+            (
+                _("conflicts"),
+                _("duplicate customers and product numbers"),
+                main.action_conflicts,
+            ),
+            (_("vat mapping"), _("DUELL VAT rates against Visma VAT codes"), main.action_vat),
+            (_("doctor"), _("what is wrong with this department?"), main.action_doctor),
+            (_("log"), _("events and HTTP calls"), main.action_log),
+            (_("refresh"), _("read the status again"), main.action_refresh),
+            (_("help"), _("the keys of the screen in view"), app.action_help),
         ]
         # Each entry names its key on the main screen: the palette teaches the keys
         keys: dict[str, str] = {}
-        for _, binding in main._bindings:  # a binding's first key: f5 rather than ctrl+r
+        for _key, binding in main._bindings:  # a binding's first key: f5 rather than ctrl+r
             keys.setdefault(binding.action, self.app.get_key_display(binding))
         keys["help"] = "?"
         named = [
@@ -64,7 +92,7 @@ class DuviCommands(Provider):
             )
             for name, text, run in screens
         ]
-        return out + named
+        return out + named + languages
 
     async def discover(self) -> Hits:
         for name, help_text, run in self._commands():
