@@ -285,18 +285,21 @@ DATA = {
 CORE_PENDING_EN: dict[str, set[str]] = {"accounts": {"Beholdningsendring", "Salg"}}
 
 
-def screen_words(app: DuviApp) -> set[str]:
-    """The words on the screen as a person sees them (the SVG screenshot's text, line by
-    line: a word split over two styles is one word again)."""
+def screen_text(app: DuviApp) -> str:
+    """The screen as a person sees it (the SVG screenshot's text, line by line: a word split
+    over two styles is one word again)."""
     svg = app.export_screenshot()
     lines: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for y, x, text in re.findall(r'<text[^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
-        lines[x].append((float(y), html.unescape(text)))
-    words: set[str] = set()
-    for spans in lines.values():
-        line = "".join(t for _, t in sorted(spans)).replace("\u00a0", " ")
-        words |= set(re.findall(r"[^\W\d_][\w-]*", line))
-    return words
+    for x, y, text in re.findall(r'<text[^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        lines[y].append((float(x), html.unescape(text)))
+    return "\n".join(
+        "".join(t for _, t in sorted(spans)).replace("\u00a0", " ")
+        for _, spans in sorted(lines.items(), key=lambda kv: float(kv[0]))
+    )
+
+
+def screen_words(app: DuviApp) -> set[str]:
+    return set(re.findall(r"[^\W\d_][\w-]*", screen_text(app)))
 
 
 def app(language: str) -> DuviApp:
@@ -314,3 +317,37 @@ async def test_every_screen_speaks_one_language(
         found = screen_words(duvi) & foreign
     pending = (CORE_PENDING if language == "nb" else CORE_PENDING_EN).get(screen, set())
     assert found - pending - DATA.get(f"{language}:{screen}", set()) == set()
+
+
+async def test_the_palette_switches_every_screen_on_the_stack(world) -> None:
+    """In English with Transfers open over the main screen, "Språk: norsk" from the palette:
+    both screens are drawn again in Norwegian (the one on top at once, the one below when
+    it is back), the filters of Transfers kept, and a notification says how to keep it;
+    "Language: English" switches back."""
+    from tui.screens.main import MainScreen
+    from tui.screens.transfers import TransfersScreen
+
+    duvi = app("en")
+    async with duvi.run_test(size=(120, 36)) as pilot:
+        await keys("t", "f")(pilot)  # Transfers, filtered on its first state
+        transfers = duvi.screen
+        assert isinstance(transfers, TransfersScreen)
+        state = transfers.state
+        assert "Transfers of department 1" in screen_text(duvi)
+        await keys("colon", *"Språk", "enter")(pilot)
+        await duvi.workers.wait_for_complete()
+        await keys()(pilot)
+        assert duvi.screen is transfers and transfers.state == state  # the same screen, kept
+        text = screen_text(duvi)
+        assert "Overføringer for avdeling 1" in text
+        assert "Tilbake" in text and "Back" not in text  # the footer too
+        assert any('language = "nb"' in n.message for n in duvi._notifications)
+        await keys("escape")(pilot)
+        assert isinstance(duvi.screen, MainScreen)
+        text = screen_text(duvi)
+        assert "Tilstand" in text and "Overføringer" in text and "Transfers" not in text
+        await keys("colon", *"Language", "enter")(pilot)
+        await duvi.workers.wait_for_complete()
+        await keys()(pilot)
+        text = screen_text(duvi)
+        assert "Transfers" in text and "Overføringer" not in text
