@@ -308,8 +308,9 @@ def app(language: str) -> DuviApp:
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize(("language", "foreign"), [("nb", ENGLISH), ("en", NORWEGIAN)])
+@pytest.mark.usefixtures("world")
 async def test_every_screen_speaks_one_language(
-    world, screen: str, language: str, foreign: set[str]
+    screen: str, language: str, foreign: set[str]
 ) -> None:
     duvi = app(language)
     async with duvi.run_test(size=(120, 36)) as pilot:
@@ -319,7 +320,8 @@ async def test_every_screen_speaks_one_language(
     assert found - pending - DATA.get(f"{language}:{screen}", set()) == set()
 
 
-async def test_the_palette_switches_every_screen_on_the_stack(world) -> None:
+@pytest.mark.usefixtures("world")
+async def test_the_palette_switches_every_screen_on_the_stack() -> None:
     """In English with Transfers open over the main screen, "Språk: norsk" from the palette:
     both screens are drawn again in Norwegian (the one on top at once, the one below when
     it is back), the filters of Transfers kept, and a notification says how to keep it;
