@@ -297,7 +297,7 @@ async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
         screen = app.screen
         assert isinstance(screen, CalendarScreen)
         title = str(screen.query_one("#calendar-title", Static).render())
-        assert title == "Calendar of department 1 Oslo sentrum: 12.10 – 15.11.2026"
+        assert title == "Calendar of department 1 Oslo sentrum: 2026-10-12 – 2026-11-15"
         assert screen.cursor == date(2026, 11, 13)  # today
         grid = screen.query_one("#calendar")
         assert grid.cursor == date(2026, 11, 13)

@@ -160,7 +160,7 @@ WORDS = {
         "several clients": ("X▌ Flere klienter",),
         "several departments": ("X▌ Flere avdelinger",),
         "saved": ("Lagret",),
-        "main": ("Garnbua Trøndelag AS",),
+        "main": ("Garnbua Trøndelag AS", "Kjør alt"),  # the main screen's footer
         "done": ("Ferdig",),
         "conflicts": ("Konflikter for avdeling 3", "Felt"),
         "link": ("til kandidat", "y ja"),
