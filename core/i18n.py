@@ -139,6 +139,13 @@ def amount_text(value: Decimal | None, *, currency: bool = False) -> str:
     return f"{text} kr" if _current == "nb" else f"NOK {text}"
 
 
+def count_text(n: int) -> str:
+    """A whole number grouped as the language writes it: nb 5 000, en 5,000."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(n, format="#,##0", locale=_locale())
+
+
 def date_text(value: date | None) -> str:
     """nb 02.12.2026; en 2026-12-02. Blank for None."""
     if value is None:

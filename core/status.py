@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # the console imports this module before its first frame: keep it light
     from core.runtime import Runtime
@@ -287,11 +287,23 @@ def all_status(rt: Runtime) -> list[DepartmentStatus]:
 
 # -- every department at once: the picker's list ---------------------------------------------
 
-_NOUNS = {
-    "zreport": ("Z-report", "Z-reports"),
-    "invoice": ("invoice", "invoices"),
-    "stock": ("stock issue", "stock issues"),
+# Whole sentences per kind and state (singular, plural), so that each language can say them.
+_FAILED = {
+    "zreport": (N_("{n} Z-report failed"), N_("{n} Z-reports failed")),
+    "invoice": (N_("{n} invoice failed"), N_("{n} invoices failed")),
+    "stock": (N_("{n} stock issue failed"), N_("{n} stock issues failed")),
 }
+_ATTENTION = {
+    "zreport": (N_("{n} Z-report needs attention"), N_("{n} Z-reports need attention")),
+    "invoice": (N_("{n} invoice needs attention"), N_("{n} invoices need attention")),
+    "stock": (N_("{n} stock issue needs attention"), N_("{n} stock issues need attention")),
+}
+
+
+def _count_text(texts: tuple[str, str], n: int) -> str:
+    # Each form its own msgid (N_ cannot mark a plural pair); nb and en share the rule n != 1.
+    return _(texts[0] if n == 1 else texts[1]).format(n=n)
+
 
 # A department's worst state, worst first: the order the picker lists them in. `idle` (nothing
 # transferred yet) and `off` are not problems, so a department is `ok` or `idle` only when none
@@ -396,21 +408,22 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
                 continue
             kind, state, n = part.split(" ")
             if enabled.get(kind, True):
-                one, many = _NOUNS.get(kind, (kind, kind))
-                noun = one if n == "1" else many
-                if state == "failed":
-                    failed.append(f"{n} {noun} failed")
-                else:
-                    attention.append(f"{n} {noun} {'needs' if n == '1' else 'need'} attention")
+                texts = (_FAILED if state == "failed" else _ATTENTION).get(kind)
+                if texts is None:  # a kind this version does not know: said as it is stored
+                    texts = (f"{{n}} {kind} {state}", f"{{n}} {kind} {state}")
+                (failed if state == "failed" else attention).append(_count_text(texts, int(n)))
         if r["conflicts"]:
             n = r["conflicts"]
-            attention.append(f"{n} open conflict{'' if n == 1 else 's'}")
+            attention.append(ngettext("{n} open conflict", "{n} open conflicts", n).format(n=n))
         set_up = bool(s.get("visma_tenant_id")) and r["id"] in signed_in
         if not set_up:
-            attention.append("not set up")
+            attention.append(_("not set up"))
         backoff = waiting.get(r["id"]) if s.get("automatic_transfer") else None
         if isinstance(backoff, dict):
-            failed.insert(0, f"runner retries ({backoff.get('failures', '?')} rounds failed)")
+            failed.insert(
+                0,
+                _("runner retries ({n} rounds failed)").format(n=backoff.get("failures", "?")),
+            )
         state = "failing" if failed else "attention" if attention else "ok" if r["done"] else "idle"
         out.append(
             DepartmentEntry(

@@ -297,7 +297,7 @@ async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
         screen = app.screen
         assert isinstance(screen, CalendarScreen)
         title = str(screen.query_one("#calendar-title", Static).render())
-        assert title == "Calendar of department 1 Oslo sentrum: 12.10 – 15.11.2026"
+        assert title == "Calendar of department 1 Oslo sentrum: 2026-10-12 – 2026-11-15"
         assert screen.cursor == date(2026, 11, 13)  # today
         grid = screen.query_one("#calendar")
         assert grid.cursor == date(2026, 11, 13)
@@ -310,7 +310,7 @@ async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
         assert cell(screen, date(2026, 11, 14)) == "14"  # not yet
         assert cell(screen, date(2026, 10, 12)) == "12 Oct -\nno sales"
         detail = str(screen.query_one("#calendar-day", Static).render())
-        assert "Friday 13.11.2026: missing Z" in detail and "Z 7 (register 102)" in detail
+        assert "Friday 2026-11-13: missing Z" in detail and "Z 7 (register 102)" in detail
 
         await pilot.press("left", "up", "down", "right", "left")  # to Thursday the 12th
         assert screen.cursor == date(2026, 11, 12)

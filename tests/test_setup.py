@@ -125,7 +125,7 @@ async def test_unticking_a_box_clears_its_choice_and_a_box_alone_is_refused() ->
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         said = [n.message for n in app._notifications]
-        assert "Flere klienter is ticked: choose the branch." in said  # refused, with why
+        assert "Several clients is ticked: choose the Visma branch." in said  # refused, with why
     with store() as rt:
         assert not Departments(rt.store, rt.secrets).is_set_up("3")  # nothing saved
 

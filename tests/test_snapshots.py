@@ -1,6 +1,6 @@
-"""SVG snapshots of every screen at 80x24 and 120x36, on the sandbox world after one run of
-departments 1 and 2. The clock is frozen (time-machine) and the zone is UTC, so the dates on
-screen are the same on every machine. Regenerate with
+"""SVG snapshots of every screen at 80x24 and 120x36 (and in Norwegian at 80x24), on the sandbox
+world after one run of departments 1 and 2. The clock is frozen (time-machine) and the zone is
+UTC, so the dates on screen are the same on every machine. Regenerate with
 `uv run pytest tests/test_snapshots.py --snapshot-update` and look at the report first."""
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def world(ran_world: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     time.tzset()
 
 
-def app() -> DuviApp:
-    return DuviApp(load_settings(theme="textual-dark", animations="none"))
+def app(language: str = "en") -> DuviApp:
+    return DuviApp(load_settings(theme="textual-dark", animations="none", language=language))
 
 
 async def settled(pilot) -> None:
@@ -136,6 +136,14 @@ SCREENS = {
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_screen(snap_compare, world, screen: str, size: tuple[int, int]) -> None:
     assert snap_compare(app(), terminal_size=size, run_before=keys(*SCREENS[screen]))
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen_in_norwegian(snap_compare, world, screen: str) -> None:
+    """Every screen in Norwegian bokmål at 80x24 (issue 22): DUELL's words, amounts 1 234,50,
+    dates 02.12.2026. Words that core still shows in English (tests/test_i18n_console.py,
+    CORE_PENDING) change here once core's strings are translated."""
+    assert snap_compare(app("nb"), terminal_size=(80, 24), run_before=keys(*SCREENS[screen]))
 
 
 @pytest.mark.parametrize("screen", ["main", "conflicts", "transfers", "log"])

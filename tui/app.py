@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from core.errors import DuviError
+from tui.i18n import N_, _
 from tui.screens.main import MainScreen
 from tui.workers import ShowsWorkerErrors
 
@@ -33,6 +34,10 @@ def _duvi_commands() -> type:
     return DuviCommands
 
 
+# The palette's language commands, each always in its own language
+LANGUAGE_COMMANDS = {"nb": "Språk: norsk", "en": "Language: English"}
+
+
 class SettingsReady(Message):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
@@ -44,11 +49,11 @@ class DuviApp(ShowsWorkerErrors, App[None]):
     TITLE = "duvi"
     BINDINGS = [  # noqa: RUF012 - Textual API
         # f1 too: in a text field (setup, settings) `?` is typed, replacing the selected value
-        Binding("question_mark,f1", "help", "Help", id="help"),
-        Binding("ctrl+q", "quit", "Quit", id="quit"),
+        Binding("question_mark,f1", "help", N_("Help"), id="help"),
+        Binding("ctrl+q", "quit", N_("Quit"), id="quit"),
         # Both keys in one binding: Textual adds its own ctrl+p only when no binding of the
         # app opens the palette, so a lone `colon` binding took ctrl+p away (D8)
-        Binding("colon,ctrl+p", "command_palette", "Commands", show=False, id="palette"),
+        Binding("colon,ctrl+p", "command_palette", N_("Commands"), show=False, id="palette"),
     ]
     COMMANDS = App.COMMANDS | {_duvi_commands}
 
@@ -72,9 +77,7 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         self.settings = settings
         self.api = ConsoleApi(settings)
         self.animation_level = settings.animations  # "none" suits SSH (and tests)
-        self.sub_title = "SANDBOX" if settings.sandbox else "LIVE"
-        if settings.read_only:
-            self.sub_title += " · READ-ONLY"
+        self.show_sub_title()
         if settings.theme != "auto":
             self.theme = settings.theme
         if settings.keymap:
@@ -84,6 +87,35 @@ class DuviApp(ShowsWorkerErrors, App[None]):
             # Textual decides mouse reporting when it starts; the setting is known only now.
             disable()
             self._driver._mouse = False  # and it stays off after a suspend/resume
+
+    def show_sub_title(self) -> None:
+        settings = self.settings
+        if settings is None:
+            return
+        if settings.read_only:
+            self.sub_title = _("SANDBOX · READ-ONLY") if settings.sandbox else _("LIVE · READ-ONLY")
+        else:
+            self.sub_title = _("SANDBOX") if settings.sandbox else _("LIVE")
+
+    async def switch_language(self, language: str) -> None:
+        """The palette's "Språk: norsk" / "Language: English": every screen on the stack
+        is drawn again in `language` (its `language_changed`), for this session only."""
+        from core.config import config_file_path
+        from core.i18n import set_language
+
+        lang = set_language(language)
+        self.show_sub_title()
+        for screen in list(self.screen_stack):
+            changed = getattr(screen, "language_changed", None)
+            if changed is not None:
+                await changed()
+        self.notify(
+            _(
+                'To keep it, write language = "{lang}" in {path}, or set DUVI_LANGUAGE={lang}.'
+            ).format(lang=lang, path=config_file_path()),
+            # Each in its own language, whichever is current (not translated)
+            title=LANGUAGE_COMMANDS[lang],
+        )
 
     def get_default_screen(self) -> MainScreen:
         # The first screen, not one pushed over Textual's empty default: one screen fewer
@@ -116,13 +148,12 @@ class DuviApp(ShowsWorkerErrors, App[None]):
 
     def action_help(self) -> None:
         """The keys of the screen in view (`?` on every screen)."""
-        from tui.screens.help import HelpScreen, help_rows
+        from tui.screens.help import HelpScreen, help_rows, screen_name
 
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        name = type(screen).__name__.removesuffix("Screen")
-        self.push_screen(HelpScreen(help_rows(screen, self), f"keys of {name}"))
+        self.push_screen(HelpScreen(help_rows(screen, self), screen_name(screen)))
 
     def on_unmount(self) -> None:
         if self.api is not None:

@@ -39,6 +39,7 @@ def update() -> None:
             po = localedir / lang / "LC_MESSAGES" / f"{domain}.po"
             if po.exists():
                 _babel(
+                    # (the .pot has no locations, so neither has the .po; the .po keeps its header)
                     "update", "-i", str(pot), "-d", str(localedir), "-D", domain, "-l", lang,
                     "--no-fuzzy-matching", "--ignore-obsolete",
                 )  # fmt: skip

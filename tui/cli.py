@@ -52,6 +52,11 @@ def _register_screenshots(app: typer.Typer) -> None:
     @app.command("screenshots")
     def screenshots(
         out: str = typer.Option("screenshots", "--out", help="Directory for the SVGs."),
+        language: str | None = typer.Option(
+            None,
+            "--language",
+            help="nb or en (default: the `language` setting, else the locale's).",
+        ),
     ) -> None:
         """SVG screenshots of every main screen at 120x36, from the sandbox."""
         import asyncio
@@ -61,6 +66,8 @@ def _register_screenshots(app: typer.Typer) -> None:
         from core.errors import ConfigError, write_failed
         from tui.screenshots import take
 
+        if language is not None and language not in ("nb", "en"):
+            raise ConfigError(f"--language {language!r} is not nb or en", "use nb or en")
         target = Path(out)
         if not out or (os.path.lexists(target) and not target.is_dir()):
             raise ConfigError(
@@ -68,7 +75,7 @@ def _register_screenshots(app: typer.Typer) -> None:
             )
         try:
             target.mkdir(parents=True, exist_ok=True)
-            paths = asyncio.run(take(target))
+            paths = asyncio.run(take(target, language))
         except OSError as exc:
             raise write_failed(
                 exc, f"screenshots to {out}", "name a directory this user can write"

@@ -9,15 +9,32 @@ from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.i18n import _
+
 
 class DuviCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        from tui.app import DuviApp
+        from tui.app import LANGUAGE_COMMANDS, DuviApp
+        from tui.screens.departments import state_mark
         from tui.screens.main import PICKER_ABOVE, MainScreen
 
+        app = cast("DuviApp", self.app)
+        # Both languages always, each named in its own (whichever is current)
+        languages: list[tuple[str, str, Callable[[], object]]] = [
+            (
+                LANGUAGE_COMMANDS["nb"],
+                "bruk norsk (bokmål) i denne økten",
+                lambda: app.run_worker(app.switch_language("nb"), group="language"),
+            ),
+            (
+                LANGUAGE_COMMANDS["en"],
+                "use English in this session",
+                lambda: app.run_worker(app.switch_language("en"), group="language"),
+            ),
+        ]
         main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:
-            return []
+            return languages
         out: list[tuple[str, str, Callable[[], object]]] = []
         # Every department, opened or not (the picker's list, worst first): its tab is
         # opened if need be. The customer is in the name, so that it matches too; the number
@@ -25,40 +42,55 @@ class DuviCommands(Provider):
         by_key = len(main.index) <= PICKER_ABOVE
         for e in main.index:
             key = f"{e.id} · " if by_key and e.id in "123456789" and len(e.id) == 1 else ""
-            company = f" at {e.company}" if e.company else ""
+            company = _(" at {company}").format(company=e.company) if e.company else ""
             out.append(
                 (
-                    f"dept {e.id} {e.name}" + (f" · {e.customer}" if e.customer else ""),
-                    f"{key}{e.state}{company} · open the department's tab"
+                    _("dept {id} {name}").format(id=e.id, name=e.name)
+                    + (f" · {e.customer}" if e.customer else ""),
+                    _("{key}{state}{company} · open the department's tab").format(
+                        key=key, state=state_mark(e.state), company=company
+                    )
                     + (f" ({e.note})" if e.note else ""),
                     partial(main.open_department, e.id),
                 )
             )
         screens = [
-            ("run now", "master data and transfers of the department in view", main.action_run_now),
-            ("run row", "only the entity under the cursor", main.action_run_row),
             (
-                "retry failed",
-                "send the department's failed transfers again",
+                _("run now"),
+                _("master data and transfers of the department in view"),
+                main.action_run_now,
+            ),
+            (_("run row"), _("only the entity under the cursor"), main.action_run_row),
+            (
+                _("retry failed"),
+                _("send the department's failed transfers again"),
                 main.action_retry_failed,
             ),
-            ("transfers", "Z-reports, invoices and stock with their state", main.action_transfers),
-            ("calendar", "did each day's Z-report reach Visma?", main.action_calendar),
             (
-                "reconciliation",
-                "DUELL's days beside Visma's batches, the month's VAT per code",
+                _("transfers"),
+                _("Z-reports, invoice bases and stock with their state"),
+                main.action_transfers,
+            ),
+            (_("calendar"), _("did each day's Z-report reach Visma?"), main.action_calendar),
+            (
+                _("reconciliation"),
+                _("DUELL's days beside Visma's batches, the month's VAT per code"),
                 main.action_settlement,
             ),
-            ("conflicts", "duplicate customers and product numbers", main.action_conflicts),
-            ("vat mapping", "DUELL VAT rates against Visma VAT ids", main.action_vat),
-            ("doctor", "what is wrong with this department?", main.action_doctor),
-            ("log", "events and HTTP calls", main.action_log),
-            ("refresh", "read the status again", main.action_refresh),
-            ("help", "the keys of the screen in view", cast("DuviApp", self.app).action_help),
+            (
+                _("conflicts"),
+                _("duplicate customers and product numbers"),
+                main.action_conflicts,
+            ),
+            (_("vat mapping"), _("DUELL VAT rates against Visma VAT codes"), main.action_vat),
+            (_("doctor"), _("what is wrong with this department?"), main.action_doctor),
+            (_("log"), _("events and HTTP calls"), main.action_log),
+            (_("refresh"), _("read the status again"), main.action_refresh),
+            (_("help"), _("the keys of the screen in view"), app.action_help),
         ]
         # Each entry names its key on the main screen: the palette teaches the keys
         keys: dict[str, str] = {}
-        for _, binding in main._bindings:  # a binding's first key: f5 rather than ctrl+r
+        for _key, binding in main._bindings:  # a binding's first key: f5 rather than ctrl+r
             keys.setdefault(binding.action, self.app.get_key_display(binding))
         keys["help"] = "?"
         named = [
@@ -71,7 +103,7 @@ class DuviCommands(Provider):
             )
             for name, text, run in screens
         ]
-        return out + named
+        return out + named + languages
 
     async def discover(self) -> Hits:
         for name, help_text, run in self._commands():

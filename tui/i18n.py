@@ -1,13 +1,22 @@
 """The console's words: its own gettext catalogue (`tui/locale/<lang>/LC_MESSAGES/duvi_tui.po`)
-in the language core.i18n holds. Numbers and dates: core.i18n's amount_text, date_text …"""
+in the language core.i18n holds. Numbers and dates: core.i18n's amount_text, date_text …
+
+A binding's description is class-level (it is read when the class is made), so it is marked
+with `N_()` there and translated where it is shown: the footer and help call
+`binding_text()`."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.i18n import N_, Translator
+from core.i18n import N_, Translator, current_language, date_text
 
-__all__ = ["N_", "TUI", "_", "ngettext"]
+if TYPE_CHECKING:
+    from textual.binding import Binding
+
+__all__ = ["N_", "TUI", "_", "binding_text", "kind_word", "ngettext", "state_word"]
 
 TUI = Translator("duvi_tui", Path(__file__).parent / "locale")
 
@@ -18,3 +27,73 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return TUI.ngettext(singular, plural, n)
+
+
+def binding_text(binding: Binding) -> str:
+    """A binding's description in the current language (the department keys 1-9 share one
+    msgid with the number as a placeholder)."""
+    if binding.id and binding.id.startswith("dept-") and binding.id[5:].isdigit():
+        return _("Dept {n}").format(n=binding.id[5:])
+    return _(binding.description) if binding.description else ""
+
+
+# A document's state (core.readmodels.TRANSFER_STATES; data, not words) as the console shows it
+STATE_WORDS = {
+    "pending": N_("pending"),
+    "sent": N_("sent"),
+    "confirmed": N_("confirmed"),
+    "released": N_("released"),
+    "held": N_("held"),
+    "attention": N_("attention"),
+    "refused": N_("refused"),
+    "unreadable": N_("unreadable"),
+}
+# A document's kind (core's TransferRow.kind)
+KIND_WORDS = {
+    "zreport": N_("Z-report"),
+    "invoice": N_("invoice basis"),
+    "stock": N_("stock issue"),
+}
+
+
+def state_word(state: str) -> str:
+    return _(STATE_WORDS[state]) if state in STATE_WORDS else state
+
+
+def kind_word(kind: str) -> str:
+    return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+
+
+# Names of months and weekdays: Babel's (CLDR), in the current language.
+_BABEL = {"nb": "nb_NO", "en": "en_GB"}
+
+
+def _babel_date(value: date, pattern: str) -> str:
+    from babel.dates import format_date
+
+    return format_date(value, pattern, locale=_BABEL[current_language()])
+
+
+def month_text(value: date) -> str:
+    """nb "november 2026", en "November 2026"."""
+    return _babel_date(value, "LLLL y")
+
+
+def month_short(value: date) -> str:
+    """A month's short name: nb "nov.", en "Nov"."""
+    return _babel_date(value, "LLL")
+
+
+def weekday_text(value: date) -> str:
+    """nb "onsdag", en "Wednesday"."""
+    return _babel_date(value, "EEEE")
+
+
+def weekday_short(value: date) -> str:
+    """nb "ons.", en "Wed"."""
+    return _babel_date(value, "EEE")
+
+
+def day_text(value: date) -> str:
+    """A day with its weekday: nb "onsdag 02.12.2026", en "Wednesday 2026-12-02"."""
+    return f"{weekday_text(value)} {date_text(value)}"

@@ -1,5 +1,6 @@
 """`duvi screenshots`: SVGs of every main screen at 120x36 from the sandbox world, into
-screenshots/. Runs headless in a temporary data directory, so nothing of yours is shown."""
+screenshots/, in the language asked for (`--language nb`). Runs headless in a temporary data
+directory, so nothing of yours is shown."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 SIZE = (120, 36)
 
 
-async def take(out: Path) -> list[Path]:
+async def take(out: Path, language: str | None = None) -> list[Path]:
     from core.config import load_settings
     from tui.app import DuviApp
 
     home = Path(tempfile.mkdtemp(prefix="duvi-shots-"))
     os.environ["DUVI_HOME"] = str(home)
-    app = DuviApp(load_settings(home=home, sandbox=True, theme="textual-dark"))
+    chosen = {"language": language} if language else {}
+    app = DuviApp(load_settings(home=home, sandbox=True, theme="textual-dark", **chosen))
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.worker import Worker, WorkerState
 
 from core.errors import DuviError
+from tui.i18n import _
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -30,4 +31,4 @@ class ShowsWorkerErrors(_Mixin):
             text = f"{error.message}\n→ {error.remedy}" if error.remedy else error.message
         else:
             text = f"{type(error).__name__}: {error}"
-        self.app.notify(text, title="Error", severity="error", timeout=15)
+        self.app.notify(text, title=_("Error"), severity="error", timeout=15)

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from core.readmodels import AccountEditor
+from tui.i18n import N_, _, ngettext
 from tui.messages import AccountsLoaded, ActionDone
 from tui.screens.base import DuviScreen
 from tui.screens.pick import PickOne
@@ -21,9 +22,9 @@ from tui.widgets.tables import keep_cursor
 
 class AccountsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+s", "save", "Save", id="save-accounts"),
-        Binding("u", "undo", "Undo", id="undo-accounts"),
-        Binding("f5", "refresh", "⟳ Refresh", id="refresh-accounts"),
+        Binding("ctrl+s", "save", N_("Save"), id="save-accounts"),
+        Binding("u", "undo", N_("Undo"), id="undo-accounts"),
+        Binding("f5", "refresh", N_("⟳ Refresh"), id="refresh-accounts"),
     ]
 
     def __init__(self, department_id: str) -> None:
@@ -36,10 +37,13 @@ class AccountsScreen(DuviScreen):
         yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(
-                f"Account map of department {self.department_id}  (Enter: choose)", classes="title"
+                _("Account map of department {dept}  (Enter: choose)").format(
+                    dept=self.department_id
+                ),
+                classes="title",
             )
             table: DataTable[str] = DataTable(id="accounts", cursor_type="row")
-            table.add_columns("Line", "Account", "Visma description", "Status")
+            table.add_columns(_("Line"), _("Account"), _("Visma description"), _("Status"))
             yield table
             yield Static("", id="accounts-state")
         yield KeysFooter()
@@ -70,15 +74,19 @@ class AccountsScreen(DuviScreen):
                 status = (
                     row.status
                     if row.key not in self.edits
-                    else ("ok" if acc in accounts else "missing")
+                    else (_("ok") if acc in accounts else _("missing"))
                 )
                 mark = " *" if row.key in self.edits else ""
                 table.add_row(row.label, acc + mark, accounts.get(acc, ""), status, key=row.key)
         bad = [r for r in self.data.rows if r.status != "ok" and r.key not in self.edits]
         text = (
-            f"{len(bad)} line(s) point at accounts Visma lacks or has closed"
+            ngettext(
+                "{n} line points at an account Visma lacks or has closed",
+                "{n} lines point at accounts Visma lacks or has closed",
+                len(bad),
+            ).format(n=len(bad))
             if bad
-            else ("every account exists and is active in Visma")
+            else _("every account exists and is active in Visma")
         )
         self.query_one("#accounts-state", Static).update(f"{text}\n{self.data.error or ''}".strip())
 
@@ -92,11 +100,16 @@ class AccountsScreen(DuviScreen):
                 self.render_rows()
 
         self.app.push_screen(
-            PickOne(f"Account for {row.label}", sorted(self.data.accounts.items())), picked
+            PickOne(
+                _("Account for {line}").format(line=row.label), sorted(self.data.accounts.items())
+            ),
+            picked,
         )
 
     def unsaved(self) -> str | None:
-        return f"the account map of department {self.department_id}" if self.edits else None
+        if not self.edits:
+            return None
+        return _("the account map of department {dept}").format(dept=self.department_id)
 
     def action_undo(self) -> None:
         self.edits = {}
@@ -104,7 +117,7 @@ class AccountsScreen(DuviScreen):
 
     def action_save(self) -> None:
         if self.settings.read_only:
-            self.notify("Read-only mode: saving is a changing action.", severity="warning")
+            self.notify(_("Read-only mode: saving is a changing action."), severity="warning")
             return
         if self.edits:
             self.save(dict(self.edits))
@@ -115,5 +128,5 @@ class AccountsScreen(DuviScreen):
 
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:
-        self.notify(message.text, title="Saved")
+        self.notify(message.text, title=_("Saved"))
         self.load()

@@ -9,11 +9,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.i18n import N_, _
 from tui.widgets.field import Field
 
 
 class AskText(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="ask-cancel")]  # noqa: RUF012
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"), id="ask-cancel")]  # noqa: RUF012
 
     def __init__(self, question: str, placeholder: str = "") -> None:
         super().__init__()
@@ -24,7 +25,7 @@ class AskText(ModalScreen[str | None]):
         with Vertical(id="confirm"):
             yield Static(self.question)
             yield Field(placeholder=self.placeholder, id="ask-input")
-            yield Static("[b]Enter[/b] ok   [b]Esc[/b] cancel", classes="keys")
+            yield Static(_("[b]Enter[/b] ok   [b]Esc[/b] cancel"), classes="keys")
 
     def on_mount(self) -> None:
         self.query_one("#ask-input", Input).focus()

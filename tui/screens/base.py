@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui.i18n import N_, _
 from tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 class DuviScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [  # noqa: RUF012 - Textual's API
-        Binding("escape,q", "back", "Back", id="back"),
+        Binding("escape,q", "back", N_("Back"), id="back"),
     ]
 
     @property
@@ -42,6 +43,15 @@ class DuviScreen(ShowsWorkerErrors, Screen[None]):
             raise RuntimeError("the settings are not read yet")
         return api
 
+    async def language_changed(self) -> None:
+        """The language was switched (the palette): the screen is composed again in the new
+        one and does what it did on mounting (reads its data again), so every word on it is
+        in the new language; the state of the screen (filters, the month) stays."""
+        await self.recompose()
+        mounted = getattr(self, "on_mount", None)
+        if mounted is not None:
+            mounted()
+
     def unsaved(self) -> str | None:
         """What going back would throw away ("the VAT mapping"), or None when nothing."""
         return None
@@ -63,7 +73,8 @@ def ask_to_discard(screen: Screen[Any], what: str, discard: object) -> None:
             discard()
 
     screen.app.push_screen(
-        Confirm(f"Discard the unsaved changes to {what}?", default=False), answered
+        Confirm(_("Discard the unsaved changes to {what}?").format(what=what), default=False),
+        answered,
     )
 
 

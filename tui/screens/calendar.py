@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from core.i18n import date_text
 from core.readmodels import (
     CALENDAR_STATES,
     CalendarDay,
@@ -25,12 +26,14 @@ from core.readmodels import (
     calendar_legend,
     money_text,
 )
+from tui.i18n import N_, _, day_text, month_short, month_text, ngettext, state_word, weekday_short
 from tui.messages import CalendarLoaded
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# A Monday: the grid's weekday names are this week's, in the current language
+MONDAY = date(2026, 11, 30)
 
 
 def add_months(month: date, n: int) -> date:
@@ -41,11 +44,11 @@ def add_months(month: date, n: int) -> date:
 def cell_text(d: CalendarDay, *, first: bool, today: date) -> tuple[str, str]:
     """A day's two lines: "17 ✓" over "posted"; the month's name on its first day and on
     the grid's first."""
-    number = f"{d.day.day}" + (f" {d.day:%b}" if first or d.day.day == 1 else "")
+    number = f"{d.day.day}" + (f" {month_short(d.day)}" if first or d.day.day == 1 else "")
     if not d.in_period:
         return number, ""
     if d.state == "future":
-        return number, "today" if d.day == today else ""
+        return number, _("today") if d.day == today else ""
     mark, label = CALENDAR_STATES[d.state]
     return f"{number} {mark}", label.removeprefix("needs ")
 
@@ -80,11 +83,12 @@ class CalendarGrid(Widget):
     def render(self) -> Text:
         cal = self.calendar
         if cal is None:
-            return Text("Reading the ledger…")
+            return Text(_("Reading the ledger…"))
         width = max(4, (self.size.width - 6) // 7)  # seven cells, a column between them
         out = Text(no_wrap=True, overflow="crop")
         weekday = self.get_component_rich_style("calendar--weekday")
-        out.append(" ".join(f" {name}".ljust(width)[:width] for name in WEEKDAYS), weekday)
+        names = [weekday_short(MONDAY + timedelta(days=i)) for i in range(7)]
+        out.append(" ".join(f" {name}".ljust(width)[:width] for name in names), weekday)
         for row, week in enumerate(cal.weeks):
             cells = [
                 (d, cell_text(d, first=row == 0 and i == 0, today=cal.today))
@@ -109,15 +113,15 @@ class CalendarGrid(Widget):
 
 class CalendarScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("enter", "open_day", "Documents", id="calendar-open"),
-        Binding("left,h", "move(-1)", "Day before", show=False, id="calendar-left"),
-        Binding("right,l", "move(1)", "Day after", show=False, id="calendar-right"),
-        Binding("up,k", "move(-7)", "Week before", show=False, id="calendar-up"),
-        Binding("down,j", "move(7)", "Week after", show=False, id="calendar-down"),
-        Binding("pageup", "month(-1)", "Month before", id="calendar-earlier"),
-        Binding("pagedown", "month(1)", "Month after", id="calendar-later"),
-        Binding("f5", "reload", "Refresh", id="calendar-refresh"),
+        Binding("escape", "app.pop_screen", N_("Back"), id="back"),
+        Binding("enter", "open_day", N_("Documents"), id="calendar-open"),
+        Binding("left,h", "move(-1)", N_("Day before"), show=False, id="calendar-left"),
+        Binding("right,l", "move(1)", N_("Day after"), show=False, id="calendar-right"),
+        Binding("up,k", "move(-7)", N_("Week before"), show=False, id="calendar-up"),
+        Binding("down,j", "move(7)", N_("Week after"), show=False, id="calendar-down"),
+        Binding("pageup", "month(-1)", N_("Month before"), id="calendar-earlier"),
+        Binding("pagedown", "month(1)", N_("Month after"), id="calendar-later"),
+        Binding("f5", "reload", N_("Refresh"), id="calendar-refresh"),
     ]
 
     def __init__(self, department_id: str) -> None:
@@ -131,7 +135,7 @@ class CalendarScreen(DuviScreen):
         yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(
-                f"Calendar of department {self.department_id}",
+                _("Calendar of department {dept}").format(dept=self.department_id),
                 id="calendar-title",
                 classes="title",
             )
@@ -154,12 +158,14 @@ class CalendarScreen(DuviScreen):
     def show(self, message: CalendarLoaded) -> None:
         cal = self.calendar = message.calendar
         span = (
-            f"{cal.first:%B %Y}"
+            month_text(cal.first)
             if self.month is not None
-            else f"{cal.first:%d.%m} – {cal.last:%d.%m.%Y}"
+            else f"{date_text(cal.first)} – {date_text(cal.last)}"
         )
         self.query_one("#calendar-title", Static).update(
-            f"Calendar of department {cal.department_id} {cal.department_name}: {span}"
+            _("Calendar of department {dept} {name}: {span}").format(
+                dept=cal.department_id, name=cal.department_name, span=span
+            )
         )
         if self.cursor is None or cal.get(self.cursor) is None:
             in_period = [d.day for d in cal.days if d.in_period and d.day <= cal.today]
@@ -178,24 +184,40 @@ class CalendarScreen(DuviScreen):
 
     @staticmethod
     def day_text(d: CalendarDay) -> str:
-        label = CALENDAR_STATES[d.state][1] if d.in_period else "not in this month"
-        head = f"{d.day:%A %d.%m.%Y}: {label}"
+        label = CALENDAR_STATES[d.state][1] if d.in_period else _("not in this month")
+        head = f"{day_text(d.day)}: {label}"
         if d.zreports:
-            count = f"{len(d.zreports)} Z-report{'s' if len(d.zreports) > 1 else ''}"
-            head += f" · {count}, {money_text(d.amount)} · Enter: its documents"
+            n = len(d.zreports)
+            head += ngettext(
+                " · {n} Z-report, {amount} · Enter: its documents",
+                " · {n} Z-reports, {amount} · Enter: its documents",
+                n,
+            ).format(n=n, amount=money_text(d.amount))
         lines = [head]
         for z in d.zreports[:4]:
             number = f" {z.visma_number}" if z.visma_number else ""
             error = f": {z.error}" if z.error else ""
             lines.append(
-                f"  Z {z.z_number} (register {z.register}) {z.state}{number}, "
-                f"{money_text(z.amount)}{error}"
+                _("  Z {z} (register {register}) {state}{number}, {amount}{error}").format(
+                    z=z.z_number,
+                    register=z.register,
+                    state=state_word(z.state),
+                    number=number,
+                    amount=money_text(z.amount),
+                    error=error,
+                )
             )
         if len(d.zreports) > 4:
-            lines.append(f"  … and {len(d.zreports) - 4} more (Enter)")
+            lines.append(_("  … and {n} more (Enter)").format(n=len(d.zreports) - 4))
         if d.missing:
-            numbers = ", ".join(f"Z {z} (register {r})" for r, z in d.missing)
-            lines.append(f"  missing: {numbers}, not in duvi: taken this day or near it")
+            numbers = ", ".join(
+                _("Z {z} (register {register})").format(z=z, register=r) for r, z in d.missing
+            )
+            lines.append(
+                _("  missing: {numbers}, not in duvi: taken this day or near it").format(
+                    numbers=numbers
+                )
+            )
         return "\n".join(lines)
 
     def action_move(self, days: int) -> None:

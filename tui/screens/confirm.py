@@ -8,12 +8,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.i18n import N_, _
+
 
 class Confirm(ModalScreen[bool]):
     BINDINGS = [  # noqa: RUF012
-        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
-        Binding("enter", "default", "The default", show=False, id="confirm-default"),
+        Binding("y", "answer(True)", N_("Yes"), id="confirm-yes"),
+        Binding("n,escape", "answer(False)", N_("No"), id="confirm-no"),
+        Binding("enter", "default", N_("The default"), show=False, id="confirm-default"),
     ]
 
     def __init__(self, question: str, *, default: bool = False) -> None:
@@ -25,7 +27,9 @@ class Confirm(ModalScreen[bool]):
         yes, no = ("Y", "n") if self.default else ("y", "N")
         with Vertical(id="confirm"):
             yield Static(self.question)
-            yield Static(f"[b]{yes}[/b] yes   [b]{no}[/b] no", classes="keys")
+            yield Static(
+                _("[b]{yes}[/b] yes   [b]{no}[/b] no").format(yes=yes, no=no), classes="keys"
+            )
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

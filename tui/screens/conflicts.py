@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Static
 
 from core.readmodels import ConflictCase
+from tui.i18n import N_, _
 from tui.messages import ActionDone, ConflictsLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
@@ -23,6 +24,13 @@ from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 from tui.widgets.tables import keep_cursor
+
+# A conflict's entity (core's), as the list shows it
+ENTITY_WORDS = {"customer": N_("customer"), "product": N_("product")}
+
+
+def entity_word(entity: str) -> str:
+    return _(ENTITY_WORDS[entity]) if entity in ENTITY_WORDS else entity
 
 
 def _name(record: Mapping[str, object]) -> str:
@@ -35,11 +43,11 @@ class ConflictsScreen(DuviScreen):
     # Tab and shift+Tab (Textual's own) go from the list to the candidates and the
     # comparison: link and merge take the candidate under the candidates' cursor.
     BINDINGS = [  # noqa: RUF012
-        Binding("l", "decide('link')", "Link", id="link"),
-        Binding("M", "merge", "Merge", id="merge"),
-        Binding("n", "decide('create')", "Create new", id="create"),
-        Binding("i", "decide('ignore')", "Ignore", id="ignore"),
-        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("l", "decide('link')", N_("Link"), id="link"),
+        Binding("M", "merge", N_("Merge"), id="merge"),
+        Binding("n", "decide('create')", N_("Create new"), id="create"),
+        Binding("i", "decide('ignore')", N_("Ignore"), id="ignore"),
+        Binding("slash", "filter", N_("Filter"), id="filter"),
     ]
 
     def __init__(self, department_id: str) -> None:
@@ -52,22 +60,27 @@ class ConflictsScreen(DuviScreen):
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
         with Vertical(id="body"):
-            yield Static(f"Conflicts of department {self.department_id}", classes="title")
-            yield Field(placeholder="filter (name, key, id)", id="filter-input", classes="hidden")
+            yield Static(
+                _("Conflicts of department {dept}").format(dept=self.department_id),
+                classes="title",
+            )
+            yield Field(
+                placeholder=_("filter (name, key, id)"), id="filter-input", classes="hidden"
+            )
             table: DataTable[str] = DataTable(id="conflicts", cursor_type="row")
             # Fixed widths: the list reads the same whenever its rows arrive.
             for label, width in (
                 ("#", 4),
-                ("Entity", 8),
-                ("Incoming", 30),
-                ("Same", 14),
-                ("Candidates", 24),
+                (_("Entity"), 8),
+                (_("Incoming"), 30),
+                (_("Same"), 14),
+                (_("Candidates"), 24),
             ):
                 table.add_column(label, width=width)
             yield table
             with Horizontal(id="detail"):
                 candidates: DataTable[str] = DataTable(id="candidates", cursor_type="row")
-                candidates.add_columns("Candidate", "Name")
+                candidates.add_columns(_("Candidate"), _("Name"))
                 yield candidates
                 yield DataTable(id="compare", cursor_type="none", zebra_stripes=True)
         yield KeysFooter()
@@ -103,7 +116,7 @@ class ConflictsScreen(DuviScreen):
             for c in self.shown:
                 table.add_row(
                     str(c.id),
-                    c.entity,
+                    entity_word(c.entity),
                     _name(c.incoming)[:30],
                     c.match_key,
                     ", ".join(str(x.get("id")) for x in c.candidates),
@@ -155,11 +168,13 @@ class ConflictsScreen(DuviScreen):
                 candidates.add_row(str(x.get("id")), _name(x), key=str(x.get("id")))
         table.clear(columns=True)
         if c is None:
-            table.add_column("No open conflicts.")
+            table.add_column(_("No open conflicts."))
             return
         # Fixed widths, like the list: the comparison reads the same however fast it is built.
-        table.add_column("Field", width=14)
-        table.add_column(f"Incoming {c.source} {c.incoming_id}", width=26)
+        table.add_column(_("Field"), width=14)
+        table.add_column(
+            _("Incoming {source} {id}").format(source=c.source, id=c.incoming_id), width=26
+        )
         for x in c.candidates:
             table.add_column(f"{x.get('id')}", width=24)
         for r in c.fields:
@@ -180,10 +195,12 @@ class ConflictsScreen(DuviScreen):
         c = self.current()
         if c is None:
             return
-        if self.refused("merging a conflict"):
+        if self.refused():
             return
         if c.entity != "customer" or not c.candidates:
-            self.notify("Merge is for customer conflicts: link or create new.", severity="warning")
+            self.notify(
+                _("Merge is for customer conflicts: link or create new."), severity="warning"
+            )
             return
         index = self.chosen_candidate(c)
         candidate = str(c.candidates[index].get("id"))
@@ -198,22 +215,34 @@ class ConflictsScreen(DuviScreen):
 
             changed = ", ".join(f"{k}={v}" for k, v in fields.items() if v)
             self.app.push_screen(
-                Confirm(f"Merge {_name(c.incoming)} into {candidate} with {changed}?"), answered
+                Confirm(
+                    _("Merge {name} into {candidate} with {changed}?").format(
+                        name=_name(c.incoming), candidate=candidate, changed=changed
+                    )
+                ),
+                answered,
             )
 
         self.app.push_screen(
             MergeScreen(
-                f"Merge {c.source} {c.incoming_id} into {candidate}: choose a value per field",
+                _("Merge {source} {id} into {candidate}: choose a value per field").format(
+                    source=c.source, id=c.incoming_id, candidate=candidate
+                ),
                 list(c.fields),
                 index,
-                (f"Incoming {c.incoming_id}", f"Candidate {candidate}"),
+                (
+                    _("Incoming {id}").format(id=c.incoming_id),
+                    _("Candidate {id}").format(id=candidate),
+                ),
             ),
             merged,
         )
 
-    def refused(self, action: str) -> bool:
+    def refused(self) -> bool:
         if self.settings.read_only:
-            self.notify(f"Read-only mode: {action} is a changing action.", severity="warning")
+            self.notify(
+                _("Read-only mode: resolving a conflict is a changing action."), severity="warning"
+            )
             return True
         return False
 
@@ -221,16 +250,16 @@ class ConflictsScreen(DuviScreen):
         c = self.current()
         if c is None:
             return
-        if self.refused("resolving a conflict"):
+        if self.refused():
             return
         candidate = None
         if action == "link" and c.candidates:
             candidate = str(c.candidates[self.chosen_candidate(c)].get("id"))
         question = {
-            "link": f"Link {_name(c.incoming)} to candidate {candidate}?",
-            "create": f"Create {_name(c.incoming)} as a new record?",
-            "ignore": f"Ignore {_name(c.incoming)} (it will not sync)?",
-        }[action]
+            "link": _("Link {name} to candidate {candidate}?"),
+            "create": _("Create {name} as a new record?"),
+            "ignore": _("Ignore {name} (it will not sync)?"),
+        }[action].format(name=_name(c.incoming), candidate=candidate)
 
         def answered(yes: bool | None) -> None:
             if yes:

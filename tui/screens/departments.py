@@ -23,18 +23,27 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
+from core.i18n import count_text
 from core.readmodels import WORST_FIRST, DepartmentEntry
+from tui.i18n import N_, _
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
 # A mark and a word: readable without colour (colour only repeats them), as the status panel
 STATE_MARK = {
-    "failing": "✗ failing",
-    "attention": "! attention",
-    "ok": "✓ ok",
-    "idle": "· idle",
+    "failing": N_("✗ failing"),
+    "attention": N_("! attention"),
+    "ok": N_("✓ ok"),
+    "idle": N_("· idle"),
 }
+
+
+def state_mark(state: str) -> str:
+    """A department's worst state with its mark, in the current language."""
+    return _(STATE_MARK[state]) if state in STATE_MARK else state
+
+
 STATE_WIDTH = 12
 
 
@@ -98,14 +107,14 @@ def columns(width: int, shown: frozenset[str] = frozenset()) -> list[tuple[str, 
     number only when some department has one (`shown`), the org. number only on a wide
     terminal; what is left goes to the note."""
     wide = width >= 110
-    cols = [("id", "No.", 6), ("name", "Department", 22 if wide else 18)]
+    cols = [("id", _("No."), 6), ("name", _("Department"), 22 if wide else 18)]
     if "customer" in shown:
-        cols.append(("customer", "Customer", 18 if wide else 14))
-    cols.append(("company", "Company", 22 if wide else 18))
+        cols.append(("customer", _("Customer"), 18 if wide else 14))
+    cols.append(("company", _("Company"), 22 if wide else 18))
     if wide and "org_number" in shown:
-        cols.append(("org_number", "Org. no.", 12))
-    used = STATE_WIDTH + sum(w for _, _, w in cols)
-    cols.append(("note", "Why", max(0, width - used)))
+        cols.append(("org_number", _("Org. no."), 12))
+    used = STATE_WIDTH + sum(w for _f, _h, w in cols)
+    cols.append(("note", _("Why"), max(0, width - used)))
     return cols
 
 
@@ -163,7 +172,7 @@ class DepartmentList(ScrollView, can_focus=False):
         rest = cells([(getattr(e, f) or "-", w) for f, _, w in columns(width, self.fields)])
         strip = Strip(
             [
-                Segment(set_cell_size(f" {STATE_MARK[e.state]}", STATE_WIDTH), state_style),
+                Segment(set_cell_size(f" {state_mark(e.state)}", STATE_WIDTH), state_style),
                 Segment(rest, rest_style),
             ]
         )
@@ -172,13 +181,13 @@ class DepartmentList(ScrollView, can_focus=False):
 
 class DepartmentPicker(DuviScreen):
     BINDINGS = [  # noqa: RUF012 - Textual's API
-        Binding("escape", "back", "Back", id="back"),
+        Binding("escape", "back", N_("Back"), id="back"),
         # Priority: before the search box's own Enter, and so shown in the footer
-        Binding("enter", "open", "Open", id="picker-open", priority=True),
-        Binding("down", "move(1)", "Down", show=False, id="picker-down"),
-        Binding("up", "move(-1)", "Up", show=False, id="picker-up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="picker-page-down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="picker-page-up"),
+        Binding("enter", "open", N_("Open"), id="picker-open", priority=True),
+        Binding("down", "move(1)", N_("Down"), show=False, id="picker-down"),
+        Binding("up", "move(-1)", N_("Up"), show=False, id="picker-up"),
+        Binding("pagedown", "page(1)", N_("Page down"), show=False, id="picker-page-down"),
+        Binding("pageup", "page(-1)", N_("Page up"), show=False, id="picker-page-up"),
     ]
 
     def __init__(self, entries: list[DepartmentEntry], opened: Callable[[str], None]) -> None:
@@ -197,7 +206,7 @@ class DepartmentPicker(DuviScreen):
         with Vertical(id="picker"):
             yield Static(id="picker-title", classes="title")
             yield Input(
-                placeholder="type a customer, department name or number, company, org. no.",
+                placeholder=_("type a customer, department name or number, company, org. no."),
                 id="picker-query",
             )
             yield Static(id="picker-head")
@@ -215,13 +224,17 @@ class DepartmentPicker(DuviScreen):
         width = self.query_one("#picker-list", DepartmentList).scrollable_content_region.width
         width = width or self.size.width - 2
         heads = cells([(h, w) for _, h, w in columns(width, self.fields)])
-        self.query_one("#picker-head", Static).update(set_cell_size(" State", STATE_WIDTH) + heads)
+        self.query_one("#picker-head", Static).update(
+            set_cell_size(" " + _("State"), STATE_WIDTH) + heads
+        )
 
     def _count(self, shown: int) -> None:
         total = len(self.items)
         bad = sum(1 for i in self.items if i.rank < 2)
         self.query_one("#picker-title", Static).update(
-            f"Departments: {shown:,} of {total:,} shown; {bad:,} failing or needing attention"
+            _("Departments: {shown} of {total} shown; {bad} failing or needing attention").format(
+                shown=count_text(shown), total=count_text(total), bad=count_text(bad)
+            )
         )
 
     @on(Input.Changed, "#picker-query")

@@ -14,6 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.readmodels import DoctorCheck
+from tui.i18n import N_, _, ngettext
 from tui.messages import ActionDone, ChecksLoaded
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
@@ -22,34 +23,38 @@ from tui.widgets.header import ScreenHeader
 # Marked in words, not only in colour: 16 colours and NO_COLOR read them too. A badge (text on
 # its own background) stays readable on the cursor's row as well.
 MARK = {
-    "ok": ("ok  ", ""),  # plain: the rows that need a person stand out
-    "warn": ("WARN", "$background on $warning"),
-    "fail": ("FAIL", "$foreground on $error"),
+    "ok": (N_("ok  "), ""),  # plain: the rows that need a person stand out
+    "warn": (N_("WARN"), "$background on $warning"),
+    "fail": (N_("FAIL"), "$foreground on $error"),
 }
 # The terminal's own 16 colours: its default colours can be light or dark, so a badge names
 # both of its colours (as app.tcss does for the sandbox badge)
 ANSI_MARK = {"warn": "ansi_black on ansi_yellow", "fail": "ansi_black on ansi_red"}
 # The console screen that fixes a finding (core.doctor.Fix): its key on the main screen
 FIX_KEYS = {
-    "setup": ("e", "Setup"),
-    "vat": ("v", "VAT map"),
-    "accounts": ("m", "Accounts"),
-    "conflicts": ("c", "Conflicts"),
-    "transfers": ("t", "Transfers"),
-    "log": ("l", "Log"),
-    "settings": ("s", "Settings"),
+    "setup": ("e", N_("Setup")),
+    "vat": ("v", N_("VAT map")),
+    "accounts": ("m", N_("Accounts")),
+    "conflicts": ("c", N_("Conflicts")),
+    "transfers": ("t", N_("Transfers")),
+    "log": ("l", N_("Log")),
+    "settings": ("s", N_("Settings")),
 }
 # The remedy in the console's words where the engine's names a command line
 CONSOLE_REMEDY = {
-    "transfers.attention": "fix the cause named, then s on the row sends it again (f on the "
-    "main screen retries every failed one); rows 'sent' are looked up in Visma first",
-    "zreport.stale": "see their state and error in Transfers, and the checks below for why",
-    "mapping.vat": "map every rate in use to a Visma VAT id; this department's transfers "
-    "wait until then",
-    "masterdata.conflicts": "link, merge, create or ignore each one",
-    "visma.setup": "sign in to Visma for this department",
-    "runner.backoff": "the runner tries again by itself, less often while it fails; the log "
-    "shows each try",
+    "transfers.attention": N_(
+        "fix the cause named, then s on the row sends it again (f on the main screen retries "
+        "every failed one); rows 'sent' are looked up in Visma first"
+    ),
+    "zreport.stale": N_("see their state and error in Transfers, and the checks below for why"),
+    "mapping.vat": N_(
+        "map every rate in use to a Visma VAT id; this department's transfers wait until then"
+    ),
+    "masterdata.conflicts": N_("link, merge, create or ignore each one"),
+    "visma.setup": N_("sign in to Visma for this department"),
+    "runner.backoff": N_(
+        "the runner tries again by itself, less often while it fails; the log shows each try"
+    ),
 }
 RECORDS_SHOWN = 5  # long records per finding on screen; `duvi doctor --json` lists them all
 RECORDS_SHORT = 20  # short ones (ids, rates), on one line
@@ -65,10 +70,12 @@ def records_text(records: tuple[str, ...]) -> list[str]:
     if all(len(r) <= 16 for r in records):
         shown = ", ".join(records[:RECORDS_SHORT])
         more = len(records) - RECORDS_SHORT
-        return [shown + (f" and {more} more" if more > 0 else "")] if records else []
+        if more > 0:
+            shown = _("{records} and {n} more").format(records=shown, n=more)
+        return [shown] if records else []
     lines = list(records[:RECORDS_SHOWN])
     if len(records) > RECORDS_SHOWN:
-        lines.append(f"… and {len(records) - RECORDS_SHOWN} more")
+        lines.append(_("… and {n} more").format(n=len(records) - RECORDS_SHOWN))
     return lines
 
 
@@ -79,10 +86,11 @@ def describe(c: DoctorCheck, *, ansi: bool = False) -> Content:
     """A finding: its mark and what it found, then, indented, the records concerned, the
     fix (the key of its screen) and the acknowledgement."""
     mark, colour = MARK.get(c.status, (c.status, ""))
+    mark = _(mark)
     if ansi and c.status in ANSI_MARK:
         colour = ANSI_MARK[c.status]
     if c.acknowledged:
-        mark, colour = "ack ", ""  # plain, as ok: readable in every palette
+        mark, colour = _("ack "), ""  # plain, as ok: readable in every palette
     parts: list[str | tuple[str, str]] = [
         (mark, f"bold {colour}".strip()),
         " ",
@@ -94,10 +102,14 @@ def describe(c: DoctorCheck, *, ansi: bool = False) -> Content:
         hidden = c.id in RECORDS_ON_THE_FIX_SCREEN
         records = () if hidden else tuple(r for r in c.records if r not in c.found)
         parts += [f"\n{INDENT}· {line}" for line in records_text(records)]
-        remedy = CONSOLE_REMEDY.get(c.id, c.remedy or "")
+        remedy = _(CONSOLE_REMEDY[c.id]) if c.id in CONSOLE_REMEDY else c.remedy or ""
         if c.fix in FIX_KEYS:
             key, label = FIX_KEYS[c.fix]
-            parts += [f"\n{INDENT}→ ", (f"{key} {label}", "bold"), f" (Enter opens it): {remedy}"]
+            parts += [
+                f"\n{INDENT}→ ",
+                (f"{key} {_(label)}", "bold"),
+                _(" (Enter opens it): {remedy}").format(remedy=remedy),
+            ]
         elif remedy:
             parts.append(f"\n{INDENT}→ {remedy}")
         if c.acknowledged:
@@ -107,9 +119,9 @@ def describe(c: DoctorCheck, *, ansi: bool = False) -> Content:
 
 class DoctorScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("enter", "open", "Open fix", id="doctor-open"),
-        Binding("a", "acknowledge", "Acknowledge", id="doctor-ack"),
-        Binding("f5", "run", "Run again", id="doctor-again"),
+        Binding("enter", "open", N_("Open fix"), id="doctor-open"),
+        Binding("a", "acknowledge", N_("Acknowledge"), id="doctor-ack"),
+        Binding("f5", "run", N_("Run again"), id="doctor-again"),
     ]
 
     def __init__(self, department_id: str | None) -> None:
@@ -121,8 +133,13 @@ class DoctorScreen(DuviScreen):
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
         with Vertical(id="body"):
-            yield Static(f"Doctor: department {self.department_id or 'all'}", classes="title")
-            yield Static("Checking…", id="doctor-summary")
+            yield Static(
+                _("Doctor: department {dept}").format(dept=self.department_id)
+                if self.department_id
+                else _("Doctor: every department"),
+                classes="title",
+            )
+            yield Static(_("Checking…"), id="doctor-summary")
             yield OptionList(id="checks")
         yield KeysFooter()
 
@@ -136,7 +153,7 @@ class DoctorScreen(DuviScreen):
             self.action_run()
 
     def action_run(self) -> None:
-        self.query_one("#doctor-summary", Static).update("Checking…")
+        self.query_one("#doctor-summary", Static).update(_("Checking…"))
         self.check()
 
     @work(thread=True, exit_on_error=False, group="doctor", exclusive=True)
@@ -163,11 +180,14 @@ class DoctorScreen(DuviScreen):
         warn = sum(c.status == "warn" for c in counted)
         fail = sum(c.status == "fail" for c in counted)
         acked = sum(bool(c.acknowledged) for c in message.checks)
-        parts = [f"{fail} failed", f"{warn} warnings"]
+        parts = [
+            ngettext("{n} failed", "{n} failed", fail).format(n=fail),
+            ngettext("{n} warning", "{n} warnings", warn).format(n=warn),
+        ]
         if acked:
-            parts.append(f"{acked} acknowledged")
+            parts.append(ngettext("{n} acknowledged", "{n} acknowledged", acked).format(n=acked))
         self.query_one("#doctor-summary", Static).update(
-            ", ".join(parts) + " · Enter opens the fix · a acknowledges"
+            _("{counts} · Enter opens the fix · a acknowledges").format(counts=", ".join(parts))
         )
 
     def selected(self) -> DoctorCheck | None:
@@ -186,7 +206,11 @@ class DoctorScreen(DuviScreen):
             return
         dept = c.department_id or self.department_id
         if c.fix not in FIX_KEYS or dept is None:
-            self.notify(f"{c.title}: no screen of the console fixes this; {c.remedy or 'ok'}")
+            self.notify(
+                _("{title}: no screen of the console fixes this; {remedy}").format(
+                    title=c.title, remedy=c.remedy or _("ok")
+                )
+            )
             return
         from tui.screens.accounts import AccountsScreen
         from tui.screens.conflicts import ConflictsScreen
@@ -219,8 +243,13 @@ class DoctorScreen(DuviScreen):
             return
         if c.status != "warn":
             self.notify(
-                f"{c.title} is {c.status}: only a warning can be acknowledged "
-                "(a failure stays until it is fixed).",
+                _(
+                    "{title} is {status}: only a warning can be acknowledged (a failure stays "
+                    "until it is fixed)."
+                ).format(
+                    title=c.title,
+                    status=_(MARK[c.status][0]).strip() if c.status in MARK else c.status,
+                ),
                 severity="warning",
             )
             return
@@ -228,20 +257,28 @@ class DoctorScreen(DuviScreen):
             self.notify(f"{c.title}: {c.acknowledged}.")
             return
         if self.settings.read_only:
-            self.notify("Read-only mode: acknowledging is a changing action.", severity="warning")
+            self.notify(
+                _("Read-only mode: acknowledging is a changing action."), severity="warning"
+            )
             return
 
         def answered(reason: str | None) -> None:
             if reason is not None:
                 self.acknowledge(c, reason)
 
-        where = f" of department {c.department_id}" if c.department_id else ""
+        question = (
+            _(
+                "Acknowledge '{title}' of department {dept}? It stops counting until what it "
+                "finds changes. Why (a few words)?"
+            )
+            if c.department_id
+            else _(
+                "Acknowledge '{title}'? It stops counting until what it finds changes. Why (a "
+                "few words)?"
+            )
+        ).format(title=c.title, dept=c.department_id)
         self.app.push_screen(
-            AskText(
-                f"Acknowledge '{c.title}'{where}? It stops counting until what it finds "
-                "changes. Why (a few words)?",
-                "e.g. checked with the accountant",
-            ),
+            AskText(question, _("e.g. checked with the accountant")),
             answered,
         )
 
@@ -251,5 +288,5 @@ class DoctorScreen(DuviScreen):
 
     @on(ActionDone)
     def acknowledged(self, message: ActionDone) -> None:
-        self.notify(message.text, title="Acknowledged")
+        self.notify(message.text, title=_("Acknowledged"))
         self.action_run()

@@ -12,11 +12,35 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from tui.i18n import N_, _, binding_text
+
 # Keys every screen has through Textual itself (no binding of ours to read them from)
 COMMON = [
-    ("tab / shift+tab", "Next / previous pane or field", "-"),
-    ("↑ ↓ PgUp PgDn", "Move in a list", "-"),
+    ("tab / shift+tab", N_("Next / previous pane or field"), "-"),
+    ("↑ ↓ PgUp PgDn", N_("Move in a list"), "-"),
 ]
+# The screen help names in its title (by class)
+SCREEN_NAMES = {
+    "MainScreen": N_("the main screen"),
+    "TransfersScreen": N_("Transfers"),
+    "CalendarScreen": N_("Calendar"),
+    "ReconciliationScreen": N_("Reconciliation"),
+    "ConflictsScreen": N_("Conflicts"),
+    "VatScreen": N_("VAT mapping"),
+    "AccountsScreen": N_("Account map"),
+    "SettingsScreen": N_("Settings"),
+    "SetupScreen": N_("Setup"),
+    "LogScreen": N_("Log"),
+    "DoctorScreen": N_("Doctor"),
+    "MergeScreen": N_("Merge"),
+    "TextScreen": N_("Text"),
+}
+
+
+def screen_name(screen: Screen[Any]) -> str:
+    """The help title: the keys of which screen."""
+    name = type(screen).__name__
+    return _("keys of {screen}").format(screen=_(SCREEN_NAMES.get(name, name)))
 
 
 def help_rows(screen: Screen[Any], app: App[Any]) -> list[tuple[str, str, str]]:
@@ -31,29 +55,30 @@ def help_rows(screen: Screen[Any], app: App[Any]) -> list[tuple[str, str, str]]:
             state = app._check_action_state(binding.action, node)
             if state is False:
                 continue
-            keys = rows.setdefault(
-                (binding.action, binding.description), ([], binding.description, binding.id)
-            )[0]
+            text = binding_text(binding)
+            keys = rows.setdefault((binding.action, text), ([], text, binding.id))[0]
             shown = app.get_key_display(binding)
             if shown not in keys:
                 keys.append(shown)
     out = [(" / ".join(keys), desc, bid) for keys, desc, bid in rows.values()]
-    return out + COMMON
+    return out + [(keys, _(text), bid) for keys, text, bid in COMMON]
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="close-help")]  # noqa: RUF012
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", N_("Close"), id="close-help")]  # noqa: RUF012
 
-    def __init__(self, bindings: list[tuple[str, str, str]], title: str = "keys") -> None:
+    def __init__(self, bindings: list[tuple[str, str, str]], title: str | None = None) -> None:
         super().__init__()
         self.rows = bindings
-        self.title_text = title
+        self.title_text = title or _("keys")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help"):
-            yield Static(f"duvi: {self.title_text} (Esc closes)", id="help-title")
+            yield Static(
+                _("duvi: {title} (Esc closes)").format(title=self.title_text), id="help-title"
+            )
             table: DataTable[str] = DataTable(id="help-table", cursor_type="row")
-            table.add_columns("Key", "Action", "Id")
+            table.add_columns(_("Key"), _("Action"), _("Id"))
             for key, desc, bid in self.rows:
                 table.add_row(key, desc, bid)
             yield table

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from core.readmodels import HttpCallRow, LogEntry, LogQuery
+from tui.i18n import N_, _
 from tui.messages import EventsLoaded, HttpCallsLoaded, NewerEvents
 from tui.screens.base import DuviScreen
 from tui.widgets.field import Field
@@ -23,19 +24,26 @@ from tui.widgets.header import ScreenHeader
 
 LEVELS = (None, "WARNING", "ERROR")
 PAGE = 50  # rows per read: two screens full at 200x50; `n` reads the next page
-EVENT_COLUMNS = (("Time", 8), ("Level", 8), ("Dept", 4), ("Entity", 9), ("Run", 5))
-HTTP_COLUMNS = (("Time", 8), ("System", 7), ("Method", 6), ("Status", 6), ("ms", 6))
+EVENT_COLUMNS = (
+    (N_("Time"), 8),
+    (N_("Level"), 8),
+    (N_("Dept"), 4),
+    (N_("Entity"), 9),
+    (N_("Run"), 5),
+)
+HTTP_COLUMNS = ((N_("Time"), 8), (N_("System"), 7), (N_("Method"), 6), (N_("Status"), 6), ("ms", 6))
+LEVEL_WORDS = {"WARNING": N_("WARNING"), "ERROR": N_("ERROR")}
 
 
 class LogScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("slash", "search", "Search", id="search"),
-        Binding("e", "level", "Level", id="level"),
-        Binding("a", "all_departments", "This/all depts", id="all-depts"),
-        Binding("f", "follow", "Follow", id="follow"),
-        Binding("h", "http", "Events/HTTP", id="http"),
-        Binding("n", "older", "Older", id="older"),
-        Binding("r", "run", "This run/all", id="run"),
+        Binding("slash", "search", N_("Search"), id="search"),
+        Binding("e", "level", N_("Level"), id="level"),
+        Binding("a", "all_departments", N_("This/all depts"), id="all-depts"),
+        Binding("f", "follow", N_("Follow"), id="follow"),
+        Binding("h", "http", N_("Events/HTTP"), id="http"),
+        Binding("n", "older", N_("Older"), id="older"),
+        Binding("r", "run", N_("This run/all"), id="run"),
     ]
 
     def __init__(self, department_id: str | None) -> None:
@@ -59,7 +67,9 @@ class LogScreen(DuviScreen):
         with Vertical(id="body"):
             yield Static("", id="log-title", classes="title")
             yield Field(
-                placeholder="full-text search, Enter applies", id="search-input", classes="hidden"
+                placeholder=_("full-text search, Enter applies"),
+                id="search-input",
+                classes="hidden",
             )
             yield DataTable(id="log", cursor_type="row")
             yield Static("", id="log-detail")
@@ -68,6 +78,10 @@ class LogScreen(DuviScreen):
     def on_mount(self) -> None:
         self.query_one("#log", DataTable).focus()
         self.reload()
+
+    async def language_changed(self) -> None:
+        self.shown_columns = None  # composed again: the table has no columns yet
+        await super().language_changed()
 
     def shown_department(self) -> str | None:
         return self.department_id if self.only_department else None
@@ -87,14 +101,26 @@ class LogScreen(DuviScreen):
             table.clear(columns=True)
             self._add_columns(table)
         self.rows = []
-        dept = self.department_id if self.only_department else "all"
-        level = LEVELS[self.level_index] or "all levels"
-        what = "HTTP calls" if self.http else "Events"
-        extra = f", text '{self.text}'" if self.text else ""
-        extra += f", run {self.run_id}" if self.run_id is not None and not self.http else ""
-        follow = "  [following]" if self.following else ""
+        level_name = LEVELS[self.level_index]
+        level = _(LEVEL_WORDS[level_name]) if level_name else _("all levels")
+        if self.only_department:
+            title = (
+                _("HTTP calls: department {dept}, {level}")
+                if self.http
+                else _("Events: department {dept}, {level}")
+            )
+        else:
+            title = (
+                _("HTTP calls: every department, {level}")
+                if self.http
+                else _("Events: every department, {level}")
+            )
+        extra = _(", text '{text}'").format(text=self.text) if self.text else ""
+        if self.run_id is not None and not self.http:
+            extra += _(", run {run}").format(run=self.run_id)
+        follow = _("  [following]") if self.following else ""
         self.query_one("#log-title", Static).update(
-            f"{what}: department {dept}, {level}{extra}{follow}"
+            Text(title.format(dept=self.department_id, level=level) + extra + follow)
         )
         self.fetch(None, append=False)
 
@@ -102,10 +128,10 @@ class LogScreen(DuviScreen):
         # Fixed widths: the table never measures a page of cells. The last column takes what
         # the terminal has left.
         columns = HTTP_COLUMNS if self.http else EVENT_COLUMNS
-        rest = max(20, self.size.width - sum(w + 2 for _, w in columns) - 4)
+        rest = max(20, self.size.width - sum(w + 2 for _label, w in columns) - 4)
         for label, width in columns:
-            table.add_column(label, width=width)
-        table.add_column("Path" if self.http else "Message", width=rest)
+            table.add_column(_(label), width=width)
+        table.add_column(_("Path") if self.http else _("Message"), width=rest)
         self.shown_columns = self.http
 
     def fetch(self, before_id: int | None, *, append: bool) -> None:
@@ -203,7 +229,7 @@ class LogScreen(DuviScreen):
             row = self.query_one("#log", DataTable).cursor_row
             entry = self.rows[row] if 0 <= row < len(self.rows) else None
             if not isinstance(entry, LogEntry) or entry.run_id is None:
-                self.notify("This event belongs to no run.", severity="warning")
+                self.notify(_("This event belongs to no run."), severity="warning")
                 return
             self.run_id = entry.run_id
         self.reload()
@@ -272,5 +298,8 @@ class LogScreen(DuviScreen):
             text = r.detail
         else:
             data = json.dumps(r.data, ensure_ascii=False) if r.data else ""
-            text = f"{r.ts} {r.level_name} run {r.run_id or '-'}\n{r.message}\n{data}"
+            text = _("{time} {level} run {run}").format(
+                time=r.ts, level=r.level_name, run=r.run_id or "-"
+            )
+            text += f"\n{r.message}\n{data}"
         self.query_one("#log-detail", Static).update(Text(text))  # data, never markup

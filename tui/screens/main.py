@@ -19,12 +19,26 @@ if TYPE_CHECKING:
     from core.readmodels import DepartmentEntry, DepartmentStatus
     from tui.messages import RunFinished, StatusLoaded
 
+from core.i18n import count_text
+from tui.i18n import N_, _
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
 _frozen = False
 PICKER_ABOVE = 9  # more departments than the number keys: the console opens on the picker
+
+# What a run works on (core.status.RUNNABLE's keys), as a notification names it
+RUN_WHAT = {
+    "all": N_("everything"),
+    "transfers": N_("the transfers"),
+    "products": N_("the products"),
+    "customers": N_("the customers"),
+    "zreports": N_("the Z-reports"),
+    "invoices": N_("the invoice bases"),
+    "stock": N_("the stock"),
+    "webhooks": N_("the webhooks"),
+}
 
 
 def freeze_start_up() -> None:
@@ -45,30 +59,31 @@ class MainScreen(DuviScreen):
     # up to Setup; 120: all but Retry and Refresh); `?` lists them all.
     BINDINGS = [  # noqa: RUF012 - Textual's API
         *[
+            # "Dept {n}" in the current language: tui.i18n.binding_text
             Binding(str(n), f"jump({n})", f"Dept {n}", show=False, id=f"dept-{n}")
             for n in range(1, 10)
         ],
-        Binding("t", "transfers", "Transfers", id="transfers"),
-        Binding("C", "calendar", "Calendar", id="calendar"),
+        Binding("t", "transfers", N_("Transfers"), id="transfers"),
+        Binding("C", "calendar", N_("Calendar"), id="calendar"),
         # Not in the footer (its width is the other keys'); `?` and the palette list it.
-        Binding("S", "settlement", "Reconciliation", show=False, id="settlement"),
+        Binding("S", "settlement", N_("Reconciliation"), show=False, id="settlement"),
         # The department picker: not in the footer (the main screen says "press o" when more
         # departments than the number keys wait there); `?` and the palette list it.
-        Binding("o", "pick", "Departments", show=False, id="pick-department"),
-        Binding("r", "run_now", "Run all", id="run-now"),
-        Binding("v", "vat", "VAT map", id="vat-mapping"),
-        Binding("c", "conflicts", "Conflicts", id="conflicts"),
-        Binding("d", "doctor", "Doctor", id="doctor"),
-        Binding("e", "setup", "Setup", id="setup"),
-        Binding("l", "log", "Log", id="log"),
-        Binding("m", "accounts", "Accounts", id="account-mapping"),
-        Binding("s", "settings", "Settings", id="settings"),
-        Binding("R", "run_row", "Run row", id="run-row"),
-        Binding("f", "retry_failed", "Retry failed", id="retry-failed"),
-        Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh"),
+        Binding("o", "pick", N_("Departments"), show=False, id="pick-department"),
+        Binding("r", "run_now", N_("Run all"), id="run-now"),
+        Binding("v", "vat", N_("VAT map"), id="vat-mapping"),
+        Binding("c", "conflicts", N_("Conflicts"), id="conflicts"),
+        Binding("d", "doctor", N_("Doctor"), id="doctor"),
+        Binding("e", "setup", N_("Setup"), id="setup"),
+        Binding("l", "log", N_("Log"), id="log"),
+        Binding("m", "accounts", N_("Accounts"), id="account-mapping"),
+        Binding("s", "settings", N_("Settings"), id="settings"),
+        Binding("R", "run_row", N_("Run row"), id="run-row"),
+        Binding("f", "retry_failed", N_("Retry failed"), id="retry-failed"),
+        Binding("f5,ctrl+r", "refresh", N_("Refresh"), id="refresh"),
         # q on the first screen quits, as in less, htop or lazygit: going back from the top
         # is leaving (asked first while a run is going); ctrl+q quits from anywhere.
-        Binding("q", "quit_console", "Quit", show=False, id="quit-q"),
+        Binding("q", "quit_console", N_("Quit"), show=False, id="quit-q"),
     ]
 
     def __init__(self) -> None:
@@ -136,8 +151,10 @@ class MainScreen(DuviScreen):
         busy = ", ".join(sorted(self.running))
         self.app.push_screen(
             Confirm(
-                f"Department {busy} is running. Quit anyway? The run stops where it is "
-                "(nothing is sent twice; the next run picks it up)."
+                _(
+                    "Department {departments} is running. Quit anyway? The run stops where it "
+                    "is (nothing is sent twice; the next run picks it up)."
+                ).format(departments=busy)
             ),
             answered,
         )
@@ -166,7 +183,7 @@ class MainScreen(DuviScreen):
 
         badge = self.query_one("#env-badge", Static)
         if message.sandbox:
-            badge.update("SANDBOX")
+            badge.update(_("SANDBOX"))
             badge.add_class("sandbox")
         else:
             company = next((d.company for d in message.departments if d.company), "Visma.net")
@@ -187,9 +204,13 @@ class MainScreen(DuviScreen):
                     )
                 )
             # The tab says which department waits for setup, without opening it.
-            tabs.get_tab(pane_id).label = f"{d.id} {d.name}" + ("" if d.set_up else " (not set up)")
+            tabs.get_tab(pane_id).label = (
+                f"{d.id} {d.name}"
+                if d.set_up
+                else _("{id} {name} (not set up)").format(id=d.id, name=d.name)
+            )
             hint = d.backoff or (
-                "" if d.set_up else "Not set up: press e (Setup) to sign in to Visma."
+                "" if d.set_up else _("Not set up: press e (Setup) to sign in to Visma.")
             )
             self.query_one(f"#hint-{d.id}", Static).update(hint)
             self.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
@@ -203,8 +224,10 @@ class MainScreen(DuviScreen):
         pick_hint.set_class(not picking or bool(self.statuses), "hidden")
         bad = sum(1 for e in self.index if e.state in ("failing", "attention"))
         pick_hint.update(
-            f"{len(self.index):,} departments, {bad:,} failing or needing attention: press o "
-            "to find one (by customer, name, number, company or org. number)."
+            _(
+                "{n} departments, {bad} failing or needing attention: press o to find one (by "
+                "customer, name, number, company or org. number)."
+            ).format(n=count_text(len(self.index)), bad=count_text(bad))
         )
         if set(self.statuses) != known or message.index is not None:
             self.refresh_bindings()  # the department keys that now work
@@ -233,6 +256,13 @@ class MainScreen(DuviScreen):
             self.opened.append(dept_id)
         self._show = dept_id
         self.load_department(dept_id)
+
+    async def language_changed(self) -> None:
+        """The tabs are built as the status comes: composed again, they are added again."""
+        self.statuses = {}
+        await self.recompose()
+        if self.duvi.settings is not None:
+            self.settings_ready()
 
     def current_department(self) -> str | None:
         active = self.query_one("#departments", TabbedContent).active
@@ -271,19 +301,28 @@ class MainScreen(DuviScreen):
             return
         if self.settings.read_only:
             self.notify(
-                "Read-only mode: running a sync is a changing action.",
-                title="Refused",
+                _("Read-only mode: running a sync is a changing action."),
+                title=_("Refused"),
                 severity="warning",
             )
             return
         if dept in self.running:
-            self.notify(f"Department {dept} is already running ({self.running[dept]}).")
+            self.notify(
+                _("Department {dept} is already running ({what}).").format(
+                    dept=dept, what=_(RUN_WHAT.get(self.running[dept], self.running[dept]))
+                )
+            )
             return
         self.running[dept] = entity
         if dept in self.statuses:
             self.query_one(f"#status-{dept}", StatusPanel).show(self.statuses[dept], entity)
-        what = "failed transfers again" if retry_failed else entity
-        self.notify(f"Running {what} of department {dept}…")
+        self.notify(
+            _("Running the failed transfers of department {dept} again…").format(dept=dept)
+            if retry_failed
+            else _("Running {what} of department {dept}…").format(
+                what=_(RUN_WHAT.get(entity, entity)), dept=dept
+            )
+        )
         self.run_department(dept, entity, retry_failed)
 
     @work(thread=True, exit_on_error=False, group="run")
@@ -300,7 +339,7 @@ class MainScreen(DuviScreen):
     def on_run_finished(self, message: RunFinished) -> None:
         self.running.pop(message.department_id, None)
         if message.summary is not None:
-            self.notify(message.summary, title="Done")
+            self.notify(message.summary, title=_("Done"))
         self.load_status()
 
     def action_transfers(self) -> None:

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from core.readmodels import FieldDiff
+from tui.i18n import N_, _
 from tui.widgets.footer import KeysFooter
 
 CHOSEN = "● "
@@ -20,13 +21,13 @@ CHOSEN = "● "
 
 class MergeScreen(ModalScreen[dict[str, Any] | None]):
     BINDINGS = [  # noqa: RUF012
-        Binding("h,left", "take(0)", "Keep incoming", id="merge-incoming"),
-        Binding("l,right", "take(1)", "Keep candidate", id="merge-candidate"),
-        Binding("j", "cursor_down", "Down", show=False, id="merge-down"),
-        Binding("k", "cursor_up", "Up", show=False, id="merge-up"),
-        Binding("m,ctrl+s", "done", "Merge", id="merge-done"),
-        Binding("escape,q", "cancel", "Cancel", id="merge-cancel"),
-        Binding("question_mark", "app.help", "Help", id="merge-help"),
+        Binding("h,left", "take(0)", N_("Keep incoming"), id="merge-incoming"),
+        Binding("l,right", "take(1)", N_("Keep candidate"), id="merge-candidate"),
+        Binding("j", "cursor_down", N_("Down"), show=False, id="merge-down"),
+        Binding("k", "cursor_up", N_("Up"), show=False, id="merge-up"),
+        Binding("m,ctrl+s", "done", N_("Merge"), id="merge-done"),
+        Binding("escape,q", "cancel", N_("Cancel"), id="merge-cancel"),
+        Binding("question_mark", "app.help", N_("Help"), id="merge-help"),
     ]
 
     def __init__(self, title: str, rows: list[FieldDiff], candidate: int, names: tuple[str, str]):
@@ -43,11 +44,13 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
         with Vertical(id="merge"):
             yield Static(self.title_text, classes="title")
             table: DataTable[Text] = DataTable(id="merge-table", cursor_type="row")
-            table.add_columns("Field", *self.names)
+            table.add_columns(_("Field"), *self.names)
             yield table
             yield Static(
-                "[b]h[/b]/[b]←[/b] keep incoming   [b]l[/b]/[b]→[/b] keep candidate   "
-                "[b]m[/b] merge   [b]esc[/b] cancel",
+                _(
+                    "[b]h[/b]/[b]←[/b] keep incoming   [b]l[/b]/[b]→[/b] keep candidate   "
+                    "[b]m[/b] merge   [b]esc[/b] cancel"
+                ),
                 classes="keys",
             )
         yield KeysFooter()
@@ -90,7 +93,7 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
             return
         from tui.screens.base import ask_to_discard
 
-        ask_to_discard(self, "the merge", lambda: self.dismiss(None))
+        ask_to_discard(self, _("the merge"), lambda: self.dismiss(None))
 
     def action_done(self) -> None:
         self.dismiss(

@@ -10,6 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.i18n import N_
+
 NONE = "-"
 
 
@@ -17,7 +19,7 @@ class PickOne(ModalScreen[str | None]):
     """Dismissed with the chosen key, with NONE for the "none" choice, or with None when
     cancelled (Esc, q): a cancel changes nothing, so it must not read as "none"."""
 
-    BINDINGS = [Binding("escape,q", "dismiss(None)", "Cancel", id="pick-cancel")]  # noqa: RUF012
+    BINDINGS = [Binding("escape,q", "dismiss(None)", N_("Cancel"), id="pick-cancel")]  # noqa: RUF012
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Select, Static
 
+from tui.i18n import N_, _
 from tui.messages import ActionDone, SettingsLoaded
 from tui.screens.base import DuviScreen, form_state
 from tui.widgets.field import Field
@@ -21,68 +22,96 @@ from tui.widgets.tick import Tick
 if TYPE_CHECKING:
     from core.readmodels import DepartmentSettings
 
-# (field, label, the guide's words: docs/duell-visma-guide-nb.txt)
+# (field, label, what it does). In Norwegian the labels are DUELL's own and the texts its
+# guide's words (docs/duell-visma-guide-nb.txt); in English the same in duvi's words
+# (README, Glossary). Translated where shown.
 TOGGLES = [
     (
         "invoices",
-        "Faktura",
-        "Fakturagrunnlag registreres som et utkast, som deretter må fullføres i Visma Financial.",
+        N_("Invoice bases"),
+        N_("Invoice bases are registered as drafts, which must then be completed in Visma."),
     ),
     (
         "zreports",
-        "Z-rapport",
-        "Z-rapporten registreres som en åpen bunt, som deretter må "
-        "bokføres i Visma Financial. Krever utfylt kontoplan.",
+        N_("Z-report"),
+        N_(
+            "The Z-report is registered as an open batch, which must then be released in "
+            "Visma. Needs the chart of accounts filled in."
+        ),
     ),
-    ("inventory_change", "Beholdningsendring", "Lagerendringer reflekteres i z-rapporten."),
+    (
+        "inventory_change",
+        N_("Inventory change"),
+        N_("Stock changes are reflected in the Z-report."),
+    ),
     (
         "automatic_transfer",
-        "Automatisk overføring",
-        "Automatisk overføring av dagsoppgjør og faktura, avhengig av tidligere innstillinger.",
+        N_("Automatic transfer"),
+        N_("Z-reports and invoice bases transfer by themselves, as the settings above say."),
     ),
-    ("stock_update", "Lageroppdatering", "Dagens salg blir et lageruttak i Visma per avdeling."),
+    (
+        "stock_update",
+        N_("Stock update"),
+        N_("The day's sales become a stock issue in Visma per department."),
+    ),
     (
         "allow_duplicate_customers",
-        "Tillatt duplikat kundedata",
-        "Kunder matches ikke på orgnr, tlf og epost.",
+        N_("Allow duplicate customers"),
+        N_("Customers are not matched on organisation number, phone and e-mail."),
     ),
-    ("several_clients", "Flere klienter", "Velg korrekt avdeling (filial) i Visma."),
-    ("several_departments", "Flere avdelinger", "Velg korrekt kostnadsbærer i Visma."),
+    (
+        "several_clients",
+        N_("Several clients"),
+        N_("Choose the right Visma branch for this department."),
+    ),
+    (
+        "several_departments",
+        N_("Several departments"),
+        N_("Choose the right cost bearer (subaccount segment) in Visma."),
+    ),
 ]
 CHOICES = [
     (
         "customer_master",
-        "Kundebase",
-        "Kundebasen kan enten settes til DUELL, eller Visma.",
+        N_("Customer master"),
+        N_("The customer register is kept either in DUELL or in Visma."),
         [("DUELL", "duell"), ("Visma", "visma")],
     ),
     (
         "product_master",
-        "Produktbase",
-        "Vareregisteret kan styres enten fra DUELL, eller Visma.",
+        N_("Product master"),
+        N_("The product register is kept either in DUELL or in Visma."),
         [("DUELL", "duell"), ("Visma", "visma")],
     ),
     (
         "cost_price_field",
-        "Felt for kostpris",
-        "Gjennomsnittlig eller siste kostpris fra varekortet blir Kostpris i DUELL.",
-        [("Gjennomsnittlig", "average"), ("Siste", "last")],
+        N_("Cost price field"),
+        N_("The average or the last cost price of the item becomes DUELL's cost price."),
+        [(N_("Average"), "average"), (N_("Last"), "last")],
     ),
 ]
 TEXTS = [
     (
         "barcode_cross_reference",
-        "Kryssreferanse for strekkode",
-        "Visma-kryssreferansen som bærer strekkoden (standard Barcode).",
+        N_("Barcode cross-reference"),
+        N_("The Visma cross-reference that carries the barcode (default Barcode)."),
     ),
-    ("branch_number", "Avdeling (filial)", "Brukes med Flere klienter."),
-    ("cost_bearer_value", "Kostnadsbærer", "Verdi i SUBACCOUNT-segmentet, med Flere avdelinger."),
+    (
+        "branch_number",
+        N_("Client (Visma branch)"),
+        N_("The Visma branch of this DUELL department, with Several clients."),
+    ),
+    (
+        "cost_bearer_value",
+        N_("Cost bearer"),
+        N_("Value in the SUBACCOUNT segment, with Several departments."),
+    ),
 ]
 
 
 class SettingsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+s", "save", "Save", id="save-settings"),
+        Binding("ctrl+s", "save", N_("Save"), id="save-settings"),
     ]
 
     def __init__(self, department_id: str) -> None:
@@ -94,21 +123,28 @@ class SettingsScreen(DuviScreen):
     def compose(self) -> ComposeResult:
         yield ScreenHeader()
         with Vertical(id="body"):
-            yield Static(f"Settings of department {self.department_id}", classes="title")
+            yield Static(
+                _("Settings of department {dept}").format(dept=self.department_id),
+                classes="title",
+            )
             with VerticalScroll(id="settings"):
                 for name, label, guide in TOGGLES:
                     with Horizontal(classes="setting"):
                         # A checkbox shows its state in any palette, 16 colours included.
-                        yield Tick(label, id=f"set-{name}")
-                        yield Static(guide, id=f"guide-{name}", classes="guide")
+                        yield Tick(_(label), id=f"set-{name}")
+                        yield Static(_(guide), id=f"guide-{name}", classes="guide")
                 for name, label, guide, options in CHOICES:
                     with Horizontal(classes="setting"):
-                        yield Select(options, id=f"set-{name}", allow_blank=False)
-                        yield Static(f"[b]{label}[/b]  {guide}", classes="guide")
+                        yield Select(
+                            [(_(shown), value) for shown, value in options],
+                            id=f"set-{name}",
+                            allow_blank=False,
+                        )
+                        yield Static(f"[b]{_(label)}[/b]  {_(guide)}", classes="guide")
                 for name, label, guide in TEXTS:
                     with Horizontal(classes="setting"):
                         yield Field(id=f"set-{name}")
-                        yield Static(f"[b]{label}[/b]  {guide}", classes="guide")
+                        yield Static(f"[b]{_(label)}[/b]  {_(guide)}", classes="guide")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -121,20 +157,20 @@ class SettingsScreen(DuviScreen):
     @on(SettingsLoaded)
     def loaded(self, message: SettingsLoaded) -> None:
         self.values = message.values
-        for name, *_ in TOGGLES:
+        for name, *_rest in TOGGLES:
             value = bool(getattr(self.values, name))
             self.query_one(f"#set-{name}", Checkbox).value = value
             self.show_state(name, value)
-        for name, *_ in CHOICES:
+        for name, *_choice in CHOICES:
             self.query_one(f"#set-{name}", Select).value = str(getattr(self.values, name))
-        for name, *_ in TEXTS:
+        for name, *_text in TEXTS:
             self.query_one(f"#set-{name}", Input).value = str(getattr(self.values, name) or "")
         self.saved_state = form_state(self)
 
     def unsaved(self) -> str | None:
         if self.saved_state is None or form_state(self) == self.saved_state:
             return None
-        return f"the settings of department {self.department_id}"
+        return _("the settings of department {dept}").format(dept=self.department_id)
 
     @on(Checkbox.Changed)
     def toggled(self, event: Checkbox.Changed) -> None:
@@ -142,29 +178,33 @@ class SettingsScreen(DuviScreen):
         self.show_state((event.checkbox.id or "").removeprefix("set-"), event.value)
 
     def show_state(self, name: str, value: bool) -> None:
-        guide = next((g for n, _, g in TOGGLES if n == name), "")
-        state = "[b]on[/b] " if value else "[dim]off[/dim]"
-        self.query_one(f"#guide-{name}", Static).update(f"{state}  {guide}")
+        guide = next((g for n, _label, g in TOGGLES if n == name), "")
+        word = _("on") if value else _("off")
+        # as wide as the other word: the texts under each other start in one column
+        width = max(len(_("on")), len(_("off")))
+        state = f"[b]{word}[/b]" if value else f"[dim]{word}[/dim]"
+        state += " " * (width - len(word))
+        self.query_one(f"#guide-{name}", Static).update(f"{state}  {_(guide) if guide else ''}")
 
     def action_save(self) -> None:
         if self.values is None:
             return
         if self.settings.read_only:
-            self.notify("Read-only mode: saving is a changing action.", severity="warning")
+            self.notify(_("Read-only mode: saving is a changing action."), severity="warning")
             return
         changes: dict[str, Any] = {}
-        for name, *_ in TOGGLES:
+        for name, *_rest in TOGGLES:
             changes[name] = self.query_one(f"#set-{name}", Checkbox).value
-        for name, *_ in CHOICES:
+        for name, *_choice in CHOICES:
             changes[name] = self.query_one(f"#set-{name}", Select).value
-        for name, *_ in TEXTS:
+        for name, *_text in TEXTS:
             changes[name] = self.query_one(f"#set-{name}", Input).value.strip() or None
         if not changes["barcode_cross_reference"]:
             changes["barcode_cross_reference"] = "Barcode"
         try:
             new = type(self.values).model_validate({**self.values.model_dump(), **changes})
         except ValueError as exc:
-            self.notify(str(exc).splitlines()[0], title="Not saved", severity="error")
+            self.notify(str(exc).splitlines()[0], title=_("Not saved"), severity="error")
             return
         self.save(new)
 
@@ -175,4 +215,4 @@ class SettingsScreen(DuviScreen):
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:
         self.saved_state = form_state(self)
-        self.notify(message.text, title="Saved")
+        self.notify(message.text, title=_("Saved"))

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from core.i18n import amount_text
 from core.readmodels import (
     MARKS,
     Settlement,
@@ -26,12 +27,14 @@ from core.readmodels import (
     on_account_text,
     summary_text,
 )
+from tui.i18n import N_, _, month_text, state_word, weekday_short
+from tui.i18n import day_text as weekday_date
 from tui.screens.base import DuviScreen
 from tui.screens.calendar import add_months
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
-COLUMNS = ("Date", "Z", "Sales", "VAT", "Batch", "In Visma", "Marks")
+COLUMNS = (N_("Date"), N_("Z"), N_("Sales"), N_("VAT"), N_("Batch"), N_("In Visma"), N_("Marks"))
 RIGHT = {"Sales", "VAT", "In Visma"}
 DIFFERENCES = ("missing", "differs", "extra")
 
@@ -44,7 +47,7 @@ class SettlementLoaded(Message):
 def day_cells(d: SettlementDay) -> tuple[str, ...]:
     zs = ",".join(str(z.z_number) for z in d.zreports if z.z_number) or "-"
     return (
-        f"{d.day:%d.%m %a}",
+        f"{d.day:%d.%m} {weekday_short(d.day)}",
         zs,
         money_text(d.gross),
         money_text(d.vat),
@@ -58,7 +61,7 @@ def table_rows(days: tuple[SettlementDay, ...]) -> list[tuple[Text, ...]]:
     """The days' cells as Text (a str cell is read as markup), amounts padded to the widest
     of the month: the table draws a cell from its left edge whatever it says."""
     cells = [day_cells(d) for d in days]
-    widths = [max([len(c[i]) for c in cells] + [len(COLUMNS[i])]) for i in range(len(COLUMNS))]
+    widths = [max([len(c[i]) for c in cells] + [len(_(COLUMNS[i]))]) for i in range(len(COLUMNS))]
     out = []
     for d, row in zip(days, cells, strict=True):
         bold = "bold" if set(d.marks) & set(DIFFERENCES) else ""
@@ -74,34 +77,41 @@ def table_rows(days: tuple[SettlementDay, ...]) -> list[tuple[Text, ...]]:
 def day_text(d: SettlementDay) -> str:
     """The day under the cursor: DUELL's figures, then Visma's batches and what differs."""
     rates = " · ".join(
-        f"{s.rate.normalize():f} % {money_text(s.gross)} (VAT {money_text(s.vat)})" for s in d.sales
+        _("{rate} % {gross} (VAT {vat})").format(
+            rate=amount_text(s.rate).rstrip("0").rstrip(".,") or "0",
+            gross=money_text(s.gross),
+            vat=money_text(s.vat),
+        )
+        for s in d.sales
     )
     paid = " · ".join(f"{t} {money_text(a)}" for t, a in d.payments.items())
     extra = [
-        f"{what} {money_text(v)}"
-        for what, v in (
-            ("gift cards sold", d.gift_cards_sold),
-            ("tips", d.tips),
-            ("rounding", d.rounding),
-            ("pant sold (in sales)", d.pant_sold),
-            ("pant paid back", d.pant_refunded),
-            ("cash difference", d.cash_difference),
-            ("paid in", d.pay_ins),
-            ("paid out", d.pay_outs),
+        text.format(amount=money_text(v))
+        for text, v in (
+            (_("gift cards sold {amount}"), d.gift_cards_sold),
+            (_("tips {amount}"), d.tips),
+            (_("rounding {amount}"), d.rounding),
+            (_("pant sold (in sales) {amount}"), d.pant_sold),
+            (_("pant paid back {amount}"), d.pant_refunded),
+            (_("cash difference {amount}"), d.cash_difference),
+            (_("paid in {amount}"), d.pay_ins),
+            (_("paid out {amount}"), d.pay_outs),
         )
         if v
     ]
     lines = [
-        f"{d.day:%A %d.%m.%Y}: {marks_text(d.marks)}",
-        f"  Sales {rates}" if rates else "  No sales",
-        f"  Paid {paid}" + (f" · {' · '.join(extra)}" if extra else ""),
+        f"{weekday_date(d.day)}: {marks_text(d.marks)}",
+        _("  Sales {rates}").format(rates=rates) if rates else _("  No sales"),
+        _("  Paid {payments}").format(payments=paid) + (f" · {' · '.join(extra)}" if extra else ""),
     ]
     for z in d.zreports:
         who = f"Z {z.z_number}" if z.z_number else z.key
         batch = (
-            f"batch {z.batch} ({z.status})"
+            _("batch {batch} ({status})").format(batch=z.batch, status=z.status)
             if z.batch
-            else f"no batch in Visma (duvi's ledger: {z.ledger_state})"
+            else _("no batch in Visma (duvi's ledger: {state})").format(
+                state=state_word(z.ledger_state)
+            )
         )
         said = "; ".join(MARKS[m] for m in z.marks if m in ("differs", "extra"))
         lines.append(f"  {who}: {batch}" + (f": {said}" if said else ""))
@@ -109,8 +119,14 @@ def day_text(d: SettlementDay) -> str:
             lines.append(f"    {on_account_text(z.on_account)}")
         for a in z.differences:
             lines.append(
-                f"    account {a.account}: DUELL {money_text(a.duell)}, Visma "
-                f"{money_text(a.visma)}, difference {money_text(a.difference)}"
+                _(
+                    "    account {account}: DUELL {duell}, Visma {visma}, difference {difference}"
+                ).format(
+                    account=a.account,
+                    duell=money_text(a.duell),
+                    visma=money_text(a.visma),
+                    difference=money_text(a.difference),
+                )
             )
         if z.note:
             lines.append(f"    {z.note}")
@@ -119,19 +135,24 @@ def day_text(d: SettlementDay) -> str:
 
 def vat_text(r: Settlement) -> str:
     lines = [
-        f"VAT per code, {r.month:%B %Y}: Visma's batches beside DUELL's Z-reports",
-        f"  {'Code':<8} {'Visma base':>12} {'Visma VAT':>11} {'DUELL base':>12} {'DUELL VAT':>11}",
+        _("VAT per code, {month}: Visma's batches beside DUELL's Z-reports").format(
+            month=month_text(r.month)
+        ),
+        f"  {_('Code'):<8} {_('Visma base'):>12} {_('Visma VAT'):>11} {_('DUELL base'):>12} "
+        f"{_('DUELL VAT'):>11}",
     ]
     for v in r.vat:
         lines.append(
             f"  {v.code:<8} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
             f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
-            + ("  differs" if v.differs else "")
+            + (_("  differs") if v.differs else "")
         )
     if any(v.visma_vat != v.duell_vat for v in r.vat):
         lines.append(
-            "  Visma's VAT is what lines carrying the code book on a VAT account: a VAT line "
-            "without the code reports no VAT"
+            _(
+                "  Visma's VAT is what lines carrying the code book on a VAT account: a VAT "
+                "line without the code reports no VAT"
+            )
         )
     return "\n".join(lines)
 
@@ -139,10 +160,10 @@ def vat_text(r: Settlement) -> str:
 class ReconciliationScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         # Not the arrows: the list of days keeps those (its cursor).
-        Binding("less_than_sign", "month(-1)", "Month before", id="settlement-earlier"),
-        Binding("greater_than_sign", "month(1)", "Month after", id="settlement-later"),
-        Binding("v", "toggle_vat", "VAT per code", id="settlement-vat"),
-        Binding("f5", "reload", "Refresh", id="settlement-refresh"),
+        Binding("less_than_sign", "month(-1)", N_("Month before"), id="settlement-earlier"),
+        Binding("greater_than_sign", "month(1)", N_("Month after"), id="settlement-later"),
+        Binding("v", "toggle_vat", N_("VAT per code"), id="settlement-vat"),
+        Binding("f5", "reload", N_("Refresh"), id="settlement-refresh"),
     ]
 
     def __init__(self, department_id: str, month: date | None = None) -> None:
@@ -157,14 +178,14 @@ class ReconciliationScreen(DuviScreen):
         yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(
-                f"Reconciliation, department {self.department_id}",
+                _("Reconciliation, department {dept}").format(dept=self.department_id),
                 id="settlement-title",
                 classes="title",
             )
-            yield Static("Reading the ledger and Visma…", id="settlement-summary")
+            yield Static(_("Reading the ledger and Visma…"), id="settlement-summary")
             table: DataTable[Text] = DataTable(id="settlement-days", cursor_type="row")
             for name in COLUMNS:
-                table.add_column(name, key=name)
+                table.add_column(_(name), key=name)
             yield table
             yield Static("", id="settlement-detail")
         yield KeysFooter()
@@ -183,7 +204,7 @@ class ReconciliationScreen(DuviScreen):
         if self.report is None:
             return
         self.month = add_months(self.report.month, n)
-        self.query_one("#settlement-summary", Static).update("Reading the ledger and Visma…")
+        self.query_one("#settlement-summary", Static).update(_("Reading the ledger and Visma…"))
         self.load()
 
     def action_toggle_vat(self) -> None:
@@ -194,8 +215,12 @@ class ReconciliationScreen(DuviScreen):
     def show(self, message: SettlementLoaded) -> None:
         r = self.report = message.settlement
         self.query_one("#settlement-title", Static).update(
-            f"Reconciliation, department {r.department_id} {r.department_name}: "
-            f"{r.month:%B %Y} · period {', '.join(r.periods)}"
+            _("Reconciliation, department {dept} {name}: {month} · period {periods}").format(
+                dept=r.department_id,
+                name=r.department_name,
+                month=month_text(r.month),
+                periods=", ".join(r.periods),
+            )
         )
         self.query_one("#settlement-summary", Static).update(summary_text(r))
         table = self.query_one("#settlement-days", DataTable)
@@ -217,7 +242,7 @@ class ReconciliationScreen(DuviScreen):
             return
         table = self.query_one("#settlement-days", DataTable)
         if not r.days:
-            detail.update("No Z-report in duvi's ledger for this month (< > another month).")
+            detail.update(_("No Z-report in duvi's ledger for this month (< > another month)."))
             return
         row = min(max(table.cursor_row, 0), len(r.days) - 1)
         detail.update(day_text(r.days[row]))

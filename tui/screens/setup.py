@@ -21,6 +21,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from core.readmodels import SetupChoice, SetupProbe
+from tui.i18n import N_, _, ngettext
 from tui.messages import (
     ActionDone,
     CompaniesLoaded,
@@ -37,10 +38,10 @@ from tui.widgets.tick import Tick
 
 class SetupScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("f6", "companies", "⟳ Companies", id="setup-companies"),
-        Binding("f5", "check", "⟳ Check", id="setup-check"),
-        Binding("ctrl+s", "save", "Save", id="setup-save"),
-        Binding("f4", "sandbox_credentials", "Sandbox credentials", id="setup-sandbox"),
+        Binding("f6", "companies", N_("⟳ Companies"), id="setup-companies"),
+        Binding("f5", "check", N_("⟳ Check"), id="setup-check"),
+        Binding("ctrl+s", "save", N_("Save"), id="setup-save"),
+        Binding("f4", "sandbox_credentials", N_("Sandbox credentials"), id="setup-sandbox"),
     ]
 
     def __init__(self, department_id: str) -> None:
@@ -55,47 +56,57 @@ class SetupScreen(DuviScreen):
         yield ScreenHeader()
         with VerticalScroll(id="body"):
             yield Static(
-                f"Setup of department {self.department_id}: the Visma integration "
-                "client of this department",
+                _(
+                    "Setup of department {dept}: the Visma integration client of this department"
+                ).format(dept=self.department_id),
                 classes="title",
             )
             if self.settings.sandbox:
-                yield Button("Use the sandbox's credentials (F4)", id="sandbox-credentials")
-            yield Field(placeholder="client id (isv_...)", id="client-id")
-            yield Field(placeholder="client secret", password=True, id="client-secret")
+                yield Button(_("Use the sandbox's credentials (F4)"), id="sandbox-credentials")
+            yield Field(placeholder=_("client id (isv_...)"), id="client-id")
+            yield Field(placeholder=_("client secret"), password=True, id="client-secret")
             with Horizontal(classes="buttons"):
-                yield Button("⟳ Companies (F6)", id="companies")
-                yield Select([], id="company", prompt="company")
-            yield Field(placeholder="company tenant id (not the customer tenant)", id="tenant")
-            yield Button("⟳ Check (F5)", id="check")
+                yield Button(_("⟳ Companies (F6)"), id="companies")
+                yield Select([], id="company", prompt=_("company"))
+            yield Field(placeholder=_("company tenant id (not the customer tenant)"), id="tenant")
+            yield Button(_("⟳ Check (F5)"), id="check")
             yield Static("", id="setup-result")
-            yield Tick("Flere klienter: the company has several branches", id="several-clients")
-            yield Select([], id="branch", prompt="branch")
-            yield Tick("Flere avdelinger: mark lines with a cost bearer", id="several-depts")
-            yield Select([], id="cost-bearer", prompt="cost bearer")
-            yield Static("Item class of the items duvi creates (Visma requires one)")
-            yield Select([], id="item-class", prompt="item class")
-            yield Static("Warehouse of stock issues (none: each item's default warehouse)")
-            yield Select([], id="warehouse", prompt="each item's default warehouse")
-            yield Tick("Automatisk overføring: transfer by themselves", id="automatic")
-            yield Static(
-                "Z-reports from a SAF-T inbox `duvi run` watches (empty: from DUELL, whose "
-                "endpoint is assumed)"
+            yield Tick(
+                _("Several clients: the company has several Visma branches"), id="several-clients"
             )
-            yield Field(placeholder="SAF-T inbox directory", id="inbox")
+            yield Select([], id="branch", prompt=_("Visma branch"))
+            yield Tick(_("Several departments: mark lines with a cost bearer"), id="several-depts")
+            yield Select([], id="cost-bearer", prompt=_("cost bearer"))
+            yield Static(_("Item class of the products duvi creates (Visma requires one)"))
+            yield Select([], id="item-class", prompt=_("item class"))
+            yield Static(_("Warehouse of stock issues (none: each product's default warehouse)"))
+            yield Select([], id="warehouse", prompt=_("each product's default warehouse"))
+            yield Tick(
+                _("Automatic transfer: Z-reports and invoice bases go by themselves"),
+                id="automatic",
+            )
+            yield Static(
+                _(
+                    "Z-reports from a SAF-T inbox `duvi run` watches (empty: from DUELL, whose "
+                    "endpoint is assumed)"
+                )
+            )
+            yield Field(placeholder=_("SAF-T inbox directory"), id="inbox")
             sandbox = self.settings.sandbox
             yield Field(
-                placeholder="the sandbox's own DUELL account" if sandbox else "DUELL client number",
+                placeholder=_("the sandbox's own DUELL account")
+                if sandbox
+                else _("DUELL client number"),
                 id="duell-number",
                 disabled=sandbox,
             )
             yield Field(
-                placeholder="the sandbox's own DUELL token" if sandbox else "DUELL API token",
+                placeholder=_("the sandbox's own DUELL token") if sandbox else _("DUELL API token"),
                 password=True,
                 id="duell-token",
                 disabled=sandbox,
             )
-            yield Button("Save (ctrl+s)", id="save", variant="primary")
+            yield Button(_("Save (ctrl+s)"), id="save", variant="primary")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -118,40 +129,49 @@ class SetupScreen(DuviScreen):
         self.query_one("#tenant", Input).value = s.tenant
         if s.company and s.tenant:  # the saved company, until ⟳ Companies lists them all
             company = self.query_one("#company", Select)
-            company.set_options([(f"{s.company} (saved)", s.tenant)])
+            company.set_options([(_("{value} (saved)").format(value=s.company), s.tenant)])
             self.shown_saved = s.tenant  # its Changed is the form filling, not a choice
             company.value = s.tenant
         if s.secret_saved:
-            self.query_one(
-                "#client-secret", Input
-            ).placeholder = "client secret: saved (leave empty to keep it)"
+            self.query_one("#client-secret", Input).placeholder = _(
+                "client secret: saved (leave empty to keep it)"
+            )
         self.query_one("#several-clients", Checkbox).value = s.several_clients
         if s.branch:
             branch = self.query_one("#branch", Select)
-            branch.set_options([(f"{s.branch} (saved)", s.branch)])
+            branch.set_options([(_("{value} (saved)").format(value=s.branch), s.branch)])
             branch.value = s.branch
         self.query_one("#several-depts", Checkbox).value = s.several_departments
         if s.cost_bearer:
             seg, val = s.cost_bearer
             cost = self.query_one("#cost-bearer", Select)
-            cost.set_options([(f"{val} (saved, segment {seg})", f"{seg}:{val}")])
+            cost.set_options(
+                [
+                    (
+                        _("{value} (saved, segment {segment})").format(value=val, segment=seg),
+                        f"{seg}:{val}",
+                    )
+                ]
+            )
             cost.value = f"{seg}:{val}"
         for select_id, saved in (("#item-class", s.item_class), ("#warehouse", s.warehouse)):
             if saved:
                 select = self.query_one(select_id, Select)
-                select.set_options([(f"{saved} (saved)", saved)])
+                select.set_options([(_("{value} (saved)").format(value=saved), saved)])
                 select.value = saved
         self.query_one("#automatic", Checkbox).value = s.automatic
         self.query_one("#inbox", Input).value = s.inbox_dir or ""
         if s.duell_client_number and not s.duell_of_sandbox:
             self.query_one("#duell-number", Input).value = s.duell_client_number
         if s.duell_token_saved and not s.duell_of_sandbox:
-            self.query_one(
-                "#duell-token", Input
-            ).placeholder = "DUELL API token: saved (leave empty to keep it)"
+            self.query_one("#duell-token", Input).placeholder = _(
+                "DUELL API token: saved (leave empty to keep it)"
+            )
         if s.set_up:
             self.query_one("#setup-result", Static).update(
-                f"Saved: {s.company} ({s.tenant}). ⟳ Check (F5) signs in with the saved secret."
+                _(
+                    "Saved: {company} ({tenant}). ⟳ Check (F5) signs in with the saved secret."
+                ).format(company=s.company, tenant=s.tenant)
             )
         self.saved_state = form_state(self)  # the form as saved: nothing unsaved yet
         if isinstance(self.focused, Input):
@@ -165,7 +185,7 @@ class SetupScreen(DuviScreen):
 
     def action_sandbox_credentials(self) -> None:
         if not self.settings.sandbox:
-            self.notify("Only in sandbox mode.", severity="warning")
+            self.notify(_("Only in sandbox mode."), severity="warning")
             return
         self.sandbox_credentials()
 
@@ -206,7 +226,7 @@ class SetupScreen(DuviScreen):
     def unsaved(self) -> str | None:
         if form_state(self) == self.saved_state:
             return None
-        return f"the setup of department {self.department_id}"
+        return _("the setup of department {dept}").format(dept=self.department_id)
 
     @on(Button.Pressed, "#check")
     def pressed_check(self) -> None:
@@ -220,10 +240,10 @@ class SetupScreen(DuviScreen):
         cid, secret, tenant = self.credentials()
         if not (cid and (secret or self.secret_saved)):
             self.query_one("#setup-result", Static).update(
-                "Fill in the client id and the secret first."
+                _("Fill in the client id and the secret first.")
             )
             return
-        self.query_one("#setup-result", Static).update("Looking for companies…")
+        self.query_one("#setup-result", Static).update(_("Looking for companies…"))
         self.companies(cid, secret, tenant)
 
     @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
@@ -237,11 +257,14 @@ class SetupScreen(DuviScreen):
         self.query_one("#company", Select).set_options(
             [(f"{c.company} · {c.tenant}", c.tenant) for c in reached]
         )
-        one = len(reached) == 1
-        lines = [f"{len(reached)} compan{'y answers' if one else 'ies answer'}."]
+        lines = [
+            ngettext("{n} company answers.", "{n} companies answer.", len(reached)).format(
+                n=len(reached)
+            )
+        ]
         lines += [f"{c.tenant}: {c.error} → {c.remedy}" for c in message.companies if c.error]
         if not message.companies:
-            lines = ["No company known yet: type the company's tenant id and ⟳ check (F5)."]
+            lines = [_("No company known yet: type the company's tenant id and ⟳ check (F5).")]
         self.query_one("#setup-result", Static).update(Text("\n".join(lines)))
 
     @on(Select.Changed, "#company")
@@ -290,7 +313,13 @@ class SetupScreen(DuviScreen):
             box.update(Text.assemble((r.error, "bold"), f"\n→ {r.remedy}"))
             return
         self.result = r
-        box.update(f"Signed in: {r.company} ({len(r.branches)} branches)")
+        box.update(
+            ngettext(
+                "Signed in: {company} ({n} Visma branch)",
+                "Signed in: {company} ({n} Visma branches)",
+                len(r.branches),
+            ).format(company=r.company, n=len(r.branches))
+        )
         # The company's own lists replace the saved values shown; a value still offered
         # stays chosen.
         for select_id, options in (
@@ -302,30 +331,34 @@ class SetupScreen(DuviScreen):
             select = self.query_one(select_id, Select)
             chosen = select.value
             select.set_options(options)
-            if chosen is not Select.NULL and chosen in {v for _, v in options}:
+            if chosen is not Select.NULL and chosen in {v for _shown, v in options}:
                 select.value = chosen
 
     def action_save(self) -> None:
         # A saved setup may be saved again unchecked: the save signs in itself.
         if self.result is None and not self.secret_saved:
-            self.notify("Check the sign-in first (F5).", severity="warning")
+            self.notify(_("Check the sign-in first (F5)."), severity="warning")
             return
         if self.settings.read_only:
-            self.notify("Read-only mode: saving is a changing action.", severity="warning")
+            self.notify(_("Read-only mode: saving is a changing action."), severity="warning")
             return
         branch = self.query_one("#branch", Select).value
         cost = self.query_one("#cost-bearer", Select).value
         cost_bearer = None
         if cost is not Select.NULL:
-            seg, _, val = str(cost).partition(":")
+            seg, _sep, val = str(cost).partition(":")
             cost_bearer = (int(seg), val)
         several_clients = self.query_one("#several-clients", Checkbox).value
         several_depts = self.query_one("#several-depts", Checkbox).value
         if several_clients and branch is Select.NULL:
-            self.notify("Flere klienter is ticked: choose the branch.", severity="warning")
+            self.notify(
+                _("Several clients is ticked: choose the Visma branch."), severity="warning"
+            )
             return
         if several_depts and cost_bearer is None:
-            self.notify("Flere avdelinger is ticked: choose the cost bearer.", severity="warning")
+            self.notify(
+                _("Several departments is ticked: choose the cost bearer."), severity="warning"
+            )
             return
         item_class = self.query_one("#item-class", Select).value
         warehouse = self.query_one("#warehouse", Select).value
@@ -365,9 +398,9 @@ class SetupScreen(DuviScreen):
         for secret_field in ("#client-secret", "#duell-token"):
             self.query_one(secret_field, Input).value = ""  # never on screen again
         self.secret_saved = True
-        self.query_one(
-            "#client-secret", Input
-        ).placeholder = "client secret: saved (leave empty to keep it)"
+        self.query_one("#client-secret", Input).placeholder = _(
+            "client secret: saved (leave empty to keep it)"
+        )
         self.query_one("#setup-result", Static).update(message.text)
         self.saved_state = form_state(self)
-        self.notify(message.text, title="Saved")
+        self.notify(message.text, title=_("Saved"))

@@ -9,17 +9,18 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.i18n import N_
 from tui.widgets.footer import KeysFooter
 
 
 class TextScreen(ModalScreen[None]):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape,q", "dismiss(None)", "Close", id="text-close"),
-        Binding("question_mark", "app.help", "Help", id="text-help"),
-        Binding("j", "scroll('down')", "Down", show=False, id="text-down"),
-        Binding("k", "scroll('up')", "Up", show=False, id="text-up"),
-        Binding("g", "scroll('home')", "Top", show=False, id="text-top"),
-        Binding("G", "scroll('end')", "Bottom", show=False, id="text-bottom"),
+        Binding("escape,q", "dismiss(None)", N_("Close"), id="text-close"),
+        Binding("question_mark", "app.help", N_("Help"), id="text-help"),
+        Binding("j", "scroll('down')", N_("Down"), show=False, id="text-down"),
+        Binding("k", "scroll('up')", N_("Up"), show=False, id="text-up"),
+        Binding("g", "scroll('home')", N_("Top"), show=False, id="text-top"),
+        Binding("G", "scroll('end')", N_("Bottom"), show=False, id="text-bottom"),
     ]
 
     def __init__(self, title: str, text: str) -> None:

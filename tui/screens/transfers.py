@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
+from core.i18n import date_text
 from core.readmodels import (
     TRANSFER_COLUMNS,
     TRANSFER_SORTS,
@@ -24,6 +25,7 @@ from core.readmodels import (
     sort_transfers,
     transfer_cells,
 )
+from tui.i18n import N_, _, kind_word, ngettext, state_word
 from tui.messages import ActionDone, DocumentLoaded, ExchangesLoaded, TransfersLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
@@ -44,8 +46,21 @@ RIGHT = frozenset({"Z", "Amount", "Age"})
 # first that does not (at 80 columns: the date, key, amount, state and Visma's number). The
 # reason comes last and takes what is left, if that is 10 or more: the line under the table
 # shows the highlighted document's reason in full anyway. The Z number is in the key.
-IMPORTANCE = ("Date", "Key", "Amount", "State", "Visma", "Age", "Status", "Z", "Reg")
+IMPORTANCE = ("Date", "Key", "Amount", N_("State"), "Visma", "Age", "Status", "Z", "Reg")
 REASON_MIN = 10
+# The columns' titles as shown (TRANSFER_COLUMNS names them)
+TITLES = {
+    "Date": N_("Date"),
+    "Z": N_("Z"),
+    "Reg": N_("Reg"),
+    "Key": N_("Key"),
+    "Amount": N_("Amount"),
+    "State": N_("State"),
+    "Visma": N_("Visma"),
+    "Status": N_("Status"),
+    "Age": N_("Age"),
+    "Reason": N_("Reason"),
+}
 
 
 def shown_columns(width: int) -> list[tuple[int, int]]:
@@ -81,17 +96,17 @@ def parse_dates(text: str) -> tuple[date | None, date | None]:
 
 class TransfersScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("enter", "open", "Document", id="preview"),
-        Binding("f", "state_filter", "State", id="transfers-state"),
-        Binding("slash", "date_filter", "Dates", id="transfers-dates"),
-        Binding("o", "sort", "Sort", id="transfers-sort"),
-        Binding("s", "resend", "Resend", id="resend"),
-        Binding("b", "release", "Release", id="release"),
-        Binding("w", "raw", "Visma raw", id="visma-raw"),
-        Binding("j", "cursor_down", "Down", show=False, id="transfers-down"),
-        Binding("k", "cursor_up", "Up", show=False, id="transfers-up"),
-        Binding("g", "top", "Top", show=False, id="transfers-top"),
-        Binding("G", "bottom", "Bottom", show=False, id="transfers-bottom"),
+        Binding("enter", "open", N_("Document"), id="preview"),
+        Binding("f", "state_filter", N_("State"), id="transfers-state"),
+        Binding("slash", "date_filter", N_("Dates"), id="transfers-dates"),
+        Binding("o", "sort", N_("Sort"), id="transfers-sort"),
+        Binding("s", "resend", N_("Resend"), id="resend"),
+        Binding("b", "release", N_("Release"), id="release"),
+        Binding("w", "raw", N_("Visma raw"), id="visma-raw"),
+        Binding("j", "cursor_down", N_("Down"), show=False, id="transfers-down"),
+        Binding("k", "cursor_up", N_("Up"), show=False, id="transfers-up"),
+        Binding("g", "top", N_("Top"), show=False, id="transfers-top"),
+        Binding("G", "bottom", N_("Bottom"), show=False, id="transfers-bottom"),
     ]
 
     def __init__(
@@ -122,14 +137,16 @@ class TransfersScreen(DuviScreen):
         yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(
-                Text(f"Transfers of department {self.department_id}"),
+                Text(_("Transfers of department {dept}").format(dept=self.department_id)),
                 id="transfers-title",
                 classes="title",
             )
             yield Static("", id="transfers-filters")
             yield Field(
-                placeholder="YYYY-MM-DD, or from..to (either end may be left out); "
-                "empty: every date. Enter applies",
+                placeholder=_(
+                    "YYYY-MM-DD, or from..to (either end may be left out); "
+                    "empty: every date. Enter applies"
+                ),
                 id="dates-input",
                 classes="hidden",
             )
@@ -144,7 +161,8 @@ class TransfersScreen(DuviScreen):
         table = self.query_one("#transfers", DataTable)
         self.columns = shown_columns(self.app.size.width)
         for i, width in self.columns:
-            table.add_column(TRANSFER_COLUMNS[i], width=width, key=TRANSFER_COLUMNS[i])
+            label = TRANSFER_COLUMNS[i]
+            table.add_column(_(TITLES.get(label, label)), width=width, key=label)
         table.focus()
         self.show_filters()
         self.load()
@@ -213,22 +231,32 @@ class TransfersScreen(DuviScreen):
 
     def show_filters(self) -> None:
         if self.since is None and self.until is None:
-            dates = "all"
+            dates = _("all")
         elif self.since == self.until:
             dates = str(self.since)
         else:
             dates = f"{self.since or '…'}..{self.until or '…'}"
         total, last = len(self.chosen), self.first + len(self.rows)
         shown = (
-            f"{total} document{'' if total == 1 else 's'}"
+            ngettext("{n} document", "{n} documents", total).format(n=total)
             if self.first == 0 and last == total
-            else f"documents {self.first + 1}-{last} of {total}"
+            else _("documents {first}-{last} of {total}").format(
+                first=self.first + 1, last=last, total=total
+            )
         )
-        order = {"date": "date, newest first", "amount": "amount, largest first"}
+        order = {
+            "date": _("date, newest first"),
+            "amount": _("amount, largest first"),
+            "state": _("state, needing a person first"),
+        }
         self.query_one("#transfers-filters", Static).update(
             Text(
-                f"State: {self.state or 'all'} (f)   Dates: {dates} (/)   "
-                f"Sort: {order.get(self.sort, 'state, needing a person first')} (o)   {shown}"
+                _("State: {state} (f)   Dates: {dates} (/)   Sort: {order} (o)   {shown}").format(
+                    state=state_word(self.state) if self.state else _("all"),
+                    dates=dates,
+                    order=order.get(self.sort, self.sort),
+                    shown=shown,
+                )
             )
         )
 
@@ -251,11 +279,15 @@ class TransfersScreen(DuviScreen):
         """The highlighted document's whole reason (held, attention, refused), untruncated."""
         row = self.selected()
         if row is None:
-            text = "No documents match." if self.all_rows else ""
+            text = _("No documents match.") if self.all_rows else ""
         elif row.reason:
-            text = f"{row.key} {row.state}: {row.reason}"
+            text = _("{key} {state}: {reason}").format(
+                key=row.key, state=state_word(row.state), reason=row.reason
+            )
         else:
-            text = f"{row.key} {row.state}. Enter: the document; w: what Visma answered."
+            text = _("{key} {state}. Enter: the document; w: what Visma answered.").format(
+                key=row.key, state=state_word(row.state)
+            )
         self.query_one("#transfer-detail", Static).update(Text(text))
 
     # -- moving and filtering ------------------------------------------------------------------
@@ -302,7 +334,10 @@ class TransfersScreen(DuviScreen):
         try:
             self.since, self.until = parse_dates(event.value)
         except ValueError:
-            self.notify(f"{event.value!r} is not a date: YYYY-MM-DD or from..to", severity="error")
+            self.notify(
+                _("{value} is not a date: YYYY-MM-DD or from..to").format(value=repr(event.value)),
+                severity="error",
+            )
             return
         self.refill()
         # The box goes and the focus moves once the rows are painted: both lay the screen out
@@ -333,7 +368,9 @@ class TransfersScreen(DuviScreen):
         from tui.screens.text import TextScreen
 
         doc = message.document
-        self.app.push_screen(TextScreen(f"{doc.row.key} ({doc.row.kind})", document_text(doc)))
+        self.app.push_screen(
+            TextScreen(f"{doc.row.key} ({kind_word(doc.row.kind)})", document_text(doc))
+        )
 
     def action_raw(self) -> None:
         row = self.selected()
@@ -348,7 +385,9 @@ class TransfersScreen(DuviScreen):
     def show_raw(self, message: ExchangesLoaded) -> None:
         from tui.screens.text import TextScreen
 
-        self.app.push_screen(TextScreen(f"Visma about {message.key}", message.text))
+        self.app.push_screen(
+            TextScreen(_("Visma about {key}").format(key=message.key), message.text)
+        )
 
     # -- changing actions ------------------------------------------------------------------------
 
@@ -357,10 +396,14 @@ class TransfersScreen(DuviScreen):
         if row is None:
             return
         if row.state not in ("refused", "held", "attention"):
-            self.notify(f"{row.key} is {row.state}: only refused or held transfers are resent.")
+            self.notify(
+                _("{key} is {state}: only refused or held transfers are resent.").format(
+                    key=row.key, state=state_word(row.state)
+                )
+            )
             return
         if self.settings.read_only:
-            self.notify("Read-only mode: resending is a changing action.", severity="warning")
+            self.notify(_("Read-only mode: resending is a changing action."), severity="warning")
             return
         if row.confirmable:  # the double-posting guard: a person decides, knowingly
 
@@ -369,16 +412,19 @@ class TransfersScreen(DuviScreen):
                     self.confirm_foreign(row.key)
 
             question = (
-                f"Visma already holds a customer invoice of {row.business_date} to the same "
-                f"customer, for the same amount, that duvi did not make (DUELL's own Visma "
-                f"module?). Post {row.key} beside it all the same? The sale is invoiced twice "
-                "unless that invoice is removed."
+                _(
+                    "Visma already holds a customer invoice of {date} to the same customer, "
+                    "for the same amount, that duvi did not make (DUELL's own Visma module?). "
+                    "Post {key} beside it all the same? The sale is invoiced twice unless that "
+                    "invoice is removed."
+                )
                 if row.kind == "invoice"
-                else f"Visma already holds a batch of {row.business_date} for this department "
-                f"that duvi did not make (DUELL's own Visma module?). Post {row.key} "
-                "beside it all the same? The day is booked twice unless that batch is "
-                "removed."
-            )
+                else _(
+                    "Visma already holds a batch of {date} for this department that duvi did "
+                    "not make (DUELL's own Visma module?). Post {key} beside it all the same? "
+                    "The day is booked twice unless that batch is removed."
+                )
+            ).format(date=date_text(row.business_date), key=row.key)
             self.app.push_screen(
                 Confirm(question),
                 confirmed,
@@ -389,13 +435,17 @@ class TransfersScreen(DuviScreen):
     def action_release(self) -> None:
         row = self.selected()
         if row is not None and row.state == "released":
-            self.notify(f"{row.key} is already released in Visma ({row.visma_number}).")
+            self.notify(
+                _("{key} is already released in Visma ({number}).").format(
+                    key=row.key, number=row.visma_number
+                )
+            )
             return
         if row is None or row.state != "confirmed":
-            self.notify("Only a confirmed transfer can be released.")
+            self.notify(_("Only a confirmed transfer can be released."))
             return
         if self.settings.read_only:
-            self.notify("Read-only mode: releasing is a changing action.", severity="warning")
+            self.notify(_("Read-only mode: releasing is a changing action."), severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
@@ -403,7 +453,11 @@ class TransfersScreen(DuviScreen):
                 self.release(row.key)
 
         self.app.push_screen(
-            Confirm(f"Release {row.key} ({row.visma_number}) in Visma? This posts it for good."),
+            Confirm(
+                _("Release {key} ({number}) in Visma? This posts it for good.").format(
+                    key=row.key, number=row.visma_number
+                )
+            ),
             answered,
         )
 

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from core.readmodels import VatEditor, VatRow
+from tui.i18n import N_, _
 from tui.messages import ActionDone, VatLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.pick import NONE, PickOne
@@ -23,9 +24,9 @@ from tui.widgets.tables import keep_cursor
 
 class VatScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+s", "save", "Save", id="save-vat"),
-        Binding("u", "undo", "Undo", id="undo-vat"),
-        Binding("f5", "refresh", "⟳ Refresh", id="refresh-vat"),
+        Binding("ctrl+s", "save", N_("Save"), id="save-vat"),
+        Binding("u", "undo", N_("Undo"), id="undo-vat"),
+        Binding("f5", "refresh", N_("⟳ Refresh"), id="refresh-vat"),
     ]
 
     def __init__(self, department_id: str) -> None:
@@ -38,10 +39,15 @@ class VatScreen(DuviScreen):
         yield ScreenHeader()
         with Vertical(id="body"):
             yield Static(
-                f"VAT mapping of department {self.department_id}  (Enter: choose)", classes="title"
+                _("VAT mapping of department {dept}  (Enter: choose)").format(
+                    dept=self.department_id
+                ),
+                classes="title",
             )
             table: DataTable[str] = DataTable(id="vat", cursor_type="row")
-            table.add_columns("DUELL rate", "Products", "Sales", "Visma VAT id", "SAF-T", "Status")
+            table.add_columns(
+                _("DUELL rate"), _("Products"), _("Sales"), _("Visma VAT id"), "SAF-T", _("Status")
+            )
             yield table
             yield Static("", id="vat-state")
         yield KeysFooter()
@@ -74,9 +80,9 @@ class VatScreen(DuviScreen):
         missing = [r for r in self.data.rows if not self.value(r)]
         note = self.data.error or ""
         state = (
-            "Transfers: blocked until every rate in use is mapped"
+            _("Transfers: blocked until every rate in use is mapped")
             if missing
-            else "Transfers: mapping complete"
+            else _("Transfers: mapping complete")
         )
         self.query_one("#vat-state", Static).update(f"{state}\n{note}".strip())
 
@@ -99,10 +105,10 @@ class VatScreen(DuviScreen):
         if row.rate not in self.edits:
             return row.status  # the engine's, against Visma's list
         if not vat_id:
-            return "missing"
+            return _("missing")
         if self.data.visma and vat_id not in self.data.visma:
-            return "invalid"
-        return "wrong rate" if self.data.refusal(row.rate, vat_id) else "ok"
+            return _("invalid")
+        return _("wrong rate") if self.data.refusal(row.rate, vat_id) else _("ok")
 
     @on(DataTable.RowSelected, "#vat")
     def choose(self, event: DataTable.RowSelected) -> None:
@@ -115,7 +121,7 @@ class VatScreen(DuviScreen):
             vat_id = None if choice == NONE else choice
             refused = self.data.refusal(row.rate, vat_id) if vat_id else None
             if refused:  # a rate mapped to an id of another rate books the wrong VAT
-                self.notify(refused, title="Refused", severity="error")
+                self.notify(refused, title=_("Refused"), severity="error")
                 return
             self.edits[row.rate] = vat_id
             self.render_rows()
@@ -128,20 +134,25 @@ class VatScreen(DuviScreen):
         )
         self.app.push_screen(
             PickOne(
-                f"Visma VAT id for {rate}"
-                + (f" (suggested: {row.suggested})" if row.suggested else ""),
+                (
+                    _("Visma VAT id for {rate} (suggested: {suggested})")
+                    if row.suggested
+                    else _("Visma VAT id for {rate}")
+                ).format(rate=rate, suggested=row.suggested),
                 [
                     (key, f"{self.data.rates.get(key, '?'):>7}  {label}")
                     for key, label in self.data.visma.items()
                 ],
-                none_label="(none: leave unmapped)",
+                none_label=_("(none: leave unmapped)"),
                 highlight=opens_on,
             ),
             picked,
         )
 
     def unsaved(self) -> str | None:
-        return f"the VAT mapping of department {self.department_id}" if self.edits else None
+        if not self.edits:
+            return None
+        return _("the VAT mapping of department {dept}").format(dept=self.department_id)
 
     def action_undo(self) -> None:
         self.edits = {}
@@ -149,7 +160,7 @@ class VatScreen(DuviScreen):
 
     def action_save(self) -> None:
         if self.settings.read_only:
-            self.notify("Read-only mode: saving is a changing action.", severity="warning")
+            self.notify(_("Read-only mode: saving is a changing action."), severity="warning")
             return
         mapping = {r.rate: self.value(r) for r in self.data.rows}
         self.save(mapping)
@@ -160,5 +171,5 @@ class VatScreen(DuviScreen):
 
     @on(ActionDone)
     def saved(self, message: ActionDone) -> None:
-        self.notify(message.text, title="Saved")
+        self.notify(message.text, title=_("Saved"))
         self.load()

@@ -12,6 +12,8 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
+from tui.i18n import binding_text
+
 # Always in the footer, however narrow (binding ids): the way back, the way to every other
 # key, and out
 ESSENTIAL = {"back", "help", "quit", "merge-cancel", "merge-help", "text-close", "text-help"}
@@ -77,7 +79,7 @@ class KeysFooter(Widget):
         """The screen's shown keys in its order: (key, shown as, binding id, description,
         action, on)."""
         return tuple(
-            (b.key, self.app.get_key_display(b), b.id or "", b.description, b.action, enabled)
+            (b.key, self.app.get_key_display(b), b.id or "", binding_text(b), b.action, enabled)
             for (_, b, enabled, _tip) in screen.active_bindings.values()
             if b.show
         )

@@ -6,29 +6,32 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from core.readmodels import PANEL_ENTITY, RUNNABLE, DepartmentStatus
+from tui.i18n import N_, _
 
 STATE_MARK = {
-    "ok": "✓ ok",
-    "attention": "! attention",
-    "failing": "✗ failing",
-    "off": "- off",
-    "idle": "· idle",
-    "running": "⟳ running",
+    "ok": N_("✓ ok"),
+    "attention": N_("! attention"),
+    "failing": N_("✗ failing"),
+    "off": N_("- off"),
+    "idle": N_("· idle"),
+    "running": N_("⟳ running"),
 }
 
 
 class StatusPanel(DataTable[str]):
     BINDINGS = [  # noqa: RUF012 - Textual's API
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
-        Binding("g", "scroll_top", "Top", show=False, id="top"),
-        Binding("G", "scroll_bottom", "Bottom", show=False, id="bottom"),
+        Binding("j", "cursor_down", N_("Down"), show=False, id="down"),
+        Binding("k", "cursor_up", N_("Up"), show=False, id="up"),
+        Binding("g", "scroll_top", N_("Top"), show=False, id="top"),
+        Binding("G", "scroll_bottom", N_("Bottom"), show=False, id="bottom"),
     ]
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_columns("Entity", "State", "Last success", "Pending", "Next run", "Last error")
+        self.add_columns(
+            _("Entity"), _("State"), _("Last success"), _("Pending"), _("Next run"), _("Last error")
+        )
 
     def show(self, status: DepartmentStatus, running: str | None = None) -> None:
         """`running` is what a run now works on: "all", "transfers" or one entity."""
@@ -40,7 +43,7 @@ class StatusPanel(DataTable[str]):
             state = "running" if hit and r.state != "off" else r.state
             self.add_row(
                 r.label,
-                STATE_MARK.get(state, state),
+                _(STATE_MARK[state]) if state in STATE_MARK else state,
                 r.last_success or "-",
                 str(r.pending),
                 r.next_run or "-",
