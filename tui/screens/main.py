@@ -181,7 +181,10 @@ class MainScreen(DuviScreen):
     async def on_status_loaded(self, message: StatusLoaded) -> None:
         from tui.widgets.status_panel import StatusPanel  # after the first frame
 
-        badge = self.query_one("#env-badge", Static)
+        found = self.query("#env-badge")
+        if not found:  # composed again (a language switch) while this was on its way: its
+            return  # own reading follows (language_changed → settings_ready)
+        badge = found.only_one(Static)
         if message.sandbox:
             badge.update(_("SANDBOX"))
             badge.add_class("sandbox")
