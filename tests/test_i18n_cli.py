@@ -130,7 +130,10 @@ def test_the_command_line_speaks_norwegian_or_english_and_json_stays_the_same(
     assert nb["release DUELL-Z-1-4"].strip() == (
         "Å bokføre DUELL-Z-1-4 fører det i Visma for godt. Kjør igjen med --yes."
     )
-    assert "3   Trondheim Solsiden       ikke satt opp" in nb["departments list"].splitlines()
+    assert (
+        f"3    {'-':<28} Trondheim Solsiden       ikke satt opp"
+        in nb["departments list"].splitlines()
+    )  # no customer (DUELL client) set: "-"
 
     # English, the same lines
     assert en["report settlement -d 1 --month 2026-11"].splitlines()[3] == (

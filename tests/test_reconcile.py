@@ -280,6 +280,6 @@ async def test_a_day_with_a_sale_on_account_compares_like_with_like(
     out = text(r)
     at = out.index(next(line for line in out if line.startswith("2026-11-26")))
     assert out[at + 1] == (
-        "  Z 14 (DUELL-Z-2-14-K202): sales on account 2 184.30 booked by the day's invoices, "
+        "  Z 14 (DUELL-Z-2-14-K202): sales on account 2,184.30 booked by the day's invoices, "
         "not by the batch"
     )

@@ -25,6 +25,7 @@ from core.readmodels import (
     money_text,
     on_account_text,
     summary_text,
+    vat_code_text,
 )
 from tui.screens.base import DuviScreen
 from tui.screens.calendar import add_months
@@ -118,13 +119,16 @@ def day_text(d: SettlementDay) -> str:
 
 
 def vat_text(r: Settlement) -> str:
+    codes = [vat_code_text(v.code) for v in r.vat]
+    w = max([8, *map(len, codes)])  # "rate 25 % (not mapped)" is wider than an id
     lines = [
         f"VAT per code, {r.month:%B %Y}: Visma's batches beside DUELL's Z-reports",
-        f"  {'Code':<8} {'Visma base':>12} {'Visma VAT':>11} {'DUELL base':>12} {'DUELL VAT':>11}",
+        f"  {'Code':<{w}} {'Visma base':>12} {'Visma VAT':>11} "
+        f"{'DUELL base':>12} {'DUELL VAT':>11}",
     ]
-    for v in r.vat:
+    for v, code in zip(r.vat, codes, strict=True):
         lines.append(
-            f"  {v.code:<8} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
+            f"  {code:<{w}} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
             f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
             + ("  differs" if v.differs else "")
         )
