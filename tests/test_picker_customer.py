@@ -50,3 +50,10 @@ def test_a_department_whose_customer_holds_its_visma_client_is_set_up() -> None:
         "attention",
         "not set up",
     )
+
+
+def test_the_state_column_leaves_a_space_before_the_number() -> None:
+    """At 80 columns the picker drew "! attention1": the mark filled the state column."""
+    from tui.screens.departments import STATE_MARK, STATE_WIDTH
+
+    assert all(len(f" {mark} ") <= STATE_WIDTH for mark in STATE_MARK.values())

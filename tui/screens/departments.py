@@ -35,7 +35,7 @@ STATE_MARK = {
     "ok": "✓ ok",
     "idle": "· idle",
 }
-STATE_WIDTH = 12
+STATE_WIDTH = 2 + max(len(m) for m in STATE_MARK.values())  # " ! attention" and a space
 
 
 @dataclass(frozen=True)
