@@ -92,3 +92,19 @@ async def test_doctor_says_the_foreign_batch_and_its_remedy_in_norwegian(
     assert "turn off" not in found.remedy
     # What a program reads stays as it was (JSON, the same in both languages).
     assert found.records == ["batch 000001 of 2026-11-23 (Dagsoppgjør 2026-11-23 Z 26)"]
+
+
+def test_departments_customer_and_doctor_customer_speak_norwegian(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.cli import run
+    from tests.test_cli import sandbox_installation
+
+    sandbox_installation()
+    monkeypatch.setenv("DUVI_LANGUAGE", "nb")
+    run(["departments", "customer", "1", "2", "--id", "4711"])
+    assert capsys.readouterr().out.strip() == "kunde 4711: avdelinger 1, 2"
+    run(["doctor", "-d", "3", "--customer", "4711"])
+    err = capsys.readouterr().err
+    assert "avdeling 3 hører ikke til kunde 4711" in err
+    assert "kunde 4711 har avdelingene 1, 2" in err

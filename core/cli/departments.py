@@ -96,7 +96,11 @@ def departments_customer(
         found = Departments(rt.store, rt.secrets)
         found.set_customer(depts, customer.strip(), name)
         members = found.of_customer(customer.strip())
-    typer.echo(f"customer {customer.strip()}: departments {', '.join(members)}")
+    typer.echo(
+        _("customer {customer}: departments {departments}").format(
+            customer=customer.strip(), departments=", ".join(members)
+        )
+    )
 
 
 def _cost_bearer(text: str | None) -> tuple[int, str] | None:
