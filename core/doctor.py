@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.accounting import both_cost_of_goods, subaccount_segments
+from core.accounting import both_cost_of_goods, rate_text, subaccount_segments
 from core.config import config_file_path
 from core.connections import Connections, connections_for
 from core.departments import (
@@ -32,7 +32,7 @@ from core.departments import (
 from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
-from core.i18n import _
+from core.i18n import _, date_text
 from core.ledger import Ledger, State
 from core.models import AccountDefaults, Department, DepartmentSettings, Master, ZReport
 from core.runtime import Runtime
@@ -869,8 +869,11 @@ def mapping_checks(
     checks = []
     if unmapped or unknown or wrong:
         found = "; ".join(
-            [f"map VAT rate {format(r.normalize(), 'f')} % to a Visma VAT code" for r in unmapped]
-            + [f"VAT id no longer in Visma: {u}" for u in unknown]
+            [
+                _("map VAT rate {rate} % to a Visma VAT code").format(rate=rate_text(r))
+                for r in unmapped
+            ]
+            + [_("VAT id no longer in Visma: {id}").format(id=u) for u in unknown]
             + wrong
         )
         checks.append(
@@ -1067,6 +1070,12 @@ async def foreign_batch_check(
             dept.id,
         )
     records = [f"batch {b.number} of {b.day} ({b.description})" for b in clashes]
+    said = [
+        _("batch {number} of {day} ({description})").format(
+            number=b.number, day=date_text(b.day), description=b.description
+        )
+        for b in clashes
+    ]
     return Check(
         cid,
         title,
@@ -1075,8 +1084,8 @@ async def foreign_batch_check(
             "Visma holds {n} batch(es) duvi did not make on days it transfers for this "
             "department (inferred: DUELL's own Visma module is still on): "
         ).format(n=len(clashes))
-        + "; ".join(records[:5]),
-        REMEDY,
+        + "; ".join(said[:5]),
+        _(REMEDY),
         dept.id,
         records,
         fix=Fix.TRANSFERS,

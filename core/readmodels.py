@@ -19,6 +19,7 @@ from core.settlement import (
     marks_text,
     on_account_text,
     summary_text,
+    vat_code_text,
 )
 from core.status import (
     PANEL_ENTITY,
@@ -79,6 +80,7 @@ __all__ = [
     "marks_text",
     "on_account_text",
     "summary_text",
+    "vat_code_text",
 ]
 
 

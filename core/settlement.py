@@ -180,6 +180,18 @@ def marks_text(marks: tuple[str, ...]) -> str:
     return ", ".join(_(_MARK_WORDS.get(m, m)) for m in marks) if marks else _("ok")
 
 
+def vat_code_text(code: str) -> str:
+    """A VAT per code row's code as a person reads it: a Visma VAT id as it is; the forms
+    core/reconcile.py keys a rate without a VAT id ("rate 25 % (not mapped)") or a line's VAT
+    category ("category 3") by, in the current language (JSON keeps the English key)."""
+    if code.startswith("rate ") and code.endswith(" % (not mapped)"):
+        rate = code.removeprefix("rate ").removesuffix(" % (not mapped)")
+        return _("rate {rate} % (not mapped)").format(rate=rate)
+    if code.startswith("category "):
+        return _("category {id}").format(id=code.removeprefix("category "))
+    return code
+
+
 def summary_text(r: Settlement) -> str:
     """The month in one line: how many days differ, how many wait for a release."""
     days = len(r.days)

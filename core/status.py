@@ -328,6 +328,7 @@ _PICKED = (
     "automatic_transfer",
     "visma_tenant_id",
     "visma_company_name",
+    "customer_id",  # whose customer:<id> secrets section may hold the Visma client
     *CUSTOMER_KEYS,
     *ORG_KEYS,
 )
@@ -381,10 +382,19 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
     import json
 
     from core.departments import VISMA_CLIENT_ID, VISMA_CLIENT_SECRET
+    from core.secrets import customer_section
 
     beat = rt.store.query("SELECT info FROM heartbeats WHERE component = 'runner'")
     waiting = runner_waiting(beat[0]["info"]) if beat else {}
-    signed_in = rt.secrets.holders(VISMA_CLIENT_ID, VISMA_CLIENT_SECRET)
+    # Each value from the department's own section, else its customer's (as
+    # Departments.credentials reads them): a customer's departments share one client.
+    ids = rt.secrets.holders(VISMA_CLIENT_ID)
+    keys = rt.secrets.holders(VISMA_CLIENT_SECRET)
+
+    def signed_in(dept_id: str, customer: object) -> bool:
+        sections = {dept_id} | ({customer_section(str(customer))} if customer else set())
+        return bool(sections & ids) and bool(sections & keys)
+
     out = []
     for r in rt.store.query(_INDEX):
         if r["defaults"]:
@@ -415,7 +425,7 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
         if r["conflicts"]:
             n = r["conflicts"]
             attention.append(ngettext("{n} open conflict", "{n} open conflicts", n).format(n=n))
-        set_up = bool(s.get("visma_tenant_id")) and r["id"] in signed_in
+        set_up = bool(s.get("visma_tenant_id")) and signed_in(r["id"], s.get("customer_id"))
         if not set_up:
             attention.append(_("not set up"))
         backoff = waiting.get(r["id"]) if s.get("automatic_transfer") else None

@@ -50,7 +50,8 @@ def departments_list(
         customer = r.customer_name or r.customer or "-"
         lead = f"{r.department_id:<4} {customer:<28} {r.name:<24}"
         if not r.set_up:
-            typer.echo(f"{lead} {_('not set up')}")
+            not_set_up = _("not set up")  # outside the f-string: Babel extracts it there only
+            typer.echo(f"{lead} {not_set_up}")
             continue
         extra = [_("branch {branch}").format(branch=r.branch)] if r.branch else []
         if r.cost_bearer:
@@ -95,7 +96,11 @@ def departments_customer(
         found = Departments(rt.store, rt.secrets)
         found.set_customer(depts, customer.strip(), name)
         members = found.of_customer(customer.strip())
-    typer.echo(f"customer {customer.strip()}: departments {', '.join(members)}")
+    typer.echo(
+        _("customer {customer}: departments {departments}").format(
+            customer=customer.strip(), departments=", ".join(members)
+        )
+    )
 
 
 def _cost_bearer(text: str | None) -> tuple[int, str] | None:

@@ -37,8 +37,12 @@ def doctor_checks(
         ids = [d for d in ids if d in mine]
         if dept is not None and not ids:
             raise ConfigError(
-                f"department {dept} is not one of customer {customer}'s",
-                f"customer {customer}'s departments: {', '.join(mine)}",
+                _("department {dept} is not one of customer {customer}'s").format(
+                    dept=dept, customer=customer
+                ),
+                _("customer {customer}'s departments: {departments}").format(
+                    customer=customer, departments=", ".join(mine)
+                ),
             )
     with boot.connections(rt) as conns:
         return run_async(

@@ -19,7 +19,7 @@ import typer
 from core import boot
 from core.cli.context import run_async, runtime
 from core.i18n import _, date_text, month_text
-from core.readmodels import money_text, state_text
+from core.readmodels import money_text, state_text, vat_code_text
 from core.settlement import mark_text, marks_text, on_account_text, summary_text
 
 if TYPE_CHECKING:
@@ -106,12 +106,17 @@ def text(r: Settlement) -> list[str]:
         lines += detail(d)
     lines += ["", _("VAT per code (Visma's batches beside DUELL's Z-reports):")]
     vat = (_("Code"), _("Visma base"), _("Visma VAT"), _("DUELL base"), _("DUELL VAT"))
-    lines.append(f"{vat[0]:<10} {vat[1]:>12} {vat[2]:>11} {vat[3]:>12} {vat[4]:>11}")
+    codes = [vat_code_text(v.code) for v in r.vat]
+    w = max([10, len(vat[0]), *map(len, codes)])  # "rate 25 % (not mapped)" is wider than an id
+    n = [max(wide, len(head)) for wide, head in zip((12, 11, 12, 11), vat[1:], strict=True)]
+    lines.append(
+        f"{vat[0]:<{w}} {vat[1]:>{n[0]}} {vat[2]:>{n[1]}} {vat[3]:>{n[2]}} {vat[4]:>{n[3]}}"
+    )
     differs = _("differs")
-    for v in r.vat:
+    for v, code in zip(r.vat, codes, strict=True):
         lines.append(
-            f"{v.code:<10} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
-            f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
+            f"{code:<{w}} {money_text(v.visma_base):>{n[0]}} {money_text(v.visma_vat):>{n[1]}} "
+            f"{money_text(v.duell_base):>{n[2]}} {money_text(v.duell_vat):>{n[3]}}"
             + (f"  {differs}" if v.differs else "")
         )
     lines += ["", summary_text(r)]

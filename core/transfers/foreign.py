@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core.errors import DataError
+from core.i18n import N_
 from core.ledger import Ledger
 from core.models import DepartmentSettings
 from core.transfers.periods import Periods
@@ -35,7 +36,7 @@ REVENUE = "revenue:"  # the account map's keys of the sales accounts, one per VA
 FOUND = "zreport-foreign:"  # sync_cursors entity + key: the foreign batches that held it
 CONFIRMED = "zreport-foreign-ok:"  # ... and those a person confirmed posting beside
 HELD = "Visma already holds"  # the start of a held row's reason (held_for_foreign)
-REMEDY = (
+REMEDY = N_(  # stored as it is (the held row's remedy); doctor says it in the language
     "turn off Z-rapport/Faktura in DUELL's Visma module for this department (DUELL Admin -> "
     "Regnskap -> Visma Financial); then, for a day DUELL already booked, delete that batch in "
     "Visma and resend, or leave it held; to post beside it all the same, a person confirms "

@@ -44,7 +44,7 @@ def state_mark(state: str) -> str:
     return _(STATE_MARK[state]) if state in STATE_MARK else state
 
 
-STATE_WIDTH = 12
+STATE_WIDTH = 2 + max(len(m) for m in STATE_MARK.values())  # " ! attention" and a space
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from core.readmodels import (
     money_text,
     on_account_text,
     summary_text,
+    vat_code_text,
 )
 from tui.i18n import N_, _, month_text, state_word, weekday_short
 from tui.i18n import day_text as weekday_date
@@ -134,16 +135,18 @@ def day_text(d: SettlementDay) -> str:
 
 
 def vat_text(r: Settlement) -> str:
+    codes = [vat_code_text(v.code) for v in r.vat]
+    w = max([8, *map(len, codes)])  # "rate 25 % (not mapped)" is wider than an id
     lines = [
         _("VAT per code, {month}: Visma's batches beside DUELL's Z-reports").format(
             month=month_text(r.month)
         ),
-        f"  {_('Code'):<8} {_('Visma base'):>12} {_('Visma VAT'):>11} {_('DUELL base'):>12} "
+        f"  {_('Code'):<{w}} {_('Visma base'):>12} {_('Visma VAT'):>11} {_('DUELL base'):>12} "
         f"{_('DUELL VAT'):>11}",
     ]
-    for v in r.vat:
+    for v, code in zip(r.vat, codes, strict=True):
         lines.append(
-            f"  {v.code:<8} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
+            f"  {code:<{w}} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
             f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
             + (_("  differs") if v.differs else "")
         )
