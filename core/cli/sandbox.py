@@ -173,6 +173,41 @@ def _scale(customers_n: int, departments_n: int, world: str) -> tuple[int, int] 
     return customers_n, departments_n
 
 
+@app.command("setup-scale")
+def sandbox_setup_scale(
+    ctx: typer.Context,
+    customers_n: Annotated[int, typer.Option("--customers-n", help="DUELL customers.")],
+    departments_n: Annotated[
+        int, typer.Option("--departments-n", help="Departments, spread over the customers.")
+    ],
+    seed: Annotated[int, typer.Option("--seed", help="The same as `serve --seed`.")] = 0,
+) -> None:
+    """Set up every department of the scale world that `sandbox serve --customers-n N
+    --departments-n M` serves (same N, M and seed), as setup would: under its customer, with
+    the customer's DUELL account and Visma client saved once. Run it with the settings `serve`
+    printed, so that the departments talk to that sandbox."""
+    from core import boot
+    from core.cli.context import settings
+    from core.departments import Departments
+    from core.runtime import Runtime
+    from core.sandbox.scale_world import generate_scale
+
+    scale = _scale(customers_n, departments_n, "default")
+    assert scale is not None
+    current = settings(ctx)
+    if current.sandbox:
+        raise ConfigError(
+            "setup-scale sets departments up against a served sandbox, but DUVI_SANDBOX is on "
+            "(the built-in sandbox has its own three departments)",
+            "export the settings `duvi sandbox serve --customers-n … --departments-n …` "
+            "printed (DUVI_SANDBOX=false and the three base URLs), then run this again",
+        )
+    world = generate_scale(seed, customers_n=scale[0], departments_n=scale[1])
+    with Runtime.open(current) as rt:
+        count = boot.set_up_scale_world(Departments(rt.store, rt.secrets), world)
+    typer.echo(f"{count} departments of {scale[0]} customers set up")
+
+
 @app.command("world")
 def sandbox_world(
     out: Annotated[str, typer.Option("--out", help="Directory to write the JSON files to.")],

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core.cli.context import run_async, runtime
+from core.i18n import ngettext
 
 if TYPE_CHECKING:
     from core.runner import RoundReport
@@ -27,10 +28,27 @@ def run_cmd(
     for dept, outcomes in report.transferred.items():
         took = report.department_seconds.get(dept)
         waited = report.budget_waits.get(dept)
+        n = len(outcomes)
+        if took is None:
+            said = ngettext(
+                "department {dept}: {n} transfer", "department {dept}: {n} transfers", n
+            )
+        elif waited:
+            said = ngettext(
+                "department {dept}: {n} transfer in {took} s ({waited} s of it waiting for the "
+                "company's rate budget)",
+                "department {dept}: {n} transfers in {took} s ({waited} s of it waiting for the "
+                "company's rate budget)",
+                n,
+            )
+        else:
+            said = ngettext(
+                "department {dept}: {n} transfer in {took} s",
+                "department {dept}: {n} transfers in {took} s",
+                n,
+            )
         typer.echo(
-            f"department {dept}: {len(outcomes)} transfers"
-            + (f" in {took:.1f} s" if took is not None else "")
-            + (f" ({waited:.1f} s of it waiting for the company's rate budget)" if waited else "")
+            said.format(dept=dept, n=n, took=f"{took or 0:.1f}", waited=f"{waited or 0:.1f}")
         )
     for dept in report.busy:
         typer.echo(f"department {dept}: busy (another runner holds it)")
