@@ -25,3 +25,9 @@ def round_money(value: Decimal, step: Decimal = CENT) -> Decimal:
 def vat_of(gross: Decimal, rate: Decimal) -> Decimal:
     """The VAT in a VAT-inclusive `gross` at `rate` %: gross x r / (100 + r), half up to øre."""
     return round_money(gross * rate / (100 + rate))
+
+
+def money_json(value: Decimal) -> str:
+    """An amount in JSON output: a decimal string with two decimals ("753.00", never "753.0"
+    or a float), rounded by the one rule."""
+    return str(round_money(value))

@@ -91,6 +91,14 @@ async def test_one_day_by_hand(installation: Installation) -> None:
         "vipps": D("937.95"),
     }
     assert (day.gift_cards_sold, day.rounding) == (D("250.00"), D("0.04"))
+    # --json: amounts are decimal strings with two decimals, rates as written ("1464", "0.4"
+    # and "25.0" side by side were what a reader of the JSON met before)
+    from core.cli.report import as_dict
+
+    first = as_dict(r)["days"][0]
+    assert first["date"] == "2026-11-01" and first["payments"]["cash"] == "1464.00"
+    assert first["gift_cards_sold"] == "250.00" and first["rounding"] == "0.04"
+    assert [s["rate"] for s in first["sales"]] == ["25", "15", "0"]
     (z,) = day.zreports
     assert (z.key, z.batch, z.status, z.visma_sales) == (
         "DUELL-Z-1-4",
@@ -222,7 +230,7 @@ async def test_the_console_screen_opens_on_the_latest_month_moves_and_goes_back(
             "27 days with Z-reports: 0 days differ, 27 with batches not yet released"
         )
         assert screen.query_one(DataTable).row_count == 27
-        assert said("#settlement-detail").startswith("Sunday 01.11.2026: on hold")
+        assert said("#settlement-detail").startswith("Sunday 2026-11-01: on hold")
         await pilot.press("v")
         assert "VAT per code, November 2026" in said("#settlement-detail")
         await pilot.press("less_than_sign")

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from core import boot
+from core.accounting import rate_text
 from core.cli.context import run_async, runtime
 from core.i18n import _, date_text, month_text
+from core.money import money_json
 from core.readmodels import money_text, state_text, vat_code_text
 from core.settlement import mark_text, marks_text, on_account_text, summary_text
 
@@ -165,26 +167,26 @@ def as_dict(r: Settlement) -> dict[str, Any]:
         "days": [
             {
                 "date": d.day.isoformat(),
-                "sales_incl_vat": str(d.gross),
-                "vat": str(d.vat),
+                "sales_incl_vat": money_json(d.gross),
+                "vat": money_json(d.vat),
                 "sales": [
                     {
-                        "rate": str(s.rate),
-                        "gross": str(s.gross),
-                        "net": str(s.net),
-                        "vat": str(s.vat),
+                        "rate": rate_text(s.rate),
+                        "gross": money_json(s.gross),
+                        "net": money_json(s.net),
+                        "vat": money_json(s.vat),
                     }
                     for s in d.sales
                 ],
-                "payments": {t: str(a) for t, a in d.payments.items()},
-                "gift_cards_sold": str(d.gift_cards_sold),
-                "tips": str(d.tips),
-                "rounding": str(d.rounding),
-                "pant_sold": str(d.pant_sold),
-                "pant_refunded": str(d.pant_refunded),
-                "cash_difference": str(d.cash_difference),
-                "pay_ins": str(d.pay_ins),
-                "pay_outs": str(d.pay_outs),
+                "payments": {t: money_json(a) for t, a in d.payments.items()},
+                "gift_cards_sold": money_json(d.gift_cards_sold),
+                "tips": money_json(d.tips),
+                "rounding": money_json(d.rounding),
+                "pant_sold": money_json(d.pant_sold),
+                "pant_refunded": money_json(d.pant_refunded),
+                "cash_difference": money_json(d.cash_difference),
+                "pay_ins": money_json(d.pay_ins),
+                "pay_outs": money_json(d.pay_outs),
                 "marks": list(d.marks),
                 "zreports": [
                     {
@@ -192,18 +194,22 @@ def as_dict(r: Settlement) -> dict[str, Any]:
                         "z_number": z.z_number,
                         "register": z.register,
                         "ledger_state": z.ledger_state,
-                        "sales": str(z.sales),
-                        "vat": str(z.vat),
+                        "sales": money_json(z.sales),
+                        "vat": money_json(z.vat),
                         "batch": z.batch,
                         "status": z.status,
-                        "visma_sales": None if z.visma_sales is None else str(z.visma_sales),
+                        "visma_sales": None if z.visma_sales is None else money_json(z.visma_sales),
                         "marks": list(z.marks),
                         "differences": [
-                            {"account": a.account, "duell": str(a.duell), "visma": str(a.visma)}
+                            {
+                                "account": a.account,
+                                "duell": money_json(a.duell),
+                                "visma": money_json(a.visma),
+                            }
                             for a in z.differences
                         ],
                         "note": z.note,
-                        "on_account": str(z.on_account),
+                        "on_account": money_json(z.on_account),
                     }
                     for z in d.zreports
                 ],
@@ -213,10 +219,10 @@ def as_dict(r: Settlement) -> dict[str, Any]:
         "vat": [
             {
                 "code": v.code,
-                "visma_base": str(v.visma_base),
-                "visma_vat": str(v.visma_vat),
-                "duell_base": str(v.duell_base),
-                "duell_vat": str(v.duell_vat),
+                "visma_base": money_json(v.visma_base),
+                "visma_vat": money_json(v.visma_vat),
+                "duell_base": money_json(v.duell_base),
+                "duell_vat": money_json(v.duell_vat),
             }
             for v in r.vat
         ],
