@@ -9,6 +9,7 @@ import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from core.accounting import JournalRefused, build_journal, held_for_mapping, rate_text
@@ -123,22 +124,36 @@ def _row(
     facts: Facts,
 ) -> TransferRow:
     day, z, register, amount = facts
+    shown, error, status, reason, confirmable = _judged(kind, state, last_error)
     return TransferRow(
         key,
         kind,
-        shown_state(state, last_error),
+        shown,
         visma_number or "",
-        last_error.splitlines()[0] if last_error else "",
+        error,
         business_date=day,
         z_number=z,
         register=register,
         amount=amount,
-        visma_status=visma_status(kind, state),
+        visma_status=status,
         created_at=_when(created_at),
         changed_at=_when(updated_at),
-        reason=reason_of(state, last_error),
+        reason=reason,
         department_id=department_id,
-        confirmable=state == State.ATTENTION and held_for_foreign(last_error),
+        confirmable=confirmable,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _judged(kind: str, state: str, last_error: str | None) -> tuple[str, str, str, str, bool]:
+    """What a row's kind, state and last error show (the same for most of a list's rows:
+    worked out once)."""
+    return (
+        shown_state(state, last_error),
+        last_error.splitlines()[0] if last_error else "",
+        visma_status(kind, state),
+        reason_of(state, last_error),
+        state == State.ATTENTION and held_for_foreign(last_error),
     )
 
 
