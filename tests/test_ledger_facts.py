@@ -137,3 +137,15 @@ def test_a_payload_changed_by_hand_is_read_from_the_payload(tmp_path: Path) -> N
     assert [r.key for r in transfer_rows(store, "1", day=date(2026, 11, 19))] == [row.key]
     assert transfer_rows(store, "1", day=date(2026, 11, 20)) == []
     store.close()
+
+
+def test_transfers_json_is_json_dumps_indented_to_the_byte() -> None:
+    from core.cli.transfers import flat_json
+
+    rows = [
+        {"key": "DUELL-Z-1-1", "z_number": 1, "amount": "12.50", "error": None},
+        {"key": 'ø "q"\n\t\x01', "z_number": None, "amount": None, "error": "Æ"},
+        {},
+    ]
+    for shown in ([], [{}], rows):
+        assert flat_json(shown) == json.dumps(shown, indent=2, ensure_ascii=False)
