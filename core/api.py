@@ -252,8 +252,7 @@ class ConsoleApi:
         calendar's Enter)."""
         from core.transferview import transfer_rows
 
-        rows = transfer_rows(self.rt.store, dept_id)
-        return rows if day is None else [r for r in rows if r.business_date == day]
+        return transfer_rows(self.rt.store, dept_id, day=day)
 
     def transfer_document(self, key: str) -> TransferDocument:
         """One document as it was (or will be) sent, and Visma's answers; any kind, any

@@ -24,6 +24,7 @@ from typing import Any
 
 from core.errors import StoreError
 from core.leases import Lease, Leases
+from core.ledger_facts import fact_columns
 from core.store import Store, utcnow
 
 
@@ -157,19 +158,22 @@ class Ledger:
         """Record a document to send; returns False when the key is already known (it is
         never overwritten: what was sent stays what was recorded)."""
         now = utcnow()
+        text = json.dumps(payload, default=str, ensure_ascii=False)
         with self.store.write():
             cur = self.store.conn.execute(
                 "INSERT OR IGNORE INTO ledger (key, department_id, kind, source_id, state, "
-                "attempts, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                "attempts, payload, created_at, updated_at, day, z_number, register, amount) "
+                "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     key,
                     department_id,
                     kind,
                     source_id,
                     State.PENDING,
-                    json.dumps(payload, default=str, ensure_ascii=False),
+                    text,
                     now,
                     now,
+                    *fact_columns(kind, text),
                 ],
             )
             return cur.rowcount == 1
@@ -226,14 +230,20 @@ class Ledger:
         """A document whose source changed after it was recorded (or posted): held for a
         person with the new content, from whatever state `row` was read in (a confirmed row
         keeps its Visma number; its next look-up finds what was posted, so nothing is sent
-        twice)."""
+        twice). The list's facts (its amount…) are worked out again from the new payload."""
+        text = json.dumps(payload, default=str, ensure_ascii=False)
+        day, z_number, register, amount = fact_columns(row.kind, text)
         return self._move(
             row.key,
             "state = ? AND COALESCE(attempts, 0) = ?",
             [row.state, row.attempts],
             state=State.ATTENTION,
-            payload=json.dumps(payload, default=str, ensure_ascii=False),
+            payload=text,
             last_error=error,
+            day=day,
+            z_number=z_number,
+            register=register,
+            amount=amount,
         )
 
     def retry(self, key: str) -> bool:

@@ -350,6 +350,51 @@ def _v13_rate_windows(db: sqlite_utils.Database) -> None:
     )
 
 
+LIST_INDEX = (
+    "department_id, created_at, key, kind, state, visma_number, updated_at, day, z_number, "
+    "register, amount, last_error"
+)
+
+
+def _v14_ledger_facts(db: sqlite_utils.Database) -> None:
+    """What the transfers list shows of each document (business date, Z number, register,
+    amount) in the ledger's own columns, worked out when the payload is recorded
+    (core/ledger_facts.py): a department's list of thousands of documents reads columns instead
+    of parsing every payload. Rows written before are filled here by the same function
+    (`extracted_facts`, called by SQLite on the fields json_extract reads: one statement, the
+    payloads untouched). A payload changed by anything but the ledger (sqlite3 by hand) drops
+    its row's facts (`register` NULL): the list then reads them from the payload again."""
+    from core.ledger_facts import FACT_FIELDS, FACT_LISTS, extracted_facts
+
+    for column, kind in (("day", "TEXT"), ("z_number", "INTEGER"), ("register", "TEXT")):
+        db.execute(f"ALTER TABLE ledger ADD COLUMN {column} {kind}")
+    db.execute("ALTER TABLE ledger ADD COLUMN amount TEXT")  # a Decimal as text: exact
+    db.conn.create_function(
+        "duvi_facts", 1 + len(FACT_FIELDS) + len(FACT_LISTS), extracted_facts, deterministic=True
+    )
+    fields = ", ".join(
+        f"CASE WHEN ledger.kind = 'invoice' THEN json_extract(p, '$.{k}') END"
+        if k == "lines"
+        else f"json_extract(p, '$.{k}')"
+        for k in (*FACT_FIELDS, *FACT_LISTS)
+    )
+    db.execute(
+        "UPDATE ledger SET (day, z_number, register, amount) = (SELECT json_extract(f, '$[0]'), "
+        "json_extract(f, '$[1]'), json_extract(f, '$[2]'), json_extract(f, '$[3]') FROM "
+        f"(SELECT duvi_facts(ledger.kind, {fields}) AS f FROM (SELECT CASE WHEN "
+        "json_valid(ledger.payload) THEN ledger.payload ELSE '{}' END AS p)))"
+    )
+    # The list of one department, oldest first, from this index alone (no row is read, nothing
+    # is sorted): a Z-report's row carries its payload, which the list never needs.
+    db.execute(f"CREATE INDEX idx_ledger_list ON ledger ({LIST_INDEX})")
+    db.execute(
+        "CREATE TRIGGER ledger_facts_stale AFTER UPDATE OF payload ON ledger "
+        "WHEN new.payload IS NOT old.payload AND new.register IS old.register "
+        "AND new.day IS old.day AND new.z_number IS old.z_number AND new.amount IS old.amount "
+        "BEGIN UPDATE ledger SET register = NULL WHERE key = new.key; END"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -364,5 +409,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v11_alert_states,
     _v12_financial_periods,
     _v13_rate_windows,
+    _v14_ledger_facts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from core.accounting import JournalRefused, build_journal, held_for_mapping, rate_text
@@ -17,8 +18,14 @@ from core.errors import DataError
 from core.httplog import split_response
 from core.i18n import N_
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
-from core.models import InvoiceBasis, InvoiceLine, ZReport, stored_total
-from core.money import round_money
+from core.ledger_facts import (
+    FACT_FIELDS,
+    FACT_LISTS,
+    Facts,
+    document_facts,
+    extracted_payload,
+)
+from core.models import InvoiceBasis, ZReport
 from core.readmodels import (
     UNREADABLE,
     DocumentLine,
@@ -29,7 +36,6 @@ from core.readmodels import (
 )
 from core.store import Store
 from core.transfers.foreign import held_for_foreign
-from core.transfers.invoice_amounts import duell_total
 from core.transfers.on_account import booked_zreport, held_for_on_account
 from core.transfers.periods import held_for_period
 from core.transfers.stock import issue_write, left_out
@@ -102,43 +108,6 @@ def reason_of(state: str, last_error: str | None) -> str:
     return last_error
 
 
-def _facts(
-    kind: str, payload: dict[str, Any]
-) -> tuple[date | None, int | None, str, Decimal | None]:
-    """Business date, Z number, register and amount (incl. VAT, to the øre) of a document's
-    payload; what cannot be read stays unknown (None), never a guess."""
-    try:
-        if kind == "zreport":
-            amount = stored_total(
-                payload.get("sales"),
-                payload.get("gift_cards_sold"),
-                payload.get("tips"),
-                payload.get("pant_sold"),
-                payload.get("pant_refunded"),
-            )
-            day = payload.get("business_date")
-            z = payload.get("z_number")
-            return (
-                date.fromisoformat(day) if day else None,
-                int(z) if z is not None else None,
-                str(payload.get("register_id") or "1"),
-                round_money(amount),
-            )
-        day = payload.get("date")
-        when = date.fromisoformat(day) if day else None
-        if kind == "invoice":
-            return when, None, "", _invoice_total(payload.get("lines") or [])
-        return when, None, "", None
-    except (ValueError, TypeError, AttributeError, InvalidOperation):
-        return None, None, "", None
-
-
-def _invoice_total(lines: list[dict[str, Any]]) -> Decimal:
-    """An invoice basis's total as DUELL charges it (VAT included, each line rounded to the
-    øre): the figure duvi checks Visma's total against before sending."""
-    return duell_total([InvoiceLine.model_validate(ln) for ln in lines])
-
-
 def _when(ts: str | None) -> datetime | None:
     return datetime.fromisoformat(ts) if ts else None
 
@@ -152,25 +121,39 @@ def _row(
     last_error: str | None,
     created_at: str | None,
     updated_at: str | None,
-    payload: dict[str, Any],
+    facts: Facts,
 ) -> TransferRow:
-    day, z, register, amount = _facts(kind, payload)
+    day, z, register, amount = facts
+    shown, error, status, reason, confirmable = _judged(kind, state, last_error)
     return TransferRow(
         key,
         kind,
-        shown_state(state, last_error),
+        shown,
         visma_number or "",
-        last_error.splitlines()[0] if last_error else "",
+        error,
         business_date=day,
         z_number=z,
         register=register,
         amount=amount,
-        visma_status=visma_status(kind, state),
+        visma_status=status,
         created_at=_when(created_at),
         changed_at=_when(updated_at),
-        reason=reason_of(state, last_error),
+        reason=reason,
         department_id=department_id,
-        confirmable=state == State.ATTENTION and held_for_foreign(last_error),
+        confirmable=confirmable,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _judged(kind: str, state: str, last_error: str | None) -> tuple[str, str, str, str, bool]:
+    """What a row's kind, state and last error show (the same for most of a list's rows:
+    worked out once)."""
+    return (
+        shown_state(state, last_error),
+        last_error.splitlines()[0] if last_error else "",
+        visma_status(kind, state),
+        reason_of(state, last_error),
+        state == State.ATTENTION and held_for_foreign(last_error),
     )
 
 
@@ -184,14 +167,21 @@ def transfer_row(row: LedgerRow) -> TransferRow:
         row.last_error,
         row.created_at,
         row.updated_at,
-        row.payload,
+        document_facts(row.kind, row.payload),
     )
 
 
-# Only what the list shows is read out of each payload (SQLite's JSON functions): a Z-report's
-# payload carries every item sold, which the list never needs.
-_LIST = (
+# What the list shows, from the ledger's own columns (migration 14: worked out when the payload
+# was recorded, core/ledger_facts.py); no payload is read.
+_COLUMNS = (
     "SELECT key, department_id, kind, state, visma_number, last_error, created_at, updated_at, "
+    "day, z_number, register, amount FROM ledger WHERE 1"
+)
+# A row whose facts are not in its columns (`register` NULL: written or changed by something
+# other than the ledger) has them read out of its payload, only what the list shows (SQLite's
+# JSON functions: a Z-report's payload carries every item sold, which the list never needs).
+_LIST = (
+    "SELECT key, kind, "
     "json_extract(p, '$.business_date') AS business_date, "
     "json_extract(p, '$.date') AS date, "
     "json_extract(p, '$.z_number') AS z_number, "
@@ -204,55 +194,74 @@ _LIST = (
     "CASE WHEN kind = 'invoice' THEN json_extract(p, '$.lines') END AS lines "
     # A payload that is not JSON (never written so) is listed without its facts, not hidden.
     "FROM (SELECT *, CASE WHEN json_valid(payload) THEN payload ELSE '{}' END AS p "
-    "FROM ledger) WHERE 1"
+    "FROM ledger) WHERE register IS NULL"
 )
 
 
-def transfer_rows(store: Store, department_id: str | None = None) -> list[TransferRow]:
-    """Every document of a department (or of all), as the list shows it, oldest first."""
+def _from_payload(store: Store, department_id: str | None) -> dict[str, Facts]:
+    """The facts of the rows that do not have them in their columns, read from payloads."""
     sql, params = _LIST, list[str]()
     if department_id is not None:
         sql += " AND department_id = ?"
         params.append(department_id)
+    out = {}
+    for r in store.query(sql, params):
+        fields = [r[k] for k in FACT_FIELDS] + [r[k] for k in FACT_LISTS]
+        out[r["key"]] = document_facts(r["kind"], extracted_payload(fields))
+    return out
+
+
+def transfer_rows(
+    store: Store, department_id: str | None = None, *, day: date | None = None
+) -> list[TransferRow]:
+    """Every document of a department (or of all), as the list shows it, oldest first;
+    `day`: only those of that business day."""
+    sql, params = _COLUMNS, list[str]()
+    if department_id is not None:
+        sql += " AND department_id = ?"
+        params.append(department_id)
+    if day is not None:
+        sql += " AND (day = ? OR register IS NULL)"
+        params.append(day.isoformat())
     # Rows the ledger cannot read (an unknown state, a payload that is not an object…) are
     # listed as such with what is wrong, so a person sees them; the engine never sends them.
     bad = {b.key: b.problem for b in Ledger(store).unreadable(department_id)}
+    rows = store.query(sql + " ORDER BY created_at, key", params)
+    stale = _from_payload(store, department_id) if any(r["register"] is None for r in rows) else {}
     out = []
-    for r in store.query(sql + " ORDER BY created_at, key", params):
-        if r["key"] in bad:
-            out.append(
-                TransferRow(
-                    r["key"],
-                    r["kind"],
-                    UNREADABLE,
-                    r["visma_number"] or "",
-                    bad[r["key"]],
-                    reason=f"{bad[r['key']]}: {UNREADABLE_REMEDY.format(key=r['key'])}",
-                    department_id=r["department_id"],
-                    created_at=_when(r["created_at"]),
-                    changed_at=_when(r["updated_at"]),
+    for r in rows:
+        key = r["key"]
+        if key in bad:
+            if day is None:
+                out.append(
+                    TransferRow(
+                        key,
+                        r["kind"],
+                        UNREADABLE,
+                        r["visma_number"] or "",
+                        bad[key],
+                        reason=f"{bad[key]}: {UNREADABLE_REMEDY.format(key=key)}",
+                        department_id=r["department_id"],
+                        created_at=_when(r["created_at"]),
+                        changed_at=_when(r["updated_at"]),
+                    )
                 )
-            )
             continue
-        payload = {
-            k: r[k]
-            for k in (
-                "business_date",
-                "date",
-                "z_number",
-                "register_id",
-                "gift_cards_sold",
-                "tips",
-                "pant_refunded",
+        if r["register"] is None:
+            facts = stale.get(key) or (None, None, "", None)
+        else:
+            amount = r["amount"]
+            facts = (
+                date.fromisoformat(r["day"]) if r["day"] else None,
+                r["z_number"],
+                r["register"],
+                None if amount is None else Decimal(amount),
             )
-            if r[k] is not None
-        }
-        for k in ("sales", "pant_sold", "lines"):
-            if r[k]:
-                payload[k] = json.loads(r[k])
+        if day is not None and facts[0] != day:
+            continue
         out.append(
             _row(
-                r["key"],
+                key,
                 r["department_id"],
                 r["kind"],
                 r["state"],
@@ -260,7 +269,7 @@ def transfer_rows(store: Store, department_id: str | None = None) -> list[Transf
                 r["last_error"],
                 r["created_at"],
                 r["updated_at"],
-                payload,
+                facts,
             )
         )
     return out

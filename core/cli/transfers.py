@@ -110,7 +110,7 @@ def transfers_cmd(
     rows = sort_transfers(rows)[::-1]  # oldest first: the newest end next to the prompt
     now = datetime.now(UTC)
     if as_json:
-        typer.echo(json.dumps([row_json(r, now) for r in rows], indent=2, ensure_ascii=False))
+        typer.echo(flat_json([row_json(r, now) for r in rows]))
     else:
         _table(rows, now)
     bad = [r for r in rows if r.state == UNREADABLE]  # listed, never hidden, never sent
@@ -143,6 +143,38 @@ def _table(rows: list[TransferRow], now: datetime) -> None:
     typer.echo(line(titles))
     for c in cells:
         typer.echo(line(c))
+
+
+def flat_json(rows: list[dict[str, Any]]) -> str:
+    """`json.dumps(rows, indent=2, ensure_ascii=False)` to the byte, for rows whose values are
+    text, whole numbers or None (row_json's), in a fraction of its time (its indented form is
+    written in Python, value by value: 0.15 s for a department's ten years of Z-reports)."""
+    if not rows:
+        return "[]"
+
+    def value(v: Any) -> str:
+        if v is None:
+            return "null"
+        if isinstance(v, str):
+            return text(v)
+        if type(v) is int:
+            return str(v)
+        return json.dumps(v, ensure_ascii=False)
+
+    text = json.encoder.encode_basestring
+    names = {k: f"    {text(k)}: " for k in rows[0]}
+    return (
+        "[\n"
+        + ",\n".join(
+            "  {\n"
+            + ",\n".join(f"{names.get(k) or f'    {text(k)}: '}{value(v)}" for k, v in r.items())
+            + "\n  }"
+            if r
+            else "  {}"
+            for r in rows
+        )
+        + "\n]"
+    )
 
 
 def row_json(r: TransferRow, now: datetime) -> dict[str, Any]:
