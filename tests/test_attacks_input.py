@@ -397,7 +397,7 @@ def test_a_corrupt_row_is_reported_and_the_rest_works(
 
     assert cli(["transfers"]) == 1  # listed; the unreadable ones need a person
     out, err = capsys.readouterr()
-    assert "Traceback" not in err and "3 ledger row(s) cannot be read" in err
+    assert "Traceback" not in err and "3 ledger rows cannot be read" in err
     assert "DUELL-Z-1-4" in out and "confirmed" in out
     for key in bad_keys:
         assert re.search(rf"{key}\s+unreadable", out), out
