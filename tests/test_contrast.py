@@ -84,7 +84,7 @@ def test_each_screenshot_shows_the_screen_it_is_named_for(
     titles = {
         "main": "Oslo sentrum",
         "transfers": "Transfers of department 1",
-        "document": "(zreport)",
+        "document": "(Z-report)",
         "calendar": "Calendar of department 1",
         "settlement": "Reconciliation, department 1",
         "conflicts": "Conflicts of department 1",
