@@ -120,7 +120,8 @@ def N_(message: str) -> str:
 # Numbers, dates and times: Babel's data, the current language's conventions.
 
 
-def _locale() -> str:
+def babel_locale() -> str:
+    """Babel's locale of the current language (numbers, dates, month names)."""
     return _BABEL_LOCALE[_current]
 
 
@@ -133,7 +134,7 @@ def amount_text(value: Decimal | None, *, currency: bool = False) -> str:
     from babel.numbers import format_decimal
 
     # Rounded by duvi's one rule first (half up): Babel's own rounding is half even.
-    text = format_decimal(round_money(value), format="#,##0.00", locale=_locale())
+    text = format_decimal(round_money(value), format="#,##0.00", locale=babel_locale())
     if not currency:
         return text
     return f"{text} kr" if _current == "nb" else f"NOK {text}"
@@ -143,7 +144,7 @@ def count_text(n: int) -> str:
     """A whole number grouped as the language writes it: nb 5 000, en 5,000."""
     from babel.numbers import format_decimal
 
-    return format_decimal(n, format="#,##0", locale=_locale())
+    return format_decimal(n, format="#,##0", locale=babel_locale())
 
 
 def date_text(value: date | None) -> str:
@@ -173,14 +174,14 @@ def month_text(value: date) -> str:
     """A month and its year: nb desember 2026, en December 2026."""
     from babel.dates import format_date
 
-    return format_date(value, "LLLL y", locale=_locale())
+    return format_date(value, "LLLL y", locale=babel_locale())
 
 
 def day_month_text(value: date) -> str:
     """A day and its month, short: nb 2. des., en 2 Dec."""
     from babel.dates import format_date
 
-    return format_date(value, "d. MMM" if _current == "nb" else "d MMM", locale=_locale())
+    return format_date(value, "d. MMM" if _current == "nb" else "d MMM", locale=babel_locale())
 
 
 def compile_catalogues(locale_dirs: list[Path] | None = None) -> list[Path]:

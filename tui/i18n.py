@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.i18n import N_, Translator, current_language, date_text
+from core.i18n import N_, Translator, babel_locale, date_text
 
 if TYPE_CHECKING:
     from textual.binding import Binding
@@ -65,13 +65,12 @@ def kind_word(kind: str) -> str:
 
 
 # Names of months and weekdays: Babel's (CLDR), in the current language.
-_BABEL = {"nb": "nb_NO", "en": "en_GB"}
 
 
 def _babel_date(value: date, pattern: str) -> str:
     from babel.dates import format_date
 
-    return format_date(value, pattern, locale=_BABEL[current_language()])
+    return format_date(value, pattern, locale=babel_locale())
 
 
 def month_text(value: date) -> str:
