@@ -7,17 +7,20 @@ from typing import Annotated
 
 import typer
 
-from core.cli.context import runtime
+from core.cli.context import runtime, stamp_text
+from core.i18n import N_, _
 
-app = typer.Typer(help="Alerts: what is sent to the channels in alert_urls, once per change.")
+app = typer.Typer(help=N_("Alerts: what is sent to the channels in alert_urls, once per change."))
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=N_("The alerts that hold now: found, remedy, the command that shows more; sent, acked."),
+)
 def list_cmd(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Machine-readable output."))] = False,
 ) -> None:
-    """The alerts that hold now: found, remedy, the command that shows more; sent, acked."""
     from core.alert_states import alert_statuses
     from core.alert_states import as_json as alert_json
 
@@ -27,36 +30,39 @@ def list_cmd(
         typer.echo(json.dumps([alert_json(s) for s in statuses], indent=2, ensure_ascii=False))
         return
     if not statuses:
-        typer.echo("no alerts: nothing needs a person now")
+        typer.echo(_("no alerts: nothing needs a person now"))
         return
     for s in statuses:
         a = s.alert
-        done = (
-            "acknowledged" if s.acknowledged else f"sent {s.sent_at}" if s.sent_at else "not sent"
-        )
-        typer.echo(f"{a.id}  {a.title} ({done})")
+        if s.acknowledged:
+            said = _("{id}  {title} (acknowledged)")
+        elif s.sent_at:
+            said = _("{id}  {title} (sent {at})")
+        else:
+            said = _("{id}  {title} (not sent)")
+        typer.echo(said.format(id=a.id, title=a.title, at=stamp_text(s.sent_at)))
         for line in a.found.splitlines():
             typer.echo(f"    {line}")
-        typer.echo(f"    remedy: {a.remedy}")
-        typer.echo(f"    more: {a.command}")
+        typer.echo(_("    remedy: {remedy}").format(remedy=a.remedy))
+        typer.echo(_("    more: {command}").format(command=a.command))
 
 
-@app.command("ack")
+@app.command("ack", help=N_("Acknowledge an alert (audited): its present state is not sent again."))
 def ack_cmd(
     ctx: typer.Context,
-    alert_id: Annotated[str, typer.Argument(metavar="ID", help="As `duvi alerts list` shows.")],
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why.")] = "",
+    alert_id: Annotated[str, typer.Argument(metavar="ID", help=N_("As `duvi alerts list` shows."))],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help=N_("Why."))] = "",
 ) -> None:
-    """Acknowledge an alert (audited): its present state is not sent again."""
     from core.alert_states import acknowledge
 
     with runtime(ctx) as rt:
         typer.echo(acknowledge(rt, alert_id, reason.strip()))
 
 
-@app.command("test")
+@app.command(
+    "test", help=N_("Send a test notice to every channel in alert_urls (exit 5 if one refuses it).")
+)
 def test_cmd(ctx: typer.Context) -> None:
-    """Send a test notice to every channel in alert_urls (exit 5 if one refuses it)."""
     from core.alert_states import send_test_notice
 
     with runtime(ctx) as rt:

@@ -9,17 +9,16 @@ from typing import Annotated
 import typer
 
 from core.cli.context import settings
+from core.i18n import N_, count_text, ngettext
 
 
 def backup_cmd(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", "-o", help="The new file (never an existing one).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help=N_("The new file (never an existing one)."))
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Machine-readable output."))] = False,
 ) -> None:
-    """Copy the database to a new file, mode 0600, while duvi runs (SQLite's backup API).
-
-    Restore: stop duvi, move duvi.db and any duvi.db-wal and duvi.db-shm away, copy the backup
-    in as duvi.db."""
     from core.backup import backup
 
     done = backup(settings(ctx).database, out)
@@ -27,6 +26,14 @@ def backup_cmd(
         typer.echo(json.dumps({**done.__dict__, "path": str(done.path)}))
         return
     typer.echo(
-        f"backed up to {done.path}: {done.size:,} bytes, schema version "
-        f"{done.schema_version}, {done.ledger_rows} ledger rows"
+        ngettext(
+            "backed up to {path}: {size} bytes, schema version {version}, {rows} ledger row",
+            "backed up to {path}: {size} bytes, schema version {version}, {rows} ledger rows",
+            done.ledger_rows,
+        ).format(
+            path=done.path,
+            size=count_text(done.size),
+            version=done.schema_version,
+            rows=count_text(done.ledger_rows),
+        )
     )

@@ -21,14 +21,13 @@ WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_
 
 def calendar_cmd(
     ctx: typer.Context,
-    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+    dept: Annotated[str, typer.Option("--dept", "-d", help=N_("The department."))],
     month: Annotated[
         str | None,
-        typer.Option("--month", help="A month, YYYY-MM (default: the last five weeks)."),
+        typer.Option("--month", help=N_("A month, YYYY-MM (default: the last five weeks).")),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Did each day's Z-report reach Visma? One state per business day."""
     from datetime import date
 
     from core.calendar import parse_month, settlement_calendar

@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from core.cli.context import cli_context
+from core.i18n import N_
 
 
 def config_cmd(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Machine-readable output."))] = False,
 ) -> None:
-    """Print the effective settings and where each value came from (secrets masked)."""
     state = cli_context(ctx)
     settings = state.settings()
     from core.config import explain

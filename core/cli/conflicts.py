@@ -8,24 +8,27 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core import boot
-from core.cli.context import run_async, runtime, stored_int
+from core.cli.context import BadValue, run_async, runtime, stamp_text, stored_int
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from core.conflicts import Conflict
 
-app = typer.Typer(help="Duplicate-customer and product-number conflicts.")
+app = typer.Typer(help=N_("Duplicate-customer and product-number conflicts."))
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=N_("The open conflicts: the incoming record, its candidates and the key that matched."),
+)
 def conflicts_list(
     ctx: typer.Context,
     dept: Annotated[str | None, typer.Option("--dept", "-d")] = None,
     every: Annotated[
-        bool, typer.Option("--all", help="Decided ones too: how, when and by whom.")
+        bool, typer.Option("--all", help=N_("Decided ones too: how, when and by whom."))
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """The open conflicts: the incoming record, its candidates and the key that matched."""
     from core.conflicts import Conflicts
 
     with runtime(ctx) as rt:
@@ -39,8 +42,18 @@ def conflicts_list(
         name = c.incoming.get("name") or c.incoming.get("customer_name") or c.incoming_id
         cands = "; ".join(f"{x.get('id')} {x.get('name') or ''}".strip() for x in c.candidates)
         typer.echo(
-            f"#{c.id} dept {c.department_id} {c.entity} {c.incoming_id} '{name}': "
-            f"same {c.match_key} as {cands}{_decided(c)}"
+            _(
+                "#{id} department {dept} {entity} {incoming} '{name}': same {key} as {candidates}"
+            ).format(
+                id=c.id,
+                dept=c.department_id,
+                entity=c.entity,
+                incoming=c.incoming_id,
+                name=name,
+                key=c.match_key,
+                candidates=cands,
+            )
+            + _decided(c)
         )
 
 
@@ -53,29 +66,38 @@ def _decided(c: Conflict) -> str:
     fields = (c.resolution or {}).get("fields") or {}
     what = how + (f" {chosen}" if chosen else "")
     what += "".join(f" {k}={v}" for k, v in fields.items())
-    return f"  [{c.state}: {what}, {c.resolved_at or '?'} by {c.resolved_by or '?'}]"
+    said = (
+        _("  [ignored: {what}, {at} by {who}]")
+        if c.state == "ignored"
+        else _("  [resolved: {what}, {at} by {who}]")
+    )
+    return said.format(what=what, at=stamp_text(c.resolved_at) or "?", who=c.resolved_by or "?")
 
 
-@app.command("resolve")
+@app.command(
+    "resolve",
+    help=N_("Decide a conflict: --link X, --create, --merge X --field name=value, or --ignore."),
+)
 def conflicts_resolve(
     ctx: typer.Context,
     conflict_id: Annotated[
         int,
         typer.Argument(
-            help="The conflict number (#).",
-            callback=stored_int("no conflict has that number; see `duvi conflicts list`"),
+            help=N_("The conflict number (#)."),
+            callback=stored_int(N_("no conflict has that number; see `duvi conflicts list`")),
         ),
     ],
-    link: Annotated[str | None, typer.Option(help="Link to this candidate.")] = None,
-    merge: Annotated[str | None, typer.Option(help="Merge into this candidate.")] = None,
+    link: Annotated[str | None, typer.Option(help=N_("Link to this candidate."))] = None,
+    merge: Annotated[str | None, typer.Option(help=N_("Merge into this candidate."))] = None,
     field: Annotated[
-        list[str] | None, typer.Option("--field", help="With --merge: name=value (repeatable).")
+        list[str] | None, typer.Option("--field", help=N_("With --merge: name=value (repeatable)."))
     ] = None,
-    create: Annotated[bool, typer.Option("--create", help="Create a new record.")] = False,
-    ignore: Annotated[bool, typer.Option("--ignore", help="Leave this record alone.")] = False,
-    now: Annotated[bool, typer.Option("--now", help="Apply at once (else: next sync).")] = False,
+    create: Annotated[bool, typer.Option("--create", help=N_("Create a new record."))] = False,
+    ignore: Annotated[bool, typer.Option("--ignore", help=N_("Leave this record alone."))] = False,
+    now: Annotated[
+        bool, typer.Option("--now", help=N_("Apply at once (else: next sync)."))
+    ] = False,
 ) -> None:
-    """Decide a conflict: --link X, --create, --merge X --field name=value, or --ignore."""
     from core.service import resolve_conflict
 
     chosen = [
@@ -84,12 +106,14 @@ def conflicts_resolve(
         if on
     ]
     if len(chosen) != 1:
-        raise typer.BadParameter("give exactly one of --link, --merge, --create, --ignore")
+        raise BadValue(_("give exactly one of --link, --merge, --create, --ignore"))
     fields = {}
     for f in field or []:
         name, eq, value = f.partition("=")
         if not eq:
-            raise typer.BadParameter(f"{f!r} is not name=value", param_hint="--field")
+            raise BadValue(
+                _("{field} is not name=value").format(field=repr(f)), param_hint="--field"
+            )
         fields[name] = value
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         try:
@@ -105,7 +129,10 @@ def conflicts_resolve(
                 )
             )
         except KeyError:
-            raise typer.BadParameter(f"no conflict #{conflict_id}") from None
+            raise BadValue(_("no conflict #{id}").format(id=conflict_id)) from None
         except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
-    typer.echo(f"#{c.id}: {c.state} ({chosen[0]})")
+            raise BadValue(str(exc)) from None
+    said = (
+        _("#{id}: ignored ({action})") if c.state == "ignored" else _("#{id}: resolved ({action})")
+    )
+    typer.echo(said.format(id=c.id, action=chosen[0]))

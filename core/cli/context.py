@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from core.i18n import _, babel_locale, datetime_text
+
 if TYPE_CHECKING:  # the settings stack (pydantic) is imported when first needed
     from core.config import Settings
     from core.runtime import Runtime
@@ -57,14 +59,57 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+class BadValue(typer.BadParameter):
+    """typer's BadParameter (a usage error, exit 2), its "Invalid value for --x: …" in the
+    command line's language (typer's bundled click writes it in English)."""
+
+    def format_message(self) -> str:
+        from typer._click.exceptions import _join_param_hints
+
+        hint = self.param_hint
+        if hint is None and self.param is not None:
+            hint = self.param.get_error_hint()
+        if hint is None:
+            return _("Invalid value: {message}").format(message=self.message)
+        return _("Invalid value for {hint}: {message}").format(
+            hint=_join_param_hints(hint), message=self.message
+        )
+
+
 def stored_int(nothing: str) -> Callable[[int | None], int | None]:
     """A typer callback for an integer option that goes to the store: one beyond SQLite's
     INTEGER is a usage error (exit 2) saying `nothing` (what such a number means and what
-    to do), not an OverflowError."""
+    to do: an `N_()` msgid, translated when said; `{max}` in it is that limit), not an
+    OverflowError."""
 
     def check(value: int | None) -> int | None:
         if value is not None and not -SQLITE_INT_MAX - 1 <= value <= SQLITE_INT_MAX:
-            raise typer.BadParameter(f"{value} is out of range: {nothing}")
+            raise BadValue(
+                _("{value} is out of range: {nothing}").format(
+                    value=value, nothing=_(nothing).format(max=SQLITE_INT_MAX)
+                )
+            )
         return value
 
     return check
+
+
+def stamp_text(value: str | None) -> str:
+    """A stored ISO 8601 time (UTC in the store) as the language writes it, in local time:
+    nb 02.12.2026 14:05, en 2026-12-02 14:05. As stored if it is not one; blank for None."""
+    from datetime import datetime
+
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return datetime_text(moment.astimezone() if moment.tzinfo else moment)
+
+
+def seconds_text(seconds: float) -> str:
+    """Seconds with one decimal, in the language's decimal sign: nb 12,3, en 12.3."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(round(seconds, 1), format="0.0", locale=babel_locale())

@@ -16,25 +16,29 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import run_async, settings
-from core.i18n import _
+from core.cli.context import BadValue, run_async, settings
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-app = typer.Typer(help="The departments and their setup.")
+app = typer.Typer(help=N_("The departments and their setup."))
 
 VISMA_SECRET_ENV = "DUVI_VISMA_CLIENT_SECRET"
 DUELL_TOKEN_ENV = "DUVI_DUELL_CLIENT_TOKEN"
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=N_(
+        "Each department: its customer (DUELL client), set up or not, its company, branch, "
+        "cost bearer (and whole subaccount), item class, warehouse, automatic transfer."
+    ),
+)
 def departments_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="As JSON (never a secret).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("As JSON (never a secret)."))] = False,
 ) -> None:
-    """Each department: its customer (DUELL client), set up or not, its company, branch, cost
-    bearer (and whole subaccount), item class, warehouse, automatic transfer."""
     from core import boot
     from core.departments import Departments
     from core.runtime import Runtime
@@ -72,25 +76,29 @@ def departments_list(
         typer.echo(f"{lead} {r.company} ({r.tenant})  " + ", ".join(extra))
 
 
-@app.command("customer")
+@app.command(
+    "customer",
+    help=N_(
+        "Put departments under a DUELL customer (audited). What their secrets hold alike (the "
+        "Visma integration client) is then kept once, for the customer; nothing is lost."
+    ),
+)
 def departments_customer(
     ctx: typer.Context,
-    depts: Annotated[list[str], typer.Argument(help="The departments' ids.")],
+    depts: Annotated[list[str], typer.Argument(help=N_("The departments' ids."))],
     customer: Annotated[
-        str, typer.Option("--id", help="The DUELL customer: its DUELL client number.")
+        str, typer.Option("--id", help=N_("The DUELL customer: its DUELL client number."))
     ],
     name: Annotated[
-        str | None, typer.Option("--name", help="The customer's name (default: kept).")
+        str | None, typer.Option("--name", help=N_("The customer's name (default: kept)."))
     ] = None,
 ) -> None:
-    """Put departments under a DUELL customer (audited). What their secrets hold alike (the
-    Visma integration client) is then kept once, for the customer; nothing is lost."""
     from core import boot
     from core.departments import Departments
     from core.runtime import Runtime
 
     if not customer.strip():
-        raise typer.BadParameter("the customer's id is empty", param_hint="--id")
+        raise BadValue(_("the customer's id is empty"), param_hint="--id")
     with Runtime.open(settings(ctx)) as rt:
         boot.ensure_installation(rt)
         found = Departments(rt.store, rt.secrets)
@@ -108,8 +116,9 @@ def _cost_bearer(text: str | None) -> tuple[int, str] | None:
         return None
     segment, eq, value = text.partition("=")
     if not eq or not segment.strip().isdigit() or not value.strip():
-        raise typer.BadParameter(
-            f"{text!r} is not SEGMENT=VALUE (e.g. 1=03)", param_hint="--cost-bearer"
+        raise BadValue(
+            _("{text} is not SEGMENT=VALUE (e.g. 1=03)").format(text=repr(text)),
+            param_hint="--cost-bearer",
         )
     return int(segment), value.strip()
 
@@ -125,7 +134,10 @@ def _vat(items: list[str] | None) -> dict[Decimal, str] | None:
         except InvalidOperation:
             value = Decimal("NaN")
         if not eq or not vat_id.strip() or not value.is_finite() or value < 0:
-            raise typer.BadParameter(f"{item!r} is not RATE=VATID (e.g. 25=3)", param_hint="--vat")
+            raise BadValue(
+                _("{item} is not RATE=VATID (e.g. 25=3)").format(item=repr(item)),
+                param_hint="--vat",
+            )
         mapping[value] = vat_id.strip()
     return mapping
 
@@ -146,108 +158,120 @@ def _secrets(from_stdin: bool, wants_duell: bool) -> tuple[SecretStr | None, Sec
     return (SecretStr(visma) if visma else None), (SecretStr(duell) if duell else None)
 
 
-@app.command("setup")
+@app.command(
+    "setup",
+    help=N_(
+        "Set a department up: checked against Visma (and DUELL), then saved and "
+        "audited.\n\nThe Visma client secret and DUELL API token come from "
+        "DUVI_VISMA_CLIENT_SECRET and DUVI_DUELL_CLIENT_TOKEN or, with --secrets-from-stdin, "
+        "from standard input; never from an argument. Left out, the saved ones are kept."
+    ),
+)
 def departments_setup(
     ctx: typer.Context,
-    dept: Annotated[str, typer.Argument(help="The department's id.")],
+    dept: Annotated[str, typer.Argument(help=N_("The department's id."))],
     client_id: Annotated[
-        str, typer.Option("--visma-client-id", help="The Visma integration client id (isv_...).")
+        str,
+        typer.Option("--visma-client-id", help=N_("The Visma integration client id (isv_...).")),
     ],
     tenant: Annotated[
         str,
-        typer.Option("--visma-tenant", help="The company's tenant id (not the customer one)."),
+        typer.Option("--visma-tenant", help=N_("The company's tenant id (not the customer one).")),
     ],
     branch: Annotated[
         str | None,
-        typer.Option("--branch", help="The Visma branch (implies Flere klienter)."),
+        typer.Option("--branch", help=N_("The Visma branch (implies Flere klienter).")),
     ] = None,
     cost_bearer: Annotated[
         str | None,
         typer.Option(
             "--cost-bearer",
-            help="SEGMENT=VALUE of SUBACCOUNT (implies Flere avdelinger), e.g. 1=03.",
+            help=N_("SEGMENT=VALUE of SUBACCOUNT (implies Flere avdelinger), e.g. 1=03."),
         ),
     ] = None,
     item_class: Annotated[
         str | None,
         typer.Option(
             "--item-class",
-            help="The Visma item class of the items duvi creates (default: the saved one).",
+            help=N_("The Visma item class of the items duvi creates (default: the saved one)."),
         ),
     ] = None,
     warehouse: Annotated[
         str | None,
         typer.Option(
-            "--warehouse", help="The Visma warehouse of stock issues (default: the saved one)."
+            "--warehouse", help=N_("The Visma warehouse of stock issues (default: the saved one).")
         ),
     ] = None,
     no_warehouse: Annotated[
         bool,
-        typer.Option("--no-warehouse", help="No warehouse: each item's default warehouse."),
+        typer.Option("--no-warehouse", help=N_("No warehouse: each item's default warehouse.")),
     ] = False,
     vat: Annotated[
         list[str] | None,
-        typer.Option("--vat", help="RATE=VATID, repeatable: a DUELL rate to a Visma VAT id."),
+        typer.Option("--vat", help=N_("RATE=VATID, repeatable: a DUELL rate to a Visma VAT id.")),
     ] = None,
     automatic: Annotated[
         bool | None,
         typer.Option(
-            "--automatic/--no-automatic", help="Automatic transfer (default: left as it is)."
+            "--automatic/--no-automatic", help=N_("Automatic transfer (default: left as it is).")
         ),
     ] = None,
     inventory_change: Annotated[
         bool | None,
         typer.Option(
             "--inventory-change/--no-inventory-change",
-            help="Beholdningsendring: cost-of-goods lines in each journal (not with "
-            "--stock-update; default: left as it is).",
+            help=N_(
+                "Beholdningsendring: cost-of-goods lines in each journal (not with "
+                "--stock-update; default: left as it is)."
+            ),
         ),
     ] = None,
     stock_update: Annotated[
         bool | None,
         typer.Option(
             "--stock-update/--no-stock-update",
-            help="Lager: each day's sales as a Visma stock issue (not with "
-            "--inventory-change; default: left as it is).",
+            help=N_(
+                "Lager: each day's sales as a Visma stock issue (not with --inventory-change; "
+                "default: left as it is)."
+            ),
         ),
     ] = None,
     duell_client_number: Annotated[
         str | None,
-        typer.Option("--duell-client-number", help="The DUELL API client number."),
+        typer.Option("--duell-client-number", help=N_("The DUELL API client number.")),
     ] = None,
     zreport_source: Annotated[
         str | None,
         typer.Option(
             "--zreport-source",
-            help="Where Z-reports come from: duell (assumed endpoint) or saft-inbox "
-            "(default: left as it is).",
+            help=N_(
+                "Where Z-reports come from: duell (assumed endpoint) or saft-inbox (default: "
+                "left as it is)."
+            ),
         ),
     ] = None,
     inbox: Annotated[
         str | None,
-        typer.Option("--inbox", help="The SAF-T inbox directory (with saft-inbox)."),
+        typer.Option("--inbox", help=N_("The SAF-T inbox directory (with saft-inbox).")),
     ] = None,
     cutoff_hour: Annotated[
         int | None,
         typer.Option(
             "--cutoff-hour",
-            help="SAF-T: the hour (0-23) the business day starts; a sale before it is the "
-            "day before's (default: left as it is; new departments 5).",
+            help=N_(
+                "SAF-T: the hour (0-23) the business day starts; a sale before it is the day "
+                "before's (default: left as it is; new departments 5)."
+            ),
         ),
     ] = None,
     secrets_from_stdin: Annotated[
         bool,
         typer.Option(
             "--secrets-from-stdin",
-            help="Read the Visma client secret, then the DUELL token, one a line, from stdin.",
+            help=N_("Read the Visma client secret, then the DUELL token, one a line, from stdin."),
         ),
     ] = False,
 ) -> None:
-    """Set a department up: checked against Visma (and DUELL), then saved and audited.
-
-    The Visma client secret and DUELL API token come from DUVI_VISMA_CLIENT_SECRET and
-    DUVI_DUELL_CLIENT_TOKEN or, with --secrets-from-stdin, from standard input; never from
-    an argument. Left out, the saved ones are kept."""
     from core import boot
     from core.departments import Departments
     from core.errors import ConfigError
@@ -256,7 +280,7 @@ def departments_setup(
     from core.setup import set_up_department
 
     if no_warehouse and warehouse is not None:
-        raise typer.BadParameter("give --warehouse or --no-warehouse, not both")
+        raise BadValue(_("give --warehouse or --no-warehouse, not both"))
     secret, token = _secrets(secrets_from_stdin, duell_client_number is not None)
     choice = SetupChoice(
         client_id=client_id,

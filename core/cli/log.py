@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import SQLITE_INT_MAX, runtime, stored_int
+from core.cli.context import BadValue, runtime, stored_int
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from core.eventlog import Event, Level
@@ -21,49 +22,58 @@ def _level(value: str | None) -> Level | None:
     try:
         return Level.parse(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise BadValue(str(exc)) from None
+
+
+MAX_LINES = N_("give at most {max}")
 
 
 def _format(ev: Event) -> str:
-    where = "/".join(x for x in (ev.department_id, ev.entity) if x)
-    run = f" run {ev.run_id}" if ev.run_id is not None else ""
-    return f"{ev.ts} {ev.level.name:<8} {where or '-'}{run}  {ev.message}"
+    """One event: its time as stored (UTC, to the millisecond: the log is read beside other
+    logs), level, department/entity, run; the message as the engine logged it (English)."""
+    where = "/".join(x for x in (ev.department_id, ev.entity) if x) or "-"
+    if ev.run_id is None:
+        said = _("{ts} {level} {where}  {message}")
+    else:
+        said = _("{ts} {level} {where} run {run}  {message}")
+    return said.format(
+        ts=ev.ts, level=f"{ev.level.name:<8}", where=where, run=ev.run_id, message=ev.message
+    )
 
 
 def log_cmd(
     ctx: typer.Context,
-    dept: Annotated[str | None, typer.Option("--dept", "-d", help="Department id.")] = None,
+    dept: Annotated[str | None, typer.Option("--dept", "-d", help=N_("Department id."))] = None,
     level: Annotated[
-        str | None, typer.Option("--level", "-l", help="Lowest level: debug..critical.")
+        str | None, typer.Option("--level", "-l", help=N_("Lowest level: debug..critical."))
     ] = None,
     entity: Annotated[
-        str | None, typer.Option("--entity", "-e", help="zreport, invoice, product...")
+        str | None, typer.Option("--entity", "-e", help=N_("zreport, invoice, product..."))
     ] = None,
     run: Annotated[
         int | None,
         typer.Option(
             "--run",
-            help="One run's events (the id `run N` shows).",
-            callback=stored_int("no run has an id that large; `duvi log` shows the run ids"),
+            help=N_("One run's events (the id `run N` shows)."),
+            callback=stored_int(N_("no run has an id that large; `duvi log` shows the run ids")),
         ),
     ] = None,
-    grep: Annotated[str | None, typer.Option("--grep", "-g", help="Full-text search.")] = None,
+    grep: Annotated[str | None, typer.Option("--grep", "-g", help=N_("Full-text search."))] = None,
     lines: Annotated[
         int,
         typer.Option(
             "--lines",
             "-n",
             min=1,
-            help="How many events.",
-            callback=stored_int(f"give at most {SQLITE_INT_MAX}"),
+            help=N_("How many events."),
+            callback=stored_int(MAX_LINES),
         ),
     ] = 50,
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new events.")
+        bool, typer.Option("--follow", "-f", help=N_("Keep printing new events."))
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("One JSON object per line."))] = False,
 ) -> None:
-    """Show the event log, newest last; --follow keeps printing as events arrive."""
     from core.service import log_filter
 
     min_level = _level(level)

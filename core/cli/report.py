@@ -19,7 +19,7 @@ import typer
 from core import boot
 from core.accounting import rate_text
 from core.cli.context import run_async, runtime
-from core.i18n import _, date_text, month_text
+from core.i18n import N_, _, date_text, month_text
 from core.money import money_json
 from core.readmodels import money_text, state_text, vat_code_text
 from core.settlement import mark_text, marks_text, on_account_text, summary_text
@@ -27,7 +27,7 @@ from core.settlement import mark_text, marks_text, on_account_text, summary_text
 if TYPE_CHECKING:
     from core.settlement import Settlement, SettlementDay
 
-app = typer.Typer(help="Reports for the accountant.", no_args_is_help=True)
+app = typer.Typer(help=N_("Reports for the accountant."), no_args_is_help=True)
 
 # CSV styles. "no" (the default): ';' between fields and ',' before the decimals, what Excel
 # with Norwegian regional settings reads as numbers when the file is opened (',' is its
@@ -36,26 +36,28 @@ app = typer.Typer(help="Reports for the accountant.", no_args_is_help=True)
 CSV_STYLES = {"no": (";", ","), "plain": (",", ".")}
 
 
-@app.command("settlement")
+@app.command(
+    "settlement", help=N_("DUELL's days beside Visma's batches; the month's VAT per code.")
+)
 def settlement_cmd(
     ctx: typer.Context,
-    month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM.")],
+    month: Annotated[str, typer.Option("--month", help=N_("The month, YYYY-MM."))],
     dept: Annotated[
         str | None,
-        typer.Option("--dept", "-d", help="The department (default: the only one)."),
+        typer.Option("--dept", "-d", help=N_("The department (default: the only one).")),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Also write one row per day to this file.")
+        Path | None, typer.Option("--csv", help=N_("Also write one row per day to this file."))
     ] = None,
     csv_style: Annotated[
         str,
         typer.Option(
-            "--csv-style", help="no: ';' and decimal ',' (Excel, Norwegian); plain: ',' and '.'."
+            "--csv-style",
+            help=N_("no: ';' and decimal ',' (Excel, Norwegian); plain: ',' and '.'."),
         ),
     ] = "no",
 ) -> None:
-    """DUELL's days beside Visma's batches; the month's VAT per code."""
     from core.calendar import parse_month
     from core.reconcile import department_of, settlement
 

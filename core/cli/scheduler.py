@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import run_async, runtime
-from core.i18n import ngettext
+from core.cli.context import run_async, runtime, seconds_text
+from core.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from core.runner import RoundReport
@@ -15,9 +15,8 @@ if TYPE_CHECKING:
 
 def run_cmd(
     ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", help=N_("One round, then exit."))] = False,
 ) -> None:
-    """The automatic transfer scheduler (departments with automatic transfer on)."""
     from core import boot, daemon
 
     with runtime(ctx) as rt, boot.connections(rt) as conns:
@@ -48,27 +47,46 @@ def run_cmd(
                 n,
             )
         typer.echo(
-            said.format(dept=dept, n=n, took=f"{took or 0:.1f}", waited=f"{waited or 0:.1f}")
+            said.format(
+                dept=dept, n=n, took=seconds_text(took or 0), waited=seconds_text(waited or 0)
+            )
         )
     for dept in report.busy:
-        typer.echo(f"department {dept}: busy (another runner holds it)")
+        typer.echo(_("department {dept}: busy (another runner holds it)").format(dept=dept))
     for dept, error in report.errors.items():
-        typer.echo(f"department {dept}: {error}", err=True)
+        typer.echo(_("department {dept}: {error}").format(dept=dept, error=error), err=True)
     typer.echo(round_summary(report, rt.settings.runner_concurrency))
 
 
 def round_summary(report: RoundReport, concurrency: int) -> str:
-    """The round in one line: how long, how many at once, who waited for budget."""
-    line = (
-        f"round: {len(report.department_seconds)} departments in {report.seconds:.1f} s "
-        f"({concurrency} at once)"
-    )
+    """The round in one line: how long, how many at once, who waited for budget (each clause
+    a whole sentence of its own, joined by "; ")."""
+    n = len(report.department_seconds)
+    clauses = [
+        ngettext(
+            "round: {n} department in {seconds} s ({concurrency} at once)",
+            "round: {n} departments in {seconds} s ({concurrency} at once)",
+            n,
+        ).format(n=n, seconds=seconds_text(report.seconds), concurrency=concurrency)
+    ]
     if report.department_seconds:
         slowest = max(report.department_seconds, key=report.department_seconds.__getitem__)
-        line += f"; slowest department {slowest} ({report.department_seconds[slowest]:.1f} s)"
+        clauses.append(
+            _("slowest department {dept} ({seconds} s)").format(
+                dept=slowest, seconds=seconds_text(report.department_seconds[slowest])
+            )
+        )
     if report.budget_waits:
         waits = sorted(report.budget_waits.items(), key=lambda kv: -kv[1])
-        shown = ", ".join(f"{d} ({w:.1f} s)" for d, w in waits[:5])
-        more = f" and {len(waits) - 5} more" if len(waits) > 5 else ""
-        line += f"; waited for rate budget: {shown}{more}"
-    return line
+        shown = ", ".join(
+            _("{dept} ({seconds} s)").format(dept=d, seconds=seconds_text(w)) for d, w in waits[:5]
+        )
+        if len(waits) > 5:
+            clauses.append(
+                _("waited for rate budget: {departments} and {more} more").format(
+                    departments=shown, more=len(waits) - 5
+                )
+            )
+        else:
+            clauses.append(_("waited for rate budget: {departments}").format(departments=shown))
+    return "; ".join(clauses)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import run_async, runtime
-from core.i18n import _
+from core.cli.context import BadValue, run_async, runtime
+from core.i18n import N_, _
 
 if TYPE_CHECKING:
     from core.transfers import Outcome
@@ -35,21 +35,20 @@ def print_outcomes(outcomes: list[Outcome], as_json: bool) -> None:
 
 def sync_cmd(
     ctx: typer.Context,
-    dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
+    dept: Annotated[str | None, typer.Option("--dept", "-d", help=N_("One department."))] = None,
     entity: Annotated[
         str,
         typer.Option(
             "--entity",
             "-e",
-            help="zreports, invoices, stock, products, customers, webhooks, transfers, or all.",
+            help=N_("zreports, invoices, stock, products, customers, webhooks, transfers, or all."),
         ),
     ] = "all",
     retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Send failed transfers again.")
+        bool, typer.Option("--retry-failed", help=N_("Send failed transfers again."))
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Products and customers per their master; Z-reports and invoice bases to Visma, once."""
     from core import boot
     from core.service import (
         RUNNABLE,
@@ -61,7 +60,7 @@ def sync_cmd(
     )
 
     if entity not in RUNNABLE:
-        raise typer.BadParameter(
+        raise BadValue(
             _("use one of {items}").format(items=", ".join(RUNNABLE)), param_hint="--entity"
         )
     total = RunResult()
@@ -120,15 +119,14 @@ def sync_cmd(
 
 def pull_cmd(
     ctx: typer.Context,
-    entity: Annotated[str, typer.Argument(help="products or customers")],
-    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+    entity: Annotated[str, typer.Argument(help=N_("products or customers"))],
+    dept: Annotated[str, typer.Option("--dept", "-d", help=N_("The department."))],
 ) -> None:
-    """First-time pull of everything from Visma into DUELL (before switching the master)."""
     from core import boot
     from core.service import refuse_if_read_only, sync_master_data
 
     if entity not in ("products", "customers"):
-        raise typer.BadParameter(_("use products or customers"), param_hint="ENTITY")
+        raise BadValue(_("use products or customers"), param_hint="ENTITY")
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, "pulling")
         r = run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
@@ -146,18 +144,21 @@ def pull_cmd(
     )
 
 
-import_app = typer.Typer(help="Bring documents in from files.")
+import_app = typer.Typer(help=N_("Bring documents in from files."))
 
 
-@import_app.command("saft")
+@import_app.command(
+    "saft", help=N_("Z-reports from a SAF-T Cash Register file, through the same never-twice path.")
+)
 def import_saft_cmd(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="A SAF-T Cash Register file.")],
-    dept: Annotated[str, typer.Option("--dept", "-d", help="The department it belongs to.")],
-    no_transfer: Annotated[bool, typer.Option("--no-transfer", help="Only register them.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="The ledger rows as JSON.")] = False,
+    file: Annotated[str, typer.Argument(help=N_("A SAF-T Cash Register file."))],
+    dept: Annotated[str, typer.Option("--dept", "-d", help=N_("The department it belongs to."))],
+    no_transfer: Annotated[
+        bool, typer.Option("--no-transfer", help=N_("Only register them."))
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("The ledger rows as JSON."))] = False,
 ) -> None:
-    """Z-reports from a SAF-T Cash Register file, through the same never-twice path."""
     from pathlib import Path
 
     from core import boot

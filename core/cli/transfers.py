@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from core import boot
-from core.cli.context import run_async, runtime
-from core.i18n import _, ngettext
+from core.cli.context import BadValue, run_async, runtime
+from core.i18n import N_, _, ngettext
 from core.ledger import UNREADABLE_REMEDY
 from core.readmodels import UNREADABLE
 
@@ -20,15 +20,17 @@ if TYPE_CHECKING:
     from core.readmodels import TransferDocument, TransferRow
 
 app = typer.Typer(
-    help="The transfers: every document with its date, amount, state and Visma number.",
+    help=N_("The transfers: every document with its date, amount, state and Visma number."),
     invoke_without_command=True,
     no_args_is_help=False,
 )
 
 DeptOption = Annotated[
-    str | None, typer.Option("--dept", "-d", help="Only this department's documents.")
+    str | None, typer.Option("--dept", "-d", help=N_("Only this department's documents."))
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="JSON (ISO dates, amounts as strings).")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help=N_("JSON (ISO dates, amounts as strings)."))
+]
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -37,13 +39,18 @@ def _day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(
+        raise BadValue(
             _("{value} is not a date: write YYYY-MM-DD").format(value=repr(value)),
             param_hint=option,
         ) from None
 
 
-@app.callback()
+@app.callback(
+    help=N_(
+        "Every Z-report, invoice and stock issue: business date, Z number and register, "
+        "amount, state, Visma's number and status, age; oldest first."
+    )
+)
 def transfers_cmd(
     ctx: typer.Context,
     dept: DeptOption = None,
@@ -51,33 +58,37 @@ def transfers_cmd(
         str | None,
         typer.Option(
             "--state",
-            help="pending, sent, confirmed, released, held (a mapping missing), attention "
-            "(a person decides) or refused (by Visma).",
+            help=N_(
+                "pending, sent, confirmed, released, held (a mapping missing), attention (a "
+                "person decides) or refused (by Visma)."
+            ),
         ),
     ] = None,
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", "--from", help="Business dates from YYYY-MM-DD on.", metavar="DATE"
+            "--since", "--from", help=N_("Business dates from YYYY-MM-DD on."), metavar="DATE"
         ),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option("--to", help="Business dates up to YYYY-MM-DD (included).", metavar="DATE"),
+        typer.Option(
+            "--to", help=N_("Business dates up to YYYY-MM-DD (included)."), metavar="DATE"
+        ),
     ] = None,
     period_closing: Annotated[
         bool,
         typer.Option(
             "--period-closing",
-            help="Only documents not released in a Visma period that ends within "
-            "period_close_warn_days or has ended, still open (from the periods the last run "
-            "read: no request).",
+            help=N_(
+                "Only documents not released in a Visma period that ends within "
+                "period_close_warn_days or has ended, still open (from the periods the last "
+                "run read: no request)."
+            ),
         ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Every Z-report, invoice and stock issue: business date, Z number and register, amount,
-    state, Visma's number and status, age; oldest first."""
     if ctx.invoked_subcommand is not None:
         return
     from core.readmodels import TRANSFER_STATES, filter_transfers, sort_transfers
@@ -85,7 +96,7 @@ def transfers_cmd(
     from core.transferview import transfer_rows
 
     if state is not None and state not in TRANSFER_STATES:
-        raise typer.BadParameter(
+        raise BadValue(
             _("unknown state {state}: use one of {states}").format(
                 state=repr(state), states=", ".join(TRANSFER_STATES)
             ),
@@ -200,14 +211,18 @@ def row_json(r: TransferRow, now: datetime) -> dict[str, Any]:
     }
 
 
-@app.command("show")
+@app.command(
+    "show",
+    help=N_(
+        "One document as it was sent to Visma (or as it will be): header and lines (account, "
+        "subaccount, debit, credit, VAT; an invoice's lines), and Visma's answers."
+    ),
+)
 def show_cmd(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The transfer key, e.g. DUELL-Z-1-1100.")],
+    key: Annotated[str, typer.Argument(help=N_("The transfer key, e.g. DUELL-Z-1-1100."))],
     as_json: JsonOption = False,
 ) -> None:
-    """One document as it was sent to Visma (or as it will be): header and lines (account,
-    subaccount, debit, credit, VAT; an invoice's lines), and Visma's answers."""
     from core.departments import Departments
     from core.errors import DataError
     from core.readmodels import document_text
@@ -259,17 +274,21 @@ def document_json(doc: TransferDocument) -> dict[str, Any]:
     }
 
 
-@app.command("confirm")
+@app.command(
+    "confirm",
+    help=N_(
+        "Post a Z-report held because Visma already holds another integration's batch of its "
+        "day (DUELL's own Visma module): the day is booked twice unless that batch is "
+        "removed. Audited. Asks for --yes."
+    ),
+)
 def confirm_cmd(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The held Z-report's key, e.g. DUELL-Z-3-1325.")],
+    key: Annotated[str, typer.Argument(help=N_("The held Z-report's key, e.g. DUELL-Z-3-1325."))],
     yes: Annotated[
-        bool, typer.Option("--yes", help="Confirm: post it beside the other batch of its day.")
+        bool, typer.Option("--yes", help=N_("Confirm: post it beside the other batch of its day."))
     ] = False,
 ) -> None:
-    """Post a Z-report held because Visma already holds another integration's batch of its
-    day (DUELL's own Visma module): the day is booked twice unless that batch is removed.
-    Audited. Asks for --yes."""
     from core.service import confirm_foreign
 
     if not yes:
@@ -300,10 +319,11 @@ def confirm_cmd(
 
 def release_cmd(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The transfer key, e.g. DUELL-Z-1-1100.")],
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm: post it in Visma for good.")] = False,
+    key: Annotated[str, typer.Argument(help=N_("The transfer key, e.g. DUELL-Z-1-1100."))],
+    yes: Annotated[
+        bool, typer.Option("--yes", help=N_("Confirm: post it in Visma for good."))
+    ] = False,
 ) -> None:
-    """Release (bokføre) a confirmed batch or invoice in Visma. Asks for --yes."""
     from core.service import release
 
     if not yes:

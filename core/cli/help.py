@@ -1,0 +1,101 @@
+"""`--help` in the command line's language.
+
+Typer reads every help text when the module is imported, before any setting is known, so the
+texts are written `help=N_("…")` (marked for the catalogue, kept in English) and translated
+here, on the command tree typer builds for one run, once the language is set (`run()` sets
+it from the settings first, as every command does). typer's own words are translated too:
+its panel titles ("Options", "Commands", "Arguments", "Error", "[default: …]", "[required]"),
+the usage line's "Usage:" and the help option's "Show this message and exit.". What typer's
+bundled click says about a mistyped command line ("No such option: --x", "Invalid value for
+'--since': …", "Missing option …") stays English: those strings are literals in its code,
+with no catalogue to hook (our own part of such a message, after the colon, is translated).
+"""
+
+from __future__ import annotations
+
+import gettext
+import types
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer import rich_utils
+from typer._click.formatting import HelpFormatter
+from typer.main import get_command
+
+from core.i18n import N_, _
+
+if TYPE_CHECKING:
+    from typer._click.core import Command, Context
+
+# typer's strings (typer/rich_utils.py, read at import: set again for every run).
+PANEL_WORDS = {
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
+    "OPTIONS_PANEL_TITLE": N_("Options"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"),
+    "ERRORS_PANEL_TITLE": N_("Error"),
+    "ABORTED_TEXT": N_("Aborted."),
+    "DEFAULT_STRING": N_("[default: {}]"),
+    "REQUIRED_LONG_STRING": N_("[required]"),
+    "DEPRECATED_STRING": N_("(deprecated) "),
+    "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+}
+# typer/core.py looks its words up when it says them, through gettext's `gettext`: the same
+# words through duvi's catalogue instead.
+TYPER_WORDS = (
+    N_("Missing command."),
+    N_("No such command {name!r}."),
+    N_("default: {default}"),
+    N_("required"),
+    N_("Aborted!"),
+)
+USAGE = N_("Usage: ")
+HELP_OPTION = N_("Show this message and exit.")
+
+
+def localized(app: typer.Typer) -> Command:
+    """The click command tree of `app`, its help texts in the current language."""
+    _speak_typer_words()
+    command = get_command(app)
+    _translate(command)
+    return command
+
+
+def _speak_typer_words() -> None:
+    for name, message in PANEL_WORDS.items():
+        if hasattr(rich_utils, name):  # a typer without it: its English word stays
+            setattr(rich_utils, name, _(message))
+    import typer.core
+
+    if getattr(typer.core, "_", None) is gettext.gettext:
+        typer.core._ = _
+
+
+class _Formatter(HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, _(USAGE) if prefix is None else prefix)
+
+
+class _Context(typer.Context):
+    formatter_class = _Formatter
+
+
+def _help_option(self: Command, ctx: Context) -> Any:
+    option = type(self).get_help_option(self, ctx)
+    if option is not None:
+        option.help = _(HELP_OPTION)
+    return option
+
+
+def _translate(command: Command) -> None:
+    if command.help:
+        command.help = _(command.help)
+    if command.short_help:
+        command.short_help = _(command.short_help)
+    for param in command.params:
+        text = getattr(param, "help", None)
+        if text:
+            param.help = _(text)  # type: ignore[attr-defined]
+    command.context_class = _Context
+    command.get_help_option = types.MethodType(_help_option, command)  # type: ignore[method-assign]
+    for sub in getattr(command, "commands", {}).values():
+        _translate(sub)
