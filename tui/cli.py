@@ -35,7 +35,12 @@ def _launch_console(load: Callable[[], Settings]) -> None:
     app = DuviApp(load)
     app.run()
     if app.startup_error is not None:
-        print(f"duvi: error: {app.startup_error}", file=sys.stderr)  # as the command line says it
+        from core.i18n import _ as core_words
+
+        # as the command line says it, in its language
+        print(
+            core_words("duvi: error: {message}").format(message=app.startup_error), file=sys.stderr
+        )
     if app.return_code:
         raise SystemExit(app.return_code)
 

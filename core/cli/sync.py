@@ -65,7 +65,7 @@ def sync_cmd(
         )
     total = RunResult()
     with runtime(ctx) as rt, boot.connections(rt) as conns:
-        refuse_if_read_only(rt, "syncing")
+        refuse_if_read_only(rt, _("syncing"))
         for d in department_ids(rt, dept):
             try:
                 r = run_async(
@@ -128,7 +128,7 @@ def pull_cmd(
     if entity not in ("products", "customers"):
         raise BadValue(_("use products or customers"), param_hint="ENTITY")
     with runtime(ctx) as rt, boot.connections(rt) as conns:
-        refuse_if_read_only(rt, "pulling")
+        refuse_if_read_only(rt, _("pulling"))
         r = run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
     typer.echo(
         _(
@@ -165,7 +165,7 @@ def import_saft_cmd(
     from core.service import RunResult, import_saft, refuse_if_read_only
 
     with runtime(ctx) as rt, boot.connections(rt) as conns:
-        refuse_if_read_only(rt, "importing")
+        refuse_if_read_only(rt, _("importing"))
         outcomes = run_async(
             import_saft(rt, Path(file), dept, send=not no_transfer, connections=conns)
         )
