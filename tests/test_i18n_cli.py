@@ -170,6 +170,7 @@ def test_the_command_line_speaks_norwegian_or_english_and_json_stays_the_same(
 # times. `argv` with "{tmp}" is given the test's directory.
 MORE_COMMANDS = [
     ["alerts", "list"],
+    ["config"],
     ["backup", "--out", "{tmp}/copy.db"],
     ["service", "install", "--user", "--dir", "{tmp}"],
     ["sandbox", "saft", "--dept", "1", "--out", "{tmp}/dept1.xml"],
@@ -214,13 +215,19 @@ def test_every_command_family_speaks_the_language_and_keeps_its_exit_code(
     en = speak_more("en", monkeypatch, capsys, str(tmp_path))
 
     # The exit codes are the language's neither: 0 for the ones that ran, 2 for usage errors
-    codes = [0, 0, 0, 0, 0, 2, 2, 2, 2, 2]
+    codes = [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2]
     assert [nb[" ".join(a)][0] for a in MORE_COMMANDS] == codes
     assert [en[" ".join(a)][0] for a in MORE_COMMANDS] == codes
 
     # Norwegian, by hand: no alerts on a fresh installation; 0 ledger rows before any sync;
     # the sandbox world of seed 0 has 30 Z-reports of department 1
     assert nb["alerts list"][1].strip() == "ingen varsler: ingenting trenger et menneske nå"
+    # where each setting came from: the config file conftest names, else the default
+    config = nb["config"][1].splitlines()
+    assert [ln.split("  [")[-1] for ln in config if ln.startswith("sandbox ")] == ["standard]"]
+    assert [
+        ln.split("  [")[-1] for ln in en["config"][1].splitlines() if ln.startswith("sandbox ")
+    ] == ["default]"]
     assert re.fullmatch(
         r"sikkerhetskopiert til \S+/nb/copy\.db: \d{1,3}(\xa0\d{3})* byte, skjemaversjon \d+, "
         r"0 rader i overføringsloggen\n",
@@ -253,6 +260,11 @@ def test_every_command_family_speaks_the_language_and_keeps_its_exit_code(
         said_nb, said_en = nb[command][1], en[command][1]
         if command.startswith("service"):  # below the first line: the shell commands to run
             said_nb, said_en = said_nb.splitlines()[0], said_en.splitlines()[0]
+        if command == "config":  # the settings' names and values: only where they came from
+            said_nb, said_en = (
+                "\n".join(ln.split("  [")[-1] for ln in said.splitlines())
+                for said in (said_nb, said_en)
+            )
         assert words(said_nb, ENGLISH + MORE_ENGLISH) == [], command
         assert words(said_en, NORWEGIAN + MORE_NORWEGIAN) == [], command
     set_language("en")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from core.cli.context import cli_context
-from core.i18n import N_
+from core.i18n import N_, _
 
 
 def config_cmd(
@@ -25,4 +25,19 @@ def config_cmd(
         return
     width = max(len(r.name) for r in rows)
     for r in rows:
-        typer.echo(f"{r.name:<{width}}  {r.value}  [{r.source}]")
+        value = _("(not set)") if r.value == "(not set)" else r.value
+        typer.echo(f"{r.name:<{width}}  {value}  [{source_text(r.source)}]")
+
+
+def source_text(source: str) -> str:
+    """Where a value came from, in the language (--json keeps core.config's English label)."""
+    for prefix, said in ((".env ", _(".env {path}")), ("config file ", _("config file {path}"))):
+        if source.startswith(prefix):
+            return said.format(path=source.removeprefix(prefix))
+    words = {
+        "argument": _("argument"),
+        "environment": _("environment"),
+        "default": _("default"),
+        "default (under home)": _("default (under home)"),
+    }
+    return words.get(source, source)
