@@ -17,7 +17,7 @@ from typing import Any
 from core.alert_channels import NoticeType, channel_urls, deliver, register_secrets
 from core.alerts import Alert, current_alerts
 from core.errors import DuviError, UsageError
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.runtime import Runtime
 
 ACK_ACTION = "alerts.ack"
@@ -177,8 +177,11 @@ def acknowledge(rt: Runtime, alert_id: str, reason: str) -> str:
     alerts = {a.id: a for a in current_alerts(rt)}
     a = alerts.get(alert_id)
     if a is None:
-        known = ", ".join(alerts) or "none"
-        raise UsageError(f"there is no alert {alert_id!r} now (the alerts: {known})")
+        if alerts:
+            said = _("there is no alert {id} now (the alerts: {known})")
+        else:
+            said = _("there is no alert {id} now (no alert holds now)")
+        raise UsageError(said.format(id=repr(alert_id), known=", ".join(alerts)))
     record(
         rt.store,
         ACK_ACTION,
@@ -201,22 +204,25 @@ def acknowledge(rt: Runtime, alert_id: str, reason: str) -> str:
                     "acked_fingerprint": a.fingerprint,
                 }
             )
-    return (
-        f"alert {a.id} acknowledged: it is not sent again while its state holds; "
-        "a change of state is"
-    )
+    return _(
+        "alert {id} acknowledged: it is not sent again while its state holds; a change of state is"
+    ).format(id=a.id)
 
 
 def send_test_notice(rt: Runtime) -> str:
     """`duvi alerts test`: one notice to every channel."""
     deliver(
         rt.settings,
-        "duvi: test notice",
-        f"A test from `duvi alerts test` on {socket.gethostname()}: this channel receives "
-        "duvi's alerts.",
+        _("duvi: test notice"),
+        _("A test from `duvi alerts test` on {host}: this channel receives duvi's alerts.").format(
+            host=socket.gethostname()
+        ),
         "info",
     )
-    return f"test notice sent to {len(channel_urls(rt.settings))} channel(s)"
+    n = len(channel_urls(rt.settings))
+    return ngettext(
+        "test notice sent to {n} channel", "test notice sent to {n} channels", n
+    ).format(n=n)
 
 
 def as_json(s: AlertStatus) -> dict[str, Any]:

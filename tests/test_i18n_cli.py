@@ -180,12 +180,14 @@ MORE_COMMANDS = [
     ["log", "--run", "99999999999999999999"],
     ["transfers", "--since", "2026-13-01"],
     ["nosuch"],
+    ["alerts", "ack", "nope"],
 ]
 # English words of these commands' messages (and typer's words around a usage error)
 MORE_ENGLISH = [
     "no alerts", "nothing", "backed up", "bytes", "schema version", "ledger", "rows", "wrote",
     "enable and start", "Invalid value", "use e.g.", "give exactly one", "out of range",
-    "no run", "is not a date", "Usage", "Try", "No such command", "for help",
+    "no run", "is not a date", "Usage", "Try", "No such command", "for help", "there is no",
+    "alert", "alerts",
 ]  # fmt: skip
 MORE_NORWEGIAN = [
     "varsler", "sikkerhetskopiert", "byte", "skjemaversjon", "skrev", "Ugyldig verdi", "bruk",
@@ -215,7 +217,7 @@ def test_every_command_family_speaks_the_language_and_keeps_its_exit_code(
     en = speak_more("en", monkeypatch, capsys, str(tmp_path))
 
     # The exit codes are the language's neither: 0 for the ones that ran, 2 for usage errors
-    codes = [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2]
+    codes = [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2]
     assert [nb[" ".join(a)][0] for a in MORE_COMMANDS] == codes
     assert [en[" ".join(a)][0] for a in MORE_COMMANDS] == codes
 
@@ -247,6 +249,9 @@ def test_every_command_family_speaks_the_language_and_keeps_its_exit_code(
         "Ugyldig verdi for --since: 'x': bruk f.eks. 7d, 12h eller 30m" in nb["audit --since x"][1]
     )
     assert "Ingen kommando heter 'nosuch'." in nb["nosuch"][1]
+    assert nb["alerts ack nope"][1] == (
+        "duvi: feil: det er ikke noe varsel 'nope' nå (ingen varsler gjelder nå)\n"
+    )
     # English, the same lines
     assert en["alerts list"][1].strip() == "no alerts: nothing needs a person now"
     assert (

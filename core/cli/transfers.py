@@ -129,7 +129,7 @@ def transfers_cmd(
         said = ngettext(
             "{n} ledger row cannot be read", "{n} ledger rows cannot be read", len(bad)
         ).format(n=len(bad))
-        typer.echo(f"{said} → {UNREADABLE_REMEDY.format(key=bad[0].key)}", err=True)
+        typer.echo(f"{said} → {_(UNREADABLE_REMEDY).format(key=bad[0].key)}", err=True)
         raise typer.Exit(1)
 
 
