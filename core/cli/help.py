@@ -14,7 +14,9 @@ with no catalogue to hook (our own part of such a message, after the colon, is t
 from __future__ import annotations
 
 import gettext
+import re
 import types
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -22,7 +24,7 @@ from typer import rich_utils
 from typer._click.formatting import HelpFormatter
 from typer.main import get_command
 
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from typer._click.core import Command, Context
@@ -49,6 +51,10 @@ TYPER_WORDS = (
     N_("Aborted!"),
 )
 USAGE = N_("Usage: ")
+MISSING = {
+    "option": N_("Missing option {hint}."),
+    "argument": N_("Missing argument {hint}."),
+}
 HELP_OPTION = N_("Show this message and exit.")
 
 
@@ -68,6 +74,70 @@ def _speak_typer_words() -> None:
 
     if getattr(typer.core, "_", None) is gettext.gettext:
         typer.core._ = _
+    shown = getattr(rich_utils, "rich_format_error", None)
+    if shown is not None and not getattr(shown, "duvi", False):
+        rich_utils.rich_format_error = _said_in_language(shown)
+
+
+def _said_in_language(show: Callable[[Any], None]) -> Callable[[Any], None]:
+    def show_in_language(error: Any) -> None:
+        said = _usage_error(error)
+        if said is not None:
+            error.format_message = lambda: said  # this one error's text, then typer's panel
+        show(error)
+
+    show_in_language.duvi = True  # type: ignore[attr-defined]
+    return show_in_language
+
+
+def _usage_error(error: Any) -> str | None:
+    """A usage error of typer's click in the current language; None: leave it as it is."""
+    from typer._click.exceptions import (
+        BadParameter,
+        MissingParameter,
+        NoSuchOption,
+        UsageError,
+        _join_param_hints,
+    )
+
+    from core.cli.context import BadValue
+
+    def hint() -> str:
+        given = error.param_hint
+        if given is None and error.param is not None:
+            given = error.param.get_error_hint()
+        return _join_param_hints(given) if given is not None else ""
+
+    if isinstance(error, BadValue):
+        return None  # ours: said in the language already
+    if isinstance(error, MissingParameter):
+        kind = error.param_type or (error.param.param_type_name if error.param else None)
+        extra = error.param.get_missing_message(ctx=error.ctx) if error.param else None
+        if error.message or extra or kind not in MISSING:
+            return None
+        return _(MISSING[kind]).format(hint=hint())
+    if isinstance(error, BadParameter):
+        if error.param_hint is None and error.param is None:
+            return _("Invalid value: {message}").format(message=error.message)
+        return _("Invalid value for {hint}: {message}").format(hint=hint(), message=error.message)
+    if isinstance(error, NoSuchOption):
+        if error.message != f"No such option: {error.option_name}":
+            return None
+        said = _("No such option: {name}").format(name=error.option_name)
+        if error.possibilities:
+            said = _("{message} (Possible options: {options})").format(
+                message=said, options=", ".join(sorted(error.possibilities))
+            )
+        return said
+    extra = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", error.message or "")
+    if type(error) is UsageError and extra:
+        n = len(extra[1].split())
+        return ngettext(
+            "Got unexpected extra argument ({arguments})",
+            "Got unexpected extra arguments ({arguments})",
+            n,
+        ).format(arguments=extra[1])
+    return None
 
 
 class _Formatter(HelpFormatter):
