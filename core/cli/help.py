@@ -76,7 +76,7 @@ def _speak_typer_words() -> None:
         typer.core._ = _
     shown = getattr(rich_utils, "rich_format_error", None)
     if shown is not None and not getattr(shown, "duvi", False):
-        rich_utils.rich_format_error = _said_in_language(shown)
+        rich_utils.rich_format_error = _said_in_language(shown)  # type: ignore[assignment]
 
 
 def _said_in_language(show: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -106,7 +106,7 @@ def _usage_error(error: Any) -> str | None:
         given = error.param_hint
         if given is None and error.param is not None:
             given = error.param.get_error_hint()
-        return _join_param_hints(given) if given is not None else ""
+        return (_join_param_hints(given) or "") if given is not None else ""
 
     if isinstance(error, BadValue):
         return None  # ours: said in the language already
@@ -129,14 +129,14 @@ def _usage_error(error: Any) -> str | None:
                 message=said, options=", ".join(sorted(error.possibilities))
             )
         return said
-    extra = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", error.message or "")
-    if type(error) is UsageError and extra:
-        n = len(extra[1].split())
+    found = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", error.message or "")
+    if type(error) is UsageError and found:
+        n = len(found[1].split())
         return ngettext(
             "Got unexpected extra argument ({arguments})",
             "Got unexpected extra arguments ({arguments})",
             n,
-        ).format(arguments=extra[1])
+        ).format(arguments=found[1])
     return None
 
 
