@@ -28,6 +28,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from core.i18n import N_, _, ngettext
 from core.readmodels import (
     AccountEditor,
     AccountRow,
@@ -65,42 +66,50 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 CLOSE_GRACE_S = 10.0  # how long close() lets cancelled engine calls run their cleanup
 
+# The account map's lines as the editor shows them: DUELL's words in nb, English in en (what
+# the journal's lines say is core.accounting's: Norwegian data, the same in either language).
 ACCOUNT_LABELS = {
-    "payment:cash": "Kontant",
+    "payment:cash": N_("Cash"),
     "payment:bankaxept": "BankAxept",
     "payment:card": "Visa/Mastercard",
     "payment:vipps": "Vipps",
-    "payment:giftcard": "Gavekort innløst",
-    "payment:invoice": "Faktura/kreditt",
-    "payment:creditnote": "Tilgodelapp",
-    "payment:fallback": "Ukjent betalingstype (reserve)",
-    "revenue:0:5": "Salg 0 % fritatt (SAF-T 5)",
-    "revenue:0:6": "Salg 0 % unntatt (SAF-T 6)",
-    "revenue:0:52": "Salg 0 % utførsel (SAF-T 52)",
-    "giftcard:sold": "Gavekort solgt",
-    "rounding": "Øreavrunding",
-    "tips": "Drikkepenger (tips)",
-    "cash_difference": "Kassedifferanse",
-    "pant:refunded": "Pant utbetalt (panteautomat)",
-    "payin:float": "Innskudd vekselkasse fra bank",
-    "payout:bank": "Uttak til bank",
-    "cogs:debit": "Beholdningsendring (debet)",
-    "cogs:credit": "Varelager (kredit)",
+    "payment:giftcard": N_("Gift card redeemed"),
+    "payment:invoice": N_("Invoice/credit"),
+    "payment:creditnote": N_("Credit note"),
+    "payment:fallback": N_("Unknown payment type (fallback)"),
+    "revenue:0:5": N_("Sales 0 % exempt (SAF-T 5)"),
+    "revenue:0:6": N_("Sales 0 % outside VAT (SAF-T 6)"),
+    "revenue:0:52": N_("Sales 0 % export (SAF-T 52)"),
+    "giftcard:sold": N_("Gift card sold"),
+    "rounding": N_("Rounding"),
+    "tips": N_("Tips received"),
+    "cash_difference": N_("Cash difference"),
+    "pant:refunded": N_("Deposit refunded (machine)"),
+    "payin:float": N_("Float paid in from bank"),
+    "payout:bank": N_("Paid out to bank"),
+    "cogs:debit": N_("Inventory change (debit)"),
+    "cogs:credit": N_("Stock (credit)"),
 }
 
 
 def account_label(key: str) -> str:
-    """An account map key's line in the editor, for a key without its own label."""
-    kind, _, rest = key.partition(":")
-    words = {
-        "revenue": f"Salg {rest} %",
-        "payment": f"Betaling {rest}",
-        "vat": f"Utgående mva {rest} %",
-        "payin": f"Innskudd {rest}",
-        "payout": f"Uttak {rest}",
-        "pant": f"Pant solgt {rest.removeprefix('sold:')} %",
-    }
-    return words.get(kind, key)
+    """An account map key's line in the editor, in the current language."""
+    if key in ACCOUNT_LABELS:
+        return _(ACCOUNT_LABELS[key])
+    kind, _sep, rest = key.partition(":")
+    if kind == "revenue":
+        return _("Sales {rate} %").format(rate=rest)
+    if kind == "payment":
+        return _("Payment {name}").format(name=rest)
+    if kind == "vat":
+        return _("Output VAT {rate} %").format(rate=rest)
+    if kind == "payin":
+        return _("Pay-in {name}").format(name=rest)
+    if kind == "payout":
+        return _("Pay-out {name}").format(name=rest)
+    if kind == "pant":
+        return _("Deposit sold {rate} %").format(rate=rest.removeprefix("sold:"))
+    return key
 
 
 class ConsoleClosedError(RuntimeError):
@@ -336,10 +345,13 @@ class ConsoleApi:
             "SELECT * FROM http_calls WHERE subject = ? ORDER BY id DESC LIMIT 20", [key]
         )
         if not calls:
-            return f"No calls to Visma were logged for {key} (it has not been sent yet)."
-        return f"{len(calls)} call(s) made for {key}, newest first\n\n" + "\n\n".join(
-            describe(c) for c in calls
-        )
+            return _("No calls to Visma were logged for {key} (it has not been sent yet).").format(
+                key=key
+            )
+        head = ngettext(
+            "{n} call made for {key}", "{n} calls made for {key}, newest first", len(calls)
+        ).format(n=len(calls), key=key)
+        return head + "\n\n" + "\n\n".join(describe(c) for c in calls)
 
     def resend(self, key: str) -> str:
         """Send a failed or held transfer again (its cause fixed); audited."""
@@ -524,7 +536,7 @@ class ConsoleApi:
             needed = unmapped(Ledger(rt.store), dept_id, amap)
             rows = [AccountRow(key, label, "", "", "not mapped") for key, label in needed.items()]
             for key, acc in amap.items():
-                label = ACCOUNT_LABELS.get(key) or account_label(key)
+                label = account_label(key)
                 desc, active = accounts.get(acc, ("", False))
                 status = (
                     "ok"

@@ -70,6 +70,7 @@ def compare(c: Conflict) -> list[FieldRow]:
     """The fields a person compares (a customer's vocabulary, or whatever a product conflict
     holds), with the differences marked: what the conflicts screen shows and a merge picks."""
     from core.customer_record import FIELDS, LABELS
+    from core.i18n import _
 
     keys = list(FIELDS) if c.entity == "customer" else []
     for rec in (c.incoming, *c.candidates):
@@ -80,9 +81,8 @@ def compare(c: Conflict) -> list[FieldRow]:
         theirs = ["" if x.get(k) is None else str(x.get(k)) for x in c.candidates]
         if not mine and not any(theirs):
             continue
-        rows.append(
-            FieldRow(k, LABELS.get(k, k), mine, theirs, [not _same(mine, t) for t in theirs])
-        )
+        label = _(LABELS[k]) if k in LABELS else k
+        rows.append(FieldRow(k, label, mine, theirs, [not _same(mine, t) for t in theirs]))
     return rows
 
 

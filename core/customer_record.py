@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.i18n import N_
 from core.matching import Keys
 from core.models import Customer
 from core.visma.models import Customer as VismaCustomer
 
 FIELDS = ("name", "orgnr", "phone", "email", "address", "zip", "city")
+# The fields' names as a person reads them (translated where shown: core.conflicts.compare).
 LABELS = {
-    "name": "Name",
-    "orgnr": "Org. number",
-    "phone": "Phone",
-    "email": "E-mail",
-    "address": "Address",
-    "zip": "Postcode",
-    "city": "City",
+    "name": N_("Name"),
+    "orgnr": N_("Org. number"),
+    "phone": N_("Phone"),
+    "email": N_("E-mail"),
+    "address": N_("Address"),
+    "zip": N_("Postcode"),
+    "city": N_("City"),
 }
 # The names DUELL's customer API uses for them.
 DUELL_NAMES = {

@@ -516,7 +516,10 @@ TRANSFER_COLUMNS = (
     N_("Age"),
     N_("Reason"),
 )
-# A transfer's state in words (the ledger's word stays in JSON and the log).
+# A transfer's state and kind in words, the one map of them (the console's screens and the
+# command line use it; the ledger's word stays in JSON and the log). One word per state and
+# kind in each language (README, Glossary): nb "må sjekkes" for attention, "fakturagrunnlag"
+# (en "invoice basis") for DUELL's Fakturagrunnlag.
 _STATE_WORDS = {
     "pending": N_("pending"),
     "sent": N_("sent"),
@@ -530,7 +533,7 @@ _STATE_WORDS = {
 }
 _KIND_WORDS = {
     "zreport": N_("Z-report"),
-    "invoice": N_("invoice"),
+    "invoice": N_("invoice basis"),
     "stock": N_("stock issue"),
 }
 

@@ -246,7 +246,7 @@ def test_the_account_editor_offers_every_key_a_waiting_z_report_meets(home: Path
         register_zreports(ledger, rt.log, "7", [report], "test")
         needed = unmapped(ledger, "7", depts.account_map("7"))
     assert needed == {
-        "payment:pant": "Betaling pant",
-        "revenue:6": "Salg 6 %",
-        "vat:6": "Utgående mva 6 %",
+        "payment:pant": "Payment pant",
+        "revenue:6": "Sales 6 %",
+        "vat:6": "Output VAT 6 %",
     }

@@ -550,7 +550,7 @@ async def test_account_mapping_editor_validates_against_visma_and_saves() -> Non
         assert isinstance(app.screen, AccountsScreen)
         table = app.screen.query_one("#accounts")
         labels = [table.get_row_at(i)[0] for i in range(table.row_count)]
-        row = labels.index("Øreavrunding")
+        row = labels.index("Rounding")
         assert table.get_row_at(row)[1] == "7799" and table.get_row_at(row)[3] == "missing"
         table.move_cursor(row=row)
         await pilot.press("enter")

@@ -6,10 +6,9 @@ The vocabularies are written out here (from the console's catalogue, tui/locale)
 from it: a string that escapes `_()` still shows its English words. Words that are the same in
 both languages (ok, Visma, DUELL, Status, System …) and proper names are not in them.
 
-CORE_PENDING: English words that core still shows on these screens (read models, doctor
-findings, status rows: core/readmodels.py, core/status.py, core/doctor.py), which core marks
-for translation on its own branch. Empty it once that has landed: the walk then checks every
-word on the screen."""
+CORE_PENDING: English words that core still shows on these screens: only the doctor's findings
+(core/doctor.py), which are translated on their own branch. Empty it once that has landed: the
+walk then checks every word on the screen."""
 
 from __future__ import annotations
 
@@ -44,6 +43,7 @@ ENGLISH = {
     "Checking",
     "Client",
     "Close",
+    "Code",
     "Commands",
     "Conflicts",
     "Cost",
@@ -240,18 +240,8 @@ NORWEGIAN = {
     "Ks",
 }
 # English that core still shows in Norwegian (see the module's docstring), per screen, with
-# where it comes from. The lead empties this after merging i18n-core.
+# where it comes from: only the doctor's findings are left (core/doctor.py, on its own branch).
 CORE_PENDING: dict[str, set[str]] = {
-    "main": {"Products", "Z-reports"},  # core/status.py: the status rows' labels
-    "not_set_up": {"Products", "Z-reports"},  # the same
-    "transfers": {"confirmed"},  # core/readmodels.transfer_cells: the State column
-    "transfer_document": {"Account", "Date", "confirmed", "sent"},  # readmodels.document_text
-    "visma_raw": {"newest"},  # core/api.visma_exchanges: "N call(s) made for …, newest first"
-    "calendar": {"attention", "missing", "pending"},  # readmodels.CALENDAR_STATES, legend
-    "settlement": {"Z-reports", "missing"},  # readmodels.summary_text, MARKS
-    "settlement_vat": {"Z-reports", "missing"},  # the same
-    "conflicts": {"Name"},  # core/customer_record.py: the compared fields' labels
-    "merge": {"Name"},  # the same
     "doctor": {  # core/doctor.py: the findings' titles and texts
         "Automatic",
         "Cost",
@@ -279,10 +269,14 @@ DATA = {
     "en:transfer_document": {"Dagsoppgjør", "Salg"},
     "en:visma_raw": {"Dagsoppgjør"},
     "nb:log": {"invoice"},  # the event log's messages, as logged
+    # Visma's chart of accounts: its descriptions as Visma has them ("Salg, avgiftspliktig",
+    # "Beholdningsendring, varer for videresalg"); the lines' own labels are English in en
+    # (test_the_account_lines_speak_the_language)
+    "en:accounts": {"Beholdningsendring", "Salg"},
 }
-# Norwegian that core shows in English (its account lines' labels are DUELL's journal words;
-# core/readmodels.AccountEditor): core's to decide
-CORE_PENDING_EN: dict[str, set[str]] = {"accounts": {"Beholdningsendring", "Salg"}}
+# Norwegian that core shows in English: none left (core's account lines say DUELL's journal
+# words in nb only, core/api.account_label)
+CORE_PENDING_EN: dict[str, set[str]] = {}
 
 
 def screen_text(app: DuviApp) -> str:
@@ -353,3 +347,60 @@ async def test_the_palette_switches_every_screen_on_the_stack() -> None:
         await keys()(pilot)
         text = screen_text(duvi)
         assert "Transfers" in text and "Overføringer" not in text
+
+
+@pytest.mark.usefixtures("world")
+def test_the_account_lines_speak_the_language() -> None:
+    """The account map editor's lines are DUELL's journal words in nb and English in en; the
+    journal sent to Visma keeps DUELL's Norwegian texts in both (what is sent is data)."""
+    from core.api import ConsoleApi
+    from core.i18n import set_language
+
+    api = ConsoleApi(load_settings())
+    try:
+        lines, sent = {}, {}
+        for language in ("nb", "en"):
+            set_language(language)
+            lines[language] = {r.key: r.label for r in api.account_editor("1").rows}
+            doc = api.transfer_document("DUELL-Z-1-30")
+            sent[language] = [ln.text for ln in doc.lines]
+    finally:
+        set_language("en")
+        api.close()
+    assert lines["nb"]["cogs:debit"] == "Beholdningsendring (debet)"
+    assert lines["nb"]["revenue:25"] == "Salg 25 %"
+    assert lines["nb"]["payment:cash"] == "Kontant"
+    assert lines["en"]["cogs:debit"] == "Inventory change (debit)"
+    assert lines["en"]["revenue:25"] == "Sales 25 %"
+    assert lines["en"]["payment:cash"] == "Cash"
+    words = {w for label in lines["en"].values() for w in re.findall(r"[^\W\d_][\w-]*", label)}
+    assert words & NORWEGIAN == set()
+    assert sent["en"] == sent["nb"] and "Salg 25 % mva" in sent["en"]
+
+
+def test_state_and_kind_words_are_core_s() -> None:
+    """One word per state and kind (README, Glossary), core's (core.readmodels.state_text,
+    kind_text): the console has no map of its own, and its catalogue no other translation of
+    them, so a screen and the command line say the same."""
+    from babel.messages.pofile import read_po
+
+    import tui.i18n
+    from core.i18n import LOCALE_DIR, set_language
+    from core.readmodels import _KIND_WORDS, _STATE_WORDS, kind_text, state_text
+
+    assert not hasattr(tui.i18n, "STATE_WORDS") and not hasattr(tui.i18n, "KIND_WORDS")
+    words = {*_STATE_WORDS.values(), *_KIND_WORDS.values()}
+    catalogues = [LOCALE_DIR / "nb/LC_MESSAGES/duvi.po", tui.i18n.TUI.localedir / "nb/LC_MESSAGES"]
+    with open(catalogues[0], "rb") as core_po:
+        core = {m.id: m.string for m in read_po(core_po) if m.id in words}
+    with open(catalogues[1] / "duvi_tui.po", "rb") as tui_po:
+        console = {m.id: m.string for m in read_po(tui_po) if m.id in words}
+    # the console's own "Z-report" is a title (capitalised): the same word
+    assert {k: v.casefold() for k, v in console.items()} == {k: core[k].casefold() for k in console}
+    set_language("nb")
+    try:
+        nb = [state_text("attention"), state_text("held"), kind_text("invoice")]
+    finally:
+        set_language("en")
+    assert nb == ["må sjekkes", "holdt tilbake", "fakturagrunnlag"]
+    assert [state_text("attention"), kind_text("invoice")] == ["attention", "invoice basis"]

@@ -275,7 +275,7 @@ async def test_an_unknown_payment_type_is_named_and_waits_for_the_account_map(
     assert 'no account is mapped for payment:PANT ("Pantelapp")' in (o.error or "")
     depts = Departments(inst.rt.store, inst.rt.secrets)
     assert unmapped(Ledger(inst.rt.store), "1", depts.account_map("1")) == {
-        "payment:PANT": "Betaling Pantelapp",
+        "payment:PANT": "Payment Pantelapp",
     }
     assert inst.company.journals == {}
     depts.set_account("1", "payment:PANT", "2902")
@@ -367,14 +367,14 @@ def test_the_account_editor_offers_an_unknown_payment_type_and_saves_it() -> Non
         asyncio.run(import_saft(api.rt, path, "1", send=False))
         rows = {r.key: r for r in api.account_editor("1").rows}
         assert (rows["payment:PANT"].label, rows["payment:PANT"].account) == (
-            "Betaling Pantelapp",
+            "Payment Pantelapp",
             "",
         )
         assert rows["payment:PANT"].status == "not mapped" and rows["tips"].account == "2930"
         assert api.save_accounts("1", {"payment:PANT": "2902"}) == "account map saved (1 change(s))"
         rows = {r.key: r for r in api.account_editor("1").rows}
         assert (rows["payment:PANT"].account, rows["payment:PANT"].status) == ("2902", "ok")
-        assert rows["payment:PANT"].label == "Betaling PANT"
+        assert rows["payment:PANT"].label == "Payment PANT"
     finally:
         api.close()
 

@@ -3,7 +3,10 @@ in the language core.i18n holds. Numbers and dates: core.i18n's amount_text, dat
 
 A binding's description is class-level (it is read when the class is made), so it is marked
 with `N_()` there and translated where it is shown: the footer and help call
-`binding_text()`."""
+`binding_text()`.
+
+A document's state and kind are core's words (core.readmodels.state_text, kind_text): one map,
+so the console and the command line say the same (README, Glossary)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from core.i18n import N_, Translator, babel_locale, date_text
 if TYPE_CHECKING:
     from textual.binding import Binding
 
-__all__ = ["N_", "TUI", "_", "binding_text", "kind_word", "ngettext", "state_word"]
+__all__ = ["N_", "TUI", "_", "binding_text", "ngettext"]
 
 TUI = Translator("duvi_tui", Path(__file__).parent / "locale")
 
@@ -35,33 +38,6 @@ def binding_text(binding: Binding) -> str:
     if binding.id and binding.id.startswith("dept-") and binding.id[5:].isdigit():
         return _("Dept {n}").format(n=binding.id[5:])
     return _(binding.description) if binding.description else ""
-
-
-# A document's state (core.readmodels.TRANSFER_STATES; data, not words) as the console shows it
-STATE_WORDS = {
-    "pending": N_("pending"),
-    "sent": N_("sent"),
-    "confirmed": N_("confirmed"),
-    "released": N_("released"),
-    "held": N_("held"),
-    "attention": N_("attention"),
-    "refused": N_("refused"),
-    "unreadable": N_("unreadable"),
-}
-# A document's kind (core's TransferRow.kind)
-KIND_WORDS = {
-    "zreport": N_("Z-report"),
-    "invoice": N_("invoice basis"),
-    "stock": N_("stock issue"),
-}
-
-
-def state_word(state: str) -> str:
-    return _(STATE_WORDS[state]) if state in STATE_WORDS else state
-
-
-def kind_word(kind: str) -> str:
-    return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
 
 # Names of months and weekdays: Babel's (CLDR), in the current language.

@@ -24,6 +24,7 @@ from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.i18n import N_, _
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import CashMovement, Department, ZReport
 from core.store import utcnow
@@ -102,7 +103,7 @@ def preflight_problems(ref: VismaReference, journals: list[Journal]) -> list[str
             problems.append(f"{seg[1]!r} is not a value of SUBACCOUNT segment {seg[0]}")
     # A subaccount lacking a segment may be refused (findings B12): setup fills them all, a
     # setup saved before that did not; run setup again.
-    every = {sid for sid, _ in ref.segments}
+    every = {sid for sid, _value in ref.segments}
     for missing in sorted(
         {m for j in journals if j.subaccount for m in every - dict(j.subaccount).keys()}
     ):
@@ -232,7 +233,8 @@ def unmapped(ledger: Ledger, dept_id: str, accounts: dict[str, str]) -> dict[str
     what it is: any payment type (a SAF-T file's with the file's own name for it; one booked
     on the fallback account, so a person can give it its own), the revenue or VAT account of
     a rate, and tips. The account editor offers them, so a person can add what a Z-report
-    meets. Pay-in and pay-out types, tips, the cash difference and pant paid back as well."""
+    meets. Pay-in and pay-out types, tips, the cash difference and pant paid back as well.
+    What it is in the current language (the editor's line; nb: DUELL's words)."""
     out: dict[str, str] = {}
     for row in ledger.rows(dept_id, kind=Kind.ZREPORT):
         if row.state in (State.CONFIRMED, State.RELEASED):
@@ -244,25 +246,32 @@ def unmapped(ledger: Ledger, dept_id: str, accounts: dict[str, str]) -> dict[str
         for p in z.payments:
             key = f"payment:{p.type}"
             if p.amount and not accounts.get(key):
-                out.setdefault(key, f"Betaling {p.label or p.type}")
+                out.setdefault(key, _("Payment {name}").format(name=p.label or p.type))
         for sale in z.sales:
             rt = rate_text(sale.rate)
             if sale.gross and not any(k.startswith(f"revenue:{rt}") for k in accounts):
-                out.setdefault(f"revenue:{rt}", f"Salg {rt} %")
+                out.setdefault(f"revenue:{rt}", _("Sales {rate} %").format(rate=rt))
             if sale.rate and sale.gross and not accounts.get(f"vat:{rt}"):
-                out.setdefault(f"vat:{rt}", f"Utgående mva {rt} %")
+                out.setdefault(f"vat:{rt}", _("Output VAT {rate} %").format(rate=rt))
         needs = {
-            "tips": ("Drikkepenger (tips)", z.tips),
-            "cash_difference": ("Kassedifferanse", z.cash_difference or z.rounding_beyond_bound),
-            "pant:refunded": ("Pant utbetalt", z.pant_refunded),
+            "tips": (N_("Tips received"), z.tips),
+            "cash_difference": (
+                N_("Cash difference"),
+                z.cash_difference or z.rounding_beyond_bound,
+            ),
+            "pant:refunded": (N_("Deposit refunded"), z.pant_refunded),
         }
         for key, (label, amount) in needs.items():
             if amount and not accounts.get(key):
-                out.setdefault(key, label)
-        for kind, word, ms in (("payin", "Innskudd", z.pay_ins), ("payout", "Uttak", z.pay_outs)):
-            for m in ms:
-                if m.amount and not accounts.get(f"{kind}:{m.type}"):
-                    out.setdefault(f"{kind}:{m.type}", f"{word} {m.label or m.type}")
+                out.setdefault(key, _(label))
+        for m in z.pay_ins:
+            if m.amount and not accounts.get(f"payin:{m.type}"):
+                out.setdefault(f"payin:{m.type}", _("Pay-in {name}").format(name=m.label or m.type))
+        for m in z.pay_outs:
+            if m.amount and not accounts.get(f"payout:{m.type}"):
+                out.setdefault(
+                    f"payout:{m.type}", _("Pay-out {name}").format(name=m.label or m.type)
+                )
     return out
 
 
@@ -526,7 +535,7 @@ class ZReports:
         }
         try:
             # With invoice transfer on, the sales on account are the invoices' (on_account.py).
-            z, _ = booked_zreport(self.ledger, self.dept.settings, key, z)
+            z, _on_account = booked_zreport(self.ledger, self.dept.settings, key, z)
             return build_journal(
                 z,
                 self.departments.account_map(self.dept.id),

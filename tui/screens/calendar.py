@@ -25,8 +25,9 @@ from core.readmodels import (
     SettlementCalendar,
     calendar_legend,
     money_text,
+    state_text,
 )
-from tui.i18n import N_, _, day_text, month_short, month_text, ngettext, state_word, weekday_short
+from tui.i18n import N_, _, day_text, month_short, month_text, ngettext, weekday_short
 from tui.messages import CalendarLoaded
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
@@ -201,7 +202,7 @@ class CalendarScreen(DuviScreen):
                 _("  Z {z} (register {register}) {state}{number}, {amount}{error}").format(
                     z=z.z_number,
                     register=z.register,
-                    state=state_word(z.state),
+                    state=state_text(z.state),
                     number=number,
                     amount=money_text(z.amount),
                     error=error,

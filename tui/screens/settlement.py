@@ -25,10 +25,11 @@ from core.readmodels import (
     marks_text,
     money_text,
     on_account_text,
+    state_text,
     summary_text,
     vat_code_text,
 )
-from tui.i18n import N_, _, month_text, state_word, weekday_short
+from tui.i18n import N_, _, month_text, weekday_short
 from tui.i18n import day_text as weekday_date
 from tui.screens.base import DuviScreen
 from tui.screens.calendar import add_months
@@ -111,7 +112,7 @@ def day_text(d: SettlementDay) -> str:
             _("batch {batch} ({status})").format(batch=z.batch, status=z.status)
             if z.batch
             else _("no batch in Visma (duvi's ledger: {state})").format(
-                state=state_word(z.ledger_state)
+                state=state_text(z.ledger_state)
             )
         )
         said = "; ".join(MARKS[m] for m in z.marks if m in ("differs", "extra"))
@@ -136,18 +137,22 @@ def day_text(d: SettlementDay) -> str:
 
 def vat_text(r: Settlement) -> str:
     codes = [vat_code_text(v.code) for v in r.vat]
-    w = max([8, *map(len, codes)])  # "rate 25 % (not mapped)" is wider than an id
+    heads = (_("Code"), _("Visma base"), _("Visma VAT"), _("DUELL base"), _("DUELL VAT"))
+    w = max([8, len(heads[0]), *map(len, codes)])  # "rate 25 % (not mapped)" is wider than an id
+    # Each column as wide as its amounts, or its title with two spaces before it, whichever is
+    # wider (nb "Visma grunnlag" is 14).
+    n = [max(wide, len(head) + 2) for wide, head in zip((12, 11, 12, 11), heads[1:], strict=True)]
     lines = [
         _("VAT per code, {month}: Visma's batches beside DUELL's Z-reports").format(
             month=month_text(r.month)
         ),
-        f"  {_('Code'):<{w}} {_('Visma base'):>12} {_('Visma VAT'):>11} {_('DUELL base'):>12} "
-        f"{_('DUELL VAT'):>11}",
+        f"  {heads[0]:<{w}} {heads[1]:>{n[0]}} {heads[2]:>{n[1]}} {heads[3]:>{n[2]}} "
+        f"{heads[4]:>{n[3]}}",
     ]
     for v, code in zip(r.vat, codes, strict=True):
         lines.append(
-            f"  {code:<{w}} {money_text(v.visma_base):>12} {money_text(v.visma_vat):>11} "
-            f"{money_text(v.duell_base):>12} {money_text(v.duell_vat):>11}"
+            f"  {code:<{w}} {money_text(v.visma_base):>{n[0]}} {money_text(v.visma_vat):>{n[1]}} "
+            f"{money_text(v.duell_base):>{n[2]}} {money_text(v.duell_vat):>{n[3]}}"
             + (_("  differs") if v.differs else "")
         )
     if any(v.visma_vat != v.duell_vat for v in r.vat):

@@ -74,7 +74,7 @@ class SetupScreen(DuviScreen):
             yield Tick(
                 _("Several clients: the company has several Visma branches"), id="several-clients"
             )
-            yield Select([], id="branch", prompt=_("Visma branch"))
+            yield Select([], id="branch", prompt=_("Client (Visma branch)"))
             yield Tick(_("Several departments: mark lines with a cost bearer"), id="several-depts")
             yield Select([], id="cost-bearer", prompt=_("cost bearer"))
             yield Static(_("Item class of the products duvi creates (Visma requires one)"))

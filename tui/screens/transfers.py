@@ -22,10 +22,12 @@ from core.readmodels import (
     TransferRow,
     document_text,
     filter_transfers,
+    kind_text,
     sort_transfers,
+    state_text,
     transfer_cells,
 )
-from tui.i18n import N_, _, kind_word, ngettext, state_word
+from tui.i18n import N_, _, ngettext
 from tui.messages import ActionDone, DocumentLoaded, ExchangesLoaded, TransfersLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
@@ -252,7 +254,7 @@ class TransfersScreen(DuviScreen):
         self.query_one("#transfers-filters", Static).update(
             Text(
                 _("State: {state} (f)   Dates: {dates} (/)   Sort: {order} (o)   {shown}").format(
-                    state=state_word(self.state) if self.state else _("all"),
+                    state=state_text(self.state) if self.state else _("all"),
                     dates=dates,
                     order=order.get(self.sort, self.sort),
                     shown=shown,
@@ -282,11 +284,11 @@ class TransfersScreen(DuviScreen):
             text = _("No documents match.") if self.all_rows else ""
         elif row.reason:
             text = _("{key} {state}: {reason}").format(
-                key=row.key, state=state_word(row.state), reason=row.reason
+                key=row.key, state=state_text(row.state), reason=row.reason
             )
         else:
             text = _("{key} {state}. Enter: the document; w: what Visma answered.").format(
-                key=row.key, state=state_word(row.state)
+                key=row.key, state=state_text(row.state)
             )
         self.query_one("#transfer-detail", Static).update(Text(text))
 
@@ -369,7 +371,7 @@ class TransfersScreen(DuviScreen):
 
         doc = message.document
         self.app.push_screen(
-            TextScreen(f"{doc.row.key} ({kind_word(doc.row.kind)})", document_text(doc))
+            TextScreen(f"{doc.row.key} ({kind_text(doc.row.kind)})", document_text(doc))
         )
 
     def action_raw(self) -> None:
@@ -398,7 +400,7 @@ class TransfersScreen(DuviScreen):
         if row.state not in ("refused", "held", "attention"):
             self.notify(
                 _("{key} is {state}: only refused or held transfers are resent.").format(
-                    key=row.key, state=state_word(row.state)
+                    key=row.key, state=state_text(row.state)
                 )
             )
             return
