@@ -252,25 +252,6 @@ CORE_PENDING: dict[str, set[str]] = {
     "settlement_vat": {"Z-reports", "missing"},  # the same
     "conflicts": {"Name"},  # core/customer_record.py: the compared fields' labels
     "merge": {"Name"},  # the same
-    "doctor": {  # core/doctor.py: the findings' titles and texts
-        "Automatic",
-        "Cost",
-        "Month",
-        "Transfers",
-        "Z-report",
-        "Z-reports",
-        "after",
-        "all",
-        "attention",
-        "branch",
-        "company",
-        "confirmed",
-        "department",
-        "documents",
-        "every",
-        "pending",
-        "saved",
-    },
 }
 # What is data, not words, and stays in its one language (the module docstring of core.i18n:
 # the event log and what is sent keep one language)

@@ -1,0 +1,125 @@
+"""Doctor in Norwegian (issue 22): every finding's title, text, remedy and records in nb carry
+no word of the console's English vocabulary (tests/test_i18n_console.ENGLISH), sizes and days
+are written as Norwegian writes them while `records` (what --json lists) keep ISO days; reasons
+stored in English are read in the reader's language; an acknowledgement holds across a change
+of language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from core import reasons
+from core.accounting import MAP_VAT, NO_ACCOUNT
+from core.doctor import Status, acknowledge, run_doctor
+from core.i18n import set_language
+from core.service import transfer
+from core.transfers.periods import CLOSED, MISSING
+from tests.sandbox_fixtures import Installation
+from tests.test_i18n_console import ENGLISH
+
+
+@pytest.fixture
+def norwegian() -> Iterator[None]:
+    set_language("nb")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_][\w-]*", text))
+
+
+async def test_every_finding_speaks_norwegian(installation: Installation, norwegian: None) -> None:
+    rt = installation.rt
+    await transfer(rt, "1", kinds=("zreport",), connections=installation.connections)
+    checks = await run_doctor(rt, ["1"], connections=installation.connections)
+    english = {
+        c.id: said
+        for c in checks
+        if (said := words(" ".join([c.title, c.found, c.remedy, *c.shown_records])) & ENGLISH)
+    }
+    assert english == {}
+    by_id = {c.id: c for c in checks}
+    assert re.search(r": \d+,\d MB, WAL \d+,\d MB$", by_id["db.size"].found)
+    month = by_id["zreport.month"]
+    assert month.found == "1 dagsoppgjør tatt etter midnatt inn i neste måned"
+    # The sandbox's Z 3 of register 1 was taken 2026-11-01 00:29 for 2026-10-31
+    said = "dagsoppgjør 3 ble tatt 01.11.2026 00:29, i neste måned; det føres på 31.10.2026"
+    assert month.shown_records == [f"{said} (periode 202610)"]
+    assert month.as_dict()["records"] == [  # --json: the data, as stored
+        "Z-report 3 was taken 2026-11-01 00:29, in the next month; it is booked on 2026-10-31 "
+        "(period 202610)"
+    ]
+
+
+def test_a_reason_stored_in_english_reads_in_norwegian(norwegian: None) -> None:
+    stored = (
+        "financial period 202610 (2026-10-01 - 2026-10-31) is closed in Visma's general ledger"
+        "\n  → ask the accountant to reopen period 202610 in Visma, or to say where this "
+        "document belongs; the next run sends it once the period is open"
+    )
+    assert reasons.reason_text(stored) == (
+        "regnskapsperiode 202610 (2026-10-01 - 2026-10-31) er stengt i Vismas hovedbok"
+        "\n  → be regnskapsføreren åpne periode 202610 i Visma igjen, eller si hvor dokumentet "
+        "hører hjemme; neste kjøring sender det når perioden er åpen"
+    )
+    # A day in the language's format; a quoted message of Visma's verbatim; unknown as stored
+    assert reasons.reason_text("Visma has no financial period for 2026-12-02") == (
+        "Visma har ingen regnskapsperiode for 02.12.2026"
+    )
+    assert reasons.reason_text("in Visma as 000123, Batch is locked by another user") == (
+        "i Visma som 000123, Batch is locked by another user"
+    )
+    assert reasons.reason_text(
+        "Z-report 7 of department 1 cannot be booked: map VAT rate 12.5 % to a Visma VAT code"
+    ) == (
+        "dagsoppgjør 7 for avdeling 1 kan ikke bokføres: "
+        "koble mva-sats 12,5 % til en Visma mva-kode"
+    )
+    assert reasons.reason_text("something else entirely") == "something else entirely"
+    set_language("en")
+    assert reasons.reason_text("Visma has no financial period for 2026-12-02") == (
+        "Visma has no financial period for 2026-12-02"
+    )
+
+
+def test_the_templates_say_what_the_writers_store() -> None:
+    """The writers' positional constants are the registered templates, word for word."""
+
+    def positional(msg: str) -> str:
+        return re.sub(r"\{\w+\}", "{}", msg)
+
+    assert positional(reasons.MAP_VAT) == MAP_VAT
+    assert positional(reasons.NO_ACCOUNT) == NO_ACCOUNT
+    assert positional(reasons.PERIOD_CLOSED) == CLOSED
+    assert positional(reasons.PERIOD_MISSING) == MISSING
+
+
+async def test_an_acknowledgement_holds_in_the_other_language(
+    installation: Installation,
+) -> None:
+    """Acknowledged in English, read in Norwegian: still acknowledged (the fingerprint is of
+    the finding's data, not its words). The runner warning has no records: its fingerprint
+    was taken of its English sentence before."""
+    rt = installation.rt
+
+    async def runner_check() -> object:
+        checks = await run_doctor(rt, ["1"], connections=installation.connections)
+        return next(c for c in checks if c.id == "runner.alive")
+
+    check = await runner_check()
+    assert check.status == Status.WARN and check.acknowledged is None
+    acknowledge(rt, check, "no runner here on purpose")
+    set_language("nb")
+    try:
+        again = await runner_check()
+        assert again.found != check.found  # the words changed
+        assert again.fingerprint == check.fingerprint
+        assert again.acknowledged is not None
+    finally:
+        set_language("en")
