@@ -7,7 +7,6 @@ of language."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,22 +18,17 @@ from core.service import transfer
 from core.transfers.periods import CLOSED, MISSING
 from tests.sandbox_fixtures import Installation
 from tests.test_i18n_console import ENGLISH
-
-
-@pytest.fixture
-def norwegian() -> Iterator[None]:
-    set_language("nb")
-    try:
-        yield
-    finally:
-        set_language("en")
+from tests.test_i18n_findings import norwegian  # noqa: F401 - the fixture
 
 
 def words(text: str) -> set[str]:
     return set(re.findall(r"[^\W\d_][\w-]*", text))
 
 
-async def test_every_finding_speaks_norwegian(installation: Installation, norwegian: None) -> None:
+async def test_every_finding_speaks_norwegian(
+    installation: Installation,
+    norwegian: None,  # noqa: F811 - after the installation, whose settings set the language
+) -> None:
     rt = installation.rt
     await transfer(rt, "1", kinds=("zreport",), connections=installation.connections)
     checks = await run_doctor(rt, ["1"], connections=installation.connections)
@@ -57,7 +51,8 @@ async def test_every_finding_speaks_norwegian(installation: Installation, norweg
     ]
 
 
-def test_a_reason_stored_in_english_reads_in_norwegian(norwegian: None) -> None:
+@pytest.mark.usefixtures("norwegian")
+def test_a_reason_stored_in_english_reads_in_norwegian() -> None:
     stored = (
         "financial period 202610 (2026-10-01 - 2026-10-31) is closed in Visma's general ledger"
         "\n  → ask the accountant to reopen period 202610 in Visma, or to say where this "
