@@ -25,10 +25,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from core.i18n import N_, _, babel_locale, current_language, date_text, datetime_text
+from core.i18n import (
+    N_,
+    _,
+    amount_text,
+    babel_locale,
+    current_language,
+    date_text,
+    datetime_text,
+)
 
 # The held documents' reasons (core/accounting.py, core/transfers/periods.py,
 # core/transfers/on_account.py, core/transfers/foreign.py) and their remedies.
@@ -41,6 +49,35 @@ MONTH_BOUNDARY = N_(
     "Z-report {z} was taken {taken_at}, in the next month; it is booked on {day} (period {period})"
 )
 IN_DOUBT = N_("in Visma as {number}, {message}")
+# core/transfers/foreign.py: another integration's batch or invoice of the day
+FOREIGN_BATCH = N_(
+    "Visma already holds batch {batches} of {day} for this department that duvi did not make "
+    "(inferred: DUELL's own Visma module posts its Z-reports); posting {key} would book the "
+    "day twice"
+)
+FOREIGN_INVOICE = N_(
+    "Visma already holds customer invoice {numbers} of {day} to customer {customer} for "
+    "{amount} that duvi did not make (inferred: DUELL's own Visma module posts its invoices); "
+    "posting {key} would invoice the sale twice"
+)
+# core/transfers/on_account.py: sales on account that wait for the day's invoice bases
+ON_ACCOUNT_MISMATCH = N_(
+    "sales on account {paid} on Z-report {z} of {day}, the day's invoice bases {bases}: held "
+    "until they agree"
+)
+ON_ACCOUNT_NONE = N_(
+    "sales on account {paid} on Z-report {z} of {day}, the day's invoice bases {bases} (none "
+    "fetched yet): held until they agree"
+)
+ON_ACCOUNT_SEVERAL = N_(
+    "several Z-reports of {day} have sales on account ({keys}): the invoice bases do not say "
+    "which register sold them"
+)
+ON_ACCOUNT_NO_RATE = N_(
+    "the day's invoice bases have sales at {rate} %, which Z-report {z} has none of"
+)
+# core/transfers/stock.py: a stock issue's items Visma does not have yet
+ITEMS_NOT_IN_VISMA = N_("item {items} not in Visma yet")
 # core/vat.mismatch: a rate mapped to a VAT id of another rate
 VAT_ID_MISSING = N_("VAT rate {rate} %: Visma has no VAT id {vat_id}")
 VAT_ID_OTHER_RATE = N_("VAT rate {rate} % cannot map to Visma VAT id {vat_id}: its rate is {rates}")
@@ -55,6 +92,13 @@ TEMPLATES: tuple[str, ...] = (
     IN_DOUBT,
     VAT_ID_MISSING,
     VAT_ID_OTHER_RATE,
+    FOREIGN_BATCH,
+    FOREIGN_INVOICE,
+    ON_ACCOUNT_MISMATCH,
+    ON_ACCOUNT_NONE,
+    ON_ACCOUNT_SEVERAL,
+    ON_ACCOUNT_NO_RATE,
+    ITEMS_NOT_IN_VISMA,
     # remedies
     N_("set it in the account mapping editor"),
     N_("map the VAT rates in the VAT mapping editor"),
@@ -67,6 +111,21 @@ TEMPLATES: tuple[str, ...] = (
         "ask the accountant to reopen period {period} in Visma, or to say where this "
         "document belongs; the next run sends it once the period is open"
     ),
+    N_(
+        "turn invoice transfer off for the department (sales on account then go to their "
+        "clearing account) or book the day by hand"
+    ),
+    N_(
+        "the next run fetches DUELL's invoice bases and sends it once they agree; if DUELL's "
+        "figures differ, correct the invoice bases or the Z-report in DUELL"
+    ),
+    N_("check the Z-report and the invoice bases of the day in DUELL"),
+    N_("sync the products to Visma (or create the items); it is sent once they exist"),
+    # core/transfers/foreign.REMEDY, N_-marked there
+    "turn off Z-rapport/Faktura in DUELL's Visma module for this department (DUELL Admin -> "
+    "Regnskap -> Visma Financial); then, for a day DUELL already booked, delete that batch in "
+    "Visma and resend, or leave it held; to post beside it all the same, a person confirms "
+    "(`duvi transfers confirm KEY --yes`, or `s` on the transfers screen; audited)",
 )
 # Values that are words of duvi's own (Visma's books, in a closed period's reason)
 WORDS: tuple[str, ...] = (
@@ -74,6 +133,7 @@ WORDS: tuple[str, ...] = (
     N_("customer ledger"),
     N_("inventory management"),
 )
+AMOUNTS = ("amount", "paid", "bases")  # placeholders that hold an amount (1,234.50 stored)
 REMEDY_MARK = "  → "  # DuviError's str(): the message, then the remedy on its own line
 
 
@@ -119,6 +179,11 @@ def _shown_string(name: str, value: str) -> str:
             return datetime_text(datetime.fromisoformat(value))
     except ValueError:
         return value
+    if name in AMOUNTS:
+        try:
+            return amount_text(Decimal(value.replace(",", "")))
+        except InvalidOperation:
+            return value
     if name == "rate":
         return ", ".join(rate_shown(r) for r in value.split(", "))
     if name == "problems":
@@ -169,6 +234,13 @@ def reason_text(stored: str | None) -> str:
         return ""
     if current_language() == "en":
         return stored
+    return _said(stored, current_language())
+
+
+@lru_cache(maxsize=4096)
+def _said(stored: str, language: str) -> str:
+    """`reason_text` in `language` (the current one): a list of held rows repeats a few
+    reasons many times, each matched once."""
     lines = []
     for line in stored.split("\n"):
         if line.startswith(REMEDY_MARK):

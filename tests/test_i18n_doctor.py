@@ -7,6 +7,7 @@ of language."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -15,7 +16,11 @@ from core.accounting import MAP_VAT, NO_ACCOUNT
 from core.doctor import Status, acknowledge, run_doctor
 from core.i18n import set_language
 from core.service import transfer
+from core.transfers.foreign import REMEDY as FOREIGN_REMEDY
+from core.transfers.foreign import ForeignBatch, ForeignBatchFound
+from core.transfers.on_account import MISMATCH, NO_RATE, NONE_FETCHED, SEVERAL
 from core.transfers.periods import CLOSED, MISSING
+from core.transfers.stock import NOT_IN_VISMA
 from tests.sandbox_fixtures import Installation
 from tests.test_i18n_console import ENGLISH
 from tests.test_i18n_findings import norwegian  # noqa: F401 - the fixture
@@ -77,6 +82,11 @@ def test_a_reason_stored_in_english_reads_in_norwegian() -> None:
         "koble mva-sats 12,5 % til en Visma mva-kode"
     )
     assert reasons.reason_text("something else entirely") == "something else entirely"
+    held = MISMATCH.format("1,250.00", 3, "2026-12-01", "1,000.00") + ": held until they agree"
+    assert reasons.reason_text(held) == (  # amounts as Norwegian writes them
+        "salg på faktura 1\xa0250,00 på dagsoppgjør 3 for 01.12.2026, dagens fakturagrunnlag "
+        "1\xa0000,00: holdt tilbake til de stemmer"
+    )
     set_language("en")
     assert reasons.reason_text("Visma has no financial period for 2026-12-02") == (
         "Visma has no financial period for 2026-12-02"
@@ -93,6 +103,26 @@ def test_the_templates_say_what_the_writers_store() -> None:
     assert positional(reasons.NO_ACCOUNT) == NO_ACCOUNT
     assert positional(reasons.PERIOD_CLOSED) == CLOSED
     assert positional(reasons.PERIOD_MISSING) == MISSING
+    assert FOREIGN_REMEDY in reasons.TEMPLATES
+    stored = [  # as the writers put them together
+        MISMATCH.format("1,250.00", 3, "2026-12-01", "1,000.00") + ": held until they agree",
+        MISMATCH.format("1,250.00", 3, "2026-12-01", "0.00")
+        + NONE_FETCHED
+        + ": held until they agree",
+        SEVERAL.format("2026-12-01")
+        + " (DUELL-Z-1-3, DUELL-Z-1-4): the invoice bases do not say which register sold them",
+        NO_RATE.format("12", 3),
+        f"item 10046, 10056 {NOT_IN_VISMA}",
+        str(
+            ForeignBatchFound(
+                "DUELL-Z-1-3", date(2026, 12, 1), [ForeignBatch("7", date(2026, 12, 1), "Z")]
+            )
+        ),
+    ]
+    for text in stored:
+        assert all(
+            reasons.parse(line.removeprefix(reasons.REMEDY_MARK)) for line in text.split("\n")
+        ), text
 
 
 async def test_an_acknowledgement_holds_in_the_other_language(
@@ -118,3 +148,31 @@ async def test_an_acknowledgement_holds_in_the_other_language(
         assert again.acknowledged is not None
     finally:
         set_language("en")
+
+
+@pytest.mark.usefixtures("norwegian")
+def test_the_transfers_list_says_a_stored_reason_in_norwegian() -> None:
+    """A row held and stored in English (a Visma refusal: its message is Visma's own, kept)
+    reads in Norwegian in the list's reason column; the row itself (JSON) keeps the English."""
+    from datetime import datetime
+
+    from core.readmodels import TransferRow, transfer_cells
+    from core.transferview import reason_of
+
+    stored = (
+        "Visma has no financial period for 2026-12-02\n  → ask the accountant to set up that "
+        "financial year in Visma (Financial periods); the next run sends it"
+    )
+    refused = TransferRow(
+        "DUELL-Z-1-8",
+        "zreport",
+        "failed",
+        "",
+        "",
+        reason=reason_of("failed", "in Visma as 12, Locked"),
+    )
+    now = datetime(2026, 12, 2, 14, 5)
+    held = TransferRow("DUELL-Z-1-9", "zreport", "attention", "", stored.splitlines()[0])
+    assert transfer_cells(held, now)[-1] == "Visma har ingen regnskapsperiode for 02.12.2026"
+    assert held.error == "Visma has no financial period for 2026-12-02"
+    assert transfer_cells(refused, now)[-1] == "i Visma som 12, Locked"
