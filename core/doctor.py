@@ -82,6 +82,9 @@ class Check:
     acknowledged: dict[str, Any] | None = None  # who, when, why; only while the state holds
     # The documents' days the finding concerns: the console opens Transfers on them
     days: tuple[date, date] | None = None
+    # What the finding is, as data, when it has no records and no basis but its sentence
+    # says more than its id (which records Visma changed unannounced): the fingerprint's
+    key: Any = None
     # The records as a person reads them, in the language (days, words); `records` are data
     # (ISO days, English as stored): what --json lists and the fingerprint is taken of
     shown: list[str] | None = None
@@ -95,7 +98,7 @@ class Check:
         """The finding's state: an acknowledgement holds while this stays the same. Taken of
         the check's id, department, status and its data (`basis`, else `records`), never of
         its words: the same finding in nb and en has one fingerprint."""
-        basis = self.basis if self.basis is not None else (self.records or None)
+        basis = self.basis if self.basis is not None else (self.records or self.key)
         return _digest([self.id, self.department_id, str(self.status), basis])
 
     @property
@@ -110,7 +113,7 @@ class Check:
         out = {**asdict(self), "status": str(self.status), "fingerprint": self.fingerprint}
         out["fix"] = str(self.fix) if self.fix else None
         out["days"] = [d.isoformat() for d in self.days] if self.days else None
-        del out["basis"], out["shown"]
+        del out["basis"], out["shown"], out["key"]
         return out
 
 
@@ -418,7 +421,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
 
 def webhook_receiver_check(rt: Runtime) -> Check:
     """Settings still read under an old name, and bodies the receiver could not read."""
-    from core.sync.webhooks import unrecognised_finding
+    from core.sync.webhooks import unrecognised, unrecognised_finding
 
     old = rt.settings.deprecations()
     if old:
@@ -428,7 +431,7 @@ def webhook_receiver_check(rt: Runtime) -> Check:
             Status.WARN,
             "; ".join(old),
             _("rename the setting as said; until then its value keeps working as the secret path"),
-            basis="deprecated settings",
+            key="deprecated settings",
         )
     finding = unrecognised_finding(rt.store)
     if finding:
@@ -438,7 +441,7 @@ def webhook_receiver_check(rt: Runtime) -> Check:
             Status.WARN,
             finding,
             _("send this body to support: duvi learns the envelope from it (`duvi bundle`)"),
-            basis=finding,  # the sync's sentence, in English (core/sync/webhooks.py)
+            key=[len(unread := unrecognised(rt.store)), unread[0]["received_at"]],
         )
     return ok("webhooks.receiver", _("Webhook receiver"), _("settings current; every body read"))
 
@@ -1136,7 +1139,7 @@ def mapping_checks(
 
 def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) -> list[Check]:
     from core.conflicts import Conflicts
-    from core.sync.webhooks import unannounced_finding
+    from core.sync.webhooks import unannounced, unannounced_finding
 
     checks = []
     open_ = Conflicts(rt.store).list(dept_id)
@@ -1174,7 +1177,7 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             finding,
             _("turn the webhook flag on in Visma (polling keeps them in sync meanwhile)"),
             dept_id,
-            basis=finding,  # the sync's sentence, in English (core/sync/webhooks.py)
+            key=unannounced(rt.store, dept_id),
         )
     )
     checks.append(set_aside_check(rt, dept_id))

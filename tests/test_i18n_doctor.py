@@ -13,7 +13,7 @@ import pytest
 
 from core import reasons
 from core.accounting import MAP_VAT, NO_ACCOUNT
-from core.doctor import Status, acknowledge, run_doctor
+from core.doctor import Check, Status, _digest, acknowledge, run_doctor
 from core.i18n import set_language
 from core.service import transfer
 from core.transfers.foreign import REMEDY as FOREIGN_REMEDY
@@ -129,25 +129,60 @@ async def test_an_acknowledgement_holds_in_the_other_language(
     installation: Installation,
 ) -> None:
     """Acknowledged in English, read in Norwegian: still acknowledged (the fingerprint is of
-    the finding's data, not its words). The runner warning has no records: its fingerprint
-    was taken of its English sentence before."""
+    the finding's data, not its words). Neither warning has records: their fingerprints were
+    taken of their English sentences before; the webhook one says which records changed."""
     rt = installation.rt
+    with rt.store.write() as db:  # as delta polling records a change with no webhook
+        db["unannounced"].insert(
+            {"department_id": "1", "entity": "product", "visma_id": "ITEM-1", "found_at": "x"}
+        )
+    ids = ("runner.alive", "masterdata.webhooks")
 
-    async def runner_check() -> object:
+    async def warnings() -> dict[str, Check]:
         checks = await run_doctor(rt, ["1"], connections=installation.connections)
-        return next(c for c in checks if c.id == "runner.alive")
+        return {c.id: c for c in checks if c.id in ids}
 
-    check = await runner_check()
-    assert check.status == Status.WARN and check.acknowledged is None
-    acknowledge(rt, check, "no runner here on purpose")
+    before = await warnings()
+    for c in before.values():
+        assert c.status == Status.WARN and c.acknowledged is None
+        acknowledge(rt, c, "seen")
     set_language("nb")
     try:
-        again = await runner_check()
-        assert again.found != check.found  # the words changed
-        assert again.fingerprint == check.fingerprint
-        assert again.acknowledged is not None
+        after = await warnings()
     finally:
         set_language("en")
+    for cid in ids:
+        assert after[cid].found != before[cid].found  # the words changed
+        assert after[cid].fingerprint == before[cid].fingerprint
+        assert after[cid].acknowledged is not None
+    with rt.store.write() as db:  # another record changed unannounced: the finding changed
+        db["unannounced"].insert(
+            {"department_id": "1", "entity": "product", "visma_id": "ITEM-2", "found_at": "x"}
+        )
+    assert (await warnings())["masterdata.webhooks"].acknowledged is None
+
+
+async def test_an_acknowledgement_stored_before_still_holds(installation: Installation) -> None:
+    """An audit row written with the fingerprint of the English sentence (as duvi took it
+    before) still acknowledges the finding while it reads so; a new one is of the data."""
+    from core.audit import record
+    from core.doctor import ACK_ACTION
+
+    rt = installation.rt
+    check = next(
+        c
+        for c in await run_doctor(rt, ["1"], connections=installation.connections)
+        if c.id == "runner.alive"
+    )
+    old = _digest([check.id, check.department_id, "warn", check.found])  # the old rule
+    assert old != check.fingerprint
+    record(rt.store, ACK_ACTION, target=check.id, after={"fingerprint": old, "reason": "old"})
+    again = next(
+        c
+        for c in await run_doctor(rt, ["1"], connections=installation.connections)
+        if c.id == "runner.alive"
+    )
+    assert again.acknowledged is not None and again.acknowledged["reason"] == "old"
 
 
 @pytest.mark.usefixtures("norwegian")
