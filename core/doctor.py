@@ -1295,6 +1295,14 @@ def set_aside_check(rt: Runtime, dept_id: str) -> Check:
     if not rows:
         return ok("duell.rows", title, _("every product and customer row was read"), dept_id)
     records = [f"{r['entity']}: {r['key']} ({r['fingerprint']})" for r in rows]
+    said = [
+        _("{entity}: {key} ({fingerprint})").format(
+            entity=_(ENTITY_WORDS[r["entity"]]) if r["entity"] in ENTITY_WORDS else r["entity"],
+            key=r["key"],
+            fingerprint=r["fingerprint"],
+        )
+        for r in rows
+    ]
     return Check(
         "duell.rows",
         title,
@@ -1303,12 +1311,16 @@ def set_aside_check(rt: Runtime, dept_id: str) -> Check:
             "{n} DUELL row could not be read and is left out of the sync: {rows}",
             "{n} DUELL rows could not be read and are left out of the sync: {rows}",
             len(rows),
-        ).format(n=len(rows), rows="; ".join(records[:5]) + ("; …" if len(records) > 5 else "")),
+        ).format(n=len(rows), rows="; ".join(said[:5]) + ("; …" if len(said) > 5 else "")),
         _(SET_ASIDE_REMEDY),
         dept_id,
         records,
         fix=Fix.LOG,
+        shown=said,
     )
+
+
+ENTITY_WORDS = {"products": N_("products"), "customers": N_("customers")}  # rows set aside
 
 
 def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
