@@ -45,6 +45,7 @@ from decimal import Decimal
 from core.errors import DataError
 from core.models import ROUNDING_PER_CASH_RECEIPT, DepartmentSettings, VatSale, ZReport
 from core.money import round_money, vat_of
+from core.reasons import MONTH_BOUNDARY, Reason
 
 __all__ = ["vat_of"]  # re-exported: the journal's name for it
 
@@ -462,9 +463,14 @@ def month_boundary(z: ZReport) -> str | None:
         z.business_date.year,
         z.business_date.month,
     ):
-        return (
-            f"Z-report {z.z_number} was taken {z.closed_at:%Y-%m-%d %H:%M}, in the next "
-            f"month; it is booked on {z.business_date.isoformat()} (period "
-            f"{z.business_date:%Y%m})"
-        )
+        # Stored and logged in English (core/reasons.py says it in the reader's language)
+        return Reason(
+            MONTH_BOUNDARY,
+            {
+                "z": z.z_number,
+                "taken_at": z.closed_at,
+                "day": z.business_date,
+                "period": f"{z.business_date:%Y%m}",
+            },
+        ).english()
     return None

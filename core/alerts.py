@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from core.i18n import _, ngettext
+from core.reasons import reason_text
 from core.runtime import Runtime
 
 KINDS = (
@@ -88,10 +89,9 @@ def _attention(rt: Runtime, dept: str) -> Alert | None:
     from core.readmodels import state_text
 
     counts = ", ".join(f"{sum(s == st for _r, s in shown)} {state_text(st)}" for st in states)
-    # The reason is the ledger's stored text (English).
+    # The reason is the ledger's stored text (English), said in the language (core/reasons.py)
     lines = [
-        f"{r.key} {state_text(s)}: "
-        f"{(reason_of(r.state, r.last_error) or _('no reason recorded')).splitlines()[0]}"
+        f"{r.key} {state_text(s)}: {_first_line(reason_of(r.state, r.last_error))}"
         for r, s in shown[:LISTED]
     ]
     more = "\n" + _("(and {n} more)").format(n=len(rows) - LISTED) if len(rows) > LISTED else ""
@@ -122,6 +122,10 @@ def _attention(rt: Runtime, dept: str) -> Alert | None:
         f"duvi transfers -d {dept}{state_option}",
         sorted((r.key, s) for r, s in shown),
     )
+
+
+def _first_line(reason: str) -> str:
+    return reason_text(reason.splitlines()[0]) if reason else _("no reason recorded")
 
 
 def _period_close(rt: Runtime, dept: str, today: date) -> Alert | None:

@@ -660,7 +660,7 @@ class ConsoleApi:
                     c.found,
                     c.remedy,
                     c.department_id,
-                    tuple(str(r) for r in c.records),
+                    tuple(c.shown_records),  # in the language; --json keeps `records`
                     str(c.fix) if c.fix else None,
                     c.fingerprint,
                     _acknowledged(c.acknowledged),

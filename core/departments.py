@@ -13,6 +13,7 @@ from pydantic import SecretStr, ValidationError
 from core.accounting import both_cost_of_goods
 from core.audit import record
 from core.errors import ConfigError, StoreError
+from core.i18n import N_
 from core.models import AccountDefaults, Department, DepartmentSettings
 from core.secrets import DUELL_SECTION, SecretsFile, customer_section
 from core.store import Store, utcnow
@@ -148,11 +149,11 @@ class UnreadableDepartment(StoreError):
         )
 
 
-COGS_BOTH_MESSAGE = (
+COGS_BOTH_MESSAGE = N_(
     "Beholdningsendring (inventory change) and Lager (stock issues) cannot both be on: 1460 "
     "would be credited twice for the same sales"
 )
-COGS_BOTH_REMEDY = (
+COGS_BOTH_REMEDY = N_(
     "turn one off: Beholdningsendring books cost of goods in the journal at DUELL's cost, "
     "Lager lets Visma's stock issue book it at Visma's cost"
 )

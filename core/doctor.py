@@ -32,9 +32,10 @@ from core.departments import (
 from core.duell.errors import DuellBlockedError
 from core.errors import ConfigError, DuviError
 from core.fsutil import shown
-from core.i18n import _, date_text
+from core.i18n import N_, _, babel_locale, count_text, date_text, datetime_text, ngettext
 from core.ledger import Ledger, State
 from core.models import AccountDefaults, Department, DepartmentSettings, Master, ZReport
+from core.reasons import Reason, rate_shown, reason_text
 from core.runtime import Runtime
 from core.status import round_figures, runner_waiting
 from core.transfers.periods import Periods
@@ -81,38 +82,77 @@ class Check:
     acknowledged: dict[str, Any] | None = None  # who, when, why; only while the state holds
     # The documents' days the finding concerns: the console opens Transfers on them
     days: tuple[date, date] | None = None
+    # What the finding is, as data, when it has no records and no basis but its sentence
+    # says more than its id (which records Visma changed unannounced): the fingerprint's
+    key: Any = None
+    # The records as a person reads them, in the language (days, words); `records` are data
+    # (ISO days, English as stored): what --json lists and the fingerprint is taken of
+    shown: list[str] | None = None
+
+    @property
+    def shown_records(self) -> list[str]:
+        return self.shown if self.shown is not None else [str(r) for r in self.records]
 
     @property
     def fingerprint(self) -> str:
-        """The finding's state: an acknowledgement holds while this stays the same."""
+        """The finding's state: an acknowledgement holds while this stays the same. Taken of
+        the check's id, department, status and its data (`basis`, else `records`), never of
+        its words: the same finding in nb and en has one fingerprint."""
+        basis = self.basis if self.basis is not None else (self.records or self.key)
+        return _digest([self.id, self.department_id, str(self.status), basis])
+
+    @property
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint as duvi took it before it was language-independent (of the words
+        found when there was no basis and no record): an acknowledgement stored then still
+        holds while the finding reads as it did (in English, the only language then)."""
         basis = self.basis if self.basis is not None else (self.records or self.found)
-        text = json.dumps([self.id, self.department_id, str(self.status), basis], default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return _digest([self.id, self.department_id, str(self.status), basis])
 
     def as_dict(self) -> dict[str, Any]:
         out = {**asdict(self), "status": str(self.status), "fingerprint": self.fingerprint}
         out["fix"] = str(self.fix) if self.fix else None
         out["days"] = [d.isoformat() for d in self.days] if self.days else None
-        del out["basis"]
+        del out["basis"], out["shown"], out["key"]
         return out
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def decimal_text(value: float, decimals: int = 1) -> str:
+    """A measure (megabytes) as the language writes it: nb 6,4, en 6.4."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(
+        round(value, decimals), format="0." + "0" * decimals, locale=babel_locale()
+    )
 
 
 def ok(cid: str, title: str, found: str, dept: str | None = None) -> Check:
     return Check(cid, title, Status.OK, found, department_id=dept)
 
 
-def subaccount_problems(s: DepartmentSettings, dim: Dimension) -> list[str]:
+def subaccount_problems(s: DepartmentSettings, dim: Dimension) -> list[Reason]:
     """A cost bearer's subaccount must fill every SUBACCOUNT segment with a value the company
     has (findings B12); setups saved before duvi filled them lack the other segments."""
     values = {(sg.segment_id, v.value_id) for sg in dim.segments for v in sg.segment_values}
     sent = dict(subaccount_segments(s))
     out = [
-        f"SUBACCOUNT segment {sg.segment_id} ({sg.description}) has no value"
+        Reason(
+            N_("SUBACCOUNT segment {segment} ({description}) has no value"),
+            {"segment": sg.segment_id, "description": sg.description},
+        )
         for sg in dim.segments
         if sg.segment_id is not None and sg.segment_id not in sent
     ]
     out += [
-        f"{v!r} is not a value of SUBACCOUNT segment {sid}"
+        Reason(
+            N_("{value} is not a value of SUBACCOUNT segment {segment}"),
+            {"value": repr(v), "segment": sid},
+        )
         for sid, v in s.subaccount_defaults.items()
         if (sid, v) not in values
     ]
@@ -251,8 +291,12 @@ def acknowledge(rt: Runtime, check: Finding, reason: str) -> str:
         target=check.id,
         after={"fingerprint": check.fingerprint, "reason": reason, "found": check.found},
     )
-    where = f" of department {check.department_id}" if check.department_id else ""
-    return f"{check.title}{where} acknowledged; it counts again when what it finds changes"
+    said = (
+        _("{title} of department {dept} acknowledged; it counts again when what it finds changes")
+        if check.department_id
+        else _("{title} acknowledged; it counts again when what it finds changes")
+    )
+    return said.format(title=check.title, dept=check.department_id)
 
 
 def apply_acknowledgements(rt: Runtime, checks: list[Check]) -> None:
@@ -267,7 +311,8 @@ def apply_acknowledgements(rt: Runtime, checks: list[Check]) -> None:
         if c.status != Status.WARN or row is None:
             continue
         after = json.loads(row["after"] or "{}")
-        if after.get("fingerprint") == c.fingerprint:
+        # A stored acknowledgement of before language-independent fingerprints: the old one
+        if after.get("fingerprint") in (c.fingerprint, c.legacy_fingerprint):
             c.acknowledged = {"by": row["actor"], "at": row["ts"], "reason": after.get("reason")}
 
 
@@ -284,8 +329,8 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
         ok(
             "db.size",
             _("Database size"),
-            _("{path}: {size:.1f} MB, WAL {wal_size:.1f} MB").format(
-                path=shown(db), size=size, wal_size=wal_size
+            _("{path}: {size} MB, WAL {wal_size} MB").format(
+                path=shown(db), size=decimal_text(size), wal_size=decimal_text(wal_size)
             ),
         )
     )
@@ -314,8 +359,8 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
             "files.modes",
             _("File modes"),
             Status.FAIL,
-            _("readable by other users: ") + ", ".join(loose),
-            _("run: chmod 600 ") + " ".join(x.split(" (")[0] for x in loose),
+            _("readable by other users: {files}").format(files=", ".join(loose)),
+            _("run: chmod 600 {files}").format(files=" ".join(x.split(" (")[0] for x in loose)),
             records=loose,
         )
     )
@@ -344,8 +389,8 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
                     "runner.alive",
                     _("Automatic transfer runner"),
                     Status.WARN,
-                    _("last heartbeat {age:.0f} min ago (pid {pid} on {host})").format(
-                        age=age / 60, pid=beat[0]["pid"], host=beat[0]["host"]
+                    _("last heartbeat {age} min ago (pid {pid} on {host})").format(
+                        age=count_text(round(age / 60)), pid=beat[0]["pid"], host=beat[0]["host"]
                     ),
                     _("check that `duvi run` is running; restart it"),
                     basis=f"stopped: pid {beat[0]['pid']} on {beat[0]['host']}",
@@ -358,14 +403,16 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
                 "SELECT info FROM heartbeats WHERE component = ?", [ROUND_COMPONENT]
             )
             figures = round_figures(last[0]["info"]) if last else None
+            alive = (
+                _("alive: last round {age} s ago (pid {pid}); {figures}")
+                if figures
+                else _("alive: last round {age} s ago (pid {pid})")
+            )
             checks.append(
                 ok(
                     "runner.alive",
                     _("Automatic transfer runner"),
-                    _("alive: last round {age:.0f} s ago (pid {pid})").format(
-                        age=age, pid=beat[0]["pid"]
-                    )
-                    + (f"; {figures}" if figures else ""),
+                    alive.format(age=f"{age:.0f}", pid=beat[0]["pid"], figures=figures),
                 )
             )
         checks.append(_backing_off(beat[0]["info"]))
@@ -374,7 +421,7 @@ def local_checks(rt: Runtime, *, integrity: bool = False) -> list[Check]:
 
 def webhook_receiver_check(rt: Runtime) -> Check:
     """Settings still read under an old name, and bodies the receiver could not read."""
-    from core.sync.webhooks import unrecognised_finding
+    from core.sync.webhooks import unrecognised, unrecognised_finding
 
     old = rt.settings.deprecations()
     if old:
@@ -384,6 +431,7 @@ def webhook_receiver_check(rt: Runtime) -> Check:
             Status.WARN,
             "; ".join(old),
             _("rename the setting as said; until then its value keeps working as the secret path"),
+            key="deprecated settings",
         )
     finding = unrecognised_finding(rt.store)
     if finding:
@@ -393,6 +441,7 @@ def webhook_receiver_check(rt: Runtime) -> Check:
             Status.WARN,
             finding,
             _("send this body to support: duvi learns the envelope from it (`duvi bundle`)"),
+            key=[len(unread := unrecognised(rt.store)), unread[0]["received_at"]],
         )
     return ok("webhooks.receiver", _("Webhook receiver"), _("settings current; every body read"))
 
@@ -407,17 +456,28 @@ def unreadable_rows_check(rt: Runtime) -> list[Check]:
     depts = Departments(rt.store, rt.secrets).unreadable()
     if not rows and not depts:
         return []
-    found = [f"department {d.department_id}: its settings ({d.problem})" for d in depts]
-    found += [f"ledger row {r.key}: {r.problem}" for r in rows]
+    found = [
+        _("department {dept}: its settings ({problem})").format(
+            dept=d.department_id, problem=d.problem
+        )
+        for d in depts
+    ]
+    found += [_("ledger row {key}: {problem}").format(key=r.key, problem=r.problem) for r in rows]
     remedy = (depts[0] if depts else rows[0]).remedy
     if rows and depts:
-        remedy = UNREADABLE_REMEDY.format(key=rows[0].key) + _("; the same for the settings")
+        remedy = _("{remedy}; the same for the settings").format(
+            remedy=_(UNREADABLE_REMEDY).format(key=rows[0].key)
+        )
     return [
         Check(
             "db.rows",
             _("Stored rows readable"),
             Status.FAIL,
-            _("{n} cannot be read and are left alone: ").format(n=len(found)) + "; ".join(found),
+            ngettext(
+                "{n} cannot be read and is left alone: {items}",
+                "{n} cannot be read and are left alone: {items}",
+                len(found),
+            ).format(n=len(found), items="; ".join(found)),
             remedy,
             records=[*(d.department_id for d in depts), *(r.key for r in rows)],
         )
@@ -459,17 +519,17 @@ def growth_check(rt: Runtime, *, days: int = 7) -> Check:
         level += rows * float(avg or 0) * keep
     mb_day = (per_day.get("events_bytes", 0.0) + per_day.get("http_calls_bytes", 0.0)) / 1e6
     found = _(
-        "about {events:.0f} events and {http_calls:.0f} HTTP calls a day (last {days} days): "
-        "about {mb_day:.1f} MB a day; retention ({retention_event_days} days of events, "
-        "{retention_http_days} of HTTP calls) levels the logs off near {level:.0f} MB"
+        "about {events} events and {http_calls} HTTP calls a day (last {days} days): "
+        "about {mb_day} MB a day; retention ({retention_event_days} days of events, "
+        "{retention_http_days} of HTTP calls) levels the logs off near {level} MB"
     ).format(
-        events=per_day["events"],
-        http_calls=per_day["http_calls"],
+        events=count_text(round(per_day["events"])),
+        http_calls=count_text(round(per_day["http_calls"])),
         days=days,
-        mb_day=mb_day,
+        mb_day=decimal_text(mb_day),
         retention_event_days=s.retention_event_days,
         retention_http_days=s.retention_http_days,
-        level=level / 1e6,
+        level=count_text(round(level / 1e6)),
     )
     free = shutil.disk_usage(s.database.parent).free
     if level > free / 2:
@@ -477,7 +537,9 @@ def growth_check(rt: Runtime, *, days: int = 7) -> Check:
             "db.growth",
             _("Database growth"),
             Status.WARN,
-            _("{found}, and the disk has {free:.0f} MB free").format(found=found, free=free / 1e6),
+            _("{found}, and the disk has {free} MB free").format(
+                found=found, free=count_text(round(free / 1e6))
+            ),
             _("free disk space, or lower retention_event_days / retention_http_days"),
             basis="the logs outgrow the free disk",
         )
@@ -537,11 +599,25 @@ def _backing_off(info: str | None) -> Check:
         f"next try {w['next_try']}"
         for d, w in sorted(waiting.items())
     ]
+    shown_lines = [
+        ngettext(
+            "department {dept}: {error} ({n} round in a row since {since}); next try {next_try}",
+            "department {dept}: {error} ({n} rounds in a row since {since}); next try {next_try}",
+            int(w["failures"] or 0),
+        ).format(
+            dept=d,
+            error=reason_text(str(w["error"])),
+            n=w["failures"],
+            since=_moment(w["since"]),
+            next_try=_moment(w["next_try"]),
+        )
+        for d, w in sorted(waiting.items())
+    ]
     return Check(
         "runner.backoff",
         title,
         Status.WARN,
-        "; ".join(lines),
+        "; ".join(shown_lines),
         _(
             "the runner tries again by itself, less often while it fails, and catches up when "
             "the service answers; `duvi doctor --dept N` checks the connection now"
@@ -549,7 +625,17 @@ def _backing_off(info: str | None) -> Check:
         records=lines,
         fix=Fix.LOG,
         basis=sorted((d, w["error"]) for d, w in waiting.items()),
+        shown=shown_lines,
     )
+
+
+def _moment(value: Any) -> str:
+    """A stored ISO moment (a heartbeat's) as the language writes it; as stored when it is
+    not one."""
+    try:
+        return datetime_text(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return str(value)
 
 
 # -- per department ---------------------------------------------------------------------------
@@ -586,15 +672,18 @@ def zreport_source_check(rt: Runtime, dept_id: str, has_sales: bool, hours: int)
         return ok(
             cid,
             title,
-            _("{said}; last file {last:%Y-%m-%d %H:%M} UTC").format(said=said, last=last),
+            _("{said}; last file {last} UTC").format(said=said, last=datetime_text(last)),
             dept_id,
         )
-    when = _("since {last:%Y-%m-%d %H:%M} UTC").format(last=last) if last else _("ever")
     return Check(
         cid,
         title,
         Status.WARN,
-        _("{said}; no file {when} (more than {hours} h)").format(said=said, when=when, hours=hours),
+        (
+            _("{said}; no file since {last} UTC (more than {hours} h)")
+            if last
+            else _("{said}; no file ever (more than {hours} h)")
+        ).format(said=said, last=datetime_text(last), hours=hours),
         _(
             "check that the cash register still exports SAF-T to that directory (`duvi run` "
             "must be running to take files in)"
@@ -617,20 +706,29 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
     for z in zs:
         per_register.setdefault(z.register_id, []).append(z.z_number)
     missing: list[Any] = []  # Z numbers; with several registers, "register R Z n"
-    spans = []
+    said_missing: list[str] = []  # the same, in the language
+    spans, said_spans = [], []
     for register, numbers in sorted(per_register.items()):
         numbers.sort()
-        name = f"register {register} " if len(per_register) > 1 else ""
-        missing += [
-            f"{name}Z {n}" if name else n
-            for n in sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+        several = len(per_register) > 1
+        gone = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+        span = f"{numbers[0]}-{numbers[-1]}"
+        missing += [f"register {register} Z {n}" if several else n for n in gone]
+        said_missing += [
+            _("register {register} Z {n}").format(register=register, n=n) if several else str(n)
+            for n in gone
         ]
-        spans.append(f"{name}{numbers[0]}-{numbers[-1]}" if name else f"{numbers[0]}-{numbers[-1]}")
+        spans.append(f"register {register} {span}" if several else span)
+        said_spans.append(
+            _("register {register} {span}").format(register=register, span=span)
+            if several
+            else span
+        )
     checks.append(
         ok(
             "zreport.gaps",
             _("Z-report number sequence"),
-            _("{n} Z-reports, no gaps").format(n=len(zs)),
+            ngettext("{n} Z-report, no gaps", "{n} Z-reports, no gaps", len(zs)).format(n=len(zs)),
             dept_id,
         )
         if not missing
@@ -638,26 +736,32 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "zreport.gaps",
             _("Z-report number sequence"),
             Status.FAIL,
-            _(
-                "Z number(s) {numbers} missing between {spans}: a lost settlement until proven "
-                "otherwise"
-            ).format(numbers=", ".join(map(str, missing)), spans="; ".join(spans)),
+            ngettext(
+                "Z number {numbers} missing between {spans}: a lost settlement until proven "
+                "otherwise",
+                "Z numbers {numbers} missing between {spans}: a lost settlement until proven "
+                "otherwise",
+                len(missing),
+            ).format(numbers=", ".join(said_missing), spans="; ".join(said_spans)),
             _(
                 "find these Z-reports in DUELL (Dagsoppgjør); if they exist, import them "
                 "(`duvi import saft`), else ask the shop why the number was skipped"
             ),
             dept_id,
             missing,
+            shown=said_missing,
         )
     )
     checks.append(zreport_source_check(rt, dept_id, bool(zs), stale_hours))
     now = datetime.now()
-    stale = [
-        f"Z {z.z_number} ({z.closed_at:%Y-%m-%d %H:%M})"
+    old = [
+        z
         for row, z in pairs
         if row.state not in (State.CONFIRMED, State.RELEASED)
         and now - z.closed_at > timedelta(hours=stale_hours)
     ]
+    stale = [f"Z {z.z_number} ({z.closed_at:%Y-%m-%d %H:%M})" for z in old]
+    said_stale = [f"Z {z.z_number} ({datetime_text(z.closed_at)})" for z in old]
     checks.append(
         ok(
             "zreport.stale",
@@ -670,11 +774,12 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "zreport.stale",
             _("Z-reports confirmed within {stale_hours} h").format(stale_hours=stale_hours),
             Status.WARN,
-            _("{n} not confirmed: {items}").format(n=len(stale), items=", ".join(stale[:10])),
+            _("{n} not confirmed: {items}").format(n=len(stale), items=", ".join(said_stale[:10])),
             _("see `duvi transfers --dept` and the checks below for why"),
             dept_id,
             stale,
             fix=Fix.TRANSFERS,
+            shown=said_stale,
         )
     )
     attention = ledger.rows(dept_id, states=(State.FAILED, State.ATTENTION, State.SENT))
@@ -686,13 +791,23 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             _("Transfers needing attention"),
             Status.FAIL if any(r.state == State.FAILED for r in attention) else Status.WARN,
             # one line per transfer under a count: never one paragraph of ten errors
-            _("{n} transfer(s): ").format(n=len(attention))
-            + ", ".join(
-                f"{n} {state}"
-                for state in (State.FAILED, State.ATTENTION, State.SENT)
-                if (n := sum(r.state == state for r in attention))
+            ngettext("{n} transfer: {counts}", "{n} transfers: {counts}", len(attention)).format(
+                n=len(attention),
+                counts=", ".join(
+                    _STATE_COUNTS[state](n)
+                    for state in (State.FAILED, State.ATTENTION, State.SENT)
+                    if (n := sum(r.state == state for r in attention))
+                ),
             )
-            + "".join(f"\n{r.key} {r.state}: {r.last_error or 'in doubt'}" for r in attention[:10]),
+            + "".join(
+                "\n"
+                + _("{key} {state}: {reason}").format(
+                    key=r.key,
+                    state=_STATE_WORDS[r.state](),
+                    reason=reason_text(r.last_error) if r.last_error else _("in doubt"),
+                )
+                for r in attention[:10]
+            ),
             _(
                 "fix the cause named, then `duvi sync --retry-failed`; rows 'sent' are "
                 "looked up in Visma before any resend"
@@ -712,17 +827,35 @@ def ledger_checks(rt: Runtime, dept_id: str, *, stale_hours: int = 36) -> list[C
             "zreport.month",
             _("Month boundaries"),
             Status.WARN,
-            _("{n} Z-report(s) taken after midnight into the next month").format(n=len(boundary)),
+            ngettext(
+                "{n} Z-report taken after midnight into the next month",
+                "{n} Z-reports taken after midnight into the next month",
+                len(boundary),
+            ).format(n=len(boundary)),
             _(
                 "check with the accountant that these belong to the period of their "
                 "business date (as booked)"
             ),
             dept_id,
-            boundary,
+            boundary,  # as stored in the journal's flags (English); shown in the language
             fix=Fix.TRANSFERS,
+            shown=[reason_text(m) for m in boundary],
         )
     )
     return checks
+
+
+# The ledger's states as doctor's transfers line counts and names them
+_STATE_COUNTS = {
+    State.FAILED: lambda n: ngettext("{n} failed", "{n} failed", n).format(n=n),
+    State.ATTENTION: lambda n: ngettext("{n} needs attention", "{n} need attention", n).format(n=n),
+    State.SENT: lambda n: ngettext("{n} sent, in doubt", "{n} sent, in doubt", n).format(n=n),
+}
+_STATE_WORDS = {
+    State.FAILED: lambda: _("failed"),
+    State.ATTENTION: lambda: _("needs attention"),
+    State.SENT: lambda: _("sent, in doubt"),
+}
 
 
 def period_check(dept_id: str, waiting: list[Any]) -> Check:
@@ -738,8 +871,10 @@ def period_check(dept_id: str, waiting: list[Any]) -> Check:
         "transfers.period",
         _("Financial periods"),
         Status.WARN,
-        _("{n} document(s) held, not sent: ").format(n=len(held))
-        + "".join(f"\n{r.key}: {r.last_error.splitlines()[0]}" for r in held[:10]),
+        ngettext("{n} document held, not sent:", "{n} documents held, not sent:", len(held)).format(
+            n=len(held)
+        )
+        + "".join(f"\n{r.key}: {reason_text(r.last_error.splitlines()[0])}" for r in held[:10]),
         _(
             "ask the accountant to reopen the period in Visma (or set up its financial year); "
             "the next run sends them"
@@ -771,9 +906,11 @@ def period_close_check(
         return ok(
             "transfers.period_close",
             title,
-            _("no open period ending within {days} day(s) holds a document not released").format(
-                days=days
-            ),
+            ngettext(
+                "no open period ending within {days} day holds a document not released",
+                "no open period ending within {days} days holds a document not released",
+                days,
+            ).format(days=days),
             dept_id,
         )
     return Check(
@@ -781,7 +918,9 @@ def period_close_check(
         title,
         Status.WARN,
         "\n".join(c.summary() for c in found),
-        _(REMEDY) + _("; in the console, t opens Transfers on these periods' days"),
+        _("{remedy}; in the console, t opens Transfers on these periods' days").format(
+            remedy=_(REMEDY)
+        ),
         dept_id,
         [k for c in found for k in c.keys],
         fix=Fix.TRANSFERS,
@@ -801,8 +940,10 @@ def cost_of_goods_check(dept_id: str, settings: DepartmentSettings) -> Check:
         "settings.cost_of_goods",
         title,
         Status.FAIL,
-        COGS_BOTH_MESSAGE + _(" (the journals leave their inventory-change lines out meanwhile)"),
-        COGS_BOTH_REMEDY,
+        _("{message} (the journals leave their inventory-change lines out meanwhile)").format(
+            message=_(COGS_BOTH_MESSAGE)
+        ),
+        _(COGS_BOTH_REMEDY),
         dept_id,
         fix=Fix.SETTINGS,
     )
@@ -818,18 +959,25 @@ def legacy_accounts_check(rt: Runtime, dept_id: str, settings: DepartmentSetting
         r["key"]
         for r in rt.store.query("SELECT key FROM account_maps WHERE department_id = ?", [dept_id])
     }
-    differ = sorted(
-        f"{key} {acc} (standard {DEFAULT_ACCOUNTS[key]})"
+    kept = sorted(
+        (key, acc, DEFAULT_ACCOUNTS[key])
         for key, acc in LEGACY_ACCOUNTS.items()
         if key not in saved and key in DEFAULT_ACCOUNTS and DEFAULT_ACCOUNTS[key] != acc
     )
-    if not differ:
+    if not kept:
         return None
+    differ = [f"{key} {acc} (standard {std})" for key, acc, std in kept]
+    said = [
+        _("{key} {account} (standard {standard})").format(key=key, account=acc, standard=std)
+        for key, acc, std in kept
+    ]
     return Check(
         "mapping.legacy_defaults",
         _("Default accounts"),
         Status.WARN,
-        _("set up before the standard chart's defaults, kept as they were: ") + ", ".join(differ),
+        _("set up before the standard chart's defaults, kept as they were: {accounts}").format(
+            accounts=", ".join(said)
+        ),
         _(
             "check them with the accountant and set each in the account map editor (m), or "
             "acknowledge to keep them (README: Default accounts)"
@@ -837,6 +985,7 @@ def legacy_accounts_check(rt: Runtime, dept_id: str, settings: DepartmentSetting
         dept_id,
         differ,
         fix=Fix.ACCOUNTS,
+        shown=said,
     )
 
 
@@ -868,14 +1017,19 @@ def mapping_checks(
     ]
     checks = []
     if unmapped or unknown or wrong:
-        found = "; ".join(
-            [
-                _("map VAT rate {rate} % to a Visma VAT code").format(rate=rate_text(r))
-                for r in unmapped
-            ]
-            + [_("VAT id no longer in Visma: {id}").format(id=u) for u in unknown]
-            + wrong
-        )
+        said = [
+            _("map VAT rate {rate} % to a Visma VAT code").format(rate=rate_shown(rate_text(r)))
+            for r in unmapped
+        ]
+        said += [
+            _("VAT id no longer in Visma: {id}").format(
+                id=f"{rate_shown(r)} % -> {mappings[r].visma_vat_id}"
+            )
+            for r in rates
+            if r in mappings and visma_vat is not None and mappings[r].visma_vat_id not in visma_vat
+        ]
+        said += [reason_text(w) for w in wrong]
+        found = "; ".join(said)
         checks.append(
             Check(
                 "mapping.vat",
@@ -894,6 +1048,7 @@ def mapping_checks(
                 dept_id,
                 [str(r) for r in unmapped] + unknown + wrong,
                 fix=Fix.VAT,
+                shown=[rate_shown(r) for r in unmapped] + said[len(unmapped) :],
             )
         )
     else:
@@ -901,24 +1056,40 @@ def mapping_checks(
             ok(
                 "mapping.vat",
                 _("VAT mapping"),
-                _("{n} rates in use, all mapped to existing VAT ids").format(n=len(rates)),
+                ngettext(
+                    "{n} rate in use, mapped to an existing VAT id",
+                    "{n} rates in use, all mapped to existing VAT ids",
+                    len(rates),
+                ).format(n=len(rates)),
                 dept_id,
             )
         )
     if accounts is not None:
         amap = depts.account_map(dept_id)
-        bad = sorted(
+        wrong_accounts = sorted(
             {
-                f"{key} -> {acc}" + (" (inactive)" if acc in accounts else " (missing)")
+                (key, acc, acc in accounts)
                 for key, acc in amap.items()
                 if acc not in accounts or accounts[acc].active is False
             }
         )
+        bad = [
+            f"{key} -> {acc}" + (" (inactive)" if there else " (missing)")
+            for key, acc, there in wrong_accounts
+        ]
+        said_bad = [
+            (
+                _("{key} -> {account} (inactive)") if there else _("{key} -> {account} (missing)")
+            ).format(key=key, account=acc)
+            for key, acc, there in wrong_accounts
+        ]
         checks.append(
             ok(
                 "mapping.accounts",
                 _("Account map"),
-                _("{n} accounts present and active").format(n=len(amap)),
+                ngettext(
+                    "{n} account present and active", "{n} accounts present and active", len(amap)
+                ).format(n=len(amap)),
                 dept_id,
             )
             if not bad
@@ -926,11 +1097,12 @@ def mapping_checks(
                 "mapping.accounts",
                 _("Account map"),
                 Status.FAIL,
-                "; ".join(bad),
+                "; ".join(said_bad),
                 _("create or activate these accounts in Visma, or change the account map"),
                 dept_id,
                 bad,
                 fix=Fix.ACCOUNTS,
+                shown=said_bad,
             )
         )
     fallback = sorted(
@@ -951,8 +1123,11 @@ def mapping_checks(
             "mapping.fallback",
             _("Payment types"),
             Status.WARN,
-            _("{n} payment(s) booked on the fallback account: ").format(n=len(fallback))
-            + ", ".join(fallback[:10]),
+            ngettext(
+                "{n} payment booked on the fallback account: {items}",
+                "{n} payments booked on the fallback account: {items}",
+                len(fallback),
+            ).format(n=len(fallback), items=", ".join(fallback[:10])),
             _("map these payment types in the account map"),
             dept_id,
             fallback,
@@ -964,7 +1139,7 @@ def mapping_checks(
 
 def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) -> list[Check]:
     from core.conflicts import Conflicts
-    from core.sync.webhooks import unannounced_finding
+    from core.sync.webhooks import unannounced, unannounced_finding
 
     checks = []
     open_ = Conflicts(rt.store).list(dept_id)
@@ -975,7 +1150,11 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             "masterdata.conflicts",
             _("Duplicate conflicts"),
             Status.WARN,
-            _("{n} open: these records wait for a person").format(n=len(open_)),
+            ngettext(
+                "{n} open: this record waits for a person",
+                "{n} open: these records wait for a person",
+                len(open_),
+            ).format(n=len(open_)),
             _("resolve them (console: conflicts, or `duvi conflicts resolve`)"),
             dept_id,
             [c.id for c in open_],
@@ -998,6 +1177,7 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
             finding,
             _("turn the webhook flag on in Visma (polling keeps them in sync meanwhile)"),
             dept_id,
+            key=unannounced(rt.store, dept_id),
         )
     )
     checks.append(set_aside_check(rt, dept_id))
@@ -1009,9 +1189,11 @@ def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) ->
                 "masterdata.nameless",
                 _("Items without a name"),
                 Status.WARN,
-                _("{n} Visma item(s) have no name; DUELL shows their item number: {items}").format(
-                    n=len(nameless), items=", ".join(nameless[:10])
-                ),
+                ngettext(
+                    "{n} Visma item has no name; DUELL shows its item number: {items}",
+                    "{n} Visma items have no name; DUELL shows their item number: {items}",
+                    len(nameless),
+                ).format(n=len(nameless), items=", ".join(nameless[:10])),
                 _("give them a description in Visma"),
                 dept_id,
                 nameless,
@@ -1066,7 +1248,11 @@ async def foreign_batch_check(
         return ok(
             cid,
             title,
-            _("{n} batch(es) of days duvi has no unconfirmed Z-report for").format(n=len(found)),
+            ngettext(
+                "{n} batch of a day duvi has no unconfirmed Z-report for",
+                "{n} batches of days duvi has no unconfirmed Z-report for",
+                len(found),
+            ).format(n=len(found)),
             dept.id,
         )
     records = [f"batch {b.number} of {b.day} ({b.description})" for b in clashes]
@@ -1080,15 +1266,18 @@ async def foreign_batch_check(
         cid,
         title,
         Status.FAIL,
-        _(
-            "Visma holds {n} batch(es) duvi did not make on days it transfers for this "
-            "department (inferred: DUELL's own Visma module is still on): "
-        ).format(n=len(clashes))
-        + "; ".join(said[:5]),
+        ngettext(
+            "Visma holds {n} batch duvi did not make on a day it transfers for this "
+            "department (inferred: DUELL's own Visma module is still on): {batches}",
+            "Visma holds {n} batches duvi did not make on days it transfers for this "
+            "department (inferred: DUELL's own Visma module is still on): {batches}",
+            len(clashes),
+        ).format(n=len(clashes), batches="; ".join(said[:5])),
         _(REMEDY),
         dept.id,
         records,
         fix=Fix.TRANSFERS,
+        shown=said,
     )
 
 
@@ -1106,18 +1295,32 @@ def set_aside_check(rt: Runtime, dept_id: str) -> Check:
     if not rows:
         return ok("duell.rows", title, _("every product and customer row was read"), dept_id)
     records = [f"{r['entity']}: {r['key']} ({r['fingerprint']})" for r in rows]
+    said = [
+        _("{entity}: {key} ({fingerprint})").format(
+            entity=_(ENTITY_WORDS[r["entity"]]) if r["entity"] in ENTITY_WORDS else r["entity"],
+            key=r["key"],
+            fingerprint=r["fingerprint"],
+        )
+        for r in rows
+    ]
     return Check(
         "duell.rows",
         title,
         Status.WARN,
-        _("{n} DUELL row(s) could not be read and are left out of the sync: ").format(n=len(rows))
-        + "; ".join(records[:5])
-        + ("; …" if len(records) > 5 else ""),
-        SET_ASIDE_REMEDY,
+        ngettext(
+            "{n} DUELL row could not be read and is left out of the sync: {rows}",
+            "{n} DUELL rows could not be read and are left out of the sync: {rows}",
+            len(rows),
+        ).format(n=len(rows), rows="; ".join(said[:5]) + ("; …" if len(said) > 5 else "")),
+        _(SET_ASIDE_REMEDY),
         dept_id,
         records,
         fix=Fix.LOG,
+        shown=said,
     )
+
+
+ENTITY_WORDS = {"products": N_("products"), "customers": N_("customers")}  # rows set aside
 
 
 def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
@@ -1148,10 +1351,10 @@ def _clock(name: str, date_header: str | None, dept_id: str) -> Check:
 
 
 SCOPE_USES = {  # what duvi does with each scope (inferred from the operations' verbs)
-    "read": "every look-up before a document is sent",
-    "create": "sending batches, invoices, stock issues, customers and items",
-    "update": "clearing hold, releasing, updating customers and items",
-    "delete": "nothing (duvi deletes nothing)",
+    "read": N_("every look-up before a document is sent"),
+    "create": N_("sending batches, invoices, stock issues, customers and items"),
+    "update": N_("clearing hold, releasing, updating customers and items"),
+    "delete": N_("nothing (duvi deletes nothing)"),
 }
 
 
@@ -1160,7 +1363,7 @@ def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str
     refuses a token to an application asking for one it lacks (invalid_scope, findings A3)."""
     title, cid = _("Visma scopes"), "visma.scopes"
     if missing is None:
-        return ok(cid, title, _("granted: ") + ", ".join(wanted), dept_id)
+        return ok(cid, title, _("granted: {scopes}").format(scopes=", ".join(wanted)), dept_id)
     if not missing:
         return Check(
             cid,
@@ -1180,7 +1383,8 @@ def scope_check(wanted: tuple[str, ...], missing: list[str] | None, dept_id: str
             "the Visma application is not granted {scopes}: Visma Connect gives duvi no token"
         ).format(
             scopes=", ".join(
-                f"{m} ({SCOPE_USES.get(n, '?')})" for m, n in zip(missing, names, strict=True)
+                f"{m} ({_(SCOPE_USES[n]) if n in SCOPE_USES else '?'})"
+                for m, n in zip(missing, names, strict=True)
             )
         ),
         _(
@@ -1225,7 +1429,7 @@ async def remote_checks(
             ok(
                 "duell.rate",
                 _("DUELL rate limit"),
-                _("{remaining} requests left").format(remaining=remaining),
+                _("{remaining} requests left").format(remaining=count_text(remaining)),
                 dept_id,
             )
         )
@@ -1266,21 +1470,24 @@ async def remote_checks(
             short = [c for c in visma.tokens.creds.scopes if granted and c not in granted]
             checks.append(scope_check(rt.settings.visma_scopes, short or None, dept_id))
             s = dept.settings
-            problems = []
+            problems: list[Reason] = []
             # A choice without its flag is not used, a flag without its choice cannot be:
             # what older setups saved silently (finding D2).
+            branch, bearer = {"branch": s.branch_number}, {"value": s.cost_bearer_value}
             if s.several_clients and not s.branch_number:
-                problems.append("Flere klienter is on but no branch is chosen")
+                problems.append(Reason(N_("Flere klienter is on but no branch is chosen")))
             if s.branch_number and not s.several_clients:
-                problems.append(f"branch {s.branch_number} is saved but Flere klienter is off")
+                problems.append(
+                    Reason(N_("branch {branch} is saved but Flere klienter is off"), branch)
+                )
             if s.several_departments and not s.cost_bearer_value:
-                problems.append("Flere avdelinger is on but no cost bearer is chosen")
+                problems.append(Reason(N_("Flere avdelinger is on but no cost bearer is chosen")))
             if s.cost_bearer_value and not s.several_departments:
                 problems.append(
-                    f"cost bearer {s.cost_bearer_value} is saved but Flere avdelinger is off"
+                    Reason(N_("cost bearer {value} is saved but Flere avdelinger is off"), bearer)
                 )
             if s.several_clients and s.branch_number and s.branch_number not in branches:
-                problems.append(f"branch {s.branch_number} no longer exists")
+                problems.append(Reason(N_("branch {branch} no longer exists"), branch))
             if s.several_departments and s.cost_bearer_value:
                 dim = await visma.get_dimension("SUBACCOUNT")
                 values = {
@@ -1288,8 +1495,10 @@ async def remote_checks(
                 }
                 if (s.cost_bearer_segment, s.cost_bearer_value) not in values:
                     problems.append(
-                        f"cost bearer {s.cost_bearer_value} is not a value of segment "
-                        f"{s.cost_bearer_segment}"
+                        Reason(
+                            N_("cost bearer {value} is not a value of segment {segment}"),
+                            {**bearer, "segment": s.cost_bearer_segment},
+                        )
                     )
                 problems += subaccount_problems(s, dim)
             checks.append(
@@ -1304,11 +1513,12 @@ async def remote_checks(
                     "visma.company",
                     _("Company, branch and cost bearer"),
                     Status.FAIL,
-                    "; ".join(problems),
+                    "; ".join(p.text() for p in problems),
                     _("choose them again in the console's setup"),
                     dept_id,
-                    problems,
+                    [p.english() for p in problems],
                     fix=Fix.SETUP,
+                    shown=[p.text() for p in problems],
                 )
             )
             checks += await item_class_and_warehouse(visma, s, dept_id)
@@ -1326,9 +1536,11 @@ async def remote_checks(
                 ok(
                     "visma.rate",
                     _("Visma rate limit"),
-                    _("{remaining} requests left for {pending} pending documents").format(
-                        remaining=remaining, pending=pending
-                    ),
+                    ngettext(
+                        "{remaining} requests left for {pending} pending document",
+                        "{remaining} requests left for {pending} pending documents",
+                        pending,
+                    ).format(remaining=count_text(remaining), pending=count_text(pending)),
                     dept_id,
                 )
                 if remaining >= pending * 2
@@ -1336,9 +1548,11 @@ async def remote_checks(
                     "visma.rate",
                     _("Visma rate limit"),
                     Status.WARN,
-                    _(
-                        "{remaining} requests left this window for {pending} pending documents"
-                    ).format(remaining=remaining, pending=pending),
+                    ngettext(
+                        "{remaining} requests left this window for {pending} pending document",
+                        "{remaining} requests left this window for {pending} pending documents",
+                        pending,
+                    ).format(remaining=count_text(remaining), pending=count_text(pending)),
                     _("transfers will wait for the next window by themselves"),
                     dept_id,
                     basis="fewer requests left than pending documents",

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.errors import StoreError
+from core.i18n import N_
 from core.leases import Lease, Leases
 from core.ledger_facts import fact_columns
 from core.store import Store, utcnow
@@ -96,7 +97,7 @@ class UnreadableRow(StoreError):
         )
 
 
-UNREADABLE_REMEDY = (
+UNREADABLE_REMEDY = N_(
     "duvi leaves it alone (never sends it) and works on with the other rows; correct the row "
     "with sqlite3 (`SELECT * FROM ledger WHERE key = '{key}'`) or restore the database from a "
     "backup (README: restoring)"

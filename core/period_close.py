@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from core.i18n import N_, _, date_text
+from core.i18n import N_, date_text, ngettext
 from core.ledger import Ledger, LedgerRow, State
 from core.runtime import Runtime
 from core.store import Store
@@ -52,14 +52,20 @@ class Closing:
         from core.readmodels import state_text
 
         said = (
-            _(
-                "period {period} ({start} to {end}) ended {end}, not closed: {n} document(s) "
-                "not released in Visma ({kinds}; {states})"
+            ngettext(
+                "period {period} ({start} to {end}) ended {end}, not closed: {n} document "
+                "not released in Visma ({kinds}; {states})",
+                "period {period} ({start} to {end}) ended {end}, not closed: {n} documents "
+                "not released in Visma ({kinds}; {states})",
+                self.count,
             )
             if self.ended
-            else _(
-                "period {period} ({start} to {end}) ends {end}, not closed: {n} document(s) "
-                "not released in Visma ({kinds}; {states})"
+            else ngettext(
+                "period {period} ({start} to {end}) ends {end}, not closed: {n} document "
+                "not released in Visma ({kinds}; {states})",
+                "period {period} ({start} to {end}) ends {end}, not closed: {n} documents "
+                "not released in Visma ({kinds}; {states})",
+                self.count,
             )
         )
         return said.format(
@@ -67,10 +73,21 @@ class Closing:
             start=date_text(self.start),
             end=date_text(self.end),
             n=self.count,
-            # the kind as JSON and `duvi transfers --json` name it (zreport, invoice, stock)
-            kinds=", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items())),
+            kinds=", ".join(kind_count(k, n) for k, n in sorted(self.kinds.items())),
             states=", ".join(f"{n} {state_text(s)}" for s, n in sorted(self.states.items())),
         )
+
+
+def kind_count(kind: str, n: int) -> str:
+    """A count of documents of one kind in the language: "2 invoice bases", "1 Z-report";
+    a kind duvi has no word for as JSON names it ("2 other")."""
+    if kind == "zreport":
+        return ngettext("{n} Z-report", "{n} Z-reports", n).format(n=n)
+    if kind == INVOICE:
+        return ngettext("{n} invoice basis", "{n} invoice bases", n).format(n=n)
+    if kind == "stock":
+        return ngettext("{n} stock issue", "{n} stock issues", n).format(n=n)
+    return f"{n} {kind}"
 
 
 def document_day(row: LedgerRow) -> date | None:
@@ -135,7 +152,7 @@ def closings(
     ]
 
 
-REMEDY = (  # English here; translated where shown
+REMEDY = N_(  # English here; translated where shown
     N_(
         "release them in Visma (or `duvi release KEY --yes`) before the accountant closes the "
         "period; held or failed ones: fix the cause named in `duvi transfers`, then `duvi sync "

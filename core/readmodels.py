@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.i18n import N_, _, amount_text, date_text
+from core.reasons import reason_text
 from core.settlement import (
     MARKS,
     Settlement,
@@ -588,7 +589,8 @@ def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
         row.visma_number,
         row.visma_status,
         age_text(row.changed_at, now),
-        row.reason.splitlines()[0] if row.reason else row.error,
+        # stored in English (JSON keeps it so): said in the language (core/reasons.py)
+        reason_text(row.reason.splitlines()[0] if row.reason else row.error),
     )
 
 

@@ -94,7 +94,7 @@ async def test_a_failing_day_alerts_once_with_its_remedy_until_its_state_changes
         await send_due(rt)
         got = inbox.take()
         assert [n["title"] for n in got] == ["duvi: department 1: Z number missing"]
-        assert "Z number(s) 10, 11 missing" in got[0]["message"]
+        assert "Z numbers 10, 11 missing" in got[0]["message"]
         assert "More: duvi calendar -d 1" in got[0]["message"]
         await send_due(rt)
         assert inbox.take() == []
@@ -230,7 +230,7 @@ async def test_a_silent_webhook_alerts_again_only_when_what_it_missed_changes(
         await send_due(rt)
         got = inbox.take()
         assert [n["title"] for n in got] == ["duvi: department 1: Webhook silent about changes"]
-        assert "1 items changed in Visma without a webhook notification" in got[0]["message"]
+        assert "1 item changed in Visma without a webhook notification" in got[0]["message"]
         assert "More: duvi doctor webhooks -d 1" in got[0]["message"]
         await send_due(rt)
         assert inbox.take() == []

@@ -5,10 +5,8 @@ screen on the sandbox world, shows no word of the other language's vocabulary; t
 The vocabularies are written out here (from the console's catalogue, tui/locale), not read
 from it: a string that escapes `_()` still shows its English words. Words that are the same in
 both languages (ok, Visma, DUELL, Status, System …) and proper names are not in them.
-
-CORE_PENDING: English words that core still shows on these screens: only the doctor's findings
-(core/doctor.py), which are translated on their own branch. Empty it once that has landed: the
-walk then checks every word on the screen."""
+Every word on the screen is checked: what core shows (status rows, read models, doctor's
+findings) as much as the console's own strings."""
 
 from __future__ import annotations
 
@@ -239,29 +237,6 @@ NORWEGIAN = {
     "Kvitter",
     "Ks",
 }
-# English that core still shows in Norwegian (see the module's docstring), per screen, with
-# where it comes from: only the doctor's findings are left (core/doctor.py, on its own branch).
-CORE_PENDING: dict[str, set[str]] = {
-    "doctor": {  # core/doctor.py: the findings' titles and texts
-        "Automatic",
-        "Cost",
-        "Month",
-        "Transfers",
-        "Z-report",
-        "Z-reports",
-        "after",
-        "all",
-        "attention",
-        "branch",
-        "company",
-        "confirmed",
-        "department",
-        "documents",
-        "every",
-        "pending",
-        "saved",
-    },
-}
 # What is data, not words, and stays in its one language (the module docstring of core.i18n:
 # the event log and what is sent keep one language)
 DATA = {
@@ -274,9 +249,6 @@ DATA = {
     # (test_the_account_lines_speak_the_language)
     "en:accounts": {"Beholdningsendring", "Salg"},
 }
-# Norwegian that core shows in English: none left (core's account lines say DUELL's journal
-# words in nb only, core/api.account_label)
-CORE_PENDING_EN: dict[str, set[str]] = {}
 
 
 def screen_text(app: DuviApp) -> str:
@@ -310,8 +282,7 @@ async def test_every_screen_speaks_one_language(
     async with duvi.run_test(size=(120, 36)) as pilot:
         await keys(*SCREENS[screen])(pilot)
         found = screen_words(duvi) & foreign
-    pending = (CORE_PENDING if language == "nb" else CORE_PENDING_EN).get(screen, set())
-    assert found - pending - DATA.get(f"{language}:{screen}", set()) == set()
+    assert found - DATA.get(f"{language}:{screen}", set()) == set()
 
 
 @pytest.mark.usefixtures("world")

@@ -47,10 +47,10 @@ async def test_doctor_warns_of_unreleased_zreports_in_a_period_near_its_end(
     check = closing_check(checks)
     assert check.status == Status.WARN
     assert check.found == (
-        "period 202610 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 document(s) "
-        "not released in Visma (3 zreport; 3 confirmed)\n"
-        "period 202611 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27 document(s) "
-        "not released in Visma (27 zreport; 27 confirmed)"
+        "period 202610 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 documents "
+        "not released in Visma (3 Z-reports; 3 confirmed)\n"
+        "period 202611 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27 documents "
+        "not released in Visma (27 Z-reports; 27 confirmed)"
     )
     assert "duvi release" in check.remedy
     assert "t opens Transfers on these periods' days" in check.remedy
@@ -62,8 +62,8 @@ async def test_doctor_warns_of_unreleased_zreports_in_a_period_near_its_end(
         rt, ["1"], connections=installation.connections, today=date(2026, 11, 20)
     )
     assert closing_check(early).found.splitlines() == [
-        "period 202610 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 document(s) "
-        "not released in Visma (3 zreport; 3 confirmed)"
+        "period 202610 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 documents "
+        "not released in Visma (3 Z-reports; 3 confirmed)"
     ]
 
 
@@ -78,10 +78,10 @@ async def test_a_july_years_period_is_vismas(installation: Installation) -> None
     # November 23's Z-report waits for a person (another integration's batch of that day):
     # not released either.
     assert found == [
-        "period 202704 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 document(s) "
-        "not released in Visma (3 zreport; 3 confirmed)",
-        "period 202705 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27 document(s) "
-        "not released in Visma (27 zreport; 1 attention, 26 confirmed)",
+        "period 202704 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 documents "
+        "not released in Visma (3 Z-reports; 3 confirmed)",
+        "period 202705 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27 documents "
+        "not released in Visma (27 Z-reports; 1 attention, 26 confirmed)",
     ]
 
 

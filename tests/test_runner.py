@@ -75,7 +75,7 @@ async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_
     assert any("failed (1 in a row)" in m and "next try in 5 min" in m for m in logged)
     check = doctor()
     assert check.status == Status.WARN and "department 1" in check.found
-    assert "1 rounds in a row" in check.found
+    assert "1 round in a row" in check.found
     shown = department_status(installation.rt, "1")  # what the console's panel shows
     assert shown.backoff and "automatic transfer fails" in shown.backoff
     assert "could not connect" in shown.backoff

@@ -282,7 +282,7 @@ async def test_an_item_change_with_the_flag_off_is_found_by_polling_and_named(
     assert names[silent] == "Stille endring" and names[loud] == "Varslet endring"
     finding = unannounced_finding(installation.rt.store, "1")
     assert finding is not None
-    assert finding.startswith("1 items changed in Visma without a webhook notification")
+    assert finding.startswith("1 item changed in Visma without a webhook notification")
     assert (
         "ask your Visma partner to turn it on for all items and as default for new ones" in finding
     )

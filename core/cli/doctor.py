@@ -112,7 +112,7 @@ def doctor_cmd(
             if c.status == Status.OK:
                 continue
             # The records concerned, those the finding's sentence does not name already
-            records = [str(r) for r in c.records if str(r) not in c.found]
+            records = [r for r in c.shown_records if r not in c.found]
             if records and all(len(r) <= 16 for r in records):  # ids, rates: one line
                 more = len(records) - RECORDS_SHORT
                 extra = (
@@ -178,7 +178,7 @@ def doctor_webhooks(
         return
     for said in (finding, unread):
         if said is not None:
-            typer.echo(f"warn: {said}")
+            typer.echo(_("warn: {finding}").format(finding=said))
     raise typer.Exit(1)
 
 

@@ -38,6 +38,7 @@ from core.duell.errors import (
     remedy_for,
 )
 from core.http import CallContext, HttpService, json_body
+from core.i18n import N_
 from core.models import (
     ArticleGroup,
     CashMovement,
@@ -82,7 +83,7 @@ MaybeNumber = Annotated[Decimal | None, BeforeValidator(_blank_is_none)]
 
 SET_ASIDE = "duell.set_aside"  # warning_states kind: the rows set aside now
 SET_ASIDE_ENTITY = {"/product/list": "products", "/customer/list": "customers"}
-SET_ASIDE_REMEDY = (
+SET_ASIDE_REMEDY = N_(
     "correct the row in DUELL Admin (a number where a number belongs, a price, a VAT rate); "
     "the next sync reads it"
 )

@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core.i18n import _, ngettext
 from core.store import Store, utcnow
 
 MAX_BODY = 16 * 1024  # a Visma notification is a few hundred bytes
@@ -395,39 +396,72 @@ def record_unannounced(
     return len(rows)
 
 
-def unannounced_finding(store: Store, department_id: str) -> str | None:
-    """Doctor's sentence about changes that came without a webhook notification."""
+def unannounced(store: Store, department_id: str) -> list[tuple[str, str]]:
+    """The records Visma changed that no webhook announced: (entity, Visma id)."""
     rows = store.query(
         "SELECT entity, visma_id FROM unannounced WHERE department_id = ? "
         "ORDER BY entity, visma_id",
         [department_id],
     )
+    return [(r["entity"], r["visma_id"]) for r in rows]
+
+
+def unannounced_finding(store: Store, department_id: str) -> str | None:
+    """Doctor's sentence about changes that came without a webhook notification."""
+    rows = unannounced(store, department_id)
     if not rows:
         return None
     parts = []
-    for entity, noun in (("product", "items"), ("customer", "customers")):
-        ids = [r["visma_id"] for r in rows if r["entity"] == entity]
-        if ids:
-            shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
-            parts.append(
-                f"{len(ids)} {noun} changed in Visma without a webhook notification: "
-                f"the webhook flag is probably off on these {noun}; ask your Visma "
-                f"partner to turn it on for all {noun} and as default for new ones "
-                f"({shown})"
+    for entity in ("product", "customer"):
+        ids = [visma_id for e, visma_id in rows if e == entity]
+        if not ids:
+            continue
+        shown = ", ".join(ids[:20])
+        if len(ids) > 20:
+            shown = _("{ids} and {n} more").format(ids=shown, n=len(ids) - 20)
+        said = (
+            ngettext(
+                "{n} item changed in Visma without a webhook notification: the webhook flag "
+                "is probably off on this item; ask your Visma partner to turn it on for all "
+                "items and as default for new ones ({ids})",
+                "{n} items changed in Visma without a webhook notification: the webhook flag "
+                "is probably off on these items; ask your Visma partner to turn it on for all "
+                "items and as default for new ones ({ids})",
+                len(ids),
             )
+            if entity == "product"
+            else ngettext(
+                "{n} customer changed in Visma without a webhook notification: the webhook "
+                "flag is probably off on this customer; ask your Visma partner to turn it on "
+                "for all customers and as default for new ones ({ids})",
+                "{n} customers changed in Visma without a webhook notification: the webhook "
+                "flag is probably off on these customers; ask your Visma partner to turn it on "
+                "for all customers and as default for new ones ({ids})",
+                len(ids),
+            )
+        )
+        parts.append(said.format(n=len(ids), ids=shown))
     return "\n".join(parts)
+
+
+def unrecognised(store: Store) -> list[dict[str, str]]:
+    """The bodies the receiver kept raw (not a notification it can read), newest first."""
+    return store.query(
+        "SELECT received_at, error FROM webhook_inbox WHERE state = ? ORDER BY received_at DESC",
+        [UNRECOGNISED],
+    )
 
 
 def unrecognised_finding(store: Store) -> str | None:
     """Doctor's sentence about bodies the receiver kept raw (not a notification it can read)."""
-    rows = store.query(
-        "SELECT received_at, error FROM webhook_inbox WHERE state = ? ORDER BY received_at DESC",
-        [UNRECOGNISED],
-    )
+    rows = unrecognised(store)
     if not rows:
         return None
-    return (
-        f"{len(rows)} webhook bodies were not notifications duvi can read (Visma's envelope is "
-        "not published; their records come with the delta poll meanwhile); the latest, as "
-        f"received {rows[0]['received_at']}: {rows[0]['error'][:300]}"
-    )
+    return ngettext(
+        "{n} webhook body was not a notification duvi can read (Visma's envelope is not "
+        "published; its records come with the delta poll meanwhile); as received {at}: {error}",
+        "{n} webhook bodies were not notifications duvi can read (Visma's envelope is not "
+        "published; their records come with the delta poll meanwhile); the latest, as received "
+        "{at}: {error}",
+        len(rows),
+    ).format(n=len(rows), at=rows[0]["received_at"], error=rows[0]["error"][:300])
