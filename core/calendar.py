@@ -93,9 +93,11 @@ def parse_month(text: str) -> date:
     """`YYYY-MM` as its first day; ValueError (with what is wrong) for anything else."""
     year, sep, mon = text.partition("-")
     if not (sep and len(year) == 4 and year.isdigit() and len(mon) == 2 and mon.isdigit()):
-        raise ValueError(f"{text!r} is not a month: write YYYY-MM, e.g. 2026-11")
+        raise ValueError(
+            _("{text} is not a month: write YYYY-MM, e.g. 2026-11").format(text=repr(text))
+        )
     if not 1 <= int(mon) <= 12 or int(year) < 1:
-        raise ValueError(f"{text!r} is not a month: the month is 01 to 12")
+        raise ValueError(_("{text} is not a month: the month is 01 to 12").format(text=repr(text)))
     return date(int(year), int(mon), 1)
 
 

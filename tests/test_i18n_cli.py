@@ -185,6 +185,7 @@ MORE_COMMANDS = [
     ["log", "--folow"],
     ["transfers", "show"],
     ["config", "a", "b"],
+    ["calendar", "-d", "1", "--month", "2026-13"],
 ]
 # English words of these commands' messages (and typer's words around a usage error)
 MORE_ENGLISH = [
@@ -192,11 +193,12 @@ MORE_ENGLISH = [
     "enable and start", "Invalid value", "use e.g.", "give exactly one", "out of range",
     "no run", "is not a date", "Usage", "Try", "No such command", "for help", "there is no",
     "alert", "alerts", "Missing", "No such option", "Possible options", "unexpected", "extra",
+    "is not a month",
 ]  # fmt: skip
 MORE_NORWEGIAN = [
     "varsler", "sikkerhetskopiert", "byte", "skjemaversjon", "skrev", "Ugyldig verdi", "bruk",
     "nøyaktig", "utenfor", "kjøring", "dato", "Bruk", "Prøv", "hjelp", "Ingen kommando",
-    "mangler", "finnes", "mulige", "Uventede",
+    "mangler", "finnes", "mulige", "Uventede", "måned",
 ]  # fmt: skip
 
 
@@ -222,7 +224,7 @@ def test_every_command_family_speaks_the_language_and_keeps_its_exit_code(
     en = speak_more("en", monkeypatch, capsys, str(tmp_path))
 
     # The exit codes are the language's neither: 0 for the ones that ran, 2 for usage errors
-    codes = [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+    codes = [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
     assert [nb[" ".join(a)][0] for a in MORE_COMMANDS] == codes
     assert [en[" ".join(a)][0] for a in MORE_COMMANDS] == codes
 
@@ -255,6 +257,9 @@ def test_every_command_family_speaks_the_language_and_keeps_its_exit_code(
     )
     assert "Ingen kommando heter 'nosuch'." in nb["nosuch"][1]
     assert "Valget '--month' mangler." in nb["report settlement"][1]
+    assert nb["calendar -d 1 --month 2026-13"][1] == (
+        "duvi: feil: --month '2026-13' er ikke en måned: måneden er 01 til 12\n"
+    )
     assert "Det finnes ikke noe valg --folow (mulige valg: --follow)" in nb["log --folow"][1]
     assert "No such option: --folow (Possible options: --follow)" in en["log --folow"][1]
     assert nb["alerts ack nope"][1] == (

@@ -5,10 +5,11 @@ texts are written `help=N_("…")` (marked for the catalogue, kept in English) a
 here, on the command tree typer builds for one run, once the language is set (`run()` sets
 it from the settings first, as every command does). typer's own words are translated too:
 its panel titles ("Options", "Commands", "Arguments", "Error", "[default: …]", "[required]"),
-the usage line's "Usage:" and the help option's "Show this message and exit.". What typer's
-bundled click says about a mistyped command line ("No such option: --x", "Invalid value for
-'--since': …", "Missing option …") stays English: those strings are literals in its code,
-with no catalogue to hook (our own part of such a message, after the colon, is translated).
+the usage line's "Usage:" and the help option's "Show this message and exit.". typer's bundled
+click writes its usage errors as literals, with no catalogue to hook: the common ones (no such
+option, a missing option or argument, an invalid value, extra arguments) are said again here
+in the language, just before typer prints them; the rest, and the reason a value did not
+convert ("Input should be a valid integer …"), stay English.
 """
 
 from __future__ import annotations
