@@ -320,6 +320,8 @@ HELP_COMMANDS = [
     ["log", "--help"],
     ["alerts", "-h"],
     ["backup", "--help"],
+    ["doctor", "--help"],
+    ["doctor", "duplicates", "--help"],
 ]
 HELP_ENGLISH = [
     "Usage", "Options", "Commands", "Arguments", "Show this message", "required", "the", "and",
@@ -360,8 +362,6 @@ def test_help_is_in_the_language_of_the_settings(
     for args in HELP_COMMANDS:
         command = " ".join(args)
         nb = texts["nb", command]
-        if args == ["--help"]:  # DOCTOR_PENDING: core/cli/doctor.py marks its help on its branch
-            nb = "\n".join(ln for ln in nb.splitlines() if "│ doctor " not in ln)
         assert help_words(nb, HELP_ENGLISH) == [], command
         assert help_words(texts["en", command], HELP_NORWEGIAN) == [], command
     set_language("en")

@@ -10,13 +10,13 @@ import typer
 from core import boot
 from core.cli.context import run_async, runtime
 from core.errors import ConfigError
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from core.doctor import Check
     from core.runtime import Runtime
 
-app = typer.Typer(help="Diagnostics: what is wrong with this department?")
+app = typer.Typer(help=N_("Diagnostics: what is wrong with this department?"))
 
 
 def doctor_checks(
@@ -54,24 +54,29 @@ RECORDS_SHOWN = 20  # records listed per finding in text, one a line; --json has
 RECORDS_SHORT = 50  # short records (ids, rates) listed on one line
 
 
-@app.callback(invoke_without_command=True)
+@app.callback(
+    invoke_without_command=True,
+    help=N_("Every check with its remedy. Exit 0 ok, 1 warnings, 2 failures."),
+)
 def doctor_cmd(
     ctx: typer.Context,
-    dept: Annotated[str | None, typer.Option("--dept", "-d", help="One department.")] = None,
+    dept: Annotated[str | None, typer.Option("--dept", "-d", help=N_("One department."))] = None,
     customer: Annotated[
         str | None,
-        typer.Option("--customer", help="One DUELL customer's departments (its client number)."),
+        typer.Option(
+            "--customer", help=N_("One DUELL customer's departments (its client number).")
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Every check as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Every check as JSON."))] = False,
     integrity: Annotated[
-        bool, typer.Option("--integrity", help="Also run PRAGMA integrity_check.")
+        bool, typer.Option("--integrity", help=N_("Also run PRAGMA integrity_check."))
     ] = False,
     stale_hours: Annotated[
         int,
         typer.Option(
             min=1,
             max=876_000,
-            help="Z-reports older than this should be confirmed (a century at most).",
+            help=N_("Z-reports older than this should be confirmed (a century at most)."),
         ),
     ] = 36,
     ack: Annotated[
@@ -79,13 +84,16 @@ def doctor_cmd(
         typer.Option(
             "--ack",
             metavar="CHECK_ID",
-            help="Acknowledge this warning as it stands (audited): it no longer raises the "
-            "exit code until what it finds changes.",
+            help=N_(
+                "Acknowledge this warning as it stands (audited): it no longer raises the "
+                "exit code until what it finds changes."
+            ),
         ),
     ] = None,
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why (with --ack).")] = "",
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help=N_("Why (with --ack)."))
+    ] = "",
 ) -> None:
-    """Every check with its remedy. Exit 0 ok, 1 warnings, 2 failures."""
     if ctx.invoked_subcommand is not None:
         return
     from core.doctor import Status, acknowledge, exit_code
@@ -161,13 +169,17 @@ def _the_check(checks: list[Check], check_id: str, dept: str | None) -> Check:
     return found[0]
 
 
-@app.command("webhooks")
+@app.command(
+    "webhooks",
+    help=N_(
+        "Records changed in Visma that no webhook announced (their flag is probably off), and "
+        "bodies the receiver kept because it could not read them."
+    ),
+)
 def doctor_webhooks(
     ctx: typer.Context,
-    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
+    dept: Annotated[str, typer.Option("--dept", "-d", help=N_("The department."))],
 ) -> None:
-    """Records changed in Visma that no webhook announced (their flag is probably off), and
-    bodies the receiver kept because it could not read them."""
     from core.sync.webhooks import unannounced_finding, unrecognised_finding
 
     with runtime(ctx) as rt:
@@ -182,13 +194,17 @@ def doctor_webhooks(
     raise typer.Exit(1)
 
 
-@app.command("duplicates")
+@app.command(
+    "duplicates",
+    help=N_(
+        "Duplicate customer clusters inside Visma and inside DUELL (before choosing a master)."
+    ),
+)
 def doctor_duplicates(
     ctx: typer.Context,
-    dept: Annotated[str, typer.Option("--dept", "-d", help="The department.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    dept: Annotated[str, typer.Option("--dept", "-d", help=N_("The department."))],
+    as_json: Annotated[bool, typer.Option("--json", help=N_("The clusters as JSON."))] = False,
 ) -> None:
-    """Duplicate customer clusters inside Visma and inside DUELL (before choosing a master)."""
     from core.service import duplicate_report
 
     with runtime(ctx) as rt, boot.connections(rt) as conns:
