@@ -557,7 +557,10 @@ class ConsoleApi:
         depts = Departments(rt.store, rt.secrets)
         for key, account in changes.items():
             depts.set_account(dept_id, key, account)
-        return f"account map saved ({len(changes)} change(s))"
+        n = len(changes)
+        return ngettext(
+            "account map saved ({n} change)", "account map saved ({n} changes)", n
+        ).format(n=n)
 
     # -- a department's settings and setup ----------------------------------------------------
 

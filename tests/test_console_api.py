@@ -132,7 +132,7 @@ def test_worker_threads_share_the_handle_at_once() -> None:
             jobs = [pool.submit(save, i) for i in range(len(accounts))]
             jobs += [pool.submit(read, k) for k in ("status", "transfers", "log", "accounts")]
             results = [j.result(timeout=120) for j in jobs]
-        assert results[: len(accounts)] == ["account map saved (1 change(s))"] * len(accounts)
+        assert results[: len(accounts)] == ["account map saved (1 change)"] * len(accounts)
         statuses, transfers, _, editor = results[len(accounts) :]
         assert [d.id for d in statuses] == ["1", "2", "3"] and transfers == []
         assert editor.error is None and editor.accounts  # Visma's chart, read on the loop

@@ -371,7 +371,7 @@ def test_the_account_editor_offers_an_unknown_payment_type_and_saves_it() -> Non
             "",
         )
         assert rows["payment:PANT"].status == "not mapped" and rows["tips"].account == "2930"
-        assert api.save_accounts("1", {"payment:PANT": "2902"}) == "account map saved (1 change(s))"
+        assert api.save_accounts("1", {"payment:PANT": "2902"}) == "account map saved (1 change)"
         rows = {r.key: r for r in api.account_editor("1").rows}
         assert (rows["payment:PANT"].account, rows["payment:PANT"].status) == ("2902", "ok")
         assert rows["payment:PANT"].label == "Payment PANT"

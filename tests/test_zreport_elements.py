@@ -314,13 +314,13 @@ def test_the_account_editor_offers_a_pay_out_type_a_zreport_meets(tmp_path: Path
         asyncio.run(import_saft(api.rt, path, "1", send=False))
         rows = {r.key: r for r in api.account_editor("1").rows}
         row = rows["payout:UTTAK-KAFFE"]
-        assert (row.label, row.account, row.status) == ("Uttak Kaffe", "", "not mapped")
+        assert (row.label, row.account, row.status) == ("Pay-out Kaffe", "", "not mapped")
         assert api.save_accounts("1", {"payout:UTTAK-KAFFE": "7798"}) == (
-            "account map saved (1 change(s))"
+            "account map saved (1 change)"
         )
         rows = {r.key: r for r in api.account_editor("1").rows}
         assert rows["payout:UTTAK-KAFFE"].account == "7798"
-        assert rows["payout:UTTAK-KAFFE"].label == "Uttak UTTAK-KAFFE"
+        assert rows["payout:UTTAK-KAFFE"].label == "Pay-out UTTAK-KAFFE"
     finally:
         api.close()
 
