@@ -514,3 +514,27 @@ def test_a_setup_answer_out_of_range_is_refused_in_the_language(
         "duvi: error: the cut-off hour must be 0 to 23, not 25\n"
         "  → give the hour the business day starts, e.g. --cutoff-hour 5\n",
     )
+
+
+def test_the_screenshots_command_speaks_the_language(tmp_path) -> None:
+    """`duvi screenshots` is the console's command (tui/cli.py, its words in the console's
+    catalogue): its refusal and its help in the language, the exit code the same."""
+    from tests.test_attacks_input import duvi
+
+    existing = tmp_path / "shots"
+    existing.write_text("keep me")
+    nb = duvi("screenshots", "--out", str(existing), env={"DUVI_LANGUAGE": "nb"})
+    en = duvi("screenshots", "--out", str(existing), env={"DUVI_LANGUAGE": "en"})
+    assert (nb.returncode, nb.stderr) == (
+        3,
+        f"duvi: feil: --out '{existing}' er ikke en mappe\n"
+        "  → angi en mappe (den opprettes om den mangler)\n",
+    )
+    assert (en.returncode, en.stderr) == (
+        3,
+        f"duvi: error: --out '{existing}' is not a directory\n"
+        "  → name a directory (it is made if missing)\n",
+    )
+    helped = duvi("screenshots", "--help", env={"DUVI_LANGUAGE": "nb"}).stdout
+    assert "SVG-skjermbilder av hvert hovedskjermbilde i 120x36, fra sandkassen." in helped
+    assert "Mappen for SVG-filene." in helped
