@@ -538,3 +538,25 @@ def test_the_screenshots_command_speaks_the_language(tmp_path) -> None:
     helped = duvi("screenshots", "--help", env={"DUVI_LANGUAGE": "nb"}).stdout
     assert "SVG-skjermbilder av hvert hovedskjermbilde i 120x36, fra sandkassen." in helped
     assert "Mappen for SVG-filene." in helped
+
+
+def test_an_empty_database_file_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    database = tmp_path / "duvi.db"
+    database.touch(mode=0o600)
+    monkeypatch.setenv("DUVI_DB_PATH", str(database))
+    said = error_said(monkeypatch, capsys, ["transfers"])
+    assert said["nb"] == (
+        4,
+        f"duvi: feil: databasen {database} er tom (0 byte): den ble avkortet, eller en fil ble "
+        "lagt i stedet for den\n  → gjenopprett den fra en sikkerhetskopi (README: restoring); "
+        "er dette en ny installasjon som aldri har kjørt, slett den tomme filen; den ble ikke "
+        "rørt\n",
+    )
+    assert said["en"] == (
+        4,
+        f"duvi: error: database {database} is empty (0 bytes): it was truncated, or a file was "
+        "put in its place\n  → restore it from a backup (README: restoring); if this is a new "
+        "installation that never ran, delete the empty file; it was left as it is\n",
+    )
