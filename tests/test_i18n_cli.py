@@ -560,3 +560,18 @@ def test_an_empty_database_file_is_refused_in_the_language(
         "put in its place\n  → restore it from a backup (README: restoring); if this is a new "
         "installation that never ran, delete the empty file; it was left as it is\n",
     )
+
+
+def test_a_report_without_its_department_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox_installation()
+    report = error_said(monkeypatch, capsys, ["report", "settlement", "--month", "2026-11"])
+    assert report["nb"] == (
+        3,
+        "duvi: feil: flere avdelinger (kjente: 1, 2, 3)\n  → angi én med -d AVDELING\n",
+    )
+    assert report["en"] == (
+        3,
+        "duvi: error: several departments (known: 1, 2, 3)\n  → name one with -d DEPT\n",
+    )
