@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from core.errors import ConfigError, RemoteError
+from core.i18n import N_, said
 from core.redact import redactor
 
 if TYPE_CHECKING:
@@ -62,20 +63,37 @@ def deliver(settings: Settings, title: str, body: str, kind: NoticeType = "warni
     urls = channel_urls(settings)
     if not urls:
         raise ConfigError(
-            "no alert channels are set up",
-            "set alert_urls (DUVI_ALERT_URLS) to one or more apprise URLs, e.g. "
-            "mailtos://user:password@example.com or slack://TOKEN_A/TOKEN_B/TOKEN_C",
+            said(N_("no alert channels are set up")),
+            said(
+                N_(
+                    "set alert_urls (DUVI_ALERT_URLS) to one or more apprise URLs, e.g. "
+                    "mailtos://user:password@example.com or slack://TOKEN_A/TOKEN_B/TOKEN_C"
+                )
+            ),
         )
     channels = apprise.Apprise()
     for n, url in enumerate(urls, 1):
         if not channels.add(url):
             raise ConfigError(
-                f"alert channel {n} of {len(urls)} is not an apprise URL apprise knows",
-                "correct alert_urls (DUVI_ALERT_URLS); the apprise documentation lists every "
-                "service's URL form",
+                said(
+                    N_("alert channel {n} of {count} is not an apprise URL apprise knows"),
+                    n=n,
+                    count=len(urls),
+                ),
+                said(
+                    N_(
+                        "correct alert_urls (DUVI_ALERT_URLS); the apprise documentation lists "
+                        "every service's URL form"
+                    )
+                ),
             )
     if not channels.notify(title=title, body=body, notify_type=kind):
         raise RemoteError(
-            f"an alert channel did not take the notice {title!r}",
-            "check the channel's URL and that this host reaches it; `duvi alerts test` tries again",
+            said(N_("an alert channel did not take the notice {title}"), title=repr(title)),
+            said(
+                N_(
+                    "check the channel's URL and that this host reaches it; `duvi alerts test` "
+                    "tries again"
+                )
+            ),
         )

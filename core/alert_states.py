@@ -17,7 +17,7 @@ from typing import Any
 from core.alert_channels import NoticeType, channel_urls, deliver, register_secrets
 from core.alerts import Alert, current_alerts
 from core.errors import DuviError, UsageError
-from core.i18n import _, ngettext
+from core.i18n import _, english, ngettext
 from core.runtime import Runtime
 
 ACK_ACTION = "alerts.ack"
@@ -138,9 +138,10 @@ async def send_due(rt: Runtime, now: datetime | None = None) -> list[Notice]:
             await asyncio.to_thread(deliver, rt.settings, n.title, n.body, n.kind)
         except DuviError as exc:
             rt.log.warning(
-                f"alert {n.alert_id} could not be sent: {exc.message}; tried again next round",
+                f"alert {n.alert_id} could not be sent: {english(exc.message)}; tried again "
+                "next round",
                 entity="runner",
-                data={"remedy": exc.remedy},
+                data={"remedy": english(exc.remedy)},
             )
             continue
         mark_sent(rt, n, now)

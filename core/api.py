@@ -570,7 +570,10 @@ class ConsoleApi:
 
         dept = Departments(self.rt.store, self.rt.secrets).get(dept_id)
         if dept is None:
-            raise ConfigError(f"there is no department {dept_id!r}", "press f5 to refresh")
+            raise ConfigError(
+                _("there is no department {dept_id}").format(dept_id=repr(dept_id)),
+                _("press f5 to refresh"),
+            )
         return dept.settings
 
     def save_settings(self, dept_id: str, new: DepartmentSettings) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.errors import ConfigError, StoreError, write_failed
 from core.fsutil import write_new_private_with
+from core.i18n import _
 from core.store import Store, open_error
 
 
@@ -32,7 +33,10 @@ def backup(database: Path, out: Path) -> Backup:
     out = Path(out).expanduser()
     _refuse_out(database, out)
     if not database.is_file():
-        raise StoreError(f"there is no database at {database}", "check DUVI_HOME (or db_path)")
+        raise StoreError(
+            _("there is no database at {path}").format(path=database),
+            _("check DUVI_HOME (or db_path)"),
+        )
     with Store(database, migrate=False) as store:  # refuses an empty, foreign or damaged one
         version = store.version
 
@@ -44,9 +48,13 @@ def backup(database: Path, out: Path) -> Backup:
                 ok = dest.execute("PRAGMA quick_check").fetchone()[0]
                 if ok != "ok":
                     raise StoreError(
-                        f"the copy of {database} does not pass SQLite's check ({ok})",
-                        "the database itself is damaged: see `duvi doctor --integrity`; "
-                        "nothing was written",
+                        _("the copy of {path} does not pass SQLite's check ({result})").format(
+                            path=database, result=ok
+                        ),
+                        _(
+                            "the database itself is damaged: see `duvi doctor --integrity`; "
+                            "nothing was written"
+                        ),
                     )
                 rows = dest.execute("SELECT count(*) FROM ledger").fetchone()[0]
                 counted.append(rows)
@@ -60,36 +68,42 @@ def backup(database: Path, out: Path) -> Backup:
             write_new_private_with(out, fill)
         except FileExistsError:
             raise ConfigError(
-                f"{out} already exists", "name a new file: a backup never replaces one"
+                _("{path} already exists").format(path=out),
+                _("name a new file: a backup never replaces one"),
             ) from None
         except sqlite3.DatabaseError as exc:
             if "full" in str(exc).lower():  # the copy's disk, not the database's: say which
                 exc_full = OSError(errno.ENOSPC, str(exc))
-                raise write_failed(exc_full, f"the backup {out}", "") from None
+                raise write_failed(exc_full, _("the backup {path}").format(path=out), "") from None
             raise open_error(database, exc) from None
         except OSError as exc:
             raise write_failed(
                 exc,
-                f"the backup {out}",
-                "name a file in an existing directory this user can write",
+                _("the backup {path}").format(path=out),
+                _("name a file in an existing directory this user can write"),
             ) from None
     return Backup(out, out.stat().st_size, version, counted[0])
 
 
 def _refuse_out(database: Path, out: Path) -> None:
     if out.is_dir():
-        raise ConfigError(f"{out} is a directory", "name the backup file, e.g. DIR/duvi-backup.db")
+        raise ConfigError(
+            _("{path} is a directory").format(path=out),
+            _("name the backup file, e.g. DIR/duvi-backup.db"),
+        )
     live = {database.resolve(strict=False)}
     live |= {Path(f"{p}{suffix}") for p in live for suffix in ("-wal", "-shm", "-journal")}
     if out.resolve(strict=False) in live or (out.exists() and _same_file(out, database)):
         raise ConfigError(
-            f"{out} is the live database itself",
-            "name another file: a backup is a copy beside the database, never in its place",
+            _("{path} is the live database itself").format(path=out),
+            _("name another file: a backup is a copy beside the database, never in its place"),
         )
     if not out.parent.is_dir():
         raise ConfigError(
-            f"cannot write the backup to {out}: {os.strerror(errno.ENOENT)} ({out.parent})",
-            "name a file in an existing directory",
+            _("cannot write the backup to {path}: the directory {directory} does not exist").format(
+                path=out, directory=out.parent
+            ),
+            _("name a file in an existing directory"),
         )
 
 

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from core.config import Settings
 from core.departments import Departments
+from core.i18n import _
 from core.models import DepartmentSettings
 from core.runtime import Runtime, check_services
 
@@ -155,12 +156,15 @@ def sandbox_department_credentials(settings: Settings, dept_id: str) -> Departme
 
     if not settings.sandbox:
         raise ConfigError(
-            "the sandbox's credentials are for sandbox mode only",
-            "enter the department's own integration client from the Visma Developer Portal",
+            _("the sandbox's credentials are for sandbox mode only"),
+            _("enter the department's own integration client from the Visma Developer Portal"),
         )
     found = next((c for c in sandbox_credentials() if c.department_id == dept_id), None)
     if found is None:
-        raise ConfigError(f"the sandbox has no department {dept_id!r}", "choose 1, 2 or 3")
+        raise ConfigError(
+            _("the sandbox has no department {dept_id}").format(dept_id=repr(dept_id)),
+            _("choose 1, 2 or 3"),
+        )
     return found
 
 

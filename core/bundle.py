@@ -25,6 +25,7 @@ from core.config import Settings, config_file_path, dotenv_path, explain
 from core.departments import Departments
 from core.errors import ConfigError, write_failed
 from core.fsutil import write_new_private
+from core.i18n import N_, _
 from core.ledger import Ledger, State
 from core.redact import redactor
 from core.runtime import Runtime
@@ -138,7 +139,9 @@ def build_bundle(
         raise _exists(out) from None
     except OSError as exc:
         raise write_failed(
-            exc, f"the support bundle {out}", "choose a directory you can write with --out"
+            exc,
+            _("the support bundle {path}").format(path=out),
+            _("choose a directory you can write with --out"),
         ) from None
     return out
 
@@ -160,23 +163,32 @@ def bundle_target(settings: Settings, out: Path | None) -> Path:
     if out.is_dir() and not out.is_symlink():
         out = out / bundle_name()
     protected = {
-        "database": [settings.database]
+        N_("--out {path} is duvi's database; a support bundle never replaces it"): [
+            settings.database
+        ]
         + [settings.database.with_name(settings.database.name + x) for x in _SQLITE_SIDECARS],
-        "secrets file": [settings.secrets],
-        "config file": [config_file_path(), dotenv_path()],
+        N_("--out {path} is duvi's secrets file; a support bundle never replaces it"): [
+            settings.secrets
+        ],
+        N_("--out {path} is duvi's config file; a support bundle never replaces it"): [
+            config_file_path(),
+            dotenv_path(),
+        ],
     }
-    for what, paths in protected.items():
+    for refusal, paths in protected.items():
         if any(_same_place(out, p) for p in paths):
             raise ConfigError(
-                f"--out {out} is duvi's {what}; a support bundle never replaces it",
-                "name a new file, or leave out --out for one under <home>/bundles",
+                _(refusal).format(path=out),
+                _("name a new file, or leave out --out for one under <home>/bundles"),
             )
     if os.path.lexists(out):
         raise _exists(out)
     if not out.parent.is_dir():
         raise ConfigError(
-            f"--out {out}: the directory {out.parent} does not exist",
-            "create it first, or leave out --out for a file under <home>/bundles",
+            _("--out {path}: the directory {directory} does not exist").format(
+                path=out, directory=out.parent
+            ),
+            _("create it first, or leave out --out for a file under <home>/bundles"),
         )
     return out
 
@@ -195,6 +207,8 @@ def _same_place(a: Path, b: Path) -> bool:
 
 def _exists(out: Path) -> ConfigError:
     return ConfigError(
-        f"--out {out} is already there; a support bundle never overwrites a file",
-        "name a new file, or leave out --out for one under <home>/bundles",
+        _("--out {path} is already there; a support bundle never overwrites a file").format(
+            path=out
+        ),
+        _("name a new file, or leave out --out for one under <home>/bundles"),
     )

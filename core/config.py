@@ -32,7 +32,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from core.errors import ConfigError
-from core.i18n import set_language
+from core.i18n import N_, _, set_language
 
 APP_NAME = "duvi"
 
@@ -44,9 +44,10 @@ def config_file_path() -> Path:
         return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
     if not explicit.strip():
         raise ConfigError(
-            "DUVI_CONFIG is set but empty",
-            "name the config file, or unset DUVI_CONFIG to use "
-            f"{Path(platformdirs.user_config_dir(APP_NAME)) / 'config.toml'}",
+            _("DUVI_CONFIG is set but empty"),
+            _("name the config file, or unset DUVI_CONFIG to use {path}").format(
+                path=Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+            ),
         )
     return Path(explicit).expanduser()
 
@@ -249,7 +250,7 @@ class Settings(BaseSettings):
         """`DUVI_HOME=` is a mistake, not the working directory (a new, empty ledger there)."""
         if isinstance(value, str) and not value.strip():
             raise ValueError(
-                "is empty (set to nothing): unset it to use the default, or name a path"
+                _("is empty (set to nothing): unset it to use the default, or name a path")
             )
         return value
 
@@ -348,8 +349,8 @@ def _check_toml(path: Path) -> None:
     if not path.exists():
         if os.environ.get("DUVI_CONFIG") is not None:
             raise ConfigError(
-                f"config file {path} (named by DUVI_CONFIG) does not exist",
-                "correct DUVI_CONFIG, or unset it to use the default config file; nothing ran",
+                _("config file {path} (named by DUVI_CONFIG) does not exist").format(path=path),
+                _("correct DUVI_CONFIG, or unset it to use the default config file; nothing ran"),
             )
         return
     from core.fsutil import check_private
@@ -359,12 +360,13 @@ def _check_toml(path: Path) -> None:
         tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            f"config file {path} is not valid TOML: {exc}",
-            "fix the line named above, or move the file away to use the defaults",
+            _("config file {path} is not valid TOML: {error}").format(path=path, error=exc),
+            _("fix the line named above, or move the file away to use the defaults"),
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            f"cannot read config file {path}: {exc}", "check the file's owner and mode"
+            _("cannot read config file {path}: {error}").format(path=path, error=exc),
+            _("check the file's owner and mode"),
         ) from None
 
 
@@ -378,16 +380,24 @@ def check_service_url(url: str) -> None:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError as exc:  # e.g. an unclosed IPv6 bracket
-        raise ValueError(f"{url!r} is not a URL ({exc}); write it as https://host/path") from None
+        raise ValueError(
+            _("{url} is not a URL ({error}); write it as https://host/path").format(
+                url=repr(url), error=exc
+            )
+        ) from None
     if not host:
-        raise ValueError(f"{url!r} has no host; write it as https://host/path")
+        raise ValueError(
+            _("{url} has no host; write it as https://host/path").format(url=repr(url))
+        )
     if parts.scheme == "https":
         return
     if parts.scheme == "http" and _is_loopback(host):
         return
     raise ValueError(
-        f"{url!r} must start with https:// (plain http:// is allowed only to 127.0.0.1, ::1 "
-        "or localhost, the served sandbox): credentials would otherwise travel in cleartext"
+        _(
+            "{url} must start with https:// (plain http:// is allowed only to 127.0.0.1, ::1 "
+            "or localhost, the served sandbox): credentials would otherwise travel in cleartext"
+        ).format(url=repr(url))
     )
 
 
@@ -400,7 +410,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-_EXAMPLES = {"keymap": """, e.g. DUVI_KEYMAP='{"run-now": "r"}'"""}
+_EXAMPLES = {"keymap": N_(""", e.g. DUVI_KEYMAP='{"run-now": "r"}'""")}
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -413,22 +423,27 @@ def load_settings(**overrides: Any) -> Settings:
         where = f"DUVI_{field.upper()}" if source.startswith(("Env", "DotEnv")) else field
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
         raise ConfigError(
-            f"invalid settings: {where} is not valid JSON{cause}",
-            f"write it as JSON{_EXAMPLES.get(field, '')}, or unset it; check your DUVI_* "
-            f"environment and {dotenv_path()}",
+            _("invalid settings: {name} is not valid JSON{cause}").format(name=where, cause=cause),
+            _(
+                "write it as JSON{example}, or unset it; check your DUVI_* environment and {dotenv}"
+            ).format(
+                example=_(_EXAMPLES[field]) if field in _EXAMPLES else "", dotenv=dotenv_path()
+            ),
         ) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "(settings)"
             if err["type"] == "extra_forbidden":
-                problems.append(f"unknown setting {field!r}")
+                problems.append(_("unknown setting {name}").format(name=repr(field)))
             else:
                 problems.append(f"{field}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError(
-            "invalid settings: " + "; ".join(problems),
-            f"check {config_file_path()}, your DUVI_* environment and {dotenv_path()}; "
-            "`duvi config --help` lists every setting",
+            _("invalid settings: {problems}").format(problems="; ".join(problems)),
+            _(
+                "check {config}, your DUVI_* environment and {dotenv}; "
+                "`duvi config --help` lists every setting"
+            ).format(config=config_file_path(), dotenv=dotenv_path()),
         ) from None
     set_language(settings.language)
     return settings

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from core.connections import Connections
+from core.i18n import _
 from core.runner import RoundReport, Runner
 from core.runtime import Runtime
 
@@ -218,9 +219,13 @@ def _listen(host: str, port: int, backlog: int) -> socket.socket:
         return socket.create_server((host, port), family=family, backlog=backlog)
     except OSError as exc:
         raise ConfigError(
-            f"the webhook receiver cannot listen on {host}:{port}: {exc.strerror or exc}",
-            "another `duvi run` may be running (see `duvi doctor`); stop it, or set "
-            "webhook_port (DUVI_WEBHOOK_PORT) to a free port",
+            _("the webhook receiver cannot listen on {host}:{port}: {error}").format(
+                host=host, port=port, error=exc.strerror or exc
+            ),
+            _(
+                "another `duvi run` may be running (see `duvi doctor`); stop it, or set "
+                "webhook_port (DUVI_WEBHOOK_PORT) to a free port"
+            ),
         ) from None
 
 

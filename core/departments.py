@@ -13,7 +13,7 @@ from pydantic import SecretStr, ValidationError
 from core.accounting import both_cost_of_goods
 from core.audit import record
 from core.errors import ConfigError, StoreError
-from core.i18n import N_
+from core.i18n import N_, _
 from core.models import AccountDefaults, Department, DepartmentSettings
 from core.secrets import DUELL_SECTION, SecretsFile, customer_section
 from core.store import Store, utcnow
@@ -447,10 +447,12 @@ class Departments:
         """The ids of a customer's departments; ConfigError naming the customers if none."""
         groups = self.customers()
         if customer_id not in groups or not customer_id:
-            known = ", ".join(sorted(c for c in groups if c)) or "none"
+            known = ", ".join(sorted(c for c in groups if c)) or _("none")
             raise ConfigError(
-                f"there is no customer {customer_id!r}",
-                f"known customers: {known} (`duvi departments list` shows each department's)",
+                _("there is no customer {customer}").format(customer=repr(customer_id)),
+                _(
+                    "known customers: {known} (`duvi departments list` shows each department's)"
+                ).format(known=known),
             )
         return [d.id for d in groups[customer_id]]
 
@@ -460,7 +462,10 @@ class Departments:
         for dept_id in department_ids:
             dept = self.get(dept_id)
             if dept is None:
-                raise ConfigError(f"there is no department {dept_id!r}", "see `duvi departments`")
+                raise ConfigError(
+                    _("there is no department {dept_id}").format(dept_id=repr(dept_id)),
+                    _("see `duvi departments`"),
+                )
             same = dept.settings.customer_id == customer_id
             kept = dept.settings.customer_name if same else None
             update = {"customer_id": customer_id, "customer_name": name or kept}

@@ -20,6 +20,7 @@ from enum import IntEnum
 from typing import Any
 
 from core.batchwriter import BatchWriter
+from core.i18n import _
 from core.redact import redactor
 from core.store import Store, utcnow
 
@@ -49,7 +50,9 @@ class Level(IntEnum):
         key = _LEVEL_ALIASES.get(key, key)
         if key not in cls.__members__:
             raise ValueError(
-                f"unknown level {name!r}: use one of {', '.join(m.name.lower() for m in cls)}"
+                _("unknown level {name}: use one of {levels}").format(
+                    name=repr(name), levels=", ".join(m.name.lower() for m in cls)
+                )
             )
         return cls[key]
 
@@ -84,7 +87,11 @@ def entity_named(name: str) -> str:
     for entity in known:
         if key in (entity, f"{entity}s"):
             return entity
-    raise UsageError(f"there is no entity {name!r} in the log (the entities: {', '.join(known)})")
+    raise UsageError(
+        _("there is no entity {name} in the log (the entities: {entities})").format(
+            name=repr(name), entities=", ".join(known)
+        )
+    )
 
 
 @dataclass(frozen=True)

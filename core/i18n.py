@@ -117,6 +117,26 @@ def N_(message: str) -> str:
     return message
 
 
+class Said(str):
+    """A sentence in the current language that keeps its English: an error a person reads in
+    their language whose message the event log (one language: English) keeps too."""
+
+    english: str
+
+
+def said(msgid: str, **params: object) -> str:
+    """`msgid` (marked with `N_()`) translated and filled in; `english()` gives it back in
+    English. For errors both shown and logged: `said(N_("{path} is not XML"), path=p)`."""
+    text = Said(_(msgid).format(**params))
+    text.english = msgid.format(**params)
+    return text
+
+
+def english(text: str) -> str:
+    """The English of a `said()` sentence; any other text as it is."""
+    return getattr(text, "english", text)
+
+
 # Numbers, dates and times: Babel's data, the current language's conventions.
 
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.accounting import Journal, JournalRefused, build_journal, rate_text, vat_of
+from core.i18n import _
 from core.models import ZReport
 from core.settlement import (
     OPEN_STATUSES,
@@ -375,5 +376,10 @@ def department_of(store: Store, dept_id: str | None) -> str:
         return dept_id
     if dept_id is None and len(known) == 1:
         return known[0]
-    said = f"there is no department {dept_id!r}" if dept_id else "several departments"
-    raise ConfigError(f"{said} (known: {', '.join(known) or 'none'})", "name one with -d DEPT")
+    names = ", ".join(known) or _("none")
+    said = (
+        _("there is no department {dept} (known: {known})").format(dept=repr(dept_id), known=names)
+        if dept_id
+        else _("several departments (known: {known})").format(known=names)
+    )
+    raise ConfigError(said, _("name one with -d DEPT"))

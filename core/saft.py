@@ -28,6 +28,7 @@ import xmlschema
 from lxml import etree
 
 from core.errors import DataError
+from core.i18n import N_, said
 from core.models import (
     ROUNDING_PER_CASH_RECEIPT,
     ArticleGroup,
@@ -54,7 +55,14 @@ ROUNDING, GIFTCARD_SOLD, CASH_DIFF = "ROUNDING", "GIFTCARD_SOLD", "CASH_DIFFEREN
 
 
 class SaftError(DataError):
-    """A SAF-T file duvi cannot use; the message names the element and the line."""
+    """A SAF-T file duvi cannot use; the message names the element and the line. Its message
+    and remedy are in the language (`said()`); the SAF-T inbox logs their `english()`."""
+
+
+_EXPORT_AGAIN = N_(
+    "export the file again from DUELL; if it still fails, send it to DUELL support with this "
+    "message"
+)
 
 
 @cache
@@ -69,8 +77,13 @@ def _parse(data: bytes, source: str) -> etree._ElementTree:
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else "?"
         raise SaftError(
-            f"{source} is not well-formed XML (line {line}): {exc.msg}",
-            "export the SAF-T file from DUELL again; the file may be cut short",
+            said(
+                N_("{source} is not well-formed XML (line {line}): {error}"),
+                source=source,
+                line=line,
+                error=exc.msg,
+            ),
+            said(N_("export the SAF-T file from DUELL again; the file may be cut short")),
         ) from None
 
 
@@ -80,9 +93,16 @@ def validate(data: bytes, source: str = "the file") -> etree._ElementTree:
     root = tree.getroot()
     if etree.QName(root).namespace != NS or etree.QName(root).localname != "auditfile":
         raise SaftError(
-            f"{source} is not a SAF-T Cash Register file (root element "
-            f"<{etree.QName(root).localname}> in namespace {etree.QName(root).namespace!r})",
-            "choose the SAF-T Cash Register export (Kassasystem), not another SAF-T file",
+            said(
+                N_(
+                    "{source} is not a SAF-T Cash Register file (root element <{element}> in "
+                    "namespace {namespace})"
+                ),
+                source=source,
+                element=etree.QName(root).localname,
+                namespace=repr(etree.QName(root).namespace),
+            ),
+            said(N_("choose the SAF-T Cash Register export (Kassasystem), not another SAF-T file")),
         )
     for err in schema().iter_errors(tree):
         elem = err.elem if isinstance(err.elem, etree._Element) else None
@@ -90,10 +110,17 @@ def validate(data: bytes, source: str = "the file") -> etree._ElementTree:
         line = err.sourceline if err.sourceline is not None else "?"
         reason = re.sub(r" for <class '[^']+'>", "", err.reason or "invalid content")
         raise SaftError(
-            f"{source} does not follow the SAF-T Cash Register schema: "
-            f"element {where} (line {line}): {reason}",
-            "export the file again from DUELL; if it still fails, send it to DUELL "
-            "support with this message",
+            said(
+                N_(
+                    "{source} does not follow the SAF-T Cash Register schema: element {where} "
+                    "(line {line}): {reason}"
+                ),
+                source=source,
+                where=where,
+                line=line,
+                reason=reason,
+            ),
+            said(_EXPORT_AGAIN),
         )
     return tree
 
@@ -117,7 +144,10 @@ def read_zreports(
         try:
             data = path_or_bytes.read_bytes()
         except OSError as exc:
-            raise SaftError(f"cannot read {source}: {exc.strerror}", "check the path") from None
+            raise SaftError(
+                said(N_("cannot read {source}: {error}"), source=source, error=exc.strerror),
+                said(N_("check the path")),
+            ) from None
     else:
         source, data = "the SAF-T file", path_or_bytes
     root = validate(data, source).getroot()
@@ -132,11 +162,17 @@ def read_zreports(
             event_type = _text(event, "eventType")
             if event_type not in basics.by_id:  # the schema's keyref eventBasicIDRef
                 raise SaftError(
-                    f"{source} does not follow the SAF-T Cash Register schema: element "
-                    f"/auditfile/company/location/cashregister/event/eventType (line "
-                    f"{event.sourceline}): {event_type!r} is not a basicID of <basics>",
-                    "export the file again from DUELL; if it still fails, send it to DUELL "
-                    "support with this message",
+                    said(
+                        N_(
+                            "{source} does not follow the SAF-T Cash Register schema: element "
+                            "/auditfile/company/location/cashregister/event/eventType (line "
+                            "{line}): {value} is not a basicID of <basics>"
+                        ),
+                        source=source,
+                        line=event.sourceline,
+                        value=repr(event_type),
+                    ),
+                    said(_EXPORT_AGAIN),
                 )
             report = event.find(f"{{{NS}}}eventReport")
             if report is None or _text(report, "reportType") != "Z report":
@@ -174,8 +210,13 @@ def _dec(el: etree._Element, name: str) -> Decimal:
         return Decimal(value) if value is not None else Decimal(0)
     except InvalidOperation:
         raise SaftError(
-            f"<{name}> on line {el.sourceline} is not a number: {value!r}",
-            "export the file again from DUELL",
+            said(
+                N_("<{element}> on line {line} is not a number: {value}"),
+                element=name,
+                line=el.sourceline,
+                value=repr(value),
+            ),
+            said(N_("export the file again from DUELL")),
         ) from None
 
 
@@ -189,11 +230,26 @@ _TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 
 
 def _bad_value(el: etree._Element, name: str, value: str | None, source: str) -> SaftError:
+    message = (
+        N_(
+            "{source}: element {where} (line {line}) holds {value}, which duvi cannot read as "
+            "a date"
+        )
+        if "Date" in name
+        else N_(
+            "{source}: element {where} (line {line}) holds {value}, which duvi cannot read as "
+            "a time"
+        )
+    )
     return SaftError(
-        f"{source}: element {_element_path(el)}/{name} (line {el.sourceline}) holds "
-        f"{value!r}, which duvi cannot read as a {'date' if 'Date' in name else 'time'}",
-        "export the file again from DUELL; if it still fails, send it to DUELL support "
-        "with this message",
+        said(
+            message,
+            source=source,
+            where=f"{_element_path(el)}/{name}",
+            line=el.sourceline,
+            value=repr(value),
+        ),
+        said(_EXPORT_AGAIN),
     )
 
 
@@ -251,19 +307,33 @@ def _zreport(
     found = Z_NUMBER.fullmatch(report_id)
     if found is None:
         raise SaftError(
-            f"{source}: the Z-report on line {report.sourceline} has reportID {report_id!r}, "
-            "which is not a number in digits 0-9",
-            "check the Z-report numbering in DUELL",
+            said(
+                N_(
+                    "{source}: the Z-report on line {line} has reportID {report_id}, which is "
+                    "not a number in digits 0-9"
+                ),
+                source=source,
+                line=report.sourceline,
+                report_id=repr(report_id),
+            ),
+            said(N_("check the Z-report numbering in DUELL")),
         )
     z_number = int(found.group(1))
     try:
         got = figures(receipts)
     except MixedCredit as mixed:
         raise SaftError(
-            f"{source}: receipt on line {mixed.receipt.line_no} (Z-report {report_id}) is a "
-            "cash and credit sale with an unpaid part; duvi cannot split its VAT between the "
-            "till and the customer's account",
-            "book that receipt's credit part by hand, then import the file again",
+            said(
+                N_(
+                    "{source}: receipt on line {line} (Z-report {report_id}) is a cash and "
+                    "credit sale with an unpaid part; duvi cannot split its VAT between the "
+                    "till and the customer's account"
+                ),
+                source=source,
+                line=mixed.receipt.line_no,
+                report_id=report_id,
+            ),
+            said(N_("book that receipt's credit part by hand, then import the file again")),
         ) from None
     sales: dict[Decimal, VatSale] = {}
     for line in report.iterfind(f"{q}reportCashSalesVat/{q}reportCashSaleVat"):
@@ -278,10 +348,22 @@ def _zreport(
     stated = report.find(f"{q}reportCreditSales")
     if stated is not None and _dec(stated, "creditSalesAmnt") != got.credit_sales:
         raise SaftError(
-            f"{source}: Z-report {report_id} states credit sales of "
-            f"{_dec(stated, 'creditSalesAmnt')}, its receipts {got.credit_sales}",
-            "the file holds only part of the receipts of this Z-report: export a period "
-            "that starts at the Z-report before it",
+            said(
+                N_(
+                    "{source}: Z-report {report_id} states credit sales of {stated}, its "
+                    "receipts {counted}"
+                ),
+                source=source,
+                report_id=report_id,
+                stated=_dec(stated, "creditSalesAmnt"),
+                counted=got.credit_sales,
+            ),
+            said(
+                N_(
+                    "the file holds only part of the receipts of this Z-report: export a period "
+                    "that starts at the Z-report before it"
+                )
+            ),
         )
     paid: dict[str, Payment] = {}
     pant_refunded = Decimal(0)

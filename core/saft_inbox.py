@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.errors import DepartmentBusy, DuviError
+from core.i18n import english
 from core.ledger import Ledger
 from core.runtime import Runtime
 
@@ -117,10 +118,11 @@ class Inbox:
             path.rename(target)
             target.with_name(target.name + ".reason").write_text(f"{exc}\n", "utf-8")
             self.rt.log.error(
-                f"SAF-T inbox: {path.name} was not imported: {exc.message}; moved to {FAILED}/",
+                f"SAF-T inbox: {path.name} was not imported: {english(exc.message)}; "
+                f"moved to {FAILED}/",
                 department_id=dept_id,
                 entity="zreport",
-                data={"remedy": exc.remedy},
+                data={"remedy": english(exc.remedy)},
             )
             return "failed"
         # Kept before the move: a move that fails finds it known next time, never imported twice.

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.config import Settings, config_file_path
 from core.errors import ConfigError
+from core.i18n import _
 
 UNIT_NAME = "duvi.service"
 WATCHDOG_SECONDS = 300  # a round blocks the loop at most for a store lock wait (60 s)
@@ -46,9 +47,11 @@ def duvi_executable() -> Path:
     found = shutil.which("duvi")
     if found is None:
         raise ConfigError(
-            "cannot find the duvi executable for the unit's ExecStart",
-            "run `duvi service install` through the installed duvi (e.g. `uv run duvi ...` in "
-            "its project directory)",
+            _("cannot find the duvi executable for the unit's ExecStart"),
+            _(
+                "run `duvi service install` through the installed duvi (e.g. `uv run duvi ...` "
+                "in its project directory)"
+            ),
         )
     return Path(found).absolute()
 
@@ -133,16 +136,20 @@ def install(settings: Settings, *, user: bool, directory: Path | None = None) ->
     if not user and sudo_user and sudo_user != getpass.getuser():
         # Under sudo this shell's settings are root's: the unit would open root's database.
         raise ConfigError(
-            f"run by sudo for {sudo_user}: the unit would run as {getpass.getuser()} on its "
-            "data directory, not the one set up",
-            f"as {sudo_user}: `duvi service install --dir .`, then `sudo cp duvi.service "
-            "/etc/systemd/system/`",
+            _(
+                "run by sudo for {sudo_user}: the unit would run as {user} on its data "
+                "directory, not the one set up"
+            ).format(sudo_user=sudo_user, user=getpass.getuser()),
+            _(
+                "as {sudo_user}: `duvi service install --dir .`, then `sudo cp duvi.service "
+                "/etc/systemd/system/`"
+            ).format(sudo_user=sudo_user),
         )
     target_dir = directory or default_dir(user)
     if not target_dir.is_dir():
         raise ConfigError(
-            f"{target_dir} is not a directory",
-            "create it, or name another with --dir",
+            _("{path} is not a directory").format(path=target_dir),
+            _("create it, or name another with --dir"),
         )
     path = target_dir / UNIT_NAME
     text = unit_text(settings, user=user, executable=duvi_executable())
@@ -153,8 +160,10 @@ def install(settings: Settings, *, user: bool, directory: Path | None = None) ->
         tmp.replace(path)
     except PermissionError:
         raise ConfigError(
-            f"no permission to write {path}",
-            "write it with --dir . and copy it there with sudo (`sudo cp duvi.service "
-            f"{target_dir}/`), or install a user unit with --user",
+            _("no permission to write {path}").format(path=path),
+            _(
+                "write it with --dir . and copy it there with sudo (`sudo cp duvi.service "
+                "{directory}/`), or install a user unit with --user"
+            ).format(directory=target_dir),
         ) from None
     return Installed(path, enable_commands(user, path))

@@ -27,6 +27,7 @@ import sqlite_utils
 
 from core.errors import SchemaTooNewError, StorageError, StoreBusyError, StoreError
 from core.fsutil import check_private, write_new_private_with
+from core.i18n import _
 from core.migrations import MIGRATIONS, SCHEMA_VERSION
 
 T = TypeVar("T")  # what a retried operation returns
@@ -184,17 +185,24 @@ class Store:
         """An SQLite file of something else: never migrate duvi's tables into it."""
         if self.version == 0 and self.conn.execute("SELECT 1 FROM sqlite_master").fetchone():
             raise NotDuviDatabaseError(
-                f"{self.path} is an SQLite database, but not duvi's (it has tables and no duvi "
-                "schema version)",
-                "point DUVI_HOME (or db_path) at duvi's own database; this file was left as it is",
+                _(
+                    "{path} is an SQLite database, but not duvi's (it has tables and no duvi "
+                    "schema version)"
+                ).format(path=self.path),
+                _(
+                    "point DUVI_HOME (or db_path) at duvi's own database; this file was left as "
+                    "it is"
+                ),
             )
 
     def _refuse_newer(self) -> None:
         if self.version > SCHEMA_VERSION:
             raise SchemaTooNewError(
-                f"database {self.path} has schema version {self.version}; this duvi knows "
-                f"versions up to {SCHEMA_VERSION}",
-                "upgrade duvi to the version that wrote it; the database was not changed",
+                _(
+                    "database {path} has schema version {version}; this duvi knows versions up "
+                    "to {known}"
+                ).format(path=self.path, version=self.version, known=SCHEMA_VERSION),
+                _("upgrade duvi to the version that wrote it; the database was not changed"),
             )
 
     # -- small helpers used across core ----------------------------------------------------
@@ -249,10 +257,14 @@ def _create_if_missing(path: Path) -> None:
         if os.path.lexists(path):
             if path.is_file() and path.stat().st_size == 0:
                 raise EmptyDatabaseError(
-                    f"database {path} is empty (0 bytes): it was truncated, or a file was put "
-                    "in its place",
-                    "restore it from a backup (README: restoring); if this is a new "
-                    "installation that never ran, delete the empty file; it was left as it is",
+                    _(
+                        "database {path} is empty (0 bytes): it was truncated, or a file was put "
+                        "in its place"
+                    ).format(path=path),
+                    _(
+                        "restore it from a backup (README: restoring); if this is a new "
+                        "installation that never ran, delete the empty file; it was left as it is"
+                    ),
                 )
             check_private(path)
             return
@@ -261,9 +273,13 @@ def _create_if_missing(path: Path) -> None:
         check_private(path)  # another process made it first: theirs is as good
     except OSError as exc:
         raise StorageError(
-            f"cannot create or read database {path}: {exc.strerror or exc}",
-            "check that the directory exists, is writable by this user and on a mounted, "
-            "writable filesystem with free space (df -h); nothing was changed",
+            _("cannot create or read database {path}: {error}").format(
+                path=path, error=exc.strerror or exc
+            ),
+            _(
+                "check that the directory exists, is writable by this user and on a mounted, "
+                "writable filesystem with free space (df -h); nothing was changed"
+            ),
         ) from None
 
 

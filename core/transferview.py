@@ -16,7 +16,7 @@ from core.accounting import JournalRefused, build_journal, held_for_mapping, rat
 from core.departments import Departments
 from core.errors import DataError
 from core.httplog import split_response
-from core.i18n import N_
+from core.i18n import N_, _
 from core.ledger import UNREADABLE_REMEDY, Ledger, LedgerRow, State
 from core.ledger_facts import (
     FACT_FIELDS,
@@ -291,7 +291,10 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
     (built now from the DUELL document and today's mapping), with Visma's answers."""
     row = Ledger(store).get(key)
     if row is None:
-        raise DataError(f"there is no transfer {key!r}", "list them with `duvi transfers`")
+        raise DataError(
+            _("there is no transfer {key}").format(key=repr(key)),
+            _("list them with `duvi transfers`"),
+        )
     calls = exchanges(store, key)
     answers = tuple(_answer(c) for c in calls)
     created = [

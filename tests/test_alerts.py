@@ -238,3 +238,51 @@ async def test_a_silent_webhook_alerts_again_only_when_what_it_missed_changes(
         await send_due(rt)
         got = inbox.take()
         assert len(got) == 1 and "2 items changed" in got[0]["message"]
+
+
+async def test_a_refused_notice_is_logged_in_english_whatever_the_language(
+    installation: Installation,
+) -> None:
+    """The event log keeps one language: a channel's refusal, said to a person in Norwegian
+    (`duvi alerts test`), is logged in English (core/i18n.py: said() and english())."""
+    from core.i18n import set_language
+
+    rt = installation.rt
+    rt.settings.retry_base_delay = 0.001
+    installation.sandbox.faults.down = True
+    runner = Runner(rt, connections=installation.connections, clock=lambda: 1000.0)
+    set_language("nb")
+    try:
+        with catcher() as inbox:
+            rt.settings.alert_urls = SecretStr(inbox.url)
+            inbox.status = 500
+            await runner.run_once()
+            assert len(inbox.take()) == 1
+    finally:
+        set_language("en")
+    rt.log.flush()
+    warned = [
+        w["message"]
+        for w in rt.store.query("SELECT message FROM events WHERE level = 30")
+        if w["message"].startswith("alert runner.backoff:1 ")
+    ]
+    assert len(warned) == 1
+    assert warned[0].startswith(
+        "alert runner.backoff:1 could not be sent: an alert channel did not take the notice '"
+    )
+    assert warned[0].endswith("'; tried again next round")
+
+
+def test_alerts_test_without_channels_says_so_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DUVI_LANGUAGE", "nb")
+    assert run(["alerts", "test"]) == 3
+    assert capsys.readouterr().err == (
+        "duvi: feil: ingen varslingskanaler er satt opp\n"
+        "  → sett alert_urls (DUVI_ALERT_URLS) til én eller flere apprise-URL-er, f.eks. "
+        "mailtos://bruker:passord@example.com eller slack://TOKEN_A/TOKEN_B/TOKEN_C\n"
+    )
+    from core.i18n import set_language
+
+    set_language("en")

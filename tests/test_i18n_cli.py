@@ -379,3 +379,199 @@ def test_the_language_setting_in_the_config_file_decides_help_too(
     assert run(["transfers", "show", "--help"]) == 0
     assert "Overføringsnøkkelen, f.eks. DUELL-Z-1-1100." in capsys.readouterr().out
     set_language("en")
+
+
+# One-line errors of the settings, SAF-T files, backups and setup: message and remedy in the
+# language, the exit code the same (README: exit codes).
+
+
+def error_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> dict[str, tuple[int, str]]:
+    out = {}
+    for lang in speak_env(monkeypatch):
+        code = run(args)
+        said = capsys.readouterr()
+        out[lang] = (code, said.out + said.err)
+    set_language("en")
+    return out
+
+
+def test_a_config_file_that_is_not_toml_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("sandbox = \n", encoding="utf-8")
+    config.chmod(0o600)
+    monkeypatch.setenv("DUVI_CONFIG", str(config))
+    said = error_said(monkeypatch, capsys, ["config"])
+    assert said["nb"] == (
+        3,
+        f"duvi: feil: konfigurasjonsfilen {config} er ikke gyldig TOML: Invalid value (at line "
+        "1, column 11)\n  → rett linjen som er nevnt ovenfor, eller flytt filen bort for å bruke "
+        "standardverdiene\n",
+    )
+    assert said["en"] == (
+        3,
+        f"duvi: error: config file {config} is not valid TOML: Invalid value (at line 1, column "
+        "11)\n  → fix the line named above, or move the file away to use the defaults\n",
+    )
+
+
+def test_duvi_config_naming_a_missing_file_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    missing = tmp_path / "nosuch.toml"
+    monkeypatch.setenv("DUVI_CONFIG", str(missing))
+    said = error_said(monkeypatch, capsys, ["transfers"])
+    assert said["nb"] == (
+        3,
+        f"duvi: feil: konfigurasjonsfilen {missing} (angitt i DUVI_CONFIG) finnes ikke\n"
+        "  → rett DUVI_CONFIG, eller fjern den for å bruke standard konfigurasjonsfil; "
+        "ingenting ble kjørt\n",
+    )
+    assert said["en"] == (
+        3,
+        f"duvi: error: config file {missing} (named by DUVI_CONFIG) does not exist\n"
+        "  → correct DUVI_CONFIG, or unset it to use the default config file; nothing ran\n",
+    )
+
+
+def test_a_service_url_in_cleartext_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DUVI_DUELL_BASE_URL", "http://duell.example")
+    said = error_said(monkeypatch, capsys, ["config"])
+    nb_code, nb = said["nb"]
+    en_code, en = said["en"]
+    assert (nb_code, en_code) == (3, 3)
+    assert nb.splitlines()[0] == (
+        "duvi: feil: ugyldige innstillinger: duell_base_url: 'http://duell.example' må begynne "
+        "med https:// (vanlig http:// er bare tillatt til 127.0.0.1, ::1 eller localhost, den "
+        "serverte sandkassen): ellers ville påloggingsopplysningene gå i klartekst"
+    )
+    assert en.splitlines()[0] == (
+        "duvi: error: invalid settings: duell_base_url: 'http://duell.example' must start with "
+        "https:// (plain http:// is allowed only to 127.0.0.1, ::1 or localhost, the served "
+        "sandbox): credentials would otherwise travel in cleartext"
+    )
+    assert nb.splitlines()[1].startswith("  → sjekk ")
+    assert en.splitlines()[1].startswith("  → check ")
+
+
+def test_a_saft_file_that_is_not_xml_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    sandbox_installation()
+    bad = tmp_path / "z.xml"
+    bad.write_bytes(b"<AuditFile><company>")
+    said = error_said(monkeypatch, capsys, ["import", "saft", str(bad), "-d", "1"])
+    assert said["nb"] == (
+        6,
+        f"duvi: feil: {bad} er ikke velformet XML (linje 1): Premature end of data in tag "
+        "company line 1, line 1, column 21\n"
+        "  → eksporter SAF-T-filen fra DUELL på nytt; filen kan være avkortet\n",
+    )
+    assert said["en"] == (
+        6,
+        f"duvi: error: {bad} is not well-formed XML (line 1): Premature end of data in tag "
+        "company line 1, line 1, column 21\n"
+        "  → export the SAF-T file from DUELL again; the file may be cut short\n",
+    )
+
+
+def test_a_backup_into_a_missing_directory_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    sandbox_installation()
+    out = tmp_path / "nosuch" / "copy.db"
+    said = error_said(monkeypatch, capsys, ["backup", "--out", str(out)])
+    assert said["nb"] == (
+        3,
+        f"duvi: feil: kan ikke skrive sikkerhetskopien til {out}: mappen {tmp_path}/nosuch "
+        "finnes ikke\n  → angi en fil i en mappe som finnes\n",
+    )
+    assert said["en"] == (
+        3,
+        f"duvi: error: cannot write the backup to {out}: the directory {tmp_path}/nosuch does "
+        "not exist\n  → name a file in an existing directory\n",
+    )
+
+
+def test_a_setup_answer_out_of_range_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox_installation()
+    args = ["departments", "setup", "1", "--visma-client-id", "isv_x", "--visma-tenant", "1"]
+    said = error_said(monkeypatch, capsys, [*args, "--cutoff-hour", "25"])
+    assert said["nb"] == (
+        3,
+        "duvi: feil: dagsskiftet må være 0 til 23, ikke 25\n"
+        "  → oppgi timen forretningsdagen starter, f.eks. --cutoff-hour 5\n",
+    )
+    assert said["en"] == (
+        3,
+        "duvi: error: the cut-off hour must be 0 to 23, not 25\n"
+        "  → give the hour the business day starts, e.g. --cutoff-hour 5\n",
+    )
+
+
+def test_the_screenshots_command_speaks_the_language(tmp_path) -> None:
+    """`duvi screenshots` is the console's command (tui/cli.py, its words in the console's
+    catalogue): its refusal and its help in the language, the exit code the same."""
+    from tests.test_attacks_input import duvi
+
+    existing = tmp_path / "shots"
+    existing.write_text("keep me")
+    nb = duvi("screenshots", "--out", str(existing), env={"DUVI_LANGUAGE": "nb"})
+    en = duvi("screenshots", "--out", str(existing), env={"DUVI_LANGUAGE": "en"})
+    assert (nb.returncode, nb.stderr) == (
+        3,
+        f"duvi: feil: --out '{existing}' er ikke en mappe\n"
+        "  → angi en mappe (den opprettes om den mangler)\n",
+    )
+    assert (en.returncode, en.stderr) == (
+        3,
+        f"duvi: error: --out '{existing}' is not a directory\n"
+        "  → name a directory (it is made if missing)\n",
+    )
+    helped = duvi("screenshots", "--help", env={"DUVI_LANGUAGE": "nb"}).stdout
+    assert "SVG-skjermbilder av hvert hovedskjermbilde i 120x36, fra sandkassen." in helped
+    assert "Mappen for SVG-filene." in helped
+
+
+def test_an_empty_database_file_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    database = tmp_path / "duvi.db"
+    database.touch(mode=0o600)
+    monkeypatch.setenv("DUVI_DB_PATH", str(database))
+    said = error_said(monkeypatch, capsys, ["transfers"])
+    assert said["nb"] == (
+        4,
+        f"duvi: feil: databasen {database} er tom (0 byte): den ble avkortet, eller en fil ble "
+        "lagt i stedet for den\n  → gjenopprett den fra en sikkerhetskopi (README: restoring); "
+        "er dette en ny installasjon som aldri har kjørt, slett den tomme filen; den ble ikke "
+        "rørt\n",
+    )
+    assert said["en"] == (
+        4,
+        f"duvi: error: database {database} is empty (0 bytes): it was truncated, or a file was "
+        "put in its place\n  → restore it from a backup (README: restoring); if this is a new "
+        "installation that never ran, delete the empty file; it was left as it is\n",
+    )
+
+
+def test_a_report_without_its_department_is_refused_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox_installation()
+    report = error_said(monkeypatch, capsys, ["report", "settlement", "--month", "2026-11"])
+    assert report["nb"] == (
+        3,
+        "duvi: feil: flere avdelinger (kjente: 1, 2, 3)\n  → angi én med -d AVDELING\n",
+    )
+    assert report["en"] == (
+        3,
+        "duvi: error: several departments (known: 1, 2, 3)\n  → name one with -d DEPT\n",
+    )

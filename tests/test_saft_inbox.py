@@ -131,3 +131,35 @@ def test_files_dropped_while_duvi_run_runs(home: Path, tmp_path: Path) -> None:
             "kassaplus_z_only.xml",
             "nordkasse_two_registers.xml",
         ]
+
+
+def test_a_refused_file_is_explained_in_the_language_and_logged_in_english(
+    home: Path, tmp_path: Path
+) -> None:
+    """The `.reason` beside a refused file is for a person (the language of the settings);
+    the event log keeps one language, English (core/i18n.py: said() and english())."""
+    import asyncio
+
+    from core.i18n import set_language
+    from core.saft_inbox import Inbox
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    inbox_department(inbox)
+    bad = inbox / "broken.xml"
+    bad.write_bytes(b"<auditfile>")
+    set_language("nb")
+    try:
+        with Runtime.open(load_settings(language="nb")) as rt:
+            assert asyncio.run(Inbox(rt).take("1", bad)) == "failed"
+            rt.log.flush()
+    finally:
+        set_language("en")
+    assert (inbox / "failed" / "broken.xml.reason").read_text() == (
+        f"{bad} er ikke velformet XML (linje 1): Premature end of data in tag auditfile line 1, "
+        "line 1, column 12\n  → eksporter SAF-T-filen fra DUELL på nytt; filen kan være avkortet\n"
+    )
+    assert events("SAF-T inbox: broken.xml was not imported%") == [
+        f"SAF-T inbox: broken.xml was not imported: {bad} is not well-formed XML (line 1): "
+        "Premature end of data in tag auditfile line 1, line 1, column 12; moved to failed/"
+    ]

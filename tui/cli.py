@@ -52,18 +52,23 @@ def _load_settings(read_only: bool) -> Settings:
 
 
 def _register_screenshots(app: typer.Typer) -> None:
+    """The `screenshots` command, its words in the console's catalogue: registered once the
+    language is set (core's --help translates only core's own catalogue's texts)."""
     import typer
 
-    @app.command("screenshots")
+    from tui.i18n import _
+
+    @app.command(
+        "screenshots", help=_("SVG screenshots of every main screen at 120x36, from the sandbox.")
+    )
     def screenshots(
-        out: str = typer.Option("screenshots", "--out", help="Directory for the SVGs."),
+        out: str = typer.Option("screenshots", "--out", help=_("Directory for the SVGs.")),
         language: str | None = typer.Option(
             None,
             "--language",
-            help="nb or en (default: the `language` setting, else the locale's).",
+            help=_("nb or en (default: the `language` setting, else the locale's)."),
         ),
     ) -> None:
-        """SVG screenshots of every main screen at 120x36, from the sandbox."""
         import asyncio
         import os
         from pathlib import Path
@@ -72,18 +77,24 @@ def _register_screenshots(app: typer.Typer) -> None:
         from tui.screenshots import take
 
         if language is not None and language not in ("nb", "en"):
-            raise ConfigError(f"--language {language!r} is not nb or en", "use nb or en")
+            raise ConfigError(
+                _("--language {language} is not nb or en").format(language=repr(language)),
+                _("use nb or en"),
+            )
         target = Path(out)
         if not out or (os.path.lexists(target) and not target.is_dir()):
             raise ConfigError(
-                f"--out {out!r} is not a directory", "name a directory (it is made if missing)"
+                _("--out {out} is not a directory").format(out=repr(out)),
+                _("name a directory (it is made if missing)"),
             )
         try:
             target.mkdir(parents=True, exist_ok=True)
             paths = asyncio.run(take(target, language))
         except OSError as exc:
             raise write_failed(
-                exc, f"screenshots to {out}", "name a directory this user can write"
+                exc,
+                _("screenshots to {out}").format(out=out),
+                _("name a directory this user can write"),
             ) from None
         for path in paths:
             typer.echo(str(path))
@@ -96,6 +107,7 @@ def main() -> None:
         return
     from core import cli
 
+    cli.set_language_of_settings()  # before the screenshots command's words (run() sets it too)
     _register_screenshots(cli.app)
     sys.exit(cli.run(argv, console=_launch_console))
 
