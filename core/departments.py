@@ -196,6 +196,17 @@ class Departments:
                 continue
         return out
 
+    def has_any(self) -> bool:
+        """Whether `list()` lists a department, without reading every department: it stops at
+        the first readable one (each command's start asks it, with thousands of departments)."""
+        for row in self._rows():
+            try:
+                self._department(row)
+            except UnreadableDepartment:
+                continue
+            return True
+        return False
+
     def unreadable(self) -> _Unreadable:
         """The departments `list()` leaves out, each with what is wrong."""
         found = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -273,6 +273,144 @@ def transfer_rows(
             )
         )
     return out
+
+
+# -- the list as JSON, written by SQLite ------------------------------------------------------
+
+# A stamp of the store's shape (core.store.utcnow: UTC, milliseconds, "Z"; or without its
+# milliseconds): datetime.fromisoformat(stamp).isoformat() is then worked out in SQL. The
+# shape only (GLOB's "?" is cheap; its character classes are not): a stamp with letters for
+# digits was never written by the store, and the slow way cannot read it either.
+_STAMP = "????-??-??T??:??:??"
+
+
+def _iso_json(col: str) -> str:
+    """`datetime.fromisoformat(col).isoformat()` as a JSON string (null for none); NULL for a
+    stamp of another shape (the whole list is then made the slow way)."""
+    return (
+        f"CASE WHEN {col} IS NULL OR {col} = '' THEN 'null' "
+        f"WHEN {col} GLOB '{_STAMP}.???Z' THEN '\"' || substr({col}, 1, 19) || "
+        f"CASE substr({col}, 20, 4) WHEN '.000' THEN '' ELSE substr({col}, 20, 4) || '000' END "
+        "|| '+00:00\"' "
+        f"WHEN {col} GLOB '{_STAMP}Z' THEN '\"' || substr({col}, 1, 19) || '+00:00\"' END"
+    )
+
+
+# Seconds since the last change (age_text's): now and the stamp in whole microseconds.
+_AGE_S = (
+    "max(0, (:now - (strftime('%s', updated_at) * 1000000 "
+    "+ CASE WHEN length(updated_at) = 24 THEN substr(updated_at, 21, 3) * 1000 ELSE 0 END)) "
+    "/ 1000000)"
+)
+# An amount as exact decimal text with two decimals, as f"{Decimal(amount):.2f}" writes it: the
+# text printf writes for it is the text itself (printf's binary double only decides that it is
+# plain; what is written is the stored text); any other is formatted by Python.
+_PLAIN_AMOUNT = "printf('%.2f', amount) = amount"
+# Each row of row_json's dict as flat_json writes it, in three parts around what Python judges
+# from its kind, state and last error (state; Visma's status; error and reason). A part is NULL
+# when a column holds what the ledger never writes: the caller then makes the list the slow way.
+_JSON_HEAD = (
+    "'  {\n    \"key\": ' || json_quote(key) "
+    "|| ',\n    \"department_id\": ' || json_quote(department_id) "
+    "|| ',\n    \"kind\": ' || json_quote(kind) "
+    "|| ',\n    \"business_date\": ' || CASE WHEN day IS NULL OR day = '' THEN 'null' "
+    "WHEN day GLOB '????-??-??' THEN '\"' || day || '\"' END "
+    "|| ',\n    \"z_number\": ' || CASE typeof(z_number) WHEN 'integer' THEN z_number "
+    "WHEN 'null' THEN 'null' WHEN 'text' THEN json_quote(z_number) END "
+    "|| ',\n    \"register\": ' || CASE WHEN register IS NULL THEN NULL "
+    "WHEN register = '' THEN 'null' ELSE json_quote(register) END "
+    "|| ',\n    \"amount\": ' || CASE WHEN amount IS NULL THEN 'null' "
+    f"WHEN {_PLAIN_AMOUNT} THEN '\"' || amount || '\"' ELSE duvi_money_json(amount) END "
+    "|| ',\n    \"state\": '"
+)
+_JSON_MIDDLE = (
+    "',\n    \"visma_number\": ' || CASE WHEN visma_number IS NULL OR visma_number = '' "
+    "THEN 'null' ELSE json_quote(visma_number) END || ',\n    \"visma_status\": '"
+)
+_JSON_TAIL = (
+    f"',\n    \"created_at\": ' || {_iso_json('created_at')} "
+    f"|| ',\n    \"changed_at\": ' || {_iso_json('updated_at')} "
+    "|| ',\n    \"age\": ' || CASE WHEN updated_at IS NULL OR updated_at = '' THEN '\"\"' "
+    "ELSE '\"' || CASE WHEN s >= 86400 THEN (s / 86400) || ' d' "
+    "WHEN s >= 3600 THEN (s / 3600) || ' h' WHEN s >= 60 THEN (s / 60) || ' min' "
+    "ELSE s || ' s' END || '\"' END "
+    "|| ',\n    \"error\": '"
+)
+# the list's columns and the age in seconds, read from idx_ledger_list; {where}: its filters
+_JSON_ROWS = (
+    f"SELECT {_JSON_HEAD}, {_JSON_MIDDLE}, {_JSON_TAIL}, kind, state, last_error FROM ("
+    "SELECT key, department_id, kind, state, visma_number, last_error, created_at, updated_at, "
+    f"day, z_number, register, amount, {_AGE_S} AS s FROM ledger WHERE 1"
+    "{where}) "
+    "ORDER BY coalesce(day, ''), coalesce(z_number, 0), key"
+)
+
+
+def _money_json(amount: str) -> str | None:
+    try:
+        return f'"{Decimal(amount):.2f}"'
+    except ArithmeticError:  # not a number: the list is made the slow way
+        return None
+
+
+def _text_json(value: str) -> str:
+    return "null" if not value else json.encoder.encode_basestring(value)
+
+
+def transfers_json(
+    store: Store,
+    department_id: str | None,
+    now: datetime,
+    *,
+    states: frozenset[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> str | None:
+    """`duvi transfers --json`: the rows of transfer_rows, filtered as filter_transfers and
+    ordered as the command orders them (business date, Z number, key), written as
+    `json.dumps([row_json(r, now) …], indent=2, ensure_ascii=False)` writes them, byte for
+    byte, most of it by SQLite from the list's covering index (no row object per document).
+    None when a row is not as the ledger writes it (an unreadable row, facts to be read from
+    its payload, a stamp from elsewhere): the caller makes the list the slow way."""
+    if Ledger(store).unreadable(department_id):
+        return None
+    sql = ""
+    params: dict[str, Any] = {"now": (now - _EPOCH) // _MICROSECOND}
+    if department_id is not None:
+        sql += " AND department_id = :dept"
+        params["dept"] = department_id
+    if since is not None or until is not None:
+        sql += " AND coalesce(day, '') <> ''"  # a row whose date is unknown is left out
+    if since is not None:
+        sql += " AND day >= :since"
+        params["since"] = since.isoformat()
+    if until is not None:
+        sql += " AND day <= :until"
+        params["until"] = until.isoformat()
+    store.conn.create_function("duvi_money_json", 1, _money_json, deterministic=True)
+    rows = store.tuples(_JSON_ROWS.replace("{where}", sql), params)
+    judged: dict[tuple[str, str, str | None], tuple[str, str, str, str]] = {}
+    out = []
+    for head, middle, tail, kind, state, last_error in rows:
+        if head is None or tail is None:
+            return None
+        said = judged.get((kind, state, last_error))
+        if said is None:
+            shown, error, status, reason, _c = _judged(kind, state, last_error)
+            said = judged[kind, state, last_error] = (
+                shown,
+                _text_json(shown),
+                _text_json(status),
+                f'{_text_json(error)},\n    "reason": {_text_json(reason)}\n  }}',
+            )
+        if states is not None and said[0] not in states:
+            continue
+        out.append(f"{head}{said[1]}{middle}{said[2]}{tail}{said[3]}")
+    return "[\n" + ",\n".join(out) + "\n]" if out else "[]"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 # -- one document ----------------------------------------------------------------------------

@@ -92,9 +92,25 @@ def transfers_cmd(
             param_hint="--state",
         )
     first, last = _day(since, "--since"), _day(until, "--to")
+    now = datetime.now(UTC)
     with runtime(ctx) as rt:
         if dept is not None:
             department_ids(rt, dept)  # an unknown department is an error, not an empty list
+        if as_json and not period_closing:
+            from core.transferview import transfers_json
+
+            # written by SQLite; None when a row needs the slow way (it is then made below)
+            text = transfers_json(
+                rt.store,
+                dept,
+                now,
+                states=frozenset({state}) if state else None,
+                since=first,
+                until=last,
+            )
+            if text is not None:
+                typer.echo(text)
+                return
         rows = transfer_rows(rt.store, dept)
         if period_closing:
             from core.period_close import closing_keys
@@ -108,7 +124,6 @@ def transfers_cmd(
         until=last,
     )
     rows = sort_transfers(rows)[::-1]  # oldest first: the newest end next to the prompt
-    now = datetime.now(UTC)
     if as_json:
         typer.echo(flat_json([row_json(r, now) for r in rows]))
     else:
