@@ -13,6 +13,7 @@ from pydantic import SecretStr, ValidationError
 from core.accounting import both_cost_of_goods
 from core.audit import record
 from core.errors import ConfigError, StoreError
+from core.i18n import _
 from core.models import AccountDefaults, Department, DepartmentSettings
 from core.secrets import DUELL_SECTION, SecretsFile, customer_section
 from core.store import Store, utcnow
@@ -195,6 +196,17 @@ class Departments:
             except UnreadableDepartment:
                 continue
         return out
+
+    def require(self, department_id: str) -> None:
+        """ConfigError (one line, the known departments in it) when the department does not
+        exist."""
+        if self.get(department_id) is None:
+            known = ", ".join(d.id for d in self.list()) or "none"
+            raise ConfigError(
+                _("there is no department {dept} (the departments: {known})").format(
+                    dept=repr(department_id), known=known
+                )
+            )
 
     def has_any(self) -> bool:
         """Whether `list()` lists a department, without reading every department: it stops at

@@ -35,11 +35,9 @@ from core.readmodels import (
     money_text,
 )
 from core.store import Store
-from core.transfers.foreign import held_for_foreign
-from core.transfers.on_account import booked_zreport, held_for_on_account
-from core.transfers.periods import held_for_period
-from core.transfers.stock import issue_write, left_out
-from core.transfers.zreports import journal_write
+
+# core.transfers (the engine's package: its clients, httpx) is imported where a held document
+# or one document's view needs it, not by every list: `duvi transfers --json` starts faster.
 from core.visma import wire
 
 _SHOWN = {
@@ -69,6 +67,9 @@ def shown_state(state: str, last_error: str | None) -> str:
     account wait for the day's invoice bases; one held for anything else needs "attention",
     and one Visma refused is "refused"."""
     if state == State.ATTENTION:
+        from core.transfers.on_account import held_for_on_account
+        from core.transfers.periods import held_for_period
+
         held = (
             held_for_mapping(last_error)
             or held_for_period(last_error)
@@ -95,6 +96,9 @@ def reason_of(state: str, last_error: str | None) -> str:
     """Why a document waits and what to do, in full; for a held one, what it lacks first."""
     if not last_error or state not in (State.ATTENTION, State.FAILED, State.SENT):
         return ""
+    from core.transfers.on_account import held_for_on_account
+    from core.transfers.periods import held_for_period
+
     if state == State.ATTENTION and held_for_mapping(last_error):
         lacks = [f"VAT {r} % has no Visma VAT id" for r in _HELD_VAT.findall(last_error)]
         lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
@@ -148,6 +152,8 @@ def _row(
 def _judged(kind: str, state: str, last_error: str | None) -> tuple[str, str, str, str, bool]:
     """What a row's kind, state and last error show (the same for most of a list's rows:
     worked out once)."""
+    from core.transfers.foreign import held_for_foreign
+
     return (
         shown_state(state, last_error),
         last_error.splitlines()[0] if last_error else "",
@@ -427,6 +433,8 @@ def exchanges(store: Store, key: str, limit: int = 50) -> list[dict[str, Any]]:
 def transfer_document(store: Store, departments: Departments, key: str) -> TransferDocument:
     """The document as it was sent (the request the HTTP log kept), or as it will be sent
     (built now from the DUELL document and today's mapping), with Visma's answers."""
+    from core.transfers.stock import issue_write, left_out
+
     row = Ledger(store).get(key)
     if row is None:
         raise DataError(f"there is no transfer {key!r}", "list them with `duvi transfers`")
@@ -622,6 +630,9 @@ def _zreport(
     answers: tuple[VismaAnswer, ...],
     ledger: Ledger,
 ) -> TransferDocument:
+
+    from core.transfers.on_account import booked_zreport
+    from core.transfers.zreports import journal_write
 
     dept = departments.get(row.department_id)
     try:

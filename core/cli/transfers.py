@@ -80,9 +80,8 @@ def transfers_cmd(
     state, Visma's number and status, age; oldest first."""
     if ctx.invoked_subcommand is not None:
         return
+    from core.departments import Departments
     from core.readmodels import TRANSFER_STATES, filter_transfers, sort_transfers
-    from core.service import department_ids
-    from core.transferview import transfer_rows
 
     if state is not None and state not in TRANSFER_STATES:
         raise typer.BadParameter(
@@ -94,11 +93,11 @@ def transfers_cmd(
     first, last = _day(since, "--since"), _day(until, "--to")
     now = datetime.now(UTC)
     with runtime(ctx) as rt:
-        if dept is not None:
-            department_ids(rt, dept)  # an unknown department is an error, not an empty list
-        if as_json and not period_closing:
-            from core.transferview import transfers_json
+        if dept is not None:  # an unknown department is an error, not an empty list
+            Departments(rt.store, rt.secrets).require(dept)
+        from core.transferview import transfer_rows, transfers_json
 
+        if as_json and not period_closing:
             # written by SQLite; None when a row needs the slow way (it is then made below)
             text = transfers_json(
                 rt.store,
@@ -114,6 +113,7 @@ def transfers_cmd(
         rows = transfer_rows(rt.store, dept)
         if period_closing:
             from core.period_close import closing_keys
+            from core.service import department_ids
 
             keys = closing_keys(rt, department_ids(rt, dept), date.today())
             rows = [r for r in rows if r.key in keys]
