@@ -232,52 +232,39 @@ def transfer_rows(
     # Rows the ledger cannot read (an unknown state, a payload that is not an object…) are
     # listed as such with what is wrong, so a person sees them; the engine never sends them.
     bad = {b.key: b.problem for b in Ledger(store).unreadable(department_id)}
-    rows = store.query(sql + " ORDER BY created_at, key", params)
-    stale = _from_payload(store, department_id) if any(r["register"] is None for r in rows) else {}
+    # tuples, not a dict per row (the columns in _COLUMNS' order)
+    rows = store.tuples(sql + " ORDER BY created_at, key", params)
+    stale = _from_payload(store, department_id) if any(r[10] is None for r in rows) else {}
     out = []
-    for r in rows:
-        key = r["key"]
+    for key, dept, kind, state, number, error, created, updated, day_, z, reg, amount in rows:
         if key in bad:
             if day is None:
                 out.append(
                     TransferRow(
                         key,
-                        r["kind"],
+                        kind,
                         UNREADABLE,
-                        r["visma_number"] or "",
+                        number or "",
                         bad[key],
                         reason=f"{bad[key]}: {UNREADABLE_REMEDY.format(key=key)}",
-                        department_id=r["department_id"],
-                        created_at=_when(r["created_at"]),
-                        changed_at=_when(r["updated_at"]),
+                        department_id=dept,
+                        created_at=_when(created),
+                        changed_at=_when(updated),
                     )
                 )
             continue
-        if r["register"] is None:
+        if reg is None:
             facts = stale.get(key) or (None, None, "", None)
         else:
-            amount = r["amount"]
             facts = (
-                date.fromisoformat(r["day"]) if r["day"] else None,
-                r["z_number"],
-                r["register"],
+                date.fromisoformat(day_) if day_ else None,
+                z,
+                reg,
                 None if amount is None else Decimal(amount),
             )
         if day is not None and facts[0] != day:
             continue
-        out.append(
-            _row(
-                key,
-                r["department_id"],
-                r["kind"],
-                r["state"],
-                r["visma_number"],
-                r["last_error"],
-                r["created_at"],
-                r["updated_at"],
-                facts,
-            )
-        )
+        out.append(_row(key, dept, kind, state, number, error, created, updated, facts))
     return out
 
 
