@@ -382,7 +382,6 @@ def _id_order(dept_id: str) -> tuple[int, int | str]:
 def department_index(rt: Runtime) -> list[DepartmentEntry]:
     """Every department with its worst state, worst first (then by number): the states the
     status panel gives its rows, from one query however many departments there are."""
-    import json
 
     from core.departments import VISMA_CLIENT_ID, VISMA_CLIENT_SECRET
     from core.secrets import customer_section
@@ -395,8 +394,8 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
     ids, keys = held[VISMA_CLIENT_ID], held[VISMA_CLIENT_SECRET]
 
     def signed_in(dept_id: str, customer: object) -> bool:
-        sections = {dept_id} | ({customer_section(str(customer))} if customer else set())
-        return bool(sections & ids) and bool(sections & keys)
+        section = customer_section(str(customer)) if customer else None
+        return (dept_id in ids or section in ids) and (dept_id in keys or section in keys)
 
     out = []
     for r in rt.store.query(_INDEX):
@@ -407,24 +406,24 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
             out.append(entry)
             continue
         else:
-            picked = zip(_PICKED, json.loads(r["picked"]), strict=True)
-            s = {k: v for k, v in picked if v is not None}
-        enabled = {
-            "zreport": s.get("zreports", True),
-            "invoice": s.get("invoices", True),
-            "stock": s.get("stock_update", False),
-        }
+            s = _picked(r["picked"])
         failed: list[str] = []
         attention: list[str] = []
-        for part in (r["bad"] or "").split(","):
-            if not part:
-                continue
-            kind, state, n = part.split(" ")
-            if enabled.get(kind, True):
-                texts = (_FAILED if state == "failed" else _ATTENTION).get(kind)
-                if texts is None:  # a kind this version does not know: said as it is stored
-                    texts = (f"{{n}} {kind} {state}", f"{{n}} {kind} {state}")
-                (failed if state == "failed" else attention).append(_count_text(texts, int(n)))
+        if r["bad"]:
+            enabled = {
+                "zreport": s.get("zreports", True),
+                "invoice": s.get("invoices", True),
+                "stock": s.get("stock_update", False),
+            }
+            for part in r["bad"].split(","):
+                if not part:
+                    continue
+                kind, state, n = part.split(" ")
+                if enabled.get(kind, True):
+                    texts = (_FAILED if state == "failed" else _ATTENTION).get(kind)
+                    if texts is None:  # a kind this version does not know: said as stored
+                        texts = (f"{{n}} {kind} {state}", f"{{n}} {kind} {state}")
+                    (failed if state == "failed" else attention).append(_count_text(texts, int(n)))
         if r["conflicts"]:
             n = r["conflicts"]
             attention.append(ngettext("{n} open conflict", "{n} open conflicts", n).format(n=n))
@@ -444,11 +443,32 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
                 r["name"],
                 state,
                 ", ".join(failed + attention),
-                _setting(s, CUSTOMER_KEYS),
+                s.get("\0customer"),
                 s.get("visma_company_name") or None,
-                _setting(s, ORG_KEYS),
+                s.get("\0org"),
                 set_up,
             )
         )
-    out.sort(key=lambda e: (WORST_FIRST.index(e.state), _id_order(e.id)))
+    worst = {state: i for i, state in enumerate(WORST_FIRST)}
+    out.sort(key=lambda e: (worst[e.state], _id_order(e.id)))
     return out
+
+
+# The settings a department index read, by the text SQLite picked them as: worked out once
+# while they stay the same (f5 reads every department's again; few change between two).
+_PICKED_SEEN: dict[str, dict[str, Any]] = {}
+
+
+def _picked(text: str) -> dict[str, Any]:
+    """The picked settings (those set), with the customer and org. number the picker shows
+    under the keys "\0customer" and "\0org" (no setting is named so). Read only."""
+    s = _PICKED_SEEN.get(text)
+    if s is None:
+        import json
+
+        if len(_PICKED_SEEN) > 50_000:  # departments come and go: never more than a few sets
+            _PICKED_SEEN.clear()
+        s = {k: v for k, v in zip(_PICKED, json.loads(text), strict=True) if v is not None}
+        s["\0customer"], s["\0org"] = _setting(s, CUSTOMER_KEYS), _setting(s, ORG_KEYS)
+        _PICKED_SEEN[text] = s
+    return s
