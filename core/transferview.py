@@ -268,6 +268,52 @@ def transfer_rows(
     return out
 
 
+# The list's first order (readmodels.sort_transfers by "date": newest business date first, then
+# Z number, then key), in SQL, so that a page of it is read without the department's other rows.
+_NEWEST_FIRST = "coalesce(day, '') DESC, coalesce(z_number, 0) DESC, key DESC"
+
+
+def transfer_page(
+    store: Store, department_id: str, limit: int
+) -> tuple[list[TransferRow], int] | None:
+    """The department's first `limit` documents in the list's first order (newest business
+    date first), as transfer_rows makes them, and how many it has: what the console shows
+    on opening a department, read from idx_ledger_list without a row object for the others.
+    None when a row is not as the ledger writes it (unreadable, or its facts only in its
+    payload): its place in the order is then known only once every row is read."""
+    exists = (
+        "SELECT EXISTS (SELECT 1 FROM ledger WHERE department_id = ? AND register IS NULL), "
+        "(SELECT count(*) FROM ledger WHERE department_id = ?)"
+    )
+    ((stale, total),) = store.tuples(exists, [department_id, department_id])
+    if stale or Ledger(store).unreadable(department_id):
+        return None
+    rows = store.tuples(
+        f"{_COLUMNS} AND department_id = ? ORDER BY {_NEWEST_FIRST} LIMIT ?",
+        [department_id, limit],
+    )
+    out = [
+        _row(
+            key,
+            dept,
+            kind,
+            state,
+            number,
+            error,
+            created,
+            updated,
+            (
+                date.fromisoformat(day) if day else None,
+                z,
+                reg,
+                None if amount is None else Decimal(amount),
+            ),
+        )
+        for key, dept, kind, state, number, error, created, updated, day, z, reg, amount in rows
+    ]
+    return out, total
+
+
 # -- the list as JSON, written by SQLite ------------------------------------------------------
 
 # A stamp of the store's shape (core.store.utcnow: UTC, milliseconds, "Z"; or without its

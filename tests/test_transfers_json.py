@@ -14,7 +14,7 @@ import pytest
 from core.cli.transfers import row_json
 from core.readmodels import filter_transfers, sort_transfers
 from core.store import Store
-from core.transferview import transfer_rows, transfers_json
+from core.transferview import transfer_page, transfer_rows, transfers_json
 
 NOW = datetime(2026, 12, 2, 12, 0, 0, 250_000, tzinfo=UTC)
 MAPPING = "map VAT rate 12 % to a Visma VAT id in the console"
@@ -220,4 +220,69 @@ def test_a_row_not_written_by_the_ledger_goes_the_slow_way(tmp_path: Path) -> No
 def test_an_empty_list(tmp_path: Path) -> None:
     store = _store(tmp_path, ROWS)
     assert transfers_json(store, "3", NOW) == "[]" == _one_by_one(store, "3")
+    store.close()
+
+
+def test_a_first_page_is_the_lists_first_rows(tmp_path: Path) -> None:
+    """The console's first page (transfer_page, one SQL page) is the list's first rows in its
+    first order, with more rows than a page: ties on a day broken by Z number, then key."""
+    many = [
+        (
+            f"DUELL-Z-4-{n}",
+            "zreport",
+            "confirmed",
+            f"{n:06d}",
+            None,
+            "2026-01-01T21:10:00.000Z",
+            "2026-01-01T21:10:00.000Z",
+            f"2026-01-{1 + n // 3:02d}",
+            n % 4,
+            "1",
+            f"{n}.00",
+        )
+        for n in range(1, 40)
+    ] + [
+        (
+            "DUELL-Z-4-x",
+            "zreport",
+            "pending",
+            None,
+            None,
+            "2026-01-01T21:10:00.000Z",
+            None,
+            None,
+            None,
+            "",
+            None,
+        ),
+        # the same day and Z number as DUELL-Z-4-1, another register
+        (
+            "DUELL-Z-4-1-K2",
+            "zreport",
+            "confirmed",
+            "000100",
+            None,
+            "2026-01-01T21:10:00.000Z",
+            "2026-01-01T21:10:00.000Z",
+            "2026-01-01",
+            1,
+            "2",
+            "1.00",
+        ),
+    ]  # no date: last
+    store = _store(tmp_path, many)
+    whole = sort_transfers(transfer_rows(store, "4"))
+    assert len(whole) == 41
+    for limit in (1, 7, 40, 41, 42):
+        page = transfer_page(store, "4", limit)
+        assert page is not None
+        assert page == (whole[:limit], 41)
+    # the newest day first; on a day, the larger Z number first
+    keys = [r.key for r in whole]
+    assert keys[:4] == ["DUELL-Z-4-39", "DUELL-Z-4-38", "DUELL-Z-4-37", "DUELL-Z-4-36"]
+    # the same day and Z number: the larger key first; no date: last
+    assert keys[-3:] == ["DUELL-Z-4-1-K2", "DUELL-Z-4-1", "DUELL-Z-4-x"]
+    with store.write():  # a row's facts only in its payload: its place is not known
+        store.conn.execute("UPDATE ledger SET register = NULL WHERE key = 'DUELL-Z-4-3'")
+    assert transfer_page(store, "4", 5) is None
     store.close()
