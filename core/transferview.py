@@ -279,19 +279,23 @@ def transfer_page(
     """The department's first `limit` documents in the list's first order (newest business
     date first), as transfer_rows makes them, and how many it has: what the console shows
     on opening a department, read from idx_ledger_list without a row object for the others.
-    None when a row is not as the ledger writes it (unreadable, or its facts only in its
-    payload): its place in the order is then known only once every row is read."""
+    None when a row is not as the ledger writes it (one of the page unreadable, or any with
+    its facts only in its payload): its place in the order is then known only once every row
+    is read. (An unreadable row outside the page is listed last, having no date: the page is
+    the same.)"""
     exists = (
         "SELECT EXISTS (SELECT 1 FROM ledger WHERE department_id = ? AND register IS NULL), "
         "(SELECT count(*) FROM ledger WHERE department_id = ?)"
     )
     ((stale, total),) = store.tuples(exists, [department_id, department_id])
-    if stale or Ledger(store).unreadable(department_id):
+    if stale:
         return None
     rows = store.tuples(
         f"{_COLUMNS} AND department_id = ? ORDER BY {_NEWEST_FIRST} LIMIT ?",
         [department_id, limit],
     )
+    if rows and Ledger(store).unreadable(department_id, [r[0] for r in rows]):
+        return None
     out = [
         _row(
             key,

@@ -282,7 +282,16 @@ def test_a_first_page_is_the_lists_first_rows(tmp_path: Path) -> None:
     assert keys[:4] == ["DUELL-Z-4-39", "DUELL-Z-4-38", "DUELL-Z-4-37", "DUELL-Z-4-36"]
     # the same day and Z number: the larger key first; no date: last
     assert keys[-3:] == ["DUELL-Z-4-1-K2", "DUELL-Z-4-1", "DUELL-Z-4-x"]
+    with store.write():  # an unreadable row: listed last (no date), outside the page
+        store.conn.execute("UPDATE ledger SET state = 'bogus' WHERE key = 'DUELL-Z-4-3'")
+    whole = sort_transfers(transfer_rows(store, "4"))
+    assert whole[-1].key == "DUELL-Z-4-3" and whole[-1].state == "unreadable"
+    assert transfer_page(store, "4", 5) == (whole[:5], 41)
+    with store.write():  # one in the page: its place is known only with every row
+        store.conn.execute("UPDATE ledger SET state = 'bogus' WHERE key = 'DUELL-Z-4-38'")
+    assert transfer_page(store, "4", 5) is None
+    assert transfer_page(store, "4", 1) is not None
     with store.write():  # a row's facts only in its payload: its place is not known
-        store.conn.execute("UPDATE ledger SET register = NULL WHERE key = 'DUELL-Z-4-3'")
+        store.conn.execute("UPDATE ledger SET state = 'confirmed', register = NULL")
     assert transfer_page(store, "4", 5) is None
     store.close()
