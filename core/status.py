@@ -3,6 +3,7 @@ error in short, pending count and next automatic run. Read from the store only."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -332,14 +333,17 @@ _PICKED = (
     *CUSTOMER_KEYS,
     *ORG_KEYS,
 )
-_INDEX = (
-    "SELECT d.id, d.name, s.settings IS NULL AS defaults, CASE WHEN json_valid(s.settings) "
-    "AND json_type(s.settings) = 'object' THEN json_extract(s.settings, "
+# What json_extract picks of one settings text (NULL: not a JSON object: "settings unreadable").
+_PICK = (
+    "CASE WHEN json_valid({t}) AND json_type({t}) = 'object' THEN json_extract({t}, "
     + ", ".join(f"'$.{k}'" for k in _PICKED)
-    + ") END AS picked, "
-    "(SELECT group_concat(kind || ' ' || state || ' ' || n, ',') FROM "
+    + ") END"
+)
+_INDEX = (
+    "SELECT d.id, d.name, s.settings IS NULL AS defaults, s.settings AS settings, "
     # by the (department_id, state) index: a seek to the few failed or held rows (the
     # planner's own choice, the list's covering index, reads every row of the department)
+    "(SELECT group_concat(kind || ' ' || state || ' ' || n, ',') FROM "
     " (SELECT kind, state, count(*) AS n FROM ledger l INDEXED BY "
     " idx_ledger_department_id_state WHERE l.department_id = d.id "
     "  AND l.state IN ('failed', 'attention') GROUP BY kind, state)) AS bad, "
@@ -349,6 +353,8 @@ _INDEX = (
     " AS conflicts "
     "FROM departments d LEFT JOIN department_settings s ON s.department_id = d.id"
 )
+# The settings texts not seen before, picked in one statement (a JSON array of them).
+_PICK_NEW = "SELECT value, " + _PICK.format(t="value") + " FROM json_each(?)"
 
 
 @dataclass(frozen=True)
@@ -398,15 +404,25 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
         return (dept_id in ids or section in ids) and (dept_id in keys or section in keys)
 
     out = []
-    for r in rt.store.query(_INDEX):
+    rows = rt.store.query(_INDEX)
+    stored = {r["settings"] for r in rows if r["settings"] is not None}
+    known = {t: _PICKED_SEEN[t] for t in stored if t in _PICKED_SEEN}
+    if len(known) < len(stored):
+        new = sorted(stored - known.keys())
+        if len(_PICKED_SEEN) + len(new) > 50_000:  # departments come and go: a few sets
+            _PICKED_SEEN.clear()
+        for text, picked in rt.store.tuples(_PICK_NEW, [json.dumps(new)]):
+            known[text] = _PICKED_SEEN[text] = None if picked is None else _picked(picked)
+    for r in rows:
         if r["defaults"]:
             s: dict[str, Any] = {}
-        elif r["picked"] is None:
-            entry = DepartmentEntry(r["id"], r["name"], "attention", "settings unreadable")
-            out.append(entry)
-            continue
         else:
-            s = _picked(r["picked"])
+            seen = known.get(r["settings"])
+            if seen is None:
+                entry = DepartmentEntry(r["id"], r["name"], "attention", "settings unreadable")
+                out.append(entry)
+                continue
+            s = seen
         failed: list[str] = []
         attention: list[str] = []
         if r["bad"]:
@@ -454,21 +470,16 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
     return out
 
 
-# The settings a department index read, by the text SQLite picked them as: worked out once
-# while they stay the same (f5 reads every department's again; few change between two).
-_PICKED_SEEN: dict[str, dict[str, Any]] = {}
+# The settings a department index read, by their stored text: picked once (by SQLite, as
+# _PICK says) while the text stays the same (f5 reads every department's again; few change
+# between two); None for a text that is not a JSON object. Read only.
+_PICKED_SEEN: dict[str, dict[str, Any] | None] = {}
 
 
-def _picked(text: str) -> dict[str, Any]:
-    """The picked settings (those set), with the customer and org. number the picker shows
-    under the keys "\0customer" and "\0org" (no setting is named so). Read only."""
-    s = _PICKED_SEEN.get(text)
-    if s is None:
-        import json
-
-        if len(_PICKED_SEEN) > 50_000:  # departments come and go: never more than a few sets
-            _PICKED_SEEN.clear()
-        s = {k: v for k, v in zip(_PICKED, json.loads(text), strict=True) if v is not None}
-        s["\0customer"], s["\0org"] = _setting(s, CUSTOMER_KEYS), _setting(s, ORG_KEYS)
-        _PICKED_SEEN[text] = s
+def _picked(picked: str) -> dict[str, Any]:
+    """The picked settings (those set, from _PICK's JSON array), with the customer and org.
+    number the picker shows under the keys "\0customer" and "\0org" (no setting is named
+    so)."""
+    s = {k: v for k, v in zip(_PICKED, json.loads(picked), strict=True) if v is not None}
+    s["\0customer"], s["\0org"] = _setting(s, CUSTOMER_KEYS), _setting(s, ORG_KEYS)
     return s
