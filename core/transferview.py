@@ -96,18 +96,20 @@ def reason_of(state: str, last_error: str | None) -> str:
     """Why a document waits and what to do, in full; for a held one, what it lacks first."""
     if not last_error or state not in (State.ATTENTION, State.FAILED, State.SENT):
         return ""
+    if state != State.ATTENTION:
+        return last_error
     from core.transfers.on_account import held_for_on_account
     from core.transfers.periods import held_for_period
 
-    if state == State.ATTENTION and held_for_mapping(last_error):
+    if held_for_mapping(last_error):
         lacks = [f"VAT {r} % has no Visma VAT id" for r in _HELD_VAT.findall(last_error)]
         lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
         return f"{'; '.join(lacks)}: {NEXT_RUN}\n{last_error}"
-    if state == State.ATTENTION and held_for_period(last_error):
+    if held_for_period(last_error):
         closed = _HELD_PERIOD.search(last_error)
         why = f"period {closed[1]} closed" if closed else "no financial period"
         return f"{why} in Visma: {PERIOD_OPEN}\n{last_error}"
-    if state == State.ATTENTION and held_for_on_account(last_error):
+    if held_for_on_account(last_error):
         return f"sales on account and invoice bases differ: {ON_ACCOUNT_AGREE}\n{last_error}"
     return last_error
 
@@ -152,14 +154,17 @@ def _row(
 def _judged(kind: str, state: str, last_error: str | None) -> tuple[str, str, str, str, bool]:
     """What a row's kind, state and last error show (the same for most of a list's rows:
     worked out once)."""
-    from core.transfers.foreign import held_for_foreign
+    held = state == State.ATTENTION
+    if held:  # core.transfers (the engine) only for a held row
+        from core.transfers.foreign import held_for_foreign
 
+        held = held_for_foreign(last_error)
     return (
         shown_state(state, last_error),
         last_error.splitlines()[0] if last_error else "",
         visma_status(kind, state),
         reason_of(state, last_error),
-        state == State.ATTENTION and held_for_foreign(last_error),
+        held,
     )
 
 
