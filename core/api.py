@@ -263,6 +263,13 @@ class ConsoleApi:
 
         return transfer_rows(self.rt.store, dept_id, day=day)
 
+    def transfer_page(self, dept_id: str, limit: int) -> tuple[list[TransferRow], int] | None:
+        """The department's first `limit` documents, newest first, and how many it has (None:
+        a row the ledger did not write; read them all with `transfers`)."""
+        from core.transferview import transfer_page
+
+        return transfer_page(self.rt.store, dept_id, limit)
+
     def transfer_document(self, key: str) -> TransferDocument:
         """One document as it was (or will be) sent, and Visma's answers; any kind, any
         state. An unknown key raises DataError."""

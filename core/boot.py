@@ -101,7 +101,7 @@ def ensure_installation(rt: Runtime) -> bool:
     if not rt.settings.sandbox:
         return False
     departments = Departments(rt.store, rt.secrets)
-    if departments.list():  # asked before the world is built (it is heavy)
+    if departments.has_any():  # asked before the world is built (it is heavy)
         return False
     from core.sandbox.world import sandbox_credentials
 

@@ -197,6 +197,28 @@ class Departments:
                 continue
         return out
 
+    def require(self, department_id: str) -> None:
+        """ConfigError (one line, the known departments in it) when the department does not
+        exist."""
+        if self.get(department_id) is None:
+            known = ", ".join(d.id for d in self.list()) or _("none")
+            raise ConfigError(
+                _("there is no department {dept} (known: {known})").format(
+                    dept=repr(department_id), known=known
+                )
+            )
+
+    def has_any(self) -> bool:
+        """Whether `list()` lists a department, without reading every department: it stops at
+        the first readable one (each command's start asks it, with thousands of departments)."""
+        for row in self._rows():
+            try:
+                self._department(row)
+            except UnreadableDepartment:
+                continue
+            return True
+        return False
+
     def unreadable(self) -> _Unreadable:
         """The departments `list()` leaves out, each with what is wrong."""
         found = []

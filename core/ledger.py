@@ -138,13 +138,18 @@ class Ledger:
         rows = self.store.query("SELECT * FROM ledger WHERE key = ?", [key])
         return LedgerRow.from_row(rows[0]) if rows else None
 
-    def unreadable(self, department_id: str | None = None) -> list[UnreadableRow]:
-        """The rows `rows()` leaves out, each with what is wrong with it."""
+    def unreadable(
+        self, department_id: str | None = None, keys: list[str] | None = None
+    ) -> list[UnreadableRow]:
+        """The rows `rows()` leaves out, each with what is wrong with it (of `keys` only)."""
         sql = _SUSPECT.format(states=", ".join(f"'{s}'" for s in State))
         params: list[Any] = []
         if department_id is not None:
             sql += " AND department_id = ?"
             params.append(department_id)
+        if keys is not None:
+            sql += f" AND key IN ({', '.join('?' * len(keys))})"
+            params += keys
         found = []
         for r in self.store.query(sql + " ORDER BY key", params):
             try:

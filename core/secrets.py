@@ -30,8 +30,25 @@ def customer_section(customer_id: str) -> str:
 class SecretsFile:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        # The file as last read, with the stat it was read under: a console with thousands of
+        # departments reads several values per panel, each a read of the whole file before.
+        self._read: tuple[tuple[int, ...], dict[str, dict[str, str]]] | None = None
+
+    def _seen(self) -> dict[str, dict[str, str]]:
+        """The file's contents for reading only (never changed by the caller): read again when
+        its inode, size, modification or status change time differ from the last read (a
+        write replaces the file; a chmod changes its status time, and is checked again)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return {}
+        seen = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if self._read is None or self._read[0] != seen:
+            self._read = (seen, self._load())
+        return self._read[1]
 
     def _load(self) -> dict[str, dict[str, str]]:
+        """The file's contents, read now (a caller may change them and write them back)."""
         if not self.path.exists():
             return {}
         check_private(self.path)
@@ -55,15 +72,20 @@ class SecretsFile:
         return data
 
     def get(self, department_id: str, name: str) -> SecretStr | None:
-        value = self._load().get(department_id, {}).get(name)
+        value = self._seen().get(department_id, {}).get(name)
         return SecretStr(value) if value is not None else None
 
     def holders(self, *names: str) -> set[str]:
         """The departments that hold every one of `names` (one read of the file for all)."""
-        return {dept for dept, held in self._load().items() if all(held.get(n) for n in names)}
+        return {dept for dept, held in self._seen().items() if all(held.get(n) for n in names)}
+
+    def holding(self, *names: str) -> dict[str, set[str]]:
+        """For each of `names`, the sections that hold it (one read of the file for all)."""
+        data = self._seen()
+        return {n: {dept for dept, held in data.items() if held.get(n)} for n in names}
 
     def names(self, department_id: str) -> list[str]:
-        return sorted(self._load().get(department_id, {}))
+        return sorted(self._seen().get(department_id, {}))
 
     def set(self, department_id: str, name: str, value: SecretStr) -> None:
         data = self._load()
@@ -123,10 +145,10 @@ class SecretsFile:
         """A DUELL account is saved: the installation's or a customer's."""
         return any(
             "client_number" in names
-            for section, names in self._load().items()
+            for section, names in self._seen().items()
             if section == DUELL_SECTION or section.startswith(CUSTOMER_PREFIX)
         )
 
     def all_values(self) -> list[str]:
         """Every secret in the file, for scanners that prove none leaked."""
-        return [v for dept in self._load().values() for v in dept.values() if v]
+        return [v for dept in self._seen().values() for v in dept.values() if v]

@@ -48,14 +48,7 @@ def department_ids(rt: Runtime, dept: str | None) -> list[str]:
 
 def require_department(rt: Runtime, dept: str) -> None:
     """ConfigError (one line, the known departments in it) when `dept` does not exist."""
-    depts = Departments(rt.store, rt.secrets)
-    if depts.get(dept) is None:
-        known = ", ".join(d.id for d in depts.list()) or "none"
-        raise ConfigError(
-            _("there is no department {dept} (the departments: {known})").format(
-                dept=repr(dept), known=known
-            )
-        )
+    Departments(rt.store, rt.secrets).require(dept)
 
 
 def log_filter(

@@ -18,6 +18,7 @@ from core.duell.client import SET_ASIDE, SET_ASIDE_ENTITY, SET_ASIDE_REMEDY, Due
 from core.errors import ConfigError
 from core.eventlog import EventLog, current_run
 from core.httplog import HttpLog
+from core.i18n import _
 from core.leases import LEASE_TTL, Lease, Leases
 from core.ledger import Ledger
 from core.models import Department
@@ -115,7 +116,10 @@ async def department_session(
     with connections_for(rt, connections) as conns:
         dept = conns.departments.get(dept_id)
         if dept is None:
-            raise ConfigError(f"there is no department {dept_id!r}", "see `duvi config`")
+            raise ConfigError(
+                _("there is no department {dept_id}").format(dept_id=repr(dept_id)),
+                _("see `duvi config`"),
+            )
         async with AsyncExitStack() as stack:
             held = None
             run_id: int | None

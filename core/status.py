@@ -3,6 +3,7 @@ error in short, pending count and next automatic run. Read from the store only."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -332,13 +333,19 @@ _PICKED = (
     *CUSTOMER_KEYS,
     *ORG_KEYS,
 )
-_INDEX = (
-    "SELECT d.id, d.name, s.settings IS NULL AS defaults, CASE WHEN json_valid(s.settings) "
-    "AND json_type(s.settings) = 'object' THEN json_extract(s.settings, "
+# What json_extract picks of one settings text (NULL: not a JSON object: "settings unreadable").
+_PICK = (
+    "CASE WHEN json_valid({t}) AND json_type({t}) = 'object' THEN json_extract({t}, "
     + ", ".join(f"'$.{k}'" for k in _PICKED)
-    + ") END AS picked, "
+    + ") END"
+)
+_INDEX = (
+    "SELECT d.id, d.name, s.settings IS NULL AS defaults, s.settings AS settings, "
+    # by the (department_id, state) index: a seek to the few failed or held rows (the
+    # planner's own choice, the list's covering index, reads every row of the department)
     "(SELECT group_concat(kind || ' ' || state || ' ' || n, ',') FROM "
-    " (SELECT kind, state, count(*) AS n FROM ledger l WHERE l.department_id = d.id "
+    " (SELECT kind, state, count(*) AS n FROM ledger l INDEXED BY "
+    " idx_ledger_department_id_state WHERE l.department_id = d.id "
     "  AND l.state IN ('failed', 'attention') GROUP BY kind, state)) AS bad, "
     "EXISTS (SELECT 1 FROM ledger l WHERE l.department_id = d.id "
     " AND l.state IN ('confirmed', 'released')) AS done, "
@@ -346,6 +353,8 @@ _INDEX = (
     " AS conflicts "
     "FROM departments d LEFT JOIN department_settings s ON s.department_id = d.id"
 )
+# The settings texts not seen before, picked in one statement (a JSON array of them).
+_PICK_NEW = "SELECT value, " + _PICK.format(t="value") + " FROM json_each(?)"
 
 
 @dataclass(frozen=True)
@@ -379,7 +388,6 @@ def _id_order(dept_id: str) -> tuple[int, int | str]:
 def department_index(rt: Runtime) -> list[DepartmentEntry]:
     """Every department with its worst state, worst first (then by number): the states the
     status panel gives its rows, from one query however many departments there are."""
-    import json
 
     from core.departments import VISMA_CLIENT_ID, VISMA_CLIENT_SECRET
     from core.secrets import customer_section
@@ -388,40 +396,50 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
     waiting = runner_waiting(beat[0]["info"]) if beat else {}
     # Each value from the department's own section, else its customer's (as
     # Departments.credentials reads them): a customer's departments share one client.
-    ids = rt.secrets.holders(VISMA_CLIENT_ID)
-    keys = rt.secrets.holders(VISMA_CLIENT_SECRET)
+    held = rt.secrets.holding(VISMA_CLIENT_ID, VISMA_CLIENT_SECRET)  # one read of the file
+    ids, keys = held[VISMA_CLIENT_ID], held[VISMA_CLIENT_SECRET]
 
     def signed_in(dept_id: str, customer: object) -> bool:
-        sections = {dept_id} | ({customer_section(str(customer))} if customer else set())
-        return bool(sections & ids) and bool(sections & keys)
+        section = customer_section(str(customer)) if customer else None
+        return (dept_id in ids or section in ids) and (dept_id in keys or section in keys)
 
     out = []
-    for r in rt.store.query(_INDEX):
+    rows = rt.store.query(_INDEX)
+    stored = {r["settings"] for r in rows if r["settings"] is not None}
+    known = {t: _PICKED_SEEN[t] for t in stored if t in _PICKED_SEEN}
+    if len(known) < len(stored):
+        new = sorted(stored - known.keys())
+        if len(_PICKED_SEEN) + len(new) > 50_000:  # departments come and go: a few sets
+            _PICKED_SEEN.clear()
+        for text, picked in rt.store.tuples(_PICK_NEW, [json.dumps(new)]):
+            known[text] = _PICKED_SEEN[text] = None if picked is None else _picked(picked)
+    for r in rows:
         if r["defaults"]:
             s: dict[str, Any] = {}
-        elif r["picked"] is None:
-            entry = DepartmentEntry(r["id"], r["name"], "attention", "settings unreadable")
-            out.append(entry)
-            continue
         else:
-            picked = zip(_PICKED, json.loads(r["picked"]), strict=True)
-            s = {k: v for k, v in picked if v is not None}
-        enabled = {
-            "zreport": s.get("zreports", True),
-            "invoice": s.get("invoices", True),
-            "stock": s.get("stock_update", False),
-        }
+            seen = known.get(r["settings"])
+            if seen is None:
+                entry = DepartmentEntry(r["id"], r["name"], "attention", "settings unreadable")
+                out.append(entry)
+                continue
+            s = seen
         failed: list[str] = []
         attention: list[str] = []
-        for part in (r["bad"] or "").split(","):
-            if not part:
-                continue
-            kind, state, n = part.split(" ")
-            if enabled.get(kind, True):
-                texts = (_FAILED if state == "failed" else _ATTENTION).get(kind)
-                if texts is None:  # a kind this version does not know: said as it is stored
-                    texts = (f"{{n}} {kind} {state}", f"{{n}} {kind} {state}")
-                (failed if state == "failed" else attention).append(_count_text(texts, int(n)))
+        if r["bad"]:
+            enabled = {
+                "zreport": s.get("zreports", True),
+                "invoice": s.get("invoices", True),
+                "stock": s.get("stock_update", False),
+            }
+            for part in r["bad"].split(","):
+                if not part:
+                    continue
+                kind, state, n = part.split(" ")
+                if enabled.get(kind, True):
+                    texts = (_FAILED if state == "failed" else _ATTENTION).get(kind)
+                    if texts is None:  # a kind this version does not know: said as stored
+                        texts = (f"{{n}} {kind} {state}", f"{{n}} {kind} {state}")
+                    (failed if state == "failed" else attention).append(_count_text(texts, int(n)))
         if r["conflicts"]:
             n = r["conflicts"]
             attention.append(ngettext("{n} open conflict", "{n} open conflicts", n).format(n=n))
@@ -441,11 +459,27 @@ def department_index(rt: Runtime) -> list[DepartmentEntry]:
                 r["name"],
                 state,
                 ", ".join(failed + attention),
-                _setting(s, CUSTOMER_KEYS),
+                s.get("\0customer"),
                 s.get("visma_company_name") or None,
-                _setting(s, ORG_KEYS),
+                s.get("\0org"),
                 set_up,
             )
         )
-    out.sort(key=lambda e: (WORST_FIRST.index(e.state), _id_order(e.id)))
+    worst = {state: i for i, state in enumerate(WORST_FIRST)}
+    out.sort(key=lambda e: (worst[e.state], _id_order(e.id)))
     return out
+
+
+# The settings a department index read, by their stored text: picked once (by SQLite, as
+# _PICK says) while the text stays the same (f5 reads every department's again; few change
+# between two); None for a text that is not a JSON object. Read only.
+_PICKED_SEEN: dict[str, dict[str, Any] | None] = {}
+
+
+def _picked(picked: str) -> dict[str, Any]:
+    """The picked settings (those set, from _PICK's JSON array), with the customer and org.
+    number the picker shows under the keys "\0customer" and "\0org" (no setting is named
+    so)."""
+    s = {k: v for k, v in zip(_PICKED, json.loads(picked), strict=True) if v is not None}
+    s["\0customer"], s["\0org"] = _setting(s, CUSTOMER_KEYS), _setting(s, ORG_KEYS)
+    return s

@@ -149,6 +149,13 @@ class Store:
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
+    def tuples(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Read rows as tuples (no dict per row: for long lists read column by column)."""
+        with self._lock:
+            return self._retry(lambda: self.conn.execute(sql, params)).fetchall()
+
     def close(self) -> None:
         with self._lock:
             self.conn.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -35,11 +35,9 @@ from core.readmodels import (
     money_text,
 )
 from core.store import Store
-from core.transfers.foreign import held_for_foreign
-from core.transfers.on_account import booked_zreport, held_for_on_account
-from core.transfers.periods import held_for_period
-from core.transfers.stock import issue_write, left_out
-from core.transfers.zreports import journal_write
+
+# core.transfers (the engine's package: its clients, httpx) is imported where a held document
+# or one document's view needs it, not by every list: `duvi transfers --json` starts faster.
 from core.visma import wire
 
 _SHOWN = {
@@ -69,6 +67,9 @@ def shown_state(state: str, last_error: str | None) -> str:
     account wait for the day's invoice bases; one held for anything else needs "attention",
     and one Visma refused is "refused"."""
     if state == State.ATTENTION:
+        from core.transfers.on_account import held_for_on_account
+        from core.transfers.periods import held_for_period
+
         held = (
             held_for_mapping(last_error)
             or held_for_period(last_error)
@@ -95,15 +96,20 @@ def reason_of(state: str, last_error: str | None) -> str:
     """Why a document waits and what to do, in full; for a held one, what it lacks first."""
     if not last_error or state not in (State.ATTENTION, State.FAILED, State.SENT):
         return ""
-    if state == State.ATTENTION and held_for_mapping(last_error):
+    if state != State.ATTENTION:
+        return last_error
+    from core.transfers.on_account import held_for_on_account
+    from core.transfers.periods import held_for_period
+
+    if held_for_mapping(last_error):
         lacks = [f"VAT {r} % has no Visma VAT id" for r in _HELD_VAT.findall(last_error)]
         lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
         return f"{'; '.join(lacks)}: {NEXT_RUN}\n{last_error}"
-    if state == State.ATTENTION and held_for_period(last_error):
+    if held_for_period(last_error):
         closed = _HELD_PERIOD.search(last_error)
         why = f"period {closed[1]} closed" if closed else "no financial period"
         return f"{why} in Visma: {PERIOD_OPEN}\n{last_error}"
-    if state == State.ATTENTION and held_for_on_account(last_error):
+    if held_for_on_account(last_error):
         return f"sales on account and invoice bases differ: {ON_ACCOUNT_AGREE}\n{last_error}"
     return last_error
 
@@ -148,12 +154,17 @@ def _row(
 def _judged(kind: str, state: str, last_error: str | None) -> tuple[str, str, str, str, bool]:
     """What a row's kind, state and last error show (the same for most of a list's rows:
     worked out once)."""
+    held = state == State.ATTENTION
+    if held:  # core.transfers (the engine) only for a held row
+        from core.transfers.foreign import held_for_foreign
+
+        held = held_for_foreign(last_error)
     return (
         shown_state(state, last_error),
         last_error.splitlines()[0] if last_error else "",
         visma_status(kind, state),
         reason_of(state, last_error),
-        state == State.ATTENTION and held_for_foreign(last_error),
+        held,
     )
 
 
@@ -226,53 +237,228 @@ def transfer_rows(
     # Rows the ledger cannot read (an unknown state, a payload that is not an object…) are
     # listed as such with what is wrong, so a person sees them; the engine never sends them.
     bad = {b.key: b.problem for b in Ledger(store).unreadable(department_id)}
-    rows = store.query(sql + " ORDER BY created_at, key", params)
-    stale = _from_payload(store, department_id) if any(r["register"] is None for r in rows) else {}
+    # tuples, not a dict per row (the columns in _COLUMNS' order)
+    rows = store.tuples(sql + " ORDER BY created_at, key", params)
+    stale = _from_payload(store, department_id) if any(r[10] is None for r in rows) else {}
     out = []
-    for r in rows:
-        key = r["key"]
+    for key, dept, kind, state, number, error, created, updated, day_, z, reg, amount in rows:
         if key in bad:
             if day is None:
                 out.append(
                     TransferRow(
                         key,
-                        r["kind"],
+                        kind,
                         UNREADABLE,
-                        r["visma_number"] or "",
+                        number or "",
                         bad[key],
                         reason=f"{bad[key]}: {UNREADABLE_REMEDY.format(key=key)}",
-                        department_id=r["department_id"],
-                        created_at=_when(r["created_at"]),
-                        changed_at=_when(r["updated_at"]),
+                        department_id=dept,
+                        created_at=_when(created),
+                        changed_at=_when(updated),
                     )
                 )
             continue
-        if r["register"] is None:
+        if reg is None:
             facts = stale.get(key) or (None, None, "", None)
         else:
-            amount = r["amount"]
             facts = (
-                date.fromisoformat(r["day"]) if r["day"] else None,
-                r["z_number"],
-                r["register"],
+                date.fromisoformat(day_) if day_ else None,
+                z,
+                reg,
                 None if amount is None else Decimal(amount),
             )
         if day is not None and facts[0] != day:
             continue
-        out.append(
-            _row(
-                key,
-                r["department_id"],
-                r["kind"],
-                r["state"],
-                r["visma_number"],
-                r["last_error"],
-                r["created_at"],
-                r["updated_at"],
-                facts,
-            )
-        )
+        out.append(_row(key, dept, kind, state, number, error, created, updated, facts))
     return out
+
+
+# The list's first order (readmodels.sort_transfers by "date": newest business date first, then
+# Z number, then key), in SQL, so that a page of it is read without the department's other rows.
+_NEWEST_FIRST = "coalesce(day, '') DESC, coalesce(z_number, 0) DESC, key DESC"
+
+
+def transfer_page(
+    store: Store, department_id: str, limit: int
+) -> tuple[list[TransferRow], int] | None:
+    """The department's first `limit` documents in the list's first order (newest business
+    date first), as transfer_rows makes them, and how many it has: what the console shows
+    on opening a department, read from idx_ledger_list without a row object for the others.
+    None when a row is not as the ledger writes it (one of the page unreadable, or any with
+    its facts only in its payload): its place in the order is then known only once every row
+    is read. (An unreadable row outside the page is listed last, having no date: the page is
+    the same.)"""
+    exists = (
+        "SELECT EXISTS (SELECT 1 FROM ledger WHERE department_id = ? AND register IS NULL), "
+        "(SELECT count(*) FROM ledger WHERE department_id = ?)"
+    )
+    ((stale, total),) = store.tuples(exists, [department_id, department_id])
+    if stale:
+        return None
+    rows = store.tuples(
+        f"{_COLUMNS} AND department_id = ? ORDER BY {_NEWEST_FIRST} LIMIT ?",
+        [department_id, limit],
+    )
+    if rows and Ledger(store).unreadable(department_id, [r[0] for r in rows]):
+        return None
+    out = [
+        _row(
+            key,
+            dept,
+            kind,
+            state,
+            number,
+            error,
+            created,
+            updated,
+            (
+                date.fromisoformat(day) if day else None,
+                z,
+                reg,
+                None if amount is None else Decimal(amount),
+            ),
+        )
+        for key, dept, kind, state, number, error, created, updated, day, z, reg, amount in rows
+    ]
+    return out, total
+
+
+# -- the list as JSON, written by SQLite ------------------------------------------------------
+
+# A stamp of the store's shape (core.store.utcnow: UTC, milliseconds, "Z"; or without its
+# milliseconds): datetime.fromisoformat(stamp).isoformat() is then worked out in SQL. The
+# shape only (GLOB's "?" is cheap; its character classes are not): a stamp with letters for
+# digits was never written by the store, and the slow way cannot read it either.
+_STAMP = "????-??-??T??:??:??"
+
+
+def _iso_json(col: str) -> str:
+    """`datetime.fromisoformat(col).isoformat()` as a JSON string (null for none); NULL for a
+    stamp of another shape (the whole list is then made the slow way)."""
+    return (
+        f"CASE WHEN {col} IS NULL OR {col} = '' THEN 'null' "
+        f"WHEN {col} GLOB '{_STAMP}.???Z' THEN '\"' || substr({col}, 1, 19) || "
+        f"CASE substr({col}, 20, 4) WHEN '.000' THEN '' ELSE substr({col}, 20, 4) || '000' END "
+        "|| '+00:00\"' "
+        f"WHEN {col} GLOB '{_STAMP}Z' THEN '\"' || substr({col}, 1, 19) || '+00:00\"' END"
+    )
+
+
+# Seconds since the last change (age_text's): now and the stamp in whole microseconds.
+_AGE_S = (
+    "max(0, (:now - (strftime('%s', updated_at) * 1000000 "
+    "+ CASE WHEN length(updated_at) = 24 THEN substr(updated_at, 21, 3) * 1000 ELSE 0 END)) "
+    "/ 1000000)"
+)
+# An amount as exact decimal text with two decimals, as f"{Decimal(amount):.2f}" writes it: the
+# text printf writes for it is the text itself (printf's binary double only decides that it is
+# plain; what is written is the stored text); any other is formatted by Python.
+_PLAIN_AMOUNT = "printf('%.2f', amount) = amount"
+# Each row of row_json's dict as flat_json writes it, in three parts around what Python judges
+# from its kind, state and last error (state; Visma's status; error and reason). A part is NULL
+# when a column holds what the ledger never writes: the caller then makes the list the slow way.
+_JSON_HEAD = (
+    "'  {\n    \"key\": ' || json_quote(key) "
+    "|| ',\n    \"department_id\": ' || json_quote(department_id) "
+    "|| ',\n    \"kind\": ' || json_quote(kind) "
+    "|| ',\n    \"business_date\": ' || CASE WHEN day IS NULL OR day = '' THEN 'null' "
+    "WHEN day GLOB '????-??-??' THEN '\"' || day || '\"' END "
+    "|| ',\n    \"z_number\": ' || CASE typeof(z_number) WHEN 'integer' THEN z_number "
+    "WHEN 'null' THEN 'null' WHEN 'text' THEN json_quote(z_number) END "
+    "|| ',\n    \"register\": ' || CASE WHEN register IS NULL THEN NULL "
+    "WHEN register = '' THEN 'null' ELSE json_quote(register) END "
+    "|| ',\n    \"amount\": ' || CASE WHEN amount IS NULL THEN 'null' "
+    f"WHEN {_PLAIN_AMOUNT} THEN '\"' || amount || '\"' ELSE duvi_money_json(amount) END "
+    "|| ',\n    \"state\": '"
+)
+_JSON_MIDDLE = (
+    "',\n    \"visma_number\": ' || CASE WHEN visma_number IS NULL OR visma_number = '' "
+    "THEN 'null' ELSE json_quote(visma_number) END || ',\n    \"visma_status\": '"
+)
+_JSON_TAIL = (
+    f"',\n    \"created_at\": ' || {_iso_json('created_at')} "
+    f"|| ',\n    \"changed_at\": ' || {_iso_json('updated_at')} "
+    "|| ',\n    \"age\": ' || CASE WHEN updated_at IS NULL OR updated_at = '' THEN '\"\"' "
+    "ELSE '\"' || CASE WHEN s >= 86400 THEN (s / 86400) || ' d' "
+    "WHEN s >= 3600 THEN (s / 3600) || ' h' WHEN s >= 60 THEN (s / 60) || ' min' "
+    "ELSE s || ' s' END || '\"' END "
+    "|| ',\n    \"error\": '"
+)
+# the list's columns and the age in seconds, read from idx_ledger_list; {where}: its filters
+_JSON_ROWS = (
+    f"SELECT {_JSON_HEAD}, {_JSON_MIDDLE}, {_JSON_TAIL}, kind, state, last_error FROM ("
+    "SELECT key, department_id, kind, state, visma_number, last_error, created_at, updated_at, "
+    f"day, z_number, register, amount, {_AGE_S} AS s FROM ledger WHERE 1"
+    "{where}) "
+    "ORDER BY coalesce(day, ''), coalesce(z_number, 0), key"
+)
+
+
+def _money_json(amount: str) -> str | None:
+    try:
+        return f'"{Decimal(amount):.2f}"'
+    except ArithmeticError:  # not a number: the list is made the slow way
+        return None
+
+
+def _text_json(value: str) -> str:
+    return "null" if not value else json.encoder.encode_basestring(value)
+
+
+def transfers_json(
+    store: Store,
+    department_id: str | None,
+    now: datetime,
+    *,
+    states: frozenset[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> str | None:
+    """`duvi transfers --json`: the rows of transfer_rows, filtered as filter_transfers and
+    ordered as the command orders them (business date, Z number, key), written as
+    `json.dumps([row_json(r, now) …], indent=2, ensure_ascii=False)` writes them, byte for
+    byte, most of it by SQLite from the list's covering index (no row object per document).
+    None when a row is not as the ledger writes it (an unreadable row, facts to be read from
+    its payload, a stamp from elsewhere): the caller makes the list the slow way."""
+    if Ledger(store).unreadable(department_id):
+        return None
+    sql = ""
+    params: dict[str, Any] = {"now": (now - _EPOCH) // _MICROSECOND}
+    if department_id is not None:
+        sql += " AND department_id = :dept"
+        params["dept"] = department_id
+    if since is not None or until is not None:
+        sql += " AND coalesce(day, '') <> ''"  # a row whose date is unknown is left out
+    if since is not None:
+        sql += " AND day >= :since"
+        params["since"] = since.isoformat()
+    if until is not None:
+        sql += " AND day <= :until"
+        params["until"] = until.isoformat()
+    store.conn.create_function("duvi_money_json", 1, _money_json, deterministic=True)
+    rows = store.tuples(_JSON_ROWS.replace("{where}", sql), params)
+    judged: dict[tuple[str, str, str | None], tuple[str, str, str, str]] = {}
+    out = []
+    for head, middle, tail, kind, state, last_error in rows:
+        if head is None or tail is None:
+            return None
+        said = judged.get((kind, state, last_error))
+        if said is None:
+            shown, error, status, reason, _c = _judged(kind, state, last_error)
+            said = judged[kind, state, last_error] = (
+                shown,
+                _text_json(shown),
+                _text_json(status),
+                f'{_text_json(error)},\n    "reason": {_text_json(reason)}\n  }}',
+            )
+        if states is not None and said[0] not in states:
+            continue
+        out.append(f"{head}{said[1]}{middle}{said[2]}{tail}{said[3]}")
+    return "[\n" + ",\n".join(out) + "\n]" if out else "[]"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 # -- one document ----------------------------------------------------------------------------
@@ -289,6 +475,8 @@ def exchanges(store: Store, key: str, limit: int = 50) -> list[dict[str, Any]]:
 def transfer_document(store: Store, departments: Departments, key: str) -> TransferDocument:
     """The document as it was sent (the request the HTTP log kept), or as it will be sent
     (built now from the DUELL document and today's mapping), with Visma's answers."""
+    from core.transfers.stock import issue_write, left_out
+
     row = Ledger(store).get(key)
     if row is None:
         raise DataError(
@@ -487,6 +675,9 @@ def _zreport(
     answers: tuple[VismaAnswer, ...],
     ledger: Ledger,
 ) -> TransferDocument:
+
+    from core.transfers.on_account import booked_zreport
+    from core.transfers.zreports import journal_write
 
     dept = departments.get(row.department_id)
     try:

@@ -62,12 +62,12 @@ def test_log_filters_that_name_nothing_say_so_in_one_line() -> None:
     assert "zreport" in r.stderr and "Traceback" not in r.stderr
     r = duvi("log", "-d", "9")
     assert r.returncode == 3
-    assert r.stderr.strip() == "duvi: error: there is no department '9' (the departments: 1, 2, 3)"
+    assert r.stderr.strip() == "duvi: error: there is no department '9' (known: 1, 2, 3)"
     r = duvi("log", "--run", "4")
     assert r.returncode == 2 and "there is no run 4" in r.stderr
     r = duvi("doctor", "-d", "9")  # as every command says it
     assert r.returncode == 3
-    assert r.stderr.strip() == "duvi: error: there is no department '9' (the departments: 1, 2, 3)"
+    assert r.stderr.strip() == "duvi: error: there is no department '9' (known: 1, 2, 3)"
     assert duvi("log", "-e", "zreports").returncode == 0  # the plural is the same entity
 
 

@@ -232,3 +232,34 @@ def test_picker_snapshot(snap_compare, size: tuple[int, int]) -> None:
 
     app = DuviApp(load_settings(theme="textual-dark", animations="none"))
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_settings_changed_between_two_readings_are_read_again() -> None:
+    """department_index picks each settings text once (core.status._PICKED_SEEN: f5 reads
+    every department again): a changed text is picked again, one that is not a JSON object is
+    "settings unreadable", and the same text again is read as it was."""
+    build_world(customers=True)
+    with Runtime.open(load_settings()) as rt:
+        before = {e.id: e for e in department_index(rt)}
+        assert (before["3"].customer, before["3"].company) == ("Strikkeriet", "Strikkeriet AS")
+
+        def store(dept: str, text: str) -> None:
+            with rt.store.write() as db:
+                db.execute(
+                    "UPDATE department_settings SET settings = ? WHERE department_id = ?",
+                    [text, dept],
+                )
+
+        stored = rt.store.query(
+            "SELECT settings FROM department_settings WHERE department_id = '3'"
+        )
+        kept = stored[0]["settings"]
+        store("3", json.dumps({**json.loads(kept), "customer": "Garnhuset", "zreports": False}))
+        after = {e.id: e for e in department_index(rt)}
+        # its failed Z-report is of a kind now turned off: nothing else is wrong
+        assert (after["3"].customer, after["3"].state, after["3"].note) == ("Garnhuset", "ok", "")
+        store("3", "[1, 2]")  # JSON, but not an object
+        unreadable = {e.id: e for e in department_index(rt)}["3"]
+        assert (unreadable.state, unreadable.note) == ("attention", "settings unreadable")
+        store("3", kept)
+        assert {e.id: e for e in department_index(rt)}["3"] == before["3"]

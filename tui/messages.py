@@ -54,6 +54,9 @@ class RunFinished(Message):
 class TransfersLoaded(Message):
     rows: list[TransferRow]
     ordered: dict[str, list[TransferRow]]  # the rows in each of TRANSFER_SORTS' orders
+    # A first page only (the newest, in the date order): how many documents there are; None
+    # when `rows` are all of them.
+    total: int | None = None
 
 
 @dataclass

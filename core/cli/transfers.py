@@ -91,9 +91,8 @@ def transfers_cmd(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
+    from core.departments import Departments
     from core.readmodels import TRANSFER_STATES, filter_transfers, sort_transfers
-    from core.service import department_ids
-    from core.transferview import transfer_rows
 
     if state is not None and state not in TRANSFER_STATES:
         raise BadValue(
@@ -103,12 +102,29 @@ def transfers_cmd(
             param_hint="--state",
         )
     first, last = _day(since, "--since"), _day(until, "--to")
+    now = datetime.now(UTC)
     with runtime(ctx) as rt:
-        if dept is not None:
-            department_ids(rt, dept)  # an unknown department is an error, not an empty list
+        if dept is not None:  # an unknown department is an error, not an empty list
+            Departments(rt.store, rt.secrets).require(dept)
+        from core.transferview import transfer_rows, transfers_json
+
+        if as_json and not period_closing:
+            # written by SQLite; None when a row needs the slow way (it is then made below)
+            text = transfers_json(
+                rt.store,
+                dept,
+                now,
+                states=frozenset({state}) if state else None,
+                since=first,
+                until=last,
+            )
+            if text is not None:
+                typer.echo(text)
+                return
         rows = transfer_rows(rt.store, dept)
         if period_closing:
             from core.period_close import closing_keys
+            from core.service import department_ids
 
             keys = closing_keys(rt, department_ids(rt, dept), date.today())
             rows = [r for r in rows if r.key in keys]
@@ -119,7 +135,6 @@ def transfers_cmd(
         until=last,
     )
     rows = sort_transfers(rows)[::-1]  # oldest first: the newest end next to the prompt
-    now = datetime.now(UTC)
     if as_json:
         typer.echo(flat_json([row_json(r, now) for r in rows]))
     else:

@@ -133,6 +133,11 @@ class TransfersScreen(DuviScreen):
         # the order, so filtering the sorted rows is sorting the filtered ones, without a sort.
         self.ordered: dict[str, list[TransferRow]] = {}
         self.first = 0  # where in `chosen` the table's rows start
+        # Opened on every date and state, newest first: a first page is read (transfer_page),
+        # and the rest only when asked for (scrolled to its end, G, a filter or another sort);
+        # how many there are meanwhile. None once every row is loaded.
+        self.total: int | None = None
+        self._then: str | None = None  # an action waiting for every row ("bottom"…)
         self.columns: list[tuple[int, int]] = []  # shown_columns(), set once mounted
 
     def compose(self) -> ComposeResult:
@@ -169,22 +174,55 @@ class TransfersScreen(DuviScreen):
         self.show_filters()
         self.load()
 
-    @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
+    def unfiltered(self) -> bool:
+        return self.state is None and self.since is None and self.until is None
+
     def load(self) -> None:
+        """The department's documents: a first page when the list shows them all, newest
+        first (opening a department with years of them reads one page), else all of them."""
+        self.load_rows(page=self.unfiltered() and self.sort == TRANSFER_SORTS[0])
+
+    @work(thread=True, exit_on_error=False, group="transfers", exclusive=True)
+    def load_rows(self, *, page: bool = False) -> None:
+        if page:
+            first = self.api.transfer_page(self.department_id, 2 * WINDOW)
+            if first is not None and len(first[0]) < first[1]:
+                rows, total = first
+                self.post_message(TransfersLoaded(rows, {TRANSFER_SORTS[0]: rows}, total))
+                return
+            if first is not None:  # the page is every row
+                rows = first[0]
+                ordered = {by: sort_transfers(rows, by) for by in TRANSFER_SORTS}
+                self.post_message(TransfersLoaded(rows, ordered))
+                return
         rows = self.api.transfers(self.department_id)
         # Sorted here, in the worker, once per order: `o` and the filters then only filter.
         ordered = {by: sort_transfers(rows, by) for by in TRANSFER_SORTS}
         self.post_message(TransfersLoaded(rows, ordered))
 
+    def load_all(self) -> bool:
+        """Whether the rest is still to be read (it is then asked for: the list is filled
+        again once it is in)."""
+        if self.total is None:
+            return False
+        self.load_rows()
+        return True
+
     @on(TransfersLoaded)
     def loaded(self, message: TransfersLoaded) -> None:
         self.all_rows = message.rows
         self.ordered = message.ordered
+        self.total = message.total
         self.refill()
+        if self._then is not None and self.total is None:
+            then, self._then = self._then, None
+            getattr(self, f"action_{then}")()
 
     def refill(self) -> None:
         """Filter, sort and show the loaded rows; the cursor stays on the document it was on
         (or, when that one is filtered out, on the same line)."""
+        if not (self.unfiltered() and self.sort == TRANSFER_SORTS[0]) and self.load_all():
+            return  # a filter or another order needs every row: filled again once read
         table = self.query_one("#transfers", DataTable)
         current = self.selected()
         line = table.cursor_row
@@ -238,7 +276,7 @@ class TransfersScreen(DuviScreen):
             dates = str(self.since)
         else:
             dates = f"{self.since or '…'}..{self.until or '…'}"
-        total, last = len(self.chosen), self.first + len(self.rows)
+        total, last = self.total or len(self.chosen), self.first + len(self.rows)
         shown = (
             ngettext("{n} document", "{n} documents", total).format(n=total)
             if self.first == 0 and last == total
@@ -275,6 +313,8 @@ class TransfersScreen(DuviScreen):
         if table.cursor_row == len(self.rows) - 1 and last < len(self.chosen):
             self.add_rows(self.chosen[last : last + WINDOW])
             self.show_filters()
+        elif table.cursor_row == len(self.rows) - 1 and last < (self.total or 0):
+            self.load_all()  # the end of the first page: the rest, the cursor kept
         self.show_detail()
 
     def show_detail(self) -> None:
@@ -308,6 +348,9 @@ class TransfersScreen(DuviScreen):
         self.query_one("#transfers", DataTable).move_cursor(row=0, animate=False)
 
     def action_bottom(self) -> None:
+        if self.load_all():
+            self._then = "bottom"
+            return
         table = self.query_one("#transfers", DataTable)
         if self.first + len(self.rows) < len(self.chosen):
             self.first = max(0, len(self.chosen) - WINDOW)
@@ -317,6 +360,9 @@ class TransfersScreen(DuviScreen):
 
     def action_state_filter(self) -> None:
         """The next state that has documents (then every state again)."""
+        if self.load_all():
+            self._then = "state_filter"  # which states are present is known once all are read
+            return
         present = {r.state for r in self.all_rows}
         cycle = [None, *(s for s in TRANSFER_STATES if s in present or s == self.state)]
         self.state = cycle[(cycle.index(self.state) + 1) % len(cycle)]
