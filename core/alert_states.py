@@ -60,7 +60,8 @@ def due(rt: Runtime, alerts: list[Alert], now: datetime) -> list[Notice]:
             row = rows.get(a.id) or {}
             if row.get("fingerprint") != a.fingerprint or row.get("cleared_at"):
                 new = not row or bool(row.get("cleared_at"))
-                db.table("alert_states").upsert(
+                rt.store.upsert(
+                    "alert_states",
                     {
                         "id": a.id,
                         "department_id": a.department_id,
@@ -70,7 +71,7 @@ def due(rt: Runtime, alerts: list[Alert], now: datetime) -> list[Notice]:
                         "first_seen": _iso(now) if new else row.get("first_seen"),
                         "cleared_at": None,
                     },
-                    pk="id",
+                    "id",
                 )
             if row.get("acked_fingerprint") == a.fingerprint:
                 continue

@@ -166,7 +166,7 @@ class EventLog:
                 entity,
                 run_id if run_id is not None else _RUN.get(),
                 redactor.text(message),
-                json.dumps(redactor.data(data), default=str, ensure_ascii=False) if data else None,
+                redactor.dumps(data, default=str) if data else None,
             )
         )
 

@@ -304,15 +304,16 @@ class Ledger:
         return rows[0]["cursor"] if rows else None
 
     def set_cursor(self, department_id: str, entity: str, value: str) -> None:
-        with self.store.write() as db:
-            db.table("sync_cursors").upsert(
+        with self.store.write():
+            self.store.upsert(
+                "sync_cursors",
                 {
                     "department_id": department_id,
                     "entity": entity,
                     "cursor": value,
                     "updated_at": utcnow(),
                 },
-                pk=("department_id", "entity"),
+                ("department_id", "entity"),
             )
 
     def drop_cursor(self, department_id: str | None, entity: str) -> None:

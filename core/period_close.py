@@ -189,10 +189,13 @@ def save_periods(store: Store, dept_id: str, periods: list[FinancialPeriod]) -> 
         for p in periods
         if p.period
     ]
-    with store.write() as db:
-        db.execute("DELETE FROM financial_periods WHERE department_id = ?", [dept_id])
-        if rows:
-            db.table("financial_periods").insert_all(rows, pk=("department_id", "period"))
+    with store.write():
+        store.conn.execute("DELETE FROM financial_periods WHERE department_id = ?", [dept_id])
+        store.conn.executemany(
+            "INSERT INTO financial_periods (department_id, period, data, read_at) "
+            "VALUES (:department_id, :period, :data, :read_at)",
+            rows,
+        )
 
 
 def stored_periods(store: Store, dept_id: str) -> list[FinancialPeriod]:

@@ -12,6 +12,7 @@ refused when other users can read it, with the chmod that fixes it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -30,28 +31,32 @@ def customer_section(customer_id: str) -> str:
 class SecretsFile:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        # The file as last read, with the stat it was read under: a console with thousands of
-        # departments reads several values per panel, each a read of the whole file before.
-        self._read: tuple[tuple[int, ...], dict[str, dict[str, str]]] | None = None
-
-    def _seen(self) -> dict[str, dict[str, str]]:
-        """The file's contents for reading only (never changed by the caller): read again when
-        its inode, size, modification or status change time differ from the last read (a
-        write replaces the file; a chmod changes its status time, and is checked again)."""
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return {}
-        seen = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        if self._read is None or self._read[0] != seen:
-            self._read = (seen, self._load())
-        return self._read[1]
+        # The file as last read, and the stat that says it has not changed since (a runner
+        # reads it for every department: with hundreds of customers, parsing it every time
+        # cost a department more CPU than its requests).
+        self._read: tuple[tuple[int, int, int, int, int], dict[str, dict[str, str]]] | None = None
 
     def _load(self) -> dict[str, dict[str, str]]:
-        """The file's contents, read now (a caller may change them and write them back)."""
-        if not self.path.exists():
+        """The file's sections: a copy, the caller's to change."""
+        return {section: dict(names) for section, names in self._sections().items()}
+
+    def _sections(self) -> dict[str, dict[str, str]]:
+        """The file's sections, read again only when the file has changed (another name, a
+        new modification time or size: every write replaces it by a rename). Not to change."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self._read = None
             return {}
-        check_private(self.path)
+        check_private(self.path)  # the mode, every time, as before
+        stamp = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+        if self._read is not None and self._read[0] == stamp:
+            return self._read[1]
+        data = self._parse()
+        self._read = (stamp, data)
+        return data
+
+    def _parse(self) -> dict[str, dict[str, str]]:
         try:
             data = json.loads(self.path.read_text("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -72,20 +77,20 @@ class SecretsFile:
         return data
 
     def get(self, department_id: str, name: str) -> SecretStr | None:
-        value = self._seen().get(department_id, {}).get(name)
+        value = self._sections().get(department_id, {}).get(name)
         return SecretStr(value) if value is not None else None
 
     def holders(self, *names: str) -> set[str]:
         """The departments that hold every one of `names` (one read of the file for all)."""
-        return {dept for dept, held in self._seen().items() if all(held.get(n) for n in names)}
+        return {dept for dept, held in self._sections().items() if all(held.get(n) for n in names)}
 
     def holding(self, *names: str) -> dict[str, set[str]]:
         """For each of `names`, the sections that hold it (one read of the file for all)."""
-        data = self._seen()
+        data = self._sections()
         return {n: {dept for dept, held in data.items() if held.get(n)} for n in names}
 
     def names(self, department_id: str) -> list[str]:
-        return sorted(self._seen().get(department_id, {}))
+        return sorted(self._sections().get(department_id, {}))
 
     def set(self, department_id: str, name: str, value: SecretStr) -> None:
         data = self._load()
@@ -145,10 +150,10 @@ class SecretsFile:
         """A DUELL account is saved: the installation's or a customer's."""
         return any(
             "client_number" in names
-            for section, names in self._seen().items()
+            for section, names in self._sections().items()
             if section == DUELL_SECTION or section.startswith(CUSTOMER_PREFIX)
         )
 
     def all_values(self) -> list[str]:
         """Every secret in the file, for scanners that prove none leaked."""
-        return [v for dept in self._seen().values() for v in dept.values() if v]
+        return [v for dept in self._sections().values() for v in dept.values() if v]

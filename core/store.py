@@ -140,6 +140,25 @@ class Store:
                 time.sleep(delay * (0.5 + random.random()))  # jitter: writers don't collide again
                 delay = min(delay * 2, 0.5)
 
+    def upsert(self, table: str, row: Mapping[str, Any], pk: str | tuple[str, ...]) -> None:
+        """sqlite_utils' `upsert` (insert the row, or update the columns given of the one with
+        its key) as one statement, inside `write()`: sqlite_utils reads the schema on every
+        call (four queries), which the runner's hot paths paid per department."""
+        keys = (pk,) if isinstance(pk, str) else pk
+        cols = list(row)
+        sets = [c for c in cols if c not in keys]
+        sql = (
+            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
+            f"VALUES ({', '.join('?' for _ in cols)}) "
+            f"ON CONFLICT ({', '.join(f'[{k}]' for k in keys)}) DO "
+            + (
+                f"UPDATE SET {', '.join(f'[{c}] = excluded.[{c}]' for c in sets)}"
+                if sets
+                else "NOTHING"
+            )
+        )
+        self.conn.execute(sql, [row[c] for c in cols])
+
     def query(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
     ) -> list[dict[str, Any]]:
@@ -218,8 +237,9 @@ class Store:
         import os
         import socket
 
-        with self.write() as db:
-            db.table("heartbeats").upsert(
+        with self.write():
+            self.upsert(
+                "heartbeats",
                 {
                     "component": component,
                     "pid": os.getpid(),
@@ -227,7 +247,7 @@ class Store:
                     "ts": utcnow(),
                     "info": json.dumps(info or {}),
                 },
-                pk="component",
+                "component",
             )
 
 

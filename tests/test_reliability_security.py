@@ -254,3 +254,28 @@ def test_the_redactor_keeps_secrets_and_the_recent_tokens() -> None:
     assert r.text("short") == "short"
     r.add("ab-client-secret-123-cd")  # a secret containing another goes whole
     assert r.text("x ab-client-secret-123-cd y") == "x *** y"
+
+
+def test_the_redactor_scrubs_json_and_text_as_it_did_without_walking_clean_bodies() -> None:
+    """The runner logs every HTTP body and knows every customer's secrets: a body is walked
+    only when its JSON text holds a secret (as JSON writes it) or a secret key; what comes
+    out is what walking every string always gave."""
+    from core.redact import Redactor
+
+    r = Redactor()
+    for i in range(300):  # a runner at scale: hundreds of customers' secrets
+        r.add(f"customer-{i:03d}-secret")
+    r.add('quo"te\\back')  # written as "quo\\"te\\\\back" in JSON
+    r.add("bl\u00e5b\u00e6r-hemmelig")
+    r.add("in\nline-secret")
+    assert r.dumps({"a": [1, "plain", None], "b": 2.5}) == '{"a": [1, "plain", null], "b": 2.5}'
+    assert r.dumps({"a": "xcustomer-042-secretx"}) == '{"a": "x***x"}'
+    assert r.dumps({"a": ["ok", 'say quo"te\\back']}) == '{"a": ["ok", "say ***"]}'
+    assert r.dumps({"a": "bl\u00e5b\u00e6r-hemmelig!"}) == '{"a": "***!"}'
+    assert r.dumps({"a": "in\nline-secret"}) == '{"a": "***"}'
+    assert r.dumps({"Access_Token": "abc", "n": 1}) == '{"Access_Token": "***", "n": 1}'
+    assert r.dumps({"customer-007-secret": 1}) == '{"customer-007-secret": 1}'  # a key: kept
+    long_run = "A" * 5000 + "customer-299-secret" + "B" * 5000  # looked up value by value
+    assert r.dumps([long_run]) == '["' + "A" * 5000 + "***" + "B" * 5000 + '"]'
+    assert r.text("id customer-001-secretcustomer-002-secret.") == "id ******."
+    assert r.text("customer-1-secret, nothing") == "customer-1-secret, nothing"

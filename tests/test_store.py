@@ -151,3 +151,52 @@ def test_a_lock_held_too_long_is_a_clear_error_and_loses_no_event(tmp_path: Path
     assert [e.message for e in log.page()] == ["must survive the lock"]
     log.close()
     store.close()
+
+
+def test_the_secrets_file_is_parsed_again_only_once_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner asks for secrets many times a department: the file is parsed once, and again
+    whenever it changed (another process saved it, or a person edited it in place)."""
+    import json
+
+    from pydantic import SecretStr
+
+    import core.secrets
+
+    parsed = []
+    loads = json.loads
+    monkeypatch.setattr(core.secrets.json, "loads", lambda s: parsed.append(1) or loads(s))
+    path = tmp_path / "secrets.json"
+    mine, other = SecretsFile(path), SecretsFile(path)
+    mine.set("1", "client_token", SecretStr("first-token"))
+    parsed.clear()
+    for _ in range(5):
+        got = mine.get("1", "client_token")
+        assert got is not None and got.get_secret_value() == "first-token"
+    assert len(parsed) == 1
+    other.set("1", "client_token", SecretStr("second-token"))  # a new file, renamed over
+    got = mine.get("1", "client_token")
+    assert got is not None and got.get_secret_value() == "second-token"
+    path.write_text(json.dumps({"1": {"client_token": "third-token-longer"}}))  # in place
+    got = mine.get("1", "client_token")
+    assert got is not None and got.get_secret_value() == "third-token-longer"
+    assert mine.names("1") == ["client_token"]
+    path.unlink()
+    assert mine.get("1", "client_token") is None
+
+
+def test_upsert_inserts_or_updates_only_the_columns_given(tmp_path: Path) -> None:
+    with Store(tmp_path / "duvi.db") as s:
+        with s.write():
+            s.upsert("sync_cursors", {"department_id": "1", "entity": "z", "cursor": "5",
+                                      "updated_at": "a"}, ("department_id", "entity"))  # fmt: skip
+            s.upsert("sync_cursors", {"department_id": "1", "entity": "z", "cursor": "6"},
+                     ("department_id", "entity"))  # fmt: skip
+            s.upsert("sync_cursors", {"department_id": "2", "entity": "z"},
+                     ("department_id", "entity"))  # fmt: skip
+        rows = s.query("SELECT * FROM sync_cursors ORDER BY department_id")
+    assert rows == [
+        {"department_id": "1", "entity": "z", "cursor": "6", "updated_at": "a"},
+        {"department_id": "2", "entity": "z", "cursor": None, "updated_at": None},
+    ]

@@ -103,3 +103,19 @@ def test_an_unreadable_ca_bundle_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError) as exc:
         tls_context(str(tmp_path / "missing.pem"))
     assert "cannot use the CA bundle" in exc.value.message
+
+
+def test_a_tls_context_is_made_once_per_bundle_and_again_once_it_changed(
+    ca: trustme.CA, tmp_path
+) -> None:
+    """Loading the system's certificates costs tens of milliseconds of CPU, and a runner opens
+    four clients a department: one context serves them all, until the bundle changes."""
+    from core.http import tls_context
+
+    assert tls_context(None) is tls_context(None)
+    bundle = tmp_path / "company-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    first = tls_context(str(bundle))
+    assert first is tls_context(str(bundle)) and first is not tls_context(None)
+    bundle.write_bytes(ca.cert_pem.bytes() + trustme.CA().cert_pem.bytes())  # one CA more
+    assert tls_context(str(bundle)) is not first

@@ -97,3 +97,12 @@ class FixedWindow:
         """Requests let through in each key's current window."""
         with self._lock:
             return {key: used for key, (_, used) in self._windows.items()}
+
+    def resets_in(self) -> dict[Hashable, float]:
+        """Seconds until each key's current window ends (0: it has ended)."""
+        now = time.monotonic()
+        with self._lock:
+            return {
+                key: max(0.0, start + self.window - now)
+                for key, (start, _) in self._windows.items()
+            }

@@ -256,11 +256,16 @@ def build_scale_sandbox(
 
 
 def stats(sb: Sandbox) -> dict[str, Any]:
-    """What a bench reads from a served sandbox: requests, 429s, each company's count."""
+    """What a bench reads from a served sandbox: requests, 429s, each company's count in its
+    current window (and when that window ends), each DUELL account's."""
     per_company: dict[str, int] = {}
+    company_resets: dict[str, float] = {}
+    resets = sb.visma.limiter.resets_in()
     for key, used in sb.visma.limiter.used().items():
         tenant = str(key[1]) if isinstance(key, tuple) else str(key)  # (client id, tenant id)
         per_company[tenant] = per_company.get(tenant, 0) + used
+        company_resets[tenant] = round(resets.get(key, 0.0), 1)
+    duell = sb.duell.limiter
     return {
         "visma_requests": sb.visma.requests,
         "duell_requests": sb.duell.requests,
@@ -270,6 +275,11 @@ def stats(sb: Sandbox) -> dict[str, Any]:
         "visma_requests_per_company": per_company,
         "visma_rate_limit": sb.visma.limiter.limit,
         "visma_rate_window": sb.visma.limiter.window,
+        "visma_resets_in_per_company": company_resets,
+        "duell_requests_per_account": {str(k): n for k, n in duell.used().items()},
+        "duell_resets_in_per_account": {str(k): round(s, 1) for k, s in duell.resets_in().items()},
+        "duell_rate_limit": duell.limit,
+        "duell_rate_window": duell.window,
     }
 
 

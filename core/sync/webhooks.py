@@ -221,7 +221,7 @@ def _keep_raw(store: Store, raw: bytes, body: Any) -> Response:
     if not isinstance(context_id, str | int) or not context_id:
         context_id = "raw-" + hashlib.sha256(raw).hexdigest()[:32]
     try:
-        shown = json.dumps(redactor.data(body), ensure_ascii=False)[:MAX_BODY]
+        shown = redactor.dumps(body)[:MAX_BODY]
     except RecursionError:  # parsed, but too deep to walk: not shown rather than unmasked
         shown = "(nested too deeply to show)"
     with store.write():

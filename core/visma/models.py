@@ -22,7 +22,9 @@ class _Read(BaseModel):
         (findings/2026-12-visma.md T12), so one null list must not fail a whole page."""
         if not isinstance(data, dict):
             return data
-        lists = _list_keys(cls)
+        lists = _list_keys(cls)  # few: look them up, not every key of every row read
+        if not any(data.get(k, ()) is None for k in lists):
+            return data
         return {k: [] if v is None and k in lists else v for k, v in data.items()}
 
 
