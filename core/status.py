@@ -252,21 +252,36 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
     def onoff(flag: bool) -> str:
         return _("on") if flag else _("off")
 
+    # DUELL's word first, Visma's second (issue 22): which Visma branch the department's
+    # documents go to; a company of one branch is sent no branch (setup: Several clients).
+    branch = (
+        _("branch {number}").format(number=s.branch_number)
+        if s.several_clients and s.branch_number
+        else _("(one branch)")
+    )
     summary = _(
-        "Company: {company}   Z-reports {zreports}, invoices {invoices}, automatic {automatic}, "
-        "stock {stock}   Masters: products {products}, customers {customers}"
+        "Department {dept} → Visma {branch}   Company: {company}   Z-reports {zreports}, "
+        "invoices {invoices}, automatic {automatic}, stock {stock}   Product master "
+        "{products}, customer master {customers}"
     ).format(
+        dept=dept.id,
+        branch=branch,
         company=s.visma_company_name or "-",
         zreports=onoff(s.zreports),
         invoices=onoff(s.invoices),
         automatic=onoff(s.automatic_transfer),
         stock=onoff(s.stock_update),
-        products=s.product_master,
-        customers=s.customer_master,
+        products=MASTER_NAMES[s.product_master],
+        customers=MASTER_NAMES[s.customer_master],
     )
     return DepartmentStatus(
         dept.id, dept.name, depts.is_set_up(dept.id), s.visma_company_name, summary, rows, backoff
     )
+
+
+# The system that owns products or customers (core.models.Master's values), by its own name:
+# a proper name in both languages. Keyed by value: core.models is not imported here.
+MASTER_NAMES = {"duell": "DUELL", "visma": "Visma"}
 
 
 def _when(ts: str | None) -> str | None:

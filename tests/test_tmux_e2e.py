@@ -144,7 +144,8 @@ WORDS = {
         "several clients": ("X▌ Several clients",),
         "several departments": ("X▌ Several departments",),
         "saved": ("Saved",),
-        "main": ("Company: Garnbua Trøndelag AS",),
+        # DUELL's department first, the Visma branch it posts to second (issue 22)
+        "main": ("Department 3 → Visma branch 2", "Company: Garnbua Trøndelag AS"),
         "done": ("Done", "transferred"),
         "conflicts": ("Conflicts of department 3", "Field"),
         "link": ("to candidate", "y yes"),
@@ -160,7 +161,7 @@ WORDS = {
         "several clients": ("X▌ Flere klienter",),
         "several departments": ("X▌ Flere avdelinger",),
         "saved": ("Lagret",),
-        "main": ("Garnbua Trøndelag AS", "Kjør alt"),  # the main screen's footer
+        "main": ("Avdeling 3 → Visma filial 2", "Firma: Garnbua Trøndelag AS", "Kjør alt"),
         "done": ("Ferdig",),
         "conflicts": ("Konflikter for avdeling 3", "Felt"),
         "link": ("til kandidat", "y ja"),
