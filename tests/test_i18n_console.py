@@ -375,3 +375,60 @@ def test_state_and_kind_words_are_core_s() -> None:
         set_language("en")
     assert nb == ["må sjekkes", "holdt tilbake", "fakturagrunnlag"]
     assert [state_text("attention"), kind_text("invoice")] == ["attention", "invoice basis"]
+
+
+@pytest.mark.usefixtures("world")
+async def test_the_palette_and_the_log_s_columns_speak_norwegian() -> None:
+    """In nb the palette's search prompt and Textual's own commands are Norwegian, the
+    settings screen is found by its Norwegian name, and the event log's level and entity
+    columns say ADVARSEL/faktura rather than WARNING/invoice (issue 22, found by a person
+    driving the console in nb)."""
+    from tui.screens.log import entity_text, level_text
+    from tui.screens.settings import SettingsScreen
+
+    duvi = app("nb")
+    async with duvi.run_test(size=(120, 36)) as pilot:
+        await keys("colon")(pilot)
+        text = screen_text(duvi)
+        assert "Søk etter kommandoer" in text and "Search for commands" not in text
+        await keys(*"farge")(pilot)
+        await duvi.workers.wait_for_complete()
+        await keys()(pilot)
+        text = screen_text(duvi)
+        assert "Bytt fargetema" in text and "Change the current theme" not in text
+        await keys(*["backspace"] * 5, *"innst", "enter")(pilot)
+        assert isinstance(duvi.screen, SettingsScreen)
+    assert (level_text("WARNING"), level_text("ERROR"), level_text("INFO")) == (
+        "ADVARSEL",
+        "FEIL",
+        "INFO",
+    )
+    assert [entity_text(e) for e in ("zreport", "invoice", "runner", "odd", None)] == [
+        "dagsoppgjør",
+        "faktura",
+        "automatikk",
+        "odd",
+        "-",
+    ]
+
+
+def test_the_log_s_times_are_local_and_in_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store keeps UTC; the log shows this host's clock, as the status and transfers do
+    (Oslo is UTC+1 on 28 November), and its detail line the language's date."""
+    import time
+
+    from core.i18n import set_language
+    from tui.screens.log import local_moment, local_time
+
+    monkeypatch.setenv("TZ", "Europe/Oslo")
+    time.tzset()
+    try:
+        set_language("nb")
+        assert local_time("2026-11-28T07:30:00.000Z") == "08:30:00"
+        assert local_moment("2026-11-28T07:30:00.000Z") == "28.11.2026 08:30:00"
+        set_language("en")
+        assert local_moment("2026-11-28T07:30:00.000Z") == "2026-11-28 08:30:00"
+        assert local_time("garbled") == ""  # as stored, sliced as before
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -149,6 +149,7 @@ WORDS = {
         "done": ("Done", "transferred"),
         "conflicts": ("Conflicts of department 3", "Field"),
         "link": ("to candidate", "y yes"),
+        "yes": "y",
         "linked": ("conflict #",),
         "back": ("Run all",),
     },
@@ -164,7 +165,8 @@ WORDS = {
         "main": ("Avdeling 3 → Visma filial 2", "Firma: Garnbua Trøndelag AS", "Kjør alt"),
         "done": ("Ferdig",),
         "conflicts": ("Konflikter for avdeling 3", "Felt"),
-        "link": ("til kandidat", "y ja"),
+        "link": ("til kandidat", "j ja"),
+        "yes": "j",  # the key that says ja
         "linked": ("#",),  # core/api.py's "conflict #…" (core's words)
         "back": ("Kjør alt",),
     },
@@ -229,7 +231,7 @@ def test_setup_sync_resolve_and_quit_in_tmux(home: Path, tmp_path: Path, languag
         t.wait_for(*words["conflicts"])  # a conflict shown beside its candidates
         t.keys("l")
         t.wait_for(*words["link"])  # the question, not the footer's "Link"
-        t.keys("y")
+        t.keys(str(words["yes"]))
         t.wait_for(*words["linked"])
         t.keys("Escape")
         t.wait_for(*words["back"])

@@ -9,10 +9,10 @@ screen's skeleton is drawn, then the settings (pydantic) and the status load in 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 
@@ -22,6 +22,8 @@ from tui.screens.main import MainScreen
 from tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from core.api import ConsoleApi
     from core.config import Settings
 
@@ -36,6 +38,35 @@ def _duvi_commands() -> type:
 
 # The palette's language commands, each always in its own language
 LANGUAGE_COMMANDS = {"nb": "Språk: norsk", "en": "Language: English"}
+
+# Textual's own palette commands (App.get_system_commands), named and explained in the
+# language: their English titles and helps as Textual 8 writes them are the msgids.
+SYSTEM_COMMAND_WORDS = {
+    "Theme": N_("Theme"),
+    "Change the current theme": N_("Change the current theme"),
+    "Quit": N_("Quit"),
+    "Quit the application as soon as possible": N_("Quit the application as soon as possible"),
+    "Keys": N_("Keys"),
+    "Hide the keys and widget help panel": N_("Hide the keys and widget help panel"),
+    "Show help for the focused widget and a summary of available keys": N_(
+        "Show help for the focused widget and a summary of available keys"
+    ),
+    "Minimize": N_("Minimize"),
+    "Minimize the widget and restore to normal size": N_(
+        "Minimize the widget and restore to normal size"
+    ),
+    "Maximize": N_("Maximize"),
+    "Maximize the focused widget": N_("Maximize the focused widget"),
+    "Screenshot": N_("Screenshot"),
+    "Save an SVG 'screenshot' of the current screen": N_(
+        "Save an SVG 'screenshot' of the current screen"
+    ),
+}
+
+
+def _system_word(text: str) -> str:
+    """A Textual command's title or help in the language; one Textual adds later as it is."""
+    return _(SYSTEM_COMMAND_WORDS[text]) if text in SYSTEM_COMMAND_WORDS else text
 
 
 class SettingsReady(Message):
@@ -145,6 +176,21 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.settings_ready()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            yield command._replace(
+                title=_system_word(command.title), help=_system_word(command.help)
+            )
+
+    def action_command_palette(self) -> None:
+        """Textual's palette with its search field's prompt in the language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
+            )
 
     def action_help(self) -> None:
         """The keys of the screen in view (`?` on every screen)."""

@@ -84,6 +84,22 @@ class DuviCommands(Provider):
             ),
             (_("vat mapping"), _("DUELL VAT rates against Visma VAT codes"), main.action_vat),
             (_("doctor"), _("what is wrong with this department?"), main.action_doctor),
+            (
+                _("accounts"),
+                _("the department's DUELL journal lines against Visma accounts"),
+                main.action_accounts,
+            ),
+            (_("setup"), _("sign in to Visma, company, branch and cost bearer"), main.action_setup),
+            (
+                _("settings"),
+                _("the department's transfers, masters and the runner's settings"),
+                main.action_settings,
+            ),
+            (
+                _("pick department"),
+                _("find any department by name, number or customer"),
+                main.action_pick,
+            ),
             (_("log"), _("events and HTTP calls"), main.action_log),
             (_("refresh"), _("read the status again"), main.action_refresh),
             (_("help"), _("the keys of the screen in view"), app.action_help),

@@ -8,12 +8,17 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from core.i18n import current_language
 from tui.i18n import N_, _
+
+# The key that answers yes, as the language says yes: nb "j" (ja), en "y". Both keys answer
+# yes in either language (a hand used to one keeps working after a switch).
+YES_KEYS = {"nb": "j", "en": "y"}
 
 
 class Confirm(ModalScreen[bool]):
     BINDINGS = [  # noqa: RUF012
-        Binding("y", "answer(True)", N_("Yes"), id="confirm-yes"),
+        Binding("y,j", "answer(True)", N_("Yes"), id="confirm-yes"),
         Binding("n,escape", "answer(False)", N_("No"), id="confirm-no"),
         Binding("enter", "default", N_("The default"), show=False, id="confirm-default"),
     ]
@@ -24,7 +29,8 @@ class Confirm(ModalScreen[bool]):
         self.default = default
 
     def compose(self) -> ComposeResult:
-        yes, no = ("Y", "n") if self.default else ("y", "N")
+        key = YES_KEYS.get(current_language(), "y")
+        yes, no = (key.upper(), "n") if self.default else (key, "N")
         with Vertical(id="confirm"):
             yield Static(self.question)
             yield Static(

@@ -5,6 +5,7 @@ redacted request and response."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -14,7 +15,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
-from core.readmodels import HttpCallRow, LogEntry, LogQuery
+from core.i18n import date_text, time_text
+from core.readmodels import HttpCallRow, LogEntry, LogQuery, kind_text
 from tui.i18n import N_, _
 from tui.messages import EventsLoaded, HttpCallsLoaded, NewerEvents
 from tui.screens.base import DuviScreen
@@ -28,11 +30,56 @@ EVENT_COLUMNS = (
     (N_("Time"), 8),
     (N_("Level"), 8),
     (N_("Dept"), 4),
-    (N_("Entity"), 9),
-    (N_("Run"), 5),
+    (N_("Entity"), 11),
+    (N_("Run"), 7),
 )
 HTTP_COLUMNS = ((N_("Time"), 8), (N_("System"), 7), (N_("Method"), 6), (N_("Status"), 6), ("ms", 6))
 LEVEL_WORDS = {"WARNING": N_("WARNING"), "ERROR": N_("ERROR")}
+# An event's entity as the log's narrow column says it (nb: dagsoppgjør, faktura, kunde …);
+# one not named here is shown as stored.
+ENTITY_WORDS = {
+    "invoice": N_("invoice"),
+    "customer": N_("customer"),
+    "product": N_("product"),
+    "stock": N_("stock"),
+    "runner": N_("runner"),
+    "webhook": N_("webhook"),
+    "transfer": N_("transfer"),
+}
+
+
+def level_text(name: str) -> str:
+    """A level's name in the language (nb ADVARSEL, FEIL; INFO and DEBUG as they are)."""
+    return _(LEVEL_WORDS[name]) if name in LEVEL_WORDS else name
+
+
+def _local(ts: str) -> datetime | None:
+    """A stored UTC time (ISO, "Z") on this host's clock; None for one that does not read."""
+    try:
+        return datetime.fromisoformat(ts).astimezone()
+    except ValueError:
+        return None
+
+
+def local_time(ts: str) -> str:
+    """The time column: 14:05:09 on this host's clock (the status and the transfers are
+    local too; the store keeps UTC)."""
+    moment = _local(ts)
+    return time_text(moment, seconds=True) if moment else ts[11:19]
+
+
+def local_moment(ts: str) -> str:
+    """The detail pane's time: nb 28.11.2026 07:30:00, en 2026-11-28 07:30:00, local."""
+    moment = _local(ts)
+    return f"{date_text(moment)} {time_text(moment, seconds=True)}" if moment else ts
+
+
+def entity_text(entity: str | None) -> str:
+    if not entity:
+        return "-"
+    if entity == "zreport":
+        return kind_text(entity)  # core's word, as the transfers list says it
+    return _(ENTITY_WORDS[entity]) if entity in ENTITY_WORDS else entity
 
 
 class LogScreen(DuviScreen):
@@ -102,7 +149,7 @@ class LogScreen(DuviScreen):
             self._add_columns(table)
         self.rows = []
         level_name = LEVELS[self.level_index]
-        level = _(LEVEL_WORDS[level_name]) if level_name else _("all levels")
+        level = level_text(level_name) if level_name else _("all levels")
         if self.only_department:
             title = (
                 _("HTTP calls: department {dept}, {level}")
@@ -158,10 +205,10 @@ class LogScreen(DuviScreen):
         self._add_page(
             [
                 (
-                    r.ts[11:19],
-                    r.level_name,
+                    local_time(r.ts),
+                    level_text(r.level_name),
                     r.department_id or "-",
-                    r.entity or "-",
+                    entity_text(r.entity),
                     str(r.run_id) if r.run_id is not None else "-",
                     r.message[:width],
                 )
@@ -179,7 +226,7 @@ class LogScreen(DuviScreen):
         self._add_page(
             [
                 (
-                    r.ts[11:19],
+                    local_time(r.ts),
                     r.system,
                     r.method,
                     r.status[:6],
@@ -299,7 +346,7 @@ class LogScreen(DuviScreen):
         else:
             data = json.dumps(r.data, ensure_ascii=False) if r.data else ""
             text = _("{time} {level} run {run}").format(
-                time=r.ts, level=r.level_name, run=r.run_id or "-"
+                time=local_moment(r.ts), level=level_text(r.level_name), run=r.run_id or "-"
             )
             text += f"\n{r.message}\n{data}"
         self.query_one("#log-detail", Static).update(Text(text))  # data, never markup
