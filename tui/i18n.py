@@ -10,6 +10,7 @@ so the console and the command line say the same (README, Glossary)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from core.i18n import N_, Translator, babel_locale, date_text
 if TYPE_CHECKING:
     from textual.binding import Binding
 
-__all__ = ["N_", "TUI", "_", "binding_text", "ngettext"]
+__all__ = ["N_", "TUI", "_", "binding_text", "ngettext", "word_of"]
 
 TUI = Translator("duvi_tui", Path(__file__).parent / "locale")
 
@@ -30,6 +31,12 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return TUI.ngettext(singular, plural, n)
+
+
+def word_of(words: Mapping[str, str], key: str) -> str:
+    """`key`'s word from a map of N_() msgids, in the current language; a key the map does
+    not name is shown as it is (a value a newer engine writes)."""
+    return _(words[key]) if key in words else key
 
 
 def binding_text(binding: Binding) -> str:

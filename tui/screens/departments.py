@@ -25,7 +25,7 @@ from textual.widgets import Input, Static
 
 from core.i18n import count_text
 from core.readmodels import WORST_FIRST, DepartmentEntry
-from tui.i18n import N_, _
+from tui.i18n import N_, _, word_of
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -41,7 +41,7 @@ STATE_MARK = {
 
 def state_mark(state: str) -> str:
     """A department's worst state with its mark, in the current language."""
-    return _(STATE_MARK[state]) if state in STATE_MARK else state
+    return word_of(STATE_MARK, state)
 
 
 STATE_WIDTH = 2 + max(len(m) for m in STATE_MARK.values())  # " ! attention" and a space

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from core.i18n import date_text, time_text
 from core.readmodels import HttpCallRow, LogEntry, LogQuery, kind_text
-from tui.i18n import N_, _
+from tui.i18n import N_, _, word_of
 from tui.messages import EventsLoaded, HttpCallsLoaded, NewerEvents
 from tui.screens.base import DuviScreen
 from tui.widgets.field import Field
@@ -50,7 +50,7 @@ ENTITY_WORDS = {
 
 def level_text(name: str) -> str:
     """A level's name in the language (nb ADVARSEL, FEIL; INFO and DEBUG as they are)."""
-    return _(LEVEL_WORDS[name]) if name in LEVEL_WORDS else name
+    return word_of(LEVEL_WORDS, name)
 
 
 def _local(ts: str) -> datetime | None:
@@ -79,7 +79,7 @@ def entity_text(entity: str | None) -> str:
         return "-"
     if entity == "zreport":
         return kind_text(entity)  # core's word, as the transfers list says it
-    return _(ENTITY_WORDS[entity]) if entity in ENTITY_WORDS else entity
+    return word_of(ENTITY_WORDS, entity)
 
 
 class LogScreen(DuviScreen):
