@@ -114,17 +114,30 @@ class Listing:
                 self.others[number] = b
 
     def merge(self, changed: dict[str, JournalTransaction]) -> None:
-        """Batches read again replace their older copies; new ones are added. A copy whose
-        keys changed (a description or line reference edited) has the keys made anew."""
+        """Batches read again replace their older copies; new ones are added. When a copy's
+        keys changed (a description or line reference edited), or whether it may be another
+        integration's, the keys are made anew from every batch, as a full listing would."""
         new = {n: b for n, b in changed.items() if n not in self.batches}
-        again = {n: b for n, b in changed.items() if n in self.batches}
+        moved = any(
+            n in self.batches and _marks(self.batches[n]) != _marks(b) for n, b in changed.items()
+        )
         self.batches |= changed
-        if again:  # the key set as a full listing would make it now
+        if moved:
             self.keys.clear()
             self.others.clear()
             self._index(self.batches.items())
-        else:
-            self._index(new.items())
+            return
+        for n, b in changed.items():  # the same keys: the new copy in the old one's place
+            if n in self.others:
+                self.others[n] = b
+        self._index(new.items())
+
+
+def _marks(batch: JournalTransaction) -> tuple[object, ...]:
+    """What of a batch the key set and the guard's candidates are made of."""
+    marks: dict[str, Found] = {}
+    add_keys(marks, batch)
+    return (batch.batch_number, tuple(marks), maybe_foreign(batch))
 
 
 @dataclass(frozen=True)
