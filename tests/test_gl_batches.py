@@ -3,9 +3,31 @@
 
 from __future__ import annotations
 
-from core.transfers.gl_batches import Listing
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from core.sandbox.common import unwrap
+from core.sandbox.visma_state import build_journal
+from core.transfers.gl_batches import Listing, RoundListings
 from core.transfers.posting import Found
+from core.visma import wire
 from core.visma.models import JournalTransaction
+from tests.sandbox_fixtures import VismaWorld
+from tests.test_visma_client import balanced_journal
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """The requests sent through `inner`, in order."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
 
 
 def batch(number: str, description: str, ref: str | None = None) -> JournalTransaction:
@@ -41,3 +63,52 @@ def test_a_new_batch_adds_its_keys_and_an_edited_one_loses_its_old_ones() -> Non
     held.merge({"000002": again})
     assert held.others["000002"] is again and held.batches["000002"] is again
     assert held.keys == {"Korrigert": Found("000001"), "Bilag": Found("000002")}
+
+
+async def test_each_read_sees_a_batch_made_since_also_one_stamped_before_it_was_visible(
+    world: VismaWorld,
+) -> None:
+    """Three look-ups of one company's 202611 in a round (the world's sandbox over HTTP):
+    the first lists it whole, the later ones ask what changed since. Batch 000003 shows
+    up late with a stamp 2 minutes older than the newest the second read saw (a save whose
+    commit lagged): the margin (5 minutes) still finds it."""
+    seen = Recording(world.oracle)
+    world.oracle = seen  # type: ignore[assignment]
+    visma = world.client()
+    try:
+        listings = RoundListings()
+        first = await visma.create_journal(balanced_journal("DUELL-Z-1-1"))
+        one = await listings.read(visma, "202611")
+        assert one.keys["line:DUELL-Z-1-1"] == Found(first)
+        second = await visma.create_journal(balanced_journal("DUELL-Z-1-2"))
+        two = await listings.read(visma, "202611")
+        assert (two.keys["line:DUELL-Z-1-1"], two.keys["line:DUELL-Z-1-2"]) == (
+            Found(first),
+            Found(second),
+        )
+        co = world.sandbox.visma.companies[world.company.tenant_id]
+        stamp = datetime.fromisoformat(co.journals[second]["lastModifiedDateTime"])
+        late = build_journal(co, unwrap(wire.body(balanced_journal("DUELL-Z-1-3"))), "000003")
+        late["lastModifiedDateTime"] = (stamp - timedelta(minutes=2)).isoformat(
+            timespec="milliseconds"
+        )
+        co.journals["000003"] = late
+        three = await listings.read(visma, "202611")
+        assert three.keys["line:DUELL-Z-1-3"] == Found("000003")
+        assert [k for k in three.keys if k.startswith("line:")] == [
+            "line:DUELL-Z-1-1",
+            "line:DUELL-Z-1-2",
+            "line:DUELL-Z-1-3",
+        ]
+    finally:
+        await visma.aclose()
+    listed = [
+        dict(parse_qsl(urlsplit(str(r.url)).query))
+        for r in seen.requests
+        if r.method == "GET" and r.url.path.endswith("/v2/journaltransaction")
+    ]
+    assert ["lastModifiedDateTime" in q for q in listed] == [False, True, True]
+    assert {(q["periodId"], q["module"]) for q in listed} == {("202611", "GL")}
+    # The third asks from later on than the second: from the second's newest stamp (batch
+    # 000002's), less the margin, not from the first listing's again.
+    assert listed[2]["lastModifiedDateTime"] > listed[1]["lastModifiedDateTime"]

@@ -15,8 +15,10 @@ a person or another integration) is found all the same.
 
 The time of the delta is Visma's own: the newest `lastModifiedDateTime` the full listing
 read, less how long the listing took (our monotonic clock: a duration, no wall time), less
-MARGIN. Every batch the listing missed was stamped after the listing began on Visma's
-clock, and the listing began no earlier than its newest stamp less its duration; echoing
+MARGIN; after each delta, the same of the delta's newest stamp when that is later (the
+listing is whole as of the delta's start). Every batch the listing missed was stamped after
+the listing began on Visma's clock, and the listing began no earlier than its newest stamp
+less its duration; echoing
 Visma's stamp back in its own form needs no zone (Visma writes its times without one, the
 sandbox Oslo's) and no agreement between our clock and Visma's. MARGIN (5 minutes, inferred)
 covers a stamp written before its commit became visible and skew between Visma's servers.
@@ -166,14 +168,19 @@ class RoundListings:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             held = self._listings.get(key)
+            started = self.clock()
+            batches = await read_batches(visma, period, held.since if held else None)
+            took = timedelta(seconds=max(0.0, self.clock() - started))
+            newest = max(filter(None, map(stamp, batches.values())), default=None)
+            since = since_text(newest - took - self.margin) if newest else ""
             if held is None:
-                started = self.clock()
-                batches = await read_batches(visma, period)
-                took = timedelta(seconds=max(0.0, self.clock() - started))
-                newest = max(filter(None, map(stamp, batches.values())), default=None)
-                held = Listing(since_text(newest - took - self.margin) if newest else "", batches)
+                held = Listing(since, batches)
                 if newest is not None:
                     self._listings[key] = held
             else:
-                held.merge(await read_batches(visma, period, held.since))
+                held.merge(batches)
+                # The listing is whole as of this read's start, no earlier than its newest
+                # stamp less its duration: the next read asks from there (never from further
+                # back than it would have).
+                held.since = max(held.since, since)
             return Read(dict(held.keys), list(held.others.values()))
