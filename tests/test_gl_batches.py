@@ -45,10 +45,8 @@ def batch(number: str, description: str, ref: str | None = None) -> JournalTrans
 
 
 def test_a_new_batch_adds_its_keys_and_an_edited_one_loses_its_old_ones() -> None:
-    held = Listing(
-        "2026-11-12T20:55:00.000",
-        {"000001": batch("000001", "DUELL-Z-1-1 Dagsoppgjør", "DUELL-Z-1-1")},
-    )
+    held = Listing("2026-11-12T20:55:00.000")
+    held.merge({"000001": batch("000001", "DUELL-Z-1-1 Dagsoppgjør", "DUELL-Z-1-1")})
     assert held.keys == {"DUELL-Z-1-1": Found("000001"), "line:DUELL-Z-1-1": Found("000001")}
     assert held.others == {}
     held.merge({"000002": batch("000002", "Bilag 7")})
@@ -61,8 +59,13 @@ def test_a_new_batch_adds_its_keys_and_an_edited_one_loses_its_old_ones() -> Non
     # Read again unchanged: the new copy in the old one's place, the keys as they were.
     again = batch("000002", "Bilag 7")
     held.merge({"000002": again})
-    assert held.others["000002"] is again and held.batches["000002"] is again
+    assert held.others["000002"] is again
     assert held.keys == {"Korrigert": Found("000001"), "Bilag": Found("000002")}
+    assert held.marks == {"000001": ("000001", ("Korrigert",)), "000002": ("000002", ("Bilag",))}
+    # A batch of another's that now carries duvi's key is no longer the guard's to look at.
+    held.merge({"000002": batch("000002", "DUELL-Z-1-2 Dagsoppgjør")})
+    assert list(held.others) == ["000001"]
+    assert held.keys == {"Korrigert": Found("000001"), "DUELL-Z-1-2": Found("000002")}
 
 
 async def test_each_read_sees_a_batch_made_since_also_one_stamped_before_it_was_visible(

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -97,49 +97,54 @@ async def read_batches(
     return read
 
 
+Marks = tuple[str, tuple[str, ...]]  # a batch's number (as Found gives it) and its keys
+
+
+def marks(batch: JournalTransaction) -> Marks:
+    """What of a batch the key set is made of: its number and its keys, in order."""
+    keys: dict[str, Found] = {}
+    add_keys(keys, batch)
+    return (batch.batch_number or "", tuple(keys))
+
+
 @dataclass
 class Listing:
-    """One company's GL batches of one period, as the round knows them."""
+    """One company's GL batches of one period, as the round knows them: each batch's keys
+    (not the batch: a round holds every company's period, and a batch read into models
+    costs some 20 kB), and whole only the batches that may be another integration's (the
+    guard reads their lines; few)."""
 
     since: str  # the delta's lastModifiedDateTime (Visma's clock)
-    batches: dict[str, JournalTransaction]  # by number, in the order first listed
+    marks: dict[str, Marks] = field(default_factory=dict)  # by number, in the order listed
     keys: dict[str, Found] = field(default_factory=dict)
     others: dict[str, JournalTransaction] = field(default_factory=dict)  # maybe another's
 
-    def __post_init__(self) -> None:
-        self._index(self.batches.items())
-
-    def _index(self, batches: Iterable[tuple[str, JournalTransaction]]) -> None:
-        for number, b in batches:
-            add_keys(self.keys, b)
-            if maybe_foreign(b):
-                self.others[number] = b
-
     def merge(self, changed: dict[str, JournalTransaction]) -> None:
-        """Batches read again replace their older copies; new ones are added. When a copy's
-        keys changed (a description or line reference edited), or whether it may be another
-        integration's, the keys are made anew from every batch, as a full listing would."""
-        new = {n: b for n, b in changed.items() if n not in self.batches}
-        moved = any(
-            n in self.batches and _marks(self.batches[n]) != _marks(b) for n, b in changed.items()
-        )
-        self.batches |= changed
+        """Batches read (again) into the listing: a batch read again replaces its older copy,
+        a new one is added. When a copy's keys changed (a description or line reference
+        edited), the key set is made anew from every batch, as a full listing would."""
+        moved = reorder = False
+        new: list[Marks] = []
+        for number, b in changed.items():
+            m, old = marks(b), self.marks.get(number)
+            self.marks[number] = m
+            if old is None:
+                new.append(m)
+            elif old != m:
+                moved = True
+            if maybe_foreign(b):
+                reorder = reorder or (old is not None and number not in self.others)
+                self.others[number] = b
+            else:
+                self.others.pop(number, None)
+        if reorder:  # in the order listed, as a full listing gives them
+            self.others = {n: self.others[n] for n in self.marks if n in self.others}
         if moved:
             self.keys.clear()
-            self.others.clear()
-            self._index(self.batches.items())
-            return
-        for n, b in changed.items():  # the same keys: the new copy in the old one's place
-            if n in self.others:
-                self.others[n] = b
-        self._index(new.items())
-
-
-def _marks(batch: JournalTransaction) -> tuple[object, ...]:
-    """What of a batch the key set and the guard's candidates are made of."""
-    marks: dict[str, Found] = {}
-    add_keys(marks, batch)
-    return (batch.batch_number, tuple(marks), maybe_foreign(batch))
+            new = list(self.marks.values())
+        for found, keys in new:
+            for key in keys:
+                self.keys.setdefault(key, Found(found))
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,8 @@ class RoundListings:
             newest = max(filter(None, map(stamp, batches.values())), default=None)
             since = since_text(newest - took - self.margin) if newest else ""
             if held is None:
-                held = Listing(since, batches)
+                held = Listing(since)
+                held.merge(batches)
                 if newest is not None:
                     self._listings[key] = held
             else:
