@@ -13,8 +13,9 @@
    before it (--warm-up, on by default) a round of every department's first Z-report, so
    that the measured round and t_dept_min are alike: of departments that have run before
    (a department's first run also looks its company up);
-4. Visma's clock moved on --hours-between (1 h: the batches posted so far are that old, as a
-   real round's are days old, when the round reads what changed since its listing), one new
+4. Visma's clock moved on --hours-between (3 h, beyond the listings' margin of 2 h 5 min:
+   the batches posted so far are that old, as a real round's are days old, when the round
+   reads what changed since its listing), one new
    Z-report for every department (POST /sandbox/close-day), then ONE round of
    `duvi run --once` in its own process: its wall time, the round's own time (the runner's
    heartbeat), its peak RSS (VmHWM, read by the process itself as it exits: `wait4`'s
@@ -157,7 +158,7 @@ def main() -> None:
     parser.add_argument(
         "--hours-between",
         type=float,
-        default=1.0,
+        default=3.0,
         help="how far Visma's clock moves on before the measured round: the batches posted "
         "before it (warm-up, t_dept_min) are that old when the round reads what changed since "
         "its listing (core/transfers/gl_batches.py; a real round's are days old)",

@@ -74,7 +74,7 @@ async def test_each_read_sees_a_batch_made_since_also_one_stamped_before_it_was_
     """Three look-ups of one company's 202611 in a round (the world's sandbox over HTTP):
     the first lists it whole, the later ones ask what changed since. Batch 000003 shows
     up late with a stamp 2 minutes older than the newest the second read saw (a save whose
-    commit lagged): the margin (5 minutes) still finds it."""
+    commit lagged): the margin still finds it."""
     seen = Recording(world.oracle)
     world.oracle = seen  # type: ignore[assignment]
     visma = world.client()

@@ -77,11 +77,11 @@ def two(installation: Installation) -> Installation:
     one = creds[0]  # department 2 on department 1's integration client: one company, one client
     depts.set_credentials("2", one.visma_client_id, SecretStr(one.visma_client_secret))
     inst.rt.settings.runner_concurrency = 1
-    # Visma's clock (Oslo's wall time in the sandbox) three hours behind ours from here on
+    # Visma's clock (Oslo's wall time in the sandbox) four hours behind ours from here on
     # (the sandbox's stamps rise strictly: its last one is forgotten). The time of a delta is
-    # read from Visma's own stamps, so the skew changes nothing; our clock less 5 minutes
+    # read from Visma's own stamps, so the skew changes nothing; our clock less the margin
     # would miss every batch made in the round.
-    inst.sandbox.clock.offset = -timedelta(hours=3)
+    inst.sandbox.clock.offset = -timedelta(hours=4)
     inst.sandbox.clock._last = None
     for day in ("2026-10-15", "2026-11-15"):
         visma_post(inst, day, "Bankgebyr", pair("7770", "1920", "49.00", "0"))

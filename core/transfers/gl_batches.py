@@ -18,10 +18,15 @@ read, less how long the listing took (our monotonic clock: a duration, no wall t
 MARGIN; after each delta, the same of the delta's newest stamp when that is later (the
 listing is whole as of the delta's start). Every batch the listing missed was stamped after
 the listing began on Visma's clock, and the listing began no earlier than its newest stamp
-less its duration; echoing
-Visma's stamp back in its own form needs no zone (Visma writes its times without one, the
-sandbox Oslo's) and no agreement between our clock and Visma's. MARGIN (5 minutes, inferred)
-covers a stamp written before its commit became visible and skew between Visma's servers.
+less its duration; echoing Visma's stamp back in its own form needs no agreement between
+our clock and Visma's. MARGIN (inferred) is 5 minutes for a stamp written before its commit
+became visible and skew between Visma's servers, and 2 hours more because Visma writes its
+times without a zone (the sandbox Oslo's wall time) and documents neither the zone of its
+stamps nor that of the filter: were it to write Norway's time and read the filter as UTC,
+its own stamp echoed back would ask from 1 to 2 hours later than meant, and a batch of that
+gap would be missed (the other way round asks from earlier: only more is read). The cost is
+a delta that reads the batches of the last two hours again (a day's Z-reports come in the
+evening: at most the company's day), not the month's.
 A listing without a readable stamp (an empty period, a stamp with a zone) is not kept: the
 next look-up lists the whole period again (an empty period is one request either way).
 
@@ -48,7 +53,9 @@ from core.transfers.posting import Found
 from core.visma.client import VismaClient, description_key
 from core.visma.models import JournalTransaction
 
-MARGIN = timedelta(minutes=5)  # inferred: commit lag and skew between Visma's servers
+# Inferred: commit lag and skew between Visma's servers (5 min); Norway's offset from UTC,
+# were Visma's stamps and its filter in different zones (2 h). See the module's docstring.
+MARGIN = timedelta(hours=2, minutes=5)
 LINE = "line:"  # a line reference among the keys, apart from description keys
 
 
