@@ -13,7 +13,10 @@
    before it (--warm-up, on by default) a round of every department's first Z-report, so
    that the measured round and t_dept_min are alike: of departments that have run before
    (a department's first run also looks its company up);
-4. one new Z-report for every department (POST /sandbox/close-day), then ONE round of
+4. Visma's clock moved on --hours-between (3 h, beyond the listings' margin of 2 h 5 min:
+   the batches posted so far are that old, as a real round's are days old, when the round
+   reads what changed since its listing), one new
+   Z-report for every department (POST /sandbox/close-day), then ONE round of
    `duvi run --once` in its own process: its wall time, the round's own time (the runner's
    heartbeat), its peak RSS (VmHWM, read by the process itself as it exits: `wait4`'s
    ru_maxrss would report the bench's own, inherited through the fork), its CPU time, the
@@ -153,6 +156,14 @@ def main() -> None:
         "departments that have run before",
     )
     parser.add_argument(
+        "--hours-between",
+        type=float,
+        default=3.0,
+        help="how far Visma's clock moves on before the measured round: the batches posted "
+        "before it (warm-up, t_dept_min) are that old when the round reads what changed since "
+        "its listing (core/transfers/gl_batches.py; a real round's are days old)",
+    )
+    parser.add_argument(
         "--profile", metavar="FILE", help="the measured round under cProfile (CPU time), to FILE"
     )
     args = parser.parse_args()
@@ -200,6 +211,8 @@ def main() -> None:
             call(base, f"/sandbox/close-day?department_id={probe}", "POST")
             alone.append(one_department_alone(probe))
         t_dept = min(alone)
+        if args.hours_between:
+            call(base, f"/sandbox/advance-clock?seconds={args.hours_between * 3600:.0f}", "POST")
         call(base, "/sandbox/close-day", "POST")  # one new Z-report for every department
         confirmed_before = confirmed_zreports()
         last_call = http_calls_max_id()
@@ -228,6 +241,12 @@ def main() -> None:
                 [last_call],
             ).fetchall()
         )
+        gl = rt.store.conn.execute(
+            "SELECT sum(path NOT LIKE '%lastModifiedDateTime=%'), "
+            "sum(path LIKE '%lastModifiedDateTime=%') FROM http_calls WHERE id > ? AND "
+            "method = 'GET' AND path LIKE '%/v2/journaltransaction?%'",
+            [last_call],
+        ).fetchone()
     info = json.loads(beat[0]["info"]) if beat else {}
     round_seconds = info.get("seconds", wall)
     confirmed_after = confirmed_zreports()
@@ -282,6 +301,8 @@ def main() -> None:
     print(f"429s during the round: {limited} (target 0)")
     print(f"Visma requests in the round: {after['visma_requests'] - before['visma_requests']}, "
           f"DUELL: {after['duell_requests'] - before['duell_requests']}")  # fmt: skip
+    print(f"GL listing requests in the round: {gl[0] or 0} of whole periods, {gl[1] or 0} of "
+          "what changed since (core/transfers/gl_batches.py)")  # fmt: skip
     if failed or run.code:
         print(f"runner exit {run.code}; {len(failed)} departments failed:", *failed[:5],
               sep="\n  ")  # fmt: skip

@@ -48,6 +48,7 @@ from core.runtime import Runtime
 from core.service import RunError, run_steps
 from core.status import RUNNABLE
 from core.transfers import Outcome
+from core.transfers.gl_batches import RoundListings
 
 ROUND_COMPONENT = "runner.round"  # the heartbeat row of the last round's figures
 MAX_BACKOFF = 6  # rounds: with the default 5 minutes, a down service is tried every 30 min
@@ -152,8 +153,11 @@ class Runner:
             else:
                 due.append(dept_id)
         slots = asyncio.Semaphore(self.rt.settings.runner_concurrency)
+        # The round's GL listings: a company's period listed once, each later look-up reads
+        # what changed since (core/transfers/gl_batches.py). This round's only: never kept.
+        listings = RoundListings()
         # One task per department: its lease's heartbeat cancels that task alone when lost.
-        turns = [asyncio.create_task(self._turn(depts, d, slots, report)) for d in due]
+        turns = [asyncio.create_task(self._turn(depts, d, slots, report, listings)) for d in due]
         outcomes = await asyncio.gather(*turns, return_exceptions=True)
         for dept_id, outcome in zip(due, outcomes, strict=True):
             if isinstance(outcome, BaseException):  # cancelled from inside, say: not the round
@@ -187,7 +191,12 @@ class Runner:
         return order
 
     async def _turn(
-        self, depts: Departments, dept_id: str, slots: asyncio.Semaphore, report: RoundReport
+        self,
+        depts: Departments,
+        dept_id: str,
+        slots: asyncio.Semaphore,
+        report: RoundReport,
+        listings: RoundListings | None = None,
     ) -> None:
         """A department's turn: one slot of the round's concurrency for its steps (in order),
         given back while it waits for its company's budget (core/http.py's Pacer)."""
@@ -196,7 +205,7 @@ class Runner:
         async with turn:
             t0 = time.monotonic()
             try:
-                await self._department(depts, dept_id, report)
+                await self._department(depts, dept_id, report, listings)
             except Exception as exc:  # one department's trouble never stops the others
                 report.errors[dept_id] = f"{type(exc).__name__}: {exc}"
                 self._back_off(
@@ -278,7 +287,13 @@ class Runner:
             )
         return removed
 
-    async def _department(self, depts: Departments, dept_id: str, report: RoundReport) -> None:
+    async def _department(
+        self,
+        depts: Departments,
+        dept_id: str,
+        report: RoundReport,
+        listings: RoundListings | None = None,
+    ) -> None:
         """One department's turn in a round, under its lease."""
         dept = depts.get(dept_id)  # settings are read here, inside the department's guard
         if dept is None or not dept.settings.automatic_transfer or not depts.is_set_up(dept.id):
@@ -291,6 +306,7 @@ class Runner:
                 connections=self.connections,
                 leases=self.leases,
                 ttl=max(self.interval * 2, 600),
+                listings=listings,
             )
             report.transferred[dept.id] = result.outcomes
             self._recovered(dept.id)

@@ -24,6 +24,7 @@ from core.runtime import Runtime
 from core.session import DepartmentSession, department_session
 from core.status import RUNNABLE
 from core.transfers import INVOICE, STOCK, ZREPORT, Outcome, Settlements
+from core.transfers.gl_batches import RoundListings
 
 
 def refuse_if_read_only(rt: Runtime, action: str) -> None:
@@ -90,7 +91,15 @@ async def transfer(
         rt, dept_id, connections, within=session, lease=True, what="transfers"
     ) as s:
         dept = s.dept
-        st = Settlements(dept, s.departments, s.ledger, s.visma, rt.log, s.duell if fetch else None)
+        st = Settlements(
+            dept,
+            s.departments,
+            s.ledger,
+            s.visma,
+            rt.log,
+            s.duell if fetch else None,
+            listings=s.listings,
+        )
         outcomes: list[Outcome] = []
         zs = ZREPORT in kinds and dept.settings.zreports
         if zs and fetch and dept.settings.zreport_source == "duell":  # else: the SAF-T inbox
@@ -525,6 +534,7 @@ async def run_steps(
     leases: Leases | None = None,
     ttl: float = LEASE_TTL,
     origin: str = "schedule",
+    listings: RoundListings | None = None,
 ) -> RunResult:
     """One department's run: notifications, master data, then transfers, all in one session
     (one Visma token, one DUELL login, one HTTP-log writer) under the department's lease
@@ -532,9 +542,17 @@ async def run_steps(
     the next one still runs (a product DUELL cannot read must not hold back the day's
     Z-report), unless the department is not set up, a service is down or the lease was lost,
     which no later step would get past either. Raises RunError when any step failed, and
-    DepartmentBusy when another worker holds the department."""
+    DepartmentBusy when another worker holds the department. `listings`: the runner round's
+    GL listings, shared by the company's departments (core/transfers/gl_batches.py)."""
     async with department_session(
-        rt, dept_id, connections, lease=leases or True, ttl=ttl, what="all", origin=origin
+        rt,
+        dept_id,
+        connections,
+        lease=leases or True,
+        ttl=ttl,
+        what="all",
+        origin=origin,
+        listings=listings,
     ) as s:
         result = await _run_in(s, wanted, retry_failed)
     if result.failures:

@@ -23,6 +23,7 @@ from core.leases import LEASE_TTL, Lease, Leases
 from core.ledger import Ledger
 from core.models import Department
 from core.runtime import Runtime
+from core.transfers.gl_batches import RoundListings
 from core.visma.client import VismaClient
 
 
@@ -34,6 +35,7 @@ class DepartmentSession:
     ledger: Ledger
     run_id: int | None = None
     lease: Lease | None = None  # held for the session's life when it changes anything
+    listings: RoundListings | None = None  # the runner round's GL listings (gl_batches.py)
     _visma: VismaClient | None = None
     _duell: DuellClient | None = None
 
@@ -97,6 +99,7 @@ async def department_session(
     ttl: float = LEASE_TTL,
     what: str = "run",
     origin: str | None = None,
+    listings: RoundListings | None = None,
 ) -> AsyncIterator[DepartmentSession]:
     """The session `within` when a caller already holds one (left open for it); else a new one
     on `connections` (the caller's, or the real services' of the settings), closed on exit.
@@ -105,7 +108,9 @@ async def department_session(
     another worker holds it. Raises ConfigError for a department that does not exist.
 
     A session that holds the lease is a run (`what`, started by `origin`: cli, console,
-    schedule): every event and HTTP call made in it carries the run's id."""
+    schedule): every event and HTTP call made in it carries the run's id. `listings`: the
+    runner round's GL listings, which the session's transfers share with the company's other
+    departments in the round (core/transfers/gl_batches.py)."""
     if within is not None:
         if within.dept.id != dept_id:
             raise ValueError(f"a session of department {within.dept.id} used for {dept_id}")
@@ -134,7 +139,9 @@ async def department_session(
                 run_id = stack.enter_context(rt.log.run(dept_id, what, origin=origin))
             else:
                 run_id = current_run()
-            session = DepartmentSession(rt, dept, conns, Ledger(rt.store, held), run_id, held)
+            session = DepartmentSession(
+                rt, dept, conns, Ledger(rt.store, held), run_id, held, listings
+            )
             try:
                 yield session
             finally:

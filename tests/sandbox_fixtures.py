@@ -34,8 +34,11 @@ class VismaWorld:
         page_size: int = 1000,
         http_log=None,
         retry: RetryPolicy = FAST_RETRY,
+        oracle: bool = True,
         **settings,
     ) -> VismaClient:
+        """`oracle=False`: straight to the sandbox, for requests the spec oracle would refuse
+        before the sandbox could answer them."""
         creds = VismaCredentials(
             self.company.client_id, SecretStr(secret), tenant or self.company.tenant_id
         )
@@ -44,7 +47,7 @@ class VismaWorld:
             visma_url=self.sandbox.visma_url,
             connect_url=self.sandbox.connect_url,
             settings=load_settings(**settings),
-            transport=self.oracle,
+            transport=self.oracle if oracle else self.sandbox.transport(),
             http_log=http_log,
             page_size=page_size,
             retry=retry,

@@ -40,7 +40,9 @@ async def test_departments_run_at_once_up_to_the_limit_and_each_once(tmp_path: P
     turns: list[str] = []
     two_at_once = asyncio.Event()
 
-    async def department(self: Runner, depts: object, dept_id: str, report: RoundReport) -> None:
+    async def department(
+        self: Runner, depts: object, dept_id: str, report: RoundReport, *_round: object
+    ) -> None:
         nonlocal most
         active.append(dept_id)
         turns.append(dept_id)
@@ -88,7 +90,9 @@ async def test_a_department_waiting_for_budget_gives_its_slot_to_the_next(
     pacer.exhausted_for(0.3)
     done: list[str] = []
 
-    async def department(self: Runner, depts: object, dept_id: str, report: RoundReport) -> None:
+    async def department(
+        self: Runner, depts: object, dept_id: str, report: RoundReport, *_round: object
+    ) -> None:
         if dept_id == "1":
             await pacer.acquire()
             pacer.release(None, RateHeaders())
@@ -109,7 +113,9 @@ async def test_a_department_waiting_for_budget_gives_its_slot_to_the_next(
 async def test_one_trouble_stays_in_its_department_under_concurrency(tmp_path: Path) -> None:
     rt = _runtime(tmp_path / "home", 3, concurrency=3)
 
-    async def department(self: Runner, depts: object, dept_id: str, report: RoundReport) -> None:
+    async def department(
+        self: Runner, depts: object, dept_id: str, report: RoundReport, *_round: object
+    ) -> None:
         if dept_id == "2":
             raise OSError("No space left on device")
         report.transferred[dept_id] = []

@@ -39,6 +39,7 @@ from core.sandbox.world import _orgnr, _zreports
 FIRST_DAY = date(2026, 11, 1)  # Z 1's business day; Z k's is k - 1 days later
 STATS_PATH = "/sandbox/stats"
 CLOSE_DAY_PATH = "/sandbox/close-day"
+ADVANCE_PATH = "/sandbox/advance-clock"  # ?seconds=N: Visma's clock moves on N seconds
 FIRST_CLIENT_NUMBER = 200001
 MAX_PER_CUSTOMER = 99  # a cost bearer is two digits (segment 1 of the seeded SUBACCOUNT)
 
@@ -284,8 +285,9 @@ def stats(sb: Sandbox) -> dict[str, Any]:
 
 
 def _with_control(sb: Sandbox, zclock: ZClock) -> None:
-    """GET /sandbox/stats and POST /sandbox/close-day, outside the fault injector (no
-    latency, never a fault)."""
+    """GET /sandbox/stats, POST /sandbox/close-day and POST /sandbox/advance-clock (Visma's
+    clock moves on: what was stamped before is that much older, as the days before a round
+    are), outside the fault injector (no latency, never a fault)."""
     inner = sb.app
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -299,6 +301,13 @@ def _with_control(sb: Sandbox, zclock: ZClock) -> None:
             )
             zclock.close_day(query.get("department_id"))
             await json_response({"closed": query.get("department_id", "all")})(scope, receive, send)
+            return
+        if path == ADVANCE_PATH and scope["method"] == "POST":
+            query = dict(
+                p.split("=", 1) for p in scope["query_string"].decode().split("&") if "=" in p
+            )
+            sb.clock.offset += timedelta(seconds=float(query.get("seconds", "0")))
+            await json_response({"offset": sb.clock.offset.total_seconds()})(scope, receive, send)
             return
         await inner(scope, receive, send)
 

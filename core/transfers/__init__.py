@@ -19,6 +19,7 @@ from core.eventlog import EventLog
 from core.http import about
 from core.ledger import Ledger, State
 from core.models import Department, ZReport
+from core.transfers.gl_batches import RoundListings
 from core.transfers.invoices import Invoices, invoice_key
 from core.transfers.periods import Periods
 from core.transfers.posting import Kind, Outcome, PreflightError
@@ -56,7 +57,9 @@ class Settlements:
         visma: VismaClient,
         log: EventLog,
         duell: DuellClient | None = None,
+        listings: RoundListings | None = None,
     ) -> None:
+        """`listings`: the runner round's GL listings (gl_batches.py), when in one."""
         self.dept = dept
         self.departments = departments
         self.ledger = ledger
@@ -66,7 +69,7 @@ class Settlements:
         self.references = References(visma)
         self.periods = Periods(visma)  # Visma's financial periods, read once per run
         self.zreports = ZReports(
-            dept, departments, ledger, visma, log, self.references, self.periods
+            dept, departments, ledger, visma, log, self.references, self.periods, listings
         )
         self.invoices = Invoices(
             dept, departments, ledger, visma, log, self.references, self.periods

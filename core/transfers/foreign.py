@@ -84,6 +84,12 @@ def _day(batch: JournalTransaction) -> date | None:
         return None
 
 
+def maybe_foreign(batch: JournalTransaction) -> bool:
+    """Whether `batch` may be another integration's for some department: dated, and
+    carrying no duvi key (foreign_batches asks the rest, per department)."""
+    return _day(batch) is not None and not _is_duvis(batch)
+
+
 def foreign_batches(
     batches: Iterable[JournalTransaction], s: DepartmentSettings, accounts: dict[str, str]
 ) -> list[ForeignBatch]:

@@ -34,6 +34,7 @@ from core.transfers.foreign import (
     foreign_batches,
     hold_unless_confirmed,
 )
+from core.transfers.gl_batches import LINE, RoundListings, add_keys
 from core.transfers.on_account import booked_zreport, held_for_on_account, on_account_paid
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
@@ -49,7 +50,7 @@ from core.transfers.posting import (
     to_send,
 )
 from core.transfers.reference import References, VismaReference
-from core.visma.client import VismaClient, description_key
+from core.visma.client import VismaClient
 from core.visma.models import JournalLineWrite, JournalTransaction, JournalWrite, SegmentWrite
 from core.visma.wire import format_date
 
@@ -124,18 +125,10 @@ async def journal_keys(
     guard looks at them)."""
     keys: dict[str, Found] = {}
     async for batch in visma.list_journals(period=period, module="GL"):
-        found = Found(batch.batch_number or "")
-        if key := description_key(batch):
-            keys.setdefault(key, found)
-        for ln in batch.journal_transaction_lines:
-            if ln.reference_number:
-                keys.setdefault(LINE + ln.reference_number, found)
+        add_keys(keys, batch)
         if batches is not None:
             batches.append(batch)
     return keys
-
-
-LINE = "line:"  # journal_keys: a line reference, apart from description keys
 
 
 # sync_cursors entities: the department's first register (whose keys keep the old form,
@@ -426,8 +419,12 @@ class ZReports:
         log: EventLog,
         references: References,
         periods: Periods,
+        listings: RoundListings | None = None,
     ) -> None:
+        """`listings`: the runner round's GL listings, shared by the company's departments
+        (gl_batches.py); without them each look-up lists the period itself."""
         self.dept = dept
+        self.listings = listings
         self.departments = departments
         self.ledger = ledger
         self.visma = visma
@@ -443,9 +440,15 @@ class ZReports:
 
     async def _read_period(self, period: str) -> dict[str, Found]:
         """The period's keys, and, from the same listing, the batches another integration
-        made for this department (the double-posting guard costs no request of its own)."""
+        made for this department (the double-posting guard costs no request of its own).
+        In a runner round, from the round's listing of the company's period brought up to
+        date (gl_batches.py: a request for what changed since, not the whole period)."""
         batches: list[JournalTransaction] = []
-        keys = await journal_keys(self.visma, period, batches)
+        if self.listings is not None:
+            read = await self.listings.read(self.visma, period)
+            keys, batches = read.keys, read.others
+        else:
+            keys = await journal_keys(self.visma, period, batches)
         accounts = self.departments.account_map(self.dept.id)
         self.foreign[period] = foreign_batches(batches, self.dept.settings, accounts)
         return keys

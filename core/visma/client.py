@@ -124,6 +124,13 @@ class VismaClient:
         self.page_size = page_size  # what duvi asks for, within each endpoint's limit
         self.context = context or CallContext()
 
+    @property
+    def company(self) -> tuple[str, str, str]:
+        """Whose records this client reads: the service, the integration client and the
+        company (tenant). Clients alike in these read the same company's documents."""
+        creds = self.tokens.creds
+        return (self.http.config.base_url, creds.client_id, creds.tenant_id)
+
     async def aclose(self) -> None:
         await self.http.aclose()
         await self.tokens.connect.aclose()
