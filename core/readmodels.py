@@ -5,13 +5,14 @@ this module before its first frame, so pydantic's models are named for the type 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.i18n import N_, _, amount_text, date_text
+from core.i18n import N_, _, amount_text, date_text, iso_text, month_text, yes_no_text
 from core.reasons import reason_text
 from core.settlement import (
     MARKS,
@@ -554,6 +555,51 @@ def kind_text(kind: str) -> str:
     return _(_KIND_WORDS[kind]) if kind in _KIND_WORDS else kind
 
 
+# Visma's status of a document (TransferRow.visma_status, Visma's English word, kept so in
+# JSON) in the language: a journal or invoice on hold, balanced, released (Visma says Posted
+# for a batch, Released for a stock issue) or open (a released invoice not yet paid).
+_VISMA_STATUS_WORDS = {
+    "Hold": N_("on hold"),
+    "Balanced": N_("balanced"),
+    "Released": N_("released"),
+    "Posted": N_("released"),
+    "Open": N_("open"),
+}
+
+
+def visma_status_text(status: str) -> str:
+    """Visma's status word in the current language (nb: holdt tilbake, balansert, bokført,
+    åpen); one Visma has no word for here, as Visma says it."""
+    return _(_VISMA_STATUS_WORDS[status]) if status in _VISMA_STATUS_WORDS else status
+
+
+_PERIOD = re.compile(r"(\d{4})(\d{2})")
+_READ_WHEN_SENT = re.compile(r"Visma's for (\d{4}-\d{2}-\d{2}) \(read when sent\)")
+_VAT_CATEGORY = re.compile(r"cat\. (\S+)")
+
+
+def header_value(label: str, value: str) -> str:
+    """A document header's value (stored as Visma has it, JSON keeps it so) as a person reads
+    it in the language: True/False as yes/no, ISO dates and times in the language's form,
+    Visma's financial period 202611 as its month (nb november 2026)."""
+    if value in ("True", "False"):
+        return yes_no_text(value == "True")
+    if label == "Period" and (period := _PERIOD.fullmatch(value)) and 1 <= int(period[2]) <= 12:
+        return month_text(date(int(period[1]), int(period[2]), 1))
+    if read := _READ_WHEN_SENT.fullmatch(value):
+        return _("Visma's for {date} (read when sent)").format(
+            date=date_text(date.fromisoformat(read[1]))
+        )
+    return iso_text(value)
+
+
+def vat_text(vat: str) -> str:
+    """A document line's VAT: a VAT id as it is, a base's VAT category "cat. 1" (nb kat. 1)."""
+    if category := _VAT_CATEGORY.fullmatch(vat):
+        return _("cat. {category}").format(category=category[1])
+    return vat
+
+
 TRANSFER_SORTS = ("date", "amount", "state")
 # Sorted by state, what needs a person comes first.
 _URGENCY = ("refused", "attention", "held", "sent", "pending", "confirmed", "released")
@@ -587,7 +633,7 @@ def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
         money_text(row.amount),
         state_text(row.state),
         row.visma_number,
-        row.visma_status,
+        visma_status_text(row.visma_status),
         age_text(row.changed_at, now),
         # stored in English (JSON keeps it so): said in the language (core/reasons.py)
         reason_text(row.reason.splitlines()[0] if row.reason else row.error),
@@ -632,7 +678,7 @@ def source_text(source: str) -> str:
     it), in the current language."""
     sent = "as sent "
     if source.startswith(sent):
-        return _("as sent {time}").format(time=source.removeprefix(sent))
+        return _("as sent {time}").format(time=iso_text(source.removeprefix(sent)))
     return _(source)
 
 
@@ -642,8 +688,8 @@ def document_text(doc: TransferDocument) -> str:
     r = doc.row
     out = [f"{r.key}  {kind_text(r.kind)}  {state_text(r.state)}  {source_text(doc.source)}"]
     if r.visma_number:
-        out.append(f"Visma: {r.visma_number} {r.visma_status}".rstrip())
-    out += [f"{_(label) + ':':<20} {value}" for label, value in doc.header]
+        out.append(f"Visma: {r.visma_number} {visma_status_text(r.visma_status)}".rstrip())
+    out += [f"{_(label) + ':':<20} {header_value(label, value)}" for label, value in doc.header]
     total = _("Total")
     if doc.lines and r.kind == "zreport":
         w = max(12, *(len(money_text(x)) for x in (doc.debit, doc.credit)))
@@ -656,7 +702,7 @@ def document_text(doc: TransferDocument) -> str:
             out.append(
                 f"{ln.account:<8} {ln.subaccount:<8} {ln.text[:24]:<24} "
                 f"{money_text(ln.debit or None):>{w}} {money_text(ln.credit or None):>{w}} "
-                f"{ln.vat}".rstrip()
+                f"{vat_text(ln.vat)}".rstrip()
             )
         out.append(
             f"{'':<8} {'':<8} {total:<24} {money_text(doc.debit):>{w}} "
@@ -689,7 +735,7 @@ def document_text(doc: TransferDocument) -> str:
         _("Visma's answers:") if doc.answers else _("Visma's answers: none (nothing was sent)"),
     ]
     for a in doc.answers:
-        out.append(f"{a.ts}  {a.method} {a.path} -> {a.status}")
+        out.append(f"{iso_text(a.ts)}  {a.method} {a.path} -> {a.status}")
         if a.location:
             out.append(f"  Location: {a.location}")
         if a.body:
