@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.i18n import N_, _, amount_text, date_text, iso_text, month_text, yes_no_text
-from core.reasons import reason_text
+from core.reasons import rate_shown, rates_shown, reason_text
 from core.settlement import (
     MARKS,
     Settlement,
@@ -81,6 +81,8 @@ __all__ = [
     "calendar_legend",
     "marks_text",
     "on_account_text",
+    "rate_shown",
+    "rates_shown",
     "summary_text",
     "vat_code_text",
 ]
@@ -573,9 +575,43 @@ def visma_status_text(status: str) -> str:
     return _(_VISMA_STATUS_WORDS[status]) if status in _VISMA_STATUS_WORDS else status
 
 
+# DUELL's payment types (core/models.py Payment.type) as words, where a person reads them (the
+# reconciliation's day, a held document's facts); what is sent to Visma and JSON keep the type.
+_PAYMENT_WORDS = {
+    "cash": N_("cash"),
+    "card": N_("card"),
+    "bankaxept": "BankAxept",
+    "vipps": "Vipps",
+    "giftcard": N_("gift card"),
+    "invoice": N_("invoice"),
+}
+
+
+def payment_text(kind: str) -> str:
+    """A payment type in the current language (nb kontant, kort, BankAxept, Vipps); one duvi
+    has no word for as DUELL sent it."""
+    word = _PAYMENT_WORDS.get(kind)
+    return kind if word is None else _(word) if word.islower() else word
+
+
 _PERIOD = re.compile(r"(\d{4})(\d{2})")
 _READ_WHEN_SENT = re.compile(r"Visma's for (\d{4}-\d{2}-\d{2}) \(read when sent\)")
 _VAT_CATEGORY = re.compile(r"cat\. (\S+)")
+
+
+_SALES_AT = re.compile(r"Sales (\S+) %")
+_PAID_BY = re.compile(r"Paid (\S+)")
+
+
+def header_label(label: str) -> str:
+    """A document header's label (English, JSON's key) in the current language; a held
+    journal's "Sales 25 %" and "Paid card" (what DUELL settled) with the rate and the payment
+    type in the language."""
+    if sales := _SALES_AT.fullmatch(label):
+        return _("Sales {rate} %").format(rate=rate_shown(sales[1]))
+    if paid := _PAID_BY.fullmatch(label):
+        return _("Paid {payment}").format(payment=payment_text(paid[1]))
+    return _(label)
 
 
 def header_value(label: str, value: str) -> str:
@@ -689,7 +725,10 @@ def document_text(doc: TransferDocument) -> str:
     out = [f"{r.key}  {kind_text(r.kind)}  {state_text(r.state)}  {source_text(doc.source)}"]
     if r.visma_number:
         out.append(f"Visma: {r.visma_number} {visma_status_text(r.visma_status)}".rstrip())
-    out += [f"{_(label) + ':':<20} {header_value(label, value)}" for label, value in doc.header]
+    out += [
+        f"{header_label(label) + ':':<20} {header_value(label, value)}"
+        for label, value in doc.header
+    ]
     total = _("Total")
     if doc.lines and r.kind == "zreport":
         w = max(12, *(len(money_text(x)) for x in (doc.debit, doc.credit)))

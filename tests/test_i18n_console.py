@@ -143,6 +143,16 @@ ENGLISH = {
     "secret",
     "saved",
     "branch",
+    # core's words a reviewer found in nb (calendar cells, a document's view, the
+    # reconciliation's payments): caught here from now on
+    "posted",
+    "yet",
+    "True",
+    "False",
+    "Hold",
+    "cat",
+    "card",
+    "cash",
 }
 # Norwegian words of the console's translations (the msgstrs): none may show in English
 NORWEGIAN = {
@@ -236,6 +246,9 @@ NORWEGIAN = {
     "Kontooppsett",
     "Kvitter",
     "Ks",
+    "ført",
+    "kontant",
+    "kat",
 }
 # What is data, not words, and stays in its one language (the module docstring of core.i18n:
 # the event log and what is sent keep one language)

@@ -131,3 +131,91 @@ def test_visma_s_status_column_is_in_the_language(language: str, status: list[st
         for s in ("Hold", "Balanced", "Released", "Posted", "Open", "?")
     ]
     assert got == status
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "nb",
+            [
+                "Salg 11,11 %",
+                "Utgående mva 11,11 %",
+                "11,11 %",
+                "25 % / 12,5 %",
+                "ingen sats",
+                "sats 11,11 % (ikke koblet)",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Sales 11.11 %",
+                "Output VAT 11.11 %",
+                "11.11 %",
+                "25 % / 12.5 %",
+                "no rate",
+                "rate 11.11 % (not mapped)",
+            ],
+        ),
+    ],
+)
+def test_a_rate_has_the_language_s_decimal_sign(language: str, expected: list[str]) -> None:
+    """The account map's lines (m), the VAT code picker's rates (v, Enter) and the VAT per
+    code's unmapped rate: nb writes 11,11 % (a reviewer saw "Salg 11.11 %")."""
+    from core.api import account_label
+    from core.reasons import rates_shown
+    from core.settlement import vat_code_text
+
+    set_language(language)
+    assert [
+        account_label("revenue:11.11"),
+        account_label("vat:11.11"),
+        rates_shown("11.11 %"),
+        rates_shown("25 % / 12.5 %"),
+        rates_shown("no rate"),
+        vat_code_text("rate 11.11 % (not mapped)"),
+    ] == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "paid", "held"),
+    [
+        (
+            "nb",
+            "  Betalt kort 100,00 · kontant 5,00 · BankAxept 6,11 · Vipps 0,00",
+            ["Salg 11,11 %:        111", "Betalt kort:         100"],
+        ),
+        (
+            "en",
+            "  Paid card 100.00 · cash 5.00 · BankAxept 6.11 · Vipps 0.00",
+            ["Sales 11.11 %:       111", "Paid card:           100"],
+        ),
+    ],
+)
+def test_payment_types_are_words_of_the_language(language: str, paid: str, held: list[str]) -> None:
+    """The reconciliation's day (S) and a held journal's facts say DUELL's payment types in
+    the language (nb kort, kontant; BankAxept and Vipps are names); JSON keeps the type."""
+    from dataclasses import replace
+
+    from core.settlement import SaleTotal, SettlementDay
+    from tui.screens.settlement import day_text
+
+    set_language(language)
+    day = SettlementDay(
+        date(2026, 11, 27),
+        (),
+        (SaleTotal(Decimal("11.11"), Decimal("111.11"), Decimal("100.00"), Decimal("11.11")),),
+        {
+            "card": Decimal(100),
+            "cash": Decimal(5),
+            "bankaxept": Decimal("6.11"),
+            "vipps": Decimal(0),
+        },
+        Decimal(0),
+        Decimal(0),
+        Decimal(0),
+    )
+    assert day_text(day).splitlines()[2] == paid
+    doc = replace(DOC, header=(("Sales 11.11 %", "111"), ("Paid card", "100")))
+    assert [ln for ln in document_text(doc).splitlines() if ln in held] == held
