@@ -597,6 +597,7 @@ def payment_text(kind: str) -> str:
 _PERIOD = re.compile(r"(\d{4})(\d{2})")
 _READ_WHEN_SENT = re.compile(r"Visma's for (\d{4}-\d{2}-\d{2}) \(read when sent\)")
 _VAT_CATEGORY = re.compile(r"cat\. (\S+)")
+_VAT_UNMAPPED = re.compile(r"(\S+) % unmapped")
 
 
 _SALES_AT = re.compile(r"Sales (\S+) %")
@@ -630,9 +631,12 @@ def header_value(label: str, value: str) -> str:
 
 
 def vat_text(vat: str) -> str:
-    """A document line's VAT: a VAT id as it is, a base's VAT category "cat. 1" (nb kat. 1)."""
+    """A document line's VAT: a VAT id as it is, a base's VAT category "cat. 1" (nb kat. 1),
+    an invoice line's rate with no VAT id "11.11 % unmapped" (nb sats 11,11 % (ikke koblet))."""
     if category := _VAT_CATEGORY.fullmatch(vat):
         return _("cat. {category}").format(category=category[1])
+    if unmapped := _VAT_UNMAPPED.fullmatch(vat):
+        return _("rate {rate} % (not mapped)").format(rate=rate_shown(unmapped[1]))
     return vat
 
 
@@ -756,7 +760,7 @@ def document_text(doc: TransferDocument) -> str:
         for ln in doc.lines:
             out.append(
                 f"{ln.item:<10} {ln.text[:28]:<28} {ln.quantity or '':>8} "
-                f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {ln.vat}"
+                f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {vat_text(ln.vat)}"
             )
         total = _("Total incl. VAT")
         out.append(f"{'':<10} {total:<28} {money_text(r.amount):>21}")

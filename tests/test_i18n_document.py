@@ -145,6 +145,7 @@ def test_visma_s_status_column_is_in_the_language(language: str, status: list[st
                 "25 % / 12,5 %",
                 "ingen sats",
                 "sats 11,11 % (ikke koblet)",
+                "sats 11,11 % (ikke koblet)",
             ],
         ),
         (
@@ -156,14 +157,16 @@ def test_visma_s_status_column_is_in_the_language(language: str, status: list[st
                 "25 % / 12.5 %",
                 "no rate",
                 "rate 11.11 % (not mapped)",
+                "rate 11.11 % (not mapped)",
             ],
         ),
     ],
 )
 def test_a_rate_has_the_language_s_decimal_sign(language: str, expected: list[str]) -> None:
-    """The account map's lines (m), the VAT code picker's rates (v, Enter) and the VAT per
-    code's unmapped rate: nb writes 11,11 % (a reviewer saw "Salg 11.11 %")."""
+    """The account map's lines (m), the VAT code picker's rates (v, Enter), the VAT per code's
+    and an invoice line's unmapped rate: nb writes 11,11 % (a reviewer saw "Salg 11.11 %")."""
     from core.api import account_label
+    from core.readmodels import vat_text
     from core.reasons import rates_shown
     from core.settlement import vat_code_text
 
@@ -175,6 +178,7 @@ def test_a_rate_has_the_language_s_decimal_sign(language: str, expected: list[st
         rates_shown("25 % / 12.5 %"),
         rates_shown("no rate"),
         vat_code_text("rate 11.11 % (not mapped)"),
+        vat_text("11.11 % unmapped"),  # an invoice line's rate with no VAT id
     ] == expected
 
 
