@@ -54,6 +54,7 @@ from core.readmodels import (
     VatEditor,
     VatRow,
 )
+from core.reasons import rate_shown
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -98,17 +99,17 @@ def account_label(key: str) -> str:
         return _(ACCOUNT_LABELS[key])
     kind, _sep, rest = key.partition(":")
     if kind == "revenue":
-        return _("Sales {rate} %").format(rate=rest)
+        return _("Sales {rate} %").format(rate=rate_shown(rest))
     if kind == "payment":
         return _("Payment {name}").format(name=rest)
     if kind == "vat":
-        return _("Output VAT {rate} %").format(rate=rest)
+        return _("Output VAT {rate} %").format(rate=rate_shown(rest))
     if kind == "payin":
         return _("Pay-in {name}").format(name=rest)
     if kind == "payout":
         return _("Pay-out {name}").format(name=rest)
     if kind == "pant":
-        return _("Deposit sold {rate} %").format(rate=rest.removeprefix("sold:"))
+        return _("Deposit sold {rate} %").format(rate=rate_shown(rest.removeprefix("sold:")))
     return key
 
 

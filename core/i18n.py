@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -188,6 +189,30 @@ def datetime_text(value: datetime | None) -> str:
     if value is None:
         return ""
     return f"{date_text(value)} {time_text(value)}"
+
+
+def iso_text(value: str) -> str:
+    """An ISO date or timestamp as stored or sent (2026-11-27, 2026-11-27T00:00:00,
+    2026-12-03T01:50:43.088Z) as the language writes it: a date alone (or at midnight, no
+    zone) with date_text, a time with datetime_text, local time when it has a zone. Any other
+    text as it is."""
+    if not _ISO.fullmatch(value):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if len(value) == 10 or (parsed.tzinfo is None and parsed.time() == time()):
+        return date_text(parsed)
+    return datetime_text(parsed.astimezone() if parsed.tzinfo else parsed)
+
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def yes_no_text(value: bool) -> str:
+    """nb Ja / Nei, en Yes / No."""
+    return _("Yes") if value else _("No")
 
 
 def month_text(value: date) -> str:

@@ -5,14 +5,15 @@ this module before its first frame, so pydantic's models are named for the type 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.i18n import N_, _, amount_text, date_text
-from core.reasons import reason_text
+from core.i18n import N_, _, amount_text, date_text, iso_text, month_text, yes_no_text
+from core.reasons import rate_shown, rates_shown, reason_text
 from core.settlement import (
     MARKS,
     Settlement,
@@ -80,6 +81,8 @@ __all__ = [
     "calendar_legend",
     "marks_text",
     "on_account_text",
+    "rate_shown",
+    "rates_shown",
     "summary_text",
     "vat_code_text",
 ]
@@ -554,6 +557,89 @@ def kind_text(kind: str) -> str:
     return _(_KIND_WORDS[kind]) if kind in _KIND_WORDS else kind
 
 
+# Visma's status of a document (TransferRow.visma_status, Visma's English word, kept so in
+# JSON) in the language: a journal or invoice on hold, balanced, released (Visma says Posted
+# for a batch, Released for a stock issue) or open (a released invoice not yet paid).
+_VISMA_STATUS_WORDS = {
+    "Hold": N_("on hold"),
+    "Balanced": N_("balanced"),
+    "Released": N_("released"),
+    "Posted": N_("released"),
+    "Open": N_("open"),
+}
+
+
+def visma_status_text(status: str) -> str:
+    """Visma's status word in the current language (nb: holdt tilbake, balansert, bokført,
+    åpen); one Visma has no word for here, as Visma says it."""
+    return _(_VISMA_STATUS_WORDS[status]) if status in _VISMA_STATUS_WORDS else status
+
+
+# DUELL's payment types (core/models.py Payment.type) as words, where a person reads them (the
+# reconciliation's day, a held document's facts); what is sent to Visma and JSON keep the type.
+_PAYMENT_WORDS = {
+    "cash": N_("cash"),
+    "card": N_("card"),
+    "bankaxept": "BankAxept",
+    "vipps": "Vipps",
+    "giftcard": N_("gift card"),
+    "invoice": N_("invoice"),
+}
+
+
+def payment_text(kind: str) -> str:
+    """A payment type in the current language (nb kontant, kort, BankAxept, Vipps); one duvi
+    has no word for as DUELL sent it."""
+    word = _PAYMENT_WORDS.get(kind)
+    return kind if word is None else _(word) if word.islower() else word
+
+
+_PERIOD = re.compile(r"(\d{4})(\d{2})")
+_READ_WHEN_SENT = re.compile(r"Visma's for (\d{4}-\d{2}-\d{2}) \(read when sent\)")
+_VAT_CATEGORY = re.compile(r"cat\. (\S+)")
+_VAT_UNMAPPED = re.compile(r"(\S+) % unmapped")
+
+
+_SALES_AT = re.compile(r"Sales (\S+) %")
+_PAID_BY = re.compile(r"Paid (\S+)")
+
+
+def header_label(label: str) -> str:
+    """A document header's label (English, JSON's key) in the current language; a held
+    journal's "Sales 25 %" and "Paid card" (what DUELL settled) with the rate and the payment
+    type in the language."""
+    if sales := _SALES_AT.fullmatch(label):
+        return _("Sales {rate} %").format(rate=rate_shown(sales[1]))
+    if paid := _PAID_BY.fullmatch(label):
+        return _("Paid {payment}").format(payment=payment_text(paid[1]))
+    return _(label)
+
+
+def header_value(label: str, value: str) -> str:
+    """A document header's value (stored as Visma has it, JSON keeps it so) as a person reads
+    it in the language: True/False as yes/no, ISO dates and times in the language's form,
+    Visma's financial period 202611 as its month (nb november 2026)."""
+    if value in ("True", "False"):
+        return yes_no_text(value == "True")
+    if label == "Period" and (period := _PERIOD.fullmatch(value)) and 1 <= int(period[2]) <= 12:
+        return month_text(date(int(period[1]), int(period[2]), 1))
+    if read := _READ_WHEN_SENT.fullmatch(value):
+        return _("Visma's for {date} (read when sent)").format(
+            date=date_text(date.fromisoformat(read[1]))
+        )
+    return iso_text(value)
+
+
+def vat_text(vat: str) -> str:
+    """A document line's VAT: a VAT id as it is, a base's VAT category "cat. 1" (nb kat. 1),
+    an invoice line's rate with no VAT id "11.11 % unmapped" (nb sats 11,11 % (ikke koblet))."""
+    if category := _VAT_CATEGORY.fullmatch(vat):
+        return _("cat. {category}").format(category=category[1])
+    if unmapped := _VAT_UNMAPPED.fullmatch(vat):
+        return _("rate {rate} % (not mapped)").format(rate=rate_shown(unmapped[1]))
+    return vat
+
+
 TRANSFER_SORTS = ("date", "amount", "state")
 # Sorted by state, what needs a person comes first.
 _URGENCY = ("refused", "attention", "held", "sent", "pending", "confirmed", "released")
@@ -587,7 +673,7 @@ def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
         money_text(row.amount),
         state_text(row.state),
         row.visma_number,
-        row.visma_status,
+        visma_status_text(row.visma_status),
         age_text(row.changed_at, now),
         # stored in English (JSON keeps it so): said in the language (core/reasons.py)
         reason_text(row.reason.splitlines()[0] if row.reason else row.error),
@@ -632,7 +718,7 @@ def source_text(source: str) -> str:
     it), in the current language."""
     sent = "as sent "
     if source.startswith(sent):
-        return _("as sent {time}").format(time=source.removeprefix(sent))
+        return _("as sent {time}").format(time=iso_text(source.removeprefix(sent)))
     return _(source)
 
 
@@ -642,8 +728,11 @@ def document_text(doc: TransferDocument) -> str:
     r = doc.row
     out = [f"{r.key}  {kind_text(r.kind)}  {state_text(r.state)}  {source_text(doc.source)}"]
     if r.visma_number:
-        out.append(f"Visma: {r.visma_number} {r.visma_status}".rstrip())
-    out += [f"{_(label) + ':':<20} {value}" for label, value in doc.header]
+        out.append(f"Visma: {r.visma_number} {visma_status_text(r.visma_status)}".rstrip())
+    out += [
+        f"{header_label(label) + ':':<20} {header_value(label, value)}"
+        for label, value in doc.header
+    ]
     total = _("Total")
     if doc.lines and r.kind == "zreport":
         w = max(12, *(len(money_text(x)) for x in (doc.debit, doc.credit)))
@@ -656,7 +745,7 @@ def document_text(doc: TransferDocument) -> str:
             out.append(
                 f"{ln.account:<8} {ln.subaccount:<8} {ln.text[:24]:<24} "
                 f"{money_text(ln.debit or None):>{w}} {money_text(ln.credit or None):>{w}} "
-                f"{ln.vat}".rstrip()
+                f"{vat_text(ln.vat)}".rstrip()
             )
         out.append(
             f"{'':<8} {'':<8} {total:<24} {money_text(doc.debit):>{w}} "
@@ -671,7 +760,7 @@ def document_text(doc: TransferDocument) -> str:
         for ln in doc.lines:
             out.append(
                 f"{ln.item:<10} {ln.text[:28]:<28} {ln.quantity or '':>8} "
-                f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {ln.vat}"
+                f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {vat_text(ln.vat)}"
             )
         total = _("Total incl. VAT")
         out.append(f"{'':<10} {total:<28} {money_text(r.amount):>21}")
@@ -689,7 +778,7 @@ def document_text(doc: TransferDocument) -> str:
         _("Visma's answers:") if doc.answers else _("Visma's answers: none (nothing was sent)"),
     ]
     for a in doc.answers:
-        out.append(f"{a.ts}  {a.method} {a.path} -> {a.status}")
+        out.append(f"{iso_text(a.ts)}  {a.method} {a.path} -> {a.status}")
         if a.location:
             out.append(f"  Location: {a.location}")
         if a.body:

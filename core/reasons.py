@@ -205,6 +205,14 @@ def rate_shown(rate: str | Decimal) -> str:
     return format_decimal(value, format="0.##", locale=babel_locale())
 
 
+def rates_shown(text: str) -> str:
+    """Rates as core/vat.py writes them ("25 % / 15 %", "no rate") with each number as the
+    language writes it (nb 11,11 %); the text stays as it is for comparing."""
+    if text == "no rate":
+        return _("no rate")
+    return re.sub(r"\d+(?:\.\d+)?(?= %)", lambda m: rate_shown(m[0]), text)
+
+
 @cache
 def _pattern(msg: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", msg)

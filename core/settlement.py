@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.i18n import N_, _, amount_text, ngettext
+from core.reasons import rate_shown
 
 # A Z-report's marks, in the order they are shown. "missing", "differs" and "extra" are
 # differences (the books disagree with DUELL); "on hold" and "unreleased" are open work (the
@@ -186,7 +187,7 @@ def vat_code_text(code: str) -> str:
     category ("category 3") by, in the current language (JSON keeps the English key)."""
     if code.startswith("rate ") and code.endswith(" % (not mapped)"):
         rate = code.removeprefix("rate ").removesuffix(" % (not mapped)")
-        return _("rate {rate} % (not mapped)").format(rate=rate)
+        return _("rate {rate} % (not mapped)").format(rate=rate_shown(rate))
     if code.startswith("category "):
         return _("category {id}").format(id=code.removeprefix("category "))
     return code

@@ -393,3 +393,41 @@ def test_a_day_duvi_has_not_asked_duell_about_is_not_no_sales(store: Store) -> N
     store.conn.execute("DELETE FROM sync_cursors")  # never asked (a copy of the ledger, say)
     got = states(settlement_calendar(store, "1", today=date(2026, 11, 30), month=date(2026, 11, 1)))
     assert got[8] == "unfetched"
+
+
+@pytest.mark.parametrize(
+    ("language", "cells", "status"),
+    [
+        (
+            "nb",
+            [("2. nov. ✓", "ført"), ("8 -", "intet salg"), ("9 !", "må sjekkes"), ("3", "")],
+            "torsdag 03.12.2026: ikke ennå",
+        ),
+        (
+            "en",
+            [("2 Nov ✓", "posted"), ("8 -", "no sales"), ("9 !", "attention"), ("3", "")],
+            "Thursday 2026-12-03: not yet",
+        ),
+    ],
+)
+def test_a_day_s_cell_and_status_line_are_in_the_language(
+    language: str, cells: list[tuple[str, str]], status: str
+) -> None:
+    """The cells and the line under the grid say the state in the language, as the legend
+    does (a reviewer saw "posted", "no sales" and "not yet" in nb), and the month's day as
+    the language writes it: nb "2. nov.", en "2 Nov"."""
+    from core.i18n import set_language
+    from core.readmodels import CalendarDay
+    from tui.screens.calendar import CalendarScreen, cell_text
+
+    set_language(language)
+    today = date(2026, 12, 3)
+    days = [
+        (CalendarDay(date(2026, 11, 2), "posted", (), (), True), True),
+        (CalendarDay(date(2026, 11, 8), "closed", (), (), True), False),
+        (CalendarDay(date(2026, 11, 9), "attention", (), (), True), False),
+        (CalendarDay(date(2026, 12, 3), "future", (), (), False), False),
+    ]
+    assert [cell_text(d, first=first, today=today) for d, first in days] == cells
+    future = CalendarDay(today, "future", (), (), True)
+    assert CalendarScreen.day_text(future) == status

@@ -92,7 +92,7 @@ async def test_the_list_says_which_day_arrived_and_filters_sorts_and_keeps_the_c
             money_text(z.total),
             "confirmed",
             z_row.visma_number,
-            "Hold",
+            "on hold",  # Visma's "Hold" in the language
         ]
         dates = column(table, "Date")
         assert dates == sorted(dates, reverse=True)  # newest first

@@ -143,6 +143,16 @@ ENGLISH = {
     "secret",
     "saved",
     "branch",
+    # core's words a reviewer found in nb (calendar cells, a document's view, the
+    # reconciliation's payments): caught here from now on
+    "posted",
+    "yet",
+    "True",
+    "False",
+    "Hold",
+    "cat",
+    "card",
+    "cash",
 }
 # Norwegian words of the console's translations (the msgstrs): none may show in English
 NORWEGIAN = {
@@ -236,6 +246,9 @@ NORWEGIAN = {
     "Kontooppsett",
     "Kvitter",
     "Ks",
+    "ført",
+    "kontant",
+    "kat",
 }
 # What is data, not words, and stays in its one language (the module docstring of core.i18n:
 # the event log and what is sent keep one language)
@@ -243,7 +256,9 @@ DATA = {
     # the document as sent to Visma: DUELL's Norwegian journal texts
     "en:transfer_document": {"Dagsoppgjør", "Salg"},
     "en:visma_raw": {"Dagsoppgjør"},
-    "nb:log": {"invoice"},  # the event log's messages, as logged
+    # the journal's line texts as sent to Visma ("Betaling card": DUELL's payment type)
+    "nb:transfer_document": {"card", "cash"},
+    "nb:log": {"invoice", "posted"},  # the event log's messages, as logged
     # Visma's chart of accounts: its descriptions as Visma has them ("Salg, avgiftspliktig",
     # "Beholdningsendring, varer for videresalg"); the lines' own labels are English in en
     # (test_the_account_lines_speak_the_language)

@@ -18,16 +18,17 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from core.i18n import date_text
+from core.i18n import date_text, day_month_text
 from core.readmodels import (
     CALENDAR_STATES,
     CalendarDay,
     SettlementCalendar,
     calendar_legend,
+    calendar_state_label,
     money_text,
     state_text,
 )
-from tui.i18n import N_, _, day_text, month_short, month_text, ngettext, weekday_short
+from tui.i18n import N_, _, day_text, month_text, ngettext, weekday_short
 from tui.messages import CalendarLoaded
 from tui.screens.base import DuviScreen
 from tui.widgets.footer import KeysFooter
@@ -43,15 +44,17 @@ def add_months(month: date, n: int) -> date:
 
 
 def cell_text(d: CalendarDay, *, first: bool, today: date) -> tuple[str, str]:
-    """A day's two lines: "17 ✓" over "posted"; the month's name on its first day and on
-    the grid's first."""
-    number = f"{d.day.day}" + (f" {month_short(d.day)}" if first or d.day.day == 1 else "")
+    """A day's two lines: "17 ✓" over "posted" (nb "ført"); the month's name on its first day
+    and on the grid's first (en "2 Nov", nb "2. nov."). In the current language."""
+    number = day_month_text(d.day) if first or d.day.day == 1 else f"{d.day.day}"
     if not d.in_period:
         return number, ""
     if d.state == "future":
         return number, _("today") if d.day == today else ""
-    mark, label = CALENDAR_STATES[d.state]
-    return f"{number} {mark}", label.removeprefix("needs ")
+    mark = CALENDAR_STATES[d.state][0]
+    # A cell is narrow: "attention" (nb "må sjekkes") rather than the legend's "needs attention"
+    label = state_text("attention") if d.state == "attention" else calendar_state_label(d.state)
+    return f"{number} {mark}", label
 
 
 class CalendarGrid(Widget):
@@ -185,7 +188,7 @@ class CalendarScreen(DuviScreen):
 
     @staticmethod
     def day_text(d: CalendarDay) -> str:
-        label = CALENDAR_STATES[d.state][1] if d.in_period else _("not in this month")
+        label = calendar_state_label(d.state) if d.in_period else _("not in this month")
         head = f"{day_text(d.day)}: {label}"
         if d.zreports:
             n = len(d.zreports)

@@ -17,7 +17,6 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from core.i18n import amount_text
 from core.readmodels import (
     MARKS,
     Settlement,
@@ -25,6 +24,8 @@ from core.readmodels import (
     marks_text,
     money_text,
     on_account_text,
+    payment_text,
+    rate_shown,
     state_text,
     summary_text,
     vat_code_text,
@@ -80,13 +81,13 @@ def day_text(d: SettlementDay) -> str:
     """The day under the cursor: DUELL's figures, then Visma's batches and what differs."""
     rates = " · ".join(
         _("{rate} % {gross} (VAT {vat})").format(
-            rate=amount_text(s.rate).rstrip("0").rstrip(".,") or "0",
+            rate=rate_shown(s.rate),
             gross=money_text(s.gross),
             vat=money_text(s.vat),
         )
         for s in d.sales
     )
-    paid = " · ".join(f"{t} {money_text(a)}" for t, a in d.payments.items())
+    paid = " · ".join(f"{payment_text(t)} {money_text(a)}" for t, a in d.payments.items())
     extra = [
         text.format(amount=money_text(v))
         for text, v in (

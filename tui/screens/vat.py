@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from core.readmodels import VatEditor, VatRow
+from core.readmodels import VatEditor, VatRow, rate_shown, rates_shown
 from tui.i18n import N_, _
 from tui.messages import ActionDone, VatLoaded
 from tui.screens.base import DuviScreen
@@ -92,7 +92,7 @@ class VatScreen(DuviScreen):
             status = self.status(row, vat_id)
             mark = " *" if row.rate in self.edits else ""
             table.add_row(
-                f"{format(row.rate.normalize(), 'f')} %",
+                f"{rate_shown(row.rate)} %",
                 str(row.products),
                 str(row.sales),
                 (vat_id or "-") + mark,
@@ -113,7 +113,7 @@ class VatScreen(DuviScreen):
     @on(DataTable.RowSelected, "#vat")
     def choose(self, event: DataTable.RowSelected) -> None:
         row = self.data.rows[event.cursor_row]
-        rate = f"{format(row.rate.normalize(), 'f')} %"
+        rate = f"{rate_shown(row.rate)} %"
 
         def picked(choice: str | None) -> None:
             if choice is None:  # cancelled: the row stays as it was
@@ -140,7 +140,7 @@ class VatScreen(DuviScreen):
                     else _("Visma VAT id for {rate}")
                 ).format(rate=rate, suggested=row.suggested),
                 [
-                    (key, f"{self.data.rates.get(key, '?'):>7}  {label}")
+                    (key, f"{rates_shown(self.data.rates.get(key, '?')):>7}  {label}")
                     for key, label in self.data.visma.items()
                 ],
                 none_label=_("(none: leave unmapped)"),

@@ -1,0 +1,225 @@
+"""A document's view (the console's Enter on a transfer, `duvi transfers KEY`) in the
+language (issue 22): Visma's True/False, status words, VAT categories, ISO timestamps and
+financial period as a reader of the language writes them; JSON keeps them as stored."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from core.i18n import set_language
+from core.readmodels import (
+    DocumentLine,
+    TransferDocument,
+    TransferRow,
+    VismaAnswer,
+    document_text,
+    transfer_cells,
+)
+
+
+@pytest.fixture
+def oslo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The shop's clock: Oslo, an hour ahead of UTC in December."""
+    monkeypatch.setenv("TZ", "Europe/Oslo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+ROW = TransferRow(
+    key="DUELL-Z-1-30",
+    kind="zreport",
+    state="confirmed",
+    visma_number="000030",
+    error="",
+    business_date=date(2026, 11, 27),
+    z_number=30,
+    register="101",
+    amount=Decimal("17572.25"),
+    visma_status="Hold",
+)
+DOC = TransferDocument(
+    row=ROW,
+    source="as sent 2026-12-03T01:50:43.088Z",
+    header=(
+        ("Date", "2026-11-27T00:00:00"),
+        ("Period", "202611"),
+        ("On hold", "True"),
+        ("VAT transactions", "False"),
+    ),
+    lines=(
+        DocumentLine(
+            text="Salg 25 % mva",
+            account="3000",
+            subaccount="01-000",
+            credit=Decimal("100.00"),
+            vat="cat. 1",
+        ),
+    ),
+    debit=Decimal("0"),
+    credit=Decimal("100.00"),
+    flags=(),
+    problem=None,
+    answers=(
+        VismaAnswer(
+            "2026-12-03T01:50:43.088Z", "POST", "/v2/journaltransaction", "201", None, None
+        ),
+    ),
+)
+
+
+@pytest.mark.usefixtures("oslo")
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "nb",
+            [
+                "DUELL-Z-1-30  dagsoppgjør  bekreftet  slik det ble sendt 03.12.2026 02:50",
+                "Visma: 000030 holdt tilbake",
+                "Dato:                27.11.2026",
+                "Periode:             november 2026",
+                "Holdt tilbake:       Ja",
+                "Mva-transaksjoner:   Nei",
+                "3000     01-000   Salg 25 % mva                               100,00 kat. 1",
+                "03.12.2026 02:50  POST /v2/journaltransaction -> 201",
+            ],
+        ),
+        (
+            "en",
+            [
+                "DUELL-Z-1-30  Z-report  confirmed  as sent 2026-12-03 02:50",
+                "Visma: 000030 on hold",
+                "Date:                2026-11-27",
+                "Period:              November 2026",
+                "On hold:             Yes",
+                "VAT transactions:    No",
+                "3000     01-000   Salg 25 % mva                               100.00 cat. 1",
+                "2026-12-03 02:50  POST /v2/journaltransaction -> 201",
+            ],
+        ),
+    ],
+)
+def test_a_document_reads_in_the_language(language: str, expected: list[str]) -> None:
+    set_language(language)
+    lines = document_text(DOC).splitlines()
+    assert [ln for ln in lines if ln in expected] == expected, lines
+
+
+@pytest.mark.parametrize(
+    ("language", "status"),
+    [
+        ("nb", ["holdt tilbake", "balansert", "bokført", "bokført", "åpen", "?"]),
+        ("en", ["on hold", "balanced", "released", "released", "open", "?"]),
+    ],
+)
+def test_visma_s_status_column_is_in_the_language(language: str, status: list[str]) -> None:
+    """The list's Status column (console and `duvi transfers`): Visma's word in the language;
+    one duvi has no word for (in doubt: "?") as it is."""
+    set_language(language)
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    got = [
+        transfer_cells(TransferRow("K", "zreport", "sent", "1", "", visma_status=s), now)[7]
+        for s in ("Hold", "Balanced", "Released", "Posted", "Open", "?")
+    ]
+    assert got == status
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "nb",
+            [
+                "Salg 11,11 %",
+                "Utgående mva 11,11 %",
+                "11,11 %",
+                "25 % / 12,5 %",
+                "ingen sats",
+                "sats 11,11 % (ikke koblet)",
+                "sats 11,11 % (ikke koblet)",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Sales 11.11 %",
+                "Output VAT 11.11 %",
+                "11.11 %",
+                "25 % / 12.5 %",
+                "no rate",
+                "rate 11.11 % (not mapped)",
+                "rate 11.11 % (not mapped)",
+            ],
+        ),
+    ],
+)
+def test_a_rate_has_the_language_s_decimal_sign(language: str, expected: list[str]) -> None:
+    """The account map's lines (m), the VAT code picker's rates (v, Enter), the VAT per code's
+    and an invoice line's unmapped rate: nb writes 11,11 % (a reviewer saw "Salg 11.11 %")."""
+    from core.api import account_label
+    from core.readmodels import vat_text
+    from core.reasons import rates_shown
+    from core.settlement import vat_code_text
+
+    set_language(language)
+    assert [
+        account_label("revenue:11.11"),
+        account_label("vat:11.11"),
+        rates_shown("11.11 %"),
+        rates_shown("25 % / 12.5 %"),
+        rates_shown("no rate"),
+        vat_code_text("rate 11.11 % (not mapped)"),
+        vat_text("11.11 % unmapped"),  # an invoice line's rate with no VAT id
+    ] == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "paid", "held"),
+    [
+        (
+            "nb",
+            "  Betalt kort 100,00 · kontant 5,00 · BankAxept 6,11 · Vipps 0,00",
+            ["Salg 11,11 %:        111", "Betalt kort:         100"],
+        ),
+        (
+            "en",
+            "  Paid card 100.00 · cash 5.00 · BankAxept 6.11 · Vipps 0.00",
+            ["Sales 11.11 %:       111", "Paid card:           100"],
+        ),
+    ],
+)
+def test_payment_types_are_words_of_the_language(language: str, paid: str, held: list[str]) -> None:
+    """The reconciliation's day (S) and a held journal's facts say DUELL's payment types in
+    the language (nb kort, kontant; BankAxept and Vipps are names); JSON keeps the type."""
+    from dataclasses import replace
+
+    from core.settlement import SaleTotal, SettlementDay
+    from tui.screens.settlement import day_text
+
+    set_language(language)
+    day = SettlementDay(
+        date(2026, 11, 27),
+        (),
+        (SaleTotal(Decimal("11.11"), Decimal("111.11"), Decimal("100.00"), Decimal("11.11")),),
+        {
+            "card": Decimal(100),
+            "cash": Decimal(5),
+            "bankaxept": Decimal("6.11"),
+            "vipps": Decimal(0),
+        },
+        Decimal(0),
+        Decimal(0),
+        Decimal(0),
+    )
+    assert day_text(day).splitlines()[2] == paid
+    doc = replace(DOC, header=(("Sales 11.11 %", "111"), ("Paid card", "100")))
+    assert [ln for ln in document_text(doc).splitlines() if ln in held] == held
