@@ -407,7 +407,7 @@ class ConsoleApi:
 
     def conflicts(self, dept_id: str | None) -> list[ConflictCase]:
         """The open conflicts, each with its field-by-field comparison."""
-        from core.conflicts import Conflicts, compare
+        from core.conflicts import Conflicts, compare, field_label
 
         return [
             ConflictCase(
@@ -418,6 +418,7 @@ class ConsoleApi:
                 incoming=c.incoming,
                 candidates=tuple(c.candidates),
                 match_key=c.match_key,
+                match_label=field_label(c.match_key),
                 fields=tuple(
                     FieldDiff(r.field, r.label, r.incoming, tuple(r.candidates), tuple(r.differs))
                     for r in compare(c)

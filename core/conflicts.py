@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from core.audit import current_actor, record
 from core.errors import UsageError
+from core.i18n import N_
 from core.store import Store, utcnow
 
 Action = Literal["link", "create", "merge", "ignore"]
@@ -66,11 +67,33 @@ def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
+# A product conflict's fields (DUELL's product record's keys) as a person names them; a key
+# not named here is shown as it is (a field DUELL adds later).
+PRODUCT_LABELS = {
+    "product_id": N_("Product id"),
+    "product_number": N_("Product number"),
+    "barcode": N_("Barcode"),
+    "vat_rate": N_("VAT rate"),
+    "price_inc_vat": N_("Price inc. VAT"),
+    "cost_price": N_("Cost price"),
+    "category": N_("Category"),
+}
+
+
+def field_label(key: str) -> str:
+    """A compared field's or a match key's name in the language (a customer's vocabulary, a
+    product's fields); a key not named is shown as it is."""
+    from core.customer_record import LABELS
+    from core.i18n import _
+
+    named = LABELS.get(key) or PRODUCT_LABELS.get(key)
+    return _(named) if named else key
+
+
 def compare(c: Conflict) -> list[FieldRow]:
     """The fields a person compares (a customer's vocabulary, or whatever a product conflict
     holds), with the differences marked: what the conflicts screen shows and a merge picks."""
-    from core.customer_record import FIELDS, LABELS
-    from core.i18n import _
+    from core.customer_record import FIELDS
 
     keys = list(FIELDS) if c.entity == "customer" else []
     for rec in (c.incoming, *c.candidates):
@@ -81,8 +104,7 @@ def compare(c: Conflict) -> list[FieldRow]:
         theirs = ["" if x.get(k) is None else str(x.get(k)) for x in c.candidates]
         if not mine and not any(theirs):
             continue
-        label = _(LABELS[k]) if k in LABELS else k
-        rows.append(FieldRow(k, label, mine, theirs, [not _same(mine, t) for t in theirs]))
+        rows.append(FieldRow(k, field_label(k), mine, theirs, [not _same(mine, t) for t in theirs]))
     return rows
 
 

@@ -376,6 +376,7 @@ class ConflictCase:
     candidates: tuple[Mapping[str, object], ...]
     match_key: str
     fields: tuple[FieldDiff, ...]
+    match_label: str = ""  # the match key in the language (Varenummer); the key when unnamed
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,8 @@ class ConflictsScreen(DuviScreen):
             if not needle
             or needle
             in (
-                f"{c.id} {c.entity} {c.match_key} {_name(c.incoming)} {c.incoming_id} "
-                + " ".join(_name(x) for x in c.candidates)
+                f"{c.id} {c.entity} {c.match_key} {c.match_label} "
+                f"{_name(c.incoming)} {c.incoming_id} " + " ".join(_name(x) for x in c.candidates)
             ).casefold()
         ]
         table = self.query_one("#conflicts", DataTable)
@@ -118,7 +118,7 @@ class ConflictsScreen(DuviScreen):
                     str(c.id),
                     entity_word(c.entity),
                     _name(c.incoming)[:30],
-                    c.match_key,
+                    c.match_label or c.match_key,
                     ", ".join(str(x.get("id")) for x in c.candidates),
                     key=str(c.id),
                 )
