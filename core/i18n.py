@@ -184,11 +184,11 @@ def time_text(value: time | datetime | None, *, seconds: bool = False) -> str:
     return value.strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
-def datetime_text(value: datetime | None) -> str:
-    """nb 02.12.2026 14:05; en 2026-12-02 14:05."""
+def datetime_text(value: datetime | None, *, seconds: bool = False) -> str:
+    """nb 02.12.2026 14:05; en 2026-12-02 14:05 (with `seconds`, 14:05:09)."""
     if value is None:
         return ""
-    return f"{date_text(value)} {time_text(value)}"
+    return f"{date_text(value)} {time_text(value, seconds=seconds)}"
 
 
 def iso_text(value: str) -> str:

@@ -15,12 +15,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.i18n import N_, Translator, babel_locale, date_text
+from core.i18n import N_, Translator, babel_locale, date_text, month_text
 
 if TYPE_CHECKING:
     from textual.binding import Binding
 
-__all__ = ["N_", "TUI", "_", "binding_text", "ngettext", "word_of"]
+__all__ = ["N_", "TUI", "_", "binding_text", "month_text", "ngettext", "word_of"]
 
 TUI = Translator("duvi_tui", Path(__file__).parent / "locale")
 
@@ -54,11 +54,6 @@ def _babel_date(value: date, pattern: str) -> str:
     from babel.dates import format_date
 
     return format_date(value, pattern, locale=babel_locale())
-
-
-def month_text(value: date) -> str:
-    """nb "november 2026", en "November 2026"."""
-    return _babel_date(value, "LLLL y")
 
 
 def month_short(value: date) -> str:

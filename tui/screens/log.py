@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
-from core.i18n import date_text, time_text
+from core.i18n import datetime_text, time_text
 from core.readmodels import HttpCallRow, LogEntry, LogQuery, kind_text
 from tui.i18n import N_, _, word_of
 from tui.messages import EventsLoaded, HttpCallsLoaded, NewerEvents
@@ -71,7 +71,7 @@ def local_time(ts: str) -> str:
 def local_moment(ts: str) -> str:
     """The detail pane's time: nb 28.11.2026 07:30:00, en 2026-11-28 07:30:00, local."""
     moment = _local(ts)
-    return f"{date_text(moment)} {time_text(moment, seconds=True)}" if moment else ts
+    return datetime_text(moment, seconds=True) if moment else ts
 
 
 def entity_text(entity: str | None) -> str:
