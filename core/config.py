@@ -158,6 +158,15 @@ class Settings(BaseSettings):
         "order); a department waiting for its company's rate budget gives its place to the "
         "next one meanwhile.",
     )
+    runner_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes a round of `duvi run` is spread over, a Visma company's "
+        "departments in one; `runner_concurrency` is shared out between them. More than one "
+        "helps a host with hundreds of departments, whose round needs more than one core; "
+        "the built-in sandbox always uses one.",
+    )
     inbox_poll_seconds: float = Field(
         default=10,
         gt=0,

@@ -115,7 +115,11 @@ async def run_round(rt: Runtime, connections: Connections) -> RoundReport:
     from core.service import refuse_if_read_only
 
     refuse_if_read_only(rt, "the automatic transfer")
-    return await Runner(rt, connections=connections).run_once()
+    runner = Runner(rt, connections=connections)
+    try:
+        return await runner.run_once()
+    finally:
+        await runner.aclose()
 
 
 async def serve_forever(

@@ -34,16 +34,20 @@ import asyncio
 import contextlib
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.connections import Connections
 from core.departments import Departments
 from core.errors import DepartmentBusy, DuviError
 from core.http import budget_watch
 from core.leases import LeaseLost, Leases
+from core.ledger import State
+from core.round_split import share_slots, split_round
+from core.round_workers import RoundWorkers
 from core.runtime import Runtime
 from core.service import RunError, run_steps
 from core.status import RUNNABLE
@@ -54,15 +58,69 @@ ROUND_COMPONENT = "runner.round"  # the heartbeat row of the last round's figure
 MAX_BACKOFF = 6  # rounds: with the default 5 minutes, a down service is tried every 30 min
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A department's failed turn, for its back-off (applied once the round's parts are in)."""
+
+    message: str
+    remedy: str
+    traceback: str | None = None
+    run_id: int | None = None
+
+
 @dataclass
 class RoundReport:
     transferred: dict[str, list[Outcome]] = field(default_factory=dict)
     busy: list[str] = field(default_factory=list)  # held by another runner
     waiting: list[str] = field(default_factory=list)  # backing off after failed rounds
+    stopped: list[str] = field(default_factory=list)  # not begun: the runner was told to stop
     errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0  # the round, start to end
     department_seconds: dict[str, float] = field(default_factory=dict)  # each one's turn
     budget_waits: dict[str, float] = field(default_factory=dict)  # seconds, those that waited
+    processes: int = 1  # the processes the round was spread over (core/round_workers.py)
+    failures: dict[str, Failure] = field(default_factory=dict)  # to back off from
+    recovered: list[str] = field(default_factory=list)  # answered: any back-off ends
+
+    def add(self, part: RoundReport) -> None:
+        """Another part of the same round (another process's departments) into this one."""
+        self.transferred.update(part.transferred)
+        self.busy += part.busy
+        self.stopped += part.stopped
+        self.errors.update(part.errors)
+        self.department_seconds.update(part.department_seconds)
+        self.budget_waits.update(part.budget_waits)
+        self.failures.update(part.failures)
+        self.recovered += part.recovered
+
+    def to_wire(self) -> dict[str, Any]:
+        """A part of a round as a worker process sends it (JSON)."""
+        return {
+            "transferred": {d: [o.as_dict() for o in out] for d, out in self.transferred.items()},
+            "busy": self.busy,
+            "stopped": self.stopped,
+            "errors": self.errors,
+            "department_seconds": self.department_seconds,
+            "budget_waits": self.budget_waits,
+            "failures": {d: asdict(f) for d, f in self.failures.items()},
+            "recovered": self.recovered,
+        }
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> RoundReport:
+        return cls(
+            transferred={
+                d: [Outcome(**{**o, "state": State(o["state"])}) for o in out]
+                for d, out in wire["transferred"].items()
+            },
+            busy=wire["busy"],
+            stopped=wire["stopped"],
+            errors=wire["errors"],
+            department_seconds=wire["department_seconds"],
+            budget_waits=wire["budget_waits"],
+            failures={d: Failure(**f) for d, f in wire["failures"].items()},
+            recovered=wire["recovered"],
+        )
 
 
 class Turn:
@@ -127,6 +185,7 @@ class Runner:
         self.interval = rt.settings.sync_interval_minutes * 60
         self.backoff: dict[str, Backoff] = {}
         self.lease_waits = 0  # departments skipped since start: another worker held them
+        self.workers: RoundWorkers | None = None  # started on the first round that needs them
 
     def _beat(self) -> None:
         waiting = {
@@ -140,28 +199,41 @@ class Runner:
         }
         self.rt.store.heartbeat("runner", {"holder": self.leases.holder, "waiting": waiting})
 
-    async def run_once(self) -> RoundReport:
-        report = RoundReport()
+    async def run_once(self, stop: asyncio.Event | None = None) -> RoundReport:
+        """One round over every due department. `stop` (SIGTERM) lets the departments at work
+        finish and begins no other: the round ends between departments."""
         started, started_at = time.monotonic(), datetime.now(UTC)
         self._beat()
-        depts = Departments(self.rt.store, self.rt.secrets)
+        companies = self._companies()
+        waiting: list[str] = []
         due: list[str] = []
-        for dept_id in self._order():
-            waiting = self.backoff.get(dept_id)
-            if waiting is not None and self.clock() < waiting.next_try:
-                report.waiting.append(dept_id)
+        for dept_id in _in_turn(companies):
+            backoff = self.backoff.get(dept_id)
+            if backoff is not None and self.clock() < backoff.next_try:
+                waiting.append(dept_id)
             else:
                 due.append(dept_id)
-        slots = asyncio.Semaphore(self.rt.settings.runner_concurrency)
-        # The round's GL listings: a company's period listed once, each later look-up reads
-        # what changed since (core/transfers/gl_batches.py). This round's only: never kept.
-        listings = RoundListings()
-        # One task per department: its lease's heartbeat cancels that task alone when lost.
-        turns = [asyncio.create_task(self._turn(depts, d, slots, report, listings)) for d in due]
-        outcomes = await asyncio.gather(*turns, return_exceptions=True)
-        for dept_id, outcome in zip(due, outcomes, strict=True):
-            if isinstance(outcome, BaseException):  # cancelled from inside, say: not the round
-                report.errors.setdefault(dept_id, f"{type(outcome).__name__}: {outcome}")
+        concurrency = self.rt.settings.runner_concurrency
+        company_of = {d: c for c, ds in companies.items() for d in ds}
+        groups = split_round(due, company_of, min(self._processes(), concurrency))
+        slots = share_slots([len(g) for g in groups], concurrency)
+        parts: list[Awaitable[RoundReport]] = []
+        if groups:  # this process takes the first group; worker processes the others
+            parts.append(self.run_group(groups[0], slots[0], stop))
+        if len(groups) > 1:
+            if self.workers is None:
+                self.workers = RoundWorkers(self.rt.settings)
+            parts += [
+                self.workers.run(k, g, n, stop)
+                for k, (g, n) in enumerate(zip(groups[1:], slots[1:], strict=True))
+            ]
+        report = RoundReport(waiting=waiting, processes=max(1, len(groups)))
+        for part in await asyncio.gather(*parts):
+            report.add(part)
+        for dept_id, failure in report.failures.items():
+            self._back_off(dept_id, failure)
+        for dept_id in report.recovered:
+            self._recovered(dept_id)
         report.seconds = time.monotonic() - started
         self._beat()
         self._round_beat(report, started_at, report.seconds)
@@ -170,11 +242,47 @@ class Runner:
         await self._alert()
         return report
 
+    async def run_group(
+        self, due: list[str], concurrency: int, stop: asyncio.Event | None = None
+    ) -> RoundReport:
+        """`due` (in their order) on `concurrency` slots in this process: one task a
+        department, its lease's heartbeat cancelling that task alone when lost."""
+        report = RoundReport()
+        slots = asyncio.Semaphore(concurrency)
+        # The round's GL listings: a company's period listed once, each later look-up reads
+        # what changed since (core/transfers/gl_batches.py). This round's only: never kept.
+        listings = RoundListings()
+        turns = [
+            asyncio.create_task(self._turn(depts, d, slots, report, listings, stop))
+            for depts in [Departments(self.rt.store, self.rt.secrets)]
+            for d in due
+        ]
+        outcomes = await asyncio.gather(*turns, return_exceptions=True)
+        for dept_id, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # cancelled from inside, say: not the round
+                report.errors.setdefault(dept_id, f"{type(outcome).__name__}: {outcome}")
+        return report
+
+    def _processes(self) -> int:
+        """The processes a round may use: `runner_processes`, but one in sandbox mode (the
+        built-in sandbox lives inside each process: another process would post elsewhere)."""
+        s = self.rt.settings
+        return 1 if s.sandbox else s.runner_processes
+
+    async def aclose(self) -> None:
+        """Ends the round's worker processes, if any were started."""
+        if self.workers is not None:
+            await self.workers.aclose()
+            self.workers = None
+
     def _order(self) -> list[str]:
-        """The departments in the order they get a slot: one of each Visma company in turn
-        (by department id within a company), so that a company with many departments does not
-        fill the first slots of every round. A department whose settings cannot be read counts
-        as a company of its own (its turn reports the error)."""
+        """The departments in the order they get a slot (see `_in_turn`)."""
+        return _in_turn(self._companies())
+
+    def _companies(self) -> dict[str, list[str]]:
+        """Every department by its Visma company (by department id within a company). A
+        department whose settings cannot be read counts as a company of its own (its turn
+        reports the error)."""
         rows = self.rt.store.query(
             "SELECT d.id, CASE WHEN json_valid(s.settings) THEN "
             "json_extract(s.settings, '$.visma_tenant_id') END AS tenant FROM departments d "
@@ -184,11 +292,7 @@ class Runner:
         for r in rows:
             tenant = r["tenant"]
             companies.setdefault(f"t:{tenant}" if tenant else f"d:{r['id']}", []).append(r["id"])
-        queues = list(companies.values())
-        order: list[str] = []
-        for i in range(max((len(q) for q in queues), default=0)):
-            order += [q[i] for q in queues if i < len(q)]
-        return order
+        return companies
 
     async def _turn(
         self,
@@ -197,23 +301,26 @@ class Runner:
         slots: asyncio.Semaphore,
         report: RoundReport,
         listings: RoundListings | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         """A department's turn: one slot of the round's concurrency for its steps (in order),
         given back while it waits for its company's budget (core/http.py's Pacer)."""
         turn = Turn(slots)
         budget_watch.set(turn)  # this task's own context: the department's pacing reports here
         async with turn:
+            if stop is not None and stop.is_set():  # told to stop: begin nothing new
+                report.stopped.append(dept_id)
+                return
             t0 = time.monotonic()
             try:
                 await self._department(depts, dept_id, report, listings)
             except Exception as exc:  # one department's trouble never stops the others
                 report.errors[dept_id] = f"{type(exc).__name__}: {exc}"
-                self._back_off(
-                    dept_id,
+                report.failures[dept_id] = Failure(
                     f"{type(exc).__name__}: {exc}",
                     "the traceback is in the event's data (`duvi log --json`); fix the "
                     "cause, the department is tried again after its back-off",
-                    tb=traceback.format_exc(),
+                    traceback.format_exc(),
                 )
             finally:  # a department with automatic transfer off (or busy) did no work
                 if dept_id in report.transferred or dept_id in report.errors:
@@ -232,10 +339,12 @@ class Runner:
                 "started": started_at.isoformat(timespec="seconds"),
                 "seconds": round(seconds, 3),
                 "concurrency": self.rt.settings.runner_concurrency,
+                "processes": report.processes,
                 "departments": sorted(report.transferred),
                 "department_seconds": report.department_seconds,
                 "budget_waits": report.budget_waits,
                 "errors": report.errors,
+                "stopped": report.stopped,
                 "lease_waits": self.lease_waits,
             },
         )
@@ -309,14 +418,16 @@ class Runner:
                 listings=listings,
             )
             report.transferred[dept.id] = result.outcomes
-            self._recovered(dept.id)
+            report.recovered.append(dept.id)
         except RunError as exc:
             report.transferred[dept.id] = exc.result.outcomes
             report.errors[dept.id] = str(exc)
             if exc.unavailable:
-                self._back_off(dept.id, exc.message, exc.remedy, run_id=exc.result.run_id)
+                report.failures[dept.id] = Failure(
+                    exc.message, exc.remedy, run_id=exc.result.run_id
+                )
             else:  # the service answered: the failed records wait, the rest went on
-                self._recovered(dept.id)
+                report.recovered.append(dept.id)
         except LeaseLost as exc:  # another worker has it now: not a service to back off from
             report.errors[dept.id] = str(exc)
         except DepartmentBusy as exc:
@@ -326,17 +437,9 @@ class Runner:
             )
         except DuviError as exc:
             report.errors[dept.id] = str(exc)
-            self._back_off(dept.id, exc.message, exc.remedy)
+            report.failures[dept.id] = Failure(exc.message, exc.remedy)
 
-    def _back_off(
-        self,
-        dept_id: str,
-        message: str,
-        remedy: str,
-        *,
-        tb: str | None = None,
-        run_id: int | None = None,
-    ) -> None:
+    def _back_off(self, dept_id: str, failure: Failure) -> None:
         now = datetime.now(UTC)
         before = self.backoff.get(dept_id)
         failures = (before.failures if before else 0) + 1
@@ -347,21 +450,21 @@ class Runner:
             before.since if before else now.isoformat(timespec="seconds"),
             self.clock() + delay,
             at.isoformat(timespec="seconds"),
-            message,
+            failure.message,
         )
         data: dict[str, object] = {
-            "remedy": remedy,
+            "remedy": failure.remedy,
             "failures": failures,
             "next_try": at.isoformat(),
         }
-        if tb is not None:
-            data["traceback"] = tb
+        if failure.traceback is not None:
+            data["traceback"] = failure.traceback
         self.rt.log.error(
             f"automatic transfer of department {dept_id} failed ({failures} in a row): "
-            f"{message}; next try in {delay // 60:.0f} min, at {at:%H:%M} UTC",
+            f"{failure.message}; next try in {delay // 60:.0f} min, at {at:%H:%M} UTC",
             department_id=dept_id,
             entity="runner",
-            run_id=run_id,
+            run_id=failure.run_id,
             data=data,
         )
 
@@ -376,9 +479,15 @@ class Runner:
             )
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        try:
+            await self._rounds(stop)
+        finally:
+            await self.aclose()
+
+    async def _rounds(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.run_once()
+                await self.run_once(stop)
             except Exception as exc:  # the runner stays up: the next round may get through
                 with contextlib.suppress(Exception):
                     self.rt.log.error(
@@ -389,3 +498,13 @@ class Runner:
                     )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
+
+
+def _in_turn(companies: dict[str, list[str]]) -> list[str]:
+    """The order departments get a slot: one of each Visma company in turn, so that a company
+    with many departments does not fill the first slots of every round."""
+    queues = list(companies.values())
+    order: list[str] = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        order += [q[i] for q in queues if i < len(q)]
+    return order

@@ -69,6 +69,12 @@ def round_summary(report: RoundReport, concurrency: int) -> str:
             n,
         ).format(n=n, seconds=seconds_text(report.seconds), concurrency=concurrency)
     ]
+    if report.processes > 1:
+        clauses.append(
+            ngettext(
+                "spread over {n} process", "spread over {n} processes", report.processes
+            ).format(n=report.processes)
+        )
     if report.department_seconds:
         slowest = max(report.department_seconds, key=report.department_seconds.__getitem__)
         clauses.append(

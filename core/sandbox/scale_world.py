@@ -281,6 +281,8 @@ def stats(sb: Sandbox) -> dict[str, Any]:
         "duell_resets_in_per_account": {str(k): round(s, 1) for k, s in duell.resets_in().items()},
         "duell_rate_limit": duell.limit,
         "duell_rate_window": duell.window,
+        # Journals each company holds: a Z-report posted twice would show here.
+        "visma_journals_per_company": {t: len(c.journals) for t, c in sb.visma.companies.items()},
     }
 
 
