@@ -89,12 +89,26 @@ def _set_up(base: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def _wait_for_a_journal(base: str, proc: subprocess.Popen[str]) -> None:
+def _at_its_first_journal(
+    base: str, env: dict[str, str], *args: str
+) -> tuple[subprocess.Popen[str], list[int]]:
+    """`duvi <args>` started, once the sandbox holds its first journal: it and its workers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + GUARD
     while not sum(_call(base, "/sandbox/stats")["visma_journals_per_company"].values()):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no journal was posted"
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"no journal was posted: {proc.communicate()}")
         time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert len(workers) == 1, workers
+    return proc, workers
 
 
 def test_two_processes_post_every_departments_z_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,17 +136,8 @@ def test_a_worker_killed_mid_round_loses_nothing_and_posts_nothing_twice(
         # One slot each: the worker's departments come one after another, so it is killed
         # with some of them done, maybe one mid-post, and some not begun.
         env = _set_up(base, DUVI_RUNNER_CONCURRENCY="2")
-        runner = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "run", "--once"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        runner, workers = _at_its_first_journal(base, env, "run", "--once")
         try:
-            _wait_for_a_journal(base, runner)
-            workers = _children(runner.pid)
-            assert len(workers) == 1, workers
             os.kill(workers[0], signal.SIGKILL)  # nothing can catch it: no goodbye
             out, err = runner.communicate(timeout=GUARD)
         finally:
@@ -153,17 +158,8 @@ def test_sigterm_ends_the_round_between_departments_in_every_process(
 ) -> None:
     with served_sandbox(*WORLD, "--latency", "0.1") as base:
         env = _set_up(base, DUVI_RUNNER_CONCURRENCY="2", DUVI_WEBHOOK_PORT=str(free_port()))
-        runner = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "run"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        runner, workers = _at_its_first_journal(base, env, "run")
         try:
-            _wait_for_a_journal(base, runner)
-            workers = _children(runner.pid)
-            assert len(workers) == 1, workers
             runner.send_signal(signal.SIGTERM)  # the runner alone: it passes the stop on
             out, err = runner.communicate(timeout=GUARD)
         finally:
