@@ -123,6 +123,8 @@ class Said(str):
     their language whose message the event log (one language: English) keeps too."""
 
     english: str
+    msgid: str  # the template and its values: an event that logs it says it again (eventtext)
+    params: dict[str, object]
 
 
 def said(msgid: str, **params: object) -> str:
@@ -130,6 +132,7 @@ def said(msgid: str, **params: object) -> str:
     English. For errors both shown and logged: `said(N_("{path} is not XML"), path=p)`."""
     text = Said(_(msgid).format(**params))
     text.english = msgid.format(**params)
+    text.msgid, text.params = msgid, params
     return text
 
 

@@ -413,8 +413,9 @@ class LogEntry:
     department_id: str | None
     entity: str | None
     run_id: int | None
-    message: str
+    message: str  # as stored: English
     data: Mapping[str, object] | None
+    said: str = ""  # the message in the language it was read in (core/eventtext.py)
 
 
 @dataclass(frozen=True)
@@ -556,6 +557,36 @@ def state_text(state: str) -> str:
 
 def kind_text(kind: str) -> str:
     return _(_KIND_WORDS[kind]) if kind in _KIND_WORDS else kind
+
+
+# An event's entity (the log's column; a logged sentence's value, core/eventtext.py), and a
+# sync step's name as a failed step's event says it.
+_ENTITY_WORDS = {
+    "invoice": N_("invoice"),
+    "customer": N_("customer"),
+    "product": N_("product"),
+    "stock": N_("stock"),
+    "runner": N_("runner"),
+    "webhook": N_("webhook"),
+    "transfer": N_("transfer"),
+    "notification": N_("notification"),
+    "zreports": N_("Z-reports"),
+    "invoices": N_("invoices"),
+    "customers": N_("customers"),
+    "products": N_("products"),
+    "notifications": N_("notifications"),
+    "transfers": N_("transfers"),
+}
+
+
+def entity_text(entity: str | None) -> str:
+    """An event's entity in the language (nb: dagsoppgjør, faktura, kunde, automatikk …; "-"
+    for none); one not named here as stored."""
+    if not entity:
+        return "-"
+    if entity == "zreport":
+        return kind_text(entity)  # as the transfers list says it
+    return _(_ENTITY_WORDS[entity]) if entity in _ENTITY_WORDS else entity
 
 
 # Visma's status of a document (TransferRow.visma_status, Visma's English word, kept so in

@@ -169,6 +169,11 @@ def _shown_value(name: str, value: Any) -> str:
     return str(value)
 
 
+def value_text(name: str, value: str) -> str:
+    """A value read back from stored English, by its placeholder's name (below)."""
+    return _shown_string(name, value)
+
+
 def _shown_string(name: str, value: str) -> str:
     """A value read back from stored English: days and moments in the language's format,
     duvi's own words translated, nested problems said again; anything else verbatim."""

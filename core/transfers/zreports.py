@@ -24,6 +24,7 @@ from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.eventtext import msg
 from core.i18n import N_, _
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import CashMovement, Department, ZReport
@@ -349,7 +350,7 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
     if not ledger.changed(row, z.model_dump(mode="json"), f"{message}\n  → {remedy}"):
         return False  # another worker moved it: the next fetch compares again
     log.error(
-        f"{row.key}: {message}",
+        msg(N_("{key}: {message}"), key=row.key, message=message),
         department_id=row.department_id,
         entity=Kind.ZREPORT,
         data={"remedy": remedy, "first_version": row.payload, "state_was": str(row.state)},
@@ -367,8 +368,8 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
 
 class JournalDocument(Document):
     kind = Kind.ZREPORT
-    made = "batch {}"
-    posted = "posted as batch {} (on hold)"
+    already = N_("{key} was already in Visma as batch {number} ({why})")
+    posted = N_("{key} posted as batch {number} (on hold)")
 
     def __init__(
         self,
@@ -605,7 +606,9 @@ class ZReports:
                 Kind.ZREPORT,
                 fixed,
                 held=held_for_on_account,
-                now="its sales on account match the day's invoice bases now",
+                said=N_(
+                    "{key}: its sales on account match the day's invoice bases now; sent again"
+                ),
             )
             self._refresh_on_account()
             await requeue_open(

@@ -1,0 +1,126 @@
+"""The event log in the reader's language (issue 22): an event keeps its English message and
+the sentence's template with its values; `duvi log` and the console say it again in nb, with
+duvi's own words among the values (an entity, a kind, a state) translated too, and JSON keeps
+the English and the template. An event logged without a template is shown as stored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.eventlog import EventLog, Level
+from core.eventtext import event_text, msg, own_data, plural_msg
+from core.i18n import N_, said, set_language
+from tests.test_eventlog import log  # noqa: F401 - the fixture
+
+
+def test_a_logged_sentence_is_stored_in_english_and_read_in_norwegian(
+    log: EventLog,  # noqa: F811 - the fixture
+) -> None:
+    log.info(
+        msg(N_("{key} posted as batch {number} (on hold)"), key="DUELL-Z-1-30", number="000030"),
+        department_id="1",
+        entity="zreport",
+    )
+    log.error(
+        msg(
+            N_("department {dept}: {entity} failed: {message}"),
+            dept="1",
+            entity="products",
+            message="map VAT rate 25 % to a Visma VAT code",
+        ),
+        data={"remedy": "map it"},
+    )
+    log.info(
+        msg(
+            N_("{key} was already in Visma as batch {number} ({why})"),
+            key="DUELL-Z-1-31",
+            number="000031",
+            why=msg(N_("found after doubt")),
+        )
+    )
+    log.error(
+        plural_msg(
+            "{n} new product not created in Visma: {why}",
+            "{n} new products not created in Visma: {why}",
+            n=5000,
+            why="Visma says no",
+        )
+    )
+    log.info("an event from before templates: posted as batch 000001")
+    set_language("nb")  # an error said in nb (core.i18n.said) is logged in English
+    log.warning(said(N_("no alert channels are set up")))
+    set_language("en")
+    log.flush()
+    posted, failed, found, counted, old, quoted = reversed(log.page())
+
+    # Stored: the English as before, the template and its values beside it in the data
+    assert posted.message == "DUELL-Z-1-30 posted as batch 000030 (on hold)"
+    assert posted.data == {
+        "template": "{key} posted as batch {number} (on hold)",
+        "params": {"key": "DUELL-Z-1-30", "number": "000030"},
+    }
+    assert failed.message == "department 1: products failed: map VAT rate 25 % to a Visma VAT code"
+    assert own_data(failed.data) == {"remedy": "map it"}
+    assert found.message == "DUELL-Z-1-31 was already in Visma as batch 000031 (found after doubt)"
+    assert counted.message == "5000 new products not created in Visma: Visma says no"
+    assert counted.data is not None and counted.data["plural"].startswith("{n} new products")
+    assert quoted.message == "no alert channels are set up"  # a said() error: its English
+    assert old.data is None and own_data(posted.data) is None
+
+    def shown(lang: str) -> list[str]:
+        set_language(lang)
+        return [
+            event_text(e.message, e.data) for e in (posted, failed, found, counted, old, quoted)
+        ]
+
+    assert shown("nb") == [
+        "DUELL-Z-1-30 sendt som bunt 000030 (holdt tilbake)",
+        "avdeling 1: varer feilet: koble mva-sats 25 % til en Visma mva-kode",
+        "DUELL-Z-1-31 var allerede i Visma som bunt 000031 (funnet etter tvil)",
+        "5\xa0000 nye varer ble ikke opprettet i Visma: Visma says no",  # Visma's words as said
+        "an event from before templates: posted as batch 000001",  # as stored
+        "ingen varslingskanaler er satt opp",
+    ]
+    assert shown("en") == [e.message for e in (posted, failed, found, counted, old, quoted)]
+
+
+def test_a_template_that_no_longer_fits_its_values_shows_the_stored_message() -> None:
+    set_language("nb")
+    assert event_text("as stored", {"template": "{key} posted", "params": {}}) == "as stored"
+    assert event_text("as stored", {"template": 3}) == "as stored"
+    assert event_text("as stored", None) == "as stored"
+
+
+def test_duvi_log_says_the_engine_s_sentences_in_norwegian_and_json_keeps_english(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core import boot
+    from tests.test_cli import sandbox_installation
+    from tests.test_i18n_cli import said as ran
+
+    boot.sandbox.cache_clear()  # batch numbers from the seed, as a fresh process has them
+    sandbox_installation()
+    monkeypatch.setenv("DUVI_LANGUAGE", "nb")
+    ran(capsys, ["sync", "-d", "1", "-e", "zreports"])
+    nb = ran(capsys, ["log", "-d", "1", "-e", "zreport", "-n", "500"]).splitlines()
+    nb_json = ran(capsys, ["log", "-d", "1", "-n", "500", "--json"])
+    monkeypatch.setenv("DUVI_LANGUAGE", "en")
+    en = ran(capsys, ["log", "-d", "1", "-e", "zreport", "-n", "500"]).splitlines()
+    en_json = ran(capsys, ["log", "-d", "1", "-n", "500", "--json"])
+
+    assert any(ln.endswith("DUELL-Z-1-4 sendt som bunt 000004 (holdt tilbake)") for ln in nb)
+    assert any(ln.endswith("DUELL-Z-1-4 posted as batch 000004 (on hold)") for ln in en)
+    assert [ln for ln in nb if "posted as" in ln or "released in" in ln] == []
+    # the same events, line for line; only the message's language differs
+    assert len(nb) == len(en) > 30
+    # JSON: English and the template, whatever the language
+    assert nb_json == en_json
+    event = next(json.loads(ln) for ln in en_json.splitlines() if "DUELL-Z-1-4 posted" in ln)
+    assert (event["message"], event["data"]["template"], event["level"]) == (
+        "DUELL-Z-1-4 posted as batch 000004 (on hold)",
+        "{key} posted as batch {number} (on hold)",
+        Level.INFO.name,
+    )
+    set_language("en")
