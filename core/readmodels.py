@@ -712,6 +712,12 @@ def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
     )
 
 
+def reason_shown(reason: str) -> str:
+    """A transfer's whole reason, stored in English (JSON keeps it), in the language
+    (core/reasons.py): each line a registered sentence said again, anything else as stored."""
+    return reason_text(reason)
+
+
 def filter_transfers(
     rows: list[TransferRow],
     *,
@@ -803,8 +809,8 @@ def document_text(doc: TransferDocument) -> str:
         for ln in doc.lines:
             out.append(f"{ln.item:<16} {ln.quantity or '':>10} {ln.warehouse:<10} {ln.text}")
     out += [f"! {f}" for f in doc.flags]
-    if doc.problem:
-        out += ["", _("Why it waits:"), doc.problem]
+    if doc.problem:  # stored in English (JSON keeps it): said in the language
+        out += ["", _("Why it waits:"), reason_text(doc.problem)]
     out += [
         "",
         _("Visma's answers:") if doc.answers else _("Visma's answers: none (nothing was sent)"),

@@ -82,7 +82,31 @@ ITEMS_NOT_IN_VISMA = N_("item {items} not in Visma yet")
 VAT_ID_MISSING = N_("VAT rate {rate} %: Visma has no VAT id {vat_id}")
 VAT_ID_OTHER_RATE = N_("VAT rate {rate} % cannot map to Visma VAT id {vat_id}: its rate is {rates}")
 
+# core/transferview.reason_of: the line above a held document's stored reason that says what
+# it lacks and what happens next ("problems": "; "-joined, each one of the two below)
+HELD_LACKS = N_("{problems}: fixed? the next run sends it")
+LACKS_VAT_ID = N_("VAT {rate} % has no Visma VAT id")
+LACKS_ACCOUNT = N_("{name} has no account")
+HELD_PERIOD_CLOSED = N_("period {period} closed in Visma: opened? the next run sends it")
+HELD_NO_PERIOD = N_("no financial period in Visma: opened? the next run sends it")
+HELD_ON_ACCOUNT = N_(
+    "sales on account and invoice bases differ: the next run sends it once they agree"
+)
+# core/transferview.py: a document's view that cannot be built
+STOCK_UNREADABLE = N_("the stock issue cannot be read: {error}")
+ZREPORT_UNREADABLE = N_("the Z-report cannot be read: {error}")
+DEPARTMENT_GONE = N_("department {dept} is no longer known")
+
 TEMPLATES: tuple[str, ...] = (
+    STOCK_UNREADABLE,
+    ZREPORT_UNREADABLE,
+    DEPARTMENT_GONE,
+    HELD_LACKS,
+    LACKS_VAT_ID,
+    LACKS_ACCOUNT,
+    HELD_PERIOD_CLOSED,
+    HELD_NO_PERIOD,
+    HELD_ON_ACCOUNT,
     MAP_VAT,
     NO_ACCOUNT,
     PERIOD_CLOSED,
