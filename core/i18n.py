@@ -8,7 +8,8 @@ the package (`python -m core.i18n compile` writes it; a test fails when it is ol
 
 Mark a string with `_()` where it is shown, never where it is only stored or logged: the event
 log, the ledger and JSON keep one language. A logged sentence is `core.eventtext.msg(N_(…),
-…)`: stored in English with its template, said in the reader's language when read. A sentence with figures is one msgid with named
+…)`: stored in English with its template, said in the reader's language when read. A
+sentence with figures is one msgid with named
 placeholders (`_("{n} documents held").format(n=…)`), never pieced from fragments, and plurals
 go through `ngettext`. `N_()` marks a string for extraction that is translated later (a table's
 column titles defined at import time).
