@@ -808,7 +808,7 @@ def document_text(doc: TransferDocument) -> str:
         out.append(f"{cols[0]:<16} {cols[1]:>10} {cols[2]:<10} {cols[3]}")
         for ln in doc.lines:
             out.append(f"{ln.item:<16} {ln.quantity or '':>10} {ln.warehouse:<10} {ln.text}")
-    out += [f"! {f}" for f in doc.flags]
+    out += [f"! {reason_text(f)}" for f in doc.flags]  # stored in English: said in the language
     if doc.problem:  # stored in English (JSON keeps it): said in the language
         out += ["", _("Why it waits:"), reason_text(doc.problem)]
     out += [

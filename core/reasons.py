@@ -92,12 +92,42 @@ HELD_NO_PERIOD = N_("no financial period in Visma: opened? the next run sends it
 HELD_ON_ACCOUNT = N_(
     "sales on account and invoice bases differ: the next run sends it once they agree"
 )
+# A posted document's flags (core/accounting.py, core/transfers/stock.py): what the log warns
+# about once it is sent, and its view lists
+PAYMENT_FALLBACK = N_(
+    "payment type '{type}' has no account: booked on the fallback account {account}"
+)
+CASH_DIFFERENCE = N_(
+    "Z-report {z} states a cash difference of {amount} (counted less expected cash): booked "
+    "on {account}"
+)
+ROUNDING_BEYOND = N_(
+    "Z-report {z}: rounding {amount} is beyond the bound {bound} ({receipts} cash receipt(s) x "
+    "{per}): booked as a cash difference on {account}"
+)
+ROUNDING_BEYOND_UNCOUNTED = N_(
+    "Z-report {z}: rounding {amount} is beyond the bound {bound} (cash receipts not counted): "
+    "booked as a cash difference on {account}"
+)
+COGS_ONCE = N_(
+    "inventory change and stock issues are both on: cost of goods is booked once, by the "
+    "stock issue; the journal's inventory-change lines are left out"
+)
+ITEMS_PARKED = N_(
+    "item {items} not in Visma yet: its line waits in {key}, sent once the item exists"
+)
 # core/transferview.py: a document's view that cannot be built
 STOCK_UNREADABLE = N_("the stock issue cannot be read: {error}")
 ZREPORT_UNREADABLE = N_("the Z-report cannot be read: {error}")
 DEPARTMENT_GONE = N_("department {dept} is no longer known")
 
 TEMPLATES: tuple[str, ...] = (
+    PAYMENT_FALLBACK,
+    CASH_DIFFERENCE,
+    ROUNDING_BEYOND,
+    ROUNDING_BEYOND_UNCOUNTED,
+    COGS_ONCE,
+    ITEMS_PARKED,
     STOCK_UNREADABLE,
     ZREPORT_UNREADABLE,
     DEPARTMENT_GONE,
@@ -157,7 +187,13 @@ WORDS: tuple[str, ...] = (
     N_("customer ledger"),
     N_("inventory management"),
 )
-AMOUNTS = ("amount", "paid", "bases")  # placeholders that hold an amount (1,234.50 stored)
+AMOUNTS = (
+    "amount",
+    "paid",
+    "bases",
+    "bound",
+    "per",
+)  # placeholders that hold an amount (1,234.50 stored)
 REMEDY_MARK = "  → "  # DuviError's str(): the message, then the remedy on its own line
 
 

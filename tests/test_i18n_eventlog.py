@@ -128,3 +128,26 @@ def test_duvi_log_says_the_engine_s_sentences_in_norwegian_and_json_keeps_englis
         Level.INFO.name,
     )
     set_language("en")
+
+
+def test_a_posted_document_s_flags_are_said_in_the_language() -> None:
+    """The warnings a posted document's flags log ("{key}: {flag}") and its view's "!" lines:
+    each flag a sentence core/reasons.py registers, built from it in English."""
+    from core.reasons import ITEMS_PARKED, PAYMENT_FALLBACK
+
+    flags = [
+        PAYMENT_FALLBACK.format(type="stripe", account="1579"),
+        ITEMS_PARKED.format(items="4711, 4712", key="DUELL-STOCK-1-2026-11-01-parked"),
+    ]
+    assert flags == [  # the English as before
+        "payment type 'stripe' has no account: booked on the fallback account 1579",
+        "item 4711, 4712 not in Visma yet: its line waits in DUELL-STOCK-1-2026-11-01-parked, "
+        "sent once the item exists",
+    ]
+    logged = [msg(N_("{key}: {flag}"), key="DUELL-Z-1-4", flag=f) for f in flags]
+    set_language("nb")
+    assert [event_text(m.english(), m.stored()) for m in logged] == [
+        "DUELL-Z-1-4: betalingstype 'stripe' har ingen konto: ført på reservekontoen 1579",
+        "DUELL-Z-1-4: vare 4711, 4712 finnes ikke i Visma ennå: linjen venter i "
+        "DUELL-STOCK-1-2026-11-01-parked, sendes når varen finnes",
+    ]

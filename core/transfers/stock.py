@@ -14,6 +14,7 @@ from core.http import TransientError
 from core.i18n import N_
 from core.ledger import Ledger, LedgerRow, State
 from core.models import ZReport
+from core.reasons import ITEMS_PARKED
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
@@ -145,10 +146,7 @@ class IssueDocument(Document):
             },
         )
         self.parked |= set(missing)
-        self.flags.append(
-            f"item {', '.join(missing)} {NOT_IN_VISMA}: its line waits in "
-            f"{parked_key(self.key)}, sent once the item exists"
-        )
+        self.flags.append(ITEMS_PARKED.format(items=", ".join(missing), key=parked_key(self.key)))
 
     async def post(self) -> str:
         return await self.visma.create_issue(
