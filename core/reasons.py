@@ -116,12 +116,46 @@ COGS_ONCE = N_(
 ITEMS_PARKED = N_(
     "item {items} not in Visma yet: its line waits in {key}, sent once the item exists"
 )
+# core/transfers/zreports.changed: a Z-report DUELL changed after duvi recorded or posted it
+CHANGED_POSTED_AS = N_(
+    "Z-report {z} (register {register}, {day}) changed in DUELL after it was posted to Visma "
+    "as batch {batch}: total {total_was} → {total}, paid {paid_was} → {paid} ({source}); it is "
+    "not posted again"
+)
+CHANGED_POSTED = N_(
+    "Z-report {z} (register {register}, {day}) changed in DUELL after it was posted to "
+    "Visma: total {total_was} → {total}, paid {paid_was} → {paid} ({source}); it is not posted "
+    "again"
+)
+CHANGED_RECORDED = N_(
+    "Z-report {z} (register {register}, {day}) changed in DUELL after duvi recorded it: total "
+    "{total_was} → {total}, paid {paid_was} → {paid} ({source}); it waits for a person"
+)
+CHANGED_POSTED_REMEDY = N_(
+    "a person books the difference in Visma (correct batch {batch} or add a correction "
+    "entry); then `duvi sync --retry-failed` marks it done: Visma's batch is found by its key, "
+    "nothing is sent twice"
+)
+CHANGED_UNNUMBERED_REMEDY = N_(
+    "a person books the difference in Visma (correct batch of this key or add a correction "
+    "entry); then `duvi sync --retry-failed` marks it done: Visma's batch is found by its key, "
+    "nothing is sent twice"
+)
+CHANGED_RECORDED_REMEDY = N_(
+    "check the Z-report in DUELL; `duvi sync --retry-failed` sends the new figures"
+)
 # core/transferview.py: a document's view that cannot be built
 STOCK_UNREADABLE = N_("the stock issue cannot be read: {error}")
 ZREPORT_UNREADABLE = N_("the Z-report cannot be read: {error}")
 DEPARTMENT_GONE = N_("department {dept} is no longer known")
 
 TEMPLATES: tuple[str, ...] = (
+    CHANGED_POSTED_AS,
+    CHANGED_POSTED,
+    CHANGED_RECORDED,
+    CHANGED_POSTED_REMEDY,
+    CHANGED_UNNUMBERED_REMEDY,
+    CHANGED_RECORDED_REMEDY,
     PAYMENT_FALLBACK,
     CASH_DIFFERENCE,
     ROUNDING_BEYOND,
@@ -187,13 +221,8 @@ WORDS: tuple[str, ...] = (
     N_("customer ledger"),
     N_("inventory management"),
 )
-AMOUNTS = (
-    "amount",
-    "paid",
-    "bases",
-    "bound",
-    "per",
-)  # placeholders that hold an amount (1,234.50 stored)
+# placeholders that hold an amount (1,234.50 stored)
+AMOUNTS = ("amount", "paid", "bases", "bound", "per", "total", "total_was", "paid_was")
 REMEDY_MARK = "  → "  # DuviError's str(): the message, then the remedy on its own line
 
 

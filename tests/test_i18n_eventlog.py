@@ -151,3 +151,37 @@ def test_a_posted_document_s_flags_are_said_in_the_language() -> None:
         "DUELL-Z-1-4: vare 4711, 4712 finnes ikke i Visma ennå: linjen venter i "
         "DUELL-STOCK-1-2026-11-01-parked, sendes når varen finnes",
     ]
+
+
+def test_a_z_report_changed_after_it_was_posted_is_said_in_the_language() -> None:
+    """The reason a changed Z-report waits (core/transfers/zreports.changed), stored in the
+    ledger and logged as "{key}: {message}": whole sentences, amounts and the day as nb
+    writes them."""
+    from datetime import date
+    from decimal import Decimal
+
+    from core.reasons import CHANGED_POSTED_AS, CHANGED_POSTED_REMEDY, reason_text
+
+    stored = CHANGED_POSTED_AS.format(
+        z=4, register="101", day=date(2026, 11, 1), batch="000004", total_was=Decimal("2500.00"),
+        total=Decimal("2600.00"), paid_was=Decimal("2500.00"), paid=Decimal("2500.00"),
+        source="DUELL",
+    ) + "\n  → " + CHANGED_POSTED_REMEDY.format(batch="000004")  # fmt: skip
+    assert stored.startswith(
+        "Z-report 4 (register 101, 2026-11-01) changed in DUELL after it was posted to Visma as "
+        "batch 000004: total 2500.00 → 2600.00, paid 2500.00 → 2500.00 (DUELL); it is not "
+        "posted again\n  → a person books the difference in Visma (correct batch 000004 or"
+    )
+    logged = msg(N_("{key}: {message}"), key="DUELL-Z-1-4", message=stored)
+    set_language("nb")
+    assert event_text(logged.english(), logged.stored()).splitlines() == [
+        "DUELL-Z-1-4: dagsoppgjør 4 (kasse 101, 01.11.2026) ble endret i DUELL etter at det ble "
+        "sendt til Visma som bunt 000004: sum 2\xa0500,00 → 2\xa0600,00, betalt 2\xa0500,00 → "
+        "2\xa0500,00 (DUELL); det sendes ikke igjen",
+        "  → en person fører differansen i Visma (retter bunt 000004 eller legger til et "
+        "korreksjonsbilag); deretter markerer `duvi sync --retry-failed` det som ferdig: Vismas "
+        "bunt finnes via nøkkelen, ingenting sendes to ganger",
+    ]
+    assert reason_text(stored) == "\n".join(
+        event_text(logged.english(), logged.stored()).removeprefix("DUELL-Z-1-4: ").splitlines()
+    )

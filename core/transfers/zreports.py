@@ -28,6 +28,14 @@ from core.eventtext import msg
 from core.i18n import N_, _
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import CashMovement, Department, ZReport
+from core.reasons import (
+    CHANGED_POSTED,
+    CHANGED_POSTED_AS,
+    CHANGED_POSTED_REMEDY,
+    CHANGED_RECORDED,
+    CHANGED_RECORDED_REMEDY,
+    CHANGED_UNNUMBERED_REMEDY,
+)
 from core.store import utcnow
 from core.transfers.foreign import (
     ForeignBatch,
@@ -329,23 +337,24 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
     retry never posts again), the first figures go to the event log and the audit."""
     old = ZReport.model_validate(row.payload)
     posted = row.state in (State.CONFIRMED, State.SENT)  # sent: it may be in Visma
-    batch = f" as batch {row.visma_number}" if row.visma_number else ""
-    what = (
-        f"changed in DUELL after it was posted to Visma{batch}"
-        if posted
-        else "changed in DUELL after duvi recorded it"
-    )
-    message = (
-        f"Z-report {z.z_number} (register {z.register_id}, {z.business_date}) {what}: total "
-        f"{old.total} → {z.total}, paid {old.paid} → {z.paid} ({source}); "
-        + ("it is not posted again" if posted else "it waits for a person")
-    )
-    remedy = (
-        f"a person books the difference in Visma (correct batch {row.visma_number or 'of this key'}"
-        " or add a correction entry); then `duvi sync --retry-failed` marks it done: Visma's "
-        "batch is found by its key, nothing is sent twice"
-        if posted
-        else "check the Z-report in DUELL; `duvi sync --retry-failed` sends the new figures"
+    # Whole sentences core/reasons.py registers: stored in English, said in the language
+    if not posted:
+        said, remedy = CHANGED_RECORDED, CHANGED_RECORDED_REMEDY
+    elif row.visma_number:
+        said = CHANGED_POSTED_AS
+        remedy = CHANGED_POSTED_REMEDY.format(batch=row.visma_number)
+    else:
+        said, remedy = CHANGED_POSTED, CHANGED_UNNUMBERED_REMEDY
+    message = said.format(
+        z=z.z_number,
+        register=z.register_id,
+        day=z.business_date,
+        batch=row.visma_number,
+        total_was=old.total,
+        total=z.total,
+        paid_was=old.paid,
+        paid=z.paid,
+        source=source,
     )
     if not ledger.changed(row, z.model_dump(mode="json"), f"{message}\n  → {remedy}"):
         return False  # another worker moved it: the next fetch compares again
