@@ -70,6 +70,8 @@ def plural_msg(singular: str, plural: str, /, **params: Any) -> Msg:
 
 
 def _english(value: Any) -> str:
+    if type(value) is str:  # the common case first: an event is logged in a hot loop
+        return value
     if isinstance(value, Msg):
         return value.english()
     if isinstance(value, datetime):
@@ -81,6 +83,8 @@ def _english(value: Any) -> str:
 
 
 def _stored(value: Any) -> Any:
+    if type(value) is str:
+        return value
     if isinstance(value, Msg):
         return value.stored()
     msgid = getattr(value, "msgid", None)  # core.i18n.Said: its template, said again
