@@ -45,7 +45,15 @@ from decimal import Decimal
 from core.errors import DataError
 from core.models import ROUNDING_PER_CASH_RECEIPT, DepartmentSettings, VatSale, ZReport
 from core.money import round_money, vat_of
-from core.reasons import MONTH_BOUNDARY, Reason
+from core.reasons import (
+    CASH_DIFFERENCE,
+    COGS_ONCE,
+    MONTH_BOUNDARY,
+    PAYMENT_FALLBACK,
+    ROUNDING_BEYOND,
+    ROUNDING_BEYOND_UNCOUNTED,
+    Reason,
+)
 
 __all__ = ["vat_of"]  # re-exported: the journal's name for it
 
@@ -175,12 +183,6 @@ def _line(
     return JournalLine(account, abs(amount), ZERO, text, vat_id, vat_code_id)
 
 
-COGS_ONCE = (
-    "inventory change and stock issues are both on: cost of goods is booked once, by the "
-    "stock issue; the journal's inventory-change lines are left out"
-)
-
-
 def both_cost_of_goods(settings: DepartmentSettings) -> bool:
     """Whether "Beholdningsendring" and "Lager" are both on: each would move 1460."""
     return settings.inventory_change and settings.stock_update
@@ -293,8 +295,7 @@ def build_journal(
         name = f"payment:{pay.type}"
         if name not in accounts:
             flags.append(
-                f"payment type '{pay.type}' has no account: booked on the fallback "
-                f"account {account('payment:fallback')}"
+                PAYMENT_FALLBACK.format(type=pay.type, account=account("payment:fallback"))
             )
             name = "payment:fallback"
         lines.append(_line(account(name), pay.amount, f"Betaling {pay.type}", credit=False))
@@ -404,14 +405,14 @@ def _till_lines(
         # rounding = total - payments: beyond what cash receipts can round, it is money
         # missing (or over) at the till, not a rounding.
         flags.append(
-            f"Z-report {z.z_number}: rounding {z.rounding} is beyond the bound "
-            f"{z.rounding_bound} ("
-            + (
-                f"{z.cash_receipts} cash receipt(s) x {ROUNDING_PER_CASH_RECEIPT}"
-                if z.cash_receipts is not None
-                else "cash receipts not counted"
+            (ROUNDING_BEYOND if z.cash_receipts is not None else ROUNDING_BEYOND_UNCOUNTED).format(
+                z=z.z_number,
+                amount=z.rounding,
+                bound=z.rounding_bound,
+                receipts=z.cash_receipts,
+                per=ROUNDING_PER_CASH_RECEIPT,
+                account=account("cash_difference"),
             )
-            + f"): booked as a cash difference on {account('cash_difference')}"
         )
         out.append(_line(account("cash_difference"), z.rounding, "Kassedifferanse", credit=False))
     elif z.rounding:
@@ -423,8 +424,9 @@ def _till_lines(
     if z.cash_difference:
         # Counted - expected: more cash than expected is a debit to cash.
         flags.append(
-            f"Z-report {z.z_number} states a cash difference of {z.cash_difference} (counted "
-            f"less expected cash): booked on {account('cash_difference')}"
+            CASH_DIFFERENCE.format(
+                z=z.z_number, amount=z.cash_difference, account=account("cash_difference")
+            )
         )
         out.append(_line(account(cash), z.cash_difference, "Kassedifferanse", credit=False))
         out.append(

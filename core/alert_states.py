@@ -17,7 +17,8 @@ from typing import Any
 from core.alert_channels import NoticeType, channel_urls, deliver, register_secrets
 from core.alerts import Alert, current_alerts
 from core.errors import DuviError, UsageError
-from core.i18n import _, english, ngettext
+from core.eventtext import msg
+from core.i18n import N_, _, english, ngettext
 from core.runtime import Runtime
 
 ACK_ACTION = "alerts.ack"
@@ -139,15 +140,18 @@ async def send_due(rt: Runtime, now: datetime | None = None) -> list[Notice]:
             await asyncio.to_thread(deliver, rt.settings, n.title, n.body, n.kind)
         except DuviError as exc:
             rt.log.warning(
-                f"alert {n.alert_id} could not be sent: {english(exc.message)}; tried again "
-                "next round",
+                msg(
+                    N_("alert {alert_id} could not be sent: {message}; tried again next round"),
+                    alert_id=n.alert_id,
+                    message=exc.message,
+                ),
                 entity="runner",
                 data={"remedy": english(exc.remedy)},
             )
             continue
         mark_sent(rt, n, now)
         sent.append(n)
-        rt.log.info(f"alert sent: {n.title}", entity="runner")
+        rt.log.info(msg(N_("alert sent: {title}"), title=n.title), entity="runner")
     return sent
 
 

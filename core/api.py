@@ -696,7 +696,10 @@ class ConsoleApi:
     def log_page(
         self, query: LogQuery, *, before_id: int | None = None, limit: int = 100
     ) -> list[LogEntry]:
-        """One page of events, newest first (keyset: fast at any depth)."""
+        """One page of events, newest first (keyset: fast at any depth), each message also in
+        the current language."""
+        from core.eventtext import event_text, own_data
+
         rt = self.rt
         return [
             LogEntry(
@@ -708,7 +711,8 @@ class ConsoleApi:
                 e.entity,
                 e.run_id,
                 e.message,
-                e.data,
+                own_data(e.data),
+                event_text(e.message, e.data),
             )
             for e in rt.log.page(_log_filter(query), before_id=before_id, limit=limit)
         ]

@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from core.connections import Connections
-from core.i18n import _
+from core.eventtext import msg
+from core.i18n import N_, _
 from core.runner import RoundReport, Runner
 from core.runtime import Runtime
 
@@ -204,7 +205,10 @@ async def watch_inboxes(rt: Runtime, stop: asyncio.Event) -> None:
         except Exception as exc:  # the runner stays up: the next look may get through
             with contextlib.suppress(Exception):
                 rt.log.error(
-                    f"looking at the SAF-T inboxes failed: {type(exc).__name__}: {exc}",
+                    msg(
+                        N_("looking at the SAF-T inboxes failed: {error}"),
+                        error=f"{type(exc).__name__}: {exc}",
+                    ),
                     entity="runner",
                     data={"traceback": traceback.format_exc()},
                 )

@@ -20,6 +20,7 @@ from enum import IntEnum
 from typing import Any
 
 from core.batchwriter import BatchWriter
+from core.eventtext import Msg
 from core.i18n import _
 from core.redact import redactor
 from core.store import Store, utcnow
@@ -149,7 +150,7 @@ class EventLog:
     def emit(
         self,
         level: Level,
-        message: str,
+        message: str | Msg,
         *,
         department_id: str | None = None,
         entity: str | None = None,
@@ -158,6 +159,7 @@ class EventLog:
     ) -> None:
         if level < self.min_level:
             return
+        message, data = _with_template(message, data)
         self._writer.add(
             (
                 utcnow(),
@@ -170,16 +172,16 @@ class EventLog:
             )
         )
 
-    def debug(self, message: str, **kw: Any) -> None:
+    def debug(self, message: str | Msg, **kw: Any) -> None:
         self.emit(Level.DEBUG, message, **kw)
 
-    def info(self, message: str, **kw: Any) -> None:
+    def info(self, message: str | Msg, **kw: Any) -> None:
         self.emit(Level.INFO, message, **kw)
 
-    def warning(self, message: str, **kw: Any) -> None:
+    def warning(self, message: str | Msg, **kw: Any) -> None:
         self.emit(Level.WARNING, message, **kw)
 
-    def error(self, message: str, **kw: Any) -> None:
+    def error(self, message: str | Msg, **kw: Any) -> None:
         self.emit(Level.ERROR, message, **kw)
 
     @contextmanager
@@ -336,6 +338,17 @@ class EventLog:
         return self.store.query("SELECT count(*) AS n FROM events")[0]["n"]
 
 
+def _with_template(message: str | Msg, data: dict[str, Any] | None) -> tuple[str, Any]:
+    """The English message an event stores, and its data with the sentence's template and
+    values when it has one (core/eventtext.py says it again in the reader's language)."""
+    if not isinstance(message, Msg):
+        msgid = getattr(message, "msgid", None)  # core.i18n.said(): said again from its msgid
+        if not isinstance(msgid, str):
+            return message, data
+        message = Msg(msgid, getattr(message, "params", {}))
+    return message.english(), {**(data or {}), **message.stored()}
+
+
 class WarnOnce:
     """The warnings of one pass (EventLog.warnings_once): each logged once per state."""
 
@@ -349,7 +362,12 @@ class WarnOnce:
         self.logged = self.repeated = 0
 
     def warn(
-        self, key: str, fingerprint: str, message: str, *, data: dict[str, Any] | None = None
+        self,
+        key: str,
+        fingerprint: str,
+        message: str | Msg,
+        *,
+        data: dict[str, Any] | None = None,
     ) -> bool:
         """Log `message` unless this key's warning with this fingerprint was logged before;
         returns whether it was logged."""

@@ -7,7 +7,9 @@ the package (`python -m core.i18n compile` writes it; a test fails when it is ol
 `.po`), so a fresh checkout needs no build step.
 
 Mark a string with `_()` where it is shown, never where it is only stored or logged: the event
-log, the ledger and JSON keep one language. A sentence with figures is one msgid with named
+log, the ledger and JSON keep one language. A logged sentence is `core.eventtext.msg(N_(…),
+…)`: stored in English with its template, said in the reader's language when read. A
+sentence with figures is one msgid with named
 placeholders (`_("{n} documents held").format(n=…)`), never pieced from fragments, and plurals
 go through `ngettext`. `N_()` marks a string for extraction that is translated later (a table's
 column titles defined at import time).
@@ -123,6 +125,8 @@ class Said(str):
     their language whose message the event log (one language: English) keeps too."""
 
     english: str
+    msgid: str  # the template and its values: an event that logs it says it again (eventtext)
+    params: dict[str, object]
 
 
 def said(msgid: str, **params: object) -> str:
@@ -130,6 +134,7 @@ def said(msgid: str, **params: object) -> str:
     English. For errors both shown and logged: `said(N_("{path} is not XML"), path=p)`."""
     text = Said(_(msgid).format(**params))
     text.english = msgid.format(**params)
+    text.msgid, text.params = msgid, params
     return text
 
 

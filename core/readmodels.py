@@ -413,8 +413,9 @@ class LogEntry:
     department_id: str | None
     entity: str | None
     run_id: int | None
-    message: str
+    message: str  # as stored: English
     data: Mapping[str, object] | None
+    said: str = ""  # the message in the language it was read in (core/eventtext.py)
 
 
 @dataclass(frozen=True)
@@ -558,6 +559,36 @@ def kind_text(kind: str) -> str:
     return _(_KIND_WORDS[kind]) if kind in _KIND_WORDS else kind
 
 
+# An event's entity (the log's column; a logged sentence's value, core/eventtext.py), and a
+# sync step's name as a failed step's event says it.
+_ENTITY_WORDS = {
+    "invoice": N_("invoice"),
+    "customer": N_("customer"),
+    "product": N_("product"),
+    "stock": N_("stock"),
+    "runner": N_("runner"),
+    "webhook": N_("webhook"),
+    "transfer": N_("transfer"),
+    "notification": N_("notification"),
+    "zreports": N_("Z-reports"),
+    "invoices": N_("invoices"),
+    "customers": N_("customers"),
+    "products": N_("products"),
+    "notifications": N_("notifications"),
+    "transfers": N_("transfers"),
+}
+
+
+def entity_text(entity: str | None) -> str:
+    """An event's entity in the language (nb: dagsoppgjør, faktura, kunde, automatikk …; "-"
+    for none); one not named here as stored."""
+    if not entity:
+        return "-"
+    if entity == "zreport":
+        return kind_text(entity)  # as the transfers list says it
+    return _(_ENTITY_WORDS[entity]) if entity in _ENTITY_WORDS else entity
+
+
 # Visma's status of a document (TransferRow.visma_status, Visma's English word, kept so in
 # JSON) in the language: a journal or invoice on hold, balanced, released (Visma says Posted
 # for a batch, Released for a stock issue) or open (a released invoice not yet paid).
@@ -681,6 +712,12 @@ def transfer_cells(row: TransferRow, now: datetime) -> tuple[str, ...]:
     )
 
 
+def reason_shown(reason: str) -> str:
+    """A transfer's whole reason, stored in English (JSON keeps it), in the language
+    (core/reasons.py): each line a registered sentence said again, anything else as stored."""
+    return reason_text(reason)
+
+
 def filter_transfers(
     rows: list[TransferRow],
     *,
@@ -771,9 +808,9 @@ def document_text(doc: TransferDocument) -> str:
         out.append(f"{cols[0]:<16} {cols[1]:>10} {cols[2]:<10} {cols[3]}")
         for ln in doc.lines:
             out.append(f"{ln.item:<16} {ln.quantity or '':>10} {ln.warehouse:<10} {ln.text}")
-    out += [f"! {f}" for f in doc.flags]
-    if doc.problem:
-        out += ["", _("Why it waits:"), doc.problem]
+    out += [f"! {reason_text(f)}" for f in doc.flags]  # stored in English: said in the language
+    if doc.problem:  # stored in English (JSON keeps it): said in the language
+        out += ["", _("Why it waits:"), reason_text(doc.problem)]
     out += [
         "",
         _("Visma's answers:") if doc.answers else _("Visma's answers: none (nothing was sent)"),

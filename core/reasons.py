@@ -82,7 +82,95 @@ ITEMS_NOT_IN_VISMA = N_("item {items} not in Visma yet")
 VAT_ID_MISSING = N_("VAT rate {rate} %: Visma has no VAT id {vat_id}")
 VAT_ID_OTHER_RATE = N_("VAT rate {rate} % cannot map to Visma VAT id {vat_id}: its rate is {rates}")
 
+# core/transferview.reason_of: the line above a held document's stored reason that says what
+# it lacks and what happens next ("problems": "; "-joined, each one of the two below)
+HELD_LACKS = N_("{problems}: fixed? the next run sends it")
+LACKS_VAT_ID = N_("VAT {rate} % has no Visma VAT id")
+LACKS_ACCOUNT = N_("{name} has no account")
+HELD_PERIOD_CLOSED = N_("period {period} closed in Visma: opened? the next run sends it")
+HELD_NO_PERIOD = N_("no financial period in Visma: opened? the next run sends it")
+HELD_ON_ACCOUNT = N_(
+    "sales on account and invoice bases differ: the next run sends it once they agree"
+)
+# A posted document's flags (core/accounting.py, core/transfers/stock.py): what the log warns
+# about once it is sent, and its view lists
+PAYMENT_FALLBACK = N_(
+    "payment type '{type}' has no account: booked on the fallback account {account}"
+)
+CASH_DIFFERENCE = N_(
+    "Z-report {z} states a cash difference of {amount} (counted less expected cash): booked "
+    "on {account}"
+)
+ROUNDING_BEYOND = N_(
+    "Z-report {z}: rounding {amount} is beyond the bound {bound} ({receipts} cash receipt(s) x "
+    "{per}): booked as a cash difference on {account}"
+)
+ROUNDING_BEYOND_UNCOUNTED = N_(
+    "Z-report {z}: rounding {amount} is beyond the bound {bound} (cash receipts not counted): "
+    "booked as a cash difference on {account}"
+)
+COGS_ONCE = N_(
+    "inventory change and stock issues are both on: cost of goods is booked once, by the "
+    "stock issue; the journal's inventory-change lines are left out"
+)
+ITEMS_PARKED = N_(
+    "item {items} not in Visma yet: its line waits in {key}, sent once the item exists"
+)
+# core/transfers/zreports.changed: a Z-report DUELL changed after duvi recorded or posted it
+CHANGED_POSTED_AS = N_(
+    "Z-report {z} (register {register}, {day}) changed in DUELL after it was posted to Visma "
+    "as batch {batch}: total {total_was} → {total}, paid {paid_was} → {paid} ({source}); it is "
+    "not posted again"
+)
+CHANGED_POSTED = N_(
+    "Z-report {z} (register {register}, {day}) changed in DUELL after it was posted to "
+    "Visma: total {total_was} → {total}, paid {paid_was} → {paid} ({source}); it is not posted "
+    "again"
+)
+CHANGED_RECORDED = N_(
+    "Z-report {z} (register {register}, {day}) changed in DUELL after duvi recorded it: total "
+    "{total_was} → {total}, paid {paid_was} → {paid} ({source}); it waits for a person"
+)
+CHANGED_POSTED_REMEDY = N_(
+    "a person books the difference in Visma (correct batch {batch} or add a correction "
+    "entry); then `duvi sync --retry-failed` marks it done: Visma's batch is found by its key, "
+    "nothing is sent twice"
+)
+CHANGED_UNNUMBERED_REMEDY = N_(
+    "a person books the difference in Visma (correct batch of this key or add a correction "
+    "entry); then `duvi sync --retry-failed` marks it done: Visma's batch is found by its key, "
+    "nothing is sent twice"
+)
+CHANGED_RECORDED_REMEDY = N_(
+    "check the Z-report in DUELL; `duvi sync --retry-failed` sends the new figures"
+)
+# core/transferview.py: a document's view that cannot be built
+STOCK_UNREADABLE = N_("the stock issue cannot be read: {error}")
+ZREPORT_UNREADABLE = N_("the Z-report cannot be read: {error}")
+DEPARTMENT_GONE = N_("department {dept} is no longer known")
+
 TEMPLATES: tuple[str, ...] = (
+    CHANGED_POSTED_AS,
+    CHANGED_POSTED,
+    CHANGED_RECORDED,
+    CHANGED_POSTED_REMEDY,
+    CHANGED_UNNUMBERED_REMEDY,
+    CHANGED_RECORDED_REMEDY,
+    PAYMENT_FALLBACK,
+    CASH_DIFFERENCE,
+    ROUNDING_BEYOND,
+    ROUNDING_BEYOND_UNCOUNTED,
+    COGS_ONCE,
+    ITEMS_PARKED,
+    STOCK_UNREADABLE,
+    ZREPORT_UNREADABLE,
+    DEPARTMENT_GONE,
+    HELD_LACKS,
+    LACKS_VAT_ID,
+    LACKS_ACCOUNT,
+    HELD_PERIOD_CLOSED,
+    HELD_NO_PERIOD,
+    HELD_ON_ACCOUNT,
     MAP_VAT,
     NO_ACCOUNT,
     PERIOD_CLOSED,
@@ -133,7 +221,8 @@ WORDS: tuple[str, ...] = (
     N_("customer ledger"),
     N_("inventory management"),
 )
-AMOUNTS = ("amount", "paid", "bases")  # placeholders that hold an amount (1,234.50 stored)
+# placeholders that hold an amount (1,234.50 stored)
+AMOUNTS = ("amount", "paid", "bases", "bound", "per", "total", "total_was", "paid_was")
 REMEDY_MARK = "  → "  # DuviError's str(): the message, then the remedy on its own line
 
 
@@ -167,6 +256,11 @@ def _shown_value(name: str, value: Any) -> str:
     if isinstance(value, str):
         return _shown_string(name, value)
     return str(value)
+
+
+def value_text(name: str, value: str) -> str:
+    """A value read back from stored English, by its placeholder's name (below)."""
+    return _shown_string(name, value)
 
 
 def _shown_string(name: str, value: str) -> str:

@@ -43,7 +43,9 @@ from typing import Any
 from core.connections import Connections
 from core.departments import Departments
 from core.errors import DepartmentBusy, DuviError
+from core.eventtext import msg
 from core.http import budget_watch
+from core.i18n import N_
 from core.leases import LeaseLost, Leases
 from core.ledger import State
 from core.round_split import share_slots, split_round
@@ -358,7 +360,10 @@ class Runner:
             await send_due(self.rt)
         except Exception as exc:
             self.rt.log.error(
-                f"sending alerts failed: {type(exc).__name__}: {exc}; tried again next round",
+                msg(
+                    N_("sending alerts failed: {error}; tried again next round"),
+                    error=f"{type(exc).__name__}: {exc}",
+                ),
                 entity="runner",
                 data={"traceback": traceback.format_exc()},
             )
@@ -390,7 +395,10 @@ class Runner:
                     store.conn.execute("PRAGMA incremental_vacuum(256)")
         except Exception as exc:  # retention can wait a round; transfers cannot
             self.rt.log.error(
-                f"pruning old log rows failed: {type(exc).__name__}: {exc}; tried again next round",
+                msg(
+                    N_("pruning old log rows failed: {error}; tried again next round"),
+                    error=f"{type(exc).__name__}: {exc}",
+                ),
                 entity="runner",
                 data={"traceback": traceback.format_exc()},
             )
@@ -433,7 +441,9 @@ class Runner:
         except DepartmentBusy as exc:
             report.busy.append(dept.id)
             self.rt.log.info(
-                f"{exc.message}; skipped this round", department_id=dept.id, entity="runner"
+                msg(N_("{message}; skipped this round"), message=exc.message),
+                department_id=dept.id,
+                entity="runner",
             )
         except DuviError as exc:
             report.errors[dept.id] = str(exc)
@@ -460,8 +470,17 @@ class Runner:
         if failure.traceback is not None:
             data["traceback"] = failure.traceback
         self.rt.log.error(
-            f"automatic transfer of department {dept_id} failed ({failures} in a row): "
-            f"{failure.message}; next try in {delay // 60:.0f} min, at {at:%H:%M} UTC",
+            msg(
+                N_(
+                    "automatic transfer of department {dept} failed ({failures} in a row): "
+                    "{message}; next try in {minutes} min, at {at} UTC"
+                ),
+                dept=dept_id,
+                failures=failures,
+                message=failure.message,
+                minutes=f"{delay // 60:.0f}",
+                at=f"{at:%H:%M}",
+            ),
             department_id=dept_id,
             entity="runner",
             run_id=failure.run_id,
@@ -472,8 +491,15 @@ class Runner:
         before = self.backoff.pop(dept_id, None)
         if before is not None:
             self.rt.log.info(
-                f"department {dept_id} answers again after {before.failures} failed rounds "
-                f"(since {before.since}); caught up",
+                msg(
+                    N_(
+                        "department {dept} answers again after {failures} failed rounds "
+                        "(since {since}); caught up"
+                    ),
+                    dept=dept_id,
+                    failures=before.failures,
+                    since=before.since,
+                ),
                 department_id=dept_id,
                 entity="runner",
             )
@@ -491,8 +517,11 @@ class Runner:
             except Exception as exc:  # the runner stays up: the next round may get through
                 with contextlib.suppress(Exception):
                     self.rt.log.error(
-                        f"the round failed: {type(exc).__name__}: {exc}; next round in "
-                        f"{self.interval // 60:.0f} min",
+                        msg(
+                            N_("the round failed: {error}; next round in {minutes} min"),
+                            error=f"{type(exc).__name__}: {exc}",
+                            minutes=f"{self.interval // 60:.0f}",
+                        ),
                         entity="runner",
                         data={"traceback": traceback.format_exc()},
                     )

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.errors import DepartmentBusy, DuviError
-from core.i18n import english
+from core.eventtext import msg
+from core.i18n import N_, english
 from core.ledger import Ledger
 from core.runtime import Runtime
 
@@ -102,8 +103,15 @@ class Inbox:
             )
             ledger.set_cursor(dept_id, LAST_FILE, now)
             self.rt.log.warning(
-                f"SAF-T inbox: {path.name} has the content of {before}; moved to {DONE}/ "
-                "without importing it again",
+                msg(
+                    N_(
+                        "SAF-T inbox: {file} has the content of {before}; moved to {folder}/ "
+                        "without importing it again"
+                    ),
+                    file=path.name,
+                    before=before,
+                    folder=DONE,
+                ),
                 department_id=dept_id,
                 entity="zreport",
             )
@@ -118,8 +126,12 @@ class Inbox:
             path.rename(target)
             target.with_name(target.name + ".reason").write_text(f"{exc}\n", "utf-8")
             self.rt.log.error(
-                f"SAF-T inbox: {path.name} was not imported: {english(exc.message)}; "
-                f"moved to {FAILED}/",
+                msg(
+                    N_("SAF-T inbox: {file} was not imported: {message}; moved to {folder}/"),
+                    file=path.name,
+                    message=exc.message,
+                    folder=FAILED,
+                ),
                 department_id=dept_id,
                 entity="zreport",
                 data={"remedy": english(exc.remedy)},
@@ -130,7 +142,9 @@ class Inbox:
         ledger.set_cursor(dept_id, LAST_FILE, now)
         path.rename(_beside(path.parent / DONE, path.name))
         self.rt.log.info(
-            f"SAF-T inbox: {path.name} imported; moved to {DONE}/",
+            msg(
+                N_("SAF-T inbox: {file} imported; moved to {folder}/"), file=path.name, folder=DONE
+            ),
             department_id=dept_id,
             entity="zreport",
         )
@@ -152,7 +166,11 @@ class Inbox:
                 taken[dept.id] = await self.look(dept.id, Path(dept.settings.inbox_dir))
             except OSError as exc:
                 self.rt.log.error(
-                    f"SAF-T inbox {dept.settings.inbox_dir}: {exc}; looked at again later",
+                    msg(
+                        N_("SAF-T inbox {folder}: {error}; looked at again later"),
+                        folder=dept.settings.inbox_dir,
+                        error=str(exc),
+                    ),
                     department_id=dept.id,
                     entity="zreport",
                 )

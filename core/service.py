@@ -16,8 +16,9 @@ from core.connections import Connections
 from core.departments import Departments
 from core.errors import ConfigError, DataError, DuviError, exit_code_of
 from core.eventlog import Level, LogFilter
+from core.eventtext import msg, plural_msg
 from core.http import TransientError
-from core.i18n import _
+from core.i18n import N_, _
 from core.leases import LEASE_TTL, LeaseLost, Leases
 from core.ledger import Ledger, LedgerRow
 from core.runtime import Runtime
@@ -41,7 +42,10 @@ def department_ids(rt: Runtime, dept: str | None) -> list[str]:
     depts = Departments(rt.store, rt.secrets)
     if dept is None:
         for bad in depts.unreadable():  # skipped, never the end of the others' work
-            rt.log.warning(f"{bad.message}; skipped", department_id=bad.department_id)
+            rt.log.warning(
+                msg(N_("{message}; skipped"), message=bad.message),
+                department_id=bad.department_id,
+            )
         return [d.id for d in depts.list() if depts.is_set_up(d.id)]
     require_department(rt, dept)
     return [dept]
@@ -136,7 +140,10 @@ async def _keep_periods(rt: Runtime, s: DepartmentSession, st: Settlements) -> N
         )
     except DuviError as exc:
         rt.log.warning(
-            f"financial periods not read: {exc.message}; the last list read stands",
+            msg(
+                N_("financial periods not read: {message}; the last list read stands"),
+                message=exc.message,
+            ),
             department_id=s.dept.id,
             entity="transfer",
             data={"remedy": exc.remedy},
@@ -192,8 +199,14 @@ async def import_saft(
         )
         registers = sorted({z.register_id for z in reports})
         rt.log.info(
-            f"imported {len(held)} Z-reports ({len(done.new)} new) of "
-            f"{len(registers)} register(s) from {path}",
+            plural_msg(
+                "imported {n} Z-report ({new} new) of {registers} register(s) from {path}",
+                "imported {n} Z-reports ({new} new) of {registers} register(s) from {path}",
+                n=len(held),
+                new=len(done.new),
+                registers=len(registers),
+                path=str(path),
+            ),
             department_id=dept_id,
             entity=ZREPORT,
             data={"registers": registers, "keys": held},
@@ -311,8 +324,13 @@ async def confirm_foreign(
             after={"posted_beside": ok},
         )
         rt.log.warning(
-            f"{key}: posted beside Visma {'invoice' if row.kind == 'invoice' else 'batch'} "
-            f"{', '.join(batches)}, as a person confirmed",
+            msg(
+                N_("{key}: posted beside Visma invoice {numbers}, as a person confirmed")
+                if row.kind == "invoice"
+                else N_("{key}: posted beside Visma batch {numbers}, as a person confirmed"),
+                key=key,
+                numbers=", ".join(batches),
+            ),
             department_id=row.department_id,
             entity=row.kind,
         )
@@ -407,8 +425,17 @@ async def sync_master_data(
             record_unannounced(rt.store, dept_id, entity.rstrip("s"), polled_since, report.changed)
         s.ledger.set_cursor(dept_id, polled_key, started)
         rt.log.info(
-            f"{entity}: {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.conflicts} conflicts",
+            msg(
+                N_(
+                    "{entity}: {created} created, {updated} updated, {unchanged} unchanged, "
+                    "{conflicts} conflicts"
+                ),
+                entity=entity,
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                conflicts=report.conflicts,
+            ),
             department_id=dept_id,
             entity=entity.rstrip("s"),
             data=report.as_dict(),
@@ -585,7 +612,12 @@ async def _run_in(s: DepartmentSession, wanted: tuple[str, ...], retry_failed: b
         except DuviError as exc:
             result.failures.append((name, exc))
             rt.log.error(
-                f"department {dept_id}: {name} failed: {exc.message}",
+                msg(
+                    N_("department {dept}: {entity} failed: {message}"),
+                    dept=dept_id,
+                    entity=name,
+                    message=exc.message,
+                ),
                 department_id=dept_id,
                 entity=name.rstrip("s"),
                 data={"remedy": exc.remedy},

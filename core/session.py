@@ -17,8 +17,9 @@ from core.departments import Departments
 from core.duell.client import SET_ASIDE, SET_ASIDE_ENTITY, SET_ASIDE_REMEDY, DuellClient, SetAside
 from core.errors import ConfigError
 from core.eventlog import EventLog, current_run
+from core.eventtext import msg
 from core.httplog import HttpLog
-from core.i18n import _
+from core.i18n import N_, _
 from core.leases import LEASE_TTL, Lease, Leases
 from core.ledger import Ledger
 from core.models import Department
@@ -74,7 +75,12 @@ class DepartmentSession:
                 once.warn(
                     r.row,
                     r.problem,
-                    f"DUELL {entity} row {r.row} set aside, the rest read on: {r.problem}",
+                    msg(
+                        N_("DUELL {entity} row {row} set aside, the rest read on: {problem}"),
+                        entity=entity,
+                        row=r.row,
+                        problem=r.problem,
+                    ),
                     data={"path": r.path, "remedy": SET_ASIDE_REMEDY},
                 )
 

@@ -21,6 +21,7 @@ from core.audit import record
 from core.connections import DUELL_SECRETS
 from core.departments import Departments, refuse_both_cost_of_goods
 from core.errors import ConfigError, DuviError
+from core.eventtext import plural_msg
 from core.i18n import _
 from core.models import DepartmentSettings
 from core.readmodels import SavedSetup, SetupChoice, SetupProbe
@@ -428,12 +429,18 @@ async def set_up_department(
         # Not refused: a department moving from DUELL's own module to duvi has such batches
         # of its past days; duvi holds each of those days until a person confirms.
         newest = max(foreign, key=lambda b: b.day)
-        line += (
-            f"; WARNING: Visma holds {len(foreign)} batch(es) duvi did not make for this "
-            f"department (newest {newest.number} of {newest.day}; inferred: DUELL's own Visma "
-            f"module) → {FOREIGN_REMEDY}"
+        warning = plural_msg(
+            "Visma holds {n} batch duvi did not make for this department (newest "
+            "{number} of {day}; inferred: DUELL's own Visma module) → {remedy}",
+            "Visma holds {n} batches duvi did not make for this department (newest "
+            "{number} of {day}; inferred: DUELL's own Visma module) → {remedy}",
+            n=len(foreign),
+            number=newest.number,
+            day=newest.day,
+            remedy=FOREIGN_REMEDY,
         )
-        rt.log.warning(line.split("; WARNING: ", 1)[1], department_id=dept_id)
+        line += f"; WARNING: {warning.english()}"
+        rt.log.warning(warning, department_id=dept_id)
     return line
 
 

@@ -34,6 +34,17 @@ from core.readmodels import (
     VismaAnswer,
     money_text,
 )
+from core.reasons import (
+    DEPARTMENT_GONE,
+    HELD_LACKS,
+    HELD_NO_PERIOD,
+    HELD_ON_ACCOUNT,
+    HELD_PERIOD_CLOSED,
+    LACKS_ACCOUNT,
+    LACKS_VAT_ID,
+    STOCK_UNREADABLE,
+    ZREPORT_UNREADABLE,
+)
 from core.store import Store
 
 # core.transfers (the engine's package: its clients, httpx) is imported where a held document
@@ -55,10 +66,7 @@ _CREATED_AT = {
 }
 _HELD_VAT = re.compile(r"map VAT rate (\S+) %")
 _HELD_ACCOUNT = re.compile(r"no account is mapped for (\S+)")
-NEXT_RUN = "fixed? the next run sends it"
-PERIOD_OPEN = "opened? the next run sends it"
 _HELD_PERIOD = re.compile(r"financial period (\S+) \(")
-ON_ACCOUNT_AGREE = "the next run sends it once they agree"
 
 
 def shown_state(state: str, last_error: str | None) -> str:
@@ -101,16 +109,18 @@ def reason_of(state: str, last_error: str | None) -> str:
     from core.transfers.on_account import held_for_on_account
     from core.transfers.periods import held_for_period
 
+    # Stored words (JSON keeps them), each line a sentence core/reasons.py registers: a
+    # person reads them through reason_text, in the language.
     if held_for_mapping(last_error):
-        lacks = [f"VAT {r} % has no Visma VAT id" for r in _HELD_VAT.findall(last_error)]
-        lacks += [f"{a} has no account" for a in _HELD_ACCOUNT.findall(last_error)]
-        return f"{'; '.join(lacks)}: {NEXT_RUN}\n{last_error}"
+        lacks = [LACKS_VAT_ID.format(rate=r) for r in _HELD_VAT.findall(last_error)]
+        lacks += [LACKS_ACCOUNT.format(name=a) for a in _HELD_ACCOUNT.findall(last_error)]
+        return f"{HELD_LACKS.format(problems='; '.join(lacks))}\n{last_error}"
     if held_for_period(last_error):
         closed = _HELD_PERIOD.search(last_error)
-        why = f"period {closed[1]} closed" if closed else "no financial period"
-        return f"{why} in Visma: {PERIOD_OPEN}\n{last_error}"
+        why = HELD_PERIOD_CLOSED.format(period=closed[1]) if closed else HELD_NO_PERIOD
+        return f"{why}\n{last_error}"
     if held_for_on_account(last_error):
-        return f"sales on account and invoice bases differ: {ON_ACCOUNT_AGREE}\n{last_error}"
+        return f"{HELD_ON_ACCOUNT}\n{last_error}"
     return last_error
 
 
@@ -527,7 +537,7 @@ def transfer_document(store: Store, departments: Departments, key: str) -> Trans
             left_out(Ledger(store), row.key),
         )
     except (KeyError, ValueError, TypeError) as exc:
-        return _document(row, source, (), (), (), f"the stock issue cannot be read: {exc}", answers)
+        return _document(row, source, (), (), (), STOCK_UNREADABLE.format(error=exc), answers)
     header, lines = _read_write(row.kind, wire.unwrap(wire.body(write)))
     return _document(row, source, header, lines, (), problem, answers)
 
@@ -683,7 +693,7 @@ def _zreport(
     try:
         z = ZReport.model_validate(row.payload)
     except ValueError as exc:
-        return _document(row, source, (), (), (), f"the Z-report cannot be read: {exc}", answers)
+        return _document(row, source, (), (), (), ZREPORT_UNREADABLE.format(error=exc), answers)
     facts = [
         (N_("Business date"), z.business_date.isoformat()),
         (N_("Z number"), str(z.z_number)),
@@ -697,7 +707,7 @@ def _zreport(
             facts,
             (),
             (),
-            f"department {row.department_id} is no longer known",
+            DEPARTMENT_GONE.format(dept=row.department_id),
             answers,
         )
     vat_ids = {

@@ -112,7 +112,7 @@ async def test_new_items_carry_the_chosen_item_class(installation: Installation)
         "SELECT message FROM events WHERE message LIKE '%not created in Visma%'"
     )
     assert [r["message"].split(":")[0] for r in logged] == [
-        f"{len(report.failed)} new product(s) not created in Visma"
+        f"{len(report.failed)} new products not created in Visma"
     ]  # one line for them all, not one per product
     set_settings(installation, item_class="TJENESTE")
     report = await sync_master_data(

@@ -353,7 +353,7 @@ def test_help_is_in_the_language_of_the_settings(
             out = capsys.readouterr()
             texts[lang, " ".join(args)] = out.out + out.err
     root = texts["nb", "--help"]
-    assert "Bruk: duvi [OPTIONS] COMMAND [ARGS]..." in root
+    assert "Bruk: duvi [VALG] KOMMANDO [ARGUMENTER]..." in root
     assert "Konsoll og motor for integrasjonen DUELL <-> Visma.net ERP." in root
     assert "─ Valg ─" in root and "─ Kommandoer ─" in root
     assert "Vis denne hjelpen og avslutt." in root
@@ -575,3 +575,43 @@ def test_a_report_without_its_department_is_refused_in_the_language(
         3,
         "duvi: error: several departments (known: 1, 2, 3)\n  → name one with -d DEPT\n",
     )
+
+
+def test_click_s_rarer_errors_and_the_usage_placeholders_speak_the_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What typer's bundled click writes as English literals (no catalogue to hook: it calls
+    no gettext) is said again in nb by core/cli/help.py: a value an option lacks or a flag
+    does not take, why a value did not convert (pydantic's error type), and the usage line's
+    [OPTIONS] COMMAND [ARGS]...; in en as click writes them."""
+    cases = [
+        (
+            ["log", "--lines"],
+            "Valget '--lines' trenger en verdi.",
+            "Option '--lines' requires an argument.",
+        ),
+        (
+            ["log", "--json=1"],
+            "Valget '--json' tar ingen verdi.",
+            "Option '--json' does not take a value.",
+        ),
+        (
+            ["log", "-n", "x"],
+            "Ugyldig verdi for '--lines' / '-n': gi et heltall",
+            "Invalid value for '--lines' / '-n': Input should be a valid integer",
+        ),
+    ]
+    for lang in ("nb", "en"):
+        monkeypatch.setenv("DUVI_LANGUAGE", lang)
+        for args, nb, en in cases:
+            assert run(args) == 2
+            text = " ".join("".join(capsys.readouterr()).replace("│", " ").split())
+            assert (nb if lang == "nb" else en) in text, args
+        assert run(["--help"]) == 0
+        usage = capsys.readouterr().out.strip().splitlines()[0].strip()
+        assert usage == (
+            "Bruk: duvi [VALG] KOMMANDO [ARGUMENTER]..."
+            if lang == "nb"
+            else "Usage: duvi [OPTIONS] COMMAND [ARGS]..."
+        )
+    set_language("en")

@@ -258,7 +258,6 @@ DATA = {
     "en:visma_raw": {"Dagsoppgjør"},
     # the journal's line texts as sent to Visma ("Betaling card": DUELL's payment type)
     "nb:transfer_document": {"card", "cash"},
-    "nb:log": {"invoice", "posted"},  # the event log's messages, as logged
     # Visma's chart of accounts: its descriptions as Visma has them ("Salg, avgiftspliktig",
     # "Beholdningsendring, varer for videresalg"); the lines' own labels are English in en
     # (test_the_account_lines_speak_the_language)
@@ -425,6 +424,23 @@ async def test_the_palette_and_the_log_s_columns_speak_norwegian() -> None:
         "odd",
         "-",
     ]
+
+
+async def test_the_palette_says_no_matches_in_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual's own "No matches found" (a literal in Textual 8) in nb: tui/palette.py."""
+    from textual.command import CommandPalette
+
+    monkeypatch.setattr(CommandPalette, "_NO_MATCHES_COUNTDOWN", 0.01)  # not 0.5 s
+    duvi = app("nb")
+    async with duvi.run_test(size=(120, 36)) as pilot:
+        await keys("colon", *"qxqzq")(pilot)
+        await duvi.workers.wait_for_complete()
+        for _ in range(50):  # the countdown's timer fires on a later turn of the loop
+            await pilot.pause()
+            if "Ingen treff" in screen_text(duvi):
+                break
+        text = screen_text(duvi)
+    assert "Ingen treff" in text and "No matches found" not in text
 
 
 def test_the_log_s_times_are_local_and_in_the_language(monkeypatch: pytest.MonkeyPatch) -> None:

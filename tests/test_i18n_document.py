@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -223,3 +223,40 @@ def test_payment_types_are_words_of_the_language(language: str, paid: str, held:
     assert day_text(day).splitlines()[2] == paid
     doc = replace(DOC, header=(("Sales 11.11 %", "111"), ("Paid card", "100")))
     assert [ln for ln in document_text(doc).splitlines() if ln in held] == held
+
+
+def test_a_held_document_s_reason_is_said_in_whole_sentences() -> None:
+    """The line the transfers view puts above a held document's stored reason (what it
+    lacks, what happens next) is English where stored and said (JSON keeps it), a whole
+    Norwegian sentence in nb: the transfers list's reason column, the console's detail line
+    and a document's "why it waits" (issue 22)."""
+    from core.readmodels import reason_shown
+    from core.transferview import reason_of
+
+    mapping = (
+        "Z-report 4 of department 1 cannot be booked: map VAT rate 12.5 % to a Visma VAT code; "
+        "no account is mapped for payment:stripe\n  → set it in the account mapping editor"
+    )
+    period = "financial period 202611 (2026-11-01..2026-11-30) is closed in Visma's general ledger"
+    said = [reason_of("attention", mapping), reason_of("attention", period)]
+    assert said == [
+        "VAT 12.5 % has no Visma VAT id; payment:stripe has no account: fixed? the next run "
+        "sends it\n" + mapping,
+        "period 202611 closed in Visma: opened? the next run sends it\n" + period,
+    ]
+    assert [reason_shown(s) for s in said] == said  # en: as stored
+    set_language("nb")
+    assert [reason_shown(s).splitlines()[0] for s in said] == [
+        "mva-sats 12,5 % har ingen mva-kode i Visma; payment:stripe har ingen konto: rettet? "
+        "neste kjøring sender den",
+        "periode 202611 er lukket i Visma: åpnet? neste kjøring sender den",
+    ]
+    assert reason_shown(said[1]).splitlines()[1] == (
+        "regnskapsperiode 202611 (2026-11-01..2026-11-30) er stengt i Vismas hovedbok"
+    )
+    row = TransferRow(
+        "DUELL-Z-1-4", "zreport", "attention", "", period, date(2026, 11, 1), reason=said[1]
+    )
+    assert transfer_cells(row, datetime(2026, 12, 3, tzinfo=UTC))[-1] == (
+        "periode 202611 er lukket i Visma: åpnet? neste kjøring sender den"
+    )

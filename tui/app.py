@@ -187,10 +187,10 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         """Textual's palette with its search field's prompt in the language."""
         from textual.command import CommandPalette
 
+        from tui.palette import Palette
+
         if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
-            self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
-            )
+            self.push_screen(Palette(id="--command-palette", placeholder=_("Search for commands…")))
 
     def action_help(self) -> None:
         """The keys of the screen in view (`?` on every screen)."""

@@ -19,7 +19,7 @@ from tui.i18n import TUI
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("nb",)
-KEYWORDS = ["-k", "_", "-k", "N_", "-k", "ngettext:1,2"]
+KEYWORDS = ["-k", "_", "-k", "N_", "-k", "ngettext:1,2", "-k", "plural_msg:1,2"]
 CATALOGUES = (("core", DOMAIN, LOCALE_DIR), ("tui", TUI.domain, TUI.localedir))
 
 

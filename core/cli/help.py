@@ -57,6 +57,46 @@ MISSING = {
     "argument": N_("Missing argument {hint}."),
 }
 HELP_OPTION = N_("Show this message and exit.")
+# The usage line's placeholders (click's defaults, which typer keeps)
+OPTIONS_METAVAR = {"[OPTIONS]": N_("[OPTIONS]")}
+SUBCOMMAND_METAVAR = {
+    "COMMAND [ARGS]...": N_("COMMAND [ARGS]..."),
+    "[COMMAND] [ARGS]...": N_("[COMMAND] [ARGS]..."),
+}
+# click's rarer usage errors, which its bundled copy in typer writes as literals (a pattern
+# of click's English, the same words as a msgid): a missing value, a value a flag takes not.
+RARER = (
+    (
+        re.compile(r"Option '(?P<name>.+)' requires an argument\."),
+        N_("Option '{name}' requires an argument."),
+    ),
+    (
+        re.compile(r"Option '(?P<name>.+)' requires (?P<n>\d+) arguments\."),
+        N_("Option '{name}' requires {n} arguments."),
+    ),
+    (
+        re.compile(r"Option '(?P<name>.+)' does not take a value\."),
+        N_("Option '{name}' does not take a value."),
+    ),
+    (
+        re.compile(r"Argument '(?P<name>.+)' takes (?P<n>\d+) values\."),
+        N_("Argument '{name}' takes {n} values."),
+    ),
+)
+# Why a value did not convert: pydantic's error type (its stable API; typer keeps only the
+# English message, the cause holds the type), said in the language. Another type: as pydantic
+# wrote it.
+CONVERSION = {
+    "int_parsing": N_("give a whole number"),
+    "int_from_float": N_("give a whole number"),
+    "float_parsing": N_("give a number"),
+    "decimal_parsing": N_("give a number"),
+    "bool_parsing": N_("give true or false"),
+    "date_from_datetime_parsing": N_("give a date (YYYY-MM-DD)"),
+    "date_parsing": N_("give a date (YYYY-MM-DD)"),
+    "greater_than_equal": N_("give at least {ge}"),
+    "less_than_equal": N_("give at most {le}"),
+}
 
 
 def localized(app: typer.Typer) -> Command:
@@ -118,9 +158,10 @@ def _usage_error(error: Any) -> str | None:
             return None
         return _(MISSING[kind]).format(hint=hint())
     if isinstance(error, BadParameter):
+        message = _conversion(error) or error.message
         if error.param_hint is None and error.param is None:
-            return _("Invalid value: {message}").format(message=error.message)
-        return _("Invalid value for {hint}: {message}").format(hint=hint(), message=error.message)
+            return _("Invalid value: {message}").format(message=message)
+        return _("Invalid value for {hint}: {message}").format(hint=hint(), message=message)
     if isinstance(error, NoSuchOption):
         if error.message != f"No such option: {error.option_name}":
             return None
@@ -130,6 +171,9 @@ def _usage_error(error: Any) -> str | None:
                 message=said, options=", ".join(sorted(error.possibilities))
             )
         return said
+    for pattern, said in RARER:
+        if isinstance(error, UsageError) and (m := pattern.fullmatch(error.message or "")):
+            return _(said).format(**m.groupdict())
     found = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", error.message or "")
     if type(error) is UsageError and found:
         n = len(found[1].split())
@@ -139,6 +183,23 @@ def _usage_error(error: Any) -> str | None:
             n,
         ).format(arguments=found[1])
     return None
+
+
+def _conversion(error: Any) -> str | None:
+    """Why a value did not convert, in nb, from the pydantic error that caused it (None: in
+    English, another cause, or a type not in CONVERSION)."""
+    from pydantic import ValidationError
+
+    from core.i18n import current_language
+
+    if current_language() == "en":
+        return None  # pydantic's own English
+    cause = error.__cause__
+    if not isinstance(cause, ValidationError) or not cause.errors():
+        return None
+    first = cause.errors()[0]
+    said = CONVERSION.get(first["type"])
+    return _(said).format(**(first.get("ctx") or {})) if said else None
 
 
 class _Formatter(HelpFormatter):
@@ -166,6 +227,12 @@ def _translate(command: Command) -> None:
         text = getattr(param, "help", None)
         if text:
             param.help = _(text)  # type: ignore[attr-defined]
+    metavar = getattr(command, "options_metavar", None)
+    if metavar in OPTIONS_METAVAR:
+        command.options_metavar = _(OPTIONS_METAVAR[metavar])
+    metavar = getattr(command, "subcommand_metavar", None)
+    if metavar in SUBCOMMAND_METAVAR:
+        command.subcommand_metavar = _(SUBCOMMAND_METAVAR[metavar])  # type: ignore[attr-defined]
     command.context_class = _Context
     command.get_help_option = types.MethodType(_help_option, command)  # type: ignore[method-assign]
     for sub in getattr(command, "commands", {}).values():

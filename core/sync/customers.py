@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from core.customer_record import from_duell, from_visma, to_duell, visma_keys
+from core.eventtext import msg
 from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError
+from core.i18n import N_
 from core.matching import CustomerIndex, Keys
 from core.models import Customer, Master
 from core.sync.base import MasterDataSync
@@ -130,14 +132,26 @@ class CustomerSync(MasterDataSync):
                     )
                     if match.warning:
                         self.log.warning(
-                            f"customer {did} '{d.name}': {match.warning}",
+                            msg(
+                                N_("customer {customer} '{name}': {warning}"),
+                                customer=did,
+                                name=d.name,
+                                warning=match.warning,
+                            ),
                             department_id=self.dept.id,
                             entity=ENTITY,
                         )
                     if match.waiting:
                         self.log.info(
-                            f"customer {did} '{d.name}' waits: it shares a key with a customer "
-                            "whose creation Visma has not confirmed yet; the next sync matches it",
+                            msg(
+                                N_(
+                                    "customer {customer} '{name}' waits: it shares a key with "
+                                    "a customer whose creation Visma has not confirmed yet; "
+                                    "the next sync matches it"
+                                ),
+                                customer=did,
+                                name=d.name,
+                            ),
                             department_id=self.dept.id,
                             entity=ENTITY,
                         )
@@ -145,9 +159,18 @@ class CustomerSync(MasterDataSync):
                     if match.conflict:
                         if match.held_by is not None:
                             self.log.warning(
-                                f"customer {did} '{d.name}': its {match.key} matches Visma "
-                                f"customer {match.conflict[0]}, which is DUELL customer "
-                                f"{match.held_by}'s; a person decides",
+                                msg(
+                                    N_(
+                                        "customer {customer} '{name}': its {field} matches "
+                                        "Visma customer {visma}, which is DUELL customer "
+                                        "{held_by}'s; a person decides"
+                                    ),
+                                    customer=did,
+                                    name=d.name,
+                                    field=match.key,
+                                    visma=match.conflict[0],
+                                    held_by=match.held_by,
+                                ),
                                 department_id=self.dept.id,
                                 entity=ENTITY,
                             )
@@ -184,7 +207,11 @@ class CustomerSync(MasterDataSync):
             except VismaError as exc:
                 report.failed.append(f"{did}: {exc.message}")
                 self.log.error(
-                    f"customer {did} not written to Visma: {exc.message}",
+                    msg(
+                        N_("customer {customer} not written to Visma: {message}"),
+                        customer=did,
+                        message=exc.message,
+                    ),
                     department_id=self.dept.id,
                     entity=ENTITY,
                 )

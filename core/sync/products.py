@@ -20,8 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 from core.eventlog import WarnOnce
+from core.eventtext import msg, plural_msg
 from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError
+from core.i18n import N_
 from core.models import Master, Product
 from core.sync.base import MasterDataSync
 from core.sync.links import Link, content_hash
@@ -130,7 +132,11 @@ class ProductSync(MasterDataSync):
             except VismaError as exc:
                 report.failed.append(f"{p.product_number}: {exc.message}")
                 self.log.error(
-                    f"product {p.product_number} not written to Visma: {exc.message}",
+                    msg(
+                        N_("product {number} not written to Visma: {message}"),
+                        number=p.product_number,
+                        message=exc.message,
+                    ),
                     department_id=self.dept.id,
                     entity=ENTITY,
                 )
@@ -142,7 +148,12 @@ class ProductSync(MasterDataSync):
             why = NO_ITEM_CLASS.format(dept=self.dept.id)
             report.failed += [f"{n}: {why}" for n in unclassed]
             self.log.error(
-                f"{len(unclassed)} new product(s) not created in Visma: {why}",
+                plural_msg(
+                    "{n} new product not created in Visma: {why}",
+                    "{n} new products not created in Visma: {why}",
+                    n=len(unclassed),
+                    why=why,
+                ),
                 department_id=self.dept.id,
                 entity=ENTITY,
             )
@@ -211,8 +222,14 @@ class ProductSync(MasterDataSync):
         once.warn(
             str(p.product_id),
             fingerprint,
-            f"product number {p.product_number} is used by {len(same)} DUELL "
-            "products: which one is Visma's item is for a person to decide",
+            msg(
+                N_(
+                    "product number {number} is used by {n} DUELL products: which one is "
+                    "Visma's item is for a person to decide"
+                ),
+                number=p.product_number,
+                n=len(same),
+            ),
         )
 
     # -- Visma -> DUELL ------------------------------------------------------------------------

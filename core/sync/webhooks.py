@@ -38,7 +38,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.i18n import _, ngettext
+from core.eventtext import msg
+from core.i18n import N_, _, ngettext
 from core.store import Store, utcnow
 
 MAX_BODY = 16 * 1024  # a Visma notification is a few hundred bytes
@@ -355,7 +356,11 @@ async def process_inbox(
                 )
             except VismaError as exc:
                 log.warning(
-                    f"feedback for notification {n.context_id} not accepted: {exc.message}",
+                    msg(
+                        N_("feedback for notification {notification} not accepted: {message}"),
+                        notification=n.context_id,
+                        message=exc.message,
+                    ),
                     department_id=dept.id,
                     entity="webhook",
                 )

@@ -16,7 +16,9 @@ from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.eventtext import msg
 from core.http import about
+from core.i18n import N_
 from core.ledger import Ledger, State
 from core.models import Department, ZReport
 from core.transfers.gl_batches import RoundListings
@@ -157,7 +159,12 @@ class Settlements:
                 self.ledger.release(key)
                 forget_queued(self.ledger, self.dept.id, key)
                 self.log.info(
-                    f"{key} released in Visma ({number}; was {queued.result})",
+                    msg(
+                        N_("{key} released in Visma ({number}; was {result})"),
+                        key=key,
+                        number=number,
+                        result=queued.result,
+                    ),
                     department_id=self.dept.id,
                     entity=row.kind,
                 )
@@ -179,7 +186,22 @@ class Settlements:
                 # Never a second release on a Queued answer: Visma releases it by itself (an
                 # hour on, a person's `duvi release` sends it again).
                 self.log.info(
-                    f"{key}: {queued.said()}; Visma has not released {number} yet (not sent again)",
+                    msg(
+                        N_(
+                            "{key}: Visma answered its release {result} at {at} UTC, action "
+                            "{action}; Visma has not released {number} yet (not sent again)"
+                        )
+                        if queued.action_id
+                        else N_(
+                            "{key}: Visma answered its release {result} at {at} UTC; Visma has "
+                            "not released {number} yet (not sent again)"
+                        ),
+                        key=key,
+                        result=queued.result,
+                        at=f"{queued.at:%Y-%m-%d %H:%M}",
+                        action=queued.action_id,
+                        number=number,
+                    ),
                     department_id=self.dept.id,
                     entity=row.kind,
                 )
@@ -208,8 +230,15 @@ class Settlements:
             # Visma's status first and only records it (never a second release).
             note_queued(self.ledger, self.dept.id, key, result)
             self.log.info(
-                f"{key}: Visma answered the release with {result.action_result} ({number}); "
-                "`duvi release` again reads whether it is done",
+                msg(
+                    N_(
+                        "{key}: Visma answered the release with {result} ({number}); "
+                        "`duvi release` again reads whether it is done"
+                    ),
+                    key=key,
+                    result=result.action_result,
+                    number=number,
+                ),
                 department_id=self.dept.id,
                 entity=row.kind,
             )
@@ -217,7 +246,7 @@ class Settlements:
         self.ledger.release(key)
         forget_queued(self.ledger, self.dept.id, key)  # an overdue queued one, released now
         self.log.info(
-            f"{key} released in Visma ({number})",
+            msg(N_("{key} released in Visma ({number})"), key=key, number=number),
             department_id=self.dept.id,
             entity=row.kind,
         )

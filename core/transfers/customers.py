@@ -11,7 +11,9 @@ from core.conflicts import Conflicts
 from core.customer_record import from_duell, from_visma, visma_keys
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.eventtext import msg
 from core.http import about
+from core.i18n import N_
 from core.matching import CustomerIndex, Keys
 from core.models import Customer, Department
 from core.store import Store
@@ -108,7 +110,7 @@ class InvoiceCustomers:
         )
         if match.warning:
             self.log.warning(
-                f"customer '{customer.name}': {match.warning}",
+                msg(N_("customer '{name}': {warning}"), name=customer.name, warning=match.warning),
                 department_id=self.dept.id,
                 entity="customer",
             )

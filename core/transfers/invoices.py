@@ -19,6 +19,7 @@ from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
 from core.http import about
+from core.i18n import N_
 from core.ledger import Ledger
 from core.models import Department, InvoiceBasis
 from core.transfers.customers import InvoiceCustomers
@@ -86,8 +87,8 @@ async def invoice_keys(
 
 class InvoiceDocument(Document):
     kind = Kind.INVOICE
-    made = "draft invoice {}"
-    posted = "created as draft invoice {}"
+    already = N_("{key} was already in Visma as draft invoice {number} ({why})")
+    posted = N_("{key} created as draft invoice {number}")
 
     def __init__(
         self,

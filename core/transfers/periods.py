@@ -21,7 +21,9 @@ from typing import Literal
 
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.eventtext import msg
 from core.http import about
+from core.i18n import N_
 from core.ledger import Ledger, LedgerRow, State
 from core.visma.client import VismaClient
 from core.visma.models import FinancialPeriod
@@ -131,7 +133,7 @@ async def requeue_open(
             continue
         if await periods.problem(day, book) is None and ledger.retry(row.key):
             log.info(
-                f"{row.key}: its financial period is open now; sent again",
+                msg(N_("{key}: its financial period is open now; sent again"), key=row.key),
                 department_id=department_id,
                 entity=kind,
             )

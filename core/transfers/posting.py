@@ -29,8 +29,10 @@ from typing import Any, ClassVar
 from core.accounting import held_for_mapping
 from core.errors import DataError, DuviError
 from core.eventlog import EventLog
+from core.eventtext import msg
 from core.failpoints import Failpoint, failpoint
 from core.http import OutcomeUnknownError, TransientError, about
+from core.i18n import N_
 from core.ledger import Ledger, LedgerRow, State
 from core.visma.errors import ActionFailedError, VismaError
 
@@ -127,9 +129,10 @@ class Document(ABC):
     """One document on its way to Visma: what `post_once` needs to know of its kind."""
 
     kind: ClassVar[Kind]
-    # For the log, with Visma's number: what Visma holds ("batch {}"), and what a POST did
-    # ("posted as batch {} (on hold)").
-    made: ClassVar[str]
+    # The log's sentences, with the key and Visma's number: a document found in Visma
+    # ("{key} was already in Visma as batch {number} ({why})"), and what a POST did
+    # ("{key} posted as batch {number} (on hold)"). N_-marked: said again in the language.
+    already: ClassVar[str]
     posted: ClassVar[str]
     flags: list[str]  # what the log should warn about once it is posted
 
@@ -182,7 +185,11 @@ async def post_once(ledger: Ledger, log: EventLog, row: LedgerRow, doc: Document
         except (OutcomeUnknownError, TransientError) as exc:
             ledger.note_doubt(key, exc.message)
             log.warning(
-                f"{key}: {exc.message}; it is looked up before any resend",
+                msg(
+                    N_("{key}: {message}; it is looked up before any resend"),
+                    key=key,
+                    message=exc.message,
+                ),
                 department_id=row.department_id,
                 entity=doc.kind,
             )
@@ -190,7 +197,7 @@ async def post_once(ledger: Ledger, log: EventLog, row: LedgerRow, doc: Document
         except VismaError as exc:
             ledger.fail(key, str(exc))
             log.error(
-                f"{key} refused by Visma: {exc.message}",
+                msg(N_("{key} refused by Visma: {message}"), key=key, message=exc.message),
                 department_id=row.department_id,
                 entity=doc.kind,
                 data={"visma_id": exc.visma_id},
@@ -218,7 +225,12 @@ async def _count(
         except Unfinished as exc:
             ledger.note_doubt(key, f"in Visma as {number}, {exc.message}")
             log.error(
-                f"{key} is in Visma as {number} but {exc.message}; the next run finishes it",
+                msg(
+                    N_("{key} is in Visma as {number} but {message}; the next run finishes it"),
+                    key=key,
+                    number=number,
+                    message=exc.message,
+                ),
                 **where,
             )
             return Outcome(key, State.SENT, number, error=exc.message, flags=doc.flags)
@@ -232,13 +244,16 @@ async def _count(
     # the ledger calls sent, and the restart finds it by its key and releases it.
     failpoint(Failpoint.AFTER_COMMIT)
     if looked_up:
-        made = doc.made.format(number)
-        why = "found after doubt" if row.attempts else "found before sending: not sent again"
-        log.info(f"{key} was already in Visma as {made} ({why})", **where)
+        why = (
+            msg(N_("found after doubt"))
+            if row.attempts
+            else msg(N_("found before sending: not sent again"))
+        )
+        log.info(msg(doc.already, key=key, number=number, why=why), **where)
     else:
         for flag in doc.flags:
-            log.warning(f"{key}: {flag}", **where)
-        log.info(f"{key} {doc.posted.format(number)}", **where)
+            log.warning(msg(N_("{key}: {flag}"), key=key, flag=flag), **where)
+        log.info(msg(doc.posted, key=key, number=number), **where)
     return Outcome(key, State.CONFIRMED, number, flags=doc.flags, looked_up=looked_up)
 
 
@@ -246,7 +261,7 @@ def hold(ledger: Ledger, log: EventLog, row: LedgerRow, kind: Kind, why: DuviErr
     """A document that cannot be sent as it is waits for a person (nothing was sent)."""
     ledger.attention(row.key, str(why))
     log.error(
-        f"{row.key}: {why.message}",
+        msg(N_("{key}: {message}"), key=row.key, message=why.message),
         department_id=row.department_id,
         entity=kind,
         data={"remedy": why.remedy} if why.remedy else None,
@@ -272,7 +287,7 @@ def requeue_fixed(
     fixed: Callable[[LedgerRow], bool],
     *,
     held: Callable[[str | None], bool] = held_for_mapping,
-    now: str = "its mapping is complete now",
+    said: str = N_("{key}: its mapping is complete now; sent again"),
 ) -> int:
     """Documents held for a missing VAT or account mapping (or what `held` reads in their
     reason) go back to pending once `fixed` says their mapping is complete: every run checks
@@ -282,7 +297,7 @@ def requeue_fixed(
     for row in ledger.rows(department_id, kind=kind, states=(State.ATTENTION,)):
         if held(row.last_error) and fixed(row) and ledger.retry(row.key):
             log.info(
-                f"{row.key}: {now}; sent again",
+                msg(said, key=row.key),
                 department_id=department_id,
                 entity=kind,
             )

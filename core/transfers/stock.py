@@ -9,9 +9,12 @@ from decimal import Decimal
 
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.eventtext import msg
 from core.http import TransientError
+from core.i18n import N_
 from core.ledger import Ledger, LedgerRow, State
 from core.models import ZReport
+from core.reasons import ITEMS_PARKED
 from core.transfers.periods import Periods, requeue_open
 from core.transfers.posting import (
     Document,
@@ -101,8 +104,8 @@ def issue_write(
 
 class IssueDocument(Document):
     kind = Kind.STOCK
-    made = "stock issue {}"
-    posted = "posted as stock issue {} and released"
+    already = N_("{key} was already in Visma as stock issue {number} ({why})")
+    posted = N_("{key} posted as stock issue {number} and released")
 
     def __init__(self, stock: StockIssues, row: LedgerRow) -> None:
         self.row, self.stock = row, stock
@@ -143,10 +146,7 @@ class IssueDocument(Document):
             },
         )
         self.parked |= set(missing)
-        self.flags.append(
-            f"item {', '.join(missing)} {NOT_IN_VISMA}: its line waits in "
-            f"{parked_key(self.key)}, sent once the item exists"
-        )
+        self.flags.append(ITEMS_PARKED.format(items=", ".join(missing), key=parked_key(self.key)))
 
     async def post(self) -> str:
         return await self.visma.create_issue(
@@ -272,7 +272,7 @@ class StockIssues:
             wanted = [n for n, q in row.payload["items"].items() if Decimal(q) != 0]
             if all([await self.exists(n) for n in wanted]) and self.ledger.retry(row.key):
                 self.log.info(
-                    f"{row.key}: its items are in Visma now; sent",
+                    msg(N_("{key}: its items are in Visma now; sent"), key=row.key),
                     department_id=self.department_id,
                     entity=Kind.STOCK,
                 )

@@ -24,9 +24,18 @@ from core.departments import Departments
 from core.duell.client import DuellClient
 from core.errors import DataError
 from core.eventlog import EventLog
+from core.eventtext import msg
 from core.i18n import N_, _
 from core.ledger import ZREPORTS_FETCHED, Ledger, LedgerRow, State
 from core.models import CashMovement, Department, ZReport
+from core.reasons import (
+    CHANGED_POSTED,
+    CHANGED_POSTED_AS,
+    CHANGED_POSTED_REMEDY,
+    CHANGED_RECORDED,
+    CHANGED_RECORDED_REMEDY,
+    CHANGED_UNNUMBERED_REMEDY,
+)
 from core.store import utcnow
 from core.transfers.foreign import (
     ForeignBatch,
@@ -328,28 +337,29 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
     retry never posts again), the first figures go to the event log and the audit."""
     old = ZReport.model_validate(row.payload)
     posted = row.state in (State.CONFIRMED, State.SENT)  # sent: it may be in Visma
-    batch = f" as batch {row.visma_number}" if row.visma_number else ""
-    what = (
-        f"changed in DUELL after it was posted to Visma{batch}"
-        if posted
-        else "changed in DUELL after duvi recorded it"
-    )
-    message = (
-        f"Z-report {z.z_number} (register {z.register_id}, {z.business_date}) {what}: total "
-        f"{old.total} → {z.total}, paid {old.paid} → {z.paid} ({source}); "
-        + ("it is not posted again" if posted else "it waits for a person")
-    )
-    remedy = (
-        f"a person books the difference in Visma (correct batch {row.visma_number or 'of this key'}"
-        " or add a correction entry); then `duvi sync --retry-failed` marks it done: Visma's "
-        "batch is found by its key, nothing is sent twice"
-        if posted
-        else "check the Z-report in DUELL; `duvi sync --retry-failed` sends the new figures"
+    # Whole sentences core/reasons.py registers: stored in English, said in the language
+    if not posted:
+        said, remedy = CHANGED_RECORDED, CHANGED_RECORDED_REMEDY
+    elif row.visma_number:
+        said = CHANGED_POSTED_AS
+        remedy = CHANGED_POSTED_REMEDY.format(batch=row.visma_number)
+    else:
+        said, remedy = CHANGED_POSTED, CHANGED_UNNUMBERED_REMEDY
+    message = said.format(
+        z=z.z_number,
+        register=z.register_id,
+        day=z.business_date,
+        batch=row.visma_number,
+        total_was=old.total,
+        total=z.total,
+        paid_was=old.paid,
+        paid=z.paid,
+        source=source,
     )
     if not ledger.changed(row, z.model_dump(mode="json"), f"{message}\n  → {remedy}"):
         return False  # another worker moved it: the next fetch compares again
     log.error(
-        f"{row.key}: {message}",
+        msg(N_("{key}: {message}"), key=row.key, message=message),
         department_id=row.department_id,
         entity=Kind.ZREPORT,
         data={"remedy": remedy, "first_version": row.payload, "state_was": str(row.state)},
@@ -367,8 +377,8 @@ def changed(ledger: Ledger, log: EventLog, row: LedgerRow, z: ZReport, source: s
 
 class JournalDocument(Document):
     kind = Kind.ZREPORT
-    made = "batch {}"
-    posted = "posted as batch {} (on hold)"
+    already = N_("{key} was already in Visma as batch {number} ({why})")
+    posted = N_("{key} posted as batch {number} (on hold)")
 
     def __init__(
         self,
@@ -605,7 +615,9 @@ class ZReports:
                 Kind.ZREPORT,
                 fixed,
                 held=held_for_on_account,
-                now="its sales on account match the day's invoice bases now",
+                said=N_(
+                    "{key}: its sales on account match the day's invoice bases now; sent again"
+                ),
             )
             self._refresh_on_account()
             await requeue_open(

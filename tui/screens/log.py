@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from core.i18n import datetime_text, time_text
-from core.readmodels import HttpCallRow, LogEntry, LogQuery, kind_text
+from core.readmodels import HttpCallRow, LogEntry, LogQuery, entity_text
 from tui.i18n import N_, _, word_of
 from tui.messages import EventsLoaded, HttpCallsLoaded, NewerEvents
 from tui.screens.base import DuviScreen
@@ -35,17 +35,6 @@ EVENT_COLUMNS = (
 )
 HTTP_COLUMNS = ((N_("Time"), 8), (N_("System"), 7), (N_("Method"), 6), (N_("Status"), 6), ("ms", 6))
 LEVEL_WORDS = {"WARNING": N_("WARNING"), "ERROR": N_("ERROR")}
-# An event's entity as the log's narrow column says it (nb: dagsoppgjør, faktura, kunde …);
-# one not named here is shown as stored.
-ENTITY_WORDS = {
-    "invoice": N_("invoice"),
-    "customer": N_("customer"),
-    "product": N_("product"),
-    "stock": N_("stock"),
-    "runner": N_("runner"),
-    "webhook": N_("webhook"),
-    "transfer": N_("transfer"),
-}
 
 
 def level_text(name: str) -> str:
@@ -72,14 +61,6 @@ def local_moment(ts: str) -> str:
     """The detail pane's time: nb 28.11.2026 07:30:00, en 2026-11-28 07:30:00, local."""
     moment = _local(ts)
     return datetime_text(moment, seconds=True) if moment else ts
-
-
-def entity_text(entity: str | None) -> str:
-    if not entity:
-        return "-"
-    if entity == "zreport":
-        return kind_text(entity)  # core's word, as the transfers list says it
-    return word_of(ENTITY_WORDS, entity)
 
 
 class LogScreen(DuviScreen):
@@ -210,7 +191,7 @@ class LogScreen(DuviScreen):
                     r.department_id or "-",
                     entity_text(r.entity),
                     str(r.run_id) if r.run_id is not None else "-",
-                    r.message[:width],
+                    (r.said or r.message)[:width],
                 )
                 for r in message.rows
             ]
@@ -348,5 +329,5 @@ class LogScreen(DuviScreen):
             text = _("{time} {level} run {run}").format(
                 time=local_moment(r.ts), level=level_text(r.level_name), run=r.run_id or "-"
             )
-            text += f"\n{r.message}\n{data}"
+            text += f"\n{r.said or r.message}\n{data}"
         self.query_one("#log-detail", Static).update(Text(text))  # data, never markup

@@ -23,6 +23,7 @@ from core.readmodels import (
     document_text,
     filter_transfers,
     kind_text,
+    reason_shown,
     sort_transfers,
     state_text,
     transfer_cells,
@@ -324,7 +325,7 @@ class TransfersScreen(DuviScreen):
             text = _("No documents match.") if self.all_rows else ""
         elif row.reason:
             text = _("{key} {state}: {reason}").format(
-                key=row.key, state=state_text(row.state), reason=row.reason
+                key=row.key, state=state_text(row.state), reason=reason_shown(row.reason)
             )
         else:
             text = _("{key} {state}. Enter: the document; w: what Visma answered.").format(
