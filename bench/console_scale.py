@@ -19,6 +19,8 @@ does, until the frame that shows the result is painted, as bench/console_bench.p
 - the main screen's status (f5: every department's worst state plus the opened panels);
 - start to first frame in a real pty against an empty Textual app (bench/console_bench.py's
   start_up, on this store).
+Each timed key's CPU time (the console process's, its worker threads included) is printed
+beside its wall time: on a shared machine the wall time also holds the wait for a core.
 """
 
 from __future__ import annotations
