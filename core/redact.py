@@ -6,6 +6,7 @@ secrets this process knows (registered when read or received), scrubbed from any
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -126,8 +127,7 @@ class Redactor:
         return json.dumps(_data(value, hits), ensure_ascii=False, default=default)
 
     def form(self, body: str) -> str:
-        pairs = parse_qsl(body, keep_blank_values=True)
-        return urlencode([(k, MASK if k.lower() in SECRET_NAMES else v) for k, v in pairs])
+        return _form(body)
 
 
 class _Finder:
@@ -186,6 +186,15 @@ class _Finder:
                 same = self.lengths[m]
                 found.update(run[i : i + m] for i in range(size - m + 1) if run[i : i + m] in same)
         return {self.needles[n] for n in found}
+
+
+@functools.lru_cache(maxsize=1024)
+def _form(body: str) -> str:
+    """A form (or a URL's query) with its secret fields masked: the names alone decide, so
+    one answer serves every time the same query is logged (a runner logs the same few list
+    queries for every department)."""
+    pairs = parse_qsl(body, keep_blank_values=True)
+    return urlencode([(k, MASK if k.lower() in SECRET_NAMES else v) for k, v in pairs])
 
 
 def _longest_first(values: Iterable[str]) -> tuple[str, ...]:
