@@ -33,6 +33,13 @@ SECRET_NAMES = frozenset(
 )
 
 
+# The names no other name holds ("token", not "access_token"): a text holds a secret name
+# exactly when it holds one of these, looked for in five passes over it instead of twelve.
+_NAME_CORES = tuple(
+    sorted(n for n in SECRET_NAMES if not any(o != n and o in n for o in SECRET_NAMES))
+)
+
+
 RECENT_TOKENS = 64  # access tokens live an hour or so; a process sees few at once
 
 
@@ -122,7 +129,7 @@ class Redactor:
         hits = self._found(text, json_text=True)
         if not hits:
             lowered = text.lower()
-            if not any(name in lowered for name in SECRET_NAMES):
+            if not any(name in lowered for name in _NAME_CORES):
                 return text
         return json.dumps(_data(value, hits), ensure_ascii=False, default=default)
 
