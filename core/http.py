@@ -582,7 +582,9 @@ class HttpService:
             HttpCall(
                 system=self.config.system,
                 method=request.method,
-                path=redactor.text(str(request.url.copy_with(query=None).path))
+                # The URL's path as it is (a copy without the query, as before, parsed the
+                # whole URL again for every call logged: the same path).
+                path=redactor.text(request.url.path)
                 + (f"?{redactor.form(request.url.query.decode())}" if request.url.query else ""),
                 status=response.status_code if response is not None else None,
                 duration_ms=(time.perf_counter() - t0) * 1000,

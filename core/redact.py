@@ -6,10 +6,12 @@ secrets this process knows (registered when read or received), scrubbed from any
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from itertools import compress
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -29,6 +31,13 @@ SECRET_NAMES = frozenset(
         "secret",
         "x-duvi-webhook-secret",
     }
+)
+
+
+# The names no other name holds ("token", not "access_token"): a text holds a secret name
+# exactly when it holds one of these, looked for in five passes over it instead of twelve.
+_NAME_CORES = tuple(
+    sorted(n for n in SECRET_NAMES if not any(o != n and o in n for o in SECRET_NAMES))
 )
 
 
@@ -121,13 +130,12 @@ class Redactor:
         hits = self._found(text, json_text=True)
         if not hits:
             lowered = text.lower()
-            if not any(name in lowered for name in SECRET_NAMES):
+            if not any(name in lowered for name in _NAME_CORES):
                 return text
         return json.dumps(_data(value, hits), ensure_ascii=False, default=default)
 
     def form(self, body: str) -> str:
-        pairs = parse_qsl(body, keep_blank_values=True)
-        return urlencode([(k, MASK if k.lower() in SECRET_NAMES else v) for k, v in pairs])
+        return _form(body)
 
 
 class _Finder:
@@ -148,6 +156,7 @@ class _Finder:
         self.sizes: list[int] = []
         self.chars: set[str] = set()  # never shrinks: more characters only make longer runs
         self.runs: re.Pattern[str] | None = None
+        self.table: bytes | None = None  # bytes.translate's table that finds the same runs
 
     def add(self, value: str) -> None:
         needle = json.dumps(value, ensure_ascii=False)[1:-1] if self.json_text else value
@@ -173,9 +182,10 @@ class _Finder:
             # Few patterns over a process's life (the `re` module caches what it compiles).
             chars = "".join(re.escape(c) for c in sorted(self.chars))
             self.runs = re.compile(f"[{chars}]{{{self.sizes[0]},}}")
+            self.table = _run_table(self.chars)
         found: set[str] = set()
         shortest = self.sizes[0]
-        for run in set(self.runs.findall(text)):
+        for run in self._runs(text, shortest):
             size = len(run)
             if (size - shortest + 1) * len(self.sizes) > len(self.needles):
                 found.update(n for n in self.needles if n in run)
@@ -186,6 +196,42 @@ class _Finder:
                 same = self.lengths[m]
                 found.update(run[i : i + m] for i in range(size - m + 1) if run[i : i + m] in same)
         return {self.needles[n] for n in found}
+
+    def _runs(self, text: str, shortest: int) -> set[str]:
+        """The runs of `text` at least `shortest` long (none shorter holds a value). While the
+        values are made of ASCII characters other than spaces (as tokens and secrets are),
+        bytes.translate and split find them three times as fast as the regular expression,
+        which tries the character class anew at every position of the text (every logged
+        body is looked through): a character outside them is a space in the table, and every
+        byte of a character outside ASCII in UTF-8 is too."""
+        table = self.table
+        if table is None:
+            return set(self.runs.findall(text)) if self.runs is not None else set()
+        words = text.encode("utf-8", "surrogatepass").translate(table).split()
+        # Long enough ones, without a Python step per word (a JSON body has thousands, and the
+        # same keys over and over); only the different ones are decoded.
+        long = set(compress(words, map(shortest.__le__, map(len, words))))
+        return {w.decode("ascii") for w in long}
+
+
+_SPLIT = frozenset(" \t\n\r\x0b\x0c")  # what bytes.split() splits on
+
+
+def _run_table(chars: set[str]) -> bytes | None:
+    """A table for bytes.translate that keeps these characters and makes every other byte a
+    space; None when a character is not ASCII or is one that split() splits on."""
+    if any(not c.isascii() or c in _SPLIT for c in chars):
+        return None
+    return bytes(b if chr(b) in chars else 0x20 for b in range(256))
+
+
+@functools.lru_cache(maxsize=1024)
+def _form(body: str) -> str:
+    """A form (or a URL's query) with its secret fields masked: the names alone decide, so
+    one answer serves every time the same query is logged (a runner logs the same few list
+    queries for every department)."""
+    pairs = parse_qsl(body, keep_blank_values=True)
+    return urlencode([(k, MASK if k.lower() in SECRET_NAMES else v) for k, v in pairs])
 
 
 def _longest_first(values: Iterable[str]) -> tuple[str, ...]:

@@ -23,9 +23,10 @@ class _Read(BaseModel):
         if not isinstance(data, dict):
             return data
         lists = _list_keys(cls)  # few: look them up, not every key of every row read
-        if not any(data.get(k, ()) is None for k in lists):
-            return data
-        return {k: [] if v is None and k in lists else v for k, v in data.items()}
+        for key in lists:  # a loop, not any() over a generator: this runs for every object
+            if data.get(key, ()) is None:
+                return {k: [] if v is None and k in lists else v for k, v in data.items()}
+        return data
 
 
 @cache
