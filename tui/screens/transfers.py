@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
-from core.i18n import date_text
+from core.i18n import date_text, parse_date
 from core.readmodels import (
     TRANSFER_COLUMNS,
     TRANSFER_SORTS,
@@ -82,17 +82,18 @@ def shown_columns(width: int) -> list[tuple[int, int]]:
 
 
 def parse_dates(text: str) -> tuple[date | None, date | None]:
-    """ "YYYY-MM-DD" (one day), "from..to", "from.." or "..to"; empty: every date."""
+    """One day ("2026-11-27", "27.11.2026", "27.11.26": core.i18n.parse_date), "from..to",
+    "from.." or "..to"; empty: every date. ValueError for anything else."""
     text = text.strip()
     if not text:
         return None, None
     first, dots, last = text.partition("..")
     if not dots:
-        day = date.fromisoformat(text)
+        day = parse_date(text)
         return day, day
     return (
-        date.fromisoformat(first.strip()) if first.strip() else None,
-        date.fromisoformat(last.strip()) if last.strip() else None,
+        parse_date(first) if first.strip() else None,
+        parse_date(last) if last.strip() else None,
     )
 
 
@@ -151,8 +152,8 @@ class TransfersScreen(DuviScreen):
             yield Static("", id="transfers-filters")
             yield Field(
                 placeholder=_(
-                    "YYYY-MM-DD, or from..to (either end may be left out); "
-                    "empty: every date. Enter applies"
+                    "2026-11-27 or 27.11.2026, or from..to (either end may be left "
+                    "out); empty: every date. Enter applies"
                 ),
                 id="dates-input",
                 classes="hidden",
@@ -383,7 +384,9 @@ class TransfersScreen(DuviScreen):
             self.since, self.until = parse_dates(event.value)
         except ValueError:
             self.notify(
-                _("{value} is not a date: YYYY-MM-DD or from..to").format(value=repr(event.value)),
+                _(
+                    "{value} is not a date: write 2026-11-27, 27.11.2026 or 27.11.26, or from..to"
+                ).format(value=repr(event.value)),
                 severity="error",
             )
             return
