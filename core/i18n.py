@@ -161,6 +161,17 @@ def amount_text(value: Decimal | None, *, currency: bool = False) -> str:
     return f"{text} kr" if _current == "nb" else f"NOK {text}"
 
 
+def number_text(value: Decimal | None, *, decimals: int = 3) -> str:
+    """A quantity, a percentage or a rate as the language writes a number, its decimals only
+    as many as it has (up to `decimals`): nb 1 234,5 and 12,5, en 1,234.5 and 12.5; blank for
+    None."""
+    if value is None:
+        return ""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0." + "#" * decimals, locale=babel_locale())
+
+
 def count_text(n: int) -> str:
     """A whole number grouped as the language writes it: nb 5 000, en 5,000."""
     from babel.numbers import format_decimal
