@@ -122,3 +122,73 @@ def test_the_sum_row_starts_with_its_word_and_sits_under_its_columns(language: s
     price = {"nb": "Pris", "en": "Price"}[language]
     figure = {"nb": "1\xa0234,50", "en": "1,234.50"}[language]
     assert total.index(figure) + len(figure) == heads.index(price) + len(price)
+
+
+def nb_words() -> list[str]:
+    """Every Norwegian msgstr of both catalogues (core's and the console's)."""
+    from babel.messages.pofile import read_po
+
+    from core.i18n import LOCALE_DIR
+    from tui.i18n import TUI
+
+    words = []
+    for po in (LOCALE_DIR / "nb/LC_MESSAGES/duvi.po", TUI.localedir / "nb/LC_MESSAGES/duvi_tui.po"):
+        with po.open("rb") as f:
+            for m in read_po(f):
+                words += [m.string] if isinstance(m.string, str) else list(m.string)
+    return words
+
+
+@pytest.mark.parametrize(
+    ("other", "word"),
+    [
+        ("Visma filial", "Visma-filial"),  # a Norwegian compound, with a hyphen after a name
+        ("Selskap", "Firma"),  # Visma's company: doctor, setup and the picker
+        ("hovedkilde", "Produktbase"),  # where products are kept: the settings' word
+        ("OBS", "ADV"),  # a doctor warning, in the console as in `duvi doctor`
+    ],
+)
+def test_one_name_for_one_thing_in_nb(other: str, word: str) -> None:
+    words = nb_words()
+    assert not [w for w in words if other.lower() in w.lower()]
+    assert any(word in w for w in words)
+
+
+def test_the_same_thing_has_the_same_word_on_screens_help_and_the_command_line() -> None:
+    from core.i18n import _ as core_text
+    from tui.i18n import _ as tui_text
+
+    set_language("nb")
+    assert tui_text("WARN") == core_text("WARN") == "ADV "  # doctor: console, CLI
+    assert tui_text("Accounts") == tui_text("Account map") == "Kontooppsett"  # help, title
+    assert tui_text("Invoice bases") == "Fakturagrunnlag"  # settings, as the glossary
+    assert tui_text("Company") == "Firma"  # the picker, as doctor's "Firma, Visma-filial …"
+    assert core_text("Company, branch and cost bearer").startswith("Firma, Visma-filial")
+    assert tui_text("! attention") == "! må sjekkes"  # the status panel, as the documents
+    assert core_text("attention") == "må sjekkes"
+
+
+async def test_help_says_tast_and_keeps_binding_ids_out_of_its_table() -> None:
+    from textual.widgets import DataTable, Static
+
+    from core.config import load_settings
+    from tui.app import DuviApp
+    from tui.screens.help import HelpScreen
+
+    app = DuviApp(load_settings(theme="textual-dark", animations="none", language="nb"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table", DataTable)
+        heads = [str(c.label) for c in table.columns.values()]
+        assert heads == ["Tast", "Handling"]
+        cells = {str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)}
+        assert "account-mapping" not in cells and "Kontooppsett" in cells
+        keys = [r[0] for r in app.screen.rows]
+        await pilot.press(*["down"] * keys.index("m"))
+        await pilot.pause()
+        line = str(app.screen.query_one("#help-keymap", Static).render())
+        assert line == "Navnet i innstillingen keymap: account-mapping"
