@@ -10,6 +10,7 @@ import pytest
 
 from core.i18n import set_language
 from core.readmodels import DocumentLine, TransferDocument, TransferRow, document_text
+from tests.test_calendar import console_world  # noqa: F401 (a fixture)
 
 
 def a_document(kind: str, lines: tuple[DocumentLine, ...]) -> TransferDocument:
@@ -192,3 +193,23 @@ async def test_help_says_tast_and_keeps_binding_ids_out_of_its_table() -> None:
         await pilot.pause()
         line = str(app.screen.query_one("#help-keymap", Static).render())
         assert line == "Navnet i innstillingen keymap: account-mapping"
+
+
+@pytest.mark.usefixtures("console_world")
+async def test_a_calendar_cell_holds_its_word_whole_at_80_columns() -> None:
+    """At 80 columns a cell is 10 wide: nb "intet salg" and "må sjekkes" fill it whole (no
+    space before them), a longer word ends in "…" rather than being cut silently."""
+    from core.config import load_settings
+    from tests.test_calendar import cell, settle
+    from tui.app import DuviApp
+
+    app = DuviApp(load_settings(animations="none", language="nb"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        screen = app.screen
+        assert cell(screen, date(2026, 11, 8)) == "8 -\nintet salg"
+        assert cell(screen, date(2026, 11, 6)) == "6 !\nmå sjekkes"
+        assert cell(screen, date(2026, 11, 4)) == "4 H\nholdt til…"
+        assert cell(screen, date(2026, 11, 12)) == "12 ✓\nført"
