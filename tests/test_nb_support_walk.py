@@ -213,3 +213,25 @@ async def test_a_calendar_cell_holds_its_word_whole_at_80_columns() -> None:
         assert cell(screen, date(2026, 11, 6)) == "6 !\nmå sjekkes"
         assert cell(screen, date(2026, 11, 4)) == "4 H\nholdt til…"
         assert cell(screen, date(2026, 11, 12)) == "12 ✓\nført"
+
+
+@pytest.mark.parametrize(
+    ("language", "keys"),
+    [("nb", ["t", "r", "c", "d", "^q", "?"]), ("en", ["t", "r", "c", "d", "C", "^q", "?"])],
+)
+async def test_the_main_footer_at_80_columns_shows_what_a_person_does_first(
+    language: str, keys: list[str]
+) -> None:
+    """Transfers, run, conflicts and doctor before the calendar and the VAT map (the footer
+    shows the keys that fit in their order; it showed t, C, r and v)."""
+    from core.config import load_settings
+    from tests.test_calendar import settle
+    from tui.app import DuviApp
+    from tui.widgets.footer import KeysFooter
+
+    app = DuviApp(load_settings(animations="none", language=language))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = app.screen.query_one(KeysFooter).keys
+        assert [k.label for k in shown] == keys
+        assert shown[-1].end <= 80
