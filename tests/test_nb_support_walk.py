@@ -235,3 +235,34 @@ async def test_the_main_footer_at_80_columns_shows_what_a_person_does_first(
         shown = app.screen.query_one(KeysFooter).keys
         assert [k.label for k in shown] == keys
         assert shown[-1].end <= 80
+
+
+async def test_a_log_filter_that_matches_nothing_clears_the_detail() -> None:
+    """FEIL with no error logged: the list is empty, and so is the detail of the event that
+    was under the cursor before; it says nothing matches."""
+    from textual.widgets import DataTable, Static
+
+    from core.config import load_settings
+    from core.eventlog import Level
+    from core.runtime import Runtime
+    from tests.test_calendar import settle
+    from tui.app import DuviApp
+    from tui.screens.log import LogScreen
+
+    with Runtime.open(load_settings()) as rt:
+        rt.log.emit(Level.WARNING, "kasse 101 mangler Z 7", department_id="1", entity="zreport")
+        rt.log.flush()
+    app = DuviApp(load_settings(animations="none", language="nb"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, LogScreen)
+        detail = app.screen.query_one("#log-detail", Static)
+        await pilot.press("e")  # ADVARSEL and worse: the warning
+        await settle(pilot)
+        assert "kasse 101 mangler Z 7" in str(detail.render())
+        await pilot.press("e")  # FEIL: none
+        await settle(pilot)
+        assert app.screen.query_one("#log", DataTable).row_count == 0
+        assert str(detail.render()) == "Ingen hendelser passer til filteret."
