@@ -266,3 +266,45 @@ async def test_a_log_filter_that_matches_nothing_clears_the_detail() -> None:
         await settle(pilot)
         assert app.screen.query_one("#log", DataTable).row_count == 0
         assert str(detail.render()) == "Ingen hendelser passer til filteret."
+
+
+async def test_every_setup_field_has_a_label_above_it() -> None:
+    """A placeholder goes once a field holds a value (a reopened setup's do): each input and
+    choice has a line above it that names it, whatever it holds."""
+    from textual.containers import Horizontal
+    from textual.widgets import Input, Select, Static
+
+    from core.config import load_settings
+    from tests.test_calendar import settle
+    from tui.app import DuviApp
+
+    app = DuviApp(load_settings(animations="none", language="nb"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "SetupScreen"
+        named: dict[str, str] = {}
+        above = ""
+        for widget in app.screen.query_one("#body").children:
+            fields = (
+                list(widget.query("Input, Select")) if isinstance(widget, Horizontal) else [widget]
+            )
+            for field in fields:
+                if isinstance(field, Input | Select):
+                    named[str(field.id)] = above
+            above = str(widget.render()) if type(widget) is Static else ""
+    assert named == {
+        "client-id": "Klient-id",
+        "client-secret": "Klienthemmelighet",
+        "company": "Firma",
+        "tenant": "Firmaets tenant-id",
+        "branch": "Klient (Visma-filial)",
+        "cost-bearer": "Kostnadsbærer",
+        "item-class": "Vareklasse for varene duvi oppretter (Visma krever en)",
+        "warehouse": named["warehouse"],
+        "inbox": named["inbox"],
+        "duell-number": "DUELL-kundenummer",
+        "duell-token": "DUELL API-token",
+    }
+    assert named["warehouse"] and named["inbox"]  # the lines that explain them
