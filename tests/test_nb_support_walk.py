@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -308,3 +309,36 @@ async def test_every_setup_field_has_a_label_above_it() -> None:
         "duell-token": "DUELL API-token",
     }
     assert named["warehouse"] and named["inbox"]  # the lines that explain them
+
+
+def test_the_console_s_doctor_and_duvi_doctor_count_nameless_items_alike(
+    home: Path, capsys
+) -> None:
+    """The console ran department 1 (its product push names the Visma items linked to DUELL
+    products) and its doctor said none; `duvi doctor`, a new process with the in-process
+    sandbox fresh from the seed, said 41. With DUELL as product master a linked item carries
+    DUELL's name, so neither counts it: both say none."""
+    import json
+
+    from core.api import ConsoleApi
+    from core.boot import sandbox
+    from core.cli import run
+    from core.config import load_settings
+
+    sandbox.cache_clear()  # the seeded world, whatever ran before in this process
+    api = ConsoleApi(load_settings(home=home, sandbox=True))
+    try:
+        before = {c.id: c for c in api.doctor("1")}["masterdata.nameless"]
+        assert (before.status, before.found[:3]) == ("warn", "41 ")  # nothing linked yet
+        api.run("1")
+        console = {c.id: c for c in api.doctor("1")}["masterdata.nameless"]
+    finally:
+        api.close()
+    sandbox.cache_clear()  # `duvi doctor` in a new process: a fresh sandbox
+    try:
+        run(["doctor", "-d", "1", "--json"])
+        cli = {c["id"]: c for c in json.loads(capsys.readouterr().out)}["masterdata.nameless"]
+    finally:
+        sandbox.cache_clear()
+    assert (console.status, console.found) == ("ok", "none")
+    assert (cli["status"], cli["found"]) == ("ok", "none")
