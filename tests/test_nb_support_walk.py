@@ -236,6 +236,17 @@ async def test_the_main_footer_at_80_columns_shows_what_a_person_does_first(
         shown = app.screen.query_one(KeysFooter).keys
         assert [k.label for k in shown] == keys
         assert shown[-1].end <= 80
+        # The status panel's columns fit too, with its longest words ("! må sjekkes", as the
+        # snapshot world's products and customers are): no sideways scrolling
+        from core.i18n import _ as core_text
+        from tui.i18n import _ as tui_text
+        from tui.widgets.status_panel import STATE_MARK, StatusPanel
+
+        panel = app.screen.query_one("#status-1", StatusPanel)
+        words = [tui_text(STATE_MARK["attention"]), "28.11 07:30", "175", core_text("runner off")]
+        panel.add_row(core_text("Invoices"), *words, "")
+        await pilot.pause()
+        assert panel.virtual_size.width <= panel.size.width
 
 
 async def test_a_log_filter_that_matches_nothing_clears_the_detail() -> None:
