@@ -353,3 +353,29 @@ def test_the_console_s_doctor_and_duvi_doctor_count_nameless_items_alike(
         sandbox.cache_clear()
     assert (console.status, console.found) == ("ok", "none")
     assert (cli["status"], cli["found"]) == ("ok", "none")
+
+
+async def test_the_transfers_filter_takes_and_shows_a_norwegian_date() -> None:
+    from textual.widgets import Static
+
+    from core.config import load_settings
+    from tests.test_calendar import settle
+    from tui.app import DuviApp
+    from tui.screens.transfers import TransfersScreen
+
+    app = DuviApp(load_settings(animations="none", language="nb"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("slash", *"1.11.26..27.11.2026", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TransfersScreen)
+        assert (screen.since, screen.until) == (date(2026, 11, 1), date(2026, 11, 27))
+        line = str(screen.query_one("#transfers-filters", Static).render())
+        assert "Datoer: 01.11.2026..27.11.2026 (/)" in line
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"31.11.2026", "enter")
+        await pilot.pause()
+        shown = [str(n.message) for n in app._notifications]
+        assert any("'31.11.2026' er ikke en dato: skriv 27.11.2026, 27.11.26" in m for m in shown)

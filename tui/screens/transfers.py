@@ -274,9 +274,9 @@ class TransfersScreen(DuviScreen):
         if self.since is None and self.until is None:
             dates = _("all")
         elif self.since == self.until:
-            dates = str(self.since)
+            dates = date_text(self.since)  # nb 27.11.2026: as typed, as the list shows it
         else:
-            dates = f"{self.since or '…'}..{self.until or '…'}"
+            dates = f"{date_text(self.since) or '…'}..{date_text(self.until) or '…'}"
         total, last = self.total or len(self.chosen), self.first + len(self.rows)
         shown = (
             ngettext("{n} document", "{n} documents", total).format(n=total)
