@@ -168,6 +168,9 @@ def test_the_same_thing_has_the_same_word_on_screens_help_and_the_command_line()
     assert core_text("Company, branch and cost bearer").startswith("Firma, Visma-filial")
     assert tui_text("! attention") == "! må sjekkes"  # the status panel, as the documents
     assert core_text("attention") == "må sjekkes"
+    # The tab's summary names the branch as one word: "Avdeling 3 → Visma-filial 2"
+    assert core_text("branch {number}").format(number=2) == "Visma-filial 2"
+    assert core_text("(one branch)") == "Visma (én filial)"
 
 
 async def test_help_says_tast_and_keeps_binding_ids_out_of_its_table() -> None:
