@@ -89,18 +89,6 @@ def period(today: date, month: date | None = None) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def parse_month(text: str) -> date:
-    """`YYYY-MM` as its first day; ValueError (with what is wrong) for anything else."""
-    year, sep, mon = text.partition("-")
-    if not (sep and len(year) == 4 and year.isdigit() and len(mon) == 2 and mon.isdigit()):
-        raise ValueError(
-            _("{text} is not a month: write YYYY-MM, e.g. 2026-11").format(text=repr(text))
-        )
-    if not 1 <= int(mon) <= 12 or int(year) < 1:
-        raise ValueError(_("{text} is not a month: the month is 01 to 12").format(text=repr(text)))
-    return date(int(year), int(mon), 1)
-
-
 def settlement_calendar(
     store: Store, department_id: str, *, today: date, month: date | None = None
 ) -> SettlementCalendar:

@@ -1137,6 +1137,25 @@ def mapping_checks(
     return checks
 
 
+def unnamed_in_duell(rt: Runtime, dept: Department, nameless: list[str | None]) -> list[str]:
+    """Of the Visma items with no name, those DUELL would show by their item number: with
+    DUELL as product master, an item linked to a DUELL product carries DUELL's name (duvi
+    writes it there; DUELL has its own), so it is left out.
+
+    Without this the count followed which Visma a process saw: the first product push of a
+    run names the linked items, and the in-process sandbox starts again from the seed in
+    every process, so the console (whose run had pushed) said none and `duvi doctor` (a new
+    process, a fresh sandbox, its store saying the push was done) said 41."""
+    numbers = [n for n in nameless if n]
+    if dept.settings.product_master != Master.DUELL:
+        return numbers
+    from core.sync.links import Links
+    from core.sync.products import ENTITY
+
+    linked = {lk.visma_id for lk in Links(rt.store, dept.id, ENTITY).all()}
+    return [n for n in numbers if n not in linked]
+
+
 def master_data_checks(rt: Runtime, dept_id: str, nameless: list[str] | None) -> list[Check]:
     from core.conflicts import Conflicts
     from core.sync.webhooks import unannounced, unannounced_finding
@@ -1526,9 +1545,11 @@ async def remote_checks(
             checks.append(await foreign_batch_check(rt, dept, visma, depts, periods))
             facts["vat"] = await read_visma_vat(visma)
             facts["accounts"] = {a.account_cd: a for a in await visma.list_accounts()}
-            facts["nameless"] = [
-                i.inventory_number async for i in visma.list_items() if not i.description
-            ]
+            facts["nameless"] = unnamed_in_duell(
+                rt,
+                dept,
+                [i.inventory_number async for i in visma.list_items() if not i.description],
+            )
             facts["periods"] = await _periods(rt, dept_id, periods)
             pending = len(Ledger(rt.store).rows(dept_id, states=(State.PENDING, State.SENT)))
             remaining = visma.http.pacer.remaining

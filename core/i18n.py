@@ -166,6 +166,17 @@ def amount_text(value: Decimal | None, *, currency: bool = False) -> str:
     return f"{text} kr" if _current == "nb" else f"NOK {text}"
 
 
+def number_text(value: Decimal | None, *, decimals: int = 3) -> str:
+    """A quantity, a percentage or a rate as the language writes a number, its decimals only
+    as many as it has (up to `decimals`): nb 1 234,5 and 12,5, en 1,234.5 and 12.5; blank for
+    None."""
+    if value is None:
+        return ""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0." + "#" * decimals, locale=babel_locale())
+
+
 def count_text(n: int) -> str:
     """A whole number grouped as the language writes it: nb 5 000, en 5,000."""
     from babel.numbers import format_decimal
@@ -232,6 +243,50 @@ def day_month_text(value: date) -> str:
     from babel.dates import format_date
 
     return format_date(value, "d. MMM" if _current == "nb" else "d MMM", locale=babel_locale())
+
+
+# Dates and months as a person types them, one reading for every input (the transfers'
+# date filter, `duvi transfers --since/--to`, `--month`): ISO in both languages, and the
+# Norwegian way in both too (27.11.2026 is never anything but a date, whatever the language).
+# A two-digit year is this century's (27.11.26 is 2026-11-27), as DUELL's receipts write it;
+# a month takes its year whole (11.2026), since 11.26 reads as a day and a month.
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_NB_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})", re.ASCII)
+_ISO_MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+_NB_MONTH = re.compile(r"(\d{1,2})\.(\d{4})", re.ASCII)
+
+
+def parse_date(text: str) -> date:
+    """2026-11-27, 27.11.2026 or 27.11.26 (also 7.1.2026) as a date; ValueError, saying the
+    forms it takes in the current language, for anything else (31.02.2026 too)."""
+    value = text.strip()
+    iso, nb = _ISO_DAY.fullmatch(value), _NB_DAY.fullmatch(value)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if nb:
+            year = int(nb[3]) + (2000 if len(nb[3]) == 2 else 0)
+            return date(year, int(nb[2]), int(nb[1]))
+    except ValueError:
+        pass
+    raise ValueError(
+        _("{text} is not a date: write 2026-11-27, 27.11.2026 or 27.11.26").format(text=repr(text))
+    )
+
+
+def parse_month(text: str) -> date:
+    """2026-11 or 11.2026 as the month's first day; ValueError, saying the forms it takes in
+    the current language, for anything else."""
+    value = text.strip()
+    iso, nb = _ISO_MONTH.fullmatch(value), _NB_MONTH.fullmatch(value)
+    year, month = (int(iso[1]), int(iso[2])) if iso else (int(nb[2]), int(nb[1])) if nb else (0, 0)
+    if not (iso or nb) or year < 1:
+        raise ValueError(
+            _("{text} is not a month: write 2026-11 or 11.2026").format(text=repr(text))
+        )
+    if not 1 <= month <= 12:
+        raise ValueError(_("{text} is not a month: the month is 01 to 12").format(text=repr(text)))
+    return date(year, month, 1)
 
 
 def compile_catalogues(locale_dirs: list[Path] | None = None) -> list[Path]:

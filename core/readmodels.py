@@ -12,7 +12,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.i18n import N_, _, amount_text, date_text, iso_text, month_text, yes_no_text
+from core.i18n import (
+    N_,
+    _,
+    amount_text,
+    date_text,
+    iso_text,
+    month_text,
+    number_text,
+    yes_no_text,
+)
 from core.reasons import rate_shown, rates_shown, reason_text
 from core.settlement import (
     MARKS,
@@ -785,10 +794,9 @@ def document_text(doc: TransferDocument) -> str:
                 f"{money_text(ln.debit or None):>{w}} {money_text(ln.credit or None):>{w}} "
                 f"{vat_text(ln.vat)}".rstrip()
             )
-        out.append(
-            f"{'':<8} {'':<8} {total:<24} {money_text(doc.debit):>{w}} "
-            f"{money_text(doc.credit):>{w}}"
-        )
+        # The sum's word starts its row: a row that starts with spaces is drawn without them
+        # by some SVG renderers (the screenshots'), which moved its figures off their columns.
+        out.append(f"{total:<42} {money_text(doc.debit):>{w}} {money_text(doc.credit):>{w}}")
     elif doc.lines and r.kind == "invoice":
         out.append("")
         heads = (_("Item"), _("Text"), _("Qty"), _("Price"), _("Disc %"), _("VAT"))
@@ -797,17 +805,20 @@ def document_text(doc: TransferDocument) -> str:
         )
         for ln in doc.lines:
             out.append(
-                f"{ln.item:<10} {ln.text[:28]:<28} {ln.quantity or '':>8} "
-                f"{money_text(ln.unit_price):>12} {ln.discount_percent or '':>6} {vat_text(ln.vat)}"
+                f"{ln.item:<10} {ln.text[:28]:<28} {number_text(ln.quantity or None):>8} "
+                f"{money_text(ln.unit_price):>12} {number_text(ln.discount_percent or None):>6} "
+                f"{vat_text(ln.vat)}"
             )
         total = _("Total incl. VAT")
-        out.append(f"{'':<10} {total:<28} {money_text(r.amount):>21}")
+        out.append(f"{total:<39} {money_text(r.amount):>21}")
     elif doc.lines:
         out.append("")
         cols = (_("Item"), _("Quantity"), _("Warehouse"), _("Type"))
         out.append(f"{cols[0]:<16} {cols[1]:>10} {cols[2]:<10} {cols[3]}")
         for ln in doc.lines:
-            out.append(f"{ln.item:<16} {ln.quantity or '':>10} {ln.warehouse:<10} {ln.text}")
+            out.append(
+                f"{ln.item:<16} {number_text(ln.quantity or None):>10} {ln.warehouse:<10} {ln.text}"
+            )
     out += [f"! {reason_text(f)}" for f in doc.flags]  # stored in English: said in the language
     if doc.problem:  # stored in English (JSON keeps it): said in the language
         out += ["", _("Why it waits:"), reason_text(doc.problem)]

@@ -32,10 +32,10 @@ from core.i18n import (
     N_,
     _,
     amount_text,
-    babel_locale,
     current_language,
     date_text,
     datetime_text,
+    number_text,
 )
 
 # The held documents' reasons (core/accounting.py, core/transfers/periods.py,
@@ -290,13 +290,11 @@ def _shown_string(name: str, value: str) -> str:
 def rate_shown(rate: str | Decimal) -> str:
     """A VAT rate as the language writes a number: nb 12,5 and 0, en 12.5 and 0 (as stored
     when it is not a number)."""
-    from babel.numbers import format_decimal
-
     try:
         value = Decimal(str(rate)).normalize()
     except InvalidOperation:
         return str(rate)
-    return format_decimal(value, format="0.##", locale=babel_locale())
+    return number_text(value, decimals=2)
 
 
 def rates_shown(text: str) -> str:

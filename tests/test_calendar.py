@@ -13,9 +13,10 @@ import pytest
 import time_machine
 from textual.widgets import Static
 
-from core.calendar import RANGE_SQL, parse_month, settlement_calendar
+from core.calendar import RANGE_SQL, settlement_calendar
 from core.cli import run
 from core.errors import ConfigError
+from core.i18n import parse_month
 from core.ledger import ZREPORTS_FETCHED, Ledger
 from core.models import Payment, VatSale, ZReport
 from core.store import Store

@@ -183,7 +183,6 @@ NORWEGIAN = {
     "Kontroll",
     "Oppsett",
     "Logg",
-    "Kontoer",
     "Oppdater",
     "Avslutt",
     "Hjelp",

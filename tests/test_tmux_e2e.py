@@ -162,7 +162,7 @@ WORDS = {
         "several clients": ("X▌ Flere klienter",),
         "several departments": ("X▌ Flere avdelinger",),
         "saved": ("Lagret",),
-        "main": ("Avdeling 3 → Visma filial 2", "Firma: Garnbua Trøndelag AS", "Kjør alt"),
+        "main": ("Avdeling 3 → Visma-filial 2", "Firma: Garnbua Trøndelag AS", "Kjør alt"),
         "done": ("Ferdig",),
         "conflicts": ("Konflikter for avdeling 3", "Felt"),
         "link": ("til kandidat", "j ja"),

@@ -24,13 +24,16 @@ def calendar_cmd(
     dept: Annotated[str, typer.Option("--dept", "-d", help=N_("The department."))],
     month: Annotated[
         str | None,
-        typer.Option("--month", help=N_("A month, YYYY-MM (default: the last five weeks).")),
+        typer.Option(
+            "--month", help=N_("A month, 2026-11 or 11.2026 (default: the last five weeks).")
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     from datetime import date
 
-    from core.calendar import parse_month, settlement_calendar
+    from core.calendar import settlement_calendar
+    from core.i18n import parse_month
     from core.runtime import Runtime
 
     first = None

@@ -41,7 +41,7 @@ CSV_STYLES = {"no": (";", ","), "plain": (",", ".")}
 )
 def settlement_cmd(
     ctx: typer.Context,
-    month: Annotated[str, typer.Option("--month", help=N_("The month, YYYY-MM."))],
+    month: Annotated[str, typer.Option("--month", help=N_("The month, 2026-11 or 11.2026."))],
     dept: Annotated[
         str | None,
         typer.Option("--dept", "-d", help=N_("The department (default: the only one).")),
@@ -58,7 +58,7 @@ def settlement_cmd(
         ),
     ] = "no",
 ) -> None:
-    from core.calendar import parse_month
+    from core.i18n import parse_month
     from core.reconcile import department_of, settlement
 
     try:

@@ -12,7 +12,7 @@ import typer
 
 from core import boot
 from core.cli.context import BadValue, run_async, runtime
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, ngettext, parse_date
 from core.ledger import UNREADABLE_REMEDY
 from core.readmodels import UNREADABLE
 
@@ -37,12 +37,9 @@ def _day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadValue(
-            _("{value} is not a date: write YYYY-MM-DD").format(value=repr(value)),
-            param_hint=option,
-        ) from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise BadValue(str(exc), param_hint=option) from None
 
 
 @app.callback(
@@ -67,13 +64,18 @@ def transfers_cmd(
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", "--from", help=N_("Business dates from YYYY-MM-DD on."), metavar="DATE"
+            "--since",
+            "--from",
+            help=N_("Business dates from this day on: 2026-11-27 or 27.11.2026."),
+            metavar="DATE",
         ),
     ] = None,
     until: Annotated[
         str | None,
         typer.Option(
-            "--to", help=N_("Business dates up to YYYY-MM-DD (included)."), metavar="DATE"
+            "--to",
+            help=N_("Business dates up to this day (included): 2026-11-27 or 27.11.2026."),
+            metavar="DATE",
         ),
     ] = None,
     period_closing: Annotated[

@@ -111,8 +111,17 @@ class CalendarGrid(Widget):
                         style += self.get_component_rich_style("calendar--cursor", partial=True)
                     if i:
                         out.append(" ")
-                    out.append(f" {text[line]}".ljust(width)[:width], style)
+                    out.append(cell_line(text[line], width), style)
         return out
+
+
+def cell_line(text: str, width: int) -> str:
+    """One line of a cell, `width` wide: a space before the text where it leaves room, none
+    where the text fills the cell (nb "intet salg" and "må sjekkes" whole at 80 columns); a
+    longer text ends in "…" (the mark and the legend say the state too), never cut silently."""
+    if len(text) < width:
+        return f" {text}".ljust(width)
+    return text if len(text) == width else text[: width - 1] + "…"
 
 
 class CalendarScreen(DuviScreen):

@@ -78,7 +78,17 @@ class HelpScreen(ModalScreen[None]):
                 _("duvi: {title} (Esc closes)").format(title=self.title_text), id="help-title"
             )
             table: DataTable[str] = DataTable(id="help-table", cursor_type="row")
-            table.add_columns(_("Key"), _("Action"), _("Id"))
-            for key, desc, bid in self.rows:
-                table.add_row(key, desc, bid)
+            # Two columns a person reads: the key to press (nb "Tast", not "Nøkkel", which
+            # is a document's key) and what it does. A binding's id, which only the `keymap`
+            # setting needs, is said under the table for the row the cursor is on.
+            table.add_columns(_("Key to press"), _("Action"))
+            for key, desc, _bid in self.rows:
+                table.add_row(key, desc)
             yield table
+            yield Static("", id="help-keymap")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        bid = self.rows[event.cursor_row][2] if 0 <= event.cursor_row < len(self.rows) else "-"
+        self.query_one("#help-keymap", Static).update(
+            _("Its name in the keymap setting: {id}").format(id=bid) if bid != "-" else ""
+        )

@@ -129,6 +129,9 @@ class LogScreen(DuviScreen):
             table.clear(columns=True)
             self._add_columns(table)
         self.rows = []
+        # The detail is of a row of the list just cleared: it goes with it (a filter that
+        # matches nothing left the previous event's detail under an empty list).
+        self.query_one("#log-detail", Static).update("")
         level_name = LEVELS[self.level_index]
         level = level_text(level_name) if level_name else _("all levels")
         if self.only_department:
@@ -198,6 +201,17 @@ class LogScreen(DuviScreen):
         )
         self.rows += message.rows
         self._place_cursor()
+        self._say_if_empty()
+
+    def _say_if_empty(self) -> None:
+        if not self.rows:
+            self.query_one("#log-detail", Static).update(
+                Text(
+                    _("No HTTP calls match the filter.")
+                    if self.http
+                    else _("No events match the filter.")
+                )
+            )
 
     @on(HttpCallsLoaded)
     def http_page(self, message: HttpCallsLoaded) -> None:
@@ -219,6 +233,7 @@ class LogScreen(DuviScreen):
         )
         self.rows += message.rows
         self._place_cursor()
+        self._say_if_empty()
 
     def _message_width(self) -> int:
         table = self.query_one("#log", DataTable)

@@ -63,19 +63,21 @@ class MainScreen(DuviScreen):
             Binding(str(n), f"jump({n})", f"Dept {n}", show=False, id=f"dept-{n}")
             for n in range(1, 10)
         ],
+        # In order of importance: the footer shows those that fit, from the first (at 80
+        # columns t, r, c and d in nb, C too in en; `?` lists every key).
         Binding("t", "transfers", N_("Transfers"), id="transfers"),
+        Binding("r", "run_now", N_("Run all"), id="run-now"),
+        Binding("c", "conflicts", N_("Conflicts"), id="conflicts"),
+        Binding("d", "doctor", N_("Doctor"), id="doctor"),
         Binding("C", "calendar", N_("Calendar"), id="calendar"),
+        Binding("l", "log", N_("Log"), id="log"),
+        Binding("e", "setup", N_("Setup"), id="setup"),
+        Binding("v", "vat", N_("VAT map"), id="vat-mapping"),
         # Not in the footer (its width is the other keys'); `?` and the palette list it.
         Binding("S", "settlement", N_("Reconciliation"), show=False, id="settlement"),
         # The department picker: not in the footer (the main screen says "press o" when more
         # departments than the number keys wait there); `?` and the palette list it.
         Binding("o", "pick", N_("Departments"), show=False, id="pick-department"),
-        Binding("r", "run_now", N_("Run all"), id="run-now"),
-        Binding("v", "vat", N_("VAT map"), id="vat-mapping"),
-        Binding("c", "conflicts", N_("Conflicts"), id="conflicts"),
-        Binding("d", "doctor", N_("Doctor"), id="doctor"),
-        Binding("e", "setup", N_("Setup"), id="setup"),
-        Binding("l", "log", N_("Log"), id="log"),
         Binding("m", "accounts", N_("Accounts"), id="account-mapping"),
         Binding("s", "settings", N_("Settings"), id="settings"),
         Binding("R", "run_row", N_("Run row"), id="run-row"),

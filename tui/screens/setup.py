@@ -36,6 +36,11 @@ from tui.widgets.header import ScreenHeader
 from tui.widgets.tick import Tick
 
 
+def label(text: str) -> Static:
+    """A field's name, shown above it whatever it holds."""
+    return Static(text, classes="field-label", markup=False)
+
+
 class SetupScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("f6", "companies", N_("⟳ Companies"), id="setup-companies"),
@@ -63,19 +68,27 @@ class SetupScreen(DuviScreen):
             )
             if self.settings.sandbox:
                 yield Button(_("Use the sandbox's credentials (F4)"), id="sandbox-credentials")
+            # Every field has a label above it: a placeholder goes once the field holds a value
+            # (as a reopened setup's do), and then nothing said what the value was.
+            yield label(_("Client id"))
             yield Field(placeholder=_("client id (isv_...)"), id="client-id")
+            yield label(_("Client secret"))
             yield Field(placeholder=_("client secret"), password=True, id="client-secret")
+            yield label(_("Company"))
             with Horizontal(classes="buttons"):
                 yield Button(_("⟳ Companies (F6)"), id="companies")
                 yield Select([], id="company", prompt=_("company"))
+            yield label(_("Company tenant id"))
             yield Field(placeholder=_("company tenant id (not the customer tenant)"), id="tenant")
             yield Button(_("⟳ Check (F5)"), id="check")
             yield Static("", id="setup-result")
             yield Tick(
                 _("Several clients: the company has several Visma branches"), id="several-clients"
             )
+            yield label(_("Client (Visma branch)"))
             yield Select([], id="branch", prompt=_("Client (Visma branch)"))
             yield Tick(_("Several departments: mark lines with a cost bearer"), id="several-depts")
+            yield label(_("Cost bearer"))
             yield Select([], id="cost-bearer", prompt=_("cost bearer"))
             yield Static(_("Item class of the products duvi creates (Visma requires one)"))
             yield Select([], id="item-class", prompt=_("item class"))
@@ -93,6 +106,7 @@ class SetupScreen(DuviScreen):
             )
             yield Field(placeholder=_("SAF-T inbox directory"), id="inbox")
             sandbox = self.settings.sandbox
+            yield label(_("DUELL client number"))
             yield Field(
                 placeholder=_("the sandbox's own DUELL account")
                 if sandbox
@@ -100,6 +114,7 @@ class SetupScreen(DuviScreen):
                 id="duell-number",
                 disabled=sandbox,
             )
+            yield label(_("DUELL API token"))
             yield Field(
                 placeholder=_("the sandbox's own DUELL token") if sandbox else _("DUELL API token"),
                 password=True,

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
-from core.i18n import date_text
+from core.i18n import date_text, parse_date
 from core.readmodels import (
     TRANSFER_COLUMNS,
     TRANSFER_SORTS,
@@ -83,17 +83,18 @@ def shown_columns(width: int) -> list[tuple[int, int]]:
 
 
 def parse_dates(text: str) -> tuple[date | None, date | None]:
-    """ "YYYY-MM-DD" (one day), "from..to", "from.." or "..to"; empty: every date."""
+    """One day ("2026-11-27", "27.11.2026", "27.11.26": core.i18n.parse_date), "from..to",
+    "from.." or "..to"; empty: every date. ValueError for anything else."""
     text = text.strip()
     if not text:
         return None, None
     first, dots, last = text.partition("..")
     if not dots:
-        day = date.fromisoformat(text)
+        day = parse_date(text)
         return day, day
     return (
-        date.fromisoformat(first.strip()) if first.strip() else None,
-        date.fromisoformat(last.strip()) if last.strip() else None,
+        parse_date(first) if first.strip() else None,
+        parse_date(last) if last.strip() else None,
     )
 
 
@@ -152,8 +153,8 @@ class TransfersScreen(DuviScreen):
             yield Static("", id="transfers-filters")
             yield Field(
                 placeholder=_(
-                    "YYYY-MM-DD, or from..to (either end may be left out); "
-                    "empty: every date. Enter applies"
+                    "2026-11-27 or 27.11.2026, or from..to (either end may be left "
+                    "out); empty: every date. Enter applies"
                 ),
                 id="dates-input",
                 classes="hidden",
@@ -274,9 +275,9 @@ class TransfersScreen(DuviScreen):
         if self.since is None and self.until is None:
             dates = _("all")
         elif self.since == self.until:
-            dates = str(self.since)
+            dates = date_text(self.since)  # nb 27.11.2026: as typed, as the list shows it
         else:
-            dates = f"{self.since or '…'}..{self.until or '…'}"
+            dates = f"{date_text(self.since) or '…'}..{date_text(self.until) or '…'}"
         total, last = self.total or len(self.chosen), self.first + len(self.rows)
         shown = (
             ngettext("{n} document", "{n} documents", total).format(n=total)
@@ -384,7 +385,9 @@ class TransfersScreen(DuviScreen):
             self.since, self.until = parse_dates(event.value)
         except ValueError:
             self.notify(
-                _("{value} is not a date: YYYY-MM-DD or from..to").format(value=repr(event.value)),
+                _(
+                    "{value} is not a date: write 2026-11-27, 27.11.2026 or 27.11.26, or from..to"
+                ).format(value=repr(event.value)),
                 severity="error",
             )
             return
