@@ -99,7 +99,7 @@ class Worker:
             line = await answer
         except (ConnectionError, OSError):  # it died before it read: as below
             line = b""
-        if not line:
+        if not line.endswith(b"\n"):  # nothing, or cut off: it died while answering
             code = await proc.wait()
             return _lost(departments, code)
         return RoundReport.from_wire(json.loads(line))

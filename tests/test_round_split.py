@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from core.config import load_settings
 from core.round_split import share_slots, split_round
-from core.round_workers import settings_wire
+from core.round_workers import RoundWorkers, settings_wire
 
 
 def test_a_companys_departments_stay_together_and_the_largest_go_first() -> None:
@@ -72,3 +72,22 @@ def test_a_worker_gets_the_runners_settings_not_what_a_dotenv_says_later(
     assert again == settings
     assert again.webhook_secret == SecretStr("s3cret-of-the-runner")
     assert (again.runner_concurrency, again.sandbox, again.home) == (7, False, settings.home)
+
+
+async def test_a_worker_that_dies_while_answering_leaves_its_departments_as_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import core.round_workers
+
+    monkeypatch.setattr(core.round_workers, "WORKER_MODULE", "tests.fake_round_worker")
+    monkeypatch.setenv("PYTHONPATH", os.fspath(Path(__file__).parent.parent))
+    workers = RoundWorkers(load_settings(sandbox=False))
+    try:
+        part = await workers.run(0, ["1", "2"], 1)
+    finally:
+        await workers.aclose()
+    error = (
+        "the round's worker process ended (exit code 3) before it reported; "
+        "the department is tried again next round"
+    )
+    assert part.errors == {"1": error, "2": error} and part.transferred == {}
