@@ -179,6 +179,12 @@ class MainScreen(DuviScreen):
         self.post_message(StatusLoaded(self.api.status([dept_id]), self.settings.sandbox))
 
     async def on_status_loaded(self, message: StatusLoaded) -> None:
+        """The panels filled and the tabs added in one frame: a new tab's pane, mounted, is
+        not laid out and painted empty first (the picker's Enter paid for two frames)."""
+        with self.app.batch_update():
+            await self._show_status(message)
+
+    async def _show_status(self, message: StatusLoaded) -> None:
         from tui.widgets.status_panel import StatusPanel  # after the first frame
 
         found = self.query("#env-badge")
