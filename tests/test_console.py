@@ -64,6 +64,37 @@ async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:
     assert app.return_code == 0
 
 
+async def test_the_status_panel_draws_its_cells_as_rich_would_and_is_measured_at_once() -> None:
+    """Every cell of the panel (the header too; under the cursor, the mouse, both, neither)
+    takes the plain-text way, character for character and style for style what DataTable
+    draws through Rich; and a panel filled again has its size at once, not when next idle
+    (when the frame that shows it would be laid out a second time)."""
+    from rich.style import Style
+    from textual.widgets import DataTable
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        panel = app.screen.query_one("#status-1", StatusPanel)
+        base = Style(color="red", bgcolor="blue", bold=True)
+        drawn = 0
+        for row in range(-1, panel.row_count):
+            for col, column in enumerate(panel.ordered_columns):
+                width = column.get_render_width(panel)
+                for cursor in (False, True):
+                    for hover in (False, True):
+                        ours = panel._plain_cell(row, col, base, width, cursor, hover)
+                        assert ours is not None, (row, col)
+                        rich = DataTable._render_cell(panel, row, col, base, width, cursor, hover)
+                        as_chars = [[(ch, s.style) for s in line for ch in s.text] for line in rich]
+                        assert [[(ch, s.style) for s in ours[0] for ch in s.text]] == as_chars
+                        drawn += 1
+        assert drawn == 7 * 6 * 4  # header and six rows, six columns, four ways
+        panel.show(app.screen.statuses["1"])
+        assert panel.virtual_size.height == 7  # header and six rows, before any idle
+        assert not panel._require_update_dimensions
+
+
 @pytest.mark.slow
 async def test_run_now_transfers_and_the_panel_says_so() -> None:
     app = DuviApp(load_settings())

@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
@@ -52,6 +53,15 @@ def freeze_start_up() -> None:
         _frozen = True
         gc.collect()
         gc.freeze()
+
+
+def _pane(tabs: TabbedContent, pane_id: str) -> TabPane | None:
+    """The department's pane, if it has one: found among the panes by id, not by a query
+    that walks every opened department's widgets."""
+    try:
+        return tabs.get_pane(pane_id)
+    except NoMatches:
+        return None
 
 
 class MainScreen(DuviScreen):
@@ -181,12 +191,18 @@ class MainScreen(DuviScreen):
         self.post_message(StatusLoaded(self.api.status([dept_id]), self.settings.sandbox))
 
     async def on_status_loaded(self, message: StatusLoaded) -> None:
+        """The panels filled and the tabs added in one frame: a new tab's pane, mounted, is
+        not laid out and painted empty first (the picker's Enter paid for two frames)."""
+        with self.app.batch_update():
+            await self._show_status(message)
+
+    async def _show_status(self, message: StatusLoaded) -> None:
         from tui.widgets.status_panel import StatusPanel  # after the first frame
 
-        found = self.query("#env-badge")
-        if not found:  # composed again (a language switch) while this was on its way: its
-            return  # own reading follows (language_changed → settings_ready)
-        badge = found.only_one(Static)
+        try:
+            badge = self.query_one("#env-badge", Static)
+        except NoMatches:  # composed again (a language switch) while this was on its way:
+            return  # its own reading follows (language_changed → settings_ready)
         if message.sandbox:
             badge.update(_("SANDBOX"))
             badge.add_class("sandbox")
@@ -198,16 +214,16 @@ class MainScreen(DuviScreen):
         for d in message.departments:
             self.statuses[d.id] = d
             pane_id = f"dept-{d.id}"
-            if not tabs.query(f"#{pane_id}"):
-                await tabs.add_pane(
-                    TabPane(
-                        f"{d.id} {d.name}",
-                        Static(id=f"hint-{d.id}", classes="setup-hint"),
-                        StatusPanel(id=f"status-{d.id}"),
-                        Static(d.settings_summary, id=f"summary-{d.id}", classes="summary"),
-                        id=pane_id,
-                    )
+            pane = _pane(tabs, pane_id)
+            if pane is None:
+                pane = TabPane(
+                    f"{d.id} {d.name}",
+                    Static(id=f"hint-{d.id}", classes="setup-hint"),
+                    StatusPanel(id=f"status-{d.id}"),
+                    Static(d.settings_summary, id=f"summary-{d.id}", classes="summary"),
+                    id=pane_id,
                 )
+                await tabs.add_pane(pane)
             # The tab says which department waits for setup, without opening it.
             tabs.get_tab(pane_id).label = (
                 f"{d.id} {d.name}"
@@ -217,9 +233,10 @@ class MainScreen(DuviScreen):
             hint = d.backoff or (
                 "" if d.set_up else _("Not set up: press e (Setup) to sign in to Visma.")
             )
-            self.query_one(f"#hint-{d.id}", Static).update(hint)
-            self.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
-            self.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
+            # looked for in the department's own pane, not the screen's every opened pane
+            pane.query_one(f"#hint-{d.id}", Static).update(hint)
+            pane.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
+            pane.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
         if self._show is not None and self._show in self.statuses:
             tabs.active, self._show = f"dept-{self._show}", None
         if message.index is not None:
@@ -227,13 +244,14 @@ class MainScreen(DuviScreen):
         picking = len(self.index) > PICKER_ABOVE
         pick_hint = self.query_one("#pick-hint", Static)
         pick_hint.set_class(not picking or bool(self.statuses), "hidden")
-        bad = sum(1 for e in self.index if e.state in ("failing", "attention"))
-        pick_hint.update(
-            _(
-                "{n} departments, {bad} failing or needing attention: press o to find one (by "
-                "customer, name, number, company or org. number)."
-            ).format(n=count_text(len(self.index)), bad=count_text(bad))
-        )
+        if message.index is not None:  # not again for each department opened
+            bad = sum(1 for e in self.index if e.state in ("failing", "attention"))
+            pick_hint.update(
+                _(
+                    "{n} departments, {bad} failing or needing attention: press o to find one "
+                    "(by customer, name, number, company or org. number)."
+                ).format(n=count_text(len(self.index)), bad=count_text(bad))
+            )
         if set(self.statuses) != known or message.index is not None:
             self.refresh_bindings()  # the department keys that now work
         if picking and not self._picker_offered:
@@ -254,7 +272,7 @@ class MainScreen(DuviScreen):
         """Show the department's tab; one not opened yet is read, then shown (the picker's
         Enter and the palette's jump)."""
         tabs = self.query_one("#departments", TabbedContent)
-        if tabs.query(f"#dept-{dept_id}"):
+        if _pane(tabs, f"dept-{dept_id}") is not None:
             tabs.active = f"dept-{dept_id}"
             return
         if dept_id not in self.opened:
@@ -275,7 +293,7 @@ class MainScreen(DuviScreen):
 
     def action_jump(self, n: int) -> None:
         tabs = self.query_one("#departments", TabbedContent)
-        if tabs.query(f"#dept-{n}"):
+        if _pane(tabs, f"dept-{n}") is not None:
             tabs.active = f"dept-{n}"
 
     def action_refresh(self) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -50,4 +54,74 @@ class StatusPanel(DataTable[str]):
                 r.last_error or "",
                 key=r.entity,
             )
+        if self._require_update_dimensions:
+            # Measured now, not when the table is next idle: the frame that shows the rows
+            # is laid out once, at their size (DataTable's _on_idle finds nothing left to do)
+            self._require_update_dimensions = False
+            rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(rows)
         self.move_cursor(row=cursor)  # a reload keeps the row a person was on
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A cell of plain text drawn as one segment, as Rich would draw it (padding, text,
+        spaces to the column's width, the cell's styles over all of it) without Rich's
+        rendering: through Rich, the panel's cells were a quarter of the frame that shows a
+        department opened from the picker. Any other cell goes through DataTable's own."""
+        fast = self._plain_cell(row_index, column_index, base_style, width, cursor, hover)
+        if fast is not None:
+            return fast
+        return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+
+    def _plain_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[list[Segment]] | None:
+        if column_index < 0 or self.fixed_rows or self.fixed_columns:
+            return None
+        header = row_index == -1
+        if header:
+            height = self.header_height
+        else:
+            key = self._row_locations.get_key(row_index)
+            if key is None:
+                return None
+            height = self.rows[key].height
+        cells = self._get_row_renderables(row_index)[1]
+        if height != 1 or column_index >= len(cells):
+            return None
+        cell = cells[column_index]
+        if not isinstance(cell, Text) or cell.spans or cell.style or cell.justify:
+            return None
+        text, pad = cell.plain, self.cell_padding
+        room = width - 2 * pad
+        if not text.isprintable() or cell_len(text) > room:
+            return None  # wraps, crops or holds a control character: Rich knows how
+        component_style, post_style = self._get_styles_to_render_cell(
+            header,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        style = base_style + meta + component_style + post_style
+        line = " " * pad + text + " " * (room - cell_len(text) + pad)
+        return [[Segment(line, style)]]
