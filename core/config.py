@@ -337,10 +337,11 @@ def _sources(
 
 def _dotenv_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
     path = dotenv_path()
-    if path.exists():
-        from core.fsutil import check_private
+    if not path.exists():  # no values, without pydantic-settings' work field by field
+        return InitSettingsSource(settings_cls, init_kwargs={})
+    from core.fsutil import check_private
 
-        check_private(path)  # it can hold the webhook secret and steer URLs, like config.toml
+    check_private(path)  # it can hold the webhook secret and steer URLs, like config.toml
     return DotEnvSettingsSource(settings_cls, env_file=path, env_file_encoding="utf-8")
 
 

@@ -210,13 +210,17 @@ class Departments:
 
     def has_any(self) -> bool:
         """Whether `list()` lists a department, without reading every department: it stops at
-        the first readable one (each command's start asks it, with thousands of departments)."""
-        for row in self._rows():
-            try:
-                self._department(row)
-            except UnreadableDepartment:
-                continue
-            return True
+        the first readable one (each command's start asks it, with thousands of departments),
+        having read them a few at a time (the first is readable but for a broken one)."""
+        offset, batch = 0, 8
+        while rows := self._rows(batch, offset):
+            for row in rows:
+                try:
+                    self._department(row)
+                except UnreadableDepartment:
+                    continue
+                return True
+            offset, batch = offset + batch, batch * 8
         return False
 
     def unreadable(self) -> _Unreadable:
@@ -229,10 +233,12 @@ class Departments:
                 found.append(bad)
         return found
 
-    def _rows(self) -> _Rows:
+    def _rows(self, limit: int = -1, offset: int = 0) -> _Rows:
         return self.store.query(
             "SELECT d.id, d.name, s.settings FROM departments d "
-            "LEFT JOIN department_settings s ON s.department_id = d.id ORDER BY d.id"
+            "LEFT JOIN department_settings s ON s.department_id = d.id ORDER BY d.id "
+            "LIMIT ? OFFSET ?",
+            [limit, offset],
         )
 
     def get(self, department_id: str) -> Department | None:

@@ -141,22 +141,23 @@ def _row(
 ) -> TransferRow:
     day, z, register, amount = facts
     shown, error, status, reason, confirmable = _judged(kind, state, last_error)
+    # positional, in TransferRow's order (a third faster than by name, for a list's rows)
     return TransferRow(
         key,
         kind,
         shown,
         visma_number or "",
         error,
-        business_date=day,
-        z_number=z,
-        register=register,
-        amount=amount,
-        visma_status=status,
-        created_at=_when(created_at),
-        changed_at=_when(updated_at),
-        reason=reason,
-        department_id=department_id,
-        confirmable=confirmable,
+        day,
+        z,
+        register,
+        amount,
+        status,
+        _when(created_at),
+        _when(updated_at),
+        reason,
+        department_id,
+        confirmable,
     )
 
 
@@ -394,14 +395,63 @@ _JSON_TAIL = (
     "ELSE s || ' s' END || '\"' END "
     "|| ',\n    \"error\": '"
 )
-# the list's columns and the age in seconds, read from idx_ledger_list; {where}: its filters
-_JSON_ROWS = (
-    f"SELECT {_JSON_HEAD}, {_JSON_MIDDLE}, {_JSON_TAIL}, kind, state, last_error FROM ("
-    "SELECT key, department_id, kind, state, visma_number, last_error, created_at, updated_at, "
-    f"day, z_number, register, amount, {_AGE_S} AS s FROM ledger WHERE 1"
-    "{where}) "
-    "ORDER BY coalesce(day, ''), coalesce(z_number, 0), key"
-)
+# What Python judges from a row's kind, state and last error (_judged), as JSON text: 0 the
+# shown state, 1 Visma's status, 2 the error and the reason to the row's end. A row without an
+# error has it from a CASE written out here for every kind and state (no call per row); one
+# with an error (a few) from duvi_judged, which calls _judged.
+_KINDS = tuple(_CREATED_AT)
+
+
+def _judged_json(kind: str, state: str, last_error: str | None) -> tuple[str, str, str]:
+    shown, error, status, reason, _c = _judged(kind, state, last_error)
+    return (
+        _text_json(shown),
+        _text_json(status),
+        f'{_text_json(error)},\n    "reason": {_text_json(reason)}\n  }}',
+    )
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@lru_cache(maxsize=3)
+def _judged_sql(part: int) -> str:
+    """Part `part` of _judged_json of a row, in SQL (held rows, whose judging needs the
+    engine's package, and rows of another kind by duvi_judged too)."""
+    kinds = " ".join(
+        f"WHEN {_sql_text(kind)} THEN CASE state "
+        + " ".join(
+            f"WHEN {_sql_text(state)} THEN {_sql_text(_judged_json(kind, state, None)[part])}"
+            for state in State
+            if state != State.ATTENTION
+        )
+        + " END"
+        for kind in _KINDS
+    )
+    return (
+        f"coalesce(CASE WHEN last_error IS NULL THEN CASE kind {kinds} END END, "
+        f"duvi_judged(kind, state, last_error, {part}))"
+    )
+
+
+def _duvi_judged(kind: str, state: str, last_error: str | None, part: int) -> str:
+    return _judged_json(kind, state, last_error)[part]
+
+
+@lru_cache(maxsize=1)
+def _json_rows() -> str:
+    """Each row as flat_json writes it (NULL when a column holds what the ledger never
+    writes: the caller then makes the list the slow way), read from idx_ledger_list; {where}:
+    its filters."""
+    return (
+        f"SELECT {_JSON_HEAD} || {_judged_sql(0)} || {_JSON_MIDDLE} || {_judged_sql(1)} "
+        f"|| {_JSON_TAIL} || {_judged_sql(2)} FROM ("
+        "SELECT key, department_id, kind, state, visma_number, last_error, created_at, "
+        f"updated_at, day, z_number, register, amount, {_AGE_S} AS s FROM ledger WHERE 1"
+        "{where}) "
+        "ORDER BY coalesce(day, ''), coalesce(z_number, 0), key"
+    )
 
 
 def _money_json(amount: str) -> str | None:
@@ -445,26 +495,17 @@ def transfers_json(
     if until is not None:
         sql += " AND day <= :until"
         params["until"] = until.isoformat()
+    if states is not None:
+        sql += f" AND {_judged_sql(0)} IN ({', '.join(_sql_text(_text_json(s)) for s in states)})"
     store.conn.create_function("duvi_money_json", 1, _money_json, deterministic=True)
-    rows = store.tuples(_JSON_ROWS.replace("{where}", sql), params)
-    judged: dict[tuple[str, str, str | None], tuple[str, str, str, str]] = {}
-    out = []
-    for head, middle, tail, kind, state, last_error in rows:
-        if head is None or tail is None:
-            return None
-        said = judged.get((kind, state, last_error))
-        if said is None:
-            shown, error, status, reason, _c = _judged(kind, state, last_error)
-            said = judged[kind, state, last_error] = (
-                shown,
-                _text_json(shown),
-                _text_json(status),
-                f'{_text_json(error)},\n    "reason": {_text_json(reason)}\n  }}',
-            )
-        if states is not None and said[0] not in states:
-            continue
-        out.append(f"{head}{said[1]}{middle}{said[2]}{tail}{said[3]}")
-    return "[\n" + ",\n".join(out) + "\n]" if out else "[]"
+    store.conn.create_function("duvi_judged", 4, _duvi_judged, deterministic=True)
+    rows = store.tuples(_json_rows().replace("{where}", sql), params)
+    if not rows:
+        return "[]"
+    out = [r[0] for r in rows]
+    if None in out:
+        return None
+    return "[\n" + ",\n".join(out) + "\n]"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

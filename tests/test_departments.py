@@ -64,3 +64,26 @@ def test_settings_vat_and_accounts_are_audited(home: Path, monkeypatch) -> None:
     assert json.loads(vat_set["after"]) == "31" and vat_set["target"] == "15 %"
     assert json.loads(vat_cleared["before"]) == "31" and vat_cleared["after"] is None
     assert "hemmelig" not in json.dumps(rows)
+
+
+def test_has_any_reads_past_unreadable_departments(home: Path) -> None:
+    """has_any reads the departments a few at a time (each command's start asks it): the first
+    readable one counts wherever it is, unreadable ones never do."""
+    with Runtime.open(load_settings()) as rt:
+        depts = Departments(rt.store, rt.secrets)
+        assert depts.has_any() is False
+        for n in range(1, 81):
+            depts.add(f"d{n:02d}", f"Butikk {n}")
+        with rt.store.write():
+            rt.store.conn.execute(
+                "INSERT OR REPLACE INTO department_settings (department_id, settings) "
+                "SELECT id, '{bad' FROM departments"
+            )
+        assert depts.list() == []
+        assert depts.has_any() is False
+        with rt.store.write():  # the 75th, in the third batch read (8, 64, then 512)
+            rt.store.conn.execute(
+                "UPDATE department_settings SET settings = '{}' WHERE department_id = 'd75'"
+            )
+        assert [d.id for d in depts.list()] == ["d75"]
+        assert depts.has_any() is True

@@ -6,6 +6,8 @@ not write (its facts only in its payload) sends the command the slow way."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -125,6 +127,31 @@ ROWS = [
         "1",
         "10.00",
     ),
+    # department 5: each state as a row without an error judges it (written out in SQL), a
+    # held one without an error and a kind duvi does not write (judged by Python)
+    *(
+        (
+            f"DUELL-{kind}-5-{n}",
+            kind,
+            state,
+            f"{n:06d}" if state in ("confirmed", "released") else None,
+            None,
+            f"2026-10-{n:02d}T21:10:00.000Z",
+            f"2026-10-{n:02d}T21:10:00.000Z",
+            f"2026-10-{n:02d}",
+            n if kind == "zreport" else None,
+            "1" if kind == "zreport" else "",
+            f"{n}.00",
+        )
+        for n, (kind, state) in enumerate(
+            [
+                (kind, state)
+                for kind in ("zreport", "invoice", "stock", "quote")
+                for state in ("pending", "sent", "confirmed", "released", "failed", "attention")
+            ],
+            start=1,
+        )
+    ),
 ]
 
 
@@ -159,6 +186,10 @@ def _one_by_one(store: Store, dept: str | None, **filters: object) -> str:
         ("1", {"since": date(2026, 11, 20)}),
         ("1", {"until": date(2026, 11, 20)}),
         ("1", {"since": date(2026, 11, 19), "until": date(2026, 11, 21)}),
+        ("5", {}),
+        ("5", {"states": frozenset({"confirmed"})}),
+        ("5", {"states": frozenset({"attention", "pending", "released"})}),
+        (None, {"states": frozenset({"sent", "refused", "held"})}),
     ],
 )
 def test_written_by_sqlite_to_the_byte(tmp_path: Path, dept: str | None, filters: dict) -> None:
@@ -295,3 +326,23 @@ def test_a_first_page_is_the_lists_first_rows(tmp_path: Path) -> None:
         store.conn.execute("UPDATE ledger SET state = 'confirmed', register = NULL")
     assert transfer_page(store, "4", 5) is None
     store.close()
+
+
+def test_judged_without_the_engine_unless_a_row_is_held(tmp_path: Path) -> None:
+    """The list's SQL writes out what every kind and state without an error shows, save a held
+    one: judging that needs core.transfers (the engine's package), imported only for such a
+    row, so `duvi transfers --json` of a department without one starts without it."""
+    store = _store(tmp_path, [r for r in ROWS if r[2] != "attention"])
+    store.close()
+    code = (
+        "import sys; from datetime import UTC, datetime; from pathlib import Path; "
+        "from core.store import Store; from core.transferview import transfers_json; "
+        f"store = Store(Path({str(tmp_path / 'duvi.db')!r})); "
+        "assert transfers_json(store, None, datetime.now(UTC)); "
+        "print('core.transfers' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout == "False\n"
