@@ -21,7 +21,7 @@ from typing import Any
 
 from core.batchwriter import BatchWriter
 from core.eventtext import Msg
-from core.i18n import _
+from core.i18n import N_, _
 from core.redact import redactor
 from core.store import Store, utcnow
 
@@ -49,6 +49,8 @@ class Level(IntEnum):
             return cls(name)
         key = name.strip().upper()
         key = _LEVEL_ALIASES.get(key, key)
+        said = {level_text(m).upper(): m.name for m in cls}  # nb ADVARSEL, FEIL, KRITISK
+        key = said.get(key, key)
         if key not in cls.__members__:
             raise ValueError(
                 _("unknown level {name}: use one of {levels}").format(
@@ -59,6 +61,13 @@ class Level(IntEnum):
 
 
 _LEVEL_ALIASES = {"WARN": "WARNING", "ERR": "ERROR", "CRIT": "CRITICAL"}
+_LEVEL_WORDS = {"WARNING": N_("WARNING"), "ERROR": N_("ERROR"), "CRITICAL": N_("CRITICAL")}
+
+
+def level_text(level: Level) -> str:
+    """A level's name in the language (nb ADVARSEL, FEIL, KRITISK; INFO and DEBUG as they
+    are), as the console's log says it."""
+    return _(_LEVEL_WORDS[level.name]) if level.name in _LEVEL_WORDS else level.name
 
 
 @dataclass(frozen=True)
@@ -82,11 +91,14 @@ def entity_named(name: str) -> str:
     """The events' entity a person means ("products" or "product"); UsageError, with the
     entities there are, for a name the engine never logs under."""
     from core.errors import UsageError
+    from core.readmodels import entity_text
 
     known = event_entities()
     key = name.strip().lower()
     for entity in known:
-        if key in (entity, f"{entity}s"):
+        # The stored name, its plural, or either in the language (nb kunde, kunder, dagsoppgjør)
+        said = (entity, f"{entity}s", entity_text(entity), entity_text(f"{entity}s"))
+        if key in (word.lower() for word in said):
             return entity
     raise UsageError(
         _("there is no entity {name} in the log (the entities: {entities})").format(

@@ -226,6 +226,16 @@ def iso_text(value: str) -> str:
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
 
 
+def period_text(period: str) -> str:
+    """Visma's financial period id (YYYYMM, 202611) as the language writes a month of a year:
+    nb 11.2026, en 2026-11; the period's number and its financial year, as Visma's screens
+    show it (a year from July: November 2026 is 05.2027). Other text as it is."""
+    if not re.fullmatch(r"\d{6}", period) or not 1 <= int(period[4:]) <= 13:
+        return period
+    year, month = period[:4], period[4:]
+    return f"{month}.{year}" if _current == "nb" else f"{year}-{month}"
+
+
 def yes_no_text(value: bool) -> str:
     """nb Ja / Nei, en Yes / No."""
     return _("Yes") if value else _("No")

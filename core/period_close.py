@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from core.i18n import N_, date_text, ngettext
+from core.i18n import N_, date_text, ngettext, period_text
 from core.ledger import Ledger, LedgerRow, State
 from core.runtime import Runtime
 from core.store import Store
@@ -69,7 +69,7 @@ class Closing:
             )
         )
         return said.format(
-            period=self.period,
+            period=period_text(self.period),
             start=date_text(self.start),
             end=date_text(self.end),
             n=self.count,

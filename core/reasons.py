@@ -36,6 +36,7 @@ from core.i18n import (
     date_text,
     datetime_text,
     number_text,
+    period_text,
 )
 
 # The held documents' reasons (core/accounting.py, core/transfers/periods.py,
@@ -278,6 +279,8 @@ def _shown_string(name: str, value: str) -> str:
             return amount_text(Decimal(value.replace(",", "")))
         except InvalidOperation:
             return value
+    if name == "period":
+        return period_text(value)
     if name == "rate":
         return ", ".join(rate_shown(r) for r in value.split(", "))
     if name == "problems":

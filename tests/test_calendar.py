@@ -401,7 +401,7 @@ def test_a_day_duvi_has_not_asked_duell_about_is_not_no_sales(store: Store) -> N
     [
         (
             "nb",
-            [("2. nov. ✓", "ført"), ("8 -", "intet salg"), ("9 !", "må sjekkes"), ("3", "")],
+            [("2. nov. ✓", "i Visma"), ("8 -", "intet salg"), ("9 !", "må sjekkes"), ("3", "")],
             "torsdag 03.12.2026: ikke ennå",
         ),
         (

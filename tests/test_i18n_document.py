@@ -249,14 +249,14 @@ def test_a_held_document_s_reason_is_said_in_whole_sentences() -> None:
     assert [reason_shown(s).splitlines()[0] for s in said] == [
         "mva-sats 12,5 % har ingen mva-kode i Visma; payment:stripe har ingen konto: rettet? "
         "neste kjøring sender den",
-        "periode 202611 er lukket i Visma: åpnet? neste kjøring sender den",
+        "periode 11.2026 er lukket i Visma: åpnet? neste kjøring sender den",
     ]
     assert reason_shown(said[1]).splitlines()[1] == (
-        "regnskapsperiode 202611 (2026-11-01..2026-11-30) er stengt i Vismas hovedbok"
+        "regnskapsperiode 11.2026 (2026-11-01..2026-11-30) er stengt i Vismas hovedbok"
     )
     row = TransferRow(
         "DUELL-Z-1-4", "zreport", "attention", "", period, date(2026, 11, 1), reason=said[1]
     )
     assert transfer_cells(row, datetime(2026, 12, 3, tzinfo=UTC))[-1] == (
-        "periode 202611 er lukket i Visma: åpnet? neste kjøring sender den"
+        "periode 11.2026 er lukket i Visma: åpnet? neste kjøring sender den"
     )

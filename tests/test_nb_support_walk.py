@@ -216,7 +216,12 @@ async def test_a_calendar_cell_holds_its_word_whole_at_80_columns() -> None:
         assert cell(screen, date(2026, 11, 8)) == "8 -\nintet salg"
         assert cell(screen, date(2026, 11, 6)) == "6 !\nmå sjekkes"
         assert cell(screen, date(2026, 11, 4)) == "4 H\nholdt til…"
-        assert cell(screen, date(2026, 11, 12)) == "12 ✓\nført"
+        assert cell(screen, date(2026, 11, 12)) == "12 ✓\ni Visma"
+        # back once in the footer (esc; q does the same, as on every screen)
+        from tui.widgets.footer import KeysFooter
+
+        labels = [k.label for k in screen.query_one(KeysFooter).keys]
+        assert labels[0] == "esc" and "q" not in labels, labels
 
 
 @pytest.mark.parametrize(
@@ -310,10 +315,10 @@ async def test_every_setup_field_has_a_label_above_it() -> None:
                     named[str(field.id)] = above
             above = str(widget.render()) if type(widget) is Static else ""
     assert named == {
-        "client-id": "Klient-id",
-        "client-secret": "Klienthemmelighet",
+        "client-id": "Integrasjons-ID",
+        "client-secret": "Integrasjonshemmelighet",
         "company": "Firma",
-        "tenant": "Firmaets tenant-id",
+        "tenant": "Firma-ID (tenant)",
         "branch": "Klient (Visma-filial)",
         "cost-bearer": "Kostnadsbærer",
         "item-class": "Vareklasse for varene duvi oppretter (Visma krever en)",
@@ -323,6 +328,8 @@ async def test_every_setup_field_has_a_label_above_it() -> None:
         "duell-token": "DUELL API-token",
     }
     assert named["warehouse"] and named["inbox"]  # the lines that explain them
+    # "Klient" is DUELL's word for Visma's branch only, never Visma Connect's login client
+    assert [f for f, said in named.items() if "lient" in said] == ["branch"]
 
 
 def test_the_console_s_doctor_and_duvi_doctor_count_nameless_items_alike(

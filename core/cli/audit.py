@@ -57,7 +57,9 @@ def audit_cmd(
         return
     for r in rows:
         # The action, target and values as stored (the audit trail keeps one language).
-        change = f" {r['before']} -> {r['after']}" if r["before"] or r["after"] else ""
+        # A value there was not (before an add, after a removal) is said "(none)", not None.
+        before, after = (_("(none)") if v is None else v for v in (r["before"], r["after"]))
+        change = f" {before} -> {after}" if r["before"] or r["after"] else ""
         said = (
             _("{ts} {actor} from {origin} [{dept}] {action} {target}{change}")
             if r["ssh_client"]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from core.cli.context import cli_context
-from core.i18n import N_, _
+from core.i18n import N_, _, yes_no_text
 
 
 def config_cmd(
@@ -25,7 +25,7 @@ def config_cmd(
         return
     width = max(len(r.name) for r in rows)
     for r in rows:
-        value = _("(not set)") if r.value == "(not set)" else r.value
+        value = _value_text(r.value, getattr(settings, r.name, None))
         typer.echo(f"{r.name:<{width}}  {value}  [{source_text(r.source)}]")
 
 
@@ -41,3 +41,13 @@ def source_text(source: str) -> str:
         "default (under home)": _("default (under home)"),
     }
     return words.get(source, source)
+
+
+def _value_text(shown: str, value: object) -> str:
+    """A value as `explain` shows it, in the language: "(not set)", and a yes/no setting as
+    Yes/No (nb Ja/Nei) rather than Python's True/False (--json keeps the English)."""
+    if shown == "(not set)":
+        return _("(not set)")
+    if isinstance(value, bool):
+        return yes_no_text(value)
+    return shown

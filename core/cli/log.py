@@ -32,16 +32,19 @@ def _format(ev: Event) -> str:
     """One event: its time as stored (UTC, to the millisecond: the log is read beside other
     logs), level, department/entity, run; the message in the language (stored in English; one
     logged without a template, as stored: core/eventtext.py)."""
+    from core.eventlog import level_text
     from core.eventtext import event_text
+    from core.readmodels import entity_text
 
-    where = "/".join(x for x in (ev.department_id, ev.entity) if x) or "-"
+    entity = entity_text(ev.entity) if ev.entity else None
+    where = "/".join(x for x in (ev.department_id, entity) if x) or "-"
     if ev.run_id is None:
         said = _("{ts} {level} {where}  {message}")
     else:
         said = _("{ts} {level} {where} run {run}  {message}")
     return said.format(
         ts=ev.ts,
-        level=f"{ev.level.name:<8}",
+        level=f"{level_text(ev.level):<8}",
         where=where,
         run=ev.run_id,
         message=event_text(ev.message, ev.data),

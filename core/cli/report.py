@@ -19,7 +19,7 @@ import typer
 from core import boot
 from core.accounting import rate_text
 from core.cli.context import run_async, runtime
-from core.i18n import N_, _, date_text, month_text
+from core.i18n import N_, _, date_text, month_text, period_text
 from core.money import money_json
 from core.readmodels import money_text, state_text, vat_code_text
 from core.settlement import mark_text, marks_text, on_account_text, summary_text
@@ -90,7 +90,7 @@ def title(r: Settlement) -> str:
         dept=r.department_id,
         name=r.department_name,
         month=month_text(r.month),
-        periods=", ".join(r.periods),
+        periods=", ".join(period_text(p) for p in r.periods),
     )
 
 

@@ -44,8 +44,9 @@ def add_months(month: date, n: int) -> date:
 
 
 def cell_text(d: CalendarDay, *, first: bool, today: date) -> tuple[str, str]:
-    """A day's two lines: "17 ✓" over "posted" (nb "ført"); the month's name on its first day
-    and on the grid's first (en "2 Nov", nb "2. nov."). In the current language."""
+    """A day's two lines: "17 ✓" over "posted" (nb "i Visma": confirmed there, released or
+    not; "bokført" would claim the release); the month's name on its first day and on the
+    grid's first (en "2 Nov", nb "2. nov."). In the current language."""
     number = day_month_text(d.day) if first or d.day.day == 1 else f"{d.day.day}"
     if not d.in_period:
         return number, ""
@@ -126,7 +127,7 @@ def cell_line(text: str, width: int) -> str:
 
 class CalendarScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", N_("Back"), id="back"),
+        # esc and q go back as on every screen (DuviScreen's binding: one key in the footer)
         Binding("enter", "open_day", N_("Documents"), id="calendar-open"),
         Binding("left,h", "move(-1)", N_("Day before"), show=False, id="calendar-left"),
         Binding("right,l", "move(1)", N_("Day after"), show=False, id="calendar-right"),
