@@ -81,3 +81,32 @@ async def test_the_comparison_speaks_norwegian_numbers_and_names_duell(
             assert [str(cell).strip() for cell in compare.get_row("cost")][2] == "≠ 101,29"
     finally:
         set_language("en")
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two Textual colours."""
+
+    def lum(c) -> float:
+        def ch(v: int) -> float:
+            x = v / 255
+            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * ch(c.r) + 0.7152 * ch(c.g) + 0.0722 * ch(c.b)
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+async def test_the_palette_s_search_icon_is_visible(theme: str) -> None:
+    """Textual draws it #000: black on the dark palette (issue 22)."""
+    from textual.command import SearchIcon
+
+    app = DuviApp(load_settings(theme=theme, animations="none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("colon")
+        await settle(app, pilot)
+        icon = app.screen.query_one(SearchIcon)
+        background = icon.background_colors[1]
+        assert contrast(icon.styles.color, background) >= 3.0
