@@ -31,3 +31,19 @@ async def test_the_picker_in_norwegian() -> None:
         await pilot.press(*"zzzz")
         await settle(app, pilot)
         assert lines(app)[0].strip() == "Ingen treff"
+
+
+async def test_the_palette_s_department_line_has_one_dot_before_an_idle_state() -> None:
+    from textual.command import CommandList
+
+    app = DuviApp(load_settings(animations="none", language="nb"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("colon")
+        await pilot.press(*"avd 2")
+        await settle(app, pilot)
+        found = app.screen.query_one(CommandList)
+        texts = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
+        text = " ".join(texts)
+        assert "2 · i ro" in text, texts
+        assert "· ·" not in text
