@@ -223,6 +223,22 @@ def iso_text(value: str) -> str:
     return datetime_text(parsed.astimezone() if parsed.tzinfo else parsed)
 
 
+def value_text(value: str) -> str:
+    """A record's field value as stored (a conflict's 25.00, 12.21) as the language writes it:
+    a decimal number with the language's decimal sign and grouping, as many decimals as it
+    has (nb 1 234,50, en 1,234.50). Whole numbers (ids, barcodes, article numbers) and any
+    other text as they are."""
+    if not _DECIMAL.fullmatch(value):
+        return value
+    from babel.numbers import format_decimal
+
+    decimals = len(value.partition(".")[2])
+    return format_decimal(Decimal(value), format="#,##0." + "0" * decimals, locale=babel_locale())
+
+
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
 
 

@@ -33,6 +33,7 @@ from core.settlement import (
     vat_code_text,
 )
 from core.status import (
+    MASTER_NAMES,
     PANEL_ENTITY,
     RUNNABLE,
     WORST_FIRST,
@@ -371,6 +372,11 @@ class FieldDiff:
     incoming: str
     candidates: tuple[str, ...]
     differs: tuple[bool, ...]  # per candidate: not the same as the incoming value
+
+
+def source_name(source: str) -> str:
+    """A conflict's source (duell, visma) by the system's own name: DUELL, Visma."""
+    return MASTER_NAMES.get(source, source)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ def test_a_department_whose_customer_holds_its_visma_client_is_set_up() -> None:
 
 def test_the_state_column_leaves_a_space_before_the_number() -> None:
     """At 80 columns the picker drew "! attention1": the mark filled the state column."""
-    from tui.screens.departments import STATE_MARK, STATE_WIDTH
+    from core.i18n import set_language
+    from tui.screens.departments import STATE_MARK, state_mark, state_width
 
-    assert all(len(f" {mark} ") <= STATE_WIDTH for mark in STATE_MARK.values())
+    for language in ("en", "nb"):  # nb's "! må sjekkes" is longer than "! attention"
+        set_language(language)
+        assert all(len(f" {state_mark(s)} ") <= state_width() for s in STATE_MARK)
+    set_language("en")

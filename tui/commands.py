@@ -41,14 +41,17 @@ class DuviCommands(Provider):
         # key, where one jumps to the department's tab, leads its help.
         by_key = len(main.index) <= PICKER_ABOVE
         for e in main.index:
-            key = f"{e.id} · " if by_key and e.id in "123456789" and len(e.id) == 1 else ""
+            mark = state_mark(e.state)
+            # "2 · i ro", not "2 · · i ro": the idle mark is a dot already
+            dot = "" if mark.startswith("·") else "· "
+            key = f"{e.id} {dot}" if by_key and e.id in "123456789" and len(e.id) == 1 else ""
             company = _(" at {company}").format(company=e.company) if e.company else ""
             out.append(
                 (
                     _("dept {id} {name}").format(id=e.id, name=e.name)
                     + (f" · {e.customer}" if e.customer else ""),
                     _("{key}{state}{company} · open the department's tab").format(
-                        key=key, state=state_mark(e.state), company=company
+                        key=key, state=mark, company=company
                     )
                     + (f" ({e.note})" if e.note else ""),
                     partial(main.open_department, e.id),

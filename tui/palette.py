@@ -39,6 +39,14 @@ class Matches(CommandList):
 
 
 class Palette(CommandPalette):
+    # Textual draws the search icon #000 (for its own snapshot tests): black on the dark
+    # palette in truecolor and in 16 colours. The theme's text colour reads on any theme.
+    DEFAULT_CSS = """
+    Palette SearchIcon {
+        color: $foreground;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         for widget in super().compose():
             yield Matches() if type(widget) is CommandList else widget

@@ -15,7 +15,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Static
 
-from core.readmodels import ConflictCase
+from core.i18n import value_text
+from core.readmodels import ConflictCase, source_name
 from tui.i18n import N_, _
 from tui.messages import ActionDone, ConflictsLoaded
 from tui.screens.base import DuviScreen
@@ -37,6 +38,14 @@ def _name(record: Mapping[str, object]) -> str:
     return str(
         record.get("name") or record.get("customer_name") or record.get("product_name") or ""
     )
+
+
+# The comparison's widths: the candidates pane (app.tcss), the field labels, and the least a
+# value column may have before the comparison shows the chosen candidate only.
+CANDIDATES_WIDTH = 30
+LABEL_WIDTH = 14
+NARROW_LABEL_WIDTH = 12
+MIN_VALUE_WIDTH = 18
 
 
 class ConflictsScreen(DuviScreen):
@@ -158,7 +167,6 @@ class ConflictsScreen(DuviScreen):
     def show_detail(self) -> None:
         c = self.current()
         candidates = self.query_one("#candidates", DataTable)
-        table = self.query_one("#compare", DataTable)
         # The same conflict shown again (after a reload): its chosen candidate stays chosen
         same = c is not None and c.id == self.detail_of
         self.detail_of = c.id if c is not None else None
@@ -166,24 +174,73 @@ class ConflictsScreen(DuviScreen):
             candidates.clear()
             for x in c.candidates if c is not None else ():
                 candidates.add_row(str(x.get("id")), _name(x), key=str(x.get("id")))
+        self.show_compare(c)
+
+    @on(DataTable.RowHighlighted, "#candidates")
+    def candidate_highlighted(self) -> None:
+        c = self.current()
+        if c is not None and self.narrow(c):  # the comparison shows the chosen candidate
+            self.show_compare(c)
+
+    def on_resize(self) -> None:
+        self.show_compare(self.current())
+
+    def narrow(self, c: ConflictCase) -> bool:
+        """Whether the candidates do not all fit beside the incoming record readably: then
+        the comparison shows the incoming record beside the chosen candidate only."""
+        return self.value_width(1 + len(c.candidates), LABEL_WIDTH) < MIN_VALUE_WIDTH
+
+    def value_width(self, columns: int, label: int) -> int:
+        # The pane's width: the screen's less the candidates pane, the margins, the borders, the
+        # scrollbar and each column's padding.
+        room = self.app.size.width - CANDIDATES_WIDTH - 2 - 2 - 2 - 2 * (columns + 1) - label
+        return room // columns
+
+    def show_compare(self, c: ConflictCase | None) -> None:
+        table = self.query_one("#compare", DataTable)
         table.clear(columns=True)
         if c is None:
+            table.header_height = 1
             table.add_column(_("No open conflicts."))
             return
-        # Fixed widths, like the list: the comparison reads the same however fast it is built.
-        table.add_column(_("Field"), width=14)
+        source = source_name(c.source)
+        indexes = list(range(len(c.candidates)))
+        label = LABEL_WIDTH
+        if narrow := self.narrow(c):
+            indexes = [self.chosen_candidate(c)] if c.candidates else []
+            label = NARROW_LABEL_WIDTH
+        width = max(self.value_width(1 + len(indexes), label), MIN_VALUE_WIDTH // 2)
+        # Heads on two lines when narrow: the source and the id each read whole.
+        sep = "\n" if narrow else " "
+        table.header_height = 2 if narrow else 1
+        table.add_column(_("Field"), width=label)
         table.add_column(
-            _("Incoming {source} {id}").format(source=c.source, id=c.incoming_id), width=26
+            Text(
+                _("Incoming {source} {id}")
+                .format(source=source, id=c.incoming_id)
+                .replace(f" {source} ", f"{sep}{source} ", 1)
+            ),
+            width=width,
         )
-        for x in c.candidates:
-            table.add_column(f"{x.get('id')}", width=24)
+        for i in indexes:
+            head = _("Candidate {id}").format(id=c.candidates[i].get("id"))
+            table.add_column(Text(head.replace(" ", sep, 1) if narrow else head), width=width)
         for r in c.fields:
             cells = [
                 # Marked, not only coloured: it must read in 16 colours and under NO_COLOR.
-                Text("≠ " + v, style="bold yellow") if differs else Text("  " + v)
-                for v, differs in zip(r.candidates, r.differs, strict=True)
+                Text("≠ " + value_text(r.candidates[i]), style="bold yellow")
+                if r.differs[i]
+                else Text("  " + value_text(r.candidates[i]))
+                for i in indexes
             ]
-            table.add_row(Text(r.label), Text("  " + r.incoming), *cells, key=r.field)
+            # A row as high as its longest value: a value wraps rather than being cut.
+            table.add_row(
+                Text(r.label),
+                Text("  " + value_text(r.incoming)),
+                *cells,
+                key=r.field,
+                height=None if narrow else 1,
+            )
 
     def chosen_candidate(self, c: ConflictCase) -> int:
         row = self.query_one("#candidates", DataTable).cursor_row or 0
@@ -226,7 +283,7 @@ class ConflictsScreen(DuviScreen):
         self.app.push_screen(
             MergeScreen(
                 _("Merge {source} {id} into {candidate}: choose a value per field").format(
-                    source=c.source, id=c.incoming_id, candidate=candidate
+                    source=source_name(c.source), id=c.incoming_id, candidate=candidate
                 ),
                 list(c.fields),
                 index,

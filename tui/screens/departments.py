@@ -44,7 +44,9 @@ def state_mark(state: str) -> str:
     return word_of(STATE_MARK, state)
 
 
-STATE_WIDTH = 2 + max(len(m) for m in STATE_MARK.values())  # " ! attention" and a space
+def state_width() -> int:
+    """The state column's width in the current language: " ! må sjekkes" and a space."""
+    return 2 + max(cell_len(state_mark(s)) for s in STATE_MARK)
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,17 @@ def columns(width: int, shown: frozenset[str] = frozenset()) -> list[tuple[str, 
     cols.append(("company", _("Company"), 22 if wide else 18))
     if wide and "org_number" in shown:
         cols.append(("org_number", _("Org. no."), 12))
-    used = STATE_WIDTH + sum(w for _f, _h, w in cols)
+    used = state_width() + sum(w for _f, _h, w in cols)
     cols.append(("note", _("Why"), max(0, width - used)))
     return cols
 
 
 def cells(values: list[tuple[str, int]]) -> str:
-    return "".join(set_cell_size(v if cell_len(v) < w else v[: w - 1], w) for v, w in values)
+    """Each value in its column with a space after it; one too long ends in "…"."""
+    return "".join(
+        set_cell_size(v if cell_len(v) < w else set_cell_size(v, max(0, w - 2)) + "…", w)
+        for v, w in values
+    )
 
 
 class DepartmentList(ScrollView, can_focus=False):
@@ -162,6 +168,10 @@ class DepartmentList(ScrollView, can_focus=False):
         index = self.scroll_offset.y + y
         base = self.rich_style
         if index >= len(self.rows):
+            if index == 0:  # a filter that matches nothing says so
+                return Strip([Segment(" " + _("No matches found"), base)]).adjust_cell_length(
+                    width, base
+                )
             return Strip.blank(width, base)
         e = self.rows[index].entry
         state_style = base + self.get_component_rich_style(f"picker--{e.state}")
@@ -172,7 +182,7 @@ class DepartmentList(ScrollView, can_focus=False):
         rest = cells([(getattr(e, f) or "-", w) for f, _, w in columns(width, self.fields)])
         strip = Strip(
             [
-                Segment(set_cell_size(f" {state_mark(e.state)}", STATE_WIDTH), state_style),
+                Segment(set_cell_size(f" {state_mark(e.state)}", state_width()), state_style),
                 Segment(rest, rest_style),
             ]
         )
@@ -225,7 +235,7 @@ class DepartmentPicker(DuviScreen):
         width = width or self.size.width - 2
         heads = cells([(h, w) for _, h, w in columns(width, self.fields)])
         self.query_one("#picker-head", Static).update(
-            set_cell_size(" " + _("State"), STATE_WIDTH) + heads
+            set_cell_size(" " + _("State"), state_width()) + heads
         )
 
     def _count(self, shown: int) -> None:

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from core.i18n import value_text
 from core.readmodels import FieldDiff
 from tui.i18n import N_, _
 from tui.widgets.footer import KeysFooter
@@ -65,9 +66,9 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
         for r in self.rows:
             values = (r.incoming, r.candidates[self.candidate])
             cells = [
-                Text(CHOSEN + v, style="bold reverse")
+                Text(CHOSEN + value_text(v), style="bold reverse")
                 if self.choice[r.field] == i
-                else Text("  " + v)
+                else Text("  " + value_text(v))
                 for i, v in enumerate(values)
             ]
             table.add_row(Text(r.label), *cells, key=r.field)
