@@ -438,6 +438,10 @@ async def test_retention_prunes_old_events_and_http_calls_but_never_ledger_or_au
             return store.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
 
         await Runner(rt, connections=None).run_once()  # type: ignore[arg-type]  # no departments
+        failed = store.query("SELECT message FROM events WHERE message LIKE 'pruning%failed%'")
+        assert not failed, failed
+        kept = (rt.settings.retention_event_days, rt.settings.retention_http_days)
+        assert kept[0] < 100 and kept[1] < 20, f"the settings keep what the test made old: {kept}"
         # The round's own events are recent; every old event and HTTP call is gone.
         assert (
             store.query("SELECT count(*) AS n FROM events WHERE message LIKE 'old event%'")[0]["n"]

@@ -64,6 +64,7 @@ async def test_services_down_then_back_the_runner_backs_off_says_so_and_catches_
         return {c.id: c for c in local_checks(installation.rt)}["runner.backoff"]
 
     def calls() -> int:
+        installation.connections.http_log.flush()  # its writer batches: count what was made
         return store.query("SELECT count(*) AS n FROM http_calls")[0]["n"]
 
     installation.sandbox.faults.down = True  # every connection refused, as a stopped service

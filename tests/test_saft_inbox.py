@@ -56,7 +56,7 @@ def events(like: str) -> list[str]:
         ]
 
 
-def wait_for(what: Callable[[], bool], runner: subprocess.Popen[str], timeout: float = 90) -> None:
+def wait_for(what: Callable[[], bool], runner: subprocess.Popen[str], timeout: float = 300) -> None:
     """Until the runner's log says so (it writes after each look): no fixed sleep."""
     deadline = time.monotonic() + timeout
     while not what():
