@@ -194,6 +194,7 @@ def build(home: Path, departments: int, events: int) -> dict[str, float]:
                 i // 1000,
                 " ".join(rng.choices(WORDS, k=8)) + f" #{i}",
                 None,
+                None,
             )
             for i in range(start, min(events, start + chunk))
         ]

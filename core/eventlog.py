@@ -20,7 +20,7 @@ from enum import IntEnum
 from typing import Any
 
 from core.batchwriter import BatchWriter
-from core.eventtext import Msg
+from core.eventtext import Msg, template_key, templates_saying, values_saying
 from core.i18n import N_, _
 from core.redact import redactor
 from core.store import Store, utcnow
@@ -136,8 +136,8 @@ class Event:
 
 
 _INSERT = (
-    "INSERT INTO events (ts, level, department_id, entity, run_id, message, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO events (ts, level, department_id, entity, run_id, message, data, template_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = "id, ts, level, department_id, entity, run_id, message, data"
 
@@ -172,6 +172,7 @@ class EventLog:
         if level < self.min_level:
             return
         message, data = _with_template(message, data)
+        template = data.get("template") if data else None
         self._writer.add(
             (
                 utcnow(),
@@ -181,6 +182,7 @@ class EventLog:
                 run_id if run_id is not None else _RUN.get(),
                 redactor.text(message),
                 redactor.dumps(data, default=str) if data else None,
+                template_key(template) if isinstance(template, str) else None,
             )
         )
 
@@ -298,19 +300,36 @@ class EventLog:
     def page(
         self, flt: LogFilter = LogFilter(), *, before_id: int | None = None, limit: int = 100
     ) -> list[Event]:
-        """Up to `limit` events older than `before_id` (or the newest), newest first."""
+        """Up to `limit` events older than `before_id` (or the newest), newest first. A text
+        finds the events whose stored English holds it (full text) and, in another language,
+        those whose sentence reads it there (`templates_saying`: by the template's index)."""
+        keys = templates_saying(flt.text) if flt.text else ()
         flt = self._quoted(flt)
         sql, params = _page_sql(flt, before_id=before_id, limit=limit)
-        return [Event.from_row(r) for r in self.store.query(sql, params)]
+        rows = self.store.query(sql, params)
+        if not flt.text or not keys:
+            return [Event.from_row(r) for r in rows]
+        found = {r["id"]: r for r in rows}
+        for start in range(0, len(keys), _KEYS_A_STATEMENT):
+            sql, params = _template_sql(
+                flt, keys[start : start + _KEYS_A_STATEMENT], before_id=before_id, limit=limit
+            )
+            found.update((r["id"], r) for r in self.store.query(sql, params))
+        newest = sorted(found, reverse=True)[:limit]
+        return [Event.from_row(found[i]) for i in newest]
 
     def since(self, flt: LogFilter, after_id: int, *, limit: int = 1000) -> list[Event]:
         """Events newer than `after_id`, oldest first: what `--follow` prints next."""
+        keys = templates_saying(flt.text) if flt.text else ()
         flt = self._quoted(flt)
         where, params = _where(flt, levels_inline=True)
         where.append("id > ?")
         params.append(after_id)
         if flt.text:
-            where.append("id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            said = "id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)"
+            if keys:  # whole numbers of ours, written out: a list of any length in one term
+                said = f"({said} OR template_key IN ({', '.join(str(int(k)) for k in keys)}))"
+            where.append(said)
             params.append(flt.text)
         sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
         return [Event.from_row(r) for r in self.store.query(sql, [*params, limit])]
@@ -336,11 +355,18 @@ class EventLog:
                 wait(poll_interval)
 
     def _quoted(self, flt: LogFilter) -> LogFilter:
-        """The text filter as a literal FTS query (user text never is FTS syntax)."""
+        """The text filter as a literal FTS query (user text never is FTS syntax); in another
+        language than English, or any of duvi's own words among the values that reads it there
+        (`values_saying`: nb `varer` finds the stored "products")."""
         if flt.text is None:
             return flt
         quoted = self.store.db.quote_fts(flt.text).strip()
-        return replace(flt, text=quoted or None)
+        if not quoted:
+            return replace(flt, text=None)
+        values = [self.store.db.quote_fts(v) for v in values_saying(flt.text)]
+        if values:
+            quoted = " OR ".join([f"({quoted})", *values])
+        return replace(flt, text=quoted)
 
     def last_id(self) -> int:
         rows = self.store.query("SELECT max(id) AS m FROM events")
@@ -464,6 +490,31 @@ def _page_sql(flt: LogFilter, *, before_id: int | None, limit: int) -> tuple[str
             "AND level = ? ORDER BY id DESC LIMIT ?)"
         )
         all_params += [*params, int(level), limit]
+    sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY id DESC LIMIT ?"
+    return sql, [*all_params, limit]
+
+
+# Each template a subquery of one UNION ALL (SQLite allows 500 in one compound statement)
+_KEYS_A_STATEMENT = 200
+
+
+def _template_sql(
+    flt: LogFilter, keys: tuple[int, ...], *, before_id: int | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The newest `limit` events of each template in `keys` that pass the filter's other
+    conditions: one walk of the template index (template_key, id) backwards per template,
+    merged, as the level filter merges its levels."""
+    where, params = _where(flt, levels_inline=True)
+    where.append("template_key = ?")
+    if before_id is not None:
+        where.append("id < ?")
+    parts, all_params = [], []
+    for key in keys:
+        parts.append(
+            f"SELECT * FROM (SELECT {_COLUMNS} FROM events INDEXED BY idx_events_template "
+            f"WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?)"
+        )
+        all_params += [*params, key, *([before_id] if before_id is not None else []), limit]
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY id DESC LIMIT ?"
     return sql, [*all_params, limit]
 
