@@ -153,6 +153,23 @@ ENGLISH = {
     "cat",
     "card",
     "cash",
+    # the palette, the picker, the dialogs, the log's search box and a call's raw view
+    "commands",
+    "Departments",
+    "shown",
+    "Why",
+    "applies",
+    "calls",
+    "request",
+    "response",
+    "answer",
+    "Discard",
+    "unsaved",
+    "changes",
+    "candidate",
+    "accountant",
+    "suggested",
+    "posts",
 }
 # Norwegian words of the console's translations (the msgstrs): none may show in English
 NORWEGIAN = {
@@ -248,6 +265,23 @@ NORWEGIAN = {
     "ført",
     "kontant",
     "kat",
+    # the palette, the picker, the dialogs, the log's search box and a call's raw view
+    "kommandoer",
+    "Avdelinger",
+    "vist",
+    "Hvorfor",
+    "fritekstsøk",
+    "søker",
+    "kall",
+    "forespørsel",
+    "svar",
+    "Forkaste",
+    "ulagrede",
+    "endringene",
+    "kandidat",
+    "regnskapsfører",
+    "forslag",
+    "angres",
 }
 # What is data, not words, and stays in its one language (the module docstring of core.i18n:
 # the event log and what is sent keep one language)
@@ -285,7 +319,40 @@ def app(language: str) -> DuviApp:
     return DuviApp(load_settings(theme="textual-dark", animations="none", language=language))
 
 
-@pytest.mark.parametrize("screen", list(SCREENS))
+# Beside every screen of the snapshots: the palette, the department picker, each kind of
+# dialog (a question, a question with an answer typed, a list to pick from), the log's search
+# box and its HTTP calls with a call's raw request and response, and a day of the calendar
+WALK = {
+    **SCREENS,
+    "palette": ("colon",),
+    "departments": ("o",),
+    "log_search": ("l", "slash"),
+    "log_http": ("l", "h"),
+    "calendar_day": ("C", "left", "enter"),
+    "ask_acknowledge": ("d", "a"),
+    "confirm_release": ("t", "b"),
+    "confirm_link": ("c", "l"),
+    "confirm_discard": ("m", "enter", "enter", "escape"),
+    "pick_account": ("m", "enter"),
+    "pick_vat": ("v", "enter"),
+}
+# The screen each step of WALK ends on (a key that did nothing would walk the screen below)
+WALK_ENDS = {
+    "palette": "Palette",
+    "departments": "DepartmentPicker",
+    "log_search": "LogScreen",
+    "log_http": "LogScreen",
+    "calendar_day": "TransfersScreen",
+    "ask_acknowledge": "AskText",
+    "confirm_release": "Confirm",
+    "confirm_link": "Confirm",
+    "confirm_discard": "Confirm",
+    "pick_account": "PickOne",
+    "pick_vat": "PickOne",
+}
+
+
+@pytest.mark.parametrize("screen", list(WALK))
 @pytest.mark.parametrize(("language", "foreign"), [("nb", ENGLISH), ("en", NORWEGIAN)])
 @pytest.mark.usefixtures("world")
 async def test_every_screen_speaks_one_language(
@@ -293,9 +360,11 @@ async def test_every_screen_speaks_one_language(
 ) -> None:
     duvi = app(language)
     async with duvi.run_test(size=(120, 36)) as pilot:
-        await keys(*SCREENS[screen])(pilot)
+        await keys(*WALK[screen])(pilot)
         found = screen_words(duvi) & foreign
+        on_top = type(duvi.screen).__name__
     assert found - DATA.get(f"{language}:{screen}", set()) == set()
+    assert on_top == WALK_ENDS.get(screen, on_top)
 
 
 @pytest.mark.usefixtures("world")
