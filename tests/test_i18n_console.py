@@ -531,3 +531,30 @@ def test_the_log_s_times_are_local_and_in_the_language(monkeypatch: pytest.Monke
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(
+    ("language", "text", "rows"),
+    [("nb", "fakturautkast", True), ("nb", "draft invoice", True), ("en", "fakturautkast", False)],
+)
+async def test_the_log_s_search_finds_what_the_reader_sees(
+    language: str, text: str, rows: bool
+) -> None:
+    """The log's `/` in nb finds an event by a word of its Norwegian line ("DUELL-INV-1-9
+    opprettet som fakturautkast 100016", stored in English) as well as by its English; in en
+    the Norwegian word finds nothing (issue 22)."""
+    from textual.widgets import DataTable
+
+    duvi = app(language)
+    async with duvi.run_test(size=(120, 36)) as pilot:
+        typed = ["space" if c == " " else c for c in text]
+        await keys("l", "slash", *typed, "enter")(pilot)
+        table = duvi.screen.query_one("#log", DataTable)
+        lines = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+    if rows:
+        assert lines and all("DUELL-INV-" in ln for ln in lines)
+        said = "opprettet som fakturautkast" if language == "nb" else "created as draft invoice"
+        assert all(said in ln for ln in lines)
+    else:
+        assert lines == []
