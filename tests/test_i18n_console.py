@@ -17,7 +17,13 @@ from collections import defaultdict
 import pytest
 
 from core.config import load_settings
-from tests.test_snapshots import SCREENS, keys, ran_world, world  # noqa: F401 - fixtures
+from tests.test_snapshots import (  # noqa: F401 - fixtures
+    MORE_SCREENS,
+    SCREENS,
+    keys,
+    ran_world,
+    world,
+)
 from tui.app import DuviApp
 
 # English words of the console's own strings (tui/locale/nb/LC_MESSAGES/duvi_tui.po msgids)
@@ -319,22 +325,17 @@ def app(language: str) -> DuviApp:
     return DuviApp(load_settings(theme="textual-dark", animations="none", language=language))
 
 
-# Beside every screen of the snapshots: the palette, the department picker, each kind of
-# dialog (a question, a question with an answer typed, a list to pick from), the log's search
-# box and its HTTP calls with a call's raw request and response, and a day of the calendar
+# Every screen of the snapshots, and beside them the palette, a day of the calendar, the other
+# questions (link a candidate, discard unsaved changes) and the other list to pick from (an
+# account)
 WALK = {
     **SCREENS,
+    **MORE_SCREENS,
     "palette": ("colon",),
-    "departments": ("o",),
-    "log_search": ("l", "slash"),
-    "log_http": ("l", "h"),
     "calendar_day": ("C", "left", "enter"),
-    "ask_acknowledge": ("d", "a"),
-    "confirm_release": ("t", "b"),
     "confirm_link": ("c", "l"),
     "confirm_discard": ("m", "enter", "enter", "escape"),
     "pick_account": ("m", "enter"),
-    "pick_vat": ("v", "enter"),
 }
 # The screen each step of WALK ends on (a key that did nothing would walk the screen below)
 WALK_ENDS = {
