@@ -1,6 +1,7 @@
 """Console at scale (issue 21): 5,000 departments and 10 M log events in one store.
 
     uv run python bench/console_scale.py [--departments 5000] [--events 10000000] [--runs 5]
+        [--base DIR] [--log-search]
 
 The store is generated straight into SQLite (executemany) on the schema the migrations make
 (core/store.py opens it and migrates; nothing here writes a schema): the sandbox's first start,
@@ -19,6 +20,9 @@ does, until the frame that shows the result is painted, as bench/console_bench.p
 - the main screen's status (f5: every department's worst state plus the opened panels);
 - start to first frame in a real pty against an empty Textual app (bench/console_bench.py's
   start_up, on this store).
+`--log-search` measures the log's search alone instead (`log_search`: English and Norwegian
+texts, the newest 100 of each, on the store opened and migrated by this code); `--base DIR`
+keeps the store in DIR instead of /tmp/duvi-console-scale-D-E.
 Each timed key's CPU time (the console process's, its worker threads included) is printed
 beside its wall time: on a shared machine the wall time also holds the wait for a core.
 """
@@ -194,6 +198,7 @@ def build(home: Path, departments: int, events: int) -> dict[str, float]:
                 i // 1000,
                 " ".join(rng.choices(WORDS, k=8)) + f" #{i}",
                 None,
+                None,
             )
             for i in range(start, min(events, start + chunk))
         ]
@@ -214,8 +219,10 @@ def build(home: Path, departments: int, events: int) -> dict[str, float]:
     return took
 
 
-def prepared(departments: int, events: int) -> tuple[Path, dict[str, float]]:
-    base = Path(f"/tmp/duvi-console-scale-{departments}-{events}")
+def prepared(
+    departments: int, events: int, base: Path | None = None
+) -> tuple[Path, dict[str, float]]:
+    base = base or Path(f"/tmp/duvi-console-scale-{departments}-{events}")
     home, done = base / "home", base / "generated.json"
     if done.exists():
         return home, json.loads(done.read_text())
@@ -411,11 +418,80 @@ def start_up(home: Path, runs: int) -> dict[str, float]:
     return {"empty_s": e, "duvi_s": d, "ratio": d / e, "cpu_ratio": dc / ec}
 
 
+TEMPLATED = 100_000  # events logged with a sentence's template, beside the generated ones
+SEARCHES = (  # (language, text, filter): what a person types in the log's search
+    ("en", "Vipps", {}),
+    ("en", "webhook conflict", {}),
+    ("en", "Vipps", {"department_id": "17"}),
+    ("en", "Vipps", {"min_level": 40}),
+    ("nb", "Vipps", {}),
+    ("nb", "sendt som bunt", {}),
+    ("nb", "sendt som bunt", {"department_id": "17"}),
+    ("nb", "varer", {}),
+    ("nb", "e", {}),  # a letter: hundreds of templates read it
+)
+
+
+def log_search(home: Path, runs: int) -> dict[str, Any]:
+    """The log's search (EventLog.page with a text, the console's `/` and `duvi log -g`) on the
+    generated store: each of SEARCHES, the newest 100, median of `runs`, in ms. Opening the
+    store migrates it (timed). Where the store has the template column and fewer than
+    TEMPLATED events with a template, that many are logged first (three of the engine's
+    sentences, over the departments), so the Norwegian side reads a real template index."""
+    from core.eventlog import EventLog, Level, LogFilter
+    from core.eventtext import msg
+    from core.i18n import N_, set_language
+    from core.store import Store
+
+    t0 = time.perf_counter()
+    store = Store(home / "duvi.db")
+    out: dict[str, Any] = {"open_migrate_s": time.perf_counter() - t0}
+    columns = {r["name"] for r in store.query("PRAGMA table_info(events)")}
+    log = EventLog(store, batch_size=5000, flush_interval=3600)
+    if "template_key" in columns:
+        have = store.query("SELECT count(*) AS n FROM events WHERE template_key IS NOT NULL")
+        rng = random.Random(7)
+        t0 = time.perf_counter()
+        for i in range(have[0]["n"], TEMPLATED):
+            dept = str(rng.randint(1, 5_000))
+            key = f"DUELL-Z-{dept}-{i}"
+            sentence = (
+                msg(N_("{key} posted as batch {number} (on hold)"), key=key, number=i),
+                msg(N_("{key} released in Visma ({number})"), key=key, number=i),
+                msg(
+                    N_("department {dept}: {entity} failed: {message}"),
+                    dept=dept,
+                    entity=rng.choice(("products", "customers")),
+                    message="Visma says no",
+                ),
+            )[i % 3]
+            log.emit(Level.INFO if i % 3 < 2 else Level.ERROR, sentence, department_id=dept)
+        log.flush()
+        out["templated_logged_s"] = time.perf_counter() - t0
+    try:
+        for language, text, kw in SEARCHES:
+            set_language(language)
+            flt = LogFilter(text=text, **kw)  # type: ignore[arg-type]
+            times, found = [], 0
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                found = len(log.page(flt, limit=100))
+                times.append((time.perf_counter() - t0) * 1000)
+            out[f"{language} {text!r} {kw or ''}".strip()] = (statistics.median(times), found)
+    finally:
+        set_language("en")
+        log.close()
+        store.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--departments", type=int, default=5_000)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--base", type=Path, help="where the store is kept (default /tmp/...)")
+    parser.add_argument("--log-search", action="store_true", help="measure the log's search only")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -429,7 +505,7 @@ def main() -> None:
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     t0 = time.perf_counter()
-    home, took = prepared(args.departments, args.events)
+    home, took = prepared(args.departments, args.events, args.base)
     print(
         f"store: {args.departments:,} departments, {args.events:,} events, "
         f"{took['db_mb']:,.0f} MB; "
@@ -438,6 +514,14 @@ def main() -> None:
         f"full-text index {took['events_fts_rebuild_s']:.0f} s, analyze "
         f"{took['analyze_checkpoint_s']:.0f} s); this run waited {time.perf_counter() - t0:.0f} s"
     )
+    if args.log_search:
+        found = log_search(home, args.runs)
+        print(f"store opened (and migrated) in {found.pop('open_migrate_s'):.1f} s")
+        if "templated_logged_s" in found:
+            print(f"events with a template logged in {found.pop('templated_logged_s'):.1f} s")
+        for what, (ms, n) in found.items():
+            print(f"log search {what}: {ms:.1f} ms ({n} events)")
+        return
     env = {**os.environ, "DUVI_HOME": str(home), "DUVI_CONFIG": str(home / "none.toml")}
     (home / "none.toml").touch(mode=0o600)
     child = subprocess.run(

@@ -38,6 +38,7 @@ def make_rows(n: int) -> list[tuple]:
             i // 1000,
             " ".join(rng.choices(WORDS, k=8)) + f" #{i}",
             None,
+            None,
         )
         for i in range(n)
     ]
@@ -47,7 +48,7 @@ def bench_api(path: Path, rows: list[tuple]) -> float:
     store = Store(path)
     log = EventLog(store, batch_size=5000, flush_interval=3600)
     t0 = time.perf_counter()
-    for _ts, level, dept, entity, run, msg, _ in rows:  # the public, per-event API
+    for _ts, level, dept, entity, run, msg, *_ in rows:  # the public, per-event API
         log.emit(Level(level), msg, department_id=dept, entity=entity, run_id=run)
     log.flush()
     elapsed = time.perf_counter() - t0

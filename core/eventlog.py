@@ -20,7 +20,7 @@ from enum import IntEnum
 from typing import Any
 
 from core.batchwriter import BatchWriter
-from core.eventtext import Msg
+from core.eventtext import Msg, template_key, templates_saying, values_saying
 from core.i18n import N_, _
 from core.redact import redactor
 from core.store import Store, utcnow
@@ -136,8 +136,8 @@ class Event:
 
 
 _INSERT = (
-    "INSERT INTO events (ts, level, department_id, entity, run_id, message, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO events (ts, level, department_id, entity, run_id, message, data, template_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = "id, ts, level, department_id, entity, run_id, message, data"
 
@@ -172,6 +172,7 @@ class EventLog:
         if level < self.min_level:
             return
         message, data = _with_template(message, data)
+        template = data.get("template") if data else None
         self._writer.add(
             (
                 utcnow(),
@@ -181,6 +182,7 @@ class EventLog:
                 run_id if run_id is not None else _RUN.get(),
                 redactor.text(message),
                 redactor.dumps(data, default=str) if data else None,
+                template_key(template) if isinstance(template, str) else None,
             )
         )
 
@@ -298,19 +300,34 @@ class EventLog:
     def page(
         self, flt: LogFilter = LogFilter(), *, before_id: int | None = None, limit: int = 100
     ) -> list[Event]:
-        """Up to `limit` events older than `before_id` (or the newest), newest first."""
+        """Up to `limit` events older than `before_id` (or the newest), newest first. A text
+        finds the events whose stored English holds it (full text) and, in another language,
+        those whose sentence reads it there (`templates_saying`: by the template's index)."""
+        keys = templates_saying(flt.text) if flt.text else ()
         flt = self._quoted(flt)
         sql, params = _page_sql(flt, before_id=before_id, limit=limit)
-        return [Event.from_row(r) for r in self.store.query(sql, params)]
+        rows = self.store.query(sql, params)
+        if not flt.text or not keys:
+            return [Event.from_row(r) for r in rows]
+        found = {r["id"]: r for r in rows}
+        sql, params = _template_sql(flt, before_id=before_id, limit=limit)
+        for key in keys:  # one cached statement, one index walk a template (most find none)
+            found.update((r["id"], r) for r in self.store.query(sql, [key, *params]))
+        newest = sorted(found, reverse=True)[:limit]
+        return [Event.from_row(found[i]) for i in newest]
 
     def since(self, flt: LogFilter, after_id: int, *, limit: int = 1000) -> list[Event]:
         """Events newer than `after_id`, oldest first: what `--follow` prints next."""
+        keys = templates_saying(flt.text) if flt.text else ()
         flt = self._quoted(flt)
         where, params = _where(flt, levels_inline=True)
         where.append("id > ?")
         params.append(after_id)
         if flt.text:
-            where.append("id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            said = "id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)"
+            if keys:  # whole numbers of ours, written out: a list of any length in one term
+                said = f"({said} OR template_key IN ({', '.join(str(int(k)) for k in keys)}))"
+            where.append(said)
             params.append(flt.text)
         sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
         return [Event.from_row(r) for r in self.store.query(sql, [*params, limit])]
@@ -336,11 +353,18 @@ class EventLog:
                 wait(poll_interval)
 
     def _quoted(self, flt: LogFilter) -> LogFilter:
-        """The text filter as a literal FTS query (user text never is FTS syntax)."""
+        """The text filter as a literal FTS query (user text never is FTS syntax); in another
+        language than English, or any of duvi's own words among the values that reads it there
+        (`values_saying`: nb `varer` finds the stored "products")."""
         if flt.text is None:
             return flt
         quoted = self.store.db.quote_fts(flt.text).strip()
-        return replace(flt, text=quoted or None)
+        if not quoted:
+            return replace(flt, text=None)
+        values = [self.store.db.quote_fts(v) for v in values_saying(flt.text)]
+        if values:
+            quoted = " OR ".join([f"({quoted})", *values])
+        return replace(flt, text=quoted)
 
     def last_id(self) -> int:
         rows = self.store.query("SELECT max(id) AS m FROM events")
@@ -466,6 +490,23 @@ def _page_sql(flt: LogFilter, *, before_id: int | None, limit: int) -> tuple[str
         all_params += [*params, int(level), limit]
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY id DESC LIMIT ?"
     return sql, [*all_params, limit]
+
+
+def _template_sql(flt: LogFilter, *, before_id: int | None, limit: int) -> tuple[str, list[Any]]:
+    """The newest `limit` events of one template (its key the first parameter, given by the
+    caller) that pass the filter's other conditions: a walk of the template index
+    (template_key, id) backwards. One statement run once per template: the same text each
+    time, so SQLite prepares it once (a UNION ALL of hundreds of templates took longer to
+    prepare than to run)."""
+    where, params = _where(flt, levels_inline=True)
+    if before_id is not None:
+        where.append("id < ?")
+        params.append(before_id)
+    sql = (
+        f"SELECT {_COLUMNS} FROM events INDEXED BY idx_events_template "
+        f"WHERE template_key = ? AND {' AND '.join(where)} ORDER BY id DESC LIMIT ?"
+    )
+    return sql, [*params, limit]
 
 
 def prune_oldest(

@@ -19,10 +19,12 @@ data (`data["template"]`, `data["plural"]` for a count's sentence, `data["params
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from core.i18n import _, count_text, current_language, ngettext
@@ -157,3 +159,72 @@ def _shown(name: str, value: Any) -> str:
 
         return field_label(value)
     return value_text(name, value)
+
+
+def template_key(template: str) -> int:
+    """The number an event's template is found by (the `events.template_key` column and its
+    index): 63 bits of its BLAKE2b digest, the same in every process and in the migration that
+    fills the column for events written before it."""
+    from hashlib import blake2b
+
+    return int.from_bytes(blake2b(template.encode(), digest_size=8).digest(), "big") >> 1
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@cache
+def _said_templates(lang: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """Each template of core's catalogue in `lang`: its key, and what a reader sees of it in
+    every form (its placeholders blanked, casefolded), read once per language."""
+    from babel.messages.mofile import read_mo
+
+    from core.i18n import DOMAIN, LOCALE_DIR
+
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not path.exists():
+        return ()
+    with path.open("rb") as f:
+        catalog = read_mo(f)
+    out = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, (list, tuple)) else [message.id]
+        forms = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        shown = tuple(" ".join(_PLACEHOLDER.sub("\0", s).split()).casefold() for s in forms if s)
+        if shown:
+            out.append((template_key(ids[0]), shown))
+    return tuple(out)
+
+
+def templates_saying(text: str) -> tuple[int, ...]:
+    """The keys of the templates whose sentence in the current language contains `text`
+    (case-insensitive; a placeholder's value is not the template's: the stored English holds
+    it, searched by full text): what the log's search looks for beside the English, so that a
+    word a reader sees in Norwegian finds its events. None in English, where the stored message
+    is what the reader sees."""
+    lang = current_language()
+    wanted = " ".join(text.split()).casefold()
+    if lang == "en" or not wanted:
+        return ()
+    return tuple(key for key, forms in _said_templates(lang) if any(wanted in f for f in forms))
+
+
+def values_saying(text: str) -> tuple[str, ...]:
+    """duvi's own words among an event's values (an entity, a document kind, a state: stored
+    in English, said in the language) whose word in the current language contains `text`,
+    as stored: the log's search looks for them in the stored English as well (nb `varer`
+    finds "products failed"). None in English."""
+    from core.readmodels import _ENTITY_WORDS, _KIND_WORDS, _STATE_WORDS
+
+    wanted = " ".join(text.split()).casefold()
+    if current_language() == "en" or not wanted:
+        return ()
+    found = {
+        stored
+        for words in (_ENTITY_WORDS, _KIND_WORDS, _STATE_WORDS)
+        for stored, word in words.items()
+        if wanted in _(word).casefold()
+    }
+    return tuple(sorted(found))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.batchwriter import BatchWriter
+from core.i18n import _
 from core.store import Store, utcnow
 
 _INSERT = (
@@ -98,21 +99,25 @@ def split_response(text: str | None) -> tuple[str | None, str | None]:
 
 
 def describe(call: dict[str, Any], *, body_limit: int | None = None) -> str:
-    """One logged call as a person reads it: the line, then the redacted bodies (JSON indented)."""
-    head = (
-        f"{call['ts']}  {call['method']} {call['path']} -> {call['status'] or 'no answer'} "
-        f"in {call['duration_ms']} ms"
-        + (f"  VismaId {call['visma_id']}" if call.get("visma_id") else "")
-        + (f"  ({call['error']})" if call.get("error") else "")
+    """One logged call as a person reads it, in the language: the line, then the redacted
+    bodies (JSON indented, as logged)."""
+    head = _("{ts}  {method} {path} -> {status} in {ms} ms").format(
+        ts=call["ts"],
+        method=call["method"],
+        path=call["path"],
+        status=call["status"] or _("no answer"),
+        ms=call["duration_ms"],
     )
+    head += f"  VismaId {call['visma_id']}" if call.get("visma_id") else ""
+    head += f"  ({call['error']})" if call.get("error") else ""
     parts = [head]
     location, response = split_response(call.get("response"))
     if call.get("request"):
-        parts.append(f"request:\n{_pretty(call['request'])[:body_limit]}")
+        parts.append(_("request:") + "\n" + _pretty(call["request"])[:body_limit])
     if location:
-        parts.append(f"response Location: {location}")
+        parts.append(_("response Location: {location}").format(location=location))
     if response:
-        parts.append(f"response:\n{_pretty(response)[:body_limit]}")
+        parts.append(_("response:") + "\n" + _pretty(response)[:body_limit])
     return "\n".join(parts)
 
 

@@ -395,6 +395,26 @@ def _v14_ledger_facts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v15_event_templates(db: sqlite_utils.Database) -> None:
+    """An event's template by number (`core.eventtext.template_key`), indexed: the log's
+    search finds the events whose sentence reads a word in the reader's language (issue 22)
+    without reading their data. Events written before are numbered here by the same function
+    from the template their data keeps; an event without one stays out of the index."""
+    from core.eventtext import template_key
+
+    db.execute("ALTER TABLE events ADD COLUMN template_key INTEGER")
+    db.conn.create_function("duvi_template_key", 1, template_key, deterministic=True)
+    db.execute(
+        "UPDATE events SET template_key = duvi_template_key(json_extract(data, '$.template')) "
+        "WHERE data LIKE '%\"template\"%' AND json_valid(data) "
+        "AND json_type(data, '$.template') = 'text'"
+    )
+    db.execute(
+        "CREATE INDEX idx_events_template ON events (template_key, id) "
+        "WHERE template_key IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -410,5 +430,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v12_financial_periods,
     _v13_rate_windows,
     _v14_ledger_facts,
+    _v15_event_templates,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,13 @@ from collections import defaultdict
 import pytest
 
 from core.config import load_settings
-from tests.test_snapshots import SCREENS, keys, ran_world, world  # noqa: F401 - fixtures
+from tests.test_snapshots import (  # noqa: F401 - fixtures
+    MORE_SCREENS,
+    SCREENS,
+    keys,
+    ran_world,
+    world,
+)
 from tui.app import DuviApp
 
 # English words of the console's own strings (tui/locale/nb/LC_MESSAGES/duvi_tui.po msgids)
@@ -153,6 +159,23 @@ ENGLISH = {
     "cat",
     "card",
     "cash",
+    # the palette, the picker, the dialogs, the log's search box and a call's raw view
+    "commands",
+    "Departments",
+    "shown",
+    "Why",
+    "applies",
+    "calls",
+    "request",
+    "response",
+    "answer",
+    "Discard",
+    "unsaved",
+    "changes",
+    "candidate",
+    "accountant",
+    "suggested",
+    "posts",
 }
 # Norwegian words of the console's translations (the msgstrs): none may show in English
 NORWEGIAN = {
@@ -248,6 +271,23 @@ NORWEGIAN = {
     "ført",
     "kontant",
     "kat",
+    # the palette, the picker, the dialogs, the log's search box and a call's raw view
+    "kommandoer",
+    "Avdelinger",
+    "vist",
+    "Hvorfor",
+    "fritekstsøk",
+    "søker",
+    "kall",
+    "forespørsel",
+    "svar",
+    "Forkaste",
+    "ulagrede",
+    "endringene",
+    "kandidat",
+    "regnskapsfører",
+    "forslag",
+    "angres",
 }
 # What is data, not words, and stays in its one language (the module docstring of core.i18n:
 # the event log and what is sent keep one language)
@@ -285,7 +325,35 @@ def app(language: str) -> DuviApp:
     return DuviApp(load_settings(theme="textual-dark", animations="none", language=language))
 
 
-@pytest.mark.parametrize("screen", list(SCREENS))
+# Every screen of the snapshots, and beside them the palette, a day of the calendar, the other
+# questions (link a candidate, discard unsaved changes) and the other list to pick from (an
+# account)
+WALK = {
+    **SCREENS,
+    **MORE_SCREENS,
+    "palette": ("colon",),
+    "calendar_day": ("C", "left", "enter"),
+    "confirm_link": ("c", "l"),
+    "confirm_discard": ("m", "enter", "enter", "escape"),
+    "pick_account": ("m", "enter"),
+}
+# The screen each step of WALK ends on (a key that did nothing would walk the screen below)
+WALK_ENDS = {
+    "palette": "Palette",
+    "departments": "DepartmentPicker",
+    "log_search": "LogScreen",
+    "log_http": "LogScreen",
+    "calendar_day": "TransfersScreen",
+    "ask_acknowledge": "AskText",
+    "confirm_release": "Confirm",
+    "confirm_link": "Confirm",
+    "confirm_discard": "Confirm",
+    "pick_account": "PickOne",
+    "pick_vat": "PickOne",
+}
+
+
+@pytest.mark.parametrize("screen", list(WALK))
 @pytest.mark.parametrize(("language", "foreign"), [("nb", ENGLISH), ("en", NORWEGIAN)])
 @pytest.mark.usefixtures("world")
 async def test_every_screen_speaks_one_language(
@@ -293,9 +361,11 @@ async def test_every_screen_speaks_one_language(
 ) -> None:
     duvi = app(language)
     async with duvi.run_test(size=(120, 36)) as pilot:
-        await keys(*SCREENS[screen])(pilot)
+        await keys(*WALK[screen])(pilot)
         found = screen_words(duvi) & foreign
+        on_top = type(duvi.screen).__name__
     assert found - DATA.get(f"{language}:{screen}", set()) == set()
+    assert on_top == WALK_ENDS.get(screen, on_top)
 
 
 @pytest.mark.usefixtures("world")
@@ -462,3 +532,30 @@ def test_the_log_s_times_are_local_and_in_the_language(monkeypatch: pytest.Monke
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize(
+    ("language", "text", "rows"),
+    [("nb", "fakturautkast", True), ("nb", "draft invoice", True), ("en", "fakturautkast", False)],
+)
+async def test_the_log_s_search_finds_what_the_reader_sees(
+    language: str, text: str, rows: bool
+) -> None:
+    """The log's `/` in nb finds an event by a word of its Norwegian line ("DUELL-INV-1-9
+    opprettet som fakturautkast 100016", stored in English) as well as by its English; in en
+    the Norwegian word finds nothing (issue 22)."""
+    from textual.widgets import DataTable
+
+    duvi = app(language)
+    async with duvi.run_test(size=(120, 36)) as pilot:
+        typed = ["space" if c == " " else c for c in text]
+        await keys("l", "slash", *typed, "enter")(pilot)
+        table = duvi.screen.query_one("#log", DataTable)
+        lines = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+    if rows:
+        assert lines and all("DUELL-INV-" in ln for ln in lines)
+        said = "opprettet som fakturautkast" if language == "nb" else "created as draft invoice"
+        assert all(said in ln for ln in lines)
+    else:
+        assert lines == []

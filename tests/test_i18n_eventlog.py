@@ -6,6 +6,7 @@ the English and the template. An event logged without a template is shown as sto
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -84,10 +85,103 @@ def test_a_logged_sentence_is_stored_in_english_and_read_in_norwegian(
         "ingen varslingskanaler er satt opp",
     ]
     assert shown("en") == [e.message for e in (posted, failed, found, counted, old, quoted)]
-    # Full-text search runs on the stored English: an nb word finds nothing (README says so)
+    # Search finds what the reader sees: in nb the Norwegian sentence as well as the English
     set_language("nb")
     assert [e.id for e in log.page(LogFilter(text="posted as batch"))] == [old.id, posted.id]
+    assert [e.id for e in log.page(LogFilter(text="sendt som bunt"))] == [posted.id]
+    set_language("en")
     assert log.page(LogFilter(text="sendt som bunt")) == []
+
+
+def test_a_search_finds_the_words_the_reader_sees_in_either_language(
+    log: EventLog,  # noqa: F811 - the fixture
+) -> None:
+    """nb: a word only the Norwegian sentence has (its template's, or one of duvi's words
+    among its values) finds the event, whatever its case, on every page, under the other
+    filters and in `--follow`; the stored English still finds it. en: the English only. A
+    value (a department's name) is found in both."""
+
+    def posted(z: int, dept: str) -> None:
+        log.info(
+            msg(N_("{key} posted as batch {number} (on hold)"), key=f"DUELL-Z-{z}", number=z),
+            department_id=dept,
+        )
+
+    posted(1, "1")
+    log.error(
+        msg(
+            N_("department {dept}: {entity} failed: {message}"),
+            dept="Fjellgata",
+            entity="products",
+            message="Visma says no",
+        ),
+        department_id="2",
+    )
+    posted(2, "2")
+    log.info("an event from before templates: posted as batch 000001", department_id="1")
+    posted(3, "1")
+    log.flush()
+    one, failed, two, old, three = sorted(log.page(), key=lambda e: e.id)
+
+    def found(text: str, **kw: object) -> list[int]:
+        return [e.id for e in log.page(LogFilter(text=text), **kw)]  # type: ignore[arg-type]
+
+    set_language("nb")
+    assert event_text(three.message, three.data) == "DUELL-Z-3 sendt som bunt 3 (holdt tilbake)"
+    assert found("Sendt som BUNT") == [three.id, two.id, one.id]
+    assert found("holdt tilbake", limit=2) == [three.id, two.id]
+    assert found("sendt", before_id=two.id) == [one.id]
+    assert found("posted") == [three.id, old.id, two.id, one.id]  # the English too
+    assert found("varer") == found("feilet") == [failed.id]  # avdeling Fjellgata: varer feilet
+    assert found("Fjellgata") == [failed.id]
+    flt = LogFilter(text="sendt", department_id="1")
+    assert [e.id for e in log.page(flt)] == [three.id, one.id]
+    assert [e.id for e in log.since(flt, one.id)] == [three.id]
+    assert [e.id for e in log.since(LogFilter(text="varer"), 0)] == [failed.id]
+
+    set_language("en")
+    assert found("sendt") == found("varer") == found("feilet") == []
+    assert found("posted") == [three.id, old.id, two.id, one.id]
+    assert found("products failed") == found("Fjellgata") == [failed.id]
+
+
+def test_the_search_reads_the_template_index_and_events_before_it_are_numbered(
+    tmp_path: Path,
+) -> None:
+    """An event logged before the template column (schema 14) is numbered by the migration
+    and found in nb; the template's events are read through its index."""
+    from core.eventtext import template_key
+    from core.store import Store
+
+    store = Store(tmp_path / "duvi.db", migrate=False)
+    store.migrate(14)
+    data = {"template": "{key} posted as batch {number} (on hold)", "params": {"key": "K"}}
+    with store.write():
+        store.conn.execute(
+            "INSERT INTO events (ts, level, message, data) VALUES ('t', 20, ?, ?)",
+            ["K posted as batch 7 (on hold)", json.dumps(data)],
+        )
+        store.conn.execute(
+            "INSERT INTO events (ts, level, message, data) VALUES ('t', 20, 'x', '{bad')"
+        )
+    store.migrate()
+    keys = store.query("SELECT template_key FROM events ORDER BY id")
+    assert [k["template_key"] for k in keys] == [template_key(str(data["template"])), None]
+    plan = store.query(
+        "EXPLAIN QUERY PLAN SELECT id FROM events INDEXED BY idx_events_template "
+        "WHERE template_key = 1 ORDER BY id DESC LIMIT 5"
+    )
+    assert "idx_events_template" in plan[0]["detail"]
+    events = EventLog(store)
+    set_language("nb")
+    try:
+        assert [e.message for e in events.page(LogFilter(text="sendt"))] == [
+            "K posted as batch 7 (on hold)"
+        ]
+    finally:
+        set_language("en")
+        events.close()
+        store.close()
 
 
 def test_a_template_that_no_longer_fits_its_values_shows_the_stored_message() -> None:

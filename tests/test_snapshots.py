@@ -146,6 +146,28 @@ def test_screen_in_norwegian(snap_compare, world, screen: str) -> None:
     assert snap_compare(app("nb"), terminal_size=(80, 24), run_before=keys(*SCREENS[screen]))
 
 
+# Beside the screens above, in both languages at 80x24 (issue 22: every screen in both): the
+# department picker, the log's search box, its HTTP calls (a call's raw request and answer
+# below them) and each kind of dialog (a question with an answer to type, a yes/no question, a
+# list to pick from). Not the palette: Textual's own, it dims the screen below it past what
+# tests/test_contrast.py accepts (tests/test_i18n_console.py walks it in both languages).
+MORE_SCREENS = {
+    "departments": ("o",),
+    "log_search": ("l", "slash"),
+    "log_http": ("l", "h"),
+    "ask_acknowledge": ("d", "a"),
+    "confirm_release": ("t", "b"),
+    "pick_vat": ("v", "enter"),
+}
+
+
+@pytest.mark.parametrize("screen", list(MORE_SCREENS))
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_more_screens_in_both_languages(snap_compare, world, screen: str, language: str) -> None:
+    run_before = keys(*MORE_SCREENS[screen])
+    assert snap_compare(app(language), terminal_size=(80, 24), run_before=run_before)
+
+
 @pytest.mark.parametrize("screen", ["main", "conflicts", "transfers", "log"])
 def test_wide_terminal(snap_compare, world, screen: str) -> None:
     assert snap_compare(app(), terminal_size=WIDE, run_before=keys(*SCREENS[screen]))
