@@ -207,11 +207,11 @@ def datetime_text(value: datetime | None, *, seconds: bool = False) -> str:
     return f"{date_text(value)} {time_text(value, seconds=seconds)}"
 
 
-def iso_text(value: str) -> str:
+def iso_text(value: str, *, seconds: bool = False) -> str:
     """An ISO date or timestamp as stored or sent (2026-11-27, 2026-11-27T00:00:00,
     2026-12-03T01:50:43.088Z) as the language writes it: a date alone (or at midnight, no
-    zone) with date_text, a time with datetime_text, local time when it has a zone. Any other
-    text as it is."""
+    zone) with date_text, a time with datetime_text (`seconds`: to the second), local time
+    when it has a zone. Any other text as it is."""
     if not _ISO.fullmatch(value):
         return value
     try:
@@ -220,7 +220,7 @@ def iso_text(value: str) -> str:
         return value
     if len(value) == 10 or (parsed.tzinfo is None and parsed.time() == time()):
         return date_text(parsed)
-    return datetime_text(parsed.astimezone() if parsed.tzinfo else parsed)
+    return datetime_text(parsed.astimezone() if parsed.tzinfo else parsed, seconds=seconds)
 
 
 def value_text(value: str) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.httplog import call_line
 from core.i18n import (
     N_,
     _,
@@ -833,7 +834,9 @@ def document_text(doc: TransferDocument) -> str:
         _("Visma's answers:") if doc.answers else _("Visma's answers: none (nothing was sent)"),
     ]
     for a in doc.answers:
-        out.append(f"{iso_text(a.ts)}  {a.method} {a.path} -> {a.status}")
+        # A call that had no answer keeps what went wrong as its status (English, as JSON has it)
+        error = "" if a.status.isdigit() or a.status == "no answer" else f"  ({a.status})"
+        out.append(call_line(a.ts, a.method, a.path, a.status) + error)
         if a.location:
             out.append(f"  Location: {a.location}")
         if a.body:

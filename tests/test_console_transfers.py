@@ -182,7 +182,7 @@ async def test_enter_opens_any_document_and_w_shows_only_its_own_calls() -> None
         z = next(k for k in keys if k.startswith("DUELL-Z-"))
         text = await open_(z, "enter")
         assert "as sent" in text and "Account  Sub" in text and "Total" in text
-        assert "Location: " in text and "/v2/journaltransaction -> 201" in text
+        assert "Location: " in text and "/v2/journaltransaction  answer 201" in text
 
         held = next(k for k in keys if k.startswith("DUELL-INV-") and states[k] == "attention")
         text = await open_(held, "enter")
@@ -193,7 +193,7 @@ async def test_enter_opens_any_document_and_w_shows_only_its_own_calls() -> None
 
         sent = next(k for k in keys if k.startswith("DUELL-INV-") and states[k] == "confirmed")
         raw = await open_(sent, "w")
-        assert "/v2/customerinvoice -> 201" in raw and "response Location: " in raw
+        assert "/v2/customerinvoice  answer 201 after" in raw and "response, Location: " in raw
         assert "pageSize" not in raw and "/v1/vat" not in raw  # shared listings are no one's
 
         # a day's issue (a "-parked" one holds lines whose items Visma lacks: nothing sent)

@@ -88,7 +88,7 @@ DOC = TransferDocument(
                 "Holdt tilbake:       Ja",
                 "Mva-transaksjoner:   Nei",
                 "3000     01-000   Salg 25 % mva                               100,00 kat. 1",
-                "03.12.2026 02:50  POST /v2/journaltransaction -> 201",
+                "03.12.2026 02:50:43  POST /v2/journaltransaction  svar 201",
             ],
         ),
         (
@@ -101,7 +101,7 @@ DOC = TransferDocument(
                 "On hold:             Yes",
                 "VAT transactions:    No",
                 "3000     01-000   Salg 25 % mva                               100.00 cat. 1",
-                "2026-12-03 02:50  POST /v2/journaltransaction -> 201",
+                "2026-12-03 02:50:43  POST /v2/journaltransaction  answer 201",
             ],
         ),
     ],
