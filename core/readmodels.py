@@ -19,8 +19,8 @@ from core.i18n import (
     amount_text,
     date_text,
     iso_text,
-    month_text,
     number_text,
+    period_text,
     yes_no_text,
 )
 from core.reasons import rate_shown, rates_shown, reason_text
@@ -663,14 +663,16 @@ def header_label(label: str) -> str:
     return _(label)
 
 
-def header_value(label: str, value: str) -> str:
+def header_value(label: str, value: str, day: date | None = None) -> str:
     """A document header's value (stored as Visma has it, JSON keeps it so) as a person reads
     it in the language: True/False as yes/no, ISO dates and times in the language's form,
-    Visma's financial period 202611 as its month (nb november 2026)."""
+    Visma's financial period as Visma names it with the calendar month of the document's
+    `day` (the period Visma gives that day) beside it: 202705 in a year from July is nb
+    05-2027 (november 2026), never read as May."""
     if value in ("True", "False"):
         return yes_no_text(value == "True")
-    if label == "Period" and (period := _PERIOD.fullmatch(value)) and 1 <= int(period[2]) <= 12:
-        return month_text(date(int(period[1]), int(period[2]), 1))
+    if label == "Period" and _PERIOD.fullmatch(value):
+        return period_text(value, day.replace(day=1) if day else None)
     if read := _READ_WHEN_SENT.fullmatch(value):
         return _("Visma's for {date} (read when sent)").format(
             date=date_text(date.fromisoformat(read[1]))
@@ -784,7 +786,7 @@ def document_text(doc: TransferDocument) -> str:
     if r.visma_number:
         out.append(f"Visma: {r.visma_number} {visma_status_text(r.visma_status)}".rstrip())
     out += [
-        f"{header_label(label) + ':':<20} {header_value(label, value)}"
+        f"{header_label(label) + ':':<20} {header_value(label, value, r.business_date)}"
         for label, value in doc.header
     ]
     total = _("Total")
