@@ -453,7 +453,9 @@ CALENDAR_STATES: Mapping[str, tuple[str, str]] = {
     "held": ("H", N_("on hold")),  # a Z-report cannot be sent as it is (a mapping to fix)
     "missing": ("?", N_("missing Z")),  # a gap in a register's Z numbers belongs to this day
     "pending": ("~", N_("pending")),  # fetched, not in Visma yet
-    "posted": ("✓", N_("posted")),  # every Z-report of the day is in Visma
+    # in Visma, not every one released: Visma holds the batch (confirmed), not posted yet
+    "unreleased": ("+", N_("in Visma")),
+    "posted": ("✓", N_("released")),  # every Z-report of the day released (bokført)
     "unfetched": ("·", N_("not fetched yet")),  # no Z-report, and DUELL not asked since that day
     "closed": ("-", N_("no sales")),  # no Z-report though DUELL was asked after the day: closed
     "future": (" ", N_("not yet")),  # today or later, nothing settled yet
