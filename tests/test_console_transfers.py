@@ -200,7 +200,7 @@ async def test_enter_opens_any_document_and_w_shows_only_its_own_calls() -> None
         stock = next(k for k in keys if k.startswith("DUELL-STOCK-") and "parked" not in k)
         text = await open_(stock, "enter")
         # No warehouse set up: none is sent (each item's default), never a made-up "MAIN".
-        assert "Warehouse" in text and "MAIN" not in text and "/v1/inventoryissue -> " in text
+        assert "Warehouse" in text and "MAIN" not in text and "/v1/inventoryissue  answer " in text
 
 
 async def test_a_held_document_is_sent_by_the_next_run_once_its_vat_rate_is_mapped() -> None:

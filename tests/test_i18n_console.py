@@ -253,7 +253,7 @@ NORWEGIAN = {
 # the event log and what is sent keep one language)
 DATA = {
     # the document as sent to Visma: DUELL's Norwegian journal texts
-    "en:transfer_document": {"Dagsoppgjør", "Salg"},
+    "en:transfer_document": {"Dagsoppgjør", "Salg", "kontant"},  # "Betaling kontant"
     "en:visma_raw": {"Dagsoppgjør"},
     # Visma's chart of accounts: its descriptions as Visma has them ("Salg, avgiftspliktig",
     # "Beholdningsendring, varer for videresalg"); the lines' own labels are English in en
