@@ -163,6 +163,27 @@ def line_reference(key: str) -> str:
     return "Z" + digest[: LINE_REFERENCE_LENGTH - 1]
 
 
+# DUELL's payment codes (Payment.type, the account map's "payment:<type>") in the journal's
+# texts, which an accountant reads in Visma: Norwegian whatever the console's language, as
+# every journal text ("Dagsoppgjør", "Salg 25 % mva"); a code duvi does not know as DUELL sent
+# it. A text is no part of a journal's identity (its key is in the description and the lines'
+# references: posting.py), so a batch sent with the old "Betaling card" is found as before.
+JOURNAL_PAYMENT_WORDS = {
+    "cash": "kontant",
+    "card": "kort",
+    "bankaxept": "BankAxept",
+    "vipps": "Vipps",
+    "giftcard": "gavekort",
+    "invoice": "faktura",
+    "creditnote": "kreditnota",
+}
+
+
+def payment_journal_text(payment_type: str) -> str:
+    """A payment line's text as sent: "Betaling kort"; an unknown code as it is."""
+    return f"Betaling {JOURNAL_PAYMENT_WORDS.get(payment_type, payment_type)}"
+
+
 def rate_text(rate: Decimal) -> str:
     return format(rate.normalize(), "f")
 
@@ -298,7 +319,7 @@ def build_journal(
                 PAYMENT_FALLBACK.format(type=pay.type, account=account("payment:fallback"))
             )
             name = "payment:fallback"
-        lines.append(_line(account(name), pay.amount, f"Betaling {pay.type}", credit=False))
+        lines.append(_line(account(name), pay.amount, payment_journal_text(pay.type), credit=False))
     if z.gift_cards_sold:
         lines.append(
             _line(account("giftcard:sold"), z.gift_cards_sold, "Gavekort solgt", credit=True)

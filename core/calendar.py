@@ -9,7 +9,9 @@ applies (`CALENDAR_STATES`, core/readmodels.py):
 - held: one cannot be sent as it is (`attention` in the ledger: a mapping to fix);
 - missing: a register's Z numbers have a gap that belongs to this day;
 - pending: fetched, not in Visma yet (`pending`, or `sent` and being looked up);
-- posted: every Z-report of the day is in Visma (`confirmed`, or released);
+- unreleased: every Z-report of the day is in Visma, one or more not released (`confirmed`:
+  Visma holds the batch, on hold or balanced, not posted);
+- posted: every Z-report of the day is released (bokført) in Visma;
 - closed: no Z-report that day, though DUELL was asked after it; unfetched: no Z-report and
   DUELL not asked since (a new directory, a runner that stopped); future: today or later.
 
@@ -63,7 +65,7 @@ RANGE_SQL = (
 # The ledger's states as the calendar counts them; a state it does not know is shown as
 # needing attention, never as posted.
 _STATE_OF_ROW = {
-    "confirmed": "posted",
+    "confirmed": "unreleased",
     "released": "posted",
     "pending": "pending",
     "sent": "pending",
@@ -72,7 +74,7 @@ _STATE_OF_ROW = {
     "failed": "attention",
     "refused": "attention",
 }
-_URGENCY = ("attention", "held", "missing", "pending", "posted")
+_URGENCY = ("attention", "held", "missing", "pending", "unreleased", "posted")
 
 
 def monday(day: date) -> date:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from core.batchwriter import BatchWriter
-from core.i18n import _
+from core.i18n import _, iso_text, number_text
 from core.store import Store, utcnow
 
 _INSERT = (
@@ -99,26 +100,45 @@ def split_response(text: str | None) -> tuple[str | None, str | None]:
 
 
 def describe(call: dict[str, Any], *, body_limit: int | None = None) -> str:
-    """One logged call as a person reads it, in the language: the line, then the redacted
-    bodies (JSON indented, as logged)."""
-    head = _("{ts}  {method} {path} -> {status} in {ms} ms").format(
-        ts=call["ts"],
-        method=call["method"],
-        path=call["path"],
-        status=call["status"] or _("no answer"),
-        ms=call["duration_ms"],
+    """One logged call as a person reads it, in the current language: the line (its time local,
+    as the language writes it), then the redacted bodies (JSON indented)."""
+    head = call_line(call["ts"], call["method"], call["path"], call["status"], call["duration_ms"])
+    head += (f"  VismaId {call['visma_id']}" if call.get("visma_id") else "") + (
+        f"  ({call['error']})" if call.get("error") else ""
     )
-    head += f"  VismaId {call['visma_id']}" if call.get("visma_id") else ""
-    head += f"  ({call['error']})" if call.get("error") else ""
     parts = [head]
     location, response = split_response(call.get("response"))
     if call.get("request"):
         parts.append(_("request:") + "\n" + _pretty(call["request"])[:body_limit])
     if location:
-        parts.append(_("response Location: {location}").format(location=location))
+        parts.append(_("response, Location: {location}").format(location=location))
     if response:
         parts.append(_("response:") + "\n" + _pretty(response)[:body_limit])
     return "\n".join(parts)
+
+
+def call_line(
+    ts: str, method: str, path: str, status: int | str | None, duration_ms: float | None = None
+) -> str:
+    """A logged call's line in the current language: its time (stored UTC) local, to the
+    second (nb 02.12.2026 14:05:03), the request, and the answer's status and how long it took
+    (nb "svar 201 etter 3,13 ms"; en "answer 201 after 3.13 ms"). A status that is no number
+    (what went wrong, as a document's answers keep it) is said as no answer."""
+    time = iso_text(ts, seconds=True)
+    answered = status is not None and str(status).isdigit()
+    values = {"time": time, "method": method, "path": path, "status": status}
+    if duration_ms is None:
+        return (
+            _("{time}  {method} {path}  answer {status}")
+            if answered
+            else _("{time}  {method} {path}  no answer")
+        ).format(**values)
+    took = number_text(Decimal(str(duration_ms)), decimals=2)
+    return (
+        _("{time}  {method} {path}  answer {status} after {duration} ms")
+        if answered
+        else _("{time}  {method} {path}  no answer after {duration} ms")
+    ).format(**values, duration=took)
 
 
 def _pretty(body: str) -> str:

@@ -25,7 +25,7 @@ import gettext as _gettext
 import os
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -207,11 +207,11 @@ def datetime_text(value: datetime | None, *, seconds: bool = False) -> str:
     return f"{date_text(value)} {time_text(value, seconds=seconds)}"
 
 
-def iso_text(value: str) -> str:
+def iso_text(value: str, *, seconds: bool = False) -> str:
     """An ISO date or timestamp as stored or sent (2026-11-27, 2026-11-27T00:00:00,
     2026-12-03T01:50:43.088Z) as the language writes it: a date alone (or at midnight, no
-    zone) with date_text, a time with datetime_text, local time when it has a zone. Any other
-    text as it is."""
+    zone) with date_text, a time with datetime_text (`seconds`: to the second), local time
+    when it has a zone. Any other text as it is."""
     if not _ISO.fullmatch(value):
         return value
     try:
@@ -220,7 +220,7 @@ def iso_text(value: str) -> str:
         return value
     if len(value) == 10 or (parsed.tzinfo is None and parsed.time() == time()):
         return date_text(parsed)
-    return datetime_text(parsed.astimezone() if parsed.tzinfo else parsed)
+    return datetime_text(parsed.astimezone() if parsed.tzinfo else parsed, seconds=seconds)
 
 
 def value_text(value: str) -> str:
@@ -242,14 +242,31 @@ _DECIMAL = re.compile(r"-?\d+\.\d+")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
 
 
-def period_text(period: str) -> str:
-    """Visma's financial period id (YYYYMM, 202611) as the language writes a month of a year:
-    nb 11.2026, en 2026-11; the period's number and its financial year, as Visma's screens
-    show it (a year from July: November 2026 is 05.2027). Other text as it is."""
+def period_text(period: str, month: date | None = None) -> str:
+    """Visma's financial period id (YYYYPP: the financial year and the period's number) as
+    Visma's screens name it, the number first: 202705 is 05-2027, in both languages. With
+    `month`, the calendar month the period covers beside it, in the language: nb 05-2027
+    (november 2026), en 05-2027 (November 2026), since a year from July numbers November
+    2026 period 05 of 2027, which alone reads as May 2027. Other text as it is."""
     if not re.fullmatch(r"\d{6}", period) or not 1 <= int(period[4:]) <= 13:
         return period
-    year, month = period[:4], period[4:]
-    return f"{month}.{year}" if _current == "nb" else f"{year}-{month}"
+    name = f"{period[4:]}-{period[:4]}"
+    return f"{name} ({month_text(month)})" if month is not None else name
+
+
+def period_span_text(period: str, start: date, end: date) -> str:
+    """A period whose dates are known, as Visma names it with what it covers beside it
+    (span_text): nb 05-2027 (november 2026), or 05-2027 (01.11.2026 to 15.11.2026)."""
+    return f"{period_text(period)} ({span_text(start, end)})"
+
+
+def span_text(start: date, end: date) -> str:
+    """What a financial period covers: its calendar month where it is one whole month (nb
+    november 2026), else its first and last day (nb 01.11.2026 til 15.11.2026)."""
+    next_month = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if start.day == 1 and end == next_month - timedelta(days=1):
+        return month_text(start)
+    return _("{start} to {end}").format(start=date_text(start), end=date_text(end))
 
 
 def yes_no_text(value: bool) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from core.i18n import N_, date_text, ngettext, period_text
+from core.i18n import N_, date_text, ngettext, period_span_text
 from core.ledger import Ledger, LedgerRow, State
 from core.runtime import Runtime
 from core.store import Store
@@ -53,24 +53,23 @@ class Closing:
 
         said = (
             ngettext(
-                "period {period} ({start} to {end}) ended {end}, not closed: {n} document "
+                "period {period} ended {end}, not closed: {n} document "
                 "not released in Visma ({kinds}; {states})",
-                "period {period} ({start} to {end}) ended {end}, not closed: {n} documents "
+                "period {period} ended {end}, not closed: {n} documents "
                 "not released in Visma ({kinds}; {states})",
                 self.count,
             )
             if self.ended
             else ngettext(
-                "period {period} ({start} to {end}) ends {end}, not closed: {n} document "
+                "period {period} ends {end}, not closed: {n} document "
                 "not released in Visma ({kinds}; {states})",
-                "period {period} ({start} to {end}) ends {end}, not closed: {n} documents "
+                "period {period} ends {end}, not closed: {n} documents "
                 "not released in Visma ({kinds}; {states})",
                 self.count,
             )
         )
         return said.format(
-            period=period_text(self.period),
-            start=date_text(self.start),
+            period=period_span_text(self.period, self.start, self.end),
             end=date_text(self.end),
             n=self.count,
             kinds=", ".join(kind_count(k, n) for k, n in sorted(self.kinds.items())),

@@ -12,14 +12,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.httplog import call_line
 from core.i18n import (
     N_,
     _,
     amount_text,
     date_text,
     iso_text,
-    month_text,
     number_text,
+    period_text,
     yes_no_text,
 )
 from core.reasons import rate_shown, rates_shown, reason_text
@@ -452,7 +453,9 @@ CALENDAR_STATES: Mapping[str, tuple[str, str]] = {
     "held": ("H", N_("on hold")),  # a Z-report cannot be sent as it is (a mapping to fix)
     "missing": ("?", N_("missing Z")),  # a gap in a register's Z numbers belongs to this day
     "pending": ("~", N_("pending")),  # fetched, not in Visma yet
-    "posted": ("✓", N_("posted")),  # every Z-report of the day is in Visma
+    # in Visma, not every one released: Visma holds the batch (confirmed), not posted yet
+    "unreleased": ("+", N_("in Visma")),
+    "posted": ("✓", N_("released")),  # every Z-report of the day released (bokført)
     "unfetched": ("·", N_("not fetched yet")),  # no Z-report, and DUELL not asked since that day
     "closed": ("-", N_("no sales")),  # no Z-report though DUELL was asked after the day: closed
     "future": (" ", N_("not yet")),  # today or later, nothing settled yet
@@ -662,14 +665,16 @@ def header_label(label: str) -> str:
     return _(label)
 
 
-def header_value(label: str, value: str) -> str:
+def header_value(label: str, value: str, day: date | None = None) -> str:
     """A document header's value (stored as Visma has it, JSON keeps it so) as a person reads
     it in the language: True/False as yes/no, ISO dates and times in the language's form,
-    Visma's financial period 202611 as its month (nb november 2026)."""
+    Visma's financial period as Visma names it with the calendar month of the document's
+    `day` (the period Visma gives that day) beside it: 202705 in a year from July is nb
+    05-2027 (november 2026), never read as May."""
     if value in ("True", "False"):
         return yes_no_text(value == "True")
-    if label == "Period" and (period := _PERIOD.fullmatch(value)) and 1 <= int(period[2]) <= 12:
-        return month_text(date(int(period[1]), int(period[2]), 1))
+    if label == "Period" and _PERIOD.fullmatch(value):
+        return period_text(value, day.replace(day=1) if day else None)
     if read := _READ_WHEN_SENT.fullmatch(value):
         return _("Visma's for {date} (read when sent)").format(
             date=date_text(date.fromisoformat(read[1]))
@@ -783,7 +788,7 @@ def document_text(doc: TransferDocument) -> str:
     if r.visma_number:
         out.append(f"Visma: {r.visma_number} {visma_status_text(r.visma_status)}".rstrip())
     out += [
-        f"{header_label(label) + ':':<20} {header_value(label, value)}"
+        f"{header_label(label) + ':':<20} {header_value(label, value, r.business_date)}"
         for label, value in doc.header
     ]
     total = _("Total")
@@ -833,7 +838,9 @@ def document_text(doc: TransferDocument) -> str:
         _("Visma's answers:") if doc.answers else _("Visma's answers: none (nothing was sent)"),
     ]
     for a in doc.answers:
-        out.append(f"{iso_text(a.ts)}  {a.method} {a.path} -> {a.status}")
+        # A call that had no answer keeps what went wrong as its status (English, as JSON has it)
+        error = "" if a.status.isdigit() or a.status == "no answer" else f"  ({a.status})"
+        out.append(call_line(a.ts, a.method, a.path, a.status) + error)
         if a.location:
             out.append(f"  Location: {a.location}")
         if a.body:

@@ -37,6 +37,7 @@ from core.i18n import (
     datetime_text,
     number_text,
     period_text,
+    span_text,
 )
 
 # The held documents' reasons (core/accounting.py, core/transfers/periods.py,
@@ -238,7 +239,22 @@ class Reason:
         return self.msg.format(**{k: _english_value(v) for k, v in self.args.items()})
 
     def text(self) -> str:
-        return _(self.msg).format(**{k: _shown_value(k, v) for k, v in self.args.items()})
+        shown = {k: _shown_value(k, v) for k, v in self.args.items()}
+        if isinstance(span := self.args.get("span"), str):
+            shown["span"] = _span_text(span)
+        return _(self.msg).format(**shown)
+
+
+def _span_text(span: str) -> str:
+    """A period's span as stored ("2026-11-01 to 2026-11-30", core/transfers/periods.py): the
+    calendar month where it is one whole month (nb november 2026: beside Visma's period id
+    05-2027, which alone reads as May), else its first and last day; as stored if unreadable."""
+    first, _to, last = span.partition(" to ")
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        return span
+    return span_text(start, end)
 
 
 def _english_value(value: Any) -> str:

@@ -171,7 +171,10 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
         nxt = last + timedelta(minutes=rt.settings.sync_interval_minutes)
         next_run = nxt.astimezone().strftime("%H:%M") if nxt > datetime.now(UTC) else _("due")
     elif s.automatic_transfer:
-        next_run = _("runner off")
+        # The setting is on (the summary's "automatic transfer on"); the runner, which would
+        # do it, is not running: one word for each fact (nb "automatisk overføring" is the
+        # setting, "automatikk" the runner), never the setting's word for the runner's state.
+        next_run = _("no runner")
     rows = []
     for entity in Entity:
         if entity in ("zreport", "invoice", "stock"):
@@ -261,7 +264,7 @@ def department_status(rt: Runtime, dept_id: str) -> DepartmentStatus:
     )
     summary = _(
         "Department {dept} → Visma {branch}   Company: {company}   Z-reports {zreports}, "
-        "invoices {invoices}, automatic {automatic}, stock {stock}   Product master "
+        "invoices {invoices}, automatic transfer {automatic}, stock {stock}   Product master "
         "{products}, customer master {customers}"
     ).format(
         dept=dept.id,

@@ -27,7 +27,7 @@ TODAY = date(2026, 12, 2)
 # (business day, register, Z number, what happened to it); November 2026 of department 1.
 LEDGER = [
     ("2026-10-30", "101", 98, "confirm"),  # before the month: Z 99 is missing after it
-    ("2026-11-02", "101", 100, "confirm"),  # Monday
+    ("2026-11-02", "101", 100, "release"),  # Monday: released (bokført)
     ("2026-11-03", "101", 101, "confirm"),
     ("2026-11-04", "101", 102, "hold"),  # a VAT rate not mapped: on hold
     ("2026-11-05", "101", 104, "confirm"),  # Z 103 missing: taken Wednesday or Thursday
@@ -37,12 +37,12 @@ LEDGER = [
     ("2026-11-09", "101", 107, "confirm"),
     ("2026-11-10", "101", 108, "sent"),  # in doubt: being looked up
     # Wednesday the 11th: no report, and Z 109 is missing
-    ("2026-11-12", "101", 110, "confirm"),
-    ("2026-11-12", "102", 5, "confirm"),  # a second register
-    ("2026-11-12", "102", 6, "confirm"),
+    ("2026-11-12", "101", 110, "release"),
+    ("2026-11-12", "102", 5, "release"),  # a second register
+    ("2026-11-12", "102", 6, "confirm"),  # in Visma, not released: the day too
     ("2026-11-13", "101", 111, "confirm"),
     ("2026-11-13", "102", 8, "confirm"),  # register 102's Z 7 is missing
-    ("2026-11-27", "101", 112, "confirm"),
+    ("2026-11-27", "101", 112, "release"),
     ("2026-12-01", "101", 114, "confirm"),  # after the month: Z 113 belongs to 28-30 Nov
 ]
 
@@ -75,8 +75,10 @@ def write_ledger(store: Store, *, department: bool = True) -> None:
         ledger.register(
             key, "1", "zreport", str(z), zreport(day, register, z).model_dump(mode="json")
         )
-        if what == "confirm":
+        if what in ("confirm", "release"):
             ledger.confirm(key, f"{z:06d}")
+        if what == "release":
+            ledger.release(key)
         elif what == "hold":
             ledger.attention(key, "VAT rate 25 % is not mapped")
         elif what == "fail":
@@ -112,17 +114,17 @@ def test_a_month_of_days_each_with_its_state(store: Store) -> None:
     assert [d.day for d in cal.days if d.in_period] == [date(2026, 11, n) for n in range(1, 31)]
     assert states(cal) == {
         1: "missing",  # Z 99: between Friday 30 October and Monday the 2nd, both days closed
-        2: "posted",
-        3: "posted",
+        2: "posted",  # released (bokført)
+        3: "unreleased",  # in Visma, not released
         4: "held",
         5: "missing",  # Z 103
         6: "attention",
         7: "pending",
         8: "closed",
-        9: "posted",
+        9: "unreleased",
         10: "pending",
         11: "missing",  # Z 109
-        12: "posted",
+        12: "unreleased",  # two of three released: not every one
         13: "missing",  # register 102's Z 7
         **{n: "closed" for n in range(14, 27)},
         27: "posted",
@@ -136,8 +138,8 @@ def test_a_month_of_days_each_with_its_state(store: Store) -> None:
     assert by_day[13].missing == (("102", 7),)
     assert by_day[11].zreports == ()
     assert [(z.register, z.z_number, z.state) for z in by_day[12].zreports] == [
-        ("101", 110, "confirmed"),
-        ("102", 5, "confirmed"),
+        ("101", 110, "released"),
+        ("102", 5, "released"),
         ("102", 6, "confirmed"),
     ]
     assert by_day[2].zreports[0].visma_number == "000100"
@@ -152,7 +154,7 @@ def test_the_last_five_weeks_up_to_today(store: Store) -> None:
     assert (cal.first, cal.last) == (date(2026, 10, 12), date(2026, 11, 15))
     assert len(cal.days) == 35 and all(d.in_period for d in cal.days)
     got = {d.day: d.state for d in cal.days}
-    assert got[date(2026, 11, 12)] == "posted"  # today, settled already
+    assert got[date(2026, 11, 12)] == "unreleased"  # today, in Visma already
     assert got[date(2026, 11, 14)] == "future" and got[date(2026, 11, 15)] == "future"
     assert got[date(2026, 10, 29)] == "closed"  # before the first Z-report duvi has
 
@@ -230,9 +232,9 @@ def test_cli_text_is_a_grid_a_terminal_reads(cli_store, capsys) -> None:
     assert lines[2].split() == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     # The week of 2 November: one cell per day, its number and its mark.
     week = next(ln for ln in lines if ln.lstrip().startswith("2 ✓"))
-    assert week.split() == ["2", "✓", "3", "✓", "4", "H", "5", "?", "6", "!", "7", "~", "8", "-"]
+    assert week.split() == ["2", "✓", "3", "+", "4", "H", "5", "?", "6", "!", "7", "~", "8", "-"]
     assert all(len(ln) <= 80 for ln in lines)
-    assert "✓ posted" in text and "? missing Z" in text  # the legend
+    assert "✓ released" in text and "+ in Visma" in text and "? missing Z" in text  # legend
     assert "5 Nov: missing Z 103 (register 101)" in text  # what to look for, named
 
 
@@ -307,7 +309,7 @@ async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
         assert cell(screen, date(2026, 11, 6)) == "6 !\nattention"
         assert cell(screen, date(2026, 11, 7)) == "7 ~\npending"
         assert cell(screen, date(2026, 11, 8)) == "8 -\nno sales"
-        assert cell(screen, date(2026, 11, 12)) == "12 ✓\nposted"
+        assert cell(screen, date(2026, 11, 12)) == "12 +\nin Visma"
         assert cell(screen, date(2026, 11, 14)) == "14"  # not yet
         assert cell(screen, date(2026, 10, 12)) == "12 Oct -\nno sales"
         detail = str(screen.query_one("#calendar-day", Static).render())
@@ -318,7 +320,7 @@ async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
         assert grid.cursor == date(2026, 11, 12)
         detail = str(screen.query_one("#calendar-day", Static).render())
         assert "3 Z-reports, 5,941.50" in detail
-        assert "Z 110 (register 101) confirmed 000110, 1,980.50" in detail
+        assert "Z 110 (register 101) released 000110, 1,980.50" in detail
 
         await pilot.press("enter")
         await settle(pilot)
@@ -401,12 +403,24 @@ def test_a_day_duvi_has_not_asked_duell_about_is_not_no_sales(store: Store) -> N
     [
         (
             "nb",
-            [("2. nov. ✓", "i Visma"), ("8 -", "intet salg"), ("9 !", "må sjekkes"), ("3", "")],
+            [
+                ("2. nov. ✓", "bokført"),
+                ("3 +", "i Visma"),
+                ("8 -", "intet salg"),
+                ("9 !", "må sjekkes"),
+                ("3", ""),
+            ],
             "torsdag 03.12.2026: ikke ennå",
         ),
         (
             "en",
-            [("2 Nov ✓", "posted"), ("8 -", "no sales"), ("9 !", "attention"), ("3", "")],
+            [
+                ("2 Nov ✓", "released"),
+                ("3 +", "in Visma"),
+                ("8 -", "no sales"),
+                ("9 !", "attention"),
+                ("3", ""),
+            ],
             "Thursday 2026-12-03: not yet",
         ),
     ],
@@ -425,6 +439,7 @@ def test_a_day_s_cell_and_status_line_are_in_the_language(
     today = date(2026, 12, 3)
     days = [
         (CalendarDay(date(2026, 11, 2), "posted", (), (), True), True),
+        (CalendarDay(date(2026, 11, 3), "unreleased", (), (), True), False),
         (CalendarDay(date(2026, 11, 8), "closed", (), (), True), False),
         (CalendarDay(date(2026, 11, 9), "attention", (), (), True), False),
         (CalendarDay(date(2026, 12, 3), "future", (), (), False), False),

@@ -335,7 +335,7 @@ async def test_a_resend_of_a_failed_transfer_confirms_it_and_release_is_confirme
         await settle(app, pilot)
         assert isinstance(app.screen, TextScreen)
         raw = str(app.screen.query_one("#text-body").render())
-        assert "/v2/journaltransaction -> 201" in raw  # the resend that confirmed it
+        assert "/v2/journaltransaction  answer 201 after" in raw  # the resend that confirmed it
         assert "Branch '9' cannot be found" in raw  # the first try, and Visma's refusal
         assert '\n  "hold": {' in raw  # the bodies, indented
         await pilot.press("escape")

@@ -335,6 +335,35 @@ async def test_the_palette_names_each_commands_key() -> None:
     assert helps["help"].startswith("? · ") and helps["dept 2 Bergen Galleriet"].startswith("2 · ")
 
 
+@pytest.mark.parametrize(
+    ("language", "run_all", "other_names"),
+    [
+        ("en", "run all", ("run now",)),
+        ("nb", "kjør alt", ("kjør nå", "run all")),
+    ],
+)
+async def test_one_action_has_one_name_in_the_palette_and_on_its_key(
+    language: str, run_all: str, other_names: tuple[str, ...]
+) -> None:
+    """The palette names each of the main screen's actions as its key does in the footer and
+    help (en "Run all" was "run now" in the palette), in each language."""
+    from tui.commands import DuviCommands
+    from tui.i18n import binding_text
+
+    app = DuviApp(load_settings(language=language))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        main = app.screen
+        provider = DuviCommands(main)
+        names = {getattr(run, "__name__", ""): name for name, _text, run in provider._commands()}
+        labels = {f"action_{b.action}": binding_text(b) for _k, b in main._bindings}
+    assert names["action_run_now"] == run_all
+    assert not [n for n in other_names if n in names.values()]
+    for action, name in names.items():
+        if action in labels:
+            assert name.lower() == labels[action].lower(), (action, name, labels[action])
+
+
 async def test_the_log_keeps_the_cursor_on_the_same_event_when_it_reloads() -> None:
     from core.eventlog import Level
     from tui.screens.log import LogScreen

@@ -182,7 +182,7 @@ async def test_enter_opens_any_document_and_w_shows_only_its_own_calls() -> None
         z = next(k for k in keys if k.startswith("DUELL-Z-"))
         text = await open_(z, "enter")
         assert "as sent" in text and "Account  Sub" in text and "Total" in text
-        assert "Location: " in text and "/v2/journaltransaction -> 201" in text
+        assert "Location: " in text and "/v2/journaltransaction  answer 201" in text
 
         held = next(k for k in keys if k.startswith("DUELL-INV-") and states[k] == "attention")
         text = await open_(held, "enter")
@@ -193,14 +193,14 @@ async def test_enter_opens_any_document_and_w_shows_only_its_own_calls() -> None
 
         sent = next(k for k in keys if k.startswith("DUELL-INV-") and states[k] == "confirmed")
         raw = await open_(sent, "w")
-        assert "/v2/customerinvoice -> 201" in raw and "response Location: " in raw
+        assert "/v2/customerinvoice  answer 201 after" in raw and "response, Location: " in raw
         assert "pageSize" not in raw and "/v1/vat" not in raw  # shared listings are no one's
 
         # a day's issue (a "-parked" one holds lines whose items Visma lacks: nothing sent)
         stock = next(k for k in keys if k.startswith("DUELL-STOCK-") and "parked" not in k)
         text = await open_(stock, "enter")
         # No warehouse set up: none is sent (each item's default), never a made-up "MAIN".
-        assert "Warehouse" in text and "MAIN" not in text and "/v1/inventoryissue -> " in text
+        assert "Warehouse" in text and "MAIN" not in text and "/v1/inventoryissue  answer " in text
 
 
 async def test_a_held_document_is_sent_by_the_next_run_once_its_vat_rate_is_mapped() -> None:

@@ -109,7 +109,7 @@ def test_the_command_line_speaks_norwegian_or_english_and_json_stays_the_same(
         "01.11.2026  4  101    DUELL-Z-1-4  16\xa0813,94  bekreftet  000004  holdt tilbake"
     )
     report = nb["report settlement -d 1 --month 2026-11"].splitlines()
-    assert report[0] == "Oppgjør for avdeling 1 Oslo sentrum: november 2026 (Visma-periode 11.2026)"
+    assert report[0] == "Oppgjør for avdeling 1 Oslo sentrum: november 2026 (Visma-periode 11-2026)"
     assert report[2].split() == ["Dato", "Z", "Salg", "Mva", "Bunt", "I", "Visma", "Merknader"]
     assert report[3] == (
         "01.11.2026         4    16\xa0813,94   2\xa0765,22  000004    16\xa0813,94  holdt tilbake"

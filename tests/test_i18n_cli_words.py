@@ -6,6 +6,7 @@ stored."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_the_log_says_its_level_and_entity_in_the_language_and_takes_both_names(
     monkeypatch.setenv("DUVI_LANGUAGE", "nb")
     nb = said(capsys, ["log", "-l", "warning", "-e", "zreport"]).splitlines()
     assert nb and all(" ADVARSEL 1/dagsoppgjør kjøring " in ln for ln in nb), nb
-    assert any(ln.endswith("(periode 10.2026)") for ln in nb), nb
+    assert any(ln.endswith("(periode 10-2026)") for ln in nb), nb
     # the Norwegian names select the same events
     assert said(capsys, ["log", "-l", "advarsel", "-e", "dagsoppgjør"]).splitlines() == nb
     assert said(capsys, ["log", "-l", "ADVARSEL", "-e", "Dagsoppgjør"]).splitlines() == nb
@@ -73,20 +74,23 @@ def test_config_says_yes_or_no_and_audit_says_none_in_the_language(
 
 
 @pytest.mark.parametrize(
-    ("lang", "period", "shown"),
+    ("lang", "period", "month", "shown"),
     [
-        ("nb", "202611", "11.2026"),
-        ("en", "202611", "2026-11"),
-        ("nb", "202601", "01.2026"),
-        ("nb", "2026-11", "2026-11"),  # not Visma's YYYYMM: as it is
-        ("en", "202600", "202600"),
+        ("nb", "202611", None, "11-2026"),
+        ("en", "202611", None, "11-2026"),
+        # a year from July: period 05 of 2027 is November 2026, never read as May 2027
+        ("nb", "202705", date(2026, 11, 1), "05-2027 (november 2026)"),
+        ("en", "202705", date(2026, 11, 1), "05-2027 (November 2026)"),
+        ("nb", "202601", None, "01-2026"),
+        ("nb", "2026-11", None, "2026-11"),  # not Visma's YYYYPP: as it is
+        ("en", "202600", None, "202600"),
     ],
 )
-def test_a_visma_period_is_written_as_the_language_writes_a_month(
-    lang: str, period: str, shown: str
+def test_a_visma_period_is_named_as_visma_does_with_the_month_it_covers(
+    lang: str, period: str, month: date | None, shown: str
 ) -> None:
     set_language(lang)
-    assert period_text(period) == shown
+    assert period_text(period, month) == shown
 
 
 def test_the_settlement_report_names_visma_s_period_as_the_language_writes_a_month(
@@ -96,6 +100,6 @@ def test_the_settlement_report_names_visma_s_period_as_the_language_writes_a_mon
     sandbox_installation()
     args = ["report", "settlement", "-d", "1", "--month", "2026-11"]
     titles = {lang: said(capsys, args).splitlines()[0] for lang in speak_env(monkeypatch)}
-    assert titles["nb"].endswith(": november 2026 (Visma-periode 11.2026)"), titles
-    assert titles["en"].endswith(": November 2026 (Visma period 2026-11)"), titles
+    assert titles["nb"].endswith(": november 2026 (Visma-periode 11-2026)"), titles
+    assert titles["en"].endswith(": November 2026 (Visma period 11-2026)"), titles
     set_language("en")

@@ -293,10 +293,8 @@ NORWEGIAN = {
 # the event log and what is sent keep one language)
 DATA = {
     # the document as sent to Visma: DUELL's Norwegian journal texts
-    "en:transfer_document": {"Dagsoppgjør", "Salg"},
+    "en:transfer_document": {"Dagsoppgjør", "Salg", "kontant"},  # "Betaling kontant"
     "en:visma_raw": {"Dagsoppgjør"},
-    # the journal's line texts as sent to Visma ("Betaling card": DUELL's payment type)
-    "nb:transfer_document": {"card", "cash"},
     # Visma's chart of accounts: its descriptions as Visma has them ("Salg, avgiftspliktig",
     # "Beholdningsendring, varer for videresalg"); the lines' own labels are English in en
     # (test_the_account_lines_speak_the_language)

@@ -49,7 +49,7 @@ async def test_every_finding_speaks_norwegian(
     assert month.found == "1 dagsoppgjør tatt etter midnatt inn i neste måned"
     # The sandbox's Z 3 of register 1 was taken 2026-11-01 00:29 for 2026-10-31
     said = "dagsoppgjør 3 ble tatt 01.11.2026 00:29, i neste måned; det føres på 31.10.2026"
-    assert month.shown_records == [f"{said} (periode 10.2026)"]
+    assert month.shown_records == [f"{said} (periode 10-2026)"]
     assert month.as_dict()["records"] == [  # --json: the data, as stored
         "Z-report 3 was taken 2026-11-01 00:29, in the next month; it is booked on 2026-10-31 "
         "(period 202610)"
@@ -64,8 +64,8 @@ def test_a_reason_stored_in_english_reads_in_norwegian() -> None:
         "document belongs; the next run sends it once the period is open"
     )
     assert reasons.reason_text(stored) == (
-        "regnskapsperiode 10.2026 (2026-10-01 - 2026-10-31) er stengt i Vismas hovedbok"
-        "\n  → be regnskapsføreren åpne periode 10.2026 i Visma igjen, eller si hvor dokumentet "
+        "regnskapsperiode 10-2026 (2026-10-01 - 2026-10-31) er stengt i Vismas hovedbok"
+        "\n  → be regnskapsføreren åpne periode 10-2026 i Visma igjen, eller si hvor dokumentet "
         "hører hjemme; neste kjøring sender det når perioden er åpen"
     )
     # A day in the language's format; a quoted message of Visma's verbatim; unknown as stored

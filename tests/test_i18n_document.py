@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -84,11 +85,11 @@ DOC = TransferDocument(
                 "DUELL-Z-1-30  dagsoppgjør  bekreftet  slik det ble sendt 03.12.2026 02:50",
                 "Visma: 000030 holdt tilbake",
                 "Dato:                27.11.2026",
-                "Periode:             november 2026",
+                "Periode:             11-2026 (november 2026)",
                 "Holdt tilbake:       Ja",
                 "Mva-transaksjoner:   Nei",
                 "3000     01-000   Salg 25 % mva                               100,00 kat. 1",
-                "03.12.2026 02:50  POST /v2/journaltransaction -> 201",
+                "03.12.2026 02:50:43  POST /v2/journaltransaction  svar 201",
             ],
         ),
         (
@@ -97,11 +98,11 @@ DOC = TransferDocument(
                 "DUELL-Z-1-30  Z-report  confirmed  as sent 2026-12-03 02:50",
                 "Visma: 000030 on hold",
                 "Date:                2026-11-27",
-                "Period:              November 2026",
+                "Period:              11-2026 (November 2026)",
                 "On hold:             Yes",
                 "VAT transactions:    No",
                 "3000     01-000   Salg 25 % mva                               100.00 cat. 1",
-                "2026-12-03 02:50  POST /v2/journaltransaction -> 201",
+                "2026-12-03 02:50:43  POST /v2/journaltransaction  answer 201",
             ],
         ),
     ],
@@ -249,14 +250,51 @@ def test_a_held_document_s_reason_is_said_in_whole_sentences() -> None:
     assert [reason_shown(s).splitlines()[0] for s in said] == [
         "mva-sats 12,5 % har ingen mva-kode i Visma; payment:stripe har ingen konto: rettet? "
         "neste kjøring sender den",
-        "periode 11.2026 er lukket i Visma: åpnet? neste kjøring sender den",
+        "periode 11-2026 er lukket i Visma: åpnet? neste kjøring sender den",
     ]
     assert reason_shown(said[1]).splitlines()[1] == (
-        "regnskapsperiode 11.2026 (2026-11-01..2026-11-30) er stengt i Vismas hovedbok"
+        "regnskapsperiode 11-2026 (2026-11-01..2026-11-30) er stengt i Vismas hovedbok"
     )
     row = TransferRow(
         "DUELL-Z-1-4", "zreport", "attention", "", period, date(2026, 11, 1), reason=said[1]
     )
     assert transfer_cells(row, datetime(2026, 12, 3, tzinfo=UTC))[-1] == (
-        "periode 11.2026 er lukket i Visma: åpnet? neste kjøring sender den"
+        "periode 11-2026 er lukket i Visma: åpnet? neste kjøring sender den"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "Periode:             05-2027 (november 2026)"),
+        ("en", "Period:              05-2027 (November 2026)"),
+    ],
+)
+def test_a_july_year_s_period_is_named_as_visma_does_with_its_month(
+    language: str, expected: str
+) -> None:
+    """Period 05 of the financial year 2027 (a year from July) holds November 2026: the
+    header said "mai 2027" (the id read as a calendar month)."""
+    doc = replace(DOC, header=(("Period", "202705"),))
+    set_language(language)
+    try:
+        lines = document_text(doc).splitlines()
+    finally:
+        set_language("en")
+    assert expected in lines, lines
+
+
+def test_a_closed_period_s_reason_names_the_month_it_covers() -> None:
+    """A held document's stored reason: Visma's period id and the month it covers (nb
+    november 2026), not the stored ISO days."""
+    stored = (
+        "financial period 202705 (2026-11-01 to 2026-11-30) is closed in Visma's general ledger"
+    )
+    set_language("nb")
+    try:
+        from core.readmodels import reason_shown
+
+        shown = reason_shown(stored)
+    finally:
+        set_language("en")
+    assert shown == "regnskapsperiode 05-2027 (november 2026) er stengt i Vismas hovedbok"

@@ -47,9 +47,9 @@ async def test_doctor_warns_of_unreleased_zreports_in_a_period_near_its_end(
     check = closing_check(checks)
     assert check.status == Status.WARN
     assert check.found == (
-        "period 2026-10 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 documents "
+        "period 10-2026 (October 2026) ended 2026-10-31, not closed: 3 documents "
         "not released in Visma (3 Z-reports; 3 confirmed)\n"
-        "period 2026-11 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27 documents "
+        "period 11-2026 (November 2026) ends 2026-11-30, not closed: 27 documents "
         "not released in Visma (27 Z-reports; 27 confirmed)"
     )
     assert "duvi release" in check.remedy
@@ -62,7 +62,7 @@ async def test_doctor_warns_of_unreleased_zreports_in_a_period_near_its_end(
         rt, ["1"], connections=installation.connections, today=date(2026, 11, 20)
     )
     assert closing_check(early).found.splitlines() == [
-        "period 2026-10 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 documents "
+        "period 10-2026 (October 2026) ended 2026-10-31, not closed: 3 documents "
         "not released in Visma (3 Z-reports; 3 confirmed)"
     ]
 
@@ -78,9 +78,9 @@ async def test_a_july_years_period_is_vismas(installation: Installation) -> None
     # November 23's Z-report waits for a person (another integration's batch of that day):
     # not released either.
     assert found == [
-        "period 2027-04 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3 documents "
+        "period 04-2027 (October 2026) ended 2026-10-31, not closed: 3 documents "
         "not released in Visma (3 Z-reports; 3 confirmed)",
-        "period 2027-05 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27 documents "
+        "period 05-2027 (November 2026) ends 2026-11-30, not closed: 27 documents "
         "not released in Visma (27 Z-reports; 1 attention, 26 confirmed)",
     ]
 
@@ -117,8 +117,8 @@ async def test_the_alert_is_sent_once_and_resolves_when_released(
             "duvi: department 1: Period about to close with documents not released"
         ]
         message = got[0]["message"]
-        ends = "period 2026-11 (2026-11-01 to 2026-11-30) ends 2026-11-30, not closed: 27"
-        ended = "period 2026-10 (2026-10-01 to 2026-10-31) ended 2026-10-31, not closed: 3"
+        ends = "period 11-2026 (November 2026) ends 2026-11-30, not closed: 27"
+        ended = "period 10-2026 (October 2026) ended 2026-10-31, not closed: 3"
         assert ends in message and ended in message
         assert "Remedy: release them in Visma (or `duvi release KEY --yes`)" in message
         assert "More: duvi transfers -d 1 --period-closing" in message

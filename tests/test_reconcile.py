@@ -167,7 +167,7 @@ async def test_the_csv_is_semicolons_and_decimal_commas_for_norwegian_excel(
     assert len(rows) == 28
     got = dict(zip(head, first, strict=True))
     assert got["Dato"] == "2026-11-01" and got["Salg inkl. mva DUELL"] == "5611,70"
-    assert got["MVA 25 %"] == "514,96" and got["Betaling cash"] == "1464,00"
+    assert got["MVA 25 %"] == "514,96" and got["Betaling kontant"] == "1464,00"
     assert got["Merknad"] == "on hold"
     plain = list(csv.reader(io.StringIO(as_csv(r, "plain"))))
     assert dict(zip(plain[0], plain[1], strict=True))["MVA DUELL"] == "848.20"

@@ -279,7 +279,7 @@ SCREENS: list[tuple[str, tuple[str, ...], tuple[str, ...], str | None]] = [
     ("settings", ("s",), ("Settings of department 1", "Invoice bases"), None),
     ("log", ("l",), ("Events: department 1", "INFO"), None),
     ("doctor", ("d",), ("Doctor: department 1", "Database size"), "Checking"),
-    ("calendar", ("C",), ("Calendar of department 1", "posted"), None),
+    ("calendar", ("C",), ("Calendar of department 1", "in Visma"), None),
     ("help", ("?",), ("duvi: keys",), None),
     ("setup", ("3", "e"), ("Setup of department 3", "client id"), None),
 ]

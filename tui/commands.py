@@ -9,7 +9,7 @@ from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.i18n import _
+from tui.i18n import _, binding_text
 
 
 class DuviCommands(Provider):
@@ -57,71 +57,36 @@ class DuviCommands(Provider):
                     partial(main.open_department, e.id),
                 )
             )
+        # (action, what it does): named by the main screen's key for the action, in the
+        # footer's and help's words (one name for one action: en "run all", nb "kjør alt").
         screens = [
-            (
-                _("run now"),
-                _("master data and transfers of the department in view"),
-                main.action_run_now,
-            ),
-            (_("run row"), _("only the entity under the cursor"), main.action_run_row),
-            (
-                _("retry failed"),
-                _("send the department's failed transfers again"),
-                main.action_retry_failed,
-            ),
-            (
-                _("transfers"),
-                _("Z-reports, invoice bases and stock with their state"),
-                main.action_transfers,
-            ),
-            (_("calendar"), _("did each day's Z-report reach Visma?"), main.action_calendar),
-            (
-                _("reconciliation"),
-                _("DUELL's days beside Visma's batches, the month's VAT per code"),
-                main.action_settlement,
-            ),
-            (
-                _("conflicts"),
-                _("duplicate customers and product numbers"),
-                main.action_conflicts,
-            ),
-            (_("vat mapping"), _("DUELL VAT rates against Visma VAT codes"), main.action_vat),
-            (_("doctor"), _("what is wrong with this department?"), main.action_doctor),
-            (
-                _("accounts"),
-                _("the department's DUELL journal lines against Visma accounts"),
-                main.action_accounts,
-            ),
-            (_("setup"), _("sign in to Visma, company, branch and cost bearer"), main.action_setup),
-            (
-                _("settings"),
-                _("the department's transfers, masters and the runner's settings"),
-                main.action_settings,
-            ),
-            (
-                _("pick department"),
-                _("find any department by name, number or customer"),
-                main.action_pick,
-            ),
-            (_("log"), _("events and HTTP calls"), main.action_log),
-            (_("refresh"), _("read the status again"), main.action_refresh),
-            (_("help"), _("the keys of the screen in view"), app.action_help),
+            ("run_now", _("master data and transfers of the department in view")),
+            ("run_row", _("only the entity under the cursor")),
+            ("retry_failed", _("send the department's failed transfers again")),
+            ("transfers", _("Z-reports, invoice bases and stock with their state")),
+            ("calendar", _("did each day's Z-report reach Visma?")),
+            ("settlement", _("DUELL's days beside Visma's batches, the month's VAT per code")),
+            ("conflicts", _("duplicate customers and product numbers")),
+            ("vat", _("DUELL VAT rates against Visma VAT codes")),
+            ("doctor", _("what is wrong with this department?")),
+            ("accounts", _("the department's DUELL journal lines against Visma accounts")),
+            ("setup", _("sign in to Visma, company, branch and cost bearer")),
+            ("settings", _("the department's transfers, masters and the runner's settings")),
+            ("pick", _("find any department by name, number or customer")),
+            ("log", _("events and HTTP calls")),
+            ("refresh", _("read the status again")),
         ]
         # Each entry names its key on the main screen: the palette teaches the keys
         keys: dict[str, str] = {}
+        names: dict[str, str] = {}
         for _key, binding in main._bindings:  # a binding's first key: f5 rather than ctrl+r
             keys.setdefault(binding.action, self.app.get_key_display(binding))
-        keys["help"] = "?"
+            names.setdefault(binding.action, palette_name(binding_text(binding)))
         named = [
-            (
-                name,
-                f"{keys[k]} · {text}"
-                if (k := run.__name__.removeprefix("action_")) in keys
-                else text,
-                run,
-            )
-            for name, text, run in screens
+            (names[action], f"{keys[action]} · {text}", getattr(main, f"action_{action}"))
+            for action, text in screens
         ]
+        named.append((_("help"), "? · " + _("the keys of the screen in view"), app.action_help))
         return out + named + languages
 
     async def discover(self) -> Hits:
@@ -134,3 +99,11 @@ class DuviCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), run, help=help_text)
+
+
+def palette_name(label: str) -> str:
+    """A key's label as the palette's entries are written, lower case first ("Run all": "run
+    all"), an abbreviation kept ("VAT map")."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]

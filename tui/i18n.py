@@ -15,12 +15,21 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.i18n import N_, Translator, babel_locale, date_text, month_text
+from core.i18n import N_, Translator, babel_locale, date_text, month_text, period_text
 
 if TYPE_CHECKING:
     from textual.binding import Binding
 
-__all__ = ["N_", "TUI", "_", "binding_text", "month_text", "ngettext", "word_of"]
+__all__ = [
+    "N_",
+    "TUI",
+    "_",
+    "binding_text",
+    "month_text",
+    "ngettext",
+    "period_text",
+    "word_of",
+]
 
 TUI = Translator("duvi_tui", Path(__file__).parent / "locale")
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from core import boot
-from core.accounting import rate_text
+from core.accounting import payment_journal_text, rate_text
 from core.cli.context import run_async, runtime
 from core.i18n import N_, _, date_text, month_text, period_text
 from core.money import money_json
@@ -246,7 +246,7 @@ def as_csv(r: Settlement, style: str = "no") -> str:
     head = ["Dato", "Z-rapporter", "Salg inkl. mva DUELL", "MVA DUELL"]
     head += [f"Salg {rate.normalize():f} %" for rate in rates]
     head += [f"MVA {rate.normalize():f} %" for rate in rates]
-    head += [f"Betaling {t}" for t in means]
+    head += [payment_journal_text(t) for t in means]  # the journal's words: "Betaling kort"
     head += ["Gavekort solgt", "Tips", "Øreavrunding", "Bilag Visma", "Status Visma"]
     head += ["Salg inkl. mva Visma", "Merknad"]
     out = io.StringIO()

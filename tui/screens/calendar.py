@@ -44,9 +44,9 @@ def add_months(month: date, n: int) -> date:
 
 
 def cell_text(d: CalendarDay, *, first: bool, today: date) -> tuple[str, str]:
-    """A day's two lines: "17 ✓" over "posted" (nb "i Visma": confirmed there, released or
-    not; "bokført" would claim the release); the month's name on its first day and on the
-    grid's first (en "2 Nov", nb "2. nov."). In the current language."""
+    """A day's two lines: "17 +" over "in Visma" (nb "i Visma": Visma holds its batches, not
+    all released), "17 ✓" over "released" (nb "bokført"); the month's name on its first day
+    and on the grid's first (en "2 Nov", nb "2. nov."). In the current language."""
     number = day_month_text(d.day) if first or d.day.day == 1 else f"{d.day.day}"
     if not d.in_period:
         return number, ""

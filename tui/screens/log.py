@@ -134,25 +134,27 @@ class LogScreen(DuviScreen):
         self.query_one("#log-detail", Static).update("")
         level_name = LEVELS[self.level_index]
         level = level_text(level_name) if level_name else _("all levels")
-        if self.only_department:
+        # The HTTP calls are filtered by department only: their title names no level, text,
+        # run or following, which that view does not apply.
+        if self.http:
             title = (
-                _("HTTP calls: department {dept}, {level}")
-                if self.http
-                else _("Events: department {dept}, {level}")
-            )
+                _("HTTP calls: department {dept}")
+                if self.only_department
+                else _("HTTP calls: every department")
+            ).format(dept=self.department_id)
         else:
             title = (
-                _("HTTP calls: every department, {level}")
-                if self.http
+                _("Events: department {dept}, {level}")
+                if self.only_department
                 else _("Events: every department, {level}")
-            )
-        extra = _(", text '{text}'").format(text=self.text) if self.text else ""
-        if self.run_id is not None and not self.http:
-            extra += _(", run {run}").format(run=self.run_id)
-        follow = _("  [following]") if self.following else ""
-        self.query_one("#log-title", Static).update(
-            Text(title.format(dept=self.department_id, level=level) + extra + follow)
-        )
+            ).format(dept=self.department_id, level=level)
+            if self.text:
+                title += _(", text '{text}'").format(text=self.text)
+            if self.run_id is not None:
+                title += _(", run {run}").format(run=self.run_id)
+            if self.following:
+                title += _("  [following]")
+        self.query_one("#log-title", Static).update(Text(title))
         self.fetch(None, append=False)
 
     def _add_columns(self, table: DataTable[str]) -> None:

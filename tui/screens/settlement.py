@@ -30,7 +30,7 @@ from core.readmodels import (
     summary_text,
     vat_code_text,
 )
-from tui.i18n import N_, _, month_text, weekday_short
+from tui.i18n import N_, _, month_text, period_text, weekday_short
 from tui.i18n import day_text as weekday_date
 from tui.screens.base import DuviScreen
 from tui.screens.calendar import add_months
@@ -228,7 +228,7 @@ class ReconciliationScreen(DuviScreen):
                 dept=r.department_id,
                 name=r.department_name,
                 month=month_text(r.month),
-                periods=", ".join(r.periods),
+                periods=", ".join(period_text(p) for p in r.periods),
             )
         )
         self.query_one("#settlement-summary", Static).update(summary_text(r))
