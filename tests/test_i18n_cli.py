@@ -141,7 +141,7 @@ def test_the_command_line_speaks_norwegian_or_english_and_json_stays_the_same(
 
     # English, the same lines
     assert en["report settlement -d 1 --month 2026-11"].splitlines()[3] == (
-        "2026-11-01         4    16,813.94   2,765.22  000004    16,813.94  on hold"
+        "2026-11-01         4    16,813.94   2,765.22  000004      16,813.94  on hold"
     )
     assert en["release DUELL-Z-1-4"].strip() == (
         "Releasing DUELL-Z-1-4 posts it in Visma for good. Run again with --yes."
