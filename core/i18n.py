@@ -152,9 +152,11 @@ def babel_locale() -> str:
 
 
 def amount_text(value: Decimal | None, *, currency: bool = False) -> str:
-    """An amount as a reader of the language writes it: nb 17 572,25 (kr), en 17,572.25
-    (NOK). Always two decimals; blank for None. Grouping uses a no-break space in nb, so an
-    amount never wraps inside itself."""
+    """An amount as a reader of the language writes it: nb 17 572,25, en 17,572.25; with
+    `currency` (an amount that stands alone: README, Language) nb 17 572,25 kr, en NOK
+    17,572.25. Always two decimals; blank for None. The grouping and the space before or after
+    the currency are no-break spaces: the console wraps its panes at ordinary spaces only
+    (tui/widgets/cells.py), so an amount is never split over two lines."""
     if value is None:
         return ""
     from babel.numbers import format_decimal
@@ -163,7 +165,7 @@ def amount_text(value: Decimal | None, *, currency: bool = False) -> str:
     text = format_decimal(round_money(value), format="#,##0.00", locale=babel_locale())
     if not currency:
         return text
-    return f"{text} kr" if _current == "nb" else f"NOK {text}"
+    return f"{text}\xa0kr" if _current == "nb" else f"NOK\xa0{text}"
 
 
 def number_text(value: Decimal | None, *, decimals: int = 3) -> str:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from core.httplog import call_line
@@ -562,9 +562,13 @@ _KIND_WORDS = {
 }
 
 
+# A column of amounts says its currency in its heading; its cells are bare numbers.
+AMOUNT_HEADING = N_("Amount (NOK)")
+
+
 def transfer_column_titles() -> tuple[str, ...]:
-    """TRANSFER_COLUMNS in the current language."""
-    return tuple(_(c) for c in TRANSFER_COLUMNS)
+    """TRANSFER_COLUMNS in the current language (the amount's with its currency)."""
+    return tuple(_(AMOUNT_HEADING if c == "Amount" else c) for c in TRANSFER_COLUMNS)
 
 
 def state_text(state: str) -> str:
@@ -580,7 +584,7 @@ def kind_text(kind: str) -> str:
 # An event's entity (the log's column; a logged sentence's value, core/eventtext.py), and a
 # sync step's name as a failed step's event says it.
 _ENTITY_WORDS = {
-    "invoice": N_("invoice"),
+    "invoice": N_("invoice basis"),  # DUELL's Fakturagrunnlag, as the transfers list says it
     "customer": N_("customer"),
     "product": N_("product"),
     "stock": N_("stock"),
@@ -607,6 +611,12 @@ def entity_text(entity: str | None) -> str:
     return _(_ENTITY_WORDS[entity]) if entity in _ENTITY_WORDS else entity
 
 
+def entity_words() -> tuple[str, ...]:
+    """Every entity's word in the current language (the log's column is as wide as the
+    longest: nb "fakturagrunnlag" whole)."""
+    return (kind_text("zreport"), *(_(w) for w in _ENTITY_WORDS.values()))
+
+
 # Visma's status of a document (TransferRow.visma_status, Visma's English word, kept so in
 # JSON) in the language: a journal or invoice on hold, balanced, released (Visma says Posted
 # for a batch, Released for a stock issue) or open (a released invoice not yet paid).
@@ -623,6 +633,17 @@ def visma_status_text(status: str) -> str:
     """Visma's status word in the current language (nb: holdt tilbake, balansert, bokført,
     åpen); one Visma has no word for here, as Visma says it."""
     return _(_VISMA_STATUS_WORDS[status]) if status in _VISMA_STATUS_WORDS else status
+
+
+def state_words() -> tuple[str, ...]:
+    """Every transfer state's word in the current language (a column that shows them is as
+    wide as the longest)."""
+    return tuple(state_text(s) for s in _STATE_WORDS)
+
+
+def visma_status_words() -> tuple[str, ...]:
+    """Every Visma status word duvi says in the current language."""
+    return tuple(visma_status_text(s) for s in _VISMA_STATUS_WORDS)
 
 
 # DUELL's payment types (core/models.py Payment.type) as words, where a person reads them (the
@@ -673,6 +694,11 @@ def header_value(label: str, value: str, day: date | None = None) -> str:
     05-2027 (november 2026), never read as May."""
     if value in ("True", "False"):
         return yes_no_text(value == "True")
+    if _SALES_AT.fullmatch(label) or _PAID_BY.fullmatch(label):  # what DUELL settled
+        try:
+            return money_said(Decimal(value))
+        except InvalidOperation:
+            return value
     if label == "Period" and _PERIOD.fullmatch(value):
         return period_text(value, day.replace(day=1) if day else None)
     if read := _READ_WHEN_SENT.fullmatch(value):
@@ -698,9 +724,15 @@ _URGENCY = ("refused", "attention", "held", "sent", "pending", "confirmed", "rel
 
 
 def money_text(value: Decimal | None) -> str:
-    """An amount as a person reads it in the current language: nb 1 234,50, en 1,234.50
-    (blank when there is none)."""
+    """An amount in a table's column, whose heading names the currency ("Beløp (kr)",
+    "Amount (NOK)"): nb 1 234,50, en 1,234.50 (blank when there is none)."""
     return amount_text(value)
+
+
+def money_said(value: Decimal | None) -> str:
+    """An amount that stands alone (a detail pane, a total, a sentence, a notification, the
+    command line's text, a doctor finding): nb 1 234,50 kr, en NOK 1,234.50."""
+    return amount_text(value, currency=True)
 
 
 def age_text(since: datetime | None, now: datetime) -> str:
@@ -795,7 +827,14 @@ def document_text(doc: TransferDocument) -> str:
     if doc.lines and r.kind == "zreport":
         w = max(12, *(len(money_text(x)) for x in (doc.debit, doc.credit)))
         out.append("")
-        heads = (_("Account"), _("Sub"), _("Text"), _("Debit"), _("Credit"), _("VAT"))
+        heads = (
+            _("Account"),
+            _("Sub"),
+            _("Text"),
+            _("Debit (NOK)"),
+            _("Credit (NOK)"),
+            _("VAT"),
+        )
         out.append(
             f"{heads[0]:<8} {heads[1]:<8} {heads[2]:<24} {heads[3]:>{w}} {heads[4]:>{w}} {heads[5]}"
         )
@@ -810,7 +849,7 @@ def document_text(doc: TransferDocument) -> str:
         out.append(f"{total:<42} {money_text(doc.debit):>{w}} {money_text(doc.credit):>{w}}")
     elif doc.lines and r.kind == "invoice":
         out.append("")
-        heads = (_("Item"), _("Text"), _("Qty"), _("Price"), _("Disc %"), _("VAT"))
+        heads = (_("Item"), _("Text"), _("Qty"), _("Price (NOK)"), _("Disc %"), _("VAT"))
         out.append(
             f"{heads[0]:<10} {heads[1]:<28} {heads[2]:>8} {heads[3]:>12} {heads[4]:>6} {heads[5]}"
         )

@@ -292,7 +292,8 @@ def _shown_string(name: str, value: str) -> str:
         return value
     if name in AMOUNTS:
         try:
-            return amount_text(Decimal(value.replace(",", "")))
+            # a sentence's amount stands alone: with its currency (nb 1 234,50 kr)
+            return amount_text(Decimal(value.replace(",", "")), currency=True)
         except InvalidOperation:
             return value
     if name == "period":

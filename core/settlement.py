@@ -167,7 +167,7 @@ class Settlement:
 def on_account_text(amount: Decimal) -> str:
     """A Z-report's sales on account, said under it: why its batch holds less than its sales."""
     return _("sales on account {amount} booked by the day's invoices, not by the batch").format(
-        amount=amount_text(amount)
+        amount=amount_text(amount, currency=True)
     )
 
 

@@ -26,13 +26,13 @@ from core.ledger_facts import (
     extracted_payload,
 )
 from core.models import InvoiceBasis, ZReport
+from core.money import money_json
 from core.readmodels import (
     UNREADABLE,
     DocumentLine,
     TransferDocument,
     TransferRow,
     VismaAnswer,
-    money_text,
 )
 from core.reasons import (
     DEPARTMENT_GONE,
@@ -766,8 +766,10 @@ def _zreport(
         )
     except JournalRefused as exc:
         # What DUELL settled, so the person sees the document the mapping holds back.
-        sales = [(f"Sales {rate_text(s.rate)} %", money_text(s.gross)) for s in z.sales if s.gross]
-        paid = [(f"Paid {p.type}", money_text(p.amount)) for p in z.payments if p.amount]
+        # Decimal strings, as JSON keeps amounts; said with the currency where a person reads
+        # them (readmodels.header_value)
+        sales = [(f"Sales {rate_text(s.rate)} %", money_json(s.gross)) for s in z.sales if s.gross]
+        paid = [(f"Paid {p.type}", money_json(p.amount)) for p in z.payments if p.amount]
         return _document(row, source, facts + sales + paid, (), (), problem or str(exc), answers)
     header, lines = _read_write("zreport", wire.unwrap(wire.body(journal_write(j))))
     # The period is Visma's for the date, read when the journal is sent (transfers/periods.py):

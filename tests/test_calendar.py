@@ -319,8 +319,8 @@ async def test_the_calendar_opens_moves_and_enter_opens_the_days_documents(
         assert screen.cursor == date(2026, 11, 12)
         assert grid.cursor == date(2026, 11, 12)
         detail = str(screen.query_one("#calendar-day", Static).render())
-        assert "3 Z-reports, 5,941.50" in detail
-        assert "Z 110 (register 101) released 000110, 1,980.50" in detail
+        assert "3 Z-reports, NOK\xa05,941.50" in detail
+        assert "Z 110 (register 101) released 000110, NOK\xa01,980.50" in detail
 
         await pilot.press("enter")
         await settle(pilot)

@@ -36,7 +36,7 @@ def test_the_language_follows_the_locale(env: dict[str, str], expected: str) -> 
 def test_norwegian_amounts_dates_and_times() -> None:
     set_language("nb")
     assert amount_text(Decimal("17572.25")) == "17\u00a0572,25"
-    assert amount_text(Decimal("17572.25"), currency=True) == "17\u00a0572,25 kr"
+    assert amount_text(Decimal("17572.25"), currency=True) == "17\u00a0572,25\u00a0kr"
     assert amount_text(Decimal("-0.5")) == "-0,50"
     assert amount_text(Decimal("1234567.005")) == "1\u00a0234\u00a0567,01"  # half up
     assert date_text(date(2026, 12, 2)) == "02.12.2026"
@@ -46,7 +46,7 @@ def test_norwegian_amounts_dates_and_times() -> None:
 def test_english_amounts_and_iso_dates() -> None:
     set_language("en")
     assert amount_text(Decimal("17572.25")) == "17,572.25"
-    assert amount_text(Decimal("17572.25"), currency=True) == "NOK 17,572.25"
+    assert amount_text(Decimal("17572.25"), currency=True) == "NOK\u00a017,572.25"
     assert amount_text(None) == ""
     assert date_text(date(2026, 12, 2)) == "2026-12-02"
     assert datetime_text(datetime(2026, 12, 2, 14, 5)) == "2026-12-02 14:05"

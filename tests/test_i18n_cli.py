@@ -103,14 +103,17 @@ def test_the_command_line_speaks_norwegian_or_english_and_json_stays_the_same(
     # Norwegian, written by hand: DUELL's words, 16 813,94 and 01.11.2026
     transfers = nb["transfers -d 1 --to 2026-11-03"].splitlines()
     assert transfers[0].split() == [
-        "Dato", "Z", "Kasse", "Nøkkel", "Beløp", "Tilstand", "Visma", "Status", "Alder", "Årsak",
+        "Dato", "Z", "Kasse", "Nøkkel", "Beløp", "(kr)", "Tilstand", "Visma", "Status", "Alder",
+        "Årsak",
     ]  # fmt: skip
     assert transfers[4].startswith(
-        "01.11.2026  4  101    DUELL-Z-1-4  16\xa0813,94  bekreftet  000004  holdt tilbake"
+        "01.11.2026  4  101    DUELL-Z-1-4   16\xa0813,94  bekreftet  000004  holdt tilbake"
     )
     report = nb["report settlement -d 1 --month 2026-11"].splitlines()
     assert report[0] == "Oppgjør for avdeling 1 Oslo sentrum: november 2026 (Visma-periode 11-2026)"
-    assert report[2].split() == ["Dato", "Z", "Salg", "Mva", "Bunt", "I", "Visma", "Merknader"]
+    assert report[2].split() == [
+        "Dato", "Z", "Salg", "(kr)", "Mva", "(kr)", "Bunt", "I", "Visma", "(kr)", "Merknader",
+    ]  # fmt: skip
     assert report[3] == (
         "01.11.2026         4    16\xa0813,94   2\xa0765,22  000004    16\xa0813,94  holdt tilbake"
     )
@@ -138,7 +141,7 @@ def test_the_command_line_speaks_norwegian_or_english_and_json_stays_the_same(
 
     # English, the same lines
     assert en["report settlement -d 1 --month 2026-11"].splitlines()[3] == (
-        "2026-11-01         4    16,813.94   2,765.22  000004    16,813.94  on hold"
+        "2026-11-01         4    16,813.94   2,765.22  000004      16,813.94  on hold"
     )
     assert en["release DUELL-Z-1-4"].strip() == (
         "Releasing DUELL-Z-1-4 posts it in Visma for good. Run again with --yes."

@@ -486,7 +486,7 @@ async def test_the_palette_and_the_log_s_columns_speak_norwegian() -> None:
     )
     assert [entity_text(e) for e in ("zreport", "invoice", "runner", "odd", None)] == [
         "dagsoppgjør",
-        "faktura",
+        "fakturagrunnlag",  # as the transfers list and the glossary say it
         "automatikk",
         "odd",
         "-",

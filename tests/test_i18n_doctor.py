@@ -84,8 +84,8 @@ def test_a_reason_stored_in_english_reads_in_norwegian() -> None:
     assert reasons.reason_text("something else entirely") == "something else entirely"
     held = MISMATCH.format("1,250.00", 3, "2026-12-01", "1,000.00") + ": held until they agree"
     assert reasons.reason_text(held) == (  # amounts as Norwegian writes them
-        "salg på faktura 1\xa0250,00 på dagsoppgjør 3 for 01.12.2026, dagens fakturagrunnlag "
-        "1\xa0000,00: holdt tilbake til de stemmer"
+        "salg på faktura 1\xa0250,00\xa0kr på dagsoppgjør 3 for 01.12.2026, dagens "
+        "fakturagrunnlag 1\xa0000,00\xa0kr: holdt tilbake til de stemmer"
     )
     set_language("en")
     assert reasons.reason_text("Visma has no financial period for 2026-12-02") == (

@@ -188,13 +188,15 @@ def test_a_rate_has_the_language_s_decimal_sign(language: str, expected: list[st
     [
         (
             "nb",
-            "  Betalt kort 100,00 · kontant 5,00 · BankAxept 6,11 · Vipps 0,00",
-            ["Salg 11,11 %:        111", "Betalt kort:         100"],
+            "  Betalt kort 100,00\xa0kr · kontant 5,00\xa0kr · BankAxept 6,11\xa0kr · "
+            "Vipps 0,00\xa0kr",
+            ["Salg 11,11 %:        111,00\xa0kr", "Betalt kort:         100,00\xa0kr"],
         ),
         (
             "en",
-            "  Paid card 100.00 · cash 5.00 · BankAxept 6.11 · Vipps 0.00",
-            ["Sales 11.11 %:       111", "Paid card:           100"],
+            "  Paid card NOK\xa0100.00 · cash NOK\xa05.00 · BankAxept NOK\xa06.11 · "
+            "Vipps NOK\xa00.00",
+            ["Sales 11.11 %:       NOK\xa0111.00", "Paid card:           NOK\xa0100.00"],
         ),
     ],
 )

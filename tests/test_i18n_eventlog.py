@@ -270,8 +270,8 @@ def test_a_z_report_changed_after_it_was_posted_is_said_in_the_language() -> Non
     set_language("nb")
     assert event_text(logged.english(), logged.stored()).splitlines() == [
         "DUELL-Z-1-4: dagsoppgjør 4 (kasse 101, 01.11.2026) ble endret i DUELL etter at det ble "
-        "sendt til Visma som bunt 000004: sum 2\xa0500,00 → 2\xa0600,00, betalt 2\xa0500,00 → "
-        "2\xa0500,00 (DUELL); det sendes ikke igjen",
+        "sendt til Visma som bunt 000004: sum 2\xa0500,00\xa0kr → 2\xa0600,00\xa0kr, betalt "
+        "2\xa0500,00\xa0kr → 2\xa0500,00\xa0kr (DUELL); det sendes ikke igjen",
         "  → en person fører differansen i Visma (retter bunt 000004 eller legger til et "
         "korreksjonsbilag); deretter markerer `duvi sync --retry-failed` det som ferdig: Vismas "
         "bunt finnes via nøkkelen, ingenting sendes to ganger",

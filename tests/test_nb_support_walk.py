@@ -112,8 +112,8 @@ def test_the_sum_row_starts_with_its_word_and_sits_under_its_columns(language: s
     assert total.startswith(sums[0])
     figure = {"nb": "12\xa0404,50", "en": "12,404.50"}[language]
     debit, credit = total.index(figure), total.rindex(figure)
-    debit_head = {"nb": "Debet", "en": "Debit"}[language]
-    credit_head = {"nb": "Kredit", "en": "Credit"}[language]
+    debit_head = {"nb": "Debet (kr)", "en": "Debit (NOK)"}[language]
+    credit_head = {"nb": "Kredit (kr)", "en": "Credit (NOK)"}[language]
     assert debit + len(figure) == heads.index(debit_head) + len(debit_head)
     assert credit + len(figure) == heads.index(credit_head) + len(credit_head)
 
@@ -121,7 +121,7 @@ def test_the_sum_row_starts_with_its_word_and_sits_under_its_columns(language: s
     heads = lines[lines.index("") + 1]
     total = next(ln for ln in lines if ln.lstrip().startswith(sums[1]))
     assert total.startswith(sums[1])
-    price = {"nb": "Pris", "en": "Price"}[language]
+    price = {"nb": "Pris (kr)", "en": "Price (NOK)"}[language]
     figure = {"nb": "1\xa0234,50", "en": "1,234.50"}[language]
     assert total.index(figure) + len(figure) == heads.index(price) + len(price)
 

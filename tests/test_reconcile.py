@@ -154,7 +154,10 @@ async def test_a_batch_whose_amount_differs_shows_that_day_with_the_figures(
     ]
     assert [d.marks for d in r.days[1:]] == [("on hold",)] * 26
     out = "\n".join(text(r))
-    assert "    account 3000: DUELL 2,059.85, Visma 2,069.85, difference 10.00" in out
+    assert (
+        "    account 3000: DUELL NOK\xa02,059.85, Visma NOK\xa02,069.85, difference NOK\xa010.00"
+        in out
+    )
 
 
 async def test_the_csv_is_semicolons_and_decimal_commas_for_norwegian_excel(
@@ -288,6 +291,6 @@ async def test_a_day_with_a_sale_on_account_compares_like_with_like(
     out = text(r)
     at = out.index(next(line for line in out if line.startswith("2026-11-26")))
     assert out[at + 1] == (
-        "  Z 14 (DUELL-Z-2-14-K202): sales on account 2,184.30 booked by the day's invoices, "
-        "not by the batch"
+        "  Z 14 (DUELL-Z-2-14-K202): sales on account NOK\xa02,184.30 booked by the day's "
+        "invoices, not by the batch"
     )

@@ -21,7 +21,7 @@ from core.accounting import payment_journal_text, rate_text
 from core.cli.context import run_async, runtime
 from core.i18n import N_, _, date_text, month_text, period_text
 from core.money import money_json
-from core.readmodels import money_text, state_text, vat_code_text
+from core.readmodels import money_said, money_text, state_text, vat_code_text
 from core.settlement import mark_text, marks_text, on_account_text, summary_text
 
 if TYPE_CHECKING:
@@ -96,19 +96,29 @@ def title(r: Settlement) -> str:
 
 def text(r: Settlement) -> list[str]:
     lines = [title(r), ""]
-    heads = (_("Date"), _("Sales"), _("VAT"), _("Batch"), _("In Visma"), _("Marks"))
+    # The amounts' columns name the currency in their headings; the cells are bare numbers
+    heads = (
+        _("Date"),
+        _("Sales (NOK)"),
+        _("VAT (NOK)"),
+        _("Batch"),
+        _("In Visma (NOK)"),
+        _("Marks"),
+    )
+    sw, vw, bw = max(12, len(heads[1])), max(10, len(heads[2])), max(12, len(heads[4]))
     lines.append(
-        f"{heads[0]:<10} {'Z':>9} {heads[1]:>12} {heads[2]:>10} {heads[3]:>7} {heads[4]:>12}  "
-        f"{heads[5]}"
+        f"{heads[0]:<10} {'Z':>9} {heads[1]:>{sw}} {heads[2]:>{vw}} {heads[3]:>7} "
+        f"{heads[4]:>{bw}}  {heads[5]}"
     )
     for d in r.days:
         zs = ",".join(str(z.z_number) for z in d.zreports if z.z_number) or "-"
         lines.append(
-            f"{date_text(d.day):<10} {zs:>9} {money_text(d.gross):>12} {money_text(d.vat):>10} "
-            f"{d.batches or '-':>7} {money_text(d.visma_sales) or '-':>12}  {marks_text(d.marks)}"
+            f"{date_text(d.day):<10} {zs:>9} {money_text(d.gross):>{sw}} "
+            f"{money_text(d.vat):>{vw}} {d.batches or '-':>7} "
+            f"{money_text(d.visma_sales) or '-':>{bw}}  {marks_text(d.marks)}"
         )
         lines += detail(d)
-    lines += ["", _("VAT per code (Visma's batches beside DUELL's Z-reports):")]
+    lines += ["", _("VAT per code in NOK (Visma's batches beside DUELL's Z-reports):")]
     vat = (_("Code"), _("Visma base"), _("Visma VAT"), _("DUELL base"), _("DUELL VAT"))
     codes = [vat_code_text(v.code) for v in r.vat]
     w = max([10, len(vat[0]), *map(len, codes)])  # "rate 25 % (not mapped)" is wider than an id
@@ -151,9 +161,9 @@ def detail(d: SettlementDay) -> list[str]:
             out.append(
                 _("    account {account}: DUELL {duell}, Visma {visma}, difference {diff}").format(
                     account=a.account,
-                    duell=money_text(a.duell),
-                    visma=money_text(a.visma),
-                    diff=money_text(a.difference),
+                    duell=money_said(a.duell),
+                    visma=money_said(a.visma),
+                    diff=money_said(a.difference),
                 )
             )
         if z.note:

@@ -25,12 +25,13 @@ from core.readmodels import (
     SettlementCalendar,
     calendar_legend,
     calendar_state_label,
-    money_text,
+    money_said,
     state_text,
 )
 from tui.i18n import N_, _, day_text, month_text, ngettext, weekday_short
 from tui.messages import CalendarLoaded
 from tui.screens.base import DuviScreen
+from tui.widgets.cells import unbroken
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
@@ -194,7 +195,8 @@ class CalendarScreen(DuviScreen):
         self.query_one("#calendar", CalendarGrid).move_to(self.cursor)
         day = cal.get(self.cursor)
         if day is not None:
-            self.query_one("#calendar-day", Static).update(self.day_text(day))
+            pane = self.query_one("#calendar-day", Static)
+            pane.update(unbroken(pane, self.day_text(day)))  # an amount is never split
 
     @staticmethod
     def day_text(d: CalendarDay) -> str:
@@ -206,7 +208,7 @@ class CalendarScreen(DuviScreen):
                 " · {n} Z-report, {amount} · Enter: its documents",
                 " · {n} Z-reports, {amount} · Enter: its documents",
                 n,
-            ).format(n=n, amount=money_text(d.amount))
+            ).format(n=n, amount=money_said(d.amount))
         lines = [head]
         for z in d.zreports[:4]:
             number = f" {z.visma_number}" if z.visma_number else ""
@@ -217,7 +219,7 @@ class CalendarScreen(DuviScreen):
                     register=z.register,
                     state=state_text(z.state),
                     number=number,
-                    amount=money_text(z.amount),
+                    amount=money_said(z.amount),
                     error=error,
                 )
             )

@@ -21,6 +21,7 @@ from tui.i18n import N_, _
 from tui.messages import ActionDone, ConflictsLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
+from tui.widgets.cells import Unbroken
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -225,18 +226,23 @@ class ConflictsScreen(DuviScreen):
         for i in indexes:
             head = _("Candidate {id}").format(id=c.candidates[i].get("id"))
             table.add_column(Text(head.replace(" ", sep, 1) if narrow else head), width=width)
+
+        # A row as high as its longest value when narrow: a value wraps rather than being cut,
+        # at ordinary spaces only (an amount, nb 1 234,50, stays whole).
+        def whole(text: Text) -> Text | Unbroken:
+            return Unbroken(text) if narrow else text
+
         for r in c.fields:
             cells = [
                 # Marked, not only coloured: it must read in 16 colours and under NO_COLOR.
-                Text("≠ " + value_text(r.candidates[i]), style="bold yellow")
+                whole(Text("≠ " + value_text(r.candidates[i]), style="bold yellow"))
                 if r.differs[i]
-                else Text("  " + value_text(r.candidates[i]))
+                else whole(Text("  " + value_text(r.candidates[i])))
                 for i in indexes
             ]
-            # A row as high as its longest value: a value wraps rather than being cut.
             table.add_row(
                 Text(r.label),
-                Text("  " + value_text(r.incoming)),
+                whole(Text("  " + value_text(r.incoming))),
                 *cells,
                 key=r.field,
                 height=None if narrow else 1,

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,10 +17,11 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from core.i18n import datetime_text, time_text
-from core.readmodels import HttpCallRow, LogEntry, LogQuery, entity_text
+from core.readmodels import HttpCallRow, LogEntry, LogQuery, entity_text, entity_words
 from tui.i18n import N_, _, word_of
 from tui.messages import EventsLoaded, HttpCallsLoaded, NewerEvents
 from tui.screens.base import DuviScreen
+from tui.widgets.cells import fit
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -33,6 +35,17 @@ EVENT_COLUMNS = (
     (N_("Entity"), 11),
     (N_("Run"), 7),
 )
+ENTITY = 3  # EVENT_COLUMNS' entity column: as wide as the longest entity word (nb
+# "fakturagrunnlag"), the width above the least
+
+
+def event_columns() -> tuple[tuple[str, int], ...]:
+    """EVENT_COLUMNS with the entity column as wide as its longest word in the language."""
+    label, least = EVENT_COLUMNS[ENTITY]
+    width = max(least, *map(cell_len, entity_words()))
+    return (*EVENT_COLUMNS[:ENTITY], (label, width), *EVENT_COLUMNS[ENTITY + 1 :])
+
+
 HTTP_COLUMNS = ((N_("Time"), 8), (N_("System"), 7), (N_("Method"), 6), (N_("Status"), 6), ("ms", 6))
 LEVEL_WORDS = {"WARNING": N_("WARNING"), "ERROR": N_("ERROR")}
 
@@ -160,7 +173,7 @@ class LogScreen(DuviScreen):
     def _add_columns(self, table: DataTable[str]) -> None:
         # Fixed widths: the table never measures a page of cells. The last column takes what
         # the terminal has left.
-        columns = HTTP_COLUMNS if self.http else EVENT_COLUMNS
+        columns = HTTP_COLUMNS if self.http else event_columns()
         rest = max(20, self.size.width - sum(w + 2 for _label, w in columns) - 4)
         for label, width in columns:
             table.add_column(_(label), width=width)
@@ -188,13 +201,14 @@ class LogScreen(DuviScreen):
         if self.http:
             return  # a page of the view we just left
         width = self._message_width()
+        entity_width = event_columns()[ENTITY][1]
         self._add_page(
             [
                 (
                     local_time(r.ts),
                     level_text(r.level_name),
                     r.department_id or "-",
-                    entity_text(r.entity),
+                    fit(entity_text(r.entity), entity_width),
                     str(r.run_id) if r.run_id is not None else "-",
                     (r.said or r.message)[:width],
                 )

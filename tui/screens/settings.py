@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -109,6 +110,10 @@ TEXTS = [
 ]
 
 
+TICK_WIDTH = 34  # app.tcss: .setting Checkbox
+TICK_EDGES = 9
+
+
 class SettingsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "save", N_("Save"), id="save-settings"),
@@ -148,6 +153,12 @@ class SettingsScreen(DuviScreen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        # The toggles' column is as wide as the longest label in the language (nb "Tillatt
+        # duplikat kundedata"): a label is never cut. TICK_EDGES: the box's border and
+        # padding and the "▐X▌ " before the label.
+        widest = max(cell_len(_(label)) for _name, label, _guide in TOGGLES)
+        for tick in self.query(Tick):
+            tick.styles.width = max(TICK_WIDTH, widest + TICK_EDGES)
         self.load()
 
     @work(thread=True, exit_on_error=False, group="settings", exclusive=True)

@@ -22,6 +22,7 @@ from core.readmodels import (
     Settlement,
     SettlementDay,
     marks_text,
+    money_said,
     money_text,
     on_account_text,
     payment_text,
@@ -34,11 +35,21 @@ from tui.i18n import N_, _, month_text, period_text, weekday_short
 from tui.i18n import day_text as weekday_date
 from tui.screens.base import DuviScreen
 from tui.screens.calendar import add_months
+from tui.widgets.cells import unbroken
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
 
-COLUMNS = (N_("Date"), N_("Z"), N_("Sales"), N_("VAT"), N_("Batch"), N_("In Visma"), N_("Marks"))
-RIGHT = {"Sales", "VAT", "In Visma"}
+# A column of amounts names its currency in its heading; its cells are bare numbers.
+COLUMNS = (
+    N_("Date"),
+    N_("Z"),
+    N_("Sales (NOK)"),
+    N_("VAT (NOK)"),
+    N_("Batch"),
+    N_("In Visma (NOK)"),
+    N_("Marks"),
+)
+RIGHT = {"Sales (NOK)", "VAT (NOK)", "In Visma (NOK)"}
 DIFFERENCES = ("missing", "differs", "extra")
 
 
@@ -78,18 +89,19 @@ def table_rows(days: tuple[SettlementDay, ...]) -> list[tuple[Text, ...]]:
 
 
 def day_text(d: SettlementDay) -> str:
-    """The day under the cursor: DUELL's figures, then Visma's batches and what differs."""
+    """The day under the cursor: DUELL's figures, then Visma's batches and what differs. Its
+    amounts stand alone, so each says its currency (nb 15 607,00 kr)."""
     rates = " · ".join(
         _("{rate} % {gross} (VAT {vat})").format(
             rate=rate_shown(s.rate),
-            gross=money_text(s.gross),
-            vat=money_text(s.vat),
+            gross=money_said(s.gross),
+            vat=money_said(s.vat),
         )
         for s in d.sales
     )
-    paid = " · ".join(f"{payment_text(t)} {money_text(a)}" for t, a in d.payments.items())
+    paid = " · ".join(f"{payment_text(t)} {money_said(a)}" for t, a in d.payments.items())
     extra = [
-        text.format(amount=money_text(v))
+        text.format(amount=money_said(v))
         for text, v in (
             (_("gift cards sold {amount}"), d.gift_cards_sold),
             (_("tips {amount}"), d.tips),
@@ -126,9 +138,9 @@ def day_text(d: SettlementDay) -> str:
                     "    account {account}: DUELL {duell}, Visma {visma}, difference {difference}"
                 ).format(
                     account=a.account,
-                    duell=money_text(a.duell),
-                    visma=money_text(a.visma),
-                    difference=money_text(a.difference),
+                    duell=money_said(a.duell),
+                    visma=money_said(a.visma),
+                    difference=money_said(a.difference),
                 )
             )
         if z.note:
@@ -144,7 +156,7 @@ def vat_text(r: Settlement) -> str:
     # wider (nb "Visma grunnlag" is 14).
     n = [max(wide, len(head) + 2) for wide, head in zip((12, 11, 12, 11), heads[1:], strict=True)]
     lines = [
-        _("VAT per code, {month}: Visma's batches beside DUELL's Z-reports").format(
+        _("VAT per code, {month}, in NOK: Visma's batches beside DUELL's Z-reports").format(
             month=month_text(r.month)
         ),
         f"  {heads[0]:<{w}} {heads[1]:>{n[0]}} {heads[2]:>{n[1]}} {heads[3]:>{n[2]}} "
@@ -247,11 +259,16 @@ class ReconciliationScreen(DuviScreen):
         if r is None:
             return
         if self.showing_vat:
-            detail.update(vat_text(r))
+            detail.update(unbroken(detail, vat_text(r)))
             return
         table = self.query_one("#settlement-days", DataTable)
         if not r.days:
-            detail.update(_("No Z-report in duvi's ledger for this month (< > another month)."))
+            detail.update(
+                unbroken(
+                    detail, _("No Z-report in duvi's ledger for this month (< > another month).")
+                )
+            )
             return
         row = min(max(table.cursor_row, 0), len(r.days) - 1)
-        detail.update(day_text(r.days[row]))
+        # Wrapped at ordinary spaces only: an amount (nb 17 572,25) never splits over two lines
+        detail.update(unbroken(detail, day_text(r.days[row])))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,12 +27,15 @@ from core.readmodels import (
     reason_shown,
     sort_transfers,
     state_text,
+    state_words,
     transfer_cells,
+    visma_status_words,
 )
 from tui.i18n import N_, _, ngettext
 from tui.messages import ActionDone, DocumentLoaded, ExchangesLoaded, TransfersLoaded
 from tui.screens.base import DuviScreen
 from tui.screens.confirm import Confirm
+from tui.widgets.cells import fit, unbroken
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -42,14 +46,18 @@ from tui.widgets.header import ScreenHeader
 # screen holds at 200x50.
 WINDOW = 50
 # Fixed widths (the table never measures a column); the reason takes what is left. Numbers
-# are right-aligned.
+# are right-aligned. The state and Visma's status are as wide as their longest word in the
+# language (nb "holdt tilbake"), so a word is never cut where the columns fit, and the amount's
+# as its heading, which names the currency (en "Amount (NOK)").
 WIDTHS = (10, 5, 3, 24, 10, 9, 6, 8, 6)
 RIGHT = frozenset({"Z", "Amount", "Age"})
 # The columns a narrow terminal keeps, most important first: as many as fit, whole, until the
 # first that does not (at 80 columns: the date, key, amount, state and Visma's number). The
 # reason comes last and takes what is left, if that is 10 or more: the line under the table
-# shows the highlighted document's reason in full anyway. The Z number is in the key.
+# shows the highlighted document's reason in full anyway. The Z number (it is in the key) and
+# the register come only when the reason keeps its 10 beside them.
 IMPORTANCE = ("Date", "Key", "Amount", N_("State"), "Visma", "Age", "Status", "Z", "Reg")
+OPTIONAL = frozenset({"Z", "Reg"})
 REASON_MIN = 10
 # The columns' titles as shown (TRANSFER_COLUMNS names them)
 TITLES = {
@@ -57,7 +65,7 @@ TITLES = {
     "Z": N_("Z"),
     "Reg": N_("Reg"),
     "Key": N_("Key"),
-    "Amount": N_("Amount"),
+    "Amount": N_("Amount (NOK)"),  # the cells bare numbers: the heading names the currency
     "State": N_("State"),
     "Visma": N_("Visma"),
     "Status": N_("Status"),
@@ -71,9 +79,12 @@ def shown_columns(width: int) -> list[tuple[int, int]]:
     TRANSFER_COLUMNS' order."""
     left = width - 6  # the table's scrollbar and the screen's padding
     fixed = dict(zip(TRANSFER_COLUMNS, WIDTHS, strict=False))
+    fixed["State"] = max(fixed["State"], *map(cell_len, state_words()))
+    fixed["Status"] = max(fixed["Status"], *map(cell_len, visma_status_words()))
+    fixed["Amount"] = max(fixed["Amount"], cell_len(_(TITLES["Amount"])))
     kept: dict[str, int] = {}
     for label in IMPORTANCE:
-        if fixed[label] + 2 > left:
+        if fixed[label] + 2 > left - (REASON_MIN + 2 if label in OPTIONAL else 0):
             break
         kept[label] = fixed[label]
         left -= fixed[label] + 2
@@ -264,7 +275,7 @@ class TransfersScreen(DuviScreen):
             all_cells = transfer_cells(row, now)
             table_rows.append(
                 tuple(
-                    Text(all_cells[i].rjust(w) if r else all_cells[i])
+                    Text(fit(all_cells[i], w).rjust(w) if r else fit(all_cells[i], w))
                     for (i, w), r in zip(self.columns, right, strict=True)
                 )
             )
@@ -332,7 +343,8 @@ class TransfersScreen(DuviScreen):
             text = _("{key} {state}. Enter: the document; w: what Visma answered.").format(
                 key=row.key, state=state_text(row.state)
             )
-        self.query_one("#transfer-detail", Static).update(Text(text))
+        detail = self.query_one("#transfer-detail", Static)
+        detail.update(unbroken(detail, text))  # an amount in a reason is never split
 
     # -- moving and filtering ------------------------------------------------------------------
 
