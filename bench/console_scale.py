@@ -15,8 +15,8 @@ next run (delete it to generate again); how long generating took is printed and 
 Measured, under Pilot in a child process on that store (key posted as the terminal driver
 does, until the frame that shows the result is painted, as bench/console_bench.py does):
 - the picker: each keystroke of a filter, and the picker opened (`o`);
-- a department switch: Enter on a department not opened yet (its status read, its tab
-  mounted) and between two opened tabs;
+- a department switch: Enter on a department not opened yet (its status read, its tab label
+  added, the one department pane filled for it) and between two opened tabs;
 - the main screen's status (f5: every department's worst state plus the opened panels);
 - start to first frame in a real pty against an empty Textual app (bench/console_bench.py's
   start_up, on this store).
@@ -336,12 +336,15 @@ async def _measure(home: str) -> dict[str, Any]:
             tabs = main.query_one("#departments")
 
             def shown(d: str = dept, main: MainScreen = main, tabs: Any = tabs) -> bool:
+                # the one department pane (tui/screens/main.py) filled for department d
+                panel = main.query("#dept-status")
                 return (
                     app.screen is main
                     and tabs.active == f"dept-{d}"
                     and d in main.statuses
-                    and main.query(f"#status-{d}")
-                    and main.query_one(f"#status-{d}").row_count > 0
+                    and bool(panel)
+                    and panel.first().department == d
+                    and panel.first().row_count > 0
                 )
 
             opens.append(await timed("enter", shown))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import TabbedContent
+from textual.widgets import Tabs
 
 from core.config import load_settings
 from core.ledger import Ledger, State
@@ -35,14 +35,14 @@ async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert app.sub_title == "SANDBOX"
-        tabs = app.screen.query_one("#departments", TabbedContent)
+        tabs = app.screen.query_one("#departments", Tabs)
         assert tabs.active == "dept-1"
         assert [str(t.label) for t in tabs.query("Tab")] == [
             "1 Oslo sentrum",
             "2 Bergen Galleriet",
             "3 Trondheim Solsiden (not set up)",  # the tab says it, without opening it
         ]
-        panel = app.screen.query_one("#status-1", StatusPanel)
+        panel = app.screen.query_one("#dept-status", StatusPanel)
         assert [panel.get_row_at(i)[0] for i in range(panel.row_count)] == [
             "Z-reports",
             "Invoices",
@@ -53,7 +53,7 @@ async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:
         ]
         await pilot.press("3")
         assert tabs.active == "dept-3"
-        hint = str(app.screen.query_one("#dept-3 .setup-hint").render())
+        hint = str(app.screen.query_one("#dept-pane .setup-hint").render())
         assert "Not set up" in hint and "press e (Setup)" in hint  # names the key
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -75,7 +75,7 @@ async def test_the_status_panel_draws_its_cells_as_rich_would_and_is_measured_at
     app = DuviApp(load_settings())
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        panel = app.screen.query_one("#status-1", StatusPanel)
+        panel = app.screen.query_one("#dept-status", StatusPanel)
         base = Style(color="red", bgcolor="blue", bold=True)
         drawn = 0
         for row in range(-1, panel.row_count):
@@ -93,6 +93,13 @@ async def test_the_status_panel_draws_its_cells_as_rich_would_and_is_measured_at
         panel.show(app.screen.statuses["1"])
         assert panel.virtual_size.height == 7  # header and six rows, before any idle
         assert not panel._require_update_dimensions
+        # each column as wide as Rich measures its header and cells (measured without Rich)
+        from textual.render import measure
+
+        for i, column in enumerate(panel.ordered_columns):
+            cells = [panel._get_row_renderables(r)[1][i] for r in range(panel.row_count)]
+            widths = [measure(app.console, c, 1) for c in (column.label, *cells)]
+            assert column.content_width == max(widths), column.label
 
 
 @pytest.mark.slow
@@ -103,7 +110,7 @@ async def test_run_now_transfers_and_the_panel_says_so() -> None:
         await pilot.press("r")
         await settle(app, pilot)  # the run, then the reload it triggers
         await settle(app, pilot)
-        panel = app.screen.query_one("#status-1", StatusPanel)
+        panel = app.screen.query_one("#dept-status", StatusPanel)
         assert panel.get_row_at(0)[1] == "✓ ok"  # Z-reports
     with Runtime.open(load_settings()) as rt:
         rows = Ledger(rt.store).rows("1", kind="zreport")
@@ -121,7 +128,7 @@ async def test_run_row_runs_only_that_entity_and_retry_failed_resends() -> None:
     app = DuviApp(load_settings())
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        panel = app.screen.query_one("#status-1", StatusPanel)
+        panel = app.screen.query_one("#dept-status", StatusPanel)
         panel.focus()
         await pilot.press("j", "j")  # Z-reports, Invoices, Products
         await pilot.press("R")
@@ -692,9 +699,10 @@ async def test_the_panel_says_when_the_runners_rounds_fail_for_a_department() ->
             rt.store.heartbeat("runner", {"holder": "runner@host", "waiting": {"1": waiting}})
         await pilot.press("f5")
         await settle(app, pilot)
-        hint = str(app.screen.query_one("#hint-1").render())
+        hint = str(app.screen.query_one("#dept-hint").render())
         assert "automatic transfer fails" in hint and "could not connect to Visma.net" in hint
         assert "3 rounds in a row" in hint
-        panel = app.screen.query_one("#status-1", StatusPanel)
+        panel = app.screen.query_one("#dept-status", StatusPanel)
         assert panel.get_row("zreport")[4].startswith("retry ")
-        assert str(app.screen.query_one("#hint-2").render()) == ""  # department 2 is fine
+        await pilot.press("2")
+        assert str(app.screen.query_one("#dept-hint").render()) == ""  # department 2 is fine

@@ -251,7 +251,7 @@ async def test_the_main_footer_at_80_columns_shows_what_a_person_does_first(
         from tui.i18n import _ as tui_text
         from tui.widgets.status_panel import STATE_MARK, StatusPanel
 
-        panel = app.screen.query_one("#status-1", StatusPanel)
+        panel = app.screen.query_one("#dept-status", StatusPanel)
         words = [tui_text(STATE_MARK["attention"]), "28.11 07:30", "175", core_text("no runner")]
         panel.add_row(core_text("Invoices"), *words, "")
         await pilot.pause()

@@ -174,7 +174,7 @@ async def test_the_console_opens_on_the_picker_and_enter_opens_a_tab() -> None:
         main = app.screen
         assert isinstance(main, MainScreen)
         tabs = main.query_one("#departments")
-        assert tabs.active == "dept-31" and [p.id for p in tabs.query("TabPane")] == ["dept-31"]
+        assert tabs.active == "dept-31" and [t.id for t in tabs.query("Tab")] == ["dept-31"]
         assert "not set up" in str(tabs.get_tab("dept-31").label)
         # o reopens it on every department; Esc goes back, nothing opened
         await pilot.press("o")
@@ -188,12 +188,72 @@ async def test_the_console_opens_on_the_picker_and_enter_opens_a_tab() -> None:
         await pilot.press("3", "enter")  # the number typed whole: 3, not 30
         await settle(app, pilot)
         assert tabs.active == "dept-3"
-        assert [p.id for p in tabs.query("TabPane")] == ["dept-31", "dept-3"]
+        assert [t.id for t in tabs.query("Tab")] == ["dept-31", "dept-3"]
         assert main.opened == ["31", "3"]
         await pilot.press("3")  # its number key jumps to an opened department's tab
         await pilot.press("f5")
         await settle(app, pilot)
         assert set(main.statuses) == {"31", "3"}  # only the opened panels are read
+
+
+async def test_one_department_pane_serves_every_opened_tab() -> None:
+    """Enter adds a tab label only: one department pane (hint, status panel, summary) shows the
+    department of the active tab, each department keeps the row a person was on, and the
+    panel's columns are sized to the shown department's own cells."""
+    from rich.cells import cell_len
+
+    from tui.widgets.status_panel import StatusPanel
+
+    build_world()
+    app = DuviApp(load_settings(animations="none"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"31", "enter")
+        await settle(app, pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("o")
+        await settle(app, pilot)
+        await pilot.press("3", "enter")
+        await settle(app, pilot)
+        assert app.screen is main and main.query_one("#departments").active == "dept-3"
+        assert len(main.query("#dept-pane")) == 1 and len(main.query(StatusPanel)) == 1
+        panel = main.query_one("#dept-status", StatusPanel)
+        hint = main.query_one("#dept-hint")
+
+        def states() -> list[str]:
+            return [str(panel.get_row_at(i)[1]) for i in range(panel.row_count)]
+
+        def sized_to_its_cells() -> bool:
+            column = panel.ordered_columns[1]
+            widest = max([column.label.cell_len, *(cell_len(s) for s in states())])
+            return column.content_width == widest
+
+        assert panel.department == "3" and "✗ failing" in states() and sized_to_its_cells()
+        assert str(hint.render()) == ""
+        panel.focus()
+        await pilot.press("j", "j")
+        assert panel.cursor_row == 2
+        await pilot.click("#dept-3")  # the tab bar focused, as a click on a tab leaves it
+        await pilot.pause()
+        left = app.export_screenshot()
+        await pilot.click("#dept-31")  # its tab clicked: the pane shows department 31
+        await pilot.pause()
+        assert panel.department == "31" and panel.cursor_row == 0
+        assert "✗ failing" not in states() and sized_to_its_cells()
+        assert "Not set up" in str(hint.render())
+        drawn = []
+        draw = panel._render_cell
+        panel._render_cell = lambda *a, **k: drawn.append(a) or draw(*a, **k)
+        await pilot.press("3")  # the number key: department 3 again, on the row it was on
+        await pilot.pause()
+        assert panel.department == "3" and panel.cursor_row == 2 and "✗ failing" in states()
+        # drawn as it was left, from the rows drawn then: not a cell drawn again
+        assert app.export_screenshot() == left and drawn == []
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert panel.department == "3" and panel.cursor_row == 2  # read again, the row kept
+        assert len(main.query(StatusPanel)) == 1
 
 
 async def test_the_palette_opens_any_department() -> None:

@@ -2,7 +2,11 @@
 
 With more than nine departments (PICKER_ABOVE) the tabs hold only the departments opened in
 this session: the console opens on the department picker (tui/screens/departments.py), `o`
-reopens it, and only the opened departments' status panels are read."""
+reopens it, and only the opened departments' status panels are read.
+
+The tabs are labels only (Textual's Tabs): one department pane (its hint, status panel and
+settings summary) is mounted once and shows the department of the active tab. Opening a
+department adds a label and fills that pane again, instead of mounting a pane per tab."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static, Tab, Tabs
 
 if TYPE_CHECKING:
     from core.readmodels import DepartmentEntry, DepartmentStatus
@@ -53,15 +57,6 @@ def freeze_start_up() -> None:
         _frozen = True
         gc.collect()
         gc.freeze()
-
-
-def _pane(tabs: TabbedContent, pane_id: str) -> TabPane | None:
-    """The department's pane, if it has one: found among the panes by id, not by a query
-    that walks every opened department's widgets."""
-    try:
-        return tabs.get_pane(pane_id)
-    except NoMatches:
-        return None
 
 
 class MainScreen(DuviScreen):
@@ -116,7 +111,9 @@ class MainScreen(DuviScreen):
         with Vertical(id="body"):
             yield Static("", id="env-badge")
             yield Static("", id="pick-hint", classes="hidden")
-            yield TabbedContent(id="departments")
+            with Vertical(id="department"):
+                # a label per department; its pane is mounted with the first one shown
+                yield Tabs(id="departments")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -191,8 +188,8 @@ class MainScreen(DuviScreen):
         self.post_message(StatusLoaded(self.api.status([dept_id]), self.settings.sandbox))
 
     async def on_status_loaded(self, message: StatusLoaded) -> None:
-        """The panels filled and the tabs added in one frame: a new tab's pane, mounted, is
-        not laid out and painted empty first (the picker's Enter paid for two frames)."""
+        """The pane filled and the tabs added in one frame: a department opened is not shown
+        half done first (the picker's Enter paid for two frames)."""
         with self.app.batch_update():
             await self._show_status(message)
 
@@ -209,36 +206,35 @@ class MainScreen(DuviScreen):
         else:
             company = next((d.company for d in message.departments if d.company), "Visma.net")
             badge.update(company or "")
-        tabs = self.query_one("#departments", TabbedContent)
+        tabs = self.query_one("#departments", Tabs)
         known = set(self.statuses)
+        if message.departments and self._pane() is None:
+            await self.query_one("#department").mount(
+                Vertical(
+                    Static(id="dept-hint", classes="setup-hint"),
+                    StatusPanel(id="dept-status"),
+                    Static(id="dept-summary", classes="summary"),
+                    id="dept-pane",
+                )
+            )
         for d in message.departments:
             self.statuses[d.id] = d
-            pane_id = f"dept-{d.id}"
-            pane = _pane(tabs, pane_id)
-            if pane is None:
-                pane = TabPane(
-                    f"{d.id} {d.name}",
-                    Static(id=f"hint-{d.id}", classes="setup-hint"),
-                    StatusPanel(id=f"status-{d.id}"),
-                    Static(d.settings_summary, id=f"summary-{d.id}", classes="summary"),
-                    id=pane_id,
-                )
-                await tabs.add_pane(pane)
             # The tab says which department waits for setup, without opening it.
-            tabs.get_tab(pane_id).label = (
+            label = (
                 f"{d.id} {d.name}"
                 if d.set_up
                 else _("{id} {name} (not set up)").format(id=d.id, name=d.name)
             )
-            hint = d.backoff or (
-                "" if d.set_up else _("Not set up: press e (Setup) to sign in to Visma.")
-            )
-            # looked for in the department's own pane, not the screen's every opened pane
-            pane.query_one(f"#hint-{d.id}", Static).update(hint)
-            pane.query_one(f"#status-{d.id}", StatusPanel).show(d, self.running.get(d.id))
-            pane.query_one(f"#summary-{d.id}", Static).update(d.settings_summary)
+            tab = tabs.get_tab(f"dept-{d.id}")
+            if tab is None:
+                await tabs.add_tab(Tab(label, id=f"dept-{d.id}"))
+            elif tab.label.plain != label:
+                tab.label = label
         if self._show is not None and self._show in self.statuses:
             tabs.active, self._show = f"dept-{self._show}", None
+        shown = self.current_department()
+        if shown is not None and any(d.id == shown for d in message.departments):
+            self._point(shown, again=True)
         if message.index is not None:
             self.index = message.index
         picking = len(self.index) > PICKER_ABOVE
@@ -260,6 +256,37 @@ class MainScreen(DuviScreen):
         if not known:
             freeze_start_up()
 
+    def on_tabs_tab_activated(self, message: Tabs.TabActivated) -> None:
+        """A tab chosen (a number key, a click, left or right on the tab bar): the pane shows
+        its department."""
+        if message.tabs.id == "departments" and message.tab.id:
+            self._point(message.tab.id.removeprefix("dept-"))
+
+    def _point(self, dept: str, *, again: bool = False) -> None:
+        """The one department pane shows `dept` (again: its status was read anew)."""
+        from tui.widgets.status_panel import StatusPanel
+
+        status, pane = self.statuses.get(dept), self._pane()
+        if status is None or pane is None:
+            return
+        panel = pane.get_child_by_id("dept-status", StatusPanel)
+        if panel.department == dept and not again:
+            return
+        hint = status.backoff or (
+            "" if status.set_up else _("Not set up: press e (Setup) to sign in to Visma.")
+        )
+        pane.get_child_by_id("dept-hint", Static).update(hint)
+        panel.show(status, self.running.get(dept))
+        pane.get_child_by_id("dept-summary", Static).update(status.settings_summary)
+
+    def _pane(self) -> Vertical | None:
+        """The department pane, once a department was shown: found by id among its parent's
+        children, not by a query that walks every tab."""
+        try:
+            return self.query_one("#department").get_child_by_id("dept-pane", Vertical)
+        except NoMatches:
+            return None
+
     def action_pick(self) -> None:
         """The department picker: type to filter, Enter opens the department in a tab."""
         from tui.screens.departments import DepartmentPicker
@@ -271,8 +298,8 @@ class MainScreen(DuviScreen):
     def open_department(self, dept_id: str) -> None:
         """Show the department's tab; one not opened yet is read, then shown (the picker's
         Enter and the palette's jump)."""
-        tabs = self.query_one("#departments", TabbedContent)
-        if _pane(tabs, f"dept-{dept_id}") is not None:
+        tabs = self.query_one("#departments", Tabs)
+        if tabs.get_tab(f"dept-{dept_id}") is not None:
             tabs.active = f"dept-{dept_id}"
             return
         if dept_id not in self.opened:
@@ -288,12 +315,12 @@ class MainScreen(DuviScreen):
             self.settings_ready()
 
     def current_department(self) -> str | None:
-        active = self.query_one("#departments", TabbedContent).active
+        active = self.query_one("#departments", Tabs).active
         return active.removeprefix("dept-") if active else None
 
     def action_jump(self, n: int) -> None:
-        tabs = self.query_one("#departments", TabbedContent)
-        if _pane(tabs, f"dept-{n}") is not None:
+        tabs = self.query_one("#departments", Tabs)
+        if tabs.get_tab(f"dept-{n}") is not None:
             tabs.active = f"dept-{n}"
 
     def action_refresh(self) -> None:
@@ -306,10 +333,10 @@ class MainScreen(DuviScreen):
         from core.readmodels import PANEL_ENTITY
         from tui.widgets.status_panel import StatusPanel
 
-        dept = self.current_department()
-        if dept is None:
+        pane = self._pane()
+        if self.current_department() is None or pane is None:
             return
-        panel = self.query_one(f"#status-{dept}", StatusPanel)
+        panel = pane.get_child_by_id("dept-status", StatusPanel)
         row = panel.coordinate_to_cell_key(panel.cursor_coordinate).row_key.value
         self._run(PANEL_ENTITY[row or "zreport"])
 
@@ -317,8 +344,6 @@ class MainScreen(DuviScreen):
         self._run("transfers", retry_failed=True)
 
     def _run(self, entity: str, *, retry_failed: bool = False) -> None:
-        from tui.widgets.status_panel import StatusPanel
-
         dept = self.current_department()
         if dept is None:
             return
@@ -337,8 +362,7 @@ class MainScreen(DuviScreen):
             )
             return
         self.running[dept] = entity
-        if dept in self.statuses:
-            self.query_one(f"#status-{dept}", StatusPanel).show(self.statuses[dept], entity)
+        self._point(dept, again=True)  # the pane shows the department of the active tab
         self.notify(
             _("Running the failed transfers of department {dept} again…").format(dept=dept)
             if retry_failed
