@@ -360,6 +360,7 @@ def transfer_page(
 _STAMP = "????-??-??T??:??:??"
 
 
+_KINDS_WRITTEN = ("zreport", "invoice", "stock")  # as JSON text without a call per row
 # What SQLite writes where a column holds what the ledger never writes (a date or stamp of
 # another shape, a Z number that is not whole, facts only in the payload, an amount that is not
 # a number): a control character, which JSON text never holds as such (json_quote and Python's
@@ -413,8 +414,10 @@ _JSON_FORMAT = "  {\n" + ",\n".join(
 )
 _JSON_PARTS = (
     "json_quote(key)",
-    "json_quote(department_id)",
-    "json_quote(kind)",
+    "{department}",
+    "CASE kind "
+    + " ".join(f"WHEN '{k}' THEN '\"{k}\"'" for k in _KINDS_WRITTEN)
+    + " ELSE json_quote(kind) END",
     "CASE WHEN day GLOB '????-??-??' THEN printf('\"%s\"', day) "
     f"WHEN day IS NULL OR day = '' THEN 'null' ELSE '{_ODD}' END",
     "CASE typeof(z_number) WHEN 'integer' THEN z_number WHEN 'null' THEN 'null' "
@@ -479,13 +482,16 @@ def _duvi_judged(kind: str, state: str, last_error: str | None, part: int) -> st
     return _judged_json(kind, state, last_error)[part]
 
 
-@lru_cache(maxsize=1)
-def _json_rows() -> str:
+@lru_cache(maxsize=2)
+def _json_rows(one_department: bool) -> str:
     """Each row as flat_json writes it (_ODD in it where a column holds what the ledger never
     writes: the caller then makes the list the slow way), read from idx_ledger_list; {where}:
-    its filters."""
+    its filters. One department's JSON text is a parameter (:dept_json), not a call per row."""
     parts = ", ".join(_JSON_PARTS).format(
-        judged0=_judged_sql(0), judged1=_judged_sql(1), judged2=_judged_sql(2)
+        department=":dept_json" if one_department else "json_quote(department_id)",
+        judged0=_judged_sql(0),
+        judged1=_judged_sql(1),
+        judged2=_judged_sql(2),
     )
     return (
         f"SELECT printf({_sql_text(_JSON_FORMAT)}, {parts}) FROM ("
@@ -529,6 +535,7 @@ def transfers_json(
     if department_id is not None:
         sql += " AND department_id = :dept"
         params["dept"] = department_id
+        params["dept_json"] = _text_json(department_id) if department_id else '""'
     if since is not None or until is not None:
         sql += " AND coalesce(day, '') <> ''"  # a row whose date is unknown is left out
     if since is not None:
@@ -541,7 +548,7 @@ def transfers_json(
         sql += f" AND {_judged_sql(0)} IN ({', '.join(_sql_text(_text_json(s)) for s in states)})"
     store.conn.create_function("duvi_money_json", 1, _money_json, deterministic=True)
     store.conn.create_function("duvi_judged", 4, _duvi_judged, deterministic=True)
-    rows = store.tuples(_json_rows().replace("{where}", sql), params)
+    rows = store.tuples(_json_rows(department_id is not None).replace("{where}", sql), params)
     if not rows:
         return "[]"
     text = "[\n" + ",\n".join([r[0] for r in rows]) + "\n]"
