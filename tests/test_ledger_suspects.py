@@ -54,6 +54,19 @@ def _plan(store: Store, dept: str) -> str:
     return " / ".join(r[3] for r in rows)
 
 
+def _indexed(store: Store, dept: str) -> set[str]:
+    """The keys idx_ledger_suspect holds of a department (read from the index by name)."""
+    seen: list[str] = []
+    store.conn.set_trace_callback(seen.append)
+    Ledger(store).unreadable(dept)
+    store.conn.set_trace_callback(None)
+    (sql,) = [s for s in seen if s.startswith("SELECT * FROM ledger")]
+    sql = sql.replace(
+        "SELECT * FROM ledger", "SELECT key FROM ledger INDEXED BY idx_ledger_suspect"
+    )
+    return {r[0] for r in store.conn.execute(sql.replace(" ORDER BY key", ""))}
+
+
 def test_the_check_reads_the_suspects_index_not_the_payloads(tmp_path: Path) -> None:
     """If this fails after a state was added, unreadable()'s condition no longer names the
     index's: add a migration that makes the index again with the new states."""
@@ -67,7 +80,7 @@ def test_every_row_from_row_refuses_is_found(tmp_path: Path) -> None:
     store = Store(tmp_path / "duvi.db")
     _insert(store, ROWS)
     found = _found(store)
-    assert found.keys() == BAD_OF_1.keys()
+    assert found.keys() == BAD_OF_1.keys() == _indexed(store, "1")
     assert all(found[k].startswith(why) for k, why in BAD_OF_1.items()), found
     assert _found(store, "2") == {"DUELL-Z-2-1": "unknown state 'bogus'"}
     assert _found(store, None).keys() == BAD_OF_1.keys() | {"DUELL-Z-2-1"}
@@ -91,10 +104,11 @@ def test_a_row_changed_by_hand_enters_and_leaves_the_index(tmp_path: Path) -> No
         "DUELL-Z-1-1": "its payload is not a JSON object",
         "DUELL-Z-1-2": "unknown state 'gone'",
     }
+    assert _indexed(store, "1") == {"DUELL-Z-1-1", "DUELL-Z-1-2"}
     with store.write():
         store.conn.execute("UPDATE ledger SET payload = '{}' WHERE key = 'DUELL-Z-1-1'")
         store.conn.execute("UPDATE ledger SET state = 'pending' WHERE key = 'DUELL-Z-1-2'")
-    assert _found(store) == {}
+    assert _found(store) == {} and _indexed(store, "1") == set()
     store.close()
 
 
