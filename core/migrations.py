@@ -415,6 +415,22 @@ def _v15_event_templates(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v16_ledger_suspects(db: sqlite_utils.Database) -> None:
+    """The ledger rows duvi cannot read (core.ledger: an unknown state, no source, confirmed
+    without Visma's number, a payload that is not a JSON object) in an index of their own,
+    kept by SQLite whatever writes the row (sqlite3 by hand too): a department's list checks
+    those rows (usually none) instead of parsing every payload it has. The condition is
+    core.ledger's `_SUSPECT`, to the character (the planner uses a partial index only for a
+    query that names its condition; tests/test_ledger_suspects.py holds the two together)."""
+    db.execute(
+        "CREATE INDEX idx_ledger_suspect ON ledger (department_id, key) WHERE "
+        "(state NOT IN ('pending', 'sent', 'confirmed', 'failed', 'attention', 'released') "
+        "OR source_id IS NULL OR (state = 'confirmed' AND COALESCE(visma_number, '') = '') "
+        "OR (payload IS NOT NULL AND "
+        "CASE WHEN json_valid(payload) THEN json_type(payload) <> 'object' ELSE 1 END))"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_runner_state,
@@ -431,5 +447,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v13_rate_windows,
     _v14_ledger_facts,
     _v15_event_templates,
+    _v16_ledger_suspects,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -129,6 +129,55 @@ class TransferRow:
     confirmable: bool = False
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def transfer_row(
+    key: str,
+    kind: str,
+    state: str,
+    visma_number: str,
+    error: str,
+    business_date: date | None,
+    z_number: int | None,
+    register: str,
+    amount: Decimal | None,
+    visma_status: str,
+    created_at: datetime | None,
+    changed_at: datetime | None,
+    reason: str,
+    department_id: str,
+    confirmable: bool,
+) -> TransferRow:
+    """TransferRow(...) with every field, for a list of thousands of documents: the fields are
+    set at once (a frozen dataclass's __init__ sets each through object.__setattr__: 2.5 times
+    the instructions)."""
+    row = _new(TransferRow)
+    _set(
+        row,
+        "__dict__",
+        {
+            "key": key,
+            "kind": kind,
+            "state": state,
+            "visma_number": visma_number,
+            "error": error,
+            "business_date": business_date,
+            "z_number": z_number,
+            "register": register,
+            "amount": amount,
+            "visma_status": visma_status,
+            "created_at": created_at,
+            "changed_at": changed_at,
+            "reason": reason,
+            "department_id": department_id,
+            "confirmable": confirmable,
+        },
+    )
+    return row
+
+
 @dataclass(frozen=True)
 class DocumentLine:
     """One line of a document as Visma gets it: a journal's (account, subaccount, debit,

@@ -34,6 +34,7 @@ from core.readmodels import (
     TransferRow,
     VismaAnswer,
 )
+from core.readmodels import transfer_row as new_transfer_row
 from core.reasons import (
     DEPARTMENT_GONE,
     HELD_LACKS,
@@ -141,8 +142,7 @@ def _row(
 ) -> TransferRow:
     day, z, register, amount = facts
     shown, error, status, reason, confirmable = _judged(kind, state, last_error)
-    # positional, in TransferRow's order (a third faster than by name, for a list's rows)
-    return TransferRow(
+    return new_transfer_row(
         key,
         kind,
         shown,
@@ -252,6 +252,7 @@ def transfer_rows(
     rows = store.tuples(sql + " ORDER BY created_at, key", params)
     stale = _from_payload(store, department_id) if any(r[10] is None for r in rows) else {}
     out = []
+    judged, when, on_day, dec = _judged, datetime.fromisoformat, date.fromisoformat, Decimal
     for key, dept, kind, state, number, error, created, updated, day_, z, reg, amount in rows:
         if key in bad:
             if day is None:
@@ -270,17 +271,33 @@ def transfer_rows(
                 )
             continue
         if reg is None:
-            facts = stale.get(key) or (None, None, "", None)
+            bd, z, reg, amt = stale.get(key) or (None, None, "", None)
         else:
-            facts = (
-                date.fromisoformat(day_) if day_ else None,
+            bd = on_day(day_) if day_ else None
+            amt = None if amount is None else dec(amount)
+        if day is not None and bd != day:
+            continue
+        # _row's, written out: a function call less for each of thousands of rows
+        shown, err, status, reason, confirmable = judged(kind, state, error)
+        out.append(
+            new_transfer_row(
+                key,
+                kind,
+                shown,
+                number or "",
+                err,
+                bd,
                 z,
                 reg,
-                None if amount is None else Decimal(amount),
+                amt,
+                status,
+                when(created) if created else None,
+                when(updated) if updated else None,
+                reason,
+                dept,
+                confirmable,
             )
-        if day is not None and facts[0] != day:
-            continue
-        out.append(_row(key, dept, kind, state, number, error, created, updated, facts))
+        )
     return out
 
 
@@ -343,15 +360,22 @@ def transfer_page(
 _STAMP = "????-??-??T??:??:??"
 
 
+_KINDS_WRITTEN = ("zreport", "invoice", "stock")  # as JSON text without a call per row
+# What SQLite writes where a column holds what the ledger never writes (a date or stamp of
+# another shape, a Z number that is not whole, facts only in the payload, an amount that is not
+# a number): a control character, which JSON text never holds as such (json_quote and Python's
+# json escape every one), so a list that has one is made the slow way.
+_ODD = "\x01"
+
+
 def _iso_json(col: str) -> str:
-    """`datetime.fromisoformat(col).isoformat()` as a JSON string (null for none); NULL for a
-    stamp of another shape (the whole list is then made the slow way)."""
+    """`datetime.fromisoformat(col).isoformat()` as a JSON string (null for none): one printf
+    for a stamp of the store's shapes, _ODD for another."""
     return (
-        f"CASE WHEN {col} IS NULL OR {col} = '' THEN 'null' "
-        f"WHEN {col} GLOB '{_STAMP}.???Z' THEN '\"' || substr({col}, 1, 19) || "
-        f"CASE substr({col}, 20, 4) WHEN '.000' THEN '' ELSE substr({col}, 20, 4) || '000' END "
-        "|| '+00:00\"' "
-        f"WHEN {col} GLOB '{_STAMP}Z' THEN '\"' || substr({col}, 1, 19) || '+00:00\"' END"
+        f"CASE WHEN {col} GLOB '{_STAMP}.000Z' THEN printf('\"%!.19s+00:00\"', {col}) "
+        f"WHEN {col} GLOB '{_STAMP}.???Z' THEN printf('\"%!.23s000+00:00\"', {col}) "
+        f"WHEN {col} GLOB '{_STAMP}Z' THEN printf('\"%!.19s+00:00\"', {col}) "
+        f"WHEN {col} IS NULL OR {col} = '' THEN 'null' ELSE '{_ODD}' END"
     )
 
 
@@ -365,35 +389,54 @@ _AGE_S = (
 # text printf writes for it is the text itself (printf's binary double only decides that it is
 # plain; what is written is the stored text); any other is formatted by Python.
 _PLAIN_AMOUNT = "printf('%.2f', amount) = amount"
-# Each row of row_json's dict as flat_json writes it, in three parts around what Python judges
-# from its kind, state and last error (state; Visma's status; error and reason). A part is NULL
-# when a column holds what the ledger never writes: the caller then makes the list the slow way.
-_JSON_HEAD = (
-    "'  {\n    \"key\": ' || json_quote(key) "
-    "|| ',\n    \"department_id\": ' || json_quote(department_id) "
-    "|| ',\n    \"kind\": ' || json_quote(kind) "
-    "|| ',\n    \"business_date\": ' || CASE WHEN day IS NULL OR day = '' THEN 'null' "
-    "WHEN day GLOB '????-??-??' THEN '\"' || day || '\"' END "
-    "|| ',\n    \"z_number\": ' || CASE typeof(z_number) WHEN 'integer' THEN z_number "
-    "WHEN 'null' THEN 'null' WHEN 'text' THEN json_quote(z_number) END "
-    "|| ',\n    \"register\": ' || CASE WHEN register IS NULL THEN NULL "
-    "WHEN register = '' THEN 'null' ELSE json_quote(register) END "
-    "|| ',\n    \"amount\": ' || CASE WHEN amount IS NULL THEN 'null' "
-    f"WHEN {_PLAIN_AMOUNT} THEN '\"' || amount || '\"' ELSE duvi_money_json(amount) END "
-    "|| ',\n    \"state\": '"
+# Each row of row_json's dict as flat_json writes it: one printf per row (one growing buffer,
+# each part copied once, where a chain of || copies the row's text so far at each step), the
+# parts Python judges from its kind, state and last error (state; Visma's status; error and
+# reason) by _judged_sql.
+_JSON_FORMAT = "  {\n" + ",\n".join(
+    f'    "{name}": %s'
+    for name in (
+        "key",
+        "department_id",
+        "kind",
+        "business_date",
+        "z_number",
+        "register",
+        "amount",
+        "state",
+        "visma_number",
+        "visma_status",
+        "created_at",
+        "changed_at",
+        "age",
+        "error",
+    )
 )
-_JSON_MIDDLE = (
-    "',\n    \"visma_number\": ' || CASE WHEN visma_number IS NULL OR visma_number = '' "
-    "THEN 'null' ELSE json_quote(visma_number) END || ',\n    \"visma_status\": '"
-)
-_JSON_TAIL = (
-    f"',\n    \"created_at\": ' || {_iso_json('created_at')} "
-    f"|| ',\n    \"changed_at\": ' || {_iso_json('updated_at')} "
-    "|| ',\n    \"age\": ' || CASE WHEN updated_at IS NULL OR updated_at = '' THEN '\"\"' "
-    "ELSE '\"' || CASE WHEN s >= 86400 THEN (s / 86400) || ' d' "
-    "WHEN s >= 3600 THEN (s / 3600) || ' h' WHEN s >= 60 THEN (s / 60) || ' min' "
-    "ELSE s || ' s' END || '\"' END "
-    "|| ',\n    \"error\": '"
+_JSON_PARTS = (
+    "json_quote(key)",
+    "{department}",
+    "CASE kind "
+    + " ".join(f"WHEN '{k}' THEN '\"{k}\"'" for k in _KINDS_WRITTEN)
+    + " ELSE json_quote(kind) END",
+    "CASE WHEN day GLOB '????-??-??' THEN printf('\"%s\"', day) "
+    f"WHEN day IS NULL OR day = '' THEN 'null' ELSE '{_ODD}' END",
+    "CASE typeof(z_number) WHEN 'integer' THEN z_number WHEN 'null' THEN 'null' "
+    f"WHEN 'text' THEN json_quote(z_number) ELSE '{_ODD}' END",
+    f"CASE WHEN register IS NULL THEN '{_ODD}' WHEN register = '' THEN 'null' "
+    "ELSE json_quote(register) END",
+    f"CASE WHEN amount IS NULL THEN 'null' WHEN {_PLAIN_AMOUNT} THEN printf('\"%s\"', amount) "
+    f"ELSE coalesce(duvi_money_json(amount), '{_ODD}') END",
+    "{judged0}",
+    "CASE WHEN visma_number IS NULL OR visma_number = '' THEN 'null' "
+    "ELSE json_quote(visma_number) END",
+    "{judged1}",
+    _iso_json("created_at"),
+    _iso_json("updated_at"),
+    "CASE WHEN updated_at IS NULL OR updated_at = '' THEN '\"\"' "
+    "WHEN s >= 86400 THEN printf('\"%d d\"', s / 86400) "
+    "WHEN s >= 3600 THEN printf('\"%d h\"', s / 3600) "
+    "WHEN s >= 60 THEN printf('\"%d min\"', s / 60) ELSE printf('\"%d s\"', s) END",
+    "{judged2}",
 )
 # What Python judges from a row's kind, state and last error (_judged), as JSON text: 0 the
 # shown state, 1 Visma's status, 2 the error and the reason to the row's end. A row without an
@@ -439,14 +482,19 @@ def _duvi_judged(kind: str, state: str, last_error: str | None, part: int) -> st
     return _judged_json(kind, state, last_error)[part]
 
 
-@lru_cache(maxsize=1)
-def _json_rows() -> str:
-    """Each row as flat_json writes it (NULL when a column holds what the ledger never
+@lru_cache(maxsize=2)
+def _json_rows(one_department: bool) -> str:
+    """Each row as flat_json writes it (_ODD in it where a column holds what the ledger never
     writes: the caller then makes the list the slow way), read from idx_ledger_list; {where}:
-    its filters."""
+    its filters. One department's JSON text is a parameter (:dept_json), not a call per row."""
+    parts = ", ".join(_JSON_PARTS).format(
+        department=":dept_json" if one_department else "json_quote(department_id)",
+        judged0=_judged_sql(0),
+        judged1=_judged_sql(1),
+        judged2=_judged_sql(2),
+    )
     return (
-        f"SELECT {_JSON_HEAD} || {_judged_sql(0)} || {_JSON_MIDDLE} || {_judged_sql(1)} "
-        f"|| {_JSON_TAIL} || {_judged_sql(2)} FROM ("
+        f"SELECT printf({_sql_text(_JSON_FORMAT)}, {parts}) FROM ("
         "SELECT key, department_id, kind, state, visma_number, last_error, created_at, "
         f"updated_at, day, z_number, register, amount, {_AGE_S} AS s FROM ledger WHERE 1"
         "{where}) "
@@ -487,6 +535,7 @@ def transfers_json(
     if department_id is not None:
         sql += " AND department_id = :dept"
         params["dept"] = department_id
+        params["dept_json"] = _text_json(department_id) if department_id else '""'
     if since is not None or until is not None:
         sql += " AND coalesce(day, '') <> ''"  # a row whose date is unknown is left out
     if since is not None:
@@ -499,13 +548,11 @@ def transfers_json(
         sql += f" AND {_judged_sql(0)} IN ({', '.join(_sql_text(_text_json(s)) for s in states)})"
     store.conn.create_function("duvi_money_json", 1, _money_json, deterministic=True)
     store.conn.create_function("duvi_judged", 4, _duvi_judged, deterministic=True)
-    rows = store.tuples(_json_rows().replace("{where}", sql), params)
+    rows = store.tuples(_json_rows(department_id is not None).replace("{where}", sql), params)
     if not rows:
         return "[]"
-    out = [r[0] for r in rows]
-    if None in out:
-        return None
-    return "[\n" + ",\n".join(out) + "\n]"
+    text = "[\n" + ",\n".join([r[0] for r in rows]) + "\n]"
+    return None if _ODD in text else text
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -5,16 +5,18 @@ not write (its facts only in its payload) sends the command the slow way."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from core.cli.transfers import row_json
-from core.readmodels import filter_transfers, sort_transfers
+from core.readmodels import TransferRow, filter_transfers, sort_transfers, transfer_row
 from core.store import Store
 from core.transferview import transfer_page, transfer_rows, transfers_json
 
@@ -346,3 +348,33 @@ def test_judged_without_the_engine_unless_a_row_is_held(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert out.stdout == "False\n"
+
+
+def test_a_row_made_at_once_is_the_dataclasss_row() -> None:
+    """readmodels.transfer_row (the list's rows, their fields set at once) makes what
+    TransferRow(...) makes: equal, hashed alike, frozen, every field (a field added to the
+    dataclass and not to it fails here)."""
+    values = {
+        "key": "DUELL-Z-1-3",
+        "kind": "zreport",
+        "state": "confirmed",
+        "visma_number": "000003",
+        "error": "",
+        "business_date": date(2026, 11, 20),
+        "z_number": 3,
+        "register": "1",
+        "amount": Decimal("1370.50"),
+        "visma_status": "Hold",
+        "created_at": datetime(2026, 11, 20, 21, 10, tzinfo=UTC),
+        "changed_at": None,
+        "reason": "",
+        "department_id": "1",
+        "confirmable": False,
+    }
+    assert [f.name for f in dataclasses.fields(TransferRow)] == list(values)
+    made = transfer_row(*values.values())
+    assert made == TransferRow(**values) and hash(made) == hash(TransferRow(**values))
+    assert dataclasses.asdict(made) == values
+    assert made != TransferRow(**{**values, "amount": Decimal("1370.51")})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.state = "sent"  # type: ignore[misc]
