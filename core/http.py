@@ -26,6 +26,7 @@ import socket
 import ssl
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import (
@@ -395,6 +396,88 @@ def _tls_context(ca_bundle: str | None, _stamp: tuple[int, int] | None) -> ssl.S
     return context
 
 
+class SharedTransport(httpx.AsyncBaseTransport):
+    """A connection pool that many clients send through. A client's `aclose` leaves it open
+    (the next department's client still sends through it); the round that made it closes it
+    (`round_pools`)."""
+
+    def __init__(self, pool: httpx.AsyncHTTPTransport) -> None:
+        self.pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Not the client's to close: `RoundPools.aclose` does, once the round is over."""
+
+
+class RoundPools:
+    """One connection pool per service (and CA bundle) for every client a runner round makes
+    in its event loop (core/runner.py's `run_group`): a department's clients open no
+    connections of their own, they reuse the round's. Each client keeps its own auth flow,
+    pacer, headers, event hooks and HTTP log; only the sockets are shared.
+
+    A pool belongs to the event loop that made it: a client made in any other loop (a thread
+    of the round's, the console's own loop) gets no pool and opens its own connections, as
+    every client outside a round does. Nor is one used while a proxy is set in the
+    environment: httpx reads proxies only for a client that has no transport given."""
+
+    def __init__(self, slots: int) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.slots = max(1, slots)
+        self.pools: dict[tuple[str, str | None], SharedTransport] = {}
+        self.closed = False
+        # Read once a round, not per client (urllib's reading is httpx's).
+        self.proxied = any(scheme != "no" for scheme in urllib.request.getproxies())
+
+    def transport(self, config: ServiceConfig) -> SharedTransport | None:
+        """The round's pool for this service, or None: the client opens its own."""
+        if self.closed or self.proxied:
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        if loop is not self.loop:
+            return None
+        key = (config.system, config.ca_bundle)
+        shared = self.pools.get(key)
+        if shared is None:
+            # No cap on connections (a request never waits for one: as many as the round's
+            # requests in flight, as with a pool per client), and idle ones kept for every
+            # slot's requests at once (each client sends `concurrency` at most).
+            limits = httpx.Limits(
+                max_connections=None,
+                max_keepalive_connections=self.slots * max(1, config.concurrency),
+            )
+            pool = httpx.AsyncHTTPTransport(verify=tls_context(config.ca_bundle), limits=limits)
+            shared = self.pools[key] = SharedTransport(pool)
+        return shared
+
+    async def aclose(self) -> None:
+        self.closed = True
+        pools, self.pools = list(self.pools.values()), {}
+        for shared in pools:
+            await shared.pool.aclose()
+
+
+_round_pools: ContextVar[RoundPools | None] = ContextVar("duvi_round_pools", default=None)
+
+
+@asynccontextmanager
+async def round_pools(slots: int) -> AsyncIterator[RoundPools]:
+    """The round's connection pools for every client made in this task and the tasks it
+    starts (a context variable: other tasks of the loop, and other loops, never see them),
+    closed when the round ends. `slots`: the departments at work at once."""
+    pools = RoundPools(slots)
+    token = _round_pools.set(pools)
+    try:
+        yield pools
+    finally:
+        _round_pools.reset(token)
+        await pools.aclose()
+
+
 class HttpService:
     """One client per external system: every request of that system goes through here."""
 
@@ -411,6 +494,10 @@ class HttpService:
         self.http_log = http_log
         self.pacer = pacer or Pacer(config.budget_per_hour)
         self._sem = asyncio.Semaphore(config.concurrency)
+        if transport is None:  # inside a runner round: the round's connection pool
+            pools = _round_pools.get()
+            transport = pools.transport(config) if pools is not None else None
+        self.transport = transport  # None: the client's own connections
         self.client = httpx.AsyncClient(
             base_url=config.base_url,
             transport=transport,

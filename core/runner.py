@@ -44,7 +44,7 @@ from core.connections import Connections
 from core.departments import Departments
 from core.errors import DepartmentBusy, DuviError
 from core.eventtext import msg
-from core.http import budget_watch
+from core.http import budget_watch, round_pools
 from core.i18n import N_
 from core.leases import LeaseLost, Leases
 from core.ledger import State
@@ -254,12 +254,15 @@ class Runner:
         # The round's GL listings: a company's period listed once, each later look-up reads
         # what changed since (core/transfers/gl_batches.py). This round's only: never kept.
         listings = RoundListings()
-        turns = [
-            asyncio.create_task(self._turn(depts, d, slots, report, listings, stop))
-            for depts in [Departments(self.rt.store, self.rt.secrets)]
-            for d in due
-        ]
-        outcomes = await asyncio.gather(*turns, return_exceptions=True)
+        # One connection pool per service for every department's clients in this round
+        # (core/http.py's RoundPools): the tasks below see it, closed when they are done.
+        async with round_pools(concurrency):
+            turns = [
+                asyncio.create_task(self._turn(depts, d, slots, report, listings, stop))
+                for depts in [Departments(self.rt.store, self.rt.secrets)]
+                for d in due
+            ]
+            outcomes = await asyncio.gather(*turns, return_exceptions=True)
         for dept_id, outcome in zip(due, outcomes, strict=True):
             if isinstance(outcome, BaseException):  # cancelled from inside, say: not the round
                 report.errors.setdefault(dept_id, f"{type(outcome).__name__}: {outcome}")
