@@ -1,8 +1,8 @@
-"""A runner round's connection pools (core/http.py's RoundPools): every department's clients in
-a round send through one pool per service, so the round opens as many connections as it has
-requests in flight at once, not four clients' worth a department; and the pools are closed
-when the round ends. Counted by the server's side: a TCP relay in front of the served scale
-world sees every connection the round opens and when each is closed."""
+"""A runner round's connections (core/http.py's RoundPools): a department's clients send through
+its lane's pools, which the next department's turn reuses, so the round opens a lane's
+connections for each department at work at once, not four clients' worth a department; and
+they are all closed when the round ends. Counted by the server's side: a TCP relay in front
+of the served scale world sees every connection the round opens and when each is closed."""
 
 from __future__ import annotations
 
@@ -108,11 +108,12 @@ async def test_a_round_shares_one_pool_per_service_and_closes_it(
             ]
             # A department's first round: a Visma Connect token, Visma, DUELL (and a login
             # for each DUELL account): four clients a department, each opening connections
-            # of its own before (39 here, 4 x 12 at most in the bound's terms). One pool per
-            # service now (Connect, Visma, DUELL), each keeping idle at most its slots'
-            # requests at once (SLOTS x concurrency): 6 here.
-            per_pool = SLOTS * rt.settings.concurrency
-            assert relay.opened <= 3 * per_pool < 4 * DEPARTMENTS
+            # of its own before (39 here). Now a lane for each department at work at once
+            # (SLOTS: none waits for budget here), a pool per service in each (Connect,
+            # Visma, DUELL) keeping idle what one client sends at once (concurrency): 24 at
+            # most, 6 seen.
+            lanes_at_most = SLOTS * 3 * rt.settings.concurrency
+            assert relay.opened <= lanes_at_most < 39
             assert relay.open == 0
             assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
         finally:
@@ -120,37 +121,44 @@ async def test_a_round_shares_one_pool_per_service_and_closes_it(
             await relay.aclose()
 
 
-async def test_a_client_made_in_another_event_loop_opens_its_own_connections() -> None:
-    """A thread of the round's (it inherits the round's context) runs its own loop: the
-    round's pool belongs to the round's loop, so that client gets none (the console runs
-    its work in loops of its own the same way)."""
+async def test_a_lane_serves_one_department_after_another_and_only_in_its_loop() -> None:
+    """A department's clients send through its lane's pools; the next department's turn gets
+    the same lane and its connections. A thread of the department's (it inherits the turn's
+    context) runs its own loop: the lane belongs to the round's loop, so that client gets
+    none (the console runs its work in loops of its own the same way)."""
     from core.http import round_pools
 
     settings = load_settings()
     config = service_config("visma", "http://127.0.0.1:9", settings)
-    async with round_pools(4) as pools:
-        here = HttpService(config)
-        assert here.transport is pools.transport(config) is not None
-        found: list[object] = []
+    async with round_pools() as pools:
+        with pools.lane() as lane:
+            assert lane is not None
+            first = HttpService(config)
+            assert first.transport is lane.transport(config) is not None
+            found: list[object] = []
 
-        def elsewhere() -> None:
-            async def make() -> None:
-                service = HttpService(config)
-                found.append(service.transport)
-                await service.aclose()
+            def elsewhere() -> None:
+                async def make() -> None:
+                    service = HttpService(config)
+                    found.append(service.transport)
+                    await service.aclose()
 
-            asyncio.run(make())
+                asyncio.run(make())
 
-        await asyncio.to_thread(elsewhere)
-        thread = threading.Thread(target=elsewhere)  # no context of the round's at all
-        thread.start()
-        thread.join(GUARD)
-        assert found == [None, None]
-        await here.aclose()  # a client's close leaves the pool open for the next one
-        again = HttpService(config)
-        assert again.transport is here.transport
-        await again.aclose()
-    assert pools.closed and not pools.pools
+            await asyncio.to_thread(elsewhere)
+            thread = threading.Thread(target=elsewhere)  # no context of the round's at all
+            thread.start()
+            thread.join(GUARD)
+            assert found == [None, None]
+            await first.aclose()  # a client's close leaves the lane's pool open
+        with pools.lane() as again:  # the next department: the same lane, its connections
+            assert again is lane
+            second = HttpService(config)
+            assert second.transport is first.transport
+            await second.aclose()
+            with pools.lane() as another:  # one more at work meanwhile: a lane of its own
+                assert another is not None and another is not lane
+    assert pools.closed and not pools.lanes and not lane.pools
     outside = HttpService(config)  # after the round: a client of its own again
     assert outside.transport is None
     await outside.aclose()
