@@ -26,6 +26,7 @@ import socket
 import ssl
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import (
@@ -395,6 +396,121 @@ def _tls_context(ca_bundle: str | None, _stamp: tuple[int, int] | None) -> ssl.S
     return context
 
 
+class SharedTransport(httpx.AsyncBaseTransport):
+    """A connection pool that many clients send through, one after another. A client's
+    `aclose` leaves it open (the next department's client sends through it); the round that
+    made it closes it (`round_pools`)."""
+
+    def __init__(self, pool: httpx.AsyncHTTPTransport) -> None:
+        self.pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Not the client's to close: `RoundPools.aclose` does, once the round is over."""
+
+
+class Lane:
+    """One connection pool per service (and CA bundle), used by one department at a time:
+    its clients' connections are the next department's. Each pool keeps idle as many
+    connections as a client sends requests at once (`concurrency`), and sets no cap: a
+    request never waits for a connection, as with a pool of the client's own."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pools: dict[tuple[str, str | None], SharedTransport] = {}
+
+    def transport(self, config: ServiceConfig) -> SharedTransport | None:
+        """This service's pool, or None (another event loop's client): the client opens its
+        own."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        if loop is not self.loop:
+            return None
+        key = (config.system, config.ca_bundle)
+        shared = self.pools.get(key)
+        if shared is None:
+            limits = httpx.Limits(
+                max_connections=None, max_keepalive_connections=max(1, config.concurrency)
+            )
+            pool = httpx.AsyncHTTPTransport(verify=tls_context(config.ca_bundle), limits=limits)
+            shared = self.pools[key] = SharedTransport(pool)
+        return shared
+
+    async def aclose(self) -> None:
+        pools, self.pools = list(self.pools.values()), {}
+        for shared in pools:
+            await shared.pool.aclose()
+
+
+_lane: ContextVar[Lane | None] = ContextVar("duvi_lane", default=None)
+
+
+class RoundPools:
+    """The connections of a runner round (core/runner.py's `run_group`): a department at work
+    takes a lane (`Lane`: a pool per service) for its turn and gives it back at its end, and
+    the next department's clients reuse its connections. So a round opens a lane's
+    connections per department at work at once, not a department's clients' own (four a
+    department, on the real services each with a TLS handshake). Each client keeps its own
+    auth flow, pacer, headers, event hooks and HTTP log: only the sockets are shared.
+
+    Lanes rather than one pool per service for all: httpcore's pool looks at every one of its
+    connections (a socket poll for each idle one) on every request and every answer, so a
+    pool of a round's 50 connections cost more CPU than the connections it saved (measured:
+    README, A runner round at scale). A lane's pool holds a client's few.
+
+    A lane belongs to the event loop that made it: a client made in any other loop (a thread
+    of the round's, the console's own loop) gets none and opens its own connections, as every
+    client outside a round does. Nor are lanes used while a proxy is set in the environment:
+    httpx reads proxies only for a client that has no transport given."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.free: list[Lane] = []
+        self.lanes: list[Lane] = []
+        self.closed = False
+        # Read once a round, not per client (urllib's reading is httpx's).
+        self.proxied = any(scheme != "no" for scheme in urllib.request.getproxies())
+
+    @contextmanager
+    def lane(self) -> Iterator[Lane | None]:
+        """A lane for the department's turn (the caller's task and the tasks it starts):
+        the last one given back, its connections the most likely still open."""
+        if self.closed or self.proxied:
+            yield None
+            return
+        lane = self.free.pop() if self.free else None
+        if lane is None:
+            lane = Lane(self.loop)
+            self.lanes.append(lane)
+        token = _lane.set(lane)
+        try:
+            yield lane
+        finally:
+            _lane.reset(token)
+            if not self.closed:
+                self.free.append(lane)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        lanes, self.lanes, self.free = self.lanes, [], []
+        for lane in lanes:
+            await lane.aclose()
+
+
+@asynccontextmanager
+async def round_pools() -> AsyncIterator[RoundPools]:
+    """A round's lanes, closed (every connection of theirs) when the round ends."""
+    pools = RoundPools()
+    try:
+        yield pools
+    finally:
+        await pools.aclose()
+
+
 class HttpService:
     """One client per external system: every request of that system goes through here."""
 
@@ -411,6 +527,10 @@ class HttpService:
         self.http_log = http_log
         self.pacer = pacer or Pacer(config.budget_per_hour)
         self._sem = asyncio.Semaphore(config.concurrency)
+        if transport is None:  # a department's turn in a runner round: its lane's pool
+            lane = _lane.get()
+            transport = lane.transport(config) if lane is not None else None
+        self.transport = transport  # None: the client's own connections
         self.client = httpx.AsyncClient(
             base_url=config.base_url,
             transport=transport,

@@ -44,7 +44,7 @@ from core.connections import Connections
 from core.departments import Departments
 from core.errors import DepartmentBusy, DuviError
 from core.eventtext import msg
-from core.http import budget_watch
+from core.http import RoundPools, budget_watch, round_pools
 from core.i18n import N_
 from core.leases import LeaseLost, Leases
 from core.ledger import State
@@ -254,12 +254,15 @@ class Runner:
         # The round's GL listings: a company's period listed once, each later look-up reads
         # what changed since (core/transfers/gl_batches.py). This round's only: never kept.
         listings = RoundListings()
-        turns = [
-            asyncio.create_task(self._turn(depts, d, slots, report, listings, stop))
-            for depts in [Departments(self.rt.store, self.rt.secrets)]
-            for d in due
-        ]
-        outcomes = await asyncio.gather(*turns, return_exceptions=True)
+        # The round's connections (core/http.py's RoundPools): a department's clients reuse
+        # those of the departments before it; all closed when the round is done.
+        async with round_pools() as pools:
+            turns = [
+                asyncio.create_task(self._turn(depts, d, slots, report, listings, stop, pools))
+                for depts in [Departments(self.rt.store, self.rt.secrets)]
+                for d in due
+            ]
+            outcomes = await asyncio.gather(*turns, return_exceptions=True)
         for dept_id, outcome in zip(due, outcomes, strict=True):
             if isinstance(outcome, BaseException):  # cancelled from inside, say: not the round
                 report.errors.setdefault(dept_id, f"{type(outcome).__name__}: {outcome}")
@@ -304,9 +307,11 @@ class Runner:
         report: RoundReport,
         listings: RoundListings | None = None,
         stop: asyncio.Event | None = None,
+        pools: RoundPools | None = None,
     ) -> None:
         """A department's turn: one slot of the round's concurrency for its steps (in order),
-        given back while it waits for its company's budget (core/http.py's Pacer)."""
+        given back while it waits for its company's budget (core/http.py's Pacer), and a
+        lane of the round's connections (`pools`) for its clients."""
         turn = Turn(slots)
         budget_watch.set(turn)  # this task's own context: the department's pacing reports here
         async with turn:
@@ -315,7 +320,8 @@ class Runner:
                 return
             t0 = time.monotonic()
             try:
-                await self._department(depts, dept_id, report, listings)
+                with pools.lane() if pools is not None else contextlib.nullcontext():
+                    await self._department(depts, dept_id, report, listings)
             except Exception as exc:  # one department's trouble never stops the others
                 report.errors[dept_id] = f"{type(exc).__name__}: {exc}"
                 report.failures[dept_id] = Failure(
