@@ -228,7 +228,7 @@ async def test_the_console_screen_opens_on_the_latest_month_moves_and_goes_back(
         def said(widget: str) -> str:
             return str(screen.query_one(widget, Static).render())
 
-        assert said("#settlement-title").endswith(": November 2026 · period 202611")
+        assert said("#settlement-title").endswith(": November 2026 · period 11-2026")
         assert said("#settlement-summary") == (
             "27 days with Z-reports: 0 days differ, 27 with batches not yet released"
         )

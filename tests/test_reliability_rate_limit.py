@@ -76,11 +76,13 @@ async def test_a_long_sync_stays_inside_the_rate_limit_and_uses_the_budget(tmp_p
     # The pacer waits only in a window's last tenth of budget: a window used less was one the
     # client could not fill (a loaded machine sends slower than the limit), unless it paused.
     # So every window is used to 90 %, or the client sent all through it without a pause
-    # longer than a quarter of the window (a pacer that held back would have made one).
+    # longer than a third of the window (a pacer that held back at half its budget made
+    # pauses of two thirds). The first window is the sync's start (listings, then its plan
+    # worked out between requests: a pause of the client's own on a loaded machine).
     held_back = [
         (round(u, 2), round(g, 2))
-        for u, g in zip(usage, gaps, strict=True)
-        if u < 0.9 and g > WINDOW / 4
+        for u, g in list(zip(usage, gaps, strict=True))[1:]
+        if u < 0.9 and g > WINDOW / 3
     ]
     assert not held_back, (usage, gaps)
 
