@@ -112,6 +112,7 @@ def test_a_command_that_prints_no_help_loads_no_help_printer(tmp_path: Path) -> 
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
     )
     assert r.stdout.strip().splitlines()[-1] == "0 False False", r.stdout[-500:] + r.stderr
+
     def duvi(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "tui.cli", *args],
