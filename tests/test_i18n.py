@@ -94,3 +94,28 @@ def test_every_compiled_catalogue_matches_its_po() -> None:
         assert mo.read_bytes() == fresh.getvalue(), (
             f"{mo} is older than {po.name}: uv run python -m tui.catalogues compile"
         )
+
+
+def test_nb_says_the_runner_automatikken_and_the_setting_automatisk_overføring() -> None:
+    """README's glossary: the runner (`duvi run`) is "automatikken", a department's setting
+    "automatisk overføring"; a Norwegian sentence about the runner never calls it the
+    automatic transfer (nb read "Avdelinger den automatiske overføringen kommer gjennom"
+    beside the status panel's "automatikken står")."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from tui.catalogues import CATALOGUES
+
+    wrong = []
+    for po in (po for _, _, d in CATALOGUES for po in d.glob("nb/LC_MESSAGES/*.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        for m in catalog:
+            msgid = m.id[0] if isinstance(m.id, tuple) else m.id
+            said = m.string[0] if isinstance(m.string, tuple) else m.string
+            if not re.search(r"\brunner|scheduler|backs off", msgid or ""):
+                continue
+            if "automatikk" not in said.lower() or "automatiske overføringen" in said:
+                wrong.append((msgid, said))
+    assert not wrong
