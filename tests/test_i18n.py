@@ -119,3 +119,38 @@ def test_nb_says_the_runner_automatikken_and_the_setting_automatisk_overføring(
             if "automatikk" not in said.lower() or "automatiske overføringen" in said:
                 wrong.append((msgid, said))
     assert not wrong
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "nb",
+            "avdeling 1: varer: 1140 opprettet, 1685 oppdatert, 175 konflikter; "
+            "kunder: 4 opprettet, 3 oppdatert; 2 meldinger tatt inn; "
+            "dokumenter: 1 overført, 1 må sjekkes",
+        ),
+        (
+            "en",
+            "department 1: products: 1140 created, 1685 updated, 175 conflicts; "
+            "customers: 4 created, 3 updated; 2 notifications applied; "
+            "documents: 1 transferred, 1 need attention",
+        ),
+    ],
+)
+def test_a_run_s_summary_is_said_in_the_language(language: str, said: str) -> None:
+    """The console's "run now" notice (nb read "department 1: products 1140 created, …")."""
+    from types import SimpleNamespace
+
+    from core.service import RunResult
+
+    set_language(language)
+    r = RunResult(
+        reports={
+            "1/products": SimpleNamespace(created=1140, updated=1685, conflicts=175),
+            "1/customers": SimpleNamespace(created=4, updated=3, conflicts=0),
+        },
+        outcomes=[SimpleNamespace(state="confirmed"), SimpleNamespace(state="attention")],  # type: ignore[list-item]
+        webhooks={"1": 2},
+    )
+    assert i18n._("department {dept}: {summary}").format(dept="1", summary=r.summary()) == said
