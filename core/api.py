@@ -250,7 +250,7 @@ class ConsoleApi:
                 origin="console",
                 connections=self.conns,
             )
-            return f"department {dept_id}: {r.summary()}"
+            return _("department {dept}: {summary}").format(dept=dept_id, summary=r.summary())
 
         return self._call(go)
 

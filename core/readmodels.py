@@ -666,14 +666,17 @@ def entity_words() -> tuple[str, ...]:
     return (kind_text("zreport"), *(_(w) for w in _ENTITY_WORDS.values()))
 
 
-# Visma's status of a document (TransferRow.visma_status, Visma's English word, kept so in
-# JSON) in the language: a journal or invoice on hold, balanced, released (Visma says Posted
-# for a batch, Released for a stock issue) or open (a released invoice not yet paid).
+# Visma's status of a document (TransferRow.visma_status, a batch's ZReconciliation.status:
+# Visma's English word, kept so in JSON) in the language: a journal or invoice on hold,
+# balanced, released (Visma says Posted for a batch, Released for a stock issue), released but
+# not yet posted (a batch's Unposted) or open (a released invoice not yet paid). The nb words
+# are inferred (no source at hand shows Visma.net's Norwegian screens); README's glossary.
 _VISMA_STATUS_WORDS = {
     "Hold": N_("on hold"),
     "Balanced": N_("balanced"),
     "Released": N_("released"),
     "Posted": N_("released"),
+    "Unposted": N_("unposted"),
     "Open": N_("open"),
 }
 

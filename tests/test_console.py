@@ -475,6 +475,37 @@ async def test_log_screen_pages_filters_and_shows_http_calls() -> None:
         assert "event 249" in newest
 
 
+async def test_the_http_calls_view_shows_only_the_keys_that_act_there() -> None:
+    """Search, level, run and follow filter the events: the HTTP calls view (h) leaves them
+    out of its footer and they do nothing there; back on the events they are there again."""
+    from tui.screens.log import LogScreen
+    from tui.widgets.footer import KeysFooter
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LogScreen)
+        footer = screen.query_one(KeysFooter)
+        events_only = {"search", "level", "run", "follow"}
+
+        def shown() -> set[str]:
+            return {action for *_, action, _on in footer._keys_of(screen)}
+
+        assert events_only <= shown()
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert not events_only & shown() and {"http", "older", "all_departments"} <= shown()
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert screen.level_index == 0
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert events_only <= shown()
+
+
 async def test_log_screen_shows_each_event_s_run_and_filters_on_it() -> None:
     from tui.screens.log import LogScreen
 

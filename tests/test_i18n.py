@@ -94,3 +94,63 @@ def test_every_compiled_catalogue_matches_its_po() -> None:
         assert mo.read_bytes() == fresh.getvalue(), (
             f"{mo} is older than {po.name}: uv run python -m tui.catalogues compile"
         )
+
+
+def test_nb_says_the_runner_automatikken_and_the_setting_automatisk_overføring() -> None:
+    """README's glossary: the runner (`duvi run`) is "automatikken", a department's setting
+    "automatisk overføring"; a Norwegian sentence about the runner never calls it the
+    automatic transfer (nb read "Avdelinger den automatiske overføringen kommer gjennom"
+    beside the status panel's "automatikken står")."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from tui.catalogues import CATALOGUES
+
+    wrong = []
+    for po in (po for _, _, d in CATALOGUES for po in d.glob("nb/LC_MESSAGES/*.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        for m in catalog:
+            msgid = m.id[0] if isinstance(m.id, tuple) else m.id
+            said = m.string[0] if isinstance(m.string, tuple) else m.string
+            if not re.search(r"\brunner|scheduler|backs off", msgid or ""):
+                continue
+            if "automatikk" not in said.lower() or "automatiske overføringen" in said:
+                wrong.append((msgid, said))
+    assert not wrong
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "nb",
+            "avdeling 1: varer: 1140 opprettet, 1685 oppdatert, 175 konflikter; "
+            "kunder: 4 opprettet, 3 oppdatert; 2 meldinger tatt inn; "
+            "dokumenter: 1 overført, 1 må sjekkes",
+        ),
+        (
+            "en",
+            "department 1: products: 1140 created, 1685 updated, 175 conflicts; "
+            "customers: 4 created, 3 updated; 2 notifications applied; "
+            "documents: 1 transferred, 1 need attention",
+        ),
+    ],
+)
+def test_a_run_s_summary_is_said_in_the_language(language: str, said: str) -> None:
+    """The console's "run now" notice (nb read "department 1: products 1140 created, …")."""
+    from types import SimpleNamespace
+
+    from core.service import RunResult
+
+    set_language(language)
+    r = RunResult(
+        reports={
+            "1/products": SimpleNamespace(created=1140, updated=1685, conflicts=175),
+            "1/customers": SimpleNamespace(created=4, updated=3, conflicts=0),
+        },
+        outcomes=[SimpleNamespace(state="confirmed"), SimpleNamespace(state="attention")],  # type: ignore[list-item]
+        webhooks={"1": 2},
+    )
+    assert i18n._("department {dept}: {summary}").format(dept="1", summary=r.summary()) == said

@@ -300,3 +300,39 @@ def test_a_closed_period_s_reason_names_the_month_it_covers() -> None:
     finally:
         set_language("en")
     assert shown == "regnskapsperiode 05-2027 (november 2026) er stengt i Vismas hovedbok"
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("nb", ["  Z 6: bunt 000006 (holdt tilbake)", "  Z 7: bunt 000007 (ikke postert)"]),
+        ("en", ["  Z 6: batch 000006 (on hold)", "  Z 7: batch 000007 (unposted)"]),
+    ],
+)
+def test_the_settlement_day_says_visma_s_batch_status_in_the_language(
+    language: str, said: list[str]
+) -> None:
+    """The reconciliation's day (S) says Visma's batch status in the language (nb `bunt
+    000006 (holdt tilbake)`, never Visma's raw "Hold"); JSON keeps Visma's value."""
+    from core.settlement import SettlementDay, ZReconciliation
+    from tui.screens.settlement import day_text
+
+    set_language(language)
+    zs = tuple(
+        ZReconciliation(
+            f"DUELL-Z-1-{n}",
+            n,
+            "1",
+            "confirmed",
+            Decimal(0),
+            Decimal(0),
+            f"00000{n}",
+            status,
+            Decimal(0),
+            (),
+            (),
+        )
+        for n, status in ((6, "Hold"), (7, "Unposted"))
+    )
+    day = SettlementDay(date(2026, 11, 27), zs, (), {}, Decimal(0), Decimal(0), Decimal(0))
+    assert day_text(day).splitlines()[3:5] == said

@@ -254,3 +254,22 @@ def test_the_calendar_day_says_its_amounts_with_kr() -> None:
     z = CalendarZReport("DUELL-Z-1-30", "101", 30, "confirmed", "000030", Decimal("19738.04"), "")
     text = CalendarScreen.day_text(CalendarDay(date(2026, 11, 27), "posted", (z,), (), True))
     assert text.count("19\xa0738,04\xa0kr") == 2, text  # the day's sum, and its Z-report's
+
+
+@pytest.mark.usefixtures("nb")
+async def test_setup_s_placeholders_are_whole_at_80_columns() -> None:
+    """A support agent at 80x24 reads each field's hint whole (nb read "integrasjons-
+    hemmelighet: lagret (la stå tom for å", its end cut off)."""
+    from textual.widgets import Input
+
+    app = DuviApp(load_settings(language="nb", animations="none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        cut = [
+            (box.id, box.placeholder)
+            for box in app.screen.query(Input)
+            if box.placeholder and cell_len(box.placeholder) > box.content_region.width - 1
+        ]
+        assert not cut

@@ -76,6 +76,10 @@ def local_moment(ts: str) -> str:
     return datetime_text(moment, seconds=True) if moment else ts
 
 
+# The keys that act on the events only (the HTTP calls view hides them).
+EVENTS_ONLY = frozenset({"search", "level", "run", "follow"})
+
+
 class LogScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("slash", "search", N_("Search"), id="search"),
@@ -301,8 +305,14 @@ class LogScreen(DuviScreen):
         self.only_department = not self.only_department and self.department_id is not None
         self.reload()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The HTTP calls view has no search, level, run or follow (they filter the events):
+        their keys leave its footer and do nothing there."""
+        return not (self.http and action in EVENTS_ONLY)
+
     def action_http(self) -> None:
         self.http = not self.http
+        self.refresh_bindings()
         self.reload()
 
     def action_search(self) -> None:

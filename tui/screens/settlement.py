@@ -30,6 +30,7 @@ from core.readmodels import (
     state_text,
     summary_text,
     vat_code_text,
+    visma_status_text,
 )
 from tui.i18n import N_, _, month_text, period_text, weekday_short
 from tui.i18n import day_text as weekday_date
@@ -122,7 +123,7 @@ def day_text(d: SettlementDay) -> str:
     for z in d.zreports:
         who = f"Z {z.z_number}" if z.z_number else z.key
         batch = (
-            _("batch {batch} ({status})").format(batch=z.batch, status=z.status)
+            _("batch {batch} ({status})").format(batch=z.batch, status=visma_status_text(z.status))
             if z.batch
             else _("no batch in Visma (duvi's ledger: {state})").format(
                 state=state_text(z.ledger_state)
