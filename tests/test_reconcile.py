@@ -238,7 +238,7 @@ async def test_the_console_screen_opens_on_the_latest_month_moves_and_goes_back(
         assert "VAT per code, November 2026" in said("#settlement-detail")
         await pilot.press("less_than_sign")
         await settle(pilot)
-        assert said("#settlement-title").endswith(": October 2026 · period 202610")
+        assert said("#settlement-title").endswith(": October 2026 · period 10-2026")
         assert screen.query_one(DataTable).row_count == 3
         await pilot.press("escape")
         await settle(pilot)
