@@ -364,9 +364,9 @@ def main() -> None:
     if args.profile_sandbox:
         print(f"profile of the sandbox in the round (CPU time): {args.profile_sandbox}")
     if args.sql_count:
-        counts = json.loads(Path(args.sql_count).read_text())
-        print(f"SQL statements of the runner in the round: {sum(counts.values())} "
-              f"({sum(counts.values()) / d:.1f} a department; by statement: {args.sql_count})")  # fmt: skip
+        statements = sum(json.loads(Path(args.sql_count).read_text()).values())
+        print(f"SQL statements of the runner in the round: {statements} "
+              f"({statements / d:.1f} a department; by statement: {args.sql_count})")  # fmt: skip
 
 
 def stop_profile(sandbox: subprocess.Popen[str], to: Path) -> None:
