@@ -56,6 +56,7 @@ import json
 import math
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -76,9 +77,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The sandbox served, profiled between SIGUSR1 (start) and SIGUSR2 (stop, written to the file).
+SANDBOX = """
+import cProfile, runpy, signal, sys, time
+to = sys.argv.pop(1)
+profile = cProfile.Profile(time.process_time)
+signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+def stop(*_):
+    profile.disable()
+    profile.dump_stats(to)
+signal.signal(signal.SIGUSR2, stop)
+sys.argv[0] = "duvi"
+runpy.run_module("tui.cli", run_name="__main__")
+"""
+
+
 def serve(args: argparse.Namespace, port: int) -> subprocess.Popen[str]:
+    head = (
+        [sys.executable, "-c", SANDBOX, str(Path(args.profile_sandbox).resolve())]
+        if args.profile_sandbox
+        else [sys.executable, "-m", "tui.cli"]
+    )
     cmd = [
-        sys.executable, "-m", "tui.cli", "sandbox", "serve", "--port", str(port),
+        *head, "sandbox", "serve", "--port", str(port),
         "--seed", str(args.seed), "--customers-n", str(args.customers_n),
         "--departments-n", str(args.departments_n), "--latency", str(args.latency),
         "--z-initial", "0",
@@ -172,6 +193,17 @@ def main() -> None:
     parser.add_argument(
         "--profile", metavar="FILE", help="the measured round under cProfile (CPU time), to FILE"
     )
+    parser.add_argument(
+        "--profile-sandbox",
+        metavar="FILE",
+        help="the served sandbox under cProfile (CPU time) during the measured round, to FILE",
+    )
+    parser.add_argument(
+        "--sql-count",
+        metavar="FILE",
+        help="count the runner's SQL statements in the measured round (sqlite3's trace "
+        "callback; the runner's own process only), by statement, as JSON to FILE",
+    )
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="duvi-scale-")
@@ -227,11 +259,15 @@ def main() -> None:
         sandbox_cpu = cpu_seconds(sandbox.pid)
         load_before = os.getloadavg()
 
+        if args.profile_sandbox:
+            sandbox.send_signal(signal.SIGUSR1)
         t0 = time.perf_counter()
-        run = runner_round(args.profile)
+        run = runner_round(args.profile, args.sql_count)
         wall = time.perf_counter() - t0
         load_after = os.getloadavg()
         sandbox_cpu = cpu_seconds(sandbox.pid) - sandbox_cpu
+        if args.profile_sandbox:
+            stop_profile(sandbox, Path(args.profile_sandbox))
         after = call(base, "/sandbox/stats")
     finally:
         sandbox.terminate()
@@ -325,6 +361,21 @@ def main() -> None:
               sep="\n  ")  # fmt: skip
     if args.profile:
         print(f"profile of the round (CPU time): {args.profile}")
+    if args.profile_sandbox:
+        print(f"profile of the sandbox in the round (CPU time): {args.profile_sandbox}")
+    if args.sql_count:
+        statements = sum(json.loads(Path(args.sql_count).read_text()).values())
+        print(f"SQL statements of the runner in the round: {statements} "
+              f"({statements / d:.1f} a department; by statement: {args.sql_count})")  # fmt: skip
+
+
+def stop_profile(sandbox: subprocess.Popen[str], to: Path) -> None:
+    """Stop the sandbox's profile and wait (bounded) for it to be written."""
+    to.unlink(missing_ok=True)
+    sandbox.send_signal(signal.SIGUSR2)
+    deadline = time.monotonic() + 60
+    while not to.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def budget_wait(
@@ -396,6 +447,32 @@ async def timed(self, *args):  # the round's own CPU time, start-up left out
         sys.stderr.write(f"bench: round CPU {time.process_time() - t0:.3f}\\n")
         sys.stderr.write(f"bench: workers CPU {cpu:.3f}\\nbench: workers VmHWM {hwm_kib}\\n")
 core.runner.Runner.run_once = timed
+sql_to = os.environ.get("BENCH_SQL_COUNT")
+if sql_to:  # every statement of the round, counted by its text
+    import collections, json, sqlite3
+    counts = collections.Counter()
+    tracing = [False]
+    def trace(sql):
+        if tracing[0]:
+            counts[" ".join(sql.split())[:200]] += 1
+    connect = sqlite3.connect
+    def traced(*a, **k):
+        conn = connect(*a, **k)
+        conn.set_trace_callback(trace)
+        return conn
+    sqlite3.connect = traced
+    def dump():
+        with open(sql_to, "w") as f:
+            json.dump(dict(counts.most_common()), f, indent=1)
+    atexit.register(dump)
+    counted = core.runner.Runner.run_once
+    async def counting(self, *args):
+        tracing[0] = True
+        try:
+            return await counted(self, *args)
+        finally:
+            tracing[0] = False
+    core.runner.Runner.run_once = counting
 if profile_to:
     import cProfile, time
     profile = cProfile.Profile(time.process_time)
@@ -406,12 +483,13 @@ runpy.run_module("tui.cli", run_name="__main__")
 """
 
 
-def runner_round(profile: str | None = None) -> Round:
+def runner_round(profile: str | None = None, sql_count: str | None = None) -> Round:
     """`duvi run --once` in its own process (its output in files: no pipe fills up)."""
+    counting = {"BENCH_SQL_COUNT": str(Path(sql_count).resolve())} if sql_count else {}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(
             [sys.executable, "-c", RUNNER, *([str(Path(profile).resolve())] if profile else [])],
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": str(ROOT), **counting},
             stdout=out,
             stderr=err,
             text=True,

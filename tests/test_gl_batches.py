@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import pytest
 
 from core.sandbox.common import unwrap
 from core.sandbox.visma_state import build_journal
 from core.transfers.gl_batches import Listing, RoundListings
 from core.transfers.posting import Found
 from core.visma import wire
+from core.visma.client import VismaClient
 from core.visma.models import JournalTransaction
 from tests.sandbox_fixtures import VismaWorld
 from tests.test_visma_client import balanced_journal
@@ -117,3 +119,47 @@ async def test_each_read_sees_a_batch_made_since_also_one_stamped_before_it_was_
     # The third asks from later on than the second: from the second's newest stamp (batch
     # 000002's), less the margin, not from the first listing's again.
     assert listed[2]["lastModifiedDateTime"] > listed[1]["lastModifiedDateTime"]
+
+
+async def test_a_batch_listed_again_unchanged_is_not_read_again(
+    world: VismaWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each delta lists the company's batches of the last MARGIN again, the round's own
+    among them: one with the number and lastModifiedDateTime the listing holds is not read
+    into a model again (a department's look-up cost CPU that grew with its company's
+    departments); one changed since (its stamp moved) is, and its keys replace the old."""
+    read: list[str | None] = []
+    validate = VismaClient._validate
+
+    def counted(self: VismaClient, resp: httpx.Response, model: type, raw: dict) -> object:
+        if model is JournalTransaction:
+            read.append(raw.get("batchNumber"))
+        return validate(self, resp, model, raw)
+
+    monkeypatch.setattr(VismaClient, "_validate", counted)
+    visma = world.client()
+    try:
+        listings = RoundListings(clock=lambda: 0.0)
+        first = await visma.create_journal(balanced_journal("DUELL-Z-1-1"))
+        await listings.read(visma, "202611")
+        assert read == [first]
+        second = await visma.create_journal(balanced_journal("DUELL-Z-1-2"))
+        two = await listings.read(visma, "202611")
+        assert read == [first, second]  # the delta listed both; the first is held as it is
+        assert {two.keys["line:DUELL-Z-1-1"], two.keys["line:DUELL-Z-1-2"]} == {
+            Found(first),
+            Found(second),
+        }
+        # A person edits the first batch: its stamp moves, so it is read again.
+        co = world.sandbox.visma.companies[world.company.tenant_id]
+        record = co.journals[first]
+        record["description"] = "Korrigert"
+        for line in record["journalTransactionLines"]:
+            line["referenceNumber"] = "Korrigert"
+        co.touch("journal", first, record)
+        three = await listings.read(visma, "202611")
+        assert read == [first, second, first]
+        assert "line:DUELL-Z-1-1" not in three.keys
+        assert three.keys["line:DUELL-Z-1-2"] == Found(second)
+    finally:
+        await visma.aclose()

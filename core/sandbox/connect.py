@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.sandbox.common import json_response
+from core.sandbox.common import forget_expired, json_response
 
 SERVICE_SCOPES = {
     "vismanet_erp_service_api:read",
@@ -82,7 +82,7 @@ class ConnectSandbox:
         token = secrets.token_urlsafe(32)
         now = time.monotonic()
         # A served sandbox runs for days: forget the grants that have expired.
-        self.tokens = {t: g for t, g in self.tokens.items() if g.expires_at > now}
+        forget_expired(self.tokens, now, lambda g: g.expires_at)
         self.tokens[token] = Grant(client_id, tenant, now + self.token_lifetime)
         self.issued += 1
         return json_response(

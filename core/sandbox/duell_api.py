@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from core.sandbox.common import FixedWindow, json_response, parse_json
+from core.sandbox.common import FixedWindow, forget_expired, json_response, parse_json
 
 PAGE_CAP = 100
 VAT_RATES = {0, 12, 15, 25}
@@ -253,10 +253,8 @@ class DuellSandbox:
             return fail("Invalid client number or token")
         token = _jwt(number, self.state.token_lifetime)
         now = time.time()
-        self.state.tokens = {t: exp for t, exp in self.state.tokens.items() if exp > now}
-        self.state.token_clients = {
-            t: c for t, c in self.state.token_clients.items() if t in self.state.tokens
-        }
+        for gone in forget_expired(self.state.tokens, now, float):
+            self.state.token_clients.pop(gone, None)
         self.state.tokens[token] = now + self.state.token_lifetime
         if number != self.state.client_number:
             self.state.token_clients[token] = number

@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.transfers.foreign import maybe_foreign
 from core.transfers.posting import Found
@@ -72,8 +73,13 @@ def add_keys(keys: dict[str, Found], batch: JournalTransaction) -> None:
 
 def stamp(batch: JournalTransaction) -> datetime | None:
     """The batch's lastModifiedDateTime, if it is Visma's zone-less form."""
+    return stamp_of(batch.last_modified_date_time)
+
+
+def stamp_of(text: str | None) -> datetime | None:
+    """A lastModifiedDateTime, if it is Visma's zone-less form."""
     try:
-        when = datetime.fromisoformat(batch.last_modified_date_time or "")
+        when = datetime.fromisoformat(text or "")
     except ValueError:
         return None
     return when if when.tzinfo is None else None
@@ -85,13 +91,18 @@ def since_text(when: datetime) -> str:
 
 
 async def read_batches(
-    visma: VismaClient, period: str, modified_since: str | None = None
+    visma: VismaClient,
+    period: str,
+    modified_since: str | None = None,
+    skip: Callable[[dict[str, Any]], bool] | None = None,
 ) -> dict[str, JournalTransaction]:
     """The period's GL batches (those changed since `modified_since`, when given) by number,
     in the order listed. A batch listed in two parts apart (list_journals stitches only
-    consecutive ones) is one, with the lines of both."""
+    consecutive ones) is one, with the lines of both. `skip`: list_journals'."""
     read: dict[str, JournalTransaction] = {}
-    async for b in visma.list_journals(period=period, module="GL", modified_since=modified_since):
+    async for b in visma.list_journals(
+        period=period, module="GL", modified_since=modified_since, skip=skip
+    ):
         number = b.batch_number or f"#{id(b)}"  # a batch without a number is its own
         held = read.get(number)
         if held is None:
@@ -123,6 +134,10 @@ class Listing:
 
     since: str  # the delta's lastModifiedDateTime (Visma's clock)
     marks: dict[str, Marks] = field(default_factory=dict)  # by number, in the order listed
+    # Each batch's lastModifiedDateTime as listed: a batch a delta lists again with the
+    # same stamp has not changed (a change moves it, as the delta itself relies on) and is
+    # not read again (`unchanged`).
+    stamps: dict[str, str] = field(default_factory=dict)
     keys: dict[str, Found] = field(default_factory=dict)
     others: dict[str, JournalTransaction] = field(default_factory=dict)  # maybe another's
 
@@ -135,6 +150,10 @@ class Listing:
         for number, b in changed.items():
             m, old = marks(b), self.marks.get(number)
             self.marks[number] = m
+            if b.last_modified_date_time:
+                self.stamps[number] = b.last_modified_date_time
+            else:
+                self.stamps.pop(number, None)
             if old is None:
                 new.append(m)
             elif old != m:
@@ -152,6 +171,17 @@ class Listing:
         for found, keys in new:
             for key in keys:
                 self.keys.setdefault(key, Found(found))
+
+    def unchanged(self, raw: dict[str, Any]) -> str | None:
+        """The stamp of a listed batch (JSON, as Visma lists it) this listing holds with the
+        same number and lastModifiedDateTime; None when it is new or changed. A round's
+        departments of one company each read its batches of the last MARGIN again (the
+        round's own among them): read into models every time, they cost the runner CPU that
+        grew with the company's departments (README: A runner round at scale)."""
+        number, when = raw.get("batchNumber"), raw.get("lastModifiedDateTime")
+        if isinstance(number, str) and isinstance(when, str) and when:
+            return when if self.stamps.get(number) == when else None
+        return None
 
 
 @dataclass(frozen=True)
@@ -180,10 +210,21 @@ class RoundListings:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             held = self._listings.get(key)
+            again: list[str] = []  # the stamps of the batches listed again unchanged
+
+            def skip(raw: dict[str, Any]) -> bool:
+                when = held.unchanged(raw) if held is not None else None
+                if when is not None:
+                    again.append(when)
+                return when is not None
+
             started = self.clock()
-            batches = await read_batches(visma, period, held.since if held else None)
+            batches = await read_batches(visma, period, held.since if held else None, skip)
             took = timedelta(seconds=max(0.0, self.clock() - started))
-            newest = max(filter(None, map(stamp, batches.values())), default=None)
+            newest = max(
+                filter(None, [*map(stamp, batches.values()), *map(stamp_of, again)]),
+                default=None,
+            )
             since = since_text(newest - took - self.margin) if newest else ""
             if held is None:
                 held = Listing(since)

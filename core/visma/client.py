@@ -8,7 +8,7 @@ dated lists the transfers read their keys from).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -453,10 +453,13 @@ class VismaClient:
         period: str | None = None,
         modified_since: str | None = None,
         module: str | None = None,
+        skip: Callable[[dict[str, Any]], bool] | None = None,
         **filters: Any,
     ) -> AsyncIterator[JournalTransaction]:
         """Batches of a period (YYYYMM) or changed since a time; `module` ("GL", "AR", ...)
         leaves out the batches other modules made (an invoice's or a stock issue's release).
+        `skip`: the batches (as listed: JSON) the caller holds already as they are, neither
+        read into models nor yielded (core/transfers/gl_batches.py: a round's listing).
 
         Visma pages journal lists by *lines*, so one batch can be split over two pages:
         consecutive parts with the same batch number are stitched back together.
@@ -473,6 +476,8 @@ class VismaClient:
 
         async for resp, items in self._pages("/v2/journaltransaction", params, rows=lines):
             for raw in items:
+                if skip is not None and skip(raw):
+                    continue
                 part = self._validate(resp, JournalTransaction, raw)
                 if pending is not None and part.batch_number == pending.batch_number:
                     known = {ln.line_number for ln in pending.journal_transaction_lines}
