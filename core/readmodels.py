@@ -864,6 +864,11 @@ def source_text(source: str) -> str:
     return _(source)
 
 
+def _cut(text: str, width: int) -> str:
+    """`text` in `width` characters, ending in "…" when it was longer."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def document_text(doc: TransferDocument) -> str:
     """A document as a person reads it: what it is, its header, its lines and totals, why it
     waits, and what Visma answered (the raw calls are `w` in the console)."""
@@ -887,18 +892,21 @@ def document_text(doc: TransferDocument) -> str:
             _("Credit (NOK)"),
             _("VAT"),
         )
+        # 8 + 8 + 18 + two amounts + a VAT id fit the console's document box at 80 columns
+        # (70 wide beside its scroll bar): wider, the VAT wrapped onto the next row, where "3" read as part of the
+        # credit beside it ("3 101,13 3"). A longer text is cut with "…".
         out.append(
-            f"{heads[0]:<8} {heads[1]:<8} {heads[2]:<24} {heads[3]:>{w}} {heads[4]:>{w}} {heads[5]}"
+            f"{heads[0]:<8} {heads[1]:<8} {heads[2]:<18} {heads[3]:>{w}} {heads[4]:>{w}} {heads[5]}"
         )
         for ln in doc.lines:
             out.append(
-                f"{ln.account:<8} {ln.subaccount:<8} {ln.text[:24]:<24} "
+                f"{ln.account:<8} {ln.subaccount:<8} {_cut(ln.text, 18):<18} "
                 f"{money_text(ln.debit or None):>{w}} {money_text(ln.credit or None):>{w}} "
                 f"{vat_text(ln.vat)}".rstrip()
             )
         # The sum's word starts its row: a row that starts with spaces is drawn without them
         # by some SVG renderers (the screenshots'), which moved its figures off their columns.
-        out.append(f"{total:<42} {money_text(doc.debit):>{w}} {money_text(doc.credit):>{w}}")
+        out.append(f"{total:<36} {money_text(doc.debit):>{w}} {money_text(doc.credit):>{w}}")
     elif doc.lines and r.kind == "invoice":
         out.append("")
         heads = (_("Item"), _("Text"), _("Qty"), _("Price (NOK)"), _("Disc %"), _("VAT"))

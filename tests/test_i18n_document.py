@@ -88,7 +88,7 @@ DOC = TransferDocument(
                 "Periode:             11-2026 (november 2026)",
                 "Holdt tilbake:       Ja",
                 "Mva-transaksjoner:   Nei",
-                "3000     01-000   Salg 25 % mva                               100,00 kat. 1",
+                "3000     01-000   Salg 25 % mva                         100,00 kat. 1",
                 "03.12.2026 02:50:43  POST /v2/journaltransaction  svar 201",
             ],
         ),
@@ -101,7 +101,7 @@ DOC = TransferDocument(
                 "Period:              11-2026 (November 2026)",
                 "On hold:             Yes",
                 "VAT transactions:    No",
-                "3000     01-000   Salg 25 % mva                               100.00 cat. 1",
+                "3000     01-000   Salg 25 % mva                         100.00 cat. 1",
                 "2026-12-03 02:50:43  POST /v2/journaltransaction  answer 201",
             ],
         ),
@@ -336,3 +336,28 @@ def test_the_settlement_day_says_visma_s_batch_status_in_the_language(
     )
     day = SettlementDay(date(2026, 11, 27), zs, (), {}, Decimal(0), Decimal(0), Decimal(0))
     assert day_text(day).splitlines()[3:5] == said
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_a_documents_lines_fit_the_document_box_at_80_columns(language: str) -> None:
+    """The console's document box holds 70 columns at 80: a line wider wrapped its VAT id
+    onto the next row, where nb "3" stood beside a credit as if part of it ("3 101,13 3").
+    Written by hand: a shop's largest day, Visma's VAT id and DUELL's category, a long text."""
+    set_language(language)
+    lines = (
+        DocumentLine(
+            text="Utgående mva 25 %", account="2700", subaccount="01-000",
+            credit=Decimal("3101.13"), vat="3",
+        ),
+        DocumentLine(
+            text="Betaling gavekort innløst i annen butikk", account="2960",
+            subaccount="01-000", debit=Decimal("1234567.89"), vat="cat. 1",
+        ),
+    )  # fmt: skip
+    shown = document_text(
+        replace(DOC, lines=lines, debit=Decimal("1234567.89"), credit=Decimal("3101.13"))
+    )
+    table = shown.split("\n\n")[1].splitlines()
+    assert all(len(line) <= 70 for line in table), [ln for ln in table if len(ln) > 70]
+    assert table[1].endswith("3\xa0101,13 3" if language == "nb" else "3,101.13 3")
+    assert "Betaling gavekort…" in table[2]
