@@ -893,8 +893,8 @@ def document_text(doc: TransferDocument) -> str:
             _("VAT"),
         )
         # 8 + 8 + 18 + two amounts + a VAT id fit the console's document box at 80 columns
-        # (70 wide beside its scroll bar): wider, the VAT wrapped onto the next row, where "3" read as part of the
-        # credit beside it ("3 101,13 3"). A longer text is cut with "…".
+        # (70 wide beside its scroll bar): wider, the VAT wrapped onto the next row, where
+        # "3" read as part of the credit beside it ("3 101,13 3"). Longer text ends in "…".
         out.append(
             f"{heads[0]:<8} {heads[1]:<8} {heads[2]:<18} {heads[3]:>{w}} {heads[4]:>{w}} {heads[5]}"
         )
