@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import threading
+
 import pytest
 from textual.widgets import Tabs
 
@@ -28,6 +32,34 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def test_the_first_frame_is_light_and_the_collector_comes_back() -> None:
+    """Before the settings are read the main screen holds no tab bar (it comes with the first
+    department, focused as when it was composed), and the garbage collector, which the
+    launcher turns off until the first frame is painted, is on again by then: a console left
+    without it would never free a cycle."""
+    asked, answer = threading.Event(), threading.Event()
+
+    def load():
+        asked.set()
+        answer.wait(60)
+        return load_settings()
+
+    gc.disable()  # as tui.cli's launcher leaves it
+    try:
+        app = DuviApp(load)
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await asyncio.to_thread(asked.wait, 60)  # the frame is painted by now
+            assert gc.isenabled()
+            assert not app.screen.query(Tabs)
+            answer.set()
+            await settle(app, pilot)
+            tabs = app.screen.query_one("#departments", Tabs)
+            assert tabs.active == "dept-1" and app.screen.focused is tabs
+    finally:
+        answer.set()
+        gc.enable()
 
 
 async def test_opens_on_the_sandbox_with_a_tab_per_department() -> None:

@@ -8,6 +8,7 @@ screen's skeleton is drawn, then the settings (pydantic) and the status load in 
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
@@ -154,6 +155,7 @@ class DuviApp(ShowsWorkerErrors, App[None]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(gc.enable)  # off from the launcher until the first frame
         if self._load is not None:
             self.call_after_refresh(self._load_settings)
 

@@ -20,7 +20,13 @@ CONSOLE_FLAGS = {"--readonly"}
 
 
 def _launch_console(load: Callable[[], Settings]) -> None:
+    import gc
     import os
+
+    # No collector passes until the first frame is painted (the app turns it back on then):
+    # start-up only makes objects that live as long as the console, and the passes over
+    # Textual's import were a twentieth of the time to the first frame (bench/console_bench.py)
+    gc.disable()
 
     from core.i18n import set_language
     from tui.app import DuviApp

@@ -6,21 +6,25 @@ reopens it, and only the opened departments' status panels are read.
 
 The tabs are labels only (Textual's Tabs): one department pane (its hint, status panel and
 settings summary) is mounted once and shows the department of the active tab. Opening a
-department adds a label and fills that pane again, instead of mounting a pane per tab."""
+department adds a label and fills that pane again, instead of mounting a pane per tab. The
+tab bar itself comes with the first department read: before it there is nothing to label, and
+its five widgets were a fifth of the first frame's work (bench/console_bench.py)."""
 
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Static, Tab, Tabs
+from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from textual.widgets import Tabs
+
     from core.readmodels import DepartmentEntry, DepartmentStatus
     from tui.messages import RunFinished, StatusLoaded
 
@@ -111,9 +115,9 @@ class MainScreen(DuviScreen):
         with Vertical(id="body"):
             yield Static("", id="env-badge")
             yield Static("", id="pick-hint", classes="hidden")
-            with Vertical(id="department"):
-                # a label per department; its pane is mounted with the first one shown
-                yield Tabs(id="departments")
+            # the tab bar (a label per department) and the one pane: mounted with the
+            # first department shown
+            yield Vertical(id="department")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -206,8 +210,15 @@ class MainScreen(DuviScreen):
         else:
             company = next((d.company for d in message.departments if d.company), "Visma.net")
             badge.update(company or "")
-        tabs = self.query_one("#departments", Tabs)
         known = set(self.statuses)
+        tabs = self._tabs()
+        if message.departments and tabs is None:
+            from textual.widgets import Tabs
+
+            tabs = Tabs(id="departments")
+            await self.query_one("#department").mount(tabs, before=0)
+            if self.focused is None:  # as when it was composed: the screen's first to focus
+                tabs.focus()
         if message.departments and self._pane() is None:
             await self.query_one("#department").mount(
                 Vertical(
@@ -225,12 +236,15 @@ class MainScreen(DuviScreen):
                 if d.set_up
                 else _("{id} {name} (not set up)").format(id=d.id, name=d.name)
             )
+            assert tabs is not None  # mounted above, with the first department
             tab = tabs.get_tab(f"dept-{d.id}")
             if tab is None:
+                from textual.widgets import Tab
+
                 await tabs.add_tab(Tab(label, id=f"dept-{d.id}"))
             elif tab.label.plain != label:
                 tab.label = label
-        if self._show is not None and self._show in self.statuses:
+        if tabs is not None and self._show is not None and self._show in self.statuses:
             tabs.active, self._show = f"dept-{self._show}", None
         shown = self.current_department()
         if shown is not None and any(d.id == shown for d in message.departments):
@@ -279,6 +293,14 @@ class MainScreen(DuviScreen):
         panel.show(status, self.running.get(dept))
         pane.get_child_by_id("dept-summary", Static).update(status.settings_summary)
 
+    def _tabs(self) -> Tabs | None:
+        """The tab bar, once a department was read (Tabs not imported before: see above)."""
+        try:
+            tabs = self.query_one("#department").get_child_by_id("departments")
+        except NoMatches:
+            return None
+        return cast("Tabs", tabs)
+
     def _pane(self) -> Vertical | None:
         """The department pane, once a department was shown: found by id among its parent's
         children, not by a query that walks every tab."""
@@ -298,8 +320,8 @@ class MainScreen(DuviScreen):
     def open_department(self, dept_id: str) -> None:
         """Show the department's tab; one not opened yet is read, then shown (the picker's
         Enter and the palette's jump)."""
-        tabs = self.query_one("#departments", Tabs)
-        if tabs.get_tab(f"dept-{dept_id}") is not None:
+        tabs = self._tabs()
+        if tabs is not None and tabs.get_tab(f"dept-{dept_id}") is not None:
             tabs.active = f"dept-{dept_id}"
             return
         if dept_id not in self.opened:
@@ -315,12 +337,13 @@ class MainScreen(DuviScreen):
             self.settings_ready()
 
     def current_department(self) -> str | None:
-        active = self.query_one("#departments", Tabs).active
+        tabs = self._tabs()
+        active = tabs.active if tabs is not None else None
         return active.removeprefix("dept-") if active else None
 
     def action_jump(self, n: int) -> None:
-        tabs = self.query_one("#departments", Tabs)
-        if tabs.get_tab(f"dept-{n}") is not None:
+        tabs = self._tabs()
+        if tabs is not None and tabs.get_tab(f"dept-{n}") is not None:
             tabs.active = f"dept-{n}"
 
     def action_refresh(self) -> None:
