@@ -724,7 +724,8 @@ async def test_a_closed_screen_leaves_nothing_behind() -> None:
 
     from textual._styles_cache import StylesCache
     from textual.widget import Widget
-    from textual.widgets import Header
+
+    from tui.widgets.header import ScreenHeader
 
     def alive(kind: type) -> int:
         gc.collect()
@@ -737,7 +738,7 @@ async def test_a_closed_screen_leaves_nothing_behind() -> None:
             for key in ("l", "escape", "t", "escape", "d", "escape"):
                 await pilot.press(key)
                 await settle(app, pilot)
-        assert alive(Header) == 1  # the main screen's
+        assert alive(ScreenHeader) == 1  # the main screen's
         assert alive(StylesCache) <= alive(Widget)  # none kept for a widget that is gone
 
 

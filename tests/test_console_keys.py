@@ -419,3 +419,32 @@ async def test_a_click_on_a_footer_key_presses_it() -> None:
         await pilot.click(KeysFooter, offset=(log.start + 1, 0))
         await settle(app, pilot)
         assert isinstance(app.screen, LogScreen)
+
+
+async def test_the_header_opens_the_palette_from_its_icon_and_says_the_mode() -> None:
+    """The one-line header looks and acts as Textual's did: the icon opens the palette (a
+    click anywhere else does nothing), and the sub-title it shows follows the app's, which it
+    does not watch (DuviApp.show_sub_title redraws it)."""
+    from textual.command import CommandPalette
+
+    from tui.widgets.header import ScreenHeader
+
+    app = DuviApp(load_settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        line = app.screen.query_one(ScreenHeader).render_line(0).text
+        assert line.startswith(" ⭘      ") and len(line) == 80
+        # centred between the icon's 8 cells and the clock's 10, as Textual's title is
+        assert line.index("duvi — SANDBOX") == 8 + (80 - 18 - len("duvi — SANDBOX")) // 2
+        await pilot.click(ScreenHeader, offset=(40, 0))
+        await pilot.pause()
+        assert not CommandPalette.is_open(app)
+        await pilot.click(ScreenHeader, offset=(1, 0))
+        await pilot.pause()
+        assert CommandPalette.is_open(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.apply_settings(load_settings(read_only=True))
+        await pilot.pause()
+        line = app.screen.query_one(ScreenHeader).render_line(0).text
+        assert "duvi — SANDBOX · READ-ONLY" in line

@@ -128,6 +128,11 @@ class DuviApp(ShowsWorkerErrors, App[None]):
             self.sub_title = _("SANDBOX · READ-ONLY") if settings.sandbox else _("LIVE · READ-ONLY")
         else:
             self.sub_title = _("SANDBOX") if settings.sandbox else _("LIVE")
+        from tui.widgets.header import ScreenHeader  # it watches nothing: told here
+
+        for screen in self.screen_stack:
+            for header in screen.query(ScreenHeader):
+                header.refresh()
 
     async def switch_language(self, language: str) -> None:
         """The palette's "Språk: norsk" / "Language: English": every screen on the stack
