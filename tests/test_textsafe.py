@@ -4,7 +4,9 @@ Rich upgrade renames or bypasses a hook."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -85,3 +87,37 @@ def test_the_hooked_tables_are_the_ones_text_is_made_with(table: str) -> None:
 
     module, name = table.rsplit(".", 1)
     assert getattr(importlib.import_module(module), name) == MADE_SAFE
+
+
+def test_the_command_line_shows_data_s_control_characters_and_json_keeps_them(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`duvi log`, `duvi transfers` and `duvi transfers show` print to a terminal: the data's
+    control characters as pictures. --json is data: as it was (JSON escapes C0 itself)."""
+    from core.boot import ensure_installation
+    from core.cli import run
+    from core.config import load_settings
+    from core.eventlog import EventLog
+    from core.ledger import Ledger
+    from core.runtime import Runtime
+    from tests.test_bad_data_console import zreport
+
+    with Runtime.open(load_settings()) as rt:
+        ensure_installation(rt)
+        log = EventLog(rt.store)
+        log.error(HOSTILE, department_id="1", entity="customer")
+        log.flush()
+        ledger = Ledger(rt.store)
+        ledger.register("DUELL-Z-1-9001", "1", "zreport", "9001", zreport(9001, "100.00"))
+        ledger.fail("DUELL-Z-1-9001", HOSTILE)
+    for args in (
+        ["log", "-d", "1"],
+        ["transfers", "-d", "1"],
+        ["transfers", "show", "DUELL-Z-1-9001"],
+    ):
+        run(args)
+        out = capsys.readouterr().out
+        assert "␛]2;PWNED␇" in out, args
+        assert not RAW.findall(out.replace("\n", "")), (args, out)
+    assert run(["log", "-d", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["message"] == HOSTILE
