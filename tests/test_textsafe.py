@@ -121,3 +121,48 @@ def test_the_command_line_shows_data_s_control_characters_and_json_keeps_them(
         assert not RAW.findall(out.replace("\n", "")), (args, out)
     assert run(["log", "-d", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["message"] == HOSTILE
+
+
+WALK = [("main", ()), ("log", ("l",)), ("conflicts", ("c",)), ("transfers", ("t",))]
+WALK += [("document", ("t", "enter")), ("calendar", ("C",)), ("vat", ("v",))]
+
+
+@pytest.mark.parametrize(("name", "presses"), WALK, ids=[w[0] for w in WALK])
+async def test_no_screen_writes_a_control_character_from_data(
+    home: Path, name: str, presses: tuple[str, ...]
+) -> None:
+    """Hostile text in an event, a conflict's fields and candidates and a document's error:
+    what each screen would write to the terminal (its whole frame, as the compositor renders
+    it) holds no control character but Textual's own sequences."""
+    from core.boot import ensure_installation
+    from core.config import load_settings
+    from core.conflicts import Conflicts
+    from core.eventlog import EventLog
+    from core.ledger import Ledger
+    from core.runtime import Runtime
+    from tests.test_bad_data_console import zreport
+    from tests.test_snapshots import app, settled
+
+    with Runtime.open(load_settings()) as rt:
+        ensure_installation(rt)
+        log = EventLog(rt.store)
+        log.error(HOSTILE, department_id="1", entity="customer")
+        log.flush()
+        Conflicts(rt.store).raise_conflict(
+            "1", "customer", "duell", "77", {"name": HOSTILE, "city": HOSTILE},
+            [{"id": "20001", "name": HOSTILE}], "email",
+        )  # fmt: skip
+        ledger = Ledger(rt.store)
+        ledger.register("DUELL-Z-1-9001", "1", "zreport", "9001", zreport(9001, "100.00"))
+        ledger.fail("DUELL-Z-1-9001", HOSTILE)
+    console = app()
+    async with console.run_test(size=(120, 36)) as pilot:
+        await settled(pilot)
+        for key in presses:
+            await pilot.press(key)
+            await settled(pilot)
+        frame = console.screen._compositor.render_update(full=True)
+        written = frame.render_segments(console.console)
+        assert not raw_controls(written), written
+        if name in ("log", "conflicts", "transfers", "document"):
+            assert "␛" in written  # shown, not dropped
