@@ -373,3 +373,47 @@ def test_every_screen_is_readable_in_every_colour_mode(
         assert "38;2;" in sgr
     else:
         assert "38;2;" not in sgr
+
+
+def test_an_event_s_escape_sequence_is_shown_not_obeyed(home: Path, tmp_path: Path) -> None:
+    """An event whose message holds a title sequence (OSC 2) and colours, as a customer's name
+    or an answer from Visma or DUELL may: the log shows the characters ("␛", "␇"), and the
+    terminal neither takes a new title nor paints in red. On the old code the pane's title
+    became "OWNED" (tmux 3.3; the brief's tmux took "PWNED name " too) and RED was red."""
+    from core.boot import ensure_installation
+    from core.eventlog import EventLog
+
+    message = "customer \x1b]2;PWNED\x07 name \x1b[31mRED\x1b[0m end"
+    with Runtime.open(load_settings()) as rt:
+        ensure_installation(rt)
+        log = EventLog(rt.store)
+        log.error(message, department_id="1", entity="customer")
+        # the same title ended by ST (ESC \\), which Textual and Rich never dropped
+        log.error("product \x1b]2;OWNED\x1b\\ text", department_id="1", entity="product")
+        log.flush()
+    env = {
+        "DUVI_HOME": str(home),
+        "DUVI_CONFIG": os.environ["DUVI_CONFIG"],
+        "TERM": "xterm-256color",
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "LANG": "C.UTF-8",
+    }
+    t = Tmux(str(Path(sys.executable).with_name("duvi")), env)
+    try:
+        t.wait_for("Oslo sentrum", "Run all")
+        # the main screen shows the last error too: on the old code it set the title already
+        title = t.tmux("display-message", "-p", "-t", "e2e", "#{pane_title}")
+        assert "PWNED" not in title and "OWNED" not in title
+        t.keys("l")
+        screen = t.wait_for("Events: department 1", "RED", " end", " text")  # both are shown
+        assert t.tmux("display-message", "-p", "-t", "e2e", "#{pane_title}") == title
+        assert "␛]2;PWNED␇ name ␛[31mRED␛[0m end" in screen
+        assert "product ␛]2;OWNED␛\\ text" in screen
+        coloured = t.colours()
+        shown = next(ln for ln in coloured.splitlines() if "PWNED" in ln)
+        assert "RED" in screen and "\x1b[31m" not in shown  # RED in the log's own colours
+        t.keys("C-q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()

@@ -17,6 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 
+import tui.textsafe  # noqa: F401 (first: no text from data reaches the terminal raw, see there)
 from core.errors import DuviError
 from tui.i18n import N_, _
 from tui.screens.main import MainScreen

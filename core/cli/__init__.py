@@ -156,7 +156,10 @@ def run(argv: list[str] | None = None, *, console: ConsoleLauncher | None = None
         command = localized(app)  # --help in that language
         command(args=argv, prog_name="duvi", standalone_mode=True, obj=CliContext(console=console))
     except DuviError as exc:
-        typer.echo(_("duvi: error: {message}").format(message=exc), err=True)
+        from core.textsafe import visible
+
+        # the message may quote what Visma or DUELL sent
+        typer.echo(visible(_("duvi: error: {message}").format(message=exc)), err=True)
         return exit_code_of(exc)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

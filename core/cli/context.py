@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from core.i18n import _, babel_locale, datetime_text
+from core.textsafe import visible
 
 if TYPE_CHECKING:  # the settings stack (pydantic) is imported when first needed
     from core.config import Settings
@@ -92,6 +93,12 @@ def stored_int(nothing: str) -> Callable[[int | None], int | None]:
         return value
 
     return check
+
+
+def echo_data(text: str, err: bool = False) -> None:
+    """A line that holds data (a name, a message, an error Visma or DUELL sent) for a terminal:
+    each control character in it shown as its picture, never sent raw (core/textsafe.py)."""
+    typer.echo(visible(text), err=err)
 
 
 def stamp_text(value: str | None) -> str:

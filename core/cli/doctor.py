@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core import boot
-from core.cli.context import run_async, runtime
+from core.cli.context import echo_data, run_async, runtime
 from core.errors import ConfigError
 from core.i18n import N_, _, ngettext
 
@@ -116,7 +116,7 @@ def doctor_cmd(
             # A warning's id is what --ack takes
             cid = f"  ({c.id})" if c.status == Status.WARN else ""
             found = c.found.replace("\n", "\n       - ")  # a finding's own lines, as records
-            typer.echo(f"{mark} {where}{c.title}: {found}{cid}")
+            echo_data(f"{mark} {where}{c.title}: {found}{cid}")
             if c.status == Status.OK:
                 continue
             # The records concerned, those the finding's sentence does not name already
@@ -130,12 +130,12 @@ def doctor_cmd(
                 )
                 records = [", ".join(records[:RECORDS_SHORT]) + extra]
             for r in records[:RECORDS_SHOWN]:
-                typer.echo(f"       - {r}")
+                echo_data(f"       - {r}")
             if len(records) > RECORDS_SHOWN:
                 more = len(records) - RECORDS_SHOWN
                 typer.echo("       - … " + _("and {n} more (--json lists them all)").format(n=more))
             if c.remedy:
-                typer.echo(f"       → {c.remedy}")  # the arrow of every other remedy
+                echo_data(f"       → {c.remedy}")  # the arrow of every other remedy
             if c.acknowledged:
                 a = c.acknowledged
                 said = (
@@ -143,7 +143,7 @@ def doctor_cmd(
                     if a.get("reason")
                     else _("acknowledged by {who} at {at}")
                 )
-                typer.echo("       " + said.format(who=a["by"], at=a["at"], why=a.get("reason")))
+                echo_data("       " + said.format(who=a["by"], at=a["at"], why=a.get("reason")))
     raise typer.Exit(exit_code(checks))
 
 
@@ -221,7 +221,7 @@ def doctor_duplicates(
         )
         for c in clusters:
             members = "; ".join(f"{m['id']} {m['name']}" for m in c["members"])
-            typer.echo(
+            echo_data(
                 "  "
                 + _("same {key} {value}: {members}").format(
                     key=c["key"], value=c["value"], members=members

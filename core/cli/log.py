@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import BadValue, runtime, stored_int
+from core.cli.context import BadValue, echo_data, runtime, stored_int
 from core.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -89,7 +89,10 @@ def log_cmd(
     min_level = _level(level)
 
     def emit(ev: Event) -> None:  # typer.echo flushes: a follower sees each line at once
-        typer.echo(json.dumps(ev.as_dict(), ensure_ascii=False) if as_json else _format(ev))
+        if as_json:
+            typer.echo(json.dumps(ev.as_dict(), ensure_ascii=False))
+        else:
+            echo_data(_format(ev))
 
     with runtime(ctx) as rt:
         flt = log_filter(rt, dept, min_level, entity, run, grep)

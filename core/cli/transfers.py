@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from core import boot
-from core.cli.context import BadValue, run_async, runtime
+from core.cli.context import BadValue, echo_data, run_async, runtime
 from core.i18n import N_, _, ngettext, parse_date
 from core.ledger import UNREADABLE_REMEDY
 from core.readmodels import UNREADABLE
+from core.textsafe import visible
 
 if TYPE_CHECKING:
     from core.readmodels import TransferDocument, TransferRow
@@ -159,7 +160,8 @@ def _table(rows: list[TransferRow], now: datetime) -> None:
         typer.echo(_("no transfers match"), err=True)
         return
     titles = transfer_column_titles()
-    cells = [transfer_cells(r, now) for r in rows]
+    # data (an error Visma sent): each control character as its picture, one cell wide
+    cells = [tuple(visible(v, keep="") for v in transfer_cells(r, now)) for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(titles[:-1])]
     right = {"Z", "Amount", "Age"}
 
@@ -258,7 +260,7 @@ def show_cmd(
     if as_json:
         typer.echo(json.dumps(document_json(doc), indent=2, ensure_ascii=False))
         return
-    typer.echo(document_text(doc))
+    echo_data(document_text(doc))
 
 
 def document_json(doc: TransferDocument) -> dict[str, Any]:
@@ -332,7 +334,7 @@ def confirm_cmd(
     else:
         typer.echo(f"{row.key}: {state_text(row.state)}")
     if row.state not in ("confirmed", "released"):
-        typer.echo(row.last_error or "", err=True)
+        echo_data(row.last_error or "", err=True)
         raise typer.Exit(1)
 
 
