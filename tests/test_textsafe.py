@@ -166,3 +166,35 @@ async def test_no_screen_writes_a_control_character_from_data(
         assert not raw_controls(written), written
         if name in ("log", "conflicts", "transfers", "document"):
             assert "␛" in written  # shown, not dropped
+
+
+def test_the_command_line_lists_names_with_their_control_characters_shown(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A department's name and a conflict's record come from DUELL: `duvi departments list`
+    and `duvi conflicts list` print them to a terminal, each control character as its picture
+    (they printed it raw)."""
+    from core.boot import ensure_installation
+    from core.cli import run
+    from core.config import load_settings
+    from core.conflicts import Conflicts
+    from core.departments import Departments
+    from core.runtime import Runtime
+
+    with Runtime.open(load_settings()) as rt:
+        ensure_installation(rt)
+        Departments(rt.store, rt.secrets).add("7", HOSTILE)
+        Conflicts(rt.store).raise_conflict(
+            "1",
+            "customer",
+            "duell",
+            "77",
+            {"name": HOSTILE},
+            [{"id": "1", "name": HOSTILE}],
+            "email",
+        )
+    for args in (["departments", "list"], ["conflicts", "list"]):
+        run(args)
+        out = capsys.readouterr().out
+        assert "␛]2;PWNED␇" in out, (args, out)
+        assert not RAW.findall(out.replace("\n", "")), (args, out)

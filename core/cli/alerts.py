@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli.context import runtime, stamp_text
+from core.cli.context import echo_data, runtime, stamp_text
 from core.i18n import N_, _
 
 app = typer.Typer(help=N_("Alerts: what is sent to the channels in alert_urls, once per change."))
@@ -30,7 +30,7 @@ def list_cmd(
         typer.echo(json.dumps([alert_json(s) for s in statuses], indent=2, ensure_ascii=False))
         return
     if not statuses:
-        typer.echo(_("no alerts: nothing needs a person now"))
+        echo_data(_("no alerts: nothing needs a person now"))
         return
     for s in statuses:
         a = s.alert
@@ -40,11 +40,11 @@ def list_cmd(
             said = _("{id}  {title} (sent {at})")
         else:
             said = _("{id}  {title} (not sent)")
-        typer.echo(said.format(id=a.id, title=a.title, at=stamp_text(s.sent_at)))
+        echo_data(said.format(id=a.id, title=a.title, at=stamp_text(s.sent_at)))
         for line in a.found.splitlines():
-            typer.echo(f"    {line}")
-        typer.echo(_("    remedy: {remedy}").format(remedy=a.remedy))
-        typer.echo(_("    more: {command}").format(command=a.command))
+            echo_data(f"    {line}")
+        echo_data(_("    remedy: {remedy}").format(remedy=a.remedy))
+        echo_data(_("    more: {command}").format(command=a.command))
 
 
 @app.command("ack", help=N_("Acknowledge an alert (audited): its present state is not sent again."))
@@ -56,7 +56,7 @@ def ack_cmd(
     from core.alert_states import acknowledge
 
     with runtime(ctx) as rt:
-        typer.echo(acknowledge(rt, alert_id, reason.strip()))
+        echo_data(acknowledge(rt, alert_id, reason.strip()))
 
 
 @app.command(
@@ -66,4 +66,4 @@ def test_cmd(ctx: typer.Context) -> None:
     from core.alert_states import send_test_notice
 
     with runtime(ctx) as rt:
-        typer.echo(send_test_notice(rt))
+        echo_data(send_test_notice(rt))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli.context import BadValue, runtime, stamp_text
+from core.cli.context import BadValue, echo_data, runtime, stamp_text
 from core.cli.doctor import doctor_checks
 from core.errors import ConfigError
 from core.i18n import N_, _
@@ -65,7 +65,7 @@ def audit_cmd(
             if r["ssh_client"]
             else _("{ts} {actor} [{dept}] {action} {target}{change}")
         )
-        typer.echo(
+        echo_data(
             said.format(
                 ts=stamp_text(r["ts"]),
                 actor=r["actor"],
@@ -108,4 +108,4 @@ def support_bundle_cmd(
         path = build_bundle(
             rt, target, department_id=dept, since=window, doctor=checks, customer=customer
         )
-    typer.echo(str(path))
+    echo_data(str(path))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from core.cli.context import settings
+from core.cli.context import echo_data, settings
 from core.i18n import N_, _, day_month_text, month_text
 from core.readmodels import CALENDAR_STATES, calendar_legend
 
@@ -41,7 +41,7 @@ def calendar_cmd(
         try:
             first = parse_month(month)
         except ValueError as exc:
-            typer.echo(_("duvi: error: --month {why}").format(why=exc), err=True)
+            echo_data(_("duvi: error: --month {why}").format(why=exc), err=True)
             raise typer.Exit(2) from None
     with Runtime.open(settings(ctx)) as rt:
         cal = settlement_calendar(rt.store, dept, today=date.today(), month=first)

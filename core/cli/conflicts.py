@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core import boot
-from core.cli.context import BadValue, run_async, runtime, stamp_text, stored_int
+from core.cli.context import BadValue, echo_data, run_async, runtime, stamp_text, stored_int
 from core.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def conflicts_list(
     for c in items:
         name = c.incoming.get("name") or c.incoming.get("customer_name") or c.incoming_id
         cands = "; ".join(f"{x.get('id')} {x.get('name') or ''}".strip() for x in c.candidates)
-        typer.echo(
+        echo_data(
             _(
                 "#{id} department {dept} {entity} {incoming} '{name}': same {key} as {candidates}"
             ).format(
@@ -135,4 +135,4 @@ def conflicts_resolve(
     said = (
         _("#{id}: ignored ({action})") if c.state == "ignored" else _("#{id}: resolved ({action})")
     )
-    typer.echo(said.format(id=c.id, action=chosen[0]))
+    echo_data(said.format(id=c.id, action=chosen[0]))

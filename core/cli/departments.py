@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import BadValue, run_async, settings
+from core.cli.context import BadValue, echo_data, run_async, settings
 from core.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def departments_list(
         lead = f"{r.department_id:<4} {customer:<28} {r.name:<24}"
         if not r.set_up:
             not_set_up = _("not set up")  # outside the f-string: Babel extracts it there only
-            typer.echo(f"{lead} {not_set_up}")
+            echo_data(f"{lead} {not_set_up}")
             continue
         extra = [_("branch {branch}").format(branch=r.branch)] if r.branch else []
         if r.cost_bearer:
@@ -73,7 +73,7 @@ def departments_list(
         if r.zreport_source == "saft-inbox":
             extra.append(_("Z-reports from the SAF-T inbox {dir}").format(dir=r.inbox_dir))
         extra.append(_("cut-off {hour}").format(hour=f"{r.cutoff_hour:02d}:00"))
-        typer.echo(f"{lead} {r.company} ({r.tenant})  " + ", ".join(extra))
+        echo_data(f"{lead} {r.company} ({r.tenant})  " + ", ".join(extra))
 
 
 @app.command(
@@ -104,7 +104,7 @@ def departments_customer(
         found = Departments(rt.store, rt.secrets)
         found.set_customer(depts, customer.strip(), name)
         members = found.of_customer(customer.strip())
-    typer.echo(
+    echo_data(
         _("customer {customer}: departments {departments}").format(
             customer=customer.strip(), departments=", ".join(members)
         )
@@ -314,4 +314,4 @@ def departments_setup(
             )
         with boot.connections(rt) as conns:
             line = run_async(set_up_department(rt, conns, dept, choice, origin="cli"))
-    typer.echo(line)
+    echo_data(line)

@@ -18,7 +18,7 @@ import typer
 
 from core import boot
 from core.accounting import payment_journal_text, rate_text
-from core.cli.context import run_async, runtime
+from core.cli.context import echo_data, run_async, runtime
 from core.i18n import N_, _, date_text, month_text, period_text
 from core.money import money_json
 from core.readmodels import money_said, money_text, state_text, vat_code_text
@@ -64,10 +64,10 @@ def settlement_cmd(
     try:
         first = parse_month(month)
     except ValueError as exc:
-        typer.echo(_("duvi: error: --month {why}").format(why=exc), err=True)
+        echo_data(_("duvi: error: --month {why}").format(why=exc), err=True)
         raise typer.Exit(2) from None
     if csv_style not in CSV_STYLES:
-        typer.echo(
+        echo_data(
             _("duvi: error: --csv-style is no or plain, not {style}").format(style=repr(csv_style)),
             err=True,
         )
@@ -80,7 +80,7 @@ def settlement_cmd(
     if as_json:
         typer.echo(json.dumps(as_dict(report), indent=2, ensure_ascii=False))
     else:
-        typer.echo("\n".join(text(report)))
+        echo_data("\n".join(text(report)))
     if report.differences:
         raise typer.Exit(1)
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import run_async, runtime, seconds_text
+from core.cli.context import echo_data, run_async, runtime, seconds_text
 from core.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def run_cmd(
 
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         if not once:
-            run_async(daemon.serve_forever(rt, conns, announce=typer.echo))
+            run_async(daemon.serve_forever(rt, conns, announce=echo_data))
             return
         report = run_async(daemon.run_round(rt, conns))
     for dept, outcomes in report.transferred.items():
@@ -46,16 +46,16 @@ def run_cmd(
                 "department {dept}: {n} transfers in {took} s",
                 n,
             )
-        typer.echo(
+        echo_data(
             said.format(
                 dept=dept, n=n, took=seconds_text(took or 0), waited=seconds_text(waited or 0)
             )
         )
     for dept in report.busy:
-        typer.echo(_("department {dept}: busy (another runner holds it)").format(dept=dept))
+        echo_data(_("department {dept}: busy (another runner holds it)").format(dept=dept))
     for dept, error in report.errors.items():
-        typer.echo(_("department {dept}: {error}").format(dept=dept, error=error), err=True)
-    typer.echo(round_summary(report, rt.settings.runner_concurrency))
+        echo_data(_("department {dept}: {error}").format(dept=dept, error=error), err=True)
+    echo_data(round_summary(report, rt.settings.runner_concurrency))
 
 
 def round_summary(report: RoundReport, concurrency: int) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.cli.context import BadValue, run_async, runtime
+from core.cli.context import BadValue, echo_data, run_async, runtime
 from core.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def print_outcomes(outcomes: list[Outcome], as_json: bool) -> None:
         # The words `duvi transfers`, doctor's remedy and the console use ("held", "refused"),
         # in the current language, not the ledger's; --json keeps the ledger's state.
         shown = state_text(shown_state(o.state, o.error))
-        typer.echo(f"{o.key:<28} {shown:<10}{number}{error}")
+        echo_data(f"{o.key:<28} {shown:<10}{number}{error}")
 
 
 def sync_cmd(
@@ -73,7 +73,7 @@ def sync_cmd(
                 )
             except RunError as exc:  # the other steps ran; say what failed, go on
                 r = exc.result
-                typer.echo(
+                echo_data(
                     _("error: {message}\n  → {remedy}").format(
                         message=exc.message, remedy=exc.remedy
                     ),
@@ -99,7 +99,7 @@ def sync_cmd(
         )
     else:
         for name, r in total.reports.items():
-            typer.echo(
+            echo_data(
                 _(
                     "{name}: {created} created, {updated} updated, {unchanged} unchanged, "
                     "{conflicts} conflicts, {failed} failed"
@@ -130,7 +130,7 @@ def pull_cmd(
     with runtime(ctx) as rt, boot.connections(rt) as conns:
         refuse_if_read_only(rt, _("pulling"))
         r = run_async(sync_master_data(rt, dept, entity, first_time=True, connections=conns))
-    typer.echo(
+    echo_data(
         _(
             "{name}: {created} created, {updated} updated, {unchanged} unchanged, "
             "{conflicts} conflicts"
