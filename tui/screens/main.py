@@ -7,8 +7,8 @@ reopens it, and only the opened departments' status panels are read.
 The tabs are labels only (Textual's Tabs): one department pane (its hint, status panel and
 settings summary) is mounted once and shows the department of the active tab. Opening a
 department adds a label and fills that pane again, instead of mounting a pane per tab. The
-tab bar itself comes with the first department read: before it there is nothing to label, and
-its five widgets were a fifth of the first frame's work (bench/console_bench.py)."""
+tab bar itself comes with the first status read: before it there is nothing to label, and its
+five widgets were a fifth of the first frame's work (bench/console_bench.py)."""
 
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ class MainScreen(DuviScreen):
             badge.update(company or "")
         known = set(self.statuses)
         tabs = self._tabs()
-        if message.departments and tabs is None:
+        if tabs is None:  # the first status read: before the picker's first Enter needs it
             from textual.widgets import Tabs
 
             tabs = Tabs(id="departments")
@@ -236,7 +236,6 @@ class MainScreen(DuviScreen):
                 if d.set_up
                 else _("{id} {name} (not set up)").format(id=d.id, name=d.name)
             )
-            assert tabs is not None  # mounted above, with the first department
             tab = tabs.get_tab(f"dept-{d.id}")
             if tab is None:
                 from textual.widgets import Tab
@@ -244,7 +243,7 @@ class MainScreen(DuviScreen):
                 await tabs.add_tab(Tab(label, id=f"dept-{d.id}"))
             elif tab.label.plain != label:
                 tab.label = label
-        if tabs is not None and self._show is not None and self._show in self.statuses:
+        if self._show is not None and self._show in self.statuses:
             tabs.active, self._show = f"dept-{self._show}", None
         shown = self.current_department()
         if shown is not None and any(d.id == shown for d in message.departments):
