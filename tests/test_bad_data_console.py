@@ -39,6 +39,21 @@ def zreport(z: int, gross: str) -> dict:
     }
 
 
+def plant_text(rt: Runtime, text: str) -> None:
+    """`text` as data of three kinds in department 1: an event's message, a customer
+    conflict's fields and candidate, a failed Z-report's error."""
+    log = EventLog(rt.store)
+    log.error(text, department_id="1", entity="customer")
+    log.flush()
+    Conflicts(rt.store).raise_conflict(
+        "1", "customer", "duell", "77", {"name": text, "city": text},
+        [{"id": "20001", "name": text}], "email",
+    )  # fmt: skip
+    ledger = Ledger(rt.store)
+    ledger.register("DUELL-Z-1-9001", "1", "zreport", "9001", zreport(9001, "100.00"))
+    ledger.fail("DUELL-Z-1-9001", text)
+
+
 @pytest.fixture
 def bad_world(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from core.boot import sandbox

@@ -5,6 +5,7 @@ or Rich upgrade renames or bypasses one; the walk shows every screen with such d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,120 @@ def quits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(DuviApp, "action_quit", action_quit)
     return asked
+
+
+# Short data for narrow places (a tab label, the picker's columns): each piece on its own
+NAMES = {"40": RED, "41": "[/] shop", "42": CLICK, "43": "[CustomerID]"}
+
+
+def plant(*, many: bool = False) -> None:
+    """MARK in every kind of data the console shows: an event's message, an HTTP call (its
+    path, error and answer), a conflict's fields and candidates, a document's error, a
+    department's name, its Visma company's name (saved, and as Visma lists it), Visma's
+    account and VAT texts, DUELL's products and customers. `many`: ten departments more (the
+    console opens on the picker)."""
+    from core.boot import ensure_installation, sandbox
+    from core.config import load_settings
+    from core.departments import Departments
+    from core.httplog import HttpCall, HttpLog
+    from core.models import DepartmentSettings
+    from core.runtime import Runtime
+    from tests.test_bad_data_console import plant_text
+
+    world = sandbox()
+    for product in world.duell.state.products.values():
+        product["product_name"] = MARK
+    for customer in world.duell.state.customers.values():
+        customer["customer_name"] = MARK
+    for company in world.visma.companies.values():
+        company.name = MARK
+        for record in [*company.accounts.values(), *company.vat.values()]:
+            record["description"] = MARK
+        for branch in company.branches.values():
+            branch["name"] = MARK  # the main branch's is the company's name setup lists
+    with Runtime.open(load_settings()) as rt:
+        ensure_installation(rt)
+        depts = Departments(rt.store, rt.secrets)
+        one = depts.get("1")
+        assert one is not None
+        depts.save_settings("1", one.settings.model_copy(update={"visma_company_name": MARK}))
+        extra = {"7": MARK, **NAMES}
+        for dept in ["7", *(str(n) for n in range(40, 50) if many)]:
+            depts.add(dept, extra.get(dept, f"Shop {dept}"))
+            depts.save_settings(
+                dept, DepartmentSettings(visma_tenant_id="t-7", visma_company_name=MARK)
+            )
+        plant_text(rt, MARK)
+        http = HttpLog(rt.store)
+        http.record(
+            HttpCall("visma", "POST", f"/customer/{MARK}", 400, 12.0, 10, 10, "1",
+                     error=MARK, request=MARK, response=MARK)
+        )  # fmt: skip
+        http.flush()
+
+
+WHOLE = (FIELD, RED, CLICK)
+# screen: (keys, the pieces of MARK it must show as they are)
+WALK: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "main": ((), WHOLE),  # the status panel's latest error, the company badge
+    "dept7": (("7",), WHOLE),  # its tab label
+    "log": (("l",), WHOLE),
+    "log_detail": (("l", "down", "up"), WHOLE),
+    "http": (("l", "h"), WHOLE),
+    "conflicts": (("c",), (FIELD, RED)),  # the comparison's cells are cut: the start shows
+    "merge": (("c", "M"), (FIELD, RED)),
+    "transfers": (("t",), (FIELD, RED)),
+    "document": (("t", "enter"), WHOLE),
+    "doctor": (("d",), WHOLE),
+    "calendar": (("C",), ()),  # no data of these kinds
+    "settlement": (("S",), ()),
+    "vat": (("v",), ()),
+    "vat_pick": (("v", "enter"), WHOLE),  # Visma's VAT texts
+    "accounts": (("m",), WHOLE),  # Visma's account texts
+    "accounts_pick": (("m", "enter"), (FIELD, CLICK)),  # wrapped: RED across two lines
+    "settings": (("s",), ()),
+    "setup": (("e",), WHOLE),  # the saved company
+    "setup_companies": (("e", "f6", "#company", "enter"), (FIELD,)),  # Visma's; cut
+    "help": (("question_mark",), ()),
+    "palette": (("colon",), WHOLE),  # the departments' commands
+    "palette_search": (("colon", *"cust"), ("[CustomerID]",)),  # fuzzy-matched, highlighted
+    "picker": ((), ("[CustomerID]", RED, CLICK)),  # ten departments more
+    "picker_tabs": (("4", "0", "enter", "o", "4", "2", "enter"), (RED, CLICK)),
+}
+
+
+@pytest.fixture
+def marked(home: Path) -> Iterator[None]:
+    from core.boot import sandbox
+
+    sandbox.cache_clear()
+    yield
+    sandbox.cache_clear()  # the changed sandbox must not reach the tests after this one
+
+
+@pytest.mark.parametrize("name", list(WALK))
+async def test_every_screen_shows_data_as_it_is(marked: None, name: str, quits: list[str]) -> None:
+    """No crash, each piece of MARK shown as it is where the data shows, and a click on the
+    "q" of "[@click=app.quit]q[/]" does not quit."""
+    from tests.test_snapshots import app, settled
+
+    presses, shown = WALK[name]
+    plant(many=name.startswith("picker"))
+    console = app()
+    async with console.run_test(size=(200, 50), notifications=True) as pilot:
+        await settled(pilot)
+        for key in presses:
+            if key.startswith("#"):  # focus that widget
+                console.screen.query_one(key).focus()
+            else:
+                await pilot.press(key)
+            await settled(pilot)
+        text = screen_text(console)
+        for piece in shown:
+            assert piece in text, (name, piece)
+        assert "Field  is required" not in text
+        if CLICK in shown:
+            x, y = click_offset(console, CLICK) or (0, 0)
+            assert await pilot.click(offset=(x + CLICK.index("q"), y))
+            await settled(pilot)
+        assert not quits
