@@ -63,12 +63,18 @@ async def test_a_data_table_shows_its_cells_and_labels_as_they_are() -> None:
 
 
 def test_the_console_s_own_markup_is_parsed_with_its_data_put_in_as_it_is() -> None:
+    from textual.content import Content
+    from textual.visual import visualize
+
     from tui.textsafe import markup
 
     shown = markup("[b]$name[/b] says", name=MARK)
-    assert shown.plain == f"{MARK} says"
-    assert [(s.start, s.end, str(s.style)) for s in shown.spans] == [(0, len(MARK), "b")]
-    assert markup("[b]y[/b] yes").plain == "y yes"
+    assert shown == f"{MARK} says"  # as a str: the words alone
+    read = Content.from_markup(shown)  # as Textual reads it (a Static, a notification)
+    assert read is visualize(None, shown) is shown.content  # type: ignore[arg-type]
+    assert read.plain == f"{MARK} says"
+    assert [(s.start, s.end, str(s.style)) for s in read.spans] == [(0, len(MARK), "b")]
+    assert markup("[b]y[/b] yes") == "y yes"
 
 
 def screen_text(app) -> str:
@@ -239,3 +245,39 @@ async def test_every_screen_shows_data_as_it_is(marked: None, name: str, quits: 
             assert await pilot.click(offset=(x + CLICK.index("q"), y))
             await settled(pilot)
         assert not quits
+
+
+async def test_textual_s_own_notifications_keep_their_look_and_show_a_path_as_it_is(
+    home: Path, tmp_path: Path
+) -> None:
+    """Textual's ctrl+c hint and its note of a saved screenshot were markup of its own: said
+    by the console now, the key still bold, the folder's name (data) as it is."""
+    from textual.widgets._toast import Toast
+
+    from core.boot import ensure_installation
+    from core.config import load_settings
+    from core.runtime import Runtime
+    from tests.test_snapshots import app, settled
+
+    with Runtime.open(load_settings()) as rt:
+        ensure_installation(rt)
+    folder = tmp_path / "shots [CustomerID] [bold red]RED"  # no "/" in a name
+    folder.mkdir()
+    console = app()
+    async with console.run_test(size=(160, 40), notifications=True) as pilot:
+        await settled(pilot)
+        await pilot.press("ctrl+c")
+        await settled(pilot)
+        (hint,) = [t.render() for t in console.screen.query(Toast)]
+        assert hint.plain == "Do you want to quit?\nPress ^q to quit the console."
+        key = hint.plain.index("^q")
+        assert any(s.start == key and s.end == key + 2 and "b" in str(s.style) for s in hint.spans)
+        console.clear_notifications()
+        console.action_screenshot("shot.svg", str(folder))
+        for _ in range(100):
+            await settled(pilot)
+            if (folder / "shot.svg").exists() and console._notifications:
+                break
+        await settled(pilot)
+        shown = [t.render().plain for t in console.screen.query(Toast)]
+        assert shown == [f"Screenshot\nScreenshot saved to {folder / 'shot.svg'}."]

@@ -21,8 +21,6 @@ hooks the two places all of it passes through, both in this module:
    shown: the layout measured it as zero cells wide, and a picture there would push the line
    past its end. Ordinary lines pay one search of their text, once (Strip caches its output).
 
-tests/test_textsafe.py fails if a Textual or Rich upgrade renames or bypasses either hook.
-
 3. Markup. The same text from data was also read as Textual's markup: "[/]" in a Visma error
    crashed the console (MarkupError), "Field [CustomerID] is required" was shown as
    "Field  is required", "[@click=app.quit]q[/]" made a button and "[link=...]" a link. Every
@@ -31,9 +29,11 @@ tests/test_textsafe.py fails if a Textual or Rich upgrade renames or bypasses ei
    palette's commands, border titles, buttons, checkboxes) and, in a DataTable only, Rich's
    `Text.from_markup` (its cells and labels). Both read a str as it is here: the text shown
    is the str. The console's own markup (bold keys in a dialog, a setting's dim state) says
-   so with `markup()`, the only parser left; data in it goes in as a variable ($name), which
-   is never parsed. Rich's `Text.from_markup` itself is left alone (typer's help uses it):
-   only DataTable's module reads a str with the literal one.
+   so with `markup()`, the only parser left (a `Markup`: a str, so a notification takes it
+   too); data in it goes in as a variable ($name), which is never parsed. Textual's own
+   markup in a notification (ctrl+c's hint, a saved screenshot) is said by DuviApp. Rich's
+   `Text.from_markup` itself is left alone (typer's help, in the same process in tests, uses
+   it): only DataTable's module reads a str with the literal one.
 
 tests/test_textsafe.py and tests/test_markup.py fail if an upgrade renames or bypasses a hook."""
 
@@ -97,15 +97,30 @@ def _safe_link(style: Style | None) -> Style | None:
 _parse = textual.content.Content.from_markup.__func__  # type: ignore[attr-defined]
 
 
-def markup(template: str, **data: object) -> Content:
+class Markup(str):
+    """Text of ours with its look, as `markup()` makes it. As a str it is the words alone
+    (what a str operation on it keeps: no tags); wherever Textual reads it (a Static, a
+    notification, a label) it is `content`, bold keys and all."""
+
+    content: Content
+
+    def __new__(cls, content: Content) -> Markup:
+        made = super().__new__(cls, content.plain)
+        made.content = content
+        return made
+
+
+def markup(template: str, **data: object) -> Markup:
     """The console's own markup (`template`: a translated text of ours, never data), with
     `data` put in as it is where the template says $name."""
-    return _parse(Content, template, **data)
+    return Markup(_parse(Content, template, **data))
 
 
 def _from_markup(cls: type[Content], text: str | Content, **variables: object) -> Content:
     """Content.from_markup as installed: a str is shown as it is. A template with variables
     is code's own (Textual's docs' way to put data in markup): parsed, the data not."""
+    if isinstance(text, Markup):
+        return text.content
     if isinstance(text, Content) or variables:
         return _parse(cls, text, **variables)
     return cls(text)

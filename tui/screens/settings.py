@@ -10,13 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.widgets import Checkbox, Input, Select, Static
 
 from tui.i18n import N_, _
 from tui.messages import ActionDone, SettingsLoaded
 from tui.screens.base import DuviScreen, form_state
-from tui.textsafe import markup
+from tui.textsafe import Markup, markup
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -116,7 +115,7 @@ TICK_WIDTH = 34  # app.tcss: .setting Checkbox
 TICK_EDGES = 9
 
 
-def guide_line(label: str, guide: str) -> Content:
+def guide_line(label: str, guide: str) -> Markup:
     """A setting's name in bold and its guide: our words, put in as they are."""
     return markup("[b]$label[/b]  $guide", label=_(label), guide=_(guide))
 
