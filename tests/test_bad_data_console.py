@@ -25,6 +25,8 @@ FROZEN = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 EMOJI = "Kaffe ☕️ og 🍰 Ola 👩‍👩‍👧 Nordmann AS"
 RTL = "شركة أولا نوردمان المحدودة"
 LONG = "Garn " * 2000  # 10,000 characters
+# Read as markup it crashed the console ("[/]"), dropped the field and made a red word
+MARKUP = "Field [CustomerID] is required [/] [bold red]RED[/]"
 
 
 def zreport(z: int, gross: str) -> dict:
@@ -37,6 +39,21 @@ def zreport(z: int, gross: str) -> dict:
         "sales": [{"rate": "25", "gross": str(amount)}],
         "payments": [{"type": "card", "amount": str(amount)}],
     }
+
+
+def plant_text(rt: Runtime, text: str) -> None:
+    """`text` as data of three kinds in department 1: an event's message, a customer
+    conflict's fields and candidate, a failed Z-report's error."""
+    log = EventLog(rt.store)
+    log.error(text, department_id="1", entity="customer")
+    log.flush()
+    Conflicts(rt.store).raise_conflict(
+        "1", "customer", "duell", "77", {"name": text, "city": text},
+        [{"id": "20001", "name": text}], "email",
+    )  # fmt: skip
+    ledger = Ledger(rt.store)
+    ledger.register("DUELL-Z-1-9001", "1", "zreport", "9001", zreport(9001, "100.00"))
+    ledger.fail("DUELL-Z-1-9001", text)
 
 
 @pytest.fixture
@@ -54,7 +71,13 @@ def bad_world(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         sandbox().duell.state.products.clear()  # a department (client) with no products
         with Runtime.open(settings) as rt:
             log = EventLog(rt.store)
-            for text in (EMOJI, RTL, LONG, "tab\there\r\nand a new line \x1b[31mred\x1b[0m"):
+            for text in (
+                EMOJI,
+                RTL,
+                LONG,
+                "tab\there\r\nand a new line \x1b[31mred\x1b[0m",
+                MARKUP,
+            ):
                 log.error(text, department_id="1", entity="customer")
             log.flush()
             Conflicts(rt.store).raise_conflict(
@@ -79,6 +102,7 @@ def bad_world(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 SCREENS = {
+    "main": (),  # the status panel: the latest error (MARKUP)
     "log": ("l",),
     "conflicts": ("c",),
     "transfers_negative": ("t", "j", "enter"),  # newest first: Z 9002, then Z 9001

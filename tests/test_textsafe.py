@@ -136,25 +136,13 @@ async def test_no_screen_writes_a_control_character_from_data(
     it) holds no control character but Textual's own sequences."""
     from core.boot import ensure_installation
     from core.config import load_settings
-    from core.conflicts import Conflicts
-    from core.eventlog import EventLog
-    from core.ledger import Ledger
     from core.runtime import Runtime
-    from tests.test_bad_data_console import zreport
+    from tests.test_bad_data_console import plant_text
     from tests.test_snapshots import app, settled
 
     with Runtime.open(load_settings()) as rt:
         ensure_installation(rt)
-        log = EventLog(rt.store)
-        log.error(HOSTILE, department_id="1", entity="customer")
-        log.flush()
-        Conflicts(rt.store).raise_conflict(
-            "1", "customer", "duell", "77", {"name": HOSTILE, "city": HOSTILE},
-            [{"id": "20001", "name": HOSTILE}], "email",
-        )  # fmt: skip
-        ledger = Ledger(rt.store)
-        ledger.register("DUELL-Z-1-9001", "1", "zreport", "9001", zreport(9001, "100.00"))
-        ledger.fail("DUELL-Z-1-9001", HOSTILE)
+        plant_text(rt, HOSTILE)
     console = app()
     async with console.run_test(size=(120, 36)) as pilot:
         await settled(pilot)

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -21,6 +22,7 @@ import tui.textsafe  # noqa: F401 (first: no text from data reaches the terminal
 from core.errors import DuviError
 from tui.i18n import N_, _
 from tui.screens.main import MainScreen
+from tui.textsafe import markup
 from tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
@@ -199,6 +201,33 @@ class DuviApp(ShowsWorkerErrors, App[None]):
 
         if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
             self.push_screen(Palette(id="--command-palette", placeholder=_("Search for commands…")))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit: Textual's hint, in the language (its markup is read no more,
+        tui/textsafe.py)."""
+        for active in self.active_bindings.values():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(
+                    markup(
+                        _("Press [b]$key[/b] to quit the console."),
+                        key=self.get_key_display(active.binding),
+                    ),
+                    title=_("Do you want to quit?"),
+                )
+                return
+
+    @on(events.DeliveryComplete)
+    def screenshot_saved(self, event: events.DeliveryComplete) -> None:
+        """Textual's note of a saved screenshot (palette: Screenshot), in the language, its
+        path shown as it is; Textual's own would read the path as markup."""
+        if event.name != "screenshot":
+            return
+        event.prevent_default()  # App's handler comes after this one: it is not called
+        if event.path is None:
+            self.notify(_("Screenshot saved."), title=_("Screenshot"))
+        else:
+            saved = _("Screenshot saved to [$text-success]$path[/].")
+            self.notify(markup(saved, path=str(event.path)), title=_("Screenshot"))
 
     def action_help(self) -> None:
         """The keys of the screen in view (`?` on every screen)."""

@@ -21,19 +21,37 @@ hooks the two places all of it passes through, both in this module:
    shown: the layout measured it as zero cells wide, and a picture there would push the line
    past its end. Ordinary lines pay one search of their text, once (Strip caches its output).
 
-tests/test_textsafe.py fails if a Textual or Rich upgrade renames or bypasses either hook."""
+3. Markup. The same text from data was also read as Textual's markup: "[/]" in a Visma error
+   crashed the console (MarkupError), "Field [CustomerID] is required" was shown as
+   "Field  is required", "[@click=app.quit]q[/]" made a button and "[link=...]" a link. Every
+   str a widget is given is read by one of two parsers: Textual's `Content.from_markup`
+   (Static and Label contents, notifications, tab labels, Select and OptionList prompts, the
+   palette's commands, border titles, buttons, checkboxes) and, in a DataTable only, Rich's
+   `Text.from_markup` (its cells and labels). Both read a str as it is here: the text shown
+   is the str. The console's own markup (bold keys in a dialog, a setting's dim state) says
+   so with `markup()`, the only parser left (a `Markup`: a str, so a notification takes it
+   too); data in it goes in as a variable ($name), which is never parsed. Textual's own
+   markup in a notification (ctrl+c's hint, a saved screenshot) is said by DuviApp. Rich's
+   `Text.from_markup` itself is left alone (typer's help, in the same process in tests, uses
+   it): only DataTable's module reads a str with the literal one.
+
+tests/test_textsafe.py and tests/test_markup.py fail if an upgrade renames or bypasses a hook."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import rich.control
 import textual.content
+import textual.widgets._data_table
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
+from textual.content import Content
 from textual.strip import Strip
 
 from core.textsafe import PICTURES
@@ -75,8 +93,59 @@ def _safe_link(style: Style | None) -> Style | None:
     return style.update_link(_RAW.sub("", style._link))
 
 
+# 3: markup. Textual's parser, kept for the console's own markup.
+_parse = textual.content.Content.from_markup.__func__  # type: ignore[attr-defined]
+
+
+class Markup(str):
+    """Text of ours with its look, as `markup()` makes it. As a str it is the words alone
+    (what a str operation on it keeps: no tags); wherever Textual reads it (a Static, a
+    notification, a label) it is `content`, bold keys and all."""
+
+    content: Content
+
+    def __new__(cls, content: Content) -> Markup:
+        made = super().__new__(cls, content.plain)
+        made.content = content
+        return made
+
+
+def markup(template: str, **data: object) -> Markup:
+    """The console's own markup (`template`: a translated text of ours, never data), with
+    `data` put in as it is where the template says $name."""
+    return Markup(_parse(Content, template, **data))
+
+
+def _from_markup(cls: type[Content], text: str | Content, **variables: object) -> Content:
+    """Content.from_markup as installed: a str is shown as it is. A template with variables
+    is code's own (Textual's docs' way to put data in markup): parsed, the data not."""
+    if isinstance(text, Markup):
+        return text.content
+    if isinstance(text, Content) or variables:
+        return _parse(cls, text, **variables)
+    return cls(text)
+
+
+class _LiteralText(Text):
+    """Rich's Text for DataTable's module: its from_markup reads no markup."""
+
+    @classmethod
+    def from_markup(
+        cls,
+        text: str,
+        *,
+        style: str | Style = "",
+        emoji: bool = True,
+        emoji_variant: Any = None,  # rich's; unused: data's ":x:" stays as it is
+        justify: Any = None,
+        overflow: Any = None,
+        end: str = "\n",
+    ) -> Text:
+        return Text(text, style=style, justify=justify, overflow=overflow, end=end)
+
+
 def install() -> None:
-    """Hook both places (once; again is harmless)."""
+    """Hook every place (once; again is harmless)."""
     for table in (
         textual.content._CONTROL_STRIP_TRANSLATE,
         rich.control._CONTROL_STRIP_TRANSLATE,
@@ -84,6 +153,8 @@ def install() -> None:
         table.clear()
         table.update(MADE_SAFE)  # type: ignore[arg-type]
     Strip.render = _render  # type: ignore[method-assign]
+    Content.from_markup = classmethod(_from_markup)  # type: ignore[assignment,method-assign]
+    textual.widgets._data_table.Text = _LiteralText  # type: ignore[misc]
 
 
 install()

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tui.i18n import N_, _
+from tui.textsafe import markup
 from tui.widgets.field import Field
 
 
@@ -25,7 +26,7 @@ class AskText(ModalScreen[str | None]):
         with Vertical(id="confirm"):
             yield Static(self.question)
             yield Field(placeholder=self.placeholder, id="ask-input")
-            yield Static(_("[b]Enter[/b] ok   [b]Esc[/b] cancel"), classes="keys")
+            yield Static(markup(_("[b]Enter[/b] ok   [b]Esc[/b] cancel")), classes="keys")
 
     def on_mount(self) -> None:
         self.query_one("#ask-input", Input).focus()

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from core.i18n import current_language
 from tui.i18n import N_, _
+from tui.textsafe import markup
 
 # The key that answers yes, as the language says yes: nb "j" (ja), en "y". Both keys answer
 # yes in either language (a hand used to one keeps working after a switch).
@@ -34,7 +35,8 @@ class Confirm(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield Static(self.question)
             yield Static(
-                _("[b]{yes}[/b] yes   [b]{no}[/b] no").format(yes=yes, no=no), classes="keys"
+                markup(_("[b]{yes}[/b] yes   [b]{no}[/b] no").format(yes=yes, no=no)),
+                classes="keys",
             )
 
     def action_answer(self, yes: bool) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from core.i18n import value_text
 from core.readmodels import FieldDiff
 from tui.i18n import N_, _
+from tui.textsafe import markup
 from tui.widgets.footer import KeysFooter
 
 CHOSEN = "● "
@@ -48,9 +49,11 @@ class MergeScreen(ModalScreen[dict[str, Any] | None]):
             table.add_columns(_("Field"), *self.names)
             yield table
             yield Static(
-                _(
-                    "[b]h[/b]/[b]←[/b] keep incoming   [b]l[/b]/[b]→[/b] keep candidate   "
-                    "[b]m[/b] merge   [b]esc[/b] cancel"
+                markup(
+                    _(
+                        "[b]h[/b]/[b]←[/b] keep incoming   [b]l[/b]/[b]→[/b] keep candidate   "
+                        "[b]m[/b] merge   [b]esc[/b] cancel"
+                    )
                 ),
                 classes="keys",
             )

@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, Input, Select, Static
 from tui.i18n import N_, _
 from tui.messages import ActionDone, SettingsLoaded
 from tui.screens.base import DuviScreen, form_state
+from tui.textsafe import Markup, markup
 from tui.widgets.field import Field
 from tui.widgets.footer import KeysFooter
 from tui.widgets.header import ScreenHeader
@@ -114,6 +115,11 @@ TICK_WIDTH = 34  # app.tcss: .setting Checkbox
 TICK_EDGES = 9
 
 
+def guide_line(label: str, guide: str) -> Markup:
+    """A setting's name in bold and its guide: our words, put in as they are."""
+    return markup("[b]$label[/b]  $guide", label=_(label), guide=_(guide))
+
+
 class SettingsScreen(DuviScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "save", N_("Save"), id="save-settings"),
@@ -145,11 +151,11 @@ class SettingsScreen(DuviScreen):
                             id=f"set-{name}",
                             allow_blank=False,
                         )
-                        yield Static(f"[b]{_(label)}[/b]  {_(guide)}", classes="guide")
+                        yield Static(guide_line(label, guide), classes="guide")
                 for name, label, guide in TEXTS:
                     with Horizontal(classes="setting"):
                         yield Field(id=f"set-{name}")
-                        yield Static(f"[b]{_(label)}[/b]  {_(guide)}", classes="guide")
+                        yield Static(guide_line(label, guide), classes="guide")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -193,9 +199,14 @@ class SettingsScreen(DuviScreen):
         word = _("on") if value else _("off")
         # as wide as the other word: the texts under each other start in one column
         width = max(len(_("on")), len(_("off")))
-        state = f"[b]{word}[/b]" if value else f"[dim]{word}[/dim]"
-        state += " " * (width - len(word))
-        self.query_one(f"#guide-{name}", Static).update(f"{state}  {_(guide) if guide else ''}")
+        tag = "b" if value else "dim"
+        state = markup(
+            f"[{tag}]$word[/{tag}]$pad  $guide",
+            word=word,
+            pad=" " * (width - len(word)),
+            guide=_(guide) if guide else "",
+        )
+        self.query_one(f"#guide-{name}", Static).update(state)
 
     def action_save(self) -> None:
         if self.values is None:
