@@ -509,7 +509,8 @@ async def test_log_screen_pages_filters_and_shows_http_calls() -> None:
 
 async def test_the_http_calls_view_shows_only_the_keys_that_act_there() -> None:
     """Search, level, run and follow filter the events: the HTTP calls view (h) leaves them
-    out of its footer and they do nothing there; back on the events they are there again."""
+    out of its footer and they do nothing there, and the events' search box is not shown
+    there; back on the events they are there again."""
     from tui.screens.log import LogScreen
     from tui.widgets.footer import KeysFooter
 
@@ -527,15 +528,27 @@ async def test_the_http_calls_view_shows_only_the_keys_that_act_there() -> None:
             return {action for *_, action, _on in footer._keys_of(screen)}
 
         assert events_only <= shown()
+        box = screen.query_one("#search-input")
+        await pilot.press("slash", *"Vipps", "enter")
+        await settle(app, pilot)
+        assert box.display and box.value == "Vipps"  # the events' search, as applied
         await pilot.press("h")
         await settle(app, pilot)
         assert not events_only & shown() and {"http", "older", "all_departments"} <= shown()
+        assert not box.display  # the calls have no search: its box does not stand there
         await pilot.press("e")
         await settle(app, pilot)
         assert screen.level_index == 0
         await pilot.press("h")
         await settle(app, pilot)
         assert events_only <= shown()
+        assert box.display and box.value == "Vipps"  # back with the events' search
+        await pilot.press("slash", "escape")  # the box closed (its search stays applied)
+        await settle(app, pilot)
+        assert not box.display
+        await pilot.press("h", "h")
+        await settle(app, pilot)
+        assert not box.display  # not opened by going to the calls and back
 
 
 async def test_log_screen_shows_each_event_s_run_and_filters_on_it() -> None:

@@ -101,6 +101,7 @@ class LogScreen(DuviScreen):
         self.focus_table_after_page = False
         self.shown_columns: bool | None = None  # whose columns the table has: http or events
         self.http = False
+        self.search_was_open = False  # the events' search box, while the HTTP calls are shown
         self.rows: list[LogEntry | HttpCallRow] = []
         self.following = False
         self._timer: Any = None
@@ -312,6 +313,14 @@ class LogScreen(DuviScreen):
 
     def action_http(self) -> None:
         self.http = not self.http
+        # The search filters the events only: its box leaves with them and comes back with them
+        # as it was (open or not, its text kept)
+        box = self.query_one("#search-input", Input)
+        if self.http:
+            self.search_was_open = not box.has_class("hidden")
+            box.add_class("hidden")
+        else:
+            box.set_class(not self.search_was_open, "hidden")
         self.refresh_bindings()
         self.reload()
 
