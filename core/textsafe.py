@@ -40,12 +40,13 @@ CONTROL_CODES: Final = (*range(0x20), 0x7F, *range(0x80, 0xA0))
 PICTURES: Final[dict[int, str]] = {code: picture(code) for code in CONTROL_CODES}
 """A `str.translate` table: each control character to its picture."""
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Any control character (tab and newline too): CONTROL_CODES as a pattern."""
 
 
 def has_control(text: str) -> bool:
     """Whether `text` holds a control character (tab and newline too)."""
-    return _CONTROL.search(text) is not None
+    return CONTROL.search(text) is not None
 
 
 def visible(text: str, keep: str = "\t\n") -> str:

@@ -173,19 +173,24 @@ WORDS = {
 }
 
 
-@pytest.mark.parametrize("language", ["en", "nb"])
-def test_setup_sync_resolve_and_quit_in_tmux(home: Path, tmp_path: Path, language: str) -> None:
-    words = WORDS[language]
-    creds = sandbox_credentials(0)[2]
-    duvi = Path(sys.executable).with_name("duvi")
-    env = {
+def console_env(home: Path, tmp_path: Path, lang: str) -> dict[str, str]:
+    """The console's environment in tmux: the test's data directory, a 256-colour terminal."""
+    return {
         "DUVI_HOME": str(home),
         "DUVI_CONFIG": os.environ["DUVI_CONFIG"],
         "TERM": "xterm-256color",
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(tmp_path)),
-        "LANG": str(words["LANG"]),
+        "LANG": lang,
     }
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_setup_sync_resolve_and_quit_in_tmux(home: Path, tmp_path: Path, language: str) -> None:
+    words = WORDS[language]
+    creds = sandbox_credentials(0)[2]
+    duvi = Path(sys.executable).with_name("duvi")
+    env = console_env(home, tmp_path, str(words["LANG"]))
     assert not home.exists()  # an empty data directory
     t = Tmux(str(duvi), env)
     try:
@@ -391,14 +396,7 @@ def test_an_event_s_escape_sequence_is_shown_not_obeyed(home: Path, tmp_path: Pa
         # the same title ended by ST (ESC \\), which Textual and Rich never dropped
         log.error("product \x1b]2;OWNED\x1b\\ text", department_id="1", entity="product")
         log.flush()
-    env = {
-        "DUVI_HOME": str(home),
-        "DUVI_CONFIG": os.environ["DUVI_CONFIG"],
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "LANG": "C.UTF-8",
-    }
+    env = console_env(home, tmp_path, "C.UTF-8")
     t = Tmux(str(Path(sys.executable).with_name("duvi")), env)
     try:
         t.wait_for("Oslo sentrum", "Run all")

@@ -39,13 +39,12 @@ tests/test_textsafe.py and tests/test_markup.py fail if an upgrade renames or by
 
 from __future__ import annotations
 
-import re
+import types
 from collections.abc import Iterable
 from typing import Any
 
 import rich.control
 import textual.content
-import textual.widgets._data_table
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.segment import Segment
@@ -54,7 +53,8 @@ from rich.text import Text
 from textual.content import Content
 from textual.strip import Strip
 
-from core.textsafe import PICTURES
+from core.importhook import when_imported
+from core.textsafe import CONTROL, PICTURES
 
 # 1: the text-making tables. Tab and newline are laid out by the views; CR is dropped.
 MADE_SAFE: dict[int, str | None] = {
@@ -62,8 +62,7 @@ MADE_SAFE: dict[int, str | None] = {
 }
 MADE_SAFE[0x0D] = None
 
-# 2: whatever reaches a painted line raw; zero cells wide in the layout, so it goes.
-_RAW = re.compile("[\x00-\x1f\x7f-\x9f]")
+# 2: whatever reaches a painted line raw (CONTROL) is zero cells wide in the layout: it goes.
 
 
 def _render(self: Strip, console: Console) -> str:
@@ -73,11 +72,11 @@ def _render(self: Strip, console: Console) -> str:
         color_system = console._color_system or ColorSystem.TRUECOLOR
         render = self.render_style
         segments: Iterable[Segment] = self._segments
-        if _RAW.search("".join([text for text, _, _ in segments])) or any(
-            style is not None and style._link and _RAW.search(style._link)
+        if CONTROL.search("".join([text for text, _, _ in segments])) or any(
+            style is not None and style._link and CONTROL.search(style._link)
             for _, style, _ in segments
         ):
-            segments = [Segment(_RAW.sub("", t), _safe_link(s), c) for t, s, c in segments]
+            segments = [Segment(CONTROL.sub("", t), _safe_link(s), c) for t, s, c in segments]
         self._render_cache = "".join(
             [
                 text if style is None else render(style, text, color_system=color_system)
@@ -88,9 +87,9 @@ def _render(self: Strip, console: Console) -> str:
 
 
 def _safe_link(style: Style | None) -> Style | None:
-    if style is None or not style._link or not _RAW.search(style._link):
+    if style is None or not style._link or not CONTROL.search(style._link):
         return style
-    return style.update_link(_RAW.sub("", style._link))
+    return style.update_link(CONTROL.sub("", style._link))
 
 
 # 3: markup. Textual's parser, kept for the console's own markup.
@@ -154,7 +153,12 @@ def install() -> None:
         table.update(MADE_SAFE)  # type: ignore[arg-type]
     Strip.render = _render  # type: ignore[method-assign]
     Content.from_markup = classmethod(_from_markup)  # type: ignore[assignment,method-assign]
-    textual.widgets._data_table.Text = _LiteralText  # type: ignore[misc]
+    # DataTable's module when it is imported: the first frame has no table (4 ms of imports)
+    when_imported("textual.widgets._data_table", _literal_cells)
+
+
+def _literal_cells(data_table: types.ModuleType) -> None:
+    data_table.Text = _LiteralText  # type: ignore[attr-defined]
 
 
 install()

@@ -15,13 +15,9 @@ convert ("Input should be a valid integer …"), stay English.
 from __future__ import annotations
 
 import gettext
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import re
-import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -29,6 +25,7 @@ from typer._click.formatting import HelpFormatter
 from typer.main import get_command
 
 from core.i18n import N_, _, ngettext
+from core.importhook import when_imported
 
 if TYPE_CHECKING:
     from typer._click.core import Command, Context
@@ -109,37 +106,12 @@ def localized(app: typer.Typer) -> Command:
     if getattr(typer.core, "_", None) is gettext.gettext:
         typer.core._ = _
     # typer imports its rich_utils (rich's markdown, syntax and tables: about a third of a
-    # command's start) only to print help or an error: its words are set when it does.
-    if (rich_utils := sys.modules.get("typer.rich_utils")) is not None:
-        _speak_typer_words(rich_utils)
-    elif not any(isinstance(f, _WhenImported) for f in sys.meta_path):
-        sys.meta_path.insert(0, _WhenImported())
+    # command's start) only to print help or an error: its words are set when it does (the
+    # words of the language current then: each run sets its language before its command runs).
+    when_imported("typer.rich_utils", _speak_typer_words)
     command = get_command(app)
     _translate(command)
     return command
-
-
-class _WhenImported(importlib.abc.MetaPathFinder):
-    """Sets typer's words in typer.rich_utils as it is imported (the words of the language
-    current then: each run sets its language before its command runs)."""
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != "typer.rich_utils":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None:
-            return spec
-        loader, load = spec.loader, spec.loader.exec_module
-
-        def exec_module(module: types.ModuleType) -> None:
-            load(module)
-            _speak_typer_words(module)
-
-        loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
 
 
 def _speak_typer_words(rich_utils: types.ModuleType) -> None:

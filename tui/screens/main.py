@@ -115,8 +115,8 @@ class MainScreen(DuviScreen):
         with Vertical(id="body"):
             yield Static("", id="env-badge")
             yield Static("", id="pick-hint", classes="hidden")
-            # the tab bar (a label per department) and the one pane: mounted with the
-            # first department shown
+            # the tab bar (a label per department): mounted with the first status read; the
+            # one pane: with the first department shown
             yield Vertical(id="department")
         yield KeysFooter()
 
@@ -293,7 +293,7 @@ class MainScreen(DuviScreen):
         pane.get_child_by_id("dept-summary", Static).update(status.settings_summary)
 
     def _tabs(self) -> Tabs | None:
-        """The tab bar, once a department was read (Tabs not imported before: see above)."""
+        """The tab bar, once the first status was read (Tabs not imported before: see above)."""
         try:
             tabs = self.query_one("#department").get_child_by_id("departments")
         except NoMatches:
